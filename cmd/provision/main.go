@@ -1,0 +1,213 @@
+// Command provision builds, repairs and tears down an autoscaling GitLab
+// Runner environment on AWS. This file only turns flags into options.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/mattn/go-isatty"
+	"github.com/urfave/cli/v2"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/provision-dev/provision/pkg/provision/command"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	os.Exit(run(os.Args, os.Stdin, os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	interrupt := make(chan struct{})
+	signals := make(chan os.Signal, 2)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(signals)
+	go func() {
+		// First signal: start nothing new, let running calls finish and be
+		// saved. Second: cancel the calls too.
+		if _, ok := <-signals; !ok {
+			return
+		}
+		fmt.Fprintln(stderr, "interrupted: finishing the steps in progress and saving state (press Ctrl-C again to abort them)")
+		close(interrupt)
+		if _, ok := <-signals; ok {
+			cancel()
+		}
+	}()
+
+	code := 0
+	app := newApp(stdin, stdout, stderr, interrupt, &code)
+	if err := app.RunContext(ctx, args); err != nil {
+		fmt.Fprintf(stderr, "Error: %v\n", err)
+		if code == 0 {
+			code = 1
+		}
+	}
+	return code
+}
+
+func newApp(stdin io.Reader, stdout, stderr io.Writer, interrupt <-chan struct{}, code *int) *cli.App {
+	// opts fills the shared options from the global flags.
+	opts := func(c *cli.Context) (command.Options, error) {
+		log, err := newLogger(c.String("log-level"), c.String("log-format"), stderr, c.Bool("no-color"))
+		if err != nil {
+			return command.Options{}, err
+		}
+		return command.Options{
+			ConfigPath:    c.String("config"),
+			StatePath:     c.String("state"),
+			Region:        c.String("region"),
+			Profile:       c.String("profile"),
+			Log:           log,
+			Stdin:         stdin,
+			Stdout:        stdout,
+			Interactive:   isTerminal(stdin) && isTerminal(stdout),
+			ShowUnchanged: c.String("log-level") == "debug",
+			Interrupt:     interrupt,
+		}, nil
+	}
+	// act runs one command and keeps its exit code.
+	act := func(f func(c *cli.Context, o command.Options) (int, error)) cli.ActionFunc {
+		return func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				return fmt.Errorf("unexpected argument %q: see `provision %s --help`", c.Args().First(), c.Command.Name)
+			}
+			o, err := opts(c)
+			if err != nil {
+				return err
+			}
+			defer func() { _ = o.Log.Sync() }()
+			n, err := f(c, o)
+			*code = n
+			if err == nil && n == 0 {
+				select {
+				case <-interrupt:
+					*code = 1
+					return errors.New("interrupted")
+				default:
+				}
+			}
+			return err
+		}
+	}
+
+	return &cli.App{
+		Name:            "provision",
+		Usage:           "build, repair and tear down an autoscaling GitLab Runner environment on AWS",
+		Reader:          stdin,
+		Writer:          stdout,
+		ErrWriter:       stderr,
+		HideVersion:     true,
+		ExitErrHandler:  func(*cli.Context, error) {},
+		CommandNotFound: func(c *cli.Context, name string) { fmt.Fprintf(stderr, "Error: unknown command %q: see `provision --help`\n", name); *code = 1 },
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "config", Aliases: []string{"c"}, Value: "provision.yaml", Usage: "configuration `FILE`"},
+			&cli.StringFlag{Name: "state", Usage: "state `FILE` (default: .provision/<stack>.json next to the config)"},
+			&cli.StringFlag{Name: "region", Usage: "AWS region (overrides the config file)"},
+			&cli.StringFlag{Name: "profile", Usage: "AWS shared config profile"},
+			&cli.StringFlag{Name: "log-level", Value: "info", Usage: "debug|info|warn|error"},
+			&cli.StringFlag{Name: "log-format", Value: "console", Usage: "console|json"},
+			&cli.BoolFlag{Name: "no-color", Usage: "no colour in log output"},
+		},
+		Commands: []*cli.Command{
+			{
+				Name:  "plan",
+				Usage: "show what `up` (or with --destroy, `down`) would change; reads only",
+				Flags: []cli.Flag{
+					&cli.BoolFlag{Name: "destroy", Usage: "plan the teardown"},
+					&cli.BoolFlag{Name: "json", Usage: "print the plan as JSON"},
+					&cli.BoolFlag{Name: "detailed-exitcode", Usage: "exit 2 when there are changes"},
+				},
+				Action: act(func(c *cli.Context, o command.Options) (int, error) {
+					return command.Plan(c.Context, o, command.PlanOptions{Destroy: c.Bool("destroy"), JSON: c.Bool("json"), DetailedExitCode: c.Bool("detailed-exitcode")})
+				}),
+			},
+			{
+				Name:  "up",
+				Usage: "build or repair the environment",
+				Flags: []cli.Flag{
+					&cli.BoolFlag{Name: "dry-run", Usage: "print the plan and stop"},
+					&cli.BoolFlag{Name: "auto-approve", Usage: "do not ask for confirmation"},
+					&cli.IntFlag{Name: "parallelism", Value: 8, Usage: "steps run at once"},
+				},
+				Action: act(func(c *cli.Context, o command.Options) (int, error) {
+					if c.Int("parallelism") < 1 {
+						return 1, fmt.Errorf("--parallelism must be at least 1")
+					}
+					o.Parallelism = c.Int("parallelism")
+					return command.Up(c.Context, o, command.UpOptions{DryRun: c.Bool("dry-run"), AutoApprove: c.Bool("auto-approve")})
+				}),
+			},
+			{
+				Name:  "down",
+				Usage: "delete everything the stack created",
+				Flags: []cli.Flag{
+					&cli.BoolFlag{Name: "dry-run", Usage: "print the plan and stop"},
+					&cli.BoolFlag{Name: "auto-approve", Usage: "do not ask for confirmation"},
+					&cli.BoolFlag{Name: "discover", Usage: "find resources by their ownership tags, not the state file"},
+					&cli.DurationFlag{Name: "timeout", Value: 15 * time.Minute, Usage: "give up retrying deletes after this long"},
+				},
+				Action: act(func(c *cli.Context, o command.Options) (int, error) {
+					return command.Down(c.Context, o, command.DownOptions{DryRun: c.Bool("dry-run"), AutoApprove: c.Bool("auto-approve"), Discover: c.Bool("discover"), Timeout: c.Duration("timeout")})
+				}),
+			},
+			{
+				Name:  "status",
+				Usage: "check what the state file records against AWS",
+				Flags: []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print as JSON"}},
+				Action: act(func(c *cli.Context, o command.Options) (int, error) {
+					return command.Status(c.Context, o, command.StatusOptions{JSON: c.Bool("json")})
+				}),
+			},
+			{
+				Name:  "version",
+				Usage: "print the version",
+				Action: func(c *cli.Context) error {
+					fmt.Fprintf(stdout, "provision %s\n", version)
+					return nil
+				},
+			},
+		},
+	}
+}
+
+func newLogger(level, format string, w io.Writer, noColor bool) (*zap.Logger, error) {
+	var lvl zapcore.Level
+	if err := lvl.UnmarshalText([]byte(level)); err != nil || lvl > zapcore.ErrorLevel {
+		return nil, fmt.Errorf("--log-level %q: use debug, info, warn or error", level)
+	}
+	var enc zapcore.Encoder
+	switch format {
+	case "json":
+		enc = zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig())
+	case "console":
+		ec := zap.NewDevelopmentEncoderConfig()
+		ec.TimeKey = "T"
+		ec.EncodeTime = zapcore.TimeEncoderOfLayout("15:04:05")
+		ec.CallerKey, ec.StacktraceKey = "", ""
+		if !noColor && isTerminal(w) {
+			ec.EncodeLevel = zapcore.CapitalColorLevelEncoder
+		}
+		enc = zapcore.NewConsoleEncoder(ec)
+	default:
+		return nil, fmt.Errorf("--log-format %q: use console or json", format)
+	}
+	return zap.New(zapcore.NewCore(enc, zapcore.AddSync(w), lvl)), nil
+}
+
+func isTerminal(v any) bool {
+	f, ok := v.(*os.File)
+	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
+}

@@ -1,0 +1,75 @@
+package command
+
+import (
+	"context"
+
+	"github.com/provision-dev/provision/pkg/plan"
+	"github.com/provision-dev/provision/pkg/provision"
+	"github.com/provision-dev/provision/pkg/state"
+)
+
+// PlanOptions are the flags of `provision plan`.
+type PlanOptions struct {
+	Destroy          bool
+	JSON             bool
+	DetailedExitCode bool
+}
+
+// ExitChanges is the exit code of `plan --detailed-exitcode` with changes.
+const ExitChanges = 2
+
+// Plan prints what up (or down) would do. It only reads.
+func Plan(ctx context.Context, o Options, po PlanOptions) (int, error) {
+	s, err := openSession(ctx, o, false, "plan")
+	if err != nil {
+		return 1, err
+	}
+	defer s.close()
+	changes, _, err := s.computePlan(ctx, po.Destroy, false)
+	if err != nil {
+		return 1, err
+	}
+	if po.JSON {
+		err = plan.RenderJSON(o.Stdout, s.header(po.Destroy), changes)
+	} else {
+		err = plan.RenderText(o.Stdout, s.header(po.Destroy), changes, o.ShowUnchanged)
+	}
+	if err != nil {
+		return 1, err
+	}
+	if po.DetailedExitCode && plan.Summarize(changes).HasChanges() {
+		return ExitChanges, nil
+	}
+	return 0, nil
+}
+
+// computePlan walks the graph without changing anything, over an in-memory
+// copy of the state. It returns the changes, the environment used (its
+// zone and what it found), and the copy.
+func (s *session) computePlan(ctx context.Context, destroy, discover bool) ([]plan.Change, *state.Ledger, error) {
+	doc := s.document().Clone()
+	if discover {
+		doc = state.New(s.cfg.Stack, s.awsCfg.Region)
+	}
+	ledger := state.NewLedger(doc, nil)
+	env := s.env(ledger)
+	g, err := s.graph(ctx, env, destroy)
+	if err != nil {
+		return nil, nil, err
+	}
+	res := s.walk(ctx, g, false, destroy)
+	if err := planErr("cannot compute the plan", res); err != nil {
+		return nil, nil, err
+	}
+	return res.Changes, ledger, nil
+}
+
+// graph resolves the zone (not needed to destroy) and builds the steps.
+func (s *session) graph(ctx context.Context, env *provision.Env, destroy bool) (*plan.Graph, error) {
+	if !destroy {
+		if err := env.ResolveZone(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return provision.Steps(env)
+}

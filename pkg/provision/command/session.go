@@ -1,0 +1,177 @@
+// Package command holds the logic of each provision command: an options
+// value in, output on the given writers, an exit code out. cmd/provision
+// only parses flags into these options.
+package command
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"go.uber.org/zap"
+
+	"github.com/provision-dev/provision/pkg/plan"
+	"github.com/provision-dev/provision/pkg/provision"
+	"github.com/provision-dev/provision/pkg/state"
+)
+
+// Options are the global flags and the process's streams.
+type Options struct {
+	ConfigPath string
+	StatePath  string // empty: .provision/<stack>.json next to the config
+	Region     string
+	Profile    string
+
+	Log           *zap.Logger
+	Stdin         io.Reader
+	Stdout        io.Writer
+	Interactive   bool // stdin and stdout are a terminal: prompts are possible
+	ShowUnchanged bool // list unchanged steps (log level debug)
+	Parallelism   int
+	// Interrupt is closed on the first Ctrl-C: no new steps start.
+	Interrupt <-chan struct{}
+}
+
+// session is what every command loads first.
+type session struct {
+	opts   Options
+	cfg    *provision.Config
+	awsCfg aws.Config
+	store  *state.Store
+	doc    *state.Document // nil when there is no state file
+}
+
+func openSession(ctx context.Context, o Options, lock bool, command string) (*session, error) {
+	cfg, err := provision.LoadConfig(o.ConfigPath, o.Region)
+	if err != nil {
+		return nil, err
+	}
+	statePath := o.StatePath
+	if statePath == "" {
+		statePath = filepath.Join(filepath.Dir(o.ConfigPath), ".provision", cfg.Stack+".json")
+	}
+	s := &session{opts: o, cfg: cfg, store: state.NewStore(statePath)}
+	if lock {
+		if err := s.store.Lock(command); err != nil {
+			return nil, err
+		}
+	}
+	if s.doc, err = s.store.Load(); err != nil {
+		s.close()
+		return nil, err
+	}
+	if s.doc != nil && s.doc.Stack != cfg.Stack {
+		s.close()
+		return nil, fmt.Errorf("state file %s belongs to stack %q, not %q: pass the right --state or --config", statePath, s.doc.Stack, cfg.Stack)
+	}
+	region := cfg.Region
+	if region == "" && s.doc != nil {
+		region = s.doc.Region
+	}
+	if s.awsCfg, err = provision.LoadAWSConfig(ctx, region, o.Profile); err != nil {
+		s.close()
+		return nil, err
+	}
+	if s.doc != nil && s.doc.Region != s.awsCfg.Region {
+		s.close()
+		return nil, fmt.Errorf("state file %s is for region %s but this run uses %s: pass --region %s or use another --state", statePath, s.doc.Region, s.awsCfg.Region, s.doc.Region)
+	}
+	return s, nil
+}
+
+func (s *session) close() { _ = s.store.Unlock() }
+
+// document returns the loaded state, or a new one.
+func (s *session) document() *state.Document {
+	if s.doc != nil {
+		return s.doc
+	}
+	return state.New(s.cfg.Stack, s.awsCfg.Region)
+}
+
+// env builds the steps' environment over a ledger.
+func (s *session) env(ledger *state.Ledger) *provision.Env {
+	return provision.NewEnv(s.cfg, s.awsCfg, ledger, s.opts.Log)
+}
+
+func (s *session) header(destroy bool) plan.Header {
+	return plan.Header{Stack: s.cfg.Stack, Region: s.awsCfg.Region, Destroy: destroy}
+}
+
+// walk runs the graph; Apply false only plans.
+func (s *session) walk(ctx context.Context, g *plan.Graph, apply, destroy bool) *plan.Result {
+	ex := &plan.Executor{
+		Parallelism: s.opts.Parallelism,
+		Apply:       apply,
+		Destroy:     destroy,
+		Interrupt:   s.opts.Interrupt,
+		Observe:     s.observe(apply),
+	}
+	if ex.Parallelism <= 0 {
+		ex.Parallelism = 8
+	}
+	return ex.Run(ctx, g)
+}
+
+// observe logs progress: what is changing, what waits and retries.
+func (s *session) observe(apply bool) func(plan.Event) {
+	log := s.opts.Log
+	return func(ev plan.Event) {
+		c := ev.Change
+		fields := []zap.Field{zap.String("step", string(c.Step))}
+		if c.ID != "" {
+			fields = append(fields, zap.String("id", c.ID))
+		}
+		switch ev.Phase {
+		case plan.PhaseDone:
+			fields = append(fields, zap.String("action", c.Action.String()), zap.Duration("elapsed", ev.Elapsed.Round(time.Millisecond)))
+			if apply && c.Action != plan.NoOp {
+				log.Info("done", fields...)
+			} else {
+				log.Debug("checked", fields...)
+			}
+		case plan.PhaseRetrying:
+			log.Debug("not ready, trying again", append(fields, zap.Int("attempt", ev.Attempt), zap.String("reason", ev.Err.Error()))...)
+		case plan.PhaseFailed:
+			log.Debug("failed", append(fields, zap.String("error", ev.Err.Error()))...)
+		}
+	}
+}
+
+// confirm asks for "yes" on a terminal; without one it needs --auto-approve.
+func (s *session) confirm(autoApprove bool, question string) error {
+	if autoApprove {
+		return nil
+	}
+	if !s.opts.Interactive {
+		return errors.New("refusing to change AWS without confirmation: no terminal to ask on; review the plan and pass --auto-approve")
+	}
+	fmt.Fprintf(s.opts.Stdout, "\n%s\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ", question)
+	line, _ := bufio.NewReader(s.opts.Stdin).ReadString('\n')
+	if strings.TrimSpace(line) != "yes" {
+		return errors.New("cancelled: nothing was changed")
+	}
+	return nil
+}
+
+// planErr turns step errors into one error the person can act on.
+func planErr(what string, res *plan.Result) error {
+	if err := res.Err(); err != nil {
+		return fmt.Errorf("%s:\n%w", what, indent(err))
+	}
+	return nil
+}
+
+func indent(err error) error {
+	lines := strings.Split(err.Error(), "\n")
+	for i := range lines {
+		lines[i] = "  " + lines[i]
+	}
+	return errors.New(strings.Join(lines, "\n"))
+}

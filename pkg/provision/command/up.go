@@ -1,0 +1,67 @@
+package command
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+
+	"github.com/provision-dev/provision/pkg/plan"
+	"github.com/provision-dev/provision/pkg/state"
+)
+
+// UpOptions are the flags of `provision up`.
+type UpOptions struct {
+	DryRun      bool
+	AutoApprove bool
+}
+
+// Up prints the plan, asks, and builds or repairs the environment.
+func Up(ctx context.Context, o Options, uo UpOptions) (int, error) {
+	s, err := openSession(ctx, o, !uo.DryRun, "up")
+	if err != nil {
+		return 1, err
+	}
+	defer s.close()
+	changes, planned, err := s.computePlan(ctx, false, false)
+	if err != nil {
+		return 1, err
+	}
+	if err := plan.RenderText(o.Stdout, s.header(false), changes, o.ShowUnchanged); err != nil {
+		return 1, err
+	}
+	if uo.DryRun {
+		return 0, nil
+	}
+	if !plan.Summarize(changes).HasChanges() {
+		// Resources found by their tags (a lost state file) are recorded now.
+		return 0, s.saveAdopted(planned)
+	}
+	if err := s.confirm(uo.AutoApprove, "Do you want to perform these actions?"); err != nil {
+		return 1, err
+	}
+	ledger := state.NewLedger(s.document(), s.store)
+	env := s.env(ledger)
+	g, err := s.graph(ctx, env, false)
+	if err != nil {
+		return 1, err
+	}
+	res := s.walk(ctx, g, true, false)
+	if err := planErr("up did not finish (what was done is saved; run `provision up` again to continue)", res); err != nil {
+		return 1, err
+	}
+	sum := plan.Summarize(res.Changes)
+	fmt.Fprintf(o.Stdout, "\nApply complete! Resources: %d added, %d changed, %d destroyed.\n", sum.Add, sum.Change, sum.Destroy)
+	return 0, nil
+}
+
+func (s *session) saveAdopted(planned *state.Ledger) error {
+	found := planned.Snapshot()
+	if s.doc != nil && reflect.DeepEqual(found.Resources, s.doc.Resources) {
+		return nil
+	}
+	if len(found.Resources) == 0 {
+		return nil
+	}
+	found.Serial++
+	return s.store.Save(found)
+}

@@ -1,0 +1,112 @@
+package provision
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/provision-dev/provision/pkg/plan"
+)
+
+const stepNATAddress plan.ID = "eip/nat"
+
+// elasticIPStep allocates one fixed public address. GitLab's security group
+// lets in exactly these addresses, so they must survive everything but down.
+type elasticIPStep struct {
+	env  *Env
+	id   plan.ID
+	role string
+}
+
+func newElasticIPStep(env *Env, id plan.ID, role string) *elasticIPStep {
+	return &elasticIPStep{env: env, id: id, role: role}
+}
+
+func (s *elasticIPStep) ID() plan.ID          { return s.id }
+func (s *elasticIPStep) DependsOn() []plan.ID { return nil }
+
+func (s *elasticIPStep) change() plan.Change {
+	return plan.Change{Step: s.id, Kind: "elastic-ip", Name: s.env.name(s.role)}
+}
+
+func (s *elasticIPStep) Plan(ctx context.Context) (plan.Change, error) {
+	c := s.change()
+	addr, err := s.find(ctx)
+	if err != nil {
+		return c, err
+	}
+	if addr == nil {
+		c.Action = plan.Create
+		return c, s.env.markGone(s.id)
+	}
+	c.ID = aws.ToString(addr.AllocationId)
+	c.Attrs = []plan.Attr{{Key: "address", Value: aws.ToString(addr.PublicIp)}}
+	return c, s.env.created(s.id, "elastic-ip", c.ID, map[string]string{"public_ip": aws.ToString(addr.PublicIp)})
+}
+
+func (s *elasticIPStep) Apply(ctx context.Context, c plan.Change) error {
+	if _, err := s.env.beginCreate(s.id, "elastic-ip"); err != nil {
+		return err
+	}
+	out, err := s.env.EC2.AllocateAddress(ctx, &ec2.AllocateAddressInput{
+		Domain:            ec2types.DomainTypeVpc,
+		TagSpecifications: s.env.tagSpec(ec2types.ResourceTypeElasticIp, s.id, s.role),
+	})
+	if err != nil {
+		if errorCode(err) == "AddressLimitExceeded" {
+			return fmt.Errorf("allocate Elastic IP for %s: the account's Elastic IP quota in %s is used up; release unused addresses or request a higher quota (Service Quotas, \"EC2-VPC Elastic IPs\"): %w", s.id, s.env.Region, err)
+		}
+		return fmt.Errorf("allocate Elastic IP for %s: %w", s.id, err)
+	}
+	return s.env.created(s.id, "elastic-ip", aws.ToString(out.AllocationId), map[string]string{"public_ip": aws.ToString(out.PublicIp)})
+}
+
+func (s *elasticIPStep) PlanDelete(ctx context.Context) (plan.Change, error) {
+	c := s.change()
+	addr, err := s.find(ctx)
+	if err != nil || addr == nil {
+		if err == nil {
+			err = s.env.forget(s.id)
+		}
+		return c, err
+	}
+	c.ID = aws.ToString(addr.AllocationId)
+	c.Attrs = []plan.Attr{{Key: "address", Value: aws.ToString(addr.PublicIp)}}
+	c.Action = plan.Delete
+	return c, nil
+}
+
+func (s *elasticIPStep) Delete(ctx context.Context, c plan.Change) error {
+	// Released only after whatever uses it (the NAT gateway) is fully
+	// deleted; until then AWS answers InUse / AuthFailure and we try again.
+	_, err := s.env.EC2.ReleaseAddress(ctx, &ec2.ReleaseAddressInput{AllocationId: &c.ID})
+	if err != nil && !isNotFound(err) {
+		return retryableDelete(fmt.Errorf("release Elastic IP %s: %w", c.ID, err))
+	}
+	return s.env.forget(s.id)
+}
+
+func (s *elasticIPStep) find(ctx context.Context) (*ec2types.Address, error) {
+	if r := s.env.Ledger.Get(string(s.id)); r != nil && r.ID != "" {
+		out, err := s.env.EC2.DescribeAddresses(ctx, &ec2.DescribeAddressesInput{AllocationIds: []string{r.ID}})
+		if err != nil && !isNotFound(err) {
+			return nil, fmt.Errorf("describe Elastic IP %s: %w", r.ID, err)
+		}
+		if err == nil && len(out.Addresses) == 1 {
+			return &out.Addresses[0], nil
+		}
+	}
+	out, err := s.env.EC2.DescribeAddresses(ctx, &ec2.DescribeAddressesInput{Filters: s.env.ownerFilters(s.id)})
+	if err != nil {
+		return nil, fmt.Errorf("find Elastic IP %s by tags: %w", s.id, err)
+	}
+	for i := range out.Addresses {
+		if s.env.ownedBy(out.Addresses[i].Tags, s.id) {
+			return &out.Addresses[i], nil
+		}
+	}
+	return nil, nil
+}

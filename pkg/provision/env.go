@@ -1,0 +1,175 @@
+// Package provision holds the AWS steps of a runner environment, one file
+// per resource kind, plus configuration, zone selection and preflight.
+package provision
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"go.uber.org/zap"
+
+	"github.com/provision-dev/provision/pkg/plan"
+	"github.com/provision-dev/provision/pkg/state"
+)
+
+// Env is what every step shares: the configuration, the AWS clients, the
+// zone chosen for both subnets, and the ledger where steps record what they
+// found or made.
+type Env struct {
+	Cfg    *Config
+	Region string
+	Zone   string
+	EC2    *ec2.Client
+	STS    *sts.Client
+	Ledger *state.Ledger
+	Log    *zap.Logger
+}
+
+// LoadAWSConfig resolves credentials and region through the SDK's default
+// chain. AWS_ENDPOINT_URL is honoured by the SDK itself.
+func LoadAWSConfig(ctx context.Context, region, profile string) (aws.Config, error) {
+	opts := []func(*awsconfig.LoadOptions) error{
+		awsconfig.WithRetryer(func() aws.Retryer {
+			return retry.NewStandard(func(o *retry.StandardOptions) {
+				o.MaxAttempts = 8
+				o.MaxBackoff = 20 * time.Second
+			})
+		}),
+	}
+	if region != "" {
+		opts = append(opts, awsconfig.WithRegion(region))
+	}
+	if profile != "" {
+		opts = append(opts, awsconfig.WithSharedConfigProfile(profile))
+	}
+	cfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("load AWS configuration: %w", err)
+	}
+	if cfg.Region == "" {
+		return aws.Config{}, fmt.Errorf("no AWS region: set `region:` in the configuration file, pass --region, or set AWS_REGION")
+	}
+	return cfg, nil
+}
+
+// NewEnv builds the clients for one run.
+func NewEnv(cfg *Config, awsCfg aws.Config, ledger *state.Ledger, log *zap.Logger) *Env {
+	return &Env{
+		Cfg:    cfg,
+		Region: awsCfg.Region,
+		EC2:    ec2.NewFromConfig(awsCfg),
+		STS:    sts.NewFromConfig(awsCfg),
+		Ledger: ledger,
+		Log:    log,
+	}
+}
+
+// record stores what a step found or made.
+func (e *Env) record(step plan.ID, r *state.Resource) error {
+	if err := e.Ledger.Put(string(step), r); err != nil {
+		return fmt.Errorf("%s: save state: %w", step, err)
+	}
+	return nil
+}
+
+// forget drops a step's record: the resource is gone.
+func (e *Env) forget(step plan.ID) error {
+	if err := e.Ledger.Remove(string(step)); err != nil {
+		return fmt.Errorf("%s: save state: %w", step, err)
+	}
+	return nil
+}
+
+// idOf returns the AWS id a step recorded, or "" while it is unknown.
+func (e *Env) idOf(step plan.ID) string {
+	if r := e.Ledger.Get(string(step)); r != nil && (r.Status == state.StatusCreated || r.Status == state.StatusExternal) {
+		return r.ID
+	}
+	return ""
+}
+
+// attrOf returns an attribute a step recorded.
+func (e *Env) attrOf(step plan.ID, key string) string {
+	return e.Ledger.Get(string(step)).Attr(key)
+}
+
+// beginCreate records, before a create call, that the call is being made
+// and with which client token, so a retry after a crash reuses the token
+// (AWS then returns the first resource instead of making a second). The
+// token changes only when a resource this step had created has since
+// disappeared, since AWS would answer a reused token with the dead resource.
+func (e *Env) beginCreate(step plan.ID, kind string) (string, error) {
+	prev := e.Ledger.Get(string(step))
+	gen := 0
+	if prev != nil {
+		gen, _ = strconv.Atoi(prev.Attr("token_generation"))
+		if prev.Status == state.StatusGone {
+			gen++
+		}
+	}
+	sum := sha256.Sum256([]byte(fmt.Sprintf("%s/%s/%s/%d", e.lineage(), e.Cfg.Stack, step, gen)))
+	token := "provision-" + hex.EncodeToString(sum[:])[:32]
+	r := &state.Resource{
+		Type:        kind,
+		Status:      state.StatusCreating,
+		ClientToken: token,
+		Attributes:  map[string]string{"token_generation": strconv.Itoa(gen)},
+	}
+	return token, e.record(step, r)
+}
+
+func (e *Env) lineage() string { return e.Ledger.Snapshot().Lineage }
+
+// created records a resource the step made (or adopted by its tags).
+func (e *Env) created(step plan.ID, kind, id string, attrs map[string]string) error {
+	r := &state.Resource{Type: kind, ID: id, Status: state.StatusCreated, Attributes: map[string]string{}}
+	if prev := e.Ledger.Get(string(step)); prev != nil {
+		r.ClientToken = prev.ClientToken
+		if g := prev.Attr("token_generation"); g != "" {
+			r.Attributes["token_generation"] = g
+		}
+	}
+	for k, v := range attrs {
+		r.Attributes[k] = v
+	}
+	return e.record(step, r)
+}
+
+// external records a resource the stack uses but does not own.
+func (e *Env) external(step plan.ID, kind, id string, attrs map[string]string) error {
+	return e.record(step, &state.Resource{Type: kind, ID: id, Status: state.StatusExternal, Attributes: attrs})
+}
+
+// name is the Name tag of a role, e.g. ci-runners-vpc.
+func (e *Env) name(role string) string { return e.Cfg.Stack + "-" + role }
+
+// knownAfterApply stands in for an id that does not exist yet.
+const knownAfterApply = "(known after apply)"
+
+func orUnknown(id string) string {
+	if id == "" {
+		return knownAfterApply
+	}
+	return id
+}
+
+// markGone notes that a resource the step recorded no longer exists. A
+// "creating" record stays as it is: its client token must be reused by the
+// next create call. Any other record becomes "gone", so the next create uses
+// a new token (AWS would answer a reused one with the dead resource).
+func (e *Env) markGone(step plan.ID) error {
+	r := e.Ledger.Get(string(step))
+	if r == nil || r.Status == state.StatusCreating || r.Status == state.StatusGone {
+		return nil
+	}
+	return e.record(step, &state.Resource{Type: r.Type, Status: state.StatusGone, Attributes: map[string]string{"token_generation": r.Attr("token_generation")}})
+}

@@ -1,0 +1,76 @@
+package provision
+
+import (
+	"sort"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/provision-dev/provision/pkg/plan"
+)
+
+// Ownership tags: every resource the stack creates carries both, and
+// discovery (down without state, adoption after a crash) relies on them.
+const (
+	TagStack = "provision:stack"
+	TagStep  = "provision:step"
+)
+
+// tagMap returns every tag a resource of this step carries.
+func (e *Env) tagMap(step plan.ID, role string) map[string]string {
+	m := map[string]string{}
+	for k, v := range e.Cfg.Tags {
+		m[k] = v
+	}
+	m[TagStack] = e.Cfg.Stack
+	m[TagStep] = string(step)
+	m["Name"] = e.name(role)
+	return m
+}
+
+func (e *Env) ec2Tags(step plan.ID, role string) []ec2types.Tag {
+	m := e.tagMap(step, role)
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	tags := make([]ec2types.Tag, 0, len(keys))
+	for _, k := range keys {
+		tags = append(tags, ec2types.Tag{Key: aws.String(k), Value: aws.String(m[k])})
+	}
+	return tags
+}
+
+// tagSpec tags a resource at creation, so a crash right after the create
+// call leaves something discovery can find.
+func (e *Env) tagSpec(rt ec2types.ResourceType, step plan.ID, role string) []ec2types.TagSpecification {
+	return []ec2types.TagSpecification{{ResourceType: rt, Tags: e.ec2Tags(step, role)}}
+}
+
+// ownerFilters select resources of this stack and step.
+func (e *Env) ownerFilters(step plan.ID) []ec2types.Filter {
+	return []ec2types.Filter{
+		{Name: aws.String("tag:" + TagStack), Values: []string{e.Cfg.Stack}},
+		{Name: aws.String("tag:" + TagStep), Values: []string{string(step)}},
+	}
+}
+
+// ownedBy checks the ownership tags in code: some APIs (and the emulator)
+// ignore tag filters, so a filter alone is not proof.
+func (e *Env) ownedBy(tags []ec2types.Tag, step plan.ID) bool {
+	return tagValue(tags, TagStack) == e.Cfg.Stack && tagValue(tags, TagStep) == string(step)
+}
+
+func tagValue(tags []ec2types.Tag, key string) string {
+	for _, t := range tags {
+		if aws.ToString(t.Key) == key {
+			return aws.ToString(t.Value)
+		}
+	}
+	return ""
+}
+
+func filter(name string, values ...string) ec2types.Filter {
+	return ec2types.Filter{Name: aws.String(name), Values: values}
+}

@@ -1,0 +1,218 @@
+package provision
+
+import (
+	"fmt"
+	"net/netip"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+)
+
+var (
+	stackPattern        = regexp.MustCompile(`^[a-z0-9-]{1,32}$`)
+	instanceTypePattern = regexp.MustCompile(`^[a-z][a-z0-9-]*\.[a-z0-9]+$`)
+	regionPattern       = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d+$`)
+	amiPattern          = regexp.MustCompile(`^ami-[0-9a-f]{8,17}$`)
+	vpcIDPattern        = regexp.MustCompile(`^vpc-[0-9a-f]{8,17}$`)
+	sgIDPattern         = regexp.MustCompile(`^sg-[0-9a-f]{8,17}$`)
+	tagKeyPattern       = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$`)
+)
+
+// Validate checks every value that can be checked without AWS and returns
+// all problems at once.
+func (c *Config) Validate() []Problem {
+	var ps []Problem
+	add := func(key, format string, args ...any) {
+		ps = append(ps, Problem{Key: key, Msg: fmt.Sprintf(format, args...)})
+	}
+
+	if c.Stack == "" {
+		add("stack", "is required: a name of 1-32 lowercase letters, digits and dashes, e.g. `stack: ci-runners`")
+	} else if !stackPattern.MatchString(c.Stack) || strings.HasPrefix(c.Stack, "-") || strings.HasSuffix(c.Stack, "-") {
+		add("stack", "%q is not a valid stack name: use 1-32 lowercase letters, digits and dashes, not starting or ending with a dash", c.Stack)
+	}
+	if c.Region != "" && !regionPattern.MatchString(c.Region) {
+		add("region", "%q is not an AWS region name: use a code such as eu-west-1 or ap-northeast-1", c.Region)
+	}
+	for k, v := range c.Tags {
+		switch {
+		case !tagKeyPattern.MatchString(k):
+			add("tags."+k, "%q is not a valid tag key: 1-128 letters, digits, spaces and _.:/=+-@", k)
+		case strings.HasPrefix(strings.ToLower(k), "aws:") || strings.HasPrefix(k, "provision:") || k == "Name":
+			add("tags."+k, "%q is reserved (aws:, provision: and Name are set by the tool): choose another key", k)
+		case len(v) > 256:
+			add("tags."+k, "the value is longer than 256 characters: shorten it")
+		}
+	}
+	ps = append(ps, c.Network.validate()...)
+	ps = append(ps, c.GitLab.validate()...)
+	ps = append(ps, c.Manager.validate()...)
+	ps = append(ps, c.Runners.validate()...)
+	return ps
+}
+
+func (n *NetworkConfig) validate() []Problem {
+	var ps []Problem
+	add := func(key, format string, args ...any) {
+		ps = append(ps, Problem{Key: "network." + key, Msg: fmt.Sprintf(format, args...)})
+	}
+	if n.VpcID != "" && !vpcIDPattern.MatchString(n.VpcID) {
+		add("vpc_id", "%q is not a VPC id: use the form vpc-0123456789abcdef0, or leave it empty to create a VPC", n.VpcID)
+	}
+	if n.AvailabilityZone != "" && !regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d+[a-z]$`).MatchString(n.AvailabilityZone) {
+		add("availability_zone", "%q is not a zone name: use a name such as ap-northeast-1a, or leave it empty to pick one", n.AvailabilityZone)
+	}
+	pub, pubErr := parseIPv4Prefix(n.PublicSubnetCIDR)
+	priv, privErr := parseIPv4Prefix(n.PrivateSubnetCIDR)
+	if pubErr != nil {
+		add("public_subnet_cidr", "%v", pubErr)
+	}
+	if privErr != nil {
+		add("private_subnet_cidr", "%v", privErr)
+	}
+	for key, p := range map[string]netip.Prefix{"public_subnet_cidr": pub, "private_subnet_cidr": priv} {
+		if p.IsValid() && (p.Bits() < 16 || p.Bits() > 28) {
+			add(key, "%s: an AWS subnet must be between /16 and /28", p)
+		}
+	}
+	if pubErr == nil && privErr == nil && pub.Overlaps(priv) {
+		add("private_subnet_cidr", "%s overlaps public_subnet_cidr %s: the two subnets must be disjoint", priv, pub)
+	}
+	// In an existing VPC, the CIDR checks against the VPC happen at preflight.
+	if n.VpcID == "" {
+		vpc, err := parseIPv4Prefix(n.CIDR)
+		switch {
+		case err != nil:
+			add("cidr", "%v", err)
+		case vpc.Bits() < 16 || vpc.Bits() > 28:
+			add("cidr", "%s: an AWS VPC block must be between /16 and /28", vpc)
+		default:
+			if pubErr == nil && !contains(vpc, pub) {
+				add("public_subnet_cidr", "%s is not inside the VPC block %s: choose a subnet of network.cidr", pub, vpc)
+			}
+			if privErr == nil && !contains(vpc, priv) {
+				add("private_subnet_cidr", "%s is not inside the VPC block %s: choose a subnet of network.cidr", priv, vpc)
+			}
+		}
+	}
+	return ps
+}
+
+func (g *GitLabConfig) validate() []Problem {
+	var ps []Problem
+	add := func(key, format string, args ...any) {
+		ps = append(ps, Problem{Key: "gitlab." + key, Msg: fmt.Sprintf(format, args...)})
+	}
+	if g.URL != "" {
+		u, err := url.Parse(g.URL)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			add("url", "%q is not a GitLab address: use the form https://gitlab.example.com", g.URL)
+		} else if u.User != nil {
+			add("url", "must not contain credentials: tokens come from GITLAB_RUNNER_TOKEN / GITLAB_TOKEN")
+		}
+	}
+	if g.SecurityGroupID != "" && !sgIDPattern.MatchString(g.SecurityGroupID) {
+		add("security_group_id", "%q is not a security group id: use the form sg-0123456789abcdef0", g.SecurityGroupID)
+	}
+	for i, s := range g.SSHSourceCIDRs {
+		key := fmt.Sprintf("ssh_source_cidrs[%d]", i)
+		p, err := netip.ParsePrefix(s)
+		switch {
+		case err != nil:
+			add(key, "%q is not a CIDR: write an address with its prefix length, e.g. 203.0.113.10/32", s)
+		case p.Bits() == 0:
+			add(key, "%s would open SSH to the whole internet: list the addresses that need it, e.g. 203.0.113.10/32", s)
+		case p.Masked() != p:
+			add(key, "%s has host bits set: did you mean %s?", s, p.Masked())
+		}
+	}
+	if cr := g.CreateRunner; cr != nil {
+		switch cr.RunnerType {
+		case "instance_type":
+		case "group_type":
+			if cr.GroupID <= 0 {
+				add("create_runner.group_id", "runner_type group_type needs the numeric id of the group")
+			}
+		case "project_type":
+			if cr.ProjectID <= 0 {
+				add("create_runner.project_id", "runner_type project_type needs the numeric id of the project")
+			}
+		default:
+			add("create_runner.runner_type", "%q is not a runner type: use instance_type, group_type or project_type", cr.RunnerType)
+		}
+	}
+	return ps
+}
+
+func (m *ManagerConfig) validate() []Problem {
+	var ps []Problem
+	if !instanceTypePattern.MatchString(m.InstanceType) {
+		ps = append(ps, Problem{Key: "manager.instance_type", Msg: fmt.Sprintf("%q is not an instance type: use a name such as t3.micro", m.InstanceType)})
+	}
+	if m.AMI != "" && !amiPattern.MatchString(m.AMI) {
+		ps = append(ps, Problem{Key: "manager.ami", Msg: fmt.Sprintf("%q is not an AMI id: use the form ami-0123456789abcdef0, or leave it empty for the latest Amazon Linux 2023", m.AMI)})
+	}
+	if m.RunnerVersion != "" && !regexp.MustCompile(`^\d+\.\d+\.\d+$`).MatchString(m.RunnerVersion) {
+		ps = append(ps, Problem{Key: "manager.runner_version", Msg: fmt.Sprintf("%q is not a gitlab-runner version: use the form 18.5.0, or leave it empty for the latest", m.RunnerVersion)})
+	}
+	return ps
+}
+
+func (r *RunnersConfig) validate() []Problem {
+	var ps []Problem
+	add := func(key, format string, args ...any) {
+		ps = append(ps, Problem{Key: "runners." + key, Msg: fmt.Sprintf(format, args...)})
+	}
+	if r.Executor != ExecutorDockerAutoscaler && r.Executor != ExecutorDockerMachine {
+		add("executor", "%q is not supported: use docker-autoscaler (recommended) or docker+machine (legacy)", r.Executor)
+	}
+	if !instanceTypePattern.MatchString(r.InstanceType) {
+		add("instance_type", "%q is not an instance type: use a name such as t3.medium", r.InstanceType)
+	}
+	if r.AMI != "" && !amiPattern.MatchString(r.AMI) {
+		add("ami", "%q is not an AMI id: use the form ami-0123456789abcdef0, or leave it empty for the latest Amazon Linux 2023", r.AMI)
+	}
+	positive := []struct {
+		key string
+		v   int
+		max int
+	}{{"max_instances", r.MaxInstances, 1000}, {"capacity_per_instance", r.CapacityPerInstance, 100}, {"concurrent", r.Concurrent, 10000}}
+	for _, p := range positive {
+		if p.v < 1 || p.v > p.max {
+			add(p.key, "%d is out of range: use a number from 1 to %d", p.v, p.max)
+		}
+	}
+	if r.IdleCount < 0 {
+		add("idle_count", "%d is negative: use 0 to scale to zero when idle", r.IdleCount)
+	}
+	if d, err := time.ParseDuration(r.IdleTime); err != nil || d < 0 {
+		add("idle_time", "%q is not a duration: use a Go duration such as 5m or 300s", r.IdleTime)
+	}
+	if r.Image == "" {
+		add("image", "must not be empty: the default job image, e.g. alpine:latest")
+	}
+	if r.VolumeSizeGB < 8 || r.VolumeSizeGB > 16384 {
+		add("volume_size_gb", "%d is out of range: use 8 to 16384 (GiB)", r.VolumeSizeGB)
+	}
+	return ps
+}
+
+func parseIPv4Prefix(s string) (netip.Prefix, error) {
+	p, err := netip.ParsePrefix(s)
+	if err != nil {
+		return netip.Prefix{}, fmt.Errorf("%q is not a CIDR block: write it like 192.168.0.0/24", s)
+	}
+	if !p.Addr().Is4() {
+		return netip.Prefix{}, fmt.Errorf("%q must be an IPv4 block (IPv6 blocks are assigned by Amazon when ipv6 is true)", s)
+	}
+	if p.Masked() != p {
+		return netip.Prefix{}, fmt.Errorf("%q has host bits set: did you mean %s?", s, p.Masked())
+	}
+	return p, nil
+}
+
+// contains reports whether inner lies entirely within outer.
+func contains(outer, inner netip.Prefix) bool {
+	return outer.Bits() <= inner.Bits() && outer.Contains(inner.Addr())
+}

@@ -1,0 +1,84 @@
+package state
+
+import (
+	"sync"
+	"time"
+)
+
+// Ledger is the live, concurrency-safe view of a document during a run.
+// Every change is saved at once when the ledger has a store; a plan-only
+// run uses a ledger without one, so nothing reaches the disk.
+type Ledger struct {
+	mu    sync.Mutex
+	doc   *Document
+	store *Store // nil: in memory only
+}
+
+// NewLedger wraps a document; store may be nil.
+func NewLedger(doc *Document, store *Store) *Ledger {
+	return &Ledger{doc: doc, store: store}
+}
+
+// Get returns a copy of a step's resource, or nil.
+func (l *Ledger) Get(step string) *Resource {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.doc.Resources[step].Clone()
+}
+
+// Put records a step's resource and saves.
+func (l *Ledger) Put(step string, r *Resource) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if cur := l.doc.Resources[step]; cur != nil && equal(cur, r) {
+		return nil
+	}
+	l.doc.Resources[step] = r.Clone()
+	return l.saveLocked()
+}
+
+// Remove forgets a step's resource and saves.
+func (l *Ledger) Remove(step string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if _, ok := l.doc.Resources[step]; !ok {
+		return nil
+	}
+	delete(l.doc.Resources, step)
+	return l.saveLocked()
+}
+
+// Len is the number of recorded resources.
+func (l *Ledger) Len() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.doc.Resources)
+}
+
+// Snapshot returns a deep copy of the document.
+func (l *Ledger) Snapshot() *Document {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.doc.Clone()
+}
+
+func (l *Ledger) saveLocked() error {
+	if l.store == nil {
+		return nil
+	}
+	l.doc.Serial++
+	l.doc.UpdatedAt = time.Now().UTC()
+	return l.store.Save(l.doc)
+}
+
+func equal(a, b *Resource) bool {
+	if a.Type != b.Type || a.ID != b.ID || a.Status != b.Status || a.ClientToken != b.ClientToken || len(a.Attributes) != len(b.Attributes) {
+		return false
+	}
+	for k, v := range a.Attributes {
+		if bv, ok := b.Attributes[k]; !ok || bv != v {
+			return false
+		}
+	}
+	return true
+}
