@@ -104,14 +104,17 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer, interrupt <-chan struct{}
 	}
 
 	return &cli.App{
-		Name:            "provision",
-		Usage:           "build, repair and tear down an autoscaling GitLab Runner environment on AWS",
-		Reader:          stdin,
-		Writer:          stdout,
-		ErrWriter:       stderr,
-		HideVersion:     true,
-		ExitErrHandler:  func(*cli.Context, error) {},
-		CommandNotFound: func(c *cli.Context, name string) { fmt.Fprintf(stderr, "Error: unknown command %q: see `provision --help`\n", name); *code = 1 },
+		Name:           "provision",
+		Usage:          "build, repair and tear down an autoscaling GitLab Runner environment on AWS",
+		Reader:         stdin,
+		Writer:         stdout,
+		ErrWriter:      stderr,
+		HideVersion:    true,
+		ExitErrHandler: func(*cli.Context, error) {},
+		CommandNotFound: func(c *cli.Context, name string) {
+			fmt.Fprintf(stderr, "Error: unknown command %q: see `provision --help`\n", name)
+			*code = 1
+		},
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "config", Aliases: []string{"c"}, Value: "provision.yaml", Usage: "configuration `FILE`"},
 			&cli.StringFlag{Name: "state", Usage: "state `FILE` (default: .provision/<stack>.json next to the config)"},

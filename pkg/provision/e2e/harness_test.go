@@ -1,0 +1,222 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/provision-dev/provision/pkg/provision/awstest"
+)
+
+const region = "eu-west-1"
+
+var (
+	moto      *awstest.Moto
+	binary    string
+	motoError error
+)
+
+func TestMain(m *testing.M) {
+	os.Exit(runTests(m))
+}
+
+func runTests(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "provision-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	binary = filepath.Join(dir, "provision")
+	_, self, _, _ := runtime.Caller(0)
+	root := filepath.Join(filepath.Dir(self), "..", "..", "..")
+	build := exec.Command("go", "build", "-o", binary, "./cmd/provision")
+	build.Dir = root
+	if out, err := build.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "build provision: %v\n%s", err, out)
+		return 1
+	}
+	moto, motoError = awstest.StartMoto()
+	if motoError != nil {
+		fmt.Fprintln(os.Stderr, motoError)
+		return 1
+	}
+	defer moto.Stop()
+	return m.Run()
+}
+
+// harness is one test's world: a reset emulator, a counting proxy, a
+// working directory with a configuration file.
+type harness struct {
+	t     *testing.T
+	dir   string
+	proxy *awstest.Proxy
+	ec2   *ec2.Client
+	env   []string // extra environment for the binary
+}
+
+func newHarness(t *testing.T) *harness {
+	t.Helper()
+	ctx := context.Background()
+	if err := moto.Reset(ctx); err != nil {
+		t.Fatal(err)
+	}
+	p := awstest.NewProxy(moto.URL)
+	t.Cleanup(p.Close)
+	h := &harness{t: t, dir: t.TempDir(), proxy: p}
+	h.ec2 = ec2.NewFromConfig(awsConfig(moto.URL))
+	return h
+}
+
+// awsConfig talks to moto directly, so the checks do not count as the
+// tool's calls.
+func awsConfig(endpoint string) aws.Config {
+	return aws.Config{
+		Region:       region,
+		Credentials:  credentials.NewStaticCredentialsProvider("testing", "testing", ""),
+		BaseEndpoint: aws.String(endpoint),
+	}
+}
+
+func (h *harness) writeConfig(yaml string) {
+	h.t.Helper()
+	if err := os.WriteFile(filepath.Join(h.dir, "provision.yaml"), []byte(yaml), 0o644); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+// result is one run of the binary.
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+func (r result) String() string {
+	return fmt.Sprintf("exit %d\n--- stdout\n%s--- stderr\n%s", r.code, r.stdout, r.stderr)
+}
+
+// run executes provision in the harness directory.
+func (h *harness) run(args ...string) result {
+	h.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, args...)
+	cmd.Dir = h.dir
+	cmd.Env = append([]string{
+		"PATH=" + os.Getenv("PATH"),
+		"HOME=" + h.dir,
+		"AWS_ENDPOINT_URL=" + h.proxy.URL,
+		"AWS_ACCESS_KEY_ID=testing",
+		"AWS_SECRET_ACCESS_KEY=testing",
+		"AWS_CONFIG_FILE=" + filepath.Join(h.dir, "no-aws-config"),
+		"AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(h.dir, "no-aws-credentials"),
+		"AWS_EC2_METADATA_DISABLED=true",
+	}, h.env...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		h.t.Fatalf("run provision %v: %v", args, err)
+	}
+	return result{code: code, stdout: stdout.String(), stderr: stderr.String()}
+}
+
+// mustRun fails the test unless provision exits with want.
+func (h *harness) mustRun(want int, args ...string) result {
+	h.t.Helper()
+	r := h.run(args...)
+	if r.code != want {
+		h.t.Fatalf("provision %s: want exit %d, got %s", strings.Join(args, " "), want, r)
+	}
+	return r
+}
+
+// countMutating runs f and returns the mutating calls it made.
+func (h *harness) countMutating(f func()) []string {
+	h.proxy.Reset()
+	f()
+	return h.proxy.Mutating()
+}
+
+func (h *harness) statePath(stack string) string {
+	return filepath.Join(h.dir, ".provision", stack+".json")
+}
+
+// tagged lists every EC2 resource carrying the stack's ownership tag.
+func (h *harness) tagged(stack string) []string {
+	h.t.Helper()
+	ctx := context.Background()
+	out, err := h.ec2.DescribeTags(ctx, &ec2.DescribeTagsInput{Filters: []ec2types.Filter{
+		{Name: aws.String("key"), Values: []string{"provision:stack"}},
+		{Name: aws.String("value"), Values: []string{stack}},
+	}})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	var left []string
+	for _, t := range out.Tags {
+		id := aws.ToString(t.ResourceId)
+		if h.alive(ctx, string(t.ResourceType), id) {
+			left = append(left, string(t.ResourceType)+" "+id)
+		}
+	}
+	return left
+}
+
+// alive asks for the resource by id: the emulator keeps the tags of deleted
+// resources, and AWS keeps deleted NAT gateways and instances visible.
+func (h *harness) alive(ctx context.Context, kind, id string) bool {
+	c := h.ec2
+	prefix := id[:strings.IndexByte(id, '-')]
+	switch prefix {
+	case "vpc":
+		out, err := c.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{VpcIds: []string{id}})
+		return err == nil && len(out.Vpcs) > 0
+	case "subnet":
+		out, err := c.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{SubnetIds: []string{id}})
+		return err == nil && len(out.Subnets) > 0
+	case "igw":
+		out, err := c.DescribeInternetGateways(ctx, &ec2.DescribeInternetGatewaysInput{InternetGatewayIds: []string{id}})
+		return err == nil && len(out.InternetGateways) > 0
+	case "eigw":
+		out, err := c.DescribeEgressOnlyInternetGateways(ctx, &ec2.DescribeEgressOnlyInternetGatewaysInput{EgressOnlyInternetGatewayIds: []string{id}})
+		return err == nil && len(out.EgressOnlyInternetGateways) > 0
+	case "sg":
+		out, err := c.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{GroupIds: []string{id}})
+		return err == nil && len(out.SecurityGroups) > 0
+	case "rtb":
+		out, err := c.DescribeRouteTables(ctx, &ec2.DescribeRouteTablesInput{RouteTableIds: []string{id}})
+		return err == nil && len(out.RouteTables) > 0
+	case "acl":
+		out, err := c.DescribeNetworkAcls(ctx, &ec2.DescribeNetworkAclsInput{NetworkAclIds: []string{id}})
+		return err == nil && len(out.NetworkAcls) > 0
+	case "eipalloc":
+		out, err := c.DescribeAddresses(ctx, &ec2.DescribeAddressesInput{AllocationIds: []string{id}})
+		return err == nil && len(out.Addresses) > 0
+	case "nat":
+		out, err := c.DescribeNatGateways(ctx, &ec2.DescribeNatGatewaysInput{NatGatewayIds: []string{id}})
+		return err == nil && len(out.NatGateways) == 1 && out.NatGateways[0].State != ec2types.NatGatewayStateDeleted
+	case "i":
+		out, err := c.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{id}})
+		return err == nil && len(out.Reservations) == 1 && out.Reservations[0].Instances[0].State.Name != ec2types.InstanceStateNameTerminated
+	case "lt":
+		out, err := c.DescribeLaunchTemplates(ctx, &ec2.DescribeLaunchTemplatesInput{LaunchTemplateIds: []string{id}})
+		return err == nil && len(out.LaunchTemplates) > 0
+	}
+	return true
+}
