@@ -70,6 +70,11 @@ func (s *natGatewayStep) Apply(ctx context.Context, c plan.Change) error {
 			ClientToken:       &token,
 			TagSpecifications: s.env.tagSpec(ec2types.ResourceTypeNatgateway, stepNAT, "nat"),
 		})
+		if errorCode(err) == "Resource.AlreadyAssociated" {
+			// The address is released by a NAT gateway only once that one
+			// is fully deleted (after a NAT was deleted by hand).
+			return plan.TryAgain(fmt.Errorf("create nat gateway: Elastic IP %s is still held by a NAT gateway that is being deleted: %w", s.env.idOf(stepNATAddress), err))
+		}
 		if err != nil {
 			return retryableCreate(fmt.Errorf("create nat gateway: %w", err))
 		}

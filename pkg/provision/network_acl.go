@@ -87,7 +87,7 @@ func (s *networkACLStep) wanted() []aclEntry {
 		if cidr == "" {
 			cidr = knownAfterApply
 		}
-		es = append(es, aclEntry{Rule: rule, Protocol: proto, Allow: allow, CIDR: cidr, From: from, To: to})
+		es = append(es, aclEntry{Rule: rule, Protocol: proto, Allow: allow, CIDR: canonicalCIDR(cidr), From: from, To: to})
 	}
 	if s.public {
 		// NAT traffic from the private subnet arrives from inside the VPC.
@@ -402,6 +402,7 @@ func fromEC2Entry(e ec2types.NetworkAclEntry) aclEntry {
 	if e.Ipv6CidrBlock != nil {
 		ae.CIDR = aws.ToString(e.Ipv6CidrBlock)
 	}
+	ae.CIDR = canonicalCIDR(ae.CIDR)
 	if ae.Protocol == tcp && e.PortRange != nil {
 		ae.From, ae.To = aws.ToInt32(e.PortRange.From), aws.ToInt32(e.PortRange.To)
 	}

@@ -54,7 +54,7 @@ type sgRule struct {
 }
 
 func (r sgRule) key() string {
-	return fmt.Sprintf("%t|%s|%d|%d|%s", r.Egress, r.Protocol, r.From, r.To, r.Source)
+	return fmt.Sprintf("%t|%s|%d|%d|%s", r.Egress, r.Protocol, r.From, r.To, canonicalCIDR(r.Source))
 }
 
 func (r sgRule) String() string {

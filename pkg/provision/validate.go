@@ -216,3 +216,12 @@ func parseIPv4Prefix(s string) (netip.Prefix, error) {
 func contains(outer, inner netip.Prefix) bool {
 	return outer.Bits() <= inner.Bits() && outer.Contains(inner.Addr())
 }
+
+// canonicalCIDR writes a block the one way netip does, so "2600:1f18:0800::/56"
+// and "2600:1f18:800::/56" compare equal. Anything else is returned as is.
+func canonicalCIDR(s string) string {
+	if p, err := netip.ParsePrefix(s); err == nil {
+		return p.String()
+	}
+	return s
+}

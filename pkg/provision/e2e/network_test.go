@@ -230,7 +230,7 @@ func (n *network) check(t *testing.T) {
 	wantRoutes(t, "rtb/public", n.rtPublic, map[string]string{"0.0.0.0/0": igw, "::/0": igw}, aws.ToString(n.public.SubnetId))
 	wantRoutes(t, "rtb/private", n.rtPrivate, map[string]string{"0.0.0.0/0": natID, "::/0": eigw}, aws.ToString(n.private.SubnetId))
 
-	pub6 := subnetIPv6(n.public)
+	pub6 := canonical(subnetIPv6(n.public))
 	wantEntries(t, "nacl/public", n.aclPublic, aws.ToString(n.public.SubnetId), []string{
 		"in 100 allow -1 192.168.0.0/24",
 		"in 101 allow -1 " + vpc6.String(),
@@ -342,7 +342,7 @@ func wantEntries(t *testing.T, what string, acl ec2types.NetworkAcl, subnetID st
 		if aws.ToBool(e.Egress) {
 			dir = "out"
 		}
-		s := fmt.Sprintf("%s %d %s %s %s", dir, aws.ToInt32(e.RuleNumber), e.RuleAction, aws.ToString(e.Protocol), aws.ToString(e.CidrBlock)+aws.ToString(e.Ipv6CidrBlock))
+		s := fmt.Sprintf("%s %d %s %s %s", dir, aws.ToInt32(e.RuleNumber), e.RuleAction, aws.ToString(e.Protocol), canonical(aws.ToString(e.CidrBlock)+aws.ToString(e.Ipv6CidrBlock)))
 		if e.PortRange != nil {
 			s += fmt.Sprintf(" %d-%d", aws.ToInt32(e.PortRange.From), aws.ToInt32(e.PortRange.To))
 		}
@@ -376,7 +376,7 @@ func wantRules(t *testing.T, what string, g ec2types.SecurityGroup, want []strin
 				got = append(got, prefix+aws.ToString(r.CidrIp))
 			}
 			for _, r := range p.Ipv6Ranges {
-				got = append(got, prefix+aws.ToString(r.CidrIpv6))
+				got = append(got, prefix+canonical(aws.ToString(r.CidrIpv6)))
 			}
 			for _, r := range p.UserIdGroupPairs {
 				got = append(got, prefix+aws.ToString(r.GroupId))
@@ -395,4 +395,13 @@ func wantRules(t *testing.T, what string, g ec2types.SecurityGroup, want []strin
 			t.Errorf("%s is open inbound to the whole internet: %s", what, r)
 		}
 	}
+}
+
+// canonical writes a CIDR the way netip does: the emulator keeps leading
+// zeros in IPv6 groups.
+func canonical(s string) string {
+	if p, err := netip.ParsePrefix(s); err == nil {
+		return p.String()
+	}
+	return s
 }

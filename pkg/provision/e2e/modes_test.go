@@ -1,0 +1,286 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+)
+
+// plan, up --dry-run, plan --destroy, down --dry-run and status only read,
+// before and after the environment exists.
+func TestReadOnlyCommandsMakeNoMutatingCalls(t *testing.T) {
+	h := newHarness(t)
+	h.writeConfig(baseConfig)
+	readOnly := func(stage string) {
+		calls := h.countMutating(func() {
+			h.mustRun(0, "plan")
+			h.mustRun(0, "plan", "--json")
+			h.mustRun(0, "up", "--dry-run")
+			h.mustRun(0, "plan", "--destroy")
+			h.mustRun(0, "down", "--dry-run")
+			h.mustRun(0, "status")
+		})
+		if len(calls) != 0 {
+			t.Fatalf("%s: read-only commands made mutating calls: %v", stage, calls)
+		}
+		if len(h.proxy.Calls()) == 0 {
+			t.Fatalf("%s: the proxy saw no calls at all: is AWS_ENDPOINT_URL honoured?", stage)
+		}
+	}
+	readOnly("before up")
+	if _, err := os.Stat(h.statePath("net")); !os.IsNotExist(err) {
+		t.Fatalf("a read-only command wrote the state file")
+	}
+	r := h.mustRun(2, "plan", "--detailed-exitcode")
+	if !strings.Contains(r.stdout, "Plan: 13 to add") {
+		t.Fatalf("plan:\n%s", r)
+	}
+	h.mustRun(0, "up", "--auto-approve")
+	readOnly("after up")
+	d := h.mustRun(0, "plan", "--destroy")
+	if !strings.Contains(d.stdout, "Plan: 0 to add, 0 to change, 13 to destroy.") {
+		t.Fatalf("plan --destroy:\n%s", d)
+	}
+	h.mustRun(0, "down", "--auto-approve")
+}
+
+// Without a terminal, up and down refuse to act unless --auto-approve.
+func TestNoTerminalNeedsAutoApprove(t *testing.T) {
+	h := newHarness(t)
+	h.writeConfig(baseConfig)
+	calls := h.countMutating(func() {
+		r := h.mustRun(1, "up")
+		if !strings.Contains(r.stderr, "--auto-approve") {
+			t.Fatalf("up without approval should name --auto-approve:\n%s", r)
+		}
+	})
+	if len(calls) != 0 {
+		t.Fatalf("unapproved up made mutating calls: %v", calls)
+	}
+	h.mustRun(0, "up", "--auto-approve")
+	calls = h.countMutating(func() { h.mustRun(1, "down") })
+	if len(calls) != 0 {
+		t.Fatalf("unapproved down made mutating calls: %v", calls)
+	}
+	h.mustRun(0, "down", "--auto-approve")
+}
+
+// The JSON plan has stable field names and the same content as the text.
+func TestPlanJSON(t *testing.T) {
+	h := newHarness(t)
+	h.writeConfig(baseConfig)
+	r := h.mustRun(0, "plan", "--json")
+	var doc struct {
+		FormatVersion int    `json:"format_version"`
+		Stack         string `json:"stack"`
+		Region        string `json:"region"`
+		Destroy       bool   `json:"destroy"`
+		Changes       []struct {
+			Step, Kind, Action, Name string
+			Attributes               map[string]string
+		} `json:"changes"`
+		Summary struct{ Add, Change, Destroy int } `json:"summary"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
+		t.Fatalf("plan --json is not JSON: %v\n%s", err, r.stdout)
+	}
+	if doc.FormatVersion != 1 || doc.Stack != "net" || doc.Region != region || doc.Destroy || doc.Summary.Add != 13 || len(doc.Changes) != 13 {
+		t.Fatalf("unexpected plan document: %+v", doc)
+	}
+	if c := doc.Changes[0]; c.Step != "vpc" || c.Action != "create" || c.Attributes["cidr"] != "192.168.0.0/24" {
+		t.Fatalf("first change = %+v", c)
+	}
+}
+
+// With network.vpc_id the tool builds inside the user's VPC, uses its
+// internet gateway, and down leaves both in place.
+func TestExistingVPC(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	vpc, err := h.ec2.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.20.0.0/16"), AmazonProvidedIpv6CidrBlock: aws.Bool(true)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vpcID := aws.ToString(vpc.Vpc.VpcId)
+	igw, err := h.ec2.CreateInternetGateway(ctx, &ec2.CreateInternetGatewayInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	igwID := aws.ToString(igw.InternetGateway.InternetGatewayId)
+	if _, err := h.ec2.AttachInternetGateway(ctx, &ec2.AttachInternetGatewayInput{InternetGatewayId: &igwID, VpcId: &vpcID}); err != nil {
+		t.Fatal(err)
+	}
+	// Someone else's subnet in the same VPC must survive too.
+	other, err := h.ec2.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: &vpcID, CidrBlock: aws.String("10.20.9.0/24")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.writeConfig(strings.Replace(baseConfig, `network:
+  cidr: 192.168.0.0/24
+  public_subnet_cidr: 192.168.0.0/27
+  private_subnet_cidr: 192.168.0.128/25`, `network:
+  vpc_id: `+vpcID+`
+  public_subnet_cidr: 10.20.0.0/27
+  private_subnet_cidr: 10.20.1.0/24`, 1))
+
+	up := h.mustRun(0, "up", "--auto-approve")
+	if !strings.Contains(up.stdout, "Plan: 11 to add") {
+		t.Fatalf("existing-VPC plan should add 11 (no vpc, no igw):\n%s", up)
+	}
+	subnets, err := h.ec2.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{Filters: append(byStep("net", "subnet/public"), ec2types.Filter{Name: aws.String("vpc-id"), Values: []string{vpcID}})})
+	if err != nil || len(subnets.Subnets) != 1 {
+		t.Fatalf("public subnet not in the existing VPC: %v %v", subnets, err)
+	}
+	igws, err := h.ec2.DescribeInternetGateways(ctx, &ec2.DescribeInternetGatewaysInput{})
+	if err != nil || len(igws.InternetGateways) != 1 {
+		t.Fatalf("want only the existing internet gateway, got %d (%v)", len(igws.InternetGateways), err)
+	}
+	rts, err := h.ec2.DescribeRouteTables(ctx, &ec2.DescribeRouteTablesInput{Filters: byStep("net", "rtb/public")})
+	if err != nil || len(rts.RouteTables) != 1 {
+		t.Fatal(err)
+	}
+	wantRoutes(t, "rtb/public", rts.RouteTables[0], map[string]string{"0.0.0.0/0": igwID, "::/0": igwID}, aws.ToString(subnets.Subnets[0].SubnetId))
+	h.mustRun(0, "plan", "--detailed-exitcode")
+
+	h.mustRun(0, "down", "--auto-approve")
+	if _, err := h.ec2.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{VpcIds: []string{vpcID}}); err != nil {
+		t.Fatalf("the existing VPC was deleted: %v", err)
+	}
+	out, err := h.ec2.DescribeInternetGateways(ctx, &ec2.DescribeInternetGatewaysInput{InternetGatewayIds: []string{igwID}})
+	if err != nil || len(out.InternetGateways[0].Attachments) != 1 {
+		t.Fatalf("the existing internet gateway was deleted or detached: %v %v", out, err)
+	}
+	if _, err := h.ec2.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{SubnetIds: []string{aws.ToString(other.Subnet.SubnetId)}}); err != nil {
+		t.Fatalf("someone else's subnet was deleted: %v", err)
+	}
+	if left := h.tagged("net"); len(left) > 0 {
+		t.Fatalf("down left tagged resources: %v", left)
+	}
+	// The existing VPC's subnets are back on its default network ACL.
+	acls, err := h.ec2.DescribeNetworkAcls(ctx, &ec2.DescribeNetworkAclsInput{Filters: []ec2types.Filter{{Name: aws.String("vpc-id"), Values: []string{vpcID}}}})
+	if err != nil || len(acls.NetworkAcls) != 1 || !aws.ToBool(acls.NetworkAcls[0].IsDefault) {
+		t.Fatalf("want only the default ACL left in the VPC: %+v %v", acls, err)
+	}
+}
+
+// Changes made by hand show up in plan and up puts them right.
+func TestDriftIsRepaired(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	h.writeConfig(baseConfig)
+	h.mustRun(0, "up", "--auto-approve")
+	n := describeNetwork(t, h.ec2, "net")
+
+	// A NACL entry removed, a route deleted, a rule added and one removed.
+	if _, err := h.ec2.DeleteNetworkAclEntry(ctx, &ec2.DeleteNetworkAclEntryInput{NetworkAclId: n.aclPrivate.NetworkAclId, Egress: aws.Bool(false), RuleNumber: aws.Int32(200)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.ec2.DeleteRoute(ctx, &ec2.DeleteRouteInput{RouteTableId: n.rtPrivate.RouteTableId, DestinationCidrBlock: aws.String("0.0.0.0/0")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.ec2.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{GroupId: n.sgManager.GroupId, IpPermissions: []ec2types.IpPermission{{
+		IpProtocol: aws.String("tcp"), FromPort: aws.Int32(3389), ToPort: aws.Int32(3389), IpRanges: []ec2types.IpRange{{CidrIp: aws.String("0.0.0.0/0")}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.ec2.RevokeSecurityGroupIngress(ctx, &ec2.RevokeSecurityGroupIngressInput{GroupId: n.sgManager.GroupId, IpPermissions: []ec2types.IpPermission{{
+		IpProtocol: aws.String("tcp"), FromPort: aws.Int32(22), ToPort: aws.Int32(22), IpRanges: []ec2types.IpRange{{CidrIp: aws.String("203.0.113.10/32"), Description: aws.String("provision net: SSH for debugging")}}}}}); err != nil {
+		t.Fatal(err)
+	}
+
+	r := h.mustRun(2, "plan", "--detailed-exitcode")
+	for _, want := range []string{
+		"~ nacl/private", "add inbound 200 allow tcp 1024-65535 from 0.0.0.0/0",
+		"~ rtb/private", "add route 0.0.0.0/0 -> " + aws.ToString(n.nat.NatGatewayId),
+		"~ sg/manager", "remove inbound tcp 3389 from 0.0.0.0/0", "add inbound tcp 22 from 203.0.113.10/32",
+		"Plan: 0 to add, 3 to change, 0 to destroy.",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("plan does not show %q:\n%s", want, r.stdout)
+		}
+	}
+	st := h.mustRun(0, "status")
+	if !strings.Contains(st.stdout, "drifted") {
+		t.Errorf("status does not report drift:\n%s", st.stdout)
+	}
+	h.mustRun(0, "up", "--auto-approve")
+	h.mustRun(0, "plan", "--detailed-exitcode")
+	describeNetwork(t, h.ec2, "net").check(t)
+
+	// The NAT gateway deleted by hand: up makes a new one and repoints the route.
+	if _, err := h.ec2.DeleteNatGateway(ctx, &ec2.DeleteNatGatewayInput{NatGatewayId: n.nat.NatGatewayId}); err != nil {
+		t.Fatal(err)
+	}
+	// AWS frees the NAT's address once it is deleted; the emulator does not.
+	releaseNATAddress(t, h, n.natAddress.AllocationId)
+	r = h.mustRun(2, "plan", "--detailed-exitcode")
+	if !strings.Contains(r.stdout, "+ nat") {
+		t.Fatalf("plan does not recreate the NAT:\n%s", r.stdout)
+	}
+	h.mustRun(0, "up", "--auto-approve")
+	h.mustRun(0, "plan", "--detailed-exitcode")
+	describeNetwork(t, h.ec2, "net").check(t)
+	h.mustRun(0, "down", "--auto-approve")
+}
+
+// Without the state file, down finds everything by its tags, and up adopts
+// what exists instead of building it twice.
+func TestLostState(t *testing.T) {
+	h := newHarness(t)
+	h.writeConfig(baseConfig)
+	h.mustRun(0, "up", "--auto-approve")
+	if err := os.Remove(h.statePath("net")); err != nil {
+		t.Fatal(err)
+	}
+	calls := h.countMutating(func() {
+		r := h.mustRun(0, "up", "--auto-approve")
+		if !strings.Contains(r.stdout, "No changes.") {
+			t.Fatalf("up without state should adopt, not create:\n%s", r)
+		}
+	})
+	if len(calls) != 0 {
+		t.Fatalf("adopting made mutating calls: %v", calls)
+	}
+	if _, err := os.Stat(h.statePath("net")); err != nil {
+		t.Fatalf("adopting did not write the state file: %v", err)
+	}
+	h.mustRun(0, "status")
+	if err := os.Remove(h.statePath("net")); err != nil {
+		t.Fatal(err)
+	}
+	r := h.mustRun(0, "down", "--auto-approve")
+	if !strings.Contains(r.stdout, "13 to destroy") {
+		t.Fatalf("down without state:\n%s", r)
+	}
+	if left := h.tagged("net"); len(left) > 0 {
+		t.Fatalf("down without state left: %v", left)
+	}
+	// --discover with a state file present works from the tags too.
+	h.mustRun(0, "up", "--auto-approve")
+	h.mustRun(0, "down", "--auto-approve", "--discover")
+	if left := h.tagged("net"); len(left) > 0 {
+		t.Fatalf("down --discover left: %v", left)
+	}
+	if _, err := os.Stat(h.statePath("net")); !os.IsNotExist(err) {
+		t.Fatalf("state file survives down --discover")
+	}
+}
+
+func releaseNATAddress(t *testing.T, h *harness, allocationID *string) {
+	t.Helper()
+	ctx := context.Background()
+	out, err := h.ec2.DescribeAddresses(ctx, &ec2.DescribeAddressesInput{AllocationIds: []string{aws.ToString(allocationID)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := out.Addresses[0]; a.AssociationId != nil {
+		if _, err := h.ec2.DisassociateAddress(ctx, &ec2.DisassociateAddressInput{AssociationId: a.AssociationId}); err != nil {
+			t.Logf("disassociate NAT address: %v", err)
+		}
+	}
+}
