@@ -54,21 +54,22 @@ func RenderText(w io.Writer, h Header, changes []Change, showUnchanged bool) err
 		}
 		fmt.Fprintf(&b, "Changes to %s stack %q in %s:\n\n", verb, h.Stack, h.Region)
 	}
-	width := 0
+	width, nameWidth := 0, 0
 	for _, c := range changes {
-		width = max(width, len(c.Step))
+		if c.Action != NoOp || showUnchanged {
+			width = max(width, len(c.Step))
+			nameWidth = max(nameWidth, len(displayName(c)))
+		}
 	}
 	for _, c := range changes {
 		if c.Action == NoOp && !showUnchanged {
 			continue
 		}
-		fmt.Fprintf(&b, "  %s %-*s  %s", c.Action.Symbol(), width, c.Step, c.Name)
-		if c.ID != "" && c.ID != c.Name {
-			fmt.Fprintf(&b, " (%s)", c.ID)
-		}
+		line := fmt.Sprintf("  %s %-*s  %-*s", c.Action.Symbol(), width, c.Step, nameWidth, displayName(c))
 		for _, a := range c.Attrs {
-			fmt.Fprintf(&b, "  %s=%s", a.Key, a.Value)
+			line += fmt.Sprintf("  %s=%s", a.Key, a.Value)
 		}
+		b.WriteString(strings.TrimRight(line, " "))
 		b.WriteByte('\n')
 		for _, r := range c.Reasons {
 			fmt.Fprintf(&b, "      %s %s\n", strings.Repeat(" ", width), r)
@@ -88,6 +89,14 @@ func RenderText(w io.Writer, h Header, changes []Change, showUnchanged bool) err
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// displayName is the name, with the AWS id when one is known.
+func displayName(c Change) string {
+	if c.ID != "" && c.ID != c.Name {
+		return c.Name + " (" + c.ID + ")"
+	}
+	return c.Name
 }
 
 // JSONFormatVersion is bumped when a field of the JSON plan changes meaning.

@@ -9,6 +9,10 @@ import (
 	"time"
 )
 
+// maxSSHSources keeps the public ACL's inbound rules (110 + i) below the
+// return-traffic rules at 200 and inside AWS's default 20 rules per direction.
+const maxSSHSources = 12
+
 var (
 	stackPattern        = regexp.MustCompile(`^[a-z0-9-]{1,32}$`)
 	instanceTypePattern = regexp.MustCompile(`^[a-z][a-z0-9-]*\.[a-z0-9]+$`)
@@ -114,6 +118,9 @@ func (g *GitLabConfig) validate() []Problem {
 	}
 	if g.SecurityGroupID != "" && !sgIDPattern.MatchString(g.SecurityGroupID) {
 		add("security_group_id", "%q is not a security group id: use the form sg-0123456789abcdef0", g.SecurityGroupID)
+	}
+	if len(g.SSHSourceCIDRs) > maxSSHSources {
+		add("ssh_source_cidrs", "lists %d blocks; at most %d fit in the network ACL: summarize them into wider blocks", len(g.SSHSourceCIDRs), maxSSHSources)
 	}
 	for i, s := range g.SSHSourceCIDRs {
 		key := fmt.Sprintf("ssh_source_cidrs[%d]", i)

@@ -1,0 +1,63 @@
+package plan
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run `go test ./pkg/plan -update` to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the golden file:\n--- got\n%s--- want\n%s", name, got, want)
+	}
+}
+
+var sampleChanges = []Change{
+	{Step: "vpc", Kind: "vpc", Name: "ci-vpc", ID: "vpc-0abc", Action: NoOp, Attrs: []Attr{{"cidr", "192.168.0.0/24"}}},
+	{Step: "subnet/public", Kind: "subnet", Name: "ci-public", Action: Create, Attrs: []Attr{{"cidr", "192.168.0.0/27"}, {"map_public_ip", "true"}}},
+	{Step: "sg/manager", Kind: "security-group", Name: "ci-manager", ID: "sg-0123", Action: Update,
+		Reasons: []string{"add inbound tcp 22 from 203.0.113.10/32", "remove inbound tcp 3389 from 0.0.0.0/0"}},
+	{Step: "nat", Kind: "nat-gateway", Name: "ci-nat", ID: "nat-0456", Action: Delete},
+}
+
+func TestRenderText(t *testing.T) {
+	h := Header{Stack: "ci", Region: "eu-west-1"}
+	var b bytes.Buffer
+	if err := RenderText(&b, h, sampleChanges, false); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "plan.txt", b.Bytes())
+	b.Reset()
+	if err := RenderText(&b, h, sampleChanges, true); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "plan-debug.txt", b.Bytes())
+	b.Reset()
+	if err := RenderText(&b, h, sampleChanges[:1], false); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "plan-empty.txt", b.Bytes())
+}
+
+func TestRenderJSON(t *testing.T) {
+	var b bytes.Buffer
+	if err := RenderJSON(&b, Header{Stack: "ci", Region: "eu-west-1"}, sampleChanges); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "plan.json", b.Bytes())
+}

@@ -1,0 +1,166 @@
+package provision
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+const goodConfig = `stack: ci-runners
+region: ap-northeast-1
+tags: {team: ci}
+network:
+  cidr: 192.168.0.0/24
+  ipv6: true
+  public_subnet_cidr: 192.168.0.0/27
+  private_subnet_cidr: 192.168.0.128/25
+gitlab:
+  url: https://gitlab.example.com
+  security_group_id: sg-0123456789abcdef0
+  ssh_source_cidrs: [203.0.113.10/32, "2001:db8::/64"]
+  create_runner:
+    runner_type: group_type
+    group_id: 42
+    tag_list: [aws, docker]
+manager:
+  instance_type: t3.micro
+runners:
+  executor: docker+machine
+  max_instances: 4
+  idle_time: 300s
+`
+
+func TestParseConfigGood(t *testing.T) {
+	cfg, err := ParseConfig("provision.yaml", []byte(goodConfig), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Stack != "ci-runners" || cfg.Region != "ap-northeast-1" || cfg.Tags["team"] != "ci" {
+		t.Errorf("top level: %+v", cfg)
+	}
+	if cfg.Runners.Executor != ExecutorDockerMachine || cfg.Runners.MaxInstances != 4 || cfg.Runners.InstanceType != "t3.medium" {
+		t.Errorf("runners (defaults must fill what the file leaves out): %+v", cfg.Runners)
+	}
+	if cr := cfg.GitLab.CreateRunner; cr == nil || cr.GroupID != 42 || cr.Description != "ci-runners autoscaling" {
+		t.Errorf("create_runner: %+v", cr)
+	}
+}
+
+func TestParseConfigMinimalTakesDefaults(t *testing.T) {
+	cfg, err := ParseConfig("p.yaml", []byte("stack: a\n"), "eu-west-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := Defaults()
+	if cfg.Network != d.Network || cfg.Manager != d.Manager || cfg.Runners != d.Runners {
+		t.Errorf("defaults not applied: %+v", cfg)
+	}
+	if cfg.Region != "eu-west-1" {
+		t.Errorf("--region did not win: %s", cfg.Region)
+	}
+	if cfg.GitLab.CreateRunner != nil {
+		t.Errorf("create_runner must stay off unless present")
+	}
+}
+
+// Every bad input names the key, its line where it has one, and a fix.
+func TestParseConfigBad(t *testing.T) {
+	cases := []struct {
+		name, yaml string
+		want       []string // substrings of the error
+	}{
+		{"empty file", "", []string{"stack", "required"}},
+		{"yaml syntax", "stack: a\nnetwork: [\n", []string{"provision.yaml"}},
+		{"unknown top-level key", "stack: a\nregoin: eu-west-1\n", []string{"regoin", "2"}},
+		{"unknown nested key", "stack: a\nnetwork:\n  cidrr: 10.0.0.0/16\n", []string{"cidrr", "3"}},
+		{"wrong type", "stack: a\nrunners:\n  max_instances: many\n", []string{"max_instances"}},
+		{"stack missing", "region: eu-west-1\n", []string{"stack", "required"}},
+		{"stack uppercase", "stack: CI\n", []string{"line 1", "stack", "lowercase"}},
+		{"stack too long", "stack: " + strings.Repeat("a", 33) + "\n", []string{"stack"}},
+		{"bad region", "stack: a\nregion: europe\n", []string{"line 2", "region", "eu-west-1"}},
+		{"bad vpc cidr", "stack: a\nnetwork:\n  cidr: 10.0.0.0/33\n", []string{"line 3", "network.cidr", "not a CIDR"}},
+		{"host bits", "stack: a\nnetwork:\n  cidr: 192.168.0.1/24\n", []string{"network.cidr", "did you mean 192.168.0.0/24"}},
+		{"vpc too large", "stack: a\nnetwork:\n  cidr: 10.0.0.0/8\n  public_subnet_cidr: 10.0.0.0/27\n  private_subnet_cidr: 10.0.1.0/24\n", []string{"network.cidr", "/16 and /28"}},
+		{"subnet outside vpc", "stack: a\nnetwork:\n  public_subnet_cidr: 10.0.0.0/27\n", []string{"line 3", "public_subnet_cidr", "not inside"}},
+		{"overlapping subnets", "stack: a\nnetwork:\n  private_subnet_cidr: 192.168.0.0/25\n", []string{"overlaps"}},
+		{"ipv6 subnet cidr", "stack: a\nnetwork:\n  public_subnet_cidr: 2001:db8::/64\n", []string{"IPv4"}},
+		{"bad vpc id", "stack: a\nnetwork:\n  vpc_id: vpc123\n", []string{"network.vpc_id", "vpc-0123456789abcdef0"}},
+		{"bad zone", "stack: a\nnetwork:\n  availability_zone: tokyo\n", []string{"availability_zone"}},
+		{"bad gitlab url", "stack: a\ngitlab:\n  url: gitlab.example.com\n", []string{"gitlab.url", "https://"}},
+		{"credentials in url", "stack: a\ngitlab:\n  url: https://root:pw@gitlab.example.com\n", []string{"gitlab.url", "credentials"}},
+		{"bad security group", "stack: a\ngitlab:\n  security_group_id: default\n", []string{"security_group_id", "sg-"}},
+		{"ssh from anywhere", "stack: a\ngitlab:\n  ssh_source_cidrs: [0.0.0.0/0]\n", []string{"ssh_source_cidrs[0]", "whole internet"}},
+		{"ssh bad cidr", "stack: a\ngitlab:\n  ssh_source_cidrs: [1.2.3.4]\n", []string{"line 3", "ssh_source_cidrs[0]", "/32"}},
+		{"bad runner type", "stack: a\ngitlab:\n  create_runner:\n    runner_type: shared\n", []string{"runner_type", "instance_type"}},
+		{"group runner without group", "stack: a\ngitlab:\n  create_runner:\n    runner_type: group_type\n", []string{"group_id"}},
+		{"bad executor", "stack: a\nrunners:\n  executor: shell\n", []string{"runners.executor", "docker-autoscaler"}},
+		{"bad instance type", "stack: a\nrunners:\n  instance_type: large\n", []string{"runners.instance_type"}},
+		{"bad ami", "stack: a\nmanager:\n  ami: ubuntu\n", []string{"manager.ami", "ami-"}},
+		{"zero max instances", "stack: a\nrunners:\n  max_instances: 0\n", []string{"max_instances", "1 to"}},
+		{"negative idle count", "stack: a\nrunners:\n  idle_count: -1\n", []string{"idle_count"}},
+		{"bad idle time", "stack: a\nrunners:\n  idle_time: five minutes\n", []string{"idle_time", "5m"}},
+		{"small volume", "stack: a\nrunners:\n  volume_size_gb: 2\n", []string{"volume_size_gb"}},
+		{"reserved tag", "stack: a\ntags: {Name: x}\n", []string{"tags.Name", "reserved"}},
+		{"bad runner version", "stack: a\nmanager:\n  runner_version: latest\n", []string{"runner_version"}},
+		{"too many ssh sources", "stack: a\ngitlab:\n  ssh_source_cidrs: [" + strings.Repeat("10.0.0.0/8, ", 20) + "10.0.0.0/8]\n", []string{"ssh_source_cidrs", "at most"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := ParseConfig("provision.yaml", []byte(c.yaml), "")
+			if err == nil {
+				t.Fatalf("no error for:\n%s", c.yaml)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error does not mention %q:\n%v", w, err)
+				}
+			}
+		})
+	}
+}
+
+// All problems are reported at once, not the first one only.
+func TestParseConfigReportsEveryProblem(t *testing.T) {
+	_, err := ParseConfig("p.yaml", []byte("stack: A\nrunners:\n  max_instances: 0\n  executor: shell\n"), "")
+	var ce *ConfigError
+	if !errors.As(err, &ce) || len(ce.Problems) != 3 {
+		t.Fatalf("want 3 problems, got %v", err)
+	}
+}
+
+func TestNthSubnet64(t *testing.T) {
+	cases := []struct {
+		block string
+		n     int
+		want  string
+	}{
+		{"2600:1f18:abcd:ab00::/56", 0, "2600:1f18:abcd:ab00::/64"},
+		{"2600:1f18:abcd:ab00::/56", 1, "2600:1f18:abcd:ab01::/64"},
+		{"2600:1f18:abcd:ab00::/56", 255, "2600:1f18:abcd:abff::/64"},
+		{"2400:6500:5085:0800::/56", 2, "2400:6500:5085:802::/64"},
+	}
+	for _, c := range cases {
+		got, err := nthSubnet64(mustPrefix(t, c.block), c.n)
+		if err != nil || got.String() != c.want {
+			t.Errorf("nthSubnet64(%s, %d) = %v, %v; want %s", c.block, c.n, got, err, c.want)
+		}
+	}
+	if _, err := nthSubnet64(mustPrefix(t, "2600::/48"), 0); err == nil {
+		t.Errorf("a /48 must be refused")
+	}
+	if _, err := nthSubnet64(mustPrefix(t, "2600:1f18:abcd:ab00::/56"), 256); err == nil {
+		t.Errorf("index 256 must be refused")
+	}
+}
+
+func TestContainsAndCanonical(t *testing.T) {
+	if !contains(mustPrefix(t, "192.168.0.0/24"), mustPrefix(t, "192.168.0.128/25")) {
+		t.Error("/25 inside /24")
+	}
+	if contains(mustPrefix(t, "192.168.0.0/25"), mustPrefix(t, "192.168.0.0/24")) {
+		t.Error("/24 is not inside /25")
+	}
+	if canonicalCIDR("2400:6500:5085:0800::/56") != "2400:6500:5085:800::/56" {
+		t.Error(canonicalCIDR("2400:6500:5085:0800::/56"))
+	}
+}
