@@ -173,3 +173,11 @@ func (e *Env) markGone(step plan.ID) error {
 	}
 	return e.record(step, &state.Resource{Type: r.Type, Status: state.StatusGone, Attributes: map[string]string{"token_generation": r.Attr("token_generation")}})
 }
+
+// or returns value, or placeholder while value is unknown.
+func or(value, placeholder string) string {
+	if value == "" {
+		return placeholder
+	}
+	return value
+}

@@ -84,9 +84,9 @@ func (s *securityGroupStep) wanted() []sgRule {
 	} else {
 		// docker+machine provisions over SSH and drives Docker over TLS;
 		// docker-autoscaler connects over SSH.
-		sources := []string{orUnknown(s.env.idOf(stepManagerGroup)), s.env.Cfg.Network.PublicSubnetCIDR}
+		sources := []string{or(s.env.idOf(stepManagerGroup), "(sg/manager)"), s.env.Cfg.Network.PublicSubnetCIDR}
 		if s.env.Cfg.Network.IPv6 {
-			sources = append(sources, orUnknown(s.env.attrOf(stepPublicSubnet, "ipv6_cidr")))
+			sources = append(sources, or(s.env.attrOf(stepPublicSubnet, "ipv6_cidr"), "(subnet/public IPv6)"))
 		}
 		for _, src := range sources {
 			for _, port := range []int32{22, 2376} {
@@ -103,16 +103,36 @@ func (s *securityGroupStep) wanted() []sgRule {
 
 func (s *securityGroupStep) change() plan.Change {
 	c := plan.Change{Step: s.id, Kind: "security-group", Name: s.groupName()}
-	var in []string
+	// Group ports by source: "tcp 22,2376 from sg-1, 192.168.0.0/27".
+	var order []string
+	ports := map[string][]string{}
 	for _, r := range s.wanted() {
-		if !r.Egress {
-			in = append(in, fmt.Sprintf("%d<-%s", r.From, r.Source))
+		if r.Egress {
+			continue
 		}
+		if _, seen := ports[r.Source]; !seen {
+			order = append(order, r.Source)
+		}
+		ports[r.Source] = append(ports[r.Source], fmt.Sprint(r.From))
 	}
-	if len(in) == 0 {
-		in = []string{"none"}
+	in := "none"
+	if len(order) > 0 {
+		bySet := map[string][]string{}
+		var sets []string
+		for _, src := range order {
+			k := strings.Join(ports[src], ",")
+			if _, seen := bySet[k]; !seen {
+				sets = append(sets, k)
+			}
+			bySet[k] = append(bySet[k], src)
+		}
+		var parts []string
+		for _, k := range sets {
+			parts = append(parts, "tcp "+k+" from "+strings.Join(bySet[k], ","))
+		}
+		in = strings.Join(parts, "; ")
 	}
-	c.Attrs = []plan.Attr{{Key: "inbound", Value: strings.Join(in, ",")}, {Key: "outbound", Value: "all"}}
+	c.Attrs = []plan.Attr{{Key: "inbound", Value: in}, {Key: "outbound", Value: "all"}}
 	return c
 }
 

@@ -47,10 +47,10 @@ func (s *subnetStep) DependsOn() []plan.ID {
 }
 
 func (s *subnetStep) change() plan.Change {
-	c := plan.Change{Step: s.id, Kind: "subnet", Name: s.env.name(s.role), Attrs: []plan.Attr{
-		{Key: "cidr", Value: s.cidr},
-		{Key: "zone", Value: s.env.Zone},
-	}}
+	c := plan.Change{Step: s.id, Kind: "subnet", Name: s.env.name(s.role), Attrs: []plan.Attr{{Key: "cidr", Value: s.cidr}}}
+	if s.env.Zone != "" {
+		c.Attrs = append(c.Attrs, plan.Attr{Key: "zone", Value: s.env.Zone})
+	}
 	if s.env.Cfg.Network.IPv6 {
 		c.Attrs = append(c.Attrs, plan.Attr{Key: "ipv6", Value: "/64"})
 	}
