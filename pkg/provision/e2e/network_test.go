@@ -54,15 +54,20 @@ func TestNetworkLifecycle(t *testing.T) {
 		if !strings.Contains(r.stdout, "No changes. The environment matches the configuration.") {
 			t.Fatalf("plan after up is not empty:\n%s", r)
 		}
-		r = h.mustRun(0, "up", "--auto-approve")
+	})
+	if len(calls) != 0 {
+		t.Fatalf("plan after up made mutating calls: %v", calls)
+	}
+	calls = h.countMutating(func() {
+		r := h.mustRun(0, "up", "--auto-approve")
 		if !strings.Contains(r.stdout, "No changes.") {
 			t.Fatalf("second up is not a no-op:\n%s", r)
 		}
 	})
 	if len(calls) != 0 {
-		t.Fatalf("plan + second up made mutating calls: %v", calls)
+		t.Fatalf("second up made mutating calls: %v", calls)
 	}
-	t.Logf("no-op up: %d calls", len(h.proxy.Calls())/2)
+	t.Logf("no-op up: %d calls, 0 mutating", len(h.proxy.Calls()))
 
 	st := h.mustRun(0, "status", "--json")
 	var rep struct {
@@ -80,7 +85,9 @@ func TestNetworkLifecycle(t *testing.T) {
 		}
 	}
 
+	h.proxy.Reset()
 	down := h.mustRun(0, "down", "--auto-approve")
+	t.Logf("down: %d calls, %d mutating", len(h.proxy.Calls()), len(h.proxy.Mutating()))
 	if !strings.Contains(down.stdout, "13 to destroy") {
 		t.Fatalf("down plan:\n%s", down)
 	}
