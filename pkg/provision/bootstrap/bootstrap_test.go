@@ -1,0 +1,257 @@
+package bootstrap
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/goccy/go-yaml"
+	"github.com/pelletier/go-toml/v2"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run `go test ./pkg/provision/bootstrap -update` to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the golden file:\n--- got\n%s--- want\n%s", name, got, want)
+	}
+}
+
+// The default configuration of SPEC §2.
+func autoscalerRunner() Runner {
+	return Runner{
+		Stack: "ci-runners", Region: "ap-northeast-1", GitLabURL: "https://gitlab.example.com", Executor: DockerAutoscaler,
+		Concurrent: 10, MaxInstances: 10, CapacityPerInstance: 1, IdleCount: 0, IdleTime: 5 * time.Minute,
+		Image: "alpine:latest", AutoScalingGroup: "ci-runners-runners",
+	}
+}
+
+func machineRunner() Runner {
+	r := autoscalerRunner()
+	r.Executor = DockerMachine
+	r.VPCID, r.SubnetID, r.Zone = "vpc-0123456789abcdef0", "subnet-0123456789abcdef0", "ap-northeast-1a"
+	r.SecurityGroupName, r.InstanceType, r.InstanceProfile = "ci-runners-runner", "t3.medium", "ci-runners-ap-northeast-1-runner"
+	r.AMI, r.RootSizeGB, r.Spot = "ami-0123456789abcdef0", 30, true
+	r.Tags = map[string]string{"provision:stack": "ci-runners", "team": "ci"}
+	r.AutoScalingGroup = ""
+	return r
+}
+
+// documentedConfig lists the config.toml keys gitlab-runner documents that
+// this tool may write; decoding strictly into it rejects any other key.
+type documentedConfig struct {
+	Concurrent int `toml:"concurrent"`
+	Runners    []struct {
+		Name     string `toml:"name"`
+		URL      string `toml:"url"`
+		Token    string `toml:"token"`
+		Executor string `toml:"executor"`
+		Limit    int    `toml:"limit"`
+		Docker   struct {
+			Image      string   `toml:"image"`
+			Privileged bool     `toml:"privileged"`
+			Volumes    []string `toml:"volumes"`
+		} `toml:"docker"`
+		Autoscaler *struct {
+			Plugin              string `toml:"plugin"`
+			CapacityPerInstance int    `toml:"capacity_per_instance"`
+			MaxUseCount         int    `toml:"max_use_count"`
+			MaxInstances        int    `toml:"max_instances"`
+			PluginConfig        struct {
+				Name            string `toml:"name"`
+				Profile         string `toml:"profile"`
+				ConfigFile      string `toml:"config_file"`
+				CredentialsFile string `toml:"credentials_file"`
+				Region          string `toml:"region"`
+			} `toml:"plugin_config"`
+			ConnectorConfig struct {
+				Username        string `toml:"username"`
+				UseExternalAddr bool   `toml:"use_external_addr"`
+			} `toml:"connector_config"`
+			Policy []struct {
+				IdleCount   int      `toml:"idle_count"`
+				IdleTime    string   `toml:"idle_time"`
+				Periods     []string `toml:"periods"`
+				Timezone    string   `toml:"timezone"`
+				ScaleFactor float64  `toml:"scale_factor"`
+			} `toml:"policy"`
+		} `toml:"autoscaler"`
+		Machine *struct {
+			IdleCount      int      `toml:"IdleCount"`
+			IdleTime       int      `toml:"IdleTime"`
+			MaxBuilds      int      `toml:"MaxBuilds"`
+			MachineDriver  string   `toml:"MachineDriver"`
+			MachineName    string   `toml:"MachineName"`
+			MachineOptions []string `toml:"MachineOptions"`
+		} `toml:"machine"`
+	} `toml:"runners"`
+}
+
+func decodeStrict(t *testing.T, data []byte) documentedConfig {
+	t.Helper()
+	var c documentedConfig
+	if err := toml.NewDecoder(bytes.NewReader(data)).DisallowUnknownFields().Decode(&c); err != nil {
+		t.Fatalf("config.toml has keys gitlab-runner does not document: %v\n%s", err, data)
+	}
+	return c
+}
+
+func TestConfigTOMLAutoscaler(t *testing.T) {
+	out, err := ConfigTOML(autoscalerRunner())
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "config-docker-autoscaler.toml", out)
+	c := decodeStrict(t, out)
+	r := c.Runners[0]
+	if c.Concurrent != 10 || r.Executor != "docker-autoscaler" || r.Token != TokenPlaceholder || r.Machine != nil {
+		t.Fatalf("decoded %+v", c)
+	}
+	a := r.Autoscaler
+	if a.Plugin != "aws" || a.MaxInstances != 10 || a.CapacityPerInstance != 1 || a.PluginConfig.Name != "ci-runners-runners" ||
+		a.PluginConfig.Region != "ap-northeast-1" || a.ConnectorConfig.Username != "ec2-user" || a.ConnectorConfig.UseExternalAddr {
+		t.Errorf("autoscaler section %+v", a)
+	}
+	if len(a.Policy) != 1 || a.Policy[0].IdleCount != 0 || a.Policy[0].IdleTime != "5m0s" {
+		t.Errorf("policy %+v", a.Policy)
+	}
+	if d, err := time.ParseDuration(a.Policy[0].IdleTime); err != nil || d != 5*time.Minute {
+		t.Errorf("idle_time is not a Go duration: %v", err)
+	}
+}
+
+func TestConfigTOMLDockerMachine(t *testing.T) {
+	out, err := ConfigTOML(machineRunner())
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "config-docker-machine.toml", out)
+	c := decodeStrict(t, out)
+	m := c.Runners[0].Machine
+	if m == nil || m.IdleTime != 300 || m.MachineDriver != "amazonec2" || !strings.Contains(m.MachineName, "%s") || c.Runners[0].Limit != 10 {
+		t.Fatalf("machine section %+v", m)
+	}
+	opts := strings.Join(m.MachineOptions, "\n")
+	for _, want := range []string{"amazonec2-zone=a", "amazonec2-security-group=ci-runners-runner", "amazonec2-security-group-readonly=true",
+		"amazonec2-private-address-only=true", "amazonec2-metadata-token=required", "amazonec2-iam-instance-profile=ci-runners-ap-northeast-1-runner",
+		"amazonec2-vpc-id=vpc-0123456789abcdef0", "amazonec2-subnet-id=subnet-0123456789abcdef0", "amazonec2-request-spot-instance=true"} {
+		if !strings.Contains(opts, want) {
+			t.Errorf("MachineOptions lack %q:\n%s", want, opts)
+		}
+	}
+}
+
+func TestConfigTOMLPrivilegedAndImage(t *testing.T) {
+	r := autoscalerRunner()
+	r.Privileged, r.Image, r.IdleCount, r.IdleTime = true, "docker:27", 2, 90*time.Second
+	c := decodeStrict(t, must(ConfigTOML(r)))
+	if !c.Runners[0].Docker.Privileged || c.Runners[0].Docker.Image != "docker:27" || c.Runners[0].Autoscaler.Policy[0].IdleCount != 2 || c.Runners[0].Autoscaler.Policy[0].IdleTime != "1m30s" {
+		t.Errorf("decoded %+v", c.Runners[0])
+	}
+}
+
+func must(b []byte, err error) []byte {
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+func managers() map[string]Manager {
+	return map[string]Manager{
+		"manager-docker-autoscaler.yaml": {Runner: autoscalerRunner(), TokenParameter: "/provision/ci-runners/runner-token"},
+		"manager-docker-machine.yaml":    {Runner: machineRunner(), RunnerVersion: "18.5.0", TokenParameter: "/provision/ci-runners/runner-token"},
+	}
+}
+
+func TestManagerUserData(t *testing.T) {
+	for name, m := range managers() {
+		t.Run(name, func(t *testing.T) {
+			out, err := ManagerUserData(m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			golden(t, name, out)
+			if !bytes.HasPrefix(out, []byte("#cloud-config\n")) {
+				t.Errorf("user-data does not start with #cloud-config")
+			}
+			var cc cloudConfig
+			if err := yaml.Unmarshal(out, &cc); err != nil {
+				t.Fatalf("user-data is not YAML: %v", err)
+			}
+			var config writeFile
+			for _, f := range cc.WriteFiles {
+				if f.Path == "/etc/gitlab-runner/config.toml.template" {
+					config = f
+				}
+			}
+			if config.Permissions != "0600" || !strings.Contains(config.Content, TokenPlaceholder) {
+				t.Errorf("config.toml template: %+v", config)
+			}
+			decodeStrict(t, []byte(config.Content))
+			text := string(out)
+			if !strings.Contains(text, "--with-decryption") || !strings.Contains(text, m.TokenParameter) {
+				t.Errorf("user-data does not read the token from SSM")
+			}
+			wantPlugin := map[string]string{DockerAutoscaler: "fleeting", DockerMachine: "docker-machine-Linux"}[m.Executor]
+			if !strings.Contains(text, wantPlugin) {
+				t.Errorf("user-data does not install %s", wantPlugin)
+			}
+			if m.RunnerVersion != "" && !strings.Contains(text, "gitlab-runner-"+m.RunnerVersion) {
+				t.Errorf("gitlab-runner is not pinned to %s", m.RunnerVersion)
+			}
+		})
+	}
+}
+
+func TestMachineUserData(t *testing.T) {
+	out, err := MachineUserData("ci-runners")
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "machine.yaml", out)
+	if !strings.Contains(string(out), "usermod") || !strings.Contains(string(out), "docker") {
+		t.Errorf("machine user-data does not set up Docker for ec2-user")
+	}
+}
+
+// Every user-data document passes cloud-init's own schema check.
+func TestUserDataPassesCloudInitSchema(t *testing.T) {
+	bin, err := exec.LookPath("cloud-init")
+	if err != nil {
+		if os.Getenv("CI") != "" || os.Getenv("PROVISION_REQUIRE_CLOUD_INIT") != "" {
+			t.Fatal("cloud-init is not installed (apt-get install -y cloud-init)")
+		}
+		t.Skip("cloud-init is not installed (apt-get install -y cloud-init)")
+	}
+	docs := map[string][]byte{"machine.yaml": must(MachineUserData("ci-runners"))}
+	for name, m := range managers() {
+		docs[name] = must(ManagerUserData(m))
+	}
+	for name, doc := range docs {
+		path := filepath.Join(t.TempDir(), name)
+		if err := os.WriteFile(path, doc, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		out, err := exec.Command(bin, "schema", "--config-file", path).CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "Valid cloud-config") {
+			t.Errorf("%s fails `cloud-init schema`: %v\n%s", name, err, out)
+		}
+	}
+}

@@ -1,0 +1,199 @@
+// Package bootstrap renders what the runner manager boots with: the
+// gitlab-runner config.toml and the cloud-init user-data of the manager and
+// of the runner machines. Everything here is a pure function of its input.
+package bootstrap
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/pelletier/go-toml/v2"
+)
+
+// Executors.
+const (
+	DockerAutoscaler = "docker-autoscaler"
+	DockerMachine    = "docker+machine"
+)
+
+// TokenPlaceholder stands in config.toml for the runner authentication
+// token, which the manager reads from SSM at boot and substitutes: the
+// token itself never appears in user-data.
+const TokenPlaceholder = "@RUNNER_TOKEN@"
+
+// Runner is what config.toml is rendered from.
+type Runner struct {
+	Stack     string
+	Region    string
+	GitLabURL string
+	Executor  string
+
+	Concurrent          int
+	MaxInstances        int
+	CapacityPerInstance int
+	IdleCount           int
+	IdleTime            time.Duration
+	Image               string
+	Privileged          bool
+
+	// docker-autoscaler
+	AutoScalingGroup string
+
+	// docker+machine
+	VPCID             string
+	SubnetID          string
+	Zone              string // e.g. ap-northeast-1a; the option takes its letter
+	SecurityGroupName string
+	InstanceType      string
+	InstanceProfile   string
+	AMI               string
+	RootSizeGB        int
+	Spot              bool
+	Tags              map[string]string // put on every machine
+}
+
+// configFile mirrors the documented config.toml keys this tool writes.
+type configFile struct {
+	Concurrent int             `toml:"concurrent"`
+	Runners    []runnerSection `toml:"runners"`
+}
+
+type runnerSection struct {
+	Name       string             `toml:"name"`
+	URL        string             `toml:"url"`
+	Token      string             `toml:"token"`
+	Executor   string             `toml:"executor"`
+	Limit      int                `toml:"limit,omitempty"`
+	Docker     dockerSection      `toml:"docker"`
+	Autoscaler *autoscalerSection `toml:"autoscaler,omitempty"`
+	Machine    *machineSection    `toml:"machine,omitempty"`
+}
+
+type dockerSection struct {
+	Image      string   `toml:"image"`
+	Privileged bool     `toml:"privileged"`
+	Volumes    []string `toml:"volumes"`
+}
+
+type autoscalerSection struct {
+	Plugin              string          `toml:"plugin"`
+	CapacityPerInstance int             `toml:"capacity_per_instance"`
+	MaxInstances        int             `toml:"max_instances"`
+	PluginConfig        pluginConfig    `toml:"plugin_config"`
+	ConnectorConfig     connectorConfig `toml:"connector_config"`
+	Policy              []policy        `toml:"policy"`
+}
+
+type pluginConfig struct {
+	Name   string `toml:"name"`
+	Region string `toml:"region"`
+}
+
+type connectorConfig struct {
+	Username        string `toml:"username"`
+	UseExternalAddr bool   `toml:"use_external_addr"`
+}
+
+type policy struct {
+	IdleCount int    `toml:"idle_count"`
+	IdleTime  string `toml:"idle_time"`
+}
+
+type machineSection struct {
+	IdleCount      int      `toml:"IdleCount"`
+	IdleTime       int      `toml:"IdleTime"`
+	MachineDriver  string   `toml:"MachineDriver"`
+	MachineName    string   `toml:"MachineName"`
+	MachineOptions []string `toml:"MachineOptions"`
+}
+
+// ConfigTOML renders /etc/gitlab-runner/config.toml with the token
+// placeholder.
+func ConfigTOML(r Runner) ([]byte, error) {
+	sec := runnerSection{
+		Name:     r.Stack,
+		URL:      r.GitLabURL,
+		Token:    TokenPlaceholder,
+		Executor: r.Executor,
+		Docker:   dockerSection{Image: r.Image, Privileged: r.Privileged, Volumes: []string{"/cache"}},
+	}
+	switch r.Executor {
+	case DockerAutoscaler:
+		sec.Autoscaler = &autoscalerSection{
+			Plugin:              "aws",
+			CapacityPerInstance: r.CapacityPerInstance,
+			MaxInstances:        r.MaxInstances,
+			PluginConfig:        pluginConfig{Name: r.AutoScalingGroup, Region: r.Region},
+			// The machines have private addresses only, reached from the manager's subnet.
+			ConnectorConfig: connectorConfig{Username: "ec2-user", UseExternalAddr: false},
+			Policy:          []policy{{IdleCount: r.IdleCount, IdleTime: r.IdleTime.String()}},
+		}
+	case DockerMachine:
+		sec.Limit = r.MaxInstances
+		sec.Machine = &machineSection{
+			IdleCount:      r.IdleCount,
+			IdleTime:       int(r.IdleTime / time.Second),
+			MachineDriver:  "amazonec2",
+			MachineName:    r.Stack + "-%s",
+			MachineOptions: machineOptions(r),
+		}
+	default:
+		return nil, fmt.Errorf("unknown executor %q", r.Executor)
+	}
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "# Written by provision for stack %s. The token is filled in at boot from SSM.\n", r.Stack)
+	enc := toml.NewEncoder(&b).SetIndentTables(true)
+	if err := enc.Encode(configFile{Concurrent: r.Concurrent, Runners: []runnerSection{sec}}); err != nil {
+		return nil, fmt.Errorf("render config.toml: %w", err)
+	}
+	return b.Bytes(), nil
+}
+
+// machineOptions are the amazonec2 driver options of SPEC §6. The group is
+// read-only so the driver does not open 22/2376 to the internet.
+func machineOptions(r Runner) []string {
+	zone := r.Zone
+	if n := len(zone); n > 0 {
+		zone = zone[n-1:]
+	}
+	opts := []string{
+		"amazonec2-region=" + r.Region,
+		"amazonec2-vpc-id=" + r.VPCID,
+		"amazonec2-subnet-id=" + r.SubnetID,
+		"amazonec2-zone=" + zone,
+		"amazonec2-security-group=" + r.SecurityGroupName,
+		"amazonec2-security-group-readonly=true",
+		"amazonec2-private-address-only=true",
+		"amazonec2-use-private-address=true",
+		"amazonec2-instance-type=" + r.InstanceType,
+		"amazonec2-iam-instance-profile=" + r.InstanceProfile,
+		"amazonec2-metadata-token=required",
+		"amazonec2-metadata-token-response-hop-limit=1",
+		fmt.Sprintf("amazonec2-root-size=%d", r.RootSizeGB),
+	}
+	if r.AMI != "" {
+		opts = append(opts, "amazonec2-ami="+r.AMI)
+	}
+	if r.Spot {
+		opts = append(opts, "amazonec2-request-spot-instance=true")
+	}
+	if len(r.Tags) > 0 {
+		opts = append(opts, "amazonec2-tags="+joinTags(r.Tags))
+	}
+	return opts
+}
+
+func joinTags(tags map[string]string) string {
+	keys := make([]string, 0, len(tags))
+	for k := range tags {
+		keys = append(keys, k)
+	}
+	sortStrings(keys)
+	var parts []string
+	for _, k := range keys {
+		parts = append(parts, k, tags[k])
+	}
+	return strings.Join(parts, ",")
+}
