@@ -1,0 +1,138 @@
+package provision
+
+import (
+	"encoding/json"
+	"fmt"
+)
+
+// PolicyDocument is an IAM policy in the form AWS takes it.
+type PolicyDocument struct {
+	Version   string      `json:"Version"`
+	Statement []Statement `json:"Statement"`
+}
+
+// Statement is one IAM policy statement.
+type Statement struct {
+	Sid       string                       `json:"Sid,omitempty"`
+	Effect    string                       `json:"Effect"`
+	Principal map[string]string            `json:"Principal,omitempty"`
+	Action    []string                     `json:"Action"`
+	Resource  []string                     `json:"Resource,omitempty"`
+	Condition map[string]map[string]string `json:"Condition,omitempty"`
+}
+
+// JSON encodes the document compactly (the form IAM stores).
+func (p PolicyDocument) JSON() string {
+	b, _ := json.Marshal(p)
+	return string(b)
+}
+
+// arns builds the ARNs the policies name.
+type arns struct {
+	partition, region, account string
+}
+
+func (a arns) ec2(resource string) string {
+	return fmt.Sprintf("arn:%s:ec2:%s:%s:%s", a.partition, a.region, a.account, resource)
+}
+
+// ec2Public is for resources owned by no account in the ARN (AMIs).
+func (a arns) ec2Public(resource string) string {
+	return fmt.Sprintf("arn:%s:ec2:%s::%s", a.partition, a.region, resource)
+}
+
+func (a arns) autoScalingGroup(name string) string {
+	return fmt.Sprintf("arn:%s:autoscaling:%s:%s:autoScalingGroup:*:autoScalingGroupName/%s", a.partition, a.region, a.account, name)
+}
+
+func (a arns) ssmParameter(name string) string {
+	// name starts with a slash; the ARN has exactly one.
+	return fmt.Sprintf("arn:%s:ssm:%s:%s:parameter%s", a.partition, a.region, a.account, name)
+}
+
+func (a arns) iam(resource string) string {
+	return fmt.Sprintf("arn:%s:iam::%s:%s", a.partition, a.account, resource)
+}
+
+// ec2AssumeRolePolicy lets EC2 instances take the role.
+func ec2AssumeRolePolicy() PolicyDocument {
+	return PolicyDocument{Version: "2012-10-17", Statement: []Statement{{
+		Effect: "Allow", Principal: map[string]string{"Service": "ec2.amazonaws.com"}, Action: []string{"sts:AssumeRole"},
+	}}}
+}
+
+// autoscalerManagerPolicy is least privilege for the fleeting AWS plugin:
+// scale and terminate in this one group, see instances, push SSH keys only
+// to this group's machines, and read this stack's token.
+func autoscalerManagerPolicy(a arns, asgName, tokenParameter string) PolicyDocument {
+	return PolicyDocument{Version: "2012-10-17", Statement: []Statement{
+		{Sid: "ScaleTheRunnerGroup", Effect: "Allow",
+			Action:   []string{"autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"},
+			Resource: []string{a.autoScalingGroup(asgName)}},
+		{Sid: "SeeTheFleet", Effect: "Allow",
+			Action:   []string{"autoscaling:DescribeAutoScalingGroups", "ec2:DescribeInstances"},
+			Resource: []string{"*"}},
+		{Sid: "ConnectToTheGroupsMachines", Effect: "Allow",
+			Action:    []string{"ec2-instance-connect:SendSSHPublicKey"},
+			Resource:  []string{a.ec2("instance/*")},
+			Condition: map[string]map[string]string{"StringEquals": {"ec2:ResourceTag/aws:autoscaling:groupName": asgName}}},
+		readTokenStatement(a, tokenParameter),
+	}}
+}
+
+// dockerMachineManagerPolicy lets docker-machine's amazonec2 driver launch,
+// tag and remove machines: only in this region, VPC and subnet, only with
+// the runner instance profile, only machines named after the stack.
+func dockerMachineManagerPolicy(a arns, stack, vpcID, subnetID, runnerGroupID, runnerRoleName, runnerProfileName, tokenParameter string, spot bool) PolicyDocument {
+	region := map[string]string{"aws:RequestedRegion": a.region}
+	namePrefix := stack + "-*"
+	st := []Statement{
+		{Sid: "LaunchIntoTheRunnerSubnet", Effect: "Allow", Action: []string{"ec2:RunInstances"},
+			Resource: []string{a.ec2("subnet/" + subnetID), a.ec2("security-group/" + runnerGroupID)}},
+		{Sid: "LaunchWithTheRunnerProfile", Effect: "Allow", Action: []string{"ec2:RunInstances"},
+			Resource: []string{a.ec2("instance/*")},
+			Condition: map[string]map[string]string{
+				"StringEquals": {"aws:RequestedRegion": a.region, "ec2:InstanceProfile": a.iam("instance-profile/" + runnerProfileName)},
+			}},
+		{Sid: "LaunchNetworkInterfacesInTheVPC", Effect: "Allow", Action: []string{"ec2:RunInstances"},
+			Resource:  []string{a.ec2("network-interface/*")},
+			Condition: map[string]map[string]string{"StringEquals": {"ec2:Vpc": a.ec2("vpc/" + vpcID)}}},
+		{Sid: "LaunchVolumesImagesAndKeys", Effect: "Allow", Action: []string{"ec2:RunInstances"},
+			Resource:  []string{a.ec2("volume/*"), a.ec2("key-pair/*"), a.ec2Public("image/*")},
+			Condition: map[string]map[string]string{"StringEquals": region}},
+		{Sid: "TagTheStacksMachines", Effect: "Allow", Action: []string{"ec2:CreateTags"},
+			Resource:  []string{a.ec2("instance/*"), a.ec2("volume/*"), a.ec2("spot-instances-request/*")},
+			Condition: map[string]map[string]string{"StringEquals": region}},
+		{Sid: "ManageTheStacksMachines", Effect: "Allow",
+			Action:   []string{"ec2:StartInstances", "ec2:StopInstances", "ec2:RebootInstances", "ec2:TerminateInstances"},
+			Resource: []string{a.ec2("instance/*")},
+			Condition: map[string]map[string]string{
+				"StringLike":   {"ec2:ResourceTag/Name": namePrefix},
+				"StringEquals": {"ec2:InstanceProfile": a.iam("instance-profile/" + runnerProfileName)},
+			}},
+		{Sid: "MachineKeyPairs", Effect: "Allow",
+			Action:   []string{"ec2:CreateKeyPair", "ec2:ImportKeyPair", "ec2:DeleteKeyPair"},
+			Resource: []string{a.ec2("key-pair/" + namePrefix)}},
+		{Sid: "PassOnlyTheRunnerRole", Effect: "Allow", Action: []string{"iam:PassRole"},
+			Resource: []string{a.iam("role/" + runnerRoleName)}},
+		{Sid: "SeeWhatTheDriverNeeds", Effect: "Allow",
+			Action: []string{"ec2:DescribeInstances", "ec2:DescribeKeyPairs", "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups",
+				"ec2:DescribeImages", "ec2:DescribeAccountAttributes", "ec2:DescribeSpotInstanceRequests"},
+			Resource: []string{"*"}},
+	}
+	if spot {
+		st = append(st, Statement{Sid: "SpotMachines", Effect: "Allow",
+			Action:    []string{"ec2:RequestSpotInstances", "ec2:CancelSpotInstanceRequests"},
+			Resource:  []string{"*"},
+			Condition: map[string]map[string]string{"StringEquals": region}})
+	}
+	st = append(st, readTokenStatement(a, tokenParameter))
+	return PolicyDocument{Version: "2012-10-17", Statement: st}
+}
+
+// readTokenStatement: the token parameter is a SecureString under the
+// account's AWS-managed SSM key, so GetParameter is all it takes.
+func readTokenStatement(a arns, tokenParameter string) Statement {
+	return Statement{Sid: "ReadTheRunnerToken", Effect: "Allow", Action: []string{"ssm:GetParameter"},
+		Resource: []string{a.ssmParameter(tokenParameter)}}
+}

@@ -1,0 +1,134 @@
+package provision
+
+import (
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+var testARNs = arns{partition: "aws", region: "ap-northeast-1", account: "123456789012"}
+
+func statementsBySid(t *testing.T, p PolicyDocument) map[string]Statement {
+	t.Helper()
+	if p.Version != "2012-10-17" {
+		t.Errorf("version %q", p.Version)
+	}
+	m := map[string]Statement{}
+	for _, s := range p.Statement {
+		if _, dup := m[s.Sid]; dup {
+			t.Errorf("duplicate Sid %s", s.Sid)
+		}
+		m[s.Sid] = s
+		if s.Effect != "Allow" {
+			t.Errorf("%s: effect %s", s.Sid, s.Effect)
+		}
+		for _, a := range s.Action {
+			if a == "*" || strings.HasSuffix(a, ":*") {
+				t.Errorf("%s: wildcard action %s", s.Sid, a)
+			}
+		}
+	}
+	// Round trip: the document is valid JSON of the same shape.
+	var back PolicyDocument
+	if err := json.Unmarshal([]byte(p.JSON()), &back); err != nil || !reflect.DeepEqual(back, p) {
+		t.Errorf("JSON round trip: %v", err)
+	}
+	return m
+}
+
+func wantStatement(t *testing.T, m map[string]Statement, sid string, actions, resources []string, cond map[string]map[string]string) {
+	t.Helper()
+	s, ok := m[sid]
+	if !ok {
+		t.Errorf("no statement %s", sid)
+		return
+	}
+	if !reflect.DeepEqual(s.Action, actions) {
+		t.Errorf("%s actions = %v, want %v", sid, s.Action, actions)
+	}
+	if !reflect.DeepEqual(s.Resource, resources) {
+		t.Errorf("%s resources = %v, want %v", sid, s.Resource, resources)
+	}
+	if len(cond) == 0 && len(s.Condition) == 0 {
+		return
+	}
+	if !reflect.DeepEqual(s.Condition, cond) {
+		t.Errorf("%s condition = %v, want %v", sid, s.Condition, cond)
+	}
+}
+
+func TestAutoscalerManagerPolicy(t *testing.T) {
+	m := statementsBySid(t, autoscalerManagerPolicy(testARNs, "ci-runners", "/provision/ci/runner-token"))
+	if len(m) != 4 {
+		t.Errorf("want 4 statements, got %d", len(m))
+	}
+	wantStatement(t, m, "ScaleTheRunnerGroup",
+		[]string{"autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"},
+		[]string{"arn:aws:autoscaling:ap-northeast-1:123456789012:autoScalingGroup:*:autoScalingGroupName/ci-runners"}, nil)
+	wantStatement(t, m, "SeeTheFleet", []string{"autoscaling:DescribeAutoScalingGroups", "ec2:DescribeInstances"}, []string{"*"}, nil)
+	wantStatement(t, m, "ConnectToTheGroupsMachines", []string{"ec2-instance-connect:SendSSHPublicKey"},
+		[]string{"arn:aws:ec2:ap-northeast-1:123456789012:instance/*"},
+		map[string]map[string]string{"StringEquals": {"ec2:ResourceTag/aws:autoscaling:groupName": "ci-runners"}})
+	wantStatement(t, m, "ReadTheRunnerToken", []string{"ssm:GetParameter"},
+		[]string{"arn:aws:ssm:ap-northeast-1:123456789012:parameter/provision/ci/runner-token"}, nil)
+	doc := autoscalerManagerPolicy(testARNs, "ci-runners", "/provision/ci/runner-token").JSON()
+	for _, never := range []string{"RunInstances", "PassRole"} {
+		if strings.Contains(doc, never) {
+			t.Errorf("docker-autoscaler manager must not have %s", never)
+		}
+	}
+}
+
+func TestDockerMachineManagerPolicy(t *testing.T) {
+	p := dockerMachineManagerPolicy(testARNs, "ci", "vpc-1", "subnet-1", "sg-1", "ci-ap-northeast-1-runner", "ci-ap-northeast-1-runner", "/provision/ci/runner-token", false)
+	m := statementsBySid(t, p)
+	region := map[string]map[string]string{"StringEquals": {"aws:RequestedRegion": "ap-northeast-1"}}
+	profile := "arn:aws:iam::123456789012:instance-profile/ci-ap-northeast-1-runner"
+	wantStatement(t, m, "LaunchIntoTheRunnerSubnet", []string{"ec2:RunInstances"},
+		[]string{"arn:aws:ec2:ap-northeast-1:123456789012:subnet/subnet-1", "arn:aws:ec2:ap-northeast-1:123456789012:security-group/sg-1"}, nil)
+	wantStatement(t, m, "LaunchWithTheRunnerProfile", []string{"ec2:RunInstances"},
+		[]string{"arn:aws:ec2:ap-northeast-1:123456789012:instance/*"},
+		map[string]map[string]string{"StringEquals": {"aws:RequestedRegion": "ap-northeast-1", "ec2:InstanceProfile": profile}})
+	wantStatement(t, m, "LaunchNetworkInterfacesInTheVPC", []string{"ec2:RunInstances"},
+		[]string{"arn:aws:ec2:ap-northeast-1:123456789012:network-interface/*"},
+		map[string]map[string]string{"StringEquals": {"ec2:Vpc": "arn:aws:ec2:ap-northeast-1:123456789012:vpc/vpc-1"}})
+	wantStatement(t, m, "LaunchVolumesImagesAndKeys", []string{"ec2:RunInstances"},
+		[]string{"arn:aws:ec2:ap-northeast-1:123456789012:volume/*", "arn:aws:ec2:ap-northeast-1:123456789012:key-pair/*", "arn:aws:ec2:ap-northeast-1::image/*"}, region)
+	wantStatement(t, m, "TagTheStacksMachines", []string{"ec2:CreateTags"},
+		[]string{"arn:aws:ec2:ap-northeast-1:123456789012:instance/*", "arn:aws:ec2:ap-northeast-1:123456789012:volume/*", "arn:aws:ec2:ap-northeast-1:123456789012:spot-instances-request/*"}, region)
+	wantStatement(t, m, "ManageTheStacksMachines",
+		[]string{"ec2:StartInstances", "ec2:StopInstances", "ec2:RebootInstances", "ec2:TerminateInstances"},
+		[]string{"arn:aws:ec2:ap-northeast-1:123456789012:instance/*"},
+		map[string]map[string]string{"StringLike": {"ec2:ResourceTag/Name": "ci-*"}, "StringEquals": {"ec2:InstanceProfile": profile}})
+	wantStatement(t, m, "MachineKeyPairs", []string{"ec2:CreateKeyPair", "ec2:ImportKeyPair", "ec2:DeleteKeyPair"},
+		[]string{"arn:aws:ec2:ap-northeast-1:123456789012:key-pair/ci-*"}, nil)
+	wantStatement(t, m, "PassOnlyTheRunnerRole", []string{"iam:PassRole"}, []string{"arn:aws:iam::123456789012:role/ci-ap-northeast-1-runner"}, nil)
+	wantStatement(t, m, "ReadTheRunnerToken", []string{"ssm:GetParameter"},
+		[]string{"arn:aws:ssm:ap-northeast-1:123456789012:parameter/provision/ci/runner-token"}, nil)
+	if _, ok := m["SpotMachines"]; ok {
+		t.Errorf("spot statement without spot")
+	}
+	spot := statementsBySid(t, dockerMachineManagerPolicy(testARNs, "ci", "vpc-1", "subnet-1", "sg-1", "r", "r", "/p", true))
+	wantStatement(t, spot, "SpotMachines", []string{"ec2:RequestSpotInstances", "ec2:CancelSpotInstanceRequests"}, []string{"*"}, region)
+	// Every statement on "*" is read-only or region-bound.
+	for _, s := range p.Statement {
+		for _, r := range s.Resource {
+			if r != "*" {
+				continue
+			}
+			for _, a := range s.Action {
+				if !strings.Contains(a, ":Describe") && s.Condition == nil {
+					t.Errorf("%s: %s on * without a condition", s.Sid, a)
+				}
+			}
+		}
+	}
+}
+
+func TestAssumeRolePolicy(t *testing.T) {
+	p := ec2AssumeRolePolicy()
+	if got := p.JSON(); got != `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":["sts:AssumeRole"]}]}` {
+		t.Errorf("assume role policy: %s", got)
+	}
+}
