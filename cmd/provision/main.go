@@ -17,6 +17,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/provision-dev/provision/pkg/provision"
 	"github.com/provision-dev/provision/pkg/provision/command"
 )
 
@@ -76,6 +77,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer, interrupt <-chan struct{}
 			Interactive:   isTerminal(stdin) && isTerminal(stdout),
 			ShowUnchanged: c.String("log-level") == "debug",
 			Interrupt:     interrupt,
+			Secrets:       provision.SecretsFromEnv(),
 		}, nil
 	}
 	// act runs one command and keeps its exit code.

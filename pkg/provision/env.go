@@ -13,11 +13,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"go.uber.org/zap"
 
 	"github.com/provision-dev/provision/pkg/plan"
+	"github.com/provision-dev/provision/pkg/provision/gitlab"
 	"github.com/provision-dev/provision/pkg/state"
 )
 
@@ -30,8 +34,18 @@ type Env struct {
 	Zone   string
 	EC2    *ec2.Client
 	STS    *sts.Client
+	IAM    *iam.Client
+	ASG    *autoscaling.Client
+	SSM    *ssm.Client
+	GitLab *gitlab.API
 	Ledger *state.Ledger
 	Log    *zap.Logger
+
+	// Secrets come from the environment only.
+	Secrets Secrets
+	// Found by Discover: the caller's account and the images to launch.
+	Account Identity
+	Images  Images
 }
 
 // LoadAWSConfig resolves credentials and region through the SDK's default
@@ -62,14 +76,19 @@ func LoadAWSConfig(ctx context.Context, region, profile string) (aws.Config, err
 }
 
 // NewEnv builds the clients for one run.
-func NewEnv(cfg *Config, awsCfg aws.Config, ledger *state.Ledger, log *zap.Logger) *Env {
+func NewEnv(cfg *Config, awsCfg aws.Config, secrets Secrets, ledger *state.Ledger, log *zap.Logger) *Env {
 	return &Env{
-		Cfg:    cfg,
-		Region: awsCfg.Region,
-		EC2:    ec2.NewFromConfig(awsCfg),
-		STS:    sts.NewFromConfig(awsCfg),
-		Ledger: ledger,
-		Log:    log,
+		Cfg:     cfg,
+		Region:  awsCfg.Region,
+		EC2:     ec2.NewFromConfig(awsCfg),
+		STS:     sts.NewFromConfig(awsCfg),
+		IAM:     iam.NewFromConfig(awsCfg),
+		ASG:     autoscaling.NewFromConfig(awsCfg),
+		SSM:     ssm.NewFromConfig(awsCfg),
+		GitLab:  gitlab.New(cfg.GitLab.URL),
+		Secrets: secrets,
+		Ledger:  ledger,
+		Log:     log,
 	}
 }
 
@@ -181,3 +200,5 @@ func or(value, placeholder string) string {
 	}
 	return value
 }
+
+func zapRunnerID(id int64) zap.Field { return zap.Int64("runner_id", id) }

@@ -3,6 +3,8 @@ package provision
 import (
 	"encoding/json"
 	"fmt"
+
+	"github.com/provision-dev/provision/pkg/provision/bootstrap"
 )
 
 // PolicyDocument is an IAM policy in the form AWS takes it.
@@ -85,7 +87,7 @@ func autoscalerManagerPolicy(a arns, asgName, tokenParameter string) PolicyDocum
 // the runner instance profile, only machines named after the stack.
 func dockerMachineManagerPolicy(a arns, stack, vpcID, subnetID, runnerGroupID, runnerRoleName, runnerProfileName, tokenParameter string, spot bool) PolicyDocument {
 	region := map[string]string{"aws:RequestedRegion": a.region}
-	namePrefix := stack + "-*"
+	namePrefix := bootstrap.MachineNamePrefix(stack) + "*"
 	st := []Statement{
 		{Sid: "LaunchIntoTheRunnerSubnet", Effect: "Allow", Action: []string{"ec2:RunInstances"},
 			Resource: []string{a.ec2("subnet/" + subnetID), a.ec2("security-group/" + runnerGroupID)}},

@@ -100,9 +100,9 @@ func TestDockerMachineManagerPolicy(t *testing.T) {
 	wantStatement(t, m, "ManageTheStacksMachines",
 		[]string{"ec2:StartInstances", "ec2:StopInstances", "ec2:RebootInstances", "ec2:TerminateInstances"},
 		[]string{"arn:aws:ec2:ap-northeast-1:123456789012:instance/*"},
-		map[string]map[string]string{"StringLike": {"ec2:ResourceTag/Name": "ci-*"}, "StringEquals": {"ec2:InstanceProfile": profile}})
+		map[string]map[string]string{"StringLike": {"ec2:ResourceTag/Name": "ci-machine-*"}, "StringEquals": {"ec2:InstanceProfile": profile}})
 	wantStatement(t, m, "MachineKeyPairs", []string{"ec2:CreateKeyPair", "ec2:ImportKeyPair", "ec2:DeleteKeyPair"},
-		[]string{"arn:aws:ec2:ap-northeast-1:123456789012:key-pair/ci-*"}, nil)
+		[]string{"arn:aws:ec2:ap-northeast-1:123456789012:key-pair/ci-machine-*"}, nil)
 	wantStatement(t, m, "PassOnlyTheRunnerRole", []string{"iam:PassRole"}, []string{"arn:aws:iam::123456789012:role/ci-ap-northeast-1-runner"}, nil)
 	wantStatement(t, m, "ReadTheRunnerToken", []string{"ssm:GetParameter"},
 		[]string{"arn:aws:ssm:ap-northeast-1:123456789012:parameter/provision/ci/runner-token"}, nil)

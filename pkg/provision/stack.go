@@ -27,5 +27,25 @@ func Steps(env *Env) (*plan.Graph, error) {
 		newSecurityGroupStep(env, true),
 		newSecurityGroupStep(env, false),
 	)
+	// The token: from GITLAB_RUNNER_TOKEN, or from a runner created through
+	// GitLab's API, whose token goes straight into the same parameter.
+	if env.Cfg.GitLab.CreateRunner != nil {
+		steps = append(steps, newGitLabRunnerStep(env))
+	} else {
+		steps = append(steps, newRunnerTokenStep(env))
+	}
+	steps = append(steps, newIAMRoleStep(env, true))
+	if env.autoscaler() {
+		steps = append(steps, newLaunchTemplateStep(env), newAutoScalingGroupStep(env))
+	} else {
+		// docker+machine: the manager launches machines itself, with this role.
+		steps = append(steps, newIAMRoleStep(env, false), newMachinesStep(env))
+	}
+	steps = append(steps,
+		newElasticIPStep(env, stepManagerAddress, "manager"),
+		newManagerInstanceStep(env),
+		newAddressAssociationStep(env),
+		newGitLabIngressStep(env),
+	)
 	return plan.NewGraph(steps...)
 }

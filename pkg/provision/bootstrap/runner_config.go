@@ -136,7 +136,7 @@ func ConfigTOML(r Runner) ([]byte, error) {
 			IdleCount:      r.IdleCount,
 			IdleTime:       int(r.IdleTime / time.Second),
 			MachineDriver:  "amazonec2",
-			MachineName:    r.Stack + "-%s",
+			MachineName:    MachineNamePrefix(r.Stack) + "%s",
 			MachineOptions: machineOptions(r),
 		}
 	default:
@@ -150,6 +150,11 @@ func ConfigTOML(r Runner) ([]byte, error) {
 	}
 	return b.Bytes(), nil
 }
+
+// MachineNamePrefix starts the name of every docker+machine machine; the
+// manager's IAM policy and teardown rely on it, and it cannot match the
+// manager ("<stack>-manager").
+func MachineNamePrefix(stack string) string { return stack + "-machine-" }
 
 // machineOptions are the amazonec2 driver options of SPEC §6. The group is
 // read-only so the driver does not open 22/2376 to the internet.

@@ -64,12 +64,15 @@ func (s *session) computePlan(ctx context.Context, destroy, discover bool) ([]pl
 	return res.Changes, ledger, nil
 }
 
-// graph resolves the zone (not needed to destroy) and builds the steps.
+// graph finds the account, zone and images (only the account to destroy)
+// and builds the steps.
 func (s *session) graph(ctx context.Context, env *provision.Env, destroy bool) (*plan.Graph, error) {
-	if !destroy {
-		if err := env.ResolveZone(ctx); err != nil {
+	if destroy {
+		if err := env.Identify(ctx); err != nil {
 			return nil, err
 		}
+	} else if err := env.Discover(ctx); err != nil {
+		return nil, err
 	}
 	return provision.Steps(env)
 }

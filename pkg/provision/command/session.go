@@ -28,6 +28,9 @@ type Options struct {
 	Region     string
 	Profile    string
 
+	// Secrets are the tokens from the environment.
+	Secrets provision.Secrets
+
 	Log           *zap.Logger
 	Stdin         io.Reader
 	Stdout        io.Writer
@@ -97,7 +100,7 @@ func (s *session) document() *state.Document {
 
 // env builds the steps' environment over a ledger.
 func (s *session) env(ledger *state.Ledger) *provision.Env {
-	return provision.NewEnv(s.cfg, s.awsCfg, ledger, s.opts.Log)
+	return provision.NewEnv(s.cfg, s.awsCfg, s.opts.Secrets, ledger, s.opts.Log)
 }
 
 func (s *session) header(destroy bool) plan.Header {

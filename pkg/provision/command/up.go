@@ -22,6 +22,10 @@ func Up(ctx context.Context, o Options, uo UpOptions) (int, error) {
 		return 1, err
 	}
 	defer s.close()
+	// Nothing is planned, let alone changed, until every check passes.
+	if err := s.env(state.NewLedger(s.document().Clone(), nil)).Preflight(ctx); err != nil {
+		return 1, err
+	}
 	changes, planned, err := s.computePlan(ctx, false, false)
 	if err != nil {
 		return 1, err

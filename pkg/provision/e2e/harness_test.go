@@ -18,6 +18,7 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/provision-dev/provision/pkg/provision/awstest"
+	"github.com/provision-dev/provision/pkg/provision/gitlabtest"
 )
 
 const region = "eu-west-1"
@@ -60,12 +61,20 @@ func runTests(m *testing.M) int {
 // harness is one test's world: a reset emulator, a counting proxy, a
 // working directory with a configuration file.
 type harness struct {
-	t     *testing.T
-	dir   string
-	proxy *awstest.Proxy
-	ec2   *ec2.Client
-	env   []string // extra environment for the binary
+	t        *testing.T
+	dir      string
+	proxy    *awstest.Proxy
+	ec2      *ec2.Client
+	gitlab   *gitlabtest.Server
+	gitlabSG string   // the pre-made "GitLab" security group
+	env      []string // extra environment for the binary
 }
+
+// Secrets the tests hand the tool; they must never show up in its output.
+const (
+	runnerToken = "glrt-e2e-runner-token-4f9d2a"
+	userToken   = "glpat-e2e-admin-token-77c1b0"
+)
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
@@ -75,9 +84,39 @@ func newHarness(t *testing.T) *harness {
 	}
 	p := awstest.NewProxy(moto.URL)
 	t.Cleanup(p.Close)
-	h := &harness{t: t, dir: t.TempDir(), proxy: p}
+	gl := gitlabtest.New(userToken)
+	t.Cleanup(gl.Close)
+	gl.AddRunner(runnerToken)
+	h := &harness{t: t, dir: t.TempDir(), proxy: p, gitlab: gl, env: []string{"GITLAB_RUNNER_TOKEN=" + runnerToken}}
 	h.ec2 = ec2.NewFromConfig(awsConfig(moto.URL))
+	h.gitlabSG = h.makeGitLabGroup()
 	return h
+}
+
+// makeGitLabGroup stands in for the GitLab server's security group: in a
+// VPC of its own, already admitting a few addresses that must survive.
+func (h *harness) makeGitLabGroup() string {
+	h.t.Helper()
+	ctx := context.Background()
+	vpc, err := h.ec2.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.99.0.0/16")})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	sg, err := h.ec2.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{GroupName: aws.String("gitlab"), Description: aws.String("GitLab server"), VpcId: vpc.Vpc.VpcId})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	_, err = h.ec2.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{GroupId: sg.GroupId, IpPermissions: gitlabExistingRules})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return aws.ToString(sg.GroupId)
+}
+
+// gitlabExistingRules are the rules GitLab's group had before the tool came.
+var gitlabExistingRules = []ec2types.IpPermission{
+	{IpProtocol: aws.String("tcp"), FromPort: aws.Int32(443), ToPort: aws.Int32(443), IpRanges: []ec2types.IpRange{{CidrIp: aws.String("198.51.100.7/32"), Description: aws.String("office")}}},
+	{IpProtocol: aws.String("tcp"), FromPort: aws.Int32(22), ToPort: aws.Int32(22), IpRanges: []ec2types.IpRange{{CidrIp: aws.String("198.51.100.8/32"), Description: aws.String("admin ssh")}}},
 }
 
 // awsConfig talks to moto directly, so the checks do not count as the
@@ -90,8 +129,11 @@ func awsConfig(endpoint string) aws.Config {
 	}
 }
 
+// writeConfig writes provision.yaml; GITLAB_URL and GITLAB_SG stand for
+// the test GitLab's address and security group.
 func (h *harness) writeConfig(yaml string) {
 	h.t.Helper()
+	yaml = strings.NewReplacer("GITLAB_URL", h.gitlab.URL, "GITLAB_SG", h.gitlabSG).Replace(yaml)
 	if err := os.WriteFile(filepath.Join(h.dir, "provision.yaml"), []byte(yaml), 0o644); err != nil {
 		h.t.Fatal(err)
 	}
@@ -214,6 +256,9 @@ func (h *harness) alive(ctx context.Context, kind, id string) bool {
 	case "i":
 		out, err := c.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{id}})
 		return err == nil && len(out.Reservations) == 1 && out.Reservations[0].Instances[0].State.Name != ec2types.InstanceStateNameTerminated
+	case "vol":
+		out, err := c.DescribeVolumes(ctx, &ec2.DescribeVolumesInput{VolumeIds: []string{id}})
+		return err == nil && len(out.Volumes) > 0
 	case "lt":
 		out, err := c.DescribeLaunchTemplates(ctx, &ec2.DescribeLaunchTemplatesInput{LaunchTemplateIds: []string{id}})
 		return err == nil && len(out.LaunchTemplates) > 0

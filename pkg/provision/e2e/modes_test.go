@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"encoding/json"
 	"os"
 	"strings"
@@ -38,13 +39,13 @@ func TestReadOnlyCommandsMakeNoMutatingCalls(t *testing.T) {
 		t.Fatalf("a read-only command wrote the state file")
 	}
 	r := h.mustRun(2, "plan", "--detailed-exitcode")
-	if !strings.Contains(r.stdout, "Plan: 13 to add") {
+	if !strings.Contains(r.stdout, fmt.Sprintf("Plan: %d to add", fullSteps)) {
 		t.Fatalf("plan:\n%s", r)
 	}
 	h.mustRun(0, "up", "--auto-approve")
 	readOnly("after up")
 	d := h.mustRun(0, "plan", "--destroy")
-	if !strings.Contains(d.stdout, "Plan: 0 to add, 0 to change, 13 to destroy.") {
+	if !strings.Contains(d.stdout, fmt.Sprintf("Plan: 0 to add, 0 to change, %d to destroy.", fullSteps)) {
 		t.Fatalf("plan --destroy:\n%s", d)
 	}
 	h.mustRun(0, "down", "--auto-approve")
@@ -90,7 +91,7 @@ func TestPlanJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
 		t.Fatalf("plan --json is not JSON: %v\n%s", err, r.stdout)
 	}
-	if doc.FormatVersion != 1 || doc.Stack != "net" || doc.Region != region || doc.Destroy || doc.Summary.Add != 13 || len(doc.Changes) != 13 {
+	if doc.FormatVersion != 1 || doc.Stack != "net" || doc.Region != region || doc.Destroy || doc.Summary.Add != fullSteps || len(doc.Changes) != fullSteps {
 		t.Fatalf("unexpected plan document: %+v", doc)
 	}
 	if c := doc.Changes[0]; c.Step != "vpc" || c.Action != "create" || c.Attributes["cidr"] != "192.168.0.0/24" {
@@ -130,8 +131,8 @@ func TestExistingVPC(t *testing.T) {
   private_subnet_cidr: 10.20.1.0/24`, 1))
 
 	up := h.mustRun(0, "up", "--auto-approve")
-	if !strings.Contains(up.stdout, "Plan: 11 to add") {
-		t.Fatalf("existing-VPC plan should add 11 (no vpc, no igw):\n%s", up)
+	if !strings.Contains(up.stdout, fmt.Sprintf("Plan: %d to add", fullSteps-2)) {
+		t.Fatalf("existing-VPC plan should not add a vpc or igw:\n%s", up)
 	}
 	subnets, err := h.ec2.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{Filters: append(byStep("net", "subnet/public"), ec2types.Filter{Name: aws.String("vpc-id"), Values: []string{vpcID}})})
 	if err != nil || len(subnets.Subnets) != 1 {
@@ -254,7 +255,7 @@ func TestLostState(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := h.mustRun(0, "down", "--auto-approve")
-	if !strings.Contains(r.stdout, "13 to destroy") {
+	if !strings.Contains(r.stdout, fmt.Sprintf("%d to destroy", fullSteps)) {
 		t.Fatalf("down without state:\n%s", r)
 	}
 	if left := h.tagged("net"); len(left) > 0 {

@@ -23,10 +23,13 @@ network:
   public_subnet_cidr: 192.168.0.0/27
   private_subnet_cidr: 192.168.0.128/25
 gitlab:
-  url: https://gitlab.example.com
-  security_group_id: sg-0123456789abcdef0
+  url: GITLAB_URL
+  security_group_id: GITLAB_SG
   ssh_source_cidrs: [203.0.113.10/32]
 `
+
+// fullSteps is the number of steps of a default (docker-autoscaler) stack.
+const fullSteps = 21
 
 // The lifecycle test: up from nothing builds exactly the network of SPEC §3,
 // checked by Describe calls alone; a second plan and up change nothing;
@@ -37,10 +40,10 @@ func TestNetworkLifecycle(t *testing.T) {
 	ctx := context.Background()
 
 	up := h.mustRun(0, "up", "--auto-approve")
-	if !strings.Contains(up.stdout, "Plan: 13 to add, 0 to change, 0 to destroy.") {
+	if !strings.Contains(up.stdout, fmt.Sprintf("Plan: %d to add, 0 to change, 0 to destroy.", fullSteps)) {
 		t.Fatalf("up did not print the expected plan:\n%s", up)
 	}
-	if !strings.Contains(up.stdout, "Apply complete! Resources: 13 added") {
+	if !strings.Contains(up.stdout, fmt.Sprintf("Apply complete! Resources: %d added", fullSteps)) {
 		t.Fatalf("up did not report completion:\n%s", up)
 	}
 	t.Logf("fresh up: %d calls, %d mutating", len(h.proxy.Calls()), len(h.proxy.Mutating()))
@@ -76,8 +79,8 @@ func TestNetworkLifecycle(t *testing.T) {
 	if err := json.Unmarshal([]byte(st.stdout), &rep); err != nil {
 		t.Fatalf("status --json: %v\n%s", err, st)
 	}
-	if len(rep.Resources) != 13 {
-		t.Fatalf("status lists %d resources, want 13:\n%s", len(rep.Resources), st.stdout)
+	if len(rep.Resources) != fullSteps {
+		t.Fatalf("status lists %d resources, want %d:\n%s", len(rep.Resources), fullSteps, st.stdout)
 	}
 	for _, r := range rep.Resources {
 		if r.Status != "exists" {
@@ -88,7 +91,7 @@ func TestNetworkLifecycle(t *testing.T) {
 	h.proxy.Reset()
 	down := h.mustRun(0, "down", "--auto-approve")
 	t.Logf("down: %d calls, %d mutating", len(h.proxy.Calls()), len(h.proxy.Mutating()))
-	if !strings.Contains(down.stdout, "13 to destroy") {
+	if !strings.Contains(down.stdout, fmt.Sprintf("%d to destroy", fullSteps)) {
 		t.Fatalf("down plan:\n%s", down)
 	}
 	if left := h.tagged("net"); len(left) > 0 {

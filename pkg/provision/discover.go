@@ -1,0 +1,114 @@
+package provision
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+)
+
+// Identity is the AWS account the run acts in.
+type Identity struct {
+	Account   string
+	Partition string
+	ARN       string
+}
+
+// Image is an AMI to launch and the device its root volume is on.
+type Image struct {
+	ID         string
+	RootDevice string
+}
+
+// Images are the AMIs of the manager and of the runner machines.
+type Images struct {
+	Manager, Runner Image
+}
+
+// Discover reads what every plan needs besides the resources: the account,
+// the zone and the images. It only reads.
+func (e *Env) Discover(ctx context.Context) error {
+	if err := e.Identify(ctx); err != nil {
+		return err
+	}
+	if err := e.ResolveZone(ctx); err != nil {
+		return err
+	}
+	return e.ResolveImages(ctx)
+}
+
+// Identify asks STS who we are.
+func (e *Env) Identify(ctx context.Context) error {
+	out, err := e.STS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil {
+		return fmt.Errorf("AWS credentials do not work (STS GetCallerIdentity: %v): configure them with `aws configure`, AWS_PROFILE / --profile, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY", err)
+	}
+	e.Account = Identity{Account: aws.ToString(out.Account), ARN: aws.ToString(out.Arn), Partition: "aws"}
+	if parts := strings.SplitN(e.Account.ARN, ":", 3); len(parts) > 1 && parts[1] != "" {
+		e.Account.Partition = parts[1]
+	}
+	return nil
+}
+
+// arns returns the ARN builder of this account and region.
+func (e *Env) arns() arns {
+	return arns{partition: e.Account.Partition, region: e.Region, account: e.Account.Account}
+}
+
+// ResolveImages finds the manager and runner AMIs: the configured ones,
+// else the latest Amazon Linux 2023 for the instance type's architecture.
+func (e *Env) ResolveImages(ctx context.Context) error {
+	var err error
+	if e.Images.Manager, err = e.resolveImage(ctx, "manager", e.Cfg.Manager.AMI, e.Cfg.Manager.InstanceType); err != nil {
+		return err
+	}
+	e.Images.Runner, err = e.resolveImage(ctx, "runners", e.Cfg.Runners.AMI, e.Cfg.Runners.InstanceType)
+	return err
+}
+
+func (e *Env) resolveImage(ctx context.Context, section, ami, instanceType string) (Image, error) {
+	if ami == "" {
+		arch, err := e.architecture(ctx, instanceType)
+		if err != nil {
+			return Image{}, err
+		}
+		name := "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-" + arch
+		out, err := e.SSM.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(name)})
+		if err != nil {
+			return Image{}, fmt.Errorf("find the latest Amazon Linux 2023 AMI (%s) in %s: %w; set %s.ami to an AMI id instead", name, e.Region, err, section)
+		}
+		ami = aws.ToString(out.Parameter.Value)
+	}
+	out, err := e.EC2.DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: []string{ami}})
+	if isNotFound(err) || (err == nil && len(out.Images) == 0) {
+		return Image{}, fmt.Errorf("%s.ami %s does not exist in %s (or is not shared with this account): use an AMI id from this region, or leave it empty for Amazon Linux 2023", section, ami, e.Region)
+	}
+	if err != nil {
+		return Image{}, fmt.Errorf("describe AMI %s: %w", ami, err)
+	}
+	root := aws.ToString(out.Images[0].RootDeviceName)
+	if root == "" {
+		root = "/dev/xvda"
+	}
+	return Image{ID: ami, RootDevice: root}, nil
+}
+
+// architecture is the AMI architecture an instance type runs (arm64 for
+// Graviton, else x86_64).
+func (e *Env) architecture(ctx context.Context, instanceType string) (string, error) {
+	out, err := e.EC2.DescribeInstanceTypes(ctx, &ec2.DescribeInstanceTypesInput{InstanceTypes: []ec2types.InstanceType{ec2types.InstanceType(instanceType)}})
+	if err != nil || len(out.InstanceTypes) == 0 {
+		return "", fmt.Errorf("instance type %s is not known in %s: check the spelling (e.g. t3.medium)", instanceType, e.Region)
+	}
+	for _, a := range out.InstanceTypes[0].ProcessorInfo.SupportedArchitectures {
+		if a == ec2types.ArchitectureTypeArm64 {
+			return "arm64", nil
+		}
+	}
+	return "x86_64", nil
+}

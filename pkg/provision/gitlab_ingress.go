@@ -1,0 +1,214 @@
+package provision
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/provision-dev/provision/pkg/plan"
+)
+
+// gitlabIngressStep adds exactly two rules to GitLab's security group: TCP
+// 443 from the NAT's and from the manager's Elastic IP. The rules are
+// recognised by their description, which names the stack; no other rule of
+// that group is ever touched, and the group itself is never deleted.
+type gitlabIngressStep struct{ env *Env }
+
+func newGitLabIngressStep(env *Env) *gitlabIngressStep { return &gitlabIngressStep{env: env} }
+
+func (s *gitlabIngressStep) ID() plan.ID { return stepGitLabIngress }
+func (s *gitlabIngressStep) DependsOn() []plan.ID {
+	return []plan.ID{stepNATAddress, stepManagerAddress}
+}
+
+var errGitLabGroupMissing = errors.New("GitLab's security group is missing")
+
+// ingressRule is one /32 on port 443.
+type ingressRule struct {
+	cidr, desc string
+}
+
+func (s *gitlabIngressStep) descPrefix() string { return "provision " + s.env.Cfg.Stack + ": " }
+
+func (s *gitlabIngressStep) wanted() []ingressRule {
+	return []ingressRule{
+		{cidr: hostCIDR(s.env.attrOf(stepNATAddress, "public_ip"), "(eip/nat)"), desc: s.descPrefix() + "runner machines via the NAT gateway"},
+		{cidr: hostCIDR(s.env.attrOf(stepManagerAddress, "public_ip"), "(eip/manager)"), desc: s.descPrefix() + "runner manager"},
+	}
+}
+
+func hostCIDR(ip, placeholder string) string {
+	if ip == "" {
+		return placeholder
+	}
+	return ip + "/32"
+}
+
+func (s *gitlabIngressStep) change() plan.Change {
+	var from []string
+	for _, r := range s.wanted() {
+		from = append(from, r.cidr)
+	}
+	return plan.Change{Step: stepGitLabIngress, Kind: "security-group-rules", Name: "GitLab's security group", ID: s.env.Cfg.GitLab.SecurityGroupID,
+		Attrs: []plan.Attr{{Key: "tcp", Value: "443"}, {Key: "from", Value: strings.Join(from, ",")}}}
+}
+
+// ingressFixes is what Apply changes.
+type ingressFixes struct {
+	add, remove []ingressRule
+}
+
+func (s *gitlabIngressStep) Plan(ctx context.Context) (plan.Change, error) {
+	c := s.change()
+	have, all, err := s.current(ctx)
+	if err != nil {
+		return c, err
+	}
+	f := &ingressFixes{}
+	want := map[string]bool{}
+	for _, w := range s.wanted() {
+		want[w.cidr] = true
+		// A 443 rule from that address that someone else made also lets
+		// the traffic in; it is left alone (and not ours to revoke).
+		if _, ok := have[w.cidr]; !ok && !all[w.cidr] {
+			f.add = append(f.add, w)
+		}
+	}
+	for cidr, r := range have {
+		if !want[cidr] {
+			f.remove = append(f.remove, r)
+		}
+	}
+	sort.Slice(f.remove, func(i, j int) bool { return f.remove[i].cidr < f.remove[j].cidr })
+	if len(f.add) == 2 && len(have) == 0 {
+		c.Action = plan.Create
+		c.Detail = f
+		return c, s.env.markGone(stepGitLabIngress)
+	}
+	for _, r := range f.add {
+		c.Reasons = append(c.Reasons, "allow tcp 443 from "+r.cidr)
+	}
+	for _, r := range f.remove {
+		c.Reasons = append(c.Reasons, "revoke tcp 443 from "+r.cidr+" (an address this stack no longer has)")
+	}
+	if len(c.Reasons) > 0 {
+		c.Action = plan.Update
+		c.Detail = f
+		return c, nil
+	}
+	return c, s.record()
+}
+
+func (s *gitlabIngressStep) record() error {
+	attrs := map[string]string{}
+	for i, w := range s.wanted() {
+		attrs[fmt.Sprintf("cidr_%d", i)] = w.cidr
+	}
+	return s.env.created(stepGitLabIngress, "security-group-rules", s.env.Cfg.GitLab.SecurityGroupID, attrs)
+}
+
+func (s *gitlabIngressStep) Apply(ctx context.Context, c plan.Change) error {
+	f := c.Detail.(*ingressFixes)
+	if err := s.revoke(ctx, f.remove); err != nil {
+		return err
+	}
+	if len(f.add) > 0 {
+		var ranges []ec2types.IpRange
+		for _, r := range f.add {
+			ranges = append(ranges, ec2types.IpRange{CidrIp: aws.String(r.cidr), Description: aws.String(r.desc)})
+		}
+		_, err := s.env.EC2.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{
+			GroupId:       aws.String(s.env.Cfg.GitLab.SecurityGroupID),
+			IpPermissions: []ec2types.IpPermission{{IpProtocol: aws.String("tcp"), FromPort: aws.Int32(443), ToPort: aws.Int32(443), IpRanges: ranges}},
+		})
+		if err != nil && errorCode(err) != "InvalidPermission.Duplicate" {
+			return fmt.Errorf("allow 443 from the stack's Elastic IPs on GitLab's group %s: %w", s.env.Cfg.GitLab.SecurityGroupID, err)
+		}
+	}
+	return s.record()
+}
+
+func (s *gitlabIngressStep) PlanDelete(ctx context.Context) (plan.Change, error) {
+	c := s.change()
+	have, _, err := s.current(ctx)
+	if errors.Is(err, errGitLabGroupMissing) {
+		// No group, no rules of ours to revoke.
+		err = nil
+	}
+	if err != nil || len(have) == 0 {
+		if err == nil {
+			err = s.env.forget(stepGitLabIngress)
+		}
+		return c, err
+	}
+	f := &ingressFixes{}
+	var from []string
+	for _, r := range have {
+		f.remove = append(f.remove, r)
+		from = append(from, r.cidr)
+	}
+	sort.Strings(from)
+	c.Attrs = []plan.Attr{{Key: "tcp", Value: "443"}, {Key: "from", Value: strings.Join(from, ",")}}
+	c.Action = plan.Delete
+	c.Detail = f
+	return c, nil
+}
+
+func (s *gitlabIngressStep) Delete(ctx context.Context, c plan.Change) error {
+	if err := s.revoke(ctx, c.Detail.(*ingressFixes).remove); err != nil {
+		return err
+	}
+	return s.env.forget(stepGitLabIngress)
+}
+
+func (s *gitlabIngressStep) revoke(ctx context.Context, rules []ingressRule) error {
+	if len(rules) == 0 {
+		return nil
+	}
+	var ranges []ec2types.IpRange
+	for _, r := range rules {
+		// The description must match for the rule to be found.
+		ranges = append(ranges, ec2types.IpRange{CidrIp: aws.String(r.cidr), Description: aws.String(r.desc)})
+	}
+	_, err := s.env.EC2.RevokeSecurityGroupIngress(ctx, &ec2.RevokeSecurityGroupIngressInput{
+		GroupId:       aws.String(s.env.Cfg.GitLab.SecurityGroupID),
+		IpPermissions: []ec2types.IpPermission{{IpProtocol: aws.String("tcp"), FromPort: aws.Int32(443), ToPort: aws.Int32(443), IpRanges: ranges}},
+	})
+	if err != nil && errorCode(err) != "InvalidPermission.NotFound" && !isNotFound(err) {
+		return fmt.Errorf("revoke the stack's 443 rules on GitLab's group %s: %w", s.env.Cfg.GitLab.SecurityGroupID, err)
+	}
+	return nil
+}
+
+// current returns the stack's own 443 rules on GitLab's group (by
+// description), and every CIDR any 443 rule there allows.
+func (s *gitlabIngressStep) current(ctx context.Context) (map[string]ingressRule, map[string]bool, error) {
+	id := s.env.Cfg.GitLab.SecurityGroupID
+	out, err := s.env.EC2.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{GroupIds: []string{id}})
+	if isNotFound(err) || (err == nil && len(out.SecurityGroups) == 0) {
+		return nil, nil, fmt.Errorf("GitLab's security group %s (gitlab.security_group_id) does not exist in %s: check the id and the region: %w", id, s.env.Region, errGitLabGroupMissing)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("describe GitLab's security group %s: %w", id, err)
+	}
+	ours, all := map[string]ingressRule{}, map[string]bool{}
+	for _, p := range out.SecurityGroups[0].IpPermissions {
+		if aws.ToString(p.IpProtocol) != "tcp" || aws.ToInt32(p.FromPort) > 443 || aws.ToInt32(p.ToPort) < 443 {
+			continue
+		}
+		for _, r := range p.IpRanges {
+			cidr, desc := aws.ToString(r.CidrIp), aws.ToString(r.Description)
+			all[cidr] = true
+			if strings.HasPrefix(desc, s.descPrefix()) && aws.ToInt32(p.FromPort) == 443 && aws.ToInt32(p.ToPort) == 443 {
+				ours[cidr] = ingressRule{cidr: cidr, desc: desc}
+			}
+		}
+	}
+	return ours, all, nil
+}

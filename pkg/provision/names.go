@@ -1,0 +1,33 @@
+package provision
+
+import "github.com/provision-dev/provision/pkg/plan"
+
+// Step ids of the manager and fleet half (SPEC §3).
+const (
+	stepToken          plan.ID = "ssm/token"
+	stepGitLabRunner   plan.ID = "gitlab/runner"
+	stepManagerRole    plan.ID = "iam/manager"
+	stepRunnerRole     plan.ID = "iam/runner"
+	stepLaunchTemplate plan.ID = "lt/runner"
+	stepAutoScaling    plan.ID = "asg/runner"
+	stepMachines       plan.ID = "machines/runner"
+	stepManagerAddress plan.ID = "eip/manager"
+	stepManager        plan.ID = "instance/manager"
+	stepManagerAssoc   plan.ID = "eip/manager-assoc"
+	stepGitLabIngress  plan.ID = "gitlab/ingress"
+	tagGitLabRunnerID          = "provision:gitlab-runner-id"
+)
+
+// TokenParameter is the SSM parameter holding the runner token.
+func (e *Env) TokenParameter() string { return "/provision/" + e.Cfg.Stack + "/runner-token" }
+
+// AutoScalingGroupName is the runner machines' group.
+func (e *Env) AutoScalingGroupName() string { return e.Cfg.Stack + "-runners" }
+
+// iamName names a role and its instance profile. IAM names are global to
+// the account, so the region is part of them.
+func (e *Env) iamName(role string) string { return e.Cfg.Stack + "-" + e.Region + "-" + role }
+
+func (e *Env) launchTemplateName() string { return e.Cfg.Stack + "-runner" }
+
+func (e *Env) autoscaler() bool { return e.Cfg.Runners.Executor == ExecutorDockerAutoscaler }

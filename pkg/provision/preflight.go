@@ -1,0 +1,215 @@
+package provision
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/provision-dev/provision/pkg/provision/gitlab"
+)
+
+// PreflightError lists every reason `up` will not start.
+type PreflightError struct{ Problems []string }
+
+func (e *PreflightError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "preflight found %d problem(s); nothing was changed:", len(e.Problems))
+	for _, p := range e.Problems {
+		b.WriteString("\n  - " + strings.ReplaceAll(p, "\n", "\n    "))
+	}
+	return b.String()
+}
+
+// Preflight checks everything `up` needs before the first change (SPEC
+// §9) and reports every failure at once. It only reads; on success the
+// environment knows its account, zone and images.
+func (e *Env) Preflight(ctx context.Context) error {
+	var problems []string
+	add := func(err error) {
+		if err != nil {
+			problems = append(problems, err.Error())
+		}
+	}
+	if e.Cfg.GitLab.URL == "" {
+		add(errors.New("gitlab.url is required for `up`: the address of your GitLab, e.g. https://gitlab.example.com"))
+	}
+	if e.Cfg.GitLab.SecurityGroupID == "" {
+		add(errors.New("gitlab.security_group_id is required for `up`: the id of the security group of your GitLab server (it gets 443 from this stack's two Elastic IPs)"))
+	}
+	if err := e.Identify(ctx); err != nil {
+		// Without working credentials no other AWS check can say anything.
+		add(err)
+		add(e.checkToken(ctx))
+		return &PreflightError{Problems: problems}
+	}
+	add(e.checkRegion(ctx))
+	typesOK := true
+	for _, t := range []struct{ key, value string }{{"manager.instance_type", e.Cfg.Manager.InstanceType}, {"runners.instance_type", e.Cfg.Runners.InstanceType}} {
+		if _, err := e.architecture(ctx, t.value); err != nil {
+			typesOK = false
+			add(fmt.Errorf("%s: %w", t.key, err))
+		}
+	}
+	if typesOK {
+		add(e.ResolveZone(ctx))
+		add(e.ResolveImages(ctx))
+	}
+	add(e.checkVPC(ctx))
+	add(e.checkGitLabGroup(ctx))
+	add(e.checkAddressQuota(ctx))
+	add(e.checkToken(ctx))
+	if len(problems) > 0 {
+		return &PreflightError{Problems: problems}
+	}
+	return nil
+}
+
+func (e *Env) checkRegion(ctx context.Context) error {
+	out, err := e.EC2.DescribeRegions(ctx, &ec2.DescribeRegionsInput{AllRegions: aws.Bool(true)})
+	if err != nil {
+		return fmt.Errorf("list regions: %w", err)
+	}
+	var names []string
+	for _, r := range out.Regions {
+		if aws.ToString(r.RegionName) == e.Region {
+			if aws.ToString(r.OptInStatus) == "not-opted-in" {
+				return fmt.Errorf("region %s is not enabled for this account: enable it (Account settings, AWS Regions) or choose another region", e.Region)
+			}
+			return nil
+		}
+		names = append(names, aws.ToString(r.RegionName))
+	}
+	return fmt.Errorf("region %q does not exist: use one of %s", e.Region, strings.Join(names, ", "))
+}
+
+func (e *Env) checkVPC(ctx context.Context) error {
+	id := e.Cfg.Network.VpcID
+	if id == "" {
+		return nil
+	}
+	out, err := e.EC2.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{VpcIds: []string{id}})
+	if isNotFound(err) || (err == nil && len(out.Vpcs) == 0) {
+		return fmt.Errorf("network.vpc_id %s does not exist in %s: check the id and the region, or leave vpc_id empty to create a VPC", id, e.Region)
+	}
+	if err != nil {
+		return fmt.Errorf("describe vpc %s: %w", id, err)
+	}
+	return nil
+}
+
+func (e *Env) checkGitLabGroup(ctx context.Context) error {
+	id := e.Cfg.GitLab.SecurityGroupID
+	if id == "" {
+		return nil
+	}
+	out, err := e.EC2.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{GroupIds: []string{id}})
+	if isNotFound(err) || (err == nil && len(out.SecurityGroups) == 0) {
+		return fmt.Errorf("gitlab.security_group_id %s does not exist in %s: use the id of the security group attached to your GitLab server, in this region", id, e.Region)
+	}
+	if err != nil {
+		return fmt.Errorf("describe GitLab's security group %s: %w", id, err)
+	}
+	return nil
+}
+
+// checkAddressQuota makes sure the two Elastic IPs (minus those the stack
+// already has) fit in the account's quota.
+func (e *Env) checkAddressQuota(ctx context.Context) error {
+	attrs, err := e.EC2.DescribeAccountAttributes(ctx, &ec2.DescribeAccountAttributesInput{AttributeNames: []ec2types.AccountAttributeName{"vpc-max-elastic-ips"}})
+	if err != nil {
+		return fmt.Errorf("read the Elastic IP quota: %w", err)
+	}
+	quota := -1
+	for _, a := range attrs.AccountAttributes {
+		for _, v := range a.AttributeValues {
+			if n, err := strconv.Atoi(aws.ToString(v.AttributeValue)); err == nil {
+				quota = n
+			}
+		}
+	}
+	if quota < 0 {
+		return nil
+	}
+	addrs, err := e.EC2.DescribeAddresses(ctx, &ec2.DescribeAddressesInput{})
+	if err != nil {
+		return fmt.Errorf("list Elastic IPs: %w", err)
+	}
+	need := 2
+	for _, a := range addrs.Addresses {
+		if tagValue(a.Tags, TagStack) == e.Cfg.Stack {
+			need--
+		}
+	}
+	if free := quota - len(addrs.Addresses); need > free {
+		return fmt.Errorf("the stack needs %d more Elastic IP(s) but only %d of the account's %d are free in %s: release unused addresses or request a higher quota (Service Quotas, \"EC2-VPC Elastic IPs\")", need, max(free, 0), quota, e.Region)
+	}
+	return nil
+}
+
+// checkToken checks that a usable token source exists and GitLab accepts it.
+func (e *Env) checkToken(ctx context.Context) error {
+	if e.Cfg.GitLab.URL == "" {
+		return nil
+	}
+	if e.Cfg.GitLab.CreateRunner != nil {
+		return e.checkGitLabToken(ctx)
+	}
+	token := e.Secrets.RunnerToken
+	if token.Empty() {
+		return fmt.Errorf("%s is not set: create a runner in GitLab (Admin area or group/project Settings > CI/CD > Runners > New runner) and export the runner authentication token it shows (glrt-...); or set gitlab.create_runner and %s to let provision create the runner", EnvRunnerToken, EnvGitLabToken)
+	}
+	if err := CheckRunnerTokenFormat(token.Reveal()); err != nil {
+		return err
+	}
+	err := e.GitLab.VerifyRunnerToken(ctx, token.Reveal())
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, gitlab.ErrTokenRejected):
+		return fmt.Errorf("GitLab at %s rejected %s: the runner was deleted, its token was reset or has expired, or it belongs to another GitLab instance. Create a new runner (or reset its token) and export the new glrt-... token (%v)", e.Cfg.GitLab.URL, EnvRunnerToken, err)
+	case errors.Is(err, gitlab.ErrUnreachable):
+		return fmt.Errorf("GitLab at %s cannot be reached from here to check %s: check gitlab.url, DNS, and that this machine may connect to GitLab (its security group admits only listed addresses) (%v)", e.Cfg.GitLab.URL, EnvRunnerToken, err)
+	default:
+		return fmt.Errorf("check %s with GitLab: %w", EnvRunnerToken, err)
+	}
+}
+
+func (e *Env) checkGitLabToken(ctx context.Context) error {
+	token := e.Secrets.GitLabToken
+	if token.Empty() {
+		if p, err := getParameter(ctx, e.SSM, e.TokenParameter(), false); err == nil && p != nil {
+			return nil // the runner exists already; nothing to create
+		}
+		return fmt.Errorf("gitlab.create_runner is set but %s is not: export a GitLab access token with the create_runner scope, or remove create_runner and export %s", EnvGitLabToken, EnvRunnerToken)
+	}
+	_, err := e.GitLab.CurrentUser(ctx, token.Reveal())
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, gitlab.ErrUnauthorized):
+		return fmt.Errorf("GitLab at %s rejected %s: it is revoked, expired or mistyped; create an access token with the create_runner scope (%v)", e.Cfg.GitLab.URL, EnvGitLabToken, err)
+	case errors.Is(err, gitlab.ErrUnreachable):
+		return fmt.Errorf("GitLab at %s cannot be reached from here: check gitlab.url, DNS, and that this machine may connect to GitLab (%v)", e.Cfg.GitLab.URL, err)
+	default:
+		return fmt.Errorf("check %s with GitLab: %w", EnvGitLabToken, err)
+	}
+}
+
+// CheckRunnerTokenFormat tells a runner authentication token from the
+// legacy registration token people often copy from the settings page.
+func CheckRunnerTokenFormat(token string) error {
+	switch {
+	case strings.HasPrefix(token, gitlab.RunnerTokenPrefix) && len(token) > len(gitlab.RunnerTokenPrefix)+8:
+		return nil
+	case strings.HasPrefix(token, "GR1348941") || !strings.HasPrefix(token, gitlab.RunnerTokenPrefix):
+		return fmt.Errorf("%s is not a runner authentication token: it does not start with %q. It looks like a registration token (often GR1348941...), the legacy, deprecated way to register runners, which config.toml does not accept. Create the runner in GitLab (Settings > CI/CD > Runners > New runner, or POST /api/v4/user/runners) and use the glrt-... authentication token it shows once; or let provision create it with gitlab.create_runner and %s", EnvRunnerToken, gitlab.RunnerTokenPrefix, EnvGitLabToken)
+	default:
+		return fmt.Errorf("%s is too short to be a runner authentication token: copy the whole glrt-... value", EnvRunnerToken)
+	}
+}
