@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/provision-dev/provision/pkg/plan"
+	"github.com/provision-dev/provision/pkg/provision"
 	"github.com/provision-dev/provision/pkg/state"
 )
 
@@ -40,7 +41,8 @@ type StatusReport struct {
 	Region    string        `json:"region"`
 	StateFile string        `json:"state_file"`
 	Serial    int64         `json:"serial"`
-	Resources []StatusEntry `json:"resources"`
+	Resources []StatusEntry   `json:"resources"`
+	Facts     provision.Facts `json:"facts"`
 }
 
 // Status compares what the state file records with what AWS has. It only
@@ -55,7 +57,7 @@ func Status(ctx context.Context, o Options, so StatusOptions) (int, error) {
 		fmt.Fprintf(o.Stdout, "Stack %q has no state file (%s): nothing has been built yet, or it was destroyed. `provision plan` shows what `up` would build; `provision down --discover` finds leftovers by their tags.\n", s.cfg.Stack, s.store.Path())
 		return 0, nil
 	}
-	changes, _, err := s.computePlan(ctx, false, false)
+	changes, planned, err := s.computePlan(ctx, false, false)
 	if err != nil {
 		return 1, err
 	}
@@ -71,6 +73,7 @@ func Status(ctx context.Context, o Options, so StatusOptions) (int, error) {
 		}
 		rep.Resources = append(rep.Resources, e)
 	}
+	rep.Facts = s.env(planned).Inspect(ctx)
 	if so.JSON {
 		enc := json.NewEncoder(o.Stdout)
 		enc.SetIndent("", "  ")
@@ -112,6 +115,24 @@ func renderStatus(w io.Writer, rep StatusReport) error {
 		if counts[k] > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", counts[k], k))
 		}
+	}
+	f := rep.Facts
+	fmt.Fprintln(w)
+	if f.ManagerID != "" {
+		fmt.Fprintf(w, "Manager:        %s (%s)\n", f.ManagerID, f.ManagerState)
+	}
+	if f.ASGDesired != nil {
+		fmt.Fprintf(w, "Runner machines: %d desired, %d in service\n", *f.ASGDesired, *f.ASGInService)
+	}
+	if f.NATAddress != "" || f.ManagerAddress != "" {
+		fmt.Fprintf(w, "Elastic IPs:    NAT %s, manager %s (GitLab's group admits both on 443)\n", f.NATAddress, f.ManagerAddress)
+	}
+	if f.RunnerID != "" {
+		st := f.RunnerStatus
+		if st == "" {
+			st = "set GITLAB_TOKEN to see it"
+		}
+		fmt.Fprintf(w, "GitLab runner:  %s (%s)\n", f.RunnerID, st)
 	}
 	fmt.Fprintf(w, "\n%s.", strings.Join(parts, ", "))
 	if counts[HealthDrifted]+counts[HealthMissing] > 0 {

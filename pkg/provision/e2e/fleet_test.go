@@ -1,0 +1,406 @@
+package e2e
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
+)
+
+// A full up builds the manager and the fleet as SPEC §3, §5 and §6 say;
+// plan then shows nothing to do; down removes it all and leaves GitLab's
+// group with exactly its own rules.
+func TestFullStack(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	h.writeConfig(baseConfig)
+	up := h.mustRun(0, "up", "--auto-approve")
+	cfg := awsConfig(moto.URL)
+
+	// The token parameter.
+	param, err := ssm.NewFromConfig(cfg).GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/provision/net/runner-token"), WithDecryption: aws.Bool(true)})
+	if err != nil || param.Parameter.Type != ssmtypes.ParameterTypeSecureString || aws.ToString(param.Parameter.Value) != runnerToken {
+		t.Fatalf("token parameter: %+v %v", param, err)
+	}
+
+	// The manager's role, policy and profile.
+	iamc := iam.NewFromConfig(cfg)
+	roleName := aws.String("net-eu-west-1-manager")
+	if _, err := iamc.GetRole(ctx, &iam.GetRoleInput{RoleName: roleName}); err != nil {
+		t.Fatalf("manager role: %v", err)
+	}
+	pol, err := iamc.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: roleName, PolicyName: aws.String("provision")})
+	if err != nil {
+		t.Fatalf("manager policy: %v", err)
+	}
+	doc, _ := url.QueryUnescape(aws.ToString(pol.PolicyDocument))
+	for _, want := range []string{"autoscaling:SetDesiredCapacity", "autoScalingGroupName/net-runners", "ec2-instance-connect:SendSSHPublicKey", "parameter/provision/net/runner-token"} {
+		if !strings.Contains(doc, want) {
+			t.Errorf("manager policy lacks %s: %s", want, doc)
+		}
+	}
+	prof, err := iamc.GetInstanceProfile(ctx, &iam.GetInstanceProfileInput{InstanceProfileName: roleName})
+	if err != nil || len(prof.InstanceProfile.Roles) != 1 {
+		t.Fatalf("manager instance profile: %+v %v", prof, err)
+	}
+
+	n := describeNetwork(t, h.ec2, "net")
+
+	// The launch template.
+	lts, err := h.ec2.DescribeLaunchTemplateVersions(ctx, &ec2.DescribeLaunchTemplateVersionsInput{LaunchTemplateName: aws.String("net-runner"), Versions: []string{"$Default"}})
+	if err != nil || len(lts.LaunchTemplateVersions) != 1 {
+		t.Fatalf("launch template: %v", err)
+	}
+	ltd := lts.LaunchTemplateVersions[0].LaunchTemplateData
+	if m := ltd.MetadataOptions; m == nil || m.HttpTokens != ec2types.LaunchTemplateHttpTokensStateRequired || aws.ToInt32(m.HttpPutResponseHopLimit) != 1 {
+		t.Errorf("launch template metadata options: %+v", ltd.MetadataOptions)
+	}
+	if len(ltd.BlockDeviceMappings) != 1 || !aws.ToBool(ltd.BlockDeviceMappings[0].Ebs.Encrypted) || ltd.BlockDeviceMappings[0].Ebs.VolumeType != ec2types.VolumeTypeGp3 || aws.ToInt32(ltd.BlockDeviceMappings[0].Ebs.VolumeSize) != 30 {
+		t.Errorf("launch template volume: %+v", ltd.BlockDeviceMappings)
+	}
+	if len(ltd.SecurityGroupIds) != 1 || ltd.SecurityGroupIds[0] != aws.ToString(n.sgRunner.GroupId) {
+		t.Errorf("launch template groups %v, want sg/runner", ltd.SecurityGroupIds)
+	}
+	machineUD, _ := base64.StdEncoding.DecodeString(aws.ToString(ltd.UserData))
+	if !strings.Contains(string(machineUD), "usermod") {
+		t.Errorf("machine user-data does not add ec2-user to docker:\n%s", machineUD)
+	}
+
+	// The Auto Scaling group.
+	asg, err := autoscaling.NewFromConfig(cfg).DescribeAutoScalingGroups(ctx, &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{"net-runners"}})
+	if err != nil || len(asg.AutoScalingGroups) != 1 {
+		t.Fatalf("asg: %v", err)
+	}
+	g := asg.AutoScalingGroups[0]
+	if aws.ToInt32(g.MinSize) != 0 || aws.ToInt32(g.DesiredCapacity) != 0 || aws.ToInt32(g.MaxSize) != 10 || !aws.ToBool(g.NewInstancesProtectedFromScaleIn) ||
+		aws.ToString(g.VPCZoneIdentifier) != aws.ToString(n.private.SubnetId) {
+		t.Errorf("asg: min %d desired %d max %d protected %v subnets %s", aws.ToInt32(g.MinSize), aws.ToInt32(g.DesiredCapacity), aws.ToInt32(g.MaxSize), aws.ToBool(g.NewInstancesProtectedFromScaleIn), aws.ToString(g.VPCZoneIdentifier))
+	}
+	suspended := false
+	for _, p := range g.SuspendedProcesses {
+		suspended = suspended || aws.ToString(p.ProcessName) == "AZRebalance"
+	}
+	if !suspended {
+		t.Errorf("AZRebalance is not suspended: %+v", g.SuspendedProcesses)
+	}
+
+	// The manager instance.
+	inst := manager(t, h, "net")
+	if aws.ToString(inst.SubnetId) != aws.ToString(n.public.SubnetId) {
+		t.Errorf("manager in subnet %s, want the public subnet", aws.ToString(inst.SubnetId))
+	}
+	if len(inst.SecurityGroups) != 1 || aws.ToString(inst.SecurityGroups[0].GroupId) != aws.ToString(n.sgManager.GroupId) {
+		t.Errorf("manager groups %+v", inst.SecurityGroups)
+	}
+	if inst.IamInstanceProfile == nil || !strings.HasSuffix(aws.ToString(inst.IamInstanceProfile.Arn), "/net-eu-west-1-manager") {
+		t.Errorf("manager profile %+v", inst.IamInstanceProfile)
+	}
+	if m := inst.MetadataOptions; m == nil || m.HttpTokens != ec2types.HttpTokensStateRequired {
+		t.Errorf("manager metadata options %+v", inst.MetadataOptions)
+	}
+	if inst.InstanceLifecycle == ec2types.InstanceLifecycleTypeSpot {
+		t.Errorf("the manager is a spot instance")
+	}
+	vols, err := h.ec2.DescribeVolumes(ctx, &ec2.DescribeVolumesInput{Filters: []ec2types.Filter{{Name: aws.String("attachment.instance-id"), Values: []string{aws.ToString(inst.InstanceId)}}}})
+	if err != nil || len(vols.Volumes) == 0 || !aws.ToBool(vols.Volumes[0].Encrypted) {
+		t.Errorf("manager root volume not encrypted: %+v %v", vols, err)
+	}
+	ud := managerUserData(t, h, aws.ToString(inst.InstanceId))
+	for _, want := range []string{"#cloud-config", "/provision/net/runner-token", "--with-decryption", "fleeting", "net-runners", "@RUNNER_TOKEN@"} {
+		if !strings.Contains(ud, want) {
+			t.Errorf("manager user-data lacks %q", want)
+		}
+	}
+
+	// Its Elastic IP, and the two 443 rules on GitLab's group.
+	addrs, err := h.ec2.DescribeAddresses(ctx, &ec2.DescribeAddressesInput{Filters: byStep("net", "eip/manager")})
+	mgrAddr := one(t, "eip/manager", addrs.Addresses, err)
+	if aws.ToString(mgrAddr.InstanceId) != aws.ToString(inst.InstanceId) {
+		t.Errorf("eip/manager is on %q, want the manager", aws.ToString(mgrAddr.InstanceId))
+	}
+	wantGitLabRules(t, h, []string{
+		"tcp 22-22 198.51.100.8/32 admin ssh",
+		"tcp 443-443 198.51.100.7/32 office",
+		"tcp 443-443 " + aws.ToString(n.natAddress.PublicIp) + "/32 provision net: runner machines via the NAT gateway",
+		"tcp 443-443 " + aws.ToString(mgrAddr.PublicIp) + "/32 provision net: runner manager",
+	})
+
+	h.mustRun(0, "plan", "--detailed-exitcode")
+	st := h.mustRun(0, "status")
+	for _, want := range []string{"Manager:", "running", "Runner machines: 0 desired, 0 in service", aws.ToString(mgrAddr.PublicIp), aws.ToString(n.natAddress.PublicIp)} {
+		if !strings.Contains(st.stdout, want) {
+			t.Errorf("status lacks %q:\n%s", want, st.stdout)
+		}
+	}
+	state, err := os.ReadFile(h.statePath("net"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	down := h.mustRun(0, "down", "--auto-approve")
+
+	for what, text := range map[string]string{"up output": up.stdout + up.stderr, "status": st.stdout + st.stderr, "state": string(state), "user-data": ud, "down output": down.stdout + down.stderr} {
+		if strings.Contains(text, runnerToken) {
+			t.Errorf("the runner token appears in the %s", what)
+		}
+	}
+	if left := h.tagged("net"); len(left) > 0 {
+		t.Fatalf("down left: %v", left)
+	}
+	wantGitLabRules(t, h, []string{"tcp 22-22 198.51.100.8/32 admin ssh", "tcp 443-443 198.51.100.7/32 office"})
+	if _, err := iamc.GetRole(ctx, &iam.GetRoleInput{RoleName: roleName}); err == nil {
+		t.Errorf("manager role survives down")
+	}
+	if _, err := iamc.GetInstanceProfile(ctx, &iam.GetInstanceProfileInput{InstanceProfileName: roleName}); err == nil {
+		t.Errorf("manager instance profile survives down")
+	}
+	if _, err := ssm.NewFromConfig(cfg).GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/provision/net/runner-token")}); err == nil {
+		t.Errorf("token parameter survives down")
+	}
+	asg, err = autoscaling.NewFromConfig(cfg).DescribeAutoScalingGroups(ctx, &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{"net-runners"}})
+	if err != nil || len(asg.AutoScalingGroups) != 0 {
+		t.Errorf("asg survives down: %v", err)
+	}
+}
+
+func manager(t *testing.T, h *harness, stack string) ec2types.Instance {
+	t.Helper()
+	out, err := h.ec2.DescribeInstances(context.Background(), &ec2.DescribeInstancesInput{Filters: append(byStep(stack, "instance/manager"),
+		ec2types.Filter{Name: aws.String("instance-state-name"), Values: []string{"pending", "running"}})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all []ec2types.Instance
+	for _, r := range out.Reservations {
+		all = append(all, r.Instances...)
+	}
+	return one(t, "manager instance", all, nil)
+}
+
+func managerUserData(t *testing.T, h *harness, id string) string {
+	t.Helper()
+	out, err := h.ec2.DescribeInstanceAttribute(context.Background(), &ec2.DescribeInstanceAttributeInput{InstanceId: &id, Attribute: ec2types.InstanceAttributeNameUserData})
+	if err != nil || out.UserData == nil {
+		t.Fatalf("manager user-data: %v", err)
+	}
+	b, err := base64.StdEncoding.DecodeString(aws.ToString(out.UserData.Value))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func wantGitLabRules(t *testing.T, h *harness, want []string) {
+	t.Helper()
+	out, err := h.ec2.DescribeSecurityGroups(context.Background(), &ec2.DescribeSecurityGroupsInput{GroupIds: []string{h.gitlabSG}})
+	if err != nil || len(out.SecurityGroups) != 1 {
+		t.Fatalf("GitLab's group is gone: %v", err)
+	}
+	var got []string
+	for _, p := range out.SecurityGroups[0].IpPermissions {
+		for _, r := range p.IpRanges {
+			got = append(got, fmt.Sprintf("%s %d-%d %s %s", aws.ToString(p.IpProtocol), aws.ToInt32(p.FromPort), aws.ToInt32(p.ToPort), aws.ToString(r.CidrIp), aws.ToString(r.Description)))
+		}
+	}
+	sort.Strings(got)
+	sort.Strings(want)
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("GitLab's group rules:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// Each preflight failure is reported clearly and nothing is created.
+func TestPreflightFailuresCreateNothing(t *testing.T) {
+	cases := []struct {
+		name   string
+		config func(string) string
+		env    []string
+		setup  func(h *harness)
+		want   []string
+	}{
+		{name: "missing token", env: []string{"GITLAB_RUNNER_TOKEN="}, want: []string{"GITLAB_RUNNER_TOKEN is not set", "glrt-"}},
+		{name: "registration token", env: []string{"GITLAB_RUNNER_TOKEN=GR1348941abcdefghijklmnop"}, want: []string{"registration token", "authentication token"}},
+		{name: "token rejected", env: []string{"GITLAB_RUNNER_TOKEN=glrt-revoked-token-0000"}, want: []string{"rejected GITLAB_RUNNER_TOKEN", "expired"}},
+		{name: "gitlab unreachable", setup: func(h *harness) { h.gitlab.Close() }, want: []string{"cannot be reached", "gitlab.url"}},
+		{name: "gitlab group missing", config: func(c string) string { return strings.Replace(c, "GITLAB_SG", "sg-0123456789abcdef0", 1) }, want: []string{"gitlab.security_group_id sg-0123456789abcdef0 does not exist"}},
+		{name: "bad zone", config: func(c string) string {
+			return strings.Replace(c, "network:\n", "network:\n  availability_zone: eu-west-1z\n", 1)
+		}, want: []string{"eu-west-1z is not a zone"}},
+		{name: "unknown instance type", config: func(c string) string { return c + "runners:\n  instance_type: t9.mega\n" }, want: []string{"runners.instance_type", "t9.mega is not known"}},
+		{name: "every problem at once", env: []string{"GITLAB_RUNNER_TOKEN="},
+			config: func(c string) string { return strings.Replace(c, "GITLAB_SG", "sg-0123456789abcdef0", 1) + "manager:\n  instance_type: t9.mega\n" },
+			want:   []string{"3 problem(s)", "GITLAB_RUNNER_TOKEN is not set", "sg-0123456789abcdef0 does not exist", "manager.instance_type"}},
+		{name: "vpc missing", config: func(c string) string {
+			return strings.Replace(c, "  cidr: 192.168.0.0/24\n", "  vpc_id: vpc-0123456789abcdef0\n", 1)
+		}, want: []string{"network.vpc_id vpc-0123456789abcdef0 does not exist"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			h := newHarness(t)
+			cfg := baseConfig
+			if c.config != nil {
+				cfg = c.config(cfg)
+			}
+			h.writeConfig(cfg)
+			h.env = append(h.env, c.env...)
+			if c.setup != nil {
+				c.setup(h)
+			}
+			var r result
+			calls := h.countMutating(func() { r = h.mustRun(1, "up", "--auto-approve") })
+			if len(calls) != 0 {
+				t.Errorf("mutating calls despite the failed preflight: %v", calls)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(r.stderr, w) {
+					t.Errorf("error does not say %q:\n%s", w, r.stderr)
+				}
+			}
+			if !strings.Contains(r.stderr, "nothing was changed") {
+				t.Errorf("error does not say nothing was changed:\n%s", r.stderr)
+			}
+			for _, secret := range []string{runnerToken, "glrt-revoked-token-0000", "GR1348941abcdefghijklmnop"} {
+				if strings.Contains(r.stdout+r.stderr, secret) {
+					t.Errorf("a token appears in the output")
+				}
+			}
+			if left := h.tagged("net"); len(left) > 0 {
+				t.Errorf("created: %v", left)
+			}
+			if _, err := os.Stat(filepath.Join(h.dir, ".provision", "net.json")); err == nil {
+				t.Errorf("a state file was written")
+			}
+		})
+	}
+}
+
+// With create_runner, up creates the runner once through GitLab's API and
+// stores its token; down deletes it.
+func TestCreateRunner(t *testing.T) {
+	h := newHarness(t)
+	h.env = []string{"GITLAB_TOKEN=" + userToken}
+	h.writeConfig(baseConfig + "  create_runner:\n    runner_type: instance_type\n    tag_list: [aws, docker]\n")
+	up := h.mustRun(0, "up", "--auto-approve")
+	if _, created := h.gitlab.Counts(); created != 1 {
+		t.Fatalf("runners created: %d, want 1", created)
+	}
+	runners := h.gitlab.Runners()
+	if len(runners) != 2 { // the harness's pre-made one and ours
+		t.Fatalf("runners: %+v", runners)
+	}
+	var ours string
+	for _, r := range runners {
+		if r.Token != runnerToken {
+			ours = r.Token
+			if r.Description != "net autoscaling" || strings.Join(r.TagList, ",") != "aws,docker" {
+				t.Errorf("runner record %+v", r)
+			}
+		}
+	}
+	ctx := context.Background()
+	p, err := ssm.NewFromConfig(awsConfig(moto.URL)).GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/provision/net/runner-token"), WithDecryption: aws.Bool(true)})
+	if err != nil || aws.ToString(p.Parameter.Value) != ours {
+		t.Fatalf("the created runner's token is not in the parameter: %v", err)
+	}
+	h.mustRun(0, "up", "--auto-approve")
+	h.mustRun(0, "plan", "--detailed-exitcode")
+	if _, created := h.gitlab.Counts(); created != 1 {
+		t.Fatalf("a second up created another runner")
+	}
+	st := h.mustRun(0, "status", "--json")
+	var rep struct {
+		Facts struct {
+			RunnerID     string `json:"gitlab_runner_id"`
+			RunnerStatus string `json:"gitlab_runner_status"`
+		}
+	}
+	if err := json.Unmarshal([]byte(st.stdout), &rep); err != nil || rep.Facts.RunnerStatus != "never_contacted" {
+		t.Errorf("status does not show the runner's GitLab status: %+v %v\n%s", rep, err, st.stdout)
+	}
+	state, _ := os.ReadFile(h.statePath("net"))
+	down := h.mustRun(0, "down", "--auto-approve")
+	if len(h.gitlab.Runners()) != 1 {
+		t.Fatalf("down did not delete the runner it created: %+v", h.gitlab.Runners())
+	}
+	for what, text := range map[string]string{"up": up.stdout + up.stderr, "state": string(state), "status": st.stdout, "down": down.stdout + down.stderr} {
+		if strings.Contains(text, ours) || strings.Contains(text, userToken) {
+			t.Errorf("a token appears in the %s", what)
+		}
+	}
+}
+
+// The legacy docker+machine executor: a runner role and profile for the
+// machines, no Auto Scaling group, and down removes machines the manager
+// started on its own.
+func TestDockerMachine(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	h.writeConfig(baseConfig + "runners:\n  executor: docker+machine\n  spot: true\n")
+	up := h.mustRun(0, "up", "--auto-approve")
+	if strings.Contains(up.stdout, "asg/runner") || !strings.Contains(up.stdout, "iam/runner") {
+		t.Fatalf("docker+machine plan:\n%s", up.stdout)
+	}
+	iamc := iam.NewFromConfig(awsConfig(moto.URL))
+	pol, err := iamc.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: aws.String("net-eu-west-1-manager"), PolicyName: aws.String("provision")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, _ := url.QueryUnescape(aws.ToString(pol.PolicyDocument))
+	for _, want := range []string{"iam:PassRole", "role/net-eu-west-1-runner", "ec2:RunInstances", "net-machine-*", "ec2:RequestSpotInstances"} {
+		if !strings.Contains(doc, want) {
+			t.Errorf("docker+machine policy lacks %s", want)
+		}
+	}
+	if _, err := iamc.GetInstanceProfile(ctx, &iam.GetInstanceProfileInput{InstanceProfileName: aws.String("net-eu-west-1-runner")}); err != nil {
+		t.Errorf("runner instance profile: %v", err)
+	}
+	ud := managerUserData(t, h, aws.ToString(manager(t, h, "net").InstanceId))
+	for _, want := range []string{"docker-machine", "amazonec2-security-group-readonly=true", "amazonec2-request-spot-instance=true", "net-machine-%s"} {
+		if !strings.Contains(ud, want) {
+			t.Errorf("manager user-data lacks %q", want)
+		}
+	}
+	h.mustRun(0, "plan", "--detailed-exitcode")
+
+	// What docker-machine would have made on its own.
+	n := describeNetwork(t, h.ec2, "net")
+	img := aws.ToString(manager(t, h, "net").ImageId)
+	run, err := h.ec2.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: &img, MinCount: aws.Int32(1), MaxCount: aws.Int32(1), SubnetId: n.private.SubnetId,
+		TagSpecifications: []ec2types.TagSpecification{{ResourceType: ec2types.ResourceTypeInstance, Tags: []ec2types.Tag{{Key: aws.String("Name"), Value: aws.String("net-machine-runner-abc")}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.ec2.CreateKeyPair(ctx, &ec2.CreateKeyPairInput{KeyName: aws.String("net-machine-runner-abc")}); err != nil {
+		t.Fatal(err)
+	}
+	d := h.mustRun(0, "down", "--auto-approve")
+	if !strings.Contains(d.stdout, "machines/runner") {
+		t.Errorf("down plan does not list the machines:\n%s", d.stdout)
+	}
+	out, err := h.ec2.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{aws.ToString(run.Instances[0].InstanceId)}})
+	if err != nil || out.Reservations[0].Instances[0].State.Name != ec2types.InstanceStateNameTerminated {
+		t.Errorf("the docker-machine machine survives down: %v", err)
+	}
+	keys, _ := h.ec2.DescribeKeyPairs(ctx, &ec2.DescribeKeyPairsInput{})
+	for _, k := range keys.KeyPairs {
+		if strings.HasPrefix(aws.ToString(k.KeyName), "net-machine-") {
+			t.Errorf("key pair %s survives down", aws.ToString(k.KeyName))
+		}
+	}
+	if left := h.tagged("net"); len(left) > 0 {
+		t.Fatalf("down left: %v", left)
+	}
+}
