@@ -37,10 +37,10 @@ type StatusEntry struct {
 
 // StatusReport is what `status --json` prints.
 type StatusReport struct {
-	Stack     string        `json:"stack"`
-	Region    string        `json:"region"`
-	StateFile string        `json:"state_file"`
-	Serial    int64         `json:"serial"`
+	Stack     string          `json:"stack"`
+	Region    string          `json:"region"`
+	StateFile string          `json:"state_file"`
+	Serial    int64           `json:"serial"`
 	Resources []StatusEntry   `json:"resources"`
 	Facts     provision.Facts `json:"facts"`
 }

@@ -241,8 +241,10 @@ func TestPreflightFailuresCreateNothing(t *testing.T) {
 		}, want: []string{"eu-west-1z is not a zone"}},
 		{name: "unknown instance type", config: func(c string) string { return c + "runners:\n  instance_type: t9.mega\n" }, want: []string{"runners.instance_type", "t9.mega is not known"}},
 		{name: "every problem at once", env: []string{"GITLAB_RUNNER_TOKEN="},
-			config: func(c string) string { return strings.Replace(c, "GITLAB_SG", "sg-0123456789abcdef0", 1) + "manager:\n  instance_type: t9.mega\n" },
-			want:   []string{"3 problem(s)", "GITLAB_RUNNER_TOKEN is not set", "sg-0123456789abcdef0 does not exist", "manager.instance_type"}},
+			config: func(c string) string {
+				return strings.Replace(c, "GITLAB_SG", "sg-0123456789abcdef0", 1) + "manager:\n  instance_type: t9.mega\n"
+			},
+			want: []string{"3 problem(s)", "GITLAB_RUNNER_TOKEN is not set", "sg-0123456789abcdef0 does not exist", "manager.instance_type"}},
 		{name: "vpc missing", config: func(c string) string {
 			return strings.Replace(c, "  cidr: 192.168.0.0/24\n", "  vpc_id: vpc-0123456789abcdef0\n", 1)
 		}, want: []string{"network.vpc_id vpc-0123456789abcdef0 does not exist"}},
