@@ -55,7 +55,7 @@ func (s *gitlabIngressStep) change() plan.Change {
 	for _, r := range s.wanted() {
 		from = append(from, r.cidr)
 	}
-	return plan.Change{Step: stepGitLabIngress, Kind: "security-group-rules", Name: "GitLab's security group", ID: s.env.Cfg.GitLab.SecurityGroupID,
+	return plan.Change{Step: stepGitLabIngress, Kind: "security-group-rules", Name: "gitlab", ID: s.env.Cfg.GitLab.SecurityGroupID,
 		Attrs: []plan.Attr{{Key: "tcp", Value: "443"}, {Key: "from", Value: strings.Join(from, ",")}}}
 }
 
