@@ -8,16 +8,15 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strconv"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go/middleware"
 	"go.uber.org/zap"
 
 	"github.com/provision-dev/provision/pkg/plan"
@@ -51,13 +50,10 @@ type Env struct {
 // LoadAWSConfig resolves credentials and region through the SDK's default
 // chain. AWS_ENDPOINT_URL is honoured by the SDK itself.
 func LoadAWSConfig(ctx context.Context, region, profile string) (aws.Config, error) {
+	writes := writeRetryer()
 	opts := []func(*awsconfig.LoadOptions) error{
-		awsconfig.WithRetryer(func() aws.Retryer {
-			return retry.NewStandard(func(o *retry.StandardOptions) {
-				o.MaxAttempts = 8
-				o.MaxBackoff = 20 * time.Second
-			})
-		}),
+		awsconfig.WithRetryer(readRetryer),
+		awsconfig.WithAPIOptions([]func(*middleware.Stack) error{writesRetryOnlyThrottling(writes)}),
 	}
 	if region != "" {
 		opts = append(opts, awsconfig.WithRegion(region))

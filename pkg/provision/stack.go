@@ -47,5 +47,8 @@ func Steps(env *Env) (*plan.Graph, error) {
 		newAddressAssociationStep(env),
 		newGitLabIngressStep(env),
 	)
+	for i := range steps {
+		steps[i] = transientRetry{steps[i]}
+	}
 	return plan.NewGraph(steps...)
 }
