@@ -257,6 +257,7 @@ func liveInstances(ctx context.Context, env *Env, filters []ec2types.Filter) ([]
 // terminate terminates instances and reports "try again" until they are
 // gone, so what depends on them is deleted only afterwards.
 func terminate(ctx context.Context, env *Env, ids []string) error {
+	ids = unique(ids)
 	if len(ids) == 0 {
 		return nil
 	}
@@ -288,4 +289,16 @@ func containsAny(s string, subs ...string) bool {
 		}
 	}
 	return false
+}
+
+func unique(ids []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, id := range ids {
+		if id != "" && !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
 }

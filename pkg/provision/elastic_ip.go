@@ -34,7 +34,7 @@ func (s *elasticIPStep) change() plan.Change {
 
 func (s *elasticIPStep) Plan(ctx context.Context) (plan.Change, error) {
 	c := s.change()
-	addr, err := s.find(ctx)
+	addr, dups, err := s.find(ctx)
 	if err != nil {
 		return c, err
 	}
@@ -44,10 +44,17 @@ func (s *elasticIPStep) Plan(ctx context.Context) (plan.Change, error) {
 	}
 	c.ID = aws.ToString(addr.AllocationId)
 	c.Attrs = []plan.Attr{{Key: "address", Value: aws.ToString(addr.PublicIp)}}
+	if c.Reasons = duplicateReasons(dups); len(dups) > 0 {
+		c.Action = plan.Update
+		c.Detail = dups
+	}
 	return c, s.env.created(s.id, "elastic-ip", c.ID, map[string]string{"public_ip": aws.ToString(addr.PublicIp)})
 }
 
 func (s *elasticIPStep) Apply(ctx context.Context, c plan.Change) error {
+	if c.Action == plan.Update {
+		return s.release(ctx, c.Detail.([]string))
+	}
 	if _, err := s.env.beginCreate(s.id, "elastic-ip"); err != nil {
 		return err
 	}
@@ -66,7 +73,7 @@ func (s *elasticIPStep) Apply(ctx context.Context, c plan.Change) error {
 
 func (s *elasticIPStep) PlanDelete(ctx context.Context) (plan.Change, error) {
 	c := s.change()
-	addr, err := s.find(ctx)
+	addr, dups, err := s.find(ctx)
 	if err != nil || addr == nil {
 		if err == nil {
 			err = s.env.forget(s.id)
@@ -76,37 +83,43 @@ func (s *elasticIPStep) PlanDelete(ctx context.Context) (plan.Change, error) {
 	c.ID = aws.ToString(addr.AllocationId)
 	c.Attrs = []plan.Attr{{Key: "address", Value: aws.ToString(addr.PublicIp)}}
 	c.Action = plan.Delete
+	c.Detail = append(dups, c.ID)
 	return c, nil
 }
 
 func (s *elasticIPStep) Delete(ctx context.Context, c plan.Change) error {
-	// Released only after whatever uses it (the NAT gateway) is fully
-	// deleted; until then AWS answers InUse / AuthFailure and we try again.
-	_, err := s.env.EC2.ReleaseAddress(ctx, &ec2.ReleaseAddressInput{AllocationId: &c.ID})
-	if err != nil && !isNotFound(err) {
-		return retryableDelete(fmt.Errorf("release Elastic IP %s: %w", c.ID, err))
+	if err := s.release(ctx, c.Detail.([]string)); err != nil {
+		return err
 	}
 	return s.env.forget(s.id)
 }
 
-func (s *elasticIPStep) find(ctx context.Context) (*ec2types.Address, error) {
-	if r := s.env.Ledger.Get(string(s.id)); r != nil && r.ID != "" {
-		out, err := s.env.EC2.DescribeAddresses(ctx, &ec2.DescribeAddressesInput{AllocationIds: []string{r.ID}})
+// release gives addresses back. An address is released only after whatever
+// uses it (the NAT gateway) is fully deleted; until then AWS answers InUse
+// or AuthFailure and we try again.
+func (s *elasticIPStep) release(ctx context.Context, ids []string) error {
+	for _, id := range ids {
+		_, err := s.env.EC2.ReleaseAddress(ctx, &ec2.ReleaseAddressInput{AllocationId: aws.String(id)})
 		if err != nil && !isNotFound(err) {
-			return nil, fmt.Errorf("describe Elastic IP %s: %w", r.ID, err)
-		}
-		if err == nil && len(out.Addresses) == 1 {
-			return &out.Addresses[0], nil
+			return retryableDelete(fmt.Errorf("release Elastic IP %s: %w", id, err))
 		}
 	}
+	return nil
+}
+
+// find looks by the ownership tags; the recorded address is kept, any
+// other is a duplicate (an allocation whose answer was lost).
+func (s *elasticIPStep) find(ctx context.Context) (*ec2types.Address, []string, error) {
 	out, err := s.env.EC2.DescribeAddresses(ctx, &ec2.DescribeAddressesInput{Filters: s.env.ownerFilters(s.id)})
 	if err != nil {
-		return nil, fmt.Errorf("find Elastic IP %s by tags: %w", s.id, err)
+		return nil, nil, fmt.Errorf("find Elastic IP %s by tags: %w", s.id, err)
 	}
+	var owned []*ec2types.Address
 	for i := range out.Addresses {
 		if s.env.ownedBy(out.Addresses[i].Tags, s.id) {
-			return &out.Addresses[i], nil
+			owned = append(owned, &out.Addresses[i])
 		}
 	}
-	return nil, nil
+	keep, dups := keepOne(owned, func(a *ec2types.Address) string { return aws.ToString(a.AllocationId) }, s.env.Ledger.Get(string(s.id)).RecordedID())
+	return keep, dups, nil
 }

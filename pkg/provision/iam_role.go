@@ -198,11 +198,22 @@ func (s *iamRoleStep) PlanDelete(ctx context.Context) (plan.Change, error) {
 // profile) means try again.
 func (s *iamRoleStep) Delete(ctx context.Context, c plan.Change) error {
 	name := aws.String(s.name())
-	if _, err := s.env.IAM.RemoveRoleFromInstanceProfile(ctx, &iam.RemoveRoleFromInstanceProfileInput{InstanceProfileName: name, RoleName: name}); err != nil && !isNotFound(err) {
-		return retryableDelete(fmt.Errorf("take role %s out of its instance profile: %w", s.name(), err))
+	prof, err := s.env.IAM.GetInstanceProfile(ctx, &iam.GetInstanceProfileInput{InstanceProfileName: name})
+	if err != nil && !isNotFound(err) {
+		return fmt.Errorf("read instance profile %s: %w", s.name(), err)
 	}
-	if _, err := s.env.IAM.DeleteInstanceProfile(ctx, &iam.DeleteInstanceProfileInput{InstanceProfileName: name}); err != nil && !isNotFound(err) {
-		return retryableDelete(fmt.Errorf("delete instance profile %s: %w", s.name(), err))
+	if err == nil {
+		// Only a role that is in the profile is taken out: a run that was
+		// interrupted may have done it already.
+		for _, r := range prof.InstanceProfile.Roles {
+			_, err := s.env.IAM.RemoveRoleFromInstanceProfile(ctx, &iam.RemoveRoleFromInstanceProfileInput{InstanceProfileName: name, RoleName: r.RoleName})
+			if err != nil && !isNotFound(err) {
+				return retryableDelete(fmt.Errorf("take role %s out of instance profile %s: %w", aws.ToString(r.RoleName), s.name(), err))
+			}
+		}
+		if _, err := s.env.IAM.DeleteInstanceProfile(ctx, &iam.DeleteInstanceProfileInput{InstanceProfileName: name}); err != nil && !isNotFound(err) {
+			return retryableDelete(fmt.Errorf("delete instance profile %s: %w", s.name(), err))
+		}
 	}
 	pols, err := s.env.IAM.ListRolePolicies(ctx, &iam.ListRolePoliciesInput{RoleName: name})
 	if err != nil && !isNotFound(err) {

@@ -42,13 +42,18 @@ func (e *Env) Preflight(ctx context.Context) error {
 	if e.Cfg.GitLab.SecurityGroupID == "" {
 		add(errors.New("gitlab.security_group_id is required for `up`: the id of the security group of your GitLab server (it gets 443 from this stack's two Elastic IPs)"))
 	}
-	if err := e.Identify(ctx); err != nil {
-		// Without working credentials no other AWS check can say anything.
+	// Without a reachable region and working credentials no other AWS
+	// check can say anything useful.
+	if err := e.checkRegion(ctx); err != nil {
 		add(err)
 		add(e.checkToken(ctx))
 		return &PreflightError{Problems: problems}
 	}
-	add(e.checkRegion(ctx))
+	if err := e.Identify(ctx); err != nil {
+		add(err)
+		add(e.checkToken(ctx))
+		return &PreflightError{Problems: problems}
+	}
 	typesOK := true
 	for _, t := range []struct{ key, value string }{{"manager.instance_type", e.Cfg.Manager.InstanceType}, {"runners.instance_type", e.Cfg.Runners.InstanceType}} {
 		if _, err := e.architecture(ctx, t.value); err != nil {
@@ -70,10 +75,18 @@ func (e *Env) Preflight(ctx context.Context) error {
 	return nil
 }
 
+// checkRegion asks the region's own EC2 endpoint for the list of regions:
+// a misspelt region has no endpoint at all.
 func (e *Env) checkRegion(ctx context.Context) error {
-	out, err := e.EC2.DescribeRegions(ctx, &ec2.DescribeRegionsInput{AllRegions: aws.Bool(true)})
-	if err != nil {
-		return fmt.Errorf("list regions: %w", err)
+	out, err := e.EC2.DescribeRegions(ctx, &ec2.DescribeRegionsInput{AllRegions: aws.Bool(true)}, func(o *ec2.Options) { o.RetryMaxAttempts = 3 })
+	switch {
+	case err == nil:
+	case isCredentialError(err):
+		return fmt.Errorf("AWS credentials do not work (%v): configure them with `aws configure`, AWS_PROFILE / --profile, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY", err)
+	case isTransient(err):
+		return fmt.Errorf("region %q does not exist or its EC2 endpoint does not answer (%v): check `region:`, --region or AWS_REGION, and your network", e.Region, err)
+	default:
+		return fmt.Errorf("list the regions of the account: %w", err)
 	}
 	var names []string
 	for _, r := range out.Regions {
@@ -100,7 +113,7 @@ func (e *Env) checkVPC(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("describe vpc %s: %w", id, err)
 	}
-	return nil
+	return checkExistingVPC(&out.Vpcs[0], &e.Cfg.Network)
 }
 
 func (e *Env) checkGitLabGroup(ctx context.Context) error {
@@ -212,4 +225,13 @@ func CheckRunnerTokenFormat(token string) error {
 	default:
 		return fmt.Errorf("%s is too short to be a runner authentication token: copy the whole glrt-... value", EnvRunnerToken)
 	}
+}
+
+// isCredentialError reports failures to find or use credentials.
+func isCredentialError(err error) bool {
+	switch errorCode(err) {
+	case "AuthFailure", "UnrecognizedClientException", "InvalidClientTokenId", "SignatureDoesNotMatch", "ExpiredToken", "ExpiredTokenException":
+		return true
+	}
+	return strings.Contains(err.Error(), "failed to retrieve credentials") || strings.Contains(err.Error(), "failed to refresh cached credentials")
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -111,30 +112,46 @@ func isTransient(err error) bool {
 	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNREFUSED)
 }
 
-// transientRetry makes every transient AWS error of a step a "try again":
-// the executor runs the step again, and its Plan looks at what exists now.
-type transientRetry struct{ plan.Step }
+// maxTransientRetries bounds how often in a row one step is retried for
+// transient errors (about a minute with the executor's backoff): an error
+// that persists that long is not transient, and the person should see it.
+const maxTransientRetries = 10
+
+// transientRetry makes transient AWS errors of a step a "try again": the
+// executor runs the step again, and its Plan looks at what exists now.
+type transientRetry struct {
+	plan.Step
+	failures *atomic.Int32 // consecutive transient failures
+}
+
+func withTransientRetry(s plan.Step) transientRetry {
+	return transientRetry{Step: s, failures: &atomic.Int32{}}
+}
 
 func (s transientRetry) Plan(ctx context.Context) (plan.Change, error) {
 	c, err := s.Step.Plan(ctx)
-	return c, transient(err)
+	return c, s.transient(err)
 }
 
 func (s transientRetry) Apply(ctx context.Context, c plan.Change) error {
-	return transient(s.Step.Apply(ctx, c))
+	return s.transient(s.Step.Apply(ctx, c))
 }
 
 func (s transientRetry) PlanDelete(ctx context.Context) (plan.Change, error) {
 	c, err := s.Step.PlanDelete(ctx)
-	return c, transient(err)
+	return c, s.transient(err)
 }
 
 func (s transientRetry) Delete(ctx context.Context, c plan.Change) error {
-	return transient(s.Step.Delete(ctx, c))
+	return s.transient(s.Step.Delete(ctx, c))
 }
 
-func transient(err error) error {
-	if isTransient(err) && !plan.IsTryAgain(err) {
+func (s transientRetry) transient(err error) error {
+	if err == nil || plan.IsTryAgain(err) {
+		s.failures.Store(0)
+		return err
+	}
+	if isTransient(err) && s.failures.Add(1) <= maxTransientRetries {
 		return plan.TryAgain(err)
 	}
 	return err

@@ -48,7 +48,7 @@ func Steps(env *Env) (*plan.Graph, error) {
 		newGitLabIngressStep(env),
 	)
 	for i := range steps {
-		steps[i] = transientRetry{steps[i]}
+		steps[i] = withTransientRetry(steps[i])
 	}
 	return plan.NewGraph(steps...)
 }

@@ -74,3 +74,34 @@ func tagValue(tags []ec2types.Tag, key string) string {
 func filter(name string, values ...string) ec2types.Filter {
 	return ec2types.Filter{Name: aws.String(name), Values: values}
 }
+
+// keepOne picks the resource to keep among several that carry one step's
+// tags (a create whose answer was lost, then made again): the recorded one,
+// else the first. It returns the ids of the others.
+func keepOne[T any](items []T, id func(T) string, recorded string) (T, []string) {
+	var zero T
+	if len(items) == 0 {
+		return zero, nil
+	}
+	k := 0
+	for i, it := range items {
+		if recorded != "" && id(it) == recorded {
+			k = i
+		}
+	}
+	var dups []string
+	for i, it := range items {
+		if i != k {
+			dups = append(dups, id(it))
+		}
+	}
+	return items[k], dups
+}
+
+func duplicateReasons(ids []string) []string {
+	var rs []string
+	for _, id := range ids {
+		rs = append(rs, "delete duplicate "+id+" (made by an interrupted run)")
+	}
+	return rs
+}

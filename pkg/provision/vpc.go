@@ -44,6 +44,7 @@ type vpcFound struct {
 	dnsSupport    bool
 	dnsHostnames  bool
 	needIPv6Block bool
+	duplicates    []string // more VPCs with this step's tags
 }
 
 func (s *vpcStep) Plan(ctx context.Context) (plan.Change, error) {
@@ -51,7 +52,7 @@ func (s *vpcStep) Plan(ctx context.Context) (plan.Change, error) {
 	if s.existing() {
 		return c, s.lookupExisting(ctx)
 	}
-	vpc, err := s.find(ctx)
+	vpc, dups, err := s.find(ctx)
 	if err != nil {
 		return c, err
 	}
@@ -63,7 +64,7 @@ func (s *vpcStep) Plan(ctx context.Context) (plan.Change, error) {
 	if got := aws.ToString(vpc.CidrBlock); got != s.env.Cfg.Network.CIDR {
 		return c, fmt.Errorf("vpc %s has CIDR %s but network.cidr says %s: a VPC's primary block cannot change; run `provision down` first or restore network.cidr", c.ID, got, s.env.Cfg.Network.CIDR)
 	}
-	f := &vpcFound{vpc: vpc}
+	f := &vpcFound{vpc: vpc, duplicates: dups}
 	if f.dnsSupport, err = s.attribute(ctx, c.ID, ec2types.VpcAttributeNameEnableDnsSupport); err != nil {
 		return c, err
 	}
@@ -84,6 +85,7 @@ func (s *vpcStep) Plan(ctx context.Context) (plan.Change, error) {
 	if f.needIPv6Block {
 		c.Reasons = append(c.Reasons, "associate an Amazon-provided IPv6 /56")
 	}
+	c.Reasons = append(c.Reasons, duplicateReasons(dups)...)
 	if len(c.Reasons) > 0 {
 		c.Action = plan.Update
 	}
@@ -102,6 +104,11 @@ func (s *vpcStep) Apply(ctx context.Context, c plan.Change) error {
 		f = &vpcFound{vpc: vpc, dnsSupport: true}
 	}
 	id := aws.ToString(f.vpc.VpcId)
+	for _, dup := range f.duplicates {
+		if _, err := s.env.EC2.DeleteVpc(ctx, &ec2.DeleteVpcInput{VpcId: aws.String(dup)}); err != nil && !isNotFound(err) {
+			return retryableDelete(fmt.Errorf("delete duplicate vpc %s: %w", dup, err))
+		}
+	}
 	if !f.dnsSupport {
 		if _, err := s.env.EC2.ModifyVpcAttribute(ctx, &ec2.ModifyVpcAttributeInput{VpcId: &id, EnableDnsSupport: &ec2types.AttributeBooleanValue{Value: aws.Bool(true)}}); err != nil {
 			return fmt.Errorf("enable DNS support on %s: %w", id, err)
@@ -126,44 +133,43 @@ func (s *vpcStep) PlanDelete(ctx context.Context) (plan.Change, error) {
 		// Never deleted: it was not ours. Forget it so the state can go.
 		return c, s.env.forget(stepVPC)
 	}
-	vpc, err := s.find(ctx)
+	vpc, dups, err := s.find(ctx)
 	if err != nil || vpc == nil {
 		return c, err
 	}
 	c.ID = aws.ToString(vpc.VpcId)
 	c.Action = plan.Delete
+	c.Detail = dups
 	return c, nil
 }
 
 func (s *vpcStep) Delete(ctx context.Context, c plan.Change) error {
-	_, err := s.env.EC2.DeleteVpc(ctx, &ec2.DeleteVpcInput{VpcId: &c.ID})
-	if err != nil && !isNotFound(err) {
-		return retryableDelete(fmt.Errorf("delete vpc %s: %w", c.ID, err))
+	dups, _ := c.Detail.([]string)
+	for _, id := range append(dups, c.ID) {
+		_, err := s.env.EC2.DeleteVpc(ctx, &ec2.DeleteVpcInput{VpcId: aws.String(id)})
+		if err != nil && !isNotFound(err) {
+			return retryableDelete(fmt.Errorf("delete vpc %s: %w", id, err))
+		}
 	}
 	return s.env.forget(stepVPC)
 }
 
-// find looks by the recorded id, then by the ownership tags.
-func (s *vpcStep) find(ctx context.Context) (*ec2types.Vpc, error) {
-	if id := s.env.Ledger.Get(string(stepVPC)); id != nil && id.ID != "" {
-		out, err := s.env.EC2.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{VpcIds: []string{id.ID}})
-		if err != nil && !isNotFound(err) {
-			return nil, fmt.Errorf("describe vpc %s: %w", id.ID, err)
-		}
-		if err == nil && len(out.Vpcs) == 1 {
-			return &out.Vpcs[0], nil
-		}
-	}
+// find looks by the ownership tags (and so also finds a VPC that a run
+// created but could not record); the recorded one is kept, any other is a
+// duplicate to delete.
+func (s *vpcStep) find(ctx context.Context) (*ec2types.Vpc, []string, error) {
 	out, err := s.env.EC2.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{Filters: s.env.ownerFilters(stepVPC)})
 	if err != nil {
-		return nil, fmt.Errorf("find vpc by tags: %w", err)
+		return nil, nil, fmt.Errorf("find vpc by tags: %w", err)
 	}
+	var owned []*ec2types.Vpc
 	for i := range out.Vpcs {
 		if s.env.ownedBy(out.Vpcs[i].Tags, stepVPC) {
-			return &out.Vpcs[i], nil
+			owned = append(owned, &out.Vpcs[i])
 		}
 	}
-	return nil, nil
+	keep, dups := keepOne(owned, func(v *ec2types.Vpc) string { return aws.ToString(v.VpcId) }, s.env.Ledger.Get(string(stepVPC)).RecordedID())
+	return keep, dups, nil
 }
 
 func (s *vpcStep) create(ctx context.Context) (*ec2types.Vpc, error) {
@@ -223,26 +229,10 @@ func (s *vpcStep) lookupExisting(ctx context.Context) error {
 		return fmt.Errorf("describe vpc %s: %w", id, err)
 	}
 	vpc := &out.Vpcs[0]
+	if err := checkExistingVPC(vpc, &s.env.Cfg.Network); err != nil {
+		return err
+	}
 	ipv6 := vpcIPv6Block(vpc)
-	if s.env.Cfg.Network.IPv6 && ipv6 == "" {
-		return fmt.Errorf("vpc %s has no IPv6 block but network.ipv6 is true: associate one (aws ec2 associate-vpc-cidr-block --amazon-provided-ipv6-cidr-block --vpc-id %s) or set network.ipv6: false", id, id)
-	}
-	var blocks []netip.Prefix
-	for _, a := range vpc.CidrBlockAssociationSet {
-		if p, err := netip.ParsePrefix(aws.ToString(a.CidrBlock)); err == nil {
-			blocks = append(blocks, p)
-		}
-	}
-	for key, cidr := range map[string]string{"public_subnet_cidr": s.env.Cfg.Network.PublicSubnetCIDR, "private_subnet_cidr": s.env.Cfg.Network.PrivateSubnetCIDR} {
-		p := netip.MustParsePrefix(cidr)
-		inside := false
-		for _, b := range blocks {
-			inside = inside || contains(b, p)
-		}
-		if !inside {
-			return fmt.Errorf("network.%s %s is not inside vpc %s (blocks %v): choose a free range of that VPC", key, cidr, id, blocks)
-		}
-	}
 	return s.env.external(stepVPC, "vpc", id, map[string]string{"cidr": aws.ToString(vpc.CidrBlock), "ipv6_cidr": ipv6})
 }
 
@@ -262,4 +252,30 @@ func vpcIPv6Block(vpc *ec2types.Vpc) string {
 		}
 	}
 	return ""
+}
+
+// checkExistingVPC: the subnets must fit in the user's VPC, and IPv6 needs
+// the VPC to have an IPv6 block.
+func checkExistingVPC(vpc *ec2types.Vpc, n *NetworkConfig) error {
+	id := aws.ToString(vpc.VpcId)
+	if n.IPv6 && vpcIPv6Block(vpc) == "" {
+		return fmt.Errorf("vpc %s has no IPv6 block but network.ipv6 is true: associate one (aws ec2 associate-vpc-cidr-block --amazon-provided-ipv6-cidr-block --vpc-id %s) or set network.ipv6: false", id, id)
+	}
+	var blocks []netip.Prefix
+	for _, a := range vpc.CidrBlockAssociationSet {
+		if p, err := netip.ParsePrefix(aws.ToString(a.CidrBlock)); err == nil {
+			blocks = append(blocks, p)
+		}
+	}
+	for _, sn := range []struct{ key, cidr string }{{"public_subnet_cidr", n.PublicSubnetCIDR}, {"private_subnet_cidr", n.PrivateSubnetCIDR}} {
+		p := netip.MustParsePrefix(sn.cidr)
+		inside := false
+		for _, b := range blocks {
+			inside = inside || contains(b, p)
+		}
+		if !inside {
+			return fmt.Errorf("network.%s %s is not inside vpc %s (blocks %v): choose a free range of that VPC", sn.key, sn.cidr, id, blocks)
+		}
+	}
+	return nil
 }

@@ -58,6 +58,14 @@ func (r *Resource) Clone() *Resource {
 	return &c
 }
 
+// RecordedID returns the recorded id, or "" (also for a nil resource).
+func (r *Resource) RecordedID() string {
+	if r == nil {
+		return ""
+	}
+	return r.ID
+}
+
 // Attr returns an attribute or "".
 func (r *Resource) Attr(key string) string {
 	if r == nil {

@@ -35,10 +35,16 @@ func IsMutating(action string) bool {
 	return action != ""
 }
 
-// Fault decides, per call, whether to answer it differently. Returning
-// handled=true means the fault wrote the answer (or dropped the connection)
-// and the call never reaches moto.
-type Fault func(w http.ResponseWriter, r *http.Request, action string, n int) (handled bool)
+// Fault decides, per call, whether to answer it differently. handled: the
+// fault wrote the answer (or dropped the connection) and the call never
+// reaches moto. loseAnswer: the call reaches moto, and its answer is
+// replaced by a 500.
+type Fault func(w http.ResponseWriter, r *http.Request, action string, n int) (handled, loseAnswer bool)
+
+// AfterAnswer runs once moto has answered a call, before the answer goes
+// back; mutating counts the mutating calls answered so far (this one
+// included, when it is one).
+type AfterAnswer func(c Call, mutating int)
 
 // Proxy sits between the tool and moto: it records every call and can
 // inject faults.
@@ -46,9 +52,11 @@ type Proxy struct {
 	URL    string
 	server *httptest.Server
 
-	mu    sync.Mutex
-	calls []Call
-	fault Fault
+	mu       sync.Mutex
+	calls    []Call
+	mutating int
+	fault    Fault
+	after    AfterAnswer
 }
 
 // NewProxy starts a proxy in front of target.
@@ -60,26 +68,56 @@ func NewProxy(target string) *Proxy {
 		body, _ := io.ReadAll(r.Body)
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		action := actionOf(r, body)
+		if v, err := url.ParseQuery(string(body)); err == nil && v.Get("Version") != "" {
+			r.Header.Set("X-Provision-Version", v.Get("Version"))
+		}
 		p.mu.Lock()
 		n := len(p.calls) + 1
-		fault := p.fault
+		fault, after := p.fault, p.after
 		p.mu.Unlock()
-		if fault != nil && fault(w, r, action, n) {
-			p.record(Call{Action: action, Status: -1})
+		lose := false
+		if fault != nil {
+			var handled bool
+			if handled, lose = fault(w, r, action, n); handled {
+				p.record(Call{Action: action, Status: -1})
+				return
+			}
+		}
+		r.Header.Del("X-Provision-Version")
+		buf := &bufferedResponse{header: http.Header{}, status: http.StatusOK}
+		rp.ServeHTTP(buf, r)
+		c := Call{Action: action, Status: buf.status}
+		count := p.record(c)
+		if after != nil {
+			after(c, count)
+		}
+		if lose {
+			writeError(w, r, http.StatusInternalServerError, "InternalError", "An internal error has occurred")
 			return
 		}
-		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-		rp.ServeHTTP(rec, r)
-		p.record(Call{Action: action, Status: rec.status})
+		buf.copyTo(w)
 	}))
 	p.URL = p.server.URL
 	return p
 }
 
-func (p *Proxy) record(c Call) {
+// record stores a call and returns the number of mutating calls so far.
+func (p *Proxy) record(c Call) int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.calls = append(p.calls, c)
+	if c.Mutating() && c.Status != -1 {
+		p.mutating++
+	}
+	return p.mutating
+}
+
+// SetAfterAnswer installs (or with nil removes) the hook run after moto
+// answered a call.
+func (p *Proxy) SetAfterAnswer(f AfterAnswer) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.after = f
 }
 
 // SetFault installs (or with nil removes) a fault.
@@ -94,6 +132,7 @@ func (p *Proxy) Reset() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.calls = nil
+	p.mutating = 0
 }
 
 // Calls returns the recorded calls.
@@ -153,12 +192,21 @@ func actionOf(r *http.Request, body []byte) string {
 	return r.Method + " " + r.URL.Path
 }
 
-type statusRecorder struct {
-	http.ResponseWriter
+// bufferedResponse holds moto's answer until the hooks have run.
+type bufferedResponse struct {
+	header http.Header
 	status int
+	body   bytes.Buffer
 }
 
-func (s *statusRecorder) WriteHeader(code int) {
-	s.status = code
-	s.ResponseWriter.WriteHeader(code)
+func (b *bufferedResponse) Header() http.Header         { return b.header }
+func (b *bufferedResponse) Write(p []byte) (int, error) { return b.body.Write(p) }
+func (b *bufferedResponse) WriteHeader(code int)        { b.status = code }
+
+func (b *bufferedResponse) copyTo(w http.ResponseWriter) {
+	for k, v := range b.header {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(b.status)
+	_, _ = w.Write(b.body.Bytes())
 }

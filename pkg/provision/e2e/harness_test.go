@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -22,6 +24,9 @@ import (
 )
 
 const region = "eu-west-1"
+
+// runTimeout bounds one run of provision in a test.
+var runTimeout = 3 * time.Minute
 
 var (
 	moto      *awstest.Moto
@@ -68,6 +73,10 @@ type harness struct {
 	gitlab   *gitlabtest.Server
 	gitlabSG string   // the pre-made "GitLab" security group
 	env      []string // extra environment for the binary
+
+	mu          sync.Mutex
+	current     *os.Process // the provision process running now
+	killedAfter string      // the call after which killAfter struck
 }
 
 // Secrets the tests hand the tool; they must never show up in its output.
@@ -152,8 +161,11 @@ func (r result) String() string {
 // run executes provision in the harness directory.
 func (h *harness) run(args ...string) result {
 	h.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
 	defer cancel()
+	if os.Getenv("PROVISION_E2E_DEBUG") != "" {
+		args = append([]string{"--log-level", "debug"}, args...)
+	}
 	cmd := exec.CommandContext(ctx, binary, args...)
 	cmd.Dir = h.dir
 	cmd.Env = append([]string{
@@ -168,14 +180,76 @@ func (h *harness) run(args ...string) result {
 	}, h.env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
+	if err := cmd.Start(); err != nil {
+		h.t.Fatalf("start provision %v: %v", args, err)
+	}
+	h.mu.Lock()
+	h.current = cmd.Process
+	h.mu.Unlock()
+	err := cmd.Wait()
+	h.mu.Lock()
+	h.current = nil
+	h.mu.Unlock()
 	code := 0
 	if ee, ok := err.(*exec.ExitError); ok {
 		code = ee.ExitCode()
 	} else if err != nil {
 		h.t.Fatalf("run provision %v: %v", args, err)
 	}
-	return result{code: code, stdout: stdout.String(), stderr: stderr.String()}
+	r := result{code: code, stdout: stdout.String(), stderr: stderr.String()}
+	h.checkNoSecrets("provision "+strings.Join(args, " "), r.stdout+r.stderr)
+	return r
+}
+
+// signal sends sig to the running provision process, if any.
+func (h *harness) signal(sig os.Signal) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.current != nil {
+		_ = h.current.Signal(sig)
+	}
+}
+
+// killAfter makes the proxy kill provision (SIGKILL) as soon as the k-th
+// mutating call has been answered by the emulator, before the answer
+// reaches provision; calls count from now. k <= 0 removes the hook.
+func (h *harness) killAfter(k int) {
+	h.proxy.Reset()
+	if k <= 0 {
+		h.proxy.SetAfterAnswer(nil)
+		return
+	}
+	h.proxy.SetAfterAnswer(func(c awstest.Call, mutating int) {
+		if c.Mutating() && mutating == k {
+			h.signal(syscall.SIGKILL)
+			h.mu.Lock()
+			h.killedAfter = c.Action
+			h.mu.Unlock()
+		}
+	})
+}
+
+// checkNoSecrets fails the test if a token shows up in text, or in the
+// state file and its backup as they are now.
+func (h *harness) checkNoSecrets(what, text string) {
+	h.t.Helper()
+	texts := map[string]string{what: text}
+	for _, p := range []string{"net.json", "net.json.backup"} {
+		if b, err := os.ReadFile(filepath.Join(h.dir, ".provision", p)); err == nil {
+			texts["state file "+p] = string(b)
+		}
+	}
+	secrets := []string{runnerToken, userToken}
+	for _, r := range h.gitlab.Runners() {
+		secrets = append(secrets, r.Token)
+	}
+	for where, t := range texts {
+		for _, s := range secrets {
+			if strings.Contains(t, s) {
+				h.t.Errorf("a token (%.8s...) appears in %s", s, where)
+			}
+		}
+	}
 }
 
 // mustRun fails the test unless provision exits with want.
@@ -218,6 +292,29 @@ func (h *harness) tagged(stack string) []string {
 		}
 	}
 	return left
+}
+
+// taggedWithStep lists "kind step" for every live resource of the stack.
+func (h *harness) taggedWithStep(stack string) []string {
+	h.t.Helper()
+	ctx := context.Background()
+	out, err := h.ec2.DescribeTags(ctx, &ec2.DescribeTagsInput{Filters: []ec2types.Filter{
+		{Name: aws.String("key"), Values: []string{"provision:step"}},
+	}})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	owned := map[string]bool{}
+	for _, id := range h.tagged(stack) {
+		owned[id[strings.LastIndexByte(id, ' ')+1:]] = true
+	}
+	var res []string
+	for _, t := range out.Tags {
+		if owned[aws.ToString(t.ResourceId)] {
+			res = append(res, string(t.ResourceType)+" "+aws.ToString(t.Value))
+		}
+	}
+	return res
 }
 
 // alive asks for the resource by id: the emulator keeps the tags of deleted

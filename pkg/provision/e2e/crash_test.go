@@ -1,0 +1,156 @@
+package e2e
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// -crash-matrix=full kills provision after every mutating call; the default
+// sample covers the first calls, the last ones and a spread in between.
+var crashMatrix = flag.String("crash-matrix", "sample", "which crash points to test: sample or full")
+
+var executors = map[string]string{
+	"docker-autoscaler": baseConfig,
+	"docker+machine":    baseConfig + "runners:\n  executor: docker+machine\n",
+}
+
+// crashPoints returns the k to test out of n mutating calls.
+func crashPoints(n int) []int {
+	if *crashMatrix == "full" {
+		ks := make([]int, n)
+		for i := range ks {
+			ks[i] = i + 1
+		}
+		return ks
+	}
+	seen := map[int]bool{}
+	var ks []int
+	for _, k := range []int{1, 2, 3, n / 4, n / 3, n / 2, 2 * n / 3, 3 * n / 4, n - 2, n - 1, n} {
+		if k >= 1 && k <= n && !seen[k] {
+			seen[k] = true
+			ks = append(ks, k)
+		}
+	}
+	sort.Ints(ks)
+	return ks
+}
+
+// inventory counts the stack's live EC2 resources by kind and step.
+func (h *harness) inventory(stack string) map[string]int {
+	inv := map[string]int{}
+	for _, r := range h.taggedWithStep(stack) {
+		inv[r]++
+	}
+	return inv
+}
+
+// baseline builds the stack once without faults and returns its inventory
+// and the mutating calls of a fresh up and of a down.
+func baseline(t *testing.T, config string) (map[string]int, []string, []string) {
+	h := newHarness(t)
+	h.writeConfig(config)
+	var up, down []string
+	up = h.countMutating(func() { h.mustRun(0, "up", "--auto-approve") })
+	inv := h.inventory("net")
+	down = h.countMutating(func() { h.mustRun(0, "down", "--auto-approve") })
+	return inv, up, down
+}
+
+// Kill provision right after its k-th mutating call of `up` took effect
+// (before it hears the answer), run `up` again: the environment is
+// complete, every resource exists once, and plan agrees with AWS.
+func TestCrashMatrixUp(t *testing.T) {
+	for _, executor := range []string{"docker-autoscaler", "docker+machine"} {
+		t.Run(executor, func(t *testing.T) {
+			config := executors[executor]
+			want, upCalls, _ := baseline(t, config)
+			t.Logf("%s: a fresh up makes %d mutating calls; testing %s", executor, len(upCalls), *crashMatrix)
+			for _, k := range crashPoints(len(upCalls)) {
+				action := upCalls[k-1]
+				ok := t.Run(fmt.Sprintf("k=%02d", k), func(t *testing.T) {
+					h := newHarness(t)
+					defer func() { action = h.killedAfter }()
+					h.writeConfig(config)
+					h.killAfter(k)
+					if r := h.run("up", "--auto-approve"); r.code == 0 {
+						t.Fatalf("provision was not killed after call %d:\n%s", k, r)
+					}
+					h.killAfter(0)
+					h.mustRun(0, "up", "--auto-approve")
+					if got := h.inventory("net"); fmt.Sprint(got) != fmt.Sprint(want) {
+						t.Fatalf("after resuming, the stack differs from a clean build:\n%s", inventoryDiff(got, want))
+					}
+					h.mustRun(0, "plan", "--detailed-exitcode")
+					h.mustRun(0, "down", "--auto-approve")
+					if left := h.tagged("net"); len(left) > 0 {
+						t.Fatalf("down left: %v", left)
+					}
+				})
+				status := "ok"
+				if !ok {
+					status = "FAILED"
+				}
+				t.Logf("crash-matrix up %s k=%02d/%d killed after %-36s %s", executor, k, len(upCalls), action, status)
+			}
+		})
+	}
+}
+
+// Kill provision after its k-th mutating call of `down`, run `down` again:
+// nothing is left and the state file is gone.
+func TestCrashMatrixDown(t *testing.T) {
+	for _, executor := range []string{"docker-autoscaler", "docker+machine"} {
+		t.Run(executor, func(t *testing.T) {
+			config := executors[executor]
+			_, _, downCalls := baseline(t, config)
+			t.Logf("%s: down makes %d mutating calls; testing %s", executor, len(downCalls), *crashMatrix)
+			for _, k := range crashPoints(len(downCalls)) {
+				action := downCalls[k-1]
+				ok := t.Run(fmt.Sprintf("k=%02d", k), func(t *testing.T) {
+					h := newHarness(t)
+					defer func() { action = h.killedAfter }()
+					h.writeConfig(config)
+					h.mustRun(0, "up", "--auto-approve")
+					h.killAfter(k)
+					if r := h.run("down", "--auto-approve"); r.code == 0 {
+						t.Fatalf("provision was not killed after call %d:\n%s", k, r)
+					}
+					h.killAfter(0)
+					h.mustRun(0, "down", "--auto-approve")
+					if left := h.tagged("net"); len(left) > 0 {
+						t.Fatalf("the second down left: %v", left)
+					}
+					if _, err := os.Stat(h.statePath("net")); !os.IsNotExist(err) {
+						t.Fatalf("state file survives: %v", err)
+					}
+					wantGitLabRules(t, h, []string{"tcp 22-22 198.51.100.8/32 admin ssh", "tcp 443-443 198.51.100.7/32 office"})
+				})
+				status := "ok"
+				if !ok {
+					status = "FAILED"
+				}
+				t.Logf("crash-matrix down %s k=%02d/%d killed after %-36s %s", executor, k, len(downCalls), action, status)
+			}
+		})
+	}
+}
+
+func inventoryDiff(got, want map[string]int) string {
+	var lines []string
+	for k, w := range want {
+		if got[k] != w {
+			lines = append(lines, fmt.Sprintf("  %s: %d, want %d", k, got[k], w))
+		}
+	}
+	for k, g := range got {
+		if _, ok := want[k]; !ok {
+			lines = append(lines, fmt.Sprintf("  %s: %d, want 0", k, g))
+		}
+	}
+	sort.Strings(lines)
+	return strings.Join(lines, "\n")
+}
