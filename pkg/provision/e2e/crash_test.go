@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"flag"
 	"fmt"
 	"os"
 	"sort"
@@ -9,9 +8,15 @@ import (
 	"testing"
 )
 
-// -crash-matrix=full kills provision after every mutating call; the default
-// sample covers the first calls, the last ones and a spread in between.
-var crashMatrix = flag.String("crash-matrix", "sample", "which crash points to test: sample or full")
+// PROVISION_CRASH_MATRIX=full kills provision after every mutating call
+// (scripts/test and CI do); otherwise a sample covers the first calls, the
+// last ones and a spread in between.
+func crashMatrixMode() string {
+	if os.Getenv("PROVISION_CRASH_MATRIX") == "full" {
+		return "full"
+	}
+	return "sample"
+}
 
 var executors = map[string]string{
 	"docker-autoscaler": baseConfig,
@@ -20,7 +25,7 @@ var executors = map[string]string{
 
 // crashPoints returns the k to test out of n mutating calls.
 func crashPoints(n int) []int {
-	if *crashMatrix == "full" {
+	if crashMatrixMode() == "full" {
 		ks := make([]int, n)
 		for i := range ks {
 			ks[i] = i + 1
@@ -68,7 +73,7 @@ func TestCrashMatrixUp(t *testing.T) {
 		t.Run(executor, func(t *testing.T) {
 			config := executors[executor]
 			want, upCalls, _ := baseline(t, config)
-			t.Logf("%s: a fresh up makes %d mutating calls; testing %s", executor, len(upCalls), *crashMatrix)
+			t.Logf("%s: a fresh up makes %d mutating calls; testing %s", executor, len(upCalls), crashMatrixMode())
 			for _, k := range crashPoints(len(upCalls)) {
 				action := upCalls[k-1]
 				ok := t.Run(fmt.Sprintf("k=%02d", k), func(t *testing.T) {
@@ -107,7 +112,7 @@ func TestCrashMatrixDown(t *testing.T) {
 		t.Run(executor, func(t *testing.T) {
 			config := executors[executor]
 			_, _, downCalls := baseline(t, config)
-			t.Logf("%s: down makes %d mutating calls; testing %s", executor, len(downCalls), *crashMatrix)
+			t.Logf("%s: down makes %d mutating calls; testing %s", executor, len(downCalls), crashMatrixMode())
 			for _, k := range crashPoints(len(downCalls)) {
 				action := downCalls[k-1]
 				ok := t.Run(fmt.Sprintf("k=%02d", k), func(t *testing.T) {
