@@ -285,3 +285,44 @@ func releaseNATAddress(t *testing.T, h *harness, allocationID *string) {
 		}
 	}
 }
+
+// With ipv6: false there is no IPv6 anywhere: no egress-only gateway, no
+// ::/0 routes, no IPv6 ACL entries or rules.
+func TestIPv4Only(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	h.writeConfig(strings.Replace(baseConfig, "network:\n", "network:\n  ipv6: false\n", 1))
+	up := h.mustRun(0, "up", "--auto-approve")
+	if strings.Contains(up.stdout, "eigw") || strings.Contains(up.stdout, "::/0") {
+		t.Fatalf("IPv6 in an IPv4-only plan:\n%s", up.stdout)
+	}
+	eigws, err := h.ec2.DescribeEgressOnlyInternetGateways(ctx, &ec2.DescribeEgressOnlyInternetGatewaysInput{})
+	if err != nil || len(eigws.EgressOnlyInternetGateways) != 0 {
+		t.Fatalf("egress-only gateway in an IPv4-only stack: %v", err)
+	}
+	subnets, err := h.ec2.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{Filters: []ec2types.Filter{{Name: aws.String("tag:provision:stack"), Values: []string{"net"}}}})
+	if err != nil || len(subnets.Subnets) != 2 {
+		t.Fatalf("subnets: %v", err)
+	}
+	for _, sn := range subnets.Subnets {
+		if len(sn.Ipv6CidrBlockAssociationSet) != 0 || aws.ToBool(sn.AssignIpv6AddressOnCreation) {
+			t.Errorf("subnet %s has IPv6", aws.ToString(sn.SubnetId))
+		}
+	}
+	acls, err := h.ec2.DescribeNetworkAcls(ctx, &ec2.DescribeNetworkAclsInput{Filters: []ec2types.Filter{{Name: aws.String("tag:provision:stack"), Values: []string{"net"}}}})
+	if err != nil || len(acls.NetworkAcls) != 2 {
+		t.Fatalf("acls: %v", err)
+	}
+	for _, a := range acls.NetworkAcls {
+		for _, e := range a.Entries {
+			if e.Ipv6CidrBlock != nil && aws.ToInt32(e.RuleNumber) < 32767 {
+				t.Errorf("IPv6 ACL entry %d in %s", aws.ToInt32(e.RuleNumber), aws.ToString(a.NetworkAclId))
+			}
+		}
+	}
+	h.mustRun(0, "plan", "--detailed-exitcode")
+	h.mustRun(0, "down", "--auto-approve")
+	if left := h.tagged("net"); len(left) > 0 {
+		t.Fatalf("down left: %v", left)
+	}
+}
