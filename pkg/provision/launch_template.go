@@ -33,15 +33,16 @@ func (s *launchTemplateStep) change() plan.Change {
 	}}
 }
 
-// data is the template content the configuration asks for.
-func (s *launchTemplateStep) data() (*ec2types.RequestLaunchTemplateData, error) {
+// data is the template content the configuration asks for; ami is the
+// image to launch.
+func (s *launchTemplateStep) data(ami string) (*ec2types.RequestLaunchTemplateData, error) {
 	r := s.env.Cfg.Runners
 	ud, err := bootstrap.MachineUserData(s.env.Cfg.Stack)
 	if err != nil {
 		return nil, err
 	}
 	d := &ec2types.RequestLaunchTemplateData{
-		ImageId:          aws.String(s.env.Images.Runner.ID),
+		ImageId:          aws.String(ami),
 		InstanceType:     ec2types.InstanceType(r.InstanceType),
 		SecurityGroupIds: []string{s.env.idOf(stepRunnerGroup)},
 		MetadataOptions: &ec2types.LaunchTemplateInstanceMetadataOptionsRequest{
@@ -85,7 +86,14 @@ func (s *launchTemplateStep) Plan(ctx context.Context) (plan.Change, error) {
 	if err != nil || len(out.LaunchTemplateVersions) == 0 {
 		return c, fmt.Errorf("read the default version of launch template %s: %v", c.ID, err)
 	}
-	want, err := s.data()
+	// Without runners.ami the template keeps the image it was made with:
+	// a newer Amazon Linux release alone is not a change.
+	ami := s.env.Images.Runner.ID
+	if cur := out.LaunchTemplateVersions[0].LaunchTemplateData; s.env.Cfg.Runners.AMI == "" && cur != nil && aws.ToString(cur.ImageId) != "" {
+		ami = aws.ToString(cur.ImageId)
+	}
+	c.Detail = ami
+	want, err := s.data(ami)
 	if err != nil {
 		return c, err
 	}
@@ -133,7 +141,11 @@ func templateDiff(got *ec2types.ResponseLaunchTemplateData, want *ec2types.Reque
 }
 
 func (s *launchTemplateStep) Apply(ctx context.Context, c plan.Change) error {
-	data, err := s.data()
+	ami, _ := c.Detail.(string)
+	if ami == "" {
+		ami = s.env.Images.Runner.ID
+	}
+	data, err := s.data(ami)
 	if err != nil {
 		return err
 	}

@@ -61,7 +61,9 @@ func (s *managerInstanceStep) userData() ([]byte, error) {
 	} else {
 		run.VPCID, run.SubnetID, run.Zone = e.idOf(stepVPC), e.idOf(stepPrivateSubnet), e.Zone
 		run.SecurityGroupName, run.InstanceType, run.InstanceProfile = e.name("runner"), r.InstanceType, e.iamName("runner")
-		run.AMI, run.RootSizeGB, run.Spot = e.Images.Runner.ID, r.VolumeSizeGB, r.Spot
+		// Without runners.ami the driver picks its own default image, which
+		// its SSH provisioner knows how to set up.
+		run.AMI, run.RootSizeGB, run.Spot = r.AMI, r.VolumeSizeGB, r.Spot
 		run.Tags = map[string]string{TagStack: e.Cfg.Stack, TagStep: string(stepMachines)}
 		for k, v := range e.Cfg.Tags {
 			run.Tags[k] = v
@@ -70,9 +72,11 @@ func (s *managerInstanceStep) userData() ([]byte, error) {
 	return bootstrap.ManagerUserData(bootstrap.Manager{Runner: run, RunnerVersion: e.Cfg.Manager.RunnerVersion, TokenParameter: e.TokenParameter()})
 }
 
-func (s *managerInstanceStep) launchHash(userData []byte) string {
+// launchHash sums what the manager is launched with; ami is the image it
+// runs (or is about to run).
+func (s *managerInstanceStep) launchHash(userData []byte, ami string) string {
 	h := sha256.New()
-	fmt.Fprintf(h, "%s\n%s\n%s\n", s.env.Images.Manager.ID, s.env.Cfg.Manager.InstanceType, s.env.Cfg.Manager.KeyName)
+	fmt.Fprintf(h, "%s\n%s\n%s\n", ami, s.env.Cfg.Manager.InstanceType, s.env.Cfg.Manager.KeyName)
 	h.Write(userData)
 	return hex.EncodeToString(h.Sum(nil))[:16]
 }
@@ -106,7 +110,13 @@ func (s *managerInstanceStep) Plan(ctx context.Context) (plan.Change, error) {
 	if err != nil {
 		return c, err
 	}
-	if got, want := tagValue(inst.Tags, tagLaunchHash), s.launchHash(ud); got != want {
+	// Without manager.ami the image is the latest Amazon Linux 2023 at
+	// launch; a newer release alone does not replace a running manager.
+	ami := s.env.Images.Manager.ID
+	if s.env.Cfg.Manager.AMI == "" {
+		ami = aws.ToString(inst.ImageId)
+	}
+	if got, want := tagValue(inst.Tags, tagLaunchHash), s.launchHash(ud, ami); got != want {
 		f.replace = true
 		c.Reasons = append(c.Reasons, "replace: AMI, instance type, key or bootstrap configuration changed")
 	}
@@ -162,7 +172,7 @@ func (s *managerInstanceStep) launch(ctx context.Context) error {
 		return err
 	}
 	tags := s.env.ec2Tags(stepManager, "manager")
-	tags = append(tags, ec2types.Tag{Key: aws.String(tagLaunchHash), Value: aws.String(s.launchHash(ud))})
+	tags = append(tags, ec2types.Tag{Key: aws.String(tagLaunchHash), Value: aws.String(s.launchHash(ud, s.env.Images.Manager.ID))})
 	in := &ec2.RunInstancesInput{
 		ImageId:      aws.String(s.env.Images.Manager.ID),
 		InstanceType: ec2types.InstanceType(s.env.Cfg.Manager.InstanceType),

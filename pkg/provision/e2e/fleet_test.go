@@ -406,3 +406,43 @@ func TestDockerMachine(t *testing.T) {
 		t.Fatalf("down left: %v", left)
 	}
 }
+
+// An explicit new manager.ami replaces the manager (shown in the plan);
+// without one, the image the manager was launched with stays.
+func TestManagerAMIChangeReplacesTheManager(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	h.writeConfig(baseConfig)
+	h.mustRun(0, "up", "--auto-approve")
+	old := manager(t, h, "net")
+	imgs, err := h.ec2.DescribeImages(ctx, &ec2.DescribeImagesInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := ""
+	for _, img := range imgs.Images {
+		if id := aws.ToString(img.ImageId); id != aws.ToString(old.ImageId) && img.RootDeviceName != nil {
+			other = id
+			break
+		}
+	}
+	if other == "" {
+		t.Skip("the emulator offers no second AMI")
+	}
+	h.writeConfig(baseConfig + "manager:\n  ami: " + other + "\n")
+	r := h.mustRun(2, "plan", "--detailed-exitcode")
+	if !strings.Contains(r.stdout, "~ instance/manager") || !strings.Contains(r.stdout, "replace") {
+		t.Fatalf("plan does not replace the manager:\n%s", r.stdout)
+	}
+	h.mustRun(0, "up", "--auto-approve")
+	h.mustRun(0, "plan", "--detailed-exitcode")
+	now := manager(t, h, "net")
+	if aws.ToString(now.ImageId) != other || aws.ToString(now.InstanceId) == aws.ToString(old.InstanceId) {
+		t.Fatalf("manager %s runs %s, want a new one on %s", aws.ToString(now.InstanceId), aws.ToString(now.ImageId), other)
+	}
+	addrs, err := h.ec2.DescribeAddresses(ctx, &ec2.DescribeAddressesInput{Filters: byStep("net", "eip/manager")})
+	if a := one(t, "eip/manager", addrs.Addresses, err); aws.ToString(a.InstanceId) != aws.ToString(now.InstanceId) {
+		t.Errorf("the Elastic IP did not follow the new manager")
+	}
+	h.mustRun(0, "down", "--auto-approve")
+}

@@ -326,3 +326,25 @@ func TestIPv4Only(t *testing.T) {
 		t.Fatalf("down left: %v", left)
 	}
 }
+
+// --log-format json writes one JSON object per log line on stderr; the
+// plan stays on stdout.
+func TestJSONLogs(t *testing.T) {
+	h := newHarness(t)
+	h.writeConfig(baseConfig)
+	r := h.mustRun(0, "--log-format", "json", "up", "--auto-approve")
+	lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
+	if len(lines) < fullSteps {
+		t.Fatalf("want a log line per step, got:\n%s", r.stderr)
+	}
+	for _, l := range lines {
+		var entry map[string]any
+		if err := json.Unmarshal([]byte(l), &entry); err != nil || entry["msg"] == nil || entry["level"] == nil {
+			t.Fatalf("not a JSON log line: %q (%v)", l, err)
+		}
+	}
+	if !strings.Contains(r.stdout, "Apply complete!") {
+		t.Fatalf("plan and summary are not on stdout:\n%s", r.stdout)
+	}
+	h.mustRun(0, "down", "--auto-approve")
+}

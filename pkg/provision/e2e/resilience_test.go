@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -50,16 +51,22 @@ func TestFaultyAPI(t *testing.T) {
 	}
 }
 
-// SIGINT during up: no new step starts, what is done is saved, the exit
-// code is not 0, and the next up finishes the job.
+// SIGINT or SIGTERM during up: no new step starts, what is done is saved,
+// the exit code is not 0, and the next up finishes the job.
 func TestInterruptAndResume(t *testing.T) {
 	want, _, _ := baseline(t, baseConfig)
+	for _, sig := range []os.Signal{os.Interrupt, syscall.SIGTERM} {
+		t.Run(sig.String(), func(t *testing.T) { interruptAndResume(t, sig, want) })
+	}
+}
+
+func interruptAndResume(t *testing.T, sig os.Signal, want map[string]int) {
 	h := newHarness(t)
 	h.writeConfig(baseConfig)
 	h.proxy.SetFault(awstest.Delay(20 * time.Millisecond))
 	h.proxy.SetAfterAnswer(func(c awstest.Call, mutating int) {
 		if c.Mutating() && mutating == 12 {
-			h.signal(os.Interrupt)
+			h.signal(sig)
 		}
 	})
 	r := h.run("up", "--auto-approve")
