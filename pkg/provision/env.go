@@ -40,6 +40,10 @@ type Env struct {
 	Ledger *state.Ledger
 	Log    *zap.Logger
 
+	// Teardown: the graph is walked to delete; it then includes the steps
+	// of every variant of the configuration.
+	Teardown bool
+
 	// Secrets come from the environment only.
 	Secrets Secrets
 	// Found by Discover: the caller's account and the images to launch.

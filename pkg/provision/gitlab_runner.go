@@ -132,7 +132,7 @@ func (s *gitlabRunnerStep) Delete(ctx context.Context, c plan.Change) error {
 	switch {
 	case p != nil:
 		if err := s.env.GitLab.DeleteRunnerByToken(ctx, aws.ToString(p.Value)); err != nil {
-			return fmt.Errorf("delete runner %s in GitLab: %w (if that GitLab is gone for good, remove gitlab.create_runner from the configuration and run `provision down` again; the runner record is then left alone)", c.ID, err)
+			return fmt.Errorf("delete runner %s in GitLab: %w (if that GitLab is gone for good, remove gitlab.create_runner from the configuration and run `provision down --discover`: it deletes the token parameter and leaves the runner record alone)", c.ID, err)
 		}
 	case f.id != 0 && !s.env.Secrets.GitLabToken.Empty():
 		if err := s.env.GitLab.DeleteRunner(ctx, s.env.Secrets.GitLabToken.Reveal(), f.id); err != nil {

@@ -32,7 +32,7 @@ func newIAMRoleStep(env *Env, manager bool) *iamRoleStep {
 
 func (s *iamRoleStep) ID() plan.ID { return s.id }
 func (s *iamRoleStep) DependsOn() []plan.ID {
-	if s.role == "manager" && !s.env.autoscaler() {
+	if s.role == "manager" && (!s.env.autoscaler() || s.env.Teardown) {
 		// The docker+machine policy names the runner subnet, group and role.
 		return []plan.ID{stepVPC, stepPrivateSubnet, stepRunnerGroup, stepRunnerRole}
 	}

@@ -70,7 +70,7 @@ func (s *launchTemplateStep) data(ami string) (*ec2types.RequestLaunchTemplateDa
 
 func (s *launchTemplateStep) Plan(ctx context.Context) (plan.Change, error) {
 	c := s.change()
-	lt, err := s.find(ctx)
+	lt, err := s.find(ctx, true)
 	if err != nil {
 		return c, err
 	}
@@ -181,7 +181,7 @@ func (s *launchTemplateStep) Apply(ctx context.Context, c plan.Change) error {
 
 func (s *launchTemplateStep) PlanDelete(ctx context.Context) (plan.Change, error) {
 	c := s.change()
-	lt, err := s.find(ctx)
+	lt, err := s.find(ctx, false)
 	if err != nil || lt == nil {
 		if err == nil {
 			err = s.env.forget(stepLaunchTemplate)
@@ -203,7 +203,7 @@ func (s *launchTemplateStep) Delete(ctx context.Context, c plan.Change) error {
 
 // find looks by id, then by tags, then by name (a template of that name
 // that is not ours is a conflict).
-func (s *launchTemplateStep) find(ctx context.Context) (*ec2types.LaunchTemplate, error) {
+func (s *launchTemplateStep) find(ctx context.Context, byName bool) (*ec2types.LaunchTemplate, error) {
 	if r := s.env.Ledger.Get(string(stepLaunchTemplate)); r != nil && r.ID != "" {
 		out, err := s.env.EC2.DescribeLaunchTemplates(ctx, &ec2.DescribeLaunchTemplatesInput{LaunchTemplateIds: []string{r.ID}})
 		if err != nil && !isNotFound(err) {
@@ -221,6 +221,9 @@ func (s *launchTemplateStep) find(ctx context.Context) (*ec2types.LaunchTemplate
 		if s.env.ownedBy(out.LaunchTemplates[i].Tags, stepLaunchTemplate) {
 			return &out.LaunchTemplates[i], nil
 		}
+	}
+	if !byName {
+		return nil, nil
 	}
 	out, err = s.env.EC2.DescribeLaunchTemplates(ctx, &ec2.DescribeLaunchTemplatesInput{LaunchTemplateNames: []string{s.env.launchTemplateName()}})
 	if err == nil && len(out.LaunchTemplates) > 0 {

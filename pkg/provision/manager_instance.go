@@ -30,6 +30,10 @@ func newManagerInstanceStep(env *Env) *managerInstanceStep { return &managerInst
 func (s *managerInstanceStep) ID() plan.ID { return stepManager }
 func (s *managerInstanceStep) DependsOn() []plan.ID {
 	deps := []plan.ID{stepPublicSubnet, stepPublicRoutes, stepPublicACL, stepManagerGroup, stepManagerRole, s.env.tokenStep()}
+	if s.env.Teardown {
+		// The manager goes first, before anything of either executor.
+		return append(deps, stepAutoScaling, stepMachines, stepRunnerRole)
+	}
 	if s.env.autoscaler() {
 		return append(deps, stepAutoScaling)
 	}
@@ -277,9 +281,13 @@ func (s *managerInstanceStep) find(ctx context.Context) (*ec2types.Instance, err
 	return nil, nil
 }
 
-// tokenStep is the step that puts the token into SSM.
+// tokenStep is the step that owns the token parameter: gitlab/runner with
+// create_runner (or, in a teardown, when the state says it made a runner).
 func (e *Env) tokenStep() plan.ID {
 	if e.Cfg.GitLab.CreateRunner != nil {
+		return stepGitLabRunner
+	}
+	if r := e.Ledger.Get(string(stepGitLabRunner)); e.Teardown && r != nil && r.ID != "" {
 		return stepGitLabRunner
 	}
 	return stepToken

@@ -40,7 +40,7 @@ func (s *routeTableStep) DependsOn() []plan.ID {
 		return []plan.ID{stepVPC, stepIGW, s.subnet}
 	}
 	deps := []plan.ID{stepVPC, stepNAT, s.subnet}
-	if s.env.Cfg.Network.IPv6 {
+	if s.env.Cfg.Network.IPv6 || s.env.Teardown {
 		deps = append(deps, stepEIGW)
 	}
 	return deps

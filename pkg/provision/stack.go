@@ -6,13 +6,15 @@ import (
 
 // Steps returns the whole environment as a graph, in the order SPEC §3
 // lists it. This is the table of contents of what `up` builds and, walked
-// backwards, what `down` removes.
+// backwards, what `down` removes. For a teardown (env.Teardown) it holds
+// the steps of every variant (IPv6 or not, either executor), so what an
+// earlier configuration built is removed too.
 func Steps(env *Env) (*plan.Graph, error) {
 	steps := []plan.Step{
 		newVPCStep(env),
 		newInternetGatewayStep(env),
 	}
-	if env.Cfg.Network.IPv6 {
+	if env.Cfg.Network.IPv6 || env.Teardown {
 		steps = append(steps, newEgressGatewayStep(env))
 	}
 	steps = append(steps,
@@ -29,15 +31,16 @@ func Steps(env *Env) (*plan.Graph, error) {
 	)
 	// The token: from GITLAB_RUNNER_TOKEN, or from a runner created through
 	// GitLab's API, whose token goes straight into the same parameter.
-	if env.Cfg.GitLab.CreateRunner != nil {
+	if env.tokenStep() == stepGitLabRunner {
 		steps = append(steps, newGitLabRunnerStep(env))
 	} else {
 		steps = append(steps, newRunnerTokenStep(env))
 	}
 	steps = append(steps, newIAMRoleStep(env, true))
-	if env.autoscaler() {
+	if env.autoscaler() || env.Teardown {
 		steps = append(steps, newLaunchTemplateStep(env), newAutoScalingGroupStep(env))
-	} else {
+	}
+	if !env.autoscaler() || env.Teardown {
 		// docker+machine: the manager launches machines itself, with this role.
 		steps = append(steps, newIAMRoleStep(env, false), newMachinesStep(env))
 	}

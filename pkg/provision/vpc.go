@@ -135,6 +135,9 @@ func (s *vpcStep) PlanDelete(ctx context.Context) (plan.Change, error) {
 	}
 	vpc, dups, err := s.find(ctx)
 	if err != nil || vpc == nil {
+		if err == nil {
+			err = s.env.forget(stepVPC)
+		}
 		return c, err
 	}
 	c.ID = aws.ToString(vpc.VpcId)

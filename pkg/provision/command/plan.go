@@ -68,6 +68,7 @@ func (s *session) computePlan(ctx context.Context, destroy, discover bool) ([]pl
 // and builds the steps.
 func (s *session) graph(ctx context.Context, env *provision.Env, destroy bool) (*plan.Graph, error) {
 	if destroy {
+		env.Teardown = true
 		if err := env.Identify(ctx); err != nil {
 			return nil, err
 		}

@@ -348,3 +348,24 @@ func TestJSONLogs(t *testing.T) {
 	}
 	h.mustRun(0, "down", "--auto-approve")
 }
+
+// down removes what an earlier configuration built, even after ipv6 and
+// the executor were changed in the file.
+func TestDownAfterConfigurationChange(t *testing.T) {
+	h := newHarness(t)
+	h.writeConfig(baseConfig)
+	h.mustRun(0, "up", "--auto-approve")
+	h.writeConfig(strings.Replace(baseConfig, "network:\n", "network:\n  ipv6: false\n", 1) + "runners:\n  executor: docker+machine\n")
+	r := h.mustRun(0, "down", "--auto-approve")
+	for _, step := range []string{"eigw", "lt/runner", "asg/runner"} {
+		if !strings.Contains(r.stdout, "- "+step) {
+			t.Errorf("down does not remove %s built under the old configuration:\n%s", step, r.stdout)
+		}
+	}
+	if left := h.tagged("net"); len(left) > 0 {
+		t.Fatalf("down left: %v", left)
+	}
+	if _, err := os.Stat(h.statePath("net")); !os.IsNotExist(err) {
+		t.Fatalf("state file survives")
+	}
+}
