@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -219,8 +220,11 @@ func (h *harness) killAfter(k int) {
 		h.proxy.SetAfterAnswer(nil)
 		return
 	}
+	// Strikes once: calls of the killed process still in flight must not
+	// kill the next run.
+	var fired atomic.Bool
 	h.proxy.SetAfterAnswer(func(c awstest.Call, mutating int) {
-		if c.Mutating() && mutating == k {
+		if c.Mutating() && mutating == k && fired.CompareAndSwap(false, true) {
 			h.signal(syscall.SIGKILL)
 			h.mu.Lock()
 			h.killedAfter = c.Action
