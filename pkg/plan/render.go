@@ -67,7 +67,9 @@ func RenderText(w io.Writer, h Header, changes []Change, showUnchanged bool) err
 		}
 		line := fmt.Sprintf("  %s %-*s  %-*s", c.Action.Symbol(), width, c.Step, nameWidth, displayName(c))
 		for _, a := range c.Attrs {
-			line += fmt.Sprintf("  %s=%s", a.Key, a.Value)
+			if a.Value != "" { // not known in this walk (e.g. the AMI of a teardown)
+				line += fmt.Sprintf("  %s=%s", a.Key, a.Value)
+			}
 		}
 		b.WriteString(strings.TrimRight(line, " "))
 		b.WriteByte('\n')
@@ -139,7 +141,9 @@ func RenderJSON(w io.Writer, h Header, changes []Change) error {
 		if len(c.Attrs) > 0 {
 			jc.Attributes = map[string]string{}
 			for _, a := range c.Attrs {
-				jc.Attributes[a.Key] = a.Value
+				if a.Value != "" {
+					jc.Attributes[a.Key] = a.Value
+				}
 			}
 		}
 		doc.Changes = append(doc.Changes, jc)
