@@ -30,6 +30,24 @@ type Images struct {
 	Manager, Runner Image
 }
 
+// Discovery is what Discover finds. One run finds it once and hands it to
+// every walk (Use), so preflight, plan and apply agree on zone and images.
+type Discovery struct {
+	Account Identity
+	Zone    string
+	Images  Images
+}
+
+// Discovered returns what this environment found.
+func (e *Env) Discovered() Discovery {
+	return Discovery{Account: e.Account, Zone: e.Zone, Images: e.Images}
+}
+
+// Use takes what an earlier Discover (or Preflight) of the same run found.
+func (e *Env) Use(d Discovery) {
+	e.Account, e.Zone, e.Images = d.Account, d.Zone, d.Images
+}
+
 // Discover reads what every plan needs besides the resources: the account,
 // the zone and the images. It only reads.
 func (e *Env) Discover(ctx context.Context) error {

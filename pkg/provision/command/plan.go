@@ -64,16 +64,22 @@ func (s *session) computePlan(ctx context.Context, destroy, discover bool) ([]pl
 	return res.Changes, ledger, nil
 }
 
-// graph finds the account, zone and images (only the account to destroy)
-// and builds the steps.
+// graph finds the account, zone and images (only the account to destroy),
+// once per run, and builds the steps.
 func (s *session) graph(ctx context.Context, env *provision.Env, destroy bool) (*plan.Graph, error) {
 	if destroy {
 		env.Teardown = true
 		if err := env.Identify(ctx); err != nil {
 			return nil, err
 		}
-	} else if err := env.Discover(ctx); err != nil {
-		return nil, err
+	} else if s.discovered != nil {
+		env.Use(*s.discovered)
+	} else {
+		if err := env.Discover(ctx); err != nil {
+			return nil, err
+		}
+		d := env.Discovered()
+		s.discovered = &d
 	}
 	return provision.Steps(env)
 }

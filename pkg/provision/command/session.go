@@ -48,6 +48,8 @@ type session struct {
 	awsCfg aws.Config
 	store  *state.Store
 	doc    *state.Document // nil when there is no state file
+	// discovered is the account, zone and images, once found in this run.
+	discovered *provision.Discovery
 }
 
 func openSession(ctx context.Context, o Options, lock bool, command string) (*session, error) {

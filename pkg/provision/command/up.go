@@ -23,9 +23,12 @@ func Up(ctx context.Context, o Options, uo UpOptions) (int, error) {
 	}
 	defer s.close()
 	// Nothing is planned, let alone changed, until every check passes.
-	if err := s.env(state.NewLedger(s.document().Clone(), nil)).Preflight(ctx); err != nil {
+	checked := s.env(state.NewLedger(s.document().Clone(), nil))
+	if err := checked.Preflight(ctx); err != nil {
 		return 1, err
 	}
+	found := checked.Discovered()
+	s.discovered = &found
 	changes, planned, err := s.computePlan(ctx, false, false)
 	if err != nil {
 		return 1, err
