@@ -38,12 +38,6 @@ func NewGraph(steps ...Step) (*Graph, error) {
 	return g, nil
 }
 
-// Step returns the step with the given id, or nil.
-func (g *Graph) Step(id ID) Step { return g.byID[id] }
-
-// Len is the number of steps.
-func (g *Graph) Len() int { return len(g.steps) }
-
 // Order returns the steps so that each comes after everything it depends on
 // (reverse: before), ties broken by the order they were given in.
 func (g *Graph) Order(reverse bool) []Step {

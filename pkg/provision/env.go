@@ -174,12 +174,7 @@ func (e *Env) name(role string) string { return e.Cfg.Stack + "-" + role }
 // knownAfterApply stands in for an id that does not exist yet.
 const knownAfterApply = "(known after apply)"
 
-func orUnknown(id string) string {
-	if id == "" {
-		return knownAfterApply
-	}
-	return id
-}
+func orUnknown(id string) string { return or(id, knownAfterApply) }
 
 // markGone notes that a resource the step recorded no longer exists. A
 // "creating" record stays as it is: its client token must be reused by the

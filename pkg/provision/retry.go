@@ -57,7 +57,7 @@ func writeRetryer() aws.Retryer {
 // operation for the throttle-only retryer.
 func writesRetryOnlyThrottling(r aws.Retryer) func(*middleware.Stack) error {
 	return func(stack *middleware.Stack) error {
-		if !isMutatingOperation(stack.ID()) {
+		if !IsMutatingOperation(stack.ID()) {
 			return nil
 		}
 		if _, ok := stack.Finalize.Get("Retry"); !ok {
@@ -68,8 +68,9 @@ func writesRetryOnlyThrottling(r aws.Retryer) func(*middleware.Stack) error {
 	}
 }
 
-// isMutatingOperation: everything but Describe*, Get*, List*.
-func isMutatingOperation(op string) bool {
+// IsMutatingOperation reports whether an AWS operation changes
+// something: everything but Describe*, Get*, List*.
+func IsMutatingOperation(op string) bool {
 	for _, p := range []string{"Describe", "Get", "List"} {
 		if strings.HasPrefix(op, p) {
 			return false

@@ -3,6 +3,7 @@ package provision
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -41,7 +42,7 @@ func (e *Env) ResolveZone(ctx context.Context) error {
 		return err
 	}
 	if want := e.Cfg.Network.AvailabilityZone; want != "" {
-		if !contains1(names, want) {
+		if !slices.Contains(names, want) {
 			return fmt.Errorf("network.availability_zone %s is not a zone of %s (zones: %s): pick one of them or leave it empty", want, e.Region, strings.Join(names, ", "))
 		}
 		for _, t := range types {
@@ -83,13 +84,4 @@ func (e *Env) zonesOffering(ctx context.Context, types []string) (map[string]map
 		}
 	}
 	return m, nil
-}
-
-func contains1(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

@@ -48,13 +48,6 @@ func (l *Ledger) Remove(step string) error {
 	return l.saveLocked()
 }
 
-// Len is the number of recorded resources.
-func (l *Ledger) Len() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return len(l.doc.Resources)
-}
-
 // Snapshot returns a deep copy of the document.
 func (l *Ledger) Snapshot() *Document {
 	l.mu.Lock()

@@ -7,9 +7,10 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
-	"sort"
 	"strings"
 	"sync"
+
+	"github.com/provision-dev/provision/pkg/provision"
 )
 
 // Call is one AWS API call seen by the proxy.
@@ -22,17 +23,13 @@ type Call struct {
 // is not a Describe, Get or List.
 func (c Call) Mutating() bool { return IsMutating(c.Action) }
 
-// IsMutating classifies an action name.
+// IsMutating classifies an action name, e.g. CreateVpc or
+// AmazonSSM.PutParameter, as provision itself does.
 func IsMutating(action string) bool {
 	if i := strings.LastIndexByte(action, '.'); i >= 0 {
 		action = action[i+1:]
 	}
-	for _, p := range []string{"Describe", "Get", "List"} {
-		if strings.HasPrefix(action, p) {
-			return false
-		}
-	}
-	return action != ""
+	return provision.IsMutatingOperation(action)
 }
 
 // Fault decides, per call, whether to answer it differently. handled: the
@@ -150,25 +147,6 @@ func (p *Proxy) Mutating() []string {
 			out = append(out, c.Action)
 		}
 	}
-	return out
-}
-
-// Counts returns calls per action, sorted by name, for reports.
-func (p *Proxy) Counts() map[string]int {
-	m := map[string]int{}
-	for _, c := range p.Calls() {
-		m[c.Action]++
-	}
-	return m
-}
-
-// SortedActions lists the distinct actions seen.
-func (p *Proxy) SortedActions() []string {
-	var out []string
-	for a := range p.Counts() {
-		out = append(out, a)
-	}
-	sort.Strings(out)
 	return out
 }
 

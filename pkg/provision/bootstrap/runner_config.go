@@ -6,6 +6,7 @@ package bootstrap
 import (
 	"bytes"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -195,7 +196,7 @@ func joinTags(tags map[string]string) string {
 	for k := range tags {
 		keys = append(keys, k)
 	}
-	sortStrings(keys)
+	sort.Strings(keys)
 	var parts []string
 	for _, k := range keys {
 		parts = append(parts, k, tags[k])

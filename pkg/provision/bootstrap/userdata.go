@@ -3,7 +3,6 @@ package bootstrap
 import (
 	"bytes"
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/goccy/go-yaml"
@@ -129,5 +128,3 @@ func render(comment string, cc cloudConfig) ([]byte, error) {
 	b.Write(body)
 	return b.Bytes(), nil
 }
-
-func sortStrings(s []string) { sort.Strings(s) }

@@ -201,7 +201,6 @@ func TestDriftOfManagerAndGitLabRules(t *testing.T) {
 func TestDuplicatesAreRemoved(t *testing.T) {
 	want, _, _ := baseline(t, baseConfig)
 	h := newHarness(t)
-	ctx := context.Background()
 	h.writeConfig(baseConfig)
 	h.mustRun(0, "up", "--auto-approve")
 	dupVPC, dupIGW, dupEIP := makeDuplicates(t, h)
@@ -221,7 +220,6 @@ func TestDuplicatesAreRemoved(t *testing.T) {
 	if left := h.tagged("net"); len(left) > 0 {
 		t.Fatalf("down left duplicates: %v", left)
 	}
-	_ = ctx
 }
 
 func makeDuplicates(t *testing.T, h *harness) (vpc, igw, eip string) {
