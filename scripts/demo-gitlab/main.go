@@ -6,6 +6,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"os/signal"
@@ -18,9 +20,15 @@ import (
 	"github.com/provision-dev/provision/pkg/provision/gitlabtest"
 )
 
-// demoRunnerToken is a made-up runner authentication token the fake
-// GitLab accepts.
-const demoRunnerToken = "glrt-demo-0123456789abcdef"
+// demoRunnerToken makes up a runner authentication token for this run of
+// the fake GitLab; nothing token-like is kept in the repository.
+func demoRunnerToken() (string, error) {
+	b := make([]byte, 12)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return "glrt-demo-" + hex.EncodeToString(b), nil
+}
 
 func main() {
 	if err := run(); err != nil {
@@ -44,10 +52,14 @@ func run() error {
 	if err != nil {
 		return fmt.Errorf("create the GitLab security group: %w", err)
 	}
+	token, err := demoRunnerToken()
+	if err != nil {
+		return err
+	}
 	srv := gitlabtest.New()
 	defer srv.Close()
-	srv.AddRunner(demoRunnerToken)
-	fmt.Printf("GITLAB_URL=%s\nGITLAB_SG=%s\nGITLAB_RUNNER_TOKEN=%s\n", srv.URL, aws.ToString(sg.GroupId), demoRunnerToken)
+	srv.AddRunner(token)
+	fmt.Printf("GITLAB_URL=%s\nGITLAB_SG=%s\nGITLAB_RUNNER_TOKEN=%s\n", srv.URL, aws.ToString(sg.GroupId), token)
 	stop := make(chan os.Signal, 1)
 	signal.Notify(stop, os.Interrupt, syscall.SIGTERM)
 	<-stop
