@@ -135,7 +135,7 @@ func (e *Env) beginCreate(step plan.ID, kind string) (string, error) {
 			gen++
 		}
 	}
-	sum := sha256.Sum256([]byte(fmt.Sprintf("%s/%s/%s/%d", e.lineage(), e.Cfg.Stack, step, gen)))
+	sum := sha256.Sum256([]byte(fmt.Sprintf("%s/%s/%s/%d", e.Ledger.Lineage(), e.Cfg.Stack, step, gen)))
 	token := "provision-" + hex.EncodeToString(sum[:])[:32]
 	r := &state.Resource{
 		Type:        kind,
@@ -145,8 +145,6 @@ func (e *Env) beginCreate(step plan.ID, kind string) (string, error) {
 	}
 	return token, e.record(step, r)
 }
-
-func (e *Env) lineage() string { return e.Ledger.Snapshot().Lineage }
 
 // created records a resource the step made (or adopted by its tags).
 func (e *Env) created(step plan.ID, kind, id string, attrs map[string]string) error {

@@ -48,6 +48,13 @@ func (l *Ledger) Remove(step string) error {
 	return l.saveLocked()
 }
 
+// Lineage is the document's lineage.
+func (l *Ledger) Lineage() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.doc.Lineage
+}
+
 // Snapshot returns a deep copy of the document.
 func (l *Ledger) Snapshot() *Document {
 	l.mu.Lock()
