@@ -64,7 +64,7 @@ func (e *Env) Discover(ctx context.Context) error {
 func (e *Env) Identify(ctx context.Context) error {
 	out, err := e.STS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
-		return fmt.Errorf("AWS credentials do not work (STS GetCallerIdentity: %v): configure them with `aws configure`, AWS_PROFILE / --profile, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY", err)
+		return fmt.Errorf("AWS credentials do not work (STS GetCallerIdentity: %w): configure them with `aws configure`, AWS_PROFILE / --profile, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY", err)
 	}
 	e.Account = Identity{Account: aws.ToString(out.Account), ARN: aws.ToString(out.Arn), Partition: "aws"}
 	if parts := strings.SplitN(e.Account.ARN, ":", 3); len(parts) > 1 && parts[1] != "" {

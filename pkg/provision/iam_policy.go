@@ -52,8 +52,20 @@ func (a arns) ssmParameter(name string) string {
 	return fmt.Sprintf("arn:%s:ssm:%s:%s:parameter%s", a.partition, a.region, a.account, name)
 }
 
-func (a arns) iam(resource string) string {
-	return fmt.Sprintf("arn:%s:iam::%s:%s", a.partition, a.account, resource)
+// iamPath is the path of every role and instance profile the tool makes.
+// On AWS the path is part of the ARN (arn:aws:iam::ACCOUNT:role/provision/NAME,
+// "IAM identifiers" in the IAM User Guide), so every ARN a policy names is
+// built here with the same path CreateRole and CreateInstanceProfile get.
+const iamPath = "/provision/"
+
+// iamRole is the ARN of a role this tool made.
+func (a arns) iamRole(name string) string {
+	return fmt.Sprintf("arn:%s:iam::%s:role%s%s", a.partition, a.account, iamPath, name)
+}
+
+// iamInstanceProfile is the ARN of an instance profile this tool made.
+func (a arns) iamInstanceProfile(name string) string {
+	return fmt.Sprintf("arn:%s:iam::%s:instance-profile%s%s", a.partition, a.account, iamPath, name)
 }
 
 // ec2AssumeRolePolicy lets EC2 instances take the role.
@@ -94,7 +106,7 @@ func dockerMachineManagerPolicy(a arns, stack, vpcID, subnetID, runnerGroupID, r
 		{Sid: "LaunchWithTheRunnerProfile", Effect: "Allow", Action: []string{"ec2:RunInstances"},
 			Resource: []string{a.ec2("instance/*")},
 			Condition: map[string]map[string]string{
-				"StringEquals": {"aws:RequestedRegion": a.region, "ec2:InstanceProfile": a.iam("instance-profile/" + runnerProfileName)},
+				"StringEquals": {"aws:RequestedRegion": a.region, "ec2:InstanceProfile": a.iamInstanceProfile(runnerProfileName)},
 			}},
 		{Sid: "LaunchNetworkInterfacesInTheVPC", Effect: "Allow", Action: []string{"ec2:RunInstances"},
 			Resource:  []string{a.ec2("network-interface/*")},
@@ -110,13 +122,13 @@ func dockerMachineManagerPolicy(a arns, stack, vpcID, subnetID, runnerGroupID, r
 			Resource: []string{a.ec2("instance/*")},
 			Condition: map[string]map[string]string{
 				"StringLike":   {"ec2:ResourceTag/Name": namePrefix},
-				"StringEquals": {"ec2:InstanceProfile": a.iam("instance-profile/" + runnerProfileName)},
+				"StringEquals": {"ec2:InstanceProfile": a.iamInstanceProfile(runnerProfileName)},
 			}},
 		{Sid: "MachineKeyPairs", Effect: "Allow",
 			Action:   []string{"ec2:CreateKeyPair", "ec2:ImportKeyPair", "ec2:DeleteKeyPair"},
 			Resource: []string{a.ec2("key-pair/" + namePrefix)}},
 		{Sid: "PassOnlyTheRunnerRole", Effect: "Allow", Action: []string{"iam:PassRole"},
-			Resource: []string{a.iam("role/" + runnerRoleName)}},
+			Resource: []string{a.iamRole(runnerRoleName)}},
 		{Sid: "SeeWhatTheDriverNeeds", Effect: "Allow",
 			Action: []string{"ec2:DescribeInstances", "ec2:DescribeKeyPairs", "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups",
 				"ec2:DescribeImages", "ec2:DescribeAccountAttributes", "ec2:DescribeSpotInstanceRequests"},

@@ -84,7 +84,7 @@ func TestDockerMachineManagerPolicy(t *testing.T) {
 	p := dockerMachineManagerPolicy(testARNs, "ci", "vpc-1", "subnet-1", "sg-1", "ci-ap-northeast-1-runner", "ci-ap-northeast-1-runner", "/provision/ci/runner-token", false)
 	m := statementsBySid(t, p)
 	region := map[string]map[string]string{"StringEquals": {"aws:RequestedRegion": "ap-northeast-1"}}
-	profile := "arn:aws:iam::123456789012:instance-profile/ci-ap-northeast-1-runner"
+	profile := "arn:aws:iam::123456789012:instance-profile/provision/ci-ap-northeast-1-runner"
 	wantStatement(t, m, "LaunchIntoTheRunnerSubnet", []string{"ec2:RunInstances"},
 		[]string{"arn:aws:ec2:ap-northeast-1:123456789012:subnet/subnet-1", "arn:aws:ec2:ap-northeast-1:123456789012:security-group/sg-1"}, nil)
 	wantStatement(t, m, "LaunchWithTheRunnerProfile", []string{"ec2:RunInstances"},
@@ -103,7 +103,7 @@ func TestDockerMachineManagerPolicy(t *testing.T) {
 		map[string]map[string]string{"StringLike": {"ec2:ResourceTag/Name": "ci-machine-*"}, "StringEquals": {"ec2:InstanceProfile": profile}})
 	wantStatement(t, m, "MachineKeyPairs", []string{"ec2:CreateKeyPair", "ec2:ImportKeyPair", "ec2:DeleteKeyPair"},
 		[]string{"arn:aws:ec2:ap-northeast-1:123456789012:key-pair/ci-machine-*"}, nil)
-	wantStatement(t, m, "PassOnlyTheRunnerRole", []string{"iam:PassRole"}, []string{"arn:aws:iam::123456789012:role/ci-ap-northeast-1-runner"}, nil)
+	wantStatement(t, m, "PassOnlyTheRunnerRole", []string{"iam:PassRole"}, []string{"arn:aws:iam::123456789012:role/provision/ci-ap-northeast-1-runner"}, nil)
 	wantStatement(t, m, "ReadTheRunnerToken", []string{"ssm:GetParameter"},
 		[]string{"arn:aws:ssm:ap-northeast-1:123456789012:parameter/provision/ci/runner-token"}, nil)
 	if _, ok := m["SpotMachines"]; ok {

@@ -137,7 +137,7 @@ func (s *iamRoleStep) Apply(ctx context.Context, c plan.Change) error {
 	roleARN := s.env.attrOf(s.id, "role_arn")
 	if f.createRole {
 		out, err := s.env.IAM.CreateRole(ctx, &iam.CreateRoleInput{
-			RoleName: name, Path: aws.String("/provision/"), AssumeRolePolicyDocument: aws.String(ec2AssumeRolePolicy().JSON()),
+			RoleName: name, Path: aws.String(iamPath), AssumeRolePolicyDocument: aws.String(ec2AssumeRolePolicy().JSON()),
 			Description: aws.String(fmt.Sprintf("provision %s: runner %s", s.env.Cfg.Stack, s.role)), Tags: tags,
 		})
 		if err != nil && errorCode(err) != "EntityAlreadyExists" {
@@ -161,7 +161,7 @@ func (s *iamRoleStep) Apply(ctx context.Context, c plan.Change) error {
 		}
 	}
 	if f.createProfile {
-		_, err := s.env.IAM.CreateInstanceProfile(ctx, &iam.CreateInstanceProfileInput{InstanceProfileName: name, Path: aws.String("/provision/"), Tags: tags})
+		_, err := s.env.IAM.CreateInstanceProfile(ctx, &iam.CreateInstanceProfileInput{InstanceProfileName: name, Path: aws.String(iamPath), Tags: tags})
 		if err != nil && errorCode(err) != "EntityAlreadyExists" {
 			return fmt.Errorf("create instance profile %s: %w", s.name(), err)
 		}

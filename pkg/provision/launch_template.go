@@ -84,7 +84,7 @@ func (s *launchTemplateStep) Plan(ctx context.Context) (plan.Change, error) {
 	}
 	out, err := s.env.EC2.DescribeLaunchTemplateVersions(ctx, &ec2.DescribeLaunchTemplateVersionsInput{LaunchTemplateId: &c.ID, Versions: []string{"$Default"}})
 	if err != nil || len(out.LaunchTemplateVersions) == 0 {
-		return c, fmt.Errorf("read the default version of launch template %s: %v", c.ID, err)
+		return c, fmt.Errorf("read the default version of launch template %s: %w", c.ID, err)
 	}
 	// Without runners.ami the template keeps the image it was made with:
 	// a newer Amazon Linux release alone is not a change.

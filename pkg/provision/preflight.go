@@ -82,9 +82,9 @@ func (e *Env) checkRegion(ctx context.Context) error {
 	switch {
 	case err == nil:
 	case isCredentialError(err):
-		return fmt.Errorf("AWS credentials do not work (%v): configure them with `aws configure`, AWS_PROFILE / --profile, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY", err)
+		return fmt.Errorf("AWS credentials do not work (%w): configure them with `aws configure`, AWS_PROFILE / --profile, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY", err)
 	case isTransient(err):
-		return fmt.Errorf("region %q does not exist or its EC2 endpoint does not answer (%v): check `region:`, --region or AWS_REGION, and your network", e.Region, err)
+		return fmt.Errorf("region %q does not exist or its EC2 endpoint does not answer (%w): check `region:`, --region or AWS_REGION, and your network", e.Region, err)
 	default:
 		return fmt.Errorf("list the regions of the account: %w", err)
 	}
@@ -185,9 +185,9 @@ func (e *Env) checkToken(ctx context.Context) error {
 	case err == nil:
 		return nil
 	case errors.Is(err, gitlab.ErrTokenRejected):
-		return fmt.Errorf("GitLab at %s rejected %s: the runner was deleted, its token was reset or has expired, or it belongs to another GitLab instance. Create a new runner (or reset its token) and export the new glrt-... token (%v)", e.Cfg.GitLab.URL, EnvRunnerToken, err)
+		return fmt.Errorf("GitLab at %s rejected %s: the runner was deleted, its token was reset or has expired, or it belongs to another GitLab instance. Create a new runner (or reset its token) and export the new glrt-... token (%w)", e.Cfg.GitLab.URL, EnvRunnerToken, err)
 	case errors.Is(err, gitlab.ErrUnreachable):
-		return fmt.Errorf("GitLab at %s cannot be reached from here to check %s: check gitlab.url, DNS, and that this machine may connect to GitLab (its security group admits only listed addresses) (%v)", e.Cfg.GitLab.URL, EnvRunnerToken, err)
+		return fmt.Errorf("GitLab at %s cannot be reached from here to check %s: check gitlab.url, DNS, and that this machine may connect to GitLab (its security group admits only listed addresses) (%w)", e.Cfg.GitLab.URL, EnvRunnerToken, err)
 	default:
 		return fmt.Errorf("check %s with GitLab: %w", EnvRunnerToken, err)
 	}
@@ -206,9 +206,9 @@ func (e *Env) checkGitLabToken(ctx context.Context) error {
 	case err == nil:
 		return nil
 	case errors.Is(err, gitlab.ErrUnauthorized):
-		return fmt.Errorf("GitLab at %s rejected %s: it is revoked, expired or mistyped; create an access token with the create_runner scope (%v)", e.Cfg.GitLab.URL, EnvGitLabToken, err)
+		return fmt.Errorf("GitLab at %s rejected %s: it is revoked, expired or mistyped; create an access token with the create_runner scope (%w)", e.Cfg.GitLab.URL, EnvGitLabToken, err)
 	case errors.Is(err, gitlab.ErrUnreachable):
-		return fmt.Errorf("GitLab at %s cannot be reached from here: check gitlab.url, DNS, and that this machine may connect to GitLab (%v)", e.Cfg.GitLab.URL, err)
+		return fmt.Errorf("GitLab at %s cannot be reached from here: check gitlab.url, DNS, and that this machine may connect to GitLab (%w)", e.Cfg.GitLab.URL, err)
 	default:
 		return fmt.Errorf("check %s with GitLab: %w", EnvGitLabToken, err)
 	}

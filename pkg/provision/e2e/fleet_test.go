@@ -53,6 +53,7 @@ func TestFullStack(t *testing.T) {
 			t.Errorf("manager policy lacks %s: %s", want, doc)
 		}
 	}
+	checkPolicyARNs(t, "net-eu-west-1-manager")
 	prof, err := iamc.GetInstanceProfile(ctx, &iam.GetInstanceProfileInput{InstanceProfileName: roleName})
 	if err != nil || len(prof.InstanceProfile.Roles) != 1 {
 		t.Fatalf("manager instance profile: %+v %v", prof, err)
@@ -361,11 +362,12 @@ func TestDockerMachine(t *testing.T) {
 		t.Fatal(err)
 	}
 	doc, _ := url.QueryUnescape(aws.ToString(pol.PolicyDocument))
-	for _, want := range []string{"iam:PassRole", "role/net-eu-west-1-runner", "ec2:RunInstances", "net-machine-*", "ec2:RequestSpotInstances"} {
+	for _, want := range []string{"iam:PassRole", "role/provision/net-eu-west-1-runner", "ec2:RunInstances", "net-machine-*", "ec2:RequestSpotInstances"} {
 		if !strings.Contains(doc, want) {
 			t.Errorf("docker+machine policy lacks %s", want)
 		}
 	}
+	checkPolicyARNs(t, "net-eu-west-1-manager")
 	if _, err := iamc.GetInstanceProfile(ctx, &iam.GetInstanceProfileInput{InstanceProfileName: aws.String("net-eu-west-1-runner")}); err != nil {
 		t.Errorf("runner instance profile: %v", err)
 	}
