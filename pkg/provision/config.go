@@ -46,7 +46,9 @@ type CreateRunnerConfig struct {
 	ProjectID   int      `yaml:"project_id"`
 	Description string   `yaml:"description"`
 	TagList     []string `yaml:"tag_list"`
-	RunUntagged bool     `yaml:"run_untagged"`
+	// RunUntagged defaults to true, as GitLab's own default does: GitLab
+	// refuses a runner with no tags that may not run untagged jobs.
+	RunUntagged *bool `yaml:"run_untagged"`
 }
 
 type ManagerConfig struct {
@@ -102,7 +104,8 @@ func Defaults() Config {
 }
 
 func defaultCreateRunner(stack string) CreateRunnerConfig {
-	return CreateRunnerConfig{RunnerType: "instance_type", Description: stack + " autoscaling"}
+	untagged := true
+	return CreateRunnerConfig{RunnerType: "instance_type", Description: stack + " autoscaling", RunUntagged: &untagged}
 }
 
 // ConfigError lists every problem found in a configuration file. Each
@@ -163,6 +166,9 @@ func ParseConfig(name string, data []byte, regionOverride string) (*Config, erro
 		}
 		if cr.Description == "" {
 			cr.Description = d.Description
+		}
+		if cr.RunUntagged == nil {
+			cr.RunUntagged = d.RunUntagged
 		}
 	}
 	if regionOverride != "" {

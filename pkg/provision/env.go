@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
@@ -49,6 +50,9 @@ type Env struct {
 	// Found by Discover: the caller's account and the images to launch.
 	Account Identity
 	Images  Images
+	// RunnerTokenExpiresAt is when GITLAB_RUNNER_TOKEN expires, as GitLab
+	// said at preflight (zero: never, or not checked).
+	RunnerTokenExpiresAt time.Time
 }
 
 // LoadAWSConfig resolves credentials and region through the SDK's default

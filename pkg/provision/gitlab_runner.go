@@ -78,7 +78,7 @@ func (s *gitlabRunnerStep) Plan(ctx context.Context) (plan.Change, error) {
 func (s *gitlabRunnerStep) Apply(ctx context.Context, c plan.Change) error {
 	user := s.env.Secrets.GitLabToken
 	if user.Empty() {
-		return fmt.Errorf("%s is not set: gitlab.create_runner needs a GitLab token with the create_runner scope", EnvGitLabToken)
+		return fmt.Errorf("%s is not set: gitlab.create_runner needs a GitLab token with the %s scopes", EnvGitLabToken, strings.Join(createRunnerScopes, " and "))
 	}
 	if f, _ := c.Detail.(*runnerFound); f != nil && f.id != 0 {
 		if err := s.env.GitLab.DeleteRunner(ctx, user.Reveal(), f.id); err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -180,9 +181,11 @@ func (e *Env) checkToken(ctx context.Context) error {
 	if err := CheckRunnerTokenFormat(token.Reveal()); err != nil {
 		return err
 	}
-	err := e.GitLab.VerifyRunnerToken(ctx, token.Reveal())
+	expires, err := e.GitLab.VerifyRunnerToken(ctx, token.Reveal())
 	switch {
 	case err == nil:
+		e.RunnerTokenExpiresAt = expires
+		e.warnIfExpiring(EnvRunnerToken, expires, "gitlab-runner renews it on the manager once three quarters of its lifetime have passed (provision writes the renewed token back to SSM); reset it in GitLab now if the manager is not running")
 		return nil
 	case errors.Is(err, gitlab.ErrTokenRejected):
 		return fmt.Errorf("GitLab at %s rejected %s: the runner was deleted, its token was reset or has expired, or it belongs to another GitLab instance. Create a new runner (or reset its token) and export the new glrt-... token (%w)", e.Cfg.GitLab.URL, EnvRunnerToken, err)
@@ -193,24 +196,54 @@ func (e *Env) checkToken(ctx context.Context) error {
 	}
 }
 
+// createRunnerScopes are what GITLAB_TOKEN needs with create_runner:
+// POST /user/runners takes create_runner; reading a runner's status
+// (plan, status) and deleting it by id (a lost token, down) take
+// manage_runner (GitLab's "Runners API" and "Personal access token
+// scopes"). The api scope covers both.
+var createRunnerScopes = []string{"create_runner", "manage_runner"}
+
+// tokenExpiryWarning is how close an expiry must be to be worth a warning.
+const tokenExpiryWarning = 14 * 24 * time.Hour
+
 func (e *Env) checkGitLabToken(ctx context.Context) error {
 	token := e.Secrets.GitLabToken
 	if token.Empty() {
 		if p, err := getParameter(ctx, e.SSM, e.TokenParameter(), false); err == nil && p != nil {
 			return nil // the runner exists already; nothing to create
 		}
-		return fmt.Errorf("gitlab.create_runner is set but %s is not: export a GitLab access token with the create_runner scope, or remove create_runner and export %s", EnvGitLabToken, EnvRunnerToken)
+		return fmt.Errorf("gitlab.create_runner is set but %s is not: export a GitLab access token with the %s scopes, or remove create_runner and export %s", EnvGitLabToken, strings.Join(createRunnerScopes, " and "), EnvRunnerToken)
 	}
-	_, err := e.GitLab.CurrentUser(ctx, token.Reveal())
+	info, err := e.GitLab.Token(ctx, token.Reveal())
 	switch {
 	case err == nil:
-		return nil
 	case errors.Is(err, gitlab.ErrUnauthorized):
-		return fmt.Errorf("GitLab at %s rejected %s: it is revoked, expired or mistyped; create an access token with the create_runner scope (%w)", e.Cfg.GitLab.URL, EnvGitLabToken, err)
+		return fmt.Errorf("GitLab at %s rejected %s: it is revoked, expired or mistyped; create an access token with the %s scopes (%w)", e.Cfg.GitLab.URL, EnvGitLabToken, strings.Join(createRunnerScopes, " and "), err)
 	case errors.Is(err, gitlab.ErrUnreachable):
 		return fmt.Errorf("GitLab at %s cannot be reached from here: check gitlab.url, DNS, and that this machine may connect to GitLab (%w)", e.Cfg.GitLab.URL, err)
 	default:
 		return fmt.Errorf("check %s with GitLab: %w", EnvGitLabToken, err)
+	}
+	var missing []string
+	for _, s := range createRunnerScopes {
+		if !info.Has(s) {
+			missing = append(missing, s)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("%s lacks the %s scope(s) (it has: %s): provision creates the runner with create_runner and reads and deletes it with manage_runner. Create a token with the %s scopes (User settings > Access tokens), or one with api", EnvGitLabToken, strings.Join(missing, ", "), strings.Join(info.Scopes, ", "), strings.Join(createRunnerScopes, " and "))
+	}
+	e.warnIfExpiring(EnvGitLabToken, info.ExpiresAt, "`provision down` needs it to delete the runner it created; extend it or create a new one before then")
+	return nil
+}
+
+// warnIfExpiring logs a warning when a token expires within two weeks.
+func (e *Env) warnIfExpiring(what string, expires time.Time, advice string) {
+	if expires.IsZero() {
+		return
+	}
+	if left := time.Until(expires); left < tokenExpiryWarning {
+		e.Log.Warn(fmt.Sprintf("%s expires %s (in %s): %s", what, expires.UTC().Format(time.RFC3339), left.Round(time.Hour), advice))
 	}
 }
 

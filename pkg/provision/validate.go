@@ -148,6 +148,17 @@ func (g *GitLabConfig) validate() []Problem {
 		default:
 			add("create_runner.runner_type", "%q is not a runner type: use instance_type, group_type or project_type", cr.RunnerType)
 		}
+		// GitLab answers 400 "Tags list can not be empty when runner is not
+		// allowed to pick untagged jobs" (the runner model's validation);
+		// found here, it costs no AWS change.
+		if len(cr.TagList) == 0 && cr.RunUntagged != nil && !*cr.RunUntagged {
+			add("create_runner.run_untagged", "is false but tag_list is empty: GitLab refuses a runner that may pick no job at all. List the tags its jobs use in tag_list, or set run_untagged: true (the default)")
+		}
+		for i, tag := range cr.TagList {
+			if strings.TrimSpace(tag) == "" || strings.Contains(tag, ",") {
+				add(fmt.Sprintf("create_runner.tag_list[%d]", i), "%q is not a tag: tags are non-empty and contain no commas", tag)
+			}
+		}
 	}
 	return ps
 }

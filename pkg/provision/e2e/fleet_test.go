@@ -19,6 +19,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
+
+	"github.com/provision-dev/provision/pkg/provision/gitlabtest"
 )
 
 // A full up builds the manager and the fleet as SPEC §3, §5 and §6 say;
@@ -246,6 +248,13 @@ func TestPreflightFailuresCreateNothing(t *testing.T) {
 				return strings.Replace(c, "GITLAB_SG", "sg-0123456789abcdef0", 1) + "manager:\n  instance_type: t9.mega\n"
 			},
 			want: []string{"3 problem(s)", "GITLAB_RUNNER_TOKEN is not set", "sg-0123456789abcdef0 does not exist", "manager.instance_type"}},
+		{name: "gitlab token without manage_runner", env: []string{"GITLAB_TOKEN=glpat-create-only-0000"},
+			setup:  func(h *harness) { h.gitlab.AddUserToken("glpat-create-only-0000", gitlabtest.UserToken{Scopes: []string{"create_runner"}}) },
+			config: func(c string) string { return c + "  create_runner: {}\n" },
+			want:   []string{"GITLAB_TOKEN lacks the manage_runner scope", "create_runner and manage_runner"}},
+		{name: "gitlab token unknown", env: []string{"GITLAB_TOKEN=glpat-revoked-0000"},
+			config: func(c string) string { return c + "  create_runner: {}\n" },
+			want:   []string{"rejected GITLAB_TOKEN", "revoked"}},
 		{name: "vpc missing", config: func(c string) string {
 			return strings.Replace(c, "  cidr: 192.168.0.0/24\n", "  vpc_id: vpc-0123456789abcdef0\n", 1)
 		}, want: []string{"network.vpc_id vpc-0123456789abcdef0 does not exist"}},
@@ -342,6 +351,27 @@ func TestCreateRunner(t *testing.T) {
 		if strings.Contains(text, ours) || strings.Contains(text, userToken) {
 			t.Errorf("a token appears in the %s", what)
 		}
+	}
+}
+
+// create_runner with nothing but defaults and a token holding only
+// create_runner and manage_runner: GitLab accepts the runner (no tags, so
+// it runs untagged jobs), and down deletes it again.
+func TestCreateRunnerWithDefaults(t *testing.T) {
+	h := newHarness(t)
+	h.env = []string{"GITLAB_TOKEN=" + userToken}
+	h.writeConfig(baseConfig + "  create_runner: {}\n")
+	h.mustRun(0, "up", "--auto-approve")
+	if _, created := h.gitlab.Counts(); created != 1 {
+		t.Fatalf("runners created: %d, want 1", created)
+	}
+	h.mustRun(0, "plan", "--detailed-exitcode")
+	h.mustRun(0, "down", "--auto-approve")
+	if len(h.gitlab.Runners()) != 1 {
+		t.Fatalf("down did not delete the runner it created: %+v", h.gitlab.Runners())
+	}
+	if n := h.gitlab.TokensInURL(); n != 0 {
+		t.Errorf("%d GitLab request(s) carried a token in the URL", n)
 	}
 }
 

@@ -5,12 +5,16 @@ package gitlab
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"regexp"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/hashicorp/go-retryablehttp"
 	gl "gitlab.com/gitlab-org/api/client-go"
 )
 
@@ -23,6 +27,9 @@ var (
 	ErrUnreachable   = errors.New("GitLab cannot be reached")
 	ErrUnauthorized  = errors.New("GitLab rejected GITLAB_TOKEN")
 	ErrNotFound      = errors.New("not found in GitLab")
+	// ErrInsufficientScope: GitLab knows the token but it lacks the scope
+	// the endpoint needs (403 with "insufficient_scope").
+	ErrInsufficientScope = errors.New("the GitLab token lacks a required scope")
 )
 
 // API talks to one GitLab instance.
@@ -50,28 +57,60 @@ func (a *API) client(token string, runnerAuth bool) (*gl.Client, error) {
 }
 
 // VerifyRunnerToken asks GitLab whether a runner authentication token is
-// valid. No system_id is sent: with one, GitLab would register a runner
-// manager as a side effect.
-func (a *API) VerifyRunnerToken(ctx context.Context, token string) error {
+// valid and returns when it expires (zero: it does not). No system_id is
+// sent: with one, GitLab would register a runner manager as a side effect.
+func (a *API) VerifyRunnerToken(ctx context.Context, token string) (time.Time, error) {
 	c, err := a.client("", true)
 	if err != nil {
-		return err
+		return time.Time{}, err
 	}
-	resp, err := c.Runners.VerifyRegisteredRunner(&gl.VerifyRegisteredRunnerOptions{Token: &token}, gl.WithContext(ctx))
-	return a.classify("verify the runner token", resp, err, ErrTokenRejected)
+	req, err := c.NewRequest(http.MethodPost, "runners/verify", &gl.VerifyRegisteredRunnerOptions{Token: &token}, []gl.RequestOptionFunc{gl.WithContext(ctx)})
+	if err != nil {
+		return time.Time{}, fmt.Errorf("verify the runner token: %w", err)
+	}
+	var out struct {
+		TokenExpiresAt *time.Time `json:"token_expires_at"`
+	}
+	resp, err := c.Do(req, &out)
+	if err := a.classify("verify the runner token", resp, err, ErrTokenRejected); err != nil {
+		return time.Time{}, err
+	}
+	if out.TokenExpiresAt == nil {
+		return time.Time{}, nil
+	}
+	return *out.TokenExpiresAt, nil
 }
 
-// CurrentUser checks that a personal/project/group access token works.
-func (a *API) CurrentUser(ctx context.Context, token string) (string, error) {
+// AccessToken describes a personal, group or project access token.
+type AccessToken struct {
+	Scopes    []string
+	ExpiresAt time.Time // zero: never
+}
+
+// Has reports whether the token holds scope, directly or through api,
+// which GitLab accepts in place of every narrower scope.
+func (t AccessToken) Has(scope string) bool {
+	return slices.Contains(t.Scopes, scope) || slices.Contains(t.Scopes, "api")
+}
+
+// Token reads GET /personal_access_tokens/self, which GitLab answers for
+// any valid token whatever its scopes ("Personal access tokens API", get
+// details of the token used in the request). GET /user would need
+// read_user, read_api or api, which a create_runner token does not have.
+func (a *API) Token(ctx context.Context, token string) (AccessToken, error) {
 	c, err := a.client(token, false)
 	if err != nil {
-		return "", err
+		return AccessToken{}, err
 	}
-	u, resp, err := c.Users.CurrentUser(gl.WithContext(ctx))
+	t, resp, err := c.PersonalAccessTokens.GetSinglePersonalAccessToken(gl.WithContext(ctx))
 	if err := a.classify("check GITLAB_TOKEN", resp, err, ErrUnauthorized); err != nil {
-		return "", err
+		return AccessToken{}, err
 	}
-	return u.Username, nil
+	out := AccessToken{Scopes: t.Scopes}
+	if t.ExpiresAt != nil {
+		out.ExpiresAt = time.Time(*t.ExpiresAt)
+	}
+	return out, nil
 }
 
 // RunnerSpec is what a new runner record looks like.
@@ -81,7 +120,7 @@ type RunnerSpec struct {
 	ProjectID   int64
 	Description string
 	TagList     []string
-	RunUntagged bool
+	RunUntagged *bool // nil: GitLab's default (true)
 }
 
 // CreateRunner creates a runner record (POST /user/runners) and returns its
@@ -94,7 +133,7 @@ func (a *API) CreateRunner(ctx context.Context, token string, spec RunnerSpec) (
 	opt := &gl.CreateUserRunnerOptions{
 		RunnerType:  &spec.RunnerType,
 		Description: &spec.Description,
-		RunUntagged: &spec.RunUntagged,
+		RunUntagged: spec.RunUntagged,
 		TagList:     &spec.TagList,
 	}
 	switch spec.RunnerType {
@@ -126,13 +165,26 @@ func (a *API) DeleteRunner(ctx context.Context, token string, id int64) error {
 
 // DeleteRunnerByToken deletes the runner a runner authentication token
 // belongs to; no user token is needed. A token GitLab no longer knows
-// counts as deleted.
+// counts as deleted. The token goes in the JSON body: the client library
+// would put a DELETE's parameters in the query string, which proxies and
+// load balancers write to their logs.
 func (a *API) DeleteRunnerByToken(ctx context.Context, token string) error {
 	c, err := a.client("", true)
 	if err != nil {
 		return err
 	}
-	resp, err := c.Runners.DeleteRegisteredRunner(&gl.DeleteRegisteredRunnerOptions{Token: &token}, gl.WithContext(ctx))
+	body, err := json.Marshal(map[string]string{"token": token})
+	if err != nil {
+		return err
+	}
+	req, err := c.NewRequest(http.MethodDelete, "runners", nil, []gl.RequestOptionFunc{gl.WithContext(ctx), func(r *retryablehttp.Request) error {
+		r.Header.Set("Content-Type", "application/json")
+		return r.SetBody(body)
+	}})
+	if err != nil {
+		return fmt.Errorf("delete the runner: %w", err)
+	}
+	resp, err := c.Do(req, nil)
 	if err := a.classify("delete the runner", resp, err, ErrTokenRejected); err != nil && !errors.Is(err, ErrTokenRejected) && !errors.Is(err, ErrNotFound) {
 		return err
 	}
@@ -153,7 +205,8 @@ func (a *API) RunnerStatus(ctx context.Context, token string, id int64) (string,
 }
 
 // classify turns transport and HTTP failures into errors that say what
-// happened and never echo a request body.
+// happened, with GitLab's own message (GitLab's messages name fields and
+// rules, never the token sent) and never a request body.
 func (a *API) classify(what string, resp *gl.Response, err error, forbidden error) error {
 	if err == nil {
 		return nil
@@ -166,14 +219,53 @@ func (a *API) classify(what string, resp *gl.Response, err error, forbidden erro
 		}
 		return fmt.Errorf("%s at %s (%s): %w", what, a.baseURL, kind, ErrUnreachable)
 	}
+	msg := gitlabMessage(err)
+	said := ""
+	if msg != "" {
+		said = fmt.Sprintf(", GitLab says %q", msg)
+	}
 	switch code := resp.StatusCode; {
+	case code == http.StatusForbidden && strings.Contains(msg, "insufficient_scope"):
+		return fmt.Errorf("%s: HTTP 403%s: %w", what, said, ErrInsufficientScope)
 	case code == http.StatusUnauthorized || code == http.StatusForbidden:
-		return fmt.Errorf("%s: HTTP %d: %w", what, code, forbidden)
+		return fmt.Errorf("%s: HTTP %d%s: %w", what, code, said, forbidden)
 	case code == http.StatusNotFound:
 		return fmt.Errorf("%s: HTTP 404: %w", what, ErrNotFound)
 	case code == http.StatusGone:
-		return fmt.Errorf("%s: HTTP 410 (expired): %w", what, forbidden)
+		return fmt.Errorf("%s: HTTP 410 (expired)%s: %w", what, said, forbidden)
 	default:
-		return fmt.Errorf("%s at %s: HTTP %d", what, a.baseURL, code)
+		return &Error{What: what, URL: a.baseURL, Status: code, Message: msg}
 	}
 }
+
+// Error is an answer GitLab gave that the tool has no name for; it carries
+// GitLab's message, which usually says what to change.
+type Error struct {
+	What, URL string
+	Status    int
+	Message   string
+}
+
+func (e *Error) Error() string {
+	if e.Message == "" {
+		return fmt.Sprintf("%s at %s: HTTP %d", e.What, e.URL, e.Status)
+	}
+	return fmt.Sprintf("%s at %s: HTTP %d, GitLab says %q", e.What, e.URL, e.Status, e.Message)
+}
+
+// gitlabMessage is GitLab's message from an error body, shortened, and
+// with anything shaped like a token blanked out in case a proxy in front
+// of GitLab echoes the request.
+func gitlabMessage(err error) string {
+	var er *gl.ErrorResponse
+	if !errors.As(err, &er) || er.Message == "" {
+		return ""
+	}
+	m := tokenShape.ReplaceAllString(er.Message, "[redacted]")
+	if len(m) > 300 {
+		m = m[:300] + "..."
+	}
+	return m
+}
+
+var tokenShape = regexp.MustCompile(`gl[a-z]{2,4}-[A-Za-z0-9_.-]{8,}`)

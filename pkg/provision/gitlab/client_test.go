@@ -5,28 +5,35 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/provision-dev/provision/pkg/provision/gitlab"
 	"github.com/provision-dev/provision/pkg/provision/gitlabtest"
 )
 
 func TestRunnerLifecycleAgainstTestServer(t *testing.T) {
-	srv := gitlabtest.New("glpat-admin")
+	srv := gitlabtest.New()
 	defer srv.Close()
+	// The least a token needs for the runner endpoints the tool calls.
+	srv.AddUserToken("glpat-admin", gitlabtest.UserToken{Scopes: gitlabtest.RunnerScopes})
 	ctx := context.Background()
 	api := gitlab.New(srv.URL)
 
 	known := "glrt-known-token-value"
 	srv.AddRunner(known)
-	if err := api.VerifyRunnerToken(ctx, known); err != nil {
-		t.Fatalf("valid token: %v", err)
+	if exp, err := api.VerifyRunnerToken(ctx, known); err != nil || !exp.IsZero() {
+		t.Fatalf("valid token: %v %v", exp, err)
 	}
-	err := api.VerifyRunnerToken(ctx, "glrt-unknown-secret")
+	_, err := api.VerifyRunnerToken(ctx, "glrt-unknown-secret")
 	if !errors.Is(err, gitlab.ErrTokenRejected) || strings.Contains(err.Error(), "glrt-unknown-secret") {
 		t.Fatalf("rejected token: %v", err)
 	}
-	if _, err := api.CurrentUser(ctx, "glpat-wrong-secret"); !errors.Is(err, gitlab.ErrUnauthorized) || strings.Contains(err.Error(), "glpat-wrong-secret") {
+	if _, err := api.Token(ctx, "glpat-wrong-secret"); !errors.Is(err, gitlab.ErrUnauthorized) || strings.Contains(err.Error(), "glpat-wrong-secret") {
 		t.Fatalf("bad user token: %v", err)
+	}
+	tok, err := api.Token(ctx, "glpat-admin")
+	if err != nil || !tok.Has("create_runner") || !tok.Has("manage_runner") || tok.Has("read_api") {
+		t.Fatalf("token scopes: %+v %v", tok, err)
 	}
 	id, token, err := api.CreateRunner(ctx, "glpat-admin", gitlab.RunnerSpec{RunnerType: "instance_type", Description: "ci", TagList: []string{"aws"}})
 	if err != nil || !strings.HasPrefix(token, gitlab.RunnerTokenPrefix) {
@@ -47,13 +54,61 @@ func TestRunnerLifecycleAgainstTestServer(t *testing.T) {
 	if len(srv.Runners()) != 0 {
 		t.Fatalf("runners left: %+v", srv.Runners())
 	}
+	if n := srv.TokensInURL(); n != 0 {
+		t.Errorf("%d request(s) carried a token in the URL", n)
+	}
+}
+
+// A token with create_runner only may create runners but not read or
+// delete them: the error says a scope is missing, not that the token is bad.
+func TestMissingScopeIsNamed(t *testing.T) {
+	srv := gitlabtest.New()
+	defer srv.Close()
+	srv.AddUserToken("glpat-create-only", gitlabtest.UserToken{Scopes: []string{"create_runner"}})
+	ctx := context.Background()
+	api := gitlab.New(srv.URL)
+	id, _, err := api.CreateRunner(ctx, "glpat-create-only", gitlab.RunnerSpec{RunnerType: "instance_type", TagList: []string{"aws"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = api.RunnerStatus(ctx, "glpat-create-only", id)
+	if !errors.Is(err, gitlab.ErrInsufficientScope) || errors.Is(err, gitlab.ErrUnauthorized) {
+		t.Fatalf("status with create_runner only: %v", err)
+	}
+	if tok, err := api.Token(ctx, "glpat-create-only"); err != nil || tok.Has("manage_runner") {
+		t.Fatalf("self: %+v %v", tok, err)
+	}
+}
+
+// GitLab's own words reach the person: "HTTP 400" alone says nothing.
+func TestGitLabMessageIsShown(t *testing.T) {
+	srv := gitlabtest.New()
+	defer srv.Close()
+	srv.AddUserToken("glpat-admin", gitlabtest.UserToken{Scopes: []string{"api"}})
+	untagged := false
+	_, _, err := gitlab.New(srv.URL).CreateRunner(context.Background(), "glpat-admin", gitlab.RunnerSpec{RunnerType: "instance_type", RunUntagged: &untagged})
+	if err == nil || !strings.Contains(err.Error(), "Tags list can not be empty when runner is not allowed to pick untagged jobs") || strings.Contains(err.Error(), "glpat-admin") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestVerifyReturnsExpiry(t *testing.T) {
+	srv := gitlabtest.New()
+	defer srv.Close()
+	at := time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC)
+	srv.SetRunnerTokenExpiry(at)
+	srv.AddRunner("glrt-expiring-token-value")
+	exp, err := gitlab.New(srv.URL).VerifyRunnerToken(context.Background(), "glrt-expiring-token-value")
+	if err != nil || !exp.Equal(at) {
+		t.Fatalf("expiry %v %v, want %v", exp, err, at)
+	}
 }
 
 func TestUnreachable(t *testing.T) {
 	srv := gitlabtest.New()
 	url := srv.URL
 	srv.Close()
-	err := gitlab.New(url).VerifyRunnerToken(context.Background(), "glrt-secret-value")
+	_, err := gitlab.New(url).VerifyRunnerToken(context.Background(), "glrt-secret-value")
 	if !errors.Is(err, gitlab.ErrUnreachable) || strings.Contains(err.Error(), "glrt-secret-value") {
 		t.Fatalf("err = %v", err)
 	}

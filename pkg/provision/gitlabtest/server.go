@@ -1,5 +1,9 @@
 // Package gitlabtest is a small GitLab API server for tests: the endpoints
-// provision calls, with their success and failure answers.
+// provision calls, with their success and failure answers. It is as strict
+// as GitLab where GitLab refuses things: each endpoint asks for the token
+// scopes GitLab's API documentation lists for it (403 insufficient_scope
+// otherwise), a runner with no tags must be allowed to run untagged jobs,
+// and errors come back in GitLab's JSON shapes.
 package gitlabtest
 
 import (
@@ -9,9 +13,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 )
 
 // Runner is a runner record the server knows.
@@ -22,6 +28,7 @@ type Runner struct {
 	Status      string
 	RunnerType  string
 	TagList     []string
+	ExpiresAt   time.Time // zero: the token does not expire
 }
 
 // Server is the fake GitLab.
@@ -29,21 +36,32 @@ type Server struct {
 	*httptest.Server
 
 	mu           sync.Mutex
-	userTokens   map[string]bool
+	userTokens   map[string]UserToken
 	runners      map[int64]*Runner
 	nextID       int64
 	verifyCalls  int
 	createCalls  int
 	deletedByID  []int64
 	deletedByTok int
+	runnerExpiry time.Time // given to runners created from now on
+	tokensInURL  int
 }
 
-// New starts a server that accepts the given user (personal access) tokens.
-func New(userTokens ...string) *Server {
-	s := &Server{userTokens: map[string]bool{}, runners: map[int64]*Runner{}, nextID: 100}
-	for _, t := range userTokens {
-		s.userTokens[t] = true
-	}
+// UserToken is a personal (or group/project) access token GitLab knows.
+type UserToken struct {
+	Scopes    []string
+	ExpiresAt string // YYYY-MM-DD; empty: never
+}
+
+// Scopes a test token commonly holds.
+var (
+	// RunnerScopes is the least a token needs to create, read and delete runners.
+	RunnerScopes = []string{"create_runner", "manage_runner"}
+)
+
+// New starts a server that knows no user tokens; AddUserToken adds them.
+func New() *Server {
+	s := &Server{userTokens: map[string]UserToken{}, runners: map[int64]*Runner{}, nextID: 100}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /api/v4/runners/verify", s.verify)
 	mux.HandleFunc("DELETE /api/v4/runners", s.deleteByToken)
@@ -51,8 +69,52 @@ func New(userTokens ...string) *Server {
 	mux.HandleFunc("GET /api/v4/runners/{id}", s.getRunner)
 	mux.HandleFunc("DELETE /api/v4/runners/{id}", s.deleteRunner)
 	mux.HandleFunc("GET /api/v4/user", s.currentUser)
-	s.Server = httptest.NewServer(mux)
+	mux.HandleFunc("GET /api/v4/personal_access_tokens/self", s.tokenSelf)
+	s.Server = httptest.NewServer(s.noticeTokensInURL(mux))
 	return s
+}
+
+// noticeTokensInURL counts requests that carry a token in the query
+// string, where proxies and load balancers log it.
+func (s *Server) noticeTokensInURL(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.Contains(strings.ToLower(r.URL.RawQuery), "token") {
+			s.mu.Lock()
+			s.tokensInURL++
+			s.mu.Unlock()
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// TokensInURL reports how many requests carried a token in their URL.
+func (s *Server) TokensInURL() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.tokensInURL
+}
+
+// SetRunnerTokenExpiry makes the tokens of runners created from now on
+// expire at t, as an instance's runner token expiration setting does.
+func (s *Server) SetRunnerTokenExpiry(t time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.runnerExpiry = t
+}
+
+// expiry is a token expiry as GitLab writes it: RFC 3339, or null.
+func expiry(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+// AddUserToken makes GitLab accept token with the given scopes.
+func (s *Server) AddUserToken(token string, t UserToken) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.userTokens[token] = t
 }
 
 // AddRunner registers a runner with a known token (as if created in the UI).
@@ -60,7 +122,7 @@ func (s *Server) AddRunner(token string) int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.nextID++
-	s.runners[s.nextID] = &Runner{ID: s.nextID, Token: token, Status: "never_contacted", RunnerType: "instance_type"}
+	s.runners[s.nextID] = &Runner{ID: s.nextID, Token: token, Status: "never_contacted", RunnerType: "instance_type", ExpiresAt: s.runnerExpiry}
 	return s.nextID
 }
 
@@ -82,14 +144,36 @@ func (s *Server) Counts() (verify, create int) {
 	return s.verifyCalls, s.createCalls
 }
 
-func (s *Server) userOK(r *http.Request) bool {
+// auth answers as GitLab does for a user-token endpoint: 401 for a token
+// it does not know, 403 insufficient_scope when the token has none of the
+// scopes the endpoint accepts (an empty list: any valid token). It returns
+// the token's record when the request may go on.
+func (s *Server) auth(w http.ResponseWriter, r *http.Request, scopes ...string) (UserToken, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t := r.Header.Get("PRIVATE-TOKEN")
 	if t == "" {
 		t = strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
 	}
-	return s.userTokens[t]
+	ut, ok := s.userTokens[t]
+	if !ok {
+		reply(w, http.StatusUnauthorized, map[string]string{"message": "401 Unauthorized"})
+		return ut, false
+	}
+	if len(scopes) == 0 {
+		return ut, true
+	}
+	for _, want := range scopes {
+		if slices.Contains(ut.Scopes, want) {
+			return ut, true
+		}
+	}
+	reply(w, http.StatusForbidden, map[string]string{
+		"error":             "insufficient_scope",
+		"error_description": "The request requires higher privileges than provided by the access token.",
+		"scope":             strings.Join(scopes, " "),
+	})
+	return ut, false
 }
 
 // param reads a field from a JSON or form body.
@@ -132,7 +216,7 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
 	defer s.mu.Unlock()
 	s.verifyCalls++
 	if rr := s.runnerByToken(token); rr != nil {
-		reply(w, http.StatusOK, map[string]any{"id": rr.ID, "token": token})
+		reply(w, http.StatusOK, map[string]any{"id": rr.ID, "token": token, "token_expires_at": expiry(rr.ExpiresAt)})
 		return
 	}
 	reply(w, http.StatusForbidden, map[string]string{"message": "403 Forbidden"})
@@ -151,33 +235,49 @@ func (s *Server) deleteByToken(w http.ResponseWriter, r *http.Request) {
 	reply(w, http.StatusForbidden, map[string]string{"message": "403 Forbidden"})
 }
 
+// createRunner is POST /user/runners: scope create_runner (or api). Like
+// GitLab, run_untagged defaults to true, and a runner with no tags that may
+// not run untagged jobs is refused with 400.
 func (s *Server) createRunner(w http.ResponseWriter, r *http.Request) {
-	if !s.userOK(r) {
-		reply(w, http.StatusUnauthorized, map[string]string{"message": "401 Unauthorized"})
+	if _, ok := s.auth(w, r, "create_runner", "api"); !ok {
 		return
 	}
 	body, _ := io.ReadAll(r.Body)
 	var req struct {
 		RunnerType  string   `json:"runner_type"`
+		GroupID     int64    `json:"group_id"`
+		ProjectID   int64    `json:"project_id"`
 		Description string   `json:"description"`
 		TagList     []string `json:"tag_list"`
+		RunUntagged *bool    `json:"run_untagged"`
 	}
 	if err := json.Unmarshal(body, &req); err != nil || req.RunnerType == "" {
-		reply(w, http.StatusBadRequest, map[string]string{"error": "runner_type is missing"})
+		reply(w, http.StatusBadRequest, map[string]string{"error": "runner_type is missing, runner_type does not have a valid value"})
+		return
+	}
+	switch {
+	case req.RunnerType == "group_type" && req.GroupID == 0:
+		reply(w, http.StatusBadRequest, map[string]string{"message": "400 Bad request - group_id is missing"})
+		return
+	case req.RunnerType == "project_type" && req.ProjectID == 0:
+		reply(w, http.StatusBadRequest, map[string]string{"message": "400 Bad request - project_id is missing"})
+		return
+	case len(req.TagList) == 0 && req.RunUntagged != nil && !*req.RunUntagged:
+		reply(w, http.StatusBadRequest, map[string]string{"message": "Tags list can not be empty when runner is not allowed to pick untagged jobs"})
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.createCalls++
 	s.nextID++
-	rr := &Runner{ID: s.nextID, Token: fmt.Sprintf("glrt-created%dsecretvalue", s.nextID), Description: req.Description, Status: "never_contacted", RunnerType: req.RunnerType, TagList: req.TagList}
+	rr := &Runner{ID: s.nextID, Token: fmt.Sprintf("glrt-created%dsecretvalue", s.nextID), Description: req.Description, Status: "never_contacted", RunnerType: req.RunnerType, TagList: req.TagList, ExpiresAt: s.runnerExpiry}
 	s.runners[rr.ID] = rr
-	reply(w, http.StatusCreated, map[string]any{"id": rr.ID, "token": rr.Token, "token_expires_at": nil})
+	reply(w, http.StatusCreated, map[string]any{"id": rr.ID, "token": rr.Token, "token_expires_at": expiry(rr.ExpiresAt)})
 }
 
+// getRunner is GET /runners/:id: manage_runner, read_api or api.
 func (s *Server) getRunner(w http.ResponseWriter, r *http.Request) {
-	if !s.userOK(r) {
-		reply(w, http.StatusUnauthorized, map[string]string{"message": "401 Unauthorized"})
+	if _, ok := s.auth(w, r, "manage_runner", "read_api", "api"); !ok {
 		return
 	}
 	id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
@@ -191,9 +291,9 @@ func (s *Server) getRunner(w http.ResponseWriter, r *http.Request) {
 	reply(w, http.StatusOK, map[string]any{"id": rr.ID, "description": rr.Description, "status": rr.Status, "runner_type": rr.RunnerType})
 }
 
+// deleteRunner is DELETE /runners/:id: manage_runner or api.
 func (s *Server) deleteRunner(w http.ResponseWriter, r *http.Request) {
-	if !s.userOK(r) {
-		reply(w, http.StatusUnauthorized, map[string]string{"message": "401 Unauthorized"})
+	if _, ok := s.auth(w, r, "manage_runner", "api"); !ok {
 		return
 	}
 	id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
@@ -208,10 +308,23 @@ func (s *Server) deleteRunner(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
+// currentUser is GET /user: read_user, read_api or api.
 func (s *Server) currentUser(w http.ResponseWriter, r *http.Request) {
-	if !s.userOK(r) {
-		reply(w, http.StatusUnauthorized, map[string]string{"message": "401 Unauthorized"})
+	if _, ok := s.auth(w, r, "read_user", "read_api", "api"); !ok {
 		return
 	}
 	reply(w, http.StatusOK, map[string]any{"id": 1, "username": "admin"})
+}
+
+// tokenSelf is GET /personal_access_tokens/self: any valid token.
+func (s *Server) tokenSelf(w http.ResponseWriter, r *http.Request) {
+	ut, ok := s.auth(w, r)
+	if !ok {
+		return
+	}
+	var exp any
+	if ut.ExpiresAt != "" {
+		exp = ut.ExpiresAt
+	}
+	reply(w, http.StatusOK, map[string]any{"id": 7, "name": "provision", "revoked": false, "active": true, "scopes": ut.Scopes, "expires_at": exp})
 }
