@@ -249,7 +249,9 @@ func TestPreflightFailuresCreateNothing(t *testing.T) {
 			},
 			want: []string{"3 problem(s)", "GITLAB_RUNNER_TOKEN is not set", "sg-0123456789abcdef0 does not exist", "manager.instance_type"}},
 		{name: "gitlab token without manage_runner", env: []string{"GITLAB_TOKEN=glpat-create-only-0000"},
-			setup:  func(h *harness) { h.gitlab.AddUserToken("glpat-create-only-0000", gitlabtest.UserToken{Scopes: []string{"create_runner"}}) },
+			setup: func(h *harness) {
+				h.gitlab.AddUserToken("glpat-create-only-0000", gitlabtest.UserToken{Scopes: []string{"create_runner"}})
+			},
 			config: func(c string) string { return c + "  create_runner: {}\n" },
 			want:   []string{"GITLAB_TOKEN lacks the manage_runner scope", "create_runner and manage_runner"}},
 		{name: "gitlab token unknown", env: []string{"GITLAB_TOKEN=glpat-revoked-0000"},
