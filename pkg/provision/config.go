@@ -71,6 +71,13 @@ type RunnersConfig struct {
 	Privileged          bool   `yaml:"privileged"`
 	Spot                bool   `yaml:"spot"`
 	VolumeSizeGB        int    `yaml:"volume_size_gb"`
+	// MaxUseCount is how many jobs one machine runs before it is replaced;
+	// 1 (GitLab's AWS example) keeps one job's images, volumes and files
+	// away from the next. 0: unlimited.
+	MaxUseCount int `yaml:"max_use_count"`
+	// SSHUser is the user docker+machine's driver logs in as on runners.ami
+	// (its default is ubuntu).
+	SSHUser string `yaml:"ssh_user"`
 }
 
 const (
@@ -99,6 +106,7 @@ func Defaults() Config {
 			Concurrent:          10,
 			Image:               "alpine:latest",
 			VolumeSizeGB:        30,
+			MaxUseCount:         1,
 		},
 	}
 }

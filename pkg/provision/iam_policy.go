@@ -144,9 +144,12 @@ func dockerMachineManagerPolicy(a arns, stack, vpcID, subnetID, runnerGroupID, r
 	return PolicyDocument{Version: "2012-10-17", Statement: st}
 }
 
-// readTokenStatement: the token parameter is a SecureString under the
-// account's AWS-managed SSM key, so GetParameter is all it takes.
+// readTokenStatement lets the manager read the token at boot and write
+// back the token gitlab-runner renews, on this one parameter only. The
+// parameter is a SecureString under the account's AWS-managed key aws/ssm,
+// whose key policy admits any principal of the account through SSM, so no
+// kms: action is needed.
 func readTokenStatement(a arns, tokenParameter string) Statement {
-	return Statement{Sid: "ReadTheRunnerToken", Effect: "Allow", Action: []string{"ssm:GetParameter"},
+	return Statement{Sid: "ReadAndRenewTheRunnerToken", Effect: "Allow", Action: []string{"ssm:GetParameter", "ssm:PutParameter"},
 		Resource: []string{a.ssmParameter(tokenParameter)}}
 }

@@ -70,7 +70,7 @@ func TestAutoscalerManagerPolicy(t *testing.T) {
 	wantStatement(t, m, "ConnectToTheGroupsMachines", []string{"ec2-instance-connect:SendSSHPublicKey"},
 		[]string{"arn:aws:ec2:ap-northeast-1:123456789012:instance/*"},
 		map[string]map[string]string{"StringEquals": {"ec2:ResourceTag/aws:autoscaling:groupName": "ci-runners"}})
-	wantStatement(t, m, "ReadTheRunnerToken", []string{"ssm:GetParameter"},
+	wantStatement(t, m, "ReadAndRenewTheRunnerToken", []string{"ssm:GetParameter", "ssm:PutParameter"},
 		[]string{"arn:aws:ssm:ap-northeast-1:123456789012:parameter/provision/ci/runner-token"}, nil)
 	doc := autoscalerManagerPolicy(testARNs, "ci-runners", "/provision/ci/runner-token").JSON()
 	for _, never := range []string{"RunInstances", "PassRole"} {
@@ -104,7 +104,7 @@ func TestDockerMachineManagerPolicy(t *testing.T) {
 	wantStatement(t, m, "MachineKeyPairs", []string{"ec2:CreateKeyPair", "ec2:ImportKeyPair", "ec2:DeleteKeyPair"},
 		[]string{"arn:aws:ec2:ap-northeast-1:123456789012:key-pair/ci-machine-*"}, nil)
 	wantStatement(t, m, "PassOnlyTheRunnerRole", []string{"iam:PassRole"}, []string{"arn:aws:iam::123456789012:role/provision/ci-ap-northeast-1-runner"}, nil)
-	wantStatement(t, m, "ReadTheRunnerToken", []string{"ssm:GetParameter"},
+	wantStatement(t, m, "ReadAndRenewTheRunnerToken", []string{"ssm:GetParameter", "ssm:PutParameter"},
 		[]string{"arn:aws:ssm:ap-northeast-1:123456789012:parameter/provision/ci/runner-token"}, nil)
 	if _, ok := m["SpotMachines"]; ok {
 		t.Errorf("spot statement without spot")

@@ -58,7 +58,7 @@ func (s *managerInstanceStep) userData() ([]byte, error) {
 	run := bootstrap.Runner{
 		Stack: e.Cfg.Stack, Region: e.Region, GitLabURL: e.Cfg.GitLab.URL, Executor: r.Executor,
 		Concurrent: r.Concurrent, MaxInstances: r.MaxInstances, CapacityPerInstance: r.CapacityPerInstance,
-		IdleCount: r.IdleCount, IdleTime: idle, Image: r.Image, Privileged: r.Privileged,
+		IdleCount: r.IdleCount, IdleTime: idle, Image: r.Image, Privileged: r.Privileged, MaxUseCount: r.MaxUseCount,
 	}
 	if e.autoscaler() {
 		run.AutoScalingGroup = e.AutoScalingGroupName()
@@ -67,7 +67,7 @@ func (s *managerInstanceStep) userData() ([]byte, error) {
 		run.SecurityGroupName, run.InstanceType, run.InstanceProfile = e.name("runner"), r.InstanceType, e.iamName("runner")
 		// Without runners.ami the driver picks its own default image, which
 		// its SSH provisioner knows how to set up.
-		run.AMI, run.RootSizeGB, run.Spot = r.AMI, r.VolumeSizeGB, r.Spot
+		run.AMI, run.RootSizeGB, run.Spot, run.SSHUser = r.AMI, r.VolumeSizeGB, r.Spot, r.SSHUser
 		run.Tags = map[string]string{TagStack: e.Cfg.Stack, TagStep: string(stepMachines)}
 		for k, v := range e.Cfg.Tags {
 			run.Tags[k] = v

@@ -20,6 +20,7 @@ var (
 	amiPattern          = regexp.MustCompile(`^ami-[0-9a-f]{8,17}$`)
 	vpcIDPattern        = regexp.MustCompile(`^vpc-[0-9a-f]{8,17}$`)
 	sgIDPattern         = regexp.MustCompile(`^sg-[0-9a-f]{8,17}$`)
+	sshUserPattern      = regexp.MustCompile(`^[a-z_][a-z0-9_-]{0,31}$`)
 	tagKeyPattern       = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$`)
 )
 
@@ -189,7 +190,23 @@ func (r *RunnersConfig) validate() []Problem {
 		add("instance_type", "%q is not an instance type: use a name such as t3.medium", r.InstanceType)
 	}
 	if r.AMI != "" && !amiPattern.MatchString(r.AMI) {
-		add("ami", "%q is not an AMI id: use the form ami-0123456789abcdef0, or leave it empty for the latest Amazon Linux 2023", r.AMI)
+		if r.Executor == ExecutorDockerMachine {
+			add("ami", "%q is not an AMI id: use the form ami-0123456789abcdef0 of an image docker-machine can provision (Ubuntu, Debian, RHEL, CentOS or Fedora; not Amazon Linux), or leave it empty for the driver's default Ubuntu image", r.AMI)
+		} else {
+			add("ami", "%q is not an AMI id: use the form ami-0123456789abcdef0, or leave it empty for the latest Amazon Linux 2023", r.AMI)
+		}
+	}
+	if r.MaxUseCount < 0 {
+		add("max_use_count", "%d is negative: use 1 (a fresh machine for every job, the default), a larger number, or 0 for unlimited", r.MaxUseCount)
+	}
+	// docker-machine's provisioners (libmachine) know Ubuntu, Debian, RHEL,
+	// CentOS, Fedora and a few others, but not Amazon Linux, and the
+	// amazonec2 driver logs in as ubuntu unless told otherwise.
+	switch {
+	case r.SSHUser != "" && r.Executor != ExecutorDockerMachine:
+		add("ssh_user", "only docker+machine uses it (docker-autoscaler logs in as ec2-user on Amazon Linux): remove it")
+	case r.SSHUser != "" && !sshUserPattern.MatchString(r.SSHUser):
+		add("ssh_user", "%q is not a user name: use the login user of runners.ami, e.g. ubuntu, admin (Debian) or ec2-user (RHEL)", r.SSHUser)
 	}
 	positive := []struct {
 		key string

@@ -38,7 +38,7 @@ func autoscalerRunner() Runner {
 	return Runner{
 		Stack: "ci-runners", Region: "ap-northeast-1", GitLabURL: "https://gitlab.example.com", Executor: DockerAutoscaler,
 		Concurrent: 10, MaxInstances: 10, CapacityPerInstance: 1, IdleCount: 0, IdleTime: 5 * time.Minute,
-		Image: "alpine:latest", AutoScalingGroup: "ci-runners-runners",
+		Image: "alpine:latest", AutoScalingGroup: "ci-runners-runners", MaxUseCount: 1,
 	}
 }
 
@@ -47,7 +47,7 @@ func machineRunner() Runner {
 	r.Executor = DockerMachine
 	r.VPCID, r.SubnetID, r.Zone = "vpc-0123456789abcdef0", "subnet-0123456789abcdef0", "ap-northeast-1a"
 	r.SecurityGroupName, r.InstanceType, r.InstanceProfile = "ci-runners-runner", "t3.medium", "ci-runners-ap-northeast-1-runner"
-	r.AMI, r.RootSizeGB, r.Spot = "ami-0123456789abcdef0", 30, true
+	r.AMI, r.RootSizeGB, r.Spot, r.SSHUser = "ami-0123456789abcdef0", 30, true, "ubuntu"
 	r.Tags = map[string]string{"provision:stack": "ci-runners", "team": "ci"}
 	r.AutoScalingGroup = ""
 	return r
@@ -58,11 +58,13 @@ func machineRunner() Runner {
 type documentedConfig struct {
 	Concurrent int `toml:"concurrent"`
 	Runners    []struct {
-		Name     string `toml:"name"`
-		URL      string `toml:"url"`
-		Token    string `toml:"token"`
-		Executor string `toml:"executor"`
-		Limit    int    `toml:"limit"`
+		Name            string    `toml:"name"`
+		URL             string    `toml:"url"`
+		Token           string    `toml:"token"`
+		TokenObtainedAt time.Time `toml:"token_obtained_at"`
+		TokenExpiresAt  time.Time `toml:"token_expires_at"`
+		Executor        string    `toml:"executor"`
+		Limit           int       `toml:"limit"`
 		Docker   struct {
 			Image      string   `toml:"image"`
 			Privileged bool     `toml:"privileged"`
@@ -72,8 +74,9 @@ type documentedConfig struct {
 			Plugin              string `toml:"plugin"`
 			CapacityPerInstance int    `toml:"capacity_per_instance"`
 			MaxUseCount         int    `toml:"max_use_count"`
-			MaxInstances        int    `toml:"max_instances"`
-			PluginConfig        struct {
+			MaxInstances         int    `toml:"max_instances"`
+			InstanceReadyCommand string `toml:"instance_ready_command"`
+			PluginConfig         struct {
 				Name            string `toml:"name"`
 				Profile         string `toml:"profile"`
 				ConfigFile      string `toml:"config_file"`
@@ -103,8 +106,15 @@ type documentedConfig struct {
 	} `toml:"runners"`
 }
 
+// fillTimes puts datetimes where the boot script puts them.
+func fillTimes(data []byte) []byte {
+	data = bytes.Replace(data, []byte(TokenObtainedPlaceholder), []byte("2026-11-27T10:00:00Z"), 1)
+	return bytes.Replace(data, []byte(TokenExpiresPlaceholder), []byte("2027-02-25T10:00:00.000Z"), 1)
+}
+
 func decodeStrict(t *testing.T, data []byte) documentedConfig {
 	t.Helper()
+	data = fillTimes(data)
 	var c documentedConfig
 	if err := toml.NewDecoder(bytes.NewReader(data)).DisallowUnknownFields().Decode(&c); err != nil {
 		t.Fatalf("config.toml has keys gitlab-runner does not document: %v\n%s", err, data)
@@ -128,6 +138,12 @@ func TestConfigTOMLAutoscaler(t *testing.T) {
 		a.PluginConfig.Region != "ap-northeast-1" || a.ConnectorConfig.Username != "ec2-user" || a.ConnectorConfig.UseExternalAddr {
 		t.Errorf("autoscaler section %+v", a)
 	}
+	if a.MaxUseCount != 1 || a.InstanceReadyCommand != InstanceReadyCommand || !strings.Contains(a.InstanceReadyCommand, "docker info") {
+		t.Errorf("machines must be ready (Docker answers) and serve one job: %+v", a)
+	}
+	if r.TokenExpiresAt.IsZero() || r.TokenObtainedAt.IsZero() || !r.TokenExpiresAt.After(r.TokenObtainedAt) {
+		t.Errorf("token times are not TOML datetimes gitlab-runner can renew from: %+v", r)
+	}
 	if len(a.Policy) != 1 || a.Policy[0].IdleCount != 0 || a.Policy[0].IdleTime != "5m0s" {
 		t.Errorf("policy %+v", a.Policy)
 	}
@@ -144,13 +160,14 @@ func TestConfigTOMLDockerMachine(t *testing.T) {
 	golden(t, "config-docker-machine.toml", out)
 	c := decodeStrict(t, out)
 	m := c.Runners[0].Machine
-	if m == nil || m.IdleTime != 300 || m.MachineDriver != "amazonec2" || !strings.Contains(m.MachineName, "%s") || c.Runners[0].Limit != 10 {
+	if m == nil || m.IdleTime != 300 || m.MaxBuilds != 1 || m.MachineDriver != "amazonec2" || !strings.Contains(m.MachineName, "%s") || c.Runners[0].Limit != 10 {
 		t.Fatalf("machine section %+v", m)
 	}
 	opts := strings.Join(m.MachineOptions, "\n")
 	for _, want := range []string{"amazonec2-zone=a", "amazonec2-security-group=ci-runners-runner", "amazonec2-security-group-readonly=true",
 		"amazonec2-private-address-only=true", "amazonec2-metadata-token=required", "amazonec2-iam-instance-profile=ci-runners-ap-northeast-1-runner",
-		"amazonec2-vpc-id=vpc-0123456789abcdef0", "amazonec2-subnet-id=subnet-0123456789abcdef0", "amazonec2-request-spot-instance=true"} {
+		"amazonec2-vpc-id=vpc-0123456789abcdef0", "amazonec2-subnet-id=subnet-0123456789abcdef0", "amazonec2-request-spot-instance=true",
+		"amazonec2-volume-type=gp3", "amazonec2-ssh-user=ubuntu"} {
 		if !strings.Contains(opts, want) {
 			t.Errorf("MachineOptions lack %q:\n%s", want, opts)
 		}
@@ -201,7 +218,7 @@ func TestManagerUserData(t *testing.T) {
 					config = f
 				}
 			}
-			if config.Permissions != "0600" || !strings.Contains(config.Content, TokenPlaceholder) {
+			if config.Permissions != "0600" || !strings.Contains(config.Content, TokenPlaceholder) || !strings.Contains(config.Content, TokenExpiresPlaceholder) {
 				t.Errorf("config.toml template: %+v", config)
 			}
 			decodeStrict(t, []byte(config.Content))
@@ -209,7 +226,7 @@ func TestManagerUserData(t *testing.T) {
 			if !strings.Contains(text, "--with-decryption") || !strings.Contains(text, m.TokenParameter) {
 				t.Errorf("user-data does not read the token from SSM")
 			}
-			wantPlugin := map[string]string{DockerAutoscaler: "fleeting", DockerMachine: "docker-machine-Linux"}[m.Executor]
+			wantPlugin := map[string]string{DockerAutoscaler: "fleeting", DockerMachine: "docker-machine-Linux-${arch}"}[m.Executor]
 			if !strings.Contains(text, wantPlugin) {
 				t.Errorf("user-data does not install %s", wantPlugin)
 			}

@@ -24,6 +24,27 @@ const (
 // token itself never appears in user-data.
 const TokenPlaceholder = "@RUNNER_TOKEN@"
 
+// Placeholders for when the token was obtained and when it expires, filled
+// in at boot from GitLab's answer to /runners/verify. gitlab-runner renews
+// its token only when config.toml holds both (it resets the token once 75%
+// of the span between them has passed: nextRunnerToReset and
+// TokenResetIntervalFactor in gitlab-runner's commands/multi.go and
+// common/consts.go); without them it never renews and goes offline when
+// GitLab's runner token expiration applies.
+const (
+	TokenObtainedPlaceholder = "@TOKEN_OBTAINED_AT@"
+	TokenExpiresPlaceholder  = "@TOKEN_EXPIRES_AT@"
+)
+
+// InstanceReadyCommand runs over SSH on every new docker-autoscaler
+// machine before it takes a job; a failure removes the machine
+// ("instance_ready_command" in gitlab-runner's advanced configuration). It
+// waits for cloud-init, which installs Docker at boot, then asks Docker
+// itself (with sudo: the ready command's session can predate the usermod
+// that puts ec2-user in the docker group). Without it gitlab-runner uses a
+// machine as soon as SSH answers, and a cold job fails on a missing Docker.
+const InstanceReadyCommand = "if command -v cloud-init >/dev/null; then cloud-init status --wait >/dev/null; fi; sudo -n docker info >/dev/null"
+
 // Runner is what config.toml is rendered from.
 type Runner struct {
 	Stack     string
@@ -38,6 +59,7 @@ type Runner struct {
 	IdleTime            time.Duration
 	Image               string
 	Privileged          bool
+	MaxUseCount         int // jobs per machine; 0: unlimited
 
 	// docker-autoscaler
 	AutoScalingGroup string
@@ -51,6 +73,7 @@ type Runner struct {
 	InstanceProfile   string
 	AMI               string
 	RootSizeGB        int
+	SSHUser           string // empty: the driver's default (ubuntu)
 	Spot              bool
 	Tags              map[string]string // put on every machine
 }
@@ -62,10 +85,12 @@ type configFile struct {
 }
 
 type runnerSection struct {
-	Name       string             `toml:"name"`
-	URL        string             `toml:"url"`
-	Token      string             `toml:"token"`
-	Executor   string             `toml:"executor"`
+	Name            string             `toml:"name"`
+	URL             string             `toml:"url"`
+	Token           string             `toml:"token"`
+	TokenObtainedAt string             `toml:"token_obtained_at"`
+	TokenExpiresAt  string             `toml:"token_expires_at"`
+	Executor        string             `toml:"executor"`
 	Limit      int                `toml:"limit,omitempty"`
 	Docker     dockerSection      `toml:"docker"`
 	Autoscaler *autoscalerSection `toml:"autoscaler,omitempty"`
@@ -79,9 +104,11 @@ type dockerSection struct {
 }
 
 type autoscalerSection struct {
-	Plugin              string          `toml:"plugin"`
-	CapacityPerInstance int             `toml:"capacity_per_instance"`
-	MaxInstances        int             `toml:"max_instances"`
+	Plugin               string          `toml:"plugin"`
+	CapacityPerInstance  int             `toml:"capacity_per_instance"`
+	MaxUseCount          int             `toml:"max_use_count,omitempty"`
+	MaxInstances         int             `toml:"max_instances"`
+	InstanceReadyCommand string          `toml:"instance_ready_command"`
 	PluginConfig        pluginConfig    `toml:"plugin_config"`
 	ConnectorConfig     connectorConfig `toml:"connector_config"`
 	Policy              []policy        `toml:"policy"`
@@ -105,6 +132,7 @@ type policy struct {
 type machineSection struct {
 	IdleCount      int      `toml:"IdleCount"`
 	IdleTime       int      `toml:"IdleTime"`
+	MaxBuilds      int      `toml:"MaxBuilds,omitempty"`
 	MachineDriver  string   `toml:"MachineDriver"`
 	MachineName    string   `toml:"MachineName"`
 	MachineOptions []string `toml:"MachineOptions"`
@@ -116,16 +144,20 @@ func ConfigTOML(r Runner) ([]byte, error) {
 	sec := runnerSection{
 		Name:     r.Stack,
 		URL:      r.GitLabURL,
-		Token:    TokenPlaceholder,
-		Executor: r.Executor,
+		Token:           TokenPlaceholder,
+		TokenObtainedAt: TokenObtainedPlaceholder,
+		TokenExpiresAt:  TokenExpiresPlaceholder,
+		Executor:        r.Executor,
 		Docker:   dockerSection{Image: r.Image, Privileged: r.Privileged, Volumes: []string{"/cache"}},
 	}
 	switch r.Executor {
 	case DockerAutoscaler:
 		sec.Autoscaler = &autoscalerSection{
-			Plugin:              "aws",
-			CapacityPerInstance: r.CapacityPerInstance,
-			MaxInstances:        r.MaxInstances,
+			Plugin:               "aws",
+			CapacityPerInstance:  r.CapacityPerInstance,
+			MaxUseCount:          r.MaxUseCount,
+			MaxInstances:         r.MaxInstances,
+			InstanceReadyCommand: InstanceReadyCommand,
 			PluginConfig:        pluginConfig{Name: r.AutoScalingGroup, Region: r.Region},
 			// The machines have private addresses only, reached from the manager's subnet.
 			ConnectorConfig: connectorConfig{Username: "ec2-user", UseExternalAddr: false},
@@ -136,6 +168,7 @@ func ConfigTOML(r Runner) ([]byte, error) {
 		sec.Machine = &machineSection{
 			IdleCount:      r.IdleCount,
 			IdleTime:       int(r.IdleTime / time.Second),
+			MaxBuilds:      r.MaxUseCount,
 			MachineDriver:  "amazonec2",
 			MachineName:    MachineNamePrefix(r.Stack) + "%s",
 			MachineOptions: machineOptions(r),
@@ -149,7 +182,12 @@ func ConfigTOML(r Runner) ([]byte, error) {
 	if err := enc.Encode(configFile{Concurrent: r.Concurrent, Runners: []runnerSection{sec}}); err != nil {
 		return nil, fmt.Errorf("render config.toml: %w", err)
 	}
-	return b.Bytes(), nil
+	// The two times are TOML datetimes once filled in, not strings.
+	out := b.Bytes()
+	for _, p := range []string{TokenObtainedPlaceholder, TokenExpiresPlaceholder} {
+		out = bytes.Replace(out, []byte("'"+p+"'"), []byte(p), 1)
+	}
+	return out, nil
 }
 
 // MachineNamePrefix starts the name of every docker+machine machine; the
@@ -178,6 +216,11 @@ func machineOptions(r Runner) []string {
 		"amazonec2-metadata-token=required",
 		"amazonec2-metadata-token-response-hop-limit=1",
 		fmt.Sprintf("amazonec2-root-size=%d", r.RootSizeGB),
+		// The driver's default volume type is gp2; gp3 is cheaper and faster.
+		"amazonec2-volume-type=gp3",
+	}
+	if r.SSHUser != "" {
+		opts = append(opts, "amazonec2-ssh-user="+r.SSHUser)
 	}
 	if r.AMI != "" {
 		opts = append(opts, "amazonec2-ami="+r.AMI)
