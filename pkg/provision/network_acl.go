@@ -49,7 +49,19 @@ type aclEntry struct {
 	Protocol string // "-1" all, "6" TCP
 	Allow    bool
 	CIDR     string // IPv4 or IPv6
-	From, To int32  // TCP port range; 0,0 for all protocols
+	From, To int32  // TCP port range; ICMP type and code; 0,0 for all protocols
+	// icmpUnread: an ICMP rule whose answer carried no type and code. AWS
+	// always returns them; an emulator that drops them must not make the
+	// rule look different from the one the tool wrote.
+	icmpUnread bool
+}
+
+// matches reports whether a rule read from AWS is the rule wanted.
+func (e aclEntry) matches(want aclEntry) bool {
+	if e.icmpUnread {
+		e.From, e.To, e.icmpUnread = want.From, want.To, false
+	}
+	return e == want
 }
 
 func (e aclEntry) String() string {
@@ -61,17 +73,24 @@ func (e aclEntry) String() string {
 		verb = "deny"
 	}
 	what := "all traffic"
-	if e.Protocol == "6" {
+	switch e.Protocol {
+	case tcp:
 		what = fmt.Sprintf("tcp %d", e.From)
 		if e.To != e.From {
 			what = fmt.Sprintf("tcp %d-%d", e.From, e.To)
 		}
+	case icmp:
+		what = fmt.Sprintf("icmp type %d code %d", e.From, e.To)
+	case icmpv6:
+		what = fmt.Sprintf("icmpv6 type %d", e.From)
 	}
 	return fmt.Sprintf("%s %d %s %s %s %s", dir, e.Rule, verb, what, peer, e.CIDR)
 }
 
 const (
 	tcp       = "6"
+	icmp      = "1"
+	icmpv6    = "58"
 	allProtos = "-1"
 	anyIPv4   = "0.0.0.0/0"
 	anyIPv6   = "::/0"
@@ -120,6 +139,16 @@ func (s *networkACLStep) wanted() []aclEntry {
 	in(200, tcp, true, anyIPv4, 1024, 65535)
 	if ipv6 {
 		in(201, tcp, true, anyIPv6, 1024, 65535)
+	}
+	// Path-MTU discovery: a router on a path with a smaller MTU answers a
+	// too-large packet with ICMP "fragmentation needed" (type 3 code 4) or
+	// ICMPv6 "packet too big" (type 2). ACLs are stateless for ICMP too, so
+	// without these the answer is dropped and TLS and git transfers hang on
+	// any such path (RFC 1191, RFC 8201; "Path MTU Discovery" in the EC2
+	// User Guide).
+	in(210, icmp, true, anyIPv4, 3, 4)
+	if ipv6 {
+		in(211, icmpv6, true, anyIPv6, 2, -1)
 	}
 	es = append(es, aclEntry{Egress: true, Rule: 100, Protocol: allProtos, Allow: true, CIDR: anyIPv4})
 	if ipv6 {
@@ -215,7 +244,7 @@ func (s *networkACLStep) diff(ctx context.Context, acl *ec2types.NetworkAcl) (*a
 		switch {
 		case !ok:
 			f.create = append(f.create, w)
-		case h != w:
+		case !h.matches(w):
 			f.replace = append(f.replace, w)
 		}
 	}
@@ -285,7 +314,7 @@ func (s *networkACLStep) Apply(ctx context.Context, c plan.Change) error {
 	for _, e := range f.replace {
 		in := e.createInput(id)
 		_, err := s.env.EC2.ReplaceNetworkAclEntry(ctx, &ec2.ReplaceNetworkAclEntryInput{NetworkAclId: in.NetworkAclId, Egress: in.Egress, RuleNumber: in.RuleNumber,
-			Protocol: in.Protocol, RuleAction: in.RuleAction, CidrBlock: in.CidrBlock, Ipv6CidrBlock: in.Ipv6CidrBlock, PortRange: in.PortRange})
+			Protocol: in.Protocol, RuleAction: in.RuleAction, CidrBlock: in.CidrBlock, Ipv6CidrBlock: in.Ipv6CidrBlock, PortRange: in.PortRange, IcmpTypeCode: in.IcmpTypeCode})
 		if err != nil {
 			return fmt.Errorf("restore %s in %s: %w", e, id, err)
 		}
@@ -385,8 +414,11 @@ func (e aclEntry) createInput(aclID string) *ec2.CreateNetworkAclEntryInput {
 	} else {
 		in.CidrBlock = aws.String(e.CIDR)
 	}
-	if e.Protocol == tcp {
+	switch e.Protocol {
+	case tcp:
 		in.PortRange = &ec2types.PortRange{From: aws.Int32(e.From), To: aws.Int32(e.To)}
+	case icmp, icmpv6:
+		in.IcmpTypeCode = &ec2types.IcmpTypeCode{Type: aws.Int32(e.From), Code: aws.Int32(e.To)}
 	}
 	return in
 }
@@ -403,8 +435,13 @@ func fromEC2Entry(e ec2types.NetworkAclEntry) aclEntry {
 		ae.CIDR = aws.ToString(e.Ipv6CidrBlock)
 	}
 	ae.CIDR = canonicalCIDR(ae.CIDR)
-	if ae.Protocol == tcp && e.PortRange != nil {
+	switch {
+	case ae.Protocol == tcp && e.PortRange != nil:
 		ae.From, ae.To = aws.ToInt32(e.PortRange.From), aws.ToInt32(e.PortRange.To)
+	case (ae.Protocol == icmp || ae.Protocol == icmpv6) && e.IcmpTypeCode != nil:
+		ae.From, ae.To = aws.ToInt32(e.IcmpTypeCode.Type), aws.ToInt32(e.IcmpTypeCode.Code)
+	case ae.Protocol == icmp || ae.Protocol == icmpv6:
+		ae.icmpUnread = true
 	}
 	return ae
 }

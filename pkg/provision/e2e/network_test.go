@@ -247,6 +247,8 @@ func (n *network) check(t *testing.T) {
 		"in 110 allow 6 203.0.113.10/32 22-22",
 		"in 200 allow 6 0.0.0.0/0 1024-65535",
 		"in 201 allow 6 ::/0 1024-65535",
+		"in 210 allow 1 0.0.0.0/0",
+		"in 211 allow 58 ::/0",
 		"out 100 allow -1 0.0.0.0/0",
 		"out 101 allow -1 ::/0",
 	})
@@ -261,9 +263,13 @@ func (n *network) check(t *testing.T) {
 		"in 113 deny 6 ::/0 2376-2376",
 		"in 200 allow 6 0.0.0.0/0 1024-65535",
 		"in 201 allow 6 ::/0 1024-65535",
+		"in 210 allow 1 0.0.0.0/0",
+		"in 211 allow 58 ::/0",
 		"out 100 allow -1 0.0.0.0/0",
 		"out 101 allow -1 ::/0",
 	})
+	// The ICMP type and code of rules 210 and 211 are checked by the unit
+	// test of the rules (the emulator does not return them).
 
 	mgr := aws.ToString(n.sgManager.GroupId)
 	wantRules(t, "sg/manager", n.sgManager, []string{
