@@ -65,15 +65,15 @@ type documentedConfig struct {
 		TokenExpiresAt  time.Time `toml:"token_expires_at"`
 		Executor        string    `toml:"executor"`
 		Limit           int       `toml:"limit"`
-		Docker   struct {
+		Docker          struct {
 			Image      string   `toml:"image"`
 			Privileged bool     `toml:"privileged"`
 			Volumes    []string `toml:"volumes"`
 		} `toml:"docker"`
 		Autoscaler *struct {
-			Plugin              string `toml:"plugin"`
-			CapacityPerInstance int    `toml:"capacity_per_instance"`
-			MaxUseCount         int    `toml:"max_use_count"`
+			Plugin               string `toml:"plugin"`
+			CapacityPerInstance  int    `toml:"capacity_per_instance"`
+			MaxUseCount          int    `toml:"max_use_count"`
 			MaxInstances         int    `toml:"max_instances"`
 			InstanceReadyCommand string `toml:"instance_ready_command"`
 			PluginConfig         struct {

@@ -91,10 +91,10 @@ type runnerSection struct {
 	TokenObtainedAt string             `toml:"token_obtained_at"`
 	TokenExpiresAt  string             `toml:"token_expires_at"`
 	Executor        string             `toml:"executor"`
-	Limit      int                `toml:"limit,omitempty"`
-	Docker     dockerSection      `toml:"docker"`
-	Autoscaler *autoscalerSection `toml:"autoscaler,omitempty"`
-	Machine    *machineSection    `toml:"machine,omitempty"`
+	Limit           int                `toml:"limit,omitempty"`
+	Docker          dockerSection      `toml:"docker"`
+	Autoscaler      *autoscalerSection `toml:"autoscaler,omitempty"`
+	Machine         *machineSection    `toml:"machine,omitempty"`
 }
 
 type dockerSection struct {
@@ -109,9 +109,9 @@ type autoscalerSection struct {
 	MaxUseCount          int             `toml:"max_use_count,omitempty"`
 	MaxInstances         int             `toml:"max_instances"`
 	InstanceReadyCommand string          `toml:"instance_ready_command"`
-	PluginConfig        pluginConfig    `toml:"plugin_config"`
-	ConnectorConfig     connectorConfig `toml:"connector_config"`
-	Policy              []policy        `toml:"policy"`
+	PluginConfig         pluginConfig    `toml:"plugin_config"`
+	ConnectorConfig      connectorConfig `toml:"connector_config"`
+	Policy               []policy        `toml:"policy"`
 }
 
 type pluginConfig struct {
@@ -142,13 +142,13 @@ type machineSection struct {
 // placeholder.
 func ConfigTOML(r Runner) ([]byte, error) {
 	sec := runnerSection{
-		Name:     r.Stack,
-		URL:      r.GitLabURL,
+		Name:            r.Stack,
+		URL:             r.GitLabURL,
 		Token:           TokenPlaceholder,
 		TokenObtainedAt: TokenObtainedPlaceholder,
 		TokenExpiresAt:  TokenExpiresPlaceholder,
 		Executor:        r.Executor,
-		Docker:   dockerSection{Image: r.Image, Privileged: r.Privileged, Volumes: []string{"/cache"}},
+		Docker:          dockerSection{Image: r.Image, Privileged: r.Privileged, Volumes: []string{"/cache"}},
 	}
 	switch r.Executor {
 	case DockerAutoscaler:
@@ -158,7 +158,7 @@ func ConfigTOML(r Runner) ([]byte, error) {
 			MaxUseCount:          r.MaxUseCount,
 			MaxInstances:         r.MaxInstances,
 			InstanceReadyCommand: InstanceReadyCommand,
-			PluginConfig:        pluginConfig{Name: r.AutoScalingGroup, Region: r.Region},
+			PluginConfig:         pluginConfig{Name: r.AutoScalingGroup, Region: r.Region},
 			// The machines have private addresses only, reached from the manager's subnet.
 			ConnectorConfig: connectorConfig{Username: "ec2-user", UseExternalAddr: false},
 			Policy:          []policy{{IdleCount: r.IdleCount, IdleTime: r.IdleTime.String()}},
