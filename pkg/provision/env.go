@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go/middleware"
@@ -37,6 +38,7 @@ type Env struct {
 	IAM    *iam.Client
 	ASG    *autoscaling.Client
 	SSM    *ssm.Client
+	KMS    *kms.Client
 	GitLab *gitlab.API
 	Ledger *state.Ledger
 	Log    *zap.Logger
@@ -89,6 +91,7 @@ func NewEnv(cfg *Config, awsCfg aws.Config, secrets Secrets, ledger *state.Ledge
 		IAM:     iam.NewFromConfig(awsCfg),
 		ASG:     autoscaling.NewFromConfig(awsCfg),
 		SSM:     ssm.NewFromConfig(awsCfg),
+		KMS:     kms.NewFromConfig(awsCfg),
 		GitLab:  gitlab.New(cfg.GitLab.URL),
 		Secrets: secrets,
 		Ledger:  ledger,

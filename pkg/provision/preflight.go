@@ -69,6 +69,8 @@ func (e *Env) Preflight(ctx context.Context) error {
 	add(e.checkVPC(ctx))
 	add(e.checkGitLabGroup(ctx))
 	add(e.checkAddressQuota(ctx))
+	add(e.checkSpotRole(ctx))
+	add(e.checkDefaultEBSKey(ctx))
 	add(e.checkToken(ctx))
 	if len(problems) > 0 {
 		return &PreflightError{Problems: problems}

@@ -257,6 +257,9 @@ func TestPreflightFailuresCreateNothing(t *testing.T) {
 		{name: "gitlab token unknown", env: []string{"GITLAB_TOKEN=glpat-revoked-0000"},
 			config: func(c string) string { return c + "  create_runner: {}\n" },
 			want:   []string{"rejected GITLAB_TOKEN", "revoked"}},
+		{name: "spot without the Spot service-linked role",
+			config: func(c string) string { return c + "runners:\n  executor: docker+machine\n  spot: true\n" },
+			want:   []string{"AWSServiceRoleForEC2Spot", "aws iam create-service-linked-role --aws-service-name spot.amazonaws.com"}},
 		{name: "vpc missing", config: func(c string) string {
 			return strings.Replace(c, "  cidr: 192.168.0.0/24\n", "  vpc_id: vpc-0123456789abcdef0\n", 1)
 		}, want: []string{"network.vpc_id vpc-0123456789abcdef0 does not exist"}},
@@ -383,6 +386,7 @@ func TestCreateRunnerWithDefaults(t *testing.T) {
 func TestDockerMachine(t *testing.T) {
 	h := newHarness(t)
 	ctx := context.Background()
+	makeSpotRole(t)
 	h.writeConfig(baseConfig + "runners:\n  executor: docker+machine\n  spot: true\n")
 	up := h.mustRun(0, "up", "--auto-approve")
 	if strings.Contains(up.stdout, "asg/runner") || !strings.Contains(up.stdout, "iam/runner") {

@@ -1,0 +1,71 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
+)
+
+// makeSpotRole stands in for an account that has used Spot before: the
+// emulator names service-linked roles its own way, so the role is made by
+// its real name and path.
+func makeSpotRole(t *testing.T) {
+	t.Helper()
+	_, err := iam.NewFromConfig(awsConfig(moto.URL)).CreateRole(context.Background(), &iam.CreateRoleInput{
+		RoleName: aws.String("AWSServiceRoleForEC2Spot"), Path: aws.String("/aws-service-role/spot.amazonaws.com/"),
+		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"spot.amazonaws.com"},"Action":"sts:AssumeRole"}]}`),
+	})
+	must(t, err)
+}
+
+// answerDefaultEBSKey makes the proxy answer GetEbsDefaultKmsKeyId, which
+// the emulator does not implement, with keyARN, as EC2 would.
+func answerDefaultEBSKey(h *harness, keyARN string) {
+	h.proxy.SetFault(func(w http.ResponseWriter, r *http.Request, action string, n int) (bool, bool) {
+		if action != "GetEbsDefaultKmsKeyId" {
+			return false, false
+		}
+		w.Header().Set("Content-Type", "text/xml")
+		fmt.Fprintf(w, `<GetEbsDefaultKmsKeyIdResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>e2e</requestId><kmsKeyId>%s</kmsKeyId></GetEbsDefaultKmsKeyIdResponse>`, keyARN)
+		return true, false
+	})
+}
+
+// A customer managed default EBS key that the Auto Scaling role may not
+// use stops up before anything is made, with the grant to make; once the
+// grant exists, up goes ahead.
+func TestCustomerManagedDefaultEBSKey(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	kmsc := kms.NewFromConfig(awsConfig(moto.URL))
+	key, err := kmsc.CreateKey(ctx, &kms.CreateKeyInput{Description: aws.String("company default EBS key")})
+	must(t, err)
+	keyARN := aws.ToString(key.KeyMetadata.Arn)
+	answerDefaultEBSKey(h, keyARN)
+	h.writeConfig(baseConfig)
+	var r result
+	calls := h.countMutating(func() { r = h.mustRun(1, "up", "--auto-approve") })
+	if len(calls) != 0 {
+		t.Errorf("mutating calls despite the failed preflight: %v", calls)
+	}
+	for _, want := range []string{"customer managed key " + keyARN, "aws kms create-grant", "AWSServiceRoleForAutoScaling", "nothing was changed"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("the error does not say %q:\n%s", want, r.stderr)
+		}
+	}
+	role := "arn:aws:iam::123456789012:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
+	_, err = kmsc.CreateGrant(ctx, &kms.CreateGrantInput{KeyId: aws.String(keyARN), GranteePrincipal: aws.String(role),
+		Operations: []kmstypes.GrantOperation{kmstypes.GrantOperationEncrypt, kmstypes.GrantOperationDecrypt, kmstypes.GrantOperationReEncryptFrom, kmstypes.GrantOperationReEncryptTo,
+			kmstypes.GrantOperationGenerateDataKey, kmstypes.GrantOperationGenerateDataKeyWithoutPlaintext, kmstypes.GrantOperationDescribeKey, kmstypes.GrantOperationCreateGrant}})
+	must(t, err)
+	h.mustRun(0, "up", "--auto-approve")
+	h.proxy.SetFault(nil)
+	h.mustRun(0, "down", "--auto-approve")
+}
