@@ -36,16 +36,17 @@ type Discovery struct {
 	Account Identity
 	Zone    string
 	Images  Images
+	GitLab6 bool
 }
 
 // Discovered returns what this environment found.
 func (e *Env) Discovered() Discovery {
-	return Discovery{Account: e.Account, Zone: e.Zone, Images: e.Images}
+	return Discovery{Account: e.Account, Zone: e.Zone, Images: e.Images, GitLab6: e.GitLab6}
 }
 
 // Use takes what an earlier Discover (or Preflight) of the same run found.
 func (e *Env) Use(d Discovery) {
-	e.Account, e.Zone, e.Images = d.Account, d.Zone, d.Images
+	e.Account, e.Zone, e.Images, e.GitLab6 = d.Account, d.Zone, d.Images, d.GitLab6
 }
 
 // Discover reads what every plan needs besides the resources: the account,
@@ -56,6 +57,9 @@ func (e *Env) Discover(ctx context.Context) error {
 	}
 	if err := e.ResolveZone(ctx); err != nil {
 		return err
+	}
+	if paths, err := e.ResolveGitLab(ctx); err == nil {
+		e.GitLab6 = paths.IPv6
 	}
 	return e.ResolveImages(ctx)
 }

@@ -55,6 +55,10 @@ type Env struct {
 	// RunnerTokenExpiresAt is when GITLAB_RUNNER_TOKEN expires, as GitLab
 	// said at preflight (zero: never, or not checked).
 	RunnerTokenExpiresAt time.Time
+	// GitLab6: GitLab's name resolves to a global IPv6 address (Discover).
+	GitLab6 bool
+	// Resolver looks up GitLab's name; nil: the system's resolver.
+	Resolver Resolver
 }
 
 // LoadAWSConfig resolves credentials and region through the SDK's default

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"sort"
 	"strings"
 
@@ -14,22 +15,30 @@ import (
 	"github.com/provision-dev/provision/pkg/plan"
 )
 
-// gitlabIngressStep adds exactly two rules to GitLab's security group: TCP
-// 443 from the NAT's and from the manager's Elastic IP. The rules are
-// recognised by their description, which names the stack; no other rule of
-// that group is ever touched, and the group itself is never deleted.
+// gitlabIngressStep adds the stack's rules to GitLab's security group: TCP
+// 443 from the NAT's and from the manager's Elastic IP, and, when GitLab
+// has an IPv6 address and the stack IPv6, from the manager's IPv6 address
+// and the private subnet's /64 (the machines' IPv6 traffic leaves through
+// the egress-only gateway from their own addresses, which only that /64
+// bounds). The rules are recognised by their description, which names the
+// stack; no other rule of that group is ever touched, and the group itself
+// is never deleted.
 type gitlabIngressStep struct{ env *Env }
 
 func newGitLabIngressStep(env *Env) *gitlabIngressStep { return &gitlabIngressStep{env: env} }
 
 func (s *gitlabIngressStep) ID() plan.ID { return stepGitLabIngress }
 func (s *gitlabIngressStep) DependsOn() []plan.ID {
-	return []plan.ID{stepNATAddress, stepManagerAddress}
+	deps := []plan.ID{stepNATAddress, stepManagerAddress}
+	if s.env.gitlabIPv6Paths() {
+		deps = append(deps, stepManager, stepPrivateSubnet)
+	}
+	return deps
 }
 
 var errGitLabGroupMissing = errors.New("GitLab's security group is missing")
 
-// ingressRule is one /32 on port 443.
+// ingressRule is one address block on port 443, IPv4 or IPv6.
 type ingressRule struct {
 	cidr, desc string
 }
@@ -37,17 +46,43 @@ type ingressRule struct {
 func (s *gitlabIngressStep) descPrefix() string { return "provision " + s.env.Cfg.Stack + ": " }
 
 func (s *gitlabIngressStep) wanted() []ingressRule {
-	return []ingressRule{
+	rules := []ingressRule{
 		{cidr: hostCIDR(s.env.attrOf(stepNATAddress, "public_ip"), "(eip/nat)"), desc: s.descPrefix() + "runner machines via the NAT gateway"},
 		{cidr: hostCIDR(s.env.attrOf(stepManagerAddress, "public_ip"), "(eip/manager)"), desc: s.descPrefix() + "runner manager"},
 	}
+	if s.env.gitlabIPv6Paths() {
+		rules = append(rules,
+			ingressRule{cidr: hostCIDR(s.env.attrOf(stepManager, "ipv6_address"), "(instance/manager ipv6)"), desc: s.descPrefix() + "runner manager over IPv6"},
+			ingressRule{cidr: or(canonicalCIDR(s.env.attrOf(stepPrivateSubnet, "ipv6_cidr")), "(subnet/private ipv6)"), desc: s.descPrefix() + "runner machines over IPv6"})
+	}
+	return rules
 }
 
+// hostCIDR is the block of one address: /32, or /128 for IPv6.
 func hostCIDR(ip, placeholder string) string {
-	if ip == "" {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
 		return placeholder
 	}
-	return ip + "/32"
+	return netip.PrefixFrom(a, a.BitLen()).String()
+}
+
+// permission is a 443 permission holding rules, each in the range list of
+// its address family.
+func permission(rules []ingressRule, withDescriptions bool) ec2types.IpPermission {
+	p := ec2types.IpPermission{IpProtocol: aws.String("tcp"), FromPort: aws.Int32(443), ToPort: aws.Int32(443)}
+	for _, r := range rules {
+		var desc *string
+		if withDescriptions {
+			desc = aws.String(r.desc)
+		}
+		if strings.Contains(r.cidr, ":") {
+			p.Ipv6Ranges = append(p.Ipv6Ranges, ec2types.Ipv6Range{CidrIpv6: aws.String(r.cidr), Description: desc})
+		} else {
+			p.IpRanges = append(p.IpRanges, ec2types.IpRange{CidrIp: aws.String(r.cidr), Description: desc})
+		}
+	}
+	return p
 }
 
 func (s *gitlabIngressStep) change() plan.Change {
@@ -86,7 +121,7 @@ func (s *gitlabIngressStep) Plan(ctx context.Context) (plan.Change, error) {
 		}
 	}
 	sort.Slice(f.remove, func(i, j int) bool { return f.remove[i].cidr < f.remove[j].cidr })
-	if len(f.add) == 2 && len(have) == 0 {
+	if len(f.add) == len(s.wanted()) && len(have) == 0 {
 		c.Action = plan.Create
 		c.Detail = f
 		return c, s.env.markGone(stepGitLabIngress)
@@ -119,13 +154,9 @@ func (s *gitlabIngressStep) Apply(ctx context.Context, c plan.Change) error {
 		return err
 	}
 	if len(f.add) > 0 {
-		var ranges []ec2types.IpRange
-		for _, r := range f.add {
-			ranges = append(ranges, ec2types.IpRange{CidrIp: aws.String(r.cidr), Description: aws.String(r.desc)})
-		}
 		_, err := s.env.EC2.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{
 			GroupId:       aws.String(s.env.Cfg.GitLab.SecurityGroupID),
-			IpPermissions: []ec2types.IpPermission{{IpProtocol: aws.String("tcp"), FromPort: aws.Int32(443), ToPort: aws.Int32(443), IpRanges: ranges}},
+			IpPermissions: []ec2types.IpPermission{permission(f.add, true)},
 		})
 		if err != nil && errorCode(err) != "InvalidPermission.Duplicate" {
 			return fmt.Errorf("allow 443 from the stack's Elastic IPs on GitLab's group %s: %w", s.env.Cfg.GitLab.SecurityGroupID, err)
@@ -171,14 +202,10 @@ func (s *gitlabIngressStep) revoke(ctx context.Context, rules []ingressRule) err
 	if len(rules) == 0 {
 		return nil
 	}
-	var ranges []ec2types.IpRange
-	for _, r := range rules {
-		// The description must match for the rule to be found.
-		ranges = append(ranges, ec2types.IpRange{CidrIp: aws.String(r.cidr), Description: aws.String(r.desc)})
-	}
+	// The description must match for the rule to be found.
 	_, err := s.env.EC2.RevokeSecurityGroupIngress(ctx, &ec2.RevokeSecurityGroupIngressInput{
 		GroupId:       aws.String(s.env.Cfg.GitLab.SecurityGroupID),
-		IpPermissions: []ec2types.IpPermission{{IpProtocol: aws.String("tcp"), FromPort: aws.Int32(443), ToPort: aws.Int32(443), IpRanges: ranges}},
+		IpPermissions: []ec2types.IpPermission{permission(rules, true)},
 	})
 	if err != nil && errorCode(err) != "InvalidPermission.NotFound" && !isNotFound(err) {
 		return fmt.Errorf("revoke the stack's 443 rules on GitLab's group %s: %w", s.env.Cfg.GitLab.SecurityGroupID, err)
@@ -202,11 +229,17 @@ func (s *gitlabIngressStep) current(ctx context.Context) (map[string]ingressRule
 		if aws.ToString(p.IpProtocol) != "tcp" || aws.ToInt32(p.FromPort) > 443 || aws.ToInt32(p.ToPort) < 443 {
 			continue
 		}
+		var ranges []ingressRule
 		for _, r := range p.IpRanges {
-			cidr, desc := aws.ToString(r.CidrIp), aws.ToString(r.Description)
-			all[cidr] = true
-			if strings.HasPrefix(desc, s.descPrefix()) && aws.ToInt32(p.FromPort) == 443 && aws.ToInt32(p.ToPort) == 443 {
-				ours[cidr] = ingressRule{cidr: cidr, desc: desc}
+			ranges = append(ranges, ingressRule{cidr: aws.ToString(r.CidrIp), desc: aws.ToString(r.Description)})
+		}
+		for _, r := range p.Ipv6Ranges {
+			ranges = append(ranges, ingressRule{cidr: canonicalCIDR(aws.ToString(r.CidrIpv6)), desc: aws.ToString(r.Description)})
+		}
+		for _, r := range ranges {
+			all[r.cidr] = true
+			if strings.HasPrefix(r.desc, s.descPrefix()) && aws.ToInt32(p.FromPort) == 443 && aws.ToInt32(p.ToPort) == 443 {
+				ours[r.cidr] = r
 			}
 		}
 	}

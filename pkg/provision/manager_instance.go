@@ -104,7 +104,7 @@ func (s *managerInstanceStep) Plan(ctx context.Context) (plan.Change, error) {
 		return c, s.env.markGone(stepManager)
 	}
 	c.ID = aws.ToString(inst.InstanceId)
-	if err := s.env.created(stepManager, "instance", c.ID, nil); err != nil {
+	if err := s.env.created(stepManager, "instance", c.ID, instanceAttrs(inst)); err != nil {
 		return c, err
 	}
 	f := &managerFound{instance: inst}
@@ -212,10 +212,27 @@ func (s *managerInstanceStep) launch(ctx context.Context) error {
 		return retryableCreate(fmt.Errorf("launch the manager: %w", err))
 	}
 	id := aws.ToString(out.Instances[0].InstanceId)
-	if err := s.env.created(stepManager, "instance", id, nil); err != nil {
+	if err := s.env.created(stepManager, "instance", id, instanceAttrs(&out.Instances[0])); err != nil {
 		return err
 	}
 	return s.waitRunning(ctx, id)
+}
+
+// instanceAttrs records the manager's IPv6 address: GitLab's group admits
+// it when GitLab has IPv6.
+func instanceAttrs(inst *ec2types.Instance) map[string]string {
+	addr := aws.ToString(inst.Ipv6Address)
+	for _, ni := range inst.NetworkInterfaces {
+		for _, a := range ni.Ipv6Addresses {
+			if addr == "" {
+				addr = aws.ToString(a.Ipv6Address)
+			}
+		}
+	}
+	if addr == "" {
+		return nil
+	}
+	return map[string]string{"ipv6_address": addr}
 }
 
 func (s *managerInstanceStep) waitRunning(ctx context.Context, id string) error {

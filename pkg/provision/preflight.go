@@ -67,6 +67,7 @@ func (e *Env) Preflight(ctx context.Context) error {
 		add(e.ResolveImages(ctx))
 	}
 	add(e.checkVPC(ctx))
+	e.checkGitLabPaths(ctx)
 	add(e.checkGitLabGroup(ctx))
 	add(e.checkAddressQuota(ctx))
 	add(e.checkSpotRole(ctx))
@@ -76,6 +77,20 @@ func (e *Env) Preflight(ctx context.Context) error {
 		return &PreflightError{Problems: problems}
 	}
 	return nil
+}
+
+// checkGitLabPaths learns whether GitLab has IPv6 (its group then also
+// admits the stack's IPv6 sources) and warns about private addresses.
+func (e *Env) checkGitLabPaths(ctx context.Context) {
+	paths, err := e.ResolveGitLab(ctx)
+	if err != nil {
+		e.Log.Warn(fmt.Sprintf("gitlab.url: %v; the manager resolves it again at boot", err))
+		return
+	}
+	e.GitLab6 = paths.IPv6
+	if len(paths.Private) > 0 {
+		e.Log.Warn(privateGitLabWarning(e.Cfg.GitLab.URL, paths.Private))
+	}
 }
 
 // checkRegion asks the region's own EC2 endpoint for the list of regions:

@@ -69,3 +69,16 @@ func TestCustomerManagedDefaultEBSKey(t *testing.T) {
 	h.proxy.SetFault(nil)
 	h.mustRun(0, "down", "--auto-approve")
 }
+
+// GitLab with an IPv6 address: the plan admits the manager's IPv6
+// address and the private subnet's /64 on 443 besides the two Elastic IPs.
+func TestPlanAdmitsIPv6PathsToGitLab(t *testing.T) {
+	h := newHarness(t)
+	h.writeConfig(strings.Replace(baseConfig, "url: GITLAB_URL", "url: https://[2001:db8::10]", 1))
+	p := h.mustRun(0, "plan")
+	for _, want := range []string{"(instance/manager ipv6)", "(subnet/private ipv6)", "(eip/nat)", "(eip/manager)"} {
+		if !strings.Contains(p.stdout, want) {
+			t.Errorf("the plan of gitlab/ingress does not admit %s:\n%s", want, p.stdout)
+		}
+	}
+}
