@@ -3,6 +3,7 @@ package provision
 import (
 	"context"
 	"strconv"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
@@ -19,6 +20,9 @@ type Facts struct {
 	ManagerAddress string `json:"manager_address,omitempty"`
 	RunnerID       string `json:"gitlab_runner_id,omitempty"`
 	RunnerStatus   string `json:"gitlab_runner_status,omitempty"`
+	// RunnerTokenExpiresAt is when the token in the parameter expires, as
+	// GitLab says: an RFC 3339 time, "never", or "unknown (why)".
+	RunnerTokenExpiresAt string `json:"runner_token_expires_at,omitempty"`
 }
 
 // Inspect reads the facts of the recorded resources. It only reads, and a
@@ -64,5 +68,29 @@ func (e *Env) Inspect(ctx context.Context) Facts {
 			}
 		}
 	}
+	f.RunnerTokenExpiresAt = e.tokenExpiry(ctx)
 	return f
+}
+
+// tokenExpiry asks GitLab when the token in the parameter expires: the
+// parameter holds the token gitlab-runner renewed last, so this is the
+// expiry that matters now. /runners/verify without a system_id changes
+// nothing in GitLab.
+func (e *Env) tokenExpiry(ctx context.Context) string {
+	if e.Cfg.GitLab.URL == "" || (e.idOf(stepToken) == "" && e.idOf(stepGitLabRunner) == "") {
+		return ""
+	}
+	p, err := getParameter(ctx, e.SSM, e.TokenParameter(), true)
+	if err != nil || p == nil {
+		return ""
+	}
+	exp, err := e.GitLab.VerifyRunnerToken(ctx, aws.ToString(p.Value))
+	switch {
+	case err != nil:
+		return "unknown (" + err.Error() + ")"
+	case exp.IsZero():
+		return "never"
+	default:
+		return exp.UTC().Format(time.RFC3339)
+	}
 }

@@ -134,6 +134,9 @@ func renderStatus(w io.Writer, rep StatusReport) error {
 		}
 		fmt.Fprintf(w, "GitLab runner:  %s (%s)\n", f.RunnerID, st)
 	}
+	if f.RunnerTokenExpiresAt != "" {
+		fmt.Fprintf(w, "Runner token:   expires %s (gitlab-runner renews it and provision stores the new one)\n", f.RunnerTokenExpiresAt)
+	}
 	fmt.Fprintf(w, "\n%s.", strings.Join(parts, ", "))
 	if counts[HealthDrifted]+counts[HealthMissing] > 0 {
 		fmt.Fprint(w, " Run `provision up` to repair.")

@@ -2,10 +2,12 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -81,4 +83,33 @@ func TestPlanAdmitsIPv6PathsToGitLab(t *testing.T) {
 			t.Errorf("the plan of gitlab/ingress does not admit %s:\n%s", want, p.stdout)
 		}
 	}
+}
+
+// status shows when the runner token expires, as GitLab says; preflight
+// warns when that is near.
+func TestTokenExpiryInStatusAndPreflight(t *testing.T) {
+	h := newHarness(t)
+	soon := time.Now().Add(72 * time.Hour).UTC().Truncate(time.Second)
+	h.gitlab.SetRunnerTokenExpiry(soon)
+	const expiring = "glrt-expiring-soon-token-1"
+	h.gitlab.AddRunner(expiring)
+	h.env = []string{"GITLAB_RUNNER_TOKEN=" + expiring}
+	h.writeConfig(baseConfig)
+	up := h.mustRun(0, "up", "--auto-approve")
+	if !strings.Contains(up.stderr, "GITLAB_RUNNER_TOKEN expires "+soon.Format(time.RFC3339)) {
+		t.Errorf("up does not warn that the token expires soon:\n%s", up.stderr)
+	}
+	st := h.mustRun(0, "status", "--json")
+	var rep struct {
+		Facts struct {
+			Expires string `json:"runner_token_expires_at"`
+		}
+	}
+	if err := json.Unmarshal([]byte(st.stdout), &rep); err != nil || rep.Facts.Expires != soon.Format(time.RFC3339) {
+		t.Errorf("status does not show the token's expiry: %+v %v\n%s", rep, err, st.stdout)
+	}
+	if strings.Contains(st.stdout+st.stderr+up.stdout+up.stderr, expiring) {
+		t.Errorf("the token appears in the output")
+	}
+	h.mustRun(0, "down", "--auto-approve")
 }
