@@ -20,7 +20,8 @@ type Executor struct {
 	StepTimeout time.Duration
 	// RetryDelay gives the pause before attempt n+1 after a TryAgain error.
 	RetryDelay func(attempt int) time.Duration
-	// Interrupt, when closed, stops new steps from starting; running ones finish.
+	// Interrupt, when closed, stops new steps from starting; running ones
+	// finish their current attempt, and a step waiting to try again stops.
 	Interrupt <-chan struct{}
 	// Observe, if set, hears every event; calls are serialized.
 	Observe func(Event)
@@ -208,6 +209,13 @@ func (e *Executor) runStep(ctx context.Context, s Step, observe func(Event)) (Ch
 		case <-ctx.Done():
 			t.Stop()
 			err = fmt.Errorf("still not done after %s (%d attempts): %w", time.Since(start).Round(time.Second), attempt, err)
+			observe(Event{Change: c, Phase: PhaseFailed, Err: err, Attempt: attempt, Elapsed: time.Since(start)})
+			return c, err
+		case <-e.Interrupt:
+			// A nil Interrupt never fires. Waiting on a NAT gateway or a
+			// busy subnet can take minutes: the first Ctrl-C stops here.
+			t.Stop()
+			err = fmt.Errorf("%w (while waiting to try again: %v)", ErrInterrupted, err)
 			observe(Event{Change: c, Phase: PhaseFailed, Err: err, Attempt: attempt, Elapsed: time.Since(start)})
 			return c, err
 		case <-t.C:

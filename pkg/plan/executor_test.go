@@ -126,6 +126,21 @@ func TestExecutorInterrupt(t *testing.T) {
 	}
 }
 
+// An interrupt also stops a step that waits to try again, at once, not
+// after its deadline.
+func TestExecutorInterruptStopsAWaitingStep(t *testing.T) {
+	interrupt := make(chan struct{})
+	a := &fakeStep{id: "a", action: Create, tryAgain: 1 << 30}
+	g, _ := NewGraph(a)
+	slow := func(int) time.Duration { return time.Hour }
+	go func() { time.Sleep(50 * time.Millisecond); close(interrupt) }()
+	start := time.Now()
+	res := (&Executor{Parallelism: 1, Apply: true, RetryDelay: slow, Interrupt: interrupt}).Run(context.Background(), g)
+	if time.Since(start) > 10*time.Second || !errors.Is(res.Err(), ErrInterrupted) {
+		t.Fatalf("after %s: %v", time.Since(start), res.Err())
+	}
+}
+
 // Destroy walks backwards: dependents are deleted first.
 func TestExecutorDestroyOrder(t *testing.T) {
 	var mu sync.Mutex

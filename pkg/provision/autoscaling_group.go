@@ -3,6 +3,7 @@ package provision
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -182,8 +183,9 @@ func (s *autoScalingGroupStep) Delete(ctx context.Context, c plan.Change) error 
 		for _, i := range g.Instances {
 			ids = append(ids, aws.ToString(i.InstanceId))
 		}
-		if len(ids) > 0 {
-			_, _ = s.env.ASG.SetInstanceProtection(ctx, &autoscaling.SetInstanceProtectionInput{AutoScalingGroupName: name, InstanceIds: ids, ProtectedFromScaleIn: aws.Bool(false)})
+		// SetInstanceProtection takes at most 50 instances a call.
+		for batch := range slices.Chunk(ids, 50) {
+			_, _ = s.env.ASG.SetInstanceProtection(ctx, &autoscaling.SetInstanceProtectionInput{AutoScalingGroupName: name, InstanceIds: batch, ProtectedFromScaleIn: aws.Bool(false)})
 		}
 		_, err := s.env.ASG.DeleteAutoScalingGroup(ctx, &autoscaling.DeleteAutoScalingGroupInput{AutoScalingGroupName: name, ForceDelete: aws.Bool(true)})
 		if err != nil && !isASGGone(err) {
@@ -224,21 +226,24 @@ func (s *autoScalingGroupStep) owned(g *asgtypes.AutoScalingGroup) bool {
 
 // machines lists the group's instances that are not terminated yet.
 func (s *autoScalingGroupStep) machines(ctx context.Context) ([]string, error) {
-	return liveInstances(ctx, s.env, []ec2types.Filter{
+	found, err := unterminatedInstances(ctx, s.env, []ec2types.Filter{
 		filter("tag:"+TagStack, s.env.Cfg.Stack),
 		filter("tag:"+TagStep, string(stepAutoScaling)),
 	})
+	return instanceIDs(found), err
 }
 
 func isASGGone(err error) bool {
 	return errorCode(err) == "ValidationError" && containsAny(err.Error(), "not found", "does not exist")
 }
 
-// liveInstances returns instances matching the filters that are not
-// terminated or shutting down.
-func liveInstances(ctx context.Context, env *Env, filters []ec2types.Filter) ([]string, error) {
-	filters = append(filters, filter("instance-state-name", "pending", "running", "stopping", "stopped"))
-	var ids []string
+// unterminatedInstances returns instances matching the filters that are
+// not terminated yet. Teardown counts shutting-down as present: such an
+// instance still runs gitlab-runner or docker-machine and still holds its
+// network interface, so what comes after it must wait for "terminated".
+func unterminatedInstances(ctx context.Context, env *Env, filters []ec2types.Filter) ([]ec2types.Instance, error) {
+	filters = append(filters, filter("instance-state-name", "pending", "running", "shutting-down", "stopping", "stopped"))
+	var found []ec2types.Instance
 	p := ec2.NewDescribeInstancesPaginator(env.EC2, &ec2.DescribeInstancesInput{Filters: filters})
 	for p.HasMorePages() {
 		out, err := p.NextPage(ctx)
@@ -246,12 +251,18 @@ func liveInstances(ctx context.Context, env *Env, filters []ec2types.Filter) ([]
 			return nil, fmt.Errorf("list instances: %w", err)
 		}
 		for _, r := range out.Reservations {
-			for _, i := range r.Instances {
-				ids = append(ids, aws.ToString(i.InstanceId))
-			}
+			found = append(found, r.Instances...)
 		}
 	}
-	return ids, nil
+	return found, nil
+}
+
+func instanceIDs(instances []ec2types.Instance) []string {
+	ids := make([]string, 0, len(instances))
+	for _, i := range instances {
+		ids = append(ids, aws.ToString(i.InstanceId))
+	}
+	return ids
 }
 
 // terminate terminates instances and reports "try again" until they are

@@ -31,7 +31,7 @@ func isNotFound(err error) bool {
 // executor tries again in its next pass.
 func retryableDelete(err error) error {
 	switch errorCode(err) {
-	case "DependencyViolation", "InvalidIPAddress.InUse", "AuthFailure", "ResourceInUse",
+	case "DependencyViolation", "InvalidIPAddress.InUse", "ResourceInUse",
 		"ResourceInUseFault", "ScalingActivityInProgress", "DeleteConflict", "IncorrectState",
 		"InvalidNetworkAclEntry.InUse", "Gateway.NotAttached.Pending":
 		return plan.TryAgain(err)

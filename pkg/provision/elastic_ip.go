@@ -96,11 +96,14 @@ func (s *elasticIPStep) Delete(ctx context.Context, c plan.Change) error {
 
 // release gives addresses back. An address is released only after whatever
 // uses it (the NAT gateway) is fully deleted; until then AWS answers InUse
-// or AuthFailure and we try again.
+// and we try again. AuthFailure here means the address was released
+// already and perhaps handed to another account ("ReleaseAddress" in the
+// EC2 API reference): it is gone for us. Anywhere else AuthFailure is a
+// credentials problem, not worth a retry.
 func (s *elasticIPStep) release(ctx context.Context, ids []string) error {
 	for _, id := range ids {
 		_, err := s.env.EC2.ReleaseAddress(ctx, &ec2.ReleaseAddressInput{AllocationId: aws.String(id)})
-		if err != nil && !isNotFound(err) {
+		if err != nil && !isNotFound(err) && errorCode(err) != "AuthFailure" {
 			return retryableDelete(fmt.Errorf("release Elastic IP %s: %w", id, err))
 		}
 	}

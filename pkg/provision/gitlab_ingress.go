@@ -203,12 +203,30 @@ func (s *gitlabIngressStep) revoke(ctx context.Context, rules []ingressRule) err
 		return nil
 	}
 	// The description must match for the rule to be found.
-	_, err := s.env.EC2.RevokeSecurityGroupIngress(ctx, &ec2.RevokeSecurityGroupIngressInput{
+	out, err := s.env.EC2.RevokeSecurityGroupIngress(ctx, &ec2.RevokeSecurityGroupIngressInput{
 		GroupId:       aws.String(s.env.Cfg.GitLab.SecurityGroupID),
 		IpPermissions: []ec2types.IpPermission{permission(rules, true)},
 	})
 	if err != nil && errorCode(err) != "InvalidPermission.NotFound" && !isNotFound(err) {
 		return fmt.Errorf("revoke the stack's 443 rules on GitLab's group %s: %w", s.env.Cfg.GitLab.SecurityGroupID, err)
+	}
+	if err != nil || out == nil || len(out.UnknownIpPermissions) == 0 {
+		return nil
+	}
+	// AWS answers success and lists what matched nothing: a rule of ours
+	// that someone edited (another description) stays open. Look again.
+	have, _, err := s.current(ctx)
+	if err != nil {
+		return err
+	}
+	var left []string
+	for _, r := range rules {
+		if _, ok := have[r.cidr]; ok {
+			left = append(left, r.cidr)
+		}
+	}
+	if len(left) > 0 {
+		return fmt.Errorf("revoking 443 from %s on GitLab's group %s matched no rule, yet the stack's rules are still there: remove them by hand (EC2 console, the group's inbound rules described %q)", strings.Join(left, ", "), s.env.Cfg.GitLab.SecurityGroupID, s.descPrefix())
 	}
 	return nil
 }

@@ -51,7 +51,7 @@ func (s *iamRoleStep) policy() *PolicyDocument {
 	if e.autoscaler() {
 		p = autoscalerManagerPolicy(e.arns(), e.AutoScalingGroupName(), e.TokenParameter())
 	} else {
-		p = dockerMachineManagerPolicy(e.arns(), e.Cfg.Stack, e.idOf(stepVPC), e.idOf(stepPrivateSubnet), e.idOf(stepRunnerGroup),
+		p = dockerMachineManagerPolicy(e.arns(), e.Cfg.Stack, e.Zone, e.idOf(stepPrivateSubnet), e.idOf(stepRunnerGroup),
 			e.iamName("runner"), e.iamName("runner"), e.TokenParameter(), e.Cfg.Runners.Spot)
 	}
 	return &p
@@ -223,6 +223,24 @@ func (s *iamRoleStep) Delete(ctx context.Context, c plan.Change) error {
 		for _, p := range pols.PolicyNames {
 			if _, err := s.env.IAM.DeleteRolePolicy(ctx, &iam.DeleteRolePolicyInput{RoleName: name, PolicyName: aws.String(p)}); err != nil && !isNotFound(err) {
 				return fmt.Errorf("delete policy %s of %s: %w", p, s.name(), err)
+			}
+		}
+	}
+	// A managed policy someone attached (SSM access for debugging, say)
+	// makes DeleteRole fail with DeleteConflict for as long as it stays:
+	// detach it. The policy itself is not ours and stays.
+	attached := iam.NewListAttachedRolePoliciesPaginator(s.env.IAM, &iam.ListAttachedRolePoliciesInput{RoleName: name})
+	for attached.HasMorePages() {
+		page, err := attached.NextPage(ctx)
+		if isNotFound(err) {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("list the managed policies of %s: %w", s.name(), err)
+		}
+		for _, p := range page.AttachedPolicies {
+			if _, err := s.env.IAM.DetachRolePolicy(ctx, &iam.DetachRolePolicyInput{RoleName: name, PolicyArn: p.PolicyArn}); err != nil && !isNotFound(err) {
+				return fmt.Errorf("detach managed policy %s from %s: %w", aws.ToString(p.PolicyArn), s.name(), err)
 			}
 		}
 	}

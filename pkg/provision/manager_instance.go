@@ -247,7 +247,7 @@ func (s *managerInstanceStep) waitRunning(ctx context.Context, id string) error 
 
 func (s *managerInstanceStep) PlanDelete(ctx context.Context) (plan.Change, error) {
 	c := s.change()
-	inst, err := s.find(ctx)
+	inst, err := s.findUnterminated(ctx)
 	if err != nil || inst == nil {
 		if err == nil {
 			err = s.env.forget(stepManager)
@@ -260,17 +260,31 @@ func (s *managerInstanceStep) PlanDelete(ctx context.Context) (plan.Change, erro
 }
 
 func (s *managerInstanceStep) Delete(ctx context.Context, c plan.Change) error {
-	ids, err := liveInstances(ctx, s.env, s.env.ownerFilters(stepManager))
+	found, err := unterminatedInstances(ctx, s.env, s.env.ownerFilters(stepManager))
 	if err != nil {
 		return err
 	}
-	if err := terminate(ctx, s.env, append(ids, c.ID)); err != nil {
+	if err := terminate(ctx, s.env, append(instanceIDs(found), c.ID)); err != nil {
 		return err
 	}
 	return s.env.forget(stepManager)
 }
 
-// find looks by id, then by tags; terminated instances count as absent.
+// findUnterminated is find for teardown: a manager that is shutting
+// down is still there until it is terminated.
+func (s *managerInstanceStep) findUnterminated(ctx context.Context) (*ec2types.Instance, error) {
+	if inst, err := s.find(ctx); err != nil || inst != nil {
+		return inst, err
+	}
+	found, err := unterminatedInstances(ctx, s.env, s.env.ownerFilters(stepManager))
+	if err != nil || len(found) == 0 {
+		return nil, err
+	}
+	return &found[0], nil
+}
+
+// find looks by id, then by tags; terminated instances, and for up
+// shutting-down ones, count as absent.
 func (s *managerInstanceStep) find(ctx context.Context) (*ec2types.Instance, error) {
 	alive := func(i *ec2types.Instance) bool {
 		return i.State == nil || (i.State.Name != ec2types.InstanceStateNameTerminated && i.State.Name != ec2types.InstanceStateNameShuttingDown)

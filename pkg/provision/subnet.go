@@ -161,7 +161,7 @@ func (s *subnetStep) PlanDelete(ctx context.Context) (plan.Change, error) {
 func (s *subnetStep) Delete(ctx context.Context, c plan.Change) error {
 	_, err := s.env.EC2.DeleteSubnet(ctx, &ec2.DeleteSubnetInput{SubnetId: &c.ID})
 	if err != nil && !isNotFound(err) {
-		return retryableDelete(fmt.Errorf("delete subnet %s: %w", c.ID, err))
+		return retryableDelete(busyError(ctx, s.env, fmt.Errorf("delete subnet %s: %w", c.ID, err), "subnet-id", c.ID))
 	}
 	return s.env.forget(s.id)
 }

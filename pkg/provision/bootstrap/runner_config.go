@@ -6,6 +6,7 @@ package bootstrap
 import (
 	"bytes"
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -92,6 +93,7 @@ type runnerSection struct {
 	TokenExpiresAt  string             `toml:"token_expires_at"`
 	Executor        string             `toml:"executor"`
 	Limit           int                `toml:"limit,omitempty"`
+	FeatureFlags    map[string]bool    `toml:"feature_flags"`
 	Docker          dockerSection      `toml:"docker"`
 	Autoscaler      *autoscalerSection `toml:"autoscaler,omitempty"`
 	Machine         *machineSection    `toml:"machine,omitempty"`
@@ -148,7 +150,12 @@ func ConfigTOML(r Runner) ([]byte, error) {
 		TokenObtainedAt: TokenObtainedPlaceholder,
 		TokenExpiresAt:  TokenExpiresPlaceholder,
 		Executor:        r.Executor,
-		Docker:          dockerSection{Image: r.Image, Privileged: r.Privileged, Volumes: []string{"/cache"}},
+		// Each job gets a Docker network of its own (FF_NETWORK_PER_BUILD,
+		// gitlab-runner's feature flags): with capacity_per_instance above
+		// 1, jobs on one machine would otherwise share the default bridge
+		// and could reach each other's services.
+		FeatureFlags: map[string]bool{"FF_NETWORK_PER_BUILD": true},
+		Docker:       dockerSection{Image: r.Image, Privileged: r.Privileged, Volumes: []string{"/cache"}},
 	}
 	switch r.Executor {
 	case DockerAutoscaler:
@@ -190,10 +197,34 @@ func ConfigTOML(r Runner) ([]byte, error) {
 	return out, nil
 }
 
-// MachineNamePrefix starts the name of every docker+machine machine; the
-// manager's IAM policy and teardown rely on it, and it cannot match the
-// manager ("<stack>-manager").
+// MachineNamePrefix starts MachineName ("<stack>-machine-%s"), which
+// cannot match the manager ("<stack>-manager").
 func MachineNamePrefix(stack string) string { return stack + "-machine-" }
+
+// What gitlab-runner and docker-machine actually call a machine and its
+// key pair. gitlab-runner names a machine "runner-" + the first 9
+// characters of its token (lowercased, DNS-safe) + "-" + MachineName with
+// %s replaced by "<unix seconds>-<8 hex digits>" (machineFormat and
+// newMachineName in executors/docker/machine/name.go; ShortenToken in
+// helpers/shorten_token.go); the amazonec2 driver tags the instance Name
+// with it and imports the key pair as that name + "-" + 5 random letters.
+// The shapes are exact so that stack "ci" never matches the machines of a
+// stack named "ci-machine-arm".
+func MachineNameRegexp(stack string) *regexp.Regexp {
+	return regexp.MustCompile(`^runner-[a-z0-9-]{9}-` + regexp.QuoteMeta(MachineNamePrefix(stack)) + `[0-9]{10}-[0-9a-f]{8}$`)
+}
+
+// KeyPairRegexp matches the key pairs docker-machine imports for the
+// stack's machines.
+func KeyPairRegexp(stack string) *regexp.Regexp {
+	return regexp.MustCompile(`^runner-[a-z0-9-]{9}-` + regexp.QuoteMeta(MachineNamePrefix(stack)) + `[0-9]{10}-[0-9a-f]{8}(-[A-Za-z0-9]{5})?$`)
+}
+
+// MachineNameIAMPattern is the same shape for an IAM StringLike condition
+// or ARN, where ? is one character and * any run of them.
+func MachineNameIAMPattern(stack string) string {
+	return "runner-?????????-" + MachineNamePrefix(stack) + "??????????-????????"
+}
 
 // machineOptions are the amazonec2 driver options of SPEC §6. The group is
 // read-only so the driver does not open 22/2376 to the internet.

@@ -19,6 +19,8 @@ type DownOptions struct {
 	// ownership tags (also what happens when there is no state file).
 	Discover bool
 	Timeout  time.Duration
+	// KeepRunner leaves the runner (and so its token) in GitLab.
+	KeepRunner bool
 }
 
 // Down prints what would be deleted, asks, and deletes it in reverse
@@ -41,6 +43,13 @@ func Down(ctx context.Context, o Options, do DownOptions) (int, error) {
 		return 0, nil
 	}
 	if !plan.Summarize(changes).HasChanges() {
+		if do.Discover && s.doc != nil && len(s.doc.Resources) > 0 {
+			// Finding nothing by tags may mean another region or account,
+			// not that the stack is gone: the state file is the one record
+			// left of what it holds.
+			fmt.Fprintf(o.Stdout, "\nNothing of stack %s was found by its tags in %s; the state file %s still records %d resource(s) and is kept. Check the region and account, or run `provision down` without --discover.\n", s.cfg.Stack, s.awsCfg.Region, s.store.Path(), len(s.doc.Resources))
+			return 0, nil
+		}
 		return 0, s.store.Remove()
 	}
 	if err := s.confirm(do.AutoApprove, "Do you really want to destroy all resources of stack "+s.cfg.Stack+"? There is no undo."); err != nil {
@@ -60,6 +69,7 @@ func Down(ctx context.Context, o Options, do DownOptions) (int, error) {
 		ledger = state.NewLedger(doc, s.store)
 	}
 	env := s.env(ledger)
+	env.KeepRunner = do.KeepRunner
 	g, err := s.graph(ctx, env, true)
 	if err != nil {
 		return 1, err

@@ -118,6 +118,11 @@ func (s *session) walk(ctx context.Context, g *plan.Graph, apply, destroy bool) 
 		Interrupt:   s.opts.Interrupt,
 		Observe:     s.observe(apply),
 	}
+	// A step may take as long as the whole run may (down --timeout); the
+	// run's own deadline, when it has one, bounds it.
+	if deadline, ok := ctx.Deadline(); ok {
+		ex.StepTimeout = time.Until(deadline)
+	}
 	if ex.Parallelism <= 0 {
 		ex.Parallelism = 8
 	}

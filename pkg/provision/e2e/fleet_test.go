@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -398,7 +399,7 @@ func TestDockerMachine(t *testing.T) {
 		t.Fatal(err)
 	}
 	doc, _ := url.QueryUnescape(aws.ToString(pol.PolicyDocument))
-	for _, want := range []string{"iam:PassRole", "role/provision/net-eu-west-1-runner", "ec2:RunInstances", "net-machine-*", "ec2:RequestSpotInstances"} {
+	for _, want := range []string{"iam:PassRole", "role/provision/net-eu-west-1-runner", "ec2:RunInstances", "runner-?????????-net-machine-??????????-????????*", "ec2:CancelSpotInstanceRequests"} {
 		if !strings.Contains(doc, want) {
 			t.Errorf("docker+machine policy lacks %s", want)
 		}
@@ -415,30 +416,77 @@ func TestDockerMachine(t *testing.T) {
 	}
 	h.mustRun(0, "plan", "--detailed-exitcode")
 
-	// What docker-machine would have made on its own.
+	// What docker-machine would have made on its own, as gitlab-runner
+	// names it: a tagged machine with its key pair, an untagged machine in
+	// the runner group (a Spot machine before the driver tags it), one
+	// with only the runner profile, and a Spot request launched with the
+	// runner group. And what belongs to a stack called net-machine-arm,
+	// whose names start with this stack's machine prefix: it must stay.
 	n := describeNetwork(t, h.ec2, "net")
 	img := aws.ToString(manager(t, h, "net").ImageId)
-	run, err := h.ec2.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: &img, MinCount: aws.Int32(1), MaxCount: aws.Int32(1), SubnetId: n.private.SubnetId,
-		TagSpecifications: []ec2types.TagSpecification{{ResourceType: ec2types.ResourceTypeInstance, Tags: []ec2types.Tag{{Key: aws.String("Name"), Value: aws.String("net-machine-runner-abc")}}}}})
-	if err != nil {
-		t.Fatal(err)
+	runnerSG := aws.ToString(n.sgRunner.GroupId)
+	launch := func(in *ec2.RunInstancesInput) string {
+		t.Helper()
+		in.ImageId, in.MinCount, in.MaxCount = &img, aws.Int32(1), aws.Int32(1)
+		out, err := h.ec2.RunInstances(ctx, in)
+		must(t, err)
+		return aws.ToString(out.Instances[0].InstanceId)
 	}
-	if _, err := h.ec2.CreateKeyPair(ctx, &ec2.CreateKeyPairInput{KeyName: aws.String("net-machine-runner-abc")}); err != nil {
-		t.Fatal(err)
+	named := func(name string) []ec2types.TagSpecification {
+		return []ec2types.TagSpecification{{ResourceType: ec2types.ResourceTypeInstance, Tags: []ec2types.Tag{{Key: aws.String("Name"), Value: aws.String(name)}}}}
 	}
+	const ours, theirs = "runner-abcd12345-net-machine-1732700000-deadbeef", "runner-abcd12345-net-machine-arm-machine-1732700000-deadbeef"
+	tagged := launch(&ec2.RunInstancesInput{SubnetId: n.private.SubnetId, TagSpecifications: named(ours)})
+	untagged := launch(&ec2.RunInstancesInput{SubnetId: n.private.SubnetId, SecurityGroupIds: []string{runnerSG}})
+	profiled := launch(&ec2.RunInstancesInput{SubnetId: n.private.SubnetId, IamInstanceProfile: &ec2types.IamInstanceProfileSpecification{Name: aws.String("net-eu-west-1-runner")}})
+	spot, err := h.ec2.RequestSpotInstances(ctx, &ec2.RequestSpotInstancesInput{InstanceCount: aws.Int32(1), LaunchSpecification: &ec2types.RequestSpotLaunchSpecification{
+		ImageId: &img, SubnetId: n.private.SubnetId, SecurityGroupIds: []string{runnerSG}}})
+	must(t, err)
+	spotID := aws.ToString(spot.SpotInstanceRequests[0].SpotInstanceRequestId)
+	otherVPC, err := h.ec2.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.42.0.0/16")})
+	must(t, err)
+	otherSubnet, err := h.ec2.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: otherVPC.Vpc.VpcId, CidrBlock: aws.String("10.42.1.0/24")})
+	must(t, err)
+	decoy := launch(&ec2.RunInstancesInput{SubnetId: otherSubnet.Subnet.SubnetId, TagSpecifications: named(theirs)})
+	for _, k := range []string{ours + "-Ab3dE", theirs + "-Zz9yX"} {
+		_, err := h.ec2.CreateKeyPair(ctx, &ec2.CreateKeyPairInput{KeyName: aws.String(k)})
+		must(t, err)
+	}
+
 	d := h.mustRun(0, "down", "--auto-approve")
 	if !strings.Contains(d.stdout, "machines/runner") {
 		t.Errorf("down plan does not list the machines:\n%s", d.stdout)
 	}
-	out, err := h.ec2.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{aws.ToString(run.Instances[0].InstanceId)}})
-	if err != nil || out.Reservations[0].Instances[0].State.Name != ec2types.InstanceStateNameTerminated {
-		t.Errorf("the docker-machine machine survives down: %v", err)
+	state := func(id string) ec2types.InstanceStateName {
+		out, err := h.ec2.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{id}})
+		must(t, err)
+		return out.Reservations[0].Instances[0].State.Name
+	}
+	for what, id := range map[string]string{"tagged": tagged, "untagged in the runner group": untagged, "with the runner profile": profiled} {
+		if st := state(id); st != ec2types.InstanceStateNameTerminated {
+			t.Errorf("the %s machine survives down (%s)", what, st)
+		}
+	}
+	if st := state(decoy); st == ec2types.InstanceStateNameTerminated {
+		t.Errorf("down terminated a machine of stack net-machine-arm")
+	}
+	reqs, err := h.ec2.DescribeSpotInstanceRequests(ctx, &ec2.DescribeSpotInstanceRequestsInput{})
+	must(t, err)
+	for _, r := range reqs.SpotInstanceRequests {
+		if aws.ToString(r.SpotInstanceRequestId) == spotID && (r.State == ec2types.SpotInstanceStateOpen || r.State == ec2types.SpotInstanceStateActive) {
+			t.Errorf("the Spot request %s is still %s", spotID, r.State)
+		}
+		if id := aws.ToString(r.InstanceId); id != "" && aws.ToString(r.SpotInstanceRequestId) == spotID && state(id) != ec2types.InstanceStateNameTerminated {
+			t.Errorf("the Spot machine %s survives down", id)
+		}
 	}
 	keys, _ := h.ec2.DescribeKeyPairs(ctx, &ec2.DescribeKeyPairsInput{})
+	var keyNames []string
 	for _, k := range keys.KeyPairs {
-		if strings.HasPrefix(aws.ToString(k.KeyName), "net-machine-") {
-			t.Errorf("key pair %s survives down", aws.ToString(k.KeyName))
-		}
+		keyNames = append(keyNames, aws.ToString(k.KeyName))
+	}
+	if slices.Contains(keyNames, ours+"-Ab3dE") || !slices.Contains(keyNames, theirs+"-Zz9yX") {
+		t.Errorf("key pairs after down: %v (want the stack's gone, net-machine-arm's kept)", keyNames)
 	}
 	if left := h.tagged("net"); len(left) > 0 {
 		t.Fatalf("down left: %v", left)

@@ -261,14 +261,31 @@ func TestLostState(t *testing.T) {
 	if left := h.tagged("net"); len(left) > 0 {
 		t.Fatalf("down without state left: %v", left)
 	}
-	// --discover with a state file present works from the tags too.
+	if len(h.gitlab.Runners()) != 0 {
+		t.Fatalf("down did not delete the runner in GitLab")
+	}
+	// --discover with a state file present works from the tags too (a
+	// new runner: down deleted the first).
+	h.gitlab.AddRunner(runnerToken)
 	h.mustRun(0, "up", "--auto-approve")
+	saved, err := os.ReadFile(h.statePath("net"))
+	must(t, err)
 	h.mustRun(0, "down", "--auto-approve", "--discover")
 	if left := h.tagged("net"); len(left) > 0 {
 		t.Fatalf("down --discover left: %v", left)
 	}
 	if _, err := os.Stat(h.statePath("net")); !os.IsNotExist(err) {
 		t.Fatalf("state file survives down --discover")
+	}
+	// A state file that records resources, and tags that find none (the
+	// wrong account, say): --discover keeps the file.
+	must(t, os.WriteFile(h.statePath("net"), saved, 0o600))
+	r = h.mustRun(0, "down", "--auto-approve", "--discover")
+	if !strings.Contains(r.stdout, "is kept") {
+		t.Errorf("down --discover that found nothing:\n%s", r)
+	}
+	if _, err := os.Stat(h.statePath("net")); err != nil {
+		t.Fatalf("down --discover that found nothing removed the state file: %v", err)
 	}
 }
 
