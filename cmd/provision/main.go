@@ -163,9 +163,10 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer, interrupt <-chan struct{}
 					&cli.BoolFlag{Name: "auto-approve", Usage: "do not ask for confirmation"},
 					&cli.BoolFlag{Name: "discover", Usage: "find resources by their ownership tags, not the state file"},
 					&cli.DurationFlag{Name: "timeout", Value: 15 * time.Minute, Usage: "give up retrying deletes after this long"},
+					&cli.BoolFlag{Name: "keep-runner", Usage: "leave the runner in GitLab (its token stays valid), e.g. when the token is shared or GitLab is gone"},
 				},
 				Action: act(func(c *cli.Context, o command.Options) (int, error) {
-					return command.Down(c.Context, o, command.DownOptions{DryRun: c.Bool("dry-run"), AutoApprove: c.Bool("auto-approve"), Discover: c.Bool("discover"), Timeout: c.Duration("timeout")})
+					return command.Down(c.Context, o, command.DownOptions{DryRun: c.Bool("dry-run"), AutoApprove: c.Bool("auto-approve"), Discover: c.Bool("discover"), Timeout: c.Duration("timeout"), KeepRunner: c.Bool("keep-runner")})
 				}),
 			},
 			{

@@ -46,6 +46,8 @@ type Env struct {
 	// Teardown: the graph is walked to delete; it then includes the steps
 	// of every variant of the configuration.
 	Teardown bool
+	// KeepRunner: a teardown leaves the runner in GitLab (down --keep-runner).
+	KeepRunner bool
 
 	// Secrets come from the environment only.
 	Secrets Secrets

@@ -130,6 +130,8 @@ func (s *gitlabRunnerStep) Delete(ctx context.Context, c plan.Change) error {
 		return err
 	}
 	switch {
+	case s.env.KeepRunner:
+		s.env.Log.Warn("down --keep-runner: the runner stays in GitLab and its token stays valid", zapRunnerID(f.id))
 	case p != nil:
 		if err := s.env.GitLab.DeleteRunnerByToken(ctx, aws.ToString(p.Value)); err != nil {
 			return fmt.Errorf("delete runner %s in GitLab: %w (if that GitLab is gone for good, remove gitlab.create_runner from the configuration and run `provision down --discover`: it deletes the token parameter and leaves the runner record alone)", c.ID, err)

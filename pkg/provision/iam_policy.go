@@ -95,38 +95,51 @@ func autoscalerManagerPolicy(a arns, asgName, tokenParameter string) PolicyDocum
 }
 
 // dockerMachineManagerPolicy lets docker-machine's amazonec2 driver launch,
-// tag and remove machines: only in this region, VPC and subnet, only with
-// the runner instance profile, only machines named after the stack.
-func dockerMachineManagerPolicy(a arns, stack, vpcID, subnetID, runnerGroupID, runnerRoleName, runnerProfileName, tokenParameter string, spot bool) PolicyDocument {
+// tag and remove machines: only in this region, subnet and zone, only with
+// the runner instance profile, key pairs only of the stack's machine names.
+// The runner instance profile is the stack's mark on a machine: a Spot
+// machine carries no tags until the driver adds them after launch (tags on
+// a Spot request are not copied to its instance), and launching with the
+// profile takes iam:PassRole on the runner role, which only this policy
+// grants; so tagging, stopping and terminating are conditioned on it.
+func dockerMachineManagerPolicy(a arns, stack, zone, subnetID, runnerGroupID, runnerRoleName, runnerProfileName, tokenParameter string, spot bool) PolicyDocument {
 	region := map[string]string{"aws:RequestedRegion": a.region}
-	namePrefix := bootstrap.MachineNamePrefix(stack) + "*"
+	keyPairs := a.ec2("key-pair/" + bootstrap.MachineNameIAMPattern(stack) + "*")
+	profile := map[string]string{"ec2:InstanceProfile": a.iamInstanceProfile(runnerProfileName)}
+	subnet := a.ec2("subnet/" + subnetID)
+	launch := []string{"ec2:RunInstances"}
+	if spot {
+		// Spot machines come from RunInstances with market options or,
+		// in older driver versions, from RequestSpotInstances.
+		launch = append(launch, "ec2:RequestSpotInstances")
+	}
 	st := []Statement{
-		{Sid: "LaunchIntoTheRunnerSubnet", Effect: "Allow", Action: []string{"ec2:RunInstances"},
-			Resource: []string{a.ec2("subnet/" + subnetID), a.ec2("security-group/" + runnerGroupID)}},
+		{Sid: "LaunchIntoTheRunnerSubnet", Effect: "Allow", Action: launch,
+			Resource: []string{subnet, a.ec2("security-group/" + runnerGroupID)}},
 		{Sid: "LaunchWithTheRunnerProfile", Effect: "Allow", Action: []string{"ec2:RunInstances"},
 			Resource: []string{a.ec2("instance/*")},
 			Condition: map[string]map[string]string{
 				"StringEquals": {"aws:RequestedRegion": a.region, "ec2:InstanceProfile": a.iamInstanceProfile(runnerProfileName)},
 			}},
-		{Sid: "LaunchNetworkInterfacesInTheVPC", Effect: "Allow", Action: []string{"ec2:RunInstances"},
+		{Sid: "LaunchNetworkInterfacesInTheRunnerSubnet", Effect: "Allow", Action: launch,
 			Resource:  []string{a.ec2("network-interface/*")},
-			Condition: map[string]map[string]string{"StringEquals": {"ec2:Vpc": a.ec2("vpc/" + vpcID)}}},
-		{Sid: "LaunchVolumesImagesAndKeys", Effect: "Allow", Action: []string{"ec2:RunInstances"},
-			Resource:  []string{a.ec2("volume/*"), a.ec2("key-pair/*"), a.ec2Public("image/*")},
+			Condition: map[string]map[string]string{"StringEquals": {"ec2:Subnet": subnet}}},
+		{Sid: "LaunchVolumesImagesAndKeys", Effect: "Allow", Action: launch,
+			Resource:  []string{a.ec2("volume/*"), keyPairs, a.ec2Public("image/*")},
 			Condition: map[string]map[string]string{"StringEquals": region}},
-		{Sid: "TagTheStacksMachines", Effect: "Allow", Action: []string{"ec2:CreateTags"},
-			Resource:  []string{a.ec2("instance/*"), a.ec2("volume/*"), a.ec2("spot-instances-request/*")},
-			Condition: map[string]map[string]string{"StringEquals": region}},
-		{Sid: "ManageTheStacksMachines", Effect: "Allow",
-			Action:   []string{"ec2:StartInstances", "ec2:StopInstances", "ec2:RebootInstances", "ec2:TerminateInstances"},
-			Resource: []string{a.ec2("instance/*")},
-			Condition: map[string]map[string]string{
-				"StringLike":   {"ec2:ResourceTag/Name": namePrefix},
-				"StringEquals": {"ec2:InstanceProfile": a.iamInstanceProfile(runnerProfileName)},
-			}},
+		{Sid: "TagTheRunnerMachines", Effect: "Allow", Action: []string{"ec2:CreateTags"},
+			Resource: []string{a.ec2("instance/*")}, Condition: map[string]map[string]string{"StringEquals": profile}},
+		{Sid: "TagTheirVolumesInTheZone", Effect: "Allow", Action: []string{"ec2:CreateTags"},
+			Resource: []string{a.ec2("volume/*")}, Condition: map[string]map[string]string{"StringEquals": {"ec2:AvailabilityZone": zone}}},
+		{Sid: "TagTheirNetworkInterfaces", Effect: "Allow", Action: []string{"ec2:CreateTags"},
+			Resource: []string{a.ec2("network-interface/*")}, Condition: map[string]map[string]string{"StringEquals": {"ec2:Subnet": subnet}}},
+		{Sid: "ManageTheRunnerMachines", Effect: "Allow",
+			Action:    []string{"ec2:StartInstances", "ec2:StopInstances", "ec2:RebootInstances", "ec2:TerminateInstances"},
+			Resource:  []string{a.ec2("instance/*")},
+			Condition: map[string]map[string]string{"StringEquals": profile}},
 		{Sid: "MachineKeyPairs", Effect: "Allow",
 			Action:   []string{"ec2:CreateKeyPair", "ec2:ImportKeyPair", "ec2:DeleteKeyPair"},
-			Resource: []string{a.ec2("key-pair/" + namePrefix)}},
+			Resource: []string{keyPairs}},
 		{Sid: "PassOnlyTheRunnerRole", Effect: "Allow", Action: []string{"iam:PassRole"},
 			Resource: []string{a.iamRole(runnerRoleName)}},
 		{Sid: "SeeWhatTheDriverNeeds", Effect: "Allow",
@@ -135,10 +148,14 @@ func dockerMachineManagerPolicy(a arns, stack, vpcID, subnetID, runnerGroupID, r
 			Resource: []string{"*"}},
 	}
 	if spot {
-		st = append(st, Statement{Sid: "SpotMachines", Effect: "Allow",
-			Action:    []string{"ec2:RequestSpotInstances", "ec2:CancelSpotInstanceRequests"},
-			Resource:  []string{"*"},
-			Condition: map[string]map[string]string{"StringEquals": region}})
+		st = append(st, Statement{Sid: "SpotRequestsInTheRegion", Effect: "Allow",
+			Action:    []string{"ec2:RunInstances", "ec2:RequestSpotInstances", "ec2:CancelSpotInstanceRequests"},
+			Resource:  []string{a.ec2("spot-instances-request/*")},
+			Condition: map[string]map[string]string{"StringEquals": region}},
+			Statement{Sid: "TagSpotRequestsWhenMade", Effect: "Allow", Action: []string{"ec2:CreateTags"},
+				Resource: []string{a.ec2("spot-instances-request/*")},
+				Condition: map[string]map[string]string{"StringEquals": {"aws:RequestedRegion": a.region},
+					"ForAnyValue:StringEquals": {"ec2:CreateAction": "RunInstances"}}})
 	}
 	st = append(st, readTokenStatement(a, tokenParameter))
 	return PolicyDocument{Version: "2012-10-17", Statement: st}

@@ -81,45 +81,54 @@ func TestAutoscalerManagerPolicy(t *testing.T) {
 }
 
 func TestDockerMachineManagerPolicy(t *testing.T) {
-	p := dockerMachineManagerPolicy(testARNs, "ci", "vpc-1", "subnet-1", "sg-1", "ci-ap-northeast-1-runner", "ci-ap-northeast-1-runner", "/provision/ci/runner-token", false)
+	p := dockerMachineManagerPolicy(testARNs, "ci", "ap-northeast-1a", "subnet-1", "sg-1", "ci-ap-northeast-1-runner", "ci-ap-northeast-1-runner", "/provision/ci/runner-token", false)
 	m := statementsBySid(t, p)
 	region := map[string]map[string]string{"StringEquals": {"aws:RequestedRegion": "ap-northeast-1"}}
 	profile := "arn:aws:iam::123456789012:instance-profile/provision/ci-ap-northeast-1-runner"
+	subnet := "arn:aws:ec2:ap-northeast-1:123456789012:subnet/subnet-1"
+	keys := "arn:aws:ec2:ap-northeast-1:123456789012:key-pair/runner-?????????-ci-machine-??????????-????????*"
 	wantStatement(t, m, "LaunchIntoTheRunnerSubnet", []string{"ec2:RunInstances"},
-		[]string{"arn:aws:ec2:ap-northeast-1:123456789012:subnet/subnet-1", "arn:aws:ec2:ap-northeast-1:123456789012:security-group/sg-1"}, nil)
+		[]string{subnet, "arn:aws:ec2:ap-northeast-1:123456789012:security-group/sg-1"}, nil)
 	wantStatement(t, m, "LaunchWithTheRunnerProfile", []string{"ec2:RunInstances"},
 		[]string{"arn:aws:ec2:ap-northeast-1:123456789012:instance/*"},
 		map[string]map[string]string{"StringEquals": {"aws:RequestedRegion": "ap-northeast-1", "ec2:InstanceProfile": profile}})
-	wantStatement(t, m, "LaunchNetworkInterfacesInTheVPC", []string{"ec2:RunInstances"},
+	wantStatement(t, m, "LaunchNetworkInterfacesInTheRunnerSubnet", []string{"ec2:RunInstances"},
 		[]string{"arn:aws:ec2:ap-northeast-1:123456789012:network-interface/*"},
-		map[string]map[string]string{"StringEquals": {"ec2:Vpc": "arn:aws:ec2:ap-northeast-1:123456789012:vpc/vpc-1"}})
+		map[string]map[string]string{"StringEquals": {"ec2:Subnet": subnet}})
 	wantStatement(t, m, "LaunchVolumesImagesAndKeys", []string{"ec2:RunInstances"},
-		[]string{"arn:aws:ec2:ap-northeast-1:123456789012:volume/*", "arn:aws:ec2:ap-northeast-1:123456789012:key-pair/*", "arn:aws:ec2:ap-northeast-1::image/*"}, region)
-	wantStatement(t, m, "TagTheStacksMachines", []string{"ec2:CreateTags"},
-		[]string{"arn:aws:ec2:ap-northeast-1:123456789012:instance/*", "arn:aws:ec2:ap-northeast-1:123456789012:volume/*", "arn:aws:ec2:ap-northeast-1:123456789012:spot-instances-request/*"}, region)
-	wantStatement(t, m, "ManageTheStacksMachines",
+		[]string{"arn:aws:ec2:ap-northeast-1:123456789012:volume/*", keys, "arn:aws:ec2:ap-northeast-1::image/*"}, region)
+	wantStatement(t, m, "TagTheRunnerMachines", []string{"ec2:CreateTags"},
+		[]string{"arn:aws:ec2:ap-northeast-1:123456789012:instance/*"}, map[string]map[string]string{"StringEquals": {"ec2:InstanceProfile": profile}})
+	wantStatement(t, m, "TagTheirVolumesInTheZone", []string{"ec2:CreateTags"},
+		[]string{"arn:aws:ec2:ap-northeast-1:123456789012:volume/*"}, map[string]map[string]string{"StringEquals": {"ec2:AvailabilityZone": "ap-northeast-1a"}})
+	wantStatement(t, m, "TagTheirNetworkInterfaces", []string{"ec2:CreateTags"},
+		[]string{"arn:aws:ec2:ap-northeast-1:123456789012:network-interface/*"}, map[string]map[string]string{"StringEquals": {"ec2:Subnet": subnet}})
+	wantStatement(t, m, "ManageTheRunnerMachines",
 		[]string{"ec2:StartInstances", "ec2:StopInstances", "ec2:RebootInstances", "ec2:TerminateInstances"},
 		[]string{"arn:aws:ec2:ap-northeast-1:123456789012:instance/*"},
-		map[string]map[string]string{"StringLike": {"ec2:ResourceTag/Name": "ci-machine-*"}, "StringEquals": {"ec2:InstanceProfile": profile}})
-	wantStatement(t, m, "MachineKeyPairs", []string{"ec2:CreateKeyPair", "ec2:ImportKeyPair", "ec2:DeleteKeyPair"},
-		[]string{"arn:aws:ec2:ap-northeast-1:123456789012:key-pair/ci-machine-*"}, nil)
+		map[string]map[string]string{"StringEquals": {"ec2:InstanceProfile": profile}})
+	wantStatement(t, m, "MachineKeyPairs", []string{"ec2:CreateKeyPair", "ec2:ImportKeyPair", "ec2:DeleteKeyPair"}, []string{keys}, nil)
 	wantStatement(t, m, "PassOnlyTheRunnerRole", []string{"iam:PassRole"}, []string{"arn:aws:iam::123456789012:role/provision/ci-ap-northeast-1-runner"}, nil)
 	wantStatement(t, m, "ReadAndRenewTheRunnerToken", []string{"ssm:GetParameter", "ssm:PutParameter"},
 		[]string{"arn:aws:ssm:ap-northeast-1:123456789012:parameter/provision/ci/runner-token"}, nil)
-	if _, ok := m["SpotMachines"]; ok {
+	if _, ok := m["SpotRequestsInTheRegion"]; ok {
 		t.Errorf("spot statement without spot")
 	}
-	spot := statementsBySid(t, dockerMachineManagerPolicy(testARNs, "ci", "vpc-1", "subnet-1", "sg-1", "r", "r", "/p", true))
-	wantStatement(t, spot, "SpotMachines", []string{"ec2:RequestSpotInstances", "ec2:CancelSpotInstanceRequests"}, []string{"*"}, region)
-	// Every statement on "*" is read-only or region-bound.
-	for _, s := range p.Statement {
-		for _, r := range s.Resource {
-			if r != "*" {
-				continue
-			}
-			for _, a := range s.Action {
-				if !strings.Contains(a, ":Describe") && s.Condition == nil {
-					t.Errorf("%s: %s on * without a condition", s.Sid, a)
+	spotPolicy := dockerMachineManagerPolicy(testARNs, "ci", "ap-northeast-1a", "subnet-1", "sg-1", "r", "r", "/p", true)
+	spot := statementsBySid(t, spotPolicy)
+	wantStatement(t, spot, "SpotRequestsInTheRegion", []string{"ec2:RunInstances", "ec2:RequestSpotInstances", "ec2:CancelSpotInstanceRequests"},
+		[]string{"arn:aws:ec2:ap-northeast-1:123456789012:spot-instances-request/*"}, region)
+	// Nothing but reading is allowed on "*"; every write names a resource kind and a condition or an exact resource.
+	for _, pol := range []PolicyDocument{p, spotPolicy} {
+		for _, s := range pol.Statement {
+			for _, r := range s.Resource {
+				for _, a := range s.Action {
+					if r == "*" && !strings.Contains(a, ":Describe") {
+						t.Errorf("%s: %s on *", s.Sid, a)
+					}
+					if strings.HasSuffix(r, "/*") && !strings.Contains(a, ":Describe") && s.Condition == nil {
+						t.Errorf("%s: %s on %s without a condition", s.Sid, a, r)
+					}
 				}
 			}
 		}

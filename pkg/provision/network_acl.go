@@ -119,11 +119,17 @@ func (s *networkACLStep) wanted() []aclEntry {
 		}
 	} else {
 		pub6 := s.env.attrOf(stepPublicSubnet, "ipv6_cidr")
+		// 2376 (Docker over TLS) only for docker+machine, which alone uses it.
+		dockerTLS := !s.env.autoscaler()
 		in(100, tcp, true, n.PublicSubnetCIDR, 22, 22)
-		in(101, tcp, true, n.PublicSubnetCIDR, 2376, 2376)
+		if dockerTLS {
+			in(101, tcp, true, n.PublicSubnetCIDR, 2376, 2376)
+		}
 		if ipv6 {
 			in(102, tcp, true, pub6, 22, 22)
-			in(103, tcp, true, pub6, 2376, 2376)
+			if dockerTLS {
+				in(103, tcp, true, pub6, 2376, 2376)
+			}
 		}
 		// The return-traffic range below includes 2376: deny it (and 22)
 		// from everywhere else first.
@@ -150,9 +156,32 @@ func (s *networkACLStep) wanted() []aclEntry {
 	if ipv6 {
 		in(211, icmpv6, true, anyIPv6, 2, -1)
 	}
-	es = append(es, aclEntry{Egress: true, Rule: 100, Protocol: allProtos, Allow: true, CIDR: anyIPv4})
+	out := func(rule int32, proto string, allow bool, cidr string, from, to int32) {
+		if cidr == "" {
+			cidr = knownAfterApply
+		}
+		es = append(es, aclEntry{Egress: true, Rule: rule, Protocol: proto, Allow: allow, CIDR: canonicalCIDR(cidr), From: from, To: to})
+	}
+	if !s.public {
+		// Jobs are untrusted code: from the private subnet, nothing opens a
+		// connection into the VPC (with network.vpc_id, everything there
+		// that trusts the VPC's range). Answers to the manager's SSH and
+		// Docker connections still go back to the public subnet; the
+		// internet, GitLab and the NAT gateway (whose destination is the
+		// internet address) stay reachable. The Amazon DNS resolver,
+		// instance metadata and NTP are not subject to ACLs.
+		out(90, tcp, true, n.PublicSubnetCIDR, 1024, 65535)
+		if ipv6 {
+			out(91, tcp, true, s.env.attrOf(stepPublicSubnet, "ipv6_cidr"), 1024, 65535)
+		}
+		out(95, allProtos, false, s.vpcCIDR(), 0, 0)
+		if ipv6 {
+			out(96, allProtos, false, s.env.attrOf(stepVPC, "ipv6_cidr"), 0, 0)
+		}
+	}
+	out(100, allProtos, true, anyIPv4, 0, 0)
 	if ipv6 {
-		es = append(es, aclEntry{Egress: true, Rule: 101, Protocol: allProtos, Allow: true, CIDR: anyIPv6})
+		out(101, allProtos, true, anyIPv6, 0, 0)
 	}
 	return es
 }

@@ -74,11 +74,35 @@ func (s *runnerTokenStep) PlanDelete(ctx context.Context) (plan.Change, error) {
 	return c, nil
 }
 
+// Delete deletes the runner in GitLab with the token in the parameter,
+// then the parameter. Deleting only the parameter would leave the token
+// valid: anyone who ever read it could still take the jobs of this runner,
+// with their CI variables. `down --keep-runner` keeps the runner, for a
+// token that something else uses too.
 func (s *runnerTokenStep) Delete(ctx context.Context, c plan.Change) error {
+	if !s.env.KeepRunner {
+		if err := s.deleteRunner(ctx); err != nil {
+			return err
+		}
+	}
 	if err := deleteParameter(ctx, s.env.SSM, c.ID); err != nil {
 		return err
 	}
 	return s.env.forget(stepToken)
+}
+
+func (s *runnerTokenStep) deleteRunner(ctx context.Context) error {
+	p, err := getParameter(ctx, s.env.SSM, s.env.TokenParameter(), true)
+	if err != nil || p == nil {
+		return err
+	}
+	if s.env.Cfg.GitLab.URL == "" {
+		return fmt.Errorf("gitlab.url is not set, so the runner that %s belongs to cannot be deleted in GitLab: set gitlab.url, or run `provision down --keep-runner` to keep the runner (its token stays valid)", s.env.TokenParameter())
+	}
+	if err := s.env.GitLab.DeleteRunnerByToken(ctx, aws.ToString(p.Value)); err != nil {
+		return fmt.Errorf("delete the runner in GitLab: %w (to keep the runner and its token, for instance when GitLab is gone for good, run `provision down --keep-runner`)", err)
+	}
+	return nil
 }
 
 // getParameter returns the parameter, or nil when it does not exist.

@@ -82,16 +82,16 @@ func (s *securityGroupStep) wanted() []sgRule {
 			rs = append(rs, sgRule{Protocol: "tcp", From: 22, To: 22, Source: src, Desc: desc + ": SSH for debugging"})
 		}
 	} else {
-		// docker+machine provisions over SSH and drives Docker over TLS;
-		// docker-autoscaler connects over SSH.
-		sources := []string{or(s.env.idOf(stepManagerGroup), "(sg/manager)"), s.env.Cfg.Network.PublicSubnetCIDR}
-		if s.env.Cfg.Network.IPv6 {
-			sources = append(sources, or(s.env.attrOf(stepPublicSubnet, "ipv6_cidr"), "(subnet/public IPv6)"))
+		// Only the manager's group: a rule for the public subnet's range
+		// would admit anything else placed there. docker-autoscaler
+		// connects over SSH only; docker+machine also drives Docker over
+		// TLS on 2376, so only it opens that port.
+		ports := []int32{22}
+		if !s.env.autoscaler() {
+			ports = append(ports, 2376)
 		}
-		for _, src := range sources {
-			for _, port := range []int32{22, 2376} {
-				rs = append(rs, sgRule{Protocol: "tcp", From: port, To: port, Source: src, Desc: desc + ": from the manager"})
-			}
+		for _, port := range ports {
+			rs = append(rs, sgRule{Protocol: "tcp", From: port, To: port, Source: or(s.env.idOf(stepManagerGroup), "(sg/manager)"), Desc: desc + ": from the manager"})
 		}
 	}
 	rs = append(rs, sgRule{Egress: true, Protocol: allProtos, Source: anyIPv4})
@@ -278,7 +278,7 @@ func (s *securityGroupStep) Delete(ctx context.Context, c plan.Change) error {
 	// DependencyViolation while instances' network interfaces are going away.
 	_, err := s.env.EC2.DeleteSecurityGroup(ctx, &ec2.DeleteSecurityGroupInput{GroupId: &c.ID})
 	if err != nil && !isNotFound(err) {
-		return retryableDelete(fmt.Errorf("delete security group %s: %w", c.ID, err))
+		return retryableDelete(busyError(ctx, s.env, fmt.Errorf("delete security group %s: %w", c.ID, err), "group-id", c.ID))
 	}
 	return s.env.forget(s.id)
 }

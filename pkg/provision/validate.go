@@ -115,6 +115,10 @@ func (g *GitLabConfig) validate() []Problem {
 			add("url", "%q is not a GitLab address: use the form https://gitlab.example.com", g.URL)
 		} else if u.User != nil {
 			add("url", "must not contain credentials: tokens come from GITLAB_RUNNER_TOKEN / GITLAB_TOKEN")
+		} else if u.Scheme == "http" && !isLoopbackHost(u.Hostname()) {
+			// Runner tokens, job logs and CI variables would cross the
+			// internet in clear text.
+			add("url", "%q uses http: runner tokens and job data would travel unencrypted. Use https://%s (http is accepted only for a GitLab on this machine: localhost, 127.0.0.1, ::1)", g.URL, u.Host)
 		}
 	}
 	if g.SecurityGroupID != "" && !sgIDPattern.MatchString(g.SecurityGroupID) {
@@ -231,6 +235,15 @@ func (r *RunnersConfig) validate() []Problem {
 		add("volume_size_gb", "%d is out of range: use 8 to 16384 (GiB)", r.VolumeSizeGB)
 	}
 	return ps
+}
+
+// isLoopbackHost reports whether host names this machine.
+func isLoopbackHost(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	a, err := netip.ParseAddr(host)
+	return err == nil && a.IsLoopback()
 }
 
 func parseIPv4Prefix(s string) (netip.Prefix, error) {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -58,13 +59,14 @@ func machineRunner() Runner {
 type documentedConfig struct {
 	Concurrent int `toml:"concurrent"`
 	Runners    []struct {
-		Name            string    `toml:"name"`
-		URL             string    `toml:"url"`
-		Token           string    `toml:"token"`
-		TokenObtainedAt time.Time `toml:"token_obtained_at"`
-		TokenExpiresAt  time.Time `toml:"token_expires_at"`
-		Executor        string    `toml:"executor"`
-		Limit           int       `toml:"limit"`
+		Name            string          `toml:"name"`
+		URL             string          `toml:"url"`
+		Token           string          `toml:"token"`
+		TokenObtainedAt time.Time       `toml:"token_obtained_at"`
+		TokenExpiresAt  time.Time       `toml:"token_expires_at"`
+		Executor        string          `toml:"executor"`
+		Limit           int             `toml:"limit"`
+		FeatureFlags    map[string]bool `toml:"feature_flags"`
 		Docker          struct {
 			Image      string   `toml:"image"`
 			Privileged bool     `toml:"privileged"`
@@ -137,6 +139,9 @@ func TestConfigTOMLAutoscaler(t *testing.T) {
 	if a.Plugin != "aws" || a.MaxInstances != 10 || a.CapacityPerInstance != 1 || a.PluginConfig.Name != "ci-runners-runners" ||
 		a.PluginConfig.Region != "ap-northeast-1" || a.ConnectorConfig.Username != "ec2-user" || a.ConnectorConfig.UseExternalAddr {
 		t.Errorf("autoscaler section %+v", a)
+	}
+	if !r.FeatureFlags["FF_NETWORK_PER_BUILD"] {
+		t.Errorf("jobs sharing a machine must not share a network: %+v", r.FeatureFlags)
 	}
 	if a.MaxUseCount != 1 || a.InstanceReadyCommand != InstanceReadyCommand || !strings.Contains(a.InstanceReadyCommand, "docker info") {
 		t.Errorf("machines must be ready (Docker answers) and serve one job: %+v", a)
@@ -270,5 +275,32 @@ func TestUserDataPassesCloudInitSchema(t *testing.T) {
 		if err != nil || !strings.Contains(string(out), "Valid cloud-config") {
 			t.Errorf("%s fails `cloud-init schema`: %v\n%s", name, err, out)
 		}
+	}
+}
+
+// Machine and key pair names as gitlab-runner and docker-machine make
+// them: the stack's own match, another stack's never do, even when its
+// name starts with this stack's machine prefix.
+func TestMachineNamesMatchExactly(t *testing.T) {
+	machine, key := MachineNameRegexp("ci"), KeyPairRegexp("ci")
+	ours := "runner-abcd12345-ci-machine-1732700000-deadbeef"
+	if !machine.MatchString(ours) || !key.MatchString(ours+"-Xy3kQ") || !key.MatchString(ours) {
+		t.Errorf("the stack's own machine or key pair does not match")
+	}
+	for _, other := range []string{
+		"runner-abcd12345-ci-machine-arm-machine-1732700000-deadbeef", // stack ci-machine-arm
+		"runner-abcd12345-x-ci-machine-1732700000-deadbeef",           // stack x-ci
+		"ci-machine-runner-abc",                                       // not a docker-machine name
+		"runner-abcd12345-ci-manager-1732700000-deadbeef",
+	} {
+		if machine.MatchString(other) || key.MatchString(other+"-Xy3kQ") {
+			t.Errorf("%s matches stack ci", other)
+		}
+	}
+	// The IAM pattern: ? is one character, * none here.
+	iam := MachineNameIAMPattern("ci")
+	re := regexp.MustCompile("^" + strings.ReplaceAll(regexp.QuoteMeta(iam), `\?`, ".") + "$")
+	if !re.MatchString(ours) || re.MatchString("runner-abcd12345-ci-machine-arm-machine-1732700000-deadbeef") {
+		t.Errorf("IAM pattern %s", iam)
 	}
 }

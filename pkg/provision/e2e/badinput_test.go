@@ -45,6 +45,7 @@ func TestBadInputsChangeNothing(t *testing.T) {
 		{name: "IPv6 CIDR for a subnet", config: replace("public_subnet_cidr: 192.168.0.0/27", "public_subnet_cidr: 2001:db8::/64"), want: []string{"must be an IPv4 block"}},
 		{name: "malformed vpc_id", config: replace("network:\n", "network:\n  vpc_id: my-vpc\n"), want: []string{"network.vpc_id", "vpc-0123456789abcdef0"}},
 		{name: "gitlab url without scheme", config: replace("url: GITLAB_URL", "url: gitlab.example.com"), want: []string{"gitlab.url", "https://"}},
+		{name: "gitlab url in clear text", config: replace("url: GITLAB_URL", "url: http://gitlab.example.com"), want: []string{"gitlab.url", "uses http", "https://gitlab.example.com"}},
 		{name: "ssh open to the internet", config: replace("[203.0.113.10/32]", "[0.0.0.0/0]"), want: []string{"whole internet"}},
 		{name: "bad runner type", config: add("  create_runner:\n    runner_type: shared\n"), want: []string{"runner_type", "instance_type, group_type or project_type"}},
 		{name: "runner that may pick no job", config: add("  create_runner:\n    run_untagged: false\n"), want: []string{"create_runner.run_untagged", "tag_list is empty", "run_untagged: true"}},

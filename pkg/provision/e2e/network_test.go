@@ -13,6 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/provision-dev/provision/pkg/provision/awstest/nacl"
 )
 
 const baseConfig = `stack: net
@@ -254,9 +256,7 @@ func (n *network) check(t *testing.T) {
 	})
 	wantEntries(t, "nacl/private", n.aclPrivate, aws.ToString(n.private.SubnetId), []string{
 		"in 100 allow 6 192.168.0.0/27 22-22",
-		"in 101 allow 6 192.168.0.0/27 2376-2376",
 		"in 102 allow 6 " + pub6 + " 22-22",
-		"in 103 allow 6 " + pub6 + " 2376-2376",
 		"in 110 deny 6 0.0.0.0/0 22-22",
 		"in 111 deny 6 0.0.0.0/0 2376-2376",
 		"in 112 deny 6 ::/0 22-22",
@@ -265,9 +265,35 @@ func (n *network) check(t *testing.T) {
 		"in 201 allow 6 ::/0 1024-65535",
 		"in 210 allow 1 0.0.0.0/0",
 		"in 211 allow 58 ::/0",
+		"out 90 allow 6 192.168.0.0/27 1024-65535",
+		"out 91 allow 6 " + pub6 + " 1024-65535",
+		"out 95 deny -1 192.168.0.0/24",
+		"out 96 deny -1 " + vpc6.String(),
 		"out 100 allow -1 0.0.0.0/0",
 		"out 101 allow -1 ::/0",
 	})
+	// The private ACL as AWS evaluates it: jobs reach the internet and
+	// answer the manager, and open nothing into the VPC.
+	inVPC6 := vpc6.Addr().Next().String()
+	for _, c := range []struct {
+		what  string
+		p     nacl.Packet
+		admit bool
+	}{
+		{"the manager's SSH to a machine", nacl.Packet{Protocol: "6", Peer: "192.168.0.10", Port: 22}, true},
+		{"Docker TLS from the manager (docker-autoscaler does not use it)", nacl.Packet{Protocol: "6", Peer: "192.168.0.10", Port: 2376}, false},
+		{"SSH from the internet", nacl.Packet{Protocol: "6", Peer: "198.51.100.1", Port: 22}, false},
+		{"a machine answering the manager's SSH", nacl.Packet{Egress: true, Protocol: "6", Peer: "192.168.0.10", Port: 51000}, true},
+		{"a job connecting to the manager's SSH", nacl.Packet{Egress: true, Protocol: "6", Peer: "192.168.0.10", Port: 22}, false},
+		{"a job connecting into the VPC", nacl.Packet{Egress: true, Protocol: "6", Peer: "192.168.0.50", Port: 443}, false},
+		{"a job connecting into the VPC over IPv6", nacl.Packet{Egress: true, Protocol: "6", Peer: inVPC6, Port: 443}, false},
+		{"a job reaching GitLab over the internet", nacl.Packet{Egress: true, Protocol: "6", Peer: "203.0.113.5", Port: 443}, true},
+		{"a job reaching the internet over IPv6", nacl.Packet{Egress: true, Protocol: "6", Peer: "2001:db8:ffff::5", Port: 443}, true},
+	} {
+		if got := nacl.Admits(n.aclPrivate.Entries, c.p); got != c.admit {
+			t.Errorf("nacl/private: %s: admitted=%v, want %v", c.what, got, c.admit)
+		}
+	}
 	// The ICMP type and code of rules 210 and 211 are checked by the unit
 	// test of the rules (the emulator does not return them).
 
@@ -279,11 +305,6 @@ func (n *network) check(t *testing.T) {
 	})
 	wantRules(t, "sg/runner", n.sgRunner, []string{
 		"in tcp 22-22 " + mgr,
-		"in tcp 2376-2376 " + mgr,
-		"in tcp 22-22 192.168.0.0/27",
-		"in tcp 2376-2376 192.168.0.0/27",
-		"in tcp 22-22 " + pub6,
-		"in tcp 2376-2376 " + pub6,
 		"out -1 0.0.0.0/0",
 		"out -1 ::/0",
 	})

@@ -165,7 +165,7 @@ func (a *API) DeleteRunner(ctx context.Context, token string, id int64) error {
 
 // DeleteRunnerByToken deletes the runner a runner authentication token
 // belongs to; no user token is needed. A token GitLab no longer knows
-// counts as deleted. The token goes in the JSON body: the client library
+// (it rejects it at /runners/verify too) counts as deleted. The token goes in the JSON body: the client library
 // would put a DELETE's parameters in the query string, which proxies and
 // load balancers write to their logs.
 func (a *API) DeleteRunnerByToken(ctx context.Context, token string) error {
@@ -185,8 +185,21 @@ func (a *API) DeleteRunnerByToken(ctx context.Context, token string) error {
 		return fmt.Errorf("delete the runner: %w", err)
 	}
 	resp, err := c.Do(req, nil)
-	if err := a.classify("delete the runner", resp, err, ErrTokenRejected); err != nil && !errors.Is(err, ErrTokenRejected) && !errors.Is(err, ErrNotFound) {
+	err = a.classify("delete the runner", resp, err, ErrTokenRejected)
+	switch {
+	case err == nil || errors.Is(err, ErrNotFound):
+		return nil
+	case !errors.Is(err, ErrTokenRejected):
 		return err
+	}
+	// 401/403 may be GitLab saying the token is unknown (the runner is
+	// gone) or something in front of GitLab refusing the request. Only
+	// GitLab's own verdict on the token counts: it must reject it too.
+	if _, verr := a.VerifyRunnerToken(ctx, token); !errors.Is(verr, ErrTokenRejected) {
+		if verr == nil {
+			return fmt.Errorf("%w, yet GitLab still accepts the token: the runner was not deleted", err)
+		}
+		return fmt.Errorf("%w; checking the token again failed too: %w", err, verr)
 	}
 	return nil
 }

@@ -3,6 +3,10 @@ package gitlab_test
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -106,10 +110,41 @@ func TestVerifyReturnsExpiry(t *testing.T) {
 
 func TestUnreachable(t *testing.T) {
 	srv := gitlabtest.New()
-	url := srv.URL
+	addr := srv.URL
 	srv.Close()
-	_, err := gitlab.New(url).VerifyRunnerToken(context.Background(), "glrt-secret-value")
+	_, err := gitlab.New(addr).VerifyRunnerToken(context.Background(), "glrt-secret-value")
 	if !errors.Is(err, gitlab.ErrUnreachable) || strings.Contains(err.Error(), "glrt-secret-value") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// Something in front of GitLab answering 403 to the delete is not GitLab
+// saying the runner is gone: the token still verifies, so it is an error.
+func TestDeleteRefusedByAProxyIsNotADelete(t *testing.T) {
+	srv := gitlabtest.New()
+	defer srv.Close()
+	srv.AddRunner("glrt-still-valid-token-1")
+	target, _ := url.Parse(srv.URL)
+	rp := httputil.NewSingleHostReverseProxy(target)
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodDelete {
+			w.Header().Set("Content-Type", "text/html")
+			w.WriteHeader(http.StatusForbidden)
+			_, _ = w.Write([]byte("<html>Request blocked</html>"))
+			return
+		}
+		rp.ServeHTTP(w, r)
+	}))
+	defer front.Close()
+	err := gitlab.New(front.URL).DeleteRunnerByToken(context.Background(), "glrt-still-valid-token-1")
+	if err == nil || !strings.Contains(err.Error(), "still accepts the token") || strings.Contains(err.Error(), "glrt-still-valid-token-1") {
+		t.Fatalf("err = %v", err)
+	}
+	if len(srv.Runners()) != 1 {
+		t.Fatalf("the runner is gone")
+	}
+	// GitLab itself rejecting the token: already deleted.
+	if err := gitlab.New(srv.URL).DeleteRunnerByToken(context.Background(), "glrt-never-existed-token"); err != nil {
+		t.Fatalf("an unknown token must count as deleted: %v", err)
 	}
 }
