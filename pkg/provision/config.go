@@ -12,7 +12,7 @@ import (
 	"github.com/goccy/go-yaml/parser"
 )
 
-// Config is the whole configuration file (SPEC §2). Field comments give the
+// Config is the whole configuration file (README, "Configuration"). Field comments give the
 // defaults; Defaults() is the single source of them.
 type Config struct {
 	Stack   string            `yaml:"stack"`
@@ -85,7 +85,7 @@ const (
 	ExecutorDockerMachine    = "docker+machine"
 )
 
-// Defaults returns a configuration holding every default of SPEC §2. The
+// Defaults returns a configuration holding every default. The
 // file is decoded on top of it, so a key the user leaves out keeps its default.
 func Defaults() Config {
 	return Config{

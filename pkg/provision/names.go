@@ -2,7 +2,7 @@ package provision
 
 import "github.com/provision-dev/provision/pkg/plan"
 
-// Step ids of the manager and fleet half (SPEC §3).
+// Step ids of the manager and fleet half (README, "What gets built").
 const (
 	stepToken          plan.ID = "ssm/token"
 	stepGitLabRunner   plan.ID = "gitlab/runner"

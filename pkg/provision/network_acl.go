@@ -20,7 +20,8 @@ const (
 
 // networkACLStep owns a network ACL, its entries and its association with
 // one subnet. ACLs are stateless: every flow needs a rule for its return
-// traffic too (SPEC §4, SEED-NOTES "Network ACL vs security group").
+// traffic too: an ACL that lets requests out but not their answers in
+// breaks every package install and GitLab call without an error message.
 type networkACLStep struct {
 	env    *Env
 	id     plan.ID
@@ -96,7 +97,7 @@ const (
 	anyIPv6   = "::/0"
 )
 
-// wanted returns the rules of SPEC §4. Rule numbers are fixed so that a
+// wanted returns the rules (README, "What gets built"). Rule numbers are fixed so that a
 // rule removed by hand is found and put back in place.
 func (s *networkACLStep) wanted() []aclEntry {
 	n := s.env.Cfg.Network

@@ -27,9 +27,9 @@ func (e *PreflightError) Error() string {
 	return b.String()
 }
 
-// Preflight checks everything `up` needs before the first change (SPEC
-// §9) and reports every failure at once. It only reads; on success the
-// environment knows its account, zone and images.
+// Preflight checks everything `up` needs before the first change and
+// reports every failure at once. It only reads; on success the environment
+// knows its account, zone, images and the paths to GitLab.
 func (e *Env) Preflight(ctx context.Context) error {
 	var problems []string
 	add := func(err error) {

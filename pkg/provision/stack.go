@@ -4,8 +4,8 @@ import (
 	"github.com/provision-dev/provision/pkg/plan"
 )
 
-// Steps returns the whole environment as a graph, in the order SPEC §3
-// lists it. This is the table of contents of what `up` builds and, walked
+// Steps returns the whole environment as a graph, in the order the
+// README's "What gets built" lists it. This is the table of contents of what `up` builds and, walked
 // backwards, what `down` removes. For a teardown (env.Teardown) it holds
 // the steps of every variant (IPv6 or not, either executor), so what an
 // earlier configuration built is removed too.

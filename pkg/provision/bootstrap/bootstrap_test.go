@@ -34,7 +34,7 @@ func golden(t *testing.T, name string, got []byte) {
 	}
 }
 
-// The default configuration of SPEC §2.
+// The default configuration.
 func autoscalerRunner() Runner {
 	return Runner{
 		Stack: "ci-runners", Region: "ap-northeast-1", GitLabURL: "https://gitlab.example.com", Executor: DockerAutoscaler,

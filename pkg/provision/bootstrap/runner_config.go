@@ -226,7 +226,7 @@ func MachineNameIAMPattern(stack string) string {
 	return "runner-?????????-" + MachineNamePrefix(stack) + "??????????-????????"
 }
 
-// machineOptions are the amazonec2 driver options of SPEC §6. The group is
+// machineOptions are the amazonec2 driver options. The group is
 // read-only so the driver does not open 22/2376 to the internet.
 func machineOptions(r Runner) []string {
 	zone := r.Zone

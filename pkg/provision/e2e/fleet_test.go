@@ -24,7 +24,7 @@ import (
 	"github.com/provision-dev/provision/pkg/provision/gitlabtest"
 )
 
-// A full up builds the manager and the fleet as SPEC §3, §5 and §6 say;
+// A full up builds the manager and the fleet as the README describes;
 // plan then shows nothing to do; down removes it all and leaves GitLab's
 // group with exactly its own rules.
 func TestFullStack(t *testing.T) {

@@ -33,7 +33,7 @@ gitlab:
 // fullSteps is the number of steps of a default (docker-autoscaler) stack.
 const fullSteps = 21
 
-// The lifecycle test: up from nothing builds exactly the network of SPEC §3,
+// The lifecycle test: up from nothing builds exactly the network the README lists,
 // checked by Describe calls alone; a second plan and up change nothing;
 // down leaves nothing tagged and removes the state file.
 func TestNetworkLifecycle(t *testing.T) {
