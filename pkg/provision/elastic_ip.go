@@ -11,7 +11,6 @@ import (
 	"github.com/provision-dev/provision/pkg/plan"
 )
 
-const stepNATAddress plan.ID = "eip/nat"
 
 // elasticIPStep allocates one fixed public address. GitLab's security group
 // lets in exactly these addresses, so they must survive everything but down.

@@ -2,8 +2,22 @@ package provision
 
 import "github.com/provision-dev/provision/pkg/plan"
 
-// Step ids of the manager and fleet half (README, "What gets built").
+// Every step id, in the order the README's "What gets built" lists them.
+// They key the state file and the provision:step tag: never rename one.
 const (
+	stepVPC            plan.ID = "vpc"
+	stepIGW            plan.ID = "igw"
+	stepEIGW           plan.ID = "eigw"
+	stepPublicSubnet   plan.ID = "subnet/public"
+	stepPrivateSubnet  plan.ID = "subnet/private"
+	stepPublicRoutes   plan.ID = "rtb/public"
+	stepNATAddress     plan.ID = "eip/nat"
+	stepNAT            plan.ID = "nat"
+	stepPrivateRoutes  plan.ID = "rtb/private"
+	stepPublicACL      plan.ID = "nacl/public"
+	stepPrivateACL     plan.ID = "nacl/private"
+	stepManagerGroup   plan.ID = "sg/manager"
+	stepRunnerGroup    plan.ID = "sg/runner"
 	stepToken          plan.ID = "ssm/token"
 	stepGitLabRunner   plan.ID = "gitlab/runner"
 	stepManagerRole    plan.ID = "iam/manager"

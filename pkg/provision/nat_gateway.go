@@ -12,7 +12,6 @@ import (
 	"github.com/provision-dev/provision/pkg/plan"
 )
 
-const stepNAT plan.ID = "nat"
 
 // natGatewayStep is the NAT gateway in the public subnet through which
 // runner machines reach GitLab over IPv4, from the fixed address eip/nat.

@@ -13,10 +13,6 @@ import (
 	"github.com/provision-dev/provision/pkg/plan"
 )
 
-const (
-	stepPublicACL  plan.ID = "nacl/public"
-	stepPrivateACL plan.ID = "nacl/private"
-)
 
 // networkACLStep owns a network ACL, its entries and its association with
 // one subnet. ACLs are stateless: every flow needs a rule for its return

@@ -12,10 +12,6 @@ import (
 	"github.com/provision-dev/provision/pkg/plan"
 )
 
-const (
-	stepPublicRoutes  plan.ID = "rtb/public"
-	stepPrivateRoutes plan.ID = "rtb/private"
-)
 
 // routeTableStep owns a route table, its default routes and its association
 // with one subnet.

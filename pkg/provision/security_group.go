@@ -13,10 +13,6 @@ import (
 	"github.com/provision-dev/provision/pkg/plan"
 )
 
-const (
-	stepManagerGroup plan.ID = "sg/manager"
-	stepRunnerGroup  plan.ID = "sg/runner"
-)
 
 // securityGroupStep owns a security group and all of its rules. Groups
 // are stateful, so only the inbound side of each flow needs a rule; nothing

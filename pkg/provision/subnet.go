@@ -12,10 +12,6 @@ import (
 	"github.com/provision-dev/provision/pkg/plan"
 )
 
-const (
-	stepPublicSubnet  plan.ID = "subnet/public"
-	stepPrivateSubnet plan.ID = "subnet/private"
-)
 
 // subnetStep creates one of the two subnets. The public one ("bastion
 // network") maps a public IPv4 address at launch, because the manager's

@@ -12,187 +12,136 @@ import (
 	"github.com/provision-dev/provision/pkg/plan"
 )
 
-const stepVPC plan.ID = "vpc"
 
-// vpcStep creates the VPC, or, with network.vpc_id, only looks up the
+// vpcKind creates the VPC, or, with network.vpc_id, only looks up the
 // existing one (which it never changes or deletes).
-type vpcStep struct{ env *Env }
+type vpcKind struct{ env *Env }
 
-func newVPCStep(env *Env) *vpcStep { return &vpcStep{env: env} }
+type vpc = *ec2types.Vpc
 
-func (s *vpcStep) ID() plan.ID          { return stepVPC }
-func (s *vpcStep) DependsOn() []plan.ID { return nil }
-func (s *vpcStep) existing() bool       { return s.env.Cfg.Network.VpcID != "" }
+// vpcFix is what an existing VPC lacks.
+type vpcFix struct {
+	dnsSupport, dnsHostnames, ipv6Block bool
+}
 
-func (s *vpcStep) change() plan.Change {
-	c := plan.Change{Step: stepVPC, Kind: "vpc", Name: s.env.name("vpc")}
-	if s.existing() {
-		c.Name = "existing VPC"
-		c.ID = s.env.Cfg.Network.VpcID
+func newVPCStep(env *Env) plan.Step { return newResourceStep[vpc, vpcFix](env, "vpc", vpcKind{env}) }
+
+func (k vpcKind) stepID() plan.ID  { return stepVPC }
+func (k vpcKind) needs() []plan.ID { return nil }
+func (k vpcKind) existing() bool   { return k.env.Cfg.Network.VpcID != "" }
+
+func (k vpcKind) describe() plan.Change {
+	c := plan.Change{Step: stepVPC, Kind: "vpc", Name: k.env.name("vpc")}
+	if k.existing() {
+		c.ID = k.env.Cfg.Network.VpcID
 		return c
 	}
-	c.Attrs = []plan.Attr{{Key: "cidr", Value: s.env.Cfg.Network.CIDR}}
-	if s.env.Cfg.Network.IPv6 {
+	c.Attrs = []plan.Attr{{Key: "cidr", Value: k.env.Cfg.Network.CIDR}}
+	if k.env.Cfg.Network.IPv6 {
 		c.Attrs = append(c.Attrs, plan.Attr{Key: "ipv6", Value: "amazon-provided /56"})
 	}
 	return c
 }
 
-// vpcFound is what Plan saw, handed to Apply.
-type vpcFound struct {
-	vpc           *ec2types.Vpc
-	dnsSupport    bool
-	dnsHostnames  bool
-	needIPv6Block bool
-	duplicates    []string // more VPCs with this step's tags
-}
-
-func (s *vpcStep) Plan(ctx context.Context) (plan.Change, error) {
-	c := s.change()
-	if s.existing() {
-		return c, s.lookupExisting(ctx)
+// find looks by the ownership tags (and so also finds a VPC that a run
+// created but could not record); with network.vpc_id it checks the user's
+// VPC instead.
+func (k vpcKind) find(ctx context.Context) (found[vpc], error) {
+	if k.existing() {
+		v, err := k.lookupExisting(ctx)
+		return found[vpc]{cur: v, exists: true, external: true}, err
 	}
-	vpc, dups, err := s.find(ctx)
+	out, err := k.env.EC2.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{Filters: k.env.ownerFilters(stepVPC)})
 	if err != nil {
-		return c, err
+		return found[vpc]{}, fmt.Errorf("find vpc by tags: %w", err)
 	}
-	if vpc == nil {
-		c.Action = plan.Create
-		return c, s.env.markGone(stepVPC)
-	}
-	c.ID = aws.ToString(vpc.VpcId)
-	if got := aws.ToString(vpc.CidrBlock); got != s.env.Cfg.Network.CIDR {
-		return c, fmt.Errorf("vpc %s has CIDR %s but network.cidr says %s: a VPC's primary block cannot change; run `provision down` first or restore network.cidr", c.ID, got, s.env.Cfg.Network.CIDR)
-	}
-	f := &vpcFound{vpc: vpc, duplicates: dups}
-	if f.dnsSupport, err = s.attribute(ctx, c.ID, ec2types.VpcAttributeNameEnableDnsSupport); err != nil {
-		return c, err
-	}
-	if f.dnsHostnames, err = s.attribute(ctx, c.ID, ec2types.VpcAttributeNameEnableDnsHostnames); err != nil {
-		return c, err
-	}
-	ipv6 := vpcIPv6Block(vpc)
-	f.needIPv6Block = s.env.Cfg.Network.IPv6 && ipv6 == ""
-	if err := s.env.created(stepVPC, "vpc", c.ID, map[string]string{"cidr": aws.ToString(vpc.CidrBlock), "ipv6_cidr": ipv6}); err != nil {
-		return c, err
-	}
-	if !f.dnsSupport {
-		c.Reasons = append(c.Reasons, "enable DNS support")
-	}
-	if !f.dnsHostnames {
-		c.Reasons = append(c.Reasons, "enable DNS hostnames")
-	}
-	if f.needIPv6Block {
-		c.Reasons = append(c.Reasons, "associate an Amazon-provided IPv6 /56")
-	}
-	c.Reasons = append(c.Reasons, duplicateReasons(dups)...)
-	if len(c.Reasons) > 0 {
-		c.Action = plan.Update
-	}
-	c.Detail = f
-	return c, nil
+	return lookupOwned(k.env, stepVPC, pointers(out.Vpcs), vpcID, func(v vpc) bool { return k.env.ownedBy(v.Tags, stepVPC) }), nil
 }
 
-func (s *vpcStep) Apply(ctx context.Context, c plan.Change) error {
-	f, _ := c.Detail.(*vpcFound)
-	if f == nil {
-		vpc, err := s.create(ctx)
-		if err != nil {
-			return err
-		}
-		// A new VPC has DNS support on and hostnames off.
-		f = &vpcFound{vpc: vpc, dnsSupport: true}
+// findForDelete: the user's VPC is never deleted.
+func (k vpcKind) findForDelete(ctx context.Context) (found[vpc], error) {
+	if k.existing() {
+		return found[vpc]{}, nil
 	}
-	id := aws.ToString(f.vpc.VpcId)
-	for _, dup := range f.duplicates {
-		if _, err := s.env.EC2.DeleteVpc(ctx, &ec2.DeleteVpcInput{VpcId: aws.String(dup)}); err != nil && !isNotFound(err) {
-			return retryableDelete(fmt.Errorf("delete duplicate vpc %s: %w", dup, err))
-		}
+	return k.find(ctx)
+}
+
+func vpcID(v vpc) string { return aws.ToString(v.VpcId) }
+
+func (k vpcKind) record(v vpc) recorded {
+	return recorded{id: vpcID(v), attrs: map[string]string{"cidr": aws.ToString(v.CidrBlock), "ipv6_cidr": vpcIPv6Block(v)}}
+}
+
+func (k vpcKind) diff(ctx context.Context, v vpc) (vpcFix, []string, error) {
+	id := vpcID(v)
+	if got := aws.ToString(v.CidrBlock); got != k.env.Cfg.Network.CIDR {
+		return vpcFix{}, nil, fmt.Errorf("vpc %s has CIDR %s but network.cidr says %s: a VPC's primary block cannot change; run `provision down` first or restore network.cidr", id, got, k.env.Cfg.Network.CIDR)
 	}
-	if !f.dnsSupport {
-		if _, err := s.env.EC2.ModifyVpcAttribute(ctx, &ec2.ModifyVpcAttributeInput{VpcId: &id, EnableDnsSupport: &ec2types.AttributeBooleanValue{Value: aws.Bool(true)}}); err != nil {
+	support, err := k.attribute(ctx, id, ec2types.VpcAttributeNameEnableDnsSupport)
+	if err != nil {
+		return vpcFix{}, nil, err
+	}
+	hostnames, err := k.attribute(ctx, id, ec2types.VpcAttributeNameEnableDnsHostnames)
+	if err != nil {
+		return vpcFix{}, nil, err
+	}
+	f := vpcFix{dnsSupport: !support, dnsHostnames: !hostnames, ipv6Block: k.env.Cfg.Network.IPv6 && vpcIPv6Block(v) == ""}
+	var reasons []string
+	if f.dnsSupport {
+		reasons = append(reasons, "enable DNS support")
+	}
+	if f.dnsHostnames {
+		reasons = append(reasons, "enable DNS hostnames")
+	}
+	if f.ipv6Block {
+		reasons = append(reasons, "associate an Amazon-provided IPv6 /56")
+	}
+	return f, reasons, nil
+}
+
+// create makes the VPC; a new VPC has DNS support on and hostnames off.
+func (k vpcKind) create(ctx context.Context, _ string) (vpc, vpcFix, error) {
+	out, err := k.env.EC2.CreateVpc(ctx, &ec2.CreateVpcInput{
+		CidrBlock:                   aws.String(k.env.Cfg.Network.CIDR),
+		AmazonProvidedIpv6CidrBlock: aws.Bool(k.env.Cfg.Network.IPv6),
+		TagSpecifications:           k.env.tagSpec(ec2types.ResourceTypeVpc, stepVPC, "vpc"),
+	})
+	if err != nil {
+		return nil, vpcFix{}, fmt.Errorf("create vpc %s: %w", k.env.Cfg.Network.CIDR, err)
+	}
+	return out.Vpc, vpcFix{dnsHostnames: true}, nil
+}
+
+func (k vpcKind) update(ctx context.Context, v vpc, f vpcFix) error {
+	id := vpcID(v)
+	if f.dnsSupport {
+		if _, err := k.env.EC2.ModifyVpcAttribute(ctx, &ec2.ModifyVpcAttributeInput{VpcId: &id, EnableDnsSupport: &ec2types.AttributeBooleanValue{Value: aws.Bool(true)}}); err != nil {
 			return fmt.Errorf("enable DNS support on %s: %w", id, err)
 		}
 	}
-	if !f.dnsHostnames {
-		if _, err := s.env.EC2.ModifyVpcAttribute(ctx, &ec2.ModifyVpcAttributeInput{VpcId: &id, EnableDnsHostnames: &ec2types.AttributeBooleanValue{Value: aws.Bool(true)}}); err != nil {
+	if f.dnsHostnames {
+		if _, err := k.env.EC2.ModifyVpcAttribute(ctx, &ec2.ModifyVpcAttributeInput{VpcId: &id, EnableDnsHostnames: &ec2types.AttributeBooleanValue{Value: aws.Bool(true)}}); err != nil {
 			return fmt.Errorf("enable DNS hostnames on %s: %w", id, err)
 		}
 	}
-	if f.needIPv6Block {
-		if _, err := s.env.EC2.AssociateVpcCidrBlock(ctx, &ec2.AssociateVpcCidrBlockInput{VpcId: &id, AmazonProvidedIpv6CidrBlock: aws.Bool(true)}); err != nil {
+	if f.ipv6Block {
+		if _, err := k.env.EC2.AssociateVpcCidrBlock(ctx, &ec2.AssociateVpcCidrBlockInput{VpcId: &id, AmazonProvidedIpv6CidrBlock: aws.Bool(true)}); err != nil {
 			return fmt.Errorf("associate an IPv6 block with %s: %w", id, err)
 		}
 	}
-	return s.waitForIPv6(ctx, id)
+	return k.waitForIPv6(ctx, id)
 }
 
-func (s *vpcStep) PlanDelete(ctx context.Context) (plan.Change, error) {
-	c := s.change()
-	if s.existing() {
-		// Never deleted: it was not ours. Forget it so the state can go.
-		return c, s.env.forget(stepVPC)
+func (k vpcKind) remove(ctx context.Context, v vpc) error {
+	_, err := k.env.EC2.DeleteVpc(ctx, &ec2.DeleteVpcInput{VpcId: v.VpcId})
+	if err != nil && !isNotFound(err) {
+		return retryableDelete(fmt.Errorf("delete vpc %s: %w", vpcID(v), err))
 	}
-	vpc, dups, err := s.find(ctx)
-	if err != nil || vpc == nil {
-		if err == nil {
-			err = s.env.forget(stepVPC)
-		}
-		return c, err
-	}
-	c.ID = aws.ToString(vpc.VpcId)
-	c.Action = plan.Delete
-	c.Detail = dups
-	return c, nil
+	return nil
 }
 
-func (s *vpcStep) Delete(ctx context.Context, c plan.Change) error {
-	dups, _ := c.Detail.([]string)
-	for _, id := range append(dups, c.ID) {
-		_, err := s.env.EC2.DeleteVpc(ctx, &ec2.DeleteVpcInput{VpcId: aws.String(id)})
-		if err != nil && !isNotFound(err) {
-			return retryableDelete(fmt.Errorf("delete vpc %s: %w", id, err))
-		}
-	}
-	return s.env.forget(stepVPC)
-}
-
-// find looks by the ownership tags (and so also finds a VPC that a run
-// created but could not record); the recorded one is kept, any other is a
-// duplicate to delete.
-func (s *vpcStep) find(ctx context.Context) (*ec2types.Vpc, []string, error) {
-	out, err := s.env.EC2.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{Filters: s.env.ownerFilters(stepVPC)})
-	if err != nil {
-		return nil, nil, fmt.Errorf("find vpc by tags: %w", err)
-	}
-	var owned []*ec2types.Vpc
-	for i := range out.Vpcs {
-		if s.env.ownedBy(out.Vpcs[i].Tags, stepVPC) {
-			owned = append(owned, &out.Vpcs[i])
-		}
-	}
-	keep, dups := keepOne(owned, func(v *ec2types.Vpc) string { return aws.ToString(v.VpcId) }, s.env.Ledger.Get(string(stepVPC)).RecordedID())
-	return keep, dups, nil
-}
-
-func (s *vpcStep) create(ctx context.Context) (*ec2types.Vpc, error) {
-	if _, err := s.env.beginCreate(stepVPC, "vpc"); err != nil {
-		return nil, err
-	}
-	out, err := s.env.EC2.CreateVpc(ctx, &ec2.CreateVpcInput{
-		CidrBlock:                   aws.String(s.env.Cfg.Network.CIDR),
-		AmazonProvidedIpv6CidrBlock: aws.Bool(s.env.Cfg.Network.IPv6),
-		TagSpecifications:           s.env.tagSpec(ec2types.ResourceTypeVpc, stepVPC, "vpc"),
-	})
-	if err != nil {
-		return nil, fmt.Errorf("create vpc %s: %w", s.env.Cfg.Network.CIDR, err)
-	}
-	id := aws.ToString(out.Vpc.VpcId)
-	return out.Vpc, s.env.created(stepVPC, "vpc", id, map[string]string{"cidr": aws.ToString(out.Vpc.CidrBlock)})
-}
-
-func (s *vpcStep) attribute(ctx context.Context, id string, name ec2types.VpcAttributeName) (bool, error) {
-	out, err := s.env.EC2.DescribeVpcAttribute(ctx, &ec2.DescribeVpcAttributeInput{VpcId: &id, Attribute: name})
+func (k vpcKind) attribute(ctx context.Context, id string, name ec2types.VpcAttributeName) (bool, error) {
+	out, err := k.env.EC2.DescribeVpcAttribute(ctx, &ec2.DescribeVpcAttributeInput{VpcId: &id, Attribute: name})
 	if err != nil {
 		return false, fmt.Errorf("describe %s of %s: %w", name, id, err)
 	}
@@ -206,8 +155,8 @@ func (s *vpcStep) attribute(ctx context.Context, id string, name ec2types.VpcAtt
 
 // waitForIPv6 records the VPC's IPv6 block once Amazon has assigned it;
 // until then the subnets cannot be given their /64s.
-func (s *vpcStep) waitForIPv6(ctx context.Context, id string) error {
-	out, err := s.env.EC2.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{VpcIds: []string{id}})
+func (k vpcKind) waitForIPv6(ctx context.Context, id string) error {
+	out, err := k.env.EC2.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{VpcIds: []string{id}})
 	if err != nil {
 		return retryableCreate(fmt.Errorf("describe vpc %s: %w", id, err))
 	}
@@ -215,35 +164,31 @@ func (s *vpcStep) waitForIPv6(ctx context.Context, id string) error {
 		return plan.TryAgainf("vpc %s is not visible yet", id)
 	}
 	ipv6 := vpcIPv6Block(&out.Vpcs[0])
-	if s.env.Cfg.Network.IPv6 && ipv6 == "" {
+	if k.env.Cfg.Network.IPv6 && ipv6 == "" {
 		return plan.TryAgainf("vpc %s: waiting for its IPv6 block", id)
 	}
-	return s.env.created(stepVPC, "vpc", id, map[string]string{"cidr": aws.ToString(out.Vpcs[0].CidrBlock), "ipv6_cidr": ipv6})
+	return k.env.created(stepVPC, "vpc", id, map[string]string{"cidr": aws.ToString(out.Vpcs[0].CidrBlock), "ipv6_cidr": ipv6})
 }
 
-// lookupExisting checks the user's VPC and records it as external.
-func (s *vpcStep) lookupExisting(ctx context.Context) error {
-	id := s.env.Cfg.Network.VpcID
-	out, err := s.env.EC2.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{VpcIds: []string{id}})
+// lookupExisting checks the user's VPC.
+func (k vpcKind) lookupExisting(ctx context.Context) (vpc, error) {
+	id := k.env.Cfg.Network.VpcID
+	out, err := k.env.EC2.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{VpcIds: []string{id}})
 	if isNotFound(err) || (err == nil && len(out.Vpcs) == 0) {
-		return fmt.Errorf("network.vpc_id %s does not exist in %s: check the id and the region, or leave vpc_id empty to create a VPC", id, s.env.Region)
+		return nil, fmt.Errorf("network.vpc_id %s does not exist in %s: check the id and the region, or leave vpc_id empty to create a VPC", id, k.env.Region)
 	}
 	if err != nil {
-		return fmt.Errorf("describe vpc %s: %w", id, err)
+		return nil, fmt.Errorf("describe vpc %s: %w", id, err)
 	}
-	vpc := &out.Vpcs[0]
-	if err := checkExistingVPC(vpc, &s.env.Cfg.Network); err != nil {
-		return err
-	}
-	ipv6 := vpcIPv6Block(vpc)
-	return s.env.external(stepVPC, "vpc", id, map[string]string{"cidr": aws.ToString(vpc.CidrBlock), "ipv6_cidr": ipv6})
+	v := &out.Vpcs[0]
+	return v, checkExistingVPC(v, &k.env.Cfg.Network)
 }
 
 // vpcIPv6Block returns the VPC's IPv6 block, ignoring associations being
 // removed. The association state is not compared with "associated": the
 // emulator garbles it.
-func vpcIPv6Block(vpc *ec2types.Vpc) string {
-	for _, a := range vpc.Ipv6CidrBlockAssociationSet {
+func vpcIPv6Block(v vpc) string {
+	for _, a := range v.Ipv6CidrBlockAssociationSet {
 		if a.Ipv6CidrBlockState != nil {
 			switch a.Ipv6CidrBlockState.State {
 			case ec2types.VpcCidrBlockStateCodeDisassociating, ec2types.VpcCidrBlockStateCodeDisassociated, ec2types.VpcCidrBlockStateCodeFailed, ec2types.VpcCidrBlockStateCodeFailing:
@@ -259,13 +204,13 @@ func vpcIPv6Block(vpc *ec2types.Vpc) string {
 
 // checkExistingVPC: the subnets must fit in the user's VPC, and IPv6 needs
 // the VPC to have an IPv6 block.
-func checkExistingVPC(vpc *ec2types.Vpc, n *NetworkConfig) error {
-	id := aws.ToString(vpc.VpcId)
-	if n.IPv6 && vpcIPv6Block(vpc) == "" {
+func checkExistingVPC(v vpc, n *NetworkConfig) error {
+	id := aws.ToString(v.VpcId)
+	if n.IPv6 && vpcIPv6Block(v) == "" {
 		return fmt.Errorf("vpc %s has no IPv6 block but network.ipv6 is true: associate one (aws ec2 associate-vpc-cidr-block --amazon-provided-ipv6-cidr-block --vpc-id %s) or set network.ipv6: false", id, id)
 	}
 	var blocks []netip.Prefix
-	for _, a := range vpc.CidrBlockAssociationSet {
+	for _, a := range v.CidrBlockAssociationSet {
 		if p, err := netip.ParsePrefix(aws.ToString(a.CidrBlock)); err == nil {
 			blocks = append(blocks, p)
 		}

@@ -1,0 +1,222 @@
+package provision
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/provision-dev/provision/pkg/plan"
+	"github.com/provision-dev/provision/pkg/state"
+)
+
+// A resource kind implements only its own verbs; resourceStep (below)
+// does the rest the same way for every kind: it chooses the action,
+// records what exists in the state, reuses a client token after a crash,
+// removes duplicates, and hands what it found from plan to apply as a
+// typed value. T is what find returns for one resource (usually a pointer
+// to the SDK's type), F what diff says must change on an existing one.
+//
+// The order of a resource file: the kind and its constructor, describe,
+// find, diff, create, update, remove, then helpers only it uses.
+type resourceKind[T, F any] interface {
+	// stepID and needs place the kind in the graph.
+	stepID() plan.ID
+	needs() []plan.ID
+	// describe is the plan line before anything is found: kind, name and
+	// the attributes the configuration decides.
+	describe() plan.Change
+	// find looks for the resource (lookupOwned: recorded id, then tags) and
+	// writes nothing.
+	find(ctx context.Context) (found[T], error)
+	// record is what the state keeps of an existing resource.
+	record(cur T) recorded
+	// diff compares an existing resource with the configuration: what
+	// update must fix, and the reasons shown in the plan (none: in sync).
+	diff(ctx context.Context, cur T) (F, []string, error)
+	// create makes the resource; token is the client token recorded for
+	// this attempt (kinds whose API takes none ignore it). It returns what
+	// the new resource still needs from update (for example an attachment).
+	create(ctx context.Context, token string) (T, F, error)
+	// update carries out a diff.
+	update(ctx context.Context, cur T, fix F) error
+	// remove deletes one resource (the recorded one or a duplicate).
+	remove(ctx context.Context, cur T) error
+}
+
+// found is what a find saw.
+type found[T any] struct {
+	cur    T
+	exists bool
+	// external: a resource the stack uses but does not own (the VPC and
+	// gateway of network.vpc_id): recorded, never changed or deleted.
+	external bool
+	// duplicates are more resources with this step's tags: the answer to
+	// a create was lost and the create was made again. The policy for all
+	// kinds: keep the recorded one (else the first), delete the others.
+	duplicates []T
+}
+
+// recorded is what the state keeps of a resource.
+type recorded struct {
+	id    string
+	attrs map[string]string
+}
+
+// resourceStep is the plan.Step of every resource kind.
+type resourceStep[T, F any] struct {
+	env  *Env
+	kind resourceKind[T, F]
+	// typeName is the resource type written to the state file.
+	typeName string
+
+	// What the last Plan or PlanDelete saw, for the Apply or Delete of the
+	// same attempt (the executor never runs one step twice at once).
+	seen found[T]
+	fix  F
+}
+
+func newResourceStep[T, F any](env *Env, typeName string, kind resourceKind[T, F]) *resourceStep[T, F] {
+	return &resourceStep[T, F]{env: env, kind: kind, typeName: typeName}
+}
+
+func (s *resourceStep[T, F]) ID() plan.ID          { return s.kind.stepID() }
+func (s *resourceStep[T, F]) DependsOn() []plan.ID { return s.kind.needs() }
+
+func (s *resourceStep[T, F]) Plan(ctx context.Context) (plan.Change, error) {
+	c := s.kind.describe()
+	f, err := s.kind.find(ctx)
+	if err != nil {
+		return c, err
+	}
+	s.seen = f
+	var none F
+	s.fix = none
+	if !f.exists {
+		c.Action = plan.Create
+		return c, s.env.markGone(s.ID())
+	}
+	r := s.kind.record(f.cur)
+	c.ID = r.id
+	if f.external {
+		c.Name = "existing " + strings.ReplaceAll(c.Kind, "-", " ")
+		return c, s.env.external(s.ID(), s.typeName, r.id, r.attrs)
+	}
+	if err := s.env.created(s.ID(), s.typeName, r.id, r.attrs); err != nil {
+		return c, err
+	}
+	fix, reasons, err := s.kind.diff(ctx, f.cur)
+	if err != nil {
+		return c, err
+	}
+	s.fix = fix
+	for _, d := range f.duplicates {
+		reasons = append(reasons, duplicateReasons([]string{s.kind.record(d).id})...)
+	}
+	if len(reasons) > 0 {
+		c.Action, c.Reasons = plan.Update, reasons
+	}
+	return c, nil
+}
+
+func (s *resourceStep[T, F]) Apply(ctx context.Context, c plan.Change) error {
+	for _, d := range s.seen.duplicates {
+		if err := s.kind.remove(ctx, d); err != nil {
+			return fmt.Errorf("delete duplicate %s: %w", s.kind.record(d).id, err)
+		}
+	}
+	cur, fix := s.seen.cur, s.fix
+	if c.Action == plan.Create {
+		token, err := s.env.beginCreate(s.ID(), s.typeName)
+		if err != nil {
+			return err
+		}
+		if cur, fix, err = s.kind.create(ctx, token); err != nil {
+			return err
+		}
+		r := s.kind.record(cur)
+		if err := s.env.created(s.ID(), s.typeName, r.id, r.attrs); err != nil {
+			return err
+		}
+	}
+	return s.kind.update(ctx, cur, fix)
+}
+
+// PlanDelete finds what the step owns. A resource that is gone, or only
+// used (external), is forgotten.
+func (s *resourceStep[T, F]) PlanDelete(ctx context.Context) (plan.Change, error) {
+	c := s.kind.describe()
+	if r := s.env.Ledger.Get(string(s.ID())); r != nil && r.Status == state.StatusExternal {
+		return c, s.env.forget(s.ID())
+	}
+	f, err := s.findForDelete(ctx)
+	if err != nil {
+		return c, err
+	}
+	s.seen = f
+	if !f.exists || f.external {
+		return c, s.env.forget(s.ID())
+	}
+	c.ID = s.kind.record(f.cur).id
+	c.Action = plan.Delete
+	return c, nil
+}
+
+// Delete removes the duplicates, then the resource, then its record.
+func (s *resourceStep[T, F]) Delete(ctx context.Context, c plan.Change) error {
+	for _, d := range s.seen.duplicates {
+		if err := s.kind.remove(ctx, d); err != nil {
+			return err
+		}
+	}
+	if err := s.kind.remove(ctx, s.seen.cur); err != nil {
+		return err
+	}
+	return s.env.forget(s.ID())
+}
+
+// teardownFinder is for kinds that look wider in a teardown than in a
+// build (an instance that is shutting down still counts).
+type teardownFinder[T any] interface {
+	findForDelete(ctx context.Context) (found[T], error)
+}
+
+func (s *resourceStep[T, F]) findForDelete(ctx context.Context) (found[T], error) {
+	if tf, ok := s.kind.(teardownFinder[T]); ok {
+		return tf.findForDelete(ctx)
+	}
+	return s.kind.find(ctx)
+}
+
+// lookupOwned is the one lookup of every kind: the resources carrying this
+// step's ownership tags (checked in code, since some APIs ignore tag
+// filters), of which the recorded one is kept and the rest are duplicates.
+func lookupOwned[T any](env *Env, step plan.ID, items []T, id func(T) string, owned func(T) bool) found[T] {
+	var mine []T
+	for _, it := range items {
+		if owned(it) {
+			mine = append(mine, it)
+		}
+	}
+	if len(mine) == 0 {
+		return found[T]{}
+	}
+	keep, dupIDs := keepOne(mine, id, env.Ledger.Get(string(step)).RecordedID())
+	f := found[T]{cur: keep, exists: true}
+	for _, it := range mine {
+		for _, d := range dupIDs {
+			if id(it) == d {
+				f.duplicates = append(f.duplicates, it)
+			}
+		}
+	}
+	return f
+}
+
+// pointers turns an SDK answer's slice into pointers to its elements.
+func pointers[T any](items []T) []*T {
+	out := make([]*T, len(items))
+	for i := range items {
+		out[i] = &items[i]
+	}
+	return out
+}
