@@ -11,117 +11,76 @@ import (
 	"github.com/provision-dev/provision/pkg/plan"
 )
 
-
-// elasticIPStep allocates one fixed public address. GitLab's security group
+// elasticIP allocates one fixed public address. GitLab's security group
 // lets in exactly these addresses, so they must survive everything but down.
-type elasticIPStep struct {
+type elasticIP struct {
 	env  *Env
 	id   plan.ID
 	role string
 }
 
-func newElasticIPStep(env *Env, id plan.ID, role string) *elasticIPStep {
-	return &elasticIPStep{env: env, id: id, role: role}
+type address = *ec2types.Address
+
+func newElasticIPStep(env *Env, id plan.ID, role string) plan.Step {
+	return newResourceStep[address, struct{}](env, "elastic-ip", elasticIP{env: env, id: id, role: role})
 }
 
-func (s *elasticIPStep) ID() plan.ID          { return s.id }
-func (s *elasticIPStep) DependsOn() []plan.ID { return nil }
+func (k elasticIP) stepID() plan.ID  { return k.id }
+func (k elasticIP) needs() []plan.ID { return nil }
 
-func (s *elasticIPStep) change() plan.Change {
-	return plan.Change{Step: s.id, Kind: "elastic-ip", Name: s.env.name(s.role)}
+func (k elasticIP) describe() plan.Change {
+	return plan.Change{Step: k.id, Kind: "elastic-ip", Name: k.env.name(k.role)}
 }
 
-func (s *elasticIPStep) Plan(ctx context.Context) (plan.Change, error) {
-	c := s.change()
-	addr, dups, err := s.find(ctx)
+func (k elasticIP) find(ctx context.Context) (found[address], error) {
+	out, err := k.env.EC2.DescribeAddresses(ctx, &ec2.DescribeAddressesInput{Filters: k.env.ownerFilters(k.id)})
 	if err != nil {
-		return c, err
+		return found[address]{}, fmt.Errorf("find Elastic IP %s by tags: %w", k.id, err)
 	}
-	if addr == nil {
-		c.Action = plan.Create
-		return c, s.env.markGone(s.id)
-	}
-	c.ID = aws.ToString(addr.AllocationId)
-	c.Attrs = []plan.Attr{{Key: "address", Value: aws.ToString(addr.PublicIp)}}
-	if c.Reasons = duplicateReasons(dups); len(dups) > 0 {
-		c.Action = plan.Update
-		c.Detail = dups
-	}
-	return c, s.env.created(s.id, "elastic-ip", c.ID, map[string]string{"public_ip": aws.ToString(addr.PublicIp)})
+	return lookupOwned(k.env, k.id, pointers(out.Addresses), allocationID, func(a address) bool { return k.env.ownedBy(a.Tags, k.id) }), nil
 }
 
-func (s *elasticIPStep) Apply(ctx context.Context, c plan.Change) error {
-	if c.Action == plan.Update {
-		return s.release(ctx, c.Detail.([]string))
-	}
-	if _, err := s.env.beginCreate(s.id, "elastic-ip"); err != nil {
-		return err
-	}
-	out, err := s.env.EC2.AllocateAddress(ctx, &ec2.AllocateAddressInput{
+func allocationID(a address) string { return aws.ToString(a.AllocationId) }
+
+func (k elasticIP) record(a address) recorded {
+	return recorded{id: allocationID(a), attrs: map[string]string{"public_ip": aws.ToString(a.PublicIp)}}
+}
+
+func (k elasticIP) shown(a address) []plan.Attr {
+	return []plan.Attr{{Key: "address", Value: aws.ToString(a.PublicIp)}}
+}
+
+func (k elasticIP) diff(context.Context, address) (struct{}, []string, error) {
+	return struct{}{}, nil, nil
+}
+
+func (k elasticIP) create(ctx context.Context, _ string) (address, struct{}, error) {
+	out, err := k.env.EC2.AllocateAddress(ctx, &ec2.AllocateAddressInput{
 		Domain:            ec2types.DomainTypeVpc,
-		TagSpecifications: s.env.tagSpec(ec2types.ResourceTypeElasticIp, s.id, s.role),
+		TagSpecifications: k.env.tagSpec(ec2types.ResourceTypeElasticIp, k.id, k.role),
 	})
 	if err != nil {
 		if errorCode(err) == "AddressLimitExceeded" {
-			return fmt.Errorf("allocate Elastic IP for %s: the account's Elastic IP quota in %s is used up; release unused addresses or request a higher quota (Service Quotas, \"EC2-VPC Elastic IPs\"): %w", s.id, s.env.Region, err)
+			return nil, struct{}{}, fmt.Errorf("allocate Elastic IP for %s: the account's Elastic IP quota in %s is used up; release unused addresses or request a higher quota (Service Quotas, \"EC2-VPC Elastic IPs\"): %w", k.id, k.env.Region, err)
 		}
-		return fmt.Errorf("allocate Elastic IP for %s: %w", s.id, err)
+		return nil, struct{}{}, fmt.Errorf("allocate Elastic IP for %s: %w", k.id, err)
 	}
-	return s.env.created(s.id, "elastic-ip", aws.ToString(out.AllocationId), map[string]string{"public_ip": aws.ToString(out.PublicIp)})
+	return &ec2types.Address{AllocationId: out.AllocationId, PublicIp: out.PublicIp}, struct{}{}, nil
 }
 
-func (s *elasticIPStep) PlanDelete(ctx context.Context) (plan.Change, error) {
-	c := s.change()
-	addr, dups, err := s.find(ctx)
-	if err != nil || addr == nil {
-		if err == nil {
-			err = s.env.forget(s.id)
-		}
-		return c, err
-	}
-	c.ID = aws.ToString(addr.AllocationId)
-	c.Attrs = []plan.Attr{{Key: "address", Value: aws.ToString(addr.PublicIp)}}
-	c.Action = plan.Delete
-	c.Detail = append(dups, c.ID)
-	return c, nil
-}
+func (k elasticIP) update(context.Context, address, struct{}) error { return nil }
 
-func (s *elasticIPStep) Delete(ctx context.Context, c plan.Change) error {
-	if err := s.release(ctx, c.Detail.([]string)); err != nil {
-		return err
-	}
-	return s.env.forget(s.id)
-}
-
-// release gives addresses back. An address is released only after whatever
-// uses it (the NAT gateway) is fully deleted; until then AWS answers InUse
-// and we try again. AuthFailure here means the address was released
-// already and perhaps handed to another account ("ReleaseAddress" in the
-// EC2 API reference): it is gone for us. Anywhere else AuthFailure is a
-// credentials problem, not worth a retry.
-func (s *elasticIPStep) release(ctx context.Context, ids []string) error {
-	for _, id := range ids {
-		_, err := s.env.EC2.ReleaseAddress(ctx, &ec2.ReleaseAddressInput{AllocationId: aws.String(id)})
-		if err != nil && !isNotFound(err) && errorCode(err) != "AuthFailure" {
-			return retryableDelete(fmt.Errorf("release Elastic IP %s: %w", id, err))
-		}
+// remove gives the address back. An address is released only after
+// whatever uses it (the NAT gateway) is fully deleted; until then AWS
+// answers InUse and we try again. AuthFailure here means the address was
+// released already and perhaps handed to another account ("ReleaseAddress"
+// in the EC2 API reference): it is gone for us. Anywhere else AuthFailure
+// is a credentials problem, not worth a retry.
+func (k elasticIP) remove(ctx context.Context, a address) error {
+	id := allocationID(a)
+	_, err := k.env.EC2.ReleaseAddress(ctx, &ec2.ReleaseAddressInput{AllocationId: aws.String(id)})
+	if err != nil && !isNotFound(err) && errorCode(err) != "AuthFailure" {
+		return retryableDelete(fmt.Errorf("release Elastic IP %s: %w", id, err))
 	}
 	return nil
-}
-
-// find looks by the ownership tags; the recorded address is kept, any
-// other is a duplicate (an allocation whose answer was lost).
-func (s *elasticIPStep) find(ctx context.Context) (*ec2types.Address, []string, error) {
-	out, err := s.env.EC2.DescribeAddresses(ctx, &ec2.DescribeAddressesInput{Filters: s.env.ownerFilters(s.id)})
-	if err != nil {
-		return nil, nil, fmt.Errorf("find Elastic IP %s by tags: %w", s.id, err)
-	}
-	var owned []*ec2types.Address
-	for i := range out.Addresses {
-		if s.env.ownedBy(out.Addresses[i].Tags, s.id) {
-			owned = append(owned, &out.Addresses[i])
-		}
-	}
-	keep, dups := keepOne(owned, func(a *ec2types.Address) string { return aws.ToString(a.AllocationId) }, s.env.Ledger.Get(string(s.id)).RecordedID())
-	return keep, dups, nil
 }

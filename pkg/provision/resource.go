@@ -97,6 +97,7 @@ func (s *resourceStep[T, F]) Plan(ctx context.Context) (plan.Change, error) {
 	}
 	r := s.kind.record(f.cur)
 	c.ID = r.id
+	s.showFound(&c, f.cur)
 	if f.external {
 		c.Name = "existing " + strings.ReplaceAll(c.Kind, "-", " ")
 		return c, s.env.external(s.ID(), s.typeName, r.id, r.attrs)
@@ -157,8 +158,21 @@ func (s *resourceStep[T, F]) PlanDelete(ctx context.Context) (plan.Change, error
 		return c, s.env.forget(s.ID())
 	}
 	c.ID = s.kind.record(f.cur).id
+	s.showFound(&c, f.cur)
 	c.Action = plan.Delete
 	return c, nil
+}
+
+// foundShower is for kinds whose plan line shows what AWS chose (an
+// Elastic IP's address).
+type foundShower[T any] interface {
+	shown(cur T) []plan.Attr
+}
+
+func (s *resourceStep[T, F]) showFound(c *plan.Change, cur T) {
+	if fs, ok := s.kind.(foundShower[T]); ok {
+		c.Attrs = append(c.Attrs, fs.shown(cur)...)
+	}
 }
 
 // Delete removes the duplicates, then the resource, then its record.

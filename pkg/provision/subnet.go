@@ -12,11 +12,10 @@ import (
 	"github.com/provision-dev/provision/pkg/plan"
 )
 
-
-// subnetStep creates one of the two subnets. The public one ("bastion
+// subnetKind creates one of the two subnets. The public one ("bastion
 // network") maps a public IPv4 address at launch, because the manager's
 // bootstrap talks to GitLab before its Elastic IP is associated.
-type subnetStep struct {
+type subnetKind struct {
 	env    *Env
 	id     plan.ID
 	role   string // public | private
@@ -24,214 +23,175 @@ type subnetStep struct {
 	public bool
 }
 
-func newSubnetStep(env *Env, public bool) *subnetStep {
-	if public {
-		return &subnetStep{env: env, id: stepPublicSubnet, role: "public", cidr: env.Cfg.Network.PublicSubnetCIDR, public: true}
-	}
-	return &subnetStep{env: env, id: stepPrivateSubnet, role: "private", cidr: env.Cfg.Network.PrivateSubnetCIDR}
-}
+type subnet = *ec2types.Subnet
 
-func (s *subnetStep) ID() plan.ID { return s.id }
-
-// The private subnet waits for the public one so that both do not claim
-// the same free IPv6 /64 at once.
-func (s *subnetStep) DependsOn() []plan.ID {
-	if s.public {
-		return []plan.ID{stepVPC}
-	}
-	return []plan.ID{stepVPC, stepPublicSubnet}
-}
-
-func (s *subnetStep) change() plan.Change {
-	c := plan.Change{Step: s.id, Kind: "subnet", Name: s.env.name(s.role), Attrs: []plan.Attr{{Key: "cidr", Value: s.cidr}}}
-	if s.env.Zone != "" {
-		c.Attrs = append(c.Attrs, plan.Attr{Key: "zone", Value: s.env.Zone})
-	}
-	if s.env.Cfg.Network.IPv6 {
-		c.Attrs = append(c.Attrs, plan.Attr{Key: "ipv6", Value: "/64"})
-	}
-	if s.public {
-		c.Attrs = append(c.Attrs, plan.Attr{Key: "map_public_ip", Value: "true"})
-	}
-	return c
-}
-
-// subnetFixes lists what Apply must change on an existing subnet.
-type subnetFixes struct {
+// subnetFix lists what must change on an existing subnet.
+type subnetFix struct {
 	mapPublicIP   *bool
 	assignIPv6    *bool
 	associateIPv6 bool
 }
 
-func (s *subnetStep) Plan(ctx context.Context) (plan.Change, error) {
-	c := s.change()
-	sn, err := s.find(ctx, true)
-	if err != nil {
-		return c, err
+func newSubnetStep(env *Env, public bool) plan.Step {
+	k := subnetKind{env: env, id: stepPrivateSubnet, role: "private", cidr: env.Cfg.Network.PrivateSubnetCIDR}
+	if public {
+		k = subnetKind{env: env, id: stepPublicSubnet, role: "public", cidr: env.Cfg.Network.PublicSubnetCIDR, public: true}
 	}
-	if sn == nil {
-		c.Action = plan.Create
-		return c, s.env.markGone(s.id)
-	}
-	c.ID = aws.ToString(sn.SubnetId)
-	if got := aws.ToString(sn.CidrBlock); got != s.cidr {
-		return c, fmt.Errorf("%s %s has CIDR %s but the configuration says %s: subnets cannot change in place; restore the value or run `provision down` first", s.id, c.ID, got, s.cidr)
-	}
-	if got := aws.ToString(sn.AvailabilityZone); s.env.Zone != "" && got != s.env.Zone {
-		return c, fmt.Errorf("%s %s is in zone %s but the configuration asks for %s: subnets cannot move; restore network.availability_zone or run `provision down` first", s.id, c.ID, got, s.env.Zone)
-	}
-	ipv6 := subnetIPv6Block(sn)
-	if err := s.env.created(s.id, "subnet", c.ID, map[string]string{"cidr": s.cidr, "zone": aws.ToString(sn.AvailabilityZone), "ipv6_cidr": ipv6}); err != nil {
-		return c, err
-	}
-	var f subnetFixes
-	if want := s.public; aws.ToBool(sn.MapPublicIpOnLaunch) != want {
-		f.mapPublicIP = aws.Bool(want)
-		c.Reasons = append(c.Reasons, fmt.Sprintf("set MapPublicIpOnLaunch=%t", want))
-	}
-	if want := s.env.Cfg.Network.IPv6; aws.ToBool(sn.AssignIpv6AddressOnCreation) != want {
-		f.assignIPv6 = aws.Bool(want)
-		c.Reasons = append(c.Reasons, fmt.Sprintf("set AssignIpv6AddressOnCreation=%t", want))
-	}
-	if s.env.Cfg.Network.IPv6 && ipv6 == "" {
-		f.associateIPv6 = true
-		c.Reasons = append(c.Reasons, "associate an IPv6 /64")
-	}
-	if len(c.Reasons) > 0 {
-		c.Action = plan.Update
-		c.Detail = &f
-	}
-	return c, nil
+	return newResourceStep[subnet, subnetFix](env, "subnet", k)
 }
 
-func (s *subnetStep) Apply(ctx context.Context, c plan.Change) error {
-	id := c.ID
-	f, _ := c.Detail.(*subnetFixes)
-	if c.Action == plan.Create {
-		var err error
-		if id, err = s.create(ctx); err != nil {
-			return err
-		}
-		f = &subnetFixes{assignIPv6: aws.Bool(s.env.Cfg.Network.IPv6)}
-		if s.public {
-			f.mapPublicIP = aws.Bool(true)
+func (k subnetKind) stepID() plan.ID { return k.id }
+
+// The private subnet waits for the public one so that both do not claim
+// the same free IPv6 /64 at once.
+func (k subnetKind) needs() []plan.ID {
+	if k.public {
+		return []plan.ID{stepVPC}
+	}
+	return []plan.ID{stepVPC, stepPublicSubnet}
+}
+
+func (k subnetKind) describe() plan.Change {
+	c := plan.Change{Step: k.id, Kind: "subnet", Name: k.env.name(k.role), Attrs: []plan.Attr{{Key: "cidr", Value: k.cidr}}}
+	if k.env.Zone != "" {
+		c.Attrs = append(c.Attrs, plan.Attr{Key: "zone", Value: k.env.Zone})
+	}
+	if k.env.Cfg.Network.IPv6 {
+		c.Attrs = append(c.Attrs, plan.Attr{Key: "ipv6", Value: "/64"})
+	}
+	if k.public {
+		c.Attrs = append(c.Attrs, plan.Attr{Key: "map_public_ip", Value: "true"})
+	}
+	return c
+}
+
+// find looks by the ownership tags, then by CIDR inside the VPC: a subnet
+// with our CIDR that is not ours is a conflict the user must resolve.
+func (k subnetKind) find(ctx context.Context) (found[subnet], error) {
+	f, err := k.findForDelete(ctx)
+	vpcID := k.env.idOf(stepVPC)
+	if err != nil || f.exists || vpcID == "" {
+		return f, err
+	}
+	out, err := k.env.EC2.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{Filters: []ec2types.Filter{filter("vpc-id", vpcID), filter("cidr-block", k.cidr)}})
+	if err != nil {
+		return f, fmt.Errorf("find %s by CIDR: %w", k.id, err)
+	}
+	for _, sn := range out.Subnets {
+		if aws.ToString(sn.CidrBlock) == k.cidr {
+			return f, fmt.Errorf("%s: vpc %s already has subnet %s with CIDR %s, not created by stack %s: choose a free range for network.%s_subnet_cidr", k.id, vpcID, aws.ToString(sn.SubnetId), k.cidr, k.env.Cfg.Stack, k.role)
 		}
 	}
+	return f, nil
+}
+
+func (k subnetKind) findForDelete(ctx context.Context) (found[subnet], error) {
+	out, err := k.env.EC2.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{Filters: k.env.ownerFilters(k.id)})
+	if err != nil {
+		return found[subnet]{}, fmt.Errorf("find %s by tags: %w", k.id, err)
+	}
+	return lookupOwned(k.env, k.id, pointers(out.Subnets), subnetID, func(sn subnet) bool { return k.env.ownedBy(sn.Tags, k.id) }), nil
+}
+
+func subnetID(sn subnet) string { return aws.ToString(sn.SubnetId) }
+
+func (k subnetKind) record(sn subnet) recorded {
+	return recorded{id: subnetID(sn), attrs: map[string]string{"cidr": aws.ToString(sn.CidrBlock), "zone": aws.ToString(sn.AvailabilityZone), "ipv6_cidr": subnetIPv6Block(sn)}}
+}
+
+func (k subnetKind) diff(_ context.Context, sn subnet) (subnetFix, []string, error) {
+	id := subnetID(sn)
+	if got := aws.ToString(sn.CidrBlock); got != k.cidr {
+		return subnetFix{}, nil, fmt.Errorf("%s %s has CIDR %s but the configuration says %s: subnets cannot change in place; restore the value or run `provision down` first", k.id, id, got, k.cidr)
+	}
+	if got := aws.ToString(sn.AvailabilityZone); k.env.Zone != "" && got != k.env.Zone {
+		return subnetFix{}, nil, fmt.Errorf("%s %s is in zone %s but the configuration asks for %s: subnets cannot move; restore network.availability_zone or run `provision down` first", k.id, id, got, k.env.Zone)
+	}
+	var f subnetFix
+	var reasons []string
+	if want := k.public; aws.ToBool(sn.MapPublicIpOnLaunch) != want {
+		f.mapPublicIP = aws.Bool(want)
+		reasons = append(reasons, fmt.Sprintf("set MapPublicIpOnLaunch=%t", want))
+	}
+	if want := k.env.Cfg.Network.IPv6; aws.ToBool(sn.AssignIpv6AddressOnCreation) != want {
+		f.assignIPv6 = aws.Bool(want)
+		reasons = append(reasons, fmt.Sprintf("set AssignIpv6AddressOnCreation=%t", want))
+	}
+	if k.env.Cfg.Network.IPv6 && subnetIPv6Block(sn) == "" {
+		f.associateIPv6 = true
+		reasons = append(reasons, "associate an IPv6 /64")
+	}
+	return f, reasons, nil
+}
+
+// create makes the subnet with its /64; the two attributes are set after.
+func (k subnetKind) create(ctx context.Context, _ string) (subnet, subnetFix, error) {
+	in := &ec2.CreateSubnetInput{
+		VpcId:             aws.String(k.env.idOf(stepVPC)),
+		CidrBlock:         aws.String(k.cidr),
+		AvailabilityZone:  aws.String(k.env.Zone),
+		TagSpecifications: k.env.tagSpec(ec2types.ResourceTypeSubnet, k.id, k.role),
+	}
+	if k.env.Cfg.Network.IPv6 {
+		block, err := k.freeIPv6Block(ctx)
+		if err != nil {
+			return nil, subnetFix{}, err
+		}
+		in.Ipv6CidrBlock = &block
+	}
+	out, err := k.env.EC2.CreateSubnet(ctx, in)
+	if err != nil {
+		return nil, subnetFix{}, retryableCreate(fmt.Errorf("create %s %s: %w", k.id, k.cidr, err))
+	}
+	f := subnetFix{assignIPv6: aws.Bool(k.env.Cfg.Network.IPv6)}
+	if k.public {
+		f.mapPublicIP = aws.Bool(true)
+	}
+	return out.Subnet, f, nil
+}
+
+func (k subnetKind) update(ctx context.Context, sn subnet, f subnetFix) error {
+	id := subnetID(sn)
 	if f.associateIPv6 {
-		block, err := s.freeIPv6Block(ctx)
+		block, err := k.freeIPv6Block(ctx)
 		if err != nil {
 			return err
 		}
-		if _, err := s.env.EC2.AssociateSubnetCidrBlock(ctx, &ec2.AssociateSubnetCidrBlockInput{SubnetId: &id, Ipv6CidrBlock: &block}); err != nil {
+		if _, err := k.env.EC2.AssociateSubnetCidrBlock(ctx, &ec2.AssociateSubnetCidrBlockInput{SubnetId: &id, Ipv6CidrBlock: &block}); err != nil {
 			return fmt.Errorf("associate %s with %s: %w", block, id, err)
 		}
 	}
 	// ModifySubnetAttribute takes one attribute per call.
 	if f.mapPublicIP != nil {
-		if _, err := s.env.EC2.ModifySubnetAttribute(ctx, &ec2.ModifySubnetAttributeInput{SubnetId: &id, MapPublicIpOnLaunch: &ec2types.AttributeBooleanValue{Value: f.mapPublicIP}}); err != nil {
+		if _, err := k.env.EC2.ModifySubnetAttribute(ctx, &ec2.ModifySubnetAttributeInput{SubnetId: &id, MapPublicIpOnLaunch: &ec2types.AttributeBooleanValue{Value: f.mapPublicIP}}); err != nil {
 			return retryableCreate(fmt.Errorf("set MapPublicIpOnLaunch on %s: %w", id, err))
 		}
 	}
 	if f.assignIPv6 != nil {
-		if _, err := s.env.EC2.ModifySubnetAttribute(ctx, &ec2.ModifySubnetAttributeInput{SubnetId: &id, AssignIpv6AddressOnCreation: &ec2types.AttributeBooleanValue{Value: f.assignIPv6}}); err != nil {
+		if _, err := k.env.EC2.ModifySubnetAttribute(ctx, &ec2.ModifySubnetAttributeInput{SubnetId: &id, AssignIpv6AddressOnCreation: &ec2types.AttributeBooleanValue{Value: f.assignIPv6}}); err != nil {
 			return retryableCreate(fmt.Errorf("set AssignIpv6AddressOnCreation on %s: %w", id, err))
 		}
 	}
 	return nil
 }
 
-func (s *subnetStep) PlanDelete(ctx context.Context) (plan.Change, error) {
-	c := s.change()
-	sn, err := s.find(ctx, false)
-	if err != nil || sn == nil {
-		if err == nil {
-			err = s.env.forget(s.id)
-		}
-		return c, err
-	}
-	c.ID = aws.ToString(sn.SubnetId)
-	c.Action = plan.Delete
-	return c, nil
-}
-
-func (s *subnetStep) Delete(ctx context.Context, c plan.Change) error {
-	_, err := s.env.EC2.DeleteSubnet(ctx, &ec2.DeleteSubnetInput{SubnetId: &c.ID})
+func (k subnetKind) remove(ctx context.Context, sn subnet) error {
+	id := subnetID(sn)
+	_, err := k.env.EC2.DeleteSubnet(ctx, &ec2.DeleteSubnetInput{SubnetId: &id})
 	if err != nil && !isNotFound(err) {
-		return retryableDelete(busyError(ctx, s.env, fmt.Errorf("delete subnet %s: %w", c.ID, err), "subnet-id", c.ID))
+		return retryableDelete(busyError(ctx, k.env, fmt.Errorf("delete subnet %s: %w", id, err), "subnet-id", id))
 	}
-	return s.env.forget(s.id)
-}
-
-// find looks by id, then by tags, then by CIDR inside the VPC: a subnet with
-// our CIDR that is not ours is a conflict the user must resolve.
-func (s *subnetStep) find(ctx context.Context, byCIDR bool) (*ec2types.Subnet, error) {
-	if r := s.env.Ledger.Get(string(s.id)); r != nil && r.ID != "" {
-		out, err := s.env.EC2.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{SubnetIds: []string{r.ID}})
-		if err != nil && !isNotFound(err) {
-			return nil, fmt.Errorf("describe subnet %s: %w", r.ID, err)
-		}
-		if err == nil && len(out.Subnets) == 1 {
-			return &out.Subnets[0], nil
-		}
-	}
-	out, err := s.env.EC2.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{Filters: s.env.ownerFilters(s.id)})
-	if err != nil {
-		return nil, fmt.Errorf("find %s by tags: %w", s.id, err)
-	}
-	for i := range out.Subnets {
-		if s.env.ownedBy(out.Subnets[i].Tags, s.id) {
-			return &out.Subnets[i], nil
-		}
-	}
-	vpcID := s.env.idOf(stepVPC)
-	if vpcID == "" || !byCIDR {
-		return nil, nil
-	}
-	out, err = s.env.EC2.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{Filters: []ec2types.Filter{filter("vpc-id", vpcID), filter("cidr-block", s.cidr)}})
-	if err != nil {
-		return nil, fmt.Errorf("find %s by CIDR: %w", s.id, err)
-	}
-	for _, sn := range out.Subnets {
-		if aws.ToString(sn.CidrBlock) == s.cidr {
-			return nil, fmt.Errorf("%s: vpc %s already has subnet %s with CIDR %s, not created by stack %s: choose a free range for network.%s_subnet_cidr", s.id, vpcID, aws.ToString(sn.SubnetId), s.cidr, s.env.Cfg.Stack, s.role)
-		}
-	}
-	return nil, nil
-}
-
-func (s *subnetStep) create(ctx context.Context) (string, error) {
-	in := &ec2.CreateSubnetInput{
-		VpcId:             aws.String(s.env.idOf(stepVPC)),
-		CidrBlock:         aws.String(s.cidr),
-		AvailabilityZone:  aws.String(s.env.Zone),
-		TagSpecifications: s.env.tagSpec(ec2types.ResourceTypeSubnet, s.id, s.role),
-	}
-	if s.env.Cfg.Network.IPv6 {
-		block, err := s.freeIPv6Block(ctx)
-		if err != nil {
-			return "", err
-		}
-		in.Ipv6CidrBlock = &block
-	}
-	if _, err := s.env.beginCreate(s.id, "subnet"); err != nil {
-		return "", err
-	}
-	out, err := s.env.EC2.CreateSubnet(ctx, in)
-	if err != nil {
-		return "", retryableCreate(fmt.Errorf("create %s %s: %w", s.id, s.cidr, err))
-	}
-	id := aws.ToString(out.Subnet.SubnetId)
-	return id, s.env.created(s.id, "subnet", id, map[string]string{"cidr": s.cidr, "zone": s.env.Zone, "ipv6_cidr": aws.ToString(in.Ipv6CidrBlock)})
+	return nil
 }
 
 // freeIPv6Block picks the lowest /64 of the VPC's /56 that no subnet uses.
-func (s *subnetStep) freeIPv6Block(ctx context.Context) (string, error) {
-	vpcID := s.env.idOf(stepVPC)
-	vpcBlock, err := netip.ParsePrefix(s.env.attrOf(stepVPC, "ipv6_cidr"))
+func (k subnetKind) freeIPv6Block(ctx context.Context) (string, error) {
+	vpcID := k.env.idOf(stepVPC)
+	vpcBlock, err := netip.ParsePrefix(k.env.attrOf(stepVPC, "ipv6_cidr"))
 	if err != nil {
 		return "", plan.TryAgainf("vpc %s has no IPv6 block yet", vpcID)
 	}
-	out, err := s.env.EC2.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{Filters: []ec2types.Filter{filter("vpc-id", vpcID)}})
+	out, err := k.env.EC2.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{Filters: []ec2types.Filter{filter("vpc-id", vpcID)}})
 	if err != nil {
 		return "", fmt.Errorf("list subnets of %s: %w", vpcID, err)
 	}
@@ -265,7 +225,7 @@ func nthSubnet64(block netip.Prefix, n int) (netip.Prefix, error) {
 
 // subnetIPv6Block returns the subnet's IPv6 block; the association state is
 // not compared with "associated" because the emulator garbles it.
-func subnetIPv6Block(sn *ec2types.Subnet) string {
+func subnetIPv6Block(sn subnet) string {
 	for _, a := range sn.Ipv6CidrBlockAssociationSet {
 		if a.Ipv6CidrBlockState != nil {
 			switch a.Ipv6CidrBlockState.State {
