@@ -13,12 +13,11 @@ import (
 	"github.com/provision-dev/provision/pkg/plan"
 )
 
-
-// networkACLStep owns a network ACL, its entries and its association with
+// networkACLs owns a network ACL, its entries and its association with
 // one subnet. ACLs are stateless: every flow needs a rule for its return
 // traffic too: an ACL that lets requests out but not their answers in
 // breaks every package install and GitLab call without an error message.
-type networkACLStep struct {
+type networkACLs struct {
 	env    *Env
 	id     plan.ID
 	role   string
@@ -26,18 +25,23 @@ type networkACLStep struct {
 	public bool
 }
 
-func newNetworkACLStep(env *Env, public bool) *networkACLStep {
-	if public {
-		return &networkACLStep{env: env, id: stepPublicACL, role: "public", subnet: stepPublicSubnet, public: true}
-	}
-	return &networkACLStep{env: env, id: stepPrivateACL, role: "private", subnet: stepPrivateSubnet}
+type networkACL = *ec2types.NetworkAcl
+
+func newNetworkACLStep(env *Env, public bool) plan.Step {
+	return newResourceStep[networkACL, aclFix](env, "network-acl", newNetworkACLs(env, public))
 }
 
-func (s *networkACLStep) ID() plan.ID { return s.id }
-func (s *networkACLStep) DependsOn() []plan.ID {
-	// The private ACL names the public subnet's IPv6 block.
-	return []plan.ID{stepVPC, stepPublicSubnet, s.subnet}
+func newNetworkACLs(env *Env, public bool) networkACLs {
+	if public {
+		return networkACLs{env: env, id: stepPublicACL, role: "public", subnet: stepPublicSubnet, public: true}
+	}
+	return networkACLs{env: env, id: stepPrivateACL, role: "private", subnet: stepPrivateSubnet}
 }
+
+func (k networkACLs) stepID() plan.ID { return k.id }
+
+// The private ACL names the public subnet's IPv6 block.
+func (k networkACLs) needs() []plan.ID { return []plan.ID{stepVPC, stepPublicSubnet, k.subnet} }
 
 // aclEntry is one ACL rule, in a form that compares by value.
 type aclEntry struct {
@@ -95,8 +99,8 @@ const (
 
 // wanted returns the rules (README, "What gets built"). Rule numbers are fixed so that a
 // rule removed by hand is found and put back in place.
-func (s *networkACLStep) wanted() []aclEntry {
-	n := s.env.Cfg.Network
+func (k networkACLs) wanted() []aclEntry {
+	n := k.env.Cfg.Network
 	ipv6 := n.IPv6
 	var es []aclEntry
 	in := func(rule int32, proto string, allow bool, cidr string, from, to int32) {
@@ -105,19 +109,19 @@ func (s *networkACLStep) wanted() []aclEntry {
 		}
 		es = append(es, aclEntry{Rule: rule, Protocol: proto, Allow: allow, CIDR: canonicalCIDR(cidr), From: from, To: to})
 	}
-	if s.public {
+	if k.public {
 		// NAT traffic from the private subnet arrives from inside the VPC.
-		in(100, allProtos, true, s.vpcCIDR(), 0, 0)
+		in(100, allProtos, true, k.vpcCIDR(), 0, 0)
 		if ipv6 {
-			in(101, allProtos, true, s.env.attrOf(stepVPC, "ipv6_cidr"), 0, 0)
+			in(101, allProtos, true, k.env.attrOf(stepVPC, "ipv6_cidr"), 0, 0)
 		}
-		for i, src := range s.env.Cfg.GitLab.SSHSourceCIDRs {
+		for i, src := range k.env.Cfg.GitLab.SSHSourceCIDRs {
 			in(110+int32(i), tcp, true, src, 22, 22)
 		}
 	} else {
-		pub6 := s.env.attrOf(stepPublicSubnet, "ipv6_cidr")
+		pub6 := k.env.attrOf(stepPublicSubnet, "ipv6_cidr")
 		// 2376 (Docker over TLS) only for docker+machine, which alone uses it.
-		dockerTLS := !s.env.autoscaler()
+		dockerTLS := !k.env.autoscaler()
 		in(100, tcp, true, n.PublicSubnetCIDR, 22, 22)
 		if dockerTLS {
 			in(101, tcp, true, n.PublicSubnetCIDR, 2376, 2376)
@@ -159,7 +163,7 @@ func (s *networkACLStep) wanted() []aclEntry {
 		}
 		es = append(es, aclEntry{Egress: true, Rule: rule, Protocol: proto, Allow: allow, CIDR: canonicalCIDR(cidr), From: from, To: to})
 	}
-	if !s.public {
+	if !k.public {
 		// Jobs are untrusted code: from the private subnet, nothing opens a
 		// connection into the VPC (with network.vpc_id, everything there
 		// that trusts the VPC's range). Answers to the manager's SSH and
@@ -169,11 +173,11 @@ func (s *networkACLStep) wanted() []aclEntry {
 		// instance metadata and NTP are not subject to ACLs.
 		out(90, tcp, true, n.PublicSubnetCIDR, 1024, 65535)
 		if ipv6 {
-			out(91, tcp, true, s.env.attrOf(stepPublicSubnet, "ipv6_cidr"), 1024, 65535)
+			out(91, tcp, true, k.env.attrOf(stepPublicSubnet, "ipv6_cidr"), 1024, 65535)
 		}
-		out(95, allProtos, false, s.vpcCIDR(), 0, 0)
+		out(95, allProtos, false, k.vpcCIDR(), 0, 0)
 		if ipv6 {
-			out(96, allProtos, false, s.env.attrOf(stepVPC, "ipv6_cidr"), 0, 0)
+			out(96, allProtos, false, k.env.attrOf(stepVPC, "ipv6_cidr"), 0, 0)
 		}
 	}
 	out(100, allProtos, true, anyIPv4, 0, 0)
@@ -183,19 +187,19 @@ func (s *networkACLStep) wanted() []aclEntry {
 	return es
 }
 
-func (s *networkACLStep) vpcCIDR() string {
-	if c := s.env.attrOf(stepVPC, "cidr"); c != "" {
+func (k networkACLs) vpcCIDR() string {
+	if c := k.env.attrOf(stepVPC, "cidr"); c != "" {
 		return c
 	}
-	return s.env.Cfg.Network.CIDR
+	return k.env.Cfg.Network.CIDR
 }
 
-func (s *networkACLStep) change() plan.Change {
-	c := plan.Change{Step: s.id, Kind: "network-acl", Name: s.env.name(s.role), Attrs: []plan.Attr{
-		{Key: "subnet", Value: orUnknown(s.env.idOf(s.subnet))},
+func (k networkACLs) describe() plan.Change {
+	c := plan.Change{Step: k.id, Kind: "network-acl", Name: k.env.name(k.role), Attrs: []plan.Attr{
+		{Key: "subnet", Value: orUnknown(k.env.idOf(k.subnet))},
 	}}
 	in, out := 0, 0
-	for _, e := range s.wanted() {
+	for _, e := range k.wanted() {
 		if e.Egress {
 			out++
 		} else {
@@ -206,65 +210,87 @@ func (s *networkACLStep) change() plan.Change {
 	return c
 }
 
-// aclFixes is the work Apply does on an existing ACL.
-type aclFixes struct {
+// shownOnCreate lists the rules a new ACL gets.
+func (k networkACLs) shownOnCreate() []string {
+	var rules []string
+	for _, e := range k.wanted() {
+		rules = append(rules, e.String())
+	}
+	return rules
+}
+
+func (k networkACLs) find(ctx context.Context) (found[networkACL], error) {
+	out, err := k.env.EC2.DescribeNetworkAcls(ctx, &ec2.DescribeNetworkAclsInput{Filters: k.env.ownerFilters(k.id)})
+	if err != nil {
+		return found[networkACL]{}, fmt.Errorf("find network ACL %s by tags: %w", k.id, err)
+	}
+	return lookupOwned(k.env, k.id, pointers(out.NetworkAcls), networkACLID, func(a networkACL) bool { return k.env.ownedBy(a.Tags, k.id) }), nil
+}
+
+func networkACLID(a networkACL) string { return aws.ToString(a.NetworkAclId) }
+
+func (k networkACLs) record(a networkACL) recorded { return recorded{id: networkACLID(a)} }
+
+// aclFix is the work on an existing ACL.
+type aclFix struct {
 	create, replace []aclEntry
 	remove          []aclEntry
 	assocID         string // the subnet's current association, to move to this ACL
 }
 
-func (s *networkACLStep) Plan(ctx context.Context) (plan.Change, error) {
-	c := s.change()
-	acl, err := s.find(ctx)
-	if err != nil {
-		return c, err
+func (k networkACLs) diff(ctx context.Context, acl networkACL) (aclFix, []string, error) {
+	f := diffEntries(acl.Entries, k.wanted())
+	subnetID := k.env.idOf(k.subnet)
+	associated := false
+	for _, a := range acl.Associations {
+		associated = associated || aws.ToString(a.SubnetId) == subnetID
 	}
-	if acl == nil {
-		c.Action = plan.Create
-		for _, e := range s.wanted() {
-			c.Reasons = append(c.Reasons, e.String())
+	if !associated {
+		out, err := k.env.EC2.DescribeNetworkAcls(ctx, &ec2.DescribeNetworkAclsInput{Filters: []ec2types.Filter{filter("association.subnet-id", subnetID)}})
+		if err != nil {
+			return f, nil, fmt.Errorf("find the network ACL of %s: %w", subnetID, err)
 		}
-		return c, s.env.markGone(s.id)
+		for _, other := range out.NetworkAcls {
+			for _, a := range other.Associations {
+				if aws.ToString(a.SubnetId) == subnetID {
+					f.assocID = aws.ToString(a.NetworkAclAssociationId)
+				}
+			}
+		}
+		if f.assocID == "" {
+			return f, nil, plan.TryAgainf("subnet %s has no network ACL association yet", subnetID)
+		}
 	}
-	c.ID = aws.ToString(acl.NetworkAclId)
-	if err := s.env.created(s.id, "network-acl", c.ID, nil); err != nil {
-		return c, err
-	}
-	f, err := s.diff(ctx, acl)
-	if err != nil {
-		return c, err
-	}
+	var reasons []string
 	for _, e := range f.create {
-		c.Reasons = append(c.Reasons, "add "+e.String())
+		reasons = append(reasons, "add "+e.String())
 	}
 	for _, e := range f.replace {
-		c.Reasons = append(c.Reasons, "restore "+e.String())
+		reasons = append(reasons, "restore "+e.String())
 	}
 	for _, e := range f.remove {
-		c.Reasons = append(c.Reasons, "remove "+e.String())
+		reasons = append(reasons, "remove "+e.String())
 	}
 	if f.assocID != "" {
-		c.Reasons = append(c.Reasons, "associate with "+s.env.idOf(s.subnet))
+		reasons = append(reasons, "associate with "+subnetID)
 	}
-	if len(c.Reasons) > 0 {
-		c.Action = plan.Update
-		c.Detail = f
-	}
-	return c, nil
+	return f, reasons, nil
 }
 
-func (s *networkACLStep) diff(ctx context.Context, acl *ec2types.NetworkAcl) (*aclFixes, error) {
-	f := &aclFixes{}
+// diffEntries compares the entries an ACL has with the rules wanted, by
+// direction and rule number; AWS's built-in deny-all rules are left alone.
+func diffEntries(entries []ec2types.NetworkAclEntry, wanted []aclEntry) aclFix {
+	var f aclFix
 	have := map[string]aclEntry{}
-	for _, e := range acl.Entries {
+	for _, e := range entries {
 		if r := aws.ToInt32(e.RuleNumber); r >= 32767 {
-			continue // the built-in deny-all rules
+			continue
 		}
 		ae := fromEC2Entry(e)
 		have[ae.key()] = ae
 	}
 	want := map[string]bool{}
-	for _, w := range s.wanted() {
+	for _, w := range wanted {
 		want[w.key()] = true
 		h, ok := have[w.key()]
 		switch {
@@ -275,151 +301,84 @@ func (s *networkACLStep) diff(ctx context.Context, acl *ec2types.NetworkAcl) (*a
 		}
 	}
 	keys := make([]string, 0, len(have))
-	for k := range have {
-		keys = append(keys, k)
+	for key := range have {
+		keys = append(keys, key)
 	}
 	sort.Strings(keys)
-	for _, k := range keys {
-		if !want[k] {
-			f.remove = append(f.remove, have[k])
+	for _, key := range keys {
+		if !want[key] {
+			f.remove = append(f.remove, have[key])
 		}
 	}
-	subnetID := s.env.idOf(s.subnet)
-	for _, a := range acl.Associations {
-		if aws.ToString(a.SubnetId) == subnetID {
-			return f, nil
-		}
-	}
-	out, err := s.env.EC2.DescribeNetworkAcls(ctx, &ec2.DescribeNetworkAclsInput{Filters: []ec2types.Filter{filter("association.subnet-id", subnetID)}})
-	if err != nil {
-		return nil, fmt.Errorf("find the network ACL of %s: %w", subnetID, err)
-	}
-	for _, other := range out.NetworkAcls {
-		for _, a := range other.Associations {
-			if aws.ToString(a.SubnetId) == subnetID {
-				f.assocID = aws.ToString(a.NetworkAclAssociationId)
-			}
-		}
-	}
-	if f.assocID == "" {
-		return nil, plan.TryAgainf("subnet %s has no network ACL association yet", subnetID)
-	}
-	return f, nil
+	return f
 }
 
-func (s *networkACLStep) Apply(ctx context.Context, c plan.Change) error {
-	id := c.ID
-	f, _ := c.Detail.(*aclFixes)
-	if c.Action == plan.Create {
-		token, err := s.env.beginCreate(s.id, "network-acl")
-		if err != nil {
-			return err
-		}
-		out, err := s.env.EC2.CreateNetworkAcl(ctx, &ec2.CreateNetworkAclInput{
-			VpcId:             aws.String(s.env.idOf(stepVPC)),
-			ClientToken:       &token,
-			TagSpecifications: s.env.tagSpec(ec2types.ResourceTypeNetworkAcl, s.id, s.role),
-		})
-		if err != nil {
-			return retryableCreate(fmt.Errorf("create network ACL %s: %w", s.id, err))
-		}
-		id = aws.ToString(out.NetworkAcl.NetworkAclId)
-		if err := s.env.created(s.id, "network-acl", id, nil); err != nil {
-			return err
-		}
-		if f, err = s.diff(ctx, out.NetworkAcl); err != nil {
-			return err
-		}
+func (k networkACLs) create(ctx context.Context, token string) (networkACL, aclFix, error) {
+	out, err := k.env.EC2.CreateNetworkAcl(ctx, &ec2.CreateNetworkAclInput{
+		VpcId:             aws.String(k.env.idOf(stepVPC)),
+		ClientToken:       &token,
+		TagSpecifications: k.env.tagSpec(ec2types.ResourceTypeNetworkAcl, k.id, k.role),
+	})
+	if err != nil {
+		return nil, aclFix{}, retryableCreate(fmt.Errorf("create network ACL %s: %w", k.id, err))
 	}
+	f, _, err := k.diff(ctx, out.NetworkAcl)
+	return out.NetworkAcl, f, err
+}
+
+func (k networkACLs) update(ctx context.Context, acl networkACL, f aclFix) error {
+	id := networkACLID(acl)
 	for _, e := range f.remove {
-		_, err := s.env.EC2.DeleteNetworkAclEntry(ctx, &ec2.DeleteNetworkAclEntryInput{NetworkAclId: &id, Egress: aws.Bool(e.Egress), RuleNumber: aws.Int32(e.Rule)})
+		_, err := k.env.EC2.DeleteNetworkAclEntry(ctx, &ec2.DeleteNetworkAclEntryInput{NetworkAclId: &id, Egress: aws.Bool(e.Egress), RuleNumber: aws.Int32(e.Rule)})
 		if err != nil && !isNotFound(err) {
 			return fmt.Errorf("remove %s from %s: %w", e, id, err)
 		}
 	}
 	for _, e := range f.replace {
 		in := e.createInput(id)
-		_, err := s.env.EC2.ReplaceNetworkAclEntry(ctx, &ec2.ReplaceNetworkAclEntryInput{NetworkAclId: in.NetworkAclId, Egress: in.Egress, RuleNumber: in.RuleNumber,
+		_, err := k.env.EC2.ReplaceNetworkAclEntry(ctx, &ec2.ReplaceNetworkAclEntryInput{NetworkAclId: in.NetworkAclId, Egress: in.Egress, RuleNumber: in.RuleNumber,
 			Protocol: in.Protocol, RuleAction: in.RuleAction, CidrBlock: in.CidrBlock, Ipv6CidrBlock: in.Ipv6CidrBlock, PortRange: in.PortRange, IcmpTypeCode: in.IcmpTypeCode})
 		if err != nil {
 			return fmt.Errorf("restore %s in %s: %w", e, id, err)
 		}
 	}
 	for _, e := range f.create {
-		if _, err := s.env.EC2.CreateNetworkAclEntry(ctx, e.createInput(id)); err != nil {
+		if _, err := k.env.EC2.CreateNetworkAclEntry(ctx, e.createInput(id)); err != nil {
 			return retryableCreate(fmt.Errorf("add %s to %s: %w", e, id, err))
 		}
 	}
 	if f.assocID != "" {
-		if _, err := s.env.EC2.ReplaceNetworkAclAssociation(ctx, &ec2.ReplaceNetworkAclAssociationInput{AssociationId: &f.assocID, NetworkAclId: &id}); err != nil {
-			return retryableCreate(fmt.Errorf("associate %s with %s: %w", id, s.env.idOf(s.subnet), err))
+		if _, err := k.env.EC2.ReplaceNetworkAclAssociation(ctx, &ec2.ReplaceNetworkAclAssociationInput{AssociationId: &f.assocID, NetworkAclId: &id}); err != nil {
+			return retryableCreate(fmt.Errorf("associate %s with %s: %w", id, k.env.idOf(k.subnet), err))
 		}
 	}
 	return nil
 }
 
-func (s *networkACLStep) PlanDelete(ctx context.Context) (plan.Change, error) {
-	c := s.change()
-	acl, err := s.find(ctx)
-	if err != nil || acl == nil {
-		if err == nil {
-			err = s.env.forget(s.id)
-		}
-		return c, err
-	}
-	c.ID = aws.ToString(acl.NetworkAclId)
-	c.Action = plan.Delete
-	c.Detail = acl
-	return c, nil
-}
-
-// Delete first puts the subnets back on the VPC's default ACL: an ACL that
+// remove first puts the subnets back on the VPC's default ACL: an ACL that
 // is still associated cannot be deleted, and a subnet always has one.
-func (s *networkACLStep) Delete(ctx context.Context, c plan.Change) error {
-	acl := c.Detail.(*ec2types.NetworkAcl)
+func (k networkACLs) remove(ctx context.Context, acl networkACL) error {
+	id, vpcID := networkACLID(acl), aws.ToString(acl.VpcId)
 	if len(acl.Associations) > 0 {
-		def, err := s.env.EC2.DescribeNetworkAcls(ctx, &ec2.DescribeNetworkAclsInput{Filters: []ec2types.Filter{
-			filter("vpc-id", aws.ToString(acl.VpcId)), filter("default", "true")}})
+		def, err := k.env.EC2.DescribeNetworkAcls(ctx, &ec2.DescribeNetworkAclsInput{Filters: []ec2types.Filter{filter("vpc-id", vpcID), filter("default", "true")}})
 		if err != nil {
-			return fmt.Errorf("find the default network ACL of %s: %w", aws.ToString(acl.VpcId), err)
+			return fmt.Errorf("find the default network ACL of %s: %w", vpcID, err)
 		}
 		if len(def.NetworkAcls) == 0 {
-			return fmt.Errorf("vpc %s has no default network ACL to give subnets back to", aws.ToString(acl.VpcId))
+			return fmt.Errorf("vpc %s has no default network ACL to give subnets back to", vpcID)
 		}
 		for _, a := range acl.Associations {
-			_, err := s.env.EC2.ReplaceNetworkAclAssociation(ctx, &ec2.ReplaceNetworkAclAssociationInput{AssociationId: a.NetworkAclAssociationId, NetworkAclId: def.NetworkAcls[0].NetworkAclId})
+			_, err := k.env.EC2.ReplaceNetworkAclAssociation(ctx, &ec2.ReplaceNetworkAclAssociationInput{AssociationId: a.NetworkAclAssociationId, NetworkAclId: def.NetworkAcls[0].NetworkAclId})
 			if err != nil && !isNotFound(err) {
 				return retryableDelete(fmt.Errorf("return subnet %s to the default network ACL: %w", aws.ToString(a.SubnetId), err))
 			}
 		}
 	}
-	_, err := s.env.EC2.DeleteNetworkAcl(ctx, &ec2.DeleteNetworkAclInput{NetworkAclId: &c.ID})
+	_, err := k.env.EC2.DeleteNetworkAcl(ctx, &ec2.DeleteNetworkAclInput{NetworkAclId: &id})
 	if err != nil && !isNotFound(err) {
-		return retryableDelete(fmt.Errorf("delete network ACL %s: %w", c.ID, err))
+		return retryableDelete(fmt.Errorf("delete network ACL %s: %w", id, err))
 	}
-	return s.env.forget(s.id)
-}
-
-func (s *networkACLStep) find(ctx context.Context) (*ec2types.NetworkAcl, error) {
-	if r := s.env.Ledger.Get(string(s.id)); r != nil && r.ID != "" {
-		out, err := s.env.EC2.DescribeNetworkAcls(ctx, &ec2.DescribeNetworkAclsInput{NetworkAclIds: []string{r.ID}})
-		if err != nil && !isNotFound(err) {
-			return nil, fmt.Errorf("describe network ACL %s: %w", r.ID, err)
-		}
-		if err == nil && len(out.NetworkAcls) == 1 {
-			return &out.NetworkAcls[0], nil
-		}
-	}
-	out, err := s.env.EC2.DescribeNetworkAcls(ctx, &ec2.DescribeNetworkAclsInput{Filters: s.env.ownerFilters(s.id)})
-	if err != nil {
-		return nil, fmt.Errorf("find network ACL %s by tags: %w", s.id, err)
-	}
-	for i := range out.NetworkAcls {
-		if s.env.ownedBy(out.NetworkAcls[i].Tags, s.id) {
-			return &out.NetworkAcls[i], nil
-		}
-	}
-	return nil, nil
+	return nil
 }
 
 func (e aclEntry) key() string { return fmt.Sprintf("%t/%d", e.Egress, e.Rule) }

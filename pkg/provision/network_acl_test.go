@@ -32,9 +32,9 @@ func aclTestEnv(t *testing.T) *Env {
 
 // writtenEntries are the entries the step would write, in the form AWS
 // returns them.
-func writtenEntries(s *networkACLStep) []ec2types.NetworkAclEntry {
+func writtenEntries(k networkACLs) []ec2types.NetworkAclEntry {
 	var out []ec2types.NetworkAclEntry
-	for _, w := range s.wanted() {
+	for _, w := range k.wanted() {
 		in := w.createInput("acl-1")
 		out = append(out, ec2types.NetworkAclEntry{Egress: in.Egress, RuleNumber: in.RuleNumber, Protocol: in.Protocol, RuleAction: in.RuleAction,
 			CidrBlock: in.CidrBlock, Ipv6CidrBlock: in.Ipv6CidrBlock, PortRange: in.PortRange, IcmpTypeCode: in.IcmpTypeCode})
@@ -47,8 +47,8 @@ func writtenEntries(s *networkACLStep) []ec2types.NetworkAclEntry {
 // of ICMP needs to come in.
 func TestBothACLsAdmitPathMTUDiscovery(t *testing.T) {
 	env := aclTestEnv(t)
-	for _, s := range []*networkACLStep{newNetworkACLStep(env, true), newNetworkACLStep(env, false)} {
-		entries := writtenEntries(s)
+	for _, k := range []networkACLs{newNetworkACLs(env, true), newNetworkACLs(env, false)} {
+		entries := writtenEntries(k)
 		cases := []struct {
 			what  string
 			p     nacl.Packet
@@ -63,7 +63,7 @@ func TestBothACLsAdmitPathMTUDiscovery(t *testing.T) {
 		}
 		for _, c := range cases {
 			if got := nacl.Admits(entries, c.p); got != c.admit {
-				t.Errorf("%s: %s: admitted=%v, want %v", s.id, c.what, got, c.admit)
+				t.Errorf("%s: %s: admitted=%v, want %v", k.id, c.what, got, c.admit)
 			}
 		}
 	}
@@ -81,5 +81,39 @@ func TestICMPRuleWithoutTypeAndCodeMatches(t *testing.T) {
 		IcmpTypeCode: &ec2types.IcmpTypeCode{Type: aws.Int32(8), Code: aws.Int32(-1)}})
 	if other.matches(want) {
 		t.Errorf("an ICMP echo rule must not match %v", want)
+	}
+}
+
+// diffEntries finds what to add, restore and remove, by direction and
+// rule number, and leaves AWS's deny-all rules alone.
+func TestDiffEntries(t *testing.T) {
+	want := []aclEntry{
+		{Rule: 100, Protocol: tcp, Allow: true, CIDR: "10.0.0.0/24", From: 22, To: 22},
+		{Rule: 200, Protocol: tcp, Allow: true, CIDR: anyIPv4, From: 1024, To: 65535},
+		{Egress: true, Rule: 100, Protocol: allProtos, Allow: true, CIDR: anyIPv4},
+	}
+	entry := func(e aclEntry) ec2types.NetworkAclEntry {
+		in := e.createInput("acl-1")
+		return ec2types.NetworkAclEntry{Egress: in.Egress, RuleNumber: in.RuleNumber, Protocol: in.Protocol, RuleAction: in.RuleAction, CidrBlock: in.CidrBlock, PortRange: in.PortRange}
+	}
+	denyAll := ec2types.NetworkAclEntry{Egress: aws.Bool(false), RuleNumber: aws.Int32(32767), Protocol: aws.String("-1"), RuleAction: ec2types.RuleActionDeny, CidrBlock: aws.String(anyIPv4)}
+	opened := want[0]
+	opened.CIDR = anyIPv4
+	extra := aclEntry{Rule: 150, Protocol: tcp, Allow: true, CIDR: anyIPv4, From: 3389, To: 3389}
+	cases := []struct {
+		name                    string
+		have                    []ec2types.NetworkAclEntry
+		create, replace, remove int
+	}{
+		{"in sync", []ec2types.NetworkAclEntry{entry(want[0]), entry(want[1]), entry(want[2]), denyAll}, 0, 0, 0},
+		{"empty", []ec2types.NetworkAclEntry{denyAll}, 3, 0, 0},
+		{"a rule widened by hand", []ec2types.NetworkAclEntry{entry(opened), entry(want[1]), entry(want[2])}, 0, 1, 0},
+		{"a rule added by hand", []ec2types.NetworkAclEntry{entry(want[0]), entry(want[1]), entry(want[2]), entry(extra)}, 0, 0, 1},
+	}
+	for _, c := range cases {
+		f := diffEntries(c.have, want)
+		if len(f.create) != c.create || len(f.replace) != c.replace || len(f.remove) != c.remove {
+			t.Errorf("%s: create %d replace %d remove %d, want %d %d %d", c.name, len(f.create), len(f.replace), len(f.remove), c.create, c.replace, c.remove)
+		}
 	}
 }

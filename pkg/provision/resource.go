@@ -93,6 +93,9 @@ func (s *resourceStep[T, F]) Plan(ctx context.Context) (plan.Change, error) {
 	s.fix = none
 	if !f.exists {
 		c.Action = plan.Create
+		if cs, ok := s.kind.(creationShower); ok {
+			c.Reasons = cs.shownOnCreate()
+		}
 		return c, s.env.markGone(s.ID())
 	}
 	r := s.kind.record(f.cur)
@@ -161,6 +164,12 @@ func (s *resourceStep[T, F]) PlanDelete(ctx context.Context) (plan.Change, error
 	s.showFound(&c, f.cur)
 	c.Action = plan.Delete
 	return c, nil
+}
+
+// creationShower is for kinds whose plan lists what a new resource gets
+// (an ACL's rules).
+type creationShower interface {
+	shownOnCreate() []string
 }
 
 // foundShower is for kinds whose plan line shows what AWS chose (an
