@@ -57,14 +57,14 @@ func TestGitLabIngressAdmitsIPv6PathsNoWider(t *testing.T) {
 	must(env.created(stepNATAddress, "eip", "eipalloc-1", map[string]string{"public_ip": "198.51.100.1"}))
 	must(env.created(stepManagerAddress, "eip", "eipalloc-2", map[string]string{"public_ip": "198.51.100.2"}))
 	must(env.created(stepManager, "instance", "i-1", map[string]string{"ipv6_address": "2001:db8:1200::10"}))
-	s := newGitLabIngressStep(env)
-	if got := len(s.wanted()); got != 2 || len(s.DependsOn()) != 2 {
-		t.Fatalf("without IPv6 at GitLab: %d rules, deps %v", got, s.DependsOn())
+	s := gitlabIngress{env}
+	if got := len(s.wanted()); got != 2 || len(s.needs()) != 2 {
+		t.Fatalf("without IPv6 at GitLab: %d rules, deps %v", got, s.needs())
 	}
 	env.GitLab6 = true
 	var cidrs []string
 	for _, r := range s.wanted() {
-		cidrs = append(cidrs, r.cidr)
+		cidrs = append(cidrs, r.Source)
 	}
 	want := []string{"198.51.100.1/32", "198.51.100.2/32", "2001:db8:1200::10/128", "2001:db8:1201::/64"}
 	if len(cidrs) != len(want) {
@@ -75,9 +75,16 @@ func TestGitLabIngressAdmitsIPv6PathsNoWider(t *testing.T) {
 			t.Errorf("rule %d: %s, want %s", i, cidrs[i], want[i])
 		}
 	}
-	p := permission(s.wanted(), true)
-	if len(p.IpRanges) != 2 || len(p.Ipv6Ranges) != 2 || aws.ToString(p.Ipv6Ranges[0].Description) == "" {
-		t.Errorf("permission %+v", p)
+	v4, v6 := 0, 0
+	for _, p := range toPermissions(s.wanted(), false) {
+		v4 += len(p.IpRanges)
+		v6 += len(p.Ipv6Ranges)
+		if aws.ToInt32(p.FromPort) != 443 || len(p.IpRanges)+len(p.Ipv6Ranges) != 1 {
+			t.Errorf("permission %+v", p)
+		}
+	}
+	if v4 != 2 || v6 != 2 {
+		t.Errorf("%d IPv4 and %d IPv6 blocks, want 2 and 2", v4, v6)
 	}
 	env.Cfg.Network.IPv6 = false
 	if got := len(s.wanted()); got != 2 {
