@@ -10,87 +10,86 @@ import (
 	"github.com/provision-dev/provision/pkg/plan"
 )
 
-// addressAssociationStep gives the running manager its Elastic IP, the
-// fixed address GitLab's security group lets in.
-type addressAssociationStep struct{ env *Env }
+// addressAssociation gives the running manager its Elastic IP, the fixed
+// address GitLab's security group lets in.
+type addressAssociation struct{ env *Env }
 
-func newAddressAssociationStep(env *Env) *addressAssociationStep {
-	return &addressAssociationStep{env: env}
+// association is where the manager's address is attached.
+type association struct {
+	id, instance string
 }
 
-func (s *addressAssociationStep) ID() plan.ID { return stepManagerAssoc }
-func (s *addressAssociationStep) DependsOn() []plan.ID {
-	return []plan.ID{stepManager, stepManagerAddress}
+func newAddressAssociationStep(env *Env) plan.Step {
+	return newResourceStep[association, struct{}](env, "eip-association", addressAssociation{env})
 }
 
-func (s *addressAssociationStep) change() plan.Change {
-	return plan.Change{Step: stepManagerAssoc, Kind: "eip-association", Name: s.env.name("manager"), Attrs: []plan.Attr{
-		{Key: "eip", Value: orUnknown(s.env.idOf(stepManagerAddress))},
-		{Key: "instance", Value: orUnknown(s.env.idOf(stepManager))},
+func (k addressAssociation) stepID() plan.ID  { return stepManagerAssoc }
+func (k addressAssociation) needs() []plan.ID { return []plan.ID{stepManager, stepManagerAddress} }
+
+func (k addressAssociation) describe() plan.Change {
+	return plan.Change{Step: stepManagerAssoc, Kind: "eip-association", Name: k.env.name("manager"), Attrs: []plan.Attr{
+		{Key: "eip", Value: orUnknown(k.env.idOf(stepManagerAddress))},
+		{Key: "instance", Value: orUnknown(k.env.idOf(stepManager))},
 	}}
 }
 
-// current returns the association id and the instance the address is on.
-func (s *addressAssociationStep) current(ctx context.Context) (assoc, instance string, err error) {
-	in := &ec2.DescribeAddressesInput{Filters: s.env.ownerFilters(stepManagerAddress)}
+// find: the association counts only when it is on this stack's manager
+// (a new manager gets the address moved to it).
+func (k addressAssociation) find(ctx context.Context) (found[association], error) {
+	a, err := k.current(ctx)
+	manager := k.env.idOf(stepManager)
+	return found[association]{cur: a, exists: a.id != "" && manager != "" && a.instance == manager}, err
+}
+
+func (k addressAssociation) findForDelete(ctx context.Context) (found[association], error) {
+	a, err := k.current(ctx)
+	return found[association]{cur: a, exists: a.id != ""}, err
+}
+
+// current reads the manager's address: its association and instance.
+func (k addressAssociation) current(ctx context.Context) (association, error) {
+	in := &ec2.DescribeAddressesInput{Filters: k.env.ownerFilters(stepManagerAddress)}
 	// Without a recorded address (down without state) the tags find it.
-	if alloc := s.env.idOf(stepManagerAddress); alloc != "" {
+	if alloc := k.env.idOf(stepManagerAddress); alloc != "" {
 		in = &ec2.DescribeAddressesInput{AllocationIds: []string{alloc}}
 	}
-	out, err := s.env.EC2.DescribeAddresses(ctx, in)
+	out, err := k.env.EC2.DescribeAddresses(ctx, in)
 	if isNotFound(err) || (err == nil && len(out.Addresses) == 0) {
-		return "", "", nil
+		return association{}, nil
 	}
 	if err != nil {
-		return "", "", fmt.Errorf("describe the manager's Elastic IP: %w", err)
+		return association{}, fmt.Errorf("describe the manager's Elastic IP: %w", err)
 	}
-	return aws.ToString(out.Addresses[0].AssociationId), aws.ToString(out.Addresses[0].InstanceId), nil
+	return association{id: aws.ToString(out.Addresses[0].AssociationId), instance: aws.ToString(out.Addresses[0].InstanceId)}, nil
 }
 
-func (s *addressAssociationStep) Plan(ctx context.Context) (plan.Change, error) {
-	c := s.change()
-	assoc, instance, err := s.current(ctx)
-	if err != nil {
-		return c, err
-	}
-	if assoc == "" || instance != s.env.idOf(stepManager) || instance == "" {
-		c.Action = plan.Create
-		return c, s.env.markGone(stepManagerAssoc)
-	}
-	c.ID = assoc
-	return c, s.env.created(stepManagerAssoc, "eip-association", assoc, map[string]string{"instance": instance})
+func (k addressAssociation) record(a association) recorded {
+	return recorded{id: a.id, attrs: map[string]string{"instance": a.instance}}
 }
 
-func (s *addressAssociationStep) Apply(ctx context.Context, c plan.Change) error {
-	out, err := s.env.EC2.AssociateAddress(ctx, &ec2.AssociateAddressInput{
-		AllocationId:       aws.String(s.env.idOf(stepManagerAddress)),
-		InstanceId:         aws.String(s.env.idOf(stepManager)),
+func (k addressAssociation) diff(context.Context, association) (struct{}, []string, error) {
+	return struct{}{}, nil, nil
+}
+
+func (k addressAssociation) create(ctx context.Context, _ string, _ found[association]) (association, struct{}, error) {
+	manager := k.env.idOf(stepManager)
+	out, err := k.env.EC2.AssociateAddress(ctx, &ec2.AssociateAddressInput{
+		AllocationId:       aws.String(k.env.idOf(stepManagerAddress)),
+		InstanceId:         aws.String(manager),
 		AllowReassociation: aws.Bool(true),
 	})
 	if err != nil {
-		return retryableCreate(fmt.Errorf("associate the manager's Elastic IP: %w", err))
+		return association{}, struct{}{}, retryableCreate(fmt.Errorf("associate the manager's Elastic IP: %w", err))
 	}
-	return s.env.created(stepManagerAssoc, "eip-association", aws.ToString(out.AssociationId), map[string]string{"instance": s.env.idOf(stepManager)})
+	return association{id: aws.ToString(out.AssociationId), instance: manager}, struct{}{}, nil
 }
 
-func (s *addressAssociationStep) PlanDelete(ctx context.Context) (plan.Change, error) {
-	c := s.change()
-	assoc, _, err := s.current(ctx)
-	if err != nil || assoc == "" {
-		if err == nil {
-			err = s.env.forget(stepManagerAssoc)
-		}
-		return c, err
-	}
-	c.ID = assoc
-	c.Action = plan.Delete
-	return c, nil
-}
+func (k addressAssociation) update(context.Context, association, struct{}) error { return nil }
 
-func (s *addressAssociationStep) Delete(ctx context.Context, c plan.Change) error {
-	_, err := s.env.EC2.DisassociateAddress(ctx, &ec2.DisassociateAddressInput{AssociationId: &c.ID})
+func (k addressAssociation) remove(ctx context.Context, a association) error {
+	_, err := k.env.EC2.DisassociateAddress(ctx, &ec2.DisassociateAddressInput{AssociationId: &a.id})
 	if err != nil && !isNotFound(err) {
-		return retryableDelete(fmt.Errorf("disassociate %s: %w", c.ID, err))
+		return retryableDelete(fmt.Errorf("disassociate %s: %w", a.id, err))
 	}
-	return s.env.forget(stepManagerAssoc)
+	return nil
 }

@@ -37,16 +37,18 @@ type Discovery struct {
 	Zone    string
 	Images  Images
 	GitLab6 bool
+	// StoredTokenRenewed: preflight found the token parameter renewed.
+	StoredTokenRenewed bool
 }
 
 // Discovered returns what this environment found.
 func (e *Env) Discovered() Discovery {
-	return Discovery{Account: e.Account, Zone: e.Zone, Images: e.Images, GitLab6: e.GitLab6}
+	return Discovery{Account: e.Account, Zone: e.Zone, Images: e.Images, GitLab6: e.GitLab6, StoredTokenRenewed: e.StoredTokenRenewed}
 }
 
 // Use takes what an earlier Discover (or Preflight) of the same run found.
 func (e *Env) Use(d Discovery) {
-	e.Account, e.Zone, e.Images, e.GitLab6 = d.Account, d.Zone, d.Images, d.GitLab6
+	e.Account, e.Zone, e.Images, e.GitLab6, e.StoredTokenRenewed = d.Account, d.Zone, d.Images, d.GitLab6, d.StoredTokenRenewed
 }
 
 // Discover reads what every plan needs besides the resources: the account,

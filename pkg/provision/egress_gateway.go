@@ -49,7 +49,7 @@ func (k egressGateway) diff(context.Context, eigw) (struct{}, []string, error) {
 	return struct{}{}, nil, nil
 }
 
-func (k egressGateway) create(ctx context.Context, token string) (eigw, struct{}, error) {
+func (k egressGateway) create(ctx context.Context, token string, _ found[eigw]) (eigw, struct{}, error) {
 	out, err := k.env.EC2.CreateEgressOnlyInternetGateway(ctx, &ec2.CreateEgressOnlyInternetGatewayInput{
 		VpcId:             aws.String(k.env.idOf(stepVPC)),
 		ClientToken:       &token,

@@ -54,7 +54,7 @@ func (k elasticIP) diff(context.Context, address) (struct{}, []string, error) {
 	return struct{}{}, nil, nil
 }
 
-func (k elasticIP) create(ctx context.Context, _ string) (address, struct{}, error) {
+func (k elasticIP) create(ctx context.Context, _ string, _ found[address]) (address, struct{}, error) {
 	out, err := k.env.EC2.AllocateAddress(ctx, &ec2.AllocateAddressInput{
 		Domain:            ec2types.DomainTypeVpc,
 		TagSpecifications: k.env.tagSpec(ec2types.ResourceTypeElasticIp, k.id, k.role),

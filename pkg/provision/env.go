@@ -48,6 +48,9 @@ type Env struct {
 	Teardown bool
 	// KeepRunner: a teardown leaves the runner in GitLab (down --keep-runner).
 	KeepRunner bool
+	// StoredTokenRenewed: the parameter holds a token gitlab-runner renewed,
+	// which GitLab accepts while GITLAB_RUNNER_TOKEN is the outdated one.
+	StoredTokenRenewed bool
 
 	// Secrets come from the environment only.
 	Secrets Secrets

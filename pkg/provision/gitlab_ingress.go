@@ -165,7 +165,7 @@ func (k gitlabIngress) diff(_ context.Context, rules gitlabRules) (ingressFix, [
 	return f, reasons, nil
 }
 
-func (k gitlabIngress) create(ctx context.Context, _ string) (gitlabRules, ingressFix, error) {
+func (k gitlabIngress) create(ctx context.Context, _ string, _ found[gitlabRules]) (gitlabRules, ingressFix, error) {
 	rules, _, err := k.current(ctx)
 	if err != nil {
 		return rules, ingressFix{}, err

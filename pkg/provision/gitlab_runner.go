@@ -15,22 +15,35 @@ import (
 	"github.com/provision-dev/provision/pkg/provision/gitlab"
 )
 
-// gitlabRunnerStep creates the runner record through GitLab's API (with
+// gitlabRunner creates the runner record through GitLab's API (with
 // gitlab.create_runner and GITLAB_TOKEN) and puts its token straight into
 // the token parameter: GitLab shows a new token only once, so the two are
 // one step. It takes the place of ssm/token.
-type gitlabRunnerStep struct{ env *Env }
+type gitlabRunner struct{ env *Env }
 
-func newGitLabRunnerStep(env *Env) *gitlabRunnerStep { return &gitlabRunnerStep{env: env} }
+// runnerRecord is what find knows about the runner.
+type runnerRecord struct {
+	id        int64 // 0: unknown
+	parameter bool  // the token parameter exists
+	gone      bool  // GitLab says the runner no longer exists
+}
 
-func (s *gitlabRunnerStep) ID() plan.ID          { return stepGitLabRunner }
-func (s *gitlabRunnerStep) DependsOn() []plan.ID { return nil }
+func newGitLabRunnerStep(env *Env) plan.Step {
+	return newResourceStep[runnerRecord, struct{}](env, "gitlab-runner", gitlabRunner{env})
+}
 
-func (s *gitlabRunnerStep) change() plan.Change {
-	cr := s.env.Cfg.GitLab.CreateRunner
+func (k gitlabRunner) stepID() plan.ID  { return stepGitLabRunner }
+func (k gitlabRunner) needs() []plan.ID { return nil }
+
+func (k gitlabRunner) describe() plan.Change {
+	cr := k.env.Cfg.GitLab.CreateRunner
+	if cr == nil {
+		// A teardown of a stack that was built with create_runner.
+		return plan.Change{Step: stepGitLabRunner, Kind: "gitlab-runner", Name: "runner", Attrs: []plan.Attr{{Key: "token", Value: k.env.TokenParameter() + " (SecureString)"}}}
+	}
 	c := plan.Change{Step: stepGitLabRunner, Kind: "gitlab-runner", Name: cr.Description, Attrs: []plan.Attr{
 		{Key: "type", Value: cr.RunnerType},
-		{Key: "token", Value: s.env.TokenParameter() + " (SecureString)"},
+		{Key: "token", Value: k.env.TokenParameter() + " (SecureString)"},
 	}}
 	if len(cr.TagList) > 0 {
 		c.Attrs = append(c.Attrs, plan.Attr{Key: "tags", Value: strings.Join(cr.TagList, ",")})
@@ -38,138 +51,126 @@ func (s *gitlabRunnerStep) change() plan.Change {
 	return c
 }
 
-// runnerFound is what Plan knows about an existing runner.
-type runnerFound struct {
-	id        int64 // 0: unknown
-	parameter bool
-}
-
-func (s *gitlabRunnerStep) Plan(ctx context.Context) (plan.Change, error) {
-	c := s.change()
-	f, err := s.find(ctx)
+// find reads the runner id from the state, else from the parameter's tag,
+// and with GITLAB_TOKEN asks GitLab whether the runner still exists. The
+// runner exists for this step only with its token in the parameter.
+func (k gitlabRunner) find(ctx context.Context) (found[runnerRecord], error) {
+	r, err := k.lookup(ctx)
 	if err != nil {
-		return c, err
+		return found[runnerRecord]{}, err
 	}
-	c.Detail = f
-	if f.id != 0 {
-		c.ID = strconv.FormatInt(f.id, 10)
-	}
-	switch {
-	case !f.parameter:
-		c.Action = plan.Create
-		if f.id != 0 {
-			c.Reasons = []string{fmt.Sprintf("the token of runner %d is lost: replace the runner", f.id)}
-		}
-		return c, nil
-	case f.id != 0 && !s.env.Secrets.GitLabToken.Empty():
-		_, err := s.env.GitLab.RunnerStatus(ctx, s.env.Secrets.GitLabToken.Reveal(), f.id)
-		if errors.Is(err, gitlab.ErrNotFound) {
-			c.Action = plan.Create
-			c.Reasons = []string{fmt.Sprintf("runner %d no longer exists in GitLab", f.id)}
-			return c, nil
-		}
-		if err != nil {
-			return c, fmt.Errorf("check runner %d in GitLab: %w", f.id, err)
+	if r.parameter && r.id != 0 && !k.env.Secrets.GitLabToken.Empty() {
+		_, err := k.env.GitLab.RunnerStatus(ctx, k.env.Secrets.GitLabToken.Reveal(), r.id)
+		switch {
+		case errors.Is(err, gitlab.ErrNotFound):
+			r.gone = true
+		case err != nil:
+			return found[runnerRecord]{}, fmt.Errorf("check runner %d in GitLab: %w", r.id, err)
 		}
 	}
-	return c, s.env.created(stepGitLabRunner, "gitlab-runner", c.ID, map[string]string{"parameter": s.env.TokenParameter()})
+	return found[runnerRecord]{cur: r, exists: r.parameter && !r.gone}, nil
 }
 
-func (s *gitlabRunnerStep) Apply(ctx context.Context, c plan.Change) error {
-	user := s.env.Secrets.GitLabToken
-	if user.Empty() {
-		return fmt.Errorf("%s is not set: gitlab.create_runner needs a GitLab token with the %s scopes", EnvGitLabToken, strings.Join(createRunnerScopes, " and "))
+// findForDelete: anything to clean up, the parameter or a runner id.
+func (k gitlabRunner) findForDelete(ctx context.Context) (found[runnerRecord], error) {
+	r, err := k.lookup(ctx)
+	return found[runnerRecord]{cur: r, exists: r.parameter || r.id != 0}, err
+}
+
+func (k gitlabRunner) lookup(ctx context.Context) (runnerRecord, error) {
+	var r runnerRecord
+	if rec := k.env.Ledger.Get(string(stepGitLabRunner)); rec != nil && rec.ID != "" {
+		r.id, _ = strconv.ParseInt(rec.ID, 10, 64)
 	}
-	if f, _ := c.Detail.(*runnerFound); f != nil && f.id != 0 {
-		if err := s.env.GitLab.DeleteRunner(ctx, user.Reveal(), f.id); err != nil {
-			return fmt.Errorf("remove runner %d, whose token is lost: %w", f.id, err)
+	p, err := getParameter(ctx, k.env.SSM, k.env.TokenParameter(), false)
+	if err != nil || p == nil {
+		return r, err
+	}
+	r.parameter = true
+	if r.id == 0 {
+		out, err := k.env.SSM.ListTagsForResource(ctx, &ssm.ListTagsForResourceInput{ResourceId: p.Name, ResourceType: ssmtypes.ResourceTypeForTaggingParameter})
+		if err != nil {
+			return r, fmt.Errorf("read the tags of %s: %w", aws.ToString(p.Name), err)
+		}
+		for _, t := range out.TagList {
+			if aws.ToString(t.Key) == tagGitLabRunnerID {
+				r.id, _ = strconv.ParseInt(aws.ToString(t.Value), 10, 64)
+			}
 		}
 	}
-	cr := s.env.Cfg.GitLab.CreateRunner
-	id, token, err := s.env.GitLab.CreateRunner(ctx, user.Reveal(), gitlab.RunnerSpec{
+	return r, nil
+}
+
+func (k gitlabRunner) record(r runnerRecord) recorded {
+	id := ""
+	if r.id != 0 {
+		id = strconv.FormatInt(r.id, 10)
+	}
+	return recorded{id: id, attrs: map[string]string{"parameter": k.env.TokenParameter()}}
+}
+
+func (k gitlabRunner) shownOnCreate(prior found[runnerRecord]) []string {
+	switch r := prior.cur; {
+	case r.gone:
+		return []string{fmt.Sprintf("runner %d no longer exists in GitLab", r.id)}
+	case r.id != 0 && !r.parameter:
+		return []string{fmt.Sprintf("the token of runner %d is lost: replace the runner", r.id)}
+	}
+	return nil
+}
+
+func (k gitlabRunner) diff(context.Context, runnerRecord) (struct{}, []string, error) {
+	return struct{}{}, nil, nil
+}
+
+// create makes the runner and stores its token; a runner whose token was
+// lost is deleted first.
+func (k gitlabRunner) create(ctx context.Context, _ string, prior found[runnerRecord]) (runnerRecord, struct{}, error) {
+	user := k.env.Secrets.GitLabToken
+	if user.Empty() {
+		return runnerRecord{}, struct{}{}, fmt.Errorf("%s is not set: gitlab.create_runner needs a GitLab token with the %s scopes", EnvGitLabToken, strings.Join(createRunnerScopes, " and "))
+	}
+	if old := prior.cur; old.id != 0 && !old.gone {
+		if err := k.env.GitLab.DeleteRunner(ctx, user.Reveal(), old.id); err != nil {
+			return runnerRecord{}, struct{}{}, fmt.Errorf("remove runner %d, whose token is lost: %w", old.id, err)
+		}
+	}
+	cr := k.env.Cfg.GitLab.CreateRunner
+	id, token, err := k.env.GitLab.CreateRunner(ctx, user.Reveal(), gitlab.RunnerSpec{
 		RunnerType: cr.RunnerType, GroupID: int64(cr.GroupID), ProjectID: int64(cr.ProjectID),
 		Description: cr.Description, TagList: cr.TagList, RunUntagged: cr.RunUntagged,
 	})
 	if err != nil {
-		return err
+		return runnerRecord{}, struct{}{}, err
 	}
-	idText := strconv.FormatInt(id, 10)
-	exists, err := getParameter(ctx, s.env.SSM, s.env.TokenParameter(), false)
-	if err != nil {
-		return err
+	if err := putToken(ctx, k.env, stepGitLabRunner, prior.cur.parameter, NewSecret(token), map[string]string{tagGitLabRunnerID: strconv.FormatInt(id, 10)}); err != nil {
+		return runnerRecord{}, struct{}{}, fmt.Errorf("runner %d was created but its token could not be stored (delete the runner in GitLab and run `provision up` again): %w", id, err)
 	}
-	if err := putToken(ctx, s.env, stepGitLabRunner, exists != nil, NewSecret(token), map[string]string{tagGitLabRunnerID: idText}); err != nil {
-		return fmt.Errorf("runner %d was created but its token could not be stored (delete the runner in GitLab and run `provision up` again): %w", id, err)
-	}
-	return s.env.created(stepGitLabRunner, "gitlab-runner", idText, map[string]string{"parameter": s.env.TokenParameter()})
+	return runnerRecord{id: id, parameter: true}, struct{}{}, nil
 }
 
-func (s *gitlabRunnerStep) PlanDelete(ctx context.Context) (plan.Change, error) {
-	c := s.change()
-	f, err := s.find(ctx)
-	if err != nil {
-		return c, err
-	}
-	if !f.parameter && f.id == 0 {
-		return c, s.env.forget(stepGitLabRunner)
-	}
-	if f.id != 0 {
-		c.ID = strconv.FormatInt(f.id, 10)
-	}
-	c.Action = plan.Delete
-	c.Detail = f
-	return c, nil
-}
+func (k gitlabRunner) update(context.Context, runnerRecord, struct{}) error { return nil }
 
-// Delete removes the runner from GitLab with its own token (no user token
+// remove deletes the runner in GitLab with its own token (no user token
 // needed), then the parameter.
-func (s *gitlabRunnerStep) Delete(ctx context.Context, c plan.Change) error {
-	f := c.Detail.(*runnerFound)
-	p, err := getParameter(ctx, s.env.SSM, s.env.TokenParameter(), true)
+func (k gitlabRunner) remove(ctx context.Context, r runnerRecord) error {
+	p, err := getParameter(ctx, k.env.SSM, k.env.TokenParameter(), true)
 	if err != nil {
 		return err
 	}
 	switch {
-	case s.env.KeepRunner:
-		s.env.Log.Warn("down --keep-runner: the runner stays in GitLab and its token stays valid", zapRunnerID(f.id))
+	case k.env.KeepRunner:
+		k.env.Log.Warn("down --keep-runner: the runner stays in GitLab and its token stays valid", zapRunnerID(r.id))
 	case p != nil:
-		if err := s.env.GitLab.DeleteRunnerByToken(ctx, aws.ToString(p.Value)); err != nil {
-			return fmt.Errorf("delete runner %s in GitLab: %w (if that GitLab is gone for good, remove gitlab.create_runner from the configuration and run `provision down --discover`: it deletes the token parameter and leaves the runner record alone)", c.ID, err)
+		if err := k.env.GitLab.DeleteRunnerByToken(ctx, aws.ToString(p.Value)); err != nil {
+			return fmt.Errorf("delete runner %d in GitLab: %w (if that GitLab is gone for good, run `provision down --keep-runner`: it deletes the token parameter and leaves the runner record alone)", r.id, err)
 		}
-	case f.id != 0 && !s.env.Secrets.GitLabToken.Empty():
-		if err := s.env.GitLab.DeleteRunner(ctx, s.env.Secrets.GitLabToken.Reveal(), f.id); err != nil {
-			return fmt.Errorf("delete runner %d in GitLab: %w", f.id, err)
+	case r.id != 0 && !k.env.Secrets.GitLabToken.Empty():
+		if err := k.env.GitLab.DeleteRunner(ctx, k.env.Secrets.GitLabToken.Reveal(), r.id); err != nil {
+			return fmt.Errorf("delete runner %d in GitLab: %w", r.id, err)
 		}
-	case f.id != 0:
-		s.env.Log.Warn("the runner's token is gone and GITLAB_TOKEN is not set: delete the runner in GitLab by hand", zapRunnerID(f.id))
+	case r.id != 0:
+		k.env.Log.Warn("the runner's token is gone and GITLAB_TOKEN is not set: delete the runner in GitLab by hand", zapRunnerID(r.id))
 	}
-	if err := deleteParameter(ctx, s.env.SSM, s.env.TokenParameter()); err != nil {
-		return err
-	}
-	return s.env.forget(stepGitLabRunner)
-}
-
-// find reads the runner id from state, else from the parameter's tag.
-func (s *gitlabRunnerStep) find(ctx context.Context) (*runnerFound, error) {
-	f := &runnerFound{}
-	if r := s.env.Ledger.Get(string(stepGitLabRunner)); r != nil && r.ID != "" {
-		f.id, _ = strconv.ParseInt(r.ID, 10, 64)
-	}
-	p, err := getParameter(ctx, s.env.SSM, s.env.TokenParameter(), false)
-	if err != nil || p == nil {
-		return f, err
-	}
-	f.parameter = true
-	if f.id == 0 {
-		out, err := s.env.SSM.ListTagsForResource(ctx, &ssm.ListTagsForResourceInput{ResourceId: p.Name, ResourceType: ssmtypes.ResourceTypeForTaggingParameter})
-		if err != nil {
-			return nil, fmt.Errorf("read the tags of %s: %w", aws.ToString(p.Name), err)
-		}
-		for _, t := range out.TagList {
-			if aws.ToString(t.Key) == tagGitLabRunnerID {
-				f.id, _ = strconv.ParseInt(aws.ToString(t.Value), 10, 64)
-			}
-		}
-	}
-	return f, nil
+	return deleteParameter(ctx, k.env.SSM, k.env.TokenParameter())
 }

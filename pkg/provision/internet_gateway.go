@@ -67,7 +67,7 @@ func (k internetGateway) diff(_ context.Context, g igw) (igwFix, []string, error
 	return igwFix{attach: true}, []string{"attach to " + orUnknown(vpcID)}, nil
 }
 
-func (k internetGateway) create(ctx context.Context, _ string) (igw, igwFix, error) {
+func (k internetGateway) create(ctx context.Context, _ string, _ found[igw]) (igw, igwFix, error) {
 	out, err := k.env.EC2.CreateInternetGateway(ctx, &ec2.CreateInternetGatewayInput{
 		TagSpecifications: k.env.tagSpec(ec2types.ResourceTypeInternetGateway, stepIGW, "igw"),
 	})

@@ -83,7 +83,7 @@ func (k natGateway) diff(_ context.Context, n nat) (natFix, []string, error) {
 	return natFix{}, nil, nil
 }
 
-func (k natGateway) create(ctx context.Context, token string) (nat, natFix, error) {
+func (k natGateway) create(ctx context.Context, token string, _ found[nat]) (nat, natFix, error) {
 	out, err := k.env.EC2.CreateNatGateway(ctx, &ec2.CreateNatGatewayInput{
 		SubnetId:          aws.String(k.env.idOf(stepPublicSubnet)),
 		AllocationId:      aws.String(k.env.idOf(stepNATAddress)),

@@ -211,7 +211,7 @@ func (k networkACLs) describe() plan.Change {
 }
 
 // shownOnCreate lists the rules a new ACL gets.
-func (k networkACLs) shownOnCreate() []string {
+func (k networkACLs) shownOnCreate(found[networkACL]) []string {
 	var rules []string
 	for _, e := range k.wanted() {
 		rules = append(rules, e.String())
@@ -313,7 +313,7 @@ func diffEntries(entries []ec2types.NetworkAclEntry, wanted []aclEntry) aclFix {
 	return f
 }
 
-func (k networkACLs) create(ctx context.Context, token string) (networkACL, aclFix, error) {
+func (k networkACLs) create(ctx context.Context, token string, _ found[networkACL]) (networkACL, aclFix, error) {
 	out, err := k.env.EC2.CreateNetworkAcl(ctx, &ec2.CreateNetworkAclInput{
 		VpcId:             aws.String(k.env.idOf(stepVPC)),
 		ClientToken:       &token,

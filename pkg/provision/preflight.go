@@ -204,6 +204,10 @@ func (e *Env) checkToken(ctx context.Context) error {
 		e.RunnerTokenExpiresAt = expires
 		e.warnIfExpiring(EnvRunnerToken, expires, "gitlab-runner renews it on the manager once three quarters of its lifetime have passed (provision writes the renewed token back to SSM); reset it in GitLab now if the manager is not running")
 		return nil
+	case errors.Is(err, gitlab.ErrTokenRejected) && e.storedTokenRenewed(ctx, token):
+		e.Log.Info(fmt.Sprintf("%s is out of date: gitlab-runner renewed the token and the renewed one in %s is kept (GitLab accepts it)", EnvRunnerToken, e.TokenParameter()))
+		e.StoredTokenRenewed = true
+		return nil
 	case errors.Is(err, gitlab.ErrTokenRejected):
 		return fmt.Errorf("GitLab at %s rejected %s: the runner was deleted, its token was reset or has expired, or it belongs to another GitLab instance. Create a new runner (or reset its token) and export the new glrt-... token (%w)", e.Cfg.GitLab.URL, EnvRunnerToken, err)
 	case errors.Is(err, gitlab.ErrUnreachable):
@@ -211,6 +215,22 @@ func (e *Env) checkToken(ctx context.Context) error {
 	default:
 		return fmt.Errorf("check %s with GitLab: %w", EnvRunnerToken, err)
 	}
+}
+
+// storedTokenRenewed reports whether the token parameter holds another
+// token than GITLAB_RUNNER_TOKEN that GitLab accepts: the manager renewed
+// the token and wrote it back, which made the exported one invalid.
+func (e *Env) storedTokenRenewed(ctx context.Context, exported Secret) bool {
+	p, err := getParameter(ctx, e.SSM, e.TokenParameter(), true)
+	if err != nil || p == nil || aws.ToString(p.Value) == exported.Reveal() {
+		return false
+	}
+	exp, err := e.GitLab.VerifyRunnerToken(ctx, aws.ToString(p.Value))
+	if err != nil {
+		return false
+	}
+	e.RunnerTokenExpiresAt = exp
+	return true
 }
 
 // createRunnerScopes are what GITLAB_TOKEN needs with create_runner:

@@ -34,9 +34,10 @@ type resourceKind[T, F any] interface {
 	// update must fix, and the reasons shown in the plan (none: in sync).
 	diff(ctx context.Context, cur T) (F, []string, error)
 	// create makes the resource; token is the client token recorded for
-	// this attempt (kinds whose API takes none ignore it). It returns what
-	// the new resource still needs from update (for example an attachment).
-	create(ctx context.Context, token string) (T, F, error)
+	// this attempt (kinds whose API takes none ignore it), prior what find
+	// saw (a replacement may need to clear it away). It returns what the
+	// new resource still needs from update (for example an attachment).
+	create(ctx context.Context, token string, prior found[T]) (T, F, error)
 	// update carries out a diff.
 	update(ctx context.Context, cur T, fix F) error
 	// remove deletes one resource (the recorded one or a duplicate).
@@ -93,8 +94,8 @@ func (s *resourceStep[T, F]) Plan(ctx context.Context) (plan.Change, error) {
 	s.fix = none
 	if !f.exists {
 		c.Action = plan.Create
-		if cs, ok := s.kind.(creationShower); ok {
-			c.Reasons = cs.shownOnCreate()
+		if cs, ok := s.kind.(creationShower[T]); ok {
+			c.Reasons = cs.shownOnCreate(f)
 		}
 		return c, s.env.markGone(s.ID())
 	}
@@ -134,7 +135,7 @@ func (s *resourceStep[T, F]) Apply(ctx context.Context, c plan.Change) error {
 		if err != nil {
 			return err
 		}
-		if cur, fix, err = s.kind.create(ctx, token); err != nil {
+		if cur, fix, err = s.kind.create(ctx, token, s.seen); err != nil {
 			return err
 		}
 		r := s.kind.record(cur)
@@ -166,10 +167,10 @@ func (s *resourceStep[T, F]) PlanDelete(ctx context.Context) (plan.Change, error
 	return c, nil
 }
 
-// creationShower is for kinds whose plan lists what a new resource gets
-// (an ACL's rules).
-type creationShower interface {
-	shownOnCreate() []string
+// creationShower is for kinds whose plan says more about a creation: what
+// a new resource gets (an ACL's rules), or why it replaces one.
+type creationShower[T any] interface {
+	shownOnCreate(prior found[T]) []string
 }
 
 // foundShower is for kinds whose plan line shows what AWS chose (an

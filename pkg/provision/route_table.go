@@ -162,7 +162,7 @@ func (k routeTables) diffAssociation(ctx context.Context, rt routeTable, f *rout
 	return nil
 }
 
-func (k routeTables) create(ctx context.Context, token string) (routeTable, routeFix, error) {
+func (k routeTables) create(ctx context.Context, token string, _ found[routeTable]) (routeTable, routeFix, error) {
 	out, err := k.env.EC2.CreateRouteTable(ctx, &ec2.CreateRouteTableInput{
 		VpcId:             aws.String(k.env.idOf(stepVPC)),
 		ClientToken:       &token,

@@ -11,95 +11,97 @@ import (
 	"github.com/provision-dev/provision/pkg/plan"
 )
 
-// runnerTokenStep keeps GITLAB_RUNNER_TOKEN in an SSM SecureString
+// runnerToken keeps GITLAB_RUNNER_TOKEN in an SSM SecureString
 // parameter, the only place the token is stored; the manager reads it at
 // boot with its instance role.
-type runnerTokenStep struct{ env *Env }
+type runnerToken struct{ env *Env }
 
-func newRunnerTokenStep(env *Env) *runnerTokenStep { return &runnerTokenStep{env: env} }
+type parameter = *ssmtypes.Parameter
 
-func (s *runnerTokenStep) ID() plan.ID          { return stepToken }
-func (s *runnerTokenStep) DependsOn() []plan.ID { return nil }
+// tokenFix: the parameter must be written again.
+type tokenFix struct{ overwrite bool }
 
-func (s *runnerTokenStep) change() plan.Change {
-	return plan.Change{Step: stepToken, Kind: "ssm-parameter", Name: s.env.TokenParameter(),
+func newRunnerTokenStep(env *Env) plan.Step {
+	return newResourceStep[parameter, tokenFix](env, "ssm-parameter", runnerToken{env})
+}
+
+func (k runnerToken) stepID() plan.ID  { return stepToken }
+func (k runnerToken) needs() []plan.ID { return nil }
+
+func (k runnerToken) describe() plan.Change {
+	return plan.Change{Step: stepToken, Kind: "ssm-parameter", Name: k.env.TokenParameter(),
 		Attrs: []plan.Attr{{Key: "type", Value: "SecureString"}, {Key: "value", Value: "from " + EnvRunnerToken + " (hidden)"}}}
 }
 
-func (s *runnerTokenStep) Plan(ctx context.Context) (plan.Change, error) {
-	c := s.change()
-	token := s.env.Secrets.RunnerToken
-	p, err := getParameter(ctx, s.env.SSM, s.env.TokenParameter(), !token.Empty())
-	if err != nil {
-		return c, err
-	}
-	if p == nil {
-		c.Action = plan.Create
-		return c, s.env.markGone(stepToken)
-	}
-	c.ID = aws.ToString(p.Name)
-	if err := s.env.created(stepToken, "ssm-parameter", c.ID, nil); err != nil {
-		return c, err
-	}
-	if p.Type != ssmtypes.ParameterTypeSecureString {
-		c.Reasons = append(c.Reasons, "store it as a SecureString")
-	} else if !token.Empty() && aws.ToString(p.Value) != token.Reveal() {
-		c.Reasons = append(c.Reasons, "replace the value with "+EnvRunnerToken+" (values not shown)")
-	}
-	if len(c.Reasons) > 0 {
-		c.Action = plan.Update
-	}
-	return c, nil
+// find reads the parameter, decrypted when there is a token to compare.
+func (k runnerToken) find(ctx context.Context) (found[parameter], error) {
+	p, err := getParameter(ctx, k.env.SSM, k.env.TokenParameter(), !k.env.Secrets.RunnerToken.Empty())
+	return found[parameter]{cur: p, exists: p != nil}, err
 }
 
-func (s *runnerTokenStep) Apply(ctx context.Context, c plan.Change) error {
-	token := s.env.Secrets.RunnerToken
+func (k runnerToken) record(p parameter) recorded { return recorded{id: aws.ToString(p.Name)} }
+
+// diff: the value changes only to a token GitLab accepts. A parameter
+// holding a token that gitlab-runner renewed (preflight found
+// GITLAB_RUNNER_TOKEN outdated but the stored one valid) is kept.
+func (k runnerToken) diff(_ context.Context, p parameter) (tokenFix, []string, error) {
+	token := k.env.Secrets.RunnerToken
+	switch {
+	case p.Type != ssmtypes.ParameterTypeSecureString:
+		return tokenFix{overwrite: true}, []string{"store it as a SecureString"}, nil
+	case !token.Empty() && !k.env.StoredTokenRenewed && aws.ToString(p.Value) != token.Reveal():
+		return tokenFix{overwrite: true}, []string{"replace the value with " + EnvRunnerToken + " (values not shown)"}, nil
+	}
+	return tokenFix{}, nil, nil
+}
+
+func (k runnerToken) create(ctx context.Context, _ string, _ found[parameter]) (parameter, tokenFix, error) {
+	p, err := k.put(ctx, false)
+	return p, tokenFix{}, err
+}
+
+func (k runnerToken) update(ctx context.Context, _ parameter, f tokenFix) error {
+	if !f.overwrite {
+		return nil
+	}
+	_, err := k.put(ctx, true)
+	return err
+}
+
+func (k runnerToken) put(ctx context.Context, overwrite bool) (parameter, error) {
+	token := k.env.Secrets.RunnerToken
 	if token.Empty() {
-		return fmt.Errorf("%s is not set: export the runner authentication token (glrt-...) before `provision up`", EnvRunnerToken)
+		return nil, fmt.Errorf("%s is not set: export the runner authentication token (glrt-...) before `provision up`", EnvRunnerToken)
 	}
-	return putToken(ctx, s.env, stepToken, c.Action == plan.Update, token, nil)
+	if err := putToken(ctx, k.env, stepToken, overwrite, token, nil); err != nil {
+		return nil, err
+	}
+	return &ssmtypes.Parameter{Name: aws.String(k.env.TokenParameter())}, nil
 }
 
-func (s *runnerTokenStep) PlanDelete(ctx context.Context) (plan.Change, error) {
-	c := s.change()
-	p, err := getParameter(ctx, s.env.SSM, s.env.TokenParameter(), false)
-	if err != nil || p == nil {
-		if err == nil {
-			err = s.env.forget(stepToken)
-		}
-		return c, err
-	}
-	c.ID = aws.ToString(p.Name)
-	c.Action = plan.Delete
-	return c, nil
-}
-
-// Delete deletes the runner in GitLab with the token in the parameter,
+// remove deletes the runner in GitLab with the token in the parameter,
 // then the parameter. Deleting only the parameter would leave the token
 // valid: anyone who ever read it could still take the jobs of this runner,
 // with their CI variables. `down --keep-runner` keeps the runner, for a
 // token that something else uses too.
-func (s *runnerTokenStep) Delete(ctx context.Context, c plan.Change) error {
-	if !s.env.KeepRunner {
-		if err := s.deleteRunner(ctx); err != nil {
+func (k runnerToken) remove(ctx context.Context, p parameter) error {
+	if !k.env.KeepRunner {
+		if err := k.deleteRunner(ctx); err != nil {
 			return err
 		}
 	}
-	if err := deleteParameter(ctx, s.env.SSM, c.ID); err != nil {
-		return err
-	}
-	return s.env.forget(stepToken)
+	return deleteParameter(ctx, k.env.SSM, aws.ToString(p.Name))
 }
 
-func (s *runnerTokenStep) deleteRunner(ctx context.Context) error {
-	p, err := getParameter(ctx, s.env.SSM, s.env.TokenParameter(), true)
+func (k runnerToken) deleteRunner(ctx context.Context) error {
+	p, err := getParameter(ctx, k.env.SSM, k.env.TokenParameter(), true)
 	if err != nil || p == nil {
 		return err
 	}
-	if s.env.Cfg.GitLab.URL == "" {
-		return fmt.Errorf("gitlab.url is not set, so the runner that %s belongs to cannot be deleted in GitLab: set gitlab.url, or run `provision down --keep-runner` to keep the runner (its token stays valid)", s.env.TokenParameter())
+	if k.env.Cfg.GitLab.URL == "" {
+		return fmt.Errorf("gitlab.url is not set, so the runner that %s belongs to cannot be deleted in GitLab: set gitlab.url, or run `provision down --keep-runner` to keep the runner (its token stays valid)", k.env.TokenParameter())
 	}
-	if err := s.env.GitLab.DeleteRunnerByToken(ctx, aws.ToString(p.Value)); err != nil {
+	if err := k.env.GitLab.DeleteRunnerByToken(ctx, aws.ToString(p.Value)); err != nil {
 		return fmt.Errorf("delete the runner in GitLab: %w (to keep the runner and its token, for instance when GitLab is gone for good, run `provision down --keep-runner`)", err)
 	}
 	return nil
@@ -163,5 +165,5 @@ func putToken(ctx context.Context, env *Env, step plan.ID, overwrite bool, token
 			return fmt.Errorf("tag %s: %w", name, err)
 		}
 	}
-	return env.created(step, "ssm-parameter", name, nil)
+	return nil
 }

@@ -162,7 +162,7 @@ func (k securityGroups) diff(_ context.Context, g securityGroup) (sgFix, []strin
 
 // create makes the group and reads it back: AWS gives a new group an
 // outbound rule to 0.0.0.0/0 of its own, which the diff then accounts for.
-func (k securityGroups) create(ctx context.Context, _ string) (securityGroup, sgFix, error) {
+func (k securityGroups) create(ctx context.Context, _ string, _ found[securityGroup]) (securityGroup, sgFix, error) {
 	out, err := k.env.EC2.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{
 		GroupName:         aws.String(k.groupName()),
 		Description:       aws.String(fmt.Sprintf("provision %s: %s", k.env.Cfg.Stack, k.role)),

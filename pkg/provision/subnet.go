@@ -125,7 +125,7 @@ func (k subnetKind) diff(_ context.Context, sn subnet) (subnetFix, []string, err
 }
 
 // create makes the subnet with its /64; the two attributes are set after.
-func (k subnetKind) create(ctx context.Context, _ string) (subnet, subnetFix, error) {
+func (k subnetKind) create(ctx context.Context, _ string, _ found[subnet]) (subnet, subnetFix, error) {
 	in := &ec2.CreateSubnetInput{
 		VpcId:             aws.String(k.env.idOf(stepVPC)),
 		CidrBlock:         aws.String(k.cidr),

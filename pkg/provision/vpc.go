@@ -12,7 +12,6 @@ import (
 	"github.com/provision-dev/provision/pkg/plan"
 )
 
-
 // vpcKind creates the VPC, or, with network.vpc_id, only looks up the
 // existing one (which it never changes or deletes).
 type vpcKind struct{ env *Env }
@@ -100,7 +99,7 @@ func (k vpcKind) diff(ctx context.Context, v vpc) (vpcFix, []string, error) {
 }
 
 // create makes the VPC; a new VPC has DNS support on and hostnames off.
-func (k vpcKind) create(ctx context.Context, _ string) (vpc, vpcFix, error) {
+func (k vpcKind) create(ctx context.Context, _ string, _ found[vpc]) (vpc, vpcFix, error) {
 	out, err := k.env.EC2.CreateVpc(ctx, &ec2.CreateVpcInput{
 		CidrBlock:                   aws.String(k.env.Cfg.Network.CIDR),
 		AmazonProvidedIpv6CidrBlock: aws.Bool(k.env.Cfg.Network.IPv6),

@@ -13,6 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 )
 
 // makeSpotRole stands in for an account that has used Spot before: the
@@ -112,4 +114,32 @@ func TestTokenExpiryInStatusAndPreflight(t *testing.T) {
 		t.Errorf("the token appears in the output")
 	}
 	h.mustRun(0, "down", "--auto-approve")
+}
+
+// gitlab-runner renewed the token on the manager and stored the new one:
+// an up with the outdated GITLAB_RUNNER_TOKEN keeps the stored token and
+// changes nothing.
+func TestRenewedTokenIsKept(t *testing.T) {
+	h := newHarness(t)
+	h.writeConfig(baseConfig)
+	h.mustRun(0, "up", "--auto-approve")
+	const renewed = "glrt-renewed-by-the-manager-1"
+	h.gitlab.ResetToken(runnerToken, renewed)
+	ssmc := ssm.NewFromConfig(awsConfig(moto.URL))
+	ctx := context.Background()
+	_, err := ssmc.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("/provision/net/runner-token"), Value: aws.String(renewed), Overwrite: aws.Bool(true), Type: ssmtypes.ParameterTypeSecureString})
+	must(t, err)
+	var r result
+	calls := h.countMutating(func() { r = h.mustRun(0, "up", "--auto-approve") })
+	if len(calls) != 0 || !strings.Contains(r.stdout, "No changes") {
+		t.Errorf("up with the outdated token changed something: %v\n%s", calls, r)
+	}
+	p, err := ssmc.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/provision/net/runner-token"), WithDecryption: aws.Bool(true)})
+	must(t, err)
+	if aws.ToString(p.Parameter.Value) != renewed {
+		t.Errorf("the renewed token was overwritten")
+	}
+	if strings.Contains(r.stdout+r.stderr, renewed) {
+		t.Errorf("the renewed token appears in the output")
+	}
 }

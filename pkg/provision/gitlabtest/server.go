@@ -126,6 +126,16 @@ func (s *Server) AddRunner(token string) int64 {
 	return s.nextID
 }
 
+// ResetToken gives the runner holding old the token renewed, as
+// gitlab-runner's token renewal does: old stops working.
+func (s *Server) ResetToken(old, renewed string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r := s.runnerByToken(old); r != nil {
+		r.Token = renewed
+	}
+}
+
 // Runners returns a copy of the runner records.
 func (s *Server) Runners() []Runner {
 	s.mu.Lock()
