@@ -6,71 +6,100 @@ import (
 	"slices"
 	"sort"
 	"strconv"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	asgtypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/provision-dev/provision/pkg/plan"
 )
 
-// autoScalingGroupStep is the group the fleeting plugin scales
+// autoScalingGroups is the group the fleeting plugin scales
 // (docker-autoscaler): it starts empty, the plugin alone sets the desired
 // capacity, machines are protected from scale-in (the plugin removes them
 // itself, never while a job runs), and AZ rebalancing is suspended.
-type autoScalingGroupStep struct{ env *Env }
+type autoScalingGroups struct{ env *Env }
 
-func newAutoScalingGroupStep(env *Env) *autoScalingGroupStep { return &autoScalingGroupStep{env: env} }
-
-func (s *autoScalingGroupStep) ID() plan.ID { return stepAutoScaling }
-func (s *autoScalingGroupStep) DependsOn() []plan.ID {
-	return []plan.ID{stepLaunchTemplate, stepPrivateSubnet}
+// fleet is the group (nil: none) and, for teardown, its machines that are
+// not terminated yet.
+type fleet struct {
+	group    *asgtypes.AutoScalingGroup
+	machines []string
 }
 
-func (s *autoScalingGroupStep) change() plan.Change {
-	return plan.Change{Step: stepAutoScaling, Kind: "autoscaling-group", Name: s.env.AutoScalingGroupName(), Attrs: []plan.Attr{
-		{Key: "subnet", Value: orUnknown(s.env.idOf(stepPrivateSubnet))},
-		{Key: "min/desired/max", Value: fmt.Sprintf("0/0/%d", s.env.Cfg.Runners.MaxInstances)},
+// groupFix: the group's settings must be put back.
+type groupFix struct{ settings, suspend bool }
+
+func newAutoScalingGroupStep(env *Env) plan.Step {
+	return newResourceStep[fleet, groupFix](env, "autoscaling-group", autoScalingGroups{env})
+}
+
+func (k autoScalingGroups) stepID() plan.ID  { return stepAutoScaling }
+func (k autoScalingGroups) needs() []plan.ID { return []plan.ID{stepLaunchTemplate, stepPrivateSubnet} }
+
+func (k autoScalingGroups) describe() plan.Change {
+	return plan.Change{Step: stepAutoScaling, Kind: "autoscaling-group", Name: k.env.AutoScalingGroupName(), Attrs: []plan.Attr{
+		{Key: "subnet", Value: orUnknown(k.env.idOf(stepPrivateSubnet))},
+		{Key: "min/desired/max", Value: fmt.Sprintf("0/0/%d", k.env.Cfg.Runners.MaxInstances)},
 		{Key: "scale_in_protection", Value: "true"},
 	}}
 }
 
-func (s *autoScalingGroupStep) Plan(ctx context.Context) (plan.Change, error) {
-	c := s.change()
-	g, err := s.find(ctx)
-	if err != nil {
-		return c, err
+// find looks the group up by its name; a group of that name that is not
+// the stack's is a conflict.
+func (k autoScalingGroups) find(ctx context.Context) (found[fleet], error) {
+	g, err := k.group(ctx)
+	if err != nil || g == nil {
+		return found[fleet]{}, err
 	}
-	if g == nil {
-		c.Action = plan.Create
-		return c, s.env.markGone(stepAutoScaling)
+	if !k.owned(g) {
+		return found[fleet]{}, fmt.Errorf("%s: an Auto Scaling group named %s exists that stack %s did not create: delete or rename it", stepAutoScaling, aws.ToString(g.AutoScalingGroupName), k.env.Cfg.Stack)
 	}
-	c.ID = aws.ToString(g.AutoScalingGroupName)
-	if !s.owned(g) {
-		return c, fmt.Errorf("%s: an Auto Scaling group named %s exists that stack %s did not create: delete or rename it", stepAutoScaling, c.ID, s.env.Cfg.Stack)
-	}
-	if err := s.env.created(stepAutoScaling, "autoscaling-group", c.ID, map[string]string{"arn": aws.ToString(g.AutoScalingGroupARN)}); err != nil {
-		return c, err
-	}
-	c.Reasons = s.diff(g)
-	if len(c.Reasons) > 0 {
-		c.Action = plan.Update
-		c.Detail = g
-	}
-	return c, nil
+	return found[fleet]{cur: fleet{group: g}, exists: true}, nil
 }
 
-func (s *autoScalingGroupStep) diff(g *asgtypes.AutoScalingGroup) []string {
+// findForDelete also counts machines left behind by a group that is gone.
+func (k autoScalingGroups) findForDelete(ctx context.Context) (found[fleet], error) {
+	g, err := k.group(ctx)
+	if err != nil {
+		return found[fleet]{}, err
+	}
+	if g != nil && !k.owned(g) {
+		g = nil
+	}
+	machines, err := k.machines(ctx)
+	if err != nil {
+		return found[fleet]{}, err
+	}
+	return found[fleet]{cur: fleet{group: g, machines: machines}, exists: g != nil || len(machines) > 0}, nil
+}
+
+func (k autoScalingGroups) record(f fleet) recorded {
+	r := recorded{id: k.env.AutoScalingGroupName()}
+	if f.group != nil {
+		r.attrs = map[string]string{"arn": aws.ToString(f.group.AutoScalingGroupARN)}
+	}
+	return r
+}
+
+func (k autoScalingGroups) shown(f fleet) []plan.Attr {
+	if len(f.machines) == 0 {
+		return nil
+	}
+	return []plan.Attr{{Key: "machines", Value: strconv.Itoa(len(f.machines))}}
+}
+
+func (k autoScalingGroups) diff(_ context.Context, f fleet) (groupFix, []string, error) {
+	g := f.group
 	var rs []string
-	max := int32(s.env.Cfg.Runners.MaxInstances)
+	var fix groupFix
+	max := int32(k.env.Cfg.Runners.MaxInstances)
 	if aws.ToInt32(g.MaxSize) != max || aws.ToInt32(g.MinSize) != 0 {
 		rs = append(rs, fmt.Sprintf("min/max %d/%d -> 0/%d", aws.ToInt32(g.MinSize), aws.ToInt32(g.MaxSize), max))
 	}
-	if aws.ToString(g.VPCZoneIdentifier) != s.env.idOf(stepPrivateSubnet) {
-		rs = append(rs, "subnets -> "+s.env.idOf(stepPrivateSubnet))
+	if aws.ToString(g.VPCZoneIdentifier) != k.env.idOf(stepPrivateSubnet) {
+		rs = append(rs, "subnets -> "+k.env.idOf(stepPrivateSubnet))
 	}
 	if !aws.ToBool(g.NewInstancesProtectedFromScaleIn) {
 		rs = append(rs, "protect new instances from scale-in")
@@ -78,106 +107,90 @@ func (s *autoScalingGroupStep) diff(g *asgtypes.AutoScalingGroup) []string {
 	if aws.ToBool(g.CapacityRebalance) {
 		rs = append(rs, "turn capacity rebalance off")
 	}
-	if lt := g.LaunchTemplate; lt == nil || aws.ToString(lt.LaunchTemplateId) != s.env.idOf(stepLaunchTemplate) {
-		rs = append(rs, "launch from "+s.env.idOf(stepLaunchTemplate))
+	if lt := g.LaunchTemplate; lt == nil || aws.ToString(lt.LaunchTemplateId) != k.env.idOf(stepLaunchTemplate) {
+		rs = append(rs, "launch from "+k.env.idOf(stepLaunchTemplate))
 	}
+	fix.settings = len(rs) > 0
 	suspended := false
 	for _, p := range g.SuspendedProcesses {
 		suspended = suspended || aws.ToString(p.ProcessName) == "AZRebalance"
 	}
 	if !suspended {
+		fix.suspend = true
 		rs = append(rs, "suspend AZRebalance")
 	}
-	return rs
+	return fix, rs, nil
 }
 
-func (s *autoScalingGroupStep) Apply(ctx context.Context, c plan.Change) error {
-	name := aws.String(s.env.AutoScalingGroupName())
-	lt := &asgtypes.LaunchTemplateSpecification{LaunchTemplateId: aws.String(s.env.idOf(stepLaunchTemplate)), Version: aws.String("$Default")}
-	max := aws.Int32(int32(s.env.Cfg.Runners.MaxInstances))
-	subnet := aws.String(s.env.idOf(stepPrivateSubnet))
-	if c.Action == plan.Create {
-		if _, err := s.env.beginCreate(stepAutoScaling, "autoscaling-group"); err != nil {
-			return err
-		}
-		_, err := s.env.ASG.CreateAutoScalingGroup(ctx, &autoscaling.CreateAutoScalingGroupInput{
-			AutoScalingGroupName:             name,
-			LaunchTemplate:                   lt,
-			MinSize:                          aws.Int32(0),
-			MaxSize:                          max,
-			DesiredCapacity:                  aws.Int32(0),
-			VPCZoneIdentifier:                subnet,
-			NewInstancesProtectedFromScaleIn: aws.Bool(true),
-			CapacityRebalance:                aws.Bool(false),
-			Tags:                             s.tags(),
-		})
-		if err != nil && errorCode(err) != "AlreadyExists" {
-			return retryableCreate(fmt.Errorf("create Auto Scaling group %s: %w", *name, err))
-		}
-	} else {
+func (k autoScalingGroups) create(ctx context.Context, _ string, _ found[fleet]) (fleet, groupFix, error) {
+	name := aws.String(k.env.AutoScalingGroupName())
+	_, err := k.env.ASG.CreateAutoScalingGroup(ctx, &autoscaling.CreateAutoScalingGroupInput{
+		AutoScalingGroupName:             name,
+		LaunchTemplate:                   k.launchTemplate(),
+		MinSize:                          aws.Int32(0),
+		MaxSize:                          aws.Int32(int32(k.env.Cfg.Runners.MaxInstances)),
+		DesiredCapacity:                  aws.Int32(0),
+		VPCZoneIdentifier:                aws.String(k.env.idOf(stepPrivateSubnet)),
+		NewInstancesProtectedFromScaleIn: aws.Bool(true),
+		CapacityRebalance:                aws.Bool(false),
+		Tags:                             k.tags(),
+	})
+	if err != nil && errorCode(err) != "AlreadyExists" {
+		return fleet{}, groupFix{}, retryableCreate(fmt.Errorf("create Auto Scaling group %s: %w", *name, err))
+	}
+	g, err := k.group(ctx)
+	if err != nil || g == nil {
+		return fleet{}, groupFix{}, plan.TryAgainf("Auto Scaling group %s is not visible yet: %v", *name, err)
+	}
+	return fleet{group: g}, groupFix{suspend: true}, nil
+}
+
+func (k autoScalingGroups) launchTemplate() *asgtypes.LaunchTemplateSpecification {
+	return &asgtypes.LaunchTemplateSpecification{LaunchTemplateId: aws.String(k.env.idOf(stepLaunchTemplate)), Version: aws.String("$Default")}
+}
+
+func (k autoScalingGroups) update(ctx context.Context, _ fleet, f groupFix) error {
+	name := aws.String(k.env.AutoScalingGroupName())
+	if f.settings {
 		// The desired capacity belongs to the plugin: never touched here.
-		_, err := s.env.ASG.UpdateAutoScalingGroup(ctx, &autoscaling.UpdateAutoScalingGroupInput{
-			AutoScalingGroupName: name, LaunchTemplate: lt, MinSize: aws.Int32(0), MaxSize: max,
-			VPCZoneIdentifier: subnet, NewInstancesProtectedFromScaleIn: aws.Bool(true), CapacityRebalance: aws.Bool(false),
+		_, err := k.env.ASG.UpdateAutoScalingGroup(ctx, &autoscaling.UpdateAutoScalingGroupInput{
+			AutoScalingGroupName: name, LaunchTemplate: k.launchTemplate(), MinSize: aws.Int32(0), MaxSize: aws.Int32(int32(k.env.Cfg.Runners.MaxInstances)),
+			VPCZoneIdentifier: aws.String(k.env.idOf(stepPrivateSubnet)), NewInstancesProtectedFromScaleIn: aws.Bool(true), CapacityRebalance: aws.Bool(false),
 		})
 		if err != nil {
 			return fmt.Errorf("update Auto Scaling group %s: %w", *name, err)
 		}
 	}
-	if _, err := s.env.ASG.SuspendProcesses(ctx, &autoscaling.SuspendProcessesInput{AutoScalingGroupName: name, ScalingProcesses: []string{"AZRebalance"}}); err != nil {
-		return retryableCreate(fmt.Errorf("suspend AZRebalance on %s: %w", *name, err))
+	if f.suspend {
+		if _, err := k.env.ASG.SuspendProcesses(ctx, &autoscaling.SuspendProcessesInput{AutoScalingGroupName: name, ScalingProcesses: []string{"AZRebalance"}}); err != nil {
+			return retryableCreate(fmt.Errorf("suspend AZRebalance on %s: %w", *name, err))
+		}
 	}
-	g, err := s.find(ctx)
-	if err != nil || g == nil {
-		return plan.TryAgainf("Auto Scaling group %s is not visible yet: %v", *name, err)
-	}
-	return s.env.created(stepAutoScaling, "autoscaling-group", *name, map[string]string{"arn": aws.ToString(g.AutoScalingGroupARN)})
+	return nil
 }
 
 // tags propagate to every machine, so teardown finds machines by tag too.
-func (s *autoScalingGroupStep) tags() []asgtypes.Tag {
-	m := s.env.tagMap(stepAutoScaling, "runner-machine")
+func (k autoScalingGroups) tags() []asgtypes.Tag {
+	m := k.env.tagMap(stepAutoScaling, "runner-machine")
 	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
+	for key := range m {
+		keys = append(keys, key)
 	}
 	sort.Strings(keys)
 	var tags []asgtypes.Tag
-	for _, k := range keys {
-		tags = append(tags, asgtypes.Tag{Key: aws.String(k), Value: aws.String(m[k]), PropagateAtLaunch: aws.Bool(true),
-			ResourceId: aws.String(s.env.AutoScalingGroupName()), ResourceType: aws.String("auto-scaling-group")})
+	for _, key := range keys {
+		tags = append(tags, asgtypes.Tag{Key: aws.String(key), Value: aws.String(m[key]), PropagateAtLaunch: aws.Bool(true),
+			ResourceId: aws.String(k.env.AutoScalingGroupName()), ResourceType: aws.String("auto-scaling-group")})
 	}
 	return tags
 }
 
-func (s *autoScalingGroupStep) PlanDelete(ctx context.Context) (plan.Change, error) {
-	c := s.change()
-	g, err := s.find(ctx)
-	if err != nil {
-		return c, err
-	}
-	machines, err := s.machines(ctx)
-	if err != nil {
-		return c, err
-	}
-	if (g == nil || !s.owned(g)) && len(machines) == 0 {
-		return c, s.env.forget(stepAutoScaling)
-	}
-	c.ID = s.env.AutoScalingGroupName()
-	if len(machines) > 0 {
-		c.Attrs = append(c.Attrs, plan.Attr{Key: "machines", Value: strconv.Itoa(len(machines))})
-	}
-	c.Action = plan.Delete
-	c.Detail = g
-	return c, nil
-}
-
-// Delete removes the group and terminates its machines. They are protected
+// remove deletes the group and terminates its machines. They are protected
 // from scale-in, and a force delete does not always take protected
 // machines with it, so they are terminated by id and waited for (their
 // network interfaces hold the security group and subnet).
-func (s *autoScalingGroupStep) Delete(ctx context.Context, c plan.Change) error {
-	if g, _ := c.Detail.(*asgtypes.AutoScalingGroup); g != nil && s.owned(g) {
+func (k autoScalingGroups) remove(ctx context.Context, f fleet) error {
+	if g := f.group; g != nil {
 		name := g.AutoScalingGroupName
 		var ids []string
 		for _, i := range g.Instances {
@@ -185,27 +198,24 @@ func (s *autoScalingGroupStep) Delete(ctx context.Context, c plan.Change) error 
 		}
 		// SetInstanceProtection takes at most 50 instances a call.
 		for batch := range slices.Chunk(ids, 50) {
-			_, _ = s.env.ASG.SetInstanceProtection(ctx, &autoscaling.SetInstanceProtectionInput{AutoScalingGroupName: name, InstanceIds: batch, ProtectedFromScaleIn: aws.Bool(false)})
+			_, _ = k.env.ASG.SetInstanceProtection(ctx, &autoscaling.SetInstanceProtectionInput{AutoScalingGroupName: name, InstanceIds: batch, ProtectedFromScaleIn: aws.Bool(false)})
 		}
-		_, err := s.env.ASG.DeleteAutoScalingGroup(ctx, &autoscaling.DeleteAutoScalingGroupInput{AutoScalingGroupName: name, ForceDelete: aws.Bool(true)})
+		_, err := k.env.ASG.DeleteAutoScalingGroup(ctx, &autoscaling.DeleteAutoScalingGroupInput{AutoScalingGroupName: name, ForceDelete: aws.Bool(true)})
 		if err != nil && !isASGGone(err) {
 			return retryableDelete(fmt.Errorf("delete Auto Scaling group %s: %w", aws.ToString(name), err))
 		}
 	}
-	machines, err := s.machines(ctx)
+	machines, err := k.machines(ctx)
 	if err != nil {
 		return err
 	}
-	if err := terminate(ctx, s.env, machines); err != nil {
-		return err
-	}
-	return s.env.forget(stepAutoScaling)
+	return terminate(ctx, k.env, machines)
 }
 
-func (s *autoScalingGroupStep) find(ctx context.Context) (*asgtypes.AutoScalingGroup, error) {
-	out, err := s.env.ASG.DescribeAutoScalingGroups(ctx, &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{s.env.AutoScalingGroupName()}})
+func (k autoScalingGroups) group(ctx context.Context) (*asgtypes.AutoScalingGroup, error) {
+	out, err := k.env.ASG.DescribeAutoScalingGroups(ctx, &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{k.env.AutoScalingGroupName()}})
 	if err != nil {
-		return nil, fmt.Errorf("describe Auto Scaling group %s: %w", s.env.AutoScalingGroupName(), err)
+		return nil, fmt.Errorf("describe Auto Scaling group %s: %w", k.env.AutoScalingGroupName(), err)
 	}
 	for i := range out.AutoScalingGroups {
 		if g := &out.AutoScalingGroups[i]; aws.ToString(g.Status) != "Delete in progress" {
@@ -215,19 +225,19 @@ func (s *autoScalingGroupStep) find(ctx context.Context) (*asgtypes.AutoScalingG
 	return nil, nil
 }
 
-func (s *autoScalingGroupStep) owned(g *asgtypes.AutoScalingGroup) bool {
+func (k autoScalingGroups) owned(g *asgtypes.AutoScalingGroup) bool {
 	for _, t := range g.Tags {
 		if aws.ToString(t.Key) == TagStack {
-			return aws.ToString(t.Value) == s.env.Cfg.Stack
+			return aws.ToString(t.Value) == k.env.Cfg.Stack
 		}
 	}
 	return false
 }
 
 // machines lists the group's instances that are not terminated yet.
-func (s *autoScalingGroupStep) machines(ctx context.Context) ([]string, error) {
-	found, err := unterminatedInstances(ctx, s.env, []ec2types.Filter{
-		filter("tag:"+TagStack, s.env.Cfg.Stack),
+func (k autoScalingGroups) machines(ctx context.Context) ([]string, error) {
+	found, err := unterminatedInstances(ctx, k.env, []ec2types.Filter{
+		filter("tag:"+TagStack, k.env.Cfg.Stack),
 		filter("tag:"+TagStep, string(stepAutoScaling)),
 	})
 	return instanceIDs(found), err
@@ -235,81 +245,4 @@ func (s *autoScalingGroupStep) machines(ctx context.Context) ([]string, error) {
 
 func isASGGone(err error) bool {
 	return errorCode(err) == "ValidationError" && containsAny(err.Error(), "not found", "does not exist")
-}
-
-// unterminatedInstances returns instances matching the filters that are
-// not terminated yet. Teardown counts shutting-down as present: such an
-// instance still runs gitlab-runner or docker-machine and still holds its
-// network interface, so what comes after it must wait for "terminated".
-func unterminatedInstances(ctx context.Context, env *Env, filters []ec2types.Filter) ([]ec2types.Instance, error) {
-	filters = append(filters, filter("instance-state-name", "pending", "running", "shutting-down", "stopping", "stopped"))
-	var found []ec2types.Instance
-	p := ec2.NewDescribeInstancesPaginator(env.EC2, &ec2.DescribeInstancesInput{Filters: filters})
-	for p.HasMorePages() {
-		out, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("list instances: %w", err)
-		}
-		for _, r := range out.Reservations {
-			found = append(found, r.Instances...)
-		}
-	}
-	return found, nil
-}
-
-func instanceIDs(instances []ec2types.Instance) []string {
-	ids := make([]string, 0, len(instances))
-	for _, i := range instances {
-		ids = append(ids, aws.ToString(i.InstanceId))
-	}
-	return ids
-}
-
-// terminate terminates instances and reports "try again" until they are
-// gone, so what depends on them is deleted only afterwards.
-func terminate(ctx context.Context, env *Env, ids []string) error {
-	ids = unique(ids)
-	if len(ids) == 0 {
-		return nil
-	}
-	_, err := env.EC2.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: ids})
-	if err != nil && !isNotFound(err) {
-		return retryableDelete(fmt.Errorf("terminate %v: %w", ids, err))
-	}
-	out, err := env.EC2.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: ids})
-	if isNotFound(err) {
-		return nil
-	}
-	if err != nil {
-		return plan.TryAgain(fmt.Errorf("check %v: %w", ids, err))
-	}
-	for _, r := range out.Reservations {
-		for _, i := range r.Instances {
-			if i.State != nil && i.State.Name != ec2types.InstanceStateNameTerminated {
-				return plan.TryAgainf("waiting for %s to terminate (%s)", aws.ToString(i.InstanceId), i.State.Name)
-			}
-		}
-	}
-	return nil
-}
-
-func containsAny(s string, subs ...string) bool {
-	for _, x := range subs {
-		if strings.Contains(s, x) {
-			return true
-		}
-	}
-	return false
-}
-
-func unique(ids []string) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, id := range ids {
-		if id != "" && !seen[id] {
-			seen[id] = true
-			out = append(out, id)
-		}
-	}
-	return out
 }

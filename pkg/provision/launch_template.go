@@ -13,20 +13,27 @@ import (
 	"github.com/provision-dev/provision/pkg/provision/bootstrap"
 )
 
-// launchTemplateStep is the template the Auto Scaling group launches runner
+// launchTemplates is the template the Auto Scaling group launches runner
 // machines from (docker-autoscaler): private, IMDSv2 with hop limit 1 so
 // job containers cannot reach the instance role, encrypted gp3 root.
-type launchTemplateStep struct{ env *Env }
+type launchTemplates struct{ env *Env }
 
-func newLaunchTemplateStep(env *Env) *launchTemplateStep { return &launchTemplateStep{env: env} }
+type launchTemplate = *ec2types.LaunchTemplate
 
-func (s *launchTemplateStep) ID() plan.ID          { return stepLaunchTemplate }
-func (s *launchTemplateStep) DependsOn() []plan.ID { return []plan.ID{stepRunnerGroup} }
+// templateFix: a new default version with the image ami.
+type templateFix struct{ ami string }
 
-func (s *launchTemplateStep) change() plan.Change {
-	r := s.env.Cfg.Runners
-	return plan.Change{Step: stepLaunchTemplate, Kind: "launch-template", Name: s.env.launchTemplateName(), Attrs: []plan.Attr{
-		{Key: "ami", Value: s.env.Images.Runner.ID},
+func newLaunchTemplateStep(env *Env) plan.Step {
+	return newResourceStep[launchTemplate, templateFix](env, "launch-template", launchTemplates{env})
+}
+
+func (k launchTemplates) stepID() plan.ID  { return stepLaunchTemplate }
+func (k launchTemplates) needs() []plan.ID { return []plan.ID{stepRunnerGroup} }
+
+func (k launchTemplates) describe() plan.Change {
+	r := k.env.Cfg.Runners
+	return plan.Change{Step: stepLaunchTemplate, Kind: "launch-template", Name: k.env.launchTemplateName(), Attrs: []plan.Attr{
+		{Key: "ami", Value: k.env.Images.Runner.ID},
 		{Key: "type", Value: r.InstanceType},
 		{Key: "imdsv2", Value: "required, hop limit 1"},
 		{Key: "root", Value: fmt.Sprintf("%d GiB gp3 encrypted", r.VolumeSizeGB)},
@@ -35,23 +42,23 @@ func (s *launchTemplateStep) change() plan.Change {
 
 // data is the template content the configuration asks for; ami is the
 // image to launch.
-func (s *launchTemplateStep) data(ami string) (*ec2types.RequestLaunchTemplateData, error) {
-	r := s.env.Cfg.Runners
-	ud, err := bootstrap.MachineUserData(s.env.Cfg.Stack)
+func (k launchTemplates) data(ami string) (*ec2types.RequestLaunchTemplateData, error) {
+	r := k.env.Cfg.Runners
+	ud, err := bootstrap.MachineUserData(k.env.Cfg.Stack)
 	if err != nil {
 		return nil, err
 	}
 	d := &ec2types.RequestLaunchTemplateData{
 		ImageId:          aws.String(ami),
 		InstanceType:     ec2types.InstanceType(r.InstanceType),
-		SecurityGroupIds: []string{s.env.idOf(stepRunnerGroup)},
+		SecurityGroupIds: []string{k.env.idOf(stepRunnerGroup)},
 		MetadataOptions: &ec2types.LaunchTemplateInstanceMetadataOptionsRequest{
 			HttpTokens:              ec2types.LaunchTemplateHttpTokensStateRequired,
 			HttpPutResponseHopLimit: aws.Int32(1),
 			HttpEndpoint:            ec2types.LaunchTemplateInstanceMetadataEndpointStateEnabled,
 		},
 		BlockDeviceMappings: []ec2types.LaunchTemplateBlockDeviceMappingRequest{{
-			DeviceName: aws.String(s.env.Images.Runner.RootDevice),
+			DeviceName: aws.String(k.env.Images.Runner.RootDevice),
 			Ebs: &ec2types.LaunchTemplateEbsBlockDeviceRequest{
 				VolumeSize: aws.Int32(int32(r.VolumeSizeGB)), VolumeType: ec2types.VolumeTypeGp3,
 				Encrypted: aws.Bool(true), DeleteOnTermination: aws.Bool(true),
@@ -59,7 +66,7 @@ func (s *launchTemplateStep) data(ami string) (*ec2types.RequestLaunchTemplateDa
 		}},
 		UserData: aws.String(base64.StdEncoding.EncodeToString(ud)),
 		TagSpecifications: []ec2types.LaunchTemplateTagSpecificationRequest{
-			{ResourceType: ec2types.ResourceTypeVolume, Tags: s.env.ec2Tags(stepAutoScaling, "runner-machine")},
+			{ResourceType: ec2types.ResourceTypeVolume, Tags: k.env.ec2Tags(stepAutoScaling, "runner-machine")},
 		},
 	}
 	if r.Spot {
@@ -68,39 +75,56 @@ func (s *launchTemplateStep) data(ami string) (*ec2types.RequestLaunchTemplateDa
 	return d, nil
 }
 
-func (s *launchTemplateStep) Plan(ctx context.Context) (plan.Change, error) {
-	c := s.change()
-	lt, err := s.find(ctx, true)
+// find looks by the ownership tags, then by name (a template of that name
+// that is not ours is a conflict).
+func (k launchTemplates) find(ctx context.Context) (found[launchTemplate], error) {
+	f, err := k.findForDelete(ctx)
+	if err != nil || f.exists {
+		return f, err
+	}
+	out, err := k.env.EC2.DescribeLaunchTemplates(ctx, &ec2.DescribeLaunchTemplatesInput{LaunchTemplateNames: []string{k.env.launchTemplateName()}})
+	if err == nil && len(out.LaunchTemplates) > 0 {
+		return f, fmt.Errorf("%s: a launch template named %s exists that stack %s did not create: delete or rename it", stepLaunchTemplate, k.env.launchTemplateName(), k.env.Cfg.Stack)
+	}
+	return f, nil
+}
+
+func (k launchTemplates) findForDelete(ctx context.Context) (found[launchTemplate], error) {
+	out, err := k.env.EC2.DescribeLaunchTemplates(ctx, &ec2.DescribeLaunchTemplatesInput{Filters: k.env.ownerFilters(stepLaunchTemplate)})
 	if err != nil {
-		return c, err
+		return found[launchTemplate]{}, fmt.Errorf("find launch template by tags: %w", err)
 	}
-	if lt == nil {
-		c.Action = plan.Create
-		return c, s.env.markGone(stepLaunchTemplate)
-	}
-	c.ID = aws.ToString(lt.LaunchTemplateId)
-	if err := s.env.created(stepLaunchTemplate, "launch-template", c.ID, map[string]string{"name": s.env.launchTemplateName()}); err != nil {
-		return c, err
-	}
-	out, err := s.env.EC2.DescribeLaunchTemplateVersions(ctx, &ec2.DescribeLaunchTemplateVersionsInput{LaunchTemplateId: &c.ID, Versions: []string{"$Default"}})
+	return lookupOwned(k.env, stepLaunchTemplate, pointers(out.LaunchTemplates), launchTemplateID, func(lt launchTemplate) bool { return k.env.ownedBy(lt.Tags, stepLaunchTemplate) }), nil
+}
+
+func launchTemplateID(lt launchTemplate) string { return aws.ToString(lt.LaunchTemplateId) }
+
+func (k launchTemplates) record(lt launchTemplate) recorded {
+	return recorded{id: launchTemplateID(lt), attrs: map[string]string{"name": k.env.launchTemplateName()}}
+}
+
+// diff compares the default version with what the configuration asks for.
+// Without runners.ami the template keeps the image it was made with: a
+// newer Amazon Linux release alone is not a change.
+func (k launchTemplates) diff(ctx context.Context, lt launchTemplate) (templateFix, []string, error) {
+	id := launchTemplateID(lt)
+	out, err := k.env.EC2.DescribeLaunchTemplateVersions(ctx, &ec2.DescribeLaunchTemplateVersionsInput{LaunchTemplateId: &id, Versions: []string{"$Default"}})
 	if err != nil || len(out.LaunchTemplateVersions) == 0 {
-		return c, fmt.Errorf("read the default version of launch template %s: %w", c.ID, err)
+		return templateFix{}, nil, fmt.Errorf("read the default version of launch template %s: %w", id, err)
 	}
-	// Without runners.ami the template keeps the image it was made with:
-	// a newer Amazon Linux release alone is not a change.
-	ami := s.env.Images.Runner.ID
-	if cur := out.LaunchTemplateVersions[0].LaunchTemplateData; s.env.Cfg.Runners.AMI == "" && cur != nil && aws.ToString(cur.ImageId) != "" {
+	ami := k.env.Images.Runner.ID
+	if cur := out.LaunchTemplateVersions[0].LaunchTemplateData; k.env.Cfg.Runners.AMI == "" && cur != nil && aws.ToString(cur.ImageId) != "" {
 		ami = aws.ToString(cur.ImageId)
 	}
-	c.Detail = ami
-	want, err := s.data(ami)
+	want, err := k.data(ami)
 	if err != nil {
-		return c, err
+		return templateFix{}, nil, err
 	}
-	if c.Reasons = templateDiff(out.LaunchTemplateVersions[0].LaunchTemplateData, want); len(c.Reasons) > 0 {
-		c.Action = plan.Update
+	reasons := templateDiff(out.LaunchTemplateVersions[0].LaunchTemplateData, want)
+	if len(reasons) == 0 {
+		return templateFix{}, nil, nil
 	}
-	return c, nil
+	return templateFix{ami: ami}, reasons, nil
 }
 
 // templateDiff names what differs between a version and the wanted data.
@@ -140,94 +164,51 @@ func templateDiff(got *ec2types.ResponseLaunchTemplateData, want *ec2types.Reque
 	return rs
 }
 
-func (s *launchTemplateStep) Apply(ctx context.Context, c plan.Change) error {
-	ami, _ := c.Detail.(string)
-	if ami == "" {
-		ami = s.env.Images.Runner.ID
+func (k launchTemplates) create(ctx context.Context, token string, _ found[launchTemplate]) (launchTemplate, templateFix, error) {
+	data, err := k.data(k.env.Images.Runner.ID)
+	if err != nil {
+		return nil, templateFix{}, err
 	}
-	data, err := s.data(ami)
+	out, err := k.env.EC2.CreateLaunchTemplate(ctx, &ec2.CreateLaunchTemplateInput{
+		LaunchTemplateName: aws.String(k.env.launchTemplateName()),
+		LaunchTemplateData: data,
+		ClientToken:        &token,
+		VersionDescription: aws.String("provision " + k.env.Cfg.Stack),
+		TagSpecifications:  k.env.tagSpec(ec2types.ResourceTypeLaunchTemplate, stepLaunchTemplate, "runner"),
+	})
+	if err != nil {
+		return nil, templateFix{}, retryableCreate(fmt.Errorf("create launch template %s: %w", k.env.launchTemplateName(), err))
+	}
+	return out.LaunchTemplate, templateFix{}, nil
+}
+
+// update makes a new default version; the group picks it up for new
+// machines, and running ones keep their jobs.
+func (k launchTemplates) update(ctx context.Context, lt launchTemplate, f templateFix) error {
+	if f.ami == "" {
+		return nil
+	}
+	id := launchTemplateID(lt)
+	data, err := k.data(f.ami)
 	if err != nil {
 		return err
 	}
-	if c.Action == plan.Create {
-		token, err := s.env.beginCreate(stepLaunchTemplate, "launch-template")
-		if err != nil {
-			return err
-		}
-		out, err := s.env.EC2.CreateLaunchTemplate(ctx, &ec2.CreateLaunchTemplateInput{
-			LaunchTemplateName: aws.String(s.env.launchTemplateName()),
-			LaunchTemplateData: data,
-			ClientToken:        &token,
-			VersionDescription: aws.String("provision " + s.env.Cfg.Stack),
-			TagSpecifications:  s.env.tagSpec(ec2types.ResourceTypeLaunchTemplate, stepLaunchTemplate, "runner"),
-		})
-		if err != nil {
-			return retryableCreate(fmt.Errorf("create launch template %s: %w", s.env.launchTemplateName(), err))
-		}
-		return s.env.created(stepLaunchTemplate, "launch-template", aws.ToString(out.LaunchTemplate.LaunchTemplateId), map[string]string{"name": s.env.launchTemplateName()})
-	}
-	// A new default version; the group picks it up for new machines, and
-	// running ones keep their jobs.
-	v, err := s.env.EC2.CreateLaunchTemplateVersion(ctx, &ec2.CreateLaunchTemplateVersionInput{LaunchTemplateId: &c.ID, LaunchTemplateData: data})
+	v, err := k.env.EC2.CreateLaunchTemplateVersion(ctx, &ec2.CreateLaunchTemplateVersionInput{LaunchTemplateId: &id, LaunchTemplateData: data})
 	if err != nil {
-		return fmt.Errorf("add a version to launch template %s: %w", c.ID, err)
+		return fmt.Errorf("add a version to launch template %s: %w", id, err)
 	}
 	version := fmt.Sprint(aws.ToInt64(v.LaunchTemplateVersion.VersionNumber))
-	if _, err := s.env.EC2.ModifyLaunchTemplate(ctx, &ec2.ModifyLaunchTemplateInput{LaunchTemplateId: &c.ID, DefaultVersion: &version}); err != nil {
-		return fmt.Errorf("make version %s the default of %s: %w", version, c.ID, err)
+	if _, err := k.env.EC2.ModifyLaunchTemplate(ctx, &ec2.ModifyLaunchTemplateInput{LaunchTemplateId: &id, DefaultVersion: &version}); err != nil {
+		return fmt.Errorf("make version %s the default of %s: %w", version, id, err)
 	}
 	return nil
 }
 
-func (s *launchTemplateStep) PlanDelete(ctx context.Context) (plan.Change, error) {
-	c := s.change()
-	lt, err := s.find(ctx, false)
-	if err != nil || lt == nil {
-		if err == nil {
-			err = s.env.forget(stepLaunchTemplate)
-		}
-		return c, err
-	}
-	c.ID = aws.ToString(lt.LaunchTemplateId)
-	c.Action = plan.Delete
-	return c, nil
-}
-
-func (s *launchTemplateStep) Delete(ctx context.Context, c plan.Change) error {
-	_, err := s.env.EC2.DeleteLaunchTemplate(ctx, &ec2.DeleteLaunchTemplateInput{LaunchTemplateId: &c.ID})
+func (k launchTemplates) remove(ctx context.Context, lt launchTemplate) error {
+	id := launchTemplateID(lt)
+	_, err := k.env.EC2.DeleteLaunchTemplate(ctx, &ec2.DeleteLaunchTemplateInput{LaunchTemplateId: &id})
 	if err != nil && !isNotFound(err) {
-		return retryableDelete(fmt.Errorf("delete launch template %s: %w", c.ID, err))
+		return retryableDelete(fmt.Errorf("delete launch template %s: %w", id, err))
 	}
-	return s.env.forget(stepLaunchTemplate)
-}
-
-// find looks by id, then by tags, then by name (a template of that name
-// that is not ours is a conflict).
-func (s *launchTemplateStep) find(ctx context.Context, byName bool) (*ec2types.LaunchTemplate, error) {
-	if r := s.env.Ledger.Get(string(stepLaunchTemplate)); r != nil && r.ID != "" {
-		out, err := s.env.EC2.DescribeLaunchTemplates(ctx, &ec2.DescribeLaunchTemplatesInput{LaunchTemplateIds: []string{r.ID}})
-		if err != nil && !isNotFound(err) {
-			return nil, fmt.Errorf("describe launch template %s: %w", r.ID, err)
-		}
-		if err == nil && len(out.LaunchTemplates) == 1 {
-			return &out.LaunchTemplates[0], nil
-		}
-	}
-	out, err := s.env.EC2.DescribeLaunchTemplates(ctx, &ec2.DescribeLaunchTemplatesInput{Filters: s.env.ownerFilters(stepLaunchTemplate)})
-	if err != nil {
-		return nil, fmt.Errorf("find launch template by tags: %w", err)
-	}
-	for i := range out.LaunchTemplates {
-		if s.env.ownedBy(out.LaunchTemplates[i].Tags, stepLaunchTemplate) {
-			return &out.LaunchTemplates[i], nil
-		}
-	}
-	if !byName {
-		return nil, nil
-	}
-	out, err = s.env.EC2.DescribeLaunchTemplates(ctx, &ec2.DescribeLaunchTemplatesInput{LaunchTemplateNames: []string{s.env.launchTemplateName()}})
-	if err == nil && len(out.LaunchTemplates) > 0 {
-		return nil, fmt.Errorf("%s: a launch template named %s exists that stack %s did not create: delete or rename it", stepLaunchTemplate, s.env.launchTemplateName(), s.env.Cfg.Stack)
-	}
-	return nil, nil
+	return nil
 }
