@@ -130,6 +130,18 @@ func (s *resourceStep[T, F]) Apply(ctx context.Context, c plan.Change) error {
 		}
 	}
 	cur, fix := s.seen.cur, s.fix
+	if r, ok := s.kind.(replacer[F]); ok && c.Action == plan.Update && r.replaces(fix) {
+		// The old one is on its way out (waiting for it to be gone is the
+		// next attempt's business); its record goes, so the new one gets
+		// a new client token.
+		if err := s.kind.remove(ctx, cur); err != nil && !plan.IsTryAgain(err) {
+			return err
+		}
+		if err := s.env.markGone(s.ID()); err != nil {
+			return err
+		}
+		c.Action = plan.Create
+	}
 	if c.Action == plan.Create {
 		token, err := s.env.beginCreate(s.ID(), s.typeName)
 		if err != nil {
@@ -196,6 +208,12 @@ func (s *resourceStep[T, F]) Delete(ctx context.Context, c plan.Change) error {
 		return err
 	}
 	return s.env.forget(s.ID())
+}
+
+// replacer is for kinds whose diff can ask for a new resource in place of
+// the old one (an instance launched with another image or bootstrap).
+type replacer[F any] interface {
+	replaces(fix F) bool
 }
 
 // teardownFinder is for kinds that look wider in a teardown than in a
