@@ -65,10 +65,6 @@ type Change struct {
 	Action  Action
 	Attrs   []Attr   // the attributes an operator checks (CIDR, ports, ids)
 	Reasons []string // for updates: what differs from the configuration
-
-	// Detail carries what Plan observed to Apply or Delete of the same step,
-	// so they need not ask AWS again. Only the step that set it reads it.
-	Detail any
 }
 
 // Step is one resource (or one tightly bound group, such as a route table

@@ -17,8 +17,12 @@ import (
 // machinesStep stands for what docker+machine creates on its own: the
 // runner machines, their Spot requests and their key pairs. `up` creates
 // none of it; `down` removes all of it after the manager is gone (so none
-// is started again).
-type machinesStep struct{ env *Env }
+// is started again). It is the one step that is not a resource kind: there
+// is nothing to find, compare or create for a build, only to clean up.
+type machinesStep struct {
+	env  *Env
+	seen machinesFound // what the last PlanDelete found, for Delete
+}
 
 func newMachinesStep(env *Env) *machinesStep { return &machinesStep{env: env} }
 
@@ -49,7 +53,7 @@ func (s *machinesStep) PlanDelete(ctx context.Context) (plan.Change, error) {
 	c.Attrs = []plan.Attr{{Key: "instances", Value: strconv.Itoa(len(f.instances))}, {Key: "spot_requests", Value: strconv.Itoa(len(f.spotRequests))},
 		{Key: "key_pairs", Value: strconv.Itoa(len(f.keys))}}
 	c.Action = plan.Delete
-	c.Detail = f
+	s.seen = *f
 	return c, nil
 }
 
@@ -57,7 +61,7 @@ func (s *machinesStep) PlanDelete(ctx context.Context) (plan.Change, error) {
 // machines are gone, then deletes the key pairs and terminates the
 // machines, waiting until they are terminated.
 func (s *machinesStep) Delete(ctx context.Context, c plan.Change) error {
-	f := c.Detail.(*machinesFound)
+	f := s.seen
 	if len(f.spotRequests) > 0 {
 		_, err := s.env.EC2.CancelSpotInstanceRequests(ctx, &ec2.CancelSpotInstanceRequestsInput{SpotInstanceRequestIds: f.spotRequests})
 		if err != nil && !isNotFound(err) {
