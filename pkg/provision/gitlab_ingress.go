@@ -3,7 +3,6 @@ package provision
 import (
 	"context"
 	"fmt"
-	"net/netip"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -63,15 +62,6 @@ func (k gitlabIngress) wanted() []sgRule {
 			rule(or(canonicalCIDR(k.env.attrOf(stepPrivateSubnet, "ipv6_cidr")), "(subnet/private ipv6)"), "runner machines over IPv6"))
 	}
 	return rules
-}
-
-// hostCIDR is the block of one address: /32, or /128 for IPv6.
-func hostCIDR(ip, placeholder string) string {
-	a, err := netip.ParseAddr(ip)
-	if err != nil {
-		return placeholder
-	}
-	return netip.PrefixFrom(a, a.BitLen()).String()
 }
 
 func (k gitlabIngress) describe() plan.Change {

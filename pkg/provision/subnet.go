@@ -213,16 +213,6 @@ func (k subnetKind) freeIPv6Block(ctx context.Context) (string, error) {
 	return "", fmt.Errorf("vpc %s: every /64 of %s is in use", vpcID, vpcBlock)
 }
 
-// nthSubnet64 returns the n-th /64 inside a /56.
-func nthSubnet64(block netip.Prefix, n int) (netip.Prefix, error) {
-	if !block.Addr().Is6() || block.Bits() != 56 || n < 0 || n > 255 {
-		return netip.Prefix{}, fmt.Errorf("cannot take /64 number %d of %s: need an IPv6 /56", n, block)
-	}
-	a := block.Masked().Addr().As16()
-	a[7] = byte(n)
-	return netip.PrefixFrom(netip.AddrFrom16(a), 64), nil
-}
-
 // subnetIPv6Block returns the subnet's IPv6 block; the association state is
 // not compared with "associated" because the emulator garbles it.
 func subnetIPv6Block(sn subnet) string {

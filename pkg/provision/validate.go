@@ -245,31 +245,3 @@ func isLoopbackHost(host string) bool {
 	a, err := netip.ParseAddr(host)
 	return err == nil && a.IsLoopback()
 }
-
-func parseIPv4Prefix(s string) (netip.Prefix, error) {
-	p, err := netip.ParsePrefix(s)
-	if err != nil {
-		return netip.Prefix{}, fmt.Errorf("%q is not a CIDR block: write it like 192.168.0.0/24", s)
-	}
-	if !p.Addr().Is4() {
-		return netip.Prefix{}, fmt.Errorf("%q must be an IPv4 block (IPv6 blocks are assigned by Amazon when ipv6 is true)", s)
-	}
-	if p.Masked() != p {
-		return netip.Prefix{}, fmt.Errorf("%q has host bits set: did you mean %s?", s, p.Masked())
-	}
-	return p, nil
-}
-
-// contains reports whether inner lies entirely within outer.
-func contains(outer, inner netip.Prefix) bool {
-	return outer.Bits() <= inner.Bits() && outer.Contains(inner.Addr())
-}
-
-// canonicalCIDR writes a block the one way netip does, so "2600:1f18:0800::/56"
-// and "2600:1f18:800::/56" compare equal. Anything else is returned as is.
-func canonicalCIDR(s string) string {
-	if p, err := netip.ParsePrefix(s); err == nil {
-		return p.String()
-	}
-	return s
-}

@@ -1,0 +1,56 @@
+package provision
+
+import (
+	"fmt"
+	"net/netip"
+)
+
+// Address blocks: parsing, comparing and carving, for the configuration,
+// the subnets, the ACL and group rules.
+
+func parseIPv4Prefix(s string) (netip.Prefix, error) {
+	p, err := netip.ParsePrefix(s)
+	if err != nil {
+		return netip.Prefix{}, fmt.Errorf("%q is not a CIDR block: write it like 192.168.0.0/24", s)
+	}
+	if !p.Addr().Is4() {
+		return netip.Prefix{}, fmt.Errorf("%q must be an IPv4 block (IPv6 blocks are assigned by Amazon when ipv6 is true)", s)
+	}
+	if p.Masked() != p {
+		return netip.Prefix{}, fmt.Errorf("%q has host bits set: did you mean %s?", s, p.Masked())
+	}
+	return p, nil
+}
+
+// contains reports whether inner lies entirely within outer.
+func contains(outer, inner netip.Prefix) bool {
+	return outer.Bits() <= inner.Bits() && outer.Contains(inner.Addr())
+}
+
+// canonicalCIDR writes a block the one way netip does, so "2600:1f18:0800::/56"
+// and "2600:1f18:800::/56" compare equal. Anything else is returned as is.
+func canonicalCIDR(s string) string {
+	if p, err := netip.ParsePrefix(s); err == nil {
+		return p.String()
+	}
+	return s
+}
+
+// hostCIDR is the block of one address: /32, or /128 for IPv6.
+func hostCIDR(ip, placeholder string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return placeholder
+	}
+	return netip.PrefixFrom(a, a.BitLen()).String()
+}
+
+// nthSubnet64 returns the n-th /64 inside a /56.
+func nthSubnet64(block netip.Prefix, n int) (netip.Prefix, error) {
+	if !block.Addr().Is6() || block.Bits() != 56 || n < 0 || n > 255 {
+		return netip.Prefix{}, fmt.Errorf("cannot take /64 number %d of %s: need an IPv6 /56", n, block)
+	}
+	a := block.Masked().Addr().As16()
+	a[7] = byte(n)
+	return netip.PrefixFrom(netip.AddrFrom16(a), 64), nil
+}
