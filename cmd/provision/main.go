@@ -10,13 +10,13 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 
 	"github.com/mattn/go-isatty"
 	"github.com/urfave/cli/v2"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/provision-dev/provision/pkg/plan"
 	"github.com/provision-dev/provision/pkg/provision"
 	"github.com/provision-dev/provision/pkg/provision/command"
 )
@@ -145,7 +145,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer, interrupt <-chan struct{}
 				Flags: []cli.Flag{
 					&cli.BoolFlag{Name: "dry-run", Usage: "print the plan and stop"},
 					&cli.BoolFlag{Name: "auto-approve", Usage: "do not ask for confirmation"},
-					&cli.IntFlag{Name: "parallelism", Value: 8, Usage: "steps run at once"},
+					&cli.IntFlag{Name: "parallelism", Value: plan.DefaultParallelism, Usage: "steps run at once"},
 				},
 				Action: act(func(c *cli.Context, o command.Options) (int, error) {
 					if c.Int("parallelism") < 1 {
@@ -162,7 +162,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer, interrupt <-chan struct{}
 					&cli.BoolFlag{Name: "dry-run", Usage: "print the plan and stop"},
 					&cli.BoolFlag{Name: "auto-approve", Usage: "do not ask for confirmation"},
 					&cli.BoolFlag{Name: "discover", Usage: "find resources by their ownership tags, not the state file"},
-					&cli.DurationFlag{Name: "timeout", Value: 15 * time.Minute, Usage: "give up retrying deletes after this long"},
+					&cli.DurationFlag{Name: "timeout", Value: plan.DefaultStepTimeout, Usage: "give up retrying deletes after this long"},
 					&cli.BoolFlag{Name: "keep-runner", Usage: "leave the runner in GitLab (its token stays valid), e.g. when the token is shared or GitLab is gone"},
 				},
 				Action: act(func(c *cli.Context, o command.Options) (int, error) {

@@ -8,6 +8,12 @@ import (
 	"time"
 )
 
+// Defaults of a walk, used by the commands and their flags alike.
+const (
+	DefaultParallelism = 8
+	DefaultStepTimeout = 15 * time.Minute
+)
+
 // Executor walks a graph: every step whose dependencies are done runs at
 // once, up to Parallelism at a time. The same walk serves plan (Apply false)
 // and apply, so a dry run and a real run share one code path.
@@ -177,7 +183,7 @@ func (e *Executor) Run(ctx context.Context, g *Graph) *Result {
 func (e *Executor) runStep(ctx context.Context, s Step, observe func(Event)) (Change, error) {
 	timeout := e.StepTimeout
 	if timeout <= 0 {
-		timeout = 15 * time.Minute
+		timeout = DefaultStepTimeout
 	}
 	delay := e.RetryDelay
 	if delay == nil {

@@ -46,8 +46,8 @@ func (e *Env) Discovered() Discovery {
 	return Discovery{Account: e.Account, Zone: e.Zone, Images: e.Images, GitLab6: e.GitLab6, StoredTokenRenewed: e.StoredTokenRenewed}
 }
 
-// Use takes what an earlier Discover (or Preflight) of the same run found.
-func (e *Env) Use(d Discovery) {
+// use takes what an earlier Discover (or Preflight) of the same run found.
+func (e *Env) use(d Discovery) {
 	e.Account, e.Zone, e.Images, e.GitLab6, e.StoredTokenRenewed = d.Account, d.Zone, d.Images, d.GitLab6, d.StoredTokenRenewed
 }
 

@@ -90,22 +90,37 @@ func LoadAWSConfig(ctx context.Context, region, profile string) (aws.Config, err
 	return cfg, nil
 }
 
-// NewEnv builds the clients for one run.
-func NewEnv(cfg *Config, awsCfg aws.Config, secrets Secrets, ledger *state.Ledger, log *zap.Logger) *Env {
-	return &Env{
-		Cfg:     cfg,
-		Region:  awsCfg.Region,
-		EC2:     ec2.NewFromConfig(awsCfg),
-		STS:     sts.NewFromConfig(awsCfg),
-		IAM:     iam.NewFromConfig(awsCfg),
-		ASG:     autoscaling.NewFromConfig(awsCfg),
-		SSM:     ssm.NewFromConfig(awsCfg),
-		KMS:     kms.NewFromConfig(awsCfg),
-		GitLab:  gitlab.New(cfg.GitLab.URL),
-		Secrets: secrets,
-		Ledger:  ledger,
-		Log:     log,
+// EnvOptions is what a run decided before its environment is built.
+type EnvOptions struct {
+	// Teardown: the graph is walked to delete (every variant's steps).
+	Teardown bool
+	// KeepRunner: a teardown leaves the runner in GitLab.
+	KeepRunner bool
+	// Found is what Discover or Preflight found earlier in the run.
+	Found Discovery
+}
+
+// NewEnv builds the clients for one walk, whole: what the run found and
+// decided is given here and not changed afterwards.
+func NewEnv(cfg *Config, awsCfg aws.Config, secrets Secrets, ledger *state.Ledger, log *zap.Logger, o EnvOptions) *Env {
+	e := &Env{
+		Cfg:        cfg,
+		Region:     awsCfg.Region,
+		EC2:        ec2.NewFromConfig(awsCfg),
+		STS:        sts.NewFromConfig(awsCfg),
+		IAM:        iam.NewFromConfig(awsCfg),
+		ASG:        autoscaling.NewFromConfig(awsCfg),
+		SSM:        ssm.NewFromConfig(awsCfg),
+		KMS:        kms.NewFromConfig(awsCfg),
+		GitLab:     gitlab.New(cfg.GitLab.URL),
+		Secrets:    secrets,
+		Ledger:     ledger,
+		Log:        log,
+		Teardown:   o.Teardown,
+		KeepRunner: o.KeepRunner,
 	}
+	e.use(o.Found)
+	return e
 }
 
 // record stores what a step found or made.

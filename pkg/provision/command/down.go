@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/provision-dev/provision/pkg/plan"
+	"github.com/provision-dev/provision/pkg/provision"
 	"github.com/provision-dev/provision/pkg/state"
 )
 
@@ -56,7 +57,7 @@ func Down(ctx context.Context, o Options, do DownOptions) (int, error) {
 		return 1, err
 	}
 	if do.Timeout <= 0 {
-		do.Timeout = 15 * time.Minute
+		do.Timeout = plan.DefaultStepTimeout
 	}
 	ctx, cancel := context.WithTimeout(ctx, do.Timeout)
 	defer cancel()
@@ -68,9 +69,7 @@ func Down(ctx context.Context, o Options, do DownOptions) (int, error) {
 	if !discover {
 		ledger = state.NewLedger(doc, s.store)
 	}
-	env := s.env(ledger)
-	env.KeepRunner = do.KeepRunner
-	g, err := s.graph(ctx, env, true)
+	_, g, err := s.graph(ctx, ledger, provision.EnvOptions{Teardown: true, KeepRunner: do.KeepRunner})
 	if err != nil {
 		return 1, err
 	}

@@ -52,8 +52,7 @@ func (s *session) computePlan(ctx context.Context, destroy, discover bool) ([]pl
 		doc = state.New(s.cfg.Stack, s.awsCfg.Region)
 	}
 	ledger := state.NewLedger(doc, nil)
-	env := s.env(ledger)
-	g, err := s.graph(ctx, env, destroy)
+	_, g, err := s.graph(ctx, ledger, provision.EnvOptions{Teardown: destroy})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -62,24 +61,4 @@ func (s *session) computePlan(ctx context.Context, destroy, discover bool) ([]pl
 		return nil, nil, err
 	}
 	return res.Changes, ledger, nil
-}
-
-// graph finds the account, zone and images (only the account to destroy),
-// once per run, and builds the steps.
-func (s *session) graph(ctx context.Context, env *provision.Env, destroy bool) (*plan.Graph, error) {
-	if destroy {
-		env.Teardown = true
-		if err := env.Identify(ctx); err != nil {
-			return nil, err
-		}
-	} else if s.discovered != nil {
-		env.Use(*s.discovered)
-	} else {
-		if err := env.Discover(ctx); err != nil {
-			return nil, err
-		}
-		d := env.Discovered()
-		s.discovered = &d
-	}
-	return provision.Steps(env)
 }

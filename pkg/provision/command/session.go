@@ -101,8 +101,34 @@ func (s *session) document() *state.Document {
 }
 
 // env builds the steps' environment over a ledger.
-func (s *session) env(ledger *state.Ledger) *provision.Env {
-	return provision.NewEnv(s.cfg, s.awsCfg, s.opts.Secrets, ledger, s.opts.Log)
+func (s *session) env(ledger *state.Ledger, o provision.EnvOptions) *provision.Env {
+	return provision.NewEnv(s.cfg, s.awsCfg, s.opts.Secrets, ledger, s.opts.Log, o)
+}
+
+// graph finds the account, zone and images (only the account to destroy)
+// once per run, then builds the environment whole and its steps.
+func (s *session) graph(ctx context.Context, ledger *state.Ledger, o provision.EnvOptions) (*provision.Env, *plan.Graph, error) {
+	switch {
+	case o.Teardown:
+		probe := s.env(ledger, provision.EnvOptions{})
+		if err := probe.Identify(ctx); err != nil {
+			return nil, nil, err
+		}
+		o.Found = probe.Discovered()
+	case s.discovered != nil:
+		o.Found = *s.discovered
+	default:
+		probe := s.env(ledger, provision.EnvOptions{})
+		if err := probe.Discover(ctx); err != nil {
+			return nil, nil, err
+		}
+		d := probe.Discovered()
+		s.discovered = &d
+		o.Found = d
+	}
+	env := s.env(ledger, o)
+	g, err := provision.Steps(env)
+	return env, g, err
 }
 
 func (s *session) header(destroy bool) plan.Header {
@@ -124,7 +150,7 @@ func (s *session) walk(ctx context.Context, g *plan.Graph, apply, destroy bool) 
 		ex.StepTimeout = time.Until(deadline)
 	}
 	if ex.Parallelism <= 0 {
-		ex.Parallelism = 8
+		ex.Parallelism = plan.DefaultParallelism
 	}
 	return ex.Run(ctx, g)
 }

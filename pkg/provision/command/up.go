@@ -6,6 +6,7 @@ import (
 	"reflect"
 
 	"github.com/provision-dev/provision/pkg/plan"
+	"github.com/provision-dev/provision/pkg/provision"
 	"github.com/provision-dev/provision/pkg/state"
 )
 
@@ -23,7 +24,7 @@ func Up(ctx context.Context, o Options, uo UpOptions) (int, error) {
 	}
 	defer s.close()
 	// Nothing is planned, let alone changed, until every check passes.
-	checked := s.env(state.NewLedger(s.document().Clone(), nil))
+	checked := s.env(state.NewLedger(s.document().Clone(), nil), provision.EnvOptions{})
 	if err := checked.Preflight(ctx); err != nil {
 		return 1, err
 	}
@@ -47,8 +48,7 @@ func Up(ctx context.Context, o Options, uo UpOptions) (int, error) {
 		return 1, err
 	}
 	ledger := state.NewLedger(s.document(), s.store)
-	env := s.env(ledger)
-	g, err := s.graph(ctx, env, false)
+	_, g, err := s.graph(ctx, ledger, provision.EnvOptions{})
 	if err != nil {
 		return 1, err
 	}
