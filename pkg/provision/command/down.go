@@ -69,7 +69,7 @@ func Down(ctx context.Context, o Options, do DownOptions) (int, error) {
 	if !discover {
 		ledger = state.NewLedger(doc, s.store)
 	}
-	_, g, err := s.graph(ctx, ledger, provision.EnvOptions{Teardown: true, KeepRunner: do.KeepRunner})
+	g, err := s.graph(ctx, ledger, provision.EnvOptions{Teardown: true, KeepRunner: do.KeepRunner})
 	if err != nil {
 		return 1, err
 	}

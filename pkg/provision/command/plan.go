@@ -52,7 +52,7 @@ func (s *session) computePlan(ctx context.Context, destroy, discover bool) ([]pl
 		doc = state.New(s.cfg.Stack, s.awsCfg.Region)
 	}
 	ledger := state.NewLedger(doc, nil)
-	_, g, err := s.graph(ctx, ledger, provision.EnvOptions{Teardown: destroy})
+	g, err := s.graph(ctx, ledger, provision.EnvOptions{Teardown: destroy})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -39,6 +39,25 @@ type Options struct {
 	Parallelism   int
 	// Interrupt is closed on the first Ctrl-C: no new steps start.
 	Interrupt <-chan struct{}
+	// NewStack builds what the commands ask of AWS; nil: the real one
+	// (provision.AWSStack). Tests give one whose steps need no AWS.
+	NewStack func(cfg *provision.Config, awsCfg aws.Config, o Options) Stack
+}
+
+// Stack is what the commands need from the AWS side.
+type Stack interface {
+	// Discover finds the account, zone and images (a teardown: the account).
+	Discover(ctx context.Context, ledger *state.Ledger, teardown bool) (provision.Discovery, error)
+	// Preflight checks everything up needs before the first change.
+	Preflight(ctx context.Context, ledger *state.Ledger) (provision.Discovery, error)
+	// Steps builds the graph of the environment.
+	Steps(ledger *state.Ledger, o provision.EnvOptions) (*plan.Graph, error)
+	// Inspect reads the facts status reports.
+	Inspect(ctx context.Context, ledger *state.Ledger) provision.Facts
+}
+
+func awsStack(cfg *provision.Config, awsCfg aws.Config, o Options) Stack {
+	return provision.AWSStack{Cfg: cfg, AWS: awsCfg, Secrets: o.Secrets, Log: o.Log}
 }
 
 // session is what every command loads first.
@@ -48,6 +67,7 @@ type session struct {
 	awsCfg aws.Config
 	store  *state.Store
 	doc    *state.Document // nil when there is no state file
+	stack  Stack
 	// discovered is the account, zone and images, once found in this run.
 	discovered *provision.Discovery
 }
@@ -87,6 +107,11 @@ func openSession(ctx context.Context, o Options, lock bool, command string) (*se
 		s.close()
 		return nil, fmt.Errorf("state file %s is for region %s but this run uses %s: pass --region %s or use another --state", statePath, s.doc.Region, s.awsCfg.Region, s.doc.Region)
 	}
+	newStack := o.NewStack
+	if newStack == nil {
+		newStack = awsStack
+	}
+	s.stack = newStack(cfg, s.awsCfg, o)
 	return s, nil
 }
 
@@ -100,35 +125,27 @@ func (s *session) document() *state.Document {
 	return state.New(s.cfg.Stack, s.awsCfg.Region)
 }
 
-// env builds the steps' environment over a ledger.
-func (s *session) env(ledger *state.Ledger, o provision.EnvOptions) *provision.Env {
-	return provision.NewEnv(s.cfg, s.awsCfg, s.opts.Secrets, ledger, s.opts.Log, o)
-}
-
 // graph finds the account, zone and images (only the account to destroy)
 // once per run, then builds the environment whole and its steps.
-func (s *session) graph(ctx context.Context, ledger *state.Ledger, o provision.EnvOptions) (*provision.Env, *plan.Graph, error) {
+func (s *session) graph(ctx context.Context, ledger *state.Ledger, o provision.EnvOptions) (*plan.Graph, error) {
 	switch {
 	case o.Teardown:
-		probe := s.env(ledger, provision.EnvOptions{})
-		if err := probe.Identify(ctx); err != nil {
-			return nil, nil, err
+		found, err := s.stack.Discover(ctx, ledger, true)
+		if err != nil {
+			return nil, err
 		}
-		o.Found = probe.Discovered()
+		o.Found = found
 	case s.discovered != nil:
 		o.Found = *s.discovered
 	default:
-		probe := s.env(ledger, provision.EnvOptions{})
-		if err := probe.Discover(ctx); err != nil {
-			return nil, nil, err
+		found, err := s.stack.Discover(ctx, ledger, false)
+		if err != nil {
+			return nil, err
 		}
-		d := probe.Discovered()
-		s.discovered = &d
-		o.Found = d
+		s.discovered = &found
+		o.Found = found
 	}
-	env := s.env(ledger, o)
-	g, err := provision.Steps(env)
-	return env, g, err
+	return s.stack.Steps(ledger, o)
 }
 
 func (s *session) header(destroy bool) plan.Header {

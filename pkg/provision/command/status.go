@@ -73,7 +73,7 @@ func Status(ctx context.Context, o Options, so StatusOptions) (int, error) {
 		}
 		rep.Resources = append(rep.Resources, e)
 	}
-	rep.Facts = s.env(planned, provision.EnvOptions{}).Inspect(ctx)
+	rep.Facts = s.stack.Inspect(ctx, planned)
 	if so.JSON {
 		enc := json.NewEncoder(o.Stdout)
 		enc.SetIndent("", "  ")

@@ -24,11 +24,10 @@ func Up(ctx context.Context, o Options, uo UpOptions) (int, error) {
 	}
 	defer s.close()
 	// Nothing is planned, let alone changed, until every check passes.
-	checked := s.env(state.NewLedger(s.document().Clone(), nil), provision.EnvOptions{})
-	if err := checked.Preflight(ctx); err != nil {
+	found, err := s.stack.Preflight(ctx, state.NewLedger(s.document().Clone(), nil))
+	if err != nil {
 		return 1, err
 	}
-	found := checked.Discovered()
 	s.discovered = &found
 	changes, planned, err := s.computePlan(ctx, false, false)
 	if err != nil {
@@ -48,7 +47,7 @@ func Up(ctx context.Context, o Options, uo UpOptions) (int, error) {
 		return 1, err
 	}
 	ledger := state.NewLedger(s.document(), s.store)
-	_, g, err := s.graph(ctx, ledger, provision.EnvOptions{})
+	g, err := s.graph(ctx, ledger, provision.EnvOptions{})
 	if err != nil {
 		return 1, err
 	}

@@ -1,0 +1,55 @@
+package provision
+
+import (
+	"context"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"go.uber.org/zap"
+
+	"github.com/provision-dev/provision/pkg/plan"
+	"github.com/provision-dev/provision/pkg/state"
+)
+
+// AWSStack is the stack as the commands see it, over the AWS APIs: what a
+// run discovers, its preflight, its steps and the facts status reports.
+// The commands take it through an interface, so they can be tested with
+// steps that need no AWS.
+type AWSStack struct {
+	Cfg     *Config
+	AWS     aws.Config
+	Secrets Secrets
+	Log     *zap.Logger
+}
+
+func (s AWSStack) env(ledger *state.Ledger, o EnvOptions) *Env {
+	return NewEnv(s.Cfg, s.AWS, s.Secrets, ledger, s.Log, o)
+}
+
+// Discover finds the account, zone and images; a teardown needs only the
+// account.
+func (s AWSStack) Discover(ctx context.Context, ledger *state.Ledger, teardown bool) (Discovery, error) {
+	probe := s.env(ledger, EnvOptions{})
+	if teardown {
+		err := probe.Identify(ctx)
+		return probe.Discovered(), err
+	}
+	err := probe.Discover(ctx)
+	return probe.Discovered(), err
+}
+
+// Preflight checks everything up needs and returns what it found.
+func (s AWSStack) Preflight(ctx context.Context, ledger *state.Ledger) (Discovery, error) {
+	probe := s.env(ledger, EnvOptions{})
+	err := probe.Preflight(ctx)
+	return probe.Discovered(), err
+}
+
+// Steps builds the environment whole and its graph.
+func (s AWSStack) Steps(ledger *state.Ledger, o EnvOptions) (*plan.Graph, error) {
+	return Steps(s.env(ledger, o))
+}
+
+// Inspect reads the facts of the recorded resources.
+func (s AWSStack) Inspect(ctx context.Context, ledger *state.Ledger) Facts {
+	return s.env(ledger, EnvOptions{}).Inspect(ctx)
+}
