@@ -20,9 +20,9 @@ import (
 // makeSpotRole stands in for an account that has used Spot before: the
 // emulator names service-linked roles its own way, so the role is made by
 // its real name and path.
-func makeSpotRole(t *testing.T) {
+func makeSpotRole(t *testing.T, h *harness) {
 	t.Helper()
-	_, err := iam.NewFromConfig(awsConfig(moto.URL)).CreateRole(context.Background(), &iam.CreateRoleInput{
+	_, err := iam.NewFromConfig(awsConfig(h.moto.URL)).CreateRole(context.Background(), &iam.CreateRoleInput{
 		RoleName: aws.String("AWSServiceRoleForEC2Spot"), Path: aws.String("/aws-service-role/spot.amazonaws.com/"),
 		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"spot.amazonaws.com"},"Action":"sts:AssumeRole"}]}`),
 	})
@@ -46,9 +46,10 @@ func answerDefaultEBSKey(h *harness, keyARN string) {
 // use stops up before anything is made, with the grant to make; once the
 // grant exists, up goes ahead.
 func TestCustomerManagedDefaultEBSKey(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	ctx := context.Background()
-	kmsc := kms.NewFromConfig(awsConfig(moto.URL))
+	kmsc := kms.NewFromConfig(awsConfig(h.moto.URL))
 	key, err := kmsc.CreateKey(ctx, &kms.CreateKeyInput{Description: aws.String("company default EBS key")})
 	must(t, err)
 	keyARN := aws.ToString(key.KeyMetadata.Arn)
@@ -77,6 +78,7 @@ func TestCustomerManagedDefaultEBSKey(t *testing.T) {
 // GitLab with an IPv6 address: the plan admits the manager's IPv6
 // address and the private subnet's /64 on 443 besides the two Elastic IPs.
 func TestPlanAdmitsIPv6PathsToGitLab(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.writeConfig(strings.Replace(baseConfig, "url: GITLAB_URL", "url: https://[2001:db8::10]", 1))
 	p := h.mustRun(0, "plan")
@@ -90,6 +92,7 @@ func TestPlanAdmitsIPv6PathsToGitLab(t *testing.T) {
 // status shows when the runner token expires, as GitLab says; preflight
 // warns when that is near.
 func TestTokenExpiryInStatusAndPreflight(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	soon := time.Now().Add(72 * time.Hour).UTC().Truncate(time.Second)
 	h.gitlab.SetRunnerTokenExpiry(soon)
@@ -120,12 +123,13 @@ func TestTokenExpiryInStatusAndPreflight(t *testing.T) {
 // an up with the outdated GITLAB_RUNNER_TOKEN keeps the stored token and
 // changes nothing.
 func TestRenewedTokenIsKept(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.writeConfig(baseConfig)
 	h.mustRun(0, "up", "--auto-approve")
 	const renewed = "glrt-renewed-by-the-manager-1"
 	h.gitlab.ResetToken(runnerToken, renewed)
-	ssmc := ssm.NewFromConfig(awsConfig(moto.URL))
+	ssmc := ssm.NewFromConfig(awsConfig(h.moto.URL))
 	ctx := context.Background()
 	_, err := ssmc.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("/provision/net/runner-token"), Value: aws.String(renewed), Overwrite: aws.Bool(true), Type: ssmtypes.ParameterTypeSecureString})
 	must(t, err)

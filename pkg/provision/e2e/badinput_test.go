@@ -12,6 +12,7 @@ import (
 // Every bad input fails with a message that names the problem and the way
 // out, makes no mutating AWS call, and writes no state.
 func TestBadInputsChangeNothing(t *testing.T) {
+	t.Parallel()
 	replace := func(old, new string) func(string) string {
 		return func(c string) string {
 			if !strings.Contains(c, old) {
@@ -80,6 +81,7 @@ func TestBadInputsChangeNothing(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
 			h := newHarness(t)
 			cfg := baseConfig
 			if c.config != nil {

@@ -55,13 +55,16 @@ func (h *harness) inventory(stack string) map[string]int {
 
 // baseline builds the stack once without faults and returns its inventory
 // and the mutating calls of a fresh up and of a down.
-func baseline(t *testing.T, config string) (map[string]int, []string, []string) {
-	h := newHarness(t)
-	h.writeConfig(config)
-	var up, down []string
-	up = h.countMutating(func() { h.mustRun(0, "up", "--auto-approve") })
-	inv := h.inventory("net")
-	down = h.countMutating(func() { h.mustRun(0, "down", "--auto-approve") })
+func baseline(t *testing.T, config string) (inv map[string]int, up, down []string) {
+	// A subtest of its own, so its emulator goes back to the pool before
+	// the crash points (which run in parallel) need it.
+	t.Run("baseline", func(t *testing.T) {
+		h := newHarness(t)
+		h.writeConfig(config)
+		up = h.countMutating(func() { h.mustRun(0, "up", "--auto-approve") })
+		inv = h.inventory("net")
+		down = h.countMutating(func() { h.mustRun(0, "down", "--auto-approve") })
+	})
 	return inv, up, down
 }
 
@@ -69,16 +72,17 @@ func baseline(t *testing.T, config string) (map[string]int, []string, []string) 
 // (before it hears the answer), run `up` again: the environment is
 // complete, every resource exists once, and plan agrees with AWS.
 func TestCrashMatrixUp(t *testing.T) {
+	t.Parallel()
 	for _, executor := range []string{"docker-autoscaler", "docker+machine"} {
 		t.Run(executor, func(t *testing.T) {
 			config := executors[executor]
 			want, upCalls, _ := baseline(t, config)
 			t.Logf("%s: a fresh up makes %d mutating calls; testing %s", executor, len(upCalls), crashMatrixMode())
 			for _, k := range crashPoints(len(upCalls)) {
-				action := upCalls[k-1]
-				ok := t.Run(fmt.Sprintf("k=%02d", k), func(t *testing.T) {
+				t.Run(fmt.Sprintf("k=%02d", k), func(t *testing.T) {
+					t.Parallel()
 					h := newHarness(t)
-					defer func() { action = h.killedAfter }()
+					defer logCrashPoint(t, h, "up", executor, k, len(upCalls))
 					h.writeConfig(config)
 					h.killAfter(k)
 					if r := h.run("up", "--auto-approve"); r.code == 0 {
@@ -95,11 +99,6 @@ func TestCrashMatrixUp(t *testing.T) {
 						t.Fatalf("down left: %v", left)
 					}
 				})
-				status := "ok"
-				if !ok {
-					status = "FAILED"
-				}
-				t.Logf("crash-matrix up %s k=%02d/%d killed after %-36s %s", executor, k, len(upCalls), action, status)
 			}
 		})
 	}
@@ -108,16 +107,17 @@ func TestCrashMatrixUp(t *testing.T) {
 // Kill provision after its k-th mutating call of `down`, run `down` again:
 // nothing is left and the state file is gone.
 func TestCrashMatrixDown(t *testing.T) {
+	t.Parallel()
 	for _, executor := range []string{"docker-autoscaler", "docker+machine"} {
 		t.Run(executor, func(t *testing.T) {
 			config := executors[executor]
 			_, _, downCalls := baseline(t, config)
 			t.Logf("%s: down makes %d mutating calls; testing %s", executor, len(downCalls), crashMatrixMode())
 			for _, k := range crashPoints(len(downCalls)) {
-				action := downCalls[k-1]
-				ok := t.Run(fmt.Sprintf("k=%02d", k), func(t *testing.T) {
+				t.Run(fmt.Sprintf("k=%02d", k), func(t *testing.T) {
+					t.Parallel()
 					h := newHarness(t)
-					defer func() { action = h.killedAfter }()
+					defer logCrashPoint(t, h, "down", executor, k, len(downCalls))
 					h.writeConfig(config)
 					h.mustRun(0, "up", "--auto-approve")
 					h.killAfter(k)
@@ -134,14 +134,22 @@ func TestCrashMatrixDown(t *testing.T) {
 					}
 					wantGitLabRules(t, h, []string{"tcp 22-22 198.51.100.8/32 admin ssh", "tcp 443-443 198.51.100.7/32 office"})
 				})
-				status := "ok"
-				if !ok {
-					status = "FAILED"
-				}
-				t.Logf("crash-matrix down %s k=%02d/%d killed after %-36s %s", executor, k, len(downCalls), action, status)
 			}
 		})
 	}
+}
+
+// logCrashPoint prints the line scripts/crash-matrix shows for one point;
+// deferred, it runs after the point passed or failed (also by Fatal).
+func logCrashPoint(t *testing.T, h *harness, command, executor string, k, n int) {
+	status := "ok"
+	if t.Failed() {
+		status = "FAILED"
+	}
+	h.mu.Lock()
+	action := h.killedAfter
+	h.mu.Unlock()
+	t.Logf("crash-matrix %s %s k=%02d/%d killed after %-36s %s", command, executor, k, n, action, status)
 }
 
 func inventoryDiff(got, want map[string]int) string {

@@ -28,11 +28,12 @@ import (
 // plan then shows nothing to do; down removes it all and leaves GitLab's
 // group with exactly its own rules.
 func TestFullStack(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	ctx := context.Background()
 	h.writeConfig(baseConfig)
 	up := h.mustRun(0, "up", "--auto-approve")
-	cfg := awsConfig(moto.URL)
+	cfg := awsConfig(h.moto.URL)
 
 	// The token parameter.
 	param, err := ssm.NewFromConfig(cfg).GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/provision/net/runner-token"), WithDecryption: aws.Bool(true)})
@@ -56,7 +57,7 @@ func TestFullStack(t *testing.T) {
 			t.Errorf("manager policy lacks %s: %s", want, doc)
 		}
 	}
-	checkPolicyARNs(t, "net-eu-west-1-manager")
+	checkPolicyARNs(t, h, "net-eu-west-1-manager")
 	prof, err := iamc.GetInstanceProfile(ctx, &iam.GetInstanceProfileInput{InstanceProfileName: roleName})
 	if err != nil || len(prof.InstanceProfile.Roles) != 1 {
 		t.Fatalf("manager instance profile: %+v %v", prof, err)
@@ -228,6 +229,7 @@ func wantGitLabRules(t *testing.T, h *harness, want []string) {
 
 // Each preflight failure is reported clearly and nothing is created.
 func TestPreflightFailuresCreateNothing(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name   string
 		config func(string) string
@@ -267,6 +269,7 @@ func TestPreflightFailuresCreateNothing(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
 			h := newHarness(t)
 			cfg := baseConfig
 			if c.config != nil {
@@ -308,6 +311,7 @@ func TestPreflightFailuresCreateNothing(t *testing.T) {
 // With create_runner, up creates the runner once through GitLab's API and
 // stores its token; down deletes it.
 func TestCreateRunner(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.env = []string{"GITLAB_TOKEN=" + userToken}
 	h.writeConfig(baseConfig + "  create_runner:\n    runner_type: instance_type\n    tag_list: [aws, docker]\n")
@@ -329,7 +333,7 @@ func TestCreateRunner(t *testing.T) {
 		}
 	}
 	ctx := context.Background()
-	p, err := ssm.NewFromConfig(awsConfig(moto.URL)).GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/provision/net/runner-token"), WithDecryption: aws.Bool(true)})
+	p, err := ssm.NewFromConfig(awsConfig(h.moto.URL)).GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/provision/net/runner-token"), WithDecryption: aws.Bool(true)})
 	if err != nil || aws.ToString(p.Parameter.Value) != ours {
 		t.Fatalf("the created runner's token is not in the parameter: %v", err)
 	}
@@ -364,6 +368,7 @@ func TestCreateRunner(t *testing.T) {
 // create_runner and manage_runner: GitLab accepts the runner (no tags, so
 // it runs untagged jobs), and down deletes it again.
 func TestCreateRunnerWithDefaults(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.env = []string{"GITLAB_TOKEN=" + userToken}
 	h.writeConfig(baseConfig + "  create_runner: {}\n")
@@ -385,15 +390,16 @@ func TestCreateRunnerWithDefaults(t *testing.T) {
 // machines, no Auto Scaling group, and down removes machines the manager
 // started on its own.
 func TestDockerMachine(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	ctx := context.Background()
-	makeSpotRole(t)
+	makeSpotRole(t, h)
 	h.writeConfig(baseConfig + "runners:\n  executor: docker+machine\n  spot: true\n")
 	up := h.mustRun(0, "up", "--auto-approve")
 	if strings.Contains(up.stdout, "asg/runner") || !strings.Contains(up.stdout, "iam/runner") {
 		t.Fatalf("docker+machine plan:\n%s", up.stdout)
 	}
-	iamc := iam.NewFromConfig(awsConfig(moto.URL))
+	iamc := iam.NewFromConfig(awsConfig(h.moto.URL))
 	pol, err := iamc.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: aws.String("net-eu-west-1-manager"), PolicyName: aws.String("provision")})
 	if err != nil {
 		t.Fatal(err)
@@ -404,7 +410,7 @@ func TestDockerMachine(t *testing.T) {
 			t.Errorf("docker+machine policy lacks %s", want)
 		}
 	}
-	checkPolicyARNs(t, "net-eu-west-1-manager")
+	checkPolicyARNs(t, h, "net-eu-west-1-manager")
 	if _, err := iamc.GetInstanceProfile(ctx, &iam.GetInstanceProfileInput{InstanceProfileName: aws.String("net-eu-west-1-runner")}); err != nil {
 		t.Errorf("runner instance profile: %v", err)
 	}
@@ -496,6 +502,7 @@ func TestDockerMachine(t *testing.T) {
 // An explicit new manager.ami replaces the manager (shown in the plan);
 // without one, the image the manager was launched with stays.
 func TestManagerAMIChangeReplacesTheManager(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	ctx := context.Background()
 	h.writeConfig(baseConfig)

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -30,10 +31,21 @@ const region = "eu-west-1"
 var runTimeout = 3 * time.Minute
 
 var (
-	moto      *awstest.Moto
-	binary    string
-	motoError error
+	binary string
+	// emulators is the pool of moto servers the tests share: a test takes
+	// one for its whole run (reset first), so tests run in parallel, each
+	// on an emulator of its own.
+	emulators chan *awstest.Moto
 )
+
+// emulatorCount is how many moto servers run at once
+// (PROVISION_E2E_EMULATORS, default 3).
+func emulatorCount() int {
+	if n, err := strconv.Atoi(os.Getenv("PROVISION_E2E_EMULATORS")); err == nil && n > 0 {
+		return n
+	}
+	return 3
+}
 
 func TestMain(m *testing.M) {
 	os.Exit(runTests(m))
@@ -55,12 +67,33 @@ func runTests(m *testing.M) int {
 		fmt.Fprintf(os.Stderr, "build provision: %v\n%s", err, out)
 		return 1
 	}
-	moto, motoError = awstest.StartMoto()
-	if motoError != nil {
-		fmt.Fprintln(os.Stderr, motoError)
+	n := emulatorCount()
+	emulators = make(chan *awstest.Moto, n)
+	started := make(chan error, n)
+	for i := 0; i < n; i++ {
+		go func() {
+			m, err := awstest.StartMoto()
+			if err == nil {
+				emulators <- m
+			}
+			started <- err
+		}()
+	}
+	var failed error
+	for i := 0; i < n; i++ {
+		if err := <-started; err != nil {
+			failed = err
+		}
+	}
+	defer func() {
+		for len(emulators) > 0 {
+			(<-emulators).Stop()
+		}
+	}()
+	if failed != nil {
+		fmt.Fprintln(os.Stderr, failed)
 		return 1
 	}
-	defer moto.Stop()
 	return m.Run()
 }
 
@@ -68,6 +101,7 @@ func runTests(m *testing.M) int {
 // working directory with a configuration file.
 type harness struct {
 	t        *testing.T
+	moto     *awstest.Moto
 	dir      string
 	proxy    *awstest.Proxy
 	ec2      *ec2.Client
@@ -89,6 +123,10 @@ const (
 func newHarness(t *testing.T) *harness {
 	t.Helper()
 	ctx := context.Background()
+	moto := <-emulators
+	// Registered first, so it runs last: the emulator goes back to the
+	// pool once everything of this test is closed.
+	t.Cleanup(func() { emulators <- moto })
 	if err := moto.Reset(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +138,7 @@ func newHarness(t *testing.T) *harness {
 	// scope fails the test as it would fail on GitLab.
 	gl.AddUserToken(userToken, gitlabtest.UserToken{Scopes: gitlabtest.RunnerScopes})
 	gl.AddRunner(runnerToken)
-	h := &harness{t: t, dir: t.TempDir(), proxy: p, gitlab: gl, env: []string{"GITLAB_RUNNER_TOKEN=" + runnerToken}}
+	h := &harness{t: t, moto: moto, dir: t.TempDir(), proxy: p, gitlab: gl, env: []string{"GITLAB_RUNNER_TOKEN=" + runnerToken}}
 	h.ec2 = ec2.NewFromConfig(awsConfig(moto.URL))
 	h.gitlabSG = h.makeGitLabGroup()
 	return h

@@ -16,6 +16,7 @@ import (
 // plan, up --dry-run, plan --destroy, down --dry-run and status only read,
 // before and after the environment exists.
 func TestReadOnlyCommandsMakeNoMutatingCalls(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.writeConfig(baseConfig)
 	readOnly := func(stage string) {
@@ -53,6 +54,7 @@ func TestReadOnlyCommandsMakeNoMutatingCalls(t *testing.T) {
 
 // Without a terminal, up and down refuse to act unless --auto-approve.
 func TestNoTerminalNeedsAutoApprove(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.writeConfig(baseConfig)
 	calls := h.countMutating(func() {
@@ -74,6 +76,7 @@ func TestNoTerminalNeedsAutoApprove(t *testing.T) {
 
 // The JSON plan has stable field names and the same content as the text.
 func TestPlanJSON(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.writeConfig(baseConfig)
 	r := h.mustRun(0, "plan", "--json")
@@ -102,6 +105,7 @@ func TestPlanJSON(t *testing.T) {
 // With network.vpc_id the tool builds inside the user's VPC, uses its
 // internet gateway, and down leaves both in place.
 func TestExistingVPC(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	ctx := context.Background()
 	vpc, err := h.ec2.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.20.0.0/16"), AmazonProvidedIpv6CidrBlock: aws.Bool(true)})
@@ -172,6 +176,7 @@ func TestExistingVPC(t *testing.T) {
 
 // Changes made by hand show up in plan and up puts them right.
 func TestDriftIsRepaired(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	ctx := context.Background()
 	h.writeConfig(baseConfig)
@@ -232,6 +237,7 @@ func TestDriftIsRepaired(t *testing.T) {
 // Without the state file, down finds everything by its tags, and up adopts
 // what exists instead of building it twice.
 func TestLostState(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.writeConfig(baseConfig)
 	h.mustRun(0, "up", "--auto-approve")
@@ -306,6 +312,7 @@ func releaseNATAddress(t *testing.T, h *harness, allocationID *string) {
 // With ipv6: false there is no IPv6 anywhere: no egress-only gateway, no
 // ::/0 routes, no IPv6 ACL entries or rules.
 func TestIPv4Only(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	ctx := context.Background()
 	h.writeConfig(strings.Replace(baseConfig, "network:\n", "network:\n  ipv6: false\n", 1))
@@ -347,6 +354,7 @@ func TestIPv4Only(t *testing.T) {
 // --log-format json writes one JSON object per log line on stderr; the
 // plan stays on stdout.
 func TestJSONLogs(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.writeConfig(baseConfig)
 	r := h.mustRun(0, "--log-format", "json", "up", "--auto-approve")
@@ -369,6 +377,7 @@ func TestJSONLogs(t *testing.T) {
 // down removes what an earlier configuration built, even after ipv6 and
 // the executor were changed in the file.
 func TestDownAfterConfigurationChange(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.writeConfig(baseConfig)
 	h.mustRun(0, "up", "--auto-approve")

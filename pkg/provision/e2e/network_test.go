@@ -37,6 +37,7 @@ const fullSteps = 21
 // checked by Describe calls alone; a second plan and up change nothing;
 // down leaves nothing tagged and removes the state file.
 func TestNetworkLifecycle(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.writeConfig(baseConfig)
 	ctx := context.Background()

@@ -28,17 +28,17 @@ import (
 //   - an ARN with wildcards must match such a resource, unless it names a kind
 //     the tool cannot know in advance (instance/*, volume/*, ...), and then
 //     its partition, region and account must be the caller's.
-func checkPolicyARNs(t *testing.T, roleName string) {
+func checkPolicyARNs(t *testing.T, h *harness, roleName string) {
 	t.Helper()
 	ctx := context.Background()
-	cfg := awsConfig(moto.URL)
+	cfg := awsConfig(h.moto.URL)
 	iamc := iam.NewFromConfig(cfg)
 	pol, err := iamc.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: aws.String(roleName), PolicyName: aws.String("provision")})
 	if err != nil {
 		t.Fatalf("policy of %s: %v", roleName, err)
 	}
 	doc, _ := url.QueryUnescape(aws.ToString(pol.PolicyDocument))
-	real := realARNs(t, ctx)
+	real := realARNs(t, h, ctx)
 	id, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
 		t.Fatal(err)
@@ -102,8 +102,8 @@ func arnsIn(t *testing.T, doc string) []string {
 
 // realARNs lists the ARNs AWS gives for what exists: roles, instance
 // profiles, Auto Scaling groups, parameters, subnets, groups and VPCs.
-func realARNs(t *testing.T, ctx context.Context) map[string]bool {
-	cfg := awsConfig(moto.URL)
+func realARNs(t *testing.T, h *harness, ctx context.Context) map[string]bool {
+	cfg := awsConfig(h.moto.URL)
 	out := map[string]bool{}
 	add := func(arn *string) {
 		if a := aws.ToString(arn); a != "" {

@@ -21,9 +21,11 @@ import (
 // with a 500 after they took effect, up and down still converge, with no
 // duplicates.
 func TestFaultyAPI(t *testing.T) {
+	t.Parallel()
 	want, _, _ := baseline(t, baseConfig)
 	for _, seed := range []int64{1, 2, 3} {
 		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
+			t.Parallel()
 			h := newHarness(t)
 			h.writeConfig(baseConfig)
 			faults := awstest.NewRandomFaults(seed, 0.2)
@@ -54,9 +56,13 @@ func TestFaultyAPI(t *testing.T) {
 // SIGINT or SIGTERM during up: no new step starts, what is done is saved,
 // the exit code is not 0, and the next up finishes the job.
 func TestInterruptAndResume(t *testing.T) {
+	t.Parallel()
 	want, _, _ := baseline(t, baseConfig)
 	for _, sig := range []os.Signal{os.Interrupt, syscall.SIGTERM} {
-		t.Run(sig.String(), func(t *testing.T) { interruptAndResume(t, sig, want) })
+		t.Run(sig.String(), func(t *testing.T) {
+			t.Parallel()
+			interruptAndResume(t, sig, want)
+		})
 	}
 }
 
@@ -89,6 +95,7 @@ func interruptAndResume(t *testing.T, sig os.Signal, want map[string]int) {
 
 // A second run while one holds the lock fails at once and names the holder.
 func TestSecondRunIsLockedOut(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.writeConfig(baseConfig)
 	h.proxy.SetFault(awstest.Delay(30 * time.Millisecond))
@@ -127,6 +134,7 @@ func TestSecondRunIsLockedOut(t *testing.T) {
 // A damaged state file stops every command with a pointer to the backup,
 // and nothing is changed.
 func TestCorruptState(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.writeConfig(baseConfig)
 	h.mustRun(0, "up", "--auto-approve")
@@ -160,6 +168,7 @@ func TestCorruptState(t *testing.T) {
 // The manager instance deleted and a GitLab rule revoked by hand both show
 // in plan, and up puts them back.
 func TestDriftOfManagerAndGitLabRules(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	ctx := context.Background()
 	h.writeConfig(baseConfig)
@@ -199,6 +208,7 @@ func TestDriftOfManagerAndGitLabRules(t *testing.T) {
 // plan; up keeps the recorded one and deletes the others, and down removes
 // them all.
 func TestDuplicatesAreRemoved(t *testing.T) {
+	t.Parallel()
 	want, _, _ := baseline(t, baseConfig)
 	h := newHarness(t)
 	h.writeConfig(baseConfig)
