@@ -80,11 +80,11 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer, interrupt <-chan struct{}
 			Secrets:       provision.SecretsFromEnv(),
 		}, nil
 	}
-	// act runs one command and keeps its exit code.
-	act := func(f func(c *cli.Context, o command.Options) (int, error)) cli.ActionFunc {
+	// act runs one command (with up to args arguments) and keeps its exit code.
+	actArgs := func(args int, f func(c *cli.Context, o command.Options) (int, error)) cli.ActionFunc {
 		return func(c *cli.Context) error {
-			if c.NArg() > 0 {
-				return fmt.Errorf("unexpected argument %q: see `provision %s --help`", c.Args().First(), c.Command.Name)
+			if c.NArg() > args {
+				return fmt.Errorf("unexpected argument %q: see `provision %s --help`", c.Args().Get(args), c.Command.FullName())
 			}
 			o, err := opts(c)
 			if err != nil {
@@ -104,6 +104,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer, interrupt <-chan struct{}
 			return err
 		}
 	}
+	act := func(f func(c *cli.Context, o command.Options) (int, error)) cli.ActionFunc { return actArgs(0, f) }
 
 	return &cli.App{
 		Name:           "provision",
@@ -119,7 +120,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer, interrupt <-chan struct{}
 		},
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "config", Aliases: []string{"c"}, Value: "provision.yaml", Usage: "configuration `FILE`"},
-			&cli.StringFlag{Name: "state", Usage: "state `FILE` (default: .provision/<stack>.json next to the config)"},
+			&cli.StringFlag{Name: "state", Usage: "state `FILE` or s3://BUCKET/KEY (default: state.s3 in the config, else .provision/<stack>.json next to it)"},
 			&cli.StringFlag{Name: "region", Usage: "AWS region (overrides the config file)"},
 			&cli.StringFlag{Name: "profile", Usage: "AWS shared config profile"},
 			&cli.StringFlag{Name: "log-level", Value: "info", Usage: "debug|info|warn|error"},
@@ -146,13 +147,14 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer, interrupt <-chan struct{}
 					&cli.BoolFlag{Name: "dry-run", Usage: "print the plan and stop"},
 					&cli.BoolFlag{Name: "auto-approve", Usage: "do not ask for confirmation"},
 					&cli.IntFlag{Name: "parallelism", Value: plan.DefaultParallelism, Usage: "steps run at once"},
+					&cli.BoolFlag{Name: "adopt", Usage: "make this state the stack's although the stack records another location"},
 				},
 				Action: act(func(c *cli.Context, o command.Options) (int, error) {
 					if c.Int("parallelism") < 1 {
 						return 1, fmt.Errorf("--parallelism must be at least 1")
 					}
 					o.Parallelism = c.Int("parallelism")
-					return command.Up(c.Context, o, command.UpOptions{DryRun: c.Bool("dry-run"), AutoApprove: c.Bool("auto-approve")})
+					return command.Up(c.Context, o, command.UpOptions{DryRun: c.Bool("dry-run"), AutoApprove: c.Bool("auto-approve"), Adopt: c.Bool("adopt")})
 				}),
 			},
 			{
@@ -164,9 +166,10 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer, interrupt <-chan struct{}
 					&cli.BoolFlag{Name: "discover", Usage: "find resources by their ownership tags, not the state file"},
 					&cli.DurationFlag{Name: "timeout", Value: plan.DefaultStepTimeout, Usage: "give up retrying deletes after this long"},
 					&cli.BoolFlag{Name: "keep-runner", Usage: "leave the runner in GitLab (its token stays valid), e.g. when the token is shared or GitLab is gone"},
+					&cli.BoolFlag{Name: "adopt", Usage: "tear down from this state although the stack records another location"},
 				},
 				Action: act(func(c *cli.Context, o command.Options) (int, error) {
-					return command.Down(c.Context, o, command.DownOptions{DryRun: c.Bool("dry-run"), AutoApprove: c.Bool("auto-approve"), Discover: c.Bool("discover"), Timeout: c.Duration("timeout"), KeepRunner: c.Bool("keep-runner")})
+					return command.Down(c.Context, o, command.DownOptions{DryRun: c.Bool("dry-run"), AutoApprove: c.Bool("auto-approve"), Discover: c.Bool("discover"), Timeout: c.Duration("timeout"), KeepRunner: c.Bool("keep-runner"), Adopt: c.Bool("adopt")})
 				}),
 			},
 			{
@@ -175,6 +178,46 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer, interrupt <-chan struct{}
 				Flags: []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print as JSON"}},
 				Action: act(func(c *cli.Context, o command.Options) (int, error) {
 					return command.Status(c.Context, o, command.StatusOptions{JSON: c.Bool("json")})
+				}),
+			},
+			{
+				Name:  "state",
+				Usage: "read, write and move the state",
+				Subcommands: []*cli.Command{
+					{Name: "pull", Usage: "print the state document", Action: act(func(c *cli.Context, o command.Options) (int, error) {
+						return command.StatePull(c.Context, o)
+					})},
+					{Name: "push", Usage: "replace the state with `FILE` (same lineage, newer serial)", Action: actArgs(1, func(c *cli.Context, o command.Options) (int, error) {
+						if c.NArg() != 1 {
+							return 1, fmt.Errorf("state push takes one FILE")
+						}
+						return command.StatePush(c.Context, o, c.Args().First())
+					})},
+					{Name: "list", Usage: "list what the state records", Action: act(func(c *cli.Context, o command.Options) (int, error) {
+						return command.StateList(c.Context, o)
+					})},
+					{Name: "show", Usage: "print what the state records of `STEP`", Action: actArgs(1, func(c *cli.Context, o command.Options) (int, error) {
+						if c.NArg() != 1 {
+							return 1, fmt.Errorf("state show takes one STEP (see `provision state list`)")
+						}
+						return command.StateShow(c.Context, o, c.Args().First())
+					})},
+					{Name: "migrate", Usage: "move the state to another location", Flags: []cli.Flag{
+						&cli.StringFlag{Name: "to", Required: true, Usage: "the new location: a `FILE` or s3://BUCKET/KEY"},
+					}, Action: act(func(c *cli.Context, o command.Options) (int, error) {
+						return command.StateMigrate(c.Context, o, c.String("to"))
+					})},
+				},
+			},
+			{
+				Name:      "force-unlock",
+				Usage:     "release the lock of a shared (S3) state whose holder died",
+				ArgsUsage: "LOCK_ID",
+				Action: actArgs(1, func(c *cli.Context, o command.Options) (int, error) {
+					if c.NArg() != 1 {
+						return 1, fmt.Errorf("force-unlock takes the LOCK_ID the locked run printed")
+					}
+					return command.ForceUnlock(c.Context, o, c.Args().First())
 				}),
 			},
 			{

@@ -22,6 +22,20 @@ type Config struct {
 	GitLab  GitLabConfig      `yaml:"gitlab"`
 	Manager ManagerConfig     `yaml:"manager"`
 	Runners RunnersConfig     `yaml:"runners"`
+	State   StateConfig       `yaml:"state"`
+}
+
+// StateConfig says where the state lives; empty: a local file.
+type StateConfig struct {
+	S3 *S3StateConfig `yaml:"s3"`
+}
+
+// S3StateConfig is state in S3, for a team: BUCKET/KEY, with KEY.lock as
+// the lock.
+type S3StateConfig struct {
+	Bucket string `yaml:"bucket"`
+	Key    string `yaml:"key"`
+	Region string `yaml:"region"` // empty: the stack's region
 }
 
 type NetworkConfig struct {

@@ -20,6 +20,7 @@ var (
 	amiPattern          = regexp.MustCompile(`^ami-[0-9a-f]{8,17}$`)
 	vpcIDPattern        = regexp.MustCompile(`^vpc-[0-9a-f]{8,17}$`)
 	sgIDPattern         = regexp.MustCompile(`^sg-[0-9a-f]{8,17}$`)
+	bucketPattern       = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
 	sshUserPattern      = regexp.MustCompile(`^[a-z_][a-z0-9_-]{0,31}$`)
 	tagKeyPattern       = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$`)
 )
@@ -54,6 +55,17 @@ func (c *Config) Validate() []Problem {
 	ps = append(ps, c.GitLab.validate()...)
 	ps = append(ps, c.Manager.validate()...)
 	ps = append(ps, c.Runners.validate()...)
+	if s3 := c.State.S3; s3 != nil {
+		if !bucketPattern.MatchString(s3.Bucket) {
+			add("state.s3.bucket", "%q is not an S3 bucket name: 3-63 lowercase letters, digits, dots and dashes", s3.Bucket)
+		}
+		if s3.Key == "" || strings.HasPrefix(s3.Key, "/") || strings.HasSuffix(s3.Key, "/") {
+			add("state.s3.key", "%q is not an object key for the state: use a path such as runners/%s.json", s3.Key, c.Stack)
+		}
+		if s3.Region != "" && !regionPattern.MatchString(s3.Region) {
+			add("state.s3.region", "%q is not an AWS region name", s3.Region)
+		}
+	}
 	return ps
 }
 

@@ -11,11 +11,11 @@ import (
 type Ledger struct {
 	mu    sync.Mutex
 	doc   *Document
-	store *Store // nil: in memory only
+	store Backend // nil: in memory only
 }
 
 // NewLedger wraps a document; store may be nil.
-func NewLedger(doc *Document, store *Store) *Ledger {
+func NewLedger(doc *Document, store Backend) *Ledger {
 	return &Ledger{doc: doc, store: store}
 }
 
@@ -63,7 +63,7 @@ func (l *Ledger) Snapshot() *Document {
 }
 
 func (l *Ledger) saveLocked() error {
-	if l.store == nil {
+	if l.store == nil || isNilStore(l.store) {
 		return nil
 	}
 	l.doc.Serial++
@@ -81,4 +81,10 @@ func equal(a, b *Resource) bool {
 		}
 	}
 	return true
+}
+
+// isNilStore: a nil *Store in the interface is still "no store".
+func isNilStore(b Backend) bool {
+	s, ok := b.(*Store)
+	return ok && s == nil
 }

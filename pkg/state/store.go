@@ -33,6 +33,8 @@ func (s *Store) lockPath() string { return s.path + ".lock" }
 
 // LockHolder describes the process that holds a stack's lock.
 type LockHolder struct {
+	ID      string    `json:"id,omitempty"` // for force-unlock (shared backends)
+	Who     string    `json:"who,omitempty"`
 	PID     int       `json:"pid"`
 	Host    string    `json:"host"`
 	Command string    `json:"command"`
@@ -43,12 +45,25 @@ type LockHolder struct {
 type LockedError struct {
 	Path   string
 	Holder *LockHolder
+	// Shared: a lock on a shared backend outlives a killed holder, and only
+	// force-unlock releases it.
+	Shared bool
 }
 
 func (e *LockedError) Error() string {
 	who := "another process"
 	if h := e.Holder; h != nil {
 		who = fmt.Sprintf("pid %d on %s (%q, since %s)", h.PID, h.Host, h.Command, h.Since.Format(time.RFC3339))
+		if h.Who != "" {
+			who = h.Who + ", " + who
+		}
+	}
+	if e.Shared {
+		id := ""
+		if e.Holder != nil {
+			id = e.Holder.ID
+		}
+		return fmt.Sprintf("state %s is locked by %s: wait for that run to finish; if it died, release the lock with `provision force-unlock %s`", e.Path, who, id)
 	}
 	return fmt.Sprintf("state %s is locked by %s: wait for that run to finish; the lock is released as soon as that process exits", e.Path, who)
 }
@@ -123,17 +138,23 @@ func (s *Store) Load() (*Document, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read state: %w", err)
 	}
+	return Decode(s.path, s.BackupPath(), data)
+}
+
+// Decode reads a state document strictly; location and backup name it in
+// errors.
+func Decode(location, backup string, data []byte) (*Document, error) {
 	var d Document
 	dec := json.NewDecoder(strings.NewReader(string(data)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&d); err != nil {
-		return nil, &CorruptError{Path: s.path, Backup: s.BackupPath(), Err: err}
+		return nil, &CorruptError{Path: location, Backup: backup, Err: err}
 	}
 	switch {
 	case d.FormatVersion > FormatVersion:
-		return nil, fmt.Errorf("state file %s has format version %d, newer than this provision understands (%d): upgrade provision", s.path, d.FormatVersion, FormatVersion)
+		return nil, fmt.Errorf("state %s has format version %d, newer than this provision understands (%d): upgrade provision", location, d.FormatVersion, FormatVersion)
 	case d.FormatVersion < 1 || d.Lineage == "" || d.Stack == "":
-		return nil, &CorruptError{Path: s.path, Backup: s.BackupPath(), Err: errors.New("format_version, lineage or stack is missing")}
+		return nil, &CorruptError{Path: location, Backup: backup, Err: errors.New("format_version, lineage or stack is missing")}
 	}
 	if d.Resources == nil {
 		d.Resources = map[string]*Resource{}

@@ -24,6 +24,7 @@ type fakeWorld struct {
 	mu        sync.Mutex
 	have      map[plan.ID]bool
 	preflight error
+	record    *provision.StateRecord
 }
 
 func (w *fakeWorld) exists(id plan.ID) bool {
@@ -87,6 +88,26 @@ func (s *fakeStep) Delete(context.Context, plan.Change) error {
 
 // fakeStack gives the commands two steps, b after a, over the fake world.
 type fakeStack struct{ world *fakeWorld }
+
+func (f fakeStack) ReadStateRecord(context.Context) (*provision.StateRecord, error) {
+	f.world.mu.Lock()
+	defer f.world.mu.Unlock()
+	return f.world.record, nil
+}
+
+func (f fakeStack) WriteStateRecord(_ context.Context, r provision.StateRecord) error {
+	f.world.mu.Lock()
+	defer f.world.mu.Unlock()
+	f.world.record = &r
+	return nil
+}
+
+func (f fakeStack) DeleteStateRecord(context.Context) error {
+	f.world.mu.Lock()
+	defer f.world.mu.Unlock()
+	f.world.record = nil
+	return nil
+}
 
 func (f fakeStack) Discover(context.Context, *state.Ledger, bool) (provision.Discovery, error) {
 	return provision.Discovery{Zone: "eu-west-1a"}, nil

@@ -22,6 +22,9 @@ type DownOptions struct {
 	Timeout  time.Duration
 	// KeepRunner leaves the runner (and so its token) in GitLab.
 	KeepRunner bool
+	// Adopt tears the stack down from this state although the stack
+	// records another location.
+	Adopt bool
 }
 
 // Down prints what would be deleted, asks, and deletes it in reverse
@@ -33,6 +36,11 @@ func Down(ctx context.Context, o Options, do DownOptions) (int, error) {
 	}
 	defer s.close()
 	discover := do.Discover || s.doc == nil
+	if !do.DryRun {
+		if _, err := s.checkStateRecord(ctx, do.Adopt); err != nil {
+			return 1, err
+		}
+	}
 	changes, _, err := s.computePlan(ctx, true, discover)
 	if err != nil {
 		return 1, err
@@ -48,10 +56,10 @@ func Down(ctx context.Context, o Options, do DownOptions) (int, error) {
 			// Finding nothing by tags may mean another region or account,
 			// not that the stack is gone: the state file is the one record
 			// left of what it holds.
-			fmt.Fprintf(o.Stdout, "\nNothing of stack %s was found by its tags in %s; the state file %s still records %d resource(s) and is kept. Check the region and account, or run `provision down` without --discover.\n", s.cfg.Stack, s.awsCfg.Region, s.store.Path(), len(s.doc.Resources))
+			fmt.Fprintf(o.Stdout, "\nNothing of stack %s was found by its tags in %s; the state file %s still records %d resource(s) and is kept. Check the region and account, or run `provision down` without --discover.\n", s.cfg.Stack, s.awsCfg.Region, s.store.Location(), len(s.doc.Resources))
 			return 0, nil
 		}
-		return 0, s.store.Remove()
+		return 0, s.removeState(ctx)
 	}
 	if err := s.confirm(do.AutoApprove, "Do you really want to destroy all resources of stack "+s.cfg.Stack+"? There is no undo."); err != nil {
 		return 1, err
@@ -85,10 +93,19 @@ func Down(ctx context.Context, o Options, do DownOptions) (int, error) {
 		sort.Strings(names)
 		return 1, fmt.Errorf("down finished but these are still recorded: %s; run `provision down` again", strings.Join(names, ", "))
 	}
-	if err := s.store.Remove(); err != nil {
+	if err := s.removeState(ctx); err != nil {
 		return 1, err
 	}
 	sum := plan.Summarize(res.Changes)
 	fmt.Fprintf(o.Stdout, "\nDestroy complete! Resources: %d destroyed.\n", sum.Destroy)
 	return 0, nil
+}
+
+// removeState removes the stack's record of its state, then the state:
+// called when nothing of the stack is left.
+func (s *session) removeState(ctx context.Context) error {
+	if err := s.stack.DeleteStateRecord(ctx); err != nil {
+		return err
+	}
+	return s.store.Remove()
 }

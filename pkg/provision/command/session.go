@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -54,6 +53,10 @@ type Stack interface {
 	Steps(ledger *state.Ledger, o provision.EnvOptions) (*plan.Graph, error)
 	// Inspect reads the facts status reports.
 	Inspect(ctx context.Context, ledger *state.Ledger) provision.Facts
+	// The stack's record of where its state lives.
+	ReadStateRecord(ctx context.Context) (*provision.StateRecord, error)
+	WriteStateRecord(ctx context.Context, r provision.StateRecord) error
+	DeleteStateRecord(ctx context.Context) error
 }
 
 func awsStack(cfg *provision.Config, awsCfg aws.Config, o Options) Stack {
@@ -65,7 +68,7 @@ type session struct {
 	opts   Options
 	cfg    *provision.Config
 	awsCfg aws.Config
-	store  *state.Store
+	store  state.Backend
 	doc    *state.Document // nil when there is no state file
 	stack  Stack
 	// discovered is the account, zone and images, once found in this run.
@@ -77,11 +80,11 @@ func openSession(ctx context.Context, o Options, lock bool, command string) (*se
 	if err != nil {
 		return nil, err
 	}
-	statePath := o.StatePath
-	if statePath == "" {
-		statePath = filepath.Join(filepath.Dir(o.ConfigPath), ".provision", cfg.Stack+".json")
+	store, err := openBackend(ctx, o, cfg)
+	if err != nil {
+		return nil, err
 	}
-	s := &session{opts: o, cfg: cfg, store: state.NewStore(statePath)}
+	s := &session{opts: o, cfg: cfg, store: store}
 	if lock {
 		if err := s.store.Lock(command); err != nil {
 			return nil, err
@@ -93,7 +96,7 @@ func openSession(ctx context.Context, o Options, lock bool, command string) (*se
 	}
 	if s.doc != nil && s.doc.Stack != cfg.Stack {
 		s.close()
-		return nil, fmt.Errorf("state file %s belongs to stack %q, not %q: pass the right --state or --config", statePath, s.doc.Stack, cfg.Stack)
+		return nil, fmt.Errorf("state %s belongs to stack %q, not %q: pass the right --state or --config", s.store.Location(), s.doc.Stack, cfg.Stack)
 	}
 	region := cfg.Region
 	if region == "" && s.doc != nil {
@@ -105,7 +108,7 @@ func openSession(ctx context.Context, o Options, lock bool, command string) (*se
 	}
 	if s.doc != nil && s.doc.Region != s.awsCfg.Region {
 		s.close()
-		return nil, fmt.Errorf("state file %s is for region %s but this run uses %s: pass --region %s or use another --state", statePath, s.doc.Region, s.awsCfg.Region, s.doc.Region)
+		return nil, fmt.Errorf("state %s is for region %s but this run uses %s: pass --region %s or use another --state", s.store.Location(), s.doc.Region, s.awsCfg.Region, s.doc.Region)
 	}
 	newStack := o.NewStack
 	if newStack == nil {

@@ -54,14 +54,14 @@ func Status(ctx context.Context, o Options, so StatusOptions) (int, error) {
 	}
 	defer s.close()
 	if s.doc == nil {
-		fmt.Fprintf(o.Stdout, "Stack %q has no state file (%s): nothing has been built yet, or it was destroyed. `provision plan` shows what `up` would build; `provision down --discover` finds leftovers by their tags.\n", s.cfg.Stack, s.store.Path())
+		fmt.Fprintf(o.Stdout, "Stack %q has no state file (%s): nothing has been built yet, or it was destroyed. `provision plan` shows what `up` would build; `provision down --discover` finds leftovers by their tags.\n", s.cfg.Stack, s.store.Location())
 		return 0, nil
 	}
 	changes, planned, err := s.computePlan(ctx, false, false)
 	if err != nil {
 		return 1, err
 	}
-	rep := StatusReport{Stack: s.cfg.Stack, Region: s.awsCfg.Region, StateFile: s.store.Path(), Serial: s.doc.Serial, Resources: []StatusEntry{}}
+	rep := StatusReport{Stack: s.cfg.Stack, Region: s.awsCfg.Region, StateFile: s.store.Location(), Serial: s.doc.Serial, Resources: []StatusEntry{}}
 	for _, c := range changes {
 		rec := s.doc.Resources[string(c.Step)]
 		if rec == nil {

@@ -14,6 +14,9 @@ import (
 type UpOptions struct {
 	DryRun      bool
 	AutoApprove bool
+	// Adopt makes this state the stack's even though the stack records
+	// another location.
+	Adopt bool
 }
 
 // Up prints the plan, asks, and builds or repairs the environment.
@@ -29,6 +32,10 @@ func Up(ctx context.Context, o Options, uo UpOptions) (int, error) {
 		return 1, err
 	}
 	s.discovered = &found
+	rec, err := s.checkStateRecord(ctx, uo.Adopt)
+	if err != nil {
+		return 1, err
+	}
 	changes, planned, err := s.computePlan(ctx, false, false)
 	if err != nil {
 		return 1, err
@@ -41,12 +48,25 @@ func Up(ctx context.Context, o Options, uo UpOptions) (int, error) {
 	}
 	if !plan.Summarize(changes).HasChanges() {
 		// Resources found by their tags (a lost state file) are recorded now.
-		return 0, s.saveAdopted(planned)
+		if err := s.saveAdopted(planned); err != nil {
+			return 1, err
+		}
+		if s.recordStale(rec, "") {
+			if err := s.recordState(ctx, planned.Lineage()); err != nil {
+				return 1, err
+			}
+		}
+		return 0, nil
 	}
 	if err := s.confirm(uo.AutoApprove, "Do you want to perform these actions?"); err != nil {
 		return 1, err
 	}
 	ledger := state.NewLedger(s.document(), s.store)
+	if s.recordStale(rec, ledger.Lineage()) {
+		if err := s.recordState(ctx, ledger.Lineage()); err != nil {
+			return 1, err
+		}
+	}
 	g, err := s.graph(ctx, ledger, provision.EnvOptions{})
 	if err != nil {
 		return 1, err

@@ -1,0 +1,98 @@
+package command
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/provision-dev/provision/pkg/provision"
+	"github.com/provision-dev/provision/pkg/state"
+	"github.com/provision-dev/provision/pkg/state/s3state"
+)
+
+// openBackend picks where the state lives: --state (a path or
+// s3://BUCKET/KEY), else state.s3 in the configuration, else
+// .provision/<stack>.json next to the configuration file.
+func openBackend(ctx context.Context, o Options, cfg *provision.Config) (state.Backend, error) {
+	loc := o.StatePath
+	if loc == "" && cfg.State.S3 != nil {
+		loc = s3state.Location{Bucket: cfg.State.S3.Bucket, Key: cfg.State.S3.Key}.String()
+	}
+	if loc == "" {
+		loc = filepath.Join(filepath.Dir(o.ConfigPath), ".provision", cfg.Stack+".json")
+	}
+	return backendAt(ctx, o, cfg, loc)
+}
+
+// backendAt opens the backend of one location.
+func backendAt(ctx context.Context, o Options, cfg *provision.Config, loc string) (state.Backend, error) {
+	if !strings.HasPrefix(loc, "s3://") {
+		return state.NewStore(loc), nil
+	}
+	where, err := s3state.ParseLocation(loc)
+	if err != nil {
+		return nil, err
+	}
+	region := cfg.Region
+	if cfg.State.S3 != nil && cfg.State.S3.Region != "" {
+		region = cfg.State.S3.Region
+	}
+	awsCfg, err := provision.LoadAWSConfig(ctx, region, o.Profile)
+	if err != nil {
+		return nil, err
+	}
+	client := s3.NewFromConfig(awsCfg, func(so *s3.Options) {
+		// With an endpoint of one's own (an S3-compatible store, an
+		// emulator) buckets are addressed by path, not by host name.
+		so.UsePathStyle = awsCfg.BaseEndpoint != nil || os.Getenv("AWS_ENDPOINT_URL") != ""
+	})
+	b := s3state.New(ctx, client, where)
+	warning, err := b.Check()
+	if err != nil {
+		return nil, err
+	}
+	if warning != "" && o.Log != nil {
+		o.Log.Warn(warning)
+	}
+	return b, nil
+}
+
+// stateLocation is how the stack's record names a state: an S3 address,
+// or a file on one machine.
+func stateLocation(b state.Backend) string {
+	loc := b.Location()
+	if strings.HasPrefix(loc, "s3://") {
+		return loc
+	}
+	abs, err := filepath.Abs(loc)
+	if err != nil {
+		abs = loc
+	}
+	host, _ := os.Hostname()
+	return "file://" + host + abs
+}
+
+// checkStateRecord refuses to change a stack whose state lives somewhere
+// else, unless adopt. It returns the record (nil: none yet).
+func (s *session) checkStateRecord(ctx context.Context, adopt bool) (*provision.StateRecord, error) {
+	rec, err := s.stack.ReadStateRecord(ctx)
+	if err != nil || rec == nil || rec.Location == stateLocation(s.store) || adopt {
+		return rec, err
+	}
+	return rec, fmt.Errorf("stack %s keeps its state at %s (lineage %s), not at %s: two states of one stack would fight over it. Run with --state %s (or from that directory), or move the state there with `provision state migrate`; to make this state the stack's on purpose, pass --adopt", s.cfg.Stack, rec.Location, rec.Lineage, stateLocation(s.store), strings.TrimPrefix(rec.Location, "file://"))
+}
+
+// recordStale: the record names another state (or none), or, when lineage
+// is given, another lineage.
+func (s *session) recordStale(rec *provision.StateRecord, lineage string) bool {
+	return rec == nil || rec.Location != stateLocation(s.store) || (lineage != "" && rec.Lineage != lineage)
+}
+
+// recordState writes where the stack's state lives now.
+func (s *session) recordState(ctx context.Context, lineage string) error {
+	return s.stack.WriteStateRecord(ctx, provision.StateRecord{Location: stateLocation(s.store), Lineage: lineage})
+}
