@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"os"
 	"strconv"
 	"testing"
@@ -28,16 +29,19 @@ func TestBenchmarkParallelism(t *testing.T) {
 		var upTotal, downTotal time.Duration
 		calls := 0
 		for i := 0; i < rounds; i++ {
-			h := newHarness(t)
-			h.writeConfig(baseConfig)
-			h.proxy.SetFault(awstest.Delay(latency))
-			start := time.Now()
-			h.mustRun(0, "up", "--auto-approve", "--parallelism", strconv.Itoa(p))
-			upTotal += time.Since(start)
-			calls = len(h.proxy.Calls())
-			start = time.Now()
-			h.mustRun(0, "down", "--auto-approve")
-			downTotal += time.Since(start)
+			// A subtest per round: its emulator goes back to the pool.
+			t.Run(fmt.Sprintf("p=%d/round=%d", p, i), func(t *testing.T) {
+				h := newHarness(t)
+				h.writeConfig(baseConfig)
+				h.proxy.SetFault(awstest.Delay(latency))
+				start := time.Now()
+				h.mustRun(0, "up", "--auto-approve", "--parallelism", strconv.Itoa(p))
+				upTotal += time.Since(start)
+				calls = len(h.proxy.Calls())
+				start = time.Now()
+				h.mustRun(0, "down", "--auto-approve")
+				downTotal += time.Since(start)
+			})
 		}
 		t.Logf("bench parallelism=%d latency=%s rounds=%d: up %.1fs (%d calls), down %.1fs",
 			p, latency, rounds, (upTotal / time.Duration(rounds)).Seconds(), calls, (downTotal / time.Duration(rounds)).Seconds())
