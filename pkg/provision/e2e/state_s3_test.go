@@ -3,11 +3,13 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -189,4 +191,34 @@ func TestSecondStateLocationIsRefused(t *testing.T) {
 		t.Errorf("the first location may no longer change the stack:\n%s", r)
 	}
 	h.mustRun(0, "-c", filepath.Join(other, "provision.yaml"), "down", "--auto-approve")
+}
+
+// A lost answer (the write took effect, the answer was a 500) on the lock
+// and on a state write: the run retries, recognises its own lock, and
+// finishes.
+func TestS3StateLostAnswers(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	c := makeStateBucket(t, h)
+	h.writeConfig(baseConfig + "state:\n  s3: {bucket: team-state, key: runners/net.json}\n")
+	var lockLost, stateLost atomic.Bool
+	h.proxy.SetFault(func(w http.ResponseWriter, r *http.Request, action string, n int) (bool, bool) {
+		switch {
+		case action == "PUT /team-state/runners/net.json.lock" && lockLost.CompareAndSwap(false, true):
+			return false, true
+		case action == "PUT /team-state/runners/net.json" && stateLost.CompareAndSwap(false, true):
+			return false, true
+		}
+		return false, false
+	})
+	h.mustRun(0, "up", "--auto-approve")
+	h.proxy.SetFault(nil)
+	if !lockLost.Load() || !stateLost.Load() {
+		t.Fatalf("the faults did not strike: lock %v, state %v", lockLost.Load(), stateLost.Load())
+	}
+	if objectExists(t, c, "runners/net.json.lock") {
+		t.Errorf("the lock survives the run")
+	}
+	h.mustRun(0, "plan", "--detailed-exitcode")
+	h.mustRun(0, "down", "--auto-approve")
 }

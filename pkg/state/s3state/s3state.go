@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/url"
 	"os"
 	"os/user"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
@@ -66,12 +68,21 @@ func (b *Backend) Lock(command string) error {
 	}
 	h := state.LockHolder{ID: uuid.NewString(), Who: who, PID: os.Getpid(), Host: host, Command: command, Since: time.Now().UTC()}
 	body, _ := json.Marshal(h)
-	_, err := b.client.PutObject(b.ctx, &s3.PutObjectInput{
-		Bucket: &b.loc.Bucket, Key: aws.String(b.lockKey()), Body: bytes.NewReader(body),
-		IfNoneMatch: aws.String("*"), ServerSideEncryption: s3types.ServerSideEncryptionAes256, ContentType: aws.String("application/json"),
+	err := b.retry(func() error {
+		_, err := b.client.PutObject(b.ctx, &s3.PutObjectInput{
+			Bucket: &b.loc.Bucket, Key: aws.String(b.lockKey()), Body: bytes.NewReader(body),
+			IfNoneMatch: aws.String("*"), ServerSideEncryption: s3types.ServerSideEncryptionAes256, ContentType: aws.String("application/json"),
+		})
+		return err
 	})
 	if isCode(err, "PreconditionFailed", "ConditionalRequestConflict") {
-		return &state.LockedError{Path: b.Location(), Holder: b.holder(), Shared: true}
+		holder := b.holder()
+		if holder != nil && holder.ID == h.ID {
+			// An earlier attempt took the lock and its answer was lost.
+			b.lockID = h.ID
+			return nil
+		}
+		return &state.LockedError{Path: b.Location(), Holder: holder, Shared: true}
 	}
 	if err != nil {
 		return fmt.Errorf("lock state %s: %w", b.Location(), err)
@@ -90,8 +101,10 @@ func (b *Backend) Unlock() error {
 	if h := b.holder(); h == nil || h.ID != id {
 		return nil // someone forced it away
 	}
-	_, err := b.client.DeleteObject(b.ctx, &s3.DeleteObjectInput{Bucket: &b.loc.Bucket, Key: aws.String(b.lockKey())})
-	return err
+	return b.retry(func() error {
+		_, err := b.client.DeleteObject(b.ctx, &s3.DeleteObjectInput{Bucket: &b.loc.Bucket, Key: aws.String(b.lockKey())})
+		return err
+	})
 }
 
 // ForceUnlock removes a lock whose holder died; id must be the lock's.
@@ -149,9 +162,13 @@ func (b *Backend) Save(d *state.Document) error {
 	if err != nil {
 		return fmt.Errorf("encode state: %w", err)
 	}
-	_, err = b.client.PutObject(b.ctx, &s3.PutObjectInput{
-		Bucket: &b.loc.Bucket, Key: &b.loc.Key, Body: bytes.NewReader(append(data, '\n')),
-		ServerSideEncryption: s3types.ServerSideEncryptionAes256, ContentType: aws.String("application/json"),
+	// The same whole document again after a lost answer is harmless.
+	err = b.retry(func() error {
+		_, err := b.client.PutObject(b.ctx, &s3.PutObjectInput{
+			Bucket: &b.loc.Bucket, Key: &b.loc.Key, Body: bytes.NewReader(append(data, '\n')),
+			ServerSideEncryption: s3types.ServerSideEncryptionAes256, ContentType: aws.String("application/json"),
+		})
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("write state %s: %w", b.Location(), err)
@@ -161,7 +178,10 @@ func (b *Backend) Save(d *state.Document) error {
 
 // Remove deletes the state object.
 func (b *Backend) Remove() error {
-	_, err := b.client.DeleteObject(b.ctx, &s3.DeleteObjectInput{Bucket: &b.loc.Bucket, Key: &b.loc.Key})
+	err := b.retry(func() error {
+		_, err := b.client.DeleteObject(b.ctx, &s3.DeleteObjectInput{Bucket: &b.loc.Bucket, Key: &b.loc.Key})
+		return err
+	})
 	if err != nil && !isCode(err, "NoSuchKey", "NotFound") {
 		return fmt.Errorf("remove state %s: %w", b.Location(), err)
 	}
@@ -198,6 +218,35 @@ func (b *Backend) get(key string) ([]byte, error) {
 		return nil, fmt.Errorf("read s3://%s/%s: %w", b.loc.Bucket, key, err)
 	}
 	return data, nil
+}
+
+// retry sends an idempotent call again after a 5xx, a throttle or a
+// dropped connection: the SDK resends writes only when throttled.
+func (b *Backend) retry(call func() error) error {
+	var err error
+	for attempt := 1; attempt <= 6; attempt++ {
+		if err = call(); err == nil || !transient(err) {
+			return err
+		}
+		select {
+		case <-b.ctx.Done():
+			return err
+		case <-time.After(time.Duration(attempt) * 200 * time.Millisecond):
+		}
+	}
+	return err
+}
+
+func transient(err error) bool {
+	var re *awshttp.ResponseError
+	if errors.As(err, &re) && re.HTTPStatusCode() >= 500 {
+		return true
+	}
+	if isCode(err, "SlowDown", "InternalError", "ServiceUnavailable", "RequestTimeout", "Throttling") {
+		return true
+	}
+	var ne net.Error
+	return errors.As(err, &ne) || errors.Is(err, io.ErrUnexpectedEOF) || strings.Contains(err.Error(), "connection reset")
 }
 
 func isCode(err error, codes ...string) bool {
