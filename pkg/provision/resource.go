@@ -242,16 +242,8 @@ func lookupOwned[T any](env *Env, step plan.ID, items []T, id func(T) string, ow
 	if len(mine) == 0 {
 		return found[T]{}
 	}
-	keep, dupIDs := keepOne(mine, id, env.Ledger.Get(string(step)).RecordedID())
-	f := found[T]{cur: keep, exists: true}
-	for _, it := range mine {
-		for _, d := range dupIDs {
-			if id(it) == d {
-				f.duplicates = append(f.duplicates, it)
-			}
-		}
-	}
-	return f
+	keep, dups := keepOne(mine, id, env.Ledger.Get(string(step)).RecordedID())
+	return found[T]{cur: keep, exists: true, duplicates: dups}
 }
 
 // pointers turns an SDK answer's slice into pointers to its elements.

@@ -77,11 +77,10 @@ func filter(name string, values ...string) ec2types.Filter {
 
 // keepOne picks the resource to keep among several that carry one step's
 // tags (a create whose answer was lost, then made again): the recorded one,
-// else the first. It returns the ids of the others.
-func keepOne[T any](items []T, id func(T) string, recorded string) (T, []string) {
-	var zero T
+// else the first. The others are duplicates.
+func keepOne[T any](items []T, id func(T) string, recorded string) (keep T, dups []T) {
 	if len(items) == 0 {
-		return zero, nil
+		return keep, nil
 	}
 	k := 0
 	for i, it := range items {
@@ -89,10 +88,9 @@ func keepOne[T any](items []T, id func(T) string, recorded string) (T, []string)
 			k = i
 		}
 	}
-	var dups []string
 	for i, it := range items {
 		if i != k {
-			dups = append(dups, id(it))
+			dups = append(dups, it)
 		}
 	}
 	return items[k], dups
