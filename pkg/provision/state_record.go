@@ -26,7 +26,7 @@ func StateRecordParameter(stack string) string { return "/provision/" + stack + 
 // ReadStateRecord returns the record, or nil when the stack has none.
 func (s AWSStack) ReadStateRecord(ctx context.Context) (*StateRecord, error) {
 	var p *ssmtypes.Parameter
-	err := retryTransient(ctx, func() (err error) {
+	err := RetryTransient(ctx, func() (err error) {
 		p, err = getParameter(ctx, ssm.NewFromConfig(s.AWS), StateRecordParameter(s.Cfg.Stack), false)
 		return err
 	})
@@ -45,7 +45,7 @@ func (s AWSStack) WriteStateRecord(ctx context.Context, r StateRecord) error {
 	value, _ := json.Marshal(r)
 	name := StateRecordParameter(s.Cfg.Stack)
 	// An overwrite of the same value: safe to send again after a lost answer.
-	err := retryTransient(ctx, func() error {
+	err := RetryTransient(ctx, func() error {
 		_, err := ssm.NewFromConfig(s.AWS).PutParameter(ctx, &ssm.PutParameterInput{
 			Name: &name, Value: aws.String(string(value)), Type: ssmtypes.ParameterTypeString, Overwrite: aws.Bool(true),
 			Description: aws.String(fmt.Sprintf("provision %s: where the stack's state lives", s.Cfg.Stack)),
@@ -60,15 +60,15 @@ func (s AWSStack) WriteStateRecord(ctx context.Context, r StateRecord) error {
 
 // DeleteStateRecord removes the record, with the stack.
 func (s AWSStack) DeleteStateRecord(ctx context.Context) error {
-	return retryTransient(ctx, func() error {
+	return RetryTransient(ctx, func() error {
 		return deleteParameter(ctx, ssm.NewFromConfig(s.AWS), StateRecordParameter(s.Cfg.Stack))
 	})
 }
 
-// retryTransient runs an idempotent call again after a throttle, a 5xx or
+// RetryTransient runs an idempotent call again after a throttle, a 5xx or
 // a dropped connection (the SDK resends writes only when throttled), a few
 // times with a growing pause.
-func retryTransient(ctx context.Context, call func() error) error {
+func RetryTransient(ctx context.Context, call func() error) error {
 	var err error
 	for attempt := 1; attempt <= 8; attempt++ {
 		if err = call(); err == nil || !isTransient(err) {

@@ -50,7 +50,7 @@ func backendAt(ctx context.Context, o Options, cfg *provision.Config, loc string
 		// emulator) buckets are addressed by path, not by host name.
 		so.UsePathStyle = awsCfg.BaseEndpoint != nil || os.Getenv("AWS_ENDPOINT_URL") != ""
 	})
-	b := s3state.New(ctx, client, where)
+	b := s3state.New(ctx, client, where, func(call func() error) error { return provision.RetryTransient(ctx, call) })
 	warning, err := b.Check()
 	if err != nil {
 		return nil, err

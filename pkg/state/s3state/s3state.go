@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/url"
 	"os"
 	"os/user"
@@ -18,7 +17,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
@@ -47,11 +45,15 @@ type Backend struct {
 	client *s3.Client
 	loc    Location
 	lockID string // the lock this run holds, "" when none
+	// retry runs an idempotent call again after a transient failure (the
+	// SDK resends writes only when throttled).
+	retry func(call func() error) error
 }
 
-// New returns the backend; nothing is read until Lock or Load.
-func New(ctx context.Context, client *s3.Client, loc Location) *Backend {
-	return &Backend{ctx: ctx, client: client, loc: loc}
+// New returns the backend; nothing is read until Lock or Load. retry is
+// the caller's policy for transient failures of the idempotent writes.
+func New(ctx context.Context, client *s3.Client, loc Location, retry func(call func() error) error) *Backend {
+	return &Backend{ctx: ctx, client: client, loc: loc, retry: retry}
 }
 
 func (b *Backend) Location() string { return b.loc.String() }
@@ -218,35 +220,6 @@ func (b *Backend) get(key string) ([]byte, error) {
 		return nil, fmt.Errorf("read s3://%s/%s: %w", b.loc.Bucket, key, err)
 	}
 	return data, nil
-}
-
-// retry sends an idempotent call again after a 5xx, a throttle or a
-// dropped connection: the SDK resends writes only when throttled.
-func (b *Backend) retry(call func() error) error {
-	var err error
-	for attempt := 1; attempt <= 6; attempt++ {
-		if err = call(); err == nil || !transient(err) {
-			return err
-		}
-		select {
-		case <-b.ctx.Done():
-			return err
-		case <-time.After(time.Duration(attempt) * 200 * time.Millisecond):
-		}
-	}
-	return err
-}
-
-func transient(err error) bool {
-	var re *awshttp.ResponseError
-	if errors.As(err, &re) && re.HTTPStatusCode() >= 500 {
-		return true
-	}
-	if isCode(err, "SlowDown", "InternalError", "ServiceUnavailable", "RequestTimeout", "Throttling") {
-		return true
-	}
-	var ne net.Error
-	return errors.As(err, &ne) || errors.Is(err, io.ErrUnexpectedEOF) || strings.Contains(err.Error(), "connection reset")
 }
 
 func isCode(err error, codes ...string) bool {
