@@ -155,13 +155,10 @@ func (k gitlabIngress) diff(_ context.Context, rules gitlabRules) (ingressFix, [
 	return f, reasons, nil
 }
 
-func (k gitlabIngress) create(ctx context.Context, _ string, _ found[gitlabRules]) (gitlabRules, ingressFix, error) {
-	rules, _, err := k.current(ctx)
-	if err != nil {
-		return rules, ingressFix{}, err
-	}
-	f, _, err := k.diff(ctx, rules)
-	return rules, f, err
+// create adds the rules to what find read of the group a moment ago.
+func (k gitlabIngress) create(ctx context.Context, _ string, prior found[gitlabRules]) (gitlabRules, ingressFix, error) {
+	f, _, err := k.diff(ctx, prior.cur)
+	return prior.cur, f, err
 }
 
 func (k gitlabIngress) update(ctx context.Context, _ gitlabRules, f ingressFix) error {
