@@ -127,6 +127,11 @@ func dockerMachineManagerPolicy(a arns, stack, zone, subnetID, runnerGroupID, ru
 		{Sid: "LaunchVolumesImagesAndKeys", Effect: "Allow", Action: launch,
 			Resource:  []string{a.ec2("volume/*"), keyPairs, a.ec2Public("image/*")},
 			Condition: map[string]map[string]string{"StringEquals": region}},
+		// A resource type's condition keys apply to every action on it ("Actions,
+		// resources, and condition keys for Amazon EC2" in the Service
+		// Authorization Reference): instance has ec2:InstanceProfile, volume
+		// ec2:AvailabilityZone, network-interface ec2:Subnet, so tags made at
+		// launch and the ones the driver adds to a Spot machine later both match.
 		{Sid: "TagTheRunnerMachines", Effect: "Allow", Action: []string{"ec2:CreateTags"},
 			Resource: []string{a.ec2("instance/*")}, Condition: map[string]map[string]string{"StringEquals": profile}},
 		{Sid: "TagTheirVolumesInTheZone", Effect: "Allow", Action: []string{"ec2:CreateTags"},
