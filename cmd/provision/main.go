@@ -29,22 +29,23 @@ func main() {
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
 	interrupt := make(chan struct{})
 	signals := make(chan os.Signal, 2)
 	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(signals)
 	go func() {
-		// First signal: start nothing new, let running calls finish and be
-		// saved. Second: cancel the calls too.
+		// First signal: start nothing new and stop every wait (waiting
+		// changes nothing); the calls in flight finish and are saved.
+		// Second: abandon those calls too.
 		if _, ok := <-signals; !ok {
 			return
 		}
-		fmt.Fprintln(stderr, "interrupted: finishing the steps in progress and saving state (press Ctrl-C again to abort them)")
+		fmt.Fprintln(stderr, "interrupted: stopping the waits, finishing the calls in flight and saving the state (press Ctrl-C again to abandon those calls)")
 		close(interrupt)
 		if _, ok := <-signals; ok {
-			cancel()
+			cancel(plan.ErrCancelled)
 		}
 	}()
 
@@ -76,6 +77,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer, interrupt <-chan struct{}
 			Stdout:        stdout,
 			Interactive:   isTerminal(stdin) && isTerminal(stdout),
 			ShowUnchanged: c.String("log-level") == "debug",
+			JSONProgress:  c.String("log-format") == "json",
 			Interrupt:     interrupt,
 			Secrets:       provision.SecretsFromEnv(),
 		}, nil

@@ -40,13 +40,20 @@ type Event struct {
 	Err     error
 	Attempt int
 	Elapsed time.Duration
+	// Status is what a waiting step waits for (PhaseWaiting, PhaseRetrying).
+	Status string
 }
 
 // Phase is where a step is in its run.
 type Phase string
 
 const (
-	PhaseStarted  Phase = "started"
+	PhaseStarted Phase = "started"
+	// PhaseApplying: the step found what to change and starts changing it
+	// (its Change carries the action).
+	PhaseApplying Phase = "applying"
+	// PhaseWaiting: a changing step waits for AWS (Report, Poll).
+	PhaseWaiting  Phase = "waiting"
 	PhaseRetrying Phase = "retrying"
 	PhaseDone     Phase = "done"
 	PhaseFailed   Phase = "failed"
@@ -192,9 +199,30 @@ func (e *Executor) runStep(ctx context.Context, s Step, observe func(Event)) (Ch
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	start := time.Now()
-	observe(Event{Change: Change{Step: s.ID()}, Phase: PhaseStarted, Attempt: 1})
-	for attempt := 1; ; attempt++ {
-		c, err := e.once(ctx, s)
+	// current is the change being made, for the waiting events of Report
+	// (only the step's own goroutine reports, so no lock).
+	current := Change{Step: s.ID()}
+	attempt := 1
+	ctx = withStepRun(ctx, stepRun{
+		interrupt: e.Interrupt,
+		report: func(status string) {
+			observe(Event{Change: current, Phase: PhaseWaiting, Status: status, Attempt: attempt, Elapsed: time.Since(start)})
+		},
+	})
+	applying := func(c Change) {
+		current = c
+		observe(Event{Change: c, Phase: PhaseApplying, Attempt: attempt, Elapsed: time.Since(start)})
+	}
+	observe(Event{Change: current, Phase: PhaseStarted, Attempt: 1})
+	fail := func(c Change, err error) (Change, error) {
+		if errors.Is(context.Cause(ctx), ErrCancelled) && !errors.Is(err, ErrCancelled) {
+			err = fmt.Errorf("%w (while it was %s)", ErrCancelled, verbing(c.Action))
+		}
+		observe(Event{Change: c, Phase: PhaseFailed, Err: err, Attempt: attempt, Elapsed: time.Since(start)})
+		return c, err
+	}
+	for ; ; attempt++ {
+		c, err := e.once(ctx, s, applying)
 		if c.Step == "" {
 			c.Step = s.ID()
 		}
@@ -206,30 +234,27 @@ func (e *Executor) runStep(ctx context.Context, s Step, observe func(Event)) (Ch
 			if ctx.Err() != nil && IsTryAgain(err) {
 				err = fmt.Errorf("still not done after %s (%d attempts): %w", time.Since(start).Round(time.Second), attempt, err)
 			}
-			observe(Event{Change: c, Phase: PhaseFailed, Err: err, Attempt: attempt, Elapsed: time.Since(start)})
-			return c, err
+			return fail(c, err)
 		}
-		observe(Event{Change: c, Phase: PhaseRetrying, Err: err, Attempt: attempt, Elapsed: time.Since(start)})
+		observe(Event{Change: c, Phase: PhaseRetrying, Err: err, Status: err.Error(), Attempt: attempt, Elapsed: time.Since(start)})
 		t := time.NewTimer(delay(attempt))
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			err = fmt.Errorf("still not done after %s (%d attempts): %w", time.Since(start).Round(time.Second), attempt, err)
-			observe(Event{Change: c, Phase: PhaseFailed, Err: err, Attempt: attempt, Elapsed: time.Since(start)})
-			return c, err
+			return fail(c, fmt.Errorf("still not done after %s (%d attempts): %w", time.Since(start).Round(time.Second), attempt, err))
 		case <-e.Interrupt:
 			// A nil Interrupt never fires. Waiting on a NAT gateway or a
 			// busy subnet can take minutes: the first Ctrl-C stops here.
 			t.Stop()
-			err = fmt.Errorf("%w (while waiting to try again: %v)", ErrInterrupted, err)
-			observe(Event{Change: c, Phase: PhaseFailed, Err: err, Attempt: attempt, Elapsed: time.Since(start)})
-			return c, err
+			return fail(c, fmt.Errorf("%w (stopped waiting to try again: %v)", ErrInterrupted, err))
 		case <-t.C:
 		}
 	}
 }
 
-func (e *Executor) once(ctx context.Context, s Step) (Change, error) {
+// once plans the step and, when applying, carries out its change; applying
+// hears of the change before it is made.
+func (e *Executor) once(ctx context.Context, s Step, applying func(Change)) (Change, error) {
 	plan, act := s.Plan, s.Apply
 	if e.Destroy {
 		plan, act = s.PlanDelete, s.Delete
@@ -238,6 +263,7 @@ func (e *Executor) once(ctx context.Context, s Step) (Change, error) {
 	if err != nil || !e.Apply || c.Action == NoOp {
 		return c, err
 	}
+	applying(c)
 	return c, act(ctx, c)
 }
 

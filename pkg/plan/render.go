@@ -25,6 +25,10 @@ func Summarize(changes []Change) Summary {
 			s.Change++
 		case Delete:
 			s.Destroy++
+		case Replace:
+			// As Terraform counts it: one resource goes, a new one comes.
+			s.Add++
+			s.Destroy++
 		}
 	}
 	return s
@@ -54,9 +58,10 @@ func RenderText(w io.Writer, h Header, changes []Change, showUnchanged bool) err
 		}
 		fmt.Fprintf(&b, "Changes to %s stack %q in %s:\n\n", verb, h.Stack, h.Region)
 	}
-	width, nameWidth := 0, 0
+	width, nameWidth, symWidth := 0, 0, 1
 	for _, c := range changes {
 		if c.Action != NoOp || showUnchanged {
+			symWidth = max(symWidth, len(c.Action.Symbol()))
 			width = max(width, len(c.Step))
 			nameWidth = max(nameWidth, len(displayName(c)))
 		}
@@ -65,7 +70,7 @@ func RenderText(w io.Writer, h Header, changes []Change, showUnchanged bool) err
 		if c.Action == NoOp && !showUnchanged {
 			continue
 		}
-		line := fmt.Sprintf("  %s %-*s  %-*s", c.Action.Symbol(), width, c.Step, nameWidth, displayName(c))
+		line := fmt.Sprintf("  %*s %-*s  %-*s", symWidth, c.Action.Symbol(), width, c.Step, nameWidth, displayName(c))
 		for _, a := range c.Attrs {
 			if a.Value != "" { // not known in this walk (e.g. the AMI of a teardown)
 				line += fmt.Sprintf("  %s=%s", a.Key, a.Value)
@@ -74,7 +79,7 @@ func RenderText(w io.Writer, h Header, changes []Change, showUnchanged bool) err
 		b.WriteString(strings.TrimRight(line, " "))
 		b.WriteByte('\n')
 		for _, r := range c.Reasons {
-			fmt.Fprintf(&b, "      %s %s\n", strings.Repeat(" ", width), r)
+			fmt.Fprintf(&b, "    %s %s %s\n", strings.Repeat(" ", symWidth), strings.Repeat(" ", width), r)
 		}
 	}
 	if !sum.HasChanges() {

@@ -21,6 +21,9 @@ const (
 	Create
 	Update
 	Delete
+	// Replace deletes the resource and creates a new one in its place:
+	// something that cannot change in place differs.
+	Replace
 )
 
 func (a Action) String() string {
@@ -31,6 +34,8 @@ func (a Action) String() string {
 		return "update"
 	case Delete:
 		return "delete"
+	case Replace:
+		return "replace"
 	default:
 		return "no-op"
 	}
@@ -45,8 +50,42 @@ func (a Action) Symbol() string {
 		return "~"
 	case Delete:
 		return "-"
+	case Replace:
+		return "-/+"
 	default:
 		return "="
+	}
+}
+
+// verbing is what a step doing a changes is busy with, for progress lines.
+func verbing(a Action) string {
+	switch a {
+	case Create:
+		return "creating"
+	case Update:
+		return "updating"
+	case Delete:
+		return "destroying"
+	case Replace:
+		return "replacing"
+	default:
+		return "reading"
+	}
+}
+
+// done is the past tense of an action, for progress lines.
+func done(a Action) string {
+	switch a {
+	case Create:
+		return "created"
+	case Update:
+		return "updated"
+	case Delete:
+		return "destroyed"
+	case Replace:
+		return "replaced"
+	default:
+		return "checked"
 	}
 }
 
@@ -65,6 +104,10 @@ type Change struct {
 	Action  Action
 	Attrs   []Attr   // the attributes an operator checks (CIDR, ports, ids)
 	Reasons []string // for updates: what differs from the configuration
+	// Pending is the state of a resource that exists but is not ready yet
+	// (a NAT gateway or an instance that is "pending"): applying it only
+	// waits. Status shows it as pending, not as drifted.
+	Pending string
 }
 
 // Step is one resource (or one tightly bound group, such as a route table

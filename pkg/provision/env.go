@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go/logging"
 	"github.com/aws/smithy-go/middleware"
 	"go.uber.org/zap"
 
@@ -68,9 +69,16 @@ type Env struct {
 
 // LoadAWSConfig resolves credentials and region through the SDK's default
 // chain. AWS_ENDPOINT_URL is honoured by the SDK itself.
-func LoadAWSConfig(ctx context.Context, region, profile string) (aws.Config, error) {
+func LoadAWSConfig(ctx context.Context, region, profile string, log *zap.Logger) (aws.Config, error) {
 	writes := writeRetryer()
 	opts := []func(*awsconfig.LoadOptions) error{
+		// The SDK's own warnings (a skipped checksum, a retry) are for
+		// whoever debugs this tool, not for its user: debug level only.
+		awsconfig.WithLogger(logging.LoggerFunc(func(class logging.Classification, format string, v ...any) {
+			if log != nil {
+				log.Debug(fmt.Sprintf(format, v...), zap.String("from", "aws-sdk"), zap.String("class", string(class)))
+			}
+		})),
 		awsconfig.WithRetryer(readRetryer),
 		awsconfig.WithAPIOptions([]func(*middleware.Stack) error{writesRetryOnlyThrottling(writes)}),
 	}

@@ -112,6 +112,10 @@ func (k managerInstance) diff(_ context.Context, inst instance) (managerFix, []s
 		reasons = append(reasons, "replace: AMI, instance type, key or bootstrap configuration changed")
 		return f, reasons, nil
 	}
+	if inst.State != nil && inst.State.Name == ec2types.InstanceStateNamePending {
+		f.wait = true
+		reasons = append(reasons, "wait until running")
+	}
 	if inst.State != nil && (inst.State.Name == ec2types.InstanceStateNameStopped || inst.State.Name == ec2types.InstanceStateNameStopping) {
 		f.start, f.wait = true, true
 		reasons = append(reasons, "start it (it is "+string(inst.State.Name)+")")
@@ -121,6 +125,13 @@ func (k managerInstance) diff(_ context.Context, inst instance) (managerFix, []s
 		reasons = append(reasons, "security groups -> "+sg)
 	}
 	return f, reasons, nil
+}
+
+func (k managerInstance) pending(inst instance) string {
+	if inst.State != nil && inst.State.Name == ec2types.InstanceStateNamePending {
+		return string(inst.State.Name)
+	}
+	return ""
 }
 
 // replaces: a replacement removes the manager and launches a new one.
@@ -248,14 +259,28 @@ func instanceAttrs(inst instance) map[string]string {
 	return map[string]string{"ipv6_address": addr}
 }
 
+// waitRunning polls the manager until it runs (a minute at most on AWS).
 func (k managerInstance) waitRunning(ctx context.Context, id string) error {
-	w := ec2.NewInstanceRunningWaiter(k.env.EC2, func(o *ec2.InstanceRunningWaiterOptions) {
-		o.MinDelay, o.MaxDelay = 2*time.Second, 10*time.Second
+	return plan.Poll(ctx, id+" to be running", func(ctx context.Context) (string, bool, error) {
+		out, err := k.env.EC2.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{id}})
+		if isNotFound(err) {
+			return id + ", not visible yet", false, nil
+		}
+		if err != nil {
+			return "", false, fmt.Errorf("read the manager %s: %w", id, err)
+		}
+		if len(out.Reservations) == 0 || len(out.Reservations[0].Instances) == 0 || out.Reservations[0].Instances[0].State == nil {
+			return id + ", not visible yet", false, nil
+		}
+		switch st := out.Reservations[0].Instances[0].State.Name; st {
+		case ec2types.InstanceStateNameRunning:
+			return "", true, nil
+		case ec2types.InstanceStateNamePending, ec2types.InstanceStateNameStopped, ec2types.InstanceStateNameStopping:
+			return id + ", " + string(st), false, nil
+		default:
+			return "", false, fmt.Errorf("manager %s is %s instead of running (see its console output: `aws ec2 get-console-output --instance-id %s`)", id, st, id)
+		}
 	})
-	if err := w.Wait(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{id}}, 10*time.Minute); err != nil {
-		return fmt.Errorf("manager %s did not reach running (see its console output: `aws ec2 get-console-output --instance-id %s`): %w", id, id, err)
-	}
-	return nil
 }
 
 // tokenStep is the step that owns the token parameter: gitlab/runner with

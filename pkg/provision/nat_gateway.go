@@ -2,9 +2,9 @@ package provision
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -101,20 +101,50 @@ func (k natGateway) create(ctx context.Context, token string, _ found[nat]) (nat
 	return out.NatGateway, natFix{wait: true}, nil
 }
 
+func (k natGateway) pending(n nat) string {
+	if n.State == ec2types.NatGatewayStatePending {
+		return string(n.State)
+	}
+	return ""
+}
+
 // update waits until the gateway is available: 1-2 minutes on AWS, polled
-// every few seconds rather than the SDK's 15 s.
+// quickly at first rather than every 15 s as the SDK's waiter does.
 func (k natGateway) update(ctx context.Context, n nat, f natFix) error {
 	if !f.wait {
 		return nil
 	}
 	id := natID(n)
-	w := ec2.NewNatGatewayAvailableWaiter(k.env.EC2, func(o *ec2.NatGatewayAvailableWaiterOptions) {
-		o.MinDelay, o.MaxDelay = 3*time.Second, 10*time.Second
+	return plan.Poll(ctx, id+" to be available", func(ctx context.Context) (string, bool, error) {
+		cur, err := k.describe1(ctx, id)
+		switch {
+		case err != nil:
+			return "", false, err
+		case cur == nil:
+			return "not visible yet", false, nil
+		case cur.State == ec2types.NatGatewayStateAvailable:
+			return "", true, nil
+		case cur.State == ec2types.NatGatewayStateFailed:
+			// A failed NAT counts as absent: the next run creates another.
+			return "", false, plan.TryAgainf("nat gateway %s failed: %s", id, aws.ToString(cur.FailureMessage))
+		}
+		return id + ", " + string(cur.State), false, nil
 	})
-	if err := w.Wait(ctx, &ec2.DescribeNatGatewaysInput{NatGatewayIds: []string{id}}, 10*time.Minute); err != nil {
-		return fmt.Errorf("nat gateway %s did not become available (see its state message in the console: a failed NAT is replaced by the next `provision up`): %w", id, err)
+}
+
+// describe1 reads one gateway by id; nil when AWS does not show it (yet).
+func (k natGateway) describe1(ctx context.Context, id string) (nat, error) {
+	out, err := k.env.EC2.DescribeNatGateways(ctx, &ec2.DescribeNatGatewaysInput{NatGatewayIds: []string{id}})
+	if isNotFound(err) {
+		return nil, nil
 	}
-	return nil
+	if err != nil {
+		return nil, fmt.Errorf("read nat gateway %s: %w", id, err)
+	}
+	if len(out.NatGateways) == 0 {
+		return nil, nil
+	}
+	return &out.NatGateways[0], nil
 }
 
 // remove deletes the gateway and waits until it is deleted: its Elastic IP
@@ -127,11 +157,18 @@ func (k natGateway) remove(ctx context.Context, n nat) error {
 			return retryableDelete(fmt.Errorf("delete nat gateway %s: %w", id, err))
 		}
 	}
-	w := ec2.NewNatGatewayDeletedWaiter(k.env.EC2, func(o *ec2.NatGatewayDeletedWaiterOptions) {
-		o.MinDelay, o.MaxDelay = 3*time.Second, 10*time.Second
+	err := plan.Poll(ctx, id+" to be deleted", func(ctx context.Context) (string, bool, error) {
+		cur, err := k.describe1(ctx, id)
+		switch {
+		case err != nil:
+			return "", false, err
+		case cur == nil || cur.State == ec2types.NatGatewayStateDeleted:
+			return "", true, nil
+		}
+		return id + ", " + string(cur.State), false, nil
 	})
-	if err := w.Wait(ctx, &ec2.DescribeNatGatewaysInput{NatGatewayIds: []string{id}}, 10*time.Minute); err != nil && !isNotFound(err) {
+	if err != nil && !errors.Is(err, plan.ErrInterrupted) && !plan.IsTryAgain(err) {
 		return plan.TryAgain(fmt.Errorf("nat gateway %s is not deleted yet: %w", id, err))
 	}
-	return nil
+	return err
 }

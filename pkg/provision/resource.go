@@ -114,6 +114,9 @@ func (s *resourceStep[T, F]) Plan(ctx context.Context) (plan.Change, error) {
 		return c, err
 	}
 	s.fix = fix
+	if st, ok := s.kind.(settler[T]); ok {
+		c.Pending = st.pending(f.cur)
+	}
 	for _, d := range f.duplicates {
 		reasons = append(reasons, duplicateReasons([]string{s.kind.record(d).id})...)
 	}
@@ -208,6 +211,12 @@ func (s *resourceStep[T, F]) Delete(ctx context.Context, c plan.Change) error {
 		return err
 	}
 	return s.env.forget(s.ID())
+}
+
+// settler is for kinds whose resources pass through a state in which they
+// exist but cannot be used yet; pending returns it ("" when settled).
+type settler[T any] interface {
+	pending(cur T) string
 }
 
 // replacer is for kinds whose diff can ask for a new resource in place of

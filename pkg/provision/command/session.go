@@ -35,7 +35,10 @@ type Options struct {
 	Stdout        io.Writer
 	Interactive   bool // stdin and stdout are a terminal: prompts are possible
 	ShowUnchanged bool // list unchanged steps (log level debug)
-	Parallelism   int
+	// JSONProgress prints the progress of up and down as JSON lines
+	// (--log-format json) instead of text lines.
+	JSONProgress bool
+	Parallelism  int
 	// Interrupt is closed on the first Ctrl-C: no new steps start.
 	Interrupt <-chan struct{}
 	// NewStack builds what the commands ask of AWS; nil: the real one
@@ -102,7 +105,7 @@ func openSession(ctx context.Context, o Options, lock bool, command string) (*se
 	if region == "" && s.doc != nil {
 		region = s.doc.Region
 	}
-	if s.awsCfg, err = provision.LoadAWSConfig(ctx, region, o.Profile); err != nil {
+	if s.awsCfg, err = provision.LoadAWSConfig(ctx, region, o.Profile, o.Log); err != nil {
 		s.close()
 		return nil, err
 	}
@@ -155,14 +158,15 @@ func (s *session) header(destroy bool) plan.Header {
 	return plan.Header{Stack: s.cfg.Stack, Region: s.awsCfg.Region, Destroy: destroy}
 }
 
-// walk runs the graph; Apply false only plans.
+// walk runs the graph; Apply false only plans. A walk that changes AWS
+// shows its progress on stdout.
 func (s *session) walk(ctx context.Context, g *plan.Graph, apply, destroy bool) *plan.Result {
 	ex := &plan.Executor{
 		Parallelism: s.opts.Parallelism,
 		Apply:       apply,
 		Destroy:     destroy,
 		Interrupt:   s.opts.Interrupt,
-		Observe:     s.observe(apply),
+		Observe:     s.logEvent,
 	}
 	// A step may take as long as the whole run may (down --timeout); the
 	// run's own deadline, when it has one, bounds it.
@@ -172,32 +176,40 @@ func (s *session) walk(ctx context.Context, g *plan.Graph, apply, destroy bool) 
 	if ex.Parallelism <= 0 {
 		ex.Parallelism = plan.DefaultParallelism
 	}
+	if apply {
+		fmt.Fprintln(s.opts.Stdout)
+		progress := plan.NewProgress(s.opts.Stdout, s.opts.JSONProgress, 0)
+		progress.Start()
+		defer progress.Stop()
+		ex.Observe = func(ev plan.Event) {
+			progress.Observe(ev)
+			s.logEvent(ev)
+		}
+	}
 	return ex.Run(ctx, g)
 }
 
-// observe logs progress: what is changing, what waits and retries.
-func (s *session) observe(apply bool) func(plan.Event) {
+// logEvent writes what only debugging needs: every check, wait and retry.
+func (s *session) logEvent(ev plan.Event) {
 	log := s.opts.Log
-	return func(ev plan.Event) {
-		c := ev.Change
-		fields := []zap.Field{zap.String("step", string(c.Step))}
-		if c.ID != "" {
-			fields = append(fields, zap.String("id", c.ID))
-		}
-		switch ev.Phase {
-		case plan.PhaseDone:
-			fields = append(fields, zap.String("action", c.Action.String()), zap.Duration("elapsed", ev.Elapsed.Round(time.Millisecond)))
-			if apply && c.Action != plan.NoOp {
-				log.Info("done", fields...)
-			} else {
-				log.Debug("checked", fields...)
-			}
-		case plan.PhaseRetrying:
-			log.Debug("not ready, trying again", append(fields, zap.Int("attempt", ev.Attempt), zap.String("reason", ev.Err.Error()))...)
-		case plan.PhaseFailed:
-			log.Debug("failed", append(fields, zap.String("error", ev.Err.Error()))...)
-		}
+	if !log.Core().Enabled(zap.DebugLevel) {
+		return
 	}
+	c := ev.Change
+	fields := []zap.Field{zap.String("step", string(c.Step)), zap.String("phase", string(ev.Phase))}
+	if c.ID != "" {
+		fields = append(fields, zap.String("id", c.ID))
+	}
+	if ev.Status != "" {
+		fields = append(fields, zap.String("status", ev.Status))
+	}
+	if ev.Err != nil {
+		fields = append(fields, zap.Int("attempt", ev.Attempt), zap.String("error", ev.Err.Error()))
+	}
+	if ev.Phase == plan.PhaseDone || ev.Phase == plan.PhaseFailed {
+		fields = append(fields, zap.String("action", c.Action.String()), zap.Duration("elapsed", ev.Elapsed.Round(time.Millisecond)))
+	}
+	log.Debug("step", fields...)
 }
 
 // confirm asks for "yes" on a terminal; without one it needs --auto-approve.

@@ -1,0 +1,83 @@
+package plan
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// ErrCancelled says the person cancelled the run (a second Ctrl-C): the
+// calls in flight were abandoned, which is not a failure of the resource.
+var ErrCancelled = errors.New("cancelled by the user: the calls in flight were abandoned; run the same command again to continue")
+
+// stepRun is what the executor hands a running step through its context:
+// where to report what it waits for, and the run's interrupt.
+type stepRun struct {
+	report    func(status string)
+	interrupt <-chan struct{}
+}
+
+type stepRunKey struct{}
+
+func withStepRun(ctx context.Context, r stepRun) context.Context {
+	return context.WithValue(ctx, stepRunKey{}, r)
+}
+
+func stepRunOf(ctx context.Context) stepRun {
+	r, _ := ctx.Value(stepRunKey{}).(stepRun)
+	return r
+}
+
+// Report tells the person watching what a step is waiting for right now,
+// e.g. "nat-0abc, pending". Outside an executor it does nothing.
+func Report(ctx context.Context, status string) {
+	if r := stepRunOf(ctx); r.report != nil {
+		r.report(status)
+	}
+}
+
+// Poll calls check until it says done, pausing between calls: quickly at
+// first (most resources are ready within seconds of the answer to their
+// create), then at most every 5 s, so readiness is noticed within seconds
+// and a long wait costs few calls. Each status check returns is reported.
+// The first Ctrl-C ends the wait at once (waiting is not a change; the
+// next run picks it up), as does the end of ctx.
+func Poll(ctx context.Context, what string, check func(ctx context.Context) (status string, done bool, err error)) error {
+	status := ""
+	for attempt := 1; ; attempt++ {
+		s, done, err := check(ctx)
+		if err != nil || done {
+			return err
+		}
+		status = s
+		Report(ctx, status)
+		t := time.NewTimer(PollDelay(attempt))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("gave up waiting for %s (last seen: %s): %w", what, status, cause(ctx))
+		case <-stepRunOf(ctx).interrupt:
+			t.Stop()
+			return fmt.Errorf("stopped waiting for %s (last seen: %s): %w", what, status, ErrInterrupted)
+		case <-t.C:
+		}
+	}
+}
+
+// PollDelay is the pause after the n-th look: 0.5 s, 1 s, 2 s, 3 s, then 5 s.
+func PollDelay(n int) time.Duration {
+	delays := []time.Duration{500 * time.Millisecond, time.Second, 2 * time.Second, 3 * time.Second}
+	if n-1 < len(delays) {
+		return delays[n-1]
+	}
+	return 5 * time.Second
+}
+
+// cause is why ctx ended, in words: a user's cancellation or a deadline.
+func cause(ctx context.Context) error {
+	if c := context.Cause(ctx); c != nil {
+		return c
+	}
+	return ctx.Err()
+}
