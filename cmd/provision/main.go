@@ -150,13 +150,15 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer, interrupt <-chan struct{}
 					&cli.BoolFlag{Name: "auto-approve", Usage: "do not ask for confirmation"},
 					&cli.IntFlag{Name: "parallelism", Value: plan.DefaultParallelism, Usage: "steps run at once"},
 					&cli.BoolFlag{Name: "adopt", Usage: "make this state the stack's although the stack records another location"},
+					&cli.BoolFlag{Name: "no-wait", Usage: "end when everything is built, without waiting for the manager to report that it is online"},
+					&cli.DurationFlag{Name: "wait-timeout", Value: command.DefaultWaitTimeout, Usage: "how long to wait for the manager's boot report to say online"},
 				},
 				Action: act(func(c *cli.Context, o command.Options) (int, error) {
 					if c.Int("parallelism") < 1 {
 						return 1, fmt.Errorf("--parallelism must be at least 1")
 					}
 					o.Parallelism = c.Int("parallelism")
-					return command.Up(c.Context, o, command.UpOptions{DryRun: c.Bool("dry-run"), AutoApprove: c.Bool("auto-approve"), Adopt: c.Bool("adopt")})
+					return command.Up(c.Context, o, command.UpOptions{DryRun: c.Bool("dry-run"), AutoApprove: c.Bool("auto-approve"), Adopt: c.Bool("adopt"), NoWait: c.Bool("no-wait"), WaitTimeout: c.Duration("wait-timeout")})
 				}),
 			},
 			{

@@ -67,7 +67,13 @@ func (k addressAssociation) record(a association) recorded {
 	return recorded{id: a.id, attrs: map[string]string{"instance": a.instance}}
 }
 
+// diff: the association goes with a manager that is replaced (AWS
+// disassociates a terminated instance's address) and is made again for the
+// new one, which the plan says here rather than surprising the summary.
 func (k addressAssociation) diff(context.Context, association) (struct{}, []string, error) {
+	if k.env.isReplacing(stepManager) {
+		return struct{}{}, []string{"associate the address with the new manager (instance/manager is replaced)"}, nil
+	}
 	return struct{}{}, nil, nil
 }
 

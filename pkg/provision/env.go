@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -65,6 +66,29 @@ type Env struct {
 	GitLab6 bool
 	// Resolver looks up GitLab's name; nil: the system's resolver.
 	Resolver Resolver
+
+	// replacing holds the steps whose plan in this walk is a replacement:
+	// what depends on them says so in its own plan line.
+	replacingMu sync.Mutex
+	replacing   map[plan.ID]bool
+}
+
+// noteReplacement records that step's plan replaces its resource.
+func (e *Env) noteReplacement(step plan.ID) {
+	e.replacingMu.Lock()
+	defer e.replacingMu.Unlock()
+	if e.replacing == nil {
+		e.replacing = map[plan.ID]bool{}
+	}
+	e.replacing[step] = true
+}
+
+// isReplacing reports whether step's plan in this walk replaces it; the
+// executor plans a step only after what it depends on.
+func (e *Env) isReplacing(step plan.ID) bool {
+	e.replacingMu.Lock()
+	defer e.replacingMu.Unlock()
+	return e.replacing[step]
 }
 
 // LoadAWSConfig resolves credentials and region through the SDK's default

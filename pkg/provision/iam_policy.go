@@ -78,7 +78,7 @@ func ec2AssumeRolePolicy() PolicyDocument {
 // autoscalerManagerPolicy is least privilege for the fleeting AWS plugin:
 // scale and terminate in this one group, see instances, push SSH keys only
 // to this group's machines, and read this stack's token.
-func autoscalerManagerPolicy(a arns, asgName, tokenParameter string) PolicyDocument {
+func autoscalerManagerPolicy(a arns, asgName string, params managerParameters) PolicyDocument {
 	return PolicyDocument{Version: "2012-10-17", Statement: []Statement{
 		{Sid: "ScaleTheRunnerGroup", Effect: "Allow",
 			Action:   []string{"autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"},
@@ -90,7 +90,7 @@ func autoscalerManagerPolicy(a arns, asgName, tokenParameter string) PolicyDocum
 			Action:    []string{"ec2-instance-connect:SendSSHPublicKey"},
 			Resource:  []string{a.ec2("instance/*")},
 			Condition: map[string]map[string]string{"StringEquals": {"ec2:ResourceTag/aws:autoscaling:groupName": asgName}}},
-		readTokenStatement(a, tokenParameter),
+		readTokenStatement(a, params.token), reportBootStatement(a, params.boot),
 	}}
 }
 
@@ -102,7 +102,7 @@ func autoscalerManagerPolicy(a arns, asgName, tokenParameter string) PolicyDocum
 // a Spot request are not copied to its instance), and launching with the
 // profile takes iam:PassRole on the runner role, which only this policy
 // grants; so tagging, stopping and terminating are conditioned on it.
-func dockerMachineManagerPolicy(a arns, stack, zone, subnetID, runnerGroupID, runnerRoleName, runnerProfileName, tokenParameter string, spot bool) PolicyDocument {
+func dockerMachineManagerPolicy(a arns, stack, zone, subnetID, runnerGroupID, runnerRoleName, runnerProfileName string, params managerParameters, spot bool) PolicyDocument {
 	region := map[string]string{"aws:RequestedRegion": a.region}
 	keyPairs := a.ec2("key-pair/" + bootstrap.MachineNameIAMPattern(stack) + "*")
 	profile := map[string]string{"ec2:InstanceProfile": a.iamInstanceProfile(runnerProfileName)}
@@ -162,8 +162,19 @@ func dockerMachineManagerPolicy(a arns, stack, zone, subnetID, runnerGroupID, ru
 				Condition: map[string]map[string]string{"StringEquals": {"aws:RequestedRegion": a.region},
 					"ForAnyValue:StringEquals": {"ec2:CreateAction": "RunInstances"}}})
 	}
-	st = append(st, readTokenStatement(a, tokenParameter))
+	st = append(st, readTokenStatement(a, params.token), reportBootStatement(a, params.boot))
 	return PolicyDocument{Version: "2012-10-17", Statement: st}
+}
+
+// managerParameters are the SSM parameters the manager uses: the runner
+// token and its boot report.
+type managerParameters struct{ token, boot string }
+
+// reportBootStatement lets the manager write its boot report, to this one
+// parameter only (a String, so no key is involved).
+func reportBootStatement(a arns, bootParameter string) Statement {
+	return Statement{Sid: "ReportTheBoot", Effect: "Allow", Action: []string{"ssm:PutParameter"},
+		Resource: []string{a.ssmParameter(bootParameter)}}
 }
 
 // readTokenStatement lets the manager read the token at boot and write

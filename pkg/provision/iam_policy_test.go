@@ -58,10 +58,13 @@ func wantStatement(t *testing.T, m map[string]Statement, sid string, actions, re
 	}
 }
 
+// testParams are the manager's parameters of stack "ci".
+var testParams = managerParameters{token: "/provision/ci/runner-token", boot: "/provision/ci/manager-boot"}
+
 func TestAutoscalerManagerPolicy(t *testing.T) {
-	m := statementsBySid(t, autoscalerManagerPolicy(testARNs, "ci-runners", "/provision/ci/runner-token"))
-	if len(m) != 4 {
-		t.Errorf("want 4 statements, got %d", len(m))
+	m := statementsBySid(t, autoscalerManagerPolicy(testARNs, "ci-runners", testParams))
+	if len(m) != 5 {
+		t.Errorf("want 5 statements, got %d", len(m))
 	}
 	wantStatement(t, m, "ScaleTheRunnerGroup",
 		[]string{"autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"},
@@ -72,7 +75,9 @@ func TestAutoscalerManagerPolicy(t *testing.T) {
 		map[string]map[string]string{"StringEquals": {"ec2:ResourceTag/aws:autoscaling:groupName": "ci-runners"}})
 	wantStatement(t, m, "ReadAndRenewTheRunnerToken", []string{"ssm:GetParameter", "ssm:PutParameter"},
 		[]string{"arn:aws:ssm:ap-northeast-1:123456789012:parameter/provision/ci/runner-token"}, nil)
-	doc := autoscalerManagerPolicy(testARNs, "ci-runners", "/provision/ci/runner-token").JSON()
+	wantStatement(t, m, "ReportTheBoot", []string{"ssm:PutParameter"},
+		[]string{"arn:aws:ssm:ap-northeast-1:123456789012:parameter/provision/ci/manager-boot"}, nil)
+	doc := autoscalerManagerPolicy(testARNs, "ci-runners", testParams).JSON()
 	for _, never := range []string{"RunInstances", "PassRole"} {
 		if strings.Contains(doc, never) {
 			t.Errorf("docker-autoscaler manager must not have %s", never)
@@ -81,7 +86,7 @@ func TestAutoscalerManagerPolicy(t *testing.T) {
 }
 
 func TestDockerMachineManagerPolicy(t *testing.T) {
-	p := dockerMachineManagerPolicy(testARNs, "ci", "ap-northeast-1a", "subnet-1", "sg-1", "ci-ap-northeast-1-runner", "ci-ap-northeast-1-runner", "/provision/ci/runner-token", false)
+	p := dockerMachineManagerPolicy(testARNs, "ci", "ap-northeast-1a", "subnet-1", "sg-1", "ci-ap-northeast-1-runner", "ci-ap-northeast-1-runner", testParams, false)
 	m := statementsBySid(t, p)
 	region := map[string]map[string]string{"StringEquals": {"aws:RequestedRegion": "ap-northeast-1"}}
 	profile := "arn:aws:iam::123456789012:instance-profile/provision/ci-ap-northeast-1-runner"
@@ -111,10 +116,12 @@ func TestDockerMachineManagerPolicy(t *testing.T) {
 	wantStatement(t, m, "PassOnlyTheRunnerRole", []string{"iam:PassRole"}, []string{"arn:aws:iam::123456789012:role/provision/ci-ap-northeast-1-runner"}, nil)
 	wantStatement(t, m, "ReadAndRenewTheRunnerToken", []string{"ssm:GetParameter", "ssm:PutParameter"},
 		[]string{"arn:aws:ssm:ap-northeast-1:123456789012:parameter/provision/ci/runner-token"}, nil)
+	wantStatement(t, m, "ReportTheBoot", []string{"ssm:PutParameter"},
+		[]string{"arn:aws:ssm:ap-northeast-1:123456789012:parameter/provision/ci/manager-boot"}, nil)
 	if _, ok := m["SpotRequestsInTheRegion"]; ok {
 		t.Errorf("spot statement without spot")
 	}
-	spotPolicy := dockerMachineManagerPolicy(testARNs, "ci", "ap-northeast-1a", "subnet-1", "sg-1", "r", "r", "/p", true)
+	spotPolicy := dockerMachineManagerPolicy(testARNs, "ci", "ap-northeast-1a", "subnet-1", "sg-1", "r", "r", testParams, true)
 	spot := statementsBySid(t, spotPolicy)
 	wantStatement(t, spot, "SpotRequestsInTheRegion", []string{"ec2:RunInstances", "ec2:RequestSpotInstances", "ec2:CancelSpotInstanceRequests"},
 		[]string{"arn:aws:ec2:ap-northeast-1:123456789012:spot-instances-request/*"}, region)

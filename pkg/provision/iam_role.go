@@ -61,10 +61,10 @@ func (k iamRoles) policy() *PolicyDocument {
 	e := k.env
 	var p PolicyDocument
 	if e.autoscaler() {
-		p = autoscalerManagerPolicy(e.arns(), e.AutoScalingGroupName(), e.TokenParameter())
+		p = autoscalerManagerPolicy(e.arns(), e.AutoScalingGroupName(), e.managerParameters())
 	} else {
 		p = dockerMachineManagerPolicy(e.arns(), e.Cfg.Stack, e.Zone, e.idOf(stepPrivateSubnet), e.idOf(stepRunnerGroup),
-			e.iamName("runner"), e.iamName("runner"), e.TokenParameter(), e.Cfg.Runners.Spot)
+			e.iamName("runner"), e.iamName("runner"), e.managerParameters(), e.Cfg.Runners.Spot)
 	}
 	return &p
 }

@@ -2,12 +2,17 @@ package provision
 
 import (
 	"context"
+	"fmt"
+	"net/netip"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+
+	"github.com/provision-dev/provision/pkg/provision/traffic"
 )
 
 // Facts are what an operator checks first about a running stack.
@@ -23,6 +28,11 @@ type Facts struct {
 	// RunnerTokenExpiresAt is when the token in the parameter expires, as
 	// GitLab says: an RFC 3339 time, "never", or "unknown (why)".
 	RunnerTokenExpiresAt string `json:"runner_token_expires_at,omitempty"`
+	// GitLabIngress says which of the two addresses GitLab's group admits
+	// on 443, as read from AWS.
+	GitLabIngress string `json:"gitlab_ingress,omitempty"`
+	// Boot is the manager's last boot report.
+	Boot *BootReport `json:"manager_boot,omitempty"`
 }
 
 // Inspect reads the facts of the recorded resources. It only reads, and a
@@ -50,14 +60,7 @@ func (e *Env) Inspect(ctx context.Context) Facts {
 			f.ASGDesired, f.ASGInService = g.DesiredCapacity, &inService
 		}
 	}
-	for step, dst := range map[string]*string{string(stepNATAddress): &f.NATAddress, string(stepManagerAddress): &f.ManagerAddress} {
-		if r := e.Ledger.Get(step); r != nil && r.ID != "" {
-			out, err := e.EC2.DescribeAddresses(ctx, &ec2.DescribeAddressesInput{AllocationIds: []string{r.ID}})
-			if err == nil && len(out.Addresses) == 1 {
-				*dst = aws.ToString(out.Addresses[0].PublicIp)
-			}
-		}
-	}
+	f.NATAddress, f.ManagerAddress = e.publicAddress(ctx, stepNATAddress), e.publicAddress(ctx, stepManagerAddress)
 	if id := e.idOf(stepGitLabRunner); id != "" {
 		f.RunnerID = id
 		if n, err := strconv.ParseInt(id, 10, 64); err == nil && !e.Secrets.GitLabToken.Empty() {
@@ -69,7 +72,36 @@ func (e *Env) Inspect(ctx context.Context) Facts {
 		}
 	}
 	f.RunnerTokenExpiresAt = e.tokenExpiry(ctx)
+	f.GitLabIngress = e.gitlabIngressFact(ctx, f.NATAddress, f.ManagerAddress)
+	if f.ManagerID != "" {
+		f.Boot, _ = e.ReadBootReport(ctx)
+	}
 	return f
+}
+
+// gitlabIngressFact reads GitLab's group and says whether it admits each
+// Elastic IP on 443.
+func (e *Env) gitlabIngressFact(ctx context.Context, nat, manager string) string {
+	sg := e.Cfg.GitLab.SecurityGroupID
+	if sg == "" || (nat == "" && manager == "") {
+		return ""
+	}
+	out, err := e.EC2.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{GroupIds: []string{sg}})
+	if err != nil || len(out.SecurityGroups) != 1 {
+		return "unknown (cannot read " + sg + ")"
+	}
+	var parts []string
+	for _, a := range []struct{ name, addr string }{{"NAT", nat}, {"manager", manager}} {
+		if a.addr == "" {
+			continue
+		}
+		verdict := "not admitted"
+		if addr, err := netip.ParseAddr(a.addr); err == nil && traffic.GroupAdmits(out.SecurityGroups[0].IpPermissions, "6", 443, addr) {
+			verdict = "admitted"
+		}
+		parts = append(parts, fmt.Sprintf("%s %s %s on 443", a.name, a.addr, verdict))
+	}
+	return sg + ": " + strings.Join(parts, ", ")
 }
 
 // tokenExpiry asks GitLab when the token in the parameter expires: the

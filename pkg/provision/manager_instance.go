@@ -109,7 +109,10 @@ func (k managerInstance) diff(_ context.Context, inst instance) (managerFix, []s
 	}
 	if got, want := tagValue(inst.Tags, tagLaunchHash), k.launchHash(ud, ami); got != want {
 		f.replace = true
-		reasons = append(reasons, "replace: AMI, instance type, key or bootstrap configuration changed")
+		reasons = append(reasons, k.forcesReplacement(inst, ami)...)
+		// gitlab-runner stops when the instance is terminated: the jobs it
+		// runs fail, and their machines are removed by the new manager.
+		reasons = append(reasons, "replacing the manager interrupts the jobs it is running: pause the runner in GitLab and let them finish first")
 		return f, reasons, nil
 	}
 	if inst.State != nil && inst.State.Name == ec2types.InstanceStateNamePending {
@@ -125,6 +128,26 @@ func (k managerInstance) diff(_ context.Context, inst instance) (managerFix, []s
 		reasons = append(reasons, "security groups -> "+sg)
 	}
 	return f, reasons, nil
+}
+
+// forcesReplacement names what differs: the image, type and key are read
+// from the instance; the bootstrap only through the launch hash.
+func (k managerInstance) forcesReplacement(inst instance, ami string) []string {
+	var out []string
+	cfg := k.env.Cfg.Manager
+	if got := aws.ToString(inst.ImageId); got != ami {
+		out = append(out, fmt.Sprintf("must be replaced: image %s -> %s", got, ami))
+	}
+	if got := string(inst.InstanceType); got != cfg.InstanceType {
+		out = append(out, fmt.Sprintf("must be replaced: instance type %s -> %s", got, cfg.InstanceType))
+	}
+	if got := aws.ToString(inst.KeyName); got != cfg.KeyName {
+		out = append(out, fmt.Sprintf("must be replaced: key pair %q -> %q", got, cfg.KeyName))
+	}
+	if len(out) == 0 {
+		out = append(out, "must be replaced: the bootstrap (user-data: runner configuration, version or token parameter) changed")
+	}
+	return out
 }
 
 func (k managerInstance) pending(inst instance) string {
@@ -161,7 +184,7 @@ func (k managerInstance) userData() ([]byte, error) {
 			run.Tags[key] = v
 		}
 	}
-	return bootstrap.ManagerUserData(bootstrap.Manager{Runner: run, RunnerVersion: e.Cfg.Manager.RunnerVersion, TokenParameter: e.TokenParameter()})
+	return bootstrap.ManagerUserData(bootstrap.Manager{Runner: run, RunnerVersion: e.Cfg.Manager.RunnerVersion, TokenParameter: e.TokenParameter(), BootParameter: e.BootParameter()})
 }
 
 // launchHash sums what the manager is launched with; ami is the image it
@@ -179,6 +202,11 @@ func (k managerInstance) create(ctx context.Context, token string, _ found[insta
 	ud, err := k.userData()
 	if err != nil {
 		return nil, managerFix{}, err
+	}
+	// The new manager reports its boot from scratch: an old report must
+	// not be taken for its own.
+	if err := k.env.DeleteBootReport(ctx); err != nil {
+		return nil, managerFix{}, retryableCreate(err)
 	}
 	tags := k.env.ec2Tags(stepManager, "manager")
 	tags = append(tags, ec2types.Tag{Key: aws.String(tagLaunchHash), Value: aws.String(k.launchHash(ud, k.env.Images.Manager.ID))})
@@ -237,9 +265,13 @@ func (k managerInstance) update(ctx context.Context, inst instance, f managerFix
 	return k.waitRunning(ctx, id)
 }
 
-// remove terminates the manager and waits until it is terminated.
+// remove terminates the manager, waits until it is terminated, and
+// removes its boot report.
 func (k managerInstance) remove(ctx context.Context, inst instance) error {
-	return terminate(ctx, k.env, []string{instanceID(inst)})
+	if err := terminate(ctx, k.env, []string{instanceID(inst)}); err != nil {
+		return err
+	}
+	return k.env.DeleteBootReport(ctx)
 }
 
 // instanceAttrs records the manager's IPv6 address: GitLab's group admits

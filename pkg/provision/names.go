@@ -35,6 +35,17 @@ const (
 // TokenParameter is the SSM parameter holding the runner token.
 func (e *Env) TokenParameter() string { return "/provision/" + e.Cfg.Stack + "/runner-token" }
 
+// BootParameter is the SSM parameter the manager reports its boot stages
+// in; the manager's role may write it and no other parameter.
+func (e *Env) BootParameter() string { return BootParameterName(e.Cfg.Stack) }
+
+// BootParameterName is BootParameter for a stack name.
+func BootParameterName(stack string) string { return "/provision/" + stack + "/manager-boot" }
+
+func (e *Env) managerParameters() managerParameters {
+	return managerParameters{token: e.TokenParameter(), boot: e.BootParameter()}
+}
+
 // AutoScalingGroupName is the runner machines' group.
 func (e *Env) AutoScalingGroupName() string { return e.Cfg.Stack + "-runners" }
 

@@ -6,7 +6,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
-	"github.com/provision-dev/provision/pkg/provision/awstest/nacl"
+	"github.com/provision-dev/provision/pkg/provision/traffic"
 	"github.com/provision-dev/provision/pkg/state"
 )
 
@@ -51,18 +51,18 @@ func TestBothACLsAdmitPathMTUDiscovery(t *testing.T) {
 		entries := writtenEntries(k)
 		cases := []struct {
 			what  string
-			p     nacl.Packet
+			p     traffic.Packet
 			admit bool
 		}{
-			{"ICMP fragmentation needed from a router", nacl.Packet{Protocol: icmp, Peer: "198.51.100.1", ICMPType: 3, ICMPCode: 4}, true},
-			{"ICMPv6 packet too big from a router", nacl.Packet{Protocol: icmpv6, Peer: "2001:db8:ffff::1", ICMPType: 2}, true},
-			{"ICMP echo request from the internet", nacl.Packet{Protocol: icmp, Peer: "198.51.100.1", ICMPType: 8}, false},
-			{"ICMP host unreachable from the internet", nacl.Packet{Protocol: icmp, Peer: "198.51.100.1", ICMPType: 3, ICMPCode: 1}, false},
-			{"TCP return traffic to an ephemeral port", nacl.Packet{Protocol: tcp, Peer: "198.51.100.1", Port: 40000}, true},
-			{"a new connection to 443 from the internet", nacl.Packet{Protocol: tcp, Peer: "198.51.100.1", Port: 443}, false},
+			{"ICMP fragmentation needed from a router", traffic.Packet{Protocol: icmp, Peer: "198.51.100.1", ICMPType: 3, ICMPCode: 4}, true},
+			{"ICMPv6 packet too big from a router", traffic.Packet{Protocol: icmpv6, Peer: "2001:db8:ffff::1", ICMPType: 2}, true},
+			{"ICMP echo request from the internet", traffic.Packet{Protocol: icmp, Peer: "198.51.100.1", ICMPType: 8}, false},
+			{"ICMP host unreachable from the internet", traffic.Packet{Protocol: icmp, Peer: "198.51.100.1", ICMPType: 3, ICMPCode: 1}, false},
+			{"TCP return traffic to an ephemeral port", traffic.Packet{Protocol: tcp, Peer: "198.51.100.1", Port: 40000}, true},
+			{"a new connection to 443 from the internet", traffic.Packet{Protocol: tcp, Peer: "198.51.100.1", Port: 443}, false},
 		}
 		for _, c := range cases {
-			if got := nacl.Admits(entries, c.p); got != c.admit {
+			if got := traffic.Admits(entries, c.p); got != c.admit {
 				t.Errorf("%s: %s: admitted=%v, want %v", k.id, c.what, got, c.admit)
 			}
 		}

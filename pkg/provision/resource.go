@@ -123,6 +123,10 @@ func (s *resourceStep[T, F]) Plan(ctx context.Context) (plan.Change, error) {
 	if len(reasons) > 0 {
 		c.Action, c.Reasons = plan.Update, reasons
 	}
+	if r, ok := s.kind.(replacer[F]); ok && r.replaces(fix) {
+		c.Action = plan.Replace
+		s.env.noteReplacement(s.ID())
+	}
 	return c, nil
 }
 
@@ -133,7 +137,7 @@ func (s *resourceStep[T, F]) Apply(ctx context.Context, c plan.Change) error {
 		}
 	}
 	cur, fix := s.seen.cur, s.fix
-	if r, ok := s.kind.(replacer[F]); ok && c.Action == plan.Update && r.replaces(fix) {
+	if c.Action == plan.Replace {
 		// The old one is on its way out (waiting for it to be gone is the
 		// next attempt's business); its record goes, so the new one gets
 		// a new client token.

@@ -53,3 +53,23 @@ func (s AWSStack) Steps(ledger *state.Ledger, o EnvOptions) (*plan.Graph, error)
 func (s AWSStack) Inspect(ctx context.Context, ledger *state.Ledger) Facts {
 	return s.env(ledger, EnvOptions{}).Inspect(ctx)
 }
+
+// BootReport reads the manager's boot report (nil: none yet).
+func (s AWSStack) BootReport(ctx context.Context, ledger *state.Ledger) (*BootReport, error) {
+	return s.env(ledger, EnvOptions{}).ReadBootReport(ctx)
+}
+
+// DiagnoseBoot explains a boot that failed or did not finish.
+func (s AWSStack) DiagnoseBoot(ctx context.Context, ledger *state.Ledger, r *BootReport) BootDiagnosis {
+	return s.env(ledger, EnvOptions{}).DiagnoseBoot(ctx, r)
+}
+
+// RunnerOnline asks GitLab for the runner's status ("" without GITLAB_TOKEN).
+func (s AWSStack) RunnerOnline(ctx context.Context, ledger *state.Ledger) (string, error) {
+	return s.env(ledger, EnvOptions{}).RunnerOnline(ctx)
+}
+
+// DeleteBootReport removes the manager's boot report.
+func (s AWSStack) DeleteBootReport(ctx context.Context) error {
+	return s.env(state.NewLedger(state.New(s.Cfg.Stack, s.AWS.Region), nil), EnvOptions{}).DeleteBootReport(ctx)
+}

@@ -197,8 +197,8 @@ func must(b []byte, err error) []byte {
 
 func managers() map[string]Manager {
 	return map[string]Manager{
-		"manager-docker-autoscaler.yaml": {Runner: autoscalerRunner(), TokenParameter: "/provision/ci-runners/runner-token"},
-		"manager-docker-machine.yaml":    {Runner: machineRunner(), RunnerVersion: "18.5.0", TokenParameter: "/provision/ci-runners/runner-token"},
+		"manager-docker-autoscaler.yaml": {Runner: autoscalerRunner(), TokenParameter: "/provision/ci-runners/runner-token", BootParameter: "/provision/ci-runners/manager-boot"},
+		"manager-docker-machine.yaml":    {Runner: machineRunner(), RunnerVersion: "18.5.0", TokenParameter: "/provision/ci-runners/runner-token", BootParameter: "/provision/ci-runners/manager-boot"},
 	}
 }
 

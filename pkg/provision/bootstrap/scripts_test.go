@@ -1,6 +1,7 @@
 package bootstrap
 
 import (
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -9,11 +10,14 @@ import (
 	"time"
 )
 
-// fakeCommands puts stand-ins for aws, curl and sleep first on PATH. Each
-// records its arguments (one line per call) in args.log; aws answers
-// get-parameter with the stored token and stores what put-parameter reads
-// from its file:// value; curl records its standard input and answers
-// like GitLab's /runners/verify.
+// fakeCommands puts stand-ins for aws, curl, sleep and the machine's own
+// commands (dnf, systemctl, gitlab-runner) first on PATH. Each records its
+// arguments (one line per call) in args.log; aws answers get-parameter
+// with the stored token, stores what put-parameter reads from its file://
+// value and records boot reports (put-parameter of manager-boot) in
+// reports.log; curl records its standard input and answers like GitLab's
+// /runners/verify with FAKE_HTTP_CODE (default 200), writing the body to
+// its -o file; FAKE_FAIL names a command that fails.
 func fakeCommands(t *testing.T, storedToken string) (bin, dir string) {
 	t.Helper()
 	dir = t.TempDir()
@@ -28,10 +32,24 @@ func fakeCommands(t *testing.T, storedToken string) (bin, dir string) {
 		"aws": `echo "aws $*" >> "$FAKE_DIR/args.log"
 case "$*" in
   *get-parameter*) cat "$FAKE_DIR/stored"; echo ;;
+  *manager-boot*) prev=""; for a in "$@"; do [[ $prev == --value ]] && printf '%s\n' "$a" >> "$FAKE_DIR/reports.log"; prev=$a; done ;;
   *put-parameter*) for a in "$@"; do case "$a" in file://*) cp "${a#file://}" "$FAKE_DIR/stored"; echo put >> "$FAKE_DIR/puts" ;; esac; done ;;
 esac`,
-		"curl":  `echo "curl $*" >> "$FAKE_DIR/args.log"; cat > "$FAKE_DIR/curl.stdin"; echo '{"id":12,"token":"x","token_expires_at":"2027-02-25T10:00:00.000Z"}'`,
+		"curl": `echo "curl $*" >> "$FAKE_DIR/args.log"; cat > "$FAKE_DIR/curl.stdin"
+prev=""; out=/dev/stdout; for a in "$@"; do [[ $prev == -o ]] && out=$a; prev=$a; done
+if [[ $* != */runners/verify* ]]; then echo 'exit 0' > "$out"; exit 0; fi
+code=${FAKE_HTTP_CODE:-200}
+case $code in
+  200) echo '{"id":12,"token":"x","token_expires_at":"2027-02-25T10:00:00.000Z"}' > "$out" ;;
+  000) echo "curl: (28) Connection timed out after 10001 milliseconds" >&2; printf 000; exit 28 ;;
+  *) echo '{"message":"403 Forbidden"}' > "$out" ;;
+esac
+printf '%s' "$code"`,
 		"sleep": `exit 0`,
+	}
+	for _, name := range []string{"dnf", "systemctl", "gitlab-runner", "provision-install-docker-machine"} {
+		scripts[name] = `echo "` + name + ` $*" >> "$FAKE_DIR/args.log"
+if [[ ${FAKE_FAIL:-} == "` + name + `" ]]; then echo "` + name + `: Cannot download repomd.xml: Curl error (28): Timeout was reached" >&2; exit 1; fi`
 	}
 	for name, body := range scripts {
 		if err := os.WriteFile(filepath.Join(bin, name), []byte("#!/bin/bash\n"+body+"\n"), 0o755); err != nil {
@@ -43,17 +61,25 @@ esac`,
 
 func runScript(t *testing.T, script, bin, fakeDir, runnerDir string) string {
 	t.Helper()
-	path := filepath.Join(fakeDir, "script")
-	if err := os.WriteFile(path, []byte(script), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command("bash", path)
-	cmd.Env = append(os.Environ(), "PATH="+bin+":"+os.Getenv("PATH"), "FAKE_DIR="+fakeDir, "PROVISION_RUNNER_DIR="+runnerDir)
-	out, err := cmd.CombinedOutput()
+	out, err := runScriptEnv(script, bin, fakeDir, runnerDir)
 	if err != nil {
 		t.Fatalf("script failed: %v\n%s", err, out)
 	}
-	return string(out)
+	return out
+}
+
+// runScriptEnv runs a script with the stand-ins, the boot scripts of m in
+// PROVISION_SBIN, and extra environment variables.
+func runScriptEnv(script, bin, fakeDir, runnerDir string, env ...string) (string, error) {
+	path := filepath.Join(fakeDir, "script")
+	if err := os.WriteFile(path, []byte(script), 0o700); err != nil {
+		return "", err
+	}
+	cmd := exec.Command("bash", path)
+	cmd.Env = append(os.Environ(), "PATH="+bin+":"+os.Getenv("PATH"), "FAKE_DIR="+fakeDir, "PROVISION_RUNNER_DIR="+runnerDir, "PROVISION_SBIN="+bin)
+	cmd.Env = append(cmd.Env, env...)
+	out, err := cmd.CombinedOutput()
+	return string(out), err
 }
 
 func noTokenInArguments(t *testing.T, fakeDir, token string) {
@@ -76,14 +102,7 @@ func TestBootScriptsKeepTheTokenOutOfArguments(t *testing.T) {
 	}
 	const token = "glrt-boot-token-value-123"
 	m := managers()["manager-docker-autoscaler.yaml"]
-	bin, fake := fakeCommands(t, token)
-	runnerDir := filepath.Join(fake, "etc")
-	if err := os.MkdirAll(runnerDir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(runnerDir, "config.toml.template"), must(ConfigTOML(m.Runner)), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	bin, fake, runnerDir := bootMachine(t, m, token)
 
 	runScript(t, TokenScript(m), bin, fake, runnerDir)
 	configPath := filepath.Join(runnerDir, "config.toml")
@@ -123,5 +142,136 @@ func TestBootScriptsKeepTheTokenOutOfArguments(t *testing.T) {
 	runScript(t, TokenSyncScript(m), bin, fake, runnerDir)
 	if puts, _ := os.ReadFile(filepath.Join(fake, "puts")); strings.Count(string(puts), "put") != 1 {
 		t.Errorf("put-parameter calls: %q, want exactly one", puts)
+	}
+}
+
+// bootReport is one line the report script wrote.
+type bootReport struct {
+	Stage, Status, Detail, Time string
+}
+
+// bootMachine sets up a fake machine: stand-in commands, the config
+// template and the manager's scripts where the boot script finds them.
+func bootMachine(t *testing.T, m Manager, token string) (bin, fake, runnerDir string) {
+	t.Helper()
+	bin, fake = fakeCommands(t, token)
+	runnerDir = filepath.Join(fake, "etc")
+	if err := os.MkdirAll(runnerDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{
+		filepath.Join(runnerDir, "config.toml.template"): string(must(ConfigTOML(m.Runner))),
+		filepath.Join(bin, "provision-boot-report"):      ReportScript(m),
+		filepath.Join(bin, "provision-runner-config"):    TokenScript(m),
+	}
+	for path, body := range files {
+		if err := os.WriteFile(path, []byte(body), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return bin, fake, runnerDir
+}
+
+func readReports(t *testing.T, fake string) []bootReport {
+	t.Helper()
+	data, _ := os.ReadFile(filepath.Join(fake, "reports.log"))
+	var out []bootReport
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		if line == "" {
+			continue
+		}
+		var r bootReport
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatalf("a boot report is not JSON: %q: %v", line, err)
+		}
+		if _, err := time.Parse(time.RFC3339, r.Time); err != nil {
+			t.Errorf("report time %q: %v", r.Time, err)
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+func stagesOf(reports []bootReport) string {
+	var s []string
+	for _, r := range reports {
+		s = append(s, r.Stage+"="+r.Status)
+	}
+	return strings.Join(s, " ")
+}
+
+// The boot reports every stage in order and ends with "online"; a failing
+// stage is reported with its output and stops the boot; the token is in
+// no report and no argument.
+func TestBootReportsEachStage(t *testing.T) {
+	if _, err := exec.LookPath("bash"); err != nil {
+		t.Skip("bash is not installed")
+	}
+	const token = "glrt-boot-token-value-123"
+	for name, m := range managers() {
+		t.Run(name, func(t *testing.T) {
+			bin, fake, runnerDir := bootMachine(t, m, token)
+			out, err := runScriptEnv(BootScript(m, []string{"docker", "gitlab-runner"}), bin, fake, runnerDir)
+			if err != nil {
+				t.Fatalf("boot failed: %v\n%s", err, out)
+			}
+			want := "packages=ok docker=ok gitlab-runner-installed=ok token-read=ok token-verified=ok config-written=ok plugin-installed=ok service-running=ok online=ok"
+			if got := stagesOf(readReports(t, fake)); got != want {
+				t.Errorf("stages:\n got %s\nwant %s", got, want)
+			}
+			noTokenInArguments(t, fake, token)
+		})
+	}
+
+	m := managers()["manager-docker-autoscaler.yaml"]
+	cases := []struct {
+		name       string
+		env        []string
+		stored     string
+		wantStages string
+		wantDetail string
+	}{
+		{"package repository not reachable", []string{"FAKE_FAIL=dnf"}, token, "packages=failed", "Cannot download repomd.xml"},
+		{"token rejected", []string{"FAKE_HTTP_CODE=403"}, token, "packages=ok docker=ok gitlab-runner-installed=ok token-read=ok token-verified=failed", "GitLab rejected the runner token (HTTP 403)"},
+		{"GitLab not reachable", []string{"FAKE_HTTP_CODE=000"}, token, "packages=ok docker=ok gitlab-runner-installed=ok token-read=ok token-verified=failed", "not reachable from this machine on 443"},
+		{"parameter holds no runner token", nil, "glpat-not-a-runner-token", "packages=ok docker=ok gitlab-runner-installed=ok token-read=failed", "does not hold a runner authentication token"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			bin, fake, runnerDir := bootMachine(t, m, c.stored)
+			out, err := runScriptEnv(BootScript(m, []string{"docker", "gitlab-runner"}), bin, fake, runnerDir, c.env...)
+			if err == nil {
+				t.Fatalf("the boot went on after a failed stage:\n%s", out)
+			}
+			reports := readReports(t, fake)
+			if got := stagesOf(reports); got != c.wantStages {
+				t.Errorf("stages:\n got %s\nwant %s", got, c.wantStages)
+			}
+			if last := reports[len(reports)-1]; !strings.Contains(last.Detail, c.wantDetail) {
+				t.Errorf("detail %q does not say %q", last.Detail, c.wantDetail)
+			}
+			data, _ := os.ReadFile(filepath.Join(fake, "reports.log"))
+			if strings.Contains(string(data), token) {
+				t.Errorf("a report holds the token:\n%s", data)
+			}
+		})
+	}
+}
+
+// A detail with quotes, backslashes, newlines and a token is valid JSON
+// and shows no token.
+func TestReportEscapesDetail(t *testing.T) {
+	if _, err := exec.LookPath("bash"); err != nil {
+		t.Skip("bash is not installed")
+	}
+	m := managers()["manager-docker-autoscaler.yaml"]
+	bin, fake, runnerDir := bootMachine(t, m, "glrt-x")
+	script := `"$PROVISION_SBIN/provision-boot-report" docker failed "$(printf 'line "one" \\ back\n\tglrt-secret_value.1 two\r\x01')"`
+	if out, err := runScriptEnv("#!/bin/bash\n"+script+"\n", bin, fake, runnerDir); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	r := readReports(t, fake)
+	if len(r) != 1 || r[0].Detail != "line \"one\" \\ back\n glrt-[redacted] two" || r[0].Status != "failed" {
+		t.Errorf("report %+v", r)
 	}
 }

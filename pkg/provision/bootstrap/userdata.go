@@ -17,11 +17,37 @@ const DockerMachineVersion = "v0.16.2-gitlab.48"
 // take another directory from PROVISION_RUNNER_DIR, for their tests only.
 const RunnerDir = "/etc/gitlab-runner"
 
+// SbinDir holds the boot scripts. The scripts take another directory
+// from PROVISION_SBIN, for their tests only.
+const SbinDir = "/usr/local/sbin"
+
+// Boot stages the manager reports, in the order it passes them. The
+// report's last stage is StageOnline with status "ok".
+const (
+	StagePackages        = "packages"
+	StageDocker          = "docker"
+	StageRunner          = "gitlab-runner-installed"
+	StageTokenRead       = "token-read"
+	StageTokenVerified   = "token-verified"
+	StageConfigWritten   = "config-written"
+	StagePluginInstalled = "plugin-installed"
+	StageServiceRunning  = "service-running"
+	StageOnline          = "online"
+)
+
+// Stages are the boot stages in the order the boot passes them: a report
+// of one stage means every stage before it passed.
+var Stages = []string{StagePackages, StageDocker, StageRunner, StageTokenRead, StageTokenVerified,
+	StageConfigWritten, StagePluginInstalled, StageServiceRunning, StageOnline}
+
 // Manager is what the manager's user-data is rendered from.
 type Manager struct {
 	Runner
 	RunnerVersion  string // empty: latest
 	TokenParameter string // SSM parameter name
+	// BootParameter is the SSM parameter the manager writes each boot
+	// stage to, as JSON {"stage", "status", "detail", "time"}.
+	BootParameter string
 }
 
 // cloudConfig is the subset of cloud-init's schema this tool uses.
@@ -53,39 +79,118 @@ func ManagerUserData(m Manager) ([]byte, error) {
 		packages = []string{"docker", "gitlab-runner-helper-images-" + m.RunnerVersion + "-1", "gitlab-runner-" + m.RunnerVersion + "-1"}
 	}
 	cc := cloudConfig{
-		PackageUpdate: true,
 		WriteFiles: []writeFile{
 			{Path: RunnerDir + "/config.toml.template", Permissions: "0600", Owner: "root:root", Content: string(cfgTOML)},
-			{Path: "/usr/local/sbin/provision-runner-config", Permissions: "0700", Owner: "root:root", Content: TokenScript(m)},
-			{Path: "/usr/local/sbin/provision-token-sync", Permissions: "0700", Owner: "root:root", Content: TokenSyncScript(m)},
+			{Path: SbinDir + "/provision-boot", Permissions: "0700", Owner: "root:root", Content: BootScript(m, packages)},
+			{Path: SbinDir + "/provision-boot-report", Permissions: "0700", Owner: "root:root", Content: ReportScript(m)},
+			{Path: SbinDir + "/provision-runner-config", Permissions: "0700", Owner: "root:root", Content: TokenScript(m)},
+			{Path: SbinDir + "/provision-token-sync", Permissions: "0700", Owner: "root:root", Content: TokenSyncScript(m)},
 			{Path: "/etc/systemd/system/provision-token-sync.path", Permissions: "0644", Owner: "root:root", Content: tokenSyncPath},
 			{Path: "/etc/systemd/system/provision-token-sync.service", Permissions: "0644", Owner: "root:root", Content: tokenSyncService},
 			{Path: "/etc/systemd/system/gitlab-runner.service.d/provision.conf", Permissions: "0644", Owner: "root:root",
 				Content: "# The AWS SDK in gitlab-runner and its plugins finds the region here.\n[Service]\nEnvironment=AWS_REGION=" + m.Region + "\n"},
 		},
-		Runcmd: [][]string{
-			{"systemctl", "enable", "--now", "docker"},
-			// GitLab's documented repository setup; the script is kept as a file, not piped.
-			{"curl", "-fsSL", "-o", "/root/gitlab-runner-repo.sh", "https://packages.gitlab.com/install/repositories/runner/gitlab-runner/script.rpm.sh"},
-			{"bash", "/root/gitlab-runner-repo.sh"},
-			append([]string{"dnf", "install", "-y"}, packages[1:]...),
-			{"/usr/local/sbin/provision-runner-config"},
-		},
+		// One script does the whole boot, stage by stage, so the first
+		// failing stage stops it and is reported (runcmd would go on).
+		Runcmd: [][]string{{SbinDir + "/provision-boot"}},
 	}
-	cc.Packages = packages[:1]
-	switch m.Executor {
-	case DockerAutoscaler:
-		cc.Runcmd = append(cc.Runcmd, []string{"gitlab-runner", "fleeting", "install"})
-	case DockerMachine:
-		cc.WriteFiles = append(cc.WriteFiles, writeFile{Path: "/usr/local/sbin/provision-install-docker-machine", Permissions: "0700", Owner: "root:root", Content: dockerMachineScript})
-		cc.Runcmd = append(cc.Runcmd, []string{"/usr/local/sbin/provision-install-docker-machine"})
+	if m.Executor == DockerMachine {
+		cc.WriteFiles = append(cc.WriteFiles, writeFile{Path: SbinDir + "/provision-install-docker-machine", Permissions: "0700", Owner: "root:root", Content: dockerMachineScript})
 	}
-	cc.Runcmd = append(cc.Runcmd,
-		[]string{"systemctl", "daemon-reload"},
-		[]string{"systemctl", "enable", "--now", "provision-token-sync.path"},
-		[]string{"systemctl", "enable", "gitlab-runner"},
-		[]string{"systemctl", "restart", "gitlab-runner"})
 	return render(fmt.Sprintf("provision %s: runner manager. The runner token is read from SSM Parameter Store at boot and is not part of this document.", m.Stack), cc)
+}
+
+// BootScript installs and starts the manager stage by stage, reporting
+// each stage (ReportScript); the first failing stage is reported with the
+// end of its output and stops the boot. The output also goes to the
+// console, where `provision up` reads it when the boot fails.
+func BootScript(m Manager, packages []string) string {
+	plugin := "gitlab-runner fleeting install"
+	if m.Executor == DockerMachine {
+		plugin = `"$sbin/provision-install-docker-machine"`
+	}
+	return strings.Join([]string{
+		"#!/bin/bash",
+		"# Boots the runner manager stage by stage and reports each stage to SSM (" + m.BootParameter + ").",
+		"set -uo pipefail",
+		"sbin=${PROVISION_SBIN:-" + SbinDir + "}",
+		"# stage NAME COMMAND...: runs COMMAND; reports NAME ok, or failed with the end of its output and stops.",
+		"stage() {",
+		"  local name=$1 out rc",
+		"  shift",
+		"  out=$(mktemp)",
+		`  "$@" >"$out" 2>&1`,
+		"  rc=$?",
+		`  cat "$out"`,
+		"  if [[ $rc -ne 0 ]]; then",
+		`    "$sbin/provision-boot-report" "$name" failed "$(tail -n 8 "$out" | tail -c 700)"`,
+		`    rm -f "$out"`,
+		`    echo "provision: boot stage $name failed" >&2`,
+		"    exit 1",
+		"  fi",
+		`  rm -f "$out"`,
+		`  "$sbin/provision-boot-report" "$name" ok ""`,
+		"}",
+		"install_runner() {",
+		"  # GitLab's documented repository setup; the script is kept as a file, not piped.",
+		"  local repo",
+		"  repo=$(mktemp)",
+		`  curl -fsSL --retry 5 -o "$repo" https://packages.gitlab.com/install/repositories/runner/gitlab-runner/script.rpm.sh &&`,
+		`    bash "$repo" &&`,
+		"    dnf install -y " + strings.Join(packages[1:], " "),
+		"}",
+		"start_service() {",
+		"  systemctl daemon-reload &&",
+		"    systemctl enable --now provision-token-sync.path &&",
+		"    systemctl enable gitlab-runner &&",
+		"    systemctl restart gitlab-runner &&",
+		"    systemctl is-active gitlab-runner",
+		"}",
+		"# gitlab-runner verify exits non-zero unless GitLab accepts every runner",
+		"# in config.toml, and GitLab records the contact (commands/verify.go).",
+		"online() {",
+		"  for attempt in $(seq 1 12); do",
+		"    gitlab-runner verify && return 0",
+		"    sleep 5",
+		"  done",
+		"  return 1",
+		"}",
+		"stage " + StagePackages + " dnf install -y " + packages[0],
+		"stage " + StageDocker + " systemctl enable --now docker",
+		"stage " + StageRunner + " install_runner",
+		"# Reports " + StageTokenRead + ", " + StageTokenVerified + " and " + StageConfigWritten + " itself.",
+		`"$sbin/provision-runner-config" || exit 1`,
+		"stage " + StagePluginInstalled + " " + plugin,
+		"stage " + StageServiceRunning + " start_service",
+		"stage " + StageOnline + " online",
+		"",
+	}, "\n")
+}
+
+// ReportScript writes one boot stage to the boot parameter: JSON with the
+// stage, ok or failed, a detail and the time. A runner token never leaves
+// the machine, not even inside an error message. Reporting never fails
+// the boot: a manager without a report is diagnosed from the outside.
+func ReportScript(m Manager) string {
+	return strings.Join([]string{
+		"#!/bin/bash",
+		"# provision-boot-report STAGE ok|failed [DETAIL]: writes a boot stage to " + m.BootParameter + ".",
+		"set -uo pipefail",
+		"stage=$1 status=$2 detail=${3:-}",
+		`detail=$(sed -E 's/glrt-[A-Za-z0-9_.-]+/glrt-[redacted]/g' <<<"$detail" | tr -d '\000-\010\013\014\016-\037')`,
+		`detail=${detail//\\/\\\\}`,
+		`detail=${detail//\"/\\\"}`,
+		`detail=${detail//$'\r'/}`,
+		`detail=${detail//$'\t'/ }`,
+		`detail=${detail//$'\n'/\\n}`,
+		`json=$(printf '{"stage":"%s","status":"%s","detail":"%s","time":"%s"}' "$stage" "$status" "$detail" "$(date -u +%Y-%m-%dT%H:%M:%SZ)")`,
+		"for attempt in 1 2 3; do",
+		fmt.Sprintf(`  aws ssm put-parameter --region %s --name %s --type String --overwrite --value "$json" >/dev/null && exit 0`, m.Region, m.BootParameter),
+		"  sleep 2",
+		"done",
+		fmt.Sprintf(`echo "provision: could not write boot stage $stage to %s" >&2`, m.BootParameter),
+		"",
+	}, "\n")
 }
 
 // TokenScript reads the token from SSM with the instance role, asks GitLab
@@ -95,41 +200,58 @@ func ManagerUserData(m Manager) ([]byte, error) {
 // in /proc while the command runs. Only shell built-ins (parameter
 // expansion, printf, here-strings) touch it.
 func TokenScript(m Manager) string {
+	gitlab := strings.TrimRight(m.GitLabURL, "/")
 	return strings.Join([]string{
 		"#!/bin/bash",
 		"# Reads the runner token from SSM, asks GitLab when it expires, writes config.toml (mode 0600).",
 		"set -euo pipefail",
 		"umask 077",
 		`dir=${PROVISION_RUNNER_DIR:-` + RunnerDir + `}`,
+		"report=${PROVISION_SBIN:-" + SbinDir + "}/provision-boot-report",
+		"tmp=$(mktemp -d)",
+		`trap 'rm -rf "$tmp"' EXIT`,
 		"for attempt in 1 2 3 4 5 6 7 8 9 10; do",
-		fmt.Sprintf("  token=$(aws ssm get-parameter --region %s --name %s --with-decryption --query Parameter.Value --output text) && break", m.Region, m.TokenParameter),
+		fmt.Sprintf(`  token=$(aws ssm get-parameter --region %s --name %s --with-decryption --query Parameter.Value --output text 2>"$tmp/err") && break`, m.Region, m.TokenParameter),
 		"  sleep $((attempt * 3))",
 		"done",
 		`if [[ ! "${token:-}" =~ ^glrt-[A-Za-z0-9_.-]+$ ]]; then`,
-		fmt.Sprintf(`  echo "provision: %s does not hold a runner authentication token (glrt-...)" >&2`, m.TokenParameter),
+		fmt.Sprintf(`  "$report" %s failed "%s does not hold a runner authentication token (glrt-...): $(tail -c 400 "$tmp/err")"`, StageTokenRead, m.TokenParameter),
 		"  exit 1",
 		"fi",
+		`"$report" ` + StageTokenRead + ` ok ""`,
 		"obtained=$(date -u +%Y-%m-%dT%H:%M:%SZ)",
 		"# gitlab-runner's way of writing \"does not expire\".",
 		"expires=0001-01-01T00:00:00Z",
-		"# GitLab's group may admit this address only a little after boot: ask for up to five minutes.",
-		`answer=""`,
+		"# GitLab answers /runners/verify with 200 for a valid token and 403 for",
+		"# any other. GitLab's group may admit this address only a little after",
+		"# boot: no answer (or a 5xx) is asked again for up to five minutes.",
+		"code=000",
 		"for attempt in $(seq 1 30); do",
-		fmt.Sprintf(`  if answer=$(curl -sS --fail --max-time 10 -H 'Content-Type: application/json' --data-binary @- %s/api/v4/runners/verify <<<"{\"token\":\"${token}\"}"); then break; fi`, strings.TrimRight(m.GitLabURL, "/")),
-		`  answer=""`,
+		fmt.Sprintf(`  code=$(curl -sS --max-time 10 -o "$tmp/answer" -w '%%{http_code}' -H 'Content-Type: application/json' --data-binary @- %s/api/v4/runners/verify <<<"{\"token\":\"${token}\"}" 2>"$tmp/err") || code=000`, gitlab),
+		`  [[ $code == 000 || $code == 5* ]] || break`,
 		"  sleep 10",
 		"done",
+		`case $code in`,
+		`  200|201) ;;`,
+		`  000|5*)`,
+		fmt.Sprintf(`    "$report" %s failed "GitLab %s not reachable from this machine on 443 (HTTP $code): $(tail -c 300 "$tmp/err")"`, StageTokenVerified, gitlab),
+		"    exit 1 ;;",
+		`  *)`,
+		fmt.Sprintf(`    "$report" %s failed "GitLab rejected the runner token (HTTP $code): $(head -c 300 "$tmp/answer")"`, StageTokenVerified),
+		"    exit 1 ;;",
+		"esac",
+		`answer=$(<"$tmp/answer")`,
 		`if [[ $answer =~ \"token_expires_at\":[[:space:]]*\"([^\"]+)\" ]]; then`,
 		"  expires=${BASH_REMATCH[1]}",
-		`elif [[ -z $answer ]]; then`,
-		`  echo "provision: GitLab did not confirm the runner token; config.toml is written without its expiry, so gitlab-runner will not renew it" >&2`,
 		"fi",
+		`"$report" ` + StageTokenVerified + ` ok "expires $expires"`,
 		`template=$(<"$dir/config.toml.template")`,
 		"config=${template//" + TokenPlaceholder + "/$token}",
 		"config=${config//" + TokenObtainedPlaceholder + "/$obtained}",
 		"config=${config//" + TokenExpiresPlaceholder + "/$expires}",
 		`printf '%s\n' "$config" > "$dir/config.toml.new"`,
 		`mv "$dir/config.toml.new" "$dir/config.toml"`,
+		`"$report" ` + StageConfigWritten + ` ok ""`,
 		"",
 	}, "\n")
 }

@@ -121,6 +121,18 @@ func (f fakeStack) Steps(ledger *state.Ledger, _ provision.EnvOptions) (*plan.Gr
 	return plan.NewGraph(&fakeStep{id: "a", world: f.world, ledger: ledger}, &fakeStep{id: "b", deps: []plan.ID{"a"}, world: f.world, ledger: ledger})
 }
 
+func (f fakeStack) BootReport(context.Context, *state.Ledger) (*provision.BootReport, error) {
+	return &provision.BootReport{Stage: "online", Status: "ok"}, nil
+}
+
+func (f fakeStack) DiagnoseBoot(context.Context, *state.Ledger, *provision.BootReport) provision.BootDiagnosis {
+	return provision.BootDiagnosis{}
+}
+
+func (f fakeStack) DeleteBootReport(context.Context) error { return nil }
+
+func (f fakeStack) RunnerOnline(context.Context, *state.Ledger) (string, error) { return "", nil }
+
 func (f fakeStack) Inspect(context.Context, *state.Ledger) provision.Facts {
 	return provision.Facts{ManagerID: "i-fake", ManagerState: "running"}
 }
@@ -210,7 +222,7 @@ func TestCommandsLifecycle(t *testing.T) {
 	}
 	ct.world.set("b", false)
 	code, err = Status(ctx, ct.options(false, ""), StatusOptions{})
-	ct.want("status with a resource gone", code, 0, err, "missing", "provision up")
+	ct.want("status with a resource gone", code, StatusUnhealthy, err, "b     fake        missing", "1 exists, 1 missing", "provision up")
 
 	code, err = Down(ctx, ct.options(false, ""), DownOptions{AutoApprove: true})
 	ct.want("down", code, 0, err, "Destroy complete! Resources: 1 destroyed.")

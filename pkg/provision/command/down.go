@@ -104,6 +104,11 @@ func Down(ctx context.Context, o Options, do DownOptions) (int, error) {
 // removeState removes the stack's record of its state, then the state:
 // called when nothing of the stack is left.
 func (s *session) removeState(ctx context.Context) error {
+	// The manager's boot report goes with the manager; this removes one
+	// left by a manager that was terminated by hand.
+	if err := s.stack.DeleteBootReport(ctx); err != nil {
+		return err
+	}
 	if err := s.stack.DeleteStateRecord(ctx); err != nil {
 		return err
 	}

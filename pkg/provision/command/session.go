@@ -60,6 +60,12 @@ type Stack interface {
 	ReadStateRecord(ctx context.Context) (*provision.StateRecord, error)
 	WriteStateRecord(ctx context.Context, r provision.StateRecord) error
 	DeleteStateRecord(ctx context.Context) error
+	// The manager's report of its boot, and what to say when it fails.
+	BootReport(ctx context.Context, ledger *state.Ledger) (*provision.BootReport, error)
+	DiagnoseBoot(ctx context.Context, ledger *state.Ledger, r *provision.BootReport) provision.BootDiagnosis
+	DeleteBootReport(ctx context.Context) error
+	// RunnerOnline is the runner's status in GitLab ("" without GITLAB_TOKEN).
+	RunnerOnline(ctx context.Context, ledger *state.Ledger) (string, error)
 }
 
 func awsStack(cfg *provision.Config, awsCfg aws.Config, o Options) Stack {

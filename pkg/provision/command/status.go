@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/provision-dev/provision/pkg/plan"
 	"github.com/provision-dev/provision/pkg/provision"
@@ -23,14 +24,22 @@ const (
 	HealthOK       = "exists"
 	HealthMissing  = "missing"
 	HealthDrifted  = "drifted"
+	HealthPending  = "pending"
 	HealthExternal = "external"
 )
 
-// StatusEntry is one recorded resource checked against AWS.
+// Exit codes of status: as `plan --detailed-exitcode`, 2 means "not as
+// configured".
+const (
+	StatusHealthy   = 0
+	StatusUnhealthy = 2
+)
+
+// StatusEntry is one step of the configuration checked against AWS.
 type StatusEntry struct {
 	Step    string   `json:"step"`
 	Kind    string   `json:"kind"`
-	ID      string   `json:"id"`
+	ID      string   `json:"id,omitempty"`
 	Status  string   `json:"status"`
 	Reasons []string `json:"reasons,omitempty"`
 }
@@ -43,52 +52,71 @@ type StatusReport struct {
 	Serial    int64           `json:"serial"`
 	Resources []StatusEntry   `json:"resources"`
 	Facts     provision.Facts `json:"facts"`
+	// Healthy: every step exists and matches, and the manager's boot did
+	// not fail.
+	Healthy bool `json:"healthy"`
 }
 
-// Status compares what the state file records with what AWS has. It only
-// reads.
+// Status checks every step of the configuration against AWS, and reads
+// what makes the stack work: the boot report, GitLab's rules, the runner.
+// It only reads. Exit 0 when everything exists and matches, 2 when
+// anything is missing, drifted or pending (or the boot failed), 1 on error.
 func Status(ctx context.Context, o Options, so StatusOptions) (int, error) {
 	s, err := openSession(ctx, o, false, "status")
 	if err != nil {
 		return 1, err
 	}
 	defer s.close()
-	if s.doc == nil {
-		fmt.Fprintf(o.Stdout, "Stack %q has no state file (%s): nothing has been built yet, or it was destroyed. `provision plan` shows what `up` would build; `provision down --discover` finds leftovers by their tags.\n", s.cfg.Stack, s.store.Location())
-		return 0, nil
-	}
 	changes, planned, err := s.computePlan(ctx, false, false)
 	if err != nil {
 		return 1, err
 	}
-	rep := StatusReport{Stack: s.cfg.Stack, Region: s.awsCfg.Region, StateFile: s.store.Location(), Serial: s.doc.Serial, Resources: []StatusEntry{}}
+	serial := int64(0)
+	if s.doc != nil {
+		serial = s.doc.Serial
+	}
+	rep := StatusReport{Stack: s.cfg.Stack, Region: s.awsCfg.Region, StateFile: s.store.Location(), Serial: serial, Resources: []StatusEntry{}}
 	for _, c := range changes {
-		rec := s.doc.Resources[string(c.Step)]
-		if rec == nil {
-			continue
-		}
-		e := StatusEntry{Step: string(c.Step), Kind: c.Kind, ID: rec.ID, Status: health(rec, c), Reasons: c.Reasons}
+		e := StatusEntry{Step: string(c.Step), Kind: c.Kind, ID: c.ID, Status: health(planned.Get(string(c.Step)), c), Reasons: c.Reasons}
 		if c.Action == plan.Create {
 			e.Reasons = nil
 		}
 		rep.Resources = append(rep.Resources, e)
 	}
 	rep.Facts = s.stack.Inspect(ctx, planned)
+	rep.Healthy = true
+	for _, e := range rep.Resources {
+		if e.Status != HealthOK && e.Status != HealthExternal {
+			rep.Healthy = false
+		}
+	}
+	if rep.Facts.Boot.Failed() {
+		rep.Healthy = false
+	}
+	code := StatusHealthy
+	if !rep.Healthy {
+		code = StatusUnhealthy
+	}
 	if so.JSON {
 		enc := json.NewEncoder(o.Stdout)
 		enc.SetIndent("", "  ")
-		return 0, enc.Encode(rep)
+		return code, enc.Encode(rep)
 	}
-	return 0, renderStatus(o.Stdout, rep)
+	if s.doc == nil {
+		fmt.Fprintf(o.Stdout, "Stack %q has no state file (%s): nothing has been built yet, or it was destroyed. `provision up` builds what is missing; `provision down --discover` finds leftovers by their tags.\n\n", s.cfg.Stack, s.store.Location())
+	}
+	return code, renderStatus(o.Stdout, rep)
 }
 
 func health(rec *state.Resource, c plan.Change) string {
 	switch {
-	case rec.Status == state.StatusExternal:
+	case rec != nil && rec.Status == state.StatusExternal:
 		return HealthExternal
 	case c.Action == plan.Create:
 		return HealthMissing
-	case c.Action == plan.Update:
+	case c.Pending != "":
+		return HealthPending
+	case c.Action == plan.Update || c.Action == plan.Replace:
 		return HealthDrifted
 	default:
 		return HealthOK
@@ -111,7 +139,7 @@ func renderStatus(w io.Writer, rep StatusReport) error {
 		return err
 	}
 	var parts []string
-	for _, k := range []string{HealthOK, HealthExternal, HealthDrifted, HealthMissing} {
+	for _, k := range []string{HealthOK, HealthExternal, HealthPending, HealthDrifted, HealthMissing} {
 		if counts[k] > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", counts[k], k))
 		}
@@ -125,7 +153,19 @@ func renderStatus(w io.Writer, rep StatusReport) error {
 		fmt.Fprintf(w, "Runner machines: %d desired, %d in service\n", *f.ASGDesired, *f.ASGInService)
 	}
 	if f.NATAddress != "" || f.ManagerAddress != "" {
-		fmt.Fprintf(w, "Elastic IPs:    NAT %s, manager %s (GitLab's group admits both on 443)\n", f.NATAddress, f.ManagerAddress)
+		fmt.Fprintf(w, "Elastic IPs:    NAT %s, manager %s\n", f.NATAddress, f.ManagerAddress)
+	}
+	if f.GitLabIngress != "" {
+		fmt.Fprintf(w, "GitLab's group: %s\n", f.GitLabIngress)
+	}
+	if b := f.Boot; b != nil {
+		fmt.Fprintf(w, "Manager boot:   %s %s at %s", b.Stage, b.Status, b.Time.Format(time.RFC3339))
+		if b.Failed() && b.Detail != "" {
+			fmt.Fprintf(w, ": %s", b.Detail)
+		}
+		fmt.Fprintln(w)
+	} else if f.ManagerID != "" {
+		fmt.Fprintln(w, "Manager boot:   no report yet")
 	}
 	if f.RunnerID != "" {
 		st := f.RunnerStatus
@@ -138,8 +178,13 @@ func renderStatus(w io.Writer, rep StatusReport) error {
 		fmt.Fprintf(w, "Runner token:   expires %s (gitlab-runner renews it and provision stores the new one)\n", f.RunnerTokenExpiresAt)
 	}
 	fmt.Fprintf(w, "\n%s.", strings.Join(parts, ", "))
-	if counts[HealthDrifted]+counts[HealthMissing] > 0 {
+	switch {
+	case counts[HealthDrifted]+counts[HealthMissing] > 0:
 		fmt.Fprint(w, " Run `provision up` to repair.")
+	case counts[HealthPending] > 0:
+		fmt.Fprint(w, " Pending resources become ready by themselves; `provision up` waits for them.")
+	case f.Boot.Failed():
+		fmt.Fprint(w, " The manager's boot failed: `provision doctor` checks its network paths.")
 	}
 	fmt.Fprintln(w)
 	return nil

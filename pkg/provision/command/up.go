@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"time"
 
 	"github.com/provision-dev/provision/pkg/plan"
 	"github.com/provision-dev/provision/pkg/provision"
@@ -17,6 +18,11 @@ type UpOptions struct {
 	// Adopt makes this state the stack's even though the stack records
 	// another location.
 	Adopt bool
+	// NoWait ends up when everything is built, without waiting for the
+	// manager to report that it is online.
+	NoWait bool
+	// WaitTimeout bounds that wait (0: DefaultWaitTimeout).
+	WaitTimeout time.Duration
 }
 
 // Up prints the plan, asks, and builds or repairs the environment.
@@ -56,7 +62,7 @@ func Up(ctx context.Context, o Options, uo UpOptions) (int, error) {
 				return 1, err
 			}
 		}
-		return 0, nil
+		return s.finishUp(ctx, planned, uo)
 	}
 	if err := s.confirm(uo.AutoApprove, "Do you want to perform these actions?"); err != nil {
 		return 1, err
@@ -75,8 +81,34 @@ func Up(ctx context.Context, o Options, uo UpOptions) (int, error) {
 	if err := planErr("up did not finish (what was done is saved; run `provision up` again to continue)", res); err != nil {
 		return 1, err
 	}
-	sum := plan.Summarize(res.Changes)
+	// The result counts what the plan announced; anything that changed
+	// between the plan and the apply is named besides.
+	sum := plan.Summarize(changes)
 	fmt.Fprintf(o.Stdout, "\nApply complete! Resources: %d added, %d changed, %d destroyed.\n", sum.Add, sum.Change, sum.Destroy)
+	announced := map[plan.ID]plan.Action{}
+	for _, c := range changes {
+		announced[c.Step] = c.Action
+	}
+	for _, c := range res.Changes {
+		if c.Action != plan.NoOp && announced[c.Step] == plan.NoOp {
+			fmt.Fprintf(o.Stdout, "  Also %s, which changed after the plan was made: %s\n", c.Action, c.Step)
+		}
+	}
+	return s.finishUp(ctx, ledger, uo)
+}
+
+// finishUp waits, unless told not to, until the manager says it is online.
+func (s *session) finishUp(ctx context.Context, ledger *state.Ledger, uo UpOptions) (int, error) {
+	if uo.NoWait {
+		return 0, nil
+	}
+	timeout := uo.WaitTimeout
+	if timeout <= 0 {
+		timeout = DefaultWaitTimeout
+	}
+	if err := s.waitForBoot(ctx, ledger, timeout); err != nil {
+		return 1, err
+	}
 	return 0, nil
 }
 

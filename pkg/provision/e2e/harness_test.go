@@ -109,6 +109,9 @@ type harness struct {
 	gitlabSG string   // the pre-made "GitLab" security group
 	env      []string // extra environment for the binary
 
+	// manager boots the stack's managers while provision runs.
+	manager *managerSim
+
 	mu          sync.Mutex
 	current     *os.Process // the provision process running now
 	killedAfter string      // the call after which killAfter struck
@@ -138,7 +141,8 @@ func newHarness(t *testing.T) *harness {
 	// scope fails the test as it would fail on GitLab.
 	gl.AddUserToken(userToken, gitlabtest.UserToken{Scopes: gitlabtest.RunnerScopes})
 	gl.AddRunner(runnerToken)
-	h := &harness{t: t, moto: moto, dir: t.TempDir(), proxy: p, gitlab: gl, env: []string{"GITLAB_RUNNER_TOKEN=" + runnerToken}}
+	h := &harness{t: t, moto: moto, dir: t.TempDir(), proxy: p, gitlab: gl, env: []string{"GITLAB_RUNNER_TOKEN=" + runnerToken},
+		manager: &managerSim{seen: map[string]bool{}}}
 	h.ec2 = ec2.NewFromConfig(awsConfig(moto.URL))
 	h.gitlabSG = h.makeGitLabGroup()
 	return h
@@ -225,6 +229,9 @@ func (h *harness) run(args ...string) result {
 	if err := cmd.Start(); err != nil {
 		h.t.Fatalf("start provision %v: %v", args, err)
 	}
+	stopManager := make(chan struct{})
+	go h.manager.watch(h, stopManager)
+	defer close(stopManager)
 	h.mu.Lock()
 	h.current = cmd.Process
 	h.mu.Unlock()

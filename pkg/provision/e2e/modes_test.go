@@ -19,14 +19,14 @@ func TestReadOnlyCommandsMakeNoMutatingCalls(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	h.writeConfig(baseConfig)
-	readOnly := func(stage string) {
+	readOnly := func(stage string, statusCode int) {
 		calls := h.countMutating(func() {
 			h.mustRun(0, "plan")
 			h.mustRun(0, "plan", "--json")
 			h.mustRun(0, "up", "--dry-run")
 			h.mustRun(0, "plan", "--destroy")
 			h.mustRun(0, "down", "--dry-run")
-			h.mustRun(0, "status")
+			h.mustRun(statusCode, "status")
 		})
 		if len(calls) != 0 {
 			t.Fatalf("%s: read-only commands made mutating calls: %v", stage, calls)
@@ -35,7 +35,7 @@ func TestReadOnlyCommandsMakeNoMutatingCalls(t *testing.T) {
 			t.Fatalf("%s: the proxy saw no calls at all: is AWS_ENDPOINT_URL honoured?", stage)
 		}
 	}
-	readOnly("before up")
+	readOnly("before up", 2) // everything is missing
 	if _, err := os.Stat(h.statePath("net")); !os.IsNotExist(err) {
 		t.Fatalf("a read-only command wrote the state file")
 	}
@@ -44,7 +44,7 @@ func TestReadOnlyCommandsMakeNoMutatingCalls(t *testing.T) {
 		t.Fatalf("plan:\n%s", r)
 	}
 	h.mustRun(0, "up", "--auto-approve")
-	readOnly("after up")
+	readOnly("after up", 0)
 	d := h.mustRun(0, "plan", "--destroy")
 	if !strings.Contains(d.stdout, fmt.Sprintf("Plan: 0 to add, 0 to change, %d to destroy.", fullSteps)) {
 		t.Fatalf("plan --destroy:\n%s", d)
@@ -210,7 +210,7 @@ func TestDriftIsRepaired(t *testing.T) {
 			t.Errorf("plan does not show %q:\n%s", want, r.stdout)
 		}
 	}
-	st := h.mustRun(0, "status")
+	st := h.mustRun(2, "status")
 	if !strings.Contains(st.stdout, "drifted") {
 		t.Errorf("status does not report drift:\n%s", st.stdout)
 	}
@@ -351,24 +351,37 @@ func TestIPv4Only(t *testing.T) {
 	}
 }
 
-// --log-format json writes one JSON object per log line on stderr; the
-// plan stays on stdout.
-func TestJSONLogs(t *testing.T) {
+// --log-format json prints the progress as one JSON object per line on
+// stdout, after the plan and before the summary; what is logged on stderr
+// is JSON too.
+func TestJSONProgress(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	h.writeConfig(baseConfig)
 	r := h.mustRun(0, "--log-format", "json", "up", "--auto-approve")
-	lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
-	if len(lines) < fullSteps {
-		t.Fatalf("want a log line per step, got:\n%s", r.stderr)
-	}
-	for _, l := range lines {
-		var entry map[string]any
-		if err := json.Unmarshal([]byte(l), &entry); err != nil || entry["msg"] == nil || entry["level"] == nil {
-			t.Fatalf("not a JSON log line: %q (%v)", l, err)
+	done := 0
+	for _, l := range strings.Split(r.stdout, "\n") {
+		if !strings.HasPrefix(l, "{") {
+			continue
+		}
+		var ev map[string]any
+		if err := json.Unmarshal([]byte(l), &ev); err != nil || ev["step"] == nil || ev["event"] == nil || ev["time"] == nil {
+			t.Fatalf("not a JSON progress line: %q (%v)", l, err)
+		}
+		if ev["event"] == "done" && ev["action"] == "create" {
+			done++
 		}
 	}
-	if !strings.Contains(r.stdout, "Apply complete!") {
+	if done != fullSteps {
+		t.Errorf("%d steps reported done, want %d:\n%s", done, fullSteps, r.stdout)
+	}
+	for _, l := range strings.Split(strings.TrimSpace(r.stderr), "\n") {
+		var entry map[string]any
+		if l != "" && (json.Unmarshal([]byte(l), &entry) != nil || entry["msg"] == nil || entry["level"] == nil) {
+			t.Fatalf("not a JSON log line: %q", l)
+		}
+	}
+	if !strings.Contains(r.stdout, "Apply complete!") || !strings.Contains(r.stdout, "Plan: ") {
 		t.Fatalf("plan and summary are not on stdout:\n%s", r.stdout)
 	}
 	h.mustRun(0, "down", "--auto-approve")

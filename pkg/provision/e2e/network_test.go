@@ -14,7 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
-	"github.com/provision-dev/provision/pkg/provision/awstest/nacl"
+	"github.com/provision-dev/provision/pkg/provision/traffic"
 )
 
 const baseConfig = `stack: net
@@ -278,20 +278,20 @@ func (n *network) check(t *testing.T) {
 	inVPC6 := vpc6.Addr().Next().String()
 	for _, c := range []struct {
 		what  string
-		p     nacl.Packet
+		p     traffic.Packet
 		admit bool
 	}{
-		{"the manager's SSH to a machine", nacl.Packet{Protocol: "6", Peer: "192.168.0.10", Port: 22}, true},
-		{"Docker TLS from the manager (docker-autoscaler does not use it)", nacl.Packet{Protocol: "6", Peer: "192.168.0.10", Port: 2376}, false},
-		{"SSH from the internet", nacl.Packet{Protocol: "6", Peer: "198.51.100.1", Port: 22}, false},
-		{"a machine answering the manager's SSH", nacl.Packet{Egress: true, Protocol: "6", Peer: "192.168.0.10", Port: 51000}, true},
-		{"a job connecting to the manager's SSH", nacl.Packet{Egress: true, Protocol: "6", Peer: "192.168.0.10", Port: 22}, false},
-		{"a job connecting into the VPC", nacl.Packet{Egress: true, Protocol: "6", Peer: "192.168.0.50", Port: 443}, false},
-		{"a job connecting into the VPC over IPv6", nacl.Packet{Egress: true, Protocol: "6", Peer: inVPC6, Port: 443}, false},
-		{"a job reaching GitLab over the internet", nacl.Packet{Egress: true, Protocol: "6", Peer: "203.0.113.5", Port: 443}, true},
-		{"a job reaching the internet over IPv6", nacl.Packet{Egress: true, Protocol: "6", Peer: "2001:db8:ffff::5", Port: 443}, true},
+		{"the manager's SSH to a machine", traffic.Packet{Protocol: "6", Peer: "192.168.0.10", Port: 22}, true},
+		{"Docker TLS from the manager (docker-autoscaler does not use it)", traffic.Packet{Protocol: "6", Peer: "192.168.0.10", Port: 2376}, false},
+		{"SSH from the internet", traffic.Packet{Protocol: "6", Peer: "198.51.100.1", Port: 22}, false},
+		{"a machine answering the manager's SSH", traffic.Packet{Egress: true, Protocol: "6", Peer: "192.168.0.10", Port: 51000}, true},
+		{"a job connecting to the manager's SSH", traffic.Packet{Egress: true, Protocol: "6", Peer: "192.168.0.10", Port: 22}, false},
+		{"a job connecting into the VPC", traffic.Packet{Egress: true, Protocol: "6", Peer: "192.168.0.50", Port: 443}, false},
+		{"a job connecting into the VPC over IPv6", traffic.Packet{Egress: true, Protocol: "6", Peer: inVPC6, Port: 443}, false},
+		{"a job reaching GitLab over the internet", traffic.Packet{Egress: true, Protocol: "6", Peer: "203.0.113.5", Port: 443}, true},
+		{"a job reaching the internet over IPv6", traffic.Packet{Egress: true, Protocol: "6", Peer: "2001:db8:ffff::5", Port: 443}, true},
 	} {
-		if got := nacl.Admits(n.aclPrivate.Entries, c.p); got != c.admit {
+		if got := traffic.Admits(n.aclPrivate.Entries, c.p); got != c.admit {
 			t.Errorf("nacl/private: %s: admitted=%v, want %v", c.what, got, c.admit)
 		}
 	}

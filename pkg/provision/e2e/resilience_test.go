@@ -191,7 +191,7 @@ func TestDriftOfManagerAndGitLabRules(t *testing.T) {
 			t.Errorf("plan does not show %q:\n%s", want, r.stdout)
 		}
 	}
-	st := h.mustRun(0, "status")
+	st := h.mustRun(2, "status")
 	if !strings.Contains(st.stdout, "missing") || !strings.Contains(st.stdout, "drifted") {
 		t.Errorf("status does not report the missing manager and the drifted rules:\n%s", st.stdout)
 	}

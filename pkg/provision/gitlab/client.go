@@ -60,25 +60,39 @@ func (a *API) client(token string, runnerAuth bool) (*gl.Client, error) {
 // valid and returns when it expires (zero: it does not). No system_id is
 // sent: with one, GitLab would register a runner manager as a side effect.
 func (a *API) VerifyRunnerToken(ctx context.Context, token string) (time.Time, error) {
+	v, err := a.Verify(ctx, token)
+	return v.ExpiresAt, err
+}
+
+// VerifiedRunner is GitLab's answer to /runners/verify.
+type VerifiedRunner struct {
+	ID        int64
+	ExpiresAt time.Time // zero: never
+}
+
+// Verify is VerifyRunnerToken with the runner's id as well.
+func (a *API) Verify(ctx context.Context, token string) (VerifiedRunner, error) {
 	c, err := a.client("", true)
 	if err != nil {
-		return time.Time{}, err
+		return VerifiedRunner{}, err
 	}
 	req, err := c.NewRequest(http.MethodPost, "runners/verify", &gl.VerifyRegisteredRunnerOptions{Token: &token}, []gl.RequestOptionFunc{gl.WithContext(ctx)})
 	if err != nil {
-		return time.Time{}, fmt.Errorf("verify the runner token: %w", err)
+		return VerifiedRunner{}, fmt.Errorf("verify the runner token: %w", err)
 	}
 	var out struct {
+		ID             int64      `json:"id"`
 		TokenExpiresAt *time.Time `json:"token_expires_at"`
 	}
 	resp, err := c.Do(req, &out)
 	if err := a.classify("verify the runner token", resp, err, ErrTokenRejected); err != nil {
-		return time.Time{}, err
+		return VerifiedRunner{}, err
 	}
-	if out.TokenExpiresAt == nil {
-		return time.Time{}, nil
+	v := VerifiedRunner{ID: out.ID}
+	if out.TokenExpiresAt != nil {
+		v.ExpiresAt = *out.TokenExpiresAt
 	}
-	return *out.TokenExpiresAt, nil
+	return v, nil
 }
 
 // AccessToken describes a personal, group or project access token.

@@ -7,6 +7,7 @@
 package gitlabtest
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -189,6 +190,8 @@ func (s *Server) auth(w http.ResponseWriter, r *http.Request, scopes ...string) 
 // param reads a field from a JSON or form body.
 func param(r *http.Request, name string) string {
 	body, _ := io.ReadAll(r.Body)
+	// Put the body back, so that the next param reads it too.
+	r.Body = io.NopCloser(bytes.NewReader(body))
 	var m map[string]any
 	if json.Unmarshal(body, &m) == nil {
 		if v, ok := m[name]; ok {
@@ -226,6 +229,11 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
 	defer s.mu.Unlock()
 	s.verifyCalls++
 	if rr := s.runnerByToken(token); rr != nil {
+		// With a system_id, as gitlab-runner sends it, GitLab records the
+		// runner manager's contact: the runner shows as online.
+		if param(r, "system_id") != "" {
+			rr.Status = "online"
+		}
 		reply(w, http.StatusOK, map[string]any{"id": rr.ID, "token": token, "token_expires_at": expiry(rr.ExpiresAt)})
 		return
 	}

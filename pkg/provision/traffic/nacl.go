@@ -1,6 +1,9 @@
-// Package nacl evaluates network ACL entries as AWS does, for tests: the
-// emulator stores ACL rules but evaluates none.
-package nacl
+// Package traffic evaluates what AWS evaluates for a packet: network ACL
+// entries, security group rules and route tables, each as the VPC User
+// Guide describes it. `provision doctor` checks the environment's flows
+// with it, and tests use it, since the emulator stores rules but
+// evaluates none.
+package traffic
 
 import (
 	"net/netip"
@@ -25,8 +28,15 @@ type Packet struct {
 // Admits evaluates network ACL entries the way AWS does ("Network ACL
 // rules" in the VPC User Guide): the rules of the packet's direction in
 // increasing rule number, the first rule that matches decides, and the
-// final * rule denies. The emulator stores rules but evaluates none.
+// final * rule denies.
 func Admits(entries []ec2types.NetworkAclEntry, p Packet) bool {
+	ok, _ := Decide(entries, p)
+	return ok
+}
+
+// Decide is Admits with the number of the deciding rule (0: none matched,
+// the final * rule denied).
+func Decide(entries []ec2types.NetworkAclEntry, p Packet) (bool, int32) {
 	addr := netip.MustParseAddr(p.Peer)
 	sorted := append([]ec2types.NetworkAclEntry(nil), entries...)
 	sort.Slice(sorted, func(i, j int) bool { return aws.ToInt32(sorted[i].RuleNumber) < aws.ToInt32(sorted[j].RuleNumber) })
@@ -35,7 +45,7 @@ func Admits(entries []ec2types.NetworkAclEntry, p Packet) bool {
 			continue
 		}
 		prefix, err := netip.ParsePrefix(aws.ToString(e.CidrBlock) + aws.ToString(e.Ipv6CidrBlock))
-		if err != nil || !prefix.Contains(addr) {
+		if err != nil || !prefix.Contains(addr) || aws.ToInt32(e.RuleNumber) >= 32767 {
 			continue
 		}
 		proto := aws.ToString(e.Protocol)
@@ -57,7 +67,7 @@ func Admits(entries []ec2types.NetworkAclEntry, p Packet) bool {
 				}
 			}
 		}
-		return e.RuleAction == ec2types.RuleActionAllow
+		return e.RuleAction == ec2types.RuleActionAllow, aws.ToInt32(e.RuleNumber)
 	}
-	return false
+	return false, 0
 }

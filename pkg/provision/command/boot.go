@@ -1,0 +1,153 @@
+package command
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/provision-dev/provision/pkg/plan"
+	"github.com/provision-dev/provision/pkg/provision"
+	"github.com/provision-dev/provision/pkg/provision/bootstrap"
+	"github.com/provision-dev/provision/pkg/state"
+)
+
+// DefaultWaitTimeout is how long up waits for the manager to come online:
+// a manager installs its packages and starts in 2-5 minutes.
+const DefaultWaitTimeout = 15 * time.Minute
+
+// waitForBoot follows the manager's boot report until it says "online",
+// printing each stage as it arrives, then (with GITLAB_TOKEN) waits until
+// GitLab shows the runner online. A failed stage or the timeout ends it
+// with the detail, the console output and the likely cause.
+func (s *session) waitForBoot(ctx context.Context, ledger *state.Ledger, timeout time.Duration) error {
+	out := s.opts.Stdout
+	start := time.Now()
+	deadline := start.Add(timeout)
+	printed := 0 // stages printed so far, in bootstrap.Stages order
+	var last *provision.BootReport
+	announced := false
+	for attempt := 1; ; attempt++ {
+		r, err := s.stack.BootReport(ctx, ledger)
+		if errors.Is(err, provision.ErrNoManager) {
+			return nil
+		}
+		if !announced && !r.Online() {
+			fmt.Fprintf(out, "\nWaiting for the manager to report its boot (up to %s; --no-wait skips this):\n", timeout)
+			announced = true
+		}
+		if err == nil && r != nil {
+			last = r
+			printed = printStages(out, r, printed, time.Since(start))
+			if r.Online() {
+				break
+			}
+			if r.Failed() {
+				return s.bootFailed(ctx, ledger, r, "")
+			}
+		}
+		if time.Now().After(deadline) {
+			return s.bootFailed(ctx, ledger, last, fmt.Sprintf("the manager did not report %q within %s", bootstrap.StageOnline, timeout))
+		}
+		if err := s.pause(ctx, attempt, "the manager's boot report", last); err != nil {
+			return err
+		}
+	}
+	return s.waitForRunnerOnline(ctx, ledger, deadline, start)
+}
+
+// waitForRunnerOnline waits until GitLab shows the runner online; without
+// GITLAB_TOKEN it cannot ask and says nothing.
+func (s *session) waitForRunnerOnline(ctx context.Context, ledger *state.Ledger, deadline, start time.Time) error {
+	for attempt := 1; ; attempt++ {
+		st, err := s.stack.RunnerOnline(ctx, ledger)
+		if err == nil && st == "" {
+			return nil
+		}
+		if st == "online" {
+			fmt.Fprintf(s.opts.Stdout, "gitlab: the runner is online [%s]\n", time.Since(start).Round(time.Second))
+			return nil
+		}
+		if time.Now().After(deadline) {
+			why := "its status is " + st
+			if err != nil {
+				why = err.Error()
+			}
+			return fmt.Errorf("the manager is online but GitLab does not show the runner online (%s): see the runner's page in GitLab and `provision doctor`", why)
+		}
+		if err := s.pause(ctx, attempt, "GitLab to show the runner online", nil); err != nil {
+			return err
+		}
+	}
+}
+
+// pause waits before the next look; the first Ctrl-C ends the wait (a
+// wait changes nothing, so nothing is left half-done).
+func (s *session) pause(ctx context.Context, attempt int, what string, last *provision.BootReport) error {
+	t := time.NewTimer(plan.PollDelay(attempt))
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	case <-s.opts.Interrupt:
+		seen := "no report yet"
+		if last != nil {
+			seen = fmt.Sprintf("last stage %s %s", last.Stage, last.Status)
+		}
+		return fmt.Errorf("stopped waiting for %s (%s); everything is built and saved: `provision up` waits again, `provision status` shows the boot report", what, seen)
+	case <-t.C:
+		return nil
+	}
+}
+
+// printStages prints the stages up to r's that are not printed yet: a
+// report of one stage means the ones before it passed. It returns how many
+// are printed now.
+func printStages(w io.Writer, r *provision.BootReport, printed int, elapsed time.Duration) int {
+	i := slices.Index(bootstrap.Stages, r.Stage)
+	if i < 0 {
+		fmt.Fprintf(w, "manager: boot stage %s %s [%s]\n", r.Stage, r.Status, elapsed.Round(time.Second))
+		return printed
+	}
+	for ; printed <= i; printed++ {
+		status := "ok"
+		if printed == i {
+			status = r.Status
+		}
+		fmt.Fprintf(w, "manager: boot stage %-24s %s [%s]\n", bootstrap.Stages[printed], status, elapsed.Round(time.Second))
+	}
+	return printed
+}
+
+// bootFailed prints what is known of a failed or stuck boot and returns
+// the error up exits with.
+func (s *session) bootFailed(ctx context.Context, ledger *state.Ledger, r *provision.BootReport, timedOut string) error {
+	d := s.stack.DiagnoseBoot(ctx, ledger, r)
+	w := s.opts.Stdout
+	what := timedOut
+	if what == "" {
+		what = fmt.Sprintf("the manager's boot failed at stage %q", r.Stage)
+	}
+	fmt.Fprintf(w, "\n%s.\n", capitalize(what))
+	if r != nil && r.Detail != "" {
+		fmt.Fprintf(w, "  Detail: %s\n", strings.ReplaceAll(r.Detail, "\n", "\n          "))
+	}
+	fmt.Fprintf(w, "  Likely cause: %s\n", d.Cause)
+	if d.Console != "" {
+		fmt.Fprintf(w, "  Console output (last lines):\n")
+		for _, l := range strings.Split(d.Console, "\n") {
+			fmt.Fprintf(w, "    | %s\n", l)
+		}
+	}
+	return fmt.Errorf("%s: %s Everything else is built and saved; fix the cause and run `provision up` again (`provision doctor` checks the network paths)", what, d.Cause)
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}

@@ -1,0 +1,86 @@
+package e2e
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+
+	"github.com/provision-dev/provision/pkg/provision"
+)
+
+// up follows the manager's boot report: each stage as it arrives, then
+// GitLab's word that the runner is online. A failed stage and a boot that
+// never reports end up with the detail, the likely cause and the console
+// output, and exit 1. down removes the report.
+func TestManagerBootReport(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.writeConfig(baseConfig)
+	h.env = append(h.env, "GITLAB_TOKEN="+userToken)
+	h.manager.gap = 300 * time.Millisecond
+
+	up := h.mustRun(0, "up", "--auto-approve")
+	for _, want := range []string{
+		"Waiting for the manager to report its boot",
+		"manager: boot stage packages",
+		"manager: boot stage token-verified           ok",
+		"manager: boot stage online                   ok",
+		"gitlab: the runner is online",
+	} {
+		if !strings.Contains(up.stdout, want) {
+			t.Errorf("up does not show %q:\n%s", want, up.stdout)
+		}
+	}
+	if i, j := strings.Index(up.stdout, "Apply complete!"), strings.Index(up.stdout, "boot stage online"); i < 0 || j < i {
+		t.Errorf("the boot is not followed after the apply:\n%s", up.stdout)
+	}
+	st := h.mustRun(0, "status")
+	if !strings.Contains(st.stdout, "online") {
+		t.Errorf("status does not show the boot report:\n%s", st.stdout)
+	}
+
+	// A new manager whose token GitLab rejects (a changed instance type
+	// replaces the manager).
+	h.manager.boot = func(string) []provision.BootReport {
+		return append(okBoot("")[:4], provision.BootReport{Stage: "token-verified", Status: "failed",
+			Detail: `GitLab rejected the runner token (HTTP 403): {"message":"403 Forbidden"}`})
+	}
+	h.writeConfig(baseConfig + "manager: {instance_type: t3.small}\n")
+	failed := h.mustRun(1, "up", "--auto-approve")
+	for _, want := range []string{
+		`The manager's boot failed at stage "token-verified"`,
+		"Detail: GitLab rejected the runner token (HTTP 403)",
+		"Likely cause: GitLab rejected the runner token",
+		"Console output (last lines):",
+		"| Linux version", // the emulator's console output
+	} {
+		if !strings.Contains(failed.stdout, want) {
+			t.Errorf("a failed boot does not show %q:\n%s", want, failed.stdout)
+		}
+	}
+	if !strings.Contains(failed.stderr, "token-verified") {
+		t.Errorf("the error does not name the stage:\n%s", failed.stderr)
+	}
+
+	// A manager that never reports: the timeout names what was awaited.
+	h.manager.boot = noBoot
+	h.writeConfig(baseConfig + "manager: {instance_type: t3.medium}\n")
+	silent := h.mustRun(1, "up", "--auto-approve", "--wait-timeout", "3s")
+	for _, want := range []string{`did not report "online" within 3s`, "Likely cause: the manager wrote no boot report", "| Linux version"} {
+		if !strings.Contains(silent.stdout, want) {
+			t.Errorf("a silent boot does not show %q:\n%s", want, silent.stdout)
+		}
+	}
+	// --no-wait ends when everything is built.
+	h.mustRun(0, "up", "--auto-approve", "--no-wait")
+
+	h.mustRun(0, "down", "--auto-approve")
+	_, err := ssm.NewFromConfig(awsConfig(h.moto.URL)).GetParameter(context.Background(), &ssm.GetParameterInput{Name: aws.String(provision.BootParameterName("net"))})
+	if err == nil || !strings.Contains(err.Error(), "ParameterNotFound") {
+		t.Errorf("down left the boot report: %v", err)
+	}
+}

@@ -1,0 +1,130 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
+
+	"github.com/provision-dev/provision/pkg/provision"
+	"github.com/provision-dev/provision/pkg/provision/bootstrap"
+)
+
+// managerSim stands in for the manager's boot, which the emulator cannot
+// run: while provision runs, it watches for the stack's manager instances
+// and, for each new one, does what the bootstrap does that can be seen from
+// outside: it reads the runner token from its parameter, verifies it with
+// GitLab sending a system_id as `gitlab-runner verify` does (so GitLab
+// shows the runner online), and writes each boot stage into the boot
+// parameter, with the manager's JSON.
+type managerSim struct {
+	// boot gives the reports a new manager writes; nil: every stage ok.
+	boot func(stack string) []provision.BootReport
+	// gap is the pause between two reports.
+	gap time.Duration
+
+	mu   sync.Mutex
+	seen map[string]bool // manager instances already booted
+}
+
+// okBoot is a boot that passes every stage.
+func okBoot(string) []provision.BootReport {
+	var out []provision.BootReport
+	for _, s := range bootstrap.Stages {
+		out = append(out, provision.BootReport{Stage: s, Status: "ok"})
+	}
+	return out
+}
+
+// noBoot writes nothing: a manager without instance profile or network.
+func noBoot(string) []provision.BootReport { return nil }
+
+// watch boots every new manager until stop is closed.
+func (m *managerSim) watch(h *harness, stop <-chan struct{}) {
+	cfg := awsConfig(h.moto.URL)
+	ec2c, ssmc := ec2.NewFromConfig(cfg), ssm.NewFromConfig(cfg)
+	tick := time.NewTicker(150 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-tick.C:
+		}
+		out, err := ec2c.DescribeInstances(context.Background(), &ec2.DescribeInstancesInput{Filters: []ec2types.Filter{
+			{Name: aws.String("tag:" + provision.TagStep), Values: []string{"instance/manager"}},
+			{Name: aws.String("instance-state-name"), Values: []string{"pending", "running"}},
+		}})
+		if err != nil {
+			continue
+		}
+		for _, r := range out.Reservations {
+			for _, i := range r.Instances {
+				id := aws.ToString(i.InstanceId)
+				m.mu.Lock()
+				fresh := !m.seen[id]
+				m.seen[id] = true
+				m.mu.Unlock()
+				if fresh {
+					go m.bootOne(h, ssmc, id, stackOf(i.Tags), stop)
+				}
+			}
+		}
+	}
+}
+
+func stackOf(tags []ec2types.Tag) string {
+	for _, t := range tags {
+		if aws.ToString(t.Key) == provision.TagStack {
+			return aws.ToString(t.Value)
+		}
+	}
+	return ""
+}
+
+func (m *managerSim) bootOne(h *harness, ssmc *ssm.Client, id, stack string, stop <-chan struct{}) {
+	ctx := context.Background()
+	boot := m.boot
+	if boot == nil {
+		boot = okBoot
+	}
+	for _, r := range boot(stack) {
+		select {
+		case <-stop:
+			// The run ended mid-boot: the next run's watch boots it again.
+			m.mu.Lock()
+			delete(m.seen, id)
+			m.mu.Unlock()
+			return
+		case <-time.After(m.gap):
+		}
+		if r.Stage == bootstrap.StageOnline && r.Status == "ok" {
+			m.verifyWithSystemID(h, ssmc, stack)
+		}
+		r.Time = time.Now().UTC().Truncate(time.Second)
+		doc, _ := json.Marshal(r)
+		_, _ = ssmc.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String(provision.BootParameterName(stack)), Value: aws.String(string(doc)),
+			Type: ssmtypes.ParameterTypeString, Overwrite: aws.Bool(true)})
+	}
+}
+
+// verifyWithSystemID is what `gitlab-runner verify` sends on the manager.
+func (m *managerSim) verifyWithSystemID(h *harness, ssmc *ssm.Client, stack string) {
+	p, err := ssmc.GetParameter(context.Background(), &ssm.GetParameterInput{Name: aws.String("/provision/" + stack + "/runner-token"), WithDecryption: aws.Bool(true)})
+	if err != nil {
+		return
+	}
+	body, _ := json.Marshal(map[string]string{"token": aws.ToString(p.Parameter.Value), "system_id": "s_0123456789ab"})
+	resp, err := http.Post(h.gitlab.URL+"/api/v4/runners/verify", "application/json", bytes.NewReader(body))
+	if err == nil {
+		resp.Body.Close()
+	}
+}
