@@ -185,6 +185,14 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer, interrupt <-chan struct{}
 				}),
 			},
 			{
+				Name:  "doctor",
+				Usage: "check every traffic flow of the environment against the live security groups, ACLs and routes; reads only",
+				Flags: []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print as JSON"}},
+				Action: act(func(c *cli.Context, o command.Options) (int, error) {
+					return command.Doctor(c.Context, o, command.DoctorOptions{JSON: c.Bool("json")})
+				}),
+			},
+			{
 				Name:  "state",
 				Usage: "read, write and move the state",
 				Subcommands: []*cli.Command{

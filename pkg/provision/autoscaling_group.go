@@ -246,3 +246,39 @@ func (k autoScalingGroups) machines(ctx context.Context) ([]string, error) {
 func isASGGone(err error) bool {
 	return errorCode(err) == "ValidationError" && containsAny(err.Error(), "not found", "does not exist")
 }
+
+// tagsOf: the group's tags, which it also puts on the machines it launches.
+func (k autoScalingGroups) tagsOf(_ context.Context, f fleet) (map[string]string, error) {
+	m := map[string]string{}
+	for _, t := range f.group.Tags {
+		m[aws.ToString(t.Key)] = aws.ToString(t.Value)
+	}
+	return m, nil
+}
+
+// retag changes the group's tags; machines launched from then on carry them.
+func (k autoScalingGroups) retag(ctx context.Context, _ fleet, c tagChange) error {
+	name := aws.String(k.env.AutoScalingGroupName())
+	tag := func(key, v string) asgtypes.Tag {
+		return asgtypes.Tag{Key: aws.String(key), Value: aws.String(v), PropagateAtLaunch: aws.Bool(true), ResourceId: name, ResourceType: aws.String("auto-scaling-group")}
+	}
+	if len(c.set) > 0 {
+		var tags []asgtypes.Tag
+		for key, v := range c.set {
+			tags = append(tags, tag(key, v))
+		}
+		if _, err := k.env.ASG.CreateOrUpdateTags(ctx, &autoscaling.CreateOrUpdateTagsInput{Tags: tags}); err != nil {
+			return fmt.Errorf("tag Auto Scaling group %s: %w", *name, err)
+		}
+	}
+	if len(c.remove) > 0 {
+		var tags []asgtypes.Tag
+		for _, key := range c.remove {
+			tags = append(tags, tag(key, ""))
+		}
+		if _, err := k.env.ASG.DeleteTags(ctx, &autoscaling.DeleteTagsInput{Tags: tags}); err != nil {
+			return fmt.Errorf("remove tags from Auto Scaling group %s: %w", *name, err)
+		}
+	}
+	return nil
+}

@@ -81,3 +81,6 @@ func eigwAttached(gw eigw) bool {
 	}
 	return true
 }
+
+// ec2TagsOf: the configuration's tags follow `tags:` (tag_drift.go).
+func (k egressGateway) ec2TagsOf(cur eigw) []ec2types.Tag { return cur.Tags }

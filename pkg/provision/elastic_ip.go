@@ -84,3 +84,6 @@ func (k elasticIP) remove(ctx context.Context, a address) error {
 	}
 	return nil
 }
+
+// ec2TagsOf: the configuration's tags follow `tags:` (tag_drift.go).
+func (k elasticIP) ec2TagsOf(cur address) []ec2types.Tag { return cur.Tags }

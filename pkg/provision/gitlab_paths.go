@@ -35,19 +35,9 @@ func (e *Env) ResolveGitLab(ctx context.Context) (GitLabPaths, error) {
 	if err != nil || u.Hostname() == "" {
 		return p, nil
 	}
-	host := u.Hostname()
-	var addrs []netip.Addr
-	if a, err := netip.ParseAddr(host); err == nil {
-		addrs = []netip.Addr{a}
-	} else {
-		r := e.Resolver
-		if r == nil {
-			r = net.DefaultResolver
-		}
-		addrs, err = r.LookupNetIP(ctx, "ip", host)
-		if err != nil {
-			return p, fmt.Errorf("resolve %s: %w", host, err)
-		}
+	addrs, err := e.lookupGitLab(ctx, u.Hostname())
+	if err != nil {
+		return p, err
 	}
 	for _, a := range addrs {
 		a = a.Unmap()
@@ -59,6 +49,22 @@ func (e *Env) ResolveGitLab(ctx context.Context) (GitLabPaths, error) {
 		}
 	}
 	return p, nil
+}
+
+// lookupGitLab resolves GitLab's host name (an address stands for itself).
+func (e *Env) lookupGitLab(ctx context.Context, host string) ([]netip.Addr, error) {
+	if a, err := netip.ParseAddr(host); err == nil {
+		return []netip.Addr{a}, nil
+	}
+	r := e.Resolver
+	if r == nil {
+		r = net.DefaultResolver
+	}
+	addrs, err := r.LookupNetIP(ctx, "ip", host)
+	if err != nil {
+		return nil, fmt.Errorf("resolve %s: %w", host, err)
+	}
+	return addrs, nil
 }
 
 // cgnat is the shared address space of RFC 6598, not reachable from AWS.

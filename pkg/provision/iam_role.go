@@ -320,3 +320,42 @@ func listify(v any, key string) any {
 	}
 	return v
 }
+
+// tagsOf: the role's tags (GetRole returns them).
+func (k iamRoles) tagsOf(_ context.Context, r roleState) (map[string]string, error) {
+	m := map[string]string{}
+	for _, t := range r.role.Tags {
+		m[aws.ToString(t.Key)] = aws.ToString(t.Value)
+	}
+	return m, nil
+}
+
+// retag changes the tags of the role and of its instance profile alike.
+func (k iamRoles) retag(ctx context.Context, r roleState, c tagChange) error {
+	name := aws.String(k.name())
+	if len(c.set) > 0 {
+		var tags []iamtypes.Tag
+		for key, v := range c.set {
+			tags = append(tags, iamtypes.Tag{Key: aws.String(key), Value: aws.String(v)})
+		}
+		if _, err := k.env.IAM.TagRole(ctx, &iam.TagRoleInput{RoleName: name, Tags: tags}); err != nil {
+			return fmt.Errorf("tag role %s: %w", *name, err)
+		}
+		if r.profile {
+			if _, err := k.env.IAM.TagInstanceProfile(ctx, &iam.TagInstanceProfileInput{InstanceProfileName: name, Tags: tags}); err != nil {
+				return fmt.Errorf("tag instance profile %s: %w", *name, err)
+			}
+		}
+	}
+	if len(c.remove) > 0 {
+		if _, err := k.env.IAM.UntagRole(ctx, &iam.UntagRoleInput{RoleName: name, TagKeys: c.remove}); err != nil {
+			return fmt.Errorf("remove tags from role %s: %w", *name, err)
+		}
+		if r.profile {
+			if _, err := k.env.IAM.UntagInstanceProfile(ctx, &iam.UntagInstanceProfileInput{InstanceProfileName: name, TagKeys: c.remove}); err != nil {
+				return fmt.Errorf("remove tags from instance profile %s: %w", *name, err)
+			}
+		}
+	}
+	return nil
+}

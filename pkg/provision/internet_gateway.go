@@ -114,3 +114,6 @@ func attachedTo(g igw, vpcID string) bool {
 	}
 	return false
 }
+
+// ec2TagsOf: the configuration's tags follow `tags:` (tag_drift.go).
+func (k internetGateway) ec2TagsOf(cur igw) []ec2types.Tag { return cur.Tags }

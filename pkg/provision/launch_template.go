@@ -212,3 +212,6 @@ func (k launchTemplates) remove(ctx context.Context, lt launchTemplate) error {
 	}
 	return nil
 }
+
+// ec2TagsOf: the configuration's tags follow `tags:` (tag_drift.go).
+func (k launchTemplates) ec2TagsOf(cur launchTemplate) []ec2types.Tag { return cur.Tags }

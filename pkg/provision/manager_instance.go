@@ -326,3 +326,6 @@ func (e *Env) tokenStep() plan.ID {
 	}
 	return stepToken
 }
+
+// ec2TagsOf: the configuration's tags follow `tags:` (tag_drift.go).
+func (k managerInstance) ec2TagsOf(cur instance) []ec2types.Tag { return cur.Tags }

@@ -172,3 +172,6 @@ func (k natGateway) remove(ctx context.Context, n nat) error {
 	}
 	return err
 }
+
+// ec2TagsOf: the configuration's tags follow `tags:` (tag_drift.go).
+func (k natGateway) ec2TagsOf(cur nat) []ec2types.Tag { return cur.Tags }

@@ -430,3 +430,6 @@ func fromEC2Entry(e ec2types.NetworkAclEntry) aclEntry {
 	}
 	return ae
 }
+
+// ec2TagsOf: the configuration's tags follow `tags:` (tag_drift.go).
+func (k networkACLs) ec2TagsOf(cur networkACL) []ec2types.Tag { return cur.Tags }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
 	"github.com/provision-dev/provision/pkg/plan"
 	"github.com/provision-dev/provision/pkg/state"
 )
@@ -74,6 +76,7 @@ type resourceStep[T, F any] struct {
 	// same attempt (the executor never runs one step twice at once).
 	seen found[T]
 	fix  F
+	tags tagChange
 }
 
 func newResourceStep[T, F any](env *Env, typeName string, kind resourceKind[T, F]) *resourceStep[T, F] {
@@ -91,7 +94,7 @@ func (s *resourceStep[T, F]) Plan(ctx context.Context) (plan.Change, error) {
 	}
 	s.seen = f
 	var none F
-	s.fix = none
+	s.fix, s.tags = none, tagChange{}
 	if !f.exists {
 		c.Action = plan.Create
 		if cs, ok := s.kind.(creationShower[T]); ok {
@@ -114,6 +117,12 @@ func (s *resourceStep[T, F]) Plan(ctx context.Context) (plan.Change, error) {
 		return c, err
 	}
 	s.fix = fix
+	tags, tagReasons, err := s.tagDrift(ctx, f.cur)
+	if err != nil {
+		return c, err
+	}
+	s.tags = tags
+	reasons = append(reasons, tagReasons...)
 	if st, ok := s.kind.(settler[T]); ok {
 		c.Pending = st.pending(f.cur)
 	}
@@ -161,8 +170,13 @@ func (s *resourceStep[T, F]) Apply(ctx context.Context, c plan.Change) error {
 		if err := s.env.created(s.ID(), s.typeName, r.id, r.attrs); err != nil {
 			return err
 		}
+		// A new resource got the configuration's tags at creation.
+		s.tags = tagChange{}
 	}
-	return s.kind.update(ctx, cur, fix)
+	if err := s.kind.update(ctx, cur, fix); err != nil {
+		return err
+	}
+	return s.retag(ctx, cur)
 }
 
 // PlanDelete finds what the step owns. A resource that is gone, or only
@@ -184,6 +198,52 @@ func (s *resourceStep[T, F]) PlanDelete(ctx context.Context) (plan.Change, error
 	s.showFound(&c, f.cur)
 	c.Action = plan.Delete
 	return c, nil
+}
+
+// ec2Tagged is for kinds whose resources are EC2 resources: their tags
+// follow the configuration's `tags:` through CreateTags and DeleteTags on
+// the recorded id.
+type ec2Tagged[T any] interface {
+	ec2TagsOf(cur T) []ec2types.Tag
+}
+
+// tagKeeper is for other kinds whose resources carry the configuration's
+// tags (an Auto Scaling group, an IAM role, a parameter): they read and
+// change their tags through their own APIs.
+type tagKeeper[T any] interface {
+	tagsOf(ctx context.Context, cur T) (map[string]string, error)
+	retag(ctx context.Context, cur T, c tagChange) error
+}
+
+// tagDrift compares the resource's tags with the configuration's.
+func (s *resourceStep[T, F]) tagDrift(ctx context.Context, cur T) (tagChange, []string, error) {
+	switch k := s.kind.(type) {
+	case ec2Tagged[T]:
+		c, reasons := s.env.tagDrift(ec2TagMap(k.ec2TagsOf(cur)))
+		return c, reasons, nil
+	case tagKeeper[T]:
+		have, err := k.tagsOf(ctx, cur)
+		if err != nil {
+			return tagChange{}, nil, err
+		}
+		c, reasons := s.env.tagDrift(have)
+		return c, reasons, nil
+	}
+	return tagChange{}, nil, nil
+}
+
+// retag applies the tag change the plan found.
+func (s *resourceStep[T, F]) retag(ctx context.Context, cur T) error {
+	if s.tags.empty() {
+		return nil
+	}
+	switch k := s.kind.(type) {
+	case ec2Tagged[T]:
+		return s.env.retagEC2(ctx, s.kind.record(cur).id, s.tags)
+	case tagKeeper[T]:
+		return k.retag(ctx, cur, s.tags)
+	}
+	return nil
 }
 
 // creationShower is for kinds whose plan says more about a creation: what

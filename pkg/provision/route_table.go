@@ -261,3 +261,6 @@ func routeTarget(r ec2types.Route) string {
 	}
 	return ""
 }
+
+// ec2TagsOf: the configuration's tags follow `tags:` (tag_drift.go).
+func (k routeTables) ec2TagsOf(cur routeTable) []ec2types.Tag { return cur.Tags }

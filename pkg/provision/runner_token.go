@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
 	"github.com/provision-dev/provision/pkg/plan"
@@ -102,6 +103,38 @@ func (k runnerToken) deleteRunner(ctx context.Context) error {
 	}
 	if err := k.env.GitLab.DeleteRunnerByToken(ctx, aws.ToString(p.Value)); err != nil {
 		return fmt.Errorf("delete the runner in GitLab: %w (to keep the runner and its token, for instance when GitLab is gone for good, run `provision down --keep-runner`)", err)
+	}
+	return nil
+}
+
+// tagsOf reads the parameter's tags (GetParameter does not return them).
+func (k runnerToken) tagsOf(ctx context.Context, p parameter) (map[string]string, error) {
+	out, err := k.env.SSM.ListTagsForResource(ctx, &ssm.ListTagsForResourceInput{ResourceType: ssmtypes.ResourceTypeForTaggingParameter, ResourceId: p.Name})
+	if err != nil {
+		return nil, fmt.Errorf("read the tags of %s: %w", aws.ToString(p.Name), err)
+	}
+	m := map[string]string{}
+	for _, t := range out.TagList {
+		m[aws.ToString(t.Key)] = aws.ToString(t.Value)
+	}
+	return m, nil
+}
+
+// retag changes the parameter's tags.
+func (k runnerToken) retag(ctx context.Context, p parameter, c tagChange) error {
+	if len(c.set) > 0 {
+		var tags []ssmtypes.Tag
+		for key, v := range c.set {
+			tags = append(tags, ssmtypes.Tag{Key: aws.String(key), Value: aws.String(v)})
+		}
+		if _, err := k.env.SSM.AddTagsToResource(ctx, &ssm.AddTagsToResourceInput{ResourceType: ssmtypes.ResourceTypeForTaggingParameter, ResourceId: p.Name, Tags: tags}); err != nil {
+			return fmt.Errorf("tag %s: %w", aws.ToString(p.Name), err)
+		}
+	}
+	if len(c.remove) > 0 {
+		if _, err := k.env.SSM.RemoveTagsFromResource(ctx, &ssm.RemoveTagsFromResourceInput{ResourceType: ssmtypes.ResourceTypeForTaggingParameter, ResourceId: p.Name, TagKeys: c.remove}); err != nil {
+			return fmt.Errorf("remove tags from %s: %w", aws.ToString(p.Name), err)
+		}
 	}
 	return nil
 }

@@ -140,7 +140,13 @@ func (k securityGroups) findForDelete(ctx context.Context) (found[securityGroup]
 	return lookupOwned(k.env, k.id, pointers(out.SecurityGroups), groupID, func(g securityGroup) bool { return k.env.ownedBy(g.Tags, k.id) }), nil
 }
 
-func groupID(g securityGroup) string { return aws.ToString(g.GroupId) }
+// groupID is a group's id ("" for none).
+func groupID(g securityGroup) string {
+	if g == nil {
+		return ""
+	}
+	return aws.ToString(g.GroupId)
+}
 
 func (k securityGroups) record(g securityGroup) recorded {
 	return recorded{id: groupID(g), attrs: map[string]string{"name": aws.ToString(g.GroupName)}}
@@ -233,3 +239,6 @@ func revokeRules(ctx context.Context, env *Env, id string, rules []sgRule) error
 	}
 	return nil
 }
+
+// ec2TagsOf: the configuration's tags follow `tags:` (tag_drift.go).
+func (k securityGroups) ec2TagsOf(cur securityGroup) []ec2types.Tag { return cur.Tags }

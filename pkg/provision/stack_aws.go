@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"go.uber.org/zap"
 
 	"github.com/provision-dev/provision/pkg/plan"
@@ -69,7 +70,15 @@ func (s AWSStack) RunnerOnline(ctx context.Context, ledger *state.Ledger) (strin
 	return s.env(ledger, EnvOptions{}).RunnerOnline(ctx)
 }
 
-// DeleteBootReport removes the manager's boot report.
+// DeleteBootReport removes the manager's boot report; the teardown is
+// done by then, so a transient error is retried rather than failing it.
 func (s AWSStack) DeleteBootReport(ctx context.Context) error {
-	return s.env(state.NewLedger(state.New(s.Cfg.Stack, s.AWS.Region), nil), EnvOptions{}).DeleteBootReport(ctx)
+	return RetryTransient(ctx, func() error {
+		return deleteParameter(ctx, ssm.NewFromConfig(s.AWS), BootParameterName(s.Cfg.Stack))
+	})
+}
+
+// Doctor checks the environment's flows against AWS as it is.
+func (s AWSStack) Doctor(ctx context.Context, ledger *state.Ledger) ([]Flow, error) {
+	return s.env(ledger, EnvOptions{}).Doctor(ctx)
 }

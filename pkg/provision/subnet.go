@@ -229,3 +229,6 @@ func subnetIPv6Block(sn subnet) string {
 	}
 	return ""
 }
+
+// ec2TagsOf: the configuration's tags follow `tags:` (tag_drift.go).
+func (k subnetKind) ec2TagsOf(cur subnet) []ec2types.Tag { return cur.Tags }

@@ -25,6 +25,9 @@ func (e *Env) tagMap(step plan.ID, role string) map[string]string {
 	m[TagStack] = e.Cfg.Stack
 	m[TagStep] = string(step)
 	m["Name"] = e.name(role)
+	if len(e.Cfg.Tags) > 0 {
+		m[tagKeys] = tagKeysValue(e.Cfg.Tags)
+	}
 	return m
 }
 

@@ -226,3 +226,6 @@ func checkExistingVPC(v vpc, n *NetworkConfig) error {
 	}
 	return nil
 }
+
+// ec2TagsOf: the configuration's tags follow `tags:` (tag_drift.go).
+func (k vpcKind) ec2TagsOf(cur vpc) []ec2types.Tag { return cur.Tags }

@@ -83,6 +83,12 @@ func NewProxy(target string) *Proxy {
 		r.Header.Del("X-Provision-Version")
 		buf := &bufferedResponse{header: http.Header{}, status: http.StatusOK}
 		rp.ServeHTTP(buf, r)
+		if action == "DescribeLaunchTemplates" && buf.status == http.StatusOK {
+			fixed := fixLaunchTemplateTags(target, regionOf(r), buf.body.Bytes())
+			buf.body.Reset()
+			buf.body.Write(fixed)
+			fixContentLength(buf)
+		}
 		c := Call{Action: action, Status: buf.status}
 		count := p.record(c)
 		if after != nil {
@@ -187,4 +193,16 @@ func (b *bufferedResponse) copyTo(w http.ResponseWriter) {
 	}
 	w.WriteHeader(b.status)
 	_, _ = w.Write(b.body.Bytes())
+}
+
+// regionOf reads the region from a request's SigV4 credential scope.
+func regionOf(r *http.Request) string {
+	auth := r.Header.Get("Authorization")
+	if i := strings.Index(auth, "Credential="); i >= 0 {
+		parts := strings.Split(auth[i+len("Credential="):], "/")
+		if len(parts) > 2 {
+			return parts[2]
+		}
+	}
+	return "us-east-1"
 }

@@ -133,6 +133,10 @@ func (f fakeStack) DeleteBootReport(context.Context) error { return nil }
 
 func (f fakeStack) RunnerOnline(context.Context, *state.Ledger) (string, error) { return "", nil }
 
+func (f fakeStack) Doctor(context.Context, *state.Ledger) ([]provision.Flow, error) {
+	return []provision.Flow{{Name: "a -> b", OK: true}}, nil
+}
+
 func (f fakeStack) Inspect(context.Context, *state.Ledger) provision.Facts {
 	return provision.Facts{ManagerID: "i-fake", ManagerState: "running"}
 }

@@ -66,6 +66,8 @@ type Stack interface {
 	DeleteBootReport(ctx context.Context) error
 	// RunnerOnline is the runner's status in GitLab ("" without GITLAB_TOKEN).
 	RunnerOnline(ctx context.Context, ledger *state.Ledger) (string, error)
+	// Doctor checks the environment's flows against AWS as it is.
+	Doctor(ctx context.Context, ledger *state.Ledger) ([]provision.Flow, error)
 }
 
 func awsStack(cfg *provision.Config, awsCfg aws.Config, o Options) Stack {

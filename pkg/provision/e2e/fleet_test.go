@@ -349,7 +349,8 @@ func TestCreateRunner(t *testing.T) {
 			RunnerStatus string `json:"gitlab_runner_status"`
 		}
 	}
-	if err := json.Unmarshal([]byte(st.stdout), &rep); err != nil || rep.Facts.RunnerStatus != "never_contacted" {
+	// The (simulated) manager verified the runner with its system_id.
+	if err := json.Unmarshal([]byte(st.stdout), &rep); err != nil || rep.Facts.RunnerStatus != "online" {
 		t.Errorf("status does not show the runner's GitLab status: %+v %v\n%s", rep, err, st.stdout)
 	}
 	state, _ := os.ReadFile(h.statePath("net"))
@@ -524,7 +525,7 @@ func TestManagerAMIChangeReplacesTheManager(t *testing.T) {
 	}
 	h.writeConfig(baseConfig + "manager:\n  ami: " + other + "\n")
 	r := h.mustRun(2, "plan", "--detailed-exitcode")
-	if !strings.Contains(r.stdout, "~ instance/manager") || !strings.Contains(r.stdout, "replace") {
+	if !strings.Contains(r.stdout, "-/+ instance/manager") || !strings.Contains(r.stdout, "must be replaced: image "+aws.ToString(old.ImageId)+" -> "+other) {
 		t.Fatalf("plan does not replace the manager:\n%s", r.stdout)
 	}
 	h.mustRun(0, "up", "--auto-approve")

@@ -1,0 +1,61 @@
+package awstest
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"html"
+	"strconv"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+)
+
+// fixLaunchTemplateTags makes DescribeLaunchTemplates answer as AWS does,
+// with the template's tags as they are now: moto takes a copy of the tags
+// when the template is created and never shows the ones CreateTags and
+// DeleteTags change later (its DescribeTags does). The tagSet of every
+// template in the answer is rewritten from DescribeTags.
+func fixLaunchTemplateTags(target, region string, body []byte) []byte {
+	c := ec2.NewFromConfig(aws.Config{Region: region, Credentials: credentials.NewStaticCredentialsProvider("testing", "testing", ""), BaseEndpoint: aws.String(target)})
+	open, closeTag := []byte("<launchTemplateId>"), []byte("</launchTemplateId>")
+	var out bytes.Buffer
+	rest := body
+	for {
+		i := bytes.Index(rest, open)
+		if i < 0 {
+			out.Write(rest)
+			return out.Bytes()
+		}
+		j := bytes.Index(rest[i:], closeTag)
+		id := string(rest[i+len(open) : i+j])
+		start := bytes.Index(rest[i:], []byte("<tagSet>"))
+		end := bytes.Index(rest[i:], []byte("</tagSet>"))
+		next := bytes.Index(rest[i+j:], open)
+		if start < 0 || end < start || (next >= 0 && i+j+next < i+start) {
+			out.Write(rest[:i+j])
+			rest = rest[i+j:]
+			continue
+		}
+		tags, err := c.DescribeTags(context.Background(), &ec2.DescribeTagsInput{Filters: []ec2types.Filter{{Name: aws.String("resource-id"), Values: []string{id}}}})
+		if err != nil {
+			out.Write(rest[:i+j])
+			rest = rest[i+j:]
+			continue
+		}
+		out.Write(rest[:i+start])
+		out.WriteString("<tagSet>")
+		for _, t := range tags.Tags {
+			fmt.Fprintf(&out, "<item><key>%s</key><value>%s</value></item>", html.EscapeString(aws.ToString(t.Key)), html.EscapeString(aws.ToString(t.Value)))
+		}
+		out.WriteString("</tagSet>")
+		rest = rest[i+end+len("</tagSet>"):]
+	}
+}
+
+// fixContentLength keeps a rewritten answer's length right.
+func fixContentLength(b *bufferedResponse) {
+	b.header.Set("Content-Length", strconv.Itoa(b.body.Len()))
+}
