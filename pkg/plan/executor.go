@@ -203,10 +203,15 @@ func (e *Executor) runStep(ctx context.Context, s Step, observe func(Event)) (Ch
 	// (only the step's own goroutine reports, so no lock).
 	current := Change{Step: s.ID()}
 	attempt := 1
+	madeID := ""
 	ctx = withStepRun(ctx, stepRun{
 		interrupt: e.Interrupt,
 		report: func(status string) {
 			observe(Event{Change: current, Phase: PhaseWaiting, Status: status, Attempt: attempt, Elapsed: time.Since(start)})
+		},
+		made: func(id string) {
+			madeID = id
+			current.ID = id
 		},
 	})
 	applying := func(c Change) {
@@ -225,6 +230,9 @@ func (e *Executor) runStep(ctx context.Context, s Step, observe func(Event)) (Ch
 		c, err := e.once(ctx, s, applying)
 		if c.Step == "" {
 			c.Step = s.ID()
+		}
+		if c.ID == "" && madeID != "" {
+			c.ID = madeID
 		}
 		if err == nil {
 			observe(Event{Change: c, Phase: PhaseDone, Attempt: attempt, Elapsed: time.Since(start)})

@@ -15,6 +15,7 @@ var ErrCancelled = errors.New("cancelled by the user: the calls in flight were a
 // where to report what it waits for, and the run's interrupt.
 type stepRun struct {
 	report    func(status string)
+	made      func(id string)
 	interrupt <-chan struct{}
 }
 
@@ -34,6 +35,14 @@ func stepRunOf(ctx context.Context) stepRun {
 func Report(ctx context.Context, status string) {
 	if r := stepRunOf(ctx); r.report != nil {
 		r.report(status)
+	}
+}
+
+// Made tells the executor the id of the resource a step just created, so
+// that its progress line and its change in the result carry it.
+func Made(ctx context.Context, id string) {
+	if r := stepRunOf(ctx); r.made != nil {
+		r.made(id)
 	}
 }
 

@@ -91,9 +91,21 @@ func (e *Env) isReplacing(step plan.ID) bool {
 	return e.replacing[step]
 }
 
+// AWSOptions say how LoadAWSConfig sets up the SDK.
+type AWSOptions struct {
+	Region, Profile string
+	// Log gets the SDK's own log lines, at debug level.
+	Log *zap.Logger
+	// Interrupt, when closed (the first Ctrl-C), stops new writes to AWS:
+	// the calls in flight finish, no other starts (the state's own S3
+	// writes excepted, so what was done is saved).
+	Interrupt <-chan struct{}
+}
+
 // LoadAWSConfig resolves credentials and region through the SDK's default
 // chain. AWS_ENDPOINT_URL is honoured by the SDK itself.
-func LoadAWSConfig(ctx context.Context, region, profile string, log *zap.Logger) (aws.Config, error) {
+func LoadAWSConfig(ctx context.Context, o AWSOptions) (aws.Config, error) {
+	region, profile, log := o.Region, o.Profile, o.Log
 	writes := writeRetryer()
 	opts := []func(*awsconfig.LoadOptions) error{
 		// The SDK's own warnings (a skipped checksum, a retry) are for
@@ -104,7 +116,7 @@ func LoadAWSConfig(ctx context.Context, region, profile string, log *zap.Logger)
 			}
 		})),
 		awsconfig.WithRetryer(readRetryer),
-		awsconfig.WithAPIOptions([]func(*middleware.Stack) error{writesRetryOnlyThrottling(writes)}),
+		awsconfig.WithAPIOptions([]func(*middleware.Stack) error{writesRetryOnlyThrottling(writes), noWritesAfter(o.Interrupt)}),
 	}
 	if region != "" {
 		opts = append(opts, awsconfig.WithRegion(region))

@@ -170,6 +170,7 @@ func (s *resourceStep[T, F]) Apply(ctx context.Context, c plan.Change) error {
 		if err := s.env.created(s.ID(), s.typeName, r.id, r.attrs); err != nil {
 			return err
 		}
+		plan.Made(ctx, r.id)
 		// A new resource got the configuration's tags at creation.
 		s.tags = tagChange{}
 	}

@@ -3,6 +3,7 @@ package provision
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/smithy-go"
@@ -65,6 +67,29 @@ func writesRetryOnlyThrottling(r aws.Retryer) func(*middleware.Stack) error {
 		}
 		_, err := stack.Finalize.Swap("Retry", retry.NewAttemptMiddleware(r, smithyhttp.RequestCloner))
 		return err
+	}
+}
+
+// noWritesAfter refuses to start a write once interrupt is closed: after
+// the first Ctrl-C only the calls already sent finish. The state backend's
+// S3 calls are let through, so that what was done is saved and the lock
+// released.
+func noWritesAfter(interrupt <-chan struct{}) func(*middleware.Stack) error {
+	return func(stack *middleware.Stack) error {
+		if interrupt == nil || !IsMutatingOperation(stack.ID()) {
+			return nil
+		}
+		return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("provision-no-writes-after-interrupt",
+			func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+				select {
+				case <-interrupt:
+					if awsmiddleware.GetServiceID(ctx) != "S3" {
+						return middleware.InitializeOutput{}, middleware.Metadata{}, fmt.Errorf("%s not started: %w", stack.ID(), plan.ErrInterrupted)
+					}
+				default:
+				}
+				return next.HandleInitialize(ctx, in)
+			}), middleware.Before)
 	}
 }
 

@@ -1,6 +1,7 @@
 package awstest
 
 import (
+	"bytes"
 	"fmt"
 	"math/rand"
 	"net/http"
@@ -141,5 +142,29 @@ func Delay(d time.Duration) Fault {
 	return func(w http.ResponseWriter, r *http.Request, action string, n int) (bool, bool) {
 		time.Sleep(d)
 		return false, false
+	}
+}
+
+// PendingNAT makes NAT gateways take their time as on AWS (one to two
+// minutes): for d after the first CreateNatGateway, DescribeNatGateways
+// shows "available" gateways as "pending" (moto makes them available at
+// once).
+func PendingNAT(d time.Duration) Rewrite {
+	var mu sync.Mutex
+	var created time.Time
+	return func(action string, body []byte) []byte {
+		mu.Lock()
+		defer mu.Unlock()
+		switch action {
+		case "CreateNatGateway":
+			if created.IsZero() {
+				created = time.Now()
+			}
+		case "DescribeNatGateways":
+			if !created.IsZero() && time.Since(created) < d {
+				return bytes.ReplaceAll(body, []byte("<state>available</state>"), []byte("<state>pending</state>"))
+			}
+		}
+		return body
 	}
 }

@@ -54,6 +54,18 @@ type Proxy struct {
 	mutating int
 	fault    Fault
 	after    AfterAnswer
+	rewrite  Rewrite
+}
+
+// Rewrite changes moto's answer to a call before it goes back, to show
+// what AWS would (a resource that takes its time, say).
+type Rewrite func(action string, body []byte) []byte
+
+// SetRewrite installs (or with nil removes) a rewrite of answers.
+func (p *Proxy) SetRewrite(f Rewrite) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.rewrite = f
 }
 
 // NewProxy starts a proxy in front of target.
@@ -70,7 +82,7 @@ func NewProxy(target string) *Proxy {
 		}
 		p.mu.Lock()
 		n := len(p.calls) + 1
-		fault, after := p.fault, p.after
+		fault, after, rewrite := p.fault, p.after, p.rewrite
 		p.mu.Unlock()
 		lose := false
 		if fault != nil {
@@ -87,6 +99,12 @@ func NewProxy(target string) *Proxy {
 			fixed := fixLaunchTemplateTags(target, regionOf(r), buf.body.Bytes())
 			buf.body.Reset()
 			buf.body.Write(fixed)
+			fixContentLength(buf)
+		}
+		if rewrite != nil && buf.status == http.StatusOK {
+			changed := rewrite(action, buf.body.Bytes())
+			buf.body.Reset()
+			buf.body.Write(changed)
 			fixContentLength(buf)
 		}
 		c := Call{Action: action, Status: buf.status}

@@ -41,7 +41,7 @@ func backendAt(ctx context.Context, o Options, cfg *provision.Config, loc string
 	if cfg.State.S3 != nil && cfg.State.S3.Region != "" {
 		region = cfg.State.S3.Region
 	}
-	awsCfg, err := provision.LoadAWSConfig(ctx, region, o.Profile, o.Log)
+	awsCfg, err := provision.LoadAWSConfig(ctx, provision.AWSOptions{Region: region, Profile: o.Profile, Log: o.Log, Interrupt: o.Interrupt})
 	if err != nil {
 		return nil, err
 	}

@@ -113,7 +113,7 @@ func openSession(ctx context.Context, o Options, lock bool, command string) (*se
 	if region == "" && s.doc != nil {
 		region = s.doc.Region
 	}
-	if s.awsCfg, err = provision.LoadAWSConfig(ctx, region, o.Profile, o.Log); err != nil {
+	if s.awsCfg, err = provision.LoadAWSConfig(ctx, provision.AWSOptions{Region: region, Profile: o.Profile, Log: o.Log, Interrupt: o.Interrupt}); err != nil {
 		s.close()
 		return nil, err
 	}

@@ -35,7 +35,7 @@ func TestBenchmarkParallelism(t *testing.T) {
 				h.writeConfig(baseConfig)
 				h.proxy.SetFault(awstest.Delay(latency))
 				start := time.Now()
-				h.mustRun(0, "up", "--auto-approve", "--parallelism", strconv.Itoa(p))
+				h.mustRun(0, "up", "--auto-approve", "--no-wait", "--parallelism", strconv.Itoa(p))
 				upTotal += time.Since(start)
 				calls = len(h.proxy.Calls())
 				start = time.Now()
