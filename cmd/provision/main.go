@@ -178,7 +178,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer, interrupt <-chan struct{}
 			},
 			{
 				Name:  "status",
-				Usage: "check what the state file records against AWS",
+				Usage: "check every step of the configuration against AWS, the boot report and the runner; exit 2 when anything is missing, drifted or pending",
 				Flags: []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print as JSON"}},
 				Action: act(func(c *cli.Context, o command.Options) (int, error) {
 					return command.Status(c.Context, o, command.StatusOptions{JSON: c.Bool("json")})

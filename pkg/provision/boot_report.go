@@ -75,6 +75,7 @@ const consoleLines = 25
 // online in time (r is the last report, or nil when there was none).
 func (e *Env) DiagnoseBoot(ctx context.Context, r *BootReport) BootDiagnosis {
 	d := BootDiagnosis{Console: e.consoleTail(ctx)}
+	console := "its console output (`aws ec2 get-console-output --instance-id " + e.idOf(stepManager) + "`)"
 	eip := e.addressOf(ctx, stepManagerAddress)
 	internet := fmt.Sprintf("the manager reaches the internet through the internet gateway from %s: check that rtb/public routes 0.0.0.0/0 to it and that nacl/public admits the return traffic", eip)
 	switch {
@@ -83,9 +84,9 @@ func (e *Env) DiagnoseBoot(ctx context.Context, r *BootReport) BootDiagnosis {
 			d.Cause = "the manager has no instance profile: it can neither read its token nor report its boot. Run `provision up` to repair iam/manager and replace the manager."
 			break
 		}
-		d.Cause = "the manager wrote no boot report: cloud-init did not run the boot script (see the console output below), or the manager cannot reach SSM (" + internet + ")."
+		d.Cause = "the manager wrote no boot report: cloud-init did not run the boot script (see " + console + "), or the manager cannot reach SSM (" + internet + ")."
 	case r.Status == "ok":
-		d.Cause = fmt.Sprintf("the boot stopped after stage %q (reported %s): see the console output below.", r.Stage, r.Time.Format(time.RFC3339))
+		d.Cause = fmt.Sprintf("the boot stopped after stage %q (reported %s): see %s.", r.Stage, r.Time.Format(time.RFC3339), console)
 	default:
 		d.Cause = e.failedStageCause(r, eip, internet)
 	}

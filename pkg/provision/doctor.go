@@ -299,19 +299,23 @@ func aclIn(acl *ec2types.NetworkAcl, step string, src netip.Addr, port int32, wh
 
 // aclReturn: the answers from peer come back in to an ephemeral port.
 func aclReturn(acl *ec2types.NetworkAcl, step string, peer netip.Addr) string {
-	for _, port := range ephemeralPorts {
-		if ok, rule := traffic.Decide(aclEntries(acl), traffic.Packet{Protocol: "6", Peer: peer.String(), Port: port}); !ok {
-			return fmt.Sprintf("%s inbound %s the return traffic from %s (tcp %d): ACLs are stateless, answers need a rule of their own", aclName(acl, step), denial(rule), peer, port)
-		}
-	}
-	return ""
+	return aclAnswers(acl, step, peer, false)
 }
 
 // aclReturnOut: the answers to peer go out to its ephemeral port.
 func aclReturnOut(acl *ec2types.NetworkAcl, step string, peer netip.Addr) string {
+	return aclAnswers(acl, step, peer, true)
+}
+
+// aclAnswers checks both ends of the ephemeral range in one direction.
+func aclAnswers(acl *ec2types.NetworkAcl, step string, peer netip.Addr, egress bool) string {
+	dir, prep := "inbound", "from"
+	if egress {
+		dir, prep = "outbound", "to"
+	}
 	for _, port := range ephemeralPorts {
-		if ok, rule := traffic.Decide(aclEntries(acl), traffic.Packet{Egress: true, Protocol: "6", Peer: peer.String(), Port: port}); !ok {
-			return fmt.Sprintf("%s outbound %s the return traffic to %s (tcp %d): ACLs are stateless, answers need a rule of their own", aclName(acl, step), denial(rule), peer, port)
+		if ok, rule := traffic.Decide(aclEntries(acl), traffic.Packet{Egress: egress, Protocol: "6", Peer: peer.String(), Port: port}); !ok {
+			return fmt.Sprintf("%s %s %s the return traffic %s %s (tcp %d): ACLs are stateless, answers need a rule of their own", aclName(acl, step), dir, denial(rule), prep, peer, port)
 		}
 	}
 	return ""

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bytes"
 	"os"
 	"regexp"
 	"strings"
@@ -26,6 +27,20 @@ func TestWaitsAreVisibleAndInterruptible(t *testing.T) {
 	if strings.Contains(up.stderr, "WARN") && strings.Contains(up.stderr, "aws-sdk") {
 		t.Errorf("the SDK's own log lines reach the user:\n%s", up.stderr)
 	}
+	// A NAT gateway that is still pending is pending in status, not drifted.
+	h.proxy.SetRewrite(func(action string, body []byte) []byte {
+		if action == "DescribeNatGateways" {
+			return bytes.ReplaceAll(body, []byte("<state>available</state>"), []byte("<state>pending</state>"))
+		}
+		return body
+	})
+	st := h.mustRun(2, "status")
+	if !regexp.MustCompile(`(?m)^nat +nat-gateway +nat-[0-9a-f]+ +pending$`).MatchString(st.stdout) || strings.Contains(st.stdout, "drifted") ||
+		!strings.Contains(st.stdout, "Pending resources become ready by themselves") {
+		t.Errorf("status does not show the pending NAT gateway as pending:\n%s", st.stdout)
+	}
+	h.proxy.SetRewrite(nil)
+	h.mustRun(0, "status")
 	h.mustRun(0, "down", "--auto-approve", "--keep-runner")
 
 	// Interrupted while waiting.
