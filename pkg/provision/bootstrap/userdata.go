@@ -103,7 +103,9 @@ func ManagerUserData(m Manager) ([]byte, error) {
 // BootScript installs and starts the manager stage by stage, reporting
 // each stage (ReportScript); the first failing stage is reported with the
 // end of its output and stops the boot. The output also goes to the
-// console, where `provision up` reads it when the boot fails.
+// console, where `provision up` reads it (GetConsoleOutput) when the boot
+// fails: cloud-init's systemd units write their output to
+// journal+console, "so it appears in the instance console output".
 func BootScript(m Manager, packages []string) string {
 	plugin := "gitlab-runner fleeting install"
 	if m.Executor == DockerMachine {
