@@ -74,6 +74,11 @@ func TestNetworkLifecycle(t *testing.T) {
 		t.Fatalf("second up made mutating calls: %v", calls)
 	}
 	t.Logf("no-op up: %d calls, 0 mutating", len(h.proxy.Calls()))
+	if os.Getenv("PROVISION_SHOW_CALLS") != "" {
+		for _, c := range h.proxy.Calls() {
+			t.Logf("  %s", c.Action)
+		}
+	}
 
 	st := h.mustRun(0, "status", "--json")
 	var rep struct {
