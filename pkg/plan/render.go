@@ -44,11 +44,24 @@ type Header struct {
 	Destroy bool
 }
 
+// TextOptions say how a plan is written as text.
+type TextOptions struct {
+	// ShowUnchanged lists unchanged steps too.
+	ShowUnchanged bool
+	// Color colours the symbols (a terminal without NO_COLOR).
+	Color bool
+}
+
+// symbolColors are the ANSI colours of the plan symbols, as Terraform
+// uses them: green to add, yellow to change, red to destroy.
+var symbolColors = map[Action]string{Create: "\x1b[32m", Update: "\x1b[33m", Delete: "\x1b[31m", Replace: "\x1b[35m"}
+
 // RenderText writes a plan the way operators know from Terraform: one line
 // per step with its symbol, kind, name and key attributes, reasons for
 // updates indented below, and a summary line. Unchanged steps are listed
 // only when showUnchanged is set.
-func RenderText(w io.Writer, h Header, changes []Change, showUnchanged bool) error {
+func RenderText(w io.Writer, h Header, changes []Change, o TextOptions) error {
+	showUnchanged := o.ShowUnchanged
 	var b strings.Builder
 	sum := Summarize(changes)
 	if sum.HasChanges() {
@@ -70,7 +83,11 @@ func RenderText(w io.Writer, h Header, changes []Change, showUnchanged bool) err
 		if c.Action == NoOp && !showUnchanged {
 			continue
 		}
-		line := fmt.Sprintf("  %*s %-*s  %-*s", symWidth, c.Action.Symbol(), width, c.Step, nameWidth, displayName(c))
+		sym := fmt.Sprintf("%*s", symWidth, c.Action.Symbol())
+		if o.Color && symbolColors[c.Action] != "" {
+			sym = symbolColors[c.Action] + sym + "\x1b[0m"
+		}
+		line := fmt.Sprintf("  %s %-*s  %-*s", sym, width, c.Step, nameWidth, displayName(c))
 		for _, a := range c.Attrs {
 			if a.Value != "" { // not known in this walk (e.g. the AMI of a teardown)
 				line += fmt.Sprintf("  %s=%s", a.Key, a.Value)
@@ -138,9 +155,17 @@ func RenderJSON(w io.Writer, h Header, changes []Change) error {
 		Stack:         h.Stack,
 		Region:        h.Region,
 		Destroy:       h.Destroy,
-		Changes:       []JSONChange{},
+		Changes:       JSONChanges(changes),
 		Summary:       Summarize(changes),
 	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(doc)
+}
+
+// JSONChanges turns changes into their JSON form (never nil).
+func JSONChanges(changes []Change) []JSONChange {
+	out := []JSONChange{}
 	for _, c := range changes {
 		jc := JSONChange{Step: string(c.Step), Kind: c.Kind, Action: c.Action.String(), Name: c.Name, ID: c.ID, Reasons: c.Reasons}
 		if len(c.Attrs) > 0 {
@@ -151,9 +176,7 @@ func RenderJSON(w io.Writer, h Header, changes []Change) error {
 				}
 			}
 		}
-		doc.Changes = append(doc.Changes, jc)
+		out = append(out, jc)
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(doc)
+	return out
 }

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -38,17 +39,17 @@ var sampleChanges = []Change{
 func TestRenderText(t *testing.T) {
 	h := Header{Stack: "ci", Region: "eu-west-1"}
 	var b bytes.Buffer
-	if err := RenderText(&b, h, sampleChanges, false); err != nil {
+	if err := RenderText(&b, h, sampleChanges, TextOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	golden(t, "plan.txt", b.Bytes())
 	b.Reset()
-	if err := RenderText(&b, h, sampleChanges, true); err != nil {
+	if err := RenderText(&b, h, sampleChanges, TextOptions{ShowUnchanged: true}); err != nil {
 		t.Fatal(err)
 	}
 	golden(t, "plan-debug.txt", b.Bytes())
 	b.Reset()
-	if err := RenderText(&b, h, sampleChanges[:1], false); err != nil {
+	if err := RenderText(&b, h, sampleChanges[:1], TextOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	golden(t, "plan-empty.txt", b.Bytes())
@@ -60,4 +61,23 @@ func TestRenderJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	golden(t, "plan.json", b.Bytes())
+}
+
+// On a terminal the symbols are coloured as Terraform colours them.
+func TestRenderTextColor(t *testing.T) {
+	var b strings.Builder
+	h := Header{Stack: "ci", Region: "eu-west-1"}
+	if err := RenderText(&b, h, sampleChanges, TextOptions{Color: true}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"\x1b[32m+\x1b[0m", "\x1b[33m~\x1b[0m", "\x1b[31m-\x1b[0m"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("no %q in:\n%s", want, b.String())
+		}
+	}
+	b.Reset()
+	_ = RenderText(&b, h, sampleChanges, TextOptions{})
+	if strings.Contains(b.String(), "\x1b[") {
+		t.Errorf("colour without Color:\n%s", b.String())
+	}
 }

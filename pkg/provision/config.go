@@ -1,7 +1,6 @@
 package provision
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -15,83 +14,83 @@ import (
 // Config is the whole configuration file (README, "Configuration"). Field comments give the
 // defaults; Defaults() is the single source of them.
 type Config struct {
-	Stack   string            `yaml:"stack"`
-	Region  string            `yaml:"region"`
-	Tags    map[string]string `yaml:"tags"`
-	Network NetworkConfig     `yaml:"network"`
-	GitLab  GitLabConfig      `yaml:"gitlab"`
-	Manager ManagerConfig     `yaml:"manager"`
-	Runners RunnersConfig     `yaml:"runners"`
-	State   StateConfig       `yaml:"state"`
+	Stack   string            `yaml:"stack" jsonschema:"required" jsonschema_description:"Name of the stack: 1-32 lowercase letters, digits and dashes. Part of every resource name and tag."`
+	Region  string            `yaml:"region" jsonschema_description:"AWS region, e.g. eu-west-1. Empty: --region, AWS_REGION or the profile's region."`
+	Tags    map[string]string `yaml:"tags" jsonschema_description:"Tags put on every resource (besides provision:stack, provision:step and Name). A change is applied by up."`
+	Network NetworkConfig     `yaml:"network" jsonschema_description:"The VPC and its two subnets."`
+	GitLab  GitLabConfig      `yaml:"gitlab" jsonschema_description:"Your GitLab and how the stack reaches it."`
+	Manager ManagerConfig     `yaml:"manager" jsonschema_description:"The runner manager instance (gitlab-runner itself)."`
+	Runners RunnersConfig     `yaml:"runners" jsonschema_description:"The machines that run the jobs."`
+	State   StateConfig       `yaml:"state" jsonschema_description:"Where the state lives. Empty: .provision/<stack>.json next to this file."`
 }
 
 // StateConfig says where the state lives; empty: a local file.
 type StateConfig struct {
-	S3 *S3StateConfig `yaml:"s3"`
+	S3 *S3StateConfig `yaml:"s3" jsonschema_description:"State in S3 for a team: s3://bucket/key, locked with key.lock."`
 }
 
 // S3StateConfig is state in S3, for a team: BUCKET/KEY, with KEY.lock as
 // the lock.
 type S3StateConfig struct {
-	Bucket string `yaml:"bucket"`
-	Key    string `yaml:"key"`
-	Region string `yaml:"region"` // empty: the stack's region
+	Bucket string `yaml:"bucket" jsonschema_description:"S3 bucket of the state (it must exist, with versioning)."`
+	Key    string `yaml:"key" jsonschema_description:"Object key of the state, e.g. provision/ci-runners.json."`
+	Region string `yaml:"region" jsonschema_description:"Region of the bucket. Empty: the stack's region."` // empty: the stack's region
 }
 
 type NetworkConfig struct {
-	VpcID             string `yaml:"vpc_id"`
-	CIDR              string `yaml:"cidr"`
-	IPv6              bool   `yaml:"ipv6"`
-	AvailabilityZone  string `yaml:"availability_zone"`
-	PublicSubnetCIDR  string `yaml:"public_subnet_cidr"`
-	PrivateSubnetCIDR string `yaml:"private_subnet_cidr"`
+	VpcID             string `yaml:"vpc_id" jsonschema_description:"An existing VPC to build the subnets in (its internet gateway is used). Empty: the stack creates its own VPC."`
+	CIDR              string `yaml:"cidr" jsonschema_description:"IPv4 range of the VPC the stack creates."`
+	IPv6              bool   `yaml:"ipv6" jsonschema_description:"Give the VPC and subnets IPv6 (an egress-only gateway for the private subnet)."`
+	AvailabilityZone  string `yaml:"availability_zone" jsonschema_description:"Zone of both subnets. Empty: the first zone that offers both instance types."`
+	PublicSubnetCIDR  string `yaml:"public_subnet_cidr" jsonschema_description:"IPv4 range of the public subnet (manager and NAT gateway)."`
+	PrivateSubnetCIDR string `yaml:"private_subnet_cidr" jsonschema_description:"IPv4 range of the private subnet (the runner machines)."`
 }
 
 type GitLabConfig struct {
-	URL             string              `yaml:"url"`
-	SecurityGroupID string              `yaml:"security_group_id"`
-	SSHSourceCIDRs  []string            `yaml:"ssh_source_cidrs"`
-	CreateRunner    *CreateRunnerConfig `yaml:"create_runner"`
+	URL             string              `yaml:"url" jsonschema_description:"Address of your GitLab, e.g. https://gitlab.example.com. Required for up."`
+	SecurityGroupID string              `yaml:"security_group_id" jsonschema_description:"Security group of your GitLab server: it gets tcp 443 from the stack's two Elastic IPs. Required for up."`
+	SSHSourceCIDRs  []string            `yaml:"ssh_source_cidrs" jsonschema_description:"Addresses allowed to SSH to the manager (at most 12 blocks). Empty: no SSH."`
+	CreateRunner    *CreateRunnerConfig `yaml:"create_runner" jsonschema_description:"Create the runner through GitLab's API with GITLAB_TOKEN (instead of GITLAB_RUNNER_TOKEN)."`
 }
 
 type CreateRunnerConfig struct {
-	RunnerType  string   `yaml:"runner_type"`
-	GroupID     int      `yaml:"group_id"`
-	ProjectID   int      `yaml:"project_id"`
-	Description string   `yaml:"description"`
-	TagList     []string `yaml:"tag_list"`
+	RunnerType  string   `yaml:"runner_type" jsonschema:"enum=instance_type,enum=group_type,enum=project_type" jsonschema_description:"instance_type, group_type or project_type."`
+	GroupID     int      `yaml:"group_id" jsonschema_description:"The group of a group_type runner."`
+	ProjectID   int      `yaml:"project_id" jsonschema_description:"The project of a project_type runner."`
+	Description string   `yaml:"description" jsonschema_description:"The runner's description in GitLab. Default: \"<stack> autoscaling\"."`
+	TagList     []string `yaml:"tag_list" jsonschema_description:"The runner's tags in GitLab."`
 	// RunUntagged defaults to true, as GitLab's own default does: GitLab
 	// refuses a runner with no tags that may not run untagged jobs.
-	RunUntagged *bool `yaml:"run_untagged"`
+	RunUntagged *bool `yaml:"run_untagged" jsonschema_description:"Whether the runner takes jobs without tags (GitLab's default: true)."`
 }
 
 type ManagerConfig struct {
-	InstanceType  string `yaml:"instance_type"`
-	AMI           string `yaml:"ami"`
-	KeyName       string `yaml:"key_name"`
-	RunnerVersion string `yaml:"runner_version"`
+	InstanceType  string `yaml:"instance_type" jsonschema_description:"Instance type of the manager."`
+	AMI           string `yaml:"ami" jsonschema_description:"Image of the manager. Empty: the latest Amazon Linux 2023."`
+	KeyName       string `yaml:"key_name" jsonschema_description:"EC2 key pair for SSH to the manager. Empty: no key."`
+	RunnerVersion string `yaml:"runner_version" jsonschema_description:"gitlab-runner version to install, e.g. 18.5.0. Empty: the latest."`
 }
 
 type RunnersConfig struct {
-	Executor            string `yaml:"executor"`
-	InstanceType        string `yaml:"instance_type"`
-	AMI                 string `yaml:"ami"`
-	MaxInstances        int    `yaml:"max_instances"`
-	CapacityPerInstance int    `yaml:"capacity_per_instance"`
-	IdleCount           int    `yaml:"idle_count"`
-	IdleTime            string `yaml:"idle_time"`
-	Concurrent          int    `yaml:"concurrent"`
-	Image               string `yaml:"image"`
-	Privileged          bool   `yaml:"privileged"`
-	Spot                bool   `yaml:"spot"`
-	VolumeSizeGB        int    `yaml:"volume_size_gb"`
+	Executor            string `yaml:"executor" jsonschema:"enum=docker-autoscaler,enum=docker+machine" jsonschema_description:"docker-autoscaler (an Auto Scaling group; recommended) or docker+machine."`
+	InstanceType        string `yaml:"instance_type" jsonschema_description:"Instance type of the machines."`
+	AMI                 string `yaml:"ami" jsonschema_description:"Image of the machines. Empty: the latest Amazon Linux 2023 (docker+machine: the driver's default)."`
+	MaxInstances        int    `yaml:"max_instances" jsonschema_description:"Most machines at once."`
+	CapacityPerInstance int    `yaml:"capacity_per_instance" jsonschema_description:"Jobs one machine runs at once."`
+	IdleCount           int    `yaml:"idle_count" jsonschema_description:"Machines kept idle, waiting for jobs (0: start one per job)."`
+	IdleTime            string `yaml:"idle_time" jsonschema_description:"How long an idle machine is kept, e.g. 5m."`
+	Concurrent          int    `yaml:"concurrent" jsonschema_description:"Most jobs the manager runs at once."`
+	Image               string `yaml:"image" jsonschema_description:"Default Docker image of jobs."`
+	Privileged          bool   `yaml:"privileged" jsonschema_description:"Run job containers privileged (needed for Docker-in-Docker)."`
+	Spot                bool   `yaml:"spot" jsonschema_description:"Run the machines as Spot instances."`
+	VolumeSizeGB        int    `yaml:"volume_size_gb" jsonschema_description:"Root volume of a machine, in GiB."`
 	// MaxUseCount is how many jobs one machine runs before it is replaced;
 	// 1 (GitLab's AWS example) keeps one job's images, volumes and files
 	// away from the next. 0: unlimited.
-	MaxUseCount int `yaml:"max_use_count"`
+	MaxUseCount int `yaml:"max_use_count" jsonschema_description:"Jobs a machine runs before it is replaced (0: no limit)."`
 	// SSHUser is the user docker+machine's driver logs in as on runners.ami
 	// (its default is ubuntu).
-	SSHUser string `yaml:"ssh_user"`
+	SSHUser string `yaml:"ssh_user" jsonschema_description:"docker+machine: the user its driver logs in as on runners.ami."`
 }
 
 const (
@@ -146,7 +145,7 @@ type Problem struct {
 
 func (e *ConfigError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s: %d problem(s) in the configuration:", e.File, len(e.Problems))
+	fmt.Fprintf(&b, "%s: %s in the configuration:", e.File, Count(len(e.Problems), "problem"))
 	for _, p := range e.Problems {
 		b.WriteString("\n  ")
 		if p.Line > 0 {
@@ -155,6 +154,26 @@ func (e *ConfigError) Error() string {
 		fmt.Fprintf(&b, "%s: %s", p.Key, p.Msg)
 	}
 	return b.String()
+}
+
+// ProblemsIn makes a ConfigError of problems found in the file at path,
+// each with the line of its key.
+func ProblemsIn(path string, ps []Problem) *ConfigError {
+	if data, err := os.ReadFile(path); err == nil {
+		lines := keyLines(data)
+		for i := range ps {
+			ps[i].Line = lines(ps[i].Key)
+		}
+	}
+	return &ConfigError{File: path, Problems: ps}
+}
+
+// Count writes n and a noun, plural when n is not 1: "1 problem", "2 problems".
+func Count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // LoadConfig reads, decodes and validates a configuration file. regionOverride
@@ -173,8 +192,34 @@ func LoadConfig(path, regionOverride string) (*Config, error) {
 // ParseConfig decodes strictly (unknown keys are errors) and validates.
 func ParseConfig(name string, data []byte, regionOverride string) (*Config, error) {
 	cfg := Defaults()
-	if len(bytes.TrimSpace(data)) == 0 {
-		return nil, &ConfigError{File: name, Problems: []Problem{{Key: "stack", Msg: "the file is empty; at least `stack:` is required"}}}
+	// First the schema: every unknown key and every value of the wrong
+	// type at once, each with its line.
+	problems, err := schemaProblems(data)
+	switch {
+	case errors.Is(err, errEmptyConfig):
+		return nil, &ConfigError{File: name, Problems: []Problem{{Key: "stack", Msg: err.Error()}}}
+	case err != nil:
+		return nil, fmt.Errorf("%s: %s", name, yaml.FormatError(err, false, true))
+	case len(problems) > 0:
+		// The rest of the file may hold more mistakes: when it decodes
+		// (unknown keys aside), its values are checked too.
+		partial := Defaults()
+		if yaml.Unmarshal(data, &partial) == nil {
+			reported := map[string]bool{}
+			for _, p := range problems {
+				reported[p.Key] = true
+			}
+			for _, p := range partial.Validate() {
+				if !reported[p.Key] {
+					problems = append(problems, p)
+				}
+			}
+		}
+		lines := keyLines(data)
+		for i := range problems {
+			problems[i].Line = lines(problems[i].Key)
+		}
+		return nil, &ConfigError{File: name, Problems: problems}
 	}
 	if err := yaml.UnmarshalWithOptions(data, &cfg, yaml.Strict()); err != nil {
 		return nil, fmt.Errorf("%s: %s\n(check the key names and value types against README, \"Configuration\")", name, yaml.FormatError(err, false, true))
@@ -196,7 +241,7 @@ func ParseConfig(name string, data []byte, regionOverride string) (*Config, erro
 	if regionOverride != "" {
 		cfg.Region = regionOverride
 	}
-	problems := cfg.Validate()
+	problems = cfg.Validate()
 	if len(problems) > 0 {
 		lines := keyLines(data)
 		for i := range problems {

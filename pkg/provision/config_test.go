@@ -164,3 +164,45 @@ func TestContainsAndCanonical(t *testing.T) {
 		t.Error(canonicalCIDR("2400:6500:5085:0800::/56"))
 	}
 }
+
+// Mistakes cost one run: every unknown key with its line and the key it
+// was probably meant to be, type errors in words (no Go types), yes/no
+// for a boolean, and files without settings.
+func TestConfigErrorsTeach(t *testing.T) {
+	cases := []struct {
+		name, yaml string
+		want       []string
+		not        []string
+	}{
+		{"every unknown key, with its line and a suggestion",
+			"stack: a\nregoin: eu-west-1\nnetwork:\n  cidrr: 10.0.0.0/16\n  ipv7: true\nrunners:\n  max_instance: 3\n",
+			[]string{"4 problems", "line 2: regoin: is not a known key; did you mean `region`?", "line 4: network.cidrr: is not a known key; did you mean `cidr`?",
+				"line 5: network.ipv7: is not a known key; did you mean `ipv6`?", "line 7: runners.max_instance: is not a known key; did you mean `max_instances`?"}, nil},
+		{"an unknown key far from any", "stack: a\nnetwork:\n  flavour: x\n", []string{"1 problem in", "network.flavour: is not a known key; the keys here are vpc_id, cidr"}, nil},
+		{"a type error in words", "stack: a\nrunners:\n  max_instances: lots\n", []string{"line 3: runners.max_instances: expected a whole number, found the text \"lots\""}, []string{"int", "string"}},
+		{"a list where text belongs", "stack: a\nregion: [eu-west-1]\n", []string{"region: expected text, found a list"}, nil},
+		{"yes for a boolean", "stack: a\nnetwork:\n  ipv6: yes\n", []string{"line 3: network.ipv6: \"yes\" is text here: use true or false"}, nil},
+		{"an unknown executor", "stack: a\nrunners:\n  executor: docker-autoscaller\n", []string{"did you mean `docker-autoscaler`?"}, nil},
+		{"only comments", "# nothing yet\n# stack: a\n", []string{"holds no settings", "provision init"}, nil},
+		{"only a document marker", "---\n", []string{"holds no settings"}, nil},
+		{"empty", "", []string{"holds no settings"}, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := ParseConfig("p.yaml", []byte(c.yaml), "")
+			if err == nil {
+				t.Fatalf("no error for:\n%s", c.yaml)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error does not say %q:\n%v", w, err)
+				}
+			}
+			for _, n := range c.not {
+				if strings.Contains(err.Error(), n) {
+					t.Errorf("error says %q:\n%v", n, err)
+				}
+			}
+		})
+	}
+}

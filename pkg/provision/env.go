@@ -6,8 +6,10 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -125,11 +127,23 @@ func LoadAWSConfig(ctx context.Context, o AWSOptions) (aws.Config, error) {
 		opts = append(opts, awsconfig.WithSharedConfigProfile(profile))
 	}
 	cfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
+	var noProfile awsconfig.SharedConfigProfileNotExistError
+	if errors.As(err, &noProfile) {
+		files := strings.Join(noProfile.Filename, " or ")
+		if files == "" {
+			files = "the shared config and credentials files (~/.aws/config, ~/.aws/credentials)"
+		}
+		return aws.Config{}, fmt.Errorf("AWS profile %q does not exist in %s: check --profile and AWS_PROFILE (`aws configure list-profiles` lists the profiles)", noProfile.Profile, files)
+	}
 	if err != nil {
 		return aws.Config{}, fmt.Errorf("load AWS configuration: %w", err)
 	}
 	if cfg.Region == "" {
 		return aws.Config{}, fmt.Errorf("no AWS region: set `region:` in the configuration file, pass --region, or set AWS_REGION")
+	}
+	// A region from AWS_REGION or the profile is checked as the file's is.
+	if p := regionProblem(cfg.Region); p != "" {
+		return aws.Config{}, fmt.Errorf("region: %s", p)
 	}
 	return cfg, nil
 }

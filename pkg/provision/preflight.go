@@ -20,7 +20,7 @@ type PreflightError struct{ Problems []string }
 
 func (e *PreflightError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "preflight found %d problem(s); nothing was changed:", len(e.Problems))
+	fmt.Fprintf(&b, "preflight found %s; nothing was changed:", Count(len(e.Problems), "problem"))
 	for _, p := range e.Problems {
 		b.WriteString("\n  - " + strings.ReplaceAll(p, "\n", "\n    "))
 	}
@@ -37,11 +37,8 @@ func (e *Env) Preflight(ctx context.Context) error {
 			problems = append(problems, err.Error())
 		}
 	}
-	if e.Cfg.GitLab.URL == "" {
-		add(errors.New("gitlab.url is required for `up`: the address of your GitLab, e.g. https://gitlab.example.com"))
-	}
-	if e.Cfg.GitLab.SecurityGroupID == "" {
-		add(errors.New("gitlab.security_group_id is required for `up`: the id of the security group of your GitLab server (it gets 443 from this stack's two Elastic IPs)"))
+	for _, p := range e.Cfg.RequiredForUp() {
+		add(errors.New(p.Key + " " + p.Msg))
 	}
 	// Without a reachable region and working credentials no other AWS
 	// check can say anything useful.

@@ -25,6 +25,18 @@ var (
 	tagKeyPattern       = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$`)
 )
 
+// RequiredForUp lists the keys `up` needs that a teardown does not.
+func (c *Config) RequiredForUp() []Problem {
+	var ps []Problem
+	if c.GitLab.URL == "" {
+		ps = append(ps, Problem{Key: "gitlab.url", Msg: "is required for `up`: the address of your GitLab, e.g. https://gitlab.example.com"})
+	}
+	if c.GitLab.SecurityGroupID == "" {
+		ps = append(ps, Problem{Key: "gitlab.security_group_id", Msg: "is required for `up`: the id of the security group of your GitLab server (it gets 443 from this stack's two Elastic IPs)"})
+	}
+	return ps
+}
+
 // Validate checks every value that can be checked without AWS and returns
 // all problems at once.
 func (c *Config) Validate() []Problem {
@@ -38,8 +50,8 @@ func (c *Config) Validate() []Problem {
 	} else if !stackPattern.MatchString(c.Stack) || strings.HasPrefix(c.Stack, "-") || strings.HasSuffix(c.Stack, "-") {
 		add("stack", "%q is not a valid stack name: use 1-32 lowercase letters, digits and dashes, not starting or ending with a dash", c.Stack)
 	}
-	if c.Region != "" && !regionPattern.MatchString(c.Region) {
-		add("region", "%q is not an AWS region name: use a code such as eu-west-1 or ap-northeast-1", c.Region)
+	if p := regionProblem(c.Region); p != "" {
+		add("region", "%s", p)
 	}
 	for k, v := range c.Tags {
 		switch {

@@ -15,8 +15,18 @@ import (
 
 // Call is one AWS API call seen by the proxy.
 type Call struct {
-	Action string // e.g. CreateVpc, AmazonSSM.PutParameter
-	Status int
+	Action  string // e.g. CreateVpc, AmazonSSM.PutParameter
+	Service string // the signing name: ec2, ssm, iam, s3, ...
+	Status  int
+}
+
+// IAMAction is the call as an IAM policy names it: ssm:PutParameter.
+func (c Call) IAMAction() string {
+	action := c.Action
+	if i := strings.LastIndexByte(action, '.'); i >= 0 {
+		action = action[i+1:]
+	}
+	return c.Service + ":" + action
 }
 
 // Mutating reports whether the call changes something: every action that
@@ -55,6 +65,20 @@ type Proxy struct {
 	fault    Fault
 	after    AfterAnswer
 	rewrite  Rewrite
+	// actions are the IAM actions of every call since the start (Reset
+	// does not forget them).
+	actions map[string]bool
+}
+
+// Actions lists the IAM actions of every call the proxy has seen.
+func (p *Proxy) Actions() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make([]string, 0, len(p.actions))
+	for a := range p.actions {
+		out = append(out, a)
+	}
+	return out
 }
 
 // Rewrite changes moto's answer to a call before it goes back, to show
@@ -88,7 +112,7 @@ func NewProxy(target string) *Proxy {
 		if fault != nil {
 			var handled bool
 			if handled, lose = fault(w, r, action, n); handled {
-				p.record(Call{Action: action, Status: -1})
+				p.record(Call{Action: action, Service: serviceOf(r), Status: -1})
 				return
 			}
 		}
@@ -107,7 +131,7 @@ func NewProxy(target string) *Proxy {
 			buf.body.Write(changed)
 			fixContentLength(buf)
 		}
-		c := Call{Action: action, Status: buf.status}
+		c := Call{Action: action, Service: serviceOf(r), Status: buf.status}
 		count := p.record(c)
 		if after != nil {
 			after(c, count)
@@ -127,6 +151,10 @@ func (p *Proxy) record(c Call) int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.calls = append(p.calls, c)
+	if p.actions == nil {
+		p.actions = map[string]bool{}
+	}
+	p.actions[c.IAMAction()] = true
 	if c.Mutating() && c.Status != -1 {
 		p.mutating++
 	}
@@ -191,7 +219,32 @@ func actionOf(r *http.Request, body []byte) string {
 			return a
 		}
 	}
+	// S3's REST calls, named as S3 names its operations.
+	switch {
+	case r.Method == http.MethodGet && r.URL.Query().Has("versioning"):
+		return "GetBucketVersioning"
+	case r.Method == http.MethodGet:
+		return "GetObject"
+	case r.Method == http.MethodPut:
+		return "PutObject"
+	case r.Method == http.MethodDelete:
+		return "DeleteObject"
+	case r.Method == http.MethodHead:
+		return "HeadObject"
+	}
 	return r.Method + " " + r.URL.Path
+}
+
+// serviceOf reads the service from a request's SigV4 credential scope.
+func serviceOf(r *http.Request) string {
+	auth := r.Header.Get("Authorization")
+	if i := strings.Index(auth, "Credential="); i >= 0 {
+		parts := strings.Split(auth[i+len("Credential="):], "/")
+		if len(parts) > 3 {
+			return parts[3]
+		}
+	}
+	return ""
 }
 
 // bufferedResponse holds moto's answer until the hooks have run.

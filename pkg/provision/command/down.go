@@ -45,7 +45,7 @@ func Down(ctx context.Context, o Options, do DownOptions) (int, error) {
 	if err != nil {
 		return 1, err
 	}
-	if err := plan.RenderText(o.Stdout, s.header(true), changes, o.ShowUnchanged); err != nil {
+	if err := plan.RenderText(o.Stdout, s.header(true), changes, o.textOptions()); err != nil {
 		return 1, err
 	}
 	if do.DryRun {

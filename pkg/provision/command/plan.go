@@ -2,6 +2,7 @@ package command
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/provision-dev/provision/pkg/plan"
 	"github.com/provision-dev/provision/pkg/provision"
@@ -13,6 +14,8 @@ type PlanOptions struct {
 	Destroy          bool
 	JSON             bool
 	DetailedExitCode bool
+	// Out saves the plan to this file for `up FILE`.
+	Out string
 }
 
 // ExitChanges is the exit code of `plan --detailed-exitcode` with changes.
@@ -32,10 +35,21 @@ func Plan(ctx context.Context, o Options, po PlanOptions) (int, error) {
 	if po.JSON {
 		err = plan.RenderJSON(o.Stdout, s.header(po.Destroy), changes)
 	} else {
-		err = plan.RenderText(o.Stdout, s.header(po.Destroy), changes, o.ShowUnchanged)
+		err = plan.RenderText(o.Stdout, s.header(po.Destroy), changes, o.textOptions())
 	}
 	if err != nil {
 		return 1, err
+	}
+	if po.Out != "" {
+		if po.Destroy {
+			return 1, fmt.Errorf("-out saves plans for `up`; a teardown is planned and carried out by `provision down`")
+		}
+		if err := s.savePlan(po.Out, changes); err != nil {
+			return 1, err
+		}
+		if !po.JSON {
+			fmt.Fprintf(o.Stdout, "\nSaved the plan to %s. `provision up %s` applies exactly this plan.\n", po.Out, po.Out)
+		}
 	}
 	if po.DetailedExitCode && plan.Summarize(changes).HasChanges() {
 		return ExitChanges, nil

@@ -35,6 +35,9 @@ type Options struct {
 	Stdout        io.Writer
 	Interactive   bool // stdin and stdout are a terminal: prompts are possible
 	ShowUnchanged bool // list unchanged steps (log level debug)
+	// Color colours plan symbols (stdout is a terminal, no NO_COLOR or
+	// --no-color).
+	Color bool
 	// JSONProgress prints the progress of up and down as JSON lines
 	// (--log-format json) instead of text lines.
 	JSONProgress bool
@@ -72,6 +75,10 @@ type Stack interface {
 
 func awsStack(cfg *provision.Config, awsCfg aws.Config, o Options) Stack {
 	return provision.AWSStack{Cfg: cfg, AWS: awsCfg, Secrets: o.Secrets, Log: o.Log}
+}
+
+func (o Options) textOptions() plan.TextOptions {
+	return plan.TextOptions{ShowUnchanged: o.ShowUnchanged, Color: o.Color}
 }
 
 // session is what every command loads first.

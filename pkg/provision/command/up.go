@@ -23,10 +23,21 @@ type UpOptions struct {
 	NoWait bool
 	// WaitTimeout bounds that wait (0: DefaultWaitTimeout).
 	WaitTimeout time.Duration
+	// PlanFile is a plan saved by `plan -out`: applied exactly, without a
+	// question, or refused when it is stale.
+	PlanFile string
 }
 
 // Up prints the plan, asks, and builds or repairs the environment.
 func Up(ctx context.Context, o Options, uo UpOptions) (int, error) {
+	var saved *savedPlan
+	if uo.PlanFile != "" {
+		p, err := loadPlan(uo.PlanFile)
+		if err != nil {
+			return 1, err
+		}
+		saved = p
+	}
 	s, err := openSession(ctx, o, !uo.DryRun, "up")
 	if err != nil {
 		return 1, err
@@ -46,8 +57,15 @@ func Up(ctx context.Context, o Options, uo UpOptions) (int, error) {
 	if err != nil {
 		return 1, err
 	}
-	if err := plan.RenderText(o.Stdout, s.header(false), changes, o.ShowUnchanged); err != nil {
+	if err := plan.RenderText(o.Stdout, s.header(false), changes, o.textOptions()); err != nil {
 		return 1, err
+	}
+	if saved != nil {
+		if err := s.checkSavedPlan(uo.PlanFile, saved, changes); err != nil {
+			return 1, err
+		}
+		// The plan was reviewed when it was saved.
+		uo.AutoApprove = true
 	}
 	if uo.DryRun {
 		return 0, nil

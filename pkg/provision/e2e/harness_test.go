@@ -94,7 +94,17 @@ func runTests(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, failed)
 		return 1
 	}
-	return m.Run()
+	code := m.Run()
+	if os.Getenv("PROVISION_SUITE_ACTIONS") != "" {
+		_ = os.WriteFile(os.Getenv("PROVISION_SUITE_ACTIONS"), []byte(strings.Join(suiteActions.sorted(), "\n")+"\n"), 0o644)
+	}
+	if code == 0 {
+		if err := checkIAMPolicy(); err != nil {
+			fmt.Fprintln(os.Stderr, "FAIL:", err)
+			return 1
+		}
+	}
+	return code
 }
 
 // harness is one test's world: a reset emulator, a counting proxy, a
@@ -135,6 +145,7 @@ func newHarness(t *testing.T) *harness {
 	}
 	p := awstest.NewProxy(moto.URL)
 	t.Cleanup(p.Close)
+	t.Cleanup(func() { suiteActions.add(p.Actions()) })
 	gl := gitlabtest.New()
 	t.Cleanup(gl.Close)
 	// The scopes the README asks for, no more: a call that needs another

@@ -1,0 +1,255 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/provision-dev/provision/pkg/plan"
+	"github.com/provision-dev/provision/pkg/provision/command"
+)
+
+// What each command reads from the environment, for its help text.
+const (
+	envAWS = `  AWS_PROFILE, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN
+                       AWS credentials and region (the SDK's default chain; --profile and --region win)
+  AWS_ENDPOINT_URL     send every AWS call to an emulator`
+	envRunnerToken = `
+  GITLAB_RUNNER_TOKEN  the runner authentication token (glrt-...), stored in SSM for the manager`
+	envGitLabToken = `
+  GITLAB_TOKEN         an access token with create_runner and manage_runner: creates the runner
+                       (gitlab.create_runner), deletes it on down, reads its status`
+	envColor = `
+  NO_COLOR             no colour in the output`
+)
+
+func help(text, env string) string {
+	return text + "\n\nEnvironment:\n" + env
+}
+
+func commands(r runner) []*cli.Command {
+	return []*cli.Command{
+		{
+			Name:  "plan",
+			Usage: "show what `up` (or with --destroy, `down`) would change; reads only",
+			Description: help(`Examples:
+  provision plan
+  provision plan -out plan.json && provision up plan.json
+  provision plan --destroy
+  provision plan --detailed-exitcode   # exit 2 when something would change`, envAWS+envRunnerToken+envGitLabToken+envColor),
+			Flags: []cli.Flag{
+				&cli.BoolFlag{Name: "destroy", Usage: "plan the teardown"},
+				&cli.BoolFlag{Name: "json", Usage: "print the plan as JSON"},
+				&cli.BoolFlag{Name: "detailed-exitcode", Usage: "exit 2 when there are changes"},
+				&cli.StringFlag{Name: "out", Usage: "save the plan to `FILE` for `provision up FILE`"},
+			},
+			Action: r.act(0, func(c *cli.Context, o command.Options) (int, error) {
+				return command.Plan(c.Context, o, command.PlanOptions{Destroy: c.Bool("destroy"), JSON: c.Bool("json"), DetailedExitCode: c.Bool("detailed-exitcode"), Out: c.String("out")})
+			}),
+		},
+		{
+			Name:      "up",
+			Usage:     "build or repair the environment",
+			ArgsUsage: "[PLAN_FILE]",
+			Description: help(`Prints the plan, asks for yes, builds or repairs, then waits for the manager
+to report its boot. Given a PLAN_FILE from "plan -out", applies exactly that plan,
+and refuses it when the state changed since it was made.
+
+Examples:
+  provision up
+  provision up --auto-approve --no-wait
+  provision up plan.json`, envAWS+envRunnerToken+envGitLabToken+envColor),
+			Flags: []cli.Flag{
+				&cli.BoolFlag{Name: "dry-run", Usage: "print the plan and stop"},
+				&cli.BoolFlag{Name: "auto-approve", Usage: "do not ask for confirmation"},
+				&cli.IntFlag{Name: "parallelism", Value: plan.DefaultParallelism, Usage: "steps run at once"},
+				&cli.BoolFlag{Name: "adopt", Usage: "make this state the stack's although the stack records another location"},
+				&cli.BoolFlag{Name: "no-wait", Usage: "end when everything is built, without waiting for the manager to report that it is online"},
+				&cli.DurationFlag{Name: "wait-timeout", Value: command.DefaultWaitTimeout, Usage: "how long to wait for the manager's boot report to say online"},
+			},
+			Action: r.act(1, func(c *cli.Context, o command.Options) (int, error) {
+				if c.Int("parallelism") < 1 {
+					return 1, fmt.Errorf("--parallelism must be at least 1")
+				}
+				o.Parallelism = c.Int("parallelism")
+				return command.Up(c.Context, o, command.UpOptions{DryRun: c.Bool("dry-run"), AutoApprove: c.Bool("auto-approve"), Adopt: c.Bool("adopt"),
+					NoWait: c.Bool("no-wait"), WaitTimeout: c.Duration("wait-timeout"), PlanFile: c.Args().First()})
+			}),
+		},
+		{
+			Name:  "down",
+			Usage: "delete everything the stack created",
+			Description: help(`Examples:
+  provision down
+  provision down --discover          # find what is left by its tags, without the state
+  provision down --keep-runner       # leave the runner in GitLab`, envAWS+envGitLabToken+envColor),
+			Flags: []cli.Flag{
+				&cli.BoolFlag{Name: "dry-run", Usage: "print the plan and stop"},
+				&cli.BoolFlag{Name: "auto-approve", Usage: "do not ask for confirmation"},
+				&cli.BoolFlag{Name: "discover", Usage: "find resources by their ownership tags, not the state file"},
+				&cli.DurationFlag{Name: "timeout", Value: plan.DefaultStepTimeout, Usage: "give up retrying deletes after this long"},
+				&cli.BoolFlag{Name: "keep-runner", Usage: "leave the runner in GitLab (its token stays valid), e.g. when the token is shared or GitLab is gone"},
+				&cli.BoolFlag{Name: "adopt", Usage: "tear down from this state although the stack records another location"},
+			},
+			Action: r.act(0, func(c *cli.Context, o command.Options) (int, error) {
+				return command.Down(c.Context, o, command.DownOptions{DryRun: c.Bool("dry-run"), AutoApprove: c.Bool("auto-approve"), Discover: c.Bool("discover"), Timeout: c.Duration("timeout"), KeepRunner: c.Bool("keep-runner"), Adopt: c.Bool("adopt")})
+			}),
+		},
+		{
+			Name:  "status",
+			Usage: "check every step of the configuration against AWS, the boot report and the runner; exit 2 when anything is missing, drifted or pending",
+			Description: help(`Examples:
+  provision status
+  provision status --json | jq .healthy`, envAWS+envGitLabToken),
+			Flags: []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print as JSON"}},
+			Action: r.act(0, func(c *cli.Context, o command.Options) (int, error) {
+				return command.Status(c.Context, o, command.StatusOptions{JSON: c.Bool("json")})
+			}),
+		},
+		{
+			Name:  "doctor",
+			Usage: "check every traffic flow of the environment against the live security groups, ACLs and routes; reads only",
+			Description: help(`Exit 2 when a flow is blocked, naming the rule or route that blocks it.
+
+Examples:
+  provision doctor`, envAWS),
+			Flags: []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print as JSON"}},
+			Action: r.act(0, func(c *cli.Context, o command.Options) (int, error) {
+				return command.Doctor(c.Context, o, command.DoctorOptions{JSON: c.Bool("json")})
+			}),
+		},
+		{
+			Name:      "output",
+			Usage:     "print what scripts need: the manager's address, both Elastic IPs, the group, the runner id",
+			ArgsUsage: "[NAME]",
+			Description: help(`Reads the state only (no AWS call).
+
+Examples:
+  provision output
+  provision output nat_address
+  provision output --json`, "  (none)"),
+			Flags: []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print as JSON"}},
+			Action: r.act(1, func(c *cli.Context, o command.Options) (int, error) {
+				return command.Output(c.Context, o, command.OutputOptions{Name: c.Args().First(), JSON: c.Bool("json")})
+			}),
+		},
+		{
+			Name:  "validate",
+			Usage: "check the configuration offline (no AWS or GitLab call); exit 0 or 1",
+			Description: help(`Examples:
+  provision validate
+  provision validate -c staging.yaml`, "  (none)"),
+			Action: r.act(0, func(c *cli.Context, o command.Options) (int, error) {
+				return command.Validate(o)
+			}),
+		},
+		{
+			Name:      "init",
+			Usage:     "write a commented configuration with every key, its default and what it is for",
+			ArgsUsage: "[FILE]",
+			Description: help(`Writes FILE (default: the --config file, provision.yaml); never overwrites.
+Fill in gitlab.url and gitlab.security_group_id, then run provision validate.
+
+Examples:
+  provision init
+  provision init staging.yaml`, "  (none)"),
+			Action: r.act(1, func(c *cli.Context, o command.Options) (int, error) {
+				return command.Init(o, c.Args().First())
+			}),
+		},
+		{
+			Name:  "schema",
+			Usage: "print the JSON Schema of the configuration (for editors; validate uses it too)",
+			Description: help(`Examples:
+  provision schema > provision.schema.json`, "  (none)"),
+			Action: r.act(0, func(c *cli.Context, o command.Options) (int, error) {
+				return command.Schema(o)
+			}),
+		},
+		{
+			Name:  "iam-policy",
+			Usage: "print the least-privilege IAM policy that up, down and status need for this configuration",
+			Description: help(`Examples:
+  provision iam-policy > provision-policy.json
+  aws iam create-policy --policy-name provision --policy-document file://provision-policy.json`, "  (none)"),
+			Action: r.act(0, func(c *cli.Context, o command.Options) (int, error) {
+				return command.IAMPolicy(o)
+			}),
+		},
+		{
+			Name:  "graph",
+			Usage: "draw the stack: its network and traffic flows, or its step dependency graph",
+			Description: help(`Examples:
+  provision graph | dot -Tsvg > network.svg
+  provision graph --format mermaid
+  provision graph --view steps`, "  (none)"),
+			Flags: []cli.Flag{
+				&cli.StringFlag{Name: "format", Value: "dot", Usage: "dot or mermaid"},
+				&cli.StringFlag{Name: "view", Value: "network", Usage: "network (subnets, gateways, addresses, flows) or steps"},
+			},
+			Action: r.act(0, func(c *cli.Context, o command.Options) (int, error) {
+				return command.Graph(c.Context, o, command.GraphOptions{Format: c.String("format"), View: c.String("view")})
+			}),
+		},
+		{
+			Name:      "completion",
+			Usage:     "print a shell completion script",
+			ArgsUsage: "bash|zsh|fish",
+			Description: `Examples:
+  source <(provision completion bash)
+  provision completion zsh > "${fpath[1]}/_provision"
+  provision completion fish > ~/.config/fish/completions/provision.fish`,
+			Action: func(c *cli.Context) error {
+				return completion(c, r.stdout, c.Args().First())
+			},
+		},
+		{
+			Name:  "state",
+			Usage: "read, write and move the state",
+			Subcommands: []*cli.Command{
+				{Name: "pull", Usage: "print the state document", Action: r.act(0, func(c *cli.Context, o command.Options) (int, error) {
+					return command.StatePull(c.Context, o)
+				})},
+				{Name: "push", Usage: "replace the state with `FILE` (same lineage, newer serial)", ArgsUsage: "FILE", Action: r.act(1, func(c *cli.Context, o command.Options) (int, error) {
+					if c.NArg() != 1 {
+						return 1, fmt.Errorf("state push takes one FILE")
+					}
+					return command.StatePush(c.Context, o, c.Args().First())
+				})},
+				{Name: "list", Usage: "list what the state records", Action: r.act(0, func(c *cli.Context, o command.Options) (int, error) {
+					return command.StateList(c.Context, o)
+				})},
+				{Name: "show", Usage: "print what the state records of `STEP`", ArgsUsage: "STEP", Action: r.act(1, func(c *cli.Context, o command.Options) (int, error) {
+					if c.NArg() != 1 {
+						return 1, fmt.Errorf("state show takes one STEP (see `provision state list`)")
+					}
+					return command.StateShow(c.Context, o, c.Args().First())
+				})},
+				{Name: "migrate", Usage: "move the state to another location", Flags: []cli.Flag{
+					&cli.StringFlag{Name: "to", Required: true, Usage: "the new location: a `FILE` or s3://BUCKET/KEY"},
+				}, Action: r.act(0, func(c *cli.Context, o command.Options) (int, error) {
+					return command.StateMigrate(c.Context, o, c.String("to"))
+				})},
+			},
+		},
+		{
+			Name:      "force-unlock",
+			Usage:     "release the lock of a shared (S3) state whose holder died",
+			ArgsUsage: "LOCK_ID",
+			Action: r.act(1, func(c *cli.Context, o command.Options) (int, error) {
+				if c.NArg() != 1 {
+					return 1, fmt.Errorf("force-unlock takes the LOCK_ID the locked run printed")
+				}
+				return command.ForceUnlock(c.Context, o, c.Args().First())
+			}),
+		},
+		{
+			Name:  "version",
+			Usage: "print the version, commit and build date (also: --version, -v)",
+			Action: func(c *cli.Context) error {
+				fmt.Fprintln(r.stdout, versionString())
+				return nil
+			},
+		},
+	}
+}

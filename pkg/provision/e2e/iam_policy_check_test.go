@@ -1,0 +1,114 @@
+package e2e
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+)
+
+// actionSet collects the IAM actions of every AWS call the suite saw the
+// tool make, across all tests.
+type actionSet struct {
+	mu   sync.Mutex
+	seen map[string]bool
+}
+
+var suiteActions = &actionSet{seen: map[string]bool{}}
+
+func (s *actionSet) add(actions []string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, a := range actions {
+		if a != ":" && !strings.HasSuffix(a, ":") {
+			s.seen[a] = true
+		}
+	}
+}
+
+func (s *actionSet) sorted() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]string, 0, len(s.seen))
+	for a := range s.seen {
+		out = append(out, a)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// onBehalfActions are in the policy although the tool never calls them:
+// AWS calls them with the caller's permissions while serving a call of
+// the tool's (the emulator does neither).
+var onBehalfActions = map[string]string{
+	"iam:CreateServiceLinkedRole": "CreateAutoScalingGroup creates AWSServiceRoleForAutoScaling in an account that has none",
+	"iam:PassRole":                "RunInstances with the manager's instance profile; CreateLaunchTemplate/CreateAutoScalingGroup check it too",
+}
+
+// checkIAMPolicy holds what `provision iam-policy` prints against what
+// the suite saw: every action called is in the policy, and the policy
+// holds nothing that was never called (but what AWS calls on the tool's
+// behalf). It runs after a full run of the suite only (no -run filter).
+func checkIAMPolicy() error {
+	if f := flag.Lookup("test.run"); f == nil || f.Value.String() != "" {
+		return nil
+	}
+	dir, err := os.MkdirTemp("", "provision-iam-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	// The policy depends on one choice only: a state in S3 adds its
+	// bucket's calls. Both executors' actions are always in it, since
+	// down removes what either built.
+	policy := map[string]bool{}
+	for name, cfg := range map[string]string{
+		"local": "stack: net\nregion: eu-west-1\n",
+		"s3":    "stack: net\nregion: eu-west-1\nstate:\n  s3: {bucket: provision-state, key: net.json}\n",
+	} {
+		path := filepath.Join(dir, name+".yaml")
+		if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
+			return err
+		}
+		out, err := exec.Command(binary, "iam-policy", "-c", path).Output()
+		if err != nil {
+			return fmt.Errorf("provision iam-policy: %v", err)
+		}
+		var doc struct {
+			Statement []struct{ Action []string }
+		}
+		if err := json.Unmarshal(out, &doc); err != nil {
+			return fmt.Errorf("provision iam-policy printed no policy: %v\n%s", err, out)
+		}
+		for _, st := range doc.Statement {
+			for _, a := range st.Action {
+				policy[a] = true
+			}
+		}
+	}
+	suiteActions.mu.Lock()
+	defer suiteActions.mu.Unlock()
+	var missing, unused []string
+	for a := range suiteActions.seen {
+		if !policy[a] {
+			missing = append(missing, a)
+		}
+	}
+	for a := range policy {
+		if !suiteActions.seen[a] && onBehalfActions[a] == "" {
+			unused = append(unused, a)
+		}
+	}
+	sort.Strings(missing)
+	sort.Strings(unused)
+	fmt.Fprintf(os.Stderr, "iam-policy: %d actions in the policy, %d seen in the suite\n", len(policy), len(suiteActions.seen))
+	if len(missing)+len(unused) > 0 {
+		return fmt.Errorf("the IAM policy of `provision iam-policy` does not match the calls the suite saw:\n  called but not in the policy: %v\n  in the policy but never called: %v", missing, unused)
+	}
+	return nil
+}

@@ -1,0 +1,132 @@
+package provision
+
+import (
+	"fmt"
+	"strings"
+)
+
+// The actions provision itself calls, by what they do. The e2e suite
+// proves the lists: every action it sees the tool call is in the policy,
+// and the policy holds no action the suite never sees called (but those
+// AWS calls on the tool's behalf).
+var (
+	ec2Reads = []string{
+		"ec2:DescribeAccountAttributes", "ec2:DescribeAddresses", "ec2:DescribeAvailabilityZones",
+		"ec2:DescribeEgressOnlyInternetGateways", "ec2:DescribeImages", "ec2:DescribeInstanceTypeOfferings",
+		"ec2:DescribeInstanceTypes", "ec2:DescribeInstances", "ec2:DescribeInternetGateways", "ec2:DescribeKeyPairs",
+		"ec2:DescribeLaunchTemplateVersions", "ec2:DescribeLaunchTemplates", "ec2:DescribeNatGateways",
+		"ec2:DescribeNetworkAcls", "ec2:DescribeNetworkInterfaces", "ec2:DescribeRegions", "ec2:DescribeRouteTables",
+		"ec2:DescribeSecurityGroups", "ec2:DescribeSpotInstanceRequests", "ec2:DescribeSubnets",
+		"ec2:DescribeVpcAttribute", "ec2:DescribeVpcs", "ec2:GetConsoleOutput", "ec2:GetEbsDefaultKmsKeyId",
+	}
+	ec2Writes = []string{
+		"ec2:AllocateAddress", "ec2:AssociateAddress", "ec2:AssociateRouteTable", "ec2:AssociateSubnetCidrBlock",
+		"ec2:AssociateVpcCidrBlock", "ec2:AttachInternetGateway", "ec2:AuthorizeSecurityGroupEgress",
+		"ec2:AuthorizeSecurityGroupIngress", "ec2:CancelSpotInstanceRequests", "ec2:CreateEgressOnlyInternetGateway",
+		"ec2:CreateInternetGateway", "ec2:CreateLaunchTemplate", "ec2:CreateLaunchTemplateVersion",
+		"ec2:CreateNatGateway", "ec2:CreateNetworkAcl", "ec2:CreateNetworkAclEntry", "ec2:CreateRoute",
+		"ec2:CreateRouteTable", "ec2:CreateSecurityGroup", "ec2:CreateSubnet", "ec2:CreateTags", "ec2:CreateVpc",
+		"ec2:DeleteEgressOnlyInternetGateway", "ec2:DeleteInternetGateway", "ec2:DeleteKeyPair",
+		"ec2:DeleteLaunchTemplate", "ec2:DeleteNatGateway", "ec2:DeleteNetworkAcl", "ec2:DeleteNetworkAclEntry",
+		"ec2:DeleteRoute", "ec2:DeleteRouteTable", "ec2:DeleteSecurityGroup", "ec2:DeleteSubnet", "ec2:DeleteTags",
+		"ec2:DeleteVpc", "ec2:DetachInternetGateway", "ec2:DisassociateAddress", "ec2:DisassociateRouteTable",
+		"ec2:ModifyInstanceAttribute", "ec2:ModifyLaunchTemplate", "ec2:ModifySubnetAttribute",
+		"ec2:ModifyVpcAttribute", "ec2:ReleaseAddress", "ec2:ReplaceNetworkAclAssociation",
+		"ec2:ReplaceNetworkAclEntry", "ec2:ReplaceRoute", "ec2:ReplaceRouteTableAssociation",
+		"ec2:RevokeSecurityGroupEgress", "ec2:RevokeSecurityGroupIngress", "ec2:RunInstances", "ec2:StartInstances",
+		"ec2:TerminateInstances",
+	}
+	iamRoleActions = []string{
+		"iam:AddRoleToInstanceProfile", "iam:CreateInstanceProfile", "iam:CreateRole", "iam:DeleteInstanceProfile",
+		"iam:DeleteRole", "iam:DeleteRolePolicy", "iam:DetachRolePolicy", "iam:GetInstanceProfile", "iam:GetRole",
+		"iam:GetRolePolicy", "iam:ListAttachedRolePolicies", "iam:ListRolePolicies", "iam:PutRolePolicy",
+		"iam:RemoveRoleFromInstanceProfile", "iam:TagInstanceProfile", "iam:TagRole", "iam:UntagInstanceProfile",
+		"iam:UntagRole", "iam:UpdateAssumeRolePolicy",
+	}
+	ssmParameterActions = []string{
+		"ssm:AddTagsToResource", "ssm:DeleteParameter", "ssm:GetParameter", "ssm:ListTagsForResource",
+		"ssm:PutParameter", "ssm:RemoveTagsFromResource",
+	}
+	autoScalingWrites = []string{
+		"autoscaling:CreateAutoScalingGroup", "autoscaling:CreateOrUpdateTags", "autoscaling:DeleteAutoScalingGroup",
+		"autoscaling:DeleteTags", "autoscaling:SetInstanceProtection", "autoscaling:SuspendProcesses",
+		"autoscaling:UpdateAutoScalingGroup",
+	}
+)
+
+// ToolPolicy is the least-privilege policy for the person or CI job that
+// runs up, down, plan, status and doctor for this configuration. What the
+// tool creates by name is named (its roles and instance profiles, its SSM
+// parameters, its Auto Scaling group, its state object); EC2's writes are
+// allowed in the stack's region only, since the tool also changes what it
+// does not tag (GitLab's group, an existing VPC's subnets, untagged Spot
+// machines of docker+machine) and a tag condition would lock those out.
+// Both executors' actions are always in it: down removes what either built.
+func ToolPolicy(cfg *Config) PolicyDocument {
+	partition := partitionOf(cfg.Region)
+	region, regionCond := cfg.Region, map[string]map[string]string(nil)
+	if region == "" {
+		region = "*"
+	} else {
+		regionCond = map[string]map[string]string{"StringEquals": {"aws:RequestedRegion": region}}
+	}
+	iamName := fmt.Sprintf("%s-%s-*", cfg.Stack, region)
+	st := []Statement{
+		{Sid: "ReadWhatItChecks", Effect: "Allow", Action: append(append([]string{}, ec2Reads...),
+			"autoscaling:DescribeAutoScalingGroups", "sts:GetCallerIdentity", "kms:DescribeKey", "kms:GetKeyPolicy", "kms:ListGrants"),
+			Resource: []string{"*"}},
+		{Sid: "BuildTheNetworkAndInstancesInTheRegion", Effect: "Allow", Action: ec2Writes, Resource: []string{"*"}, Condition: regionCond},
+		{Sid: "ItsRolesAndInstanceProfiles", Effect: "Allow", Action: iamRoleActions, Resource: []string{
+			fmt.Sprintf("arn:%s:iam::*:role%s%s", partition, iamPath, iamName),
+			fmt.Sprintf("arn:%s:iam::*:instance-profile%s%s", partition, iamPath, iamName),
+		}},
+		// Preflight looks for the Spot service-linked role docker+machine needs.
+		{Sid: "SeeTheSpotServiceLinkedRole", Effect: "Allow", Action: []string{"iam:GetRole"},
+			Resource: []string{fmt.Sprintf("arn:%s:iam::*:role/aws-service-role/spot.amazonaws.com/AWSServiceRoleForEC2Spot", partition)}},
+		{Sid: "PassItsRolesToEC2", Effect: "Allow", Action: []string{"iam:PassRole"},
+			Resource:  []string{fmt.Sprintf("arn:%s:iam::*:role%s%s", partition, iamPath, iamName)},
+			Condition: map[string]map[string]string{"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}}},
+		// CreateAutoScalingGroup makes Auto Scaling's service-linked role
+		// in an account that has none, with the caller's permissions.
+		{Sid: "LetAutoScalingCreateItsServiceLinkedRole", Effect: "Allow", Action: []string{"iam:CreateServiceLinkedRole"},
+			Resource:  []string{fmt.Sprintf("arn:%s:iam::*:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling", partition)},
+			Condition: map[string]map[string]string{"StringEquals": {"iam:AWSServiceName": "autoscaling.amazonaws.com"}}},
+		{Sid: "ItsParameters", Effect: "Allow", Action: ssmParameterActions,
+			Resource: []string{fmt.Sprintf("arn:%s:ssm:%s:*:parameter/provision/%s/*", partition, region, cfg.Stack)}},
+		// The latest Amazon Linux 2023 image is read from AWS's public parameters.
+		{Sid: "FindTheLatestImages", Effect: "Allow", Action: []string{"ssm:GetParameter"},
+			Resource: []string{fmt.Sprintf("arn:%s:ssm:%s::parameter/aws/service/*", partition, region)}},
+		{Sid: "ItsAutoScalingGroup", Effect: "Allow", Action: autoScalingWrites,
+			Resource: []string{fmt.Sprintf("arn:%s:autoscaling:%s:*:autoScalingGroup:*:autoScalingGroupName/%s-runners", partition, region, cfg.Stack)}},
+	}
+	if s3 := cfg.State.S3; s3 != nil {
+		st = append(st,
+			Statement{Sid: "ItsStateAndLock", Effect: "Allow", Action: []string{"s3:GetObject", "s3:PutObject", "s3:DeleteObject"},
+				Resource: []string{fmt.Sprintf("arn:%s:s3:::%s/%s", partition, s3.Bucket, s3.Key), fmt.Sprintf("arn:%s:s3:::%s/%s.lock", partition, s3.Bucket, s3.Key)}},
+			Statement{Sid: "CheckTheStateBucketKeepsVersions", Effect: "Allow", Action: []string{"s3:GetBucketVersioning"},
+				Resource: []string{fmt.Sprintf("arn:%s:s3:::%s", partition, s3.Bucket)}})
+	}
+	return PolicyDocument{Version: "2012-10-17", Statement: st}
+}
+
+// partitionOf is the ARN partition of a region.
+func partitionOf(region string) string {
+	switch {
+	case strings.HasPrefix(region, "cn-"):
+		return "aws-cn"
+	case strings.HasPrefix(region, "us-gov-"):
+		return "aws-us-gov"
+	}
+	return "aws"
+}
+
+// ToolActionCount is how many actions the policy allows, for the README.
+func ToolActionCount(cfg *Config) int {
+	seen := map[string]bool{}
+	for _, s := range ToolPolicy(cfg).Statement {
+		for _, a := range s.Action {
+			seen[a] = true
+		}
+	}
+	return len(seen)
+}
