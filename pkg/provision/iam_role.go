@@ -330,8 +330,9 @@ func (k iamRoles) tagsOf(_ context.Context, r roleState) (map[string]string, err
 	return m, nil
 }
 
-// retag changes the tags of the role and of its instance profile alike.
-func (k iamRoles) retag(ctx context.Context, r roleState, c tagChange) error {
+// retag changes the tags of the role and of its instance profile alike
+// (a profile that is not there yet gets its tags when it is created).
+func (k iamRoles) retag(ctx context.Context, _ roleState, c tagChange) error {
 	name := aws.String(k.name())
 	if len(c.set) > 0 {
 		var tags []iamtypes.Tag
@@ -341,20 +342,16 @@ func (k iamRoles) retag(ctx context.Context, r roleState, c tagChange) error {
 		if _, err := k.env.IAM.TagRole(ctx, &iam.TagRoleInput{RoleName: name, Tags: tags}); err != nil {
 			return fmt.Errorf("tag role %s: %w", *name, err)
 		}
-		if r.profile {
-			if _, err := k.env.IAM.TagInstanceProfile(ctx, &iam.TagInstanceProfileInput{InstanceProfileName: name, Tags: tags}); err != nil {
-				return fmt.Errorf("tag instance profile %s: %w", *name, err)
-			}
+		if _, err := k.env.IAM.TagInstanceProfile(ctx, &iam.TagInstanceProfileInput{InstanceProfileName: name, Tags: tags}); err != nil && !isNotFound(err) {
+			return fmt.Errorf("tag instance profile %s: %w", *name, err)
 		}
 	}
 	if len(c.remove) > 0 {
 		if _, err := k.env.IAM.UntagRole(ctx, &iam.UntagRoleInput{RoleName: name, TagKeys: c.remove}); err != nil {
 			return fmt.Errorf("remove tags from role %s: %w", *name, err)
 		}
-		if r.profile {
-			if _, err := k.env.IAM.UntagInstanceProfile(ctx, &iam.UntagInstanceProfileInput{InstanceProfileName: name, TagKeys: c.remove}); err != nil {
-				return fmt.Errorf("remove tags from instance profile %s: %w", *name, err)
-			}
+		if _, err := k.env.IAM.UntagInstanceProfile(ctx, &iam.UntagInstanceProfileInput{InstanceProfileName: name, TagKeys: c.remove}); err != nil && !isNotFound(err) {
+			return fmt.Errorf("remove tags from instance profile %s: %w", *name, err)
 		}
 	}
 	return nil

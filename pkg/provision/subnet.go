@@ -160,6 +160,13 @@ func (k subnetKind) update(ctx context.Context, sn subnet, f subnetFix) error {
 		if _, err := k.env.EC2.AssociateSubnetCidrBlock(ctx, &ec2.AssociateSubnetCidrBlockInput{SubnetId: &id, Ipv6CidrBlock: &block}); err != nil {
 			return fmt.Errorf("associate %s with %s: %w", block, id, err)
 		}
+		// Recorded at once: the ACL and group rules that name this block
+		// are planned later in the same run.
+		r := k.record(sn)
+		r.attrs["ipv6_cidr"] = block
+		if err := k.env.created(k.id, "subnet", id, r.attrs); err != nil {
+			return err
+		}
 	}
 	// ModifySubnetAttribute takes one attribute per call.
 	if f.mapPublicIP != nil {

@@ -5,6 +5,9 @@ import (
 	"context"
 	"fmt"
 	"html"
+	"io"
+	"net/http"
+	"net/url"
 	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -58,4 +61,27 @@ func fixLaunchTemplateTags(target, region string, body []byte) []byte {
 // fixContentLength keeps a rewritten answer's length right.
 func fixContentLength(b *bufferedResponse) {
 	b.header.Set("Content-Length", strconv.Itoa(b.body.Len()))
+}
+
+// SubnetDependencies answers DeleteSubnet as AWS does while a network
+// interface is still in the subnet: DependencyViolation ("The subnet ...
+// has dependencies and cannot be deleted"). moto deletes the subnet
+// anyway, which would hide how down names what holds a subnet.
+func SubnetDependencies(target, region string) Fault {
+	c := ec2.NewFromConfig(aws.Config{Region: region, Credentials: credentials.NewStaticCredentialsProvider("testing", "testing", ""), BaseEndpoint: aws.String(target)})
+	return func(w http.ResponseWriter, r *http.Request, action string, n int) (bool, bool) {
+		if action != "DeleteSubnet" {
+			return false, false
+		}
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		v, _ := url.ParseQuery(string(body))
+		id := v.Get("SubnetId")
+		out, err := c.DescribeNetworkInterfaces(context.Background(), &ec2.DescribeNetworkInterfacesInput{Filters: []ec2types.Filter{{Name: aws.String("subnet-id"), Values: []string{id}}}})
+		if err != nil || len(out.NetworkInterfaces) == 0 {
+			return false, false
+		}
+		writeError(w, r, http.StatusBadRequest, "DependencyViolation", fmt.Sprintf("The subnet '%s' has dependencies and cannot be deleted.", id))
+		return true, false
+	}
 }

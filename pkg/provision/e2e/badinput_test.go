@@ -31,8 +31,8 @@ func TestBadInputsChangeNothing(t *testing.T) {
 		want   []string
 	}{
 		// The configuration file.
-		{name: "yaml syntax", config: add("runners: [\n"), want: []string{"provision.yaml", "check the key names"}},
-		{name: "unknown top-level key", config: add("regoin: eu-west-1\n"), want: []string{"regoin", "unknown"}},
+		{name: "yaml syntax", config: add("runners: [\n"), want: []string{"provision.yaml", "sequence end token ']' not found", "> 12 | runners: ["}},
+		{name: "unknown top-level key", config: add("regoin: eu-west-1\n"), want: []string{"regoin: is not a known key; did you mean `region`?"}},
 		{name: "unknown nested key", config: add("manager:\n  instance_typ: t3.micro\n"), want: []string{"instance_typ"}},
 		{name: "wrong type", config: add("runners:\n  max_instances: many\n"), want: []string{"max_instances"}},
 		{name: "stack missing", config: replace("stack: net\n", ""), want: []string{"stack: is required"}},
@@ -48,18 +48,18 @@ func TestBadInputsChangeNothing(t *testing.T) {
 		{name: "gitlab url without scheme", config: replace("url: GITLAB_URL", "url: gitlab.example.com"), want: []string{"gitlab.url", "https://"}},
 		{name: "gitlab url in clear text", config: replace("url: GITLAB_URL", "url: http://gitlab.example.com"), want: []string{"gitlab.url", "uses http", "https://gitlab.example.com"}},
 		{name: "ssh open to the internet", config: replace("[203.0.113.10/32]", "[0.0.0.0/0]"), want: []string{"whole internet"}},
-		{name: "bad runner type", config: add("  create_runner:\n    runner_type: shared\n"), want: []string{"runner_type", "instance_type, group_type or project_type"}},
+		{name: "bad runner type", config: add("  create_runner:\n    runner_type: shared\n"), want: []string{"runner_type", "must be one of instance_type, group_type, project_type"}},
 		{name: "runner that may pick no job", config: add("  create_runner:\n    run_untagged: false\n"), want: []string{"create_runner.run_untagged", "tag_list is empty", "run_untagged: true"}},
 		{name: "unknown executor", config: add("runners:\n  executor: kubernetes\n"), want: []string{"runners.executor", "docker-autoscaler"}},
 		{name: "zero machines", config: add("runners:\n  max_instances: 0\n"), want: []string{"max_instances", "from 1 to"}},
 		{name: "idle_time not a duration", config: add("runners:\n  idle_time: soon\n"), want: []string{"idle_time", "5m"}},
 		{name: "reserved tag", config: replace("tags: {team: ci}", "tags:\n  \"provision:stack\": other"), want: []string{"reserved"}},
 		{name: "config file missing", args: []string{"-c", "nope.yaml", "up", "--auto-approve"}, want: []string{"nope.yaml not found", "--config"}},
-		{name: "empty config file", config: func(string) string { return "" }, want: []string{"empty"}},
+		{name: "empty config file", config: func(string) string { return "" }, want: []string{"holds no settings"}},
 		{name: "bad log level", args: []string{"--log-level", "loud", "up", "--auto-approve"}, want: []string{"--log-level", "debug, info, warn or error"}},
 		{name: "zero parallelism", args: []string{"up", "--auto-approve", "--parallelism", "0"}, want: []string{"--parallelism must be at least 1"}},
 		// What only AWS and GitLab can tell.
-		{name: "unknown region", config: replace("region: eu-west-1", "region: xx-north-9"), want: []string{"xx-north-9", "does not exist"}},
+		{name: "unknown region", config: replace("region: eu-west-1", "region: xx-north-9"), want: []string{"region: \"xx-north-9\" is not an AWS region"}},
 		{name: "unknown zone", config: replace("network:\n", "network:\n  availability_zone: eu-west-1q\n"), want: []string{"eu-west-1q is not a zone", "leave it empty"}},
 		{name: "unknown instance type", config: add("manager:\n  instance_type: m9.huge\n"), want: []string{"manager.instance_type", "m9.huge is not known"}},
 		{name: "AMI that does not exist", config: add("manager:\n  ami: ami-0123456789abcdef0\n"), want: []string{"manager.ami ami-0123456789abcdef0 does not exist"}},

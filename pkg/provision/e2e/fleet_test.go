@@ -250,7 +250,7 @@ func TestPreflightFailuresCreateNothing(t *testing.T) {
 			config: func(c string) string {
 				return strings.Replace(c, "GITLAB_SG", "sg-0123456789abcdef0", 1) + "manager:\n  instance_type: t9.mega\n"
 			},
-			want: []string{"3 problem(s)", "GITLAB_RUNNER_TOKEN is not set", "sg-0123456789abcdef0 does not exist", "manager.instance_type"}},
+			want: []string{"3 problems", "GITLAB_RUNNER_TOKEN is not set", "sg-0123456789abcdef0 does not exist", "manager.instance_type"}},
 		{name: "gitlab token without manage_runner", env: []string{"GITLAB_TOKEN=glpat-create-only-0000"},
 			setup: func(h *harness) {
 				h.gitlab.AddUserToken("glpat-create-only-0000", gitlabtest.UserToken{Scopes: []string{"create_runner"}})

@@ -204,9 +204,9 @@ func TestS3StateLostAnswers(t *testing.T) {
 	var lockLost, stateLost atomic.Bool
 	h.proxy.SetFault(func(w http.ResponseWriter, r *http.Request, action string, n int) (bool, bool) {
 		switch {
-		case action == "PUT /team-state/runners/net.json.lock" && lockLost.CompareAndSwap(false, true):
+		case action == "PutObject" && r.URL.Path == "/team-state/runners/net.json.lock" && lockLost.CompareAndSwap(false, true):
 			return false, true
-		case action == "PUT /team-state/runners/net.json" && stateLost.CompareAndSwap(false, true):
+		case action == "PutObject" && r.URL.Path == "/team-state/runners/net.json" && stateLost.CompareAndSwap(false, true):
 			return false, true
 		}
 		return false, false
