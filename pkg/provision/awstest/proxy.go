@@ -237,14 +237,21 @@ func actionOf(r *http.Request, body []byte) string {
 
 // serviceOf reads the service from a request's SigV4 credential scope.
 func serviceOf(r *http.Request) string {
-	auth := r.Header.Get("Authorization")
-	if i := strings.Index(auth, "Credential="); i >= 0 {
-		parts := strings.Split(auth[i+len("Credential="):], "/")
-		if len(parts) > 3 {
-			return parts[3]
-		}
+	if scope := credentialScope(r); len(scope) > 3 {
+		return scope[3]
 	}
 	return ""
+}
+
+// credentialScope splits Credential=KEY/DATE/REGION/SERVICE/aws4_request.
+func credentialScope(r *http.Request) []string {
+	auth := r.Header.Get("Authorization")
+	i := strings.Index(auth, "Credential=")
+	if i < 0 {
+		return nil
+	}
+	cred, _, _ := strings.Cut(auth[i+len("Credential="):], ",")
+	return strings.Split(cred, "/")
 }
 
 // bufferedResponse holds moto's answer until the hooks have run.
@@ -268,12 +275,8 @@ func (b *bufferedResponse) copyTo(w http.ResponseWriter) {
 
 // regionOf reads the region from a request's SigV4 credential scope.
 func regionOf(r *http.Request) string {
-	auth := r.Header.Get("Authorization")
-	if i := strings.Index(auth, "Credential="); i >= 0 {
-		parts := strings.Split(auth[i+len("Credential="):], "/")
-		if len(parts) > 2 {
-			return parts[2]
-		}
+	if scope := credentialScope(r); len(scope) > 2 {
+		return scope[2]
 	}
 	return "us-east-1"
 }
