@@ -206,6 +206,11 @@ Examples:
 		{
 			Name:  "state",
 			Usage: "read, write and move the state",
+			Description: help(`Examples:
+  provision state list
+  provision state show nat
+  provision state pull > backup.json
+  provision state migrate --to s3://team-state/runners/ci.json`, envAWS),
 			Subcommands: []*cli.Command{
 				{Name: "pull", Usage: "print the state document", Action: r.act(0, func(c *cli.Context, o command.Options) (int, error) {
 					return command.StatePull(c.Context, o)
@@ -236,6 +241,11 @@ Examples:
 			Name:      "force-unlock",
 			Usage:     "release the lock of a shared (S3) state whose holder died",
 			ArgsUsage: "LOCK_ID",
+			Description: help(`Only when the run that holds the lock is really gone: the locked run's
+error message names the LOCK_ID.
+
+Examples:
+  provision force-unlock 3f1c9a2e-8b7d-4e2f-9c1a-5d6e7f809a1b`, envAWS),
 			Action: r.act(1, func(c *cli.Context, o command.Options) (int, error) {
 				if c.NArg() != 1 {
 					return 1, fmt.Errorf("force-unlock takes the LOCK_ID the locked run printed")

@@ -39,16 +39,18 @@ type Discovery struct {
 	GitLab6 bool
 	// StoredTokenRenewed: preflight found the token parameter renewed.
 	StoredTokenRenewed bool
+	// RunnerID is the runner's id in GitLab, from preflight.
+	RunnerID int64
 }
 
 // Discovered returns what this environment found.
 func (e *Env) Discovered() Discovery {
-	return Discovery{Account: e.Account, Zone: e.Zone, Images: e.Images, GitLab6: e.GitLab6, StoredTokenRenewed: e.StoredTokenRenewed}
+	return Discovery{Account: e.Account, Zone: e.Zone, Images: e.Images, GitLab6: e.GitLab6, StoredTokenRenewed: e.StoredTokenRenewed, RunnerID: e.RunnerID}
 }
 
 // use takes what an earlier Discover (or Preflight) of the same run found.
 func (e *Env) use(d Discovery) {
-	e.Account, e.Zone, e.Images, e.GitLab6, e.StoredTokenRenewed = d.Account, d.Zone, d.Images, d.GitLab6, d.StoredTokenRenewed
+	e.Account, e.Zone, e.Images, e.GitLab6, e.StoredTokenRenewed, e.RunnerID = d.Account, d.Zone, d.Images, d.GitLab6, d.StoredTokenRenewed, d.RunnerID
 }
 
 // Discover reads what every plan needs besides the resources: the account,

@@ -64,6 +64,9 @@ type Env struct {
 	// RunnerTokenExpiresAt is when GITLAB_RUNNER_TOKEN expires, as GitLab
 	// said at preflight (zero: never, or not checked).
 	RunnerTokenExpiresAt time.Time
+	// RunnerID is GitLab's id of the runner whose token the stack uses,
+	// from preflight's /runners/verify (0: not known in this run).
+	RunnerID int64
 	// GitLab6: GitLab's name resolves to a global IPv6 address (Discover).
 	GitLab6 bool
 	// Resolver looks up GitLab's name; nil: the system's resolver.

@@ -25,7 +25,8 @@ var outputSpecs = []struct {
 	{"public_subnet_id", string(stepPublicSubnet), "", "the public subnet (manager, NAT gateway)"},
 	{"private_subnet_id", string(stepPrivateSubnet), "", "the private subnet (runner machines)"},
 	{"runner_security_group_id", string(stepRunnerGroup), "", "the runner machines' security group"},
-	{"gitlab_runner_id", string(stepGitLabRunner), "", "the runner's id in GitLab (gitlab.create_runner)"},
+	{"gitlab_runner_id", string(stepGitLabRunner), "", "the runner's id in GitLab"},
+	{"gitlab_runner_id", string(stepToken), "gitlab_runner_id", "the runner's id in GitLab"},
 	{"token_parameter", string(stepToken), "", "the SSM parameter with the runner token"},
 }
 

@@ -195,10 +195,11 @@ func (e *Env) checkToken(ctx context.Context) error {
 	if err := CheckRunnerTokenFormat(token.Reveal()); err != nil {
 		return err
 	}
-	expires, err := e.GitLab.VerifyRunnerToken(ctx, token.Reveal())
+	verified, err := e.GitLab.Verify(ctx, token.Reveal())
+	expires := verified.ExpiresAt
 	switch {
 	case err == nil:
-		e.RunnerTokenExpiresAt = expires
+		e.RunnerTokenExpiresAt, e.RunnerID = expires, verified.ID
 		e.warnIfExpiring(EnvRunnerToken, expires, "gitlab-runner renews it on the manager once three quarters of its lifetime have passed (provision writes the renewed token back to SSM); reset it in GitLab now if the manager is not running")
 		return nil
 	case errors.Is(err, gitlab.ErrTokenRejected) && e.storedTokenRenewed(ctx, token):
@@ -222,11 +223,11 @@ func (e *Env) storedTokenRenewed(ctx context.Context, exported Secret) bool {
 	if err != nil || p == nil || aws.ToString(p.Value) == exported.Reveal() {
 		return false
 	}
-	exp, err := e.GitLab.VerifyRunnerToken(ctx, aws.ToString(p.Value))
+	v, err := e.GitLab.Verify(ctx, aws.ToString(p.Value))
 	if err != nil {
 		return false
 	}
-	e.RunnerTokenExpiresAt = exp
+	e.RunnerTokenExpiresAt, e.RunnerID = v.ExpiresAt, v.ID
 	return true
 }
 

@@ -3,6 +3,7 @@ package provision
 import (
 	"context"
 	"fmt"
+	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
@@ -39,7 +40,18 @@ func (k runnerToken) find(ctx context.Context) (found[parameter], error) {
 	return found[parameter]{cur: p, exists: p != nil}, err
 }
 
-func (k runnerToken) record(p parameter) recorded { return recorded{id: aws.ToString(p.Name)} }
+// record keeps the runner's id in GitLab (for `provision output`), as
+// preflight learned it, or as recorded before when this run did not ask.
+func (k runnerToken) record(p parameter) recorded {
+	id := k.env.Ledger.Get(string(stepToken)).Attr("gitlab_runner_id")
+	if k.env.RunnerID != 0 {
+		id = strconv.FormatInt(k.env.RunnerID, 10)
+	}
+	if id == "" {
+		return recorded{id: aws.ToString(p.Name)}
+	}
+	return recorded{id: aws.ToString(p.Name), attrs: map[string]string{"gitlab_runner_id": id}}
+}
 
 // diff: the value changes only to a token GitLab accepts. A parameter
 // holding a token that gitlab-runner renewed (preflight found

@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -18,6 +20,17 @@ func TestDoctorNamesWhatBlocksAFlow(t *testing.T) {
 	h := newHarness(t)
 	h.writeConfig(baseConfig)
 	h.mustRun(0, "up", "--auto-approve")
+	// output: what scripts need, from the state.
+	out := h.mustRun(0, "output", "--json")
+	var outputs map[string]string
+	if err := json.Unmarshal([]byte(out.stdout), &outputs); err != nil {
+		t.Fatalf("output --json: %v\n%s", err, out.stdout)
+	}
+	runners := h.gitlab.Runners()
+	if len(runners) != 1 || outputs["gitlab_runner_id"] != strconv.FormatInt(runners[0].ID, 10) ||
+		outputs["autoscaling_group"] != "net-runners" || outputs["manager_address"] == "" || outputs["nat_address"] == "" {
+		t.Errorf("output: %v (runners %+v)", outputs, runners)
+	}
 	ok := h.mustRun(0, "doctor")
 	for _, want := range []string{
 		"PASS  manager -> GitLab 127.0.0.1:443",

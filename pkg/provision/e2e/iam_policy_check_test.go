@@ -25,7 +25,9 @@ func (s *actionSet) add(actions []string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, a := range actions {
-		if a != ":" && !strings.HasSuffix(a, ":") {
+		// "ec2:POST /" is a request whose body never arrived whole (the
+		// test killed provision while it was sending): no action of its own.
+		if a != ":" && !strings.HasSuffix(a, ":") && !strings.Contains(a, " ") {
 			s.seen[a] = true
 		}
 	}
