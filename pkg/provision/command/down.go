@@ -96,7 +96,9 @@ func Down(ctx context.Context, o Options, do DownOptions) (int, error) {
 	if err := s.removeState(ctx); err != nil {
 		return 1, err
 	}
-	sum := plan.Summarize(res.Changes)
+	// As for up, the result counts what the plan announced (a machine that
+	// went with its group was destroyed all the same).
+	sum := plan.Summarize(changes)
 	fmt.Fprintf(o.Stdout, "\nDestroy complete! Resources: %d destroyed.\n", sum.Destroy)
 	return 0, nil
 }

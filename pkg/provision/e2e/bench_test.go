@@ -25,9 +25,13 @@ func TestBenchmarkParallelism(t *testing.T) {
 	if n, err := strconv.Atoi(os.Getenv("PROVISION_BENCH_ROUNDS")); err == nil && n > 0 {
 		rounds = n
 	}
+	if info, err := os.Stat(binary); err == nil {
+		t.Logf("bench binary: %.1f MiB", float64(info.Size())/(1<<20))
+	}
 	for _, p := range []int{1, 8} {
-		var upTotal, downTotal time.Duration
-		calls := 0
+		var upTotal, noopTotal, downTotal time.Duration
+		var calls, noopCalls, downCalls int
+		var peakRSS int64
 		for i := 0; i < rounds; i++ {
 			// A subtest per round: its emulator goes back to the pool.
 			t.Run(fmt.Sprintf("p=%d/round=%d", p, i), func(t *testing.T) {
@@ -35,15 +39,23 @@ func TestBenchmarkParallelism(t *testing.T) {
 				h.writeConfig(baseConfig)
 				h.proxy.SetFault(awstest.Delay(latency))
 				start := time.Now()
-				h.mustRun(0, "up", "--auto-approve", "--no-wait", "--parallelism", strconv.Itoa(p))
+				r := h.mustRun(0, "up", "--auto-approve", "--no-wait", "--parallelism", strconv.Itoa(p))
 				upTotal += time.Since(start)
-				calls = len(h.proxy.Calls())
+				calls, peakRSS = len(h.proxy.Calls()), max(peakRSS, r.maxRSS)
+				h.proxy.Reset()
 				start = time.Now()
-				h.mustRun(0, "down", "--auto-approve")
+				r = h.mustRun(0, "up", "--auto-approve", "--no-wait", "--parallelism", strconv.Itoa(p))
+				noopTotal += time.Since(start)
+				noopCalls, peakRSS = len(h.proxy.Calls()), max(peakRSS, r.maxRSS)
+				h.proxy.Reset()
+				start = time.Now()
+				r = h.mustRun(0, "down", "--auto-approve")
 				downTotal += time.Since(start)
+				downCalls, peakRSS = len(h.proxy.Calls()), max(peakRSS, r.maxRSS)
 			})
 		}
-		t.Logf("bench parallelism=%d latency=%s rounds=%d: up %.1fs (%d calls), down %.1fs",
-			p, latency, rounds, (upTotal / time.Duration(rounds)).Seconds(), calls, (downTotal / time.Duration(rounds)).Seconds())
+		avg := func(d time.Duration) float64 { return (d / time.Duration(rounds)).Seconds() }
+		t.Logf("bench parallelism=%d latency=%s rounds=%d: up %.1fs (%d calls), no-op up %.1fs (%d calls), down %.1fs (%d calls), peak RSS %.0f MiB",
+			p, latency, rounds, avg(upTotal), calls, avg(noopTotal), noopCalls, avg(downTotal), downCalls, float64(peakRSS)/1024)
 	}
 }

@@ -209,6 +209,8 @@ func (h *harness) writeConfig(yaml string) {
 type result struct {
 	code           int
 	stdout, stderr string
+	// maxRSS is the run's peak resident memory in KiB (Linux getrusage).
+	maxRSS int64
 }
 
 func (r result) String() string {
@@ -257,6 +259,9 @@ func (h *harness) run(args ...string) result {
 		h.t.Fatalf("run provision %v: %v", args, err)
 	}
 	r := result{code: code, stdout: stdout.String(), stderr: stderr.String()}
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		r.maxRSS = ru.Maxrss
+	}
 	h.checkNoSecrets("provision "+strings.Join(args, " "), r.stdout+r.stderr)
 	return r
 }
