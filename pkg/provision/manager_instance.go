@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -96,7 +97,7 @@ func (k managerInstance) record(i instance) recorded {
 // started; its group is put back. Without manager.ami the image is the
 // latest Amazon Linux 2023 at launch, and a newer release alone does not
 // replace a running manager.
-func (k managerInstance) diff(_ context.Context, inst instance) (managerFix, []string, error) {
+func (k managerInstance) diff(ctx context.Context, inst instance) (managerFix, []string, error) {
 	var f managerFix
 	var reasons []string
 	ud, err := k.userData()
@@ -114,6 +115,13 @@ func (k managerInstance) diff(_ context.Context, inst instance) (managerFix, []s
 		// runs fail, and their machines are removed by the new manager.
 		reasons = append(reasons, "replacing the manager interrupts the jobs it is running: pause the runner in GitLab and let them finish first")
 		return f, reasons, nil
+	}
+	// A manager whose boot failed stopped there for good (its boot
+	// script runs once): once the cause is fixed, the next up boots a new
+	// one. It runs no job, so nothing is interrupted.
+	if r, err := k.env.ReadBootReport(ctx); err == nil && r.Failed() {
+		f.replace = true
+		return f, []string{fmt.Sprintf("must be replaced: its boot failed at stage %s (%s); a new manager boots again", r.Stage, firstLineOf(r.Detail, 120))}, nil
 	}
 	if inst.State != nil && inst.State.Name == ec2types.InstanceStateNamePending {
 		f.wait = true
@@ -155,6 +163,15 @@ func (k managerInstance) pending(inst instance) string {
 		return string(inst.State.Name)
 	}
 	return ""
+}
+
+// firstLineOf is the first line of s, cut to n characters.
+func firstLineOf(s string, n int) string {
+	s, _, _ = strings.Cut(s, "\n")
+	if len(s) > n {
+		s = s[:n] + "..."
+	}
+	return s
 }
 
 // replaces: a replacement removes the manager and launches a new one.

@@ -65,6 +65,16 @@ func TestManagerBootReport(t *testing.T) {
 	if !strings.Contains(failed.stderr, "token-verified") {
 		t.Errorf("the error does not name the stage:\n%s", failed.stderr)
 	}
+	// The cause fixed, the next up replaces the manager that stopped.
+	h.manager.boot = nil
+	p := h.mustRun(2, "plan", "--detailed-exitcode")
+	if !strings.Contains(p.stdout, "-/+ instance/manager") || !strings.Contains(p.stdout, "must be replaced: its boot failed at stage token-verified") {
+		t.Errorf("a manager whose boot failed is not replaced:\n%s", p.stdout)
+	}
+	again := h.mustRun(0, "up", "--auto-approve")
+	if !strings.Contains(again.stdout, "manager: boot stage online") {
+		t.Errorf("the new manager's boot is not followed:\n%s", again.stdout)
+	}
 
 	// A manager that never reports: the timeout names what was awaited.
 	h.manager.boot = noBoot
