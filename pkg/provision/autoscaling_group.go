@@ -249,11 +249,7 @@ func isASGGone(err error) bool {
 
 // tagsOf: the group's tags, which it also puts on the machines it launches.
 func (k autoScalingGroups) tagsOf(_ context.Context, f fleet) (map[string]string, error) {
-	m := map[string]string{}
-	for _, t := range f.group.Tags {
-		m[aws.ToString(t.Key)] = aws.ToString(t.Value)
-	}
-	return m, nil
+	return tagMapOf(f.group.Tags, func(t asgtypes.TagDescription) (*string, *string) { return t.Key, t.Value }), nil
 }
 
 // retag changes the group's tags; machines launched from then on carry them.

@@ -323,11 +323,7 @@ func listify(v any, key string) any {
 
 // tagsOf: the role's tags (GetRole returns them).
 func (k iamRoles) tagsOf(_ context.Context, r roleState) (map[string]string, error) {
-	m := map[string]string{}
-	for _, t := range r.role.Tags {
-		m[aws.ToString(t.Key)] = aws.ToString(t.Value)
-	}
-	return m, nil
+	return tagMapOf(r.role.Tags, func(t iamtypes.Tag) (*string, *string) { return t.Key, t.Value }), nil
 }
 
 // retag changes the tags of the role and of its instance profile alike

@@ -125,11 +125,7 @@ func (k runnerToken) tagsOf(ctx context.Context, p parameter) (map[string]string
 	if err != nil {
 		return nil, fmt.Errorf("read the tags of %s: %w", aws.ToString(p.Name), err)
 	}
-	m := map[string]string{}
-	for _, t := range out.TagList {
-		m[aws.ToString(t.Key)] = aws.ToString(t.Value)
-	}
-	return m, nil
+	return tagMapOf(out.TagList, func(t ssmtypes.Tag) (*string, *string) { return t.Key, t.Value }), nil
 }
 
 // retag changes the parameter's tags.

@@ -82,13 +82,19 @@ func (e *Env) tagDrift(have map[string]string) (tagChange, []string) {
 	return c, reasons
 }
 
-// ec2TagMap turns EC2 tags into a map.
-func ec2TagMap(tags []ec2types.Tag) map[string]string {
+// tagMapOf turns any API's tags into a map, given how to read one.
+func tagMapOf[T any](tags []T, kv func(T) (key, value *string)) map[string]string {
 	m := make(map[string]string, len(tags))
 	for _, t := range tags {
-		m[aws.ToString(t.Key)] = aws.ToString(t.Value)
+		k, v := kv(t)
+		m[aws.ToString(k)] = aws.ToString(v)
 	}
 	return m
+}
+
+// ec2TagMap turns EC2 tags into a map.
+func ec2TagMap(tags []ec2types.Tag) map[string]string {
+	return tagMapOf(tags, func(t ec2types.Tag) (*string, *string) { return t.Key, t.Value })
 }
 
 // retagEC2 applies a tag change to an EC2 resource (any id CreateTags
