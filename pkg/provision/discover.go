@@ -3,6 +3,7 @@ package provision
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -98,6 +99,35 @@ func (e *Env) ResolveImages(ctx context.Context) error {
 }
 
 func (e *Env) resolveImage(ctx context.Context, section, ami, instanceType string) (Image, error) {
+	key := section + "|" + ami + "|" + instanceType
+	if ami == "" {
+		// The manager and the machines usually run the same image: the
+		// latest Amazon Linux 2023 of one architecture is looked up once.
+		if arch, err := e.architecture(ctx, instanceType); err == nil {
+			key = "latest|" + arch
+		}
+	} else {
+		key = "ami|" + ami
+	}
+	e.factsMu.Lock()
+	img, ok := e.images[key]
+	e.factsMu.Unlock()
+	if ok {
+		return img, nil
+	}
+	img, err := e.lookupImage(ctx, section, ami, instanceType)
+	if err == nil {
+		e.factsMu.Lock()
+		if e.images == nil {
+			e.images = map[string]Image{}
+		}
+		e.images[key] = img
+		e.factsMu.Unlock()
+	}
+	return img, err
+}
+
+func (e *Env) lookupImage(ctx context.Context, section, ami, instanceType string) (Image, error) {
 	if ami == "" {
 		arch, err := e.architecture(ctx, instanceType)
 		if err != nil {
@@ -125,16 +155,38 @@ func (e *Env) resolveImage(ctx context.Context, section, ami, instanceType strin
 }
 
 // architecture is the AMI architecture an instance type runs (arm64 for
-// Graviton, else x86_64).
+// Graviton, else x86_64). Both configured types are asked for in one call
+// and remembered for the run; a call that fails (one type is unknown) is
+// made again per type, so the error names the type.
 func (e *Env) architecture(ctx context.Context, instanceType string) (string, error) {
+	e.factsMu.Lock()
+	defer e.factsMu.Unlock()
+	if a, ok := e.archs[instanceType]; ok {
+		return a, nil
+	}
+	if e.archs == nil {
+		e.archs = map[string]string{}
+		types := []ec2types.InstanceType{ec2types.InstanceType(e.Cfg.Manager.InstanceType), ec2types.InstanceType(e.Cfg.Runners.InstanceType)}
+		if out, err := e.EC2.DescribeInstanceTypes(ctx, &ec2.DescribeInstanceTypesInput{InstanceTypes: types}); err == nil {
+			for _, it := range out.InstanceTypes {
+				e.archs[string(it.InstanceType)] = archOf(it)
+			}
+		}
+		if a, ok := e.archs[instanceType]; ok {
+			return a, nil
+		}
+	}
 	out, err := e.EC2.DescribeInstanceTypes(ctx, &ec2.DescribeInstanceTypesInput{InstanceTypes: []ec2types.InstanceType{ec2types.InstanceType(instanceType)}})
 	if err != nil || len(out.InstanceTypes) == 0 {
 		return "", fmt.Errorf("instance type %s is not known in %s: check the spelling (e.g. t3.medium)", instanceType, e.Region)
 	}
-	for _, a := range out.InstanceTypes[0].ProcessorInfo.SupportedArchitectures {
-		if a == ec2types.ArchitectureTypeArm64 {
-			return "arm64", nil
-		}
+	e.archs[instanceType] = archOf(out.InstanceTypes[0])
+	return e.archs[instanceType], nil
+}
+
+func archOf(it ec2types.InstanceTypeInfo) string {
+	if it.ProcessorInfo != nil && slices.Contains(it.ProcessorInfo.SupportedArchitectures, ec2types.ArchitectureTypeArm64) {
+		return "arm64"
 	}
-	return "x86_64", nil
+	return "x86_64"
 }

@@ -72,6 +72,12 @@ type Env struct {
 	// Resolver looks up GitLab's name; nil: the system's resolver.
 	Resolver Resolver
 
+	// Facts this run looked up once: instance type architectures and
+	// images (preflight validates both types, then resolves the images).
+	factsMu sync.Mutex
+	archs   map[string]string
+	images  map[string]Image
+
 	// replacing holds the steps whose plan in this walk is a replacement:
 	// what depends on them says so in its own plan line.
 	replacingMu sync.Mutex
