@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -74,7 +75,8 @@ func TestProgressShowsWaits(t *testing.T) {
 	if !strings.Contains(text, "nat: still creating (nat-0abc, pending) [") || !strings.Contains(text, "s elapsed]") {
 		t.Errorf("no line names the wait:\n%s", text)
 	}
-	if last := lines[len(lines)-1]; !strings.HasPrefix(last, "nat: created [3.") {
+	// 0.5 + 1 + 2 s of pauses; a slow machine may add some.
+	if last := lines[len(lines)-1]; !regexp.MustCompile(`^nat: created \[[3-5]\.\ds\]$`).MatchString(last) {
 		t.Errorf("last line %q, want the creation with its time", last)
 	}
 }
