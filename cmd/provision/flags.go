@@ -11,7 +11,7 @@ func globalFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "config", Aliases: []string{"c"}, Value: "provision.yaml", Usage: "configuration `FILE`"},
 		&cli.StringFlag{Name: "state", Usage: "state `FILE` or s3://BUCKET/KEY (default: state.s3 in the config, else .provision/<stack>.json next to it)"},
-		&cli.StringFlag{Name: "region", Usage: "AWS region (overrides the config file)", EnvVars: nil},
+		&cli.StringFlag{Name: "region", Usage: "AWS region (overrides the config file)"},
 		&cli.StringFlag{Name: "profile", Usage: "AWS shared config profile (default: AWS_PROFILE)"},
 		&cli.StringFlag{Name: "log-level", Value: "info", Usage: "debug|info|warn|error"},
 		&cli.StringFlag{Name: "log-format", Value: "console", Usage: "console|json"},

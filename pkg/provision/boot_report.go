@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -149,23 +150,12 @@ func (e *Env) consoleTail(ctx context.Context) string {
 	return redactRunnerTokens(strings.Join(lines, "\n"))
 }
 
+// runnerTokenShape is a runner token as the boot scripts redact it too.
+var runnerTokenShape = regexp.MustCompile(`glrt-[A-Za-z0-9_.-]*`)
+
 // redactRunnerTokens hides runner tokens, should a console ever show one.
 func redactRunnerTokens(s string) string {
-	var b strings.Builder
-	for {
-		i := strings.Index(s, "glrt-")
-		if i < 0 {
-			b.WriteString(s)
-			return b.String()
-		}
-		b.WriteString(s[:i] + "glrt-[redacted]")
-		s = s[i+5:]
-		j := 0
-		for j < len(s) && strings.ContainsRune("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-", rune(s[j])) {
-			j++
-		}
-		s = s[j:]
-	}
+	return runnerTokenShape.ReplaceAllLiteralString(s, "glrt-[redacted]")
 }
 
 func (e *Env) managerHasProfile(ctx context.Context) bool {
@@ -204,14 +194,17 @@ func (e *Env) publicAddress(ctx context.Context, step plan.ID) string {
 }
 
 // RunnerOnline asks GitLab for the runner's status: the runner created by
-// gitlab.create_runner, or else the one whose token the parameter holds.
+// gitlab.create_runner, or the one whose token the parameter holds (its id
+// recorded at preflight).
 // It needs GITLAB_TOKEN; without it, "".
 func (e *Env) RunnerOnline(ctx context.Context) (string, error) {
 	if e.Secrets.GitLabToken.Empty() || e.Cfg.GitLab.URL == "" {
 		return "", nil
 	}
-	id, _ := strconv.ParseInt(e.idOf(stepGitLabRunner), 10, 64)
+	id := e.recordedRunnerID()
 	if id == 0 {
+		// A stack recorded before the runner's id was kept: ask GitLab
+		// whose token the parameter holds.
 		p, err := getParameter(ctx, e.SSM, e.TokenParameter(), true)
 		if err != nil || p == nil {
 			return "", err
@@ -223,4 +216,16 @@ func (e *Env) RunnerOnline(ctx context.Context) (string, error) {
 		id = v.ID
 	}
 	return e.GitLab.RunnerStatus(ctx, e.Secrets.GitLabToken.Reveal(), id)
+}
+
+// recordedRunnerID is the runner's id in GitLab as the state records it:
+// gitlab/runner's id, or the id preflight learned for GITLAB_RUNNER_TOKEN
+// (0: not recorded).
+func (e *Env) recordedRunnerID() int64 {
+	id := e.idOf(stepGitLabRunner)
+	if id == "" {
+		id = e.Ledger.Get(string(stepToken)).Attr("gitlab_runner_id")
+	}
+	n, _ := strconv.ParseInt(id, 10, 64)
+	return n
 }

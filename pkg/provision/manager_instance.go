@@ -282,13 +282,11 @@ func (k managerInstance) update(ctx context.Context, inst instance, f managerFix
 	return k.waitRunning(ctx, id)
 }
 
-// remove terminates the manager, waits until it is terminated, and
-// removes its boot report.
+// remove terminates the manager and waits until it is terminated. Its
+// boot report goes when a new manager launches (create) or the stack does
+// (down).
 func (k managerInstance) remove(ctx context.Context, inst instance) error {
-	if err := terminate(ctx, k.env, []string{instanceID(inst)}); err != nil {
-		return err
-	}
-	return k.env.DeleteBootReport(ctx)
+	return terminate(ctx, k.env, []string{instanceID(inst)})
 }
 
 // instanceAttrs records the manager's IPv6 address: GitLab's group admits

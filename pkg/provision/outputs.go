@@ -1,6 +1,8 @@
 package provision
 
 import (
+	"slices"
+
 	"github.com/provision-dev/provision/pkg/state"
 )
 
@@ -28,6 +30,7 @@ var outputSpecs = []struct {
 	{"gitlab_runner_id", string(stepGitLabRunner), "", "the runner's id in GitLab"},
 	{"gitlab_runner_id", string(stepToken), "gitlab_runner_id", "the runner's id in GitLab"},
 	{"token_parameter", string(stepToken), "", "the SSM parameter with the runner token"},
+	{"token_parameter", string(stepGitLabRunner), "parameter", "the SSM parameter with the runner token"},
 }
 
 // Outputs are the values scripts need, from the state alone: those the
@@ -43,24 +46,20 @@ func Outputs(doc *state.Document) []Output {
 		if o.attr != "" {
 			v = r.Attributes[o.attr]
 		}
-		if o.name == "token_parameter" && v == "" {
-			continue
-		}
 		if v != "" {
 			out = append(out, Output{Name: o.name, Value: v, Description: o.description})
 		}
 	}
-	if r := doc.Resources[string(stepGitLabRunner)]; r != nil && r.Attributes["parameter"] != "" {
-		out = append(out, Output{Name: "token_parameter", Value: r.Attributes["parameter"], Description: "the SSM parameter with the runner token"})
-	}
 	return out
 }
 
-// OutputNames lists every output name, for errors and completion.
+// OutputNames lists every output name once, for errors and completion.
 func OutputNames() []string {
 	var names []string
 	for _, o := range outputSpecs {
-		names = append(names, o.name)
+		if !slices.Contains(names, o.name) {
+			names = append(names, o.name)
+		}
 	}
 	return names
 }

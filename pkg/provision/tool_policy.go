@@ -119,14 +119,3 @@ func partitionOf(region string) string {
 	}
 	return "aws"
 }
-
-// ToolActionCount is how many actions the policy allows, for the README.
-func ToolActionCount(cfg *Config) int {
-	seen := map[string]bool{}
-	for _, s := range ToolPolicy(cfg).Statement {
-		for _, a := range s.Action {
-			seen[a] = true
-		}
-	}
-	return len(seen)
-}

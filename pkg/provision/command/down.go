@@ -106,8 +106,8 @@ func Down(ctx context.Context, o Options, do DownOptions) (int, error) {
 // removeState removes the stack's record of its state, then the state:
 // called when nothing of the stack is left.
 func (s *session) removeState(ctx context.Context) error {
-	// The manager's boot report goes with the manager; this removes one
-	// left by a manager that was terminated by hand.
+	// The manager's boot report is the stack's last parameter: a new
+	// manager clears it before launching, and it goes with the stack here.
 	if err := s.stack.DeleteBootReport(ctx); err != nil {
 		return err
 	}
