@@ -205,6 +205,8 @@ func (e *Executor) runStep(ctx context.Context, s Step, observe func(Event)) (Ch
 	attempt := 1
 	madeID := ""
 	ctx = withStepRun(ctx, stepRun{
+		step:      s.ID(),
+		walk:      e.walkName(),
 		interrupt: e.Interrupt,
 		report: func(status string) {
 			observe(Event{Change: current, Phase: PhaseWaiting, Status: status, Attempt: attempt, Elapsed: time.Since(start)})
@@ -273,6 +275,19 @@ func (e *Executor) once(ctx context.Context, s Step, applying func(Change)) (Cha
 	}
 	applying(c)
 	return c, act(ctx, c)
+}
+
+// walkName says what the walk does to each step.
+func (e *Executor) walkName() string {
+	switch {
+	case e.Destroy && e.Apply:
+		return "delete"
+	case e.Destroy:
+		return "plan-delete"
+	case e.Apply:
+		return "apply"
+	}
+	return "plan"
 }
 
 func isClosed(ch <-chan struct{}) bool {

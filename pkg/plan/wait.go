@@ -14,6 +14,8 @@ var ErrCancelled = errors.New("cancelled by the user: the calls in flight were a
 // stepRun is what the executor hands a running step through its context:
 // where to report what it waits for, and the run's interrupt.
 type stepRun struct {
+	step      ID
+	walk      string
 	report    func(status string)
 	made      func(id string)
 	interrupt <-chan struct{}
@@ -28,6 +30,13 @@ func withStepRun(ctx context.Context, r stepRun) context.Context {
 func stepRunOf(ctx context.Context) stepRun {
 	r, _ := ctx.Value(stepRunKey{}).(stepRun)
 	return r
+}
+
+// StepOf names the step and the walk ("plan", "apply", "plan-delete",
+// "delete") a context belongs to; "" outside an executor.
+func StepOf(ctx context.Context) (step ID, walk string) {
+	r := stepRunOf(ctx)
+	return r.step, r.walk
 }
 
 // Report tells the person watching what a step is waiting for right now,
@@ -46,22 +55,22 @@ func Made(ctx context.Context, id string) {
 	}
 }
 
-// Poll calls check until it says done, pausing between calls: quickly at
-// first (most resources are ready within seconds of the answer to their
-// create), then at most every 5 s, so readiness is noticed within seconds
-// and a long wait costs few calls. Each status check returns is reported.
-// The first Ctrl-C ends the wait at once (waiting is not a change; the
-// next run picks it up), as does the end of ctx.
+// Poll calls check until it says done, pausing between calls (PollDelay),
+// so readiness is noticed within a second or so of AWS reaching it. Each
+// status check returns is reported. The first Ctrl-C ends the wait at
+// once (waiting is not a change; the next run picks it up), as does the
+// end of ctx.
 func Poll(ctx context.Context, what string, check func(ctx context.Context) (status string, done bool, err error)) error {
 	status := ""
-	for attempt := 1; ; attempt++ {
+	start := time.Now()
+	for {
 		s, done, err := check(ctx)
 		if err != nil || done {
 			return err
 		}
 		status = s
 		Report(ctx, status)
-		t := time.NewTimer(PollDelay(attempt))
+		t := time.NewTimer(PollDelay(time.Since(start)))
 		select {
 		case <-ctx.Done():
 			t.Stop()
@@ -74,13 +83,21 @@ func Poll(ctx context.Context, what string, check func(ctx context.Context) (sta
 	}
 }
 
-// PollDelay is the pause after the n-th look: 0.5 s, 1 s, 2 s, 3 s, then 5 s.
-func PollDelay(n int) time.Duration {
-	delays := []time.Duration{500 * time.Millisecond, time.Second, 2 * time.Second, 3 * time.Second}
-	if n-1 < len(delays) {
-		return delays[n-1]
+// PollDelay is the pause before the next look, after a wait of elapsed so
+// far: 0.5 s for the first second (most resources are ready within
+// seconds of the answer to their create), 1 s until two minutes (a NAT
+// gateway's minute or two is then noticed within a second: about 60
+// describes, against EC2's per-API bucket of 100 describes refilled at 20
+// a second), then a sixtieth of the time waited, at most 5 s, so a long
+// wait is noticed late by at most a sixtieth of its length.
+func PollDelay(elapsed time.Duration) time.Duration {
+	switch {
+	case elapsed < time.Second:
+		return 500 * time.Millisecond
+	case elapsed < 2*time.Minute:
+		return time.Second
 	}
-	return 5 * time.Second
+	return min(elapsed/60, 5*time.Second)
 }
 
 // cause is why ctx ended, in words: a user's cancellation or a deadline.

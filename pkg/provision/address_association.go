@@ -48,19 +48,19 @@ func (k addressAssociation) findForDelete(ctx context.Context) (found[associatio
 
 // current reads the manager's address: its association and instance.
 func (k addressAssociation) current(ctx context.Context) (association, error) {
-	in := &ec2.DescribeAddressesInput{Filters: k.env.ownerFilters(stepManagerAddress)}
-	// Without a recorded address (down without state) the tags find it.
-	if alloc := k.env.idOf(stepManagerAddress); alloc != "" {
-		in = &ec2.DescribeAddressesInput{AllocationIds: []string{alloc}}
-	}
-	out, err := k.env.EC2.DescribeAddresses(ctx, in)
-	if isNotFound(err) || (err == nil && len(out.Addresses) == 0) {
-		return association{}, nil
-	}
+	addrs, err := k.env.regionAddresses(ctx)
 	if err != nil {
 		return association{}, fmt.Errorf("describe the manager's Elastic IP: %w", err)
 	}
-	return association{id: aws.ToString(out.Addresses[0].AssociationId), instance: aws.ToString(out.Addresses[0].InstanceId)}, nil
+	// Without a recorded address (down without state) the tags find it.
+	a := lookupOwned(k.env, stepManagerAddress, pointers(addrs), allocationID, func(a address) bool { return k.env.ownedBy(a.Tags, stepManagerAddress) }).cur
+	if alloc := k.env.idOf(stepManagerAddress); alloc != "" {
+		a = addressByAllocation(addrs, alloc)
+	}
+	if a == nil {
+		return association{}, nil
+	}
+	return association{id: aws.ToString(a.AssociationId), instance: aws.ToString(a.InstanceId)}, nil
 }
 
 func (k addressAssociation) record(a association) recorded {

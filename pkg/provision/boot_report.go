@@ -13,6 +13,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
 	"github.com/provision-dev/provision/pkg/plan"
 	"github.com/provision-dev/provision/pkg/provision/bootstrap"
@@ -46,6 +47,20 @@ func (e *Env) ReadBootReport(ctx context.Context) (*BootReport, error) {
 		return nil, ErrNoManager
 	}
 	p, err := getParameter(ctx, e.SSM, e.BootParameter(), false)
+	return e.parseBootReport(p, err)
+}
+
+// sharedBootReport is the report as this run's first look at the stack's
+// parameters saw it (the plan's view; a wait reads it anew each time).
+func (e *Env) sharedBootReport(ctx context.Context) (*BootReport, error) {
+	if e.idOf(stepManager) == "" {
+		return nil, ErrNoManager
+	}
+	p, err := e.stackParameter(ctx, e.BootParameter())
+	return e.parseBootReport(p, err)
+}
+
+func (e *Env) parseBootReport(p *ssmtypes.Parameter, err error) (*BootReport, error) {
 	if err != nil || p == nil {
 		return nil, err
 	}

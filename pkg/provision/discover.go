@@ -42,16 +42,24 @@ type Discovery struct {
 	StoredTokenRenewed bool
 	// RunnerID is the runner's id in GitLab, from preflight.
 	RunnerID int64
+	// Facts are the unchanging facts learned or read (see state.Document).
+	Facts map[string]string
 }
 
 // Discovered returns what this environment found.
 func (e *Env) Discovered() Discovery {
-	return Discovery{Account: e.Account, Zone: e.Zone, Images: e.Images, GitLab6: e.GitLab6, StoredTokenRenewed: e.StoredTokenRenewed, RunnerID: e.RunnerID}
+	return Discovery{Account: e.Account, Zone: e.Zone, Images: e.Images, GitLab6: e.GitLab6, StoredTokenRenewed: e.StoredTokenRenewed, RunnerID: e.RunnerID, Facts: e.Ledger.Facts()}
 }
 
 // use takes what an earlier Discover (or Preflight) of the same run found.
 func (e *Env) use(d Discovery) {
 	e.Account, e.Zone, e.Images, e.GitLab6, e.StoredTokenRenewed, e.RunnerID = d.Account, d.Zone, d.Images, d.GitLab6, d.StoredTokenRenewed, d.RunnerID
+	// Facts a probe learned reach the state with the walk's first change.
+	for k, v := range d.Facts {
+		if e.Ledger.Fact(k) != v {
+			e.Ledger.LearnFact(k, v)
+		}
+	}
 }
 
 // Discover reads what every plan needs besides the resources: the account,
@@ -140,6 +148,11 @@ func (e *Env) lookupImage(ctx context.Context, section, ami, instanceType string
 		}
 		ami = aws.ToString(out.Parameter.Value)
 	}
+	// An AMI never changes: its root device, once read, is a fact.
+	fact := "image/" + ami + "/root-device"
+	if root := e.Ledger.Fact(fact); root != "" {
+		return Image{ID: ami, RootDevice: root}, nil
+	}
 	out, err := e.EC2.DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: []string{ami}})
 	if isNotFound(err) || (err == nil && len(out.Images) == 0) {
 		return Image{}, fmt.Errorf("%s.ami %s does not exist in %s (or is not shared with this account): use an AMI id from this region, or leave it empty for Amazon Linux 2023", section, ami, e.Region)
@@ -151,6 +164,7 @@ func (e *Env) lookupImage(ctx context.Context, section, ami, instanceType string
 	if root == "" {
 		root = "/dev/xvda"
 	}
+	e.Ledger.LearnFact(fact, root)
 	return Image{ID: ami, RootDevice: root}, nil
 }
 
@@ -164,12 +178,16 @@ func (e *Env) architecture(ctx context.Context, instanceType string) (string, er
 	if a, ok := e.archs[instanceType]; ok {
 		return a, nil
 	}
+	// An instance type's architecture never changes: once read, a fact.
+	if a := e.Ledger.Fact(archFact(instanceType)); a != "" {
+		return a, nil
+	}
 	if e.archs == nil {
 		e.archs = map[string]string{}
 		types := []ec2types.InstanceType{ec2types.InstanceType(e.Cfg.Manager.InstanceType), ec2types.InstanceType(e.Cfg.Runners.InstanceType)}
 		if out, err := e.EC2.DescribeInstanceTypes(ctx, &ec2.DescribeInstanceTypesInput{InstanceTypes: types}); err == nil {
 			for _, it := range out.InstanceTypes {
-				e.archs[string(it.InstanceType)] = archOf(it)
+				e.learnArch(it)
 			}
 		}
 		if a, ok := e.archs[instanceType]; ok {
@@ -180,9 +198,18 @@ func (e *Env) architecture(ctx context.Context, instanceType string) (string, er
 	if err != nil || len(out.InstanceTypes) == 0 {
 		return "", fmt.Errorf("instance type %s is not known in %s: check the spelling (e.g. t3.medium)", instanceType, e.Region)
 	}
-	e.archs[instanceType] = archOf(out.InstanceTypes[0])
+	e.learnArch(out.InstanceTypes[0])
 	return e.archs[instanceType], nil
 }
+
+// learnArch keeps an instance type's architecture for the run and the
+// state (e.factsMu held).
+func (e *Env) learnArch(it ec2types.InstanceTypeInfo) {
+	e.archs[string(it.InstanceType)] = archOf(it)
+	e.Ledger.LearnFact(archFact(string(it.InstanceType)), archOf(it))
+}
+
+func archFact(instanceType string) string { return "instance-type/" + instanceType + "/architecture" }
 
 func archOf(it ec2types.InstanceTypeInfo) string {
 	if it.ProcessorInfo != nil && slices.Contains(it.ProcessorInfo.SupportedArchitectures, ec2types.ArchitectureTypeArm64) {

@@ -33,11 +33,11 @@ func (k elasticIP) describe() plan.Change {
 }
 
 func (k elasticIP) find(ctx context.Context) (found[address], error) {
-	out, err := k.env.EC2.DescribeAddresses(ctx, &ec2.DescribeAddressesInput{Filters: k.env.ownerFilters(k.id)})
+	addrs, err := k.env.regionAddresses(ctx)
 	if err != nil {
 		return found[address]{}, fmt.Errorf("find Elastic IP %s by tags: %w", k.id, err)
 	}
-	return lookupOwned(k.env, k.id, pointers(out.Addresses), allocationID, func(a address) bool { return k.env.ownedBy(a.Tags, k.id) }), nil
+	return lookupOwned(k.env, k.id, pointers(addrs), allocationID, func(a address) bool { return k.env.ownedBy(a.Tags, k.id) }), nil
 }
 
 func allocationID(a address) string { return aws.ToString(a.AllocationId) }

@@ -78,6 +78,9 @@ type Env struct {
 	archs   map[string]string
 	images  map[string]Image
 
+	// reads are the answers this run shares between steps.
+	reads *Reads
+
 	// replacing holds the steps whose plan in this walk is a replacement:
 	// what depends on them says so in its own plan line.
 	replacingMu sync.Mutex
@@ -127,7 +130,7 @@ func LoadAWSConfig(ctx context.Context, o AWSOptions) (aws.Config, error) {
 			}
 		})),
 		awsconfig.WithRetryer(readRetryer),
-		awsconfig.WithAPIOptions([]func(*middleware.Stack) error{writesRetryOnlyThrottling(writes), noWritesAfter(o.Interrupt)}),
+		awsconfig.WithAPIOptions([]func(*middleware.Stack) error{writesRetryOnlyThrottling(writes), noWritesAfter(o.Interrupt), nameTheStep}),
 	}
 	if region != "" {
 		opts = append(opts, awsconfig.WithRegion(region))
@@ -165,6 +168,8 @@ type EnvOptions struct {
 	KeepRunner bool
 	// Found is what Discover or Preflight found earlier in the run.
 	Found Discovery
+	// Reads is the run's cache of shared describes (nil: none).
+	Reads *Reads
 }
 
 // NewEnv builds the clients for one walk, whole: what the run found and
@@ -173,11 +178,11 @@ func NewEnv(cfg *Config, awsCfg aws.Config, secrets Secrets, ledger *state.Ledge
 	e := &Env{
 		Cfg:        cfg,
 		Region:     awsCfg.Region,
-		EC2:        ec2.NewFromConfig(awsCfg),
+		EC2:        ec2.NewFromConfig(awsCfg, o.Reads.ec2Options),
 		STS:        sts.NewFromConfig(awsCfg),
 		IAM:        iam.NewFromConfig(awsCfg),
 		ASG:        autoscaling.NewFromConfig(awsCfg),
-		SSM:        ssm.NewFromConfig(awsCfg),
+		SSM:        ssm.NewFromConfig(awsCfg, o.Reads.ssmOptions),
 		KMS:        kms.NewFromConfig(awsCfg),
 		GitLab:     gitlab.New(cfg.GitLab.URL),
 		Secrets:    secrets,
@@ -185,6 +190,7 @@ func NewEnv(cfg *Config, awsCfg aws.Config, secrets Secrets, ledger *state.Ledge
 		Log:        log,
 		Teardown:   o.Teardown,
 		KeepRunner: o.KeepRunner,
+		reads:      o.Reads,
 	}
 	e.use(o.Found)
 	return e

@@ -102,16 +102,15 @@ func (k gitlabIngress) findForDelete(ctx context.Context) (found[gitlabRules], e
 }
 
 func (k gitlabIngress) current(ctx context.Context) (gitlabRules, bool, error) {
-	id := k.env.Cfg.GitLab.SecurityGroupID
 	rules := gitlabRules{admitted: map[string]bool{}}
-	out, err := k.env.EC2.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{GroupIds: []string{id}})
-	if isNotFound(err) || (err == nil && len(out.SecurityGroups) == 0) {
+	g, err := k.env.gitLabGroup(ctx)
+	if err != nil {
+		return rules, false, err
+	}
+	if g == nil {
 		return rules, true, nil
 	}
-	if err != nil {
-		return rules, false, fmt.Errorf("describe GitLab's security group %s: %w", id, err)
-	}
-	for _, r := range flattenPermissions(out.SecurityGroups[0].IpPermissions, false) {
+	for _, r := range flattenPermissions(g.IpPermissions, false) {
 		if r.Protocol != "tcp" || r.From > 443 || r.To < 443 {
 			continue
 		}

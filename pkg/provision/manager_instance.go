@@ -119,7 +119,7 @@ func (k managerInstance) diff(ctx context.Context, inst instance) (managerFix, [
 	// A manager whose boot failed stopped there for good (its boot
 	// script runs once): once the cause is fixed, the next up boots a new
 	// one. It runs no job, so nothing is interrupted.
-	if r, err := k.env.ReadBootReport(ctx); err == nil && r.Failed() {
+	if r, err := k.env.sharedBootReport(ctx); err == nil && r.Failed() {
 		f.replace = true
 		return f, []string{fmt.Sprintf("must be replaced: its boot failed at stage %s (%s); a new manager boots again", r.Stage, firstLineOf(r.Detail, 120))}, nil
 	}

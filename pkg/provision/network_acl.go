@@ -220,11 +220,12 @@ func (k networkACLs) shownOnCreate(found[networkACL]) []string {
 }
 
 func (k networkACLs) find(ctx context.Context) (found[networkACL], error) {
-	out, err := k.env.EC2.DescribeNetworkAcls(ctx, &ec2.DescribeNetworkAclsInput{Filters: k.env.ownerFilters(k.id)})
+	acls, err := describeShared(ctx, k.env, "network-acls", k.env.EC2.DescribeNetworkAcls, &ec2.DescribeNetworkAclsInput{Filters: k.env.stackFilter()},
+		func(o *ec2.DescribeNetworkAclsOutput) []ec2types.NetworkAcl { return o.NetworkAcls })
 	if err != nil {
 		return found[networkACL]{}, fmt.Errorf("find network ACL %s by tags: %w", k.id, err)
 	}
-	return lookupOwned(k.env, k.id, pointers(out.NetworkAcls), networkACLID, func(a networkACL) bool { return k.env.ownedBy(a.Tags, k.id) }), nil
+	return lookupOwned(k.env, k.id, pointers(acls), networkACLID, func(a networkACL) bool { return k.env.ownedBy(a.Tags, k.id) }), nil
 }
 
 func networkACLID(a networkACL) string { return aws.ToString(a.NetworkAclId) }

@@ -42,10 +42,6 @@ func putToken(ctx context.Context, env *Env, step plan.ID, overwrite bool, token
 	for k, v := range extraTags {
 		tags[k] = v
 	}
-	var ssmTags []ssmtypes.Tag
-	for k, v := range tags {
-		ssmTags = append(ssmTags, ssmtypes.Tag{Key: aws.String(k), Value: aws.String(v)})
-	}
 	in := &ssm.PutParameterInput{
 		Name:        &name,
 		Value:       aws.String(token.Reveal()),
@@ -54,7 +50,7 @@ func putToken(ctx context.Context, env *Env, step plan.ID, overwrite bool, token
 		Overwrite:   aws.Bool(overwrite),
 	}
 	if !overwrite {
-		in.Tags = ssmTags
+		in.Tags = ssmTags(tags)
 	}
 	if _, err := env.SSM.PutParameter(ctx, in); err != nil {
 		if errorCode(err) == "ParameterAlreadyExists" {
@@ -68,8 +64,41 @@ func putToken(ctx context.Context, env *Env, step plan.ID, overwrite bool, token
 		}
 	}
 	if overwrite {
-		if _, err := env.SSM.AddTagsToResource(ctx, &ssm.AddTagsToResourceInput{ResourceId: &name, ResourceType: ssmtypes.ResourceTypeForTaggingParameter, Tags: ssmTags}); err != nil {
+		if _, err := env.SSM.AddTagsToResource(ctx, &ssm.AddTagsToResourceInput{ResourceId: &name, ResourceType: ssmtypes.ResourceTypeForTaggingParameter, Tags: ssmTags(tags)}); err != nil {
 			return fmt.Errorf("tag %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// ssmTags turns a tag map into SSM's tags.
+func ssmTags(m map[string]string) []ssmtypes.Tag {
+	var tags []ssmtypes.Tag
+	for k, v := range m {
+		tags = append(tags, ssmtypes.Tag{Key: aws.String(k), Value: aws.String(v)})
+	}
+	return tags
+}
+
+// parameterTags reads a parameter's tags (GetParameter does not return them).
+func parameterTags(ctx context.Context, env *Env, p parameter) (map[string]string, error) {
+	out, err := env.SSM.ListTagsForResource(ctx, &ssm.ListTagsForResourceInput{ResourceType: ssmtypes.ResourceTypeForTaggingParameter, ResourceId: p.Name})
+	if err != nil {
+		return nil, fmt.Errorf("read the tags of %s: %w", aws.ToString(p.Name), err)
+	}
+	return tagMapOf(out.TagList, func(t ssmtypes.Tag) (*string, *string) { return t.Key, t.Value }), nil
+}
+
+// retagParameter changes a parameter's tags.
+func retagParameter(ctx context.Context, env *Env, p parameter, c tagChange) error {
+	if len(c.set) > 0 {
+		if _, err := env.SSM.AddTagsToResource(ctx, &ssm.AddTagsToResourceInput{ResourceType: ssmtypes.ResourceTypeForTaggingParameter, ResourceId: p.Name, Tags: ssmTags(c.set)}); err != nil {
+			return fmt.Errorf("tag %s: %w", aws.ToString(p.Name), err)
+		}
+	}
+	if len(c.remove) > 0 {
+		if _, err := env.SSM.RemoveTagsFromResource(ctx, &ssm.RemoveTagsFromResourceInput{ResourceType: ssmtypes.ResourceTypeForTaggingParameter, ResourceId: p.Name, TagKeys: c.remove}); err != nil {
+			return fmt.Errorf("remove tags from %s: %w", aws.ToString(p.Name), err)
 		}
 	}
 	return nil

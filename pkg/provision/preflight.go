@@ -93,6 +93,11 @@ func (e *Env) checkGitLabPaths(ctx context.Context) {
 // checkRegion asks the region's own EC2 endpoint for the list of regions:
 // a misspelt region has no endpoint at all.
 func (e *Env) checkRegion(ctx context.Context) error {
+	// A state that recorded a VPC in this region proves the region works
+	// for this account (the commands refuse a state of another region).
+	if e.Ledger.Get(string(stepVPC)).RecordedID() != "" {
+		return nil
+	}
 	out, err := e.EC2.DescribeRegions(ctx, &ec2.DescribeRegionsInput{AllRegions: aws.Bool(true)}, func(o *ec2.Options) { o.RetryMaxAttempts = 3 })
 	switch {
 	case err == nil:
@@ -136,12 +141,12 @@ func (e *Env) checkGitLabGroup(ctx context.Context) error {
 	if id == "" {
 		return nil
 	}
-	out, err := e.EC2.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{GroupIds: []string{id}})
-	if isNotFound(err) || (err == nil && len(out.SecurityGroups) == 0) {
-		return fmt.Errorf("gitlab.security_group_id %s does not exist in %s: use the id of the security group attached to your GitLab server, in this region", id, e.Region)
-	}
+	g, err := e.gitLabGroup(ctx)
 	if err != nil {
-		return fmt.Errorf("describe GitLab's security group %s: %w", id, err)
+		return err
+	}
+	if g == nil {
+		return fmt.Errorf("gitlab.security_group_id %s does not exist in %s: use the id of the security group attached to your GitLab server, in this region", id, e.Region)
 	}
 	return nil
 }
@@ -149,6 +154,19 @@ func (e *Env) checkGitLabGroup(ctx context.Context) error {
 // checkAddressQuota makes sure the two Elastic IPs (minus those the stack
 // already has) fit in the account's quota.
 func (e *Env) checkAddressQuota(ctx context.Context) error {
+	addrs, err := e.regionAddresses(ctx)
+	if err != nil {
+		return fmt.Errorf("list Elastic IPs: %w", err)
+	}
+	need := 2
+	for _, a := range addrs {
+		if tagValue(a.Tags, TagStack) == e.Cfg.Stack {
+			need--
+		}
+	}
+	if need <= 0 {
+		return nil // both exist: the quota no longer matters
+	}
 	attrs, err := e.EC2.DescribeAccountAttributes(ctx, &ec2.DescribeAccountAttributesInput{AttributeNames: []ec2types.AccountAttributeName{"vpc-max-elastic-ips"}})
 	if err != nil {
 		return fmt.Errorf("read the Elastic IP quota: %w", err)
@@ -164,17 +182,7 @@ func (e *Env) checkAddressQuota(ctx context.Context) error {
 	if quota < 0 {
 		return nil
 	}
-	addrs, err := e.EC2.DescribeAddresses(ctx, &ec2.DescribeAddressesInput{})
-	if err != nil {
-		return fmt.Errorf("list Elastic IPs: %w", err)
-	}
-	need := 2
-	for _, a := range addrs.Addresses {
-		if tagValue(a.Tags, TagStack) == e.Cfg.Stack {
-			need--
-		}
-	}
-	if free := quota - len(addrs.Addresses); need > free {
+	if free := quota - len(addrs); need > free {
 		return fmt.Errorf("the stack needs %d more Elastic IP(s) but only %d of the account's %d are free in %s: release unused addresses or request a higher quota (Service Quotas, \"EC2-VPC Elastic IPs\")", need, max(free, 0), quota, e.Region)
 	}
 	return nil

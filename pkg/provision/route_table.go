@@ -84,11 +84,12 @@ func (k routeTables) describe() plan.Change {
 }
 
 func (k routeTables) find(ctx context.Context) (found[routeTable], error) {
-	out, err := k.env.EC2.DescribeRouteTables(ctx, &ec2.DescribeRouteTablesInput{Filters: k.env.ownerFilters(k.id)})
+	tables, err := describeShared(ctx, k.env, "route-tables", k.env.EC2.DescribeRouteTables, &ec2.DescribeRouteTablesInput{Filters: k.env.stackFilter()},
+		func(o *ec2.DescribeRouteTablesOutput) []ec2types.RouteTable { return o.RouteTables })
 	if err != nil {
 		return found[routeTable]{}, fmt.Errorf("find route table %s by tags: %w", k.id, err)
 	}
-	return lookupOwned(k.env, k.id, pointers(out.RouteTables), routeTableID, func(rt routeTable) bool { return k.env.ownedBy(rt.Tags, k.id) }), nil
+	return lookupOwned(k.env, k.id, pointers(tables), routeTableID, func(rt routeTable) bool { return k.env.ownedBy(rt.Tags, k.id) }), nil
 }
 
 func routeTableID(rt routeTable) string { return aws.ToString(rt.RouteTableId) }

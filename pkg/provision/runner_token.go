@@ -6,7 +6,6 @@ import (
 	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
 	"github.com/provision-dev/provision/pkg/plan"
@@ -36,7 +35,7 @@ func (k runnerToken) describe() plan.Change {
 
 // find reads the parameter, decrypted when there is a token to compare.
 func (k runnerToken) find(ctx context.Context) (found[parameter], error) {
-	p, err := getParameter(ctx, k.env.SSM, k.env.TokenParameter(), !k.env.Secrets.RunnerToken.Empty())
+	p, err := k.env.stackParameter(ctx, k.env.TokenParameter())
 	return found[parameter]{cur: p, exists: p != nil}, err
 }
 
@@ -119,30 +118,10 @@ func (k runnerToken) deleteRunner(ctx context.Context) error {
 	return nil
 }
 
-// tagsOf reads the parameter's tags (GetParameter does not return them).
 func (k runnerToken) tagsOf(ctx context.Context, p parameter) (map[string]string, error) {
-	out, err := k.env.SSM.ListTagsForResource(ctx, &ssm.ListTagsForResourceInput{ResourceType: ssmtypes.ResourceTypeForTaggingParameter, ResourceId: p.Name})
-	if err != nil {
-		return nil, fmt.Errorf("read the tags of %s: %w", aws.ToString(p.Name), err)
-	}
-	return tagMapOf(out.TagList, func(t ssmtypes.Tag) (*string, *string) { return t.Key, t.Value }), nil
+	return parameterTags(ctx, k.env, p)
 }
 
-// retag changes the parameter's tags.
 func (k runnerToken) retag(ctx context.Context, p parameter, c tagChange) error {
-	if len(c.set) > 0 {
-		var tags []ssmtypes.Tag
-		for key, v := range c.set {
-			tags = append(tags, ssmtypes.Tag{Key: aws.String(key), Value: aws.String(v)})
-		}
-		if _, err := k.env.SSM.AddTagsToResource(ctx, &ssm.AddTagsToResourceInput{ResourceType: ssmtypes.ResourceTypeForTaggingParameter, ResourceId: p.Name, Tags: tags}); err != nil {
-			return fmt.Errorf("tag %s: %w", aws.ToString(p.Name), err)
-		}
-	}
-	if len(c.remove) > 0 {
-		if _, err := k.env.SSM.RemoveTagsFromResource(ctx, &ssm.RemoveTagsFromResourceInput{ResourceType: ssmtypes.ResourceTypeForTaggingParameter, ResourceId: p.Name, TagKeys: c.remove}); err != nil {
-			return fmt.Errorf("remove tags from %s: %w", aws.ToString(p.Name), err)
-		}
-	}
-	return nil
+	return retagParameter(ctx, k.env, p, c)
 }

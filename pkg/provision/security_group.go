@@ -133,11 +133,12 @@ func (k securityGroups) find(ctx context.Context) (found[securityGroup], error) 
 }
 
 func (k securityGroups) findForDelete(ctx context.Context) (found[securityGroup], error) {
-	out, err := k.env.EC2.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{Filters: k.env.ownerFilters(k.id)})
+	groups, err := describeShared(ctx, k.env, "security-groups", k.env.EC2.DescribeSecurityGroups, &ec2.DescribeSecurityGroupsInput{Filters: k.env.stackFilter()},
+		func(o *ec2.DescribeSecurityGroupsOutput) []ec2types.SecurityGroup { return o.SecurityGroups })
 	if err != nil {
 		return found[securityGroup]{}, fmt.Errorf("find security group %s by tags: %w", k.id, err)
 	}
-	return lookupOwned(k.env, k.id, pointers(out.SecurityGroups), groupID, func(g securityGroup) bool { return k.env.ownedBy(g.Tags, k.id) }), nil
+	return lookupOwned(k.env, k.id, pointers(groups), groupID, func(g securityGroup) bool { return k.env.ownedBy(g.Tags, k.id) }), nil
 }
 
 // groupID is a group's id ("" for none).

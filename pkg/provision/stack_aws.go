@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"go.uber.org/zap"
 
 	"github.com/provision-dev/provision/pkg/plan"
@@ -20,9 +19,14 @@ type AWSStack struct {
 	AWS     aws.Config
 	Secrets Secrets
 	Log     *zap.Logger
+	// Reads is shared by every walk and check of the run (nil: no sharing).
+	Reads *Reads
 }
 
 func (s AWSStack) env(ledger *state.Ledger, o EnvOptions) *Env {
+	if o.Reads == nil {
+		o.Reads = s.Reads
+	}
 	return NewEnv(s.Cfg, s.AWS, s.Secrets, ledger, s.Log, o)
 }
 
@@ -74,7 +78,7 @@ func (s AWSStack) RunnerOnline(ctx context.Context, ledger *state.Ledger) (strin
 // done by then, so a transient error is retried rather than failing it.
 func (s AWSStack) DeleteBootReport(ctx context.Context) error {
 	return RetryTransient(ctx, func() error {
-		return deleteParameter(ctx, ssm.NewFromConfig(s.AWS), BootParameterName(s.Cfg.Stack))
+		return deleteParameter(ctx, s.env(nil, EnvOptions{}).SSM, BootParameterName(s.Cfg.Stack))
 	})
 }
 

@@ -27,7 +27,7 @@ func StateRecordParameter(stack string) string { return "/provision/" + stack + 
 func (s AWSStack) ReadStateRecord(ctx context.Context) (*StateRecord, error) {
 	var p *ssmtypes.Parameter
 	err := RetryTransient(ctx, func() (err error) {
-		p, err = getParameter(ctx, ssm.NewFromConfig(s.AWS), StateRecordParameter(s.Cfg.Stack), false)
+		p, err = s.env(nil, EnvOptions{}).stackParameter(ctx, StateRecordParameter(s.Cfg.Stack))
 		return err
 	})
 	if err != nil || p == nil {
@@ -46,7 +46,7 @@ func (s AWSStack) WriteStateRecord(ctx context.Context, r StateRecord) error {
 	name := StateRecordParameter(s.Cfg.Stack)
 	// An overwrite of the same value: safe to send again after a lost answer.
 	err := RetryTransient(ctx, func() error {
-		_, err := ssm.NewFromConfig(s.AWS).PutParameter(ctx, &ssm.PutParameterInput{
+		_, err := s.env(nil, EnvOptions{}).SSM.PutParameter(ctx, &ssm.PutParameterInput{
 			Name: &name, Value: aws.String(string(value)), Type: ssmtypes.ParameterTypeString, Overwrite: aws.Bool(true),
 			Description: aws.String(fmt.Sprintf("provision %s: where the stack's state lives", s.Cfg.Stack)),
 		})
@@ -61,7 +61,7 @@ func (s AWSStack) WriteStateRecord(ctx context.Context, r StateRecord) error {
 // DeleteStateRecord removes the record, with the stack.
 func (s AWSStack) DeleteStateRecord(ctx context.Context) error {
 	return RetryTransient(ctx, func() error {
-		return deleteParameter(ctx, ssm.NewFromConfig(s.AWS), StateRecordParameter(s.Cfg.Stack))
+		return deleteParameter(ctx, s.env(nil, EnvOptions{}).SSM, StateRecordParameter(s.Cfg.Stack))
 	})
 }
 

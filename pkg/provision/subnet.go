@@ -86,11 +86,12 @@ func (k subnetKind) find(ctx context.Context) (found[subnet], error) {
 }
 
 func (k subnetKind) findForDelete(ctx context.Context) (found[subnet], error) {
-	out, err := k.env.EC2.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{Filters: k.env.ownerFilters(k.id)})
+	subnets, err := describeShared(ctx, k.env, "subnets", k.env.EC2.DescribeSubnets, &ec2.DescribeSubnetsInput{Filters: k.env.stackFilter()},
+		func(o *ec2.DescribeSubnetsOutput) []ec2types.Subnet { return o.Subnets })
 	if err != nil {
 		return found[subnet]{}, fmt.Errorf("find %s by tags: %w", k.id, err)
 	}
-	return lookupOwned(k.env, k.id, pointers(out.Subnets), subnetID, func(sn subnet) bool { return k.env.ownedBy(sn.Tags, k.id) }), nil
+	return lookupOwned(k.env, k.id, pointers(subnets), subnetID, func(sn subnet) bool { return k.env.ownedBy(sn.Tags, k.id) }), nil
 }
 
 func subnetID(sn subnet) string { return aws.ToString(sn.SubnetId) }

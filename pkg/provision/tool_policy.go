@@ -44,7 +44,7 @@ var (
 		"iam:UntagRole", "iam:UpdateAssumeRolePolicy",
 	}
 	ssmParameterActions = []string{
-		"ssm:AddTagsToResource", "ssm:DeleteParameter", "ssm:GetParameter", "ssm:ListTagsForResource",
+		"ssm:AddTagsToResource", "ssm:DeleteParameter", "ssm:GetParameter", "ssm:GetParameters", "ssm:ListTagsForResource",
 		"ssm:PutParameter", "ssm:RemoveTagsFromResource",
 	}
 	autoScalingWrites = []string{

@@ -21,6 +21,10 @@ type Document struct {
 	Region        string               `json:"region"`
 	UpdatedAt     time.Time            `json:"updated_at"`
 	Resources     map[string]*Resource `json:"resources"`
+	// Facts are what the tool learned of things that never change (an
+	// AMI's root device, an instance type's architecture), so that a
+	// later run need not ask again.
+	Facts map[string]string `json:"facts,omitempty"`
 }
 
 // Status of a resource in the state file.
@@ -92,5 +96,6 @@ func (d *Document) Clone() *Document {
 	for k, r := range d.Resources {
 		c.Resources[k] = r.Clone()
 	}
+	c.Facts = maps.Clone(d.Facts)
 	return &c
 }

@@ -1,6 +1,7 @@
 package state
 
 import (
+	"maps"
 	"sync"
 	"time"
 )
@@ -46,6 +47,40 @@ func (l *Ledger) Remove(step string) error {
 	}
 	delete(l.doc.Resources, step)
 	return l.saveLocked()
+}
+
+// Fact returns a fact the document holds ("": none).
+func (l *Ledger) Fact(key string) string {
+	if l == nil {
+		return ""
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.doc.Facts[key]
+}
+
+// LearnFact keeps a fact; it is saved with the next change of a resource
+// (a run that changes nothing writes nothing).
+func (l *Ledger) LearnFact(key, value string) {
+	if l == nil {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.doc.Facts == nil {
+		l.doc.Facts = map[string]string{}
+	}
+	l.doc.Facts[key] = value
+}
+
+// Facts returns a copy of the facts.
+func (l *Ledger) Facts() map[string]string {
+	if l == nil {
+		return nil
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return maps.Clone(l.doc.Facts)
 }
 
 // Lineage is the document's lineage.

@@ -152,10 +152,10 @@ func Delay(d time.Duration) Fault {
 func PendingNAT(d time.Duration) Rewrite {
 	var mu sync.Mutex
 	var created time.Time
-	return func(action string, body []byte) []byte {
+	return func(c Call, body []byte) []byte {
 		mu.Lock()
 		defer mu.Unlock()
-		switch action {
+		switch c.Action {
 		case "CreateNatGateway":
 			if created.IsZero() {
 				created = time.Now()

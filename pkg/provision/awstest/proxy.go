@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/provision-dev/provision/pkg/provision"
 )
@@ -17,7 +18,17 @@ import (
 type Call struct {
 	Action  string // e.g. CreateVpc, AmazonSSM.PutParameter
 	Service string // the signing name: ec2, ssm, iam, s3, ...
-	Status  int
+	Status  int    // -1: a fault answered, the call never reached moto
+	// Step is the walk and step that made the call, from the User-Agent
+	// ("apply=nat"); "" for calls outside a walk (preflight, the wait
+	// for the boot).
+	Step string
+	// Start is when the call arrived, Took how long it took to answer.
+	Start time.Time
+	Took  time.Duration
+	// NotReady: a rewrite changed the answer to show a resource that is
+	// not ready yet (a wait's poll that found nothing to do).
+	NotReady bool
 }
 
 // IAMAction is the call as an IAM policy names it: ssm:PutParameter.
@@ -83,7 +94,7 @@ func (p *Proxy) Actions() []string {
 
 // Rewrite changes moto's answer to a call before it goes back, to show
 // what AWS would (a resource that takes its time, say).
-type Rewrite func(action string, body []byte) []byte
+type Rewrite func(c Call, body []byte) []byte
 
 // SetRewrite installs (or with nil removes) a rewrite of answers.
 func (p *Proxy) SetRewrite(f Rewrite) {
@@ -104,6 +115,8 @@ func NewProxy(target string) *Proxy {
 		if v, err := url.ParseQuery(string(body)); err == nil && v.Get("Version") != "" {
 			r.Header.Set("X-Provision-Version", v.Get("Version"))
 		}
+		start := time.Now()
+		step := stepOf(r)
 		p.mu.Lock()
 		n := len(p.calls) + 1
 		fault, after, rewrite := p.fault, p.after, p.rewrite
@@ -112,7 +125,7 @@ func NewProxy(target string) *Proxy {
 		if fault != nil {
 			var handled bool
 			if handled, lose = fault(w, r, action, n); handled {
-				p.record(Call{Action: action, Service: serviceOf(r), Status: -1})
+				p.record(Call{Action: action, Service: serviceOf(r), Status: -1, Step: step, Start: start, Took: time.Since(start)})
 				return
 			}
 		}
@@ -125,13 +138,15 @@ func NewProxy(target string) *Proxy {
 			buf.body.Write(fixed)
 			fixContentLength(buf)
 		}
+		notReady := false
 		if rewrite != nil && buf.status == http.StatusOK {
-			changed := rewrite(action, buf.body.Bytes())
+			changed := rewrite(Call{Action: action, Service: serviceOf(r), Step: step, Start: start}, buf.body.Bytes())
+			notReady = !bytes.Equal(changed, buf.body.Bytes())
 			buf.body.Reset()
 			buf.body.Write(changed)
 			fixContentLength(buf)
 		}
-		c := Call{Action: action, Service: serviceOf(r), Status: buf.status}
+		c := Call{Action: action, Service: serviceOf(r), Status: buf.status, Step: step, Start: start, Took: time.Since(start), NotReady: notReady}
 		count := p.record(c)
 		if after != nil {
 			after(c, count)
@@ -239,6 +254,16 @@ func actionOf(r *http.Request, body []byte) string {
 func serviceOf(r *http.Request) string {
 	if scope := credentialScope(r); len(scope) > 3 {
 		return scope[3]
+	}
+	return ""
+}
+
+// stepOf reads the step field the tool appends to its User-Agent.
+func stepOf(r *http.Request) string {
+	for _, f := range strings.Fields(r.Header.Get("User-Agent")) {
+		if s, ok := strings.CutPrefix(f, provision.StepAgentPrefix); ok {
+			return s
+		}
 	}
 	return ""
 }

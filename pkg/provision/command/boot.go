@@ -30,7 +30,7 @@ func (s *session) waitForBoot(ctx context.Context, ledger *state.Ledger, timeout
 	printed := 0 // stages printed so far, in bootstrap.Stages order
 	var last *provision.BootReport
 	announced := false
-	for attempt := 1; ; attempt++ {
+	for {
 		r, err := s.stack.BootReport(ctx, ledger)
 		if errors.Is(err, provision.ErrNoManager) {
 			return nil
@@ -52,7 +52,7 @@ func (s *session) waitForBoot(ctx context.Context, ledger *state.Ledger, timeout
 		if time.Now().After(deadline) {
 			return s.bootFailed(ctx, ledger, last, fmt.Sprintf("the manager did not report %q within %s", bootstrap.StageOnline, timeout))
 		}
-		if err := s.pause(ctx, attempt, "the manager's boot report", last); err != nil {
+		if err := s.pause(ctx, start, "the manager's boot report", last); err != nil {
 			return err
 		}
 	}
@@ -62,7 +62,8 @@ func (s *session) waitForBoot(ctx context.Context, ledger *state.Ledger, timeout
 // waitForRunnerOnline waits until GitLab shows the runner online; without
 // GITLAB_TOKEN it cannot ask and says nothing.
 func (s *session) waitForRunnerOnline(ctx context.Context, ledger *state.Ledger, deadline, start time.Time) error {
-	for attempt := 1; ; attempt++ {
+	waiting := time.Now()
+	for {
 		st, err := s.stack.RunnerOnline(ctx, ledger)
 		if err == nil && st == "" {
 			return nil
@@ -78,7 +79,7 @@ func (s *session) waitForRunnerOnline(ctx context.Context, ledger *state.Ledger,
 			}
 			return fmt.Errorf("the manager is online but GitLab does not show the runner online (%s): see the runner's page in GitLab and `provision doctor`", why)
 		}
-		if err := s.pause(ctx, attempt, "GitLab to show the runner online", nil); err != nil {
+		if err := s.pause(ctx, waiting, "GitLab to show the runner online", nil); err != nil {
 			return err
 		}
 	}
@@ -86,8 +87,8 @@ func (s *session) waitForRunnerOnline(ctx context.Context, ledger *state.Ledger,
 
 // pause waits before the next look; the first Ctrl-C ends the wait (a
 // wait changes nothing, so nothing is left half-done).
-func (s *session) pause(ctx context.Context, attempt int, what string, last *provision.BootReport) error {
-	t := time.NewTimer(plan.PollDelay(attempt))
+func (s *session) pause(ctx context.Context, since time.Time, what string, last *provision.BootReport) error {
+	t := time.NewTimer(plan.PollDelay(time.Since(since)))
 	defer t.Stop()
 	select {
 	case <-ctx.Done():

@@ -74,7 +74,7 @@ type Stack interface {
 }
 
 func awsStack(cfg *provision.Config, awsCfg aws.Config, o Options) Stack {
-	return provision.AWSStack{Cfg: cfg, AWS: awsCfg, Secrets: o.Secrets, Log: o.Log}
+	return provision.AWSStack{Cfg: cfg, AWS: awsCfg, Secrets: o.Secrets, Log: o.Log, Reads: provision.NewReads()}
 }
 
 func (o Options) textOptions() plan.TextOptions {

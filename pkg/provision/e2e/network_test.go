@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/provision-dev/provision/pkg/provision/awstest"
 	"net/netip"
 	"os"
 	"sort"
@@ -32,6 +33,17 @@ gitlab:
 
 // fullSteps is the number of steps of a default (docker-autoscaler) stack.
 const fullSteps = 21
+
+// noopCalls is the most AWS calls a plan or up that changes nothing may make.
+const noopCalls = 25
+
+func actions(calls []awstest.Call) []string {
+	out := make([]string, len(calls))
+	for i, c := range calls {
+		out[i] = c.Action
+	}
+	return out
+}
 
 // The lifecycle test: up from nothing builds exactly the network the README lists,
 // checked by Describe calls alone; a second plan and up change nothing;
@@ -64,6 +76,11 @@ func TestNetworkLifecycle(t *testing.T) {
 	if len(calls) != 0 {
 		t.Fatalf("plan after up made mutating calls: %v", calls)
 	}
+	// A no-op costs one describe per kind, facts that never change are
+	// read from the state, and nothing is read twice.
+	if n := len(h.proxy.Calls()); n > noopCalls {
+		t.Errorf("plan after up made %d AWS calls, want at most %d: %v", n, noopCalls, actions(h.proxy.Calls()))
+	}
 	calls = h.countMutating(func() {
 		r := h.mustRun(0, "up", "--auto-approve")
 		if !strings.Contains(r.stdout, "No changes.") {
@@ -72,6 +89,9 @@ func TestNetworkLifecycle(t *testing.T) {
 	})
 	if len(calls) != 0 {
 		t.Fatalf("second up made mutating calls: %v", calls)
+	}
+	if n := len(h.proxy.Calls()); n > noopCalls {
+		t.Errorf("second up made %d AWS calls, want at most %d: %v", n, noopCalls, actions(h.proxy.Calls()))
 	}
 	t.Logf("no-op up: %d calls, 0 mutating", len(h.proxy.Calls()))
 	if os.Getenv("PROVISION_SHOW_CALLS") != "" {

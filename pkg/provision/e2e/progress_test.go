@@ -28,8 +28,8 @@ func TestWaitsAreVisibleAndInterruptible(t *testing.T) {
 		t.Errorf("the SDK's own log lines reach the user:\n%s", up.stderr)
 	}
 	// A NAT gateway that is still pending is pending in status, not drifted.
-	h.proxy.SetRewrite(func(action string, body []byte) []byte {
-		if action == "DescribeNatGateways" {
+	h.proxy.SetRewrite(func(c awstest.Call, body []byte) []byte {
+		if c.Action == "DescribeNatGateways" {
 			return bytes.ReplaceAll(body, []byte("<state>available</state>"), []byte("<state>pending</state>"))
 		}
 		return body

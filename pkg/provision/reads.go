@@ -1,0 +1,203 @@
+package provision
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
+	"github.com/aws/smithy-go/middleware"
+)
+
+// Reads holds, for one run, the answers of describes that several steps
+// (and preflight) share: one DescribeSecurityGroups for every group the
+// stack owns rather than one per group, and likewise for subnets, route
+// tables, network ACLs and Elastic IPs. An answer is used only while
+// nothing was written through the run's EC2 client since it was asked
+// (any write, whatever it touched, and whether or not it succeeded) and
+// for at most ReadsFresh: a plan shown for approval, then applied minutes
+// later, reads AWS again.
+type Reads struct {
+	mu      sync.Mutex
+	gen     uint64
+	entries map[string]*readEntry
+	now     func() time.Time
+}
+
+// ReadsFresh is how long a shared answer may be used when nothing was
+// written meanwhile.
+const ReadsFresh = 15 * time.Second
+
+type readEntry struct {
+	gen  uint64
+	at   time.Time
+	done chan struct{}
+	val  any
+	err  error
+}
+
+// NewReads makes an empty cache for one run.
+func NewReads() *Reads {
+	return &Reads{entries: map[string]*readEntry{}, now: time.Now}
+}
+
+// forget makes every answer stale.
+func (r *Reads) forget() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.gen++
+}
+
+// ec2Options and ssmOptions install forgetOnWrite on the clients whose
+// answers are shared (nothing on nil).
+func (r *Reads) ec2Options(o *ec2.Options) {
+	if r != nil {
+		o.APIOptions = append(o.APIOptions, r.forgetOnWrite)
+	}
+}
+
+func (r *Reads) ssmOptions(o *ssm.Options) {
+	if r != nil {
+		o.APIOptions = append(o.APIOptions, r.forgetOnWrite)
+	}
+}
+
+// forgetOnWrite is the EC2 client's middleware: a write makes every shared
+// answer stale before it is sent (a read racing with it is not used) and
+// again when it is answered.
+func (r *Reads) forgetOnWrite(stack *middleware.Stack) error {
+	if !IsMutatingOperation(stack.ID()) {
+		return nil
+	}
+	return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("provision-forget-reads",
+		func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+			r.forget()
+			defer r.forget()
+			return next.HandleInitialize(ctx, in)
+		}), middleware.Before)
+}
+
+// sharedRead returns the answer under key, asking AWS through fetch when
+// there is no usable one; callers asking at once share one call.
+func sharedRead[T any](ctx context.Context, r *Reads, key string, fetch func(context.Context) (T, error)) (T, error) {
+	if r == nil {
+		return fetch(ctx)
+	}
+	r.mu.Lock()
+	e := r.entries[key]
+	if e == nil || e.gen != r.gen || r.now().Sub(e.at) > ReadsFresh {
+		e = &readEntry{gen: r.gen, at: r.now(), done: make(chan struct{})}
+		r.entries[key] = e
+		r.mu.Unlock()
+		val, err := fetch(ctx)
+		e.val, e.err = val, err
+		close(e.done)
+		if err != nil {
+			r.mu.Lock()
+			if r.entries[key] == e {
+				delete(r.entries, key)
+			}
+			r.mu.Unlock()
+		}
+		return val, err
+	}
+	r.mu.Unlock()
+	select {
+	case <-e.done:
+	case <-ctx.Done():
+		var zero T
+		return zero, ctx.Err()
+	}
+	if e.err != nil {
+		// The caller that asked saw the error; this one asks again.
+		return fetch(ctx)
+	}
+	return e.val.(T), nil
+}
+
+// stackFilter selects every resource tagged with this stack; each step
+// then keeps its own by the step tag (lookupOwned).
+func (e *Env) stackFilter() []ec2types.Filter {
+	return []ec2types.Filter{filter("tag:"+TagStack, e.Cfg.Stack)}
+}
+
+// describeShared is one describe whose answer is shared by the run (its
+// items, all of them: EC2 returns every match when MaxResults is not set).
+func describeShared[In, Out, T any](ctx context.Context, e *Env, key string, describe func(context.Context, *In, ...func(*ec2.Options)) (*Out, error), in *In, items func(*Out) []T) ([]T, error) {
+	shared, err := sharedRead(ctx, e.reads, key, func(ctx context.Context) ([]T, error) {
+		out, err := describe(ctx, in)
+		if err != nil {
+			return nil, err
+		}
+		return items(out), nil
+	})
+	// A copy for each caller: a step may change what it found.
+	return append([]T(nil), shared...), err
+}
+
+// regionAddresses lists every Elastic IP of the account in the region (a
+// few: the default quota is five), which serves the quota check and each
+// step that looks for its own address.
+func (e *Env) regionAddresses(ctx context.Context) ([]ec2types.Address, error) {
+	return describeShared(ctx, e, "addresses", e.EC2.DescribeAddresses, &ec2.DescribeAddressesInput{},
+		func(o *ec2.DescribeAddressesOutput) []ec2types.Address { return o.Addresses })
+}
+
+// gitLabGroup reads GitLab's security group (nil: it does not exist).
+func (e *Env) gitLabGroup(ctx context.Context) (*ec2types.SecurityGroup, error) {
+	id := e.Cfg.GitLab.SecurityGroupID
+	return sharedRead(ctx, e.reads, "gitlab-group", func(ctx context.Context) (*ec2types.SecurityGroup, error) {
+		out, err := e.EC2.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{GroupIds: []string{id}})
+		if isNotFound(err) || (err == nil && len(out.SecurityGroups) == 0) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("describe GitLab's security group %s: %w", id, err)
+		}
+		return &out.SecurityGroups[0], nil
+	})
+}
+
+// stackParameter reads one of the stack's own parameters (the token, the
+// boot report, the state record): the first caller asks for all three in
+// one GetParameters call, decrypted, and the run shares the answer (an
+// SSM write through the run's client makes it stale, as EC2 writes do).
+// Waits that poll a parameter read it with getParameter instead.
+func (e *Env) stackParameter(ctx context.Context, name string) (*ssmtypes.Parameter, error) {
+	names := []string{e.TokenParameter(), e.BootParameter(), StateRecordParameter(e.Cfg.Stack)}
+	params, err := sharedRead(ctx, e.reads, "stack-parameters", func(ctx context.Context) (map[string]ssmtypes.Parameter, error) {
+		out, err := e.SSM.GetParameters(ctx, &ssm.GetParametersInput{Names: names, WithDecryption: aws.Bool(true)})
+		if err != nil {
+			return nil, fmt.Errorf("read SSM parameters %s: %w", strings.Join(names, ", "), err)
+		}
+		found := map[string]ssmtypes.Parameter{}
+		for _, p := range out.Parameters {
+			found[aws.ToString(p.Name)] = p
+		}
+		return found, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	p, ok := params[name]
+	if !ok {
+		return nil, nil
+	}
+	return &p, nil
+}
+
+// addressByAllocation picks one address out of the region's ("" id: none).
+func addressByAllocation(addrs []ec2types.Address, id string) *ec2types.Address {
+	for i := range addrs {
+		if aws.ToString(addrs[i].AllocationId) == id {
+			return &addrs[i]
+		}
+	}
+	return nil
+}
