@@ -91,7 +91,20 @@ type RunnersConfig struct {
 	// SSHUser is the user docker+machine's driver logs in as on runners.ami
 	// (its default is ubuntu).
 	SSHUser string `yaml:"ssh_user" jsonschema_description:"docker+machine: the user its driver logs in as on runners.ami."`
+	// SSHKeys and BaseImage decide how fast a new machine takes its first
+	// job (docker-autoscaler): a key pair the machines boot with, and an
+	// image that already holds Docker, leave nothing to download or push.
+	SSHKeys   string `yaml:"ssh_keys" jsonschema:"enum=static,enum=instance-connect" jsonschema_description:"docker-autoscaler: static (a key pair of the stack; its private key in SSM, read by the manager at boot) or instance-connect (a key pushed to each machine through EC2 Instance Connect, 30-35 s per machine)."`
+	BaseImage string `yaml:"base_image" jsonschema:"enum=ecs-optimized,enum=amazon-linux" jsonschema_description:"docker-autoscaler, when runners.ami is empty: ecs-optimized (AWS's ECS-optimized Amazon Linux 2023, Docker preinstalled) or amazon-linux (Amazon Linux 2023, Docker installed at each boot)."`
 }
+
+// Values of runners.ssh_keys and runners.base_image.
+const (
+	SSHKeysStatic          = "static"
+	SSHKeysInstanceConnect = "instance-connect"
+	BaseImageECS           = "ecs-optimized"
+	BaseImageAmazonLinux   = "amazon-linux"
+)
 
 const (
 	ExecutorDockerAutoscaler = "docker-autoscaler"
@@ -120,6 +133,8 @@ func Defaults() Config {
 			Image:               "alpine:latest",
 			VolumeSizeGB:        30,
 			MaxUseCount:         1,
+			SSHKeys:             SSHKeysStatic,
+			BaseImage:           BaseImageECS,
 		},
 	}
 }

@@ -2,14 +2,15 @@ package provision
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 )
 
@@ -24,6 +25,9 @@ type Identity struct {
 type Image struct {
 	ID         string
 	RootDevice string
+	// RootSizeGB is the size of the image's root snapshot (0: not known);
+	// a root volume may not be smaller (the ECS-optimized image's is 30 GiB).
+	RootSizeGB int
 }
 
 // Images are the AMIs of the manager and of the runner machines.
@@ -96,23 +100,63 @@ func (e *Env) arns() arns {
 }
 
 // ResolveImages finds the manager and runner AMIs: the configured ones,
-// else the latest Amazon Linux 2023 for the instance type's architecture.
+// else the latest of the image family for the instance type's
+// architecture (Amazon Linux 2023; for the machines of docker-autoscaler
+// by default its ECS-optimized variant, which holds Docker already).
 func (e *Env) ResolveImages(ctx context.Context) error {
 	var err error
-	if e.Images.Manager, err = e.resolveImage(ctx, "manager", e.Cfg.Manager.AMI, e.Cfg.Manager.InstanceType); err != nil {
+	if e.Images.Manager, err = e.resolveImage(ctx, "manager", e.Cfg.Manager.AMI, e.Cfg.Manager.InstanceType, familyAmazonLinux); err != nil {
 		return err
 	}
-	e.Images.Runner, err = e.resolveImage(ctx, "runners", e.Cfg.Runners.AMI, e.Cfg.Runners.InstanceType)
+	e.Images.Runner, err = e.resolveImage(ctx, "runners", e.Cfg.Runners.AMI, e.Cfg.Runners.InstanceType, e.runnerImageFamily())
 	return err
 }
 
-func (e *Env) resolveImage(ctx context.Context, section, ami, instanceType string) (Image, error) {
+// An image family is a series of AMIs AWS publishes, the latest of each
+// architecture named by a public SSM parameter.
+const (
+	familyAmazonLinux = "Amazon Linux 2023"
+	familyECS         = "ECS-optimized Amazon Linux 2023"
+)
+
+// otherFamily is the family that is not f.
+func otherFamily(f string) string {
+	if f == familyECS {
+		return familyAmazonLinux
+	}
+	return familyECS
+}
+
+// runnerImageFamily is the family of the machines' image.
+func (e *Env) runnerImageFamily() string {
+	if e.autoscaler() && e.Cfg.Runners.BaseImage == BaseImageECS {
+		return familyECS
+	}
+	return familyAmazonLinux
+}
+
+// latestImageParameter names the public parameter holding the latest AMI
+// of a family: Amazon Linux's are listed in its user guide ("Query for
+// the latest Amazon Linux AMI IDs using Systems Manager Parameter Store"),
+// the ECS-optimized ones in the ECS developer guide ("Retrieving Amazon
+// ECS-optimized Linux AMI metadata"), arm64 under a path of its own.
+func latestImageParameter(family, arch string) string {
+	if family == familyECS {
+		if arch == "arm64" {
+			return "/aws/service/ecs/optimized-ami/amazon-linux-2023/arm64/recommended/image_id"
+		}
+		return "/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id"
+	}
+	return "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-" + arch
+}
+
+func (e *Env) resolveImage(ctx context.Context, section, ami, instanceType, family string) (Image, error) {
 	key := section + "|" + ami + "|" + instanceType
 	if ami == "" {
 		// The manager and the machines usually run the same image: the
-		// latest Amazon Linux 2023 of one architecture is looked up once.
+		// latest of one family and architecture is looked up once.
 		if arch, err := e.architecture(ctx, instanceType); err == nil {
-			key = "latest|" + arch
+			key = "latest|" + family + "|" + arch
 		}
 	} else {
 		key = "ami|" + ami
@@ -123,7 +167,7 @@ func (e *Env) resolveImage(ctx context.Context, section, ami, instanceType strin
 	if ok {
 		return img, nil
 	}
-	img, err := e.lookupImage(ctx, section, ami, instanceType)
+	img, err := e.lookupImage(ctx, section, ami, instanceType, family)
 	if err == nil {
 		e.factsMu.Lock()
 		if e.images == nil {
@@ -135,23 +179,28 @@ func (e *Env) resolveImage(ctx context.Context, section, ami, instanceType strin
 	return img, err
 }
 
-func (e *Env) lookupImage(ctx context.Context, section, ami, instanceType string) (Image, error) {
+func (e *Env) lookupImage(ctx context.Context, section, ami, instanceType, family string) (Image, error) {
 	if ami == "" {
 		arch, err := e.architecture(ctx, instanceType)
 		if err != nil {
 			return Image{}, err
 		}
-		name := "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-" + arch
-		out, err := e.SSM.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(name)})
-		if err != nil {
-			return Image{}, fmt.Errorf("find the latest Amazon Linux 2023 AMI (%s) in %s: %w; set %s.ami to an AMI id instead", name, e.Region, err, section)
+		name := latestImageParameter(family, arch)
+		p, err := e.stackParameter(ctx, name)
+		if err == nil && p == nil {
+			err = errors.New("no such parameter")
 		}
-		ami = aws.ToString(out.Parameter.Value)
+		if err != nil {
+			return Image{}, fmt.Errorf("find the latest %s AMI (%s) in %s: %w; set %s.ami to an AMI id instead", family, name, e.Region, err, section)
+		}
+		ami = aws.ToString(p.Value)
+		e.Ledger.LearnFact(familyFact(ami), family)
 	}
-	// An AMI never changes: its root device, once read, is a fact.
-	fact := "image/" + ami + "/root-device"
+	// An AMI never changes: its root device and size, once read, are facts.
+	fact, sizeFact := "image/"+ami+"/root-device", "image/"+ami+"/root-size-gb"
 	if root := e.Ledger.Fact(fact); root != "" {
-		return Image{ID: ami, RootDevice: root}, nil
+		size, _ := strconv.Atoi(e.Ledger.Fact(sizeFact))
+		return Image{ID: ami, RootDevice: root, RootSizeGB: size}, nil
 	}
 	out, err := e.EC2.DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: []string{ami}})
 	if isNotFound(err) || (err == nil && len(out.Images) == 0) {
@@ -164,8 +213,26 @@ func (e *Env) lookupImage(ctx context.Context, section, ami, instanceType string
 	if root == "" {
 		root = "/dev/xvda"
 	}
+	size := 0
+	for _, b := range out.Images[0].BlockDeviceMappings {
+		if aws.ToString(b.DeviceName) == root && b.Ebs != nil {
+			size = int(aws.ToInt32(b.Ebs.VolumeSize))
+		}
+	}
 	e.Ledger.LearnFact(fact, root)
-	return Image{ID: ami, RootDevice: root}, nil
+	e.Ledger.LearnFact(sizeFact, strconv.Itoa(size))
+	return Image{ID: ami, RootDevice: root, RootSizeGB: size}, nil
+}
+
+// checkRootVolume: EC2 refuses to launch a root volume smaller than the
+// image's snapshot, which the Auto Scaling group would only show as failed
+// launches, long after `up`.
+func (e *Env) checkRootVolume() error {
+	img, want := e.Images.Runner, e.Cfg.Runners.VolumeSizeGB
+	if !e.autoscaler() || img.RootSizeGB <= want {
+		return nil
+	}
+	return fmt.Errorf("runners.volume_size_gb %d is smaller than the root snapshot of the machines' image %s (%d GiB), which EC2 refuses to launch: set runners.volume_size_gb to at least %d", want, img.ID, img.RootSizeGB, img.RootSizeGB)
 }
 
 // architecture is the AMI architecture an instance type runs (arm64 for
@@ -208,6 +275,10 @@ func (e *Env) learnArch(it ec2types.InstanceTypeInfo) {
 	e.archs[string(it.InstanceType)] = archOf(it)
 	e.Ledger.LearnFact(archFact(string(it.InstanceType)), archOf(it))
 }
+
+// familyFact records which family an AMI came from, so that a change of
+// runners.base_image is told from a newer release of the same family.
+func familyFact(ami string) string { return "image/" + ami + "/family" }
 
 func archFact(instanceType string) string { return "instance-type/" + instanceType + "/architecture" }
 

@@ -76,9 +76,19 @@ func ec2AssumeRolePolicy() PolicyDocument {
 }
 
 // autoscalerManagerPolicy is least privilege for the fleeting AWS plugin:
-// scale and terminate in this one group, see instances, push SSH keys only
-// to this group's machines, and read this stack's token.
+// scale and terminate in this one group, see instances, reach this
+// group's machines (with the stack's key, or by pushing keys to them only),
+// and read this stack's token.
 func autoscalerManagerPolicy(a arns, asgName string, params managerParameters) PolicyDocument {
+	connect := Statement{Sid: "ConnectToTheGroupsMachines", Effect: "Allow",
+		Action:    []string{"ec2-instance-connect:SendSSHPublicKey"},
+		Resource:  []string{a.ec2("instance/*")},
+		Condition: map[string]map[string]string{"StringEquals": {"ec2:ResourceTag/aws:autoscaling:groupName": asgName}}}
+	if params.sshKey != "" {
+		// A SecureString under aws/ssm, as the token: no kms: action.
+		connect = Statement{Sid: "ReadTheMachinesKey", Effect: "Allow", Action: []string{"ssm:GetParameter"},
+			Resource: []string{a.ssmParameter(params.sshKey)}}
+	}
 	return PolicyDocument{Version: "2012-10-17", Statement: []Statement{
 		{Sid: "ScaleTheRunnerGroup", Effect: "Allow",
 			Action:   []string{"autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"},
@@ -86,10 +96,7 @@ func autoscalerManagerPolicy(a arns, asgName string, params managerParameters) P
 		{Sid: "SeeTheFleet", Effect: "Allow",
 			Action:   []string{"autoscaling:DescribeAutoScalingGroups", "ec2:DescribeInstances"},
 			Resource: []string{"*"}},
-		{Sid: "ConnectToTheGroupsMachines", Effect: "Allow",
-			Action:    []string{"ec2-instance-connect:SendSSHPublicKey"},
-			Resource:  []string{a.ec2("instance/*")},
-			Condition: map[string]map[string]string{"StringEquals": {"ec2:ResourceTag/aws:autoscaling:groupName": asgName}}},
+		connect,
 		readTokenStatement(a, params.token), reportBootStatement(a, params.boot),
 	}}
 }
@@ -167,8 +174,8 @@ func dockerMachineManagerPolicy(a arns, stack, zone, subnetID, runnerGroupID, ru
 }
 
 // managerParameters are the SSM parameters the manager uses: the runner
-// token and its boot report.
-type managerParameters struct{ token, boot string }
+// token, its boot report, and the machines' SSH key ("": no static key).
+type managerParameters struct{ token, boot, sshKey string }
 
 // reportBootStatement lets the manager write its boot report, to this one
 // parameter only (a String, so no key is involved).

@@ -27,8 +27,13 @@ func newLaunchTemplateStep(env *Env) plan.Step {
 	return newResourceStep[launchTemplate, templateFix](env, "launch-template", launchTemplates{env})
 }
 
-func (k launchTemplates) stepID() plan.ID  { return stepLaunchTemplate }
-func (k launchTemplates) needs() []plan.ID { return []plan.ID{stepRunnerGroup} }
+func (k launchTemplates) stepID() plan.ID { return stepLaunchTemplate }
+func (k launchTemplates) needs() []plan.ID {
+	if k.env.staticKeys() {
+		return []plan.ID{stepRunnerGroup, stepKeyPair}
+	}
+	return []plan.ID{stepRunnerGroup}
+}
 
 func (k launchTemplates) describe() plan.Change {
 	r := k.env.Cfg.Runners
@@ -40,11 +45,21 @@ func (k launchTemplates) describe() plan.Change {
 	}}
 }
 
+// machineImage says what the machines' image holds.
+func (e *Env) machineImage() bootstrap.MachineImage {
+	custom := e.Cfg.Runners.AMI != ""
+	return bootstrap.MachineImage{
+		ECSOptimized:    !custom && e.runnerImageFamily() == familyECS,
+		AmazonLinux:     !custom && e.runnerImageFamily() == familyAmazonLinux,
+		InstanceConnect: !e.staticKeys(),
+	}
+}
+
 // data is the template content the configuration asks for; ami is the
 // image to launch.
 func (k launchTemplates) data(ami string) (*ec2types.RequestLaunchTemplateData, error) {
 	r := k.env.Cfg.Runners
-	ud, err := bootstrap.MachineUserData(k.env.Cfg.Stack)
+	ud, err := bootstrap.MachineUserData(k.env.Cfg.Stack, k.env.machineImage())
 	if err != nil {
 		return nil, err
 	}
@@ -68,6 +83,9 @@ func (k launchTemplates) data(ami string) (*ec2types.RequestLaunchTemplateData, 
 		TagSpecifications: []ec2types.LaunchTemplateTagSpecificationRequest{
 			{ResourceType: ec2types.ResourceTypeVolume, Tags: k.env.ec2Tags(stepAutoScaling, "runner-machine")},
 		},
+	}
+	if k.env.staticKeys() {
+		d.KeyName = aws.String(k.env.keyPairName())
 	}
 	if r.Spot {
 		d.InstanceMarketOptions = &ec2types.LaunchTemplateInstanceMarketOptionsRequest{MarketType: ec2types.MarketTypeSpot}
@@ -105,7 +123,8 @@ func (k launchTemplates) record(lt launchTemplate) recorded {
 
 // diff compares the default version with what the configuration asks for.
 // Without runners.ami the template keeps the image it was made with: a
-// newer Amazon Linux release alone is not a change.
+// newer release of the same family alone is not a change (another
+// runners.base_image is).
 func (k launchTemplates) diff(ctx context.Context, lt launchTemplate) (templateFix, []string, error) {
 	id := launchTemplateID(lt)
 	out, err := k.env.EC2.DescribeLaunchTemplateVersions(ctx, &ec2.DescribeLaunchTemplateVersionsInput{LaunchTemplateId: &id, Versions: []string{"$Default"}})
@@ -113,7 +132,8 @@ func (k launchTemplates) diff(ctx context.Context, lt launchTemplate) (templateF
 		return templateFix{}, nil, fmt.Errorf("read the default version of launch template %s: %w", id, err)
 	}
 	ami := k.env.Images.Runner.ID
-	if cur := out.LaunchTemplateVersions[0].LaunchTemplateData; k.env.Cfg.Runners.AMI == "" && cur != nil && aws.ToString(cur.ImageId) != "" {
+	if cur := out.LaunchTemplateVersions[0].LaunchTemplateData; k.env.Cfg.Runners.AMI == "" && cur != nil && aws.ToString(cur.ImageId) != "" &&
+		k.env.Ledger.Fact(familyFact(aws.ToString(cur.ImageId))) != otherFamily(k.env.runnerImageFamily()) {
 		ami = aws.ToString(cur.ImageId)
 	}
 	want, err := k.data(ami)
@@ -144,6 +164,9 @@ func templateDiff(got *ec2types.ResponseLaunchTemplateData, want *ec2types.Reque
 	}
 	if m := got.MetadataOptions; m == nil || m.HttpTokens != ec2types.LaunchTemplateHttpTokensStateRequired || aws.ToInt32(m.HttpPutResponseHopLimit) != 1 {
 		rs = append(rs, "new version: require IMDSv2 with hop limit 1")
+	}
+	if aws.ToString(got.KeyName) != aws.ToString(want.KeyName) {
+		rs = append(rs, fmt.Sprintf("new version: key pair %q -> %q", aws.ToString(got.KeyName), aws.ToString(want.KeyName)))
 	}
 	if aws.ToString(got.UserData) != aws.ToString(want.UserData) {
 		rs = append(rs, "new version: user-data")

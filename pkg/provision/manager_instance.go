@@ -189,7 +189,7 @@ func (k managerInstance) userData() ([]byte, error) {
 		IdleCount: r.IdleCount, IdleTime: idle, Image: r.Image, Privileged: r.Privileged, MaxUseCount: r.MaxUseCount,
 	}
 	if e.autoscaler() {
-		run.AutoScalingGroup = e.AutoScalingGroupName()
+		run.AutoScalingGroup, run.StaticKey = e.AutoScalingGroupName(), e.staticKeys()
 	} else {
 		run.VPCID, run.SubnetID, run.Zone = e.idOf(stepVPC), e.idOf(stepPrivateSubnet), e.Zone
 		run.SecurityGroupName, run.InstanceType, run.InstanceProfile = e.name("runner"), r.InstanceType, e.iamName("runner")
@@ -201,7 +201,11 @@ func (k managerInstance) userData() ([]byte, error) {
 			run.Tags[key] = v
 		}
 	}
-	return bootstrap.ManagerUserData(bootstrap.Manager{Runner: run, RunnerVersion: e.Cfg.Manager.RunnerVersion, TokenParameter: e.TokenParameter(), BootParameter: e.BootParameter()})
+	m := bootstrap.Manager{Runner: run, RunnerVersion: e.Cfg.Manager.RunnerVersion, TokenParameter: e.TokenParameter(), BootParameter: e.BootParameter()}
+	if run.StaticKey {
+		m.SSHKeyParameter = e.SSHKeyParameter()
+	}
+	return bootstrap.ManagerUserData(m)
 }
 
 // launchHash sums what the manager is launched with; ami is the image it

@@ -22,6 +22,8 @@ const (
 	stepGitLabRunner   plan.ID = "gitlab/runner"
 	stepManagerRole    plan.ID = "iam/manager"
 	stepRunnerRole     plan.ID = "iam/runner"
+	stepSSHKey         plan.ID = "ssm/ssh-key"
+	stepKeyPair        plan.ID = "keypair/runner"
 	stepLaunchTemplate plan.ID = "lt/runner"
 	stepAutoScaling    plan.ID = "asg/runner"
 	stepMachines       plan.ID = "machines/runner"
@@ -42,8 +44,25 @@ func (e *Env) BootParameter() string { return BootParameterName(e.Cfg.Stack) }
 // BootParameterName is BootParameter for a stack name.
 func BootParameterName(stack string) string { return "/provision/" + stack + "/manager-boot" }
 
+// SSHKeyParameter is the SSM parameter holding the machines' private SSH
+// key (runners.ssh_keys: static).
+func (e *Env) SSHKeyParameter() string { return "/provision/" + e.Cfg.Stack + "/runner-ssh-key" }
+
+// keyPairName is the EC2 key pair of the machines (runners.ssh_keys: static).
+func (e *Env) keyPairName() string { return e.Cfg.Stack + "-runner" }
+
+// staticKeys: the manager reaches the machines with the stack's own key
+// pair instead of a key pushed per machine through EC2 Instance Connect.
+func (e *Env) staticKeys() bool {
+	return e.autoscaler() && e.Cfg.Runners.SSHKeys == SSHKeysStatic
+}
+
 func (e *Env) managerParameters() managerParameters {
-	return managerParameters{token: e.TokenParameter(), boot: e.BootParameter()}
+	p := managerParameters{token: e.TokenParameter(), boot: e.BootParameter()}
+	if e.staticKeys() {
+		p.sshKey = e.SSHKeyParameter()
+	}
+	return p
 }
 
 // AutoScalingGroupName is the runner machines' group.

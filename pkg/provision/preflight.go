@@ -61,7 +61,11 @@ func (e *Env) Preflight(ctx context.Context) error {
 	}
 	if typesOK {
 		add(e.ResolveZone(ctx))
-		add(e.ResolveImages(ctx))
+		if err := e.ResolveImages(ctx); err != nil {
+			add(err)
+		} else {
+			add(e.checkRootVolume())
+		}
 	}
 	add(e.checkVPC(ctx))
 	e.checkGitLabPaths(ctx)

@@ -3,6 +3,7 @@ package provision
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -164,14 +165,19 @@ func (e *Env) gitLabGroup(ctx context.Context) (*ec2types.SecurityGroup, error) 
 	})
 }
 
-// stackParameter reads one of the stack's own parameters (the token, the
-// boot report, the state record): the first caller asks for all three in
-// one GetParameters call, decrypted, and the run shares the answer (an
-// SSM write through the run's client makes it stale, as EC2 writes do).
-// Waits that poll a parameter read it with getParameter instead.
+// stackParameter reads one of the parameters a run reads (the stack's
+// token, boot report, state record and SSH key, and the public parameters
+// naming the latest images): the first caller asks for all of them in one
+// GetParameters call, decrypted, and the run shares the answer (an SSM
+// write through the run's client makes it stale, as EC2 writes do). A
+// name the first call did not know is read on its own. Waits that poll a
+// parameter read it with getParameter instead.
 func (e *Env) stackParameter(ctx context.Context, name string) (*ssmtypes.Parameter, error) {
-	names := []string{e.TokenParameter(), e.BootParameter(), StateRecordParameter(e.Cfg.Stack)}
-	params, err := sharedRead(ctx, e.reads, "stack-parameters", func(ctx context.Context) (map[string]ssmtypes.Parameter, error) {
+	names := e.parametersRead()
+	if !slices.Contains(names, name) {
+		return getParameter(ctx, e.SSM, name, true)
+	}
+	params, err := sharedRead(ctx, e.reads, "parameters|"+strings.Join(names, ","), func(ctx context.Context) (map[string]ssmtypes.Parameter, error) {
 		out, err := e.SSM.GetParameters(ctx, &ssm.GetParametersInput{Names: names, WithDecryption: aws.Bool(true)})
 		if err != nil {
 			return nil, fmt.Errorf("read SSM parameters %s: %w", strings.Join(names, ", "), err)
@@ -190,6 +196,25 @@ func (e *Env) stackParameter(ctx context.Context, name string) (*ssmtypes.Parame
 		return nil, nil
 	}
 	return &p, nil
+}
+
+// parametersRead are the names stackParameter asks for at once (at most
+// ten, GetParameters' limit): the stack's four, and the latest images of
+// the families in use for both architectures (the same list whatever this
+// run knows of the instance types, so every caller shares one answer).
+func (e *Env) parametersRead() []string {
+	names := []string{e.TokenParameter(), e.BootParameter(), StateRecordParameter(e.Cfg.Stack), e.SSHKeyParameter()}
+	for _, m := range []struct{ ami, family string }{
+		{e.Cfg.Manager.AMI, familyAmazonLinux},
+		{e.Cfg.Runners.AMI, e.runnerImageFamily()},
+	} {
+		for _, arch := range []string{"x86_64", "arm64"} {
+			if name := latestImageParameter(m.family, arch); m.ami == "" && !slices.Contains(names, name) {
+				names = append(names, name)
+			}
+		}
+	}
+	return names
 }
 
 // addressByAllocation picks one address out of the region's ("" id: none).

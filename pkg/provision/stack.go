@@ -37,6 +37,9 @@ func Steps(env *Env) (*plan.Graph, error) {
 		steps = append(steps, newRunnerTokenStep(env))
 	}
 	steps = append(steps, newIAMRoleStep(env, true))
+	if env.staticKeys() || env.Teardown {
+		steps = append(steps, newRunnerSSHKeyStep(env), newKeyPairStep(env))
+	}
 	if env.autoscaler() || env.Teardown {
 		steps = append(steps, newLaunchTemplateStep(env), newAutoScalingGroupStep(env))
 	}

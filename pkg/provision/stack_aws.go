@@ -60,7 +60,10 @@ func (s AWSStack) Inspect(ctx context.Context, ledger *state.Ledger) Facts {
 }
 
 // BootReport reads the manager's boot report (nil: none yet).
-func (s AWSStack) BootReport(ctx context.Context, ledger *state.Ledger) (*BootReport, error) {
+func (s AWSStack) BootReport(ctx context.Context, ledger *state.Ledger, fresh bool) (*BootReport, error) {
+	if !fresh {
+		return s.env(ledger, EnvOptions{}).sharedBootReport(ctx)
+	}
 	return s.env(ledger, EnvOptions{}).ReadBootReport(ctx)
 }
 

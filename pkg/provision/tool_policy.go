@@ -30,7 +30,7 @@ var (
 		"ec2:DeleteLaunchTemplate", "ec2:DeleteNatGateway", "ec2:DeleteNetworkAcl", "ec2:DeleteNetworkAclEntry",
 		"ec2:DeleteRoute", "ec2:DeleteRouteTable", "ec2:DeleteSecurityGroup", "ec2:DeleteSubnet", "ec2:DeleteTags",
 		"ec2:DeleteVpc", "ec2:DetachInternetGateway", "ec2:DisassociateAddress", "ec2:DisassociateRouteTable",
-		"ec2:ModifyInstanceAttribute", "ec2:ModifyLaunchTemplate", "ec2:ModifySubnetAttribute",
+		"ec2:ImportKeyPair", "ec2:ModifyInstanceAttribute", "ec2:ModifyLaunchTemplate", "ec2:ModifySubnetAttribute",
 		"ec2:ModifyVpcAttribute", "ec2:ReleaseAddress", "ec2:ReplaceNetworkAclAssociation",
 		"ec2:ReplaceNetworkAclEntry", "ec2:ReplaceRoute", "ec2:ReplaceRouteTableAssociation",
 		"ec2:RevokeSecurityGroupEgress", "ec2:RevokeSecurityGroupIngress", "ec2:RunInstances", "ec2:StartInstances",
@@ -93,8 +93,9 @@ func ToolPolicy(cfg *Config) PolicyDocument {
 			Condition: map[string]map[string]string{"StringEquals": {"iam:AWSServiceName": "autoscaling.amazonaws.com"}}},
 		{Sid: "ItsParameters", Effect: "Allow", Action: ssmParameterActions,
 			Resource: []string{fmt.Sprintf("arn:%s:ssm:%s:*:parameter/provision/%s/*", partition, region, cfg.Stack)}},
-		// The latest Amazon Linux 2023 image is read from AWS's public parameters.
-		{Sid: "FindTheLatestImages", Effect: "Allow", Action: []string{"ssm:GetParameter"},
+		// The latest images are read from AWS's public parameters, alone or
+		// with the stack's own in one GetParameters call.
+		{Sid: "FindTheLatestImages", Effect: "Allow", Action: []string{"ssm:GetParameter", "ssm:GetParameters"},
 			Resource: []string{fmt.Sprintf("arn:%s:ssm:%s::parameter/aws/service/*", partition, region)}},
 		{Sid: "ItsAutoScalingGroup", Effect: "Allow", Action: autoScalingWrites,
 			Resource: []string{fmt.Sprintf("arn:%s:autoscaling:%s:*:autoScalingGroup:*:autoScalingGroupName/%s-runners", partition, region, cfg.Stack)}},

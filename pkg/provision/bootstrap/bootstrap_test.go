@@ -3,6 +3,7 @@ package bootstrap
 import (
 	"bytes"
 	"flag"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -39,7 +40,7 @@ func autoscalerRunner() Runner {
 	return Runner{
 		Stack: "ci-runners", Region: "ap-northeast-1", GitLabURL: "https://gitlab.example.com", Executor: DockerAutoscaler,
 		Concurrent: 10, MaxInstances: 10, CapacityPerInstance: 1, IdleCount: 0, IdleTime: 5 * time.Minute,
-		Image: "alpine:latest", AutoScalingGroup: "ci-runners-runners", MaxUseCount: 1,
+		Image: "alpine:latest", AutoScalingGroup: "ci-runners-runners", MaxUseCount: 1, StaticKey: true,
 	}
 }
 
@@ -50,7 +51,7 @@ func machineRunner() Runner {
 	r.SecurityGroupName, r.InstanceType, r.InstanceProfile = "ci-runners-runner", "t3.medium", "ci-runners-ap-northeast-1-runner"
 	r.AMI, r.RootSizeGB, r.Spot, r.SSHUser = "ami-0123456789abcdef0", 30, true, "ubuntu"
 	r.Tags = map[string]string{"provision:stack": "ci-runners", "team": "ci"}
-	r.AutoScalingGroup = ""
+	r.AutoScalingGroup, r.StaticKey = "", false
 	return r
 }
 
@@ -86,8 +87,10 @@ type documentedConfig struct {
 				Region          string `toml:"region"`
 			} `toml:"plugin_config"`
 			ConnectorConfig struct {
-				Username        string `toml:"username"`
-				UseExternalAddr bool   `toml:"use_external_addr"`
+				Username             string `toml:"username"`
+				UseExternalAddr      bool   `toml:"use_external_addr"`
+				UseStaticCredentials bool   `toml:"use_static_credentials"`
+				KeyPath              string `toml:"key_path"`
 			} `toml:"connector_config"`
 			Policy []struct {
 				IdleCount   int      `toml:"idle_count"`
@@ -139,6 +142,16 @@ func TestConfigTOMLAutoscaler(t *testing.T) {
 	if a.Plugin != "aws" || a.MaxInstances != 10 || a.CapacityPerInstance != 1 || a.PluginConfig.Name != "ci-runners-runners" ||
 		a.PluginConfig.Region != "ap-northeast-1" || a.ConnectorConfig.Username != "ec2-user" || a.ConnectorConfig.UseExternalAddr {
 		t.Errorf("autoscaler section %+v", a)
+	}
+	// The machines boot with the stack's key pair: the connector logs in
+	// with its private key, pushing none (use_static_credentials).
+	if !a.ConnectorConfig.UseStaticCredentials || a.ConnectorConfig.KeyPath != StaticKeyPath {
+		t.Errorf("connector does not use the static key: %+v", a.ConnectorConfig)
+	}
+	dynamic := autoscalerRunner()
+	dynamic.StaticKey = false
+	if c := decodeStrict(t, must(ConfigTOML(dynamic))); c.Runners[0].Autoscaler.ConnectorConfig.UseStaticCredentials || c.Runners[0].Autoscaler.ConnectorConfig.KeyPath != "" {
+		t.Errorf("instance-connect keys: the connector must push keys, not read one: %+v", c.Runners[0].Autoscaler.ConnectorConfig)
 	}
 	if !r.FeatureFlags["FF_NETWORK_PER_BUILD"] {
 		t.Errorf("jobs sharing a machine must not share a network: %+v", r.FeatureFlags)
@@ -197,7 +210,7 @@ func must(b []byte, err error) []byte {
 
 func managers() map[string]Manager {
 	return map[string]Manager{
-		"manager-docker-autoscaler.yaml": {Runner: autoscalerRunner(), TokenParameter: "/provision/ci-runners/runner-token", BootParameter: "/provision/ci-runners/manager-boot"},
+		"manager-docker-autoscaler.yaml": {Runner: autoscalerRunner(), TokenParameter: "/provision/ci-runners/runner-token", BootParameter: "/provision/ci-runners/manager-boot", SSHKeyParameter: "/provision/ci-runners/runner-ssh-key"},
 		"manager-docker-machine.yaml":    {Runner: machineRunner(), RunnerVersion: "18.5.0", TokenParameter: "/provision/ci-runners/runner-token", BootParameter: "/provision/ci-runners/manager-boot"},
 	}
 }
@@ -242,14 +255,44 @@ func TestManagerUserData(t *testing.T) {
 	}
 }
 
+// machineImages are the images the machines may boot, with their
+// user-data's golden files.
+var machineImages = map[string]MachineImage{
+	"machine.yaml":                   {ECSOptimized: true},
+	"machine-amazon-linux.yaml":      {AmazonLinux: true, InstanceConnect: true},
+	"machine-ecs-instance-conn.yaml": {ECSOptimized: true, InstanceConnect: true},
+	"machine-custom-ami.yaml":        {InstanceConnect: true},
+}
+
+// A machine installs only what its image lacks: nothing at all on the
+// ECS-optimized image with static keys (the default), Docker on Amazon
+// Linux (which has the EC2 Instance Connect agent), the agent on the ECS
+// image when keys are pushed, both on an image of runners.ami.
 func TestMachineUserData(t *testing.T) {
-	out, err := MachineUserData("ci-runners")
-	if err != nil {
-		t.Fatal(err)
+	wantPackages := map[string][]string{
+		"machine.yaml":                   nil,
+		"machine-amazon-linux.yaml":      {"docker"},
+		"machine-ecs-instance-conn.yaml": {"ec2-instance-connect"},
+		"machine-custom-ami.yaml":        {"docker", "ec2-instance-connect"},
 	}
-	golden(t, "machine.yaml", out)
-	if !strings.Contains(string(out), "usermod") || !strings.Contains(string(out), "docker") {
-		t.Errorf("machine user-data does not set up Docker for ec2-user")
+	for name, img := range machineImages {
+		t.Run(name, func(t *testing.T) {
+			out := must(MachineUserData("ci-runners", img))
+			golden(t, name, out)
+			var cc cloudConfig
+			if err := yaml.Unmarshal(out, &cc); err != nil {
+				t.Fatal(err)
+			}
+			if fmt.Sprint(cc.Packages) != fmt.Sprint(wantPackages[name]) {
+				t.Errorf("packages %v, want %v", cc.Packages, wantPackages[name])
+			}
+			if !strings.Contains(string(out), "usermod") || !strings.Contains(string(out), "enable, --now, docker") && !strings.Contains(string(out), "- docker") {
+				t.Errorf("machine user-data does not set up Docker for ec2-user:\n%s", out)
+			}
+			if img.ECSOptimized != strings.Contains(string(out), "ecs") {
+				t.Errorf("ECS's agent must be stopped on the ECS-optimized image, and only there:\n%s", out)
+			}
+		})
 	}
 }
 
@@ -262,7 +305,10 @@ func TestUserDataPassesCloudInitSchema(t *testing.T) {
 		}
 		t.Skip("cloud-init is not installed (apt-get install -y cloud-init)")
 	}
-	docs := map[string][]byte{"machine.yaml": must(MachineUserData("ci-runners"))}
+	docs := map[string][]byte{}
+	for name, img := range machineImages {
+		docs[name] = must(MachineUserData("ci-runners", img))
+	}
 	for name, m := range managers() {
 		docs[name] = must(ManagerUserData(m))
 	}

@@ -64,6 +64,11 @@ type Runner struct {
 
 	// docker-autoscaler
 	AutoScalingGroup string
+	// StaticKey: the connector logs in with the private key at
+	// StaticKeyPath (use_static_credentials), which the machines' key pair
+	// matches, instead of pushing a key to each machine through EC2
+	// Instance Connect.
+	StaticKey bool
 
 	// docker+machine
 	VPCID             string
@@ -121,10 +126,20 @@ type pluginConfig struct {
 	Region string `toml:"region"`
 }
 
+// connectorConfig holds the keys of gitlab-runner's [runners.autoscaler.
+// connector_config]: with use_static_credentials the connector reads the
+// private key at key_path; without, the AWS plugin makes a key and pushes
+// it through EC2 Instance Connect before every connection.
 type connectorConfig struct {
-	Username        string `toml:"username"`
-	UseExternalAddr bool   `toml:"use_external_addr"`
+	Username             string `toml:"username"`
+	UseExternalAddr      bool   `toml:"use_external_addr"`
+	UseStaticCredentials bool   `toml:"use_static_credentials,omitempty"`
+	KeyPath              string `toml:"key_path,omitempty"`
 }
+
+// StaticKeyPath is where the manager keeps the machines' private key
+// (root only), written at boot from SSM.
+const StaticKeyPath = RunnerDir + "/runner-ssh-key"
 
 type policy struct {
 	IdleCount int    `toml:"idle_count"`
@@ -169,6 +184,10 @@ func ConfigTOML(r Runner) ([]byte, error) {
 			// The machines have private addresses only, reached from the manager's subnet.
 			ConnectorConfig: connectorConfig{Username: "ec2-user", UseExternalAddr: false},
 			Policy:          []policy{{IdleCount: r.IdleCount, IdleTime: r.IdleTime.String()}},
+		}
+		if r.StaticKey {
+			sec.Autoscaler.ConnectorConfig.UseStaticCredentials = true
+			sec.Autoscaler.ConnectorConfig.KeyPath = StaticKeyPath
 		}
 	case DockerMachine:
 		sec.Limit = r.MaxInstances

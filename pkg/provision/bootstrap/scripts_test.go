@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -28,9 +29,13 @@ func fakeCommands(t *testing.T, storedToken string) (bin, dir string) {
 	if err := os.WriteFile(filepath.Join(dir, "stored"), []byte(storedToken), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	if err := os.WriteFile(filepath.Join(dir, "sshkey"), []byte(fakeSSHKey), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	scripts := map[string]string{
 		"aws": `echo "aws $*" >> "$FAKE_DIR/args.log"
 case "$*" in
+  *get-parameter*runner-ssh-key*) cat "$FAKE_DIR/sshkey" ;;
   *get-parameter*) cat "$FAKE_DIR/stored"; echo ;;
   *manager-boot*) prev=""; for a in "$@"; do [[ $prev == --value ]] && printf '%s\n' "$a" >> "$FAKE_DIR/reports.log"; prev=$a; done ;;
   *put-parameter*) for a in "$@"; do case "$a" in file://*) cp "${a#file://}" "$FAKE_DIR/stored"; echo put >> "$FAKE_DIR/puts" ;; esac; done ;;
@@ -58,6 +63,8 @@ if [[ ${FAKE_FAIL:-} == "` + name + `" ]]; then echo "` + name + `: Cannot downl
 	}
 	return bin, dir
 }
+
+const fakeSSHKey = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n"
 
 func runScript(t *testing.T, script, bin, fakeDir, runnerDir string) string {
 	t.Helper()
@@ -220,6 +227,15 @@ func TestBootReportsEachStage(t *testing.T) {
 				t.Errorf("stages:\n got %s\nwant %s", got, want)
 			}
 			noTokenInArguments(t, fake, token)
+			// With static keys the machines' private key is where
+			// config.toml's key_path points, readable by root only.
+			key, err := os.Stat(filepath.Join(runnerDir, "runner-ssh-key"))
+			if m.StaticKey && (err != nil || key.Mode().Perm() != 0o600) {
+				t.Errorf("the machines' key is not written with mode 0600: %v %v", key, err)
+			}
+			if !m.StaticKey && err == nil {
+				t.Errorf("a key was written without static keys")
+			}
 		})
 	}
 
@@ -235,10 +251,14 @@ func TestBootReportsEachStage(t *testing.T) {
 		{"token rejected", []string{"FAKE_HTTP_CODE=403"}, token, "packages=ok docker=ok gitlab-runner-installed=ok token-read=ok token-verified=failed", "GitLab rejected the runner token (HTTP 403)"},
 		{"GitLab not reachable", []string{"FAKE_HTTP_CODE=000"}, token, "packages=ok docker=ok gitlab-runner-installed=ok token-read=ok token-verified=failed", "not reachable from this machine on 443"},
 		{"parameter holds no runner token", nil, "glpat-not-a-runner-token", "packages=ok docker=ok gitlab-runner-installed=ok token-read=failed", "does not hold a runner authentication token"},
+		{"no SSH key", []string{"FAKE_NO_SSH_KEY=1"}, token, "packages=ok docker=ok gitlab-runner-installed=ok token-read=ok token-verified=ok config-written=failed", "does not hold the machines' SSH key"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			bin, fake, runnerDir := bootMachine(t, m, c.stored)
+			if slices.Contains(c.env, "FAKE_NO_SSH_KEY=1") {
+				_ = os.WriteFile(filepath.Join(fake, "sshkey"), []byte("ParameterNotFound"), 0o600)
+			}
 			out, err := runScriptEnv(BootScript(m, []string{"docker", "gitlab-runner"}), bin, fake, runnerDir, c.env...)
 			if err == nil {
 				t.Fatalf("the boot went on after a failed stage:\n%s", out)

@@ -3,6 +3,7 @@ package bootstrap
 import (
 	"bytes"
 	"fmt"
+	"path"
 	"strings"
 
 	"github.com/goccy/go-yaml"
@@ -45,6 +46,8 @@ type Manager struct {
 	Runner
 	RunnerVersion  string // empty: latest
 	TokenParameter string // SSM parameter name
+	// SSHKeyParameter holds the machines' private key (Runner.StaticKey).
+	SSHKeyParameter string
 	// BootParameter is the SSM parameter the manager writes each boot
 	// stage to, as JSON {"stage", "status", "detail", "time"}.
 	BootParameter string
@@ -247,6 +250,7 @@ func TokenScript(m Manager) string {
 		"  expires=${BASH_REMATCH[1]}",
 		"fi",
 		`"$report" ` + StageTokenVerified + ` ok "expires $expires"`,
+		staticKeyLines(m),
 		`template=$(<"$dir/config.toml.template")`,
 		"config=${template//" + TokenPlaceholder + "/$token}",
 		"config=${config//" + TokenObtainedPlaceholder + "/$obtained}",
@@ -255,6 +259,26 @@ func TokenScript(m Manager) string {
 		`mv "$dir/config.toml.new" "$dir/config.toml"`,
 		`"$report" ` + StageConfigWritten + ` ok ""`,
 		"",
+	}, "\n")
+}
+
+// staticKeyLines write the machines' private key where config.toml's
+// key_path points, readable by root only (umask 077); the key, like the
+// token, is never an argument of a command.
+func staticKeyLines(m Manager) string {
+	if !m.StaticKey {
+		return ""
+	}
+	return strings.Join([]string{
+		"for attempt in 1 2 3 4 5; do",
+		fmt.Sprintf(`  aws ssm get-parameter --region %s --name %s --with-decryption --query Parameter.Value --output text >"$tmp/key" 2>"$tmp/err" && break`, m.Region, m.SSHKeyParameter),
+		"  sleep $((attempt * 3))",
+		"done",
+		`if ! grep -q "PRIVATE KEY" "$tmp/key"; then`,
+		fmt.Sprintf(`  "$report" %s failed "%s does not hold the machines' SSH key: $(tail -c 400 "$tmp/err")"`, StageConfigWritten, m.SSHKeyParameter),
+		"  exit 1",
+		"fi",
+		`mv "$tmp/key" "$dir/` + path.Base(StaticKeyPath) + `"`,
 	}, "\n")
 }
 
@@ -318,17 +342,45 @@ var dockerMachineScript = strings.Join([]string{
 	"",
 }, "\n")
 
+// MachineImage says what the machines' image holds already.
+type MachineImage struct {
+	// ECSOptimized: AWS's ECS-optimized Amazon Linux 2023, which ships
+	// Docker (enabled) and Amazon ECS's agent, but not the EC2 Instance
+	// Connect agent (amazon-ecs-ami issue 170). Plain Amazon Linux 2023
+	// ships the EC2 Instance Connect agent ("Install EC2 Instance
+	// Connect" in the EC2 user guide lists AL2023 as preinstalled) and no
+	// Docker.
+	ECSOptimized bool
+	// AmazonLinux: plain Amazon Linux 2023 (neither is set for an image
+	// of runners.ami, which gets both packages).
+	AmazonLinux bool
+	// InstanceConnect: the connector pushes keys through EC2 Instance
+	// Connect, so the machine needs its agent.
+	InstanceConnect bool
+}
+
 // MachineUserData renders the runner machines' #cloud-config for the
-// docker-autoscaler launch template: Docker, usable by ec2-user (the
-// fleeting connector's user), and the EC2 Instance Connect agent.
-func MachineUserData(stack string) ([]byte, error) {
-	cc := cloudConfig{
-		Packages: []string{"docker", "ec2-instance-connect"},
-		Runcmd: [][]string{
-			{"systemctl", "enable", "--now", "docker"},
-			{"usermod", "-aG", "docker", "ec2-user"},
-		},
+// docker-autoscaler launch template: Docker running and usable by ec2-user
+// (the fleeting connector's user), and what the connector needs. Only
+// what the image lacks is installed: on the ECS-optimized image with
+// static keys nothing is downloaded at boot, which is most of a cold
+// start on plain Amazon Linux. ECS's agent is stopped: the machines join
+// no ECS cluster.
+func MachineUserData(stack string, img MachineImage) ([]byte, error) {
+	cc := cloudConfig{}
+	if !img.ECSOptimized {
+		cc.Packages = append(cc.Packages, "docker")
 	}
+	if img.InstanceConnect && !img.AmazonLinux {
+		cc.Packages = append(cc.Packages, "ec2-instance-connect")
+	}
+	if img.ECSOptimized {
+		cc.Runcmd = append(cc.Runcmd, []string{"systemctl", "disable", "--now", "ecs"})
+	}
+	cc.Runcmd = append(cc.Runcmd,
+		[]string{"systemctl", "enable", "--now", "docker"},
+		[]string{"usermod", "-aG", "docker", "ec2-user"},
+	)
 	return render(fmt.Sprintf("provision %s: runner machine.", stack), cc)
 }
 

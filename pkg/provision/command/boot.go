@@ -30,8 +30,10 @@ func (s *session) waitForBoot(ctx context.Context, ledger *state.Ledger, timeout
 	printed := 0 // stages printed so far, in bootstrap.Stages order
 	var last *provision.BootReport
 	announced := false
-	for {
-		r, err := s.stack.BootReport(ctx, ledger)
+	// The first look takes the report as the plan read it moments ago;
+	// every later one reads it anew.
+	for fresh := false; ; fresh = true {
+		r, err := s.stack.BootReport(ctx, ledger, fresh)
 		if errors.Is(err, provision.ErrNoManager) {
 			return nil
 		}

@@ -121,7 +121,7 @@ func (f fakeStack) Steps(ledger *state.Ledger, _ provision.EnvOptions) (*plan.Gr
 	return plan.NewGraph(&fakeStep{id: "a", world: f.world, ledger: ledger}, &fakeStep{id: "b", deps: []plan.ID{"a"}, world: f.world, ledger: ledger})
 }
 
-func (f fakeStack) BootReport(context.Context, *state.Ledger) (*provision.BootReport, error) {
+func (f fakeStack) BootReport(context.Context, *state.Ledger, bool) (*provision.BootReport, error) {
 	return &provision.BootReport{Stage: "online", Status: "ok"}, nil
 }
 

@@ -64,7 +64,9 @@ type Stack interface {
 	WriteStateRecord(ctx context.Context, r provision.StateRecord) error
 	DeleteStateRecord(ctx context.Context) error
 	// The manager's report of its boot, and what to say when it fails.
-	BootReport(ctx context.Context, ledger *state.Ledger) (*provision.BootReport, error)
+	// BootReport reads the report; not fresh: as this run saw it already,
+	// when it did moments ago.
+	BootReport(ctx context.Context, ledger *state.Ledger, fresh bool) (*provision.BootReport, error)
 	DiagnoseBoot(ctx context.Context, ledger *state.Ledger, r *provision.BootReport) provision.BootDiagnosis
 	DeleteBootReport(ctx context.Context) error
 	// RunnerOnline is the runner's status in GitLab ("" without GITLAB_TOKEN).

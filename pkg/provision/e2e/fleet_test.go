@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
+	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/provision-dev/provision/pkg/provision/gitlabtest"
 )
@@ -52,10 +53,15 @@ func TestFullStack(t *testing.T) {
 		t.Fatalf("manager policy: %v", err)
 	}
 	doc, _ := url.QueryUnescape(aws.ToString(pol.PolicyDocument))
-	for _, want := range []string{"autoscaling:SetDesiredCapacity", "autoScalingGroupName/net-runners", "ec2-instance-connect:SendSSHPublicKey", "parameter/provision/net/runner-token"} {
+	// Static keys (the default): the manager reads the machines' key and
+	// pushes none.
+	for _, want := range []string{"autoscaling:SetDesiredCapacity", "autoScalingGroupName/net-runners", "parameter/provision/net/runner-ssh-key", "parameter/provision/net/runner-token"} {
 		if !strings.Contains(doc, want) {
 			t.Errorf("manager policy lacks %s: %s", want, doc)
 		}
+	}
+	if strings.Contains(doc, "SendSSHPublicKey") {
+		t.Errorf("with static keys the manager may not push keys: %s", doc)
 	}
 	checkPolicyARNs(t, h, "net-eu-west-1-manager")
 	prof, err := iamc.GetInstanceProfile(ctx, &iam.GetInstanceProfileInput{InstanceProfileName: roleName})
@@ -84,6 +90,7 @@ func TestFullStack(t *testing.T) {
 	if !strings.Contains(string(machineUD), "usermod") {
 		t.Errorf("machine user-data does not add ec2-user to docker:\n%s", machineUD)
 	}
+	checkColdStart(t, h, ltd, true)
 
 	// The Auto Scaling group.
 	asg, err := autoscaling.NewFromConfig(cfg).DescribeAutoScalingGroups(ctx, &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{"net-runners"}})
@@ -539,4 +546,92 @@ func TestManagerAMIChangeReplacesTheManager(t *testing.T) {
 		t.Errorf("the Elastic IP did not follow the new manager")
 	}
 	h.mustRun(0, "down", "--auto-approve")
+}
+
+// checkColdStart checks what a new machine boots with: static keys and the
+// ECS-optimized image (fast: the key pair of ssm/ssh-key in the launch
+// template, nothing to install) or neither (a key pushed per machine,
+// Docker installed at boot).
+func checkColdStart(t *testing.T, h *harness, ltd *ec2types.ResponseLaunchTemplateData, fast bool) {
+	t.Helper()
+	ctx := context.Background()
+	ssmc := ssm.NewFromConfig(awsConfig(h.moto.URL))
+	ud, _ := base64.StdEncoding.DecodeString(aws.ToString(ltd.UserData))
+	key, keyErr := ssmc.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/provision/net/runner-ssh-key"), WithDecryption: aws.Bool(true)})
+	pairs, _ := h.ec2.DescribeKeyPairs(ctx, &ec2.DescribeKeyPairsInput{IncludePublicKey: aws.Bool(true)})
+	image := "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
+	if fast {
+		image = "/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id"
+	}
+	latest, err := ssmc.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(image)})
+	if err != nil || aws.ToString(ltd.ImageId) != aws.ToString(latest.Parameter.Value) {
+		t.Errorf("launch template image %s, want the latest of %s: %v", aws.ToString(ltd.ImageId), image, err)
+	}
+	if !fast {
+		if keyErr == nil || len(pairs.KeyPairs) != 0 || ltd.KeyName != nil {
+			t.Errorf("instance-connect keys: no key parameter, key pair or key name expected: %v %+v %v", keyErr, pairs.KeyPairs, aws.ToString(ltd.KeyName))
+		}
+		if !strings.Contains(string(ud), "packages:") || !strings.Contains(string(ud), "- docker") {
+			t.Errorf("Amazon Linux machines must install Docker:\n%s", ud)
+		}
+		return
+	}
+	if keyErr != nil || key.Parameter.Type != ssmtypes.ParameterTypeSecureString {
+		t.Fatalf("the machines' private key is not a SecureString: %+v %v", key, keyErr)
+	}
+	if len(pairs.KeyPairs) != 1 || aws.ToString(ltd.KeyName) != aws.ToString(pairs.KeyPairs[0].KeyName) {
+		t.Fatalf("launch template key %q, key pairs %+v", aws.ToString(ltd.KeyName), pairs.KeyPairs)
+	}
+	signer, err := gossh.ParsePrivateKey([]byte(aws.ToString(key.Parameter.Value)))
+	if err != nil {
+		t.Fatalf("the parameter holds no private key gitlab-runner can read: %v", err)
+	}
+	want := strings.TrimSpace(string(gossh.MarshalAuthorizedKey(signer.PublicKey())))
+	if got := aws.ToString(pairs.KeyPairs[0].PublicKey); !strings.HasPrefix(got, want) {
+		t.Errorf("key pair %q is not the public half of the parameter's key %q", got, want)
+	}
+	if strings.Contains(string(ud), "packages:") {
+		t.Errorf("the ECS-optimized image with static keys needs no package at boot:\n%s", ud)
+	}
+}
+
+// The slow way (keys pushed per machine, Docker installed at boot) builds
+// no key; moving to the defaults makes the key, imports its public half,
+// gives the launch template the key pair and the ECS-optimized image, and
+// replaces the manager, whose bootstrap now reads the key; down removes
+// the key and the pair.
+func TestColdStartChoices(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.writeConfig(baseConfig + "runners:\n  ssh_keys: instance-connect\n  base_image: amazon-linux\n")
+	h.mustRun(0, "up", "--auto-approve", "--no-wait")
+	checkColdStart(t, h, defaultTemplateData(t, h), false)
+
+	h.writeConfig(baseConfig)
+	plan := h.mustRun(2, "plan", "--detailed-exitcode")
+	for _, want := range []string{"+ ssm/ssh-key", "+ keypair/runner", "~ lt/runner", "-/+ instance/manager"} {
+		if !strings.Contains(plan.stdout, want) {
+			t.Errorf("the plan does not show %q:\n%s", want, plan.stdout)
+		}
+	}
+	h.mustRun(0, "up", "--auto-approve", "--no-wait")
+	checkColdStart(t, h, defaultTemplateData(t, h), true)
+	h.mustRun(0, "plan", "--detailed-exitcode")
+
+	h.mustRun(0, "down", "--auto-approve")
+	if left := h.tagged("net"); len(left) > 0 {
+		t.Fatalf("down left: %v", left)
+	}
+	if _, err := ssm.NewFromConfig(awsConfig(h.moto.URL)).GetParameter(context.Background(), &ssm.GetParameterInput{Name: aws.String("/provision/net/runner-ssh-key")}); err == nil {
+		t.Errorf("down left the machines' private key")
+	}
+}
+
+func defaultTemplateData(t *testing.T, h *harness) *ec2types.ResponseLaunchTemplateData {
+	t.Helper()
+	lts, err := h.ec2.DescribeLaunchTemplateVersions(context.Background(), &ec2.DescribeLaunchTemplateVersionsInput{LaunchTemplateName: aws.String("net-runner"), Versions: []string{"$Default"}})
+	if err != nil || len(lts.LaunchTemplateVersions) != 1 {
+		t.Fatalf("launch template: %v", err)
+	}
+	return lts.LaunchTemplateVersions[0].LaunchTemplateData
 }

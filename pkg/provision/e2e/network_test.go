@@ -32,7 +32,7 @@ gitlab:
 `
 
 // fullSteps is the number of steps of a default (docker-autoscaler) stack.
-const fullSteps = 21
+const fullSteps = 23
 
 // noopCalls is the most AWS calls a plan or up that changes nothing may make.
 const noopCalls = 25
@@ -123,7 +123,7 @@ func TestNetworkLifecycle(t *testing.T) {
 		t.Fatalf("down plan:\n%s", down)
 	}
 	if left := h.tagged("net"); len(left) > 0 {
-		t.Fatalf("down left tagged resources: %v", left)
+		t.Fatalf("down left tagged resources: %v\n%s", left, down.stdout)
 	}
 	out, err := h.ec2.DescribeAddresses(ctx, &ec2.DescribeAddressesInput{})
 	if err != nil || len(out.Addresses) != 0 {
