@@ -91,10 +91,18 @@ func (r *Result) Err() error {
 // ErrInterrupted says the walk stopped early on request.
 var ErrInterrupted = errors.New("interrupted: no new steps were started; run the same command again to continue")
 
-// DefaultRetryDelay backs off from 250ms to 10s.
+// DefaultRetryDelay is 250 ms, 500 ms, then 1 s for a minute of attempts
+// (most "not yet" answers, an instance profile EC2 does not know yet or a
+// dependency still going away, clear within seconds, and are then noticed
+// within a second), then backs off to 10 s.
 func DefaultRetryDelay(attempt int) time.Duration {
-	d := 250 * time.Millisecond << min(attempt-1, 6)
-	return min(d, 10*time.Second)
+	switch {
+	case attempt <= 2:
+		return 250 * time.Millisecond << (attempt - 1)
+	case attempt <= 60:
+		return time.Second
+	}
+	return min(time.Second<<min(attempt-60, 4), 10*time.Second)
 }
 
 type outcome struct {

@@ -158,3 +158,14 @@ func TestExecutorDestroyOrder(t *testing.T) {
 		t.Fatalf("destroy order %v, err %v", order, res.Err())
 	}
 }
+
+func TestDefaultRetryDelay(t *testing.T) {
+	for _, c := range []struct {
+		attempt int
+		want    time.Duration
+	}{{1, 250 * time.Millisecond}, {2, 500 * time.Millisecond}, {3, time.Second}, {60, time.Second}, {61, 2 * time.Second}, {62, 4 * time.Second}, {100, 10 * time.Second}} {
+		if got := DefaultRetryDelay(c.attempt); got != c.want {
+			t.Errorf("DefaultRetryDelay(%d) = %s, want %s", c.attempt, got, c.want)
+		}
+	}
+}

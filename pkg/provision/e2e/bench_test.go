@@ -51,7 +51,6 @@ func TestBenchmark(t *testing.T) {
 				{"no-op plan", "plan", []string{"plan"}},
 				{"down", "delete", []string{"down", "--auto-approve", "--keep-runner"}},
 				{"sequential up", "apply", []string{"up", "--auto-approve", "--no-wait", "--parallelism", "1"}},
-				{"sequential down", "delete", []string{"down", "--auto-approve", "--parallelism", "1"}},
 			} {
 				model := awstest.NewLatencyModel(awstest.AWSLatencies)
 				h.proxy.Reset()
