@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
@@ -39,11 +40,86 @@ func (k autoScalingGroups) stepID() plan.ID  { return stepAutoScaling }
 func (k autoScalingGroups) needs() []plan.ID { return []plan.ID{stepLaunchTemplate, stepPrivateSubnet} }
 
 func (k autoScalingGroups) describe() plan.Change {
-	return plan.Change{Step: stepAutoScaling, Kind: "autoscaling-group", Name: k.env.AutoScalingGroupName(), Attrs: []plan.Attr{
+	c := plan.Change{Step: stepAutoScaling, Kind: "autoscaling-group", Name: k.env.AutoScalingGroupName(), Attrs: []plan.Attr{
 		{Key: "subnet", Value: orUnknown(k.env.idOf(stepPrivateSubnet))},
 		{Key: "min/desired/max", Value: fmt.Sprintf("0/0/%d", k.env.Cfg.Runners.MaxInstances)},
 		{Key: "scale_in_protection", Value: "true"},
 	}}
+	if k.env.mixedInstances() {
+		c.Attrs = append(c.Attrs, plan.Attr{Key: "types", Value: strings.Join(k.env.runnerTypes(), ",")},
+			plan.Attr{Key: "on_demand", Value: fmt.Sprintf("%d%% (Spot: %s)", k.onDemandPercentage(), spotStrategy)})
+	}
+	return c
+}
+
+// spotStrategy is the allocation strategy AWS recommends for Spot:
+// the pools least likely to be interrupted, among the cheapest ("Allocation
+// strategies for multiple instance types" in the Auto Scaling user guide).
+const spotStrategy = "price-capacity-optimized"
+
+// onDemandPercentage is the share of machines above the base (0) that is
+// launched on demand: runners.on_demand_percentage with Spot, all without.
+func (k autoScalingGroups) onDemandPercentage() int32 {
+	if !k.env.Cfg.Runners.Spot {
+		return 100
+	}
+	return int32(k.env.Cfg.Runners.OnDemandPercentage)
+}
+
+// mixedPolicy is the group's mixed-instances policy: the launch template
+// with one override per instance type (preference order for on-demand), an
+// on-demand base of 0, Spot from the price-capacity-optimized pools.
+func (k autoScalingGroups) mixedPolicy() *asgtypes.MixedInstancesPolicy {
+	var overrides []asgtypes.LaunchTemplateOverrides
+	for _, t := range k.env.runnerTypes() {
+		overrides = append(overrides, asgtypes.LaunchTemplateOverrides{InstanceType: aws.String(t)})
+	}
+	return &asgtypes.MixedInstancesPolicy{
+		LaunchTemplate: &asgtypes.LaunchTemplate{LaunchTemplateSpecification: k.launchTemplate(), Overrides: overrides},
+		InstancesDistribution: &asgtypes.InstancesDistribution{
+			OnDemandAllocationStrategy:          aws.String("prioritized"),
+			OnDemandBaseCapacity:                aws.Int32(0),
+			OnDemandPercentageAboveBaseCapacity: aws.Int32(k.onDemandPercentage()),
+			SpotAllocationStrategy:              aws.String(spotStrategy),
+		},
+	}
+}
+
+// launchDiff names what differs in how the group launches machines.
+func (k autoScalingGroups) launchDiff(g *asgtypes.AutoScalingGroup) []string {
+	lt := k.env.idOf(stepLaunchTemplate)
+	p := g.MixedInstancesPolicy
+	if !k.env.mixedInstances() {
+		if p != nil {
+			return []string{"launch from " + lt + " alone (no mixed-instances policy)"}
+		}
+		if g.LaunchTemplate == nil || aws.ToString(g.LaunchTemplate.LaunchTemplateId) != lt {
+			return []string{"launch from " + lt}
+		}
+		return nil
+	}
+	if p == nil || p.LaunchTemplate == nil || p.InstancesDistribution == nil {
+		return []string{fmt.Sprintf("launch through a mixed-instances policy: %s, %d%% on demand", strings.Join(k.env.runnerTypes(), ","), k.onDemandPercentage())}
+	}
+	var rs []string
+	if s := p.LaunchTemplate.LaunchTemplateSpecification; s == nil || aws.ToString(s.LaunchTemplateId) != lt {
+		rs = append(rs, "launch from "+lt)
+	}
+	var types []string
+	for _, o := range p.LaunchTemplate.Overrides {
+		types = append(types, aws.ToString(o.InstanceType))
+	}
+	if want := k.env.runnerTypes(); !slices.Equal(types, want) {
+		rs = append(rs, fmt.Sprintf("instance types %s -> %s", strings.Join(types, ","), strings.Join(want, ",")))
+	}
+	d := p.InstancesDistribution
+	if aws.ToInt32(d.OnDemandPercentageAboveBaseCapacity) != k.onDemandPercentage() || aws.ToInt32(d.OnDemandBaseCapacity) != 0 {
+		rs = append(rs, fmt.Sprintf("on demand %d%% -> %d%% (base 0)", aws.ToInt32(d.OnDemandPercentageAboveBaseCapacity), k.onDemandPercentage()))
+	}
+	if aws.ToString(d.SpotAllocationStrategy) != spotStrategy {
+		rs = append(rs, fmt.Sprintf("Spot allocation %s -> %s", aws.ToString(d.SpotAllocationStrategy), spotStrategy))
+	}
+	return rs
 }
 
 // find looks the group up by its name; a group of that name that is not
@@ -107,9 +183,7 @@ func (k autoScalingGroups) diff(_ context.Context, f fleet) (groupFix, []string,
 	if aws.ToBool(g.CapacityRebalance) {
 		rs = append(rs, "turn capacity rebalance off")
 	}
-	if lt := g.LaunchTemplate; lt == nil || aws.ToString(lt.LaunchTemplateId) != k.env.idOf(stepLaunchTemplate) {
-		rs = append(rs, "launch from "+k.env.idOf(stepLaunchTemplate))
-	}
+	rs = append(rs, k.launchDiff(g)...)
 	fix.settings = len(rs) > 0
 	suspended := false
 	for _, p := range g.SuspendedProcesses {
@@ -124,17 +198,24 @@ func (k autoScalingGroups) diff(_ context.Context, f fleet) (groupFix, []string,
 
 func (k autoScalingGroups) create(ctx context.Context, _ string, _ found[fleet]) (fleet, groupFix, error) {
 	name := aws.String(k.env.AutoScalingGroupName())
-	_, err := k.env.ASG.CreateAutoScalingGroup(ctx, &autoscaling.CreateAutoScalingGroupInput{
+	in := &autoscaling.CreateAutoScalingGroupInput{
 		AutoScalingGroupName:             name,
-		LaunchTemplate:                   k.launchTemplate(),
 		MinSize:                          aws.Int32(0),
 		MaxSize:                          aws.Int32(int32(k.env.Cfg.Runners.MaxInstances)),
 		DesiredCapacity:                  aws.Int32(0),
 		VPCZoneIdentifier:                aws.String(k.env.idOf(stepPrivateSubnet)),
 		NewInstancesProtectedFromScaleIn: aws.Bool(true),
-		CapacityRebalance:                aws.Bool(false),
-		Tags:                             k.tags(),
-	})
+		// Capacity rebalancing would start a replacement and then end a
+		// machine that may be running a job: off, Spot or not.
+		CapacityRebalance: aws.Bool(false),
+		Tags:              k.tags(),
+	}
+	if k.env.mixedInstances() {
+		in.MixedInstancesPolicy = k.mixedPolicy()
+	} else {
+		in.LaunchTemplate = k.launchTemplate()
+	}
+	_, err := k.env.ASG.CreateAutoScalingGroup(ctx, in)
 	if err != nil && errorCode(err) != "AlreadyExists" {
 		return fleet{}, groupFix{}, retryableCreate(fmt.Errorf("create Auto Scaling group %s: %w", *name, err))
 	}
@@ -153,10 +234,18 @@ func (k autoScalingGroups) update(ctx context.Context, _ fleet, f groupFix) erro
 	name := aws.String(k.env.AutoScalingGroupName())
 	if f.settings {
 		// The desired capacity belongs to the plugin: never touched here.
-		_, err := k.env.ASG.UpdateAutoScalingGroup(ctx, &autoscaling.UpdateAutoScalingGroupInput{
-			AutoScalingGroupName: name, LaunchTemplate: k.launchTemplate(), MinSize: aws.Int32(0), MaxSize: aws.Int32(int32(k.env.Cfg.Runners.MaxInstances)),
+		in := &autoscaling.UpdateAutoScalingGroupInput{
+			AutoScalingGroupName: name, MinSize: aws.Int32(0), MaxSize: aws.Int32(int32(k.env.Cfg.Runners.MaxInstances)),
 			VPCZoneIdentifier: aws.String(k.env.idOf(stepPrivateSubnet)), NewInstancesProtectedFromScaleIn: aws.Bool(true), CapacityRebalance: aws.Bool(false),
-		})
+		}
+		// One or the other: a launch template given alone replaces a
+		// mixed-instances policy, and the other way round.
+		if k.env.mixedInstances() {
+			in.MixedInstancesPolicy = k.mixedPolicy()
+		} else {
+			in.LaunchTemplate = k.launchTemplate()
+		}
+		_, err := k.env.ASG.UpdateAutoScalingGroup(ctx, in)
 		if err != nil {
 			return fmt.Errorf("update Auto Scaling group %s: %w", *name, err)
 		}

@@ -69,6 +69,10 @@ type ManagerConfig struct {
 	AMI           string `yaml:"ami" jsonschema_description:"Image of the manager. Empty: the latest Amazon Linux 2023."`
 	KeyName       string `yaml:"key_name" jsonschema_description:"EC2 key pair for SSH to the manager. Empty: no key."`
 	RunnerVersion string `yaml:"runner_version" jsonschema_description:"gitlab-runner version to install, e.g. 18.5.0. Empty: the latest."`
+	// MetricsCIDRs turns on gitlab-runner's Prometheus endpoint
+	// (listen_address) on the manager's private address, port 9252,
+	// admitted from these addresses only.
+	MetricsCIDRs []string `yaml:"metrics_cidrs" jsonschema_description:"Addresses (CIDR) that may scrape gitlab-runner's Prometheus metrics on the manager, port 9252. Empty: no metrics endpoint."`
 }
 
 type RunnersConfig struct {
@@ -82,8 +86,14 @@ type RunnersConfig struct {
 	Concurrent          int    `yaml:"concurrent" jsonschema_description:"Most jobs the manager runs at once."`
 	Image               string `yaml:"image" jsonschema_description:"Default Docker image of jobs."`
 	Privileged          bool   `yaml:"privileged" jsonschema_description:"Run job containers privileged (needed for Docker-in-Docker)."`
-	Spot                bool   `yaml:"spot" jsonschema_description:"Run the machines as Spot instances."`
-	VolumeSizeGB        int    `yaml:"volume_size_gb" jsonschema_description:"Root volume of a machine, in GiB."`
+	Spot                bool   `yaml:"spot" jsonschema_description:"Run the machines as Spot instances (docker-autoscaler: through the group's mixed-instances policy, with runners.instance_types and runners.on_demand_percentage)."`
+	// InstanceTypes and OnDemandPercentage shape docker-autoscaler's group
+	// as a mixed-instances policy: several instance types (more Spot
+	// capacity pools to draw from) and a share of on-demand machines that
+	// Spot interruptions and shortages cannot take away.
+	InstanceTypes      []string `yaml:"instance_types" jsonschema_description:"docker-autoscaler: more instance types the group may launch after runners.instance_type, in order of preference; all of its architecture."`
+	OnDemandPercentage int      `yaml:"on_demand_percentage" jsonschema_description:"docker-autoscaler with spot: percentage of machines launched on demand (0: all Spot; 100: none)."`
+	VolumeSizeGB       int      `yaml:"volume_size_gb" jsonschema_description:"Root volume of a machine, in GiB."`
 	// MaxUseCount is how many jobs one machine runs before it is replaced;
 	// 1 (GitLab's AWS example) keeps one job's images, volumes and files
 	// away from the next. 0: unlimited.
@@ -94,8 +104,23 @@ type RunnersConfig struct {
 	// SSHKeys and BaseImage decide how fast a new machine takes its first
 	// job (docker-autoscaler): a key pair the machines boot with, and an
 	// image that already holds Docker, leave nothing to download or push.
-	SSHKeys   string `yaml:"ssh_keys" jsonschema:"enum=static,enum=instance-connect" jsonschema_description:"docker-autoscaler: static (a key pair of the stack; its private key in SSM, read by the manager at boot) or instance-connect (a key pushed to each machine through EC2 Instance Connect, 30-35 s per machine)."`
-	BaseImage string `yaml:"base_image" jsonschema:"enum=ecs-optimized,enum=amazon-linux" jsonschema_description:"docker-autoscaler, when runners.ami is empty: ecs-optimized (AWS's ECS-optimized Amazon Linux 2023, Docker preinstalled) or amazon-linux (Amazon Linux 2023, Docker installed at each boot)."`
+	// Schedule adds autoscaler policies after the default one (idle_count,
+	// idle_time above): during its periods a period's own idle settings
+	// apply, e.g. idle machines only in working hours.
+	Schedule  []SchedulePeriod `yaml:"schedule" jsonschema_description:"docker-autoscaler: extra autoscaler policies, each for some periods (cron), e.g. idle machines in working hours."`
+	SSHKeys   string           `yaml:"ssh_keys" jsonschema:"enum=static,enum=instance-connect" jsonschema_description:"docker-autoscaler: static (a key pair of the stack; its private key in SSM, read by the manager at boot) or instance-connect (a key pushed to each machine through EC2 Instance Connect, 30-35 s per machine)."`
+	BaseImage string           `yaml:"base_image" jsonschema:"enum=ecs-optimized,enum=amazon-linux" jsonschema_description:"docker-autoscaler, when runners.ami is empty: ecs-optimized (AWS's ECS-optimized Amazon Linux 2023, Docker preinstalled) or amazon-linux (Amazon Linux 2023, Docker installed at each boot)."`
+}
+
+// SchedulePeriod is one autoscaler policy of gitlab-runner's
+// [[runners.autoscaler.policy]], as the autoscaler has them: periods in
+// cron syntax (minute hour day-of-month month day-of-week), a timezone,
+// and the idle settings that apply while one of the periods is on.
+type SchedulePeriod struct {
+	Periods   []string `yaml:"periods" jsonschema_description:"Cron expressions, e.g. \"* 8-19 * * mon-fri\": every minute from 8:00 to 19:59 on weekdays."`
+	Timezone  string   `yaml:"timezone" jsonschema_description:"IANA time zone of the periods, e.g. Asia/Tokyo (empty: UTC, the manager's)."`
+	IdleCount int      `yaml:"idle_count" jsonschema_description:"Machines kept idle during the periods."`
+	IdleTime  string   `yaml:"idle_time" jsonschema_description:"How long an idle machine is kept during the periods, e.g. 20m."`
 }
 
 // Values of runners.ssh_keys and runners.base_image.

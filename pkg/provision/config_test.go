@@ -2,6 +2,7 @@ package provision
 
 import (
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -52,7 +53,7 @@ func TestParseConfigMinimalTakesDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := Defaults()
-	if cfg.Network != d.Network || cfg.Manager != d.Manager || cfg.Runners != d.Runners {
+	if cfg.Network != d.Network || !reflect.DeepEqual(cfg.Manager, d.Manager) || !reflect.DeepEqual(cfg.Runners, d.Runners) {
 		t.Errorf("defaults not applied: %+v", cfg)
 	}
 	if cfg.Region != "eu-west-1" {
@@ -102,6 +103,11 @@ func TestParseConfigBad(t *testing.T) {
 		{"small volume", "stack: a\nrunners:\n  volume_size_gb: 2\n", []string{"volume_size_gb"}},
 		{"reserved tag", "stack: a\ntags: {Name: x}\n", []string{"tags.Name", "reserved"}},
 		{"bad runner version", "stack: a\nmanager:\n  runner_version: latest\n", []string{"runner_version"}},
+		{"schedule without periods", "stack: a\nrunners:\n  schedule:\n    - idle_count: 2\n      idle_time: 20m\n", []string{"line 4", "runners.schedule[0].periods", "cron"}},
+		{"schedule bad cron", "stack: a\nrunners:\n  schedule:\n    - periods: [\"* 8-25 * * mon-fri\"]\n      idle_time: 20m\n", []string{"runners.schedule[0].periods[0]", "not a cron expression"}},
+		{"schedule bad timezone", "stack: a\nrunners:\n  schedule:\n    - periods: [\"* 8-19 * * mon-fri\"]\n      timezone: Tokyo\n      idle_time: 20m\n", []string{"runners.schedule[0].timezone", "Asia/Tokyo"}},
+		{"schedule bad idle time", "stack: a\nrunners:\n  schedule:\n    - periods: [\"* 8-19 * * mon-fri\"]\n      idle_time: twenty\n", []string{"runners.schedule[0].idle_time", "20m"}},
+		{"schedule with docker+machine", "stack: a\nrunners:\n  executor: docker+machine\n  schedule:\n    - periods: [\"* * * * *\"]\n      idle_time: 20m\n", []string{"runners.schedule", "docker-autoscaler"}},
 		{"too many ssh sources", "stack: a\ngitlab:\n  ssh_source_cidrs: [" + strings.Repeat("10.0.0.0/8, ", 20) + "10.0.0.0/8]\n", []string{"ssh_source_cidrs", "at most"}},
 	}
 	for _, c := range cases {
@@ -120,6 +126,17 @@ func TestParseConfigBad(t *testing.T) {
 }
 
 // All problems are reported at once, not the first one only.
+// A working-hours schedule as the issue asks for parses and is kept.
+func TestParseConfigSchedule(t *testing.T) {
+	cfg, err := ParseConfig("p.yaml", []byte("stack: a\nrunners:\n  schedule:\n    - periods: [\"* 8-19 * * mon-fri\"]\n      timezone: Asia/Tokyo\n      idle_count: 2\n      idle_time: 20m\n"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := cfg.Runners.Schedule; len(s) != 1 || s[0].Timezone != "Asia/Tokyo" || s[0].IdleCount != 2 || s[0].Periods[0] != "* 8-19 * * mon-fri" {
+		t.Errorf("schedule %+v", s)
+	}
+}
+
 func TestParseConfigReportsEveryProblem(t *testing.T) {
 	_, err := ParseConfig("p.yaml", []byte("stack: A\nrunners:\n  max_instances: 0\n  executor: shell\n"), "")
 	var ce *ConfigError

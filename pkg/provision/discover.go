@@ -251,7 +251,10 @@ func (e *Env) architecture(ctx context.Context, instanceType string) (string, er
 	}
 	if e.archs == nil {
 		e.archs = map[string]string{}
-		types := []ec2types.InstanceType{ec2types.InstanceType(e.Cfg.Manager.InstanceType), ec2types.InstanceType(e.Cfg.Runners.InstanceType)}
+		types := []ec2types.InstanceType{ec2types.InstanceType(e.Cfg.Manager.InstanceType)}
+		for _, t := range e.runnerTypes() {
+			types = append(types, ec2types.InstanceType(t))
+		}
 		if out, err := e.EC2.DescribeInstanceTypes(ctx, &ec2.DescribeInstanceTypesInput{InstanceTypes: types}); err == nil {
 			for _, it := range out.InstanceTypes {
 				e.learnArch(it)

@@ -87,9 +87,10 @@ func (k launchTemplates) data(ami string) (*ec2types.RequestLaunchTemplateData, 
 	if k.env.staticKeys() {
 		d.KeyName = aws.String(k.env.keyPairName())
 	}
-	if r.Spot {
-		d.InstanceMarketOptions = &ec2types.LaunchTemplateInstanceMarketOptionsRequest{MarketType: ec2types.MarketTypeSpot}
-	}
+	// Spot is the group's decision (its mixed-instances policy): Auto
+	// Scaling refuses a launch template that requests Spot itself with
+	// such a policy ("Incompatible launch template" in the Auto Scaling
+	// user guide's mixed-instances requirements).
 	return d, nil
 }
 

@@ -188,8 +188,13 @@ func (k managerInstance) userData() ([]byte, error) {
 		Concurrent: r.Concurrent, MaxInstances: r.MaxInstances, CapacityPerInstance: r.CapacityPerInstance,
 		IdleCount: r.IdleCount, IdleTime: idle, Image: r.Image, Privileged: r.Privileged, MaxUseCount: r.MaxUseCount,
 	}
+	run.Metrics = len(e.Cfg.Manager.MetricsCIDRs) > 0
 	if e.autoscaler() {
 		run.AutoScalingGroup, run.StaticKey = e.AutoScalingGroupName(), e.staticKeys()
+		for _, s := range r.Schedule {
+			idle, _ := time.ParseDuration(s.IdleTime) // validated
+			run.Schedule = append(run.Schedule, bootstrap.Policy{Periods: s.Periods, Timezone: s.Timezone, IdleCount: s.IdleCount, IdleTime: idle})
+		}
 	} else {
 		run.VPCID, run.SubnetID, run.Zone = e.idOf(stepVPC), e.idOf(stepPrivateSubnet), e.Zone
 		run.SecurityGroupName, run.InstanceType, run.InstanceProfile = e.name("runner"), r.InstanceType, e.iamName("runner")

@@ -74,4 +74,17 @@ func (e *Env) iamName(role string) string { return e.Cfg.Stack + "-" + e.Region 
 
 func (e *Env) launchTemplateName() string { return e.Cfg.Stack + "-runner" }
 
+// runnerTypes are the instance types the machines may run, preferred
+// first: runners.instance_type, then runners.instance_types.
+func (e *Env) runnerTypes() []string {
+	return append([]string{e.Cfg.Runners.InstanceType}, e.Cfg.Runners.InstanceTypes...)
+}
+
+// mixedInstances: the group launches through a mixed-instances policy
+// (Spot, or several types). Auto Scaling then decides on-demand or Spot,
+// and refuses a launch template that asks for Spot itself.
+func (e *Env) mixedInstances() bool {
+	return e.autoscaler() && (e.Cfg.Runners.Spot || len(e.Cfg.Runners.InstanceTypes) > 0)
+}
+
 func (e *Env) autoscaler() bool { return e.Cfg.Runners.Executor == ExecutorDockerAutoscaler }

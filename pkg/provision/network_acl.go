@@ -11,6 +11,7 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/provision-dev/provision/pkg/plan"
+	"github.com/provision-dev/provision/pkg/provision/bootstrap"
 )
 
 // networkACLs owns a network ACL, its entries and its association with
@@ -117,6 +118,9 @@ func (k networkACLs) wanted() []aclEntry {
 		}
 		for i, src := range k.env.Cfg.GitLab.SSHSourceCIDRs {
 			in(110+int32(i), tcp, true, src, 22, 22)
+		}
+		for i, src := range k.env.Cfg.Manager.MetricsCIDRs {
+			in(130+int32(i), tcp, true, src, bootstrap.MetricsPort, bootstrap.MetricsPort)
 		}
 	} else {
 		pub6 := k.env.attrOf(stepPublicSubnet, "ipv6_cidr")

@@ -60,6 +60,9 @@ func (e *Env) Preflight(ctx context.Context) error {
 		}
 	}
 	if typesOK {
+		add(e.checkRunnerTypes(ctx))
+	}
+	if typesOK {
 		add(e.ResolveZone(ctx))
 		if err := e.ResolveImages(ctx); err != nil {
 			add(err)
@@ -76,6 +79,29 @@ func (e *Env) Preflight(ctx context.Context) error {
 	add(e.checkToken(ctx))
 	if len(problems) > 0 {
 		return &PreflightError{Problems: problems}
+	}
+	return nil
+}
+
+// checkRunnerTypes: the group launches one image, so every type of
+// runners.instance_types must run runners.instance_type's architecture.
+func (e *Env) checkRunnerTypes(ctx context.Context) error {
+	want, err := e.architecture(ctx, e.Cfg.Runners.InstanceType)
+	if err != nil {
+		return err
+	}
+	var problems []string
+	for i, t := range e.Cfg.Runners.InstanceTypes {
+		arch, err := e.architecture(ctx, t)
+		switch {
+		case err != nil:
+			problems = append(problems, fmt.Sprintf("runners.instance_types[%d]: %v", i, err))
+		case arch != want:
+			problems = append(problems, fmt.Sprintf("runners.instance_types[%d]: %s runs %s but runners.instance_type %s runs %s, and the machines boot one image: list types of one architecture", i, t, arch, e.Cfg.Runners.InstanceType, want))
+		}
+	}
+	if len(problems) > 0 {
+		return errors.New(strings.Join(problems, "; "))
 	}
 	return nil
 }

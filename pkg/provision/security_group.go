@@ -10,6 +10,7 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/provision-dev/provision/pkg/plan"
+	"github.com/provision-dev/provision/pkg/provision/bootstrap"
 )
 
 // securityGroups owns a security group and all of its rules. Groups are
@@ -56,6 +57,9 @@ func (k securityGroups) wanted() []sgRule {
 	if k.manager {
 		for _, src := range k.env.Cfg.GitLab.SSHSourceCIDRs {
 			rs = append(rs, sgRule{Protocol: "tcp", From: 22, To: 22, Source: src, Desc: desc + ": SSH for debugging"})
+		}
+		for _, src := range k.env.Cfg.Manager.MetricsCIDRs {
+			rs = append(rs, sgRule{Protocol: "tcp", From: bootstrap.MetricsPort, To: bootstrap.MetricsPort, Source: src, Desc: desc + ": gitlab-runner metrics"})
 		}
 	} else {
 		// Only the manager's group: a rule for the public subnet's range

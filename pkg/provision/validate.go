@@ -7,11 +7,16 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	_ "time/tzdata" // time zones of runners.schedule, on machines without a zoneinfo database
+
+	"github.com/gorhill/cronexpr"
 )
 
 // maxSSHSources keeps the public ACL's inbound rules (110 + i) below the
-// return-traffic rules at 200 and inside AWS's default 20 rules per direction.
-const maxSSHSources = 12
+// return-traffic rules at 200 and, with the metrics sources, inside AWS's
+// default 20 rules per direction (2 for the VPC, 4 for return traffic and
+// path MTU).
+const maxSSHSources = 10
 
 var (
 	stackPattern        = regexp.MustCompile(`^[a-z0-9-]{1,32}$`)
@@ -151,17 +156,8 @@ func (g *GitLabConfig) validate() []Problem {
 	if len(g.SSHSourceCIDRs) > maxSSHSources {
 		add("ssh_source_cidrs", "lists %d blocks; at most %d fit in the network ACL: summarize them into wider blocks", len(g.SSHSourceCIDRs), maxSSHSources)
 	}
-	for i, s := range g.SSHSourceCIDRs {
-		key := fmt.Sprintf("ssh_source_cidrs[%d]", i)
-		p, err := netip.ParsePrefix(s)
-		switch {
-		case err != nil:
-			add(key, "%q is not a CIDR: write an address with its prefix length, e.g. 203.0.113.10/32", s)
-		case p.Bits() == 0:
-			add(key, "%s would open SSH to the whole internet: list the addresses that need it, e.g. 203.0.113.10/32", s)
-		case p.Masked() != p:
-			add(key, "%s has host bits set: did you mean %s?", s, p.Masked())
-		}
+	for _, p := range sourceProblems("gitlab.ssh_source_cidrs", "SSH", g.SSHSourceCIDRs) {
+		ps = append(ps, p)
 	}
 	if cr := g.CreateRunner; cr != nil {
 		switch cr.RunnerType {
@@ -192,8 +188,35 @@ func (g *GitLabConfig) validate() []Problem {
 	return ps
 }
 
+// sourceProblems checks a list of addresses a port is opened to: each a
+// CIDR without host bits, none the whole internet.
+func sourceProblems(key, what string, cidrs []string) []Problem {
+	var ps []Problem
+	for i, s := range cidrs {
+		at := fmt.Sprintf("%s[%d]", key, i)
+		p, err := netip.ParsePrefix(s)
+		switch {
+		case err != nil:
+			ps = append(ps, Problem{Key: at, Msg: fmt.Sprintf("%q is not a CIDR: write an address with its prefix length, e.g. 203.0.113.10/32", s)})
+		case p.Bits() == 0:
+			ps = append(ps, Problem{Key: at, Msg: fmt.Sprintf("%s would open %s to the whole internet: list the addresses that need it, e.g. 203.0.113.10/32", s, what)})
+		case p.Masked() != p:
+			ps = append(ps, Problem{Key: at, Msg: fmt.Sprintf("%s has host bits set: did you mean %s?", s, p.Masked())})
+		}
+	}
+	return ps
+}
+
+// maxMetricsSources: the public ACL's inbound rules for metrics (130 + i)
+// share AWS's default 20 rules per direction with the SSH sources.
+const maxMetricsSources = 4
+
 func (m *ManagerConfig) validate() []Problem {
 	var ps []Problem
+	if len(m.MetricsCIDRs) > maxMetricsSources {
+		ps = append(ps, Problem{Key: "manager.metrics_cidrs", Msg: fmt.Sprintf("lists %d blocks; at most %d fit in the network ACL: summarize them into wider blocks", len(m.MetricsCIDRs), maxMetricsSources)})
+	}
+	ps = append(ps, sourceProblems("manager.metrics_cidrs", "the metrics endpoint", m.MetricsCIDRs)...)
 	if !instanceTypePattern.MatchString(m.InstanceType) {
 		ps = append(ps, Problem{Key: "manager.instance_type", Msg: fmt.Sprintf("%q is not an instance type: use a name such as t3.micro", m.InstanceType)})
 	}
@@ -257,6 +280,59 @@ func (r *RunnersConfig) validate() []Problem {
 	}
 	if r.VolumeSizeGB < 8 || r.VolumeSizeGB > 16384 {
 		add("volume_size_gb", "%d is out of range: use 8 to 16384 (GiB)", r.VolumeSizeGB)
+	}
+	if r.OnDemandPercentage < 0 || r.OnDemandPercentage > 100 {
+		add("on_demand_percentage", "%d is out of range: use 0 (all Spot) to 100 (all on demand)", r.OnDemandPercentage)
+	}
+	if len(r.InstanceTypes) > 0 && r.Executor != ExecutorDockerAutoscaler {
+		add("instance_types", "only docker-autoscaler launches several types (docker+machine launches runners.instance_type): remove it")
+	}
+	if len(r.InstanceTypes) > 19 {
+		add("instance_types", "lists %d types; with runners.instance_type at most 20 are taken here: keep the ones you prefer", len(r.InstanceTypes))
+	}
+	seen := map[string]bool{}
+	for i, t := range r.InstanceTypes {
+		if !instanceTypePattern.MatchString(t) {
+			add(fmt.Sprintf("instance_types[%d]", i), "%q is not an instance type: use a name such as t3.medium", t)
+		}
+		if seen[t] || t == r.InstanceType {
+			add(fmt.Sprintf("instance_types[%d]", i), "%s is listed twice (runners.instance_type comes first by itself)", t)
+		}
+		seen[t] = true
+	}
+	if len(r.Schedule) > 0 && r.Executor != ExecutorDockerAutoscaler {
+		add("schedule", "only docker-autoscaler has autoscaler policies: remove it, or use executor: docker-autoscaler")
+	}
+	for i, s := range r.Schedule {
+		ps = append(ps, s.validate(fmt.Sprintf("runners.schedule[%d]", i))...)
+	}
+	return ps
+}
+
+// validate checks a period as gitlab-runner will: its cron expressions
+// with the parser gitlab-runner uses (gorhill/cronexpr, in
+// helpers/timeperiod), its timezone with Go's time.LoadLocation.
+func (s SchedulePeriod) validate(at string) []Problem {
+	var ps []Problem
+	add := func(key, format string, args ...any) {
+		ps = append(ps, Problem{Key: at + key, Msg: fmt.Sprintf(format, args...)})
+	}
+	if len(s.Periods) == 0 {
+		add(".periods", "is empty: give at least one cron expression, e.g. \"* 8-19 * * mon-fri\" (weekdays, 8:00 to 19:59)")
+	}
+	for i, p := range s.Periods {
+		if _, err := cronexpr.Parse(p); err != nil {
+			add(fmt.Sprintf(".periods[%d]", i), "%q is not a cron expression (%v): use minute hour day-of-month month day-of-week, e.g. \"* 8-19 * * mon-fri\"", p, err)
+		}
+	}
+	if _, err := time.LoadLocation(s.Timezone); err != nil || s.Timezone == "Local" {
+		add(".timezone", "%q is not a time zone: use an IANA name such as Asia/Tokyo or Europe/Berlin, or leave it empty for UTC", s.Timezone)
+	}
+	if s.IdleCount < 0 {
+		add(".idle_count", "%d is negative: use 0 or more", s.IdleCount)
+	}
+	if d, err := time.ParseDuration(s.IdleTime); err != nil || d < time.Second {
+		add(".idle_time", "%q is not a duration of a second or more: use a Go duration such as 20m", s.IdleTime)
 	}
 	return ps
 }

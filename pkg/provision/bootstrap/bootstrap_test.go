@@ -58,8 +58,9 @@ func machineRunner() Runner {
 // documentedConfig lists the config.toml keys gitlab-runner documents that
 // this tool may write; decoding strictly into it rejects any other key.
 type documentedConfig struct {
-	Concurrent int `toml:"concurrent"`
-	Runners    []struct {
+	ListenAddress string `toml:"listen_address"`
+	Concurrent    int    `toml:"concurrent"`
+	Runners       []struct {
 		Name            string          `toml:"name"`
 		URL             string          `toml:"url"`
 		Token           string          `toml:"token"`
@@ -167,6 +168,35 @@ func TestConfigTOMLAutoscaler(t *testing.T) {
 	}
 	if d, err := time.ParseDuration(a.Policy[0].IdleTime); err != nil || d != 5*time.Minute {
 		t.Errorf("idle_time is not a Go duration: %v", err)
+	}
+}
+
+// runners.schedule becomes policies after the default one, in order (the
+// autoscaler uses the last one whose periods match), with the keys
+// gitlab-runner documents.
+func TestConfigTOMLSchedule(t *testing.T) {
+	r := autoscalerRunner()
+	r.Schedule = []Policy{{Periods: []string{"* 8-19 * * mon-fri"}, Timezone: "Asia/Tokyo", IdleCount: 2, IdleTime: 20 * time.Minute}}
+	c := decodeStrict(t, must(ConfigTOML(r)))
+	p := c.Runners[0].Autoscaler.Policy
+	if len(p) != 2 || len(p[0].Periods) != 0 || p[0].IdleCount != 0 {
+		t.Fatalf("the default policy must come first and apply always: %+v", p)
+	}
+	if fmt.Sprint(p[1].Periods) != "[* 8-19 * * mon-fri]" || p[1].Timezone != "Asia/Tokyo" || p[1].IdleCount != 2 || p[1].IdleTime != "20m0s" {
+		t.Errorf("scheduled policy %+v", p[1])
+	}
+}
+
+// manager.metrics_cidrs: the global listen_address, the private address
+// filled in at boot, gitlab-runner's metrics port.
+func TestConfigTOMLMetrics(t *testing.T) {
+	r := autoscalerRunner()
+	if c := decodeStrict(t, must(ConfigTOML(r))); c.ListenAddress != "" {
+		t.Errorf("metrics are opt-in: listen_address %q", c.ListenAddress)
+	}
+	r.Metrics = true
+	if c := decodeStrict(t, must(ConfigTOML(r))); c.ListenAddress != ListenPlaceholder+":9252" {
+		t.Errorf("listen_address %q", c.ListenAddress)
 	}
 }
 

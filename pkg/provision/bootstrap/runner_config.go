@@ -37,6 +37,16 @@ const (
 	TokenExpiresPlaceholder  = "@TOKEN_EXPIRES_AT@"
 )
 
+// ListenPlaceholder stands for the manager's private address in
+// listen_address (gitlab-runner's Prometheus endpoint, a global setting),
+// filled in at boot from the instance metadata: the address exists only
+// once the instance does.
+const ListenPlaceholder = "@PRIVATE_IP@"
+
+// MetricsPort is where gitlab-runner serves its metrics (9252, the port
+// GitLab's monitoring documentation uses).
+const MetricsPort = 9252
+
 // InstanceReadyCommand runs over SSH on every new docker-autoscaler
 // machine before it takes a job; a failure removes the machine
 // ("instance_ready_command" in gitlab-runner's advanced configuration). It
@@ -64,6 +74,10 @@ type Runner struct {
 
 	// docker-autoscaler
 	AutoScalingGroup string
+	// Schedule: policies after the default one (IdleCount, IdleTime).
+	Schedule []Policy
+	// Metrics: serve Prometheus metrics on the private address.
+	Metrics bool
 	// StaticKey: the connector logs in with the private key at
 	// StaticKeyPath (use_static_credentials), which the machines' key pair
 	// matches, instead of pushing a key to each machine through EC2
@@ -86,8 +100,9 @@ type Runner struct {
 
 // configFile mirrors the documented config.toml keys this tool writes.
 type configFile struct {
-	Concurrent int             `toml:"concurrent"`
-	Runners    []runnerSection `toml:"runners"`
+	ListenAddress string          `toml:"listen_address,omitempty"`
+	Concurrent    int             `toml:"concurrent"`
+	Runners       []runnerSection `toml:"runners"`
 }
 
 type runnerSection struct {
@@ -141,9 +156,22 @@ type connectorConfig struct {
 // (root only), written at boot from SSM.
 const StaticKeyPath = RunnerDir + "/runner-ssh-key"
 
+// policy is one [[runners.autoscaler.policy]]; gitlab-runner applies the
+// last one whose periods include now, and the first (no periods: always)
+// otherwise.
 type policy struct {
-	IdleCount int    `toml:"idle_count"`
-	IdleTime  string `toml:"idle_time"`
+	Periods   []string `toml:"periods,omitempty"`
+	Timezone  string   `toml:"timezone,omitempty"`
+	IdleCount int      `toml:"idle_count"`
+	IdleTime  string   `toml:"idle_time"`
+}
+
+// Policy is a scheduled autoscaler policy.
+type Policy struct {
+	Periods   []string
+	Timezone  string
+	IdleCount int
+	IdleTime  time.Duration
 }
 
 type machineSection struct {
@@ -185,6 +213,9 @@ func ConfigTOML(r Runner) ([]byte, error) {
 			ConnectorConfig: connectorConfig{Username: "ec2-user", UseExternalAddr: false},
 			Policy:          []policy{{IdleCount: r.IdleCount, IdleTime: r.IdleTime.String()}},
 		}
+		for _, s := range r.Schedule {
+			sec.Autoscaler.Policy = append(sec.Autoscaler.Policy, policy{Periods: s.Periods, Timezone: s.Timezone, IdleCount: s.IdleCount, IdleTime: s.IdleTime.String()})
+		}
 		if r.StaticKey {
 			sec.Autoscaler.ConnectorConfig.UseStaticCredentials = true
 			sec.Autoscaler.ConnectorConfig.KeyPath = StaticKeyPath
@@ -205,7 +236,11 @@ func ConfigTOML(r Runner) ([]byte, error) {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "# Written by provision for stack %s. The token is filled in at boot from SSM.\n", r.Stack)
 	enc := toml.NewEncoder(&b).SetIndentTables(true)
-	if err := enc.Encode(configFile{Concurrent: r.Concurrent, Runners: []runnerSection{sec}}); err != nil {
+	file := configFile{Concurrent: r.Concurrent, Runners: []runnerSection{sec}}
+	if r.Metrics {
+		file.ListenAddress = fmt.Sprintf("%s:%d", ListenPlaceholder, MetricsPort)
+	}
+	if err := enc.Encode(file); err != nil {
 		return nil, fmt.Errorf("render config.toml: %w", err)
 	}
 	// The two times are TOML datetimes once filled in, not strings.

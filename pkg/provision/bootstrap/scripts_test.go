@@ -40,7 +40,12 @@ case "$*" in
   *manager-boot*) prev=""; for a in "$@"; do [[ $prev == --value ]] && printf '%s\n' "$a" >> "$FAKE_DIR/reports.log"; prev=$a; done ;;
   *put-parameter*) for a in "$@"; do case "$a" in file://*) cp "${a#file://}" "$FAKE_DIR/stored"; echo put >> "$FAKE_DIR/puts" ;; esac; done ;;
 esac`,
-		"curl": `echo "curl $*" >> "$FAKE_DIR/args.log"; cat > "$FAKE_DIR/curl.stdin"
+		"curl": `echo "curl $*" >> "$FAKE_DIR/args.log"
+case "$*" in
+  */latest/api/token*) echo imds-token; exit 0 ;;
+  */meta-data/local-ipv4*) echo 192.168.0.10; exit 0 ;;
+esac
+cat > "$FAKE_DIR/curl.stdin"
 prev=""; out=/dev/stdout; for a in "$@"; do [[ $prev == -o ]] && out=$a; prev=$a; done
 if [[ $* != */runners/verify* ]]; then echo 'exit 0' > "$out"; exit 0; fi
 code=${FAKE_HTTP_CODE:-200}
@@ -109,6 +114,7 @@ func TestBootScriptsKeepTheTokenOutOfArguments(t *testing.T) {
 	}
 	const token = "glrt-boot-token-value-123"
 	m := managers()["manager-docker-autoscaler.yaml"]
+	m.Metrics = true
 	bin, fake, runnerDir := bootMachine(t, m, token)
 
 	runScript(t, TokenScript(m), bin, fake, runnerDir)
@@ -122,6 +128,11 @@ func TestBootScriptsKeepTheTokenOutOfArguments(t *testing.T) {
 	r := c.Runners[0]
 	if r.Token != token || !r.TokenExpiresAt.Equal(time.Date(2027, 2, 25, 10, 0, 0, 0, time.UTC)) || time.Since(r.TokenObtainedAt) > time.Hour {
 		t.Errorf("config.toml runner: token ok=%v obtained=%v expires=%v", r.Token == token, r.TokenObtainedAt, r.TokenExpiresAt)
+	}
+	// The metrics endpoint listens on the private address the instance
+	// metadata gives, only.
+	if c.ListenAddress != "192.168.0.10:9252" {
+		t.Errorf("listen_address %q, want the private address and port 9252", c.ListenAddress)
 	}
 	stdin, _ := os.ReadFile(filepath.Join(fake, "curl.stdin"))
 	if !strings.Contains(string(stdin), token) {

@@ -255,10 +255,29 @@ func TokenScript(m Manager) string {
 		"config=${template//" + TokenPlaceholder + "/$token}",
 		"config=${config//" + TokenObtainedPlaceholder + "/$obtained}",
 		"config=${config//" + TokenExpiresPlaceholder + "/$expires}",
+		metricsLines(m),
 		`printf '%s\n' "$config" > "$dir/config.toml.new"`,
 		`mv "$dir/config.toml.new" "$dir/config.toml"`,
 		`"$report" ` + StageConfigWritten + ` ok ""`,
 		"",
+	}, "\n")
+}
+
+// metricsLines put the manager's private address (IMDSv2) into
+// listen_address, so the metrics endpoint listens on the private
+// interface only.
+func metricsLines(m Manager) string {
+	if !m.Metrics {
+		return ""
+	}
+	return strings.Join([]string{
+		`imds=$(curl -sS --max-time 5 -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 60' http://169.254.169.254/latest/api/token)`,
+		`ip=$(curl -sS --max-time 5 -H "X-aws-ec2-metadata-token: $imds" http://169.254.169.254/latest/meta-data/local-ipv4)`,
+		`if [[ ! $ip =~ ^[0-9.]+$ ]]; then`,
+		fmt.Sprintf(`  "$report" %s failed "the instance metadata gave no private address for listen_address"`, StageConfigWritten),
+		"  exit 1",
+		"fi",
+		"config=${config//" + ListenPlaceholder + "/$ip}",
 	}, "\n")
 }
 
