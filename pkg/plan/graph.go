@@ -38,6 +38,15 @@ func NewGraph(steps ...Step) (*Graph, error) {
 	return g, nil
 }
 
+// Has reports whether the graph holds a step.
+func (g *Graph) Has(id ID) bool {
+	_, ok := g.byID[id]
+	return ok
+}
+
+// Len is the number of steps.
+func (g *Graph) Len() int { return len(g.steps) }
+
 // Order returns the steps so that each comes after everything it depends on
 // (reverse: before), ties broken by the order they were given in.
 func (g *Graph) Order(reverse bool) []Step {

@@ -22,6 +22,14 @@ type Config struct {
 	Manager ManagerConfig     `yaml:"manager" jsonschema_description:"The runner manager instance (gitlab-runner itself)."`
 	Runners RunnersConfig     `yaml:"runners" jsonschema_description:"The machines that run the jobs."`
 	State   StateConfig       `yaml:"state" jsonschema_description:"Where the state lives. Empty: .provision/<stack>.json next to this file."`
+	Cache   CacheConfig       `yaml:"cache" jsonschema_description:"The jobs' shared cache (docker-autoscaler)."`
+}
+
+// CacheConfig is the runners' shared cache: an S3 bucket of the stack,
+// which gitlab-runner reaches with the manager's instance role.
+type CacheConfig struct {
+	S3         bool `yaml:"s3" jsonschema_description:"Make an S3 bucket for the jobs' cache (encrypted, private, owned by the account) and point [runners.cache] at it."`
+	ExpireDays int  `yaml:"expire_days" jsonschema_description:"Days after which a cache object is deleted."`
 }
 
 // StateConfig says where the state lives; empty: a local file.
@@ -44,12 +52,15 @@ type NetworkConfig struct {
 	AvailabilityZone  string `yaml:"availability_zone" jsonschema_description:"Zone of both subnets. Empty: the first zone that offers both instance types."`
 	PublicSubnetCIDR  string `yaml:"public_subnet_cidr" jsonschema_description:"IPv4 range of the public subnet (manager and NAT gateway)."`
 	PrivateSubnetCIDR string `yaml:"private_subnet_cidr" jsonschema_description:"IPv4 range of the private subnet (the runner machines)."`
+	// Endpoints are the interface endpoints to make (the S3 gateway
+	// endpoint is always made: it is free).
+	Endpoints []string `yaml:"endpoints" jsonschema:"enum=ssm,enum=ecr,enum=sts,enum=ec2,enum=autoscaling,enum=logs" jsonschema_description:"Interface VPC endpoints (charged by the hour) for AWS services the manager and machines call: ssm, ecr (its API and registry), sts, ec2, autoscaling, logs. Empty: none (S3 always has a free gateway endpoint)."`
 }
 
 type GitLabConfig struct {
 	URL             string              `yaml:"url" jsonschema_description:"Address of your GitLab, e.g. https://gitlab.example.com. Required for up."`
 	SecurityGroupID string              `yaml:"security_group_id" jsonschema_description:"Security group of your GitLab server: it gets tcp 443 from the stack's two Elastic IPs. Required for up."`
-	SSHSourceCIDRs  []string            `yaml:"ssh_source_cidrs" jsonschema_description:"Addresses allowed to SSH to the manager (at most 12 blocks). Empty: no SSH."`
+	SSHSourceCIDRs  []string            `yaml:"ssh_source_cidrs" jsonschema_description:"Addresses allowed to SSH to the manager (at most 10 blocks). Empty: no SSH."`
 	CreateRunner    *CreateRunnerConfig `yaml:"create_runner" jsonschema_description:"Create the runner through GitLab's API with GITLAB_TOKEN (instead of GITLAB_RUNNER_TOKEN)."`
 }
 
@@ -147,6 +158,7 @@ func Defaults() Config {
 			PrivateSubnetCIDR: "192.168.0.128/25",
 		},
 		Manager: ManagerConfig{InstanceType: "t3.micro"},
+		Cache:   CacheConfig{ExpireDays: 14},
 		Runners: RunnersConfig{
 			Executor:            ExecutorDockerAutoscaler,
 			InstanceType:        "t3.medium",

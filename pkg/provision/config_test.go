@@ -53,7 +53,7 @@ func TestParseConfigMinimalTakesDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := Defaults()
-	if cfg.Network != d.Network || !reflect.DeepEqual(cfg.Manager, d.Manager) || !reflect.DeepEqual(cfg.Runners, d.Runners) {
+	if !reflect.DeepEqual(cfg.Network, d.Network) || !reflect.DeepEqual(cfg.Manager, d.Manager) || !reflect.DeepEqual(cfg.Runners, d.Runners) {
 		t.Errorf("defaults not applied: %+v", cfg)
 	}
 	if cfg.Region != "eu-west-1" {

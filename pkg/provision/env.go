@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go/logging"
@@ -43,6 +45,7 @@ type Env struct {
 	ASG    *autoscaling.Client
 	SSM    *ssm.Client
 	KMS    *kms.Client
+	S3     *s3.Client
 	GitLab *gitlab.API
 	Ledger *state.Ledger
 	Log    *zap.Logger
@@ -176,14 +179,19 @@ type EnvOptions struct {
 // decided is given here and not changed afterwards.
 func NewEnv(cfg *Config, awsCfg aws.Config, secrets Secrets, ledger *state.Ledger, log *zap.Logger, o EnvOptions) *Env {
 	e := &Env{
-		Cfg:        cfg,
-		Region:     awsCfg.Region,
-		EC2:        ec2.NewFromConfig(awsCfg, o.Reads.ec2Options),
-		STS:        sts.NewFromConfig(awsCfg),
-		IAM:        iam.NewFromConfig(awsCfg),
-		ASG:        autoscaling.NewFromConfig(awsCfg),
-		SSM:        ssm.NewFromConfig(awsCfg, o.Reads.ssmOptions),
-		KMS:        kms.NewFromConfig(awsCfg),
+		Cfg:    cfg,
+		Region: awsCfg.Region,
+		EC2:    ec2.NewFromConfig(awsCfg, o.Reads.ec2Options),
+		STS:    sts.NewFromConfig(awsCfg),
+		IAM:    iam.NewFromConfig(awsCfg),
+		ASG:    autoscaling.NewFromConfig(awsCfg),
+		SSM:    ssm.NewFromConfig(awsCfg, o.Reads.ssmOptions),
+		KMS:    kms.NewFromConfig(awsCfg),
+		// With an endpoint of one's own (an emulator) buckets are
+		// addressed by path, not by host name.
+		S3: s3.NewFromConfig(awsCfg, func(o *s3.Options) {
+			o.UsePathStyle = awsCfg.BaseEndpoint != nil || os.Getenv("AWS_ENDPOINT_URL") != ""
+		}),
 		GitLab:     gitlab.New(cfg.GitLab.URL),
 		Secrets:    secrets,
 		Ledger:     ledger,

@@ -89,7 +89,7 @@ func autoscalerManagerPolicy(a arns, asgName string, params managerParameters) P
 		connect = Statement{Sid: "ReadTheMachinesKey", Effect: "Allow", Action: []string{"ssm:GetParameter"},
 			Resource: []string{a.ssmParameter(params.sshKey)}}
 	}
-	return PolicyDocument{Version: "2012-10-17", Statement: []Statement{
+	st := []Statement{
 		{Sid: "ScaleTheRunnerGroup", Effect: "Allow",
 			Action:   []string{"autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"},
 			Resource: []string{a.autoScalingGroup(asgName)}},
@@ -98,7 +98,15 @@ func autoscalerManagerPolicy(a arns, asgName string, params managerParameters) P
 			Resource: []string{"*"}},
 		connect,
 		readTokenStatement(a, params.token), reportBootStatement(a, params.boot),
-	}}
+	}
+	if params.cacheBucket != "" {
+		// gitlab-runner signs the cache's download and upload URLs with
+		// this role (AuthenticationType iam; cache/s3v2 presigns GetObject
+		// and PutObject): the URLs work as far as the role reaches.
+		st = append(st, Statement{Sid: "UseTheCache", Effect: "Allow", Action: []string{"s3:GetObject", "s3:PutObject"},
+			Resource: []string{fmt.Sprintf("arn:%s:s3:::%s/*", a.partition, params.cacheBucket)}})
+	}
+	return PolicyDocument{Version: "2012-10-17", Statement: st}
 }
 
 // dockerMachineManagerPolicy lets docker-machine's amazonec2 driver launch,
@@ -173,9 +181,10 @@ func dockerMachineManagerPolicy(a arns, stack, zone, subnetID, runnerGroupID, ru
 	return PolicyDocument{Version: "2012-10-17", Statement: st}
 }
 
-// managerParameters are the SSM parameters the manager uses: the runner
-// token, its boot report, and the machines' SSH key ("": no static key).
-type managerParameters struct{ token, boot, sshKey string }
+// managerParameters are what the manager uses besides the group: the SSM
+// parameters of the runner token, its boot report and the machines' SSH
+// key ("": no static key), and the cache bucket ("": none).
+type managerParameters struct{ token, boot, sshKey, cacheBucket string }
 
 // reportBootStatement lets the manager write its boot report, to this one
 // parameter only (a String, so no key is involved).

@@ -42,7 +42,10 @@ func (k managerInstance) needs() []plan.ID {
 	deps := []plan.ID{stepPublicSubnet, stepPublicRoutes, stepPublicACL, stepManagerGroup, stepManagerRole, k.env.tokenStep()}
 	if k.env.Teardown {
 		// The manager goes first, before anything of either executor.
-		return append(deps, stepAutoScaling, stepMachines, stepRunnerRole)
+		return append(deps, stepAutoScaling, stepMachines, stepRunnerRole, stepCache)
+	}
+	if k.env.autoscaler() && k.env.Cfg.Cache.S3 {
+		return append(deps, stepAutoScaling, stepCache)
 	}
 	if k.env.autoscaler() {
 		return append(deps, stepAutoScaling)
@@ -191,6 +194,9 @@ func (k managerInstance) userData() ([]byte, error) {
 	run.Metrics = len(e.Cfg.Manager.MetricsCIDRs) > 0
 	if e.autoscaler() {
 		run.AutoScalingGroup, run.StaticKey = e.AutoScalingGroupName(), e.staticKeys()
+		if e.Cfg.Cache.S3 {
+			run.CacheBucket = e.CacheBucketName()
+		}
 		for _, s := range r.Schedule {
 			idle, _ := time.ParseDuration(s.IdleTime) // validated
 			run.Schedule = append(run.Schedule, bootstrap.Policy{Periods: s.Periods, Timezone: s.Timezone, IdleCount: s.IdleCount, IdleTime: idle})

@@ -18,6 +18,9 @@ const (
 	stepPrivateACL     plan.ID = "nacl/private"
 	stepManagerGroup   plan.ID = "sg/manager"
 	stepRunnerGroup    plan.ID = "sg/runner"
+	stepEndpointGroup  plan.ID = "sg/endpoints"
+	stepS3Endpoint     plan.ID = "vpce/s3"
+	stepCache          plan.ID = "s3/cache"
 	stepToken          plan.ID = "ssm/token"
 	stepGitLabRunner   plan.ID = "gitlab/runner"
 	stepManagerRole    plan.ID = "iam/manager"
@@ -61,6 +64,9 @@ func (e *Env) managerParameters() managerParameters {
 	p := managerParameters{token: e.TokenParameter(), boot: e.BootParameter()}
 	if e.staticKeys() {
 		p.sshKey = e.SSHKeyParameter()
+	}
+	if e.Cfg.Cache.S3 && e.autoscaler() {
+		p.cacheBucket = e.CacheBucketName()
 	}
 	return p
 }

@@ -112,7 +112,7 @@ func (k networkACLs) wanted() []aclEntry {
 	}
 	if k.public {
 		// NAT traffic from the private subnet arrives from inside the VPC.
-		in(100, allProtos, true, k.vpcCIDR(), 0, 0)
+		in(100, allProtos, true, k.env.vpcCIDR(), 0, 0)
 		if ipv6 {
 			in(101, allProtos, true, k.env.attrOf(stepVPC, "ipv6_cidr"), 0, 0)
 		}
@@ -134,6 +134,15 @@ func (k networkACLs) wanted() []aclEntry {
 			in(102, tcp, true, pub6, 22, 22)
 			if dockerTLS {
 				in(103, tcp, true, pub6, 2376, 2376)
+			}
+		}
+		// The manager reaches the interface endpoints, whose network
+		// interfaces are in this subnet, on 443 (the machines are in the
+		// subnet itself, which no ACL stands between).
+		if len(k.env.Cfg.Network.Endpoints) > 0 {
+			in(104, tcp, true, n.PublicSubnetCIDR, 443, 443)
+			if ipv6 {
+				in(105, tcp, true, pub6, 443, 443)
 			}
 		}
 		// The return-traffic range below includes 2376: deny it (and 22)
@@ -179,7 +188,7 @@ func (k networkACLs) wanted() []aclEntry {
 		if ipv6 {
 			out(91, tcp, true, k.env.attrOf(stepPublicSubnet, "ipv6_cidr"), 1024, 65535)
 		}
-		out(95, allProtos, false, k.vpcCIDR(), 0, 0)
+		out(95, allProtos, false, k.env.vpcCIDR(), 0, 0)
 		if ipv6 {
 			out(96, allProtos, false, k.env.attrOf(stepVPC, "ipv6_cidr"), 0, 0)
 		}
@@ -191,11 +200,13 @@ func (k networkACLs) wanted() []aclEntry {
 	return es
 }
 
-func (k networkACLs) vpcCIDR() string {
-	if c := k.env.attrOf(stepVPC, "cidr"); c != "" {
+// vpcCIDR is the VPC's IPv4 range: as recorded (an existing VPC's own),
+// else the configured one.
+func (e *Env) vpcCIDR() string {
+	if c := e.attrOf(stepVPC, "cidr"); c != "" {
 		return c
 	}
-	return k.env.Cfg.Network.CIDR
+	return e.Cfg.Network.CIDR
 }
 
 func (k networkACLs) describe() plan.Change {

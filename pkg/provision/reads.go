@@ -14,6 +14,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 	"github.com/aws/smithy-go/middleware"
+
+	"github.com/provision-dev/provision/pkg/plan"
+	"github.com/provision-dev/provision/pkg/state"
 )
 
 // Reads holds, for one run, the answers of describes that several steps
@@ -150,19 +153,60 @@ func (e *Env) regionAddresses(ctx context.Context) ([]ec2types.Address, error) {
 		func(o *ec2.DescribeAddressesOutput) []ec2types.Address { return o.Addresses })
 }
 
+// securityGroupSteps are the steps that own a security group.
+var securityGroupSteps = []plan.ID{stepManagerGroup, stepRunnerGroup, stepEndpointGroup}
+
+// knownGroups reads, in one call, GitLab's security group and every group
+// the state records for the stack, by id (nil map entry: not found). A
+// group's name is unique in its VPC, so a create that is sent again can
+// never make a second one: the recorded id finds the stack's group as
+// surely as its tags do. When one of the ids is gone (the call then fails
+// as a whole) each is read on its own.
+func (e *Env) knownGroups(ctx context.Context) (map[string]*ec2types.SecurityGroup, error) {
+	var ids []string
+	if id := e.Cfg.GitLab.SecurityGroupID; id != "" {
+		ids = append(ids, id)
+	}
+	for _, step := range securityGroupSteps {
+		if id := e.Ledger.Get(string(step)).RecordedID(); id != "" && e.Ledger.Get(string(step)).Status == state.StatusCreated {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	return sharedRead(ctx, e.reads, "groups|"+strings.Join(ids, ","), func(ctx context.Context) (map[string]*ec2types.SecurityGroup, error) {
+		found := map[string]*ec2types.SecurityGroup{}
+		out, err := e.EC2.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{GroupIds: ids})
+		if isNotFound(err) && len(ids) > 1 {
+			for _, id := range ids {
+				one, err := e.EC2.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{GroupIds: []string{id}})
+				if err != nil && !isNotFound(err) {
+					return nil, fmt.Errorf("describe security group %s: %w", id, err)
+				}
+				if err == nil && len(one.SecurityGroups) > 0 {
+					found[id] = &one.SecurityGroups[0]
+				}
+			}
+			return found, nil
+		}
+		if err != nil && !isNotFound(err) {
+			return nil, fmt.Errorf("describe security groups %s: %w", strings.Join(ids, ", "), err)
+		}
+		if err == nil {
+			for i := range out.SecurityGroups {
+				found[aws.ToString(out.SecurityGroups[i].GroupId)] = &out.SecurityGroups[i]
+			}
+		}
+		return found, nil
+	})
+}
+
 // gitLabGroup reads GitLab's security group (nil: it does not exist).
 func (e *Env) gitLabGroup(ctx context.Context) (*ec2types.SecurityGroup, error) {
-	id := e.Cfg.GitLab.SecurityGroupID
-	return sharedRead(ctx, e.reads, "gitlab-group", func(ctx context.Context) (*ec2types.SecurityGroup, error) {
-		out, err := e.EC2.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{GroupIds: []string{id}})
-		if isNotFound(err) || (err == nil && len(out.SecurityGroups) == 0) {
-			return nil, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("describe GitLab's security group %s: %w", id, err)
-		}
-		return &out.SecurityGroups[0], nil
-	})
+	groups, err := e.knownGroups(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return groups[e.Cfg.GitLab.SecurityGroupID], nil
 }
 
 // stackParameter reads one of the parameters a run reads (the stack's

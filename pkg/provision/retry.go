@@ -94,9 +94,9 @@ func noWritesAfter(interrupt <-chan struct{}) func(*middleware.Stack) error {
 }
 
 // IsMutatingOperation reports whether an AWS operation changes
-// something: everything but Describe*, Get*, List*.
+// something: everything but Describe*, Get*, List*, Head*.
 func IsMutatingOperation(op string) bool {
-	for _, p := range []string{"Describe", "Get", "List"} {
+	for _, p := range []string{"Describe", "Get", "List", "Head"} {
 		if strings.HasPrefix(op, p) {
 			return false
 		}

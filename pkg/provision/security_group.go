@@ -17,10 +17,9 @@ import (
 // stateful, so only the inbound side of each flow needs a rule; nothing is
 // ever open inbound to 0.0.0.0/0 or ::/0.
 type securityGroups struct {
-	env     *Env
-	id      plan.ID
-	role    string
-	manager bool
+	env  *Env
+	id   plan.ID
+	role string
 }
 
 type securityGroup = *ec2types.SecurityGroup
@@ -30,23 +29,22 @@ type sgFix struct {
 	authorize, revoke []sgRule
 }
 
-func newSecurityGroupStep(env *Env, manager bool) plan.Step {
-	return newResourceStep[securityGroup, sgFix](env, "security-group", newSecurityGroups(env, manager))
+func newSecurityGroupStep(env *Env, id plan.ID) plan.Step {
+	return newResourceStep[securityGroup, sgFix](env, "security-group", newSecurityGroups(env, id))
 }
 
-func newSecurityGroups(env *Env, manager bool) securityGroups {
-	if manager {
-		return securityGroups{env: env, id: stepManagerGroup, role: "manager", manager: true}
-	}
-	return securityGroups{env: env, id: stepRunnerGroup, role: "runner"}
+// newSecurityGroups: the manager's, the runner machines' (sg/runner) or the
+// interface endpoints' (sg/endpoints) group.
+func newSecurityGroups(env *Env, id plan.ID) securityGroups {
+	return securityGroups{env: env, id: id, role: strings.TrimPrefix(string(id), "sg/")}
 }
 
 func (k securityGroups) stepID() plan.ID { return k.id }
 func (k securityGroups) needs() []plan.ID {
-	if k.manager {
-		return []plan.ID{stepVPC}
+	if k.id == stepRunnerGroup {
+		return []plan.ID{stepVPC, stepManagerGroup, stepPublicSubnet}
 	}
-	return []plan.ID{stepVPC, stepManagerGroup, stepPublicSubnet}
+	return []plan.ID{stepVPC}
 }
 
 func (k securityGroups) groupName() string { return k.env.name(k.role) }
@@ -54,14 +52,22 @@ func (k securityGroups) groupName() string { return k.env.name(k.role) }
 func (k securityGroups) wanted() []sgRule {
 	var rs []sgRule
 	desc := fmt.Sprintf("provision %s", k.env.Cfg.Stack)
-	if k.manager {
+	switch k.id {
+	case stepEndpointGroup:
+		// HTTPS to the interface endpoints from anywhere in the VPC: the
+		// manager in the public subnet, the machines in the private one.
+		rs = append(rs, sgRule{Protocol: "tcp", From: 443, To: 443, Source: or(k.env.vpcCIDR(), "(vpc)"), Desc: desc + ": AWS APIs through the endpoints"})
+		if k.env.Cfg.Network.IPv6 {
+			rs = append(rs, sgRule{Protocol: "tcp", From: 443, To: 443, Source: or(k.env.attrOf(stepVPC, "ipv6_cidr"), "(vpc ipv6)"), Desc: desc + ": AWS APIs through the endpoints"})
+		}
+	case stepManagerGroup:
 		for _, src := range k.env.Cfg.GitLab.SSHSourceCIDRs {
 			rs = append(rs, sgRule{Protocol: "tcp", From: 22, To: 22, Source: src, Desc: desc + ": SSH for debugging"})
 		}
 		for _, src := range k.env.Cfg.Manager.MetricsCIDRs {
 			rs = append(rs, sgRule{Protocol: "tcp", From: bootstrap.MetricsPort, To: bootstrap.MetricsPort, Source: src, Desc: desc + ": gitlab-runner metrics"})
 		}
-	} else {
+	default:
 		// Only the manager's group: a rule for the public subnet's range
 		// would admit anything else placed there. docker-autoscaler
 		// connects over SSH only; docker+machine also drives Docker over
@@ -137,6 +143,17 @@ func (k securityGroups) find(ctx context.Context) (found[securityGroup], error) 
 }
 
 func (k securityGroups) findForDelete(ctx context.Context) (found[securityGroup], error) {
+	// The recorded group, read with GitLab's and the stack's others.
+	if id := k.env.Ledger.Get(string(k.id)).RecordedID(); id != "" {
+		known, err := k.env.knownGroups(ctx)
+		if err != nil {
+			return found[securityGroup]{}, err
+		}
+		if g := known[id]; g != nil && k.env.ownedBy(g.Tags, k.id) {
+			own := *g // a copy: the answer is shared
+			return found[securityGroup]{cur: &own, exists: true}, nil
+		}
+	}
 	groups, err := describeShared(ctx, k.env, "security-groups", k.env.EC2.DescribeSecurityGroups, &ec2.DescribeSecurityGroupsInput{Filters: k.env.stackFilter()},
 		func(o *ec2.DescribeSecurityGroupsOutput) []ec2types.SecurityGroup { return o.SecurityGroups })
 	if err != nil {

@@ -54,6 +54,14 @@ func (s AWSStack) Steps(ledger *state.Ledger, o EnvOptions) (*plan.Graph, error)
 	return Steps(s.env(ledger, o))
 }
 
+// Retired builds the graph of what the configuration turned off but the
+// state still records (see Retired).
+func (s AWSStack) Retired(ledger *state.Ledger, o EnvOptions) (*plan.Graph, error) {
+	teardown := o
+	teardown.Teardown = true
+	return Retired(s.env(ledger, o), s.env(ledger, teardown))
+}
+
 // Inspect reads the facts of the recorded resources.
 func (s AWSStack) Inspect(ctx context.Context, ledger *state.Ledger) Facts {
 	return s.env(ledger, EnvOptions{}).Inspect(ctx)

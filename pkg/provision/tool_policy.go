@@ -17,7 +17,7 @@ var (
 		"ec2:DescribeLaunchTemplateVersions", "ec2:DescribeLaunchTemplates", "ec2:DescribeNatGateways",
 		"ec2:DescribeNetworkAcls", "ec2:DescribeNetworkInterfaces", "ec2:DescribeRegions", "ec2:DescribeRouteTables",
 		"ec2:DescribeSecurityGroups", "ec2:DescribeSpotInstanceRequests", "ec2:DescribeSubnets",
-		"ec2:DescribeVpcAttribute", "ec2:DescribeVpcs", "ec2:GetConsoleOutput", "ec2:GetEbsDefaultKmsKeyId",
+		"ec2:DescribeVpcAttribute", "ec2:DescribeVpcEndpoints", "ec2:DescribeVpcs", "ec2:GetConsoleOutput", "ec2:GetEbsDefaultKmsKeyId",
 	}
 	ec2Writes = []string{
 		"ec2:AllocateAddress", "ec2:AssociateAddress", "ec2:AssociateRouteTable", "ec2:AssociateSubnetCidrBlock",
@@ -26,6 +26,7 @@ var (
 		"ec2:CreateInternetGateway", "ec2:CreateLaunchTemplate", "ec2:CreateLaunchTemplateVersion",
 		"ec2:CreateNatGateway", "ec2:CreateNetworkAcl", "ec2:CreateNetworkAclEntry", "ec2:CreateRoute",
 		"ec2:CreateRouteTable", "ec2:CreateSecurityGroup", "ec2:CreateSubnet", "ec2:CreateTags", "ec2:CreateVpc",
+		"ec2:CreateVpcEndpoint", "ec2:DeleteVpcEndpoints", "ec2:ModifyVpcEndpoint",
 		"ec2:DeleteEgressOnlyInternetGateway", "ec2:DeleteInternetGateway", "ec2:DeleteKeyPair",
 		"ec2:DeleteLaunchTemplate", "ec2:DeleteNatGateway", "ec2:DeleteNetworkAcl", "ec2:DeleteNetworkAclEntry",
 		"ec2:DeleteRoute", "ec2:DeleteRouteTable", "ec2:DeleteSecurityGroup", "ec2:DeleteSubnet", "ec2:DeleteTags",
@@ -35,6 +36,15 @@ var (
 		"ec2:ReplaceNetworkAclEntry", "ec2:ReplaceRoute", "ec2:ReplaceRouteTableAssociation",
 		"ec2:RevokeSecurityGroupEgress", "ec2:RevokeSecurityGroupIngress", "ec2:RunInstances", "ec2:StartInstances",
 		"ec2:TerminateInstances",
+	}
+	// CreateBucket with ObjectOwnership also takes PutBucketOwnershipControls
+	// ("CreateBucket" in the S3 API reference); HeadBucket and
+	// ListObjectsV2 are s3:ListBucket.
+	cacheBucketActions = []string{
+		"s3:CreateBucket", "s3:DeleteBucket", "s3:GetBucketOwnershipControls", "s3:GetBucketPublicAccessBlock",
+		"s3:GetBucketTagging", "s3:GetEncryptionConfiguration", "s3:GetLifecycleConfiguration", "s3:ListBucket",
+		"s3:PutBucketOwnershipControls", "s3:PutBucketPublicAccessBlock", "s3:PutBucketTagging",
+		"s3:PutEncryptionConfiguration", "s3:PutLifecycleConfiguration",
 	}
 	iamRoleActions = []string{
 		"iam:AddRoleToInstanceProfile", "iam:CreateInstanceProfile", "iam:CreateRole", "iam:DeleteInstanceProfile",
@@ -88,6 +98,11 @@ func ToolPolicy(cfg *Config) PolicyDocument {
 			Condition: map[string]map[string]string{"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}}},
 		// CreateAutoScalingGroup makes Auto Scaling's service-linked role
 		// in an account that has none, with the caller's permissions.
+		// An interface endpoint with private DNS associates the VPC with a
+		// private hosted zone AWS manages (its ARN is not known ahead),
+		// with the caller's permission; Route 53 is global, so no region.
+		{Sid: "LetEndpointsAssociateTheirPrivateDNS", Effect: "Allow", Action: []string{"route53:AssociateVPCWithHostedZone"},
+			Resource: []string{"*"}},
 		{Sid: "LetAutoScalingCreateItsServiceLinkedRole", Effect: "Allow", Action: []string{"iam:CreateServiceLinkedRole"},
 			Resource:  []string{fmt.Sprintf("arn:%s:iam::*:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling", partition)},
 			Condition: map[string]map[string]string{"StringEquals": {"iam:AWSServiceName": "autoscaling.amazonaws.com"}}},
@@ -100,6 +115,12 @@ func ToolPolicy(cfg *Config) PolicyDocument {
 		{Sid: "ItsAutoScalingGroup", Effect: "Allow", Action: autoScalingWrites,
 			Resource: []string{fmt.Sprintf("arn:%s:autoscaling:%s:*:autoScalingGroup:*:autoScalingGroupName/%s-runners", partition, region, cfg.Stack)}},
 	}
+	// The cache bucket (cache.s3), named <stack>-cache-<hash of account and
+	// region>: always in the policy, as down removes one made earlier.
+	cacheBucket := fmt.Sprintf("arn:%s:s3:::%s-cache-*", partition, cfg.Stack)
+	st = append(st,
+		Statement{Sid: "ItsCacheBucket", Effect: "Allow", Action: cacheBucketActions, Resource: []string{cacheBucket}},
+		Statement{Sid: "EmptyItsCacheBucket", Effect: "Allow", Action: []string{"s3:DeleteObject"}, Resource: []string{cacheBucket + "/*"}})
 	if s3 := cfg.State.S3; s3 != nil {
 		st = append(st,
 			Statement{Sid: "ItsStateAndLock", Effect: "Allow", Action: []string{"s3:GetObject", "s3:PutObject", "s3:DeleteObject"},

@@ -72,6 +72,12 @@ func (c *Config) Validate() []Problem {
 	ps = append(ps, c.GitLab.validate()...)
 	ps = append(ps, c.Manager.validate()...)
 	ps = append(ps, c.Runners.validate()...)
+	if c.Cache.ExpireDays < 1 || c.Cache.ExpireDays > 3650 {
+		add("cache.expire_days", "%d is out of range: use 1 to 3650 days", c.Cache.ExpireDays)
+	}
+	if c.Cache.S3 && c.Runners.Executor != ExecutorDockerAutoscaler {
+		add("cache.s3", "only docker-autoscaler gets the cache bucket here: remove it, or use executor: docker-autoscaler")
+	}
 	if s3 := c.State.S3; s3 != nil {
 		if !bucketPattern.MatchString(s3.Bucket) {
 			add("state.s3.bucket", "%q is not an S3 bucket name: 3-63 lowercase letters, digits, dots and dashes", s3.Bucket)
@@ -93,6 +99,19 @@ func (n *NetworkConfig) validate() []Problem {
 	}
 	if n.VpcID != "" && !vpcIDPattern.MatchString(n.VpcID) {
 		add("vpc_id", "%q is not a VPC id: use the form vpc-0123456789abcdef0, or leave it empty to create a VPC", n.VpcID)
+	}
+	seen := map[string]bool{}
+	for i, e := range n.Endpoints {
+		key := fmt.Sprintf("endpoints[%d]", i)
+		switch {
+		case e == "s3":
+			add(key, "s3 always has a gateway endpoint (free): remove it from the list")
+		case interfaceEndpoints[e] == nil:
+			add(key, "%q is not an endpoint provision makes: use ssm, ecr, sts, ec2, autoscaling or logs", e)
+		case seen[e]:
+			add(key, "%s is listed twice", e)
+		}
+		seen[e] = true
 	}
 	if n.AvailabilityZone != "" && !regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d+[a-z]$`).MatchString(n.AvailabilityZone) {
 		add("availability_zone", "%q is not a zone name: use a name such as ap-northeast-1a, or leave it empty to pick one", n.AvailabilityZone)

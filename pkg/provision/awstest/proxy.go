@@ -37,7 +37,26 @@ func (c Call) IAMAction() string {
 	if i := strings.LastIndexByte(action, '.'); i >= 0 {
 		action = action[i+1:]
 	}
+	if a, ok := s3IAMActions[action]; ok && c.Service == "s3" {
+		action = a
+	}
 	return c.Service + ":" + action
+}
+
+// s3IAMActions are the S3 operations whose permission has another name
+// ("Actions, resources, and condition keys for Amazon S3" in the Service
+// Authorization Reference).
+var s3IAMActions = map[string]string{
+	"HeadBucket":                      "ListBucket",
+	"ListObjectsV2":                   "ListBucket",
+	"HeadObject":                      "GetObject",
+	"DeleteObjects":                   "DeleteObject",
+	"GetPublicAccessBlock":            "GetBucketPublicAccessBlock",
+	"PutPublicAccessBlock":            "PutBucketPublicAccessBlock",
+	"GetBucketEncryption":             "GetEncryptionConfiguration",
+	"PutBucketEncryption":             "PutEncryptionConfiguration",
+	"GetBucketLifecycleConfiguration": "GetLifecycleConfiguration",
+	"PutBucketLifecycleConfiguration": "PutLifecycleConfiguration",
 }
 
 // Mutating reports whether the call changes something: every action that
@@ -234,18 +253,54 @@ func actionOf(r *http.Request, body []byte) string {
 			return a
 		}
 	}
-	// S3's REST calls, named as S3 names its operations.
+	return s3Operation(r)
+}
+
+// s3Operation names an S3 REST call (path-style, as the tool sends it to
+// the emulator) as the S3 API reference does: by method, whether a key is
+// given, and the bucket subresource in the query.
+func s3Operation(r *http.Request) string {
+	_, key, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+	q := r.URL.Query()
+	if key != "" {
+		switch r.Method {
+		case http.MethodGet:
+			return "GetObject"
+		case http.MethodPut:
+			return "PutObject"
+		case http.MethodDelete:
+			return "DeleteObject"
+		case http.MethodHead:
+			return "HeadObject"
+		}
+		return r.Method + " " + r.URL.Path
+	}
+	for _, sub := range []struct{ query, get, put string }{
+		{"versioning", "GetBucketVersioning", "PutBucketVersioning"},
+		{"tagging", "GetBucketTagging", "PutBucketTagging"},
+		{"publicAccessBlock", "GetPublicAccessBlock", "PutPublicAccessBlock"},
+		{"encryption", "GetBucketEncryption", "PutBucketEncryption"},
+		{"ownershipControls", "GetBucketOwnershipControls", "PutBucketOwnershipControls"},
+		{"lifecycle", "GetBucketLifecycleConfiguration", "PutBucketLifecycleConfiguration"},
+	} {
+		if q.Has(sub.query) {
+			if r.Method == http.MethodGet {
+				return sub.get
+			}
+			return sub.put
+		}
+	}
 	switch {
-	case r.Method == http.MethodGet && r.URL.Query().Has("versioning"):
-		return "GetBucketVersioning"
-	case r.Method == http.MethodGet:
-		return "GetObject"
-	case r.Method == http.MethodPut:
-		return "PutObject"
-	case r.Method == http.MethodDelete:
-		return "DeleteObject"
+	case r.Method == http.MethodPost && q.Has("delete"):
+		return "DeleteObjects"
 	case r.Method == http.MethodHead:
-		return "HeadObject"
+		return "HeadBucket"
+	case r.Method == http.MethodGet:
+		return "ListObjectsV2"
+	case r.Method == http.MethodPut:
+		return "CreateBucket"
+	case r.Method == http.MethodDelete:
+		return "DeleteBucket"
 	}
 	return r.Method + " " + r.URL.Path
 }

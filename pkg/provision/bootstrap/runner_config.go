@@ -78,6 +78,8 @@ type Runner struct {
 	Schedule []Policy
 	// Metrics: serve Prometheus metrics on the private address.
 	Metrics bool
+	// CacheBucket: the shared cache's bucket ("": no cache), in the region.
+	CacheBucket string
 	// StaticKey: the connector logs in with the private key at
 	// StaticKeyPath (use_static_credentials), which the machines' key pair
 	// matches, instead of pushing a key to each machine through EC2
@@ -114,9 +116,25 @@ type runnerSection struct {
 	Executor        string             `toml:"executor"`
 	Limit           int                `toml:"limit,omitempty"`
 	FeatureFlags    map[string]bool    `toml:"feature_flags"`
+	Cache           *cacheSection      `toml:"cache,omitempty"`
 	Docker          dockerSection      `toml:"docker"`
 	Autoscaler      *autoscalerSection `toml:"autoscaler,omitempty"`
 	Machine         *machineSection    `toml:"machine,omitempty"`
+}
+
+// cacheSection is [runners.cache] for S3 with the instance role: no keys
+// in config.toml (gitlab-runner's cache/cacheconfig: AuthenticationType
+// iam), the bucket's region given so it is not looked up.
+type cacheSection struct {
+	Type   string  `toml:"Type"`
+	Shared bool    `toml:"Shared"`
+	S3     cacheS3 `toml:"s3"`
+}
+
+type cacheS3 struct {
+	BucketName         string `toml:"BucketName"`
+	BucketLocation     string `toml:"BucketLocation"`
+	AuthenticationType string `toml:"AuthenticationType"`
 }
 
 type dockerSection struct {
@@ -212,6 +230,9 @@ func ConfigTOML(r Runner) ([]byte, error) {
 			// The machines have private addresses only, reached from the manager's subnet.
 			ConnectorConfig: connectorConfig{Username: "ec2-user", UseExternalAddr: false},
 			Policy:          []policy{{IdleCount: r.IdleCount, IdleTime: r.IdleTime.String()}},
+		}
+		if r.CacheBucket != "" {
+			sec.Cache = &cacheSection{Type: "s3", Shared: true, S3: cacheS3{BucketName: r.CacheBucket, BucketLocation: r.Region, AuthenticationType: "iam"}}
 		}
 		for _, s := range r.Schedule {
 			sec.Autoscaler.Policy = append(sec.Autoscaler.Policy, policy{Periods: s.Periods, Timezone: s.Timezone, IdleCount: s.IdleCount, IdleTime: s.IdleTime.String()})

@@ -121,6 +121,10 @@ func (f fakeStack) Steps(ledger *state.Ledger, _ provision.EnvOptions) (*plan.Gr
 	return plan.NewGraph(&fakeStep{id: "a", world: f.world, ledger: ledger}, &fakeStep{id: "b", deps: []plan.ID{"a"}, world: f.world, ledger: ledger})
 }
 
+func (f fakeStack) Retired(*state.Ledger, provision.EnvOptions) (*plan.Graph, error) {
+	return plan.NewGraph()
+}
+
 func (f fakeStack) BootReport(context.Context, *state.Ledger, bool) (*provision.BootReport, error) {
 	return &provision.BootReport{Stage: "online", Status: "ok"}, nil
 }

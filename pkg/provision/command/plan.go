@@ -74,5 +74,20 @@ func (s *session) computePlan(ctx context.Context, destroy, discover bool) ([]pl
 	if err := planErr("cannot compute the plan", res); err != nil {
 		return nil, nil, err
 	}
-	return res.Changes, ledger, nil
+	changes := res.Changes
+	if !destroy {
+		// What the configuration turned off goes, after everything else.
+		rg, err := s.retired(ledger)
+		if err != nil {
+			return nil, nil, err
+		}
+		if rg.Len() > 0 {
+			res := s.walk(ctx, rg, false, true)
+			if err := planErr("cannot compute the plan", res); err != nil {
+				return nil, nil, err
+			}
+			changes = append(changes, res.Changes...)
+		}
+	}
+	return changes, ledger, nil
 }

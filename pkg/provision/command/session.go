@@ -57,6 +57,9 @@ type Stack interface {
 	Preflight(ctx context.Context, ledger *state.Ledger) (provision.Discovery, error)
 	// Steps builds the graph of the environment.
 	Steps(ledger *state.Ledger, o provision.EnvOptions) (*plan.Graph, error)
+	// Retired is what the configuration turned off but the state still
+	// records (interface endpoints, a static key): up removes it.
+	Retired(ledger *state.Ledger, o provision.EnvOptions) (*plan.Graph, error)
 	// Inspect reads the facts status reports.
 	Inspect(ctx context.Context, ledger *state.Ledger) provision.Facts
 	// The stack's record of where its state lives.
@@ -169,6 +172,16 @@ func (s *session) graph(ctx context.Context, ledger *state.Ledger, o provision.E
 		o.Found = found
 	}
 	return s.stack.Steps(ledger, o)
+}
+
+// retired is the graph of what up removes because the configuration
+// turned it off (built with what this run discovered).
+func (s *session) retired(ledger *state.Ledger) (*plan.Graph, error) {
+	o := provision.EnvOptions{}
+	if s.discovered != nil {
+		o.Found = *s.discovered
+	}
+	return s.stack.Retired(ledger, o)
 }
 
 func (s *session) header(destroy bool) plan.Header {

@@ -99,6 +99,18 @@ func Up(ctx context.Context, o Options, uo UpOptions) (int, error) {
 	if err := planErr("up did not finish (what was done is saved; run `provision up` again to continue)", res); err != nil {
 		return 1, err
 	}
+	// Then what the configuration turned off, once nothing uses it.
+	rg, err := s.retired(ledger)
+	if err != nil {
+		return 1, err
+	}
+	if rg.Len() > 0 {
+		retired := s.walk(ctx, rg, true, true)
+		if err := planErr("up did not finish removing what the configuration no longer has (run `provision up` again to continue)", retired); err != nil {
+			return 1, err
+		}
+		res.Changes = append(res.Changes, retired.Changes...)
+	}
 	// The result counts what the plan announced; anything that changed
 	// between the plan and the apply is named besides.
 	sum := plan.Summarize(changes)

@@ -21,7 +21,22 @@ func crashMatrixMode() string {
 var executors = map[string]string{
 	"docker-autoscaler": baseConfig,
 	"docker+machine":    baseConfig + "runners:\n  executor: docker+machine\n",
+	// Every optional part: interface endpoints, the cache bucket, Spot
+	// through a mixed-instances policy, a schedule and metrics.
+	"docker-autoscaler-options": optionsConfig,
 }
+
+// optionsConfig turns on every optional part of a docker-autoscaler stack.
+var optionsConfig = strings.Replace(baseConfig, "network:\n", "network:\n  endpoints: [ssm]\n", 1) + `cache: {s3: true}
+runners:
+  spot: true
+  instance_types: [t3a.medium]
+  on_demand_percentage: 20
+  schedule:
+    - {periods: ["* 8-19 * * mon-fri"], idle_count: 1, idle_time: 20m}
+manager:
+  metrics_cidrs: [198.51.100.0/24]
+`
 
 // crashPoints returns the k to test out of n mutating calls.
 func crashPoints(n int) []int {

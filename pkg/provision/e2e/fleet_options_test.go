@@ -2,14 +2,21 @@ package e2e
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	asgtypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 )
 
 // Working hours and metrics: runners.schedule becomes autoscaler policies
@@ -151,4 +158,135 @@ func runnerGroup(t *testing.T, h *harness) asgtypes.AutoScalingGroup {
 		t.Fatalf("asg: %v", err)
 	}
 	return out.AutoScalingGroups[0]
+}
+
+// Cheaper egress: every stack has the free S3 gateway endpoint on the
+// private route table; network.endpoints adds interface endpoints in the
+// private subnet with private DNS behind sg/endpoints (443 from the VPC),
+// and the private ACL lets the manager's subnet reach them; dropping them
+// deletes them; down leaves none.
+func TestVPCEndpoints(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.writeConfig(strings.Replace(baseConfig, "network:\n", "network:\n  endpoints: [ssm, ecr]\n", 1))
+	h.mustRun(0, "up", "--auto-approve", "--no-wait")
+	n := describeNetwork(t, h.ec2, "net")
+	eps := stackEndpoints(t, h)
+	s3 := eps["com.amazonaws.eu-west-1.s3"]
+	if s3.VpcEndpointType != ec2types.VpcEndpointTypeGateway || len(s3.RouteTableIds) != 1 || s3.RouteTableIds[0] != aws.ToString(n.rtPrivate.RouteTableId) {
+		t.Errorf("S3 gateway endpoint: %+v", s3)
+	}
+	for _, svc := range []string{"ssm", "ecr.api", "ecr.dkr"} {
+		e := eps["com.amazonaws.eu-west-1."+svc]
+		if e.VpcEndpointType != ec2types.VpcEndpointTypeInterface || !aws.ToBool(e.PrivateDnsEnabled) ||
+			len(e.SubnetIds) != 1 || e.SubnetIds[0] != aws.ToString(n.private.SubnetId) || len(e.Groups) != 1 {
+			t.Errorf("%s endpoint: %+v", svc, e)
+		}
+	}
+	if !aclAllows(n.aclPrivate, 104, "192.168.0.0/27", 443) {
+		t.Errorf("the private ACL does not let the manager's subnet reach the endpoints: %+v", n.aclPrivate.Entries)
+	}
+	h.mustRun(0, "plan", "--detailed-exitcode")
+
+	// The private route table taken off the S3 endpoint by hand is put back.
+	if _, err := h.ec2.ModifyVpcEndpoint(context.Background(), &ec2.ModifyVpcEndpointInput{VpcEndpointId: s3.VpcEndpointId, RemoveRouteTableIds: s3.RouteTableIds}); err != nil {
+		t.Fatal(err)
+	}
+	drift := h.mustRun(2, "plan", "--detailed-exitcode")
+	if !strings.Contains(drift.stdout, "~ vpce/s3") || !strings.Contains(drift.stdout, "route S3 from "+aws.ToString(n.rtPrivate.RouteTableId)) {
+		t.Errorf("the plan does not put the route table back on the S3 endpoint:\n%s", drift.stdout)
+	}
+	h.mustRun(0, "up", "--auto-approve", "--no-wait")
+	h.mustRun(0, "plan", "--detailed-exitcode")
+
+	h.writeConfig(baseConfig)
+	plan := h.mustRun(2, "plan", "--detailed-exitcode")
+	if !strings.Contains(plan.stdout, "- vpce/ssm") || !strings.Contains(plan.stdout, "- sg/endpoints") {
+		t.Errorf("the plan does not remove the interface endpoints:\n%s", plan.stdout)
+	}
+	h.mustRun(0, "up", "--auto-approve", "--no-wait")
+	if eps := stackEndpoints(t, h); len(eps) != 1 {
+		t.Errorf("only the S3 gateway endpoint should be left: %v", eps)
+	}
+	h.mustRun(0, "down", "--auto-approve")
+	if left := h.tagged("net"); len(left) > 0 {
+		t.Fatalf("down left: %v", left)
+	}
+}
+
+// stackEndpoints are the stack's live endpoints by service name.
+func stackEndpoints(t *testing.T, h *harness) map[string]ec2types.VpcEndpoint {
+	t.Helper()
+	out, err := h.ec2.DescribeVpcEndpoints(context.Background(), &ec2.DescribeVpcEndpointsInput{Filters: []ec2types.Filter{{Name: aws.String("tag:provision:stack"), Values: []string{"net"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := map[string]ec2types.VpcEndpoint{}
+	for _, e := range out.VpcEndpoints {
+		if !strings.EqualFold(string(e.State), "deleted") {
+			m[aws.ToString(e.ServiceName)] = e
+		}
+	}
+	return m
+}
+
+// The shared cache: a bucket of the stack, private, encrypted, owned by
+// the account, expiring objects; config.toml points [runners.cache] at it
+// with the instance role and the manager's role may use its objects only;
+// a setting removed by hand is put back; down empties and deletes it.
+func TestCacheBucket(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.writeConfig(baseConfig + "cache: {s3: true, expire_days: 7}\n")
+	h.mustRun(0, "up", "--auto-approve", "--no-wait")
+	ctx := context.Background()
+	s3c := s3.NewFromConfig(awsConfig(h.moto.URL), func(o *s3.Options) { o.UsePathStyle = true })
+	sum := sha256.Sum256([]byte("123456789012/" + region + "/net"))
+	name := aws.String("net-cache-" + hex.EncodeToString(sum[:])[:12])
+	pab, err := s3c.GetPublicAccessBlock(ctx, &s3.GetPublicAccessBlockInput{Bucket: name})
+	if err != nil || !aws.ToBool(pab.PublicAccessBlockConfiguration.BlockPublicAcls) || !aws.ToBool(pab.PublicAccessBlockConfiguration.RestrictPublicBuckets) {
+		t.Fatalf("bucket %s: public access block %+v %v", aws.ToString(name), pab, err)
+	}
+	if enc, err := s3c.GetBucketEncryption(ctx, &s3.GetBucketEncryptionInput{Bucket: name}); err != nil ||
+		enc.ServerSideEncryptionConfiguration.Rules[0].ApplyServerSideEncryptionByDefault.SSEAlgorithm != s3types.ServerSideEncryptionAes256 {
+		t.Errorf("encryption: %v", err)
+	}
+	if own, err := s3c.GetBucketOwnershipControls(ctx, &s3.GetBucketOwnershipControlsInput{Bucket: name}); err != nil ||
+		own.OwnershipControls.Rules[0].ObjectOwnership != s3types.ObjectOwnershipBucketOwnerEnforced {
+		t.Errorf("ownership: %v", err)
+	}
+	if lc, err := s3c.GetBucketLifecycleConfiguration(ctx, &s3.GetBucketLifecycleConfigurationInput{Bucket: name}); err != nil ||
+		len(lc.Rules) != 1 || aws.ToInt32(lc.Rules[0].Expiration.Days) != 7 {
+		t.Errorf("lifecycle: %+v %v", lc, err)
+	}
+	ud := managerUserData(t, h, aws.ToString(manager(t, h, "net").InstanceId))
+	for _, want := range []string{"[runners.cache]", "Type = 's3'", "BucketName = '" + aws.ToString(name) + "'", "AuthenticationType = 'iam'", "BucketLocation = '" + region + "'"} {
+		if !strings.Contains(ud, want) {
+			t.Errorf("config.toml lacks %q", want)
+		}
+	}
+	pol, err := iam.NewFromConfig(awsConfig(h.moto.URL)).GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: aws.String("net-eu-west-1-manager"), PolicyName: aws.String("provision")})
+	if doc, _ := url.QueryUnescape(aws.ToString(pol.PolicyDocument)); err != nil || !strings.Contains(doc, "arn:aws:s3:::"+aws.ToString(name)+"/*") {
+		t.Errorf("the manager's role may not use the cache: %s %v", doc, err)
+	}
+	h.mustRun(0, "plan", "--detailed-exitcode")
+
+	// A cached object, and a setting removed by hand.
+	if _, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: name, Key: aws.String("project/1/cache.zip"), Body: strings.NewReader("zip")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s3c.DeletePublicAccessBlock(ctx, &s3.DeletePublicAccessBlockInput{Bucket: name}); err != nil {
+		t.Fatal(err)
+	}
+	plan := h.mustRun(2, "plan", "--detailed-exitcode")
+	if !strings.Contains(plan.stdout, "block every kind of public access") {
+		t.Errorf("the plan does not show the public access block put back:\n%s", plan.stdout)
+	}
+	h.mustRun(0, "up", "--auto-approve", "--no-wait")
+	h.mustRun(0, "plan", "--detailed-exitcode")
+
+	h.mustRun(0, "down", "--auto-approve")
+	if _, err := s3c.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: name}); err == nil {
+		t.Errorf("down left the cache bucket")
+	}
 }

@@ -598,8 +598,8 @@ func checkColdStart(t *testing.T, h *harness, ltd *ec2types.ResponseLaunchTempla
 // The slow way (keys pushed per machine, Docker installed at boot) builds
 // no key; moving to the defaults makes the key, imports its public half,
 // gives the launch template the key pair and the ECS-optimized image, and
-// replaces the manager, whose bootstrap now reads the key; down removes
-// the key and the pair.
+// replaces the manager, whose bootstrap now reads the key; moving back
+// removes the key and the pair in the same up; down leaves nothing.
 func TestColdStartChoices(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
@@ -616,6 +616,19 @@ func TestColdStartChoices(t *testing.T) {
 	}
 	h.mustRun(0, "up", "--auto-approve", "--no-wait")
 	checkColdStart(t, h, defaultTemplateData(t, h), true)
+	h.mustRun(0, "plan", "--detailed-exitcode")
+
+	// And back: up itself removes the key and the pair, once the template
+	// and the manager no longer use them.
+	h.writeConfig(baseConfig + "runners:\n  ssh_keys: instance-connect\n  base_image: amazon-linux\n")
+	plan = h.mustRun(2, "plan", "--detailed-exitcode")
+	for _, want := range []string{"- ssm/ssh-key", "- keypair/runner", "~ lt/runner", "-/+ instance/manager"} {
+		if !strings.Contains(plan.stdout, want) {
+			t.Errorf("the plan does not show %q:\n%s", want, plan.stdout)
+		}
+	}
+	h.mustRun(0, "up", "--auto-approve", "--no-wait")
+	checkColdStart(t, h, defaultTemplateData(t, h), false)
 	h.mustRun(0, "plan", "--detailed-exitcode")
 
 	h.mustRun(0, "down", "--auto-approve")

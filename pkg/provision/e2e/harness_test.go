@@ -427,6 +427,9 @@ func (h *harness) alive(ctx context.Context, kind, id string) bool {
 	case "lt":
 		out, err := c.DescribeLaunchTemplates(ctx, &ec2.DescribeLaunchTemplatesInput{LaunchTemplateIds: []string{id}})
 		return err == nil && len(out.LaunchTemplates) > 0
+	case "vpce":
+		out, err := c.DescribeVpcEndpoints(ctx, &ec2.DescribeVpcEndpointsInput{VpcEndpointIds: []string{id}})
+		return err == nil && len(out.VpcEndpoints) > 0 && !strings.EqualFold(string(out.VpcEndpoints[0].State), "deleted")
 	case "key":
 		out, err := c.DescribeKeyPairs(ctx, &ec2.DescribeKeyPairsInput{Filters: []ec2types.Filter{{Name: aws.String("key-pair-id"), Values: []string{id}}}})
 		return err == nil && len(out.KeyPairs) > 0

@@ -48,8 +48,9 @@ func (s *actionSet) sorted() []string {
 // AWS calls them with the caller's permissions while serving a call of
 // the tool's (the emulator does neither).
 var onBehalfActions = map[string]string{
-	"iam:CreateServiceLinkedRole": "CreateAutoScalingGroup creates AWSServiceRoleForAutoScaling in an account that has none",
-	"iam:PassRole":                "RunInstances with the manager's instance profile; CreateLaunchTemplate/CreateAutoScalingGroup check it too",
+	"iam:CreateServiceLinkedRole":        "CreateAutoScalingGroup creates AWSServiceRoleForAutoScaling in an account that has none",
+	"iam:PassRole":                       "RunInstances with the manager's instance profile; CreateLaunchTemplate/CreateAutoScalingGroup check it too",
+	"route53:AssociateVPCWithHostedZone": "CreateVpcEndpoint with private DNS associates the VPC with the endpoint's private hosted zone",
 }
 
 // checkIAMPolicy holds what `provision iam-policy` prints against what

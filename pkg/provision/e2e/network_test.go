@@ -32,7 +32,7 @@ gitlab:
 `
 
 // fullSteps is the number of steps of a default (docker-autoscaler) stack.
-const fullSteps = 23
+const fullSteps = 24
 
 // noopCalls is the most AWS calls a plan or up that changes nothing may make.
 const noopCalls = 25
@@ -270,7 +270,7 @@ func (n *network) check(t *testing.T) {
 
 	igw, natID, eigw := aws.ToString(n.igw.InternetGatewayId), aws.ToString(n.nat.NatGatewayId), aws.ToString(n.eigw.EgressOnlyInternetGatewayId)
 	wantRoutes(t, "rtb/public", n.rtPublic, map[string]string{"0.0.0.0/0": igw, "::/0": igw}, aws.ToString(n.public.SubnetId))
-	wantRoutes(t, "rtb/private", n.rtPrivate, map[string]string{"0.0.0.0/0": natID, "::/0": eigw}, aws.ToString(n.private.SubnetId))
+	wantRoutes(t, "rtb/private", n.rtPrivate, map[string]string{"0.0.0.0/0": natID, "::/0": eigw, "s3": "gateway endpoint"}, aws.ToString(n.private.SubnetId))
 
 	pub6 := canonical(subnetIPv6(n.public))
 	wantEntries(t, "nacl/public", n.aclPublic, aws.ToString(n.public.SubnetId), []string{
@@ -383,6 +383,9 @@ func wantRoutes(t *testing.T, what string, rt ec2types.RouteTable, want map[stri
 		target := aws.ToString(r.NatGatewayId) + aws.ToString(r.EgressOnlyInternetGatewayId) + aws.ToString(r.GatewayId)
 		if target == "local" {
 			continue
+		}
+		if strings.HasPrefix(target, "vpce-") {
+			dest, target = "s3", "gateway endpoint" // its prefix list's route
 		}
 		got[dest] = target
 	}

@@ -18,16 +18,16 @@ import (
 )
 
 // With 20% of AWS calls throttled, failed (500, 503), dropped, or answered
-// with a 500 after they took effect, up and down still converge, with no
-// duplicates.
+// with a 500 after they took effect, up and down of a stack with every
+// optional part still converge, with no duplicates.
 func TestFaultyAPI(t *testing.T) {
 	t.Parallel()
-	want, _, _ := baseline(t, baseConfig)
+	want, _, _ := baseline(t, optionsConfig)
 	for _, seed := range []int64{1, 2, 3} {
 		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
 			t.Parallel()
 			h := newHarness(t)
-			h.writeConfig(baseConfig)
+			h.writeConfig(optionsConfig)
 			faults := awstest.NewRandomFaults(seed, 0.2)
 			h.proxy.SetFault(faults.Fault())
 			h.mustRun(0, "up", "--auto-approve")
