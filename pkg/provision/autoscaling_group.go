@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -260,18 +259,10 @@ func (k autoScalingGroups) update(ctx context.Context, _ fleet, f groupFix) erro
 
 // tags propagate to every machine, so teardown finds machines by tag too.
 func (k autoScalingGroups) tags() []asgtypes.Tag {
-	m := k.env.tagMap(stepAutoScaling, "runner-machine")
-	keys := make([]string, 0, len(m))
-	for key := range m {
-		keys = append(keys, key)
-	}
-	sort.Strings(keys)
-	var tags []asgtypes.Tag
-	for _, key := range keys {
-		tags = append(tags, asgtypes.Tag{Key: aws.String(key), Value: aws.String(m[key]), PropagateAtLaunch: aws.Bool(true),
-			ResourceId: aws.String(k.env.AutoScalingGroupName()), ResourceType: aws.String("auto-scaling-group")})
-	}
-	return tags
+	return tagList(k.env.tagMap(stepAutoScaling, "runner-machine"), func(key, v string) asgtypes.Tag {
+		return asgtypes.Tag{Key: aws.String(key), Value: aws.String(v), PropagateAtLaunch: aws.Bool(true),
+			ResourceId: aws.String(k.env.AutoScalingGroupName()), ResourceType: aws.String("auto-scaling-group")}
+	})
 }
 
 // remove deletes the group and terminates its machines. They are protected

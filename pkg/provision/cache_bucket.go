@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"sort"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -267,15 +266,7 @@ func (k cacheBucket) retag(ctx context.Context, b *bucket, c tagChange) error {
 }
 
 func (k cacheBucket) putTags(ctx context.Context, b *bucket, tags map[string]string) error {
-	keys := make([]string, 0, len(tags))
-	for key := range tags {
-		keys = append(keys, key)
-	}
-	sort.Strings(keys)
-	var set []s3types.Tag
-	for _, key := range keys {
-		set = append(set, s3types.Tag{Key: aws.String(key), Value: aws.String(tags[key])})
-	}
+	set := tagList(tags, func(k, v string) s3types.Tag { return s3types.Tag{Key: aws.String(k), Value: aws.String(v)} })
 	if _, err := k.env.S3.PutBucketTagging(ctx, &s3.PutBucketTaggingInput{Bucket: aws.String(b.name), Tagging: &s3types.Tagging{TagSet: set}}); err != nil {
 		return retryableCreate(fmt.Errorf("tag bucket %s: %w", b.name, err))
 	}

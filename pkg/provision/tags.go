@@ -32,15 +32,20 @@ func (e *Env) tagMap(step plan.ID, role string) map[string]string {
 }
 
 func (e *Env) ec2Tags(step plan.ID, role string) []ec2types.Tag {
-	m := e.tagMap(step, role)
+	return tagList(e.tagMap(step, role), func(k, v string) ec2types.Tag { return ec2types.Tag{Key: aws.String(k), Value: aws.String(v)} })
+}
+
+// tagList turns a tag map into an API's tags, sorted by key (a stable
+// request, and a stable plan).
+func tagList[T any](m map[string]string, tag func(key, value string) T) []T {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	tags := make([]ec2types.Tag, 0, len(keys))
+	tags := make([]T, 0, len(keys))
 	for _, k := range keys {
-		tags = append(tags, ec2types.Tag{Key: aws.String(k), Value: aws.String(m[k])})
+		tags = append(tags, tag(k, m[k]))
 	}
 	return tags
 }

@@ -607,29 +607,11 @@ func TestColdStartChoices(t *testing.T) {
 	h.mustRun(0, "up", "--auto-approve", "--no-wait")
 	checkColdStart(t, h, defaultTemplateData(t, h), false)
 
-	h.writeConfig(baseConfig)
-	plan := h.mustRun(2, "plan", "--detailed-exitcode")
-	for _, want := range []string{"+ ssm/ssh-key", "+ keypair/runner", "~ lt/runner", "-/+ instance/manager"} {
-		if !strings.Contains(plan.stdout, want) {
-			t.Errorf("the plan does not show %q:\n%s", want, plan.stdout)
-		}
-	}
-	h.mustRun(0, "up", "--auto-approve", "--no-wait")
-	checkColdStart(t, h, defaultTemplateData(t, h), true)
-	h.mustRun(0, "plan", "--detailed-exitcode")
-
+	switchColdStart(t, h, baseConfig, true, "+ ssm/ssh-key", "+ keypair/runner", "~ lt/runner", "-/+ instance/manager")
 	// And back: up itself removes the key and the pair, once the template
 	// and the manager no longer use them.
-	h.writeConfig(baseConfig + "runners:\n  ssh_keys: instance-connect\n  base_image: amazon-linux\n")
-	plan = h.mustRun(2, "plan", "--detailed-exitcode")
-	for _, want := range []string{"- ssm/ssh-key", "- keypair/runner", "~ lt/runner", "-/+ instance/manager"} {
-		if !strings.Contains(plan.stdout, want) {
-			t.Errorf("the plan does not show %q:\n%s", want, plan.stdout)
-		}
-	}
-	h.mustRun(0, "up", "--auto-approve", "--no-wait")
-	checkColdStart(t, h, defaultTemplateData(t, h), false)
-	h.mustRun(0, "plan", "--detailed-exitcode")
+	switchColdStart(t, h, baseConfig+"runners:\n  ssh_keys: instance-connect\n  base_image: amazon-linux\n", false,
+		"- ssm/ssh-key", "- keypair/runner", "~ lt/runner", "-/+ instance/manager")
 
 	h.mustRun(0, "down", "--auto-approve")
 	if left := h.tagged("net"); len(left) > 0 {
@@ -638,6 +620,22 @@ func TestColdStartChoices(t *testing.T) {
 	if _, err := ssm.NewFromConfig(awsConfig(h.moto.URL)).GetParameter(context.Background(), &ssm.GetParameterInput{Name: aws.String("/provision/net/runner-ssh-key")}); err == nil {
 		t.Errorf("down left the machines' private key")
 	}
+}
+
+// switchColdStart writes config, checks the plan shows every change in
+// want, applies it and checks the machines' way of starting.
+func switchColdStart(t *testing.T, h *harness, config string, fast bool, want ...string) {
+	t.Helper()
+	h.writeConfig(config)
+	plan := h.mustRun(2, "plan", "--detailed-exitcode")
+	for _, w := range want {
+		if !strings.Contains(plan.stdout, w) {
+			t.Errorf("the plan does not show %q:\n%s", w, plan.stdout)
+		}
+	}
+	h.mustRun(0, "up", "--auto-approve", "--no-wait")
+	checkColdStart(t, h, defaultTemplateData(t, h), fast)
+	h.mustRun(0, "plan", "--detailed-exitcode")
 }
 
 func defaultTemplateData(t *testing.T, h *harness) *ec2types.ResponseLaunchTemplateData {
