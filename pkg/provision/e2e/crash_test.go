@@ -88,7 +88,7 @@ func baseline(t *testing.T, config string) (inv map[string]int, up, down []strin
 // complete, every resource exists once, and plan agrees with AWS.
 func TestCrashMatrixUp(t *testing.T) {
 	t.Parallel()
-	for _, executor := range []string{"docker-autoscaler", "docker+machine"} {
+	for _, executor := range []string{"docker-autoscaler", "docker+machine", "docker-autoscaler-options"} {
 		t.Run(executor, func(t *testing.T) {
 			config := executors[executor]
 			want, upCalls, _ := baseline(t, config)
@@ -123,7 +123,7 @@ func TestCrashMatrixUp(t *testing.T) {
 // nothing is left and the state file is gone.
 func TestCrashMatrixDown(t *testing.T) {
 	t.Parallel()
-	for _, executor := range []string{"docker-autoscaler", "docker+machine"} {
+	for _, executor := range []string{"docker-autoscaler", "docker+machine", "docker-autoscaler-options"} {
 		t.Run(executor, func(t *testing.T) {
 			config := executors[executor]
 			_, _, downCalls := baseline(t, config)
