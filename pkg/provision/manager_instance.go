@@ -40,6 +40,9 @@ func newManagerInstanceStep(env *Env) plan.Step {
 func (k managerInstance) stepID() plan.ID { return stepManager }
 func (k managerInstance) needs() []plan.ID {
 	deps := []plan.ID{stepPublicSubnet, stepPublicRoutes, stepPublicACL, stepManagerGroup, stepManagerRole, k.env.tokenStep()}
+	if k.env.staticKeys() {
+		deps = append(deps, stepKeyPair)
+	}
 	if k.env.Teardown {
 		// The manager goes first, before anything of either executor.
 		return append(deps, stepAutoScaling, stepMachines, stepRunnerRole, stepCache)
@@ -103,7 +106,7 @@ func (k managerInstance) record(i instance) recorded {
 func (k managerInstance) diff(ctx context.Context, inst instance) (managerFix, []string, error) {
 	var f managerFix
 	var reasons []string
-	ud, err := k.userData()
+	ud, err := k.userData(ctx)
 	if err != nil {
 		return f, nil, err
 	}
@@ -182,7 +185,7 @@ func (k managerInstance) replaces(f managerFix) bool { return f.replace }
 
 // userData renders the manager's cloud-config from the configuration and
 // what the other steps made.
-func (k managerInstance) userData() ([]byte, error) {
+func (k managerInstance) userData(ctx context.Context) ([]byte, error) {
 	e := k.env
 	r := e.Cfg.Runners
 	idle, _ := time.ParseDuration(r.IdleTime)
@@ -215,6 +218,17 @@ func (k managerInstance) userData() ([]byte, error) {
 	m := bootstrap.Manager{Runner: run, RunnerVersion: e.Cfg.Manager.RunnerVersion, TokenParameter: e.TokenParameter(), BootParameter: e.BootParameter()}
 	if run.StaticKey {
 		m.SSHKeyParameter = e.SSHKeyParameter()
+		// The key is read at boot only: a new key (its public half in
+		// the user-data) is a new bootstrap, which replaces the manager.
+		p, err := e.stackParameter(ctx, e.SSHKeyParameter())
+		if err != nil {
+			return nil, err
+		}
+		if p != nil && p.Value != nil {
+			if m.MachinesKey, err = publicKeyOf(aws.ToString(p.Value)); err != nil {
+				m.MachinesKey = ""
+			}
+		}
 	}
 	return bootstrap.ManagerUserData(m)
 }
@@ -231,7 +245,7 @@ func (k managerInstance) launchHash(userData []byte, ami string) string {
 // create launches the manager with the client token recorded for this
 // attempt, so a retry after a crash cannot start a second one.
 func (k managerInstance) create(ctx context.Context, token string, _ found[instance]) (instance, managerFix, error) {
-	ud, err := k.userData()
+	ud, err := k.userData(ctx)
 	if err != nil {
 		return nil, managerFix{}, err
 	}

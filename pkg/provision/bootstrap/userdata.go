@@ -46,8 +46,11 @@ type Manager struct {
 	Runner
 	RunnerVersion  string // empty: latest
 	TokenParameter string // SSM parameter name
-	// SSHKeyParameter holds the machines' private key (Runner.StaticKey).
+	// SSHKeyParameter holds the machines' private key (Runner.StaticKey);
+	// MachinesKey is its public half, written into the user-data as a
+	// comment so that a new key is a new bootstrap.
 	SSHKeyParameter string
+	MachinesKey     string
 	// BootParameter is the SSM parameter the manager writes each boot
 	// stage to, as JSON {"stage", "status", "detail", "time"}.
 	BootParameter string
@@ -100,7 +103,11 @@ func ManagerUserData(m Manager) ([]byte, error) {
 	if m.Executor == DockerMachine {
 		cc.WriteFiles = append(cc.WriteFiles, writeFile{Path: SbinDir + "/provision-install-docker-machine", Permissions: "0700", Owner: "root:root", Content: dockerMachineScript})
 	}
-	return render(fmt.Sprintf("provision %s: runner manager. The runner token is read from SSM Parameter Store at boot and is not part of this document.", m.Stack), cc)
+	comment := fmt.Sprintf("provision %s: runner manager. The runner token is read from SSM Parameter Store at boot and is not part of this document.", m.Stack)
+	if m.MachinesKey != "" {
+		comment += "\n# The machines' key, read from " + m.SSHKeyParameter + " at boot, is the one of " + m.MachinesKey
+	}
+	return render(comment, cc)
 }
 
 // BootScript installs and starts the manager stage by stage, reporting

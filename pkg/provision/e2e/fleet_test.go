@@ -2,8 +2,11 @@ package e2e
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"net/url"
 	"os"
@@ -608,6 +611,24 @@ func TestColdStartChoices(t *testing.T) {
 	checkColdStart(t, h, defaultTemplateData(t, h), false)
 
 	switchColdStart(t, h, baseConfig, true, "+ ssm/ssh-key", "+ keypair/runner", "~ lt/runner", "-/+ instance/manager")
+
+	// A key put in the parameter by hand: the pair is imported again and
+	// the manager, which read the old key at boot, is replaced.
+	_, other, _ := ed25519.GenerateKey(rand.Reader)
+	block, _ := gossh.MarshalPrivateKey(other, "")
+	if _, err := ssm.NewFromConfig(awsConfig(h.moto.URL)).PutParameter(context.Background(), &ssm.PutParameterInput{Name: aws.String("/provision/net/runner-ssh-key"),
+		Value: aws.String(string(pem.EncodeToMemory(block))), Type: ssmtypes.ParameterTypeSecureString, Overwrite: aws.Bool(true)}); err != nil {
+		t.Fatal(err)
+	}
+	plan := h.mustRun(2, "plan", "--detailed-exitcode")
+	for _, want := range []string{"-/+ keypair/runner", "-/+ instance/manager"} {
+		if !strings.Contains(plan.stdout, want) {
+			t.Errorf("a new key must replace the pair and the manager: no %q in\n%s", want, plan.stdout)
+		}
+	}
+	h.mustRun(0, "up", "--auto-approve", "--no-wait")
+	checkColdStart(t, h, defaultTemplateData(t, h), true)
+	h.mustRun(0, "plan", "--detailed-exitcode")
 	// And back: up itself removes the key and the pair, once the template
 	// and the manager no longer use them.
 	switchColdStart(t, h, baseConfig+"runners:\n  ssh_keys: instance-connect\n  base_image: amazon-linux\n", false,
