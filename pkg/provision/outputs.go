@@ -31,6 +31,8 @@ var outputSpecs = []struct {
 	{"gitlab_runner_id", string(stepToken), "gitlab_runner_id", "the runner's id in GitLab"},
 	{"token_parameter", string(stepToken), "", "the SSM parameter with the runner token"},
 	{"token_parameter", string(stepGitLabRunner), "parameter", "the SSM parameter with the runner token"},
+	{"cache_bucket", string(stepCache), "", "the jobs' cache bucket (cache.s3)"},
+	{"ssh_key_parameter", string(stepSSHKey), "", "the SSM parameter with the machines' private SSH key (runners.ssh_keys: static)"},
 }
 
 // Outputs are the values scripts need, from the state alone: those the

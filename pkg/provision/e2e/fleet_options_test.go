@@ -270,6 +270,9 @@ func TestCacheBucket(t *testing.T) {
 		t.Errorf("the manager's role may not use the cache: %s %v", doc, err)
 	}
 	h.mustRun(0, "plan", "--detailed-exitcode")
+	if out := h.mustRun(0, "output", "cache_bucket"); strings.TrimSpace(out.stdout) != aws.ToString(name) {
+		t.Errorf("output cache_bucket = %q, want %s", out.stdout, aws.ToString(name))
+	}
 
 	// A cached object, and a setting removed by hand.
 	if _, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: name, Key: aws.String("project/1/cache.zip"), Body: strings.NewReader("zip")}); err != nil {
