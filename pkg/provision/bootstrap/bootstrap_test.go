@@ -69,7 +69,17 @@ type documentedConfig struct {
 		Executor        string          `toml:"executor"`
 		Limit           int             `toml:"limit"`
 		FeatureFlags    map[string]bool `toml:"feature_flags"`
-		Docker          struct {
+		// gitlab-runner's cache/cacheconfig: [runners.cache] and its s3.
+		Cache *struct {
+			Type   string `toml:"Type"`
+			Shared bool   `toml:"Shared"`
+			S3     struct {
+				BucketName         string `toml:"BucketName"`
+				BucketLocation     string `toml:"BucketLocation"`
+				AuthenticationType string `toml:"AuthenticationType"`
+			} `toml:"s3"`
+		} `toml:"cache"`
+		Docker struct {
 			Image      string   `toml:"image"`
 			Privileged bool     `toml:"privileged"`
 			Volumes    []string `toml:"volumes"`
@@ -197,6 +207,24 @@ func TestConfigTOMLMetrics(t *testing.T) {
 	r.Metrics = true
 	if c := decodeStrict(t, must(ConfigTOML(r))); c.ListenAddress != ListenPlaceholder+":9252" {
 		t.Errorf("listen_address %q", c.ListenAddress)
+	}
+}
+
+// cache.s3: [runners.cache] for S3 with the instance role, no keys, the
+// bucket's region given; keys as gitlab-runner's cacheconfig names them.
+func TestConfigTOMLCache(t *testing.T) {
+	r := autoscalerRunner()
+	if c := decodeStrict(t, must(ConfigTOML(r))); c.Runners[0].Cache != nil {
+		t.Errorf("the cache is opt-in: %+v", c.Runners[0].Cache)
+	}
+	r.CacheBucket = "ci-runners-cache-0123456789ab"
+	out := must(ConfigTOML(r))
+	c := decodeStrict(t, out).Runners[0].Cache
+	if c == nil || c.Type != "s3" || !c.Shared || c.S3.BucketName != r.CacheBucket || c.S3.BucketLocation != "ap-northeast-1" || c.S3.AuthenticationType != "iam" {
+		t.Errorf("cache section %+v", c)
+	}
+	if strings.Contains(string(out), "AccessKey") || strings.Contains(string(out), "SecretKey") {
+		t.Errorf("the cache must use the instance role, not keys:\n%s", out)
 	}
 }
 
