@@ -19,14 +19,15 @@ import (
 	"github.com/provision-dev/provision/pkg/state"
 )
 
-// Reads holds, for one run, the answers of describes that several steps
-// (and preflight) share: one DescribeSecurityGroups for every group the
-// stack owns rather than one per group, and likewise for subnets, route
-// tables, network ACLs and Elastic IPs. An answer is used only while
-// nothing was written through the run's EC2 client since it was asked
-// (any write, whatever it touched, and whether or not it succeeded) and
-// for at most ReadsFresh: a plan shown for approval, then applied minutes
-// later, reads AWS again.
+// Reads holds, for one run, the answers of reads that several steps (and
+// preflight) share: one describe for all the stack's subnets rather than
+// one per subnet, and likewise for route tables, network ACLs, VPC
+// endpoints, Elastic IPs and security groups, and one GetParameters for
+// the parameters the run reads. An answer is used only while nothing was
+// written through the run's EC2 or SSM client since it was asked (any
+// write, whatever it touched, and whether or not it succeeded) and for at
+// most ReadsFresh: a plan shown for approval, then applied minutes later,
+// reads AWS again.
 type Reads struct {
 	mu      sync.Mutex
 	gen     uint64
@@ -72,7 +73,7 @@ func (r *Reads) ssmOptions(o *ssm.Options) {
 	}
 }
 
-// forgetOnWrite is the EC2 client's middleware: a write makes every shared
+// forgetOnWrite is the clients' middleware: a write makes every shared
 // answer stale before it is sent (a read racing with it is not used) and
 // again when it is answered.
 func (r *Reads) forgetOnWrite(stack *middleware.Stack) error {

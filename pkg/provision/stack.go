@@ -74,9 +74,9 @@ func Steps(env *Env) (*plan.Graph, error) {
 // retirable are the steps of features a configuration can turn off whose
 // resources nothing else takes over: interface endpoints (charged by the
 // hour) and their group, the static SSH key and its key pair, the cache
-// bucket (a cache: its objects may go). Other steps
-// that leave the graph (another executor, another token source) are left
-// for down: their resources may still be in use, or be taken over.
+// bucket (a cache: its objects may go). Other steps that leave the graph
+// (another executor, another token source) are left for down: their
+// resources may still be in use, or be taken over.
 func retirable(id plan.ID) bool {
 	return strings.HasPrefix(string(id), "vpce/") || id == stepEndpointGroup || id == stepSSHKey || id == stepKeyPair || id == stepCache
 }
