@@ -35,11 +35,23 @@ func newAutoScalingGroupStep(env *Env) plan.Step {
 	return newResourceStep[fleet, groupFix](env, "autoscaling-group", autoScalingGroups{env})
 }
 
-func (k autoScalingGroups) stepID() plan.ID  { return stepAutoScaling }
-func (k autoScalingGroups) needs() []plan.ID { return []plan.ID{stepLaunchTemplate, stepPrivateSubnet} }
+func (k autoScalingGroups) stepID() plan.ID { return stepAutoScaling }
+
+// needs: the group of the manager's generation is named by the manager
+// (instance/manager records it). A teardown removes the manager first.
+func (k autoScalingGroups) needs() []plan.ID {
+	if k.env.Teardown {
+		return []plan.ID{stepLaunchTemplate, stepPrivateSubnet}
+	}
+	return []plan.ID{stepLaunchTemplate, stepPrivateSubnet, stepManager}
+}
+
+// name is the group of the current manager's generation ("": not known
+// yet, before the manager is launched).
+func (k autoScalingGroups) name() string { return k.env.attrOf(stepManager, "group") }
 
 func (k autoScalingGroups) describe() plan.Change {
-	c := plan.Change{Step: stepAutoScaling, Kind: "autoscaling-group", Name: k.env.AutoScalingGroupName(), Attrs: []plan.Attr{
+	c := plan.Change{Step: stepAutoScaling, Kind: "autoscaling-group", Name: orUnknown(k.name()), Attrs: []plan.Attr{
 		{Key: "subnet", Value: orUnknown(k.env.idOf(stepPrivateSubnet))},
 		{Key: "min/desired/max", Value: fmt.Sprintf("0/0/%d", k.env.Cfg.Runners.MaxInstances)},
 		{Key: "scale_in_protection", Value: "true"},
@@ -135,23 +147,72 @@ func (k autoScalingGroups) find(ctx context.Context) (found[fleet], error) {
 }
 
 // findForDelete also counts machines left behind by a group that is gone.
+// A teardown takes every group of the stack, of any manager generation.
 func (k autoScalingGroups) findForDelete(ctx context.Context) (found[fleet], error) {
-	g, err := k.group(ctx)
+	groups, err := stackGroups(ctx, k.env)
 	if err != nil {
 		return found[fleet]{}, err
-	}
-	if g != nil && !k.owned(g) {
-		g = nil
 	}
 	machines, err := k.machines(ctx)
 	if err != nil {
 		return found[fleet]{}, err
 	}
-	return found[fleet]{cur: fleet{group: g, machines: machines}, exists: g != nil || len(machines) > 0}, nil
+	f := found[fleet]{cur: fleet{machines: machines}, exists: len(machines) > 0}
+	for i, g := range groups {
+		if i == 0 {
+			f.cur.group, f.exists = g, true
+		} else {
+			f.duplicates = append(f.duplicates, fleet{group: g})
+		}
+	}
+	return f, nil
+}
+
+// stackGroups lists the stack's groups (tags checked in code), the one of
+// the current generation first.
+func stackGroups(ctx context.Context, env *Env) ([]*asgtypes.AutoScalingGroup, error) {
+	all, err := sharedRead(ctx, env.reads, "groups", func(ctx context.Context) ([]asgtypes.AutoScalingGroup, error) {
+		var all []asgtypes.AutoScalingGroup
+		p := autoscaling.NewDescribeAutoScalingGroupsPaginator(env.ASG, &autoscaling.DescribeAutoScalingGroupsInput{
+			Filters: []asgtypes.Filter{{Name: aws.String("tag:" + TagStack), Values: []string{env.Cfg.Stack}}}})
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("list the stack's Auto Scaling groups: %w", err)
+			}
+			all = append(all, page.AutoScalingGroups...)
+		}
+		return all, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	var out []*asgtypes.AutoScalingGroup
+	for i := range all {
+		g := all[i] // a copy: the answer is shared
+		if (autoScalingGroups{env}).owned(&g) && aws.ToString(g.Status) != "Delete in progress" {
+			out = append(out, &g)
+		}
+	}
+	current := env.attrOf(stepManager, "group")
+	slices.SortStableFunc(out, func(a, b *asgtypes.AutoScalingGroup) int {
+		return boolRank(aws.ToString(a.AutoScalingGroupName) != current) - boolRank(aws.ToString(b.AutoScalingGroupName) != current)
+	})
+	return out, nil
+}
+
+func boolRank(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func (k autoScalingGroups) record(f fleet) recorded {
-	r := recorded{id: k.env.AutoScalingGroupName()}
+	r := recorded{id: k.name()}
+	if f.group != nil {
+		r.id = aws.ToString(f.group.AutoScalingGroupName)
+	}
 	if f.group != nil {
 		r.attrs = map[string]string{"arn": aws.ToString(f.group.AutoScalingGroupARN)}
 	}
@@ -196,7 +257,7 @@ func (k autoScalingGroups) diff(_ context.Context, f fleet) (groupFix, []string,
 }
 
 func (k autoScalingGroups) create(ctx context.Context, _ string, _ found[fleet]) (fleet, groupFix, error) {
-	name := aws.String(k.env.AutoScalingGroupName())
+	name := aws.String(k.name())
 	in := &autoscaling.CreateAutoScalingGroupInput{
 		AutoScalingGroupName:             name,
 		MinSize:                          aws.Int32(0),
@@ -218,7 +279,7 @@ func (k autoScalingGroups) create(ctx context.Context, _ string, _ found[fleet])
 	if err != nil && errorCode(err) != "AlreadyExists" {
 		return fleet{}, groupFix{}, retryableCreate(fmt.Errorf("create Auto Scaling group %s: %w", *name, err))
 	}
-	g, err := k.group(ctx)
+	g, err := k.describeGroup(ctx, *name)
 	if err != nil || g == nil {
 		return fleet{}, groupFix{}, plan.TryAgainf("Auto Scaling group %s is not visible yet: %v", *name, err)
 	}
@@ -230,7 +291,7 @@ func (k autoScalingGroups) launchTemplate() *asgtypes.LaunchTemplateSpecificatio
 }
 
 func (k autoScalingGroups) update(ctx context.Context, _ fleet, f groupFix) error {
-	name := aws.String(k.env.AutoScalingGroupName())
+	name := aws.String(k.name())
 	if f.settings {
 		// The desired capacity belongs to the plugin: never touched here.
 		in := &autoscaling.UpdateAutoScalingGroupInput{
@@ -261,7 +322,7 @@ func (k autoScalingGroups) update(ctx context.Context, _ fleet, f groupFix) erro
 func (k autoScalingGroups) tags() []asgtypes.Tag {
 	return tagList(k.env.tagMap(stepAutoScaling, "runner-machine"), func(key, v string) asgtypes.Tag {
 		return asgtypes.Tag{Key: aws.String(key), Value: aws.String(v), PropagateAtLaunch: aws.Bool(true),
-			ResourceId: aws.String(k.env.AutoScalingGroupName()), ResourceType: aws.String("auto-scaling-group")}
+			ResourceId: aws.String(k.name()), ResourceType: aws.String("auto-scaling-group")}
 	})
 }
 
@@ -271,18 +332,8 @@ func (k autoScalingGroups) tags() []asgtypes.Tag {
 // network interfaces hold the security group and subnet).
 func (k autoScalingGroups) remove(ctx context.Context, f fleet) error {
 	if g := f.group; g != nil {
-		name := g.AutoScalingGroupName
-		var ids []string
-		for _, i := range g.Instances {
-			ids = append(ids, aws.ToString(i.InstanceId))
-		}
-		// SetInstanceProtection takes at most 50 instances a call.
-		for batch := range slices.Chunk(ids, 50) {
-			_, _ = k.env.ASG.SetInstanceProtection(ctx, &autoscaling.SetInstanceProtectionInput{AutoScalingGroupName: name, InstanceIds: batch, ProtectedFromScaleIn: aws.Bool(false)})
-		}
-		_, err := k.env.ASG.DeleteAutoScalingGroup(ctx, &autoscaling.DeleteAutoScalingGroupInput{AutoScalingGroupName: name, ForceDelete: aws.Bool(true)})
-		if err != nil && !isASGGone(err) {
-			return retryableDelete(fmt.Errorf("delete Auto Scaling group %s: %w", aws.ToString(name), err))
+		if err := removeGroup(ctx, k.env, g); err != nil {
+			return err
 		}
 	}
 	machines, err := k.machines(ctx)
@@ -292,10 +343,29 @@ func (k autoScalingGroups) remove(ctx context.Context, f fleet) error {
 	return terminate(ctx, k.env, machines)
 }
 
+// group is the current generation's group (nil: none). While the plan
+// replaces the manager (before the new one exists), it is a new one too.
 func (k autoScalingGroups) group(ctx context.Context) (*asgtypes.AutoScalingGroup, error) {
-	out, err := k.env.ASG.DescribeAutoScalingGroups(ctx, &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{k.env.AutoScalingGroupName()}})
+	if k.name() == "" || (k.env.isReplacing(stepManager) && !k.env.Teardown) {
+		return nil, nil
+	}
+	groups, err := stackGroups(ctx, k.env)
 	if err != nil {
-		return nil, fmt.Errorf("describe Auto Scaling group %s: %w", k.env.AutoScalingGroupName(), err)
+		return nil, err
+	}
+	for _, g := range groups {
+		if aws.ToString(g.AutoScalingGroupName) == k.name() {
+			return g, nil
+		}
+	}
+	// A group of that name that is not the stack's is a conflict for find.
+	return k.describeGroup(ctx, k.name())
+}
+
+func (k autoScalingGroups) describeGroup(ctx context.Context, name string) (*asgtypes.AutoScalingGroup, error) {
+	out, err := k.env.ASG.DescribeAutoScalingGroups(ctx, &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{name}})
+	if err != nil {
+		return nil, fmt.Errorf("describe Auto Scaling group %s: %w", name, err)
 	}
 	for i := range out.AutoScalingGroups {
 		if g := &out.AutoScalingGroups[i]; aws.ToString(g.Status) != "Delete in progress" {
@@ -334,7 +404,7 @@ func (k autoScalingGroups) tagsOf(_ context.Context, f fleet) (map[string]string
 
 // retag changes the group's tags; machines launched from then on carry them.
 func (k autoScalingGroups) retag(ctx context.Context, _ fleet, c tagChange) error {
-	name := aws.String(k.env.AutoScalingGroupName())
+	name := aws.String(k.name())
 	tag := func(key, v string) asgtypes.Tag {
 		return asgtypes.Tag{Key: aws.String(key), Value: aws.String(v), PropagateAtLaunch: aws.Bool(true), ResourceId: name, ResourceType: aws.String("auto-scaling-group")}
 	}

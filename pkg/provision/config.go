@@ -83,6 +83,9 @@ type ManagerConfig struct {
 	// MetricsCIDRs turns on gitlab-runner's Prometheus endpoint
 	// (listen_address) on the manager's private address, port 9252,
 	// admitted from these addresses only.
+	// DrainTimeout bounds how long a replaced manager may take to finish
+	// its jobs (docker-autoscaler) before it is terminated all the same.
+	DrainTimeout string   `yaml:"drain_timeout" jsonschema_description:"docker-autoscaler: how long a replaced manager may take to finish the jobs it runs, e.g. 30m."`
 	MetricsCIDRs []string `yaml:"metrics_cidrs" jsonschema_description:"Addresses (CIDR) that may scrape gitlab-runner's Prometheus metrics on the manager, port 9252. Empty: no metrics endpoint."`
 }
 
@@ -157,7 +160,7 @@ func Defaults() Config {
 			PublicSubnetCIDR:  "192.168.0.0/27",
 			PrivateSubnetCIDR: "192.168.0.128/25",
 		},
-		Manager: ManagerConfig{InstanceType: "t3.micro"},
+		Manager: ManagerConfig{InstanceType: "t3.micro", DrainTimeout: "30m"},
 		Cache:   CacheConfig{ExpireDays: 14},
 		Runners: RunnersConfig{
 			Executor:            ExecutorDockerAutoscaler,

@@ -184,7 +184,7 @@ func NewEnv(cfg *Config, awsCfg aws.Config, secrets Secrets, ledger *state.Ledge
 		EC2:    ec2.NewFromConfig(awsCfg, o.Reads.ec2Options),
 		STS:    sts.NewFromConfig(awsCfg),
 		IAM:    iam.NewFromConfig(awsCfg),
-		ASG:    autoscaling.NewFromConfig(awsCfg),
+		ASG:    autoscaling.NewFromConfig(awsCfg, o.Reads.asgOptions),
 		SSM:    ssm.NewFromConfig(awsCfg, o.Reads.ssmOptions),
 		KMS:    kms.NewFromConfig(awsCfg),
 		// With an endpoint of one's own (an emulator) buckets are

@@ -83,7 +83,7 @@ func autoscalerManagerPolicy(a arns, asgName string, params managerParameters) P
 	connect := Statement{Sid: "ConnectToTheGroupsMachines", Effect: "Allow",
 		Action:    []string{"ec2-instance-connect:SendSSHPublicKey"},
 		Resource:  []string{a.ec2("instance/*")},
-		Condition: map[string]map[string]string{"StringEquals": {"ec2:ResourceTag/aws:autoscaling:groupName": asgName}}}
+		Condition: map[string]map[string]string{"StringLike": {"ec2:ResourceTag/aws:autoscaling:groupName": asgName}}}
 	if params.sshKey != "" {
 		// A SecureString under aws/ssm, as the token: no kms: action.
 		connect = Statement{Sid: "ReadTheMachinesKey", Effect: "Allow", Action: []string{"ssm:GetParameter"},
@@ -98,6 +98,11 @@ func autoscalerManagerPolicy(a arns, asgName string, params managerParameters) P
 			Resource: []string{"*"}},
 		connect,
 		readTokenStatement(a, params.token), reportBootStatement(a, params.boot),
+	}
+	if params.drain != "" {
+		// A replaced manager reads the drain request and answers it.
+		st = append(st, Statement{Sid: "AnswerDrainRequests", Effect: "Allow", Action: []string{"ssm:GetParameter", "ssm:PutParameter"},
+			Resource: []string{a.ssmParameter(params.drain)}})
 	}
 	if params.cacheBucket != "" {
 		// gitlab-runner signs the cache's download and upload URLs with
@@ -184,7 +189,7 @@ func dockerMachineManagerPolicy(a arns, stack, zone, subnetID, runnerGroupID, ru
 // managerParameters are what the manager uses besides the group: the SSM
 // parameters of the runner token, its boot report and the machines' SSH
 // key ("": no static key), and the cache bucket ("": none).
-type managerParameters struct{ token, boot, sshKey, cacheBucket string }
+type managerParameters struct{ token, boot, sshKey, cacheBucket, drain string }
 
 // reportBootStatement lets the manager write its boot report, to this one
 // parameter only (a String, so no key is involved).

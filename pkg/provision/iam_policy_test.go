@@ -62,22 +62,23 @@ func wantStatement(t *testing.T, m map[string]Statement, sid string, actions, re
 var testParams = managerParameters{token: "/provision/ci/runner-token", boot: "/provision/ci/manager-boot"}
 
 func TestAutoscalerManagerPolicy(t *testing.T) {
-	m := statementsBySid(t, autoscalerManagerPolicy(testARNs, "ci-runners", testParams))
+	m := statementsBySid(t, autoscalerManagerPolicy(testARNs, "ci-runners*", testParams))
 	if len(m) != 5 {
 		t.Errorf("want 5 statements, got %d", len(m))
 	}
 	wantStatement(t, m, "ScaleTheRunnerGroup",
 		[]string{"autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"},
-		[]string{"arn:aws:autoscaling:ap-northeast-1:123456789012:autoScalingGroup:*:autoScalingGroupName/ci-runners"}, nil)
+		[]string{"arn:aws:autoscaling:ap-northeast-1:123456789012:autoScalingGroup:*:autoScalingGroupName/ci-runners*"}, nil)
 	wantStatement(t, m, "SeeTheFleet", []string{"autoscaling:DescribeAutoScalingGroups", "ec2:DescribeInstances"}, []string{"*"}, nil)
 	wantStatement(t, m, "ConnectToTheGroupsMachines", []string{"ec2-instance-connect:SendSSHPublicKey"},
 		[]string{"arn:aws:ec2:ap-northeast-1:123456789012:instance/*"},
-		map[string]map[string]string{"StringEquals": {"ec2:ResourceTag/aws:autoscaling:groupName": "ci-runners"}})
+		// Every generation's group of the stack (a draining manager keeps its own).
+		map[string]map[string]string{"StringLike": {"ec2:ResourceTag/aws:autoscaling:groupName": "ci-runners*"}})
 	wantStatement(t, m, "ReadAndRenewTheRunnerToken", []string{"ssm:GetParameter", "ssm:PutParameter"},
 		[]string{"arn:aws:ssm:ap-northeast-1:123456789012:parameter/provision/ci/runner-token"}, nil)
 	wantStatement(t, m, "ReportTheBoot", []string{"ssm:PutParameter"},
 		[]string{"arn:aws:ssm:ap-northeast-1:123456789012:parameter/provision/ci/manager-boot"}, nil)
-	doc := autoscalerManagerPolicy(testARNs, "ci-runners", testParams).JSON()
+	doc := autoscalerManagerPolicy(testARNs, "ci-runners*", testParams).JSON()
 	for _, never := range []string{"RunInstances", "PassRole"} {
 		if strings.Contains(doc, never) {
 			t.Errorf("docker-autoscaler manager must not have %s", never)

@@ -61,7 +61,9 @@ func (k iamRoles) policy() *PolicyDocument {
 	e := k.env
 	var p PolicyDocument
 	if e.autoscaler() {
-		p = autoscalerManagerPolicy(e.arns(), e.AutoScalingGroupName(), e.managerParameters())
+		// Every generation's group: a replaced manager keeps scaling its
+		// own while it drains.
+		p = autoscalerManagerPolicy(e.arns(), legacyGroupName(e.Cfg.Stack)+"*", e.managerParameters())
 	} else {
 		p = dockerMachineManagerPolicy(e.arns(), e.Cfg.Stack, e.Zone, e.idOf(stepPrivateSubnet), e.idOf(stepRunnerGroup),
 			e.iamName("runner"), e.iamName("runner"), e.managerParameters(), e.Cfg.Runners.Spot)

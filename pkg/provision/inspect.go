@@ -48,7 +48,7 @@ func (e *Env) Inspect(ctx context.Context) Facts {
 		}
 	}
 	if e.idOf(stepAutoScaling) != "" {
-		out, err := e.ASG.DescribeAutoScalingGroups(ctx, &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{e.AutoScalingGroupName()}})
+		out, err := e.ASG.DescribeAutoScalingGroups(ctx, &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{e.idOf(stepAutoScaling)}})
 		if err == nil && len(out.AutoScalingGroups) == 1 {
 			g := out.AutoScalingGroups[0]
 			inService := 0

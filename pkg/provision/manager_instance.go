@@ -12,6 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
 	"github.com/provision-dev/provision/pkg/plan"
 	"github.com/provision-dev/provision/pkg/provision/bootstrap"
@@ -21,6 +23,16 @@ import (
 // user-data), so a change shows up as a replacement in the plan.
 const tagLaunchHash = "provision:launch-hash"
 
+// tagFleetGroup names the Auto Scaling group a manager scales: one group
+// per manager generation, since a group must never be scaled by two
+// managers (each would take the other's machines for its own); tagDraining
+// marks a replaced manager that finishes its jobs (drain/manager), with
+// the time its drain began.
+const (
+	tagFleetGroup = "provision:fleet-group"
+	tagDraining   = "provision:draining"
+)
+
 // managerInstance is the runner manager: on demand (never spot), in the
 // public subnet with a public address at launch (its bootstrap needs the
 // internet before the Elastic IP is attached), IMDSv2 only, encrypted root.
@@ -28,9 +40,11 @@ type managerInstance struct{ env *Env }
 
 type instance = *ec2types.Instance
 
-// managerFix is what update does to the manager.
+// managerFix is what update does to the manager. drain: the replaced
+// manager finishes its jobs first (a replacement of a boot that failed
+// has none to finish).
 type managerFix struct {
-	replace, start, groups, wait bool
+	replace, drain, start, groups, wait bool
 }
 
 func newManagerInstanceStep(env *Env) plan.Step {
@@ -47,11 +61,14 @@ func (k managerInstance) needs() []plan.ID {
 		// The manager goes first, before anything of either executor.
 		return append(deps, stepAutoScaling, stepMachines, stepRunnerRole, stepCache)
 	}
+	// docker-autoscaler: the group of the manager's generation is made
+	// after the manager (asg/runner needs instance/manager), from the
+	// name the manager was launched with; the launch template comes first.
 	if k.env.autoscaler() && k.env.Cfg.Cache.S3 {
-		return append(deps, stepAutoScaling, stepCache)
+		return append(deps, stepLaunchTemplate, stepCache)
 	}
 	if k.env.autoscaler() {
-		return append(deps, stepAutoScaling)
+		return append(deps, stepLaunchTemplate)
 	}
 	return append(deps, stepMachines, stepRunnerRole)
 }
@@ -68,18 +85,17 @@ func (k managerInstance) describe() plan.Change {
 // find looks by the ownership tags; terminated and shutting-down
 // instances count as absent (a manager that is going away is replaced).
 func (k managerInstance) find(ctx context.Context) (found[instance], error) {
-	out, err := k.env.EC2.DescribeInstances(ctx, &ec2.DescribeInstancesInput{Filters: k.env.ownerFilters(stepManager)})
+	managers, err := stackManagers(ctx, k.env)
 	if err != nil {
 		return found[instance]{}, fmt.Errorf("find the manager by tags: %w", err)
 	}
-	var all []instance
-	for _, r := range out.Reservations {
-		all = append(all, pointers(r.Instances)...)
-	}
+	all := pointers(managers)
 	alive := func(i instance) bool {
 		return i.State == nil || (i.State.Name != ec2types.InstanceStateNameTerminated && i.State.Name != ec2types.InstanceStateNameShuttingDown)
 	}
-	return lookupOwned(k.env, stepManager, all, instanceID, func(i instance) bool { return k.env.ownedBy(i.Tags, stepManager) && alive(i) }), nil
+	return lookupOwned(k.env, stepManager, all, instanceID, func(i instance) bool {
+		return k.env.ownedBy(i.Tags, stepManager) && alive(i) && tagValue(i.Tags, tagDraining) == ""
+	}), nil
 }
 
 // findForDelete: a manager that is shutting down is still there until it
@@ -95,7 +111,14 @@ func (k managerInstance) findForDelete(ctx context.Context) (found[instance], er
 func instanceID(i instance) string { return aws.ToString(i.InstanceId) }
 
 func (k managerInstance) record(i instance) recorded {
-	return recorded{id: instanceID(i), attrs: instanceAttrs(i)}
+	attrs := instanceAttrs(i)
+	if k.env.autoscaler() {
+		if attrs == nil {
+			attrs = map[string]string{}
+		}
+		attrs["group"] = or(tagValue(i.Tags, tagFleetGroup), legacyGroupName(k.env.Cfg.Stack))
+	}
+	return recorded{id: instanceID(i), attrs: attrs}
 }
 
 // diff: a changed AMI, type, key or bootstrap replaces the manager (its
@@ -106,20 +129,25 @@ func (k managerInstance) record(i instance) recorded {
 func (k managerInstance) diff(ctx context.Context, inst instance) (managerFix, []string, error) {
 	var f managerFix
 	var reasons []string
-	ud, err := k.userData(ctx)
-	if err != nil {
-		return f, nil, err
-	}
 	ami := k.env.Images.Manager.ID
 	if k.env.Cfg.Manager.AMI == "" {
 		ami = aws.ToString(inst.ImageId)
 	}
+	ud, _, err := k.launchData(ctx, ami)
+	if err != nil {
+		return f, nil, err
+	}
 	if got, want := tagValue(inst.Tags, tagLaunchHash), k.launchHash(ud, ami); got != want {
-		f.replace = true
+		// A manager launched before drains existed cannot drain.
+		f.replace, f.drain = true, k.env.autoscaler() && tagValue(inst.Tags, tagFleetGroup) != ""
 		reasons = append(reasons, k.forcesReplacement(inst, ami)...)
-		// gitlab-runner stops when the instance is terminated: the jobs it
-		// runs fail, and their machines are removed by the new manager.
-		reasons = append(reasons, "replacing the manager interrupts the jobs it is running: pause the runner in GitLab and let them finish first")
+		if f.drain {
+			reasons = append(reasons, fmt.Sprintf("the new manager scales a group of its own; the old one stops taking jobs and finishes those it runs (up to manager.drain_timeout %s) before it and its group go (drain/manager)", k.env.Cfg.Manager.DrainTimeout))
+		} else {
+			// docker+machine: gitlab-runner stops when the instance is
+			// terminated; the jobs it runs fail.
+			reasons = append(reasons, "replacing the manager interrupts the jobs it is running: pause the runner in GitLab and let them finish first")
+		}
 		return f, reasons, nil
 	}
 	// A manager whose boot failed stopped there for good (its boot
@@ -183,9 +211,60 @@ func firstLineOf(s string, n int) string {
 // replaces: a replacement removes the manager and launches a new one.
 func (k managerInstance) replaces(f managerFix) bool { return f.replace }
 
+// retires: a replaced docker-autoscaler manager is not terminated but
+// marked to drain; drain/manager lets it finish its jobs, then removes it.
+func (k managerInstance) retires(f managerFix) bool { return f.drain }
+
+func (k managerInstance) retire(ctx context.Context, inst instance) error {
+	if tagValue(inst.Tags, tagDraining) != "" {
+		return nil
+	}
+	_, err := k.env.EC2.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{instanceID(inst)},
+		Tags: []ec2types.Tag{{Key: aws.String(tagDraining), Value: aws.String(time.Now().UTC().Format(time.RFC3339))}}})
+	if err != nil {
+		return retryableCreate(fmt.Errorf("mark the manager %s to drain: %w", instanceID(inst), err))
+	}
+	return nil
+}
+
+// stackManagers are the stack's manager instances, the current one and any
+// replaced one still draining (one describe, shared by the run).
+func stackManagers(ctx context.Context, env *Env) ([]ec2types.Instance, error) {
+	return describeShared(ctx, env, "managers", env.EC2.DescribeInstances, &ec2.DescribeInstancesInput{Filters: env.ownerFilters(stepManager)},
+		func(o *ec2.DescribeInstancesOutput) []ec2types.Instance {
+			var all []ec2types.Instance
+			for _, r := range o.Reservations {
+				all = append(all, r.Instances...)
+			}
+			return all
+		})
+}
+
+// legacyGroupName is the group of a manager launched before groups had
+// generations.
+func legacyGroupName(stack string) string { return stack + "-runners" }
+
+// launchData is the user-data and the group of a manager launched with
+// ami: the group's name is a hash of everything else the manager is
+// launched with (a new manager, a new group), so it is not part of it.
+func (k managerInstance) launchData(ctx context.Context, ami string) ([]byte, string, error) {
+	if !k.env.autoscaler() {
+		ud, err := k.userData(ctx, "")
+		return ud, "", err
+	}
+	prefix := legacyGroupName(k.env.Cfg.Stack) + "-"
+	generic, err := k.userData(ctx, prefix+"GENERATION")
+	if err != nil {
+		return nil, "", err
+	}
+	group := prefix + k.launchHash(generic, ami)[:6]
+	ud, err := k.userData(ctx, group)
+	return ud, group, err
+}
+
 // userData renders the manager's cloud-config from the configuration and
 // what the other steps made.
-func (k managerInstance) userData(ctx context.Context) ([]byte, error) {
+func (k managerInstance) userData(ctx context.Context, group string) ([]byte, error) {
 	e := k.env
 	r := e.Cfg.Runners
 	idle, _ := time.ParseDuration(r.IdleTime)
@@ -196,7 +275,7 @@ func (k managerInstance) userData(ctx context.Context) ([]byte, error) {
 	}
 	run.Metrics = len(e.Cfg.Manager.MetricsCIDRs) > 0
 	if e.autoscaler() {
-		run.AutoScalingGroup, run.StaticKey = e.AutoScalingGroupName(), e.staticKeys()
+		run.AutoScalingGroup, run.StaticKey = group, e.staticKeys()
 		if e.Cfg.Cache.S3 {
 			run.CacheBucket = e.CacheBucketName()
 		}
@@ -216,6 +295,10 @@ func (k managerInstance) userData(ctx context.Context) ([]byte, error) {
 		}
 	}
 	m := bootstrap.Manager{Runner: run, RunnerVersion: e.Cfg.Manager.RunnerVersion, TokenParameter: e.TokenParameter(), BootParameter: e.BootParameter()}
+	if e.autoscaler() {
+		m.DrainParameter = DrainParameterName(e.Cfg.Stack)
+		m.DrainTimeout, _ = time.ParseDuration(e.Cfg.Manager.DrainTimeout) // validated
+	}
 	if run.StaticKey {
 		m.SSHKeyParameter = e.SSHKeyParameter()
 		// The key is read at boot only: a new key (its public half in
@@ -245,7 +328,7 @@ func (k managerInstance) launchHash(userData []byte, ami string) string {
 // create launches the manager with the client token recorded for this
 // attempt, so a retry after a crash cannot start a second one.
 func (k managerInstance) create(ctx context.Context, token string, _ found[instance]) (instance, managerFix, error) {
-	ud, err := k.userData(ctx)
+	ud, group, err := k.launchData(ctx, k.env.Images.Manager.ID)
 	if err != nil {
 		return nil, managerFix{}, err
 	}
@@ -254,8 +337,19 @@ func (k managerInstance) create(ctx context.Context, token string, _ found[insta
 	if err := k.env.DeleteBootReport(ctx); err != nil {
 		return nil, managerFix{}, retryableCreate(err)
 	}
+	// No drain is asked of the new manager (an earlier request named
+	// another instance, but the parameter says so plainly).
+	if k.env.autoscaler() {
+		if _, err := k.env.SSM.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String(DrainParameterName(k.env.Cfg.Stack)), Value: aws.String("none"),
+			Type: ssmtypes.ParameterTypeString, Overwrite: aws.Bool(true)}); err != nil {
+			return nil, managerFix{}, retryableCreate(fmt.Errorf("clear the drain request %s: %w", DrainParameterName(k.env.Cfg.Stack), err))
+		}
+	}
 	tags := k.env.ec2Tags(stepManager, "manager")
 	tags = append(tags, ec2types.Tag{Key: aws.String(tagLaunchHash), Value: aws.String(k.launchHash(ud, k.env.Images.Manager.ID))})
+	if group != "" {
+		tags = append(tags, ec2types.Tag{Key: aws.String(tagFleetGroup), Value: aws.String(group)})
+	}
 	in := &ec2.RunInstancesInput{
 		ImageId:      aws.String(k.env.Images.Manager.ID),
 		InstanceType: ec2types.InstanceType(k.env.Cfg.Manager.InstanceType),

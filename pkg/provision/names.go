@@ -33,6 +33,7 @@ const (
 	stepManagerAddress plan.ID = "eip/manager"
 	stepManager        plan.ID = "instance/manager"
 	stepManagerAssoc   plan.ID = "eip/manager-assoc"
+	stepDrain          plan.ID = "drain/manager"
 	stepGitLabIngress  plan.ID = "gitlab/ingress"
 	tagGitLabRunnerID          = "provision:gitlab-runner-id"
 )
@@ -68,11 +69,11 @@ func (e *Env) managerParameters() managerParameters {
 	if e.Cfg.Cache.S3 && e.autoscaler() {
 		p.cacheBucket = e.CacheBucketName()
 	}
+	if e.autoscaler() {
+		p.drain = DrainParameterName(e.Cfg.Stack)
+	}
 	return p
 }
-
-// AutoScalingGroupName is the runner machines' group.
-func (e *Env) AutoScalingGroupName() string { return e.Cfg.Stack + "-runners" }
 
 // iamName names a role and its instance profile. IAM names are global to
 // the account, so the region is part of them.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
@@ -62,6 +63,12 @@ func (r *Reads) forget() {
 // ec2Options and ssmOptions install forgetOnWrite on the clients whose
 // answers are shared (nothing on nil).
 func (r *Reads) ec2Options(o *ec2.Options) {
+	if r != nil {
+		o.APIOptions = append(o.APIOptions, r.forgetOnWrite)
+	}
+}
+
+func (r *Reads) asgOptions(o *autoscaling.Options) {
 	if r != nil {
 		o.APIOptions = append(o.APIOptions, r.forgetOnWrite)
 	}

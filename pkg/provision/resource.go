@@ -148,9 +148,13 @@ func (s *resourceStep[T, F]) Apply(ctx context.Context, c plan.Change) error {
 	cur, fix := s.seen.cur, s.fix
 	if c.Action == plan.Replace {
 		// The old one is on its way out (waiting for it to be gone is the
-		// next attempt's business); its record goes, so the new one gets
-		// a new client token.
-		if err := s.kind.remove(ctx, cur); err != nil && !plan.IsTryAgain(err) {
+		// next attempt's business), or kept to be retired by another step;
+		// its record goes, so the new one gets a new client token.
+		if r, ok := s.kind.(retirer[T, F]); ok && r.retires(fix) {
+			if err := r.retire(ctx, cur); err != nil {
+				return err
+			}
+		} else if err := s.kind.remove(ctx, cur); err != nil && !plan.IsTryAgain(err) {
 			return err
 		}
 		if err := s.env.markGone(s.ID()); err != nil {
@@ -288,6 +292,13 @@ type settler[T any] interface {
 // the old one (an instance launched with another image or bootstrap).
 type replacer[F any] interface {
 	replaces(fix F) bool
+}
+
+// retirer is for kinds whose replaced resource is not removed at once but
+// marked, for another step to retire (a manager that finishes its jobs).
+type retirer[T, F any] interface {
+	retires(fix F) bool
+	retire(ctx context.Context, cur T) error
 }
 
 // teardownFinder is for kinds that look wider in a teardown than in a

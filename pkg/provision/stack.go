@@ -65,6 +65,9 @@ func Steps(env *Env) (*plan.Graph, error) {
 		newAddressAssociationStep(env),
 		newGitLabIngressStep(env),
 	)
+	if env.autoscaler() || env.Teardown {
+		steps = append(steps, newManagerDrainStep(env))
+	}
 	for i := range steps {
 		steps[i] = withTransientRetry(steps[i])
 	}

@@ -85,12 +85,17 @@ func (s AWSStack) RunnerOnline(ctx context.Context, ledger *state.Ledger) (strin
 	return s.env(ledger, EnvOptions{}).RunnerOnline(ctx)
 }
 
-// DeleteBootReport removes the manager's boot report; the teardown is
-// done by then, so a transient error is retried rather than failing it.
+// DeleteBootReport removes the manager's boot report and its drain
+// parameter; the teardown is done by then, so a transient error is
+// retried rather than failing it.
 func (s AWSStack) DeleteBootReport(ctx context.Context) error {
-	return RetryTransient(ctx, func() error {
-		return deleteParameter(ctx, s.env(nil, EnvOptions{}).SSM, BootParameterName(s.Cfg.Stack))
-	})
+	ssmc := s.env(nil, EnvOptions{}).SSM
+	for _, name := range []string{BootParameterName(s.Cfg.Stack), DrainParameterName(s.Cfg.Stack)} {
+		if err := RetryTransient(ctx, func() error { return deleteParameter(ctx, ssmc, name) }); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Doctor checks the environment's flows against AWS as it is.

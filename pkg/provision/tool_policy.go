@@ -113,7 +113,7 @@ func ToolPolicy(cfg *Config) PolicyDocument {
 		{Sid: "FindTheLatestImages", Effect: "Allow", Action: []string{"ssm:GetParameter", "ssm:GetParameters"},
 			Resource: []string{fmt.Sprintf("arn:%s:ssm:%s::parameter/aws/service/*", partition, region)}},
 		{Sid: "ItsAutoScalingGroup", Effect: "Allow", Action: autoScalingWrites,
-			Resource: []string{fmt.Sprintf("arn:%s:autoscaling:%s:*:autoScalingGroup:*:autoScalingGroupName/%s-runners", partition, region, cfg.Stack)}},
+			Resource: []string{fmt.Sprintf("arn:%s:autoscaling:%s:*:autoScalingGroup:*:autoScalingGroupName/%s-runners*", partition, region, cfg.Stack)}},
 	}
 	// The cache bucket (cache.s3), named <stack>-cache-<hash of account and
 	// region>: always in the policy, as down removes one made earlier.

@@ -232,6 +232,9 @@ const maxMetricsSources = 4
 
 func (m *ManagerConfig) validate() []Problem {
 	var ps []Problem
+	if d, err := time.ParseDuration(m.DrainTimeout); err != nil || d < 0 || d > 24*time.Hour {
+		ps = append(ps, Problem{Key: "manager.drain_timeout", Msg: fmt.Sprintf("%q is not a duration up to 24h: use a Go duration such as 30m", m.DrainTimeout)})
+	}
 	if len(m.MetricsCIDRs) > maxMetricsSources {
 		ps = append(ps, Problem{Key: "manager.metrics_cidrs", Msg: fmt.Sprintf("lists %d blocks; at most %d fit in the network ACL: summarize them into wider blocks", len(m.MetricsCIDRs), maxMetricsSources)})
 	}

@@ -268,8 +268,9 @@ func must(b []byte, err error) []byte {
 
 func managers() map[string]Manager {
 	return map[string]Manager{
-		"manager-docker-autoscaler.yaml": {Runner: autoscalerRunner(), TokenParameter: "/provision/ci-runners/runner-token", BootParameter: "/provision/ci-runners/manager-boot", SSHKeyParameter: "/provision/ci-runners/runner-ssh-key"},
-		"manager-docker-machine.yaml":    {Runner: machineRunner(), RunnerVersion: "18.5.0", TokenParameter: "/provision/ci-runners/runner-token", BootParameter: "/provision/ci-runners/manager-boot"},
+		"manager-docker-autoscaler.yaml": {Runner: autoscalerRunner(), TokenParameter: "/provision/ci-runners/runner-token", BootParameter: "/provision/ci-runners/manager-boot", SSHKeyParameter: "/provision/ci-runners/runner-ssh-key",
+			DrainParameter: "/provision/ci-runners/drain", DrainTimeout: 30 * time.Minute},
+		"manager-docker-machine.yaml": {Runner: machineRunner(), RunnerVersion: "18.5.0", TokenParameter: "/provision/ci-runners/runner-token", BootParameter: "/provision/ci-runners/manager-boot"},
 	}
 }
 

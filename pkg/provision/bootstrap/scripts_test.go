@@ -36,6 +36,7 @@ func fakeCommands(t *testing.T, storedToken string) (bin, dir string) {
 		"aws": `echo "aws $*" >> "$FAKE_DIR/args.log"
 case "$*" in
   *get-parameter*runner-ssh-key*) cat "$FAKE_DIR/sshkey" ;;
+  *get-parameter*/drain*) cat "$FAKE_DIR/drain" ;;
   *get-parameter*) cat "$FAKE_DIR/stored"; echo ;;
   *manager-boot*) prev=""; for a in "$@"; do [[ $prev == --value ]] && printf '%s\n' "$a" >> "$FAKE_DIR/reports.log"; prev=$a; done ;;
   *put-parameter*) for a in "$@"; do case "$a" in file://*) cp "${a#file://}" "$FAKE_DIR/stored"; echo put >> "$FAKE_DIR/puts" ;; esac; done ;;
@@ -44,6 +45,7 @@ esac`,
 case "$*" in
   */latest/api/token*) echo imds-token; exit 0 ;;
   */meta-data/local-ipv4*) echo 192.168.0.10; exit 0 ;;
+  */meta-data/instance-id*) echo i-0123456789abcdef0; exit 0 ;;
 esac
 cat > "$FAKE_DIR/curl.stdin"
 prev=""; out=/dev/stdout; for a in "$@"; do [[ $prev == -o ]] && out=$a; prev=$a; done
@@ -304,5 +306,37 @@ func TestReportEscapesDetail(t *testing.T) {
 	r := readReports(t, fake)
 	if len(r) != 1 || r[0].Detail != "line \"one\" \\ back\n glrt-[redacted] two" || r[0].Status != "failed" {
 		t.Errorf("report %+v", r)
+	}
+}
+
+// A drain request naming this instance stops gitlab-runner (gracefully:
+// the unit's drop-in has KillSignal=SIGQUIT) and is answered; one naming
+// another instance is left alone.
+func TestDrainScriptAnswersItsOwnRequest(t *testing.T) {
+	if _, err := exec.LookPath("bash"); err != nil {
+		t.Skip("bash is not installed")
+	}
+	m := managers()["manager-docker-autoscaler.yaml"]
+	if dropIn := serviceDropIn(m); !strings.Contains(dropIn, "KillSignal=SIGQUIT") || !strings.Contains(dropIn, "TimeoutStopSec=1800") {
+		t.Errorf("gitlab-runner's drop-in does not stop it gracefully:\n%s", dropIn)
+	}
+	for _, c := range []struct {
+		asked    string
+		stopping bool
+	}{{"i-0123456789abcdef0", true}, {"i-0ther", false}, {"none", false}} {
+		bin, fake := fakeCommands(t, "glrt-x")
+		if err := os.WriteFile(filepath.Join(fake, "drain"), []byte(c.asked+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		out, err := runScriptEnv(DrainScript(m), bin, fake, fake)
+		if err != nil {
+			t.Fatalf("drain script: %v\n%s", err, out)
+		}
+		args, _ := os.ReadFile(filepath.Join(fake, "args.log"))
+		stopped := strings.Contains(string(args), "systemctl stop gitlab-runner")
+		answered := strings.Contains(string(args), "--value drained i-0123456789abcdef0")
+		if stopped != c.stopping || answered != c.stopping {
+			t.Errorf("asked %q: stopped %v, answered %v, want %v:\n%s", c.asked, stopped, answered, c.stopping, args)
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path"
 	"strings"
+	"time"
 
 	"github.com/goccy/go-yaml"
 )
@@ -51,6 +52,10 @@ type Manager struct {
 	// comment so that a new key is a new bootstrap.
 	SSHKeyParameter string
 	MachinesKey     string
+	// DrainParameter is where a drain is asked for (docker-autoscaler; ""
+	// for none); DrainTimeout how long the graceful stop may take.
+	DrainParameter string
+	DrainTimeout   time.Duration
 	// BootParameter is the SSM parameter the manager writes each boot
 	// stage to, as JSON {"stage", "status", "detail", "time"}.
 	BootParameter string
@@ -93,8 +98,7 @@ func ManagerUserData(m Manager) ([]byte, error) {
 			{Path: SbinDir + "/provision-token-sync", Permissions: "0700", Owner: "root:root", Content: TokenSyncScript(m)},
 			{Path: "/etc/systemd/system/provision-token-sync.path", Permissions: "0644", Owner: "root:root", Content: tokenSyncPath},
 			{Path: "/etc/systemd/system/provision-token-sync.service", Permissions: "0644", Owner: "root:root", Content: tokenSyncService},
-			{Path: "/etc/systemd/system/gitlab-runner.service.d/provision.conf", Permissions: "0644", Owner: "root:root",
-				Content: "# The AWS SDK in gitlab-runner and its plugins finds the region here.\n[Service]\nEnvironment=AWS_REGION=" + m.Region + "\n"},
+			{Path: "/etc/systemd/system/gitlab-runner.service.d/provision.conf", Permissions: "0644", Owner: "root:root", Content: serviceDropIn(m)},
 		},
 		// One script does the whole boot, stage by stage, so the first
 		// failing stage stops it and is reported (runcmd would go on).
@@ -102,6 +106,12 @@ func ManagerUserData(m Manager) ([]byte, error) {
 	}
 	if m.Executor == DockerMachine {
 		cc.WriteFiles = append(cc.WriteFiles, writeFile{Path: SbinDir + "/provision-install-docker-machine", Permissions: "0700", Owner: "root:root", Content: dockerMachineScript})
+	}
+	if m.DrainParameter != "" {
+		cc.WriteFiles = append(cc.WriteFiles,
+			writeFile{Path: SbinDir + "/provision-drain", Permissions: "0700", Owner: "root:root", Content: DrainScript(m)},
+			writeFile{Path: "/etc/systemd/system/provision-drain.timer", Permissions: "0644", Owner: "root:root", Content: drainTimerUnit},
+			writeFile{Path: "/etc/systemd/system/provision-drain.service", Permissions: "0644", Owner: "root:root", Content: drainService})
 	}
 	comment := fmt.Sprintf("provision %s: runner manager. The runner token is read from SSM Parameter Store at boot and is not part of this document.", m.Stack)
 	if m.MachinesKey != "" {
@@ -153,7 +163,7 @@ func BootScript(m Manager, packages []string) string {
 		"}",
 		"start_service() {",
 		"  systemctl daemon-reload &&",
-		"    systemctl enable --now provision-token-sync.path &&",
+		"    systemctl enable --now provision-token-sync.path" + drainTimer(m) + " &&",
 		"    systemctl enable gitlab-runner &&",
 		"    systemctl restart gitlab-runner &&",
 		"    systemctl is-active gitlab-runner",
@@ -307,6 +317,68 @@ func staticKeyLines(m Manager) string {
 		`mv "$tmp/key" "$dir/` + path.Base(StaticKeyPath) + `"`,
 	}, "\n")
 }
+
+// serviceDropIn adds to gitlab-runner's unit: the region for the AWS SDK,
+// and with a drain the graceful stop gitlab-runner documents ("Overriding
+// default stopping behavior"): systemd stops it with SIGQUIT, on which it
+// takes no new job and finishes the running ones, for up to TimeoutStopSec.
+func serviceDropIn(m Manager) string {
+	s := "# The AWS SDK in gitlab-runner and its plugins finds the region here.\n[Service]\nEnvironment=AWS_REGION=" + m.Region + "\n"
+	if m.DrainParameter != "" {
+		s += fmt.Sprintf("# Stopping finishes the running jobs first (provision-drain).\nKillSignal=SIGQUIT\nTimeoutStopSec=%d\n", int(m.DrainTimeout/time.Second))
+	}
+	return s
+}
+
+// drainTimer is the unit that looks for drain requests, to start with
+// the others ("" without drains).
+func drainTimer(m Manager) string {
+	if m.DrainParameter == "" {
+		return ""
+	}
+	return " provision-drain.timer"
+}
+
+// DrainScript answers a drain request: when the drain parameter names this
+// instance, gitlab-runner is stopped gracefully (it returns once the
+// running jobs are done, or TimeoutStopSec), then the answer is written.
+func DrainScript(m Manager) string {
+	return strings.Join([]string{
+		"#!/bin/bash",
+		"# Stops gitlab-runner gracefully when " + m.DrainParameter + " names this instance, then answers.",
+		"set -uo pipefail",
+		`imds=$(curl -sS --max-time 5 -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 60' http://169.254.169.254/latest/api/token)`,
+		`id=$(curl -sS --max-time 5 -H "X-aws-ec2-metadata-token: $imds" http://169.254.169.254/latest/meta-data/instance-id)`,
+		fmt.Sprintf(`asked=$(aws ssm get-parameter --region %s --name %s --query Parameter.Value --output text 2>/dev/null)`, m.Region, m.DrainParameter),
+		`[[ -n $id && $asked == "$id" ]] || exit 0`,
+		"systemctl stop gitlab-runner",
+		"systemctl disable --now provision-drain.timer",
+		fmt.Sprintf(`aws ssm put-parameter --region %s --name %s --type String --overwrite --value "drained $id" >/dev/null`, m.Region, m.DrainParameter),
+		"",
+	}, "\n")
+}
+
+const drainTimerUnit = `[Unit]
+Description=provision: look for a drain request every 15 s
+
+[Timer]
+OnBootSec=60
+OnUnitActiveSec=15
+
+[Install]
+WantedBy=timers.target
+`
+
+// drainService may run as long as the jobs do: a oneshot unit is
+// otherwise stopped after DefaultTimeoutStartSec (90 s).
+const drainService = `[Unit]
+Description=provision: finish the running jobs when asked to drain
+
+[Service]
+Type=oneshot
+TimeoutStartSec=infinity
+ExecStart=/usr/local/sbin/provision-drain
+`
 
 // TokenSyncScript runs whenever config.toml changes. gitlab-runner
 // rewrites the file when it renews its token; the renewed token is then

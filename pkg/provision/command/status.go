@@ -77,6 +77,10 @@ func Status(ctx context.Context, o Options, so StatusOptions) (int, error) {
 	}
 	rep := StatusReport{Stack: s.cfg.Stack, Region: s.awsCfg.Region, StateFile: s.store.Location(), Serial: serial, Resources: []StatusEntry{}}
 	for _, c := range changes {
+		// A manager handover with nothing to hand over is no resource.
+		if c.Kind == provision.KindManagerDrain && c.Action == plan.NoOp {
+			continue
+		}
 		e := StatusEntry{Step: string(c.Step), Kind: c.Kind, ID: c.ID, Status: health(planned.Get(string(c.Step)), c), Reasons: c.Reasons}
 		if c.Action == plan.Create {
 			e.Reasons = nil

@@ -54,16 +54,18 @@ func TestPlansSayWhatWillHappen(t *testing.T) {
 	for _, want := range []string{
 		"-/+ instance/manager",
 		"must be replaced: instance type t3.micro -> t3.small",
-		"interrupts the jobs it is running",
+		"the old one stops taking jobs and finishes those it runs",
+		"+ asg/runner", // the new manager's own group
+		"- drain/manager",
 		"~ eip/manager-assoc",
-		"Plan: 1 to add, 1 to change, 1 to destroy.",
+		"Plan: 2 to add, 1 to change, 2 to destroy.",
 	} {
 		if !strings.Contains(p.stdout, want) {
 			t.Errorf("the replacement plan does not show %q:\n%s", want, p.stdout)
 		}
 	}
 	up = h.mustRun(0, "up", "--auto-approve")
-	if !strings.Contains(up.stdout, "Apply complete! Resources: 1 added, 1 changed, 1 destroyed.") || strings.Contains(up.stdout, "Also ") {
+	if !strings.Contains(up.stdout, "Apply complete! Resources: 2 added, 1 changed, 2 destroyed.") || strings.Contains(up.stdout, "Also ") {
 		t.Errorf("the result does not count what the plan announced:\n%s", up.stdout)
 	}
 	h.mustRun(0, "plan", "--detailed-exitcode")
@@ -102,7 +104,7 @@ func checkTagged(t *testing.T, h *harness, want map[string]string) {
 			}
 		}
 	}
-	g, err := autoscaling.NewFromConfig(cfg).DescribeAutoScalingGroups(ctx, &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{"net-runners"}})
+	g, err := autoscaling.NewFromConfig(cfg).DescribeAutoScalingGroups(ctx, &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{groupName(t, h)}})
 	if err != nil || len(g.AutoScalingGroups) != 1 {
 		t.Fatalf("group: %v", err)
 	}

@@ -28,7 +28,7 @@ func TestDoctorNamesWhatBlocksAFlow(t *testing.T) {
 	}
 	runners := h.gitlab.Runners()
 	if len(runners) != 1 || outputs["gitlab_runner_id"] != strconv.FormatInt(runners[0].ID, 10) ||
-		outputs["autoscaling_group"] != "net-runners" || outputs["manager_address"] == "" || outputs["nat_address"] == "" {
+		!strings.HasPrefix(outputs["autoscaling_group"], "net-runners-") || outputs["manager_address"] == "" || outputs["nat_address"] == "" {
 		t.Errorf("output: %v (runners %+v)", outputs, runners)
 	}
 	ok := h.mustRun(0, "doctor")

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
 )
 
 // Working hours and metrics: runners.schedule becomes autoscaler policies
@@ -153,7 +154,7 @@ func TestSpotMixedInstances(t *testing.T) {
 
 func runnerGroup(t *testing.T, h *harness) asgtypes.AutoScalingGroup {
 	t.Helper()
-	out, err := autoscaling.NewFromConfig(awsConfig(h.moto.URL)).DescribeAutoScalingGroups(context.Background(), &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{"net-runners"}})
+	out, err := autoscaling.NewFromConfig(awsConfig(h.moto.URL)).DescribeAutoScalingGroups(context.Background(), &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{groupName(t, h)}})
 	if err != nil || len(out.AutoScalingGroups) != 1 {
 		t.Fatalf("asg: %v", err)
 	}
@@ -291,5 +292,75 @@ func TestCacheBucket(t *testing.T) {
 	h.mustRun(0, "down", "--auto-approve")
 	if _, err := s3c.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: name}); err == nil {
 		t.Errorf("down left the cache bucket")
+	}
+}
+
+// groupName is the runner machines' group of the current manager
+// generation, as `provision output` gives it.
+func groupName(t *testing.T, h *harness) string {
+	t.Helper()
+	return strings.TrimSpace(h.mustRun(0, "output", "autoscaling_group").stdout)
+}
+
+// Replacing the manager without failing its jobs: the new manager scales a
+// group of its own (a group is never scaled by two managers), the old one
+// is asked to drain and finishes its jobs, then it and its group go; a
+// manager that does not finish within manager.drain_timeout is terminated
+// all the same; down leaves no group, manager or drain parameter.
+func TestManagerReplacementDrains(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.writeConfig(baseConfig + "manager: {drain_timeout: 4s}\n")
+	h.mustRun(0, "up", "--auto-approve")
+	oldManager, oldGroup := aws.ToString(manager(t, h, "net").InstanceId), groupName(t, h)
+
+	h.writeConfig(baseConfig + "manager: {drain_timeout: 4s, instance_type: t3.small}\n")
+	plan := h.mustRun(2, "plan", "--detailed-exitcode")
+	for _, want := range []string{"-/+ instance/manager", "+ asg/runner", "- drain/manager", oldManager + " stops taking jobs and finishes those it runs (up to 4s)", "then its group " + oldGroup + " goes"} {
+		if !strings.Contains(plan.stdout, want) {
+			t.Errorf("the plan does not show %q:\n%s", want, plan.stdout)
+		}
+	}
+	up := h.mustRun(0, "up", "--auto-approve")
+	if strings.Contains(up.stderr, "did not finish its jobs") {
+		t.Errorf("the old manager drained, but up says it did not:\n%s", up.stderr)
+	}
+	newManager, newGroup := aws.ToString(manager(t, h, "net").InstanceId), groupName(t, h)
+	if newManager == oldManager || newGroup == oldGroup || !strings.HasPrefix(newGroup, "net-runners-") {
+		t.Fatalf("manager %s -> %s, group %s -> %s: want new ones", oldManager, newManager, oldGroup, newGroup)
+	}
+	ctx := context.Background()
+	asg := autoscaling.NewFromConfig(awsConfig(h.moto.URL))
+	if out, err := asg.DescribeAutoScalingGroups(ctx, &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{oldGroup}}); err != nil || len(out.AutoScalingGroups) != 0 {
+		t.Errorf("the old group %s survives its manager: %v", oldGroup, err)
+	}
+	if out, err := h.ec2.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{oldManager}}); err != nil || out.Reservations[0].Instances[0].State.Name != ec2types.InstanceStateNameTerminated {
+		t.Errorf("the old manager is not terminated: %v", err)
+	}
+	d, err := ssm.NewFromConfig(awsConfig(h.moto.URL)).GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/provision/net/drain")})
+	if err != nil || aws.ToString(d.Parameter.Value) != "drained "+oldManager {
+		t.Errorf("the drain was not asked of %s and answered: %+v %v", oldManager, d, err)
+	}
+	h.mustRun(0, "plan", "--detailed-exitcode")
+
+	// A manager that does not finish its jobs in time goes all the same.
+	h.manager.noDrain = true
+	h.writeConfig(baseConfig + "manager: {drain_timeout: 4s, instance_type: t3.medium}\n")
+	up = h.mustRun(0, "up", "--auto-approve")
+	if !strings.Contains(up.stderr, newManager+" did not finish its jobs within manager.drain_timeout 4s") {
+		t.Errorf("up does not say the drain timed out:\n%s", up.stderr)
+	}
+	h.mustRun(0, "plan", "--detailed-exitcode")
+	h.manager.noDrain = false
+
+	h.mustRun(0, "down", "--auto-approve")
+	if left := h.tagged("net"); len(left) > 0 {
+		t.Fatalf("down left: %v", left)
+	}
+	if out, err := asg.DescribeAutoScalingGroups(ctx, &autoscaling.DescribeAutoScalingGroupsInput{}); err != nil || len(out.AutoScalingGroups) != 0 {
+		t.Errorf("down left groups: %v", err)
+	}
+	if _, err := ssm.NewFromConfig(awsConfig(h.moto.URL)).GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/provision/net/drain")}); err == nil {
+		t.Errorf("down left the drain parameter")
 	}
 }

@@ -96,7 +96,8 @@ func TestFullStack(t *testing.T) {
 	checkColdStart(t, h, ltd, true)
 
 	// The Auto Scaling group.
-	asg, err := autoscaling.NewFromConfig(cfg).DescribeAutoScalingGroups(ctx, &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{"net-runners"}})
+	group := groupName(t, h)
+	asg, err := autoscaling.NewFromConfig(cfg).DescribeAutoScalingGroups(ctx, &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{group}})
 	if err != nil || len(asg.AutoScalingGroups) != 1 {
 		t.Fatalf("asg: %v", err)
 	}
@@ -185,7 +186,7 @@ func TestFullStack(t *testing.T) {
 	if _, err := ssm.NewFromConfig(cfg).GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/provision/net/runner-token")}); err == nil {
 		t.Errorf("token parameter survives down")
 	}
-	asg, err = autoscaling.NewFromConfig(cfg).DescribeAutoScalingGroups(ctx, &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{"net-runners"}})
+	asg, err = autoscaling.NewFromConfig(cfg).DescribeAutoScalingGroups(ctx, &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{group}})
 	if err != nil || len(asg.AutoScalingGroups) != 0 {
 		t.Errorf("asg survives down: %v", err)
 	}

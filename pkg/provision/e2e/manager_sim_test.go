@@ -30,6 +30,9 @@ type managerSim struct {
 	boot func(stack string) []provision.BootReport
 	// gap is the pause between two reports.
 	gap time.Duration
+	// noDrain: a manager asked to drain never answers (its jobs outlast
+	// manager.drain_timeout).
+	noDrain bool
 
 	mu   sync.Mutex
 	seen map[string]bool // manager instances already booted
@@ -76,9 +79,21 @@ func (m *managerSim) watch(h *harness, stop <-chan struct{}) {
 				if fresh {
 					go m.bootOne(h, ssmc, id, stackOf(i.Tags), stop)
 				}
+				m.answerDrain(ssmc, id, stackOf(i.Tags))
 			}
 		}
 	}
+}
+
+// answerDrain does what provision-drain does on a manager: when the drain
+// parameter names it, it stops gitlab-runner (its jobs done) and answers.
+func (m *managerSim) answerDrain(ssmc *ssm.Client, id, stack string) {
+	name := provision.DrainParameterName(stack)
+	p, err := ssmc.GetParameter(context.Background(), &ssm.GetParameterInput{Name: aws.String(name)})
+	if err != nil || aws.ToString(p.Parameter.Value) != id || m.noDrain {
+		return
+	}
+	_, _ = ssmc.PutParameter(context.Background(), &ssm.PutParameterInput{Name: aws.String(name), Value: aws.String("drained " + id), Type: ssmtypes.ParameterTypeString, Overwrite: aws.Bool(true)})
 }
 
 func stackOf(tags []ec2types.Tag) string {

@@ -94,7 +94,7 @@ func TestPlanJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
 		t.Fatalf("plan --json is not JSON: %v\n%s", err, r.stdout)
 	}
-	if doc.FormatVersion != 1 || doc.Stack != "net" || doc.Region != region || doc.Destroy || doc.Summary.Add != fullSteps || len(doc.Changes) != fullSteps {
+	if doc.FormatVersion != 1 || doc.Stack != "net" || doc.Region != region || doc.Destroy || doc.Summary.Add != fullSteps || len(doc.Changes) != fullSteps+1 /* drain/manager, nothing to hand over */ {
 		t.Fatalf("unexpected plan document: %+v", doc)
 	}
 	if c := doc.Changes[0]; c.Step != "vpc" || c.Action != "create" || c.Attributes["cidr"] != "192.168.0.0/24" {

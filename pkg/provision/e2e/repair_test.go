@@ -36,7 +36,7 @@ func TestRepairsEveryDrift(t *testing.T) {
 	runnerSG := aws.ToString(n.sgRunner.GroupId)
 	asg := autoscaling.NewFromConfig(cfg)
 	// A job's machine, as the fleeting plugin starts it.
-	must(t, second(asg.SetDesiredCapacity(ctx, &autoscaling.SetDesiredCapacityInput{AutoScalingGroupName: aws.String("net-runners"), DesiredCapacity: aws.Int32(1)})))
+	must(t, second(asg.SetDesiredCapacity(ctx, &autoscaling.SetDesiredCapacityInput{AutoScalingGroupName: aws.String(groupName(t, h)), DesiredCapacity: aws.Int32(1)})))
 
 	// Security group egress: the "all" rule revoked, another added.
 	must(t, second(h.ec2.RevokeSecurityGroupEgress(ctx, &ec2.RevokeSecurityGroupEgressInput{GroupId: &runnerSG, IpPermissions: []ec2types.IpPermission{
@@ -72,7 +72,7 @@ func TestRepairsEveryDrift(t *testing.T) {
 	must(t, err)
 	must(t, second(h.ec2.ModifyLaunchTemplate(ctx, &ec2.ModifyLaunchTemplateInput{LaunchTemplateId: lt, DefaultVersion: aws.String(strconv.FormatInt(aws.ToInt64(v.LaunchTemplateVersion.VersionNumber), 10))})))
 	// The group resized by hand.
-	must(t, second(asg.UpdateAutoScalingGroup(ctx, &autoscaling.UpdateAutoScalingGroupInput{AutoScalingGroupName: aws.String("net-runners"), MaxSize: aws.Int32(3)})))
+	must(t, second(asg.UpdateAutoScalingGroup(ctx, &autoscaling.UpdateAutoScalingGroupInput{AutoScalingGroupName: aws.String(groupName(t, h)), MaxSize: aws.Int32(3)})))
 	// The role's trust policy replaced.
 	must(t, second(iam.NewFromConfig(cfg).UpdateAssumeRolePolicy(ctx, &iam.UpdateAssumeRolePolicyInput{RoleName: aws.String("net-eu-west-1-manager"),
 		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)})))
