@@ -62,9 +62,8 @@ func (d managerDrain) leftovers(ctx context.Context, planning bool) ([]ec2types.
 	current := d.env.idOf(stepManager)
 	var old []ec2types.Instance
 	for _, m := range managers {
-		alive := m.State == nil || (m.State.Name != ec2types.InstanceStateNameTerminated && m.State.Name != ec2types.InstanceStateNameShuttingDown)
 		replaced := replacing && aws.ToString(m.InstanceId) == current
-		if alive && d.env.ownedBy(m.Tags, stepManager) && (tagValue(m.Tags, tagDraining) != "" || replaced) {
+		if notGoing(m) && d.env.ownedBy(m.Tags, stepManager) && (tagValue(m.Tags, tagDraining) != "" || replaced) {
 			old = append(old, m)
 		}
 	}

@@ -90,11 +90,8 @@ func (k managerInstance) find(ctx context.Context) (found[instance], error) {
 		return found[instance]{}, fmt.Errorf("find the manager by tags: %w", err)
 	}
 	all := pointers(managers)
-	alive := func(i instance) bool {
-		return i.State == nil || (i.State.Name != ec2types.InstanceStateNameTerminated && i.State.Name != ec2types.InstanceStateNameShuttingDown)
-	}
 	return lookupOwned(k.env, stepManager, all, instanceID, func(i instance) bool {
-		return k.env.ownedBy(i.Tags, stepManager) && alive(i) && tagValue(i.Tags, tagDraining) == ""
+		return k.env.ownedBy(i.Tags, stepManager) && notGoing(*i) && tagValue(i.Tags, tagDraining) == ""
 	}), nil
 }
 
@@ -238,6 +235,12 @@ func stackManagers(ctx context.Context, env *Env) ([]ec2types.Instance, error) {
 			}
 			return all
 		})
+}
+
+// notGoing: neither terminated nor shutting down (a manager that is going
+// away is replaced, or no longer drains).
+func notGoing(i ec2types.Instance) bool {
+	return i.State == nil || (i.State.Name != ec2types.InstanceStateNameTerminated && i.State.Name != ec2types.InstanceStateNameShuttingDown)
 }
 
 // legacyGroupName is the group of a manager launched before groups had
