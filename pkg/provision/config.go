@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/goccy/go-yaml"
@@ -206,7 +207,13 @@ func (e *ConfigError) Error() string {
 		if p.Line > 0 {
 			fmt.Fprintf(&b, "line %d: ", p.Line)
 		}
-		fmt.Fprintf(&b, "%s: %s", p.Key, p.Msg)
+		key := p.Key
+		if _, bad := forbiddenRune(key); bad {
+			// A key the file spelled with control characters is shown
+			// escaped: it must not rewrite the terminal it is printed on.
+			key = strconv.QuoteToASCII(key)
+		}
+		fmt.Fprintf(&b, "%s: %s", key, p.Msg)
 	}
 	return b.String()
 }
@@ -247,9 +254,16 @@ func LoadConfig(path, regionOverride string) (*Config, error) {
 // ParseConfig decodes strictly (unknown keys are errors) and validates.
 func ParseConfig(name string, data []byte, regionOverride string) (*Config, error) {
 	cfg := Defaults()
-	// First the schema: every unknown key and every value of the wrong
+	// Before anything decodes it: the file's size, its aliases and the
+	// characters of its values.
+	textProblems, err := checkDocument(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	// Then the schema: every unknown key and every value of the wrong
 	// type at once, each with its line.
 	problems, err := schemaProblems(data)
+	problems = append(textProblems, problems...)
 	switch {
 	case errors.Is(err, errEmptyConfig):
 		return nil, &ConfigError{File: name, Problems: []Problem{{Key: "stack", Msg: err.Error()}}}
@@ -270,10 +284,7 @@ func ParseConfig(name string, data []byte, regionOverride string) (*Config, erro
 				}
 			}
 		}
-		lines := keyLines(data)
-		for i := range problems {
-			problems[i].Line = lines(problems[i].Key)
-		}
+		setLines(data, problems)
 		return nil, &ConfigError{File: name, Problems: problems}
 	}
 	if err := yaml.UnmarshalWithOptions(data, &cfg, yaml.Strict()); err != nil {
@@ -296,15 +307,22 @@ func ParseConfig(name string, data []byte, regionOverride string) (*Config, erro
 	if regionOverride != "" {
 		cfg.Region = regionOverride
 	}
-	problems = cfg.Validate()
+	problems = append(textProblems, cfg.Validate()...)
 	if len(problems) > 0 {
-		lines := keyLines(data)
-		for i := range problems {
-			problems[i].Line = lines(problems[i].Key)
-		}
+		setLines(data, problems)
 		return nil, &ConfigError{File: name, Problems: problems}
 	}
 	return &cfg, nil
+}
+
+// setLines gives every problem that has none the line of its key.
+func setLines(data []byte, problems []Problem) {
+	lines := keyLines(data)
+	for i := range problems {
+		if problems[i].Line == 0 {
+			problems[i].Line = lines(problems[i].Key)
+		}
+	}
 }
 
 // keyLines returns a lookup from a dotted key (with [i] for list items) to

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 	_ "time/tzdata" // time zones of runners.schedule, on machines without a zoneinfo database
@@ -27,7 +28,13 @@ var (
 	sgIDPattern         = regexp.MustCompile(`^sg-[0-9a-f]{8,17}$`)
 	bucketPattern       = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
 	sshUserPattern      = regexp.MustCompile(`^[a-z_][a-z0-9_-]{0,31}$`)
-	tagKeyPattern       = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$`)
+	// AWS's tag characters: letters, digits, spaces and + - = . _ : / @
+	// ("Tag naming limits and requirements" in the Tagging AWS Resources
+	// guide). Spaces are \p{Zs} only: \p{Z} would also admit U+2028 and
+	// U+2029, which YAML readers take for line breaks. No comma: the
+	// docker+machine driver reads its tags as "key1,value1,key2,value2".
+	tagKeyPattern   = regexp.MustCompile(`^[\p{L}\p{Zs}\p{N}_.:/=+\-@]{1,128}$`)
+	tagValuePattern = regexp.MustCompile(`^[\p{L}\p{Zs}\p{N}_.:/=+\-@]{0,256}$`)
 )
 
 // RequiredForUp lists the keys `up` needs that a teardown does not.
@@ -61,16 +68,17 @@ func (c *Config) Validate() []Problem {
 	for k, v := range c.Tags {
 		switch {
 		case !tagKeyPattern.MatchString(k):
-			add("tags."+k, "%q is not a valid tag key: 1-128 letters, digits, spaces and _.:/=+-@", k)
+			add("tags."+k, "%q is not a valid tag key: 1-128 letters, digits, spaces and _.:/=+-@ (no commas or quotes)", k)
 		case strings.HasPrefix(strings.ToLower(k), "aws:") || strings.HasPrefix(k, "provision:") || k == "Name":
 			add("tags."+k, "%q is reserved (aws:, provision: and Name are set by the tool): choose another key", k)
-		case len(v) > 256:
-			add("tags."+k, "the value is longer than 256 characters: shorten it")
+		case !tagValuePattern.MatchString(v):
+			add("tags."+k, "%q is not a valid tag value: at most 256 letters, digits, spaces and _.:/=+-@ (no commas or quotes)", v)
 		}
 	}
 	ps = append(ps, c.Network.validate()...)
 	ps = append(ps, c.GitLab.validate()...)
 	ps = append(ps, c.Manager.validate()...)
+	ps = append(ps, c.metricsSourceProblems()...)
 	ps = append(ps, c.Runners.validate()...)
 	if c.Cache.ExpireDays < 1 || c.Cache.ExpireDays > 3650 {
 		add("cache.expire_days", "%d is out of range: use 1 to 3650 days", c.Cache.ExpireDays)
@@ -158,15 +166,8 @@ func (g *GitLabConfig) validate() []Problem {
 		ps = append(ps, Problem{Key: "gitlab." + key, Msg: fmt.Sprintf(format, args...)})
 	}
 	if g.URL != "" {
-		u, err := url.Parse(g.URL)
-		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			add("url", "%q is not a GitLab address: use the form https://gitlab.example.com", g.URL)
-		} else if u.User != nil {
-			add("url", "must not contain credentials: tokens come from GITLAB_RUNNER_TOKEN / GITLAB_TOKEN")
-		} else if u.Scheme == "http" && !isLoopbackHost(u.Hostname()) {
-			// Runner tokens, job logs and CI variables would cross the
-			// internet in clear text.
-			add("url", "%q uses http: runner tokens and job data would travel unencrypted. Use https://%s (http is accepted only for a GitLab on this machine: localhost, 127.0.0.1, ::1)", g.URL, u.Host)
+		if msg := gitLabURLProblem(g.URL); msg != "" {
+			add("url", "%s", msg)
 		}
 	}
 	if g.SecurityGroupID != "" && !sgIDPattern.MatchString(g.SecurityGroupID) {
@@ -207,20 +208,144 @@ func (g *GitLabConfig) validate() []Problem {
 	return ps
 }
 
+// gitLabURLPattern is the only shape of gitlab.url: a scheme, a host
+// (a DNS name, an IPv4 address or an IPv6 one in brackets), a port and
+// a plain path (GitLab under a relative URL root, e.g. /gitlab). No
+// query, fragment, credentials, percent-escapes or quotes: the address
+// reaches config.toml and the manager's boot, and nothing in it may mean
+// anything but an address.
+var gitLabURLPattern = regexp.MustCompile(`^https?://([A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?(/[A-Za-z0-9._~-]+)*/?$`)
+
+// gitLabURLProblem says what is wrong with gitlab.url ("": nothing).
+func gitLabURLProblem(raw string) string {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "":
+		return fmt.Sprintf("%q is not a GitLab address: use the form https://gitlab.example.com", raw)
+	case u.User != nil:
+		return "must not contain credentials: tokens come from GITLAB_RUNNER_TOKEN / GITLAB_TOKEN"
+	case !gitLabURLPattern.MatchString(raw):
+		return fmt.Sprintf("%q is not a plain address: use https://HOST[:PORT][/PATH] with a path of letters, digits and ._~- only (no query, fragment, spaces, quotes or %%-escapes), e.g. https://gitlab.example.com", raw)
+	case u.Port() != "" && !validPort(u.Port()):
+		return fmt.Sprintf("%q has no valid port: use 1 to 65535", raw)
+	case u.Scheme == "http" && !isLoopbackHost(u.Hostname()):
+		// Runner tokens, job logs and CI variables would cross the
+		// internet in clear text.
+		return fmt.Sprintf("%q uses http: runner tokens and job data would travel unencrypted. Use https://%s (http is accepted only for a GitLab on this machine: localhost, 127.0.0.1, ::1)", raw, u.Host)
+	}
+	return ""
+}
+
+func validPort(p string) bool {
+	n, err := strconv.Atoi(p)
+	return err == nil && n >= 1 && n <= 65535
+}
+
+// Docker's image reference grammar (the distribution project's
+// reference package, which Docker and gitlab-runner parse images with):
+// [registry[:port]/]path[:tag][@digest], lowercase path components.
+var imageReferencePattern = func() *regexp.Regexp {
+	const (
+		alnum      = `[a-z0-9]+`
+		separator  = `(?:[._]|__|[-]+)`
+		component  = alnum + `(?:` + separator + alnum + `)*`
+		domainPart = `(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])`
+		host       = `(?:` + domainPart + `(?:\.` + domainPart + `)*|\[[a-fA-F0-9:]+\])`
+		domain     = host + `(?::[0-9]+)?`
+		name       = `(?:` + domain + `/)?` + component + `(?:/` + component + `)*`
+		tag        = `[\w][\w.-]{0,127}`
+		digest     = `[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}`
+	)
+	return regexp.MustCompile(`^` + name + `(?::` + tag + `)?(?:@` + digest + `)?$`)
+}()
+
 // sourceProblems checks a list of addresses a port is opened to: each a
-// CIDR without host bits, none the whole internet.
+// CIDR without host bits, none the whole internet, nor the list as a
+// whole (0.0.0.0/1 and 128.0.0.0/1 are the internet too).
 func sourceProblems(key, what string, cidrs []string) []Problem {
 	var ps []Problem
+	var valid []netip.Prefix
 	for i, s := range cidrs {
 		at := fmt.Sprintf("%s[%d]", key, i)
 		p, err := netip.ParsePrefix(s)
 		switch {
 		case err != nil:
 			ps = append(ps, Problem{Key: at, Msg: fmt.Sprintf("%q is not a CIDR: write an address with its prefix length, e.g. 203.0.113.10/32", s)})
+		case p.Addr().Is4In6():
+			ps = append(ps, Problem{Key: at, Msg: fmt.Sprintf("%s is an IPv4 block written as IPv6: write it as %s/%d", s, p.Addr().Unmap(), p.Bits()-96)})
 		case p.Bits() == 0:
 			ps = append(ps, Problem{Key: at, Msg: fmt.Sprintf("%s would open %s to the whole internet: list the addresses that need it, e.g. 203.0.113.10/32", s, what)})
 		case p.Masked() != p:
 			ps = append(ps, Problem{Key: at, Msg: fmt.Sprintf("%s has host bits set: did you mean %s?", s, p.Masked())})
+		default:
+			valid = append(valid, p)
+		}
+	}
+	for _, internet := range internets {
+		if covers(valid, internet) {
+			ps = append(ps, Problem{Key: key, Msg: fmt.Sprintf("together these blocks cover %s, the whole %s internet, and would open %s to it: list the addresses that need it, e.g. 203.0.113.10/32",
+				internet, map[bool]string{true: "IPv4", false: "IPv6"}[internet.Addr().Is4()], what)})
+		}
+	}
+	return ps
+}
+
+// internets are the whole IPv4 internet and the IPv6 one: every public
+// IPv6 address is in 2000::/3, the global unicast space.
+var internets = []netip.Prefix{netip.MustParsePrefix("0.0.0.0/0"), netip.MustParsePrefix("2000::/3")}
+
+// covers reports whether the blocks together hold every address of
+// target: from its first address, each step jumps past a block holding
+// the current address, until the target is left behind or no block holds it.
+func covers(blocks []netip.Prefix, target netip.Prefix) bool {
+	cur := target.Masked().Addr()
+	for target.Contains(cur) {
+		var holder netip.Prefix
+		for _, b := range blocks {
+			if b.Contains(cur) && (!holder.IsValid() || b.Bits() < holder.Bits()) {
+				holder = b
+			}
+		}
+		if !holder.IsValid() {
+			return false
+		}
+		if cur = lastAddr(holder).Next(); !cur.IsValid() {
+			return true // past the last address there is
+		}
+	}
+	return true
+}
+
+// lastAddr is the highest address of p.
+func lastAddr(p netip.Prefix) netip.Addr {
+	b := p.Masked().Addr().As16()
+	bits := p.Bits()
+	if p.Addr().Is4() {
+		bits += 96
+	}
+	for i := bits; i < 128; i++ {
+		b[i/8] |= 1 << (7 - i%8)
+	}
+	a := netip.AddrFrom16(b)
+	if p.Addr().Is4() {
+		return a.Unmap()
+	}
+	return a
+}
+
+// metricsSourceProblems refuses metrics sources that reach into the
+// private subnet: a job there could then scrape the manager's metrics and
+// debug endpoints, which show every job's details.
+func (c *Config) metricsSourceProblems() []Problem {
+	priv, err := netip.ParsePrefix(c.Network.PrivateSubnetCIDR)
+	if err != nil {
+		return nil // reported as the subnet's own problem
+	}
+	var ps []Problem
+	for i, s := range c.Manager.MetricsCIDRs {
+		if p, err := netip.ParsePrefix(s); err == nil && p.Overlaps(priv) {
+			ps = append(ps, Problem{Key: fmt.Sprintf("manager.metrics_cidrs[%d]", i),
+				Msg: fmt.Sprintf("%s overlaps the private subnet %s, where the jobs run: jobs must not reach the manager's metrics. List the addresses of your Prometheus instead", s, priv)})
 		}
 	}
 	return ps
@@ -297,8 +422,11 @@ func (r *RunnersConfig) validate() []Problem {
 	if d, err := time.ParseDuration(r.IdleTime); err != nil || d < 0 {
 		add("idle_time", "%q is not a duration: use a Go duration such as 5m or 300s", r.IdleTime)
 	}
-	if r.Image == "" {
+	switch {
+	case r.Image == "":
 		add("image", "must not be empty: the default job image, e.g. alpine:latest")
+	case len(r.Image) > 255 || !imageReferencePattern.MatchString(r.Image):
+		add("image", "%q is not a Docker image reference: use [REGISTRY[:PORT]/]NAME[:TAG][@DIGEST] with a lowercase name, e.g. alpine:latest or registry.example.com/ci/node:22", r.Image)
 	}
 	if r.VolumeSizeGB < 8 || r.VolumeSizeGB > 16384 {
 		add("volume_size_gb", "%d is out of range: use 8 to 16384 (GiB)", r.VolumeSizeGB)

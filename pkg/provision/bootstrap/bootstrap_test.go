@@ -300,14 +300,14 @@ func TestManagerUserData(t *testing.T) {
 			}
 			decodeStrict(t, []byte(config.Content))
 			text := string(out)
-			if !strings.Contains(text, "--with-decryption") || !strings.Contains(text, m.TokenParameter) {
+			if !strings.Contains(text, "--with-decryption") || !strings.Contains(text, "token_parameter="+m.TokenParameter+"\n") {
 				t.Errorf("user-data does not read the token from SSM")
 			}
 			wantPlugin := map[string]string{DockerAutoscaler: "fleeting", DockerMachine: "docker-machine-Linux-${arch}"}[m.Executor]
 			if !strings.Contains(text, wantPlugin) {
 				t.Errorf("user-data does not install %s", wantPlugin)
 			}
-			if m.RunnerVersion != "" && !strings.Contains(text, "gitlab-runner-"+m.RunnerVersion) {
+			if m.RunnerVersion != "" && !strings.Contains(text, "runner_version="+m.RunnerVersion+"\n") {
 				t.Errorf("gitlab-runner is not pinned to %s", m.RunnerVersion)
 			}
 		})

@@ -90,7 +90,8 @@ func runScriptEnv(script, bin, fakeDir, runnerDir string, env ...string) (string
 		return "", err
 	}
 	cmd := exec.Command("bash", path)
-	cmd.Env = append(os.Environ(), "PATH="+bin+":"+os.Getenv("PATH"), "FAKE_DIR="+fakeDir, "PROVISION_RUNNER_DIR="+runnerDir, "PROVISION_SBIN="+bin)
+	cmd.Env = append(os.Environ(), "PATH="+bin+":"+os.Getenv("PATH"), "FAKE_DIR="+fakeDir, "PROVISION_RUNNER_DIR="+runnerDir, "PROVISION_SBIN="+bin,
+		"PROVISION_VALUES="+filepath.Join(fakeDir, "values"))
 	cmd.Env = append(cmd.Env, env...)
 	out, err := cmd.CombinedOutput()
 	return string(out), err
@@ -181,6 +182,7 @@ func bootMachine(t *testing.T, m Manager, token string) (bin, fake, runnerDir st
 	}
 	files := map[string]string{
 		filepath.Join(runnerDir, "config.toml.template"): string(must(ConfigTOML(m.Runner))),
+		filepath.Join(fake, "values"):                    ManagerValues(m),
 		filepath.Join(bin, "provision-boot-report"):      ReportScript(m),
 		filepath.Join(bin, "provision-runner-config"):    TokenScript(m),
 	}
@@ -231,7 +233,7 @@ func TestBootReportsEachStage(t *testing.T) {
 	for name, m := range managers() {
 		t.Run(name, func(t *testing.T) {
 			bin, fake, runnerDir := bootMachine(t, m, token)
-			out, err := runScriptEnv(BootScript(m, []string{"docker", "gitlab-runner"}), bin, fake, runnerDir)
+			out, err := runScriptEnv(BootScript(m), bin, fake, runnerDir)
 			if err != nil {
 				t.Fatalf("boot failed: %v\n%s", err, out)
 			}
@@ -272,7 +274,7 @@ func TestBootReportsEachStage(t *testing.T) {
 			if slices.Contains(c.env, "FAKE_NO_SSH_KEY=1") {
 				_ = os.WriteFile(filepath.Join(fake, "sshkey"), []byte("ParameterNotFound"), 0o600)
 			}
-			out, err := runScriptEnv(BootScript(m, []string{"docker", "gitlab-runner"}), bin, fake, runnerDir, c.env...)
+			out, err := runScriptEnv(BootScript(m), bin, fake, runnerDir, c.env...)
 			if err == nil {
 				t.Fatalf("the boot went on after a failed stage:\n%s", out)
 			}
@@ -326,6 +328,9 @@ func TestDrainScriptAnswersItsOwnRequest(t *testing.T) {
 	}{{"i-0123456789abcdef0", true}, {"i-0ther", false}, {"none", false}} {
 		bin, fake := fakeCommands(t, "glrt-x")
 		if err := os.WriteFile(filepath.Join(fake, "drain"), []byte(c.asked+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(fake, "values"), []byte(ManagerValues(m)), 0o600); err != nil {
 			t.Fatal(err)
 		}
 		out, err := runScriptEnv(DrainScript(m), bin, fake, fake)

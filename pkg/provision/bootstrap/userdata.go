@@ -2,8 +2,10 @@ package bootstrap
 
 import (
 	"bytes"
+	"encoding/base64"
 	"fmt"
 	"path"
+	"regexp"
 	"strings"
 	"time"
 
@@ -18,6 +20,14 @@ const DockerMachineVersion = "v0.16.2-gitlab.48"
 // RunnerDir is where gitlab-runner reads config.toml. The boot scripts
 // take another directory from PROVISION_RUNNER_DIR, for their tests only.
 const RunnerDir = "/etc/gitlab-runner"
+
+// ValuesPath holds every value the boot scripts take from the
+// configuration (the region, parameter names, GitLab's address, the
+// runner version), one KEY=VALUE a line. The scripts read it as data:
+// no value of the configuration is ever part of a script's text, so none
+// can become code in a root shell, whatever it holds. The scripts take
+// another file from PROVISION_VALUES, for their tests only.
+const ValuesPath = "/etc/provision/manager.values"
 
 // SbinDir holds the boot scripts. The scripts take another directory
 // from PROVISION_SBIN, for their tests only.
@@ -73,26 +83,29 @@ type writeFile struct {
 	Path        string `yaml:"path"`
 	Permissions string `yaml:"permissions"`
 	Owner       string `yaml:"owner"`
-	Content     string `yaml:"content"`
+	// Encoding is "b64" when Content is base64 (see render).
+	Encoding string `yaml:"encoding,omitempty"`
+	Content  string `yaml:"content"`
 }
 
 // ManagerUserData renders the manager's #cloud-config: Docker, the pinned
 // gitlab-runner, the executor's plugin or docker-machine, config.toml with
 // the token read from SSM at boot (mode 0600), and the service.
 func ManagerUserData(m Manager) ([]byte, error) {
+	// The region is also written into a systemd unit, which is not shell
+	// but has a syntax of its own: only a region's characters go there.
+	if !regionName.MatchString(m.Region) {
+		return nil, fmt.Errorf("render the manager's user-data: %q is not a region name", m.Region)
+	}
 	cfgTOML, err := ConfigTOML(m.Runner)
 	if err != nil {
 		return nil, err
 	}
-	packages := []string{"docker", "gitlab-runner"}
-	if m.RunnerVersion != "" {
-		// Since 17.7 the helper images are a package of their own, pinned alike.
-		packages = []string{"docker", "gitlab-runner-helper-images-" + m.RunnerVersion + "-1", "gitlab-runner-" + m.RunnerVersion + "-1"}
-	}
 	cc := cloudConfig{
 		WriteFiles: []writeFile{
+			{Path: ValuesPath, Permissions: "0600", Owner: "root:root", Content: ManagerValues(m)},
 			{Path: RunnerDir + "/config.toml.template", Permissions: "0600", Owner: "root:root", Content: string(cfgTOML)},
-			{Path: SbinDir + "/provision-boot", Permissions: "0700", Owner: "root:root", Content: BootScript(m, packages)},
+			{Path: SbinDir + "/provision-boot", Permissions: "0700", Owner: "root:root", Content: BootScript(m)},
 			{Path: SbinDir + "/provision-boot-report", Permissions: "0700", Owner: "root:root", Content: ReportScript(m)},
 			{Path: SbinDir + "/provision-runner-config", Permissions: "0700", Owner: "root:root", Content: TokenScript(m)},
 			{Path: SbinDir + "/provision-token-sync", Permissions: "0700", Owner: "root:root", Content: TokenSyncScript(m)},
@@ -113,12 +126,41 @@ func ManagerUserData(m Manager) ([]byte, error) {
 			writeFile{Path: "/etc/systemd/system/provision-drain.timer", Permissions: "0644", Owner: "root:root", Content: drainTimerUnit},
 			writeFile{Path: "/etc/systemd/system/provision-drain.service", Permissions: "0644", Owner: "root:root", Content: drainService})
 	}
-	comment := fmt.Sprintf("provision %s: runner manager. The runner token is read from SSM Parameter Store at boot and is not part of this document.", m.Stack)
-	if m.MachinesKey != "" {
-		comment += "\n# The machines' key, read from " + m.SSHKeyParameter + " at boot, is the one of " + m.MachinesKey
-	}
-	return render(comment, cc)
+	return render("provision: runner manager. The runner token is read from SSM Parameter Store at boot and is not part of this document.", cc)
 }
+
+var regionName = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
+
+// ManagerValues is the file at ValuesPath. A value holds no newline
+// (configuration values are refused with control characters, and the
+// names here are made by provision), so a line is one value.
+func ManagerValues(m Manager) string {
+	var b strings.Builder
+	for _, kv := range [][2]string{
+		{"stack", m.Stack}, {"region", m.Region}, {"gitlab_url", strings.TrimRight(m.GitLabURL, "/")},
+		{"runner_version", m.RunnerVersion}, {"token_parameter", m.TokenParameter}, {"boot_parameter", m.BootParameter},
+		{"ssh_key_parameter", m.SSHKeyParameter}, {"drain_parameter", m.DrainParameter},
+		// The machines' public key: a new key is a new bootstrap.
+		{"machines_key", m.MachinesKey},
+	} {
+		b.WriteString(kv[0] + "=" + strings.NewReplacer("\n", " ", "\r", " ").Replace(kv[1]) + "\n")
+	}
+	return b.String()
+}
+
+// readValues starts every boot script: value KEY prints KEY's value
+// from the values file, read as data by the shell's read built-in and
+// never evaluated.
+var readValues = strings.Join([]string{
+	"values=${PROVISION_VALUES:-" + ValuesPath + "}",
+	"value() {",
+	"  local key val",
+	`  while IFS='=' read -r key val; do`,
+	`    if [[ $key == "$1" ]]; then printf '%s' "$val"; return 0; fi`,
+	`  done <"$values"`,
+	"  return 1",
+	"}",
+}, "\n")
 
 // BootScript installs and starts the manager stage by stage, reporting
 // each stage (ReportScript); the first failing stage is reported with the
@@ -126,16 +168,21 @@ func ManagerUserData(m Manager) ([]byte, error) {
 // console, where `provision up` reads it (GetConsoleOutput) when the boot
 // fails: cloud-init's systemd units write their output to
 // journal+console, "so it appears in the instance console output".
-func BootScript(m Manager, packages []string) string {
+func BootScript(m Manager) string {
 	plugin := "gitlab-runner fleeting install"
 	if m.Executor == DockerMachine {
 		plugin = `"$sbin/provision-install-docker-machine"`
 	}
 	return strings.Join([]string{
 		"#!/bin/bash",
-		"# Boots the runner manager stage by stage and reports each stage to SSM (" + m.BootParameter + ").",
+		"# Boots the runner manager stage by stage and reports each stage to SSM.",
 		"set -uo pipefail",
 		"sbin=${PROVISION_SBIN:-" + SbinDir + "}",
+		readValues,
+		"# Since 17.7 the helper images are a package of their own, pinned alike.",
+		"version=$(value runner_version)",
+		"packages=(gitlab-runner)",
+		`[[ -z $version ]] || packages=("gitlab-runner-helper-images-$version-1" "gitlab-runner-$version-1")`,
 		"# stage NAME COMMAND...: runs COMMAND; reports NAME ok, or failed with the end of its output and stops.",
 		"stage() {",
 		"  local name=$1 out rc",
@@ -159,7 +206,7 @@ func BootScript(m Manager, packages []string) string {
 		"  repo=$(mktemp)",
 		`  curl -fsSL --retry 5 -o "$repo" https://packages.gitlab.com/install/repositories/runner/gitlab-runner/script.rpm.sh &&`,
 		`    bash "$repo" &&`,
-		"    dnf install -y " + strings.Join(packages[1:], " "),
+		`    dnf install -y "${packages[@]}"`,
 		"}",
 		"start_service() {",
 		"  systemctl daemon-reload &&",
@@ -177,7 +224,7 @@ func BootScript(m Manager, packages []string) string {
 		"  done",
 		"  return 1",
 		"}",
-		"stage " + StagePackages + " dnf install -y " + packages[0],
+		"stage " + StagePackages + " dnf install -y docker",
 		"stage " + StageDocker + " systemctl enable --now docker",
 		"stage " + StageRunner + " install_runner",
 		"# Reports " + StageTokenRead + ", " + StageTokenVerified + " and " + StageConfigWritten + " itself.",
@@ -196,8 +243,10 @@ func BootScript(m Manager, packages []string) string {
 func ReportScript(m Manager) string {
 	return strings.Join([]string{
 		"#!/bin/bash",
-		"# provision-boot-report STAGE ok|failed [DETAIL]: writes a boot stage to " + m.BootParameter + ".",
+		"# provision-boot-report STAGE ok|failed [DETAIL]: writes a boot stage to the boot parameter.",
 		"set -uo pipefail",
+		readValues,
+		"region=$(value region) parameter=$(value boot_parameter)",
 		"stage=$1 status=$2 detail=${3:-}",
 		`detail=$(sed -E 's/glrt-[A-Za-z0-9_.-]+/glrt-[redacted]/g' <<<"$detail" | tr -d '\000-\010\013\014\016-\037')`,
 		`detail=${detail//\\/\\\\}`,
@@ -207,10 +256,10 @@ func ReportScript(m Manager) string {
 		`detail=${detail//$'\n'/\\n}`,
 		`json=$(printf '{"stage":"%s","status":"%s","detail":"%s","time":"%s"}' "$stage" "$status" "$detail" "$(date -u +%Y-%m-%dT%H:%M:%SZ)")`,
 		"for attempt in 1 2 3; do",
-		fmt.Sprintf(`  aws ssm put-parameter --region %s --name %s --type String --overwrite --value "$json" >/dev/null && exit 0`, m.Region, m.BootParameter),
+		`  aws ssm put-parameter --region "$region" --name "$parameter" --type String --overwrite --value "$json" >/dev/null && exit 0`,
 		"  sleep 2",
 		"done",
-		fmt.Sprintf(`echo "provision: could not write boot stage $stage to %s" >&2`, m.BootParameter),
+		`echo "provision: could not write boot stage $stage to $parameter" >&2`,
 		"",
 	}, "\n")
 }
@@ -222,22 +271,23 @@ func ReportScript(m Manager) string {
 // in /proc while the command runs. Only shell built-ins (parameter
 // expansion, printf, here-strings) touch it.
 func TokenScript(m Manager) string {
-	gitlab := strings.TrimRight(m.GitLabURL, "/")
 	return strings.Join([]string{
 		"#!/bin/bash",
 		"# Reads the runner token from SSM, asks GitLab when it expires, writes config.toml (mode 0600).",
 		"set -euo pipefail",
 		"umask 077",
+		readValues,
+		"region=$(value region) parameter=$(value token_parameter) gitlab=$(value gitlab_url)",
 		`dir=${PROVISION_RUNNER_DIR:-` + RunnerDir + `}`,
 		"report=${PROVISION_SBIN:-" + SbinDir + "}/provision-boot-report",
 		"tmp=$(mktemp -d)",
 		`trap 'rm -rf "$tmp"' EXIT`,
 		"for attempt in 1 2 3 4 5 6 7 8 9 10; do",
-		fmt.Sprintf(`  token=$(aws ssm get-parameter --region %s --name %s --with-decryption --query Parameter.Value --output text 2>"$tmp/err") && break`, m.Region, m.TokenParameter),
+		`  token=$(aws ssm get-parameter --region "$region" --name "$parameter" --with-decryption --query Parameter.Value --output text 2>"$tmp/err") && break`,
 		"  sleep $((attempt * 3))",
 		"done",
 		`if [[ ! "${token:-}" =~ ^glrt-[A-Za-z0-9_.-]+$ ]]; then`,
-		fmt.Sprintf(`  "$report" %s failed "%s does not hold a runner authentication token (glrt-...): $(tail -c 400 "$tmp/err")"`, StageTokenRead, m.TokenParameter),
+		`  "$report" ` + StageTokenRead + ` failed "$parameter does not hold a runner authentication token (glrt-...): $(tail -c 400 "$tmp/err")"`,
 		"  exit 1",
 		"fi",
 		`"$report" ` + StageTokenRead + ` ok ""`,
@@ -249,14 +299,14 @@ func TokenScript(m Manager) string {
 		"# boot: no answer (or a 5xx) is asked again for up to five minutes.",
 		"code=000",
 		"for attempt in $(seq 1 30); do",
-		fmt.Sprintf(`  code=$(curl -sS --max-time 10 -o "$tmp/answer" -w '%%{http_code}' -H 'Content-Type: application/json' --data-binary @- %s/api/v4/runners/verify <<<"{\"token\":\"${token}\"}" 2>"$tmp/err") || code=000`, gitlab),
+		`  code=$(curl -sS --proto =https,http --max-time 10 -o "$tmp/answer" -w '%{http_code}' -H 'Content-Type: application/json' --data-binary @- "$gitlab/api/v4/runners/verify" <<<"{\"token\":\"${token}\"}" 2>"$tmp/err") || code=000`,
 		`  [[ $code == 000 || $code == 5* ]] || break`,
 		"  sleep 10",
 		"done",
 		`case $code in`,
 		`  200|201) ;;`,
 		`  000|5*)`,
-		fmt.Sprintf(`    "$report" %s failed "GitLab %s not reachable from this machine on 443 (HTTP $code): $(tail -c 300 "$tmp/err")"`, StageTokenVerified, gitlab),
+		`    "$report" ` + StageTokenVerified + ` failed "GitLab $gitlab not reachable from this machine on 443 (HTTP $code): $(tail -c 300 "$tmp/err")"`,
 		"    exit 1 ;;",
 		`  *)`,
 		fmt.Sprintf(`    "$report" %s failed "GitLab rejected the runner token (HTTP $code): $(head -c 300 "$tmp/answer")"`, StageTokenVerified),
@@ -306,12 +356,13 @@ func staticKeyLines(m Manager) string {
 		return ""
 	}
 	return strings.Join([]string{
+		"key_parameter=$(value ssh_key_parameter)",
 		"for attempt in 1 2 3 4 5; do",
-		fmt.Sprintf(`  aws ssm get-parameter --region %s --name %s --with-decryption --query Parameter.Value --output text >"$tmp/key" 2>"$tmp/err" && break`, m.Region, m.SSHKeyParameter),
+		`  aws ssm get-parameter --region "$region" --name "$key_parameter" --with-decryption --query Parameter.Value --output text >"$tmp/key" 2>"$tmp/err" && break`,
 		"  sleep $((attempt * 3))",
 		"done",
 		`if ! grep -q "PRIVATE KEY" "$tmp/key"; then`,
-		fmt.Sprintf(`  "$report" %s failed "%s does not hold the machines' SSH key: $(tail -c 400 "$tmp/err")"`, StageConfigWritten, m.SSHKeyParameter),
+		`  "$report" ` + StageConfigWritten + ` failed "$key_parameter does not hold the machines' SSH key: $(tail -c 400 "$tmp/err")"`,
 		"  exit 1",
 		"fi",
 		`mv "$tmp/key" "$dir/` + path.Base(StaticKeyPath) + `"`,
@@ -345,15 +396,17 @@ func drainTimer(m Manager) string {
 func DrainScript(m Manager) string {
 	return strings.Join([]string{
 		"#!/bin/bash",
-		"# Stops gitlab-runner gracefully when " + m.DrainParameter + " names this instance, then answers.",
+		"# Stops gitlab-runner gracefully when the drain parameter names this instance, then answers.",
 		"set -uo pipefail",
+		readValues,
+		"region=$(value region) parameter=$(value drain_parameter)",
 		`imds=$(curl -sS --max-time 5 -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 60' http://169.254.169.254/latest/api/token)`,
 		`id=$(curl -sS --max-time 5 -H "X-aws-ec2-metadata-token: $imds" http://169.254.169.254/latest/meta-data/instance-id)`,
-		fmt.Sprintf(`asked=$(aws ssm get-parameter --region %s --name %s --query Parameter.Value --output text 2>/dev/null)`, m.Region, m.DrainParameter),
+		`asked=$(aws ssm get-parameter --region "$region" --name "$parameter" --query Parameter.Value --output text 2>/dev/null)`,
 		`[[ -n $id && $asked == "$id" ]] || exit 0`,
 		"systemctl stop gitlab-runner",
 		"systemctl disable --now provision-drain.timer",
-		fmt.Sprintf(`aws ssm put-parameter --region %s --name %s --type String --overwrite --value "drained $id" >/dev/null`, m.Region, m.DrainParameter),
+		`aws ssm put-parameter --region "$region" --name "$parameter" --type String --overwrite --value "drained $id" >/dev/null`,
 		"",
 	}, "\n")
 }
@@ -391,19 +444,21 @@ func TokenSyncScript(m Manager) string {
 		"# Stores a runner token that gitlab-runner renewed in SSM (mode 0600 files only, never in arguments).",
 		"set -euo pipefail",
 		"umask 077",
+		readValues,
+		"region=$(value region) parameter=$(value token_parameter)",
 		`dir=${PROVISION_RUNNER_DIR:-` + RunnerDir + `}`,
 		`config=$(<"$dir/config.toml")`,
 		`q="[\"']"`,
 		`re="(^|[[:space:]])token[[:space:]]*=[[:space:]]*${q}(glrt-[A-Za-z0-9_.-]+)${q}"`,
 		"[[ $config =~ $re ]] || exit 0",
 		"renewed=${BASH_REMATCH[2]}",
-		fmt.Sprintf("stored=$(aws ssm get-parameter --region %s --name %s --with-decryption --query Parameter.Value --output text)", m.Region, m.TokenParameter),
+		`stored=$(aws ssm get-parameter --region "$region" --name "$parameter" --with-decryption --query Parameter.Value --output text)`,
 		`[[ $renewed == "$stored" ]] && exit 0`,
 		"tmp=$(mktemp -d)",
 		`trap 'rm -rf "$tmp"' EXIT`,
 		`printf '%s' "$renewed" > "$tmp/token"`,
-		fmt.Sprintf(`aws ssm put-parameter --region %s --name %s --type SecureString --overwrite --value "file://$tmp/token" >/dev/null`, m.Region, m.TokenParameter),
-		fmt.Sprintf(`echo "provision: stored the renewed runner token in %s"`, m.TokenParameter),
+		`aws ssm put-parameter --region "$region" --name "$parameter" --type SecureString --overwrite --value "file://$tmp/token" >/dev/null`,
+		`echo "provision: stored the renewed runner token in $parameter"`,
 		"",
 	}, "\n")
 }
@@ -482,13 +537,39 @@ func MachineUserData(stack string, img MachineImage) ([]byte, error) {
 	return render(fmt.Sprintf("provision %s: runner machine.", stack), cc)
 }
 
+// render writes the cloud-config. A file whose content is not plain
+// printable ASCII is written base64-encoded (cloud-init's "encoding: b64"):
+// cloud-init reads YAML with PyYAML, which takes U+0085, U+2028 and
+// U+2029 for line breaks, so such a character inside a literal block
+// would end it and let the rest become YAML of its own (another file, a
+// root cron job). Base64 holds no character YAML can read as structure.
 func render(comment string, cc cloudConfig) ([]byte, error) {
+	for i, f := range cc.WriteFiles {
+		if !plainText(f.Content) {
+			cc.WriteFiles[i].Encoding = "b64"
+			cc.WriteFiles[i].Content = base64.StdEncoding.EncodeToString([]byte(f.Content))
+		}
+	}
 	body, err := yaml.MarshalWithOptions(cc, yaml.UseLiteralStyleIfMultiline(true), yaml.IndentSequence(true))
 	if err != nil {
 		return nil, fmt.Errorf("render cloud-config: %w", err)
 	}
 	var b bytes.Buffer
 	b.WriteString("#cloud-config\n# " + comment + "\n")
+	if !plainText(comment) || strings.Contains(comment, "\n") {
+		return nil, fmt.Errorf("render cloud-config: the comment %q is not one line of plain text", comment)
+	}
 	b.Write(body)
 	return b.Bytes(), nil
+}
+
+// plainText reports whether s holds only printable ASCII, tabs and
+// newlines: text a YAML literal block carries as it is.
+func plainText(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < 0x20 && c != '\n' && c != '\t') || c > 0x7e {
+			return false
+		}
+	}
+	return true
 }
