@@ -63,6 +63,7 @@ type Backend struct {
 	retry func(call func() error) error
 }
 
+// held is a lock this run took: its holder id and the lock object's ETag.
 type held struct{ id, etag string }
 
 // version is what this run knows of one version of the state object.
@@ -85,6 +86,8 @@ func (b *Backend) lockKey() string  { return b.loc.Key + ".lock" }
 // Lock writes KEY.lock only if it does not exist (If-None-Match: *); S3
 // answers 412 to every other writer, so exactly one run holds it, on any
 // machine. A lock outlives a killed holder: `provision force-unlock` ends it.
+// A retry whose first attempt took the lock but lost its answer finds this
+// run's own holder (unique id) there, which put counts as taken.
 func (b *Backend) Lock(command string) error {
 	host, _ := os.Hostname()
 	who := ""
