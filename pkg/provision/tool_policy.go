@@ -122,6 +122,8 @@ func ToolPolicy(cfg *Config) PolicyDocument {
 		Statement{Sid: "ItsCacheBucket", Effect: "Allow", Action: cacheBucketActions, Resource: []string{cacheBucket}},
 		Statement{Sid: "EmptyItsCacheBucket", Effect: "Allow", Action: []string{"s3:DeleteObject"}, Resource: []string{cacheBucket + "/*"}})
 	if s3 := cfg.State.S3; s3 != nil {
+		// s3:GetObject also authorizes the deletes conditional on an ETag
+		// (If-Match), which S3 evaluates with both permissions.
 		st = append(st,
 			Statement{Sid: "ItsStateAndLock", Effect: "Allow", Action: []string{"s3:GetObject", "s3:PutObject", "s3:DeleteObject"},
 				Resource: []string{fmt.Sprintf("arn:%s:s3:::%s/%s", partition, s3.Bucket, s3.Key), fmt.Sprintf("arn:%s:s3:::%s/%s.lock", partition, s3.Bucket, s3.Key)}},

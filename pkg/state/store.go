@@ -48,6 +48,15 @@ type LockedError struct {
 	// Shared: a lock on a shared backend outlives a killed holder, and only
 	// force-unlock releases it.
 	Shared bool
+	// HolderGone: the holder ran on this host and its process has exited,
+	// so the lock is stale and force-unlock cannot hurt a running run.
+	HolderGone bool
+}
+
+// NewLockedError names the holder of a lock this run could not take, and
+// whether that holder is gone.
+func NewLockedError(path string, holder *LockHolder, shared bool) *LockedError {
+	return &LockedError{Path: path, Holder: holder, Shared: shared, HolderGone: holder.ProcessGone()}
 }
 
 func (e *LockedError) Error() string {
@@ -62,6 +71,9 @@ func (e *LockedError) Error() string {
 		id := ""
 		if e.Holder != nil {
 			id = e.Holder.ID
+		}
+		if e.HolderGone {
+			return fmt.Sprintf("state %s is locked by %s, and that process is gone (no pid %d on this host): it died holding the lock; `provision force-unlock %s` is safe", e.Path, who, e.Holder.PID, id)
 		}
 		return fmt.Sprintf("state %s is locked by %s: wait for that run to finish; if it died, release the lock with `provision force-unlock %s`", e.Path, who, id)
 	}
@@ -81,7 +93,7 @@ func (s *Store) Lock(command string) error {
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return &LockedError{Path: s.path, Holder: readHolder(s.lockPath())}
+			return NewLockedError(s.path, readHolder(s.lockPath()), false)
 		}
 		return fmt.Errorf("lock state %s: %w", s.path, err)
 	}

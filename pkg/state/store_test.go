@@ -166,3 +166,30 @@ func TestLedgerConcurrentPuts(t *testing.T) {
 		t.Fatalf("after 16 concurrent puts: %d resources, serial %d, %v", len(got.Resources), got.Serial, err)
 	}
 }
+
+// A holder is gone only when it ran on this host and its process has
+// exited; the shared lock's message then says force-unlock is safe.
+func TestLockHolderProcessGone(t *testing.T) {
+	host, _ := os.Hostname()
+	exited := exec.Command("true")
+	if err := exited.Run(); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name   string
+		holder *LockHolder
+		gone   bool
+	}{
+		{"exited here", &LockHolder{ID: "id-1", PID: exited.Process.Pid, Host: host}, true},
+		{"running here", &LockHolder{ID: "id-2", PID: os.Getpid(), Host: host}, false},
+		{"exited elsewhere", &LockHolder{ID: "id-3", PID: exited.Process.Pid, Host: host + "-other"}, false},
+		{"no pid", &LockHolder{ID: "id-4", Host: host}, false},
+		{"no holder", nil, false},
+	} {
+		e := NewLockedError("s3://b/k", c.holder, true)
+		said := strings.Contains(e.Error(), "process is gone") && strings.Contains(e.Error(), "is safe")
+		if e.HolderGone != c.gone || said != c.gone {
+			t.Errorf("%s: gone %v, message %q", c.name, e.HolderGone, e.Error())
+		}
+	}
+}

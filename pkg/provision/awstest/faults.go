@@ -111,6 +111,20 @@ func writeFault(w http.ResponseWriter, r *http.Request, kind FaultKind) {
 // writeError speaks the error dialect of the call's protocol: EC2's XML,
 // S3's, the query protocol's XML (IAM, STS, Auto Scaling), or JSON (SSM).
 func writeError(w http.ResponseWriter, r *http.Request, status int, code, msg string) {
+	// S3 first: the Content-Type of a PutObject is its object's (the
+	// state is JSON), not the protocol's.
+	if serviceOf(r) == "s3" {
+		// S3's own dialect: <Error> at the top; it throttles with 503 SlowDown.
+		if code == "Throttling" {
+			code, status = "SlowDown", http.StatusServiceUnavailable
+		}
+		w.Header().Set("Content-Type", "application/xml")
+		w.WriteHeader(status)
+		if r.Method != http.MethodHead {
+			fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>%s</Code><Message>%s</Message><RequestId>fault-injected</RequestId></Error>`, code, msg)
+		}
+		return
+	}
 	if strings.HasPrefix(r.Header.Get("X-Amz-Target"), "AmazonSSM") || strings.Contains(r.Header.Get("Content-Type"), "json") {
 		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
 		if code == "Throttling" {
@@ -121,17 +135,6 @@ func writeError(w http.ResponseWriter, r *http.Request, status int, code, msg st
 		return
 	}
 	w.Header().Set("Content-Type", "text/xml")
-	if serviceOf(r) == "s3" {
-		// S3's own dialect: <Error> at the top; it throttles with 503 SlowDown.
-		if code == "Throttling" {
-			code, status = "SlowDown", http.StatusServiceUnavailable
-		}
-		w.WriteHeader(status)
-		if r.Method != http.MethodHead {
-			fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>%s</Code><Message>%s</Message><RequestId>fault-injected</RequestId></Error>`, code, msg)
-		}
-		return
-	}
 	if isEC2(r) {
 		if code == "Throttling" {
 			code, status = "RequestLimitExceeded", http.StatusServiceUnavailable

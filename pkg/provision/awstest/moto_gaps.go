@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -82,6 +83,54 @@ func SubnetDependencies(target, region string) Fault {
 			return false, false
 		}
 		writeError(w, r, http.StatusBadRequest, "DependencyViolation", fmt.Sprintf("The subnet '%s' has dependencies and cannot be deleted.", id))
+		return true, false
+	}
+}
+
+// EmulatorAccount is the account moto_server gives every caller (STS
+// GetCallerIdentity answers it for any credentials) and so the owner of
+// every bucket.
+const EmulatorAccount = "123456789012"
+
+const expectedOwnerHeader = "X-Amz-Expected-Bucket-Owner"
+
+// refuseForeignBucket answers an S3 call that names another account than
+// the bucket's as its owner as AWS does: 403 AccessDenied, and the call
+// has no effect ("Verifying bucket ownership with bucket owner condition",
+// S3 User Guide). moto ignores the header, so a call that named the wrong
+// account, or a change that sent the caller's account to a bucket of
+// another, would pass every test. A call naming no owner is not checked,
+// as on AWS.
+func refuseForeignBucket(w http.ResponseWriter, r *http.Request) bool {
+	owner := r.Header.Get(expectedOwnerHeader)
+	if serviceOf(r) != "s3" || owner == "" || owner == EmulatorAccount {
+		return false
+	}
+	writeError(w, r, http.StatusForbidden, "AccessDenied", "Access Denied")
+	return true
+}
+
+// ConditionalConflict answers the first n conditional writes (If-Match or
+// If-None-Match on PutObject or DeleteObject) of the object at path with
+// 409 ConditionalRequestConflict, as S3 does while another conditional
+// write of that key is in flight (PutObject's If-Match and If-None-Match in
+// the S3 API reference: "On a 409 failure you should retry"). moto
+// serializes its requests and never answers 409.
+func ConditionalConflict(path string, n int) Fault {
+	var mu sync.Mutex
+	left := n
+	return func(w http.ResponseWriter, r *http.Request, action string, _ int) (bool, bool) {
+		conditional := r.Header.Get("If-Match") != "" || r.Header.Get("If-None-Match") != ""
+		if (action != "PutObject" && action != "DeleteObject") || r.URL.Path != path || !conditional {
+			return false, false
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if left == 0 {
+			return false, false
+		}
+		left--
+		writeError(w, r, http.StatusConflict, "ConditionalRequestConflict", "A conflicting conditional operation is in progress on this key; retry the request.")
 		return true, false
 	}
 }

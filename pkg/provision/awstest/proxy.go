@@ -29,6 +29,9 @@ type Call struct {
 	// NotReady: a rewrite changed the answer to show a resource that is
 	// not ready yet (a wait's poll that found nothing to do).
 	NotReady bool
+	// ExpectedBucketOwner is the account an S3 call named as the bucket's
+	// owner ("" when it named none).
+	ExpectedBucketOwner string
 }
 
 // IAMAction is the call as an IAM policy names it: ssm:PutParameter.
@@ -136,6 +139,11 @@ func NewProxy(target string) *Proxy {
 		}
 		start := time.Now()
 		step := stepOf(r)
+		owner := r.Header.Get(expectedOwnerHeader)
+		if refuseForeignBucket(w, r) {
+			p.record(Call{Action: action, Service: serviceOf(r), Status: http.StatusForbidden, Step: step, Start: start, Took: time.Since(start), ExpectedBucketOwner: owner})
+			return
+		}
 		p.mu.Lock()
 		n := len(p.calls) + 1
 		fault, after, rewrite := p.fault, p.after, p.rewrite
@@ -144,7 +152,7 @@ func NewProxy(target string) *Proxy {
 		if fault != nil {
 			var handled bool
 			if handled, lose = fault(w, r, action, n); handled {
-				p.record(Call{Action: action, Service: serviceOf(r), Status: -1, Step: step, Start: start, Took: time.Since(start)})
+				p.record(Call{Action: action, Service: serviceOf(r), Status: -1, Step: step, Start: start, Took: time.Since(start), ExpectedBucketOwner: owner})
 				return
 			}
 		}
@@ -165,7 +173,7 @@ func NewProxy(target string) *Proxy {
 			buf.body.Write(changed)
 			fixContentLength(buf)
 		}
-		c := Call{Action: action, Service: serviceOf(r), Status: buf.status, Step: step, Start: start, Took: time.Since(start), NotReady: notReady}
+		c := Call{Action: action, Service: serviceOf(r), Status: buf.status, Step: step, Start: start, Took: time.Since(start), NotReady: notReady, ExpectedBucketOwner: owner}
 		count := p.record(c)
 		if after != nil {
 			after(c, count)

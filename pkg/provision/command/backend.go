@@ -7,7 +7,9 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/provision-dev/provision/pkg/provision"
 	"github.com/provision-dev/provision/pkg/state"
@@ -45,12 +47,17 @@ func backendAt(ctx context.Context, o Options, cfg *provision.Config, loc string
 	if err != nil {
 		return nil, err
 	}
+	ownEndpoint := awsCfg.BaseEndpoint != nil || os.Getenv("AWS_ENDPOINT_URL") != ""
 	client := s3.NewFromConfig(awsCfg, func(so *s3.Options) {
 		// With an endpoint of one's own (an S3-compatible store, an
 		// emulator) buckets are addressed by path, not by host name.
-		so.UsePathStyle = awsCfg.BaseEndpoint != nil || os.Getenv("AWS_ENDPOINT_URL") != ""
+		so.UsePathStyle = ownEndpoint
 	})
-	b := s3state.New(ctx, client, where, func(call func() error) error { return provision.RetryTransient(ctx, call) })
+	owner, err := bucketOwner(ctx, o, awsCfg, ownEndpoint)
+	if err != nil {
+		return nil, err
+	}
+	b := s3state.New(ctx, client, where, owner, func(call func() error) error { return provision.RetryTransient(ctx, call) })
 	warning, err := b.Check()
 	if err != nil {
 		return nil, err
@@ -59,6 +66,33 @@ func backendAt(ctx context.Context, o Options, cfg *provision.Config, loc string
 		o.Log.Warn(warning)
 	}
 	return b, nil
+}
+
+// bucketOwner is the account the state bucket must belong to: the
+// caller's, which S3 then checks on every call (ExpectedBucketOwner), so
+// the state never goes to a bucket of that name in another account. On
+// AWS GetCallerIdentity needs no permission, so its failure means the
+// credentials do not work and the run stops here. An S3-compatible store
+// at an endpoint of one's own may have no STS and no accounts: there the
+// check is left out, with a warning, rather than refusing the store.
+func bucketOwner(ctx context.Context, o Options, awsCfg aws.Config, ownEndpoint bool) (string, error) {
+	var out *sts.GetCallerIdentityOutput
+	err := provision.RetryTransient(ctx, func() error {
+		var err error
+		out, err = sts.NewFromConfig(awsCfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+		return err
+	})
+	switch {
+	case err == nil:
+		return aws.ToString(out.Account), nil
+	case ownEndpoint:
+		if o.Log != nil {
+			o.Log.Warn(fmt.Sprintf("the endpoint has no STS (%v): the state bucket's owner is not checked", err))
+		}
+		return "", nil
+	default:
+		return "", fmt.Errorf("AWS credentials do not work (STS GetCallerIdentity: %w): configure them with `aws configure`, AWS_PROFILE / --profile, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY", err)
+	}
 }
 
 // stateLocation is how the stack's record names a state: an S3 address,

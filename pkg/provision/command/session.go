@@ -141,7 +141,14 @@ func openSession(ctx context.Context, o Options, lock bool, command string) (*se
 	return s, nil
 }
 
-func (s *session) close() { _ = s.store.Unlock() }
+// close releases the lock. A lock that is no longer this run's (forced
+// away and taken by another run) is left to its holder and said so: the
+// command's own answer stands, so this is a warning.
+func (s *session) close() {
+	if err := s.store.Unlock(); err != nil && s.opts.Log != nil {
+		s.opts.Log.Warn(err.Error())
+	}
+}
 
 // document returns the loaded state, or a new one.
 func (s *session) document() *state.Document {

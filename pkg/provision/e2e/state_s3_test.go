@@ -15,6 +15,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/provision-dev/provision/pkg/provision/awstest"
 )
 
 const stateURL = "s3://team-state/runners/net.json"
@@ -99,6 +102,11 @@ func TestS3StateLock(t *testing.T) {
 	m := lockID.FindStringSubmatch(r.stderr)
 	if r.code == 0 || m == nil {
 		t.Fatalf("a second down must be locked out and name the lock id:\n%s", r)
+	}
+	// The killed run was on this host and its process is gone: the
+	// message says so, and that force-unlock is safe.
+	if !strings.Contains(r.stderr, "process is gone") || !strings.Contains(r.stderr, "force-unlock "+m[1]+"` is safe") {
+		t.Errorf("the lock of the killed run does not say its holder is gone:\n%s", r)
 	}
 	if bad := h.run("force-unlock", "00000000-0000-0000-0000-000000000000"); bad.code == 0 {
 		t.Errorf("force-unlock with the wrong id released the lock")
@@ -221,4 +229,69 @@ func TestS3StateLostAnswers(t *testing.T) {
 	}
 	h.mustRun(0, "plan", "--detailed-exitcode")
 	h.mustRun(0, "down", "--auto-approve")
+}
+
+// Every S3 call of the state names the caller's account as the bucket's
+// owner, and a 409 ConditionalRequestConflict (another conditional write
+// in flight) on the lock and on the state is retried.
+func TestS3StateBucketOwnerAndConflicts(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	c := makeStateBucket(t, h)
+	h.writeConfig(baseConfig + "state:\n  s3: {bucket: team-state, key: runners/net.json}\n")
+	lock := awstest.ConditionalConflict("/team-state/runners/net.json.lock", 2)
+	doc := awstest.ConditionalConflict("/team-state/runners/net.json", 2)
+	h.proxy.SetFault(func(w http.ResponseWriter, r *http.Request, action string, n int) (bool, bool) {
+		if handled, _ := lock(w, r, action, n); handled {
+			return true, false
+		}
+		return doc(w, r, action, n)
+	})
+	h.proxy.Reset()
+	h.mustRun(0, "up", "--auto-approve")
+	h.proxy.SetFault(nil)
+	conflicts, s3Calls := 0, 0
+	for _, call := range h.proxy.Calls() {
+		if call.Service != "s3" {
+			continue // the state is the only S3 this configuration uses
+		}
+		s3Calls++
+		if call.Status == -1 {
+			conflicts++
+		}
+		if call.ExpectedBucketOwner != awstest.EmulatorAccount {
+			t.Errorf("%s went without the bucket owner %s (sent %q)", call.Action, awstest.EmulatorAccount, call.ExpectedBucketOwner)
+		}
+	}
+	if conflicts != 4 || s3Calls < 8 {
+		t.Fatalf("%d conflicts answered among %d S3 calls, want 4 among many", conflicts, s3Calls)
+	}
+	if !objectExists(t, c, "runners/net.json") || objectExists(t, c, "runners/net.json.lock") {
+		t.Fatalf("after up: the state must be in S3 and the lock gone")
+	}
+	h.mustRun(0, "down", "--auto-approve")
+}
+
+// A state bucket that belongs to another account than the caller's is
+// refused before anything is written, naming the account.
+func TestS3StateBucketOfAnotherAccount(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	c := makeStateBucket(t, h)
+	h.writeConfig(baseConfig + "state:\n  s3: {bucket: team-state, key: runners/net.json}\n")
+	// Credentials of a role in another account: moto answers
+	// GetCallerIdentity with that account, and the bucket is the
+	// emulator's.
+	out, err := sts.NewFromConfig(awsConfig(h.moto.URL)).AssumeRole(context.Background(), &sts.AssumeRoleInput{
+		RoleArn: aws.String("arn:aws:iam::111111111111:role/ci"), RoleSessionName: aws.String("e2e")})
+	must(t, err)
+	h.env = append(h.env, "AWS_ACCESS_KEY_ID="+aws.ToString(out.Credentials.AccessKeyId),
+		"AWS_SECRET_ACCESS_KEY="+aws.ToString(out.Credentials.SecretAccessKey), "AWS_SESSION_TOKEN="+aws.ToString(out.Credentials.SessionToken))
+	r := h.run("up", "--auto-approve")
+	if r.code == 0 || !strings.Contains(r.stderr, "another account than 111111111111") {
+		t.Fatalf("a state bucket of another account was not refused:\n%s", r)
+	}
+	if objectExists(t, c, "runners/net.json.lock") || objectExists(t, c, "runners/net.json") {
+		t.Fatalf("something was written to a bucket of another account")
+	}
 }
