@@ -20,6 +20,7 @@ import (
 	"github.com/provision-dev/provision/pkg/plan"
 	"github.com/provision-dev/provision/pkg/provision"
 	"github.com/provision-dev/provision/pkg/provision/command"
+	"github.com/provision-dev/provision/pkg/termtext"
 )
 
 func main() {
@@ -50,7 +51,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	code := 0
 	app := newApp(stdin, stdout, stderr, interrupt, &code)
 	if err := app.RunContext(ctx, args); err != nil {
-		fmt.Fprintf(stderr, "%s %v\n", paint(colorOn(args, stderr), red, "Error:"), err)
+		// The one place every error is printed: AWS's and GitLab's messages
+		// in it are outside text, cleaned of what the terminal acts on.
+		fmt.Fprintf(stderr, "%s %s\n", paint(colorOn(args, stderr), red, "Error:"), termtext.Clean(err.Error()))
 		if code == 0 {
 			code = 1
 		}
@@ -172,7 +175,45 @@ func newLogger(level, format string, w io.Writer, noColor bool) (*zap.Logger, er
 	default:
 		return nil, fmt.Errorf("--log-format %q: use console or json", format)
 	}
-	return zap.New(zapcore.NewCore(enc, zapcore.AddSync(w), lvl)), nil
+	return zap.New(cleanCore{zapcore.NewCore(enc, zapcore.AddSync(w), lvl)}), nil
+}
+
+// cleanCore cleans log messages and string fields with termtext.Clean:
+// warnings and debug lines carry AWS's and GitLab's messages, and zap
+// writes a console message as it is (its JSON escaping leaves C1 and bidi
+// controls in). The level colours the encoder adds are not touched.
+type cleanCore struct{ zapcore.Core }
+
+func (c cleanCore) With(fields []zapcore.Field) zapcore.Core {
+	return cleanCore{c.Core.With(cleanFields(fields))}
+}
+
+func (c cleanCore) Check(ent zapcore.Entry, ce *zapcore.CheckedEntry) *zapcore.CheckedEntry {
+	if c.Enabled(ent.Level) {
+		return ce.AddCore(ent, c)
+	}
+	return ce
+}
+
+func (c cleanCore) Write(ent zapcore.Entry, fields []zapcore.Field) error {
+	ent.Message = termtext.Clean(ent.Message)
+	return c.Core.Write(ent, cleanFields(fields))
+}
+
+// cleanFields returns fields with string and error values cleaned; an
+// error becomes its cleaned text.
+func cleanFields(fields []zapcore.Field) []zapcore.Field {
+	out := make([]zapcore.Field, len(fields))
+	for i, f := range fields {
+		if f.Type == zapcore.StringType {
+			f.String = termtext.Clean(f.String)
+		}
+		if err, ok := f.Interface.(error); ok && f.Type == zapcore.ErrorType {
+			f = zap.String(f.Key, termtext.Clean(err.Error()))
+		}
+		out[i] = f
+	}
+	return out
 }
 
 func isTerminal(v any) bool {

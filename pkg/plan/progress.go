@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/provision-dev/provision/pkg/termtext"
 )
 
 // ProgressEvery is how often a step that is still changing says so.
@@ -128,6 +130,8 @@ func (p *Progress) remind() {
 }
 
 func (p *Progress) print(c Change, event, verb, detail string, elapsed time.Duration) {
+	// detail is an AWS id, status or error message: outside text.
+	detail = termtext.Clean(detail)
 	if p.json {
 		line := map[string]any{"time": p.now().UTC().Format(time.RFC3339), "step": string(c.Step), "event": event, "action": c.Action.String()}
 		if c.ID != "" {

@@ -139,3 +139,23 @@ func TestInterruptStopsAWaitAtOnce(t *testing.T) {
 		t.Errorf("err = %v, want a cancellation by the user", err)
 	}
 }
+
+// A failed step's error quotes AWS's message: it is shown without the
+// escape sequences in it.
+func TestProgressCleansErrors(t *testing.T) {
+	for _, asJSON := range []bool{false, true} {
+		var out syncBuffer
+		p := NewProgress(&out, asJSON, time.Hour)
+		c := Change{Step: "vpc", Action: Create}
+		p.Observe(Event{Change: c, Phase: PhaseApplying})
+		p.Observe(Event{Change: c, Phase: PhaseFailed, Err: errors.New("api error \x1b[31mDenied\x1b[0m\rok \u009b2J \u202Eexe"), Elapsed: time.Second})
+		for _, ctl := range []string{"\x1b", "\r", "\u009b", "\u202E"} {
+			if strings.Contains(out.String(), ctl) {
+				t.Errorf("json=%v: progress contains %q:\n%q", asJSON, ctl, out.String())
+			}
+		}
+		if !strings.Contains(out.String(), "[31mDenied[0m") {
+			t.Errorf("json=%v: the error is not shown:\n%s", asJSON, out.String())
+		}
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/provision-dev/provision/pkg/termtext"
 )
 
 // Summary counts the changes of a plan.
@@ -87,16 +89,18 @@ func RenderText(w io.Writer, h Header, changes []Change, o TextOptions) error {
 		if o.Color && symbolColors[c.Action] != "" {
 			sym = symbolColors[c.Action] + sym + "\x1b[0m"
 		}
-		line := fmt.Sprintf("  %s %-*s  %-*s", sym, width, c.Step, nameWidth, displayName(c))
+		// Names, ids, attribute values and reasons may quote what AWS or
+		// the manager said (a tag value, a boot report): outside text.
+		line := fmt.Sprintf("  %s %-*s  %-*s", sym, width, c.Step, nameWidth, termtext.Clean(displayName(c)))
 		for _, a := range c.Attrs {
 			if a.Value != "" { // not known in this walk (e.g. the AMI of a teardown)
-				line += fmt.Sprintf("  %s=%s", a.Key, a.Value)
+				line += fmt.Sprintf("  %s=%s", a.Key, termtext.Clean(a.Value))
 			}
 		}
 		b.WriteString(strings.TrimRight(line, " "))
 		b.WriteByte('\n')
 		for _, r := range c.Reasons {
-			fmt.Fprintf(&b, "    %s %s %s\n", strings.Repeat(" ", symWidth), strings.Repeat(" ", width), r)
+			fmt.Fprintf(&b, "    %s %s %s\n", strings.Repeat(" ", symWidth), strings.Repeat(" ", width), termtext.Clean(r))
 		}
 	}
 	if !sum.HasChanges() {

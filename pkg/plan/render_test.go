@@ -81,3 +81,26 @@ func TestRenderTextColor(t *testing.T) {
 		t.Errorf("colour without Color:\n%s", b.String())
 	}
 }
+
+// A reason or value quoting outside text (a boot report, a tag value set
+// by hand) is shown without its escape sequences; the plan's own colours
+// stay.
+func TestRenderTextCleansOutsideText(t *testing.T) {
+	changes := []Change{{Step: "instance/manager", Kind: "instance", Name: "ci-manager\u202Etxt", ID: "i-0abc", Action: Replace,
+		Attrs:   []Attr{{"team", "\x1b]8;;https://evil.example/\x07ci\x1b]8;;\x07"}},
+		Reasons: []string{"must be replaced: its boot failed at stage token-verified (\x1b[2J\x1b[Hfake\rok \u009b31m)"}}}
+	var b strings.Builder
+	if err := RenderText(&b, Header{Stack: "ci", Region: "eu-west-1"}, changes, TextOptions{Color: true}); err != nil {
+		t.Fatal(err)
+	}
+	out := strings.ReplaceAll(b.String(), symbolColors[Replace], "")
+	out = strings.ReplaceAll(out, "\x1b[0m", "")
+	for _, c := range []string{"\x1b", "\r", "\x07", "\u009b", "\u202E"} {
+		if strings.Contains(out, c) {
+			t.Errorf("the plan contains %q:\n%q", c, b.String())
+		}
+	}
+	if !strings.Contains(out, "([2J[Hfakeok 31m)") || !strings.Contains(out, "team=]8;;https://evil.example/ci]8;;") {
+		t.Errorf("the reason or value is not shown:\n%q", out)
+	}
+}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/provision-dev/provision/pkg/plan"
 	"github.com/provision-dev/provision/pkg/provision/bootstrap"
+	"github.com/provision-dev/provision/pkg/termtext"
 )
 
 // BootReport is the last stage the manager reported of its boot (the
@@ -68,6 +69,9 @@ func (e *Env) parseBootReport(p *ssmtypes.Parameter, err error) (*BootReport, er
 	if err := json.Unmarshal([]byte(aws.ToString(p.Value)), &r); err != nil {
 		return nil, fmt.Errorf("the boot report in %s is not the JSON the bootstrap writes: %w", e.BootParameter(), err)
 	}
+	// The manager (or whatever runs on it, jobs included) may write
+	// anything there; everything that prints the report reads it from here.
+	r.Stage, r.Status, r.Detail = fromManager(r.Stage), fromManager(r.Status), fromManager(r.Detail)
 	return &r, nil
 }
 
@@ -158,20 +162,24 @@ func (e *Env) consoleTail(ctx context.Context) string {
 	if err != nil {
 		return ""
 	}
-	lines := strings.Split(strings.TrimRight(string(raw), "\n"), "\n")
+	lines := strings.Split(strings.TrimRight(fromManager(string(raw)), "\n"), "\n")
 	if len(lines) > consoleLines {
 		lines = lines[len(lines)-consoleLines:]
 	}
-	return redactRunnerTokens(strings.Join(lines, "\n"))
+	return strings.Join(lines, "\n")
+}
+
+// fromManager makes text the manager wrote (its boot report, its console
+// output) fit to show: without what a terminal acts on, and with runner
+// tokens hidden. Cleaning comes first so that a token split by control
+// characters is whole again when the redaction looks for it, and so that
+// the console's CR LF line ends become plain newlines.
+func fromManager(s string) string {
+	return runnerTokenShape.ReplaceAllLiteralString(termtext.Clean(s), "glrt-[redacted]")
 }
 
 // runnerTokenShape is a runner token as the boot scripts redact it too.
 var runnerTokenShape = regexp.MustCompile(`glrt-[A-Za-z0-9_.-]*`)
-
-// redactRunnerTokens hides runner tokens, should a console ever show one.
-func redactRunnerTokens(s string) string {
-	return runnerTokenShape.ReplaceAllLiteralString(s, "glrt-[redacted]")
-}
 
 func (e *Env) managerHasProfile(ctx context.Context) bool {
 	id := e.idOf(stepManager)

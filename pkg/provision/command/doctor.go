@@ -7,6 +7,7 @@ import (
 
 	"github.com/provision-dev/provision/pkg/provision"
 	"github.com/provision-dev/provision/pkg/state"
+	"github.com/provision-dev/provision/pkg/termtext"
 )
 
 // DoctorOptions are the flags of `provision doctor`.
@@ -61,12 +62,13 @@ func renderFlows(o Options, stack, region string, flows []provision.Flow, failed
 		if !f.OK {
 			verdict = "FAIL"
 		}
-		fmt.Fprintf(w, "  %s  %s\n", verdict, f.Name)
+		// Blocked and Note may quote AWS's or GitLab's error messages.
+		fmt.Fprintf(w, "  %s  %s\n", verdict, termtext.Clean(f.Name))
 		if f.Blocked != "" {
-			fmt.Fprintf(w, "        blocked: %s\n", f.Blocked)
+			fmt.Fprintf(w, "        blocked: %s\n", termtext.Clean(f.Blocked))
 		}
 		if f.Note != "" {
-			fmt.Fprintf(w, "        note: %s\n", f.Note)
+			fmt.Fprintf(w, "        note: %s\n", termtext.Clean(f.Note))
 		}
 	}
 	fmt.Fprintln(w)

@@ -12,6 +12,7 @@ import (
 	"github.com/provision-dev/provision/pkg/plan"
 	"github.com/provision-dev/provision/pkg/provision"
 	"github.com/provision-dev/provision/pkg/state"
+	"github.com/provision-dev/provision/pkg/termtext"
 )
 
 // StatusOptions are the flags of `provision status`.
@@ -135,7 +136,8 @@ func renderStatus(w io.Writer, rep StatusReport) error {
 	for _, e := range rep.Resources {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", e.Step, e.Kind, e.ID, e.Status)
 		for _, r := range e.Reasons {
-			fmt.Fprintf(tw, "\t\t  %s\t\n", r)
+			// A reason may quote a value set outside the tool (a tag).
+			fmt.Fprintf(tw, "\t\t  %s\t\n", termtext.Clean(r))
 		}
 		counts[e.Status]++
 	}
@@ -176,10 +178,10 @@ func renderStatus(w io.Writer, rep StatusReport) error {
 		if st == "" {
 			st = "set GITLAB_TOKEN to see it"
 		}
-		fmt.Fprintf(w, "GitLab runner:  %s (%s)\n", f.RunnerID, st)
+		fmt.Fprintf(w, "GitLab runner:  %s (%s)\n", f.RunnerID, termtext.Clean(st))
 	}
 	if f.RunnerTokenExpiresAt != "" {
-		fmt.Fprintf(w, "Runner token:   expires %s (gitlab-runner renews it and provision stores the new one)\n", f.RunnerTokenExpiresAt)
+		fmt.Fprintf(w, "Runner token:   expires %s (gitlab-runner renews it and provision stores the new one)\n", termtext.Clean(f.RunnerTokenExpiresAt))
 	}
 	fmt.Fprintf(w, "\n%s.", strings.Join(parts, ", "))
 	switch {

@@ -44,10 +44,13 @@ func TestManagerBootReport(t *testing.T) {
 	}
 
 	// A new manager whose token GitLab rejects (a changed instance type
-	// replaces the manager).
+	// replaces the manager). The detail carries what a hostile GitLab or
+	// a job on the manager could put there: a screen clear, a hidden
+	// hyperlink, a carriage return and a bidi override, none of which may
+	// reach the terminal.
 	h.manager.boot = func(string) []provision.BootReport {
 		return append(okBoot("")[:4], provision.BootReport{Stage: "token-verified", Status: "failed",
-			Detail: `GitLab rejected the runner token (HTTP 403): {"message":"403 Forbidden"}`})
+			Detail: "GitLab rejected the runner token (HTTP 403): \x1b[2J\x1b]8;;https://evil.example/\x07{\"message\":\"403 Forbidden\"}\x1b]8;;\x07\rall good \u202Eok"})
 	}
 	h.writeConfig(baseConfig + "manager: {instance_type: t3.small}\n")
 	failed := h.mustRun(1, "up", "--auto-approve")
@@ -65,12 +68,19 @@ func TestManagerBootReport(t *testing.T) {
 	if !strings.Contains(failed.stderr, "token-verified") {
 		t.Errorf("the error does not name the stage:\n%s", failed.stderr)
 	}
+	if !strings.Contains(failed.stdout, `]8;;https://evil.example/{"message":"403 Forbidden"}]8;;all good ok`) {
+		t.Errorf("the detail is not shown whole, without its controls:\n%q", failed.stdout)
+	}
+	checkNoTerminalControls(t, "a failed boot", failed.stdout+failed.stderr)
 	// The cause fixed, the next up replaces the manager that stopped.
 	h.manager.boot = nil
 	p := h.mustRun(2, "plan", "--detailed-exitcode")
 	if !strings.Contains(p.stdout, "-/+ instance/manager") || !strings.Contains(p.stdout, "must be replaced: its boot failed at stage token-verified") {
 		t.Errorf("a manager whose boot failed is not replaced:\n%s", p.stdout)
 	}
+	checkNoTerminalControls(t, "the plan", p.stdout+p.stderr)
+	st = h.mustRun(2, "status")
+	checkNoTerminalControls(t, "status", st.stdout+st.stderr)
 	again := h.mustRun(0, "up", "--auto-approve")
 	if !strings.Contains(again.stdout, "manager: boot stage online") {
 		t.Errorf("the new manager's boot is not followed:\n%s", again.stdout)
@@ -92,5 +102,17 @@ func TestManagerBootReport(t *testing.T) {
 	_, err := ssm.NewFromConfig(awsConfig(h.moto.URL)).GetParameter(context.Background(), &ssm.GetParameterInput{Name: aws.String(provision.BootParameterName("net"))})
 	if err == nil || !strings.Contains(err.Error(), "ParameterNotFound") {
 		t.Errorf("down left the boot report: %v", err)
+	}
+}
+
+// checkNoTerminalControls fails the test if output not written to a
+// terminal (so without the tool's own colours) holds anything a terminal
+// would act on.
+func checkNoTerminalControls(t *testing.T, what, out string) {
+	t.Helper()
+	for _, c := range []string{"\x1b", "\r", "\x07", "\u009b", "\u202E", "\u2028"} {
+		if strings.Contains(out, c) {
+			t.Errorf("%s shows %q:\n%q", what, c, out)
+		}
 	}
 }

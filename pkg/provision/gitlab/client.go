@@ -5,10 +5,12 @@ package gitlab
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -40,7 +42,31 @@ type API struct {
 
 // New returns an API for the GitLab at baseURL (e.g. https://gitlab.example.com).
 func New(baseURL string) *API {
-	return &API{baseURL: strings.TrimRight(baseURL, "/"), http: &http.Client{Timeout: 20 * time.Second}}
+	return &API{baseURL: strings.TrimRight(baseURL, "/"), http: newHTTPClient()}
+}
+
+// newHTTPClient is the HTTP client every request to GitLab goes through.
+//
+// It follows no redirect. Go's client drops Authorization on a redirect to
+// another host but keeps custom headers such as PRIVATE-TOKEN, and on 307
+// and 308 it sends the body (with a runner token in it) again: a redirect
+// would hand both tokens to whoever the Location names. The 3xx answer is
+// returned as it is instead (http.ErrUseLastResponse), classify turns it
+// into a RedirectError, and the retry policy does not retry it since it
+// is neither a transport error nor a 429 or 5xx.
+//
+// TLS below 1.2 is refused: the tokens must not cross a connection that
+// can be downgraded to a broken protocol version.
+func newHTTPClient() *http.Client {
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+	return &http.Client{
+		Timeout:   20 * time.Second,
+		Transport: transport,
+		CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		},
+	}
 }
 
 func (a *API) client(token string, runnerAuth bool) (*gl.Client, error) {
@@ -246,6 +272,9 @@ func (a *API) classify(what string, resp *gl.Response, err error, forbidden erro
 		}
 		return fmt.Errorf("%s at %s (%s): %w", what, a.baseURL, kind, ErrUnreachable)
 	}
+	if isRedirect(resp.StatusCode) {
+		return a.redirectError(what, resp)
+	}
 	msg := gitlabMessage(err)
 	said := ""
 	if msg != "" {
@@ -263,6 +292,54 @@ func (a *API) classify(what string, resp *gl.Response, err error, forbidden erro
 	default:
 		return &Error{What: what, URL: a.baseURL, Status: code, Message: msg}
 	}
+}
+
+// isRedirect reports whether code is one Go's client would follow.
+func isRedirect(code int) bool {
+	switch code {
+	case http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther,
+		http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
+		return true
+	}
+	return false
+}
+
+// RedirectError is a redirect GitLab (or something in front of it)
+// answered with; the tool does not follow it, see newHTTPClient.
+type RedirectError struct {
+	What, URL string
+	Status    int
+	// Location is where the redirect points, with no user info, query or
+	// fragment: those may carry secrets and are no part of gitlab.url.
+	Location string
+	// Suggested is the gitlab.url the Location implies (the part before
+	// /api/v4/); empty when the Location is not a GitLab API address.
+	Suggested string
+}
+
+func (e *RedirectError) Error() string {
+	fix := "set gitlab.url to the address GitLab answers on"
+	if e.Suggested != "" {
+		fix += fmt.Sprintf(" (probably %s)", e.Suggested)
+	}
+	return fmt.Sprintf("%s: GitLab at %s answered with a redirect (HTTP %d) to %s, which provision does not follow because it would send the token there: %s", e.What, e.URL, e.Status, e.Location, fix)
+}
+
+// redirectError describes a 3xx answer. A missing or unreadable Location
+// still makes an error: the request was not answered either way.
+func (a *API) redirectError(what string, resp *gl.Response) error {
+	e := &RedirectError{What: what, URL: a.baseURL, Status: resp.StatusCode, Location: "an address it did not give"}
+	loc, err := resp.Location()
+	if err != nil {
+		return e
+	}
+	loc.User, loc.RawQuery, loc.ForceQuery, loc.Fragment, loc.RawFragment = nil, "", false, "", ""
+	e.Location = tokenShape.ReplaceAllString(loc.String(), "[redacted]")
+	if base, _, found := strings.Cut(loc.Path, "/api/v4/"); found {
+		suggested := url.URL{Scheme: loc.Scheme, Host: loc.Host, Path: base}
+		e.Suggested = tokenShape.ReplaceAllString(suggested.String(), "[redacted]")
+	}
+	return e
 }
 
 // Error is an answer GitLab gave that the tool has no name for; it carries

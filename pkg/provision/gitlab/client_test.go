@@ -3,6 +3,7 @@ package gitlab_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -146,5 +147,115 @@ func TestDeleteRefusedByAProxyIsNotADelete(t *testing.T) {
 	// GitLab itself rejecting the token: already deleted.
 	if err := gitlab.New(srv.URL).DeleteRunnerByToken(context.Background(), "glrt-never-existed-token"); err != nil {
 		t.Fatalf("an unknown token must count as deleted: %v", err)
+	}
+}
+
+// A GitLab that answers with a redirect gets no token sent on: every call
+// fails with an error that names where the redirect points, and the
+// stand-in the redirect names receives nothing, for each redirect status
+// Go's client would otherwise follow (307 and 308 would send the body,
+// with the runner token in it, again).
+func TestRedirectIsNeverFollowed(t *testing.T) {
+	const userToken, runnerToken = "glpat-redirect-user-secret", "glrt-redirect-runner-secret"
+	calls := map[string]func(context.Context, *gitlab.API) error{
+		"verify": func(ctx context.Context, api *gitlab.API) error {
+			_, err := api.Verify(ctx, runnerToken)
+			return err
+		},
+		"token": func(ctx context.Context, api *gitlab.API) error {
+			_, err := api.Token(ctx, userToken)
+			return err
+		},
+		"create": func(ctx context.Context, api *gitlab.API) error {
+			_, _, err := api.CreateRunner(ctx, userToken, gitlab.RunnerSpec{RunnerType: "instance_type", TagList: []string{"aws"}})
+			return err
+		},
+		"status": func(ctx context.Context, api *gitlab.API) error {
+			_, err := api.RunnerStatus(ctx, userToken, 101)
+			return err
+		},
+		"delete by id": func(ctx context.Context, api *gitlab.API) error {
+			return api.DeleteRunner(ctx, userToken, 101)
+		},
+		"delete by token": func(ctx context.Context, api *gitlab.API) error {
+			return api.DeleteRunnerByToken(ctx, runnerToken)
+		},
+	}
+	for _, status := range []int{301, 302, 303, 307, 308} {
+		for name, call := range calls {
+			t.Run(fmt.Sprintf("%d %s", status, name), func(t *testing.T) {
+				target := gitlabtest.New()
+				defer target.Close()
+				target.AddUserToken(userToken, gitlabtest.UserToken{Scopes: []string{"api"}})
+				target.AddRunner(runnerToken)
+				front := gitlabtest.New()
+				defer front.Close()
+				front.RedirectTo(target.URL, status)
+
+				err := call(context.Background(), gitlab.New(front.URL))
+
+				if len(front.Requests()) == 0 {
+					t.Fatal("the redirecting stand-in received no request: the test proves nothing")
+				}
+				if leaked := requestsCarrying(target.Requests(), userToken, runnerToken); len(leaked) > 0 {
+					t.Errorf("the redirect target received tokens: %+v", leaked)
+				}
+				if n := len(target.Requests()); n != 0 {
+					t.Errorf("the redirect target received %d request(s); a redirect must not be followed", n)
+				}
+				var redirect *gitlab.RedirectError
+				if !errors.As(err, &redirect) {
+					t.Fatalf("err = %v, want a RedirectError", err)
+				}
+				msg := err.Error()
+				for _, want := range []string{front.URL, target.URL + "/api/v4/", "set gitlab.url", "(probably " + target.URL + ")"} {
+					if !strings.Contains(msg, want) {
+						t.Errorf("error %q does not say %q", msg, want)
+					}
+				}
+				for _, secret := range []string{userToken, runnerToken} {
+					if strings.Contains(msg, secret) {
+						t.Errorf("error %q contains a token", msg)
+					}
+				}
+			})
+		}
+	}
+}
+
+// requestsCarrying returns the requests with any of secrets in a header
+// value, the URL or the body.
+func requestsCarrying(reqs []gitlabtest.Request, secrets ...string) []gitlabtest.Request {
+	var out []gitlabtest.Request
+	for _, r := range reqs {
+		seen := r.URL + "\n" + r.Body
+		for _, values := range r.Header {
+			seen += "\n" + strings.Join(values, "\n")
+		}
+		for _, s := range secrets {
+			if strings.Contains(seen, s) {
+				out = append(out, r)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// The stand-in's request record must see tokens where the client sends
+// them, or TestRedirectIsNeverFollowed could pass on a blind record.
+func TestRequestRecordSeesTokens(t *testing.T) {
+	srv := gitlabtest.New()
+	defer srv.Close()
+	srv.AddUserToken("glpat-recorded-secret", gitlabtest.UserToken{Scopes: []string{"api"}})
+	api := gitlab.New(srv.URL)
+	ctx := context.Background()
+	_, _ = api.Token(ctx, "glpat-recorded-secret")
+	_, _ = api.Verify(ctx, "glrt-recorded-secret")
+	if n := len(requestsCarrying(srv.Requests(), "glpat-recorded-secret")); n != 1 {
+		t.Errorf("PRIVATE-TOKEN seen in %d request(s), want 1", n)
+	}
+	if n := len(requestsCarrying(srv.Requests(), "glrt-recorded-secret")); n != 1 {
+		t.Errorf("runner token seen in %d request body(ies), want 1", n)
 	}
 }

@@ -46,6 +46,23 @@ type Server struct {
 	deletedByTok int
 	runnerExpiry time.Time // given to runners created from now on
 	tokensInURL  int
+	requests     []Request
+	redirect     redirect
+}
+
+// Request is one request the server received, as it arrived.
+type Request struct {
+	Method string
+	URL    string // path and query
+	Header http.Header
+	Body   string
+}
+
+// redirect is how the server answers every request when RedirectTo was
+// called: with status and a Location under target.
+type redirect struct {
+	target string
+	status int
 }
 
 // UserToken is a personal (or group/project) access token GitLab knows.
@@ -71,8 +88,57 @@ func New() *Server {
 	mux.HandleFunc("DELETE /api/v4/runners/{id}", s.deleteRunner)
 	mux.HandleFunc("GET /api/v4/user", s.currentUser)
 	mux.HandleFunc("GET /api/v4/personal_access_tokens/self", s.tokenSelf)
-	s.Server = httptest.NewServer(s.noticeTokensInURL(mux))
+	s.Server = httptest.NewServer(s.record(s.redirectIfAsked(s.noticeTokensInURL(mux))))
 	return s
+}
+
+// record keeps every request, headers and body included, before anything
+// answers it, so that a test can look for tokens in what arrived.
+func (s *Server) record(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		s.mu.Lock()
+		s.requests = append(s.requests, Request{Method: r.Method, URL: r.URL.RequestURI(), Header: r.Header.Clone(), Body: string(body)})
+		s.mu.Unlock()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// Requests returns a copy of every request received so far.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Request, len(s.requests))
+	for i, r := range s.requests {
+		r.Header = r.Header.Clone()
+		out[i] = r
+	}
+	return out
+}
+
+// RedirectTo makes the server answer every request from now on with
+// status (301, 302, 303, 307 or 308) and a Location of target followed by
+// the request's path and query, as a GitLab moved to another address
+// does. target is often another Server, whose Requests show what a
+// client that followed the redirect sent it.
+func (s *Server) RedirectTo(target string, status int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.redirect = redirect{target: strings.TrimRight(target, "/"), status: status}
+}
+
+func (s *Server) redirectIfAsked(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		to := s.redirect
+		s.mu.Unlock()
+		if to.target == "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		http.Redirect(w, r, to.target+r.URL.RequestURI(), to.status)
+	})
 }
 
 // noticeTokensInURL counts requests that carry a token in the query
