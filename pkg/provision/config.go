@@ -55,7 +55,7 @@ type NetworkConfig struct {
 	// ACLRuleQuota is AWS's "Rules per network ACL" in the account: the
 	// private ACL denies each of the VPC's blocks, and preflight refuses a
 	// VPC with more blocks than its rules can hold.
-	ACLRuleQuota int `yaml:"acl_rule_quota" jsonschema:"minimum=20,maximum=40" jsonschema_description:"AWS's quota \"Rules per network ACL\" in this region (20 unless raised; at most 40). The private subnet's ACL has an outbound deny for each of the VPC's blocks: raise the quota, then this, for a VPC with more blocks than 20 rules hold."`
+	ACLRuleQuota int `yaml:"acl_rule_quota" jsonschema_description:"AWS's quota \"Rules per network ACL\" in this region (20 unless raised; at most 40). The private subnet's ACL has an outbound deny for each of the VPC's blocks: raise the quota, then this, for a VPC with more blocks than 20 rules hold."`
 	// Endpoints are the interface endpoints to make (the S3 gateway
 	// endpoint is always made: it is free).
 	Endpoints []string `yaml:"endpoints" jsonschema:"enum=ssm,enum=ecr,enum=sts,enum=ec2,enum=autoscaling,enum=logs" jsonschema_description:"Interface VPC endpoints (charged by the hour) for AWS services the manager and machines call: ssm, ecr (its API and registry), sts, ec2, autoscaling, logs. Empty: none (S3 always has a free gateway endpoint)."`

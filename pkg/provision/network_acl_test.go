@@ -2,6 +2,7 @@ package provision
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -295,5 +296,38 @@ func TestVPCDeniesKeepTheirNumbers(t *testing.T) {
 		if got := outboundDenies(vpcDenies(c.blocks, c.have)); strings.Join(got, ", ") != strings.Join(c.want, ", ") {
 			t.Errorf("%s: %v, want %v", c.name, got, c.want)
 		}
+	}
+}
+
+// An ACL of the earlier layout (answers to the manager at 90 and 91, the
+// VPC's denies at 95 and 96) is brought to the current one by adding the
+// answers at 10 and 11 and removing 90 and 91; its denies stay where they
+// are.
+func TestEarlierLayoutKeepsItsDenies(t *testing.T) {
+	env := aclTestEnv(t)
+	k := newNetworkACLs(env, false)
+	moved := map[int32]int32{10: 90, 11: 91, 20: 95, 21: 96}
+	var have []ec2types.NetworkAclEntry
+	for _, e := range writtenEntries(k) {
+		if to, ok := moved[aws.ToInt32(e.RuleNumber)]; ok && aws.ToBool(e.Egress) {
+			e.RuleNumber = aws.Int32(to)
+		}
+		have = append(have, e)
+	}
+	f := diffEntries(have, k.rules(env.vpcBlocks(), have))
+	rules := func(es []aclEntry) (out []int32) {
+		for _, e := range es {
+			out = append(out, e.Rule)
+		}
+		return out
+	}
+	if got := rules(f.create); !slices.Equal(got, []int32{10, 11}) {
+		t.Errorf("create %v, want [10 11]", got)
+	}
+	if got := rules(f.remove); !slices.Equal(got, []int32{90, 91}) {
+		t.Errorf("remove %v, want [90 91]", got)
+	}
+	if len(f.replace) != 0 {
+		t.Errorf("replace %v, want nothing", f.replace)
 	}
 }

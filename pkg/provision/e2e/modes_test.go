@@ -181,8 +181,11 @@ func TestExistingVPC(t *testing.T) {
 // In an existing VPC, jobs reach none of its blocks: the private ACL denies
 // the secondary IPv4 block and the IPv6 block as well as the primary. A
 // block associated after up, or one disassociated, is drift that plan
-// shows and up repairs. (The emulator gives a VPC one IPv6 block at most,
-// AWS five: the unit tests cover several.)
+// shows and up repairs. The emulator gives a VPC one Amazon-provided IPv6
+// block at most (AWS five, "Amazon VPC quotas"), answers DescribeVpcs with
+// an error once a VPC has an IPv6 block of a given range, and has no limit
+// on an ACL's rules: the unit tests cover several IPv6 blocks and the
+// quota.
 func TestExistingVPCBlocksAreDenied(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
@@ -259,6 +262,9 @@ func TestExistingVPCBlocksAreDenied(t *testing.T) {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("plan does not show %q:\n%s", want, r.stdout)
 		}
+	}
+	if st := h.mustRun(2, "status"); !strings.Contains(st.stdout, "drifted") {
+		t.Errorf("status does not report the new block as drift:\n%s", st.stdout)
 	}
 	h.mustRun(0, "up", "--auto-approve")
 	wantDenies("after the block was added", "20 10.20.0.0/16", "21 100.64.0.0/16", "22 "+vpc6, "23 100.65.0.0/16")
