@@ -1,6 +1,7 @@
 package provision
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -280,7 +281,8 @@ func (e *Env) vpcBlocks() addressBlocks {
 // ACL's count depends on something else than the configuration: the
 // number of the VPC's blocks.
 func (k networkACLs) checkRuleQuota(vpcID string, rules []aclEntry, blocks addressBlocks) error {
-	quota := k.env.Cfg.Network.ACLRuleQuota
+	// A configuration not read from a file (tests) has no quota: AWS's default.
+	quota := cmp.Or(k.env.Cfg.Network.ACLRuleQuota, 20)
 	for _, fam := range []struct {
 		name   string
 		ipv6   bool
