@@ -53,6 +53,10 @@ type NetworkConfig struct {
 	AvailabilityZone  string `yaml:"availability_zone" jsonschema_description:"Zone of both subnets. Empty: the first zone that offers both instance types."`
 	PublicSubnetCIDR  string `yaml:"public_subnet_cidr" jsonschema_description:"IPv4 range of the public subnet (manager and NAT gateway)."`
 	PrivateSubnetCIDR string `yaml:"private_subnet_cidr" jsonschema_description:"IPv4 range of the private subnet (the runner machines)."`
+	// ACLRuleQuota is AWS's "Rules per network ACL" in the account: the
+	// private ACL denies each of the VPC's blocks, and preflight refuses a
+	// VPC with more blocks than its rules can hold.
+	ACLRuleQuota int `yaml:"acl_rule_quota" jsonschema_description:"AWS's quota \"Rules per network ACL\" in this region (20 unless raised; at most 40). The private subnet's ACL has an outbound deny for each of the VPC's blocks: raise the quota, then this, for a VPC with more blocks than 20 rules hold."`
 	// Endpoints are the interface endpoints to make (the S3 gateway
 	// endpoint is always made: it is free).
 	Endpoints []string `yaml:"endpoints" jsonschema:"enum=ssm,enum=ecr,enum=sts,enum=ec2,enum=autoscaling,enum=logs" jsonschema_description:"Interface VPC endpoints (charged by the hour) for AWS services the manager and machines call: ssm, ecr (its API and registry), sts, ec2, autoscaling, logs. Empty: none (S3 always has a free gateway endpoint)."`
@@ -160,6 +164,7 @@ func Defaults() Config {
 			IPv6:              true,
 			PublicSubnetCIDR:  "192.168.0.0/27",
 			PrivateSubnetCIDR: "192.168.0.128/25",
+			ACLRuleQuota:      20,
 		},
 		Manager: ManagerConfig{InstanceType: "t3.micro", DrainTimeout: "30m"},
 		Cache:   CacheConfig{ExpireDays: 14},

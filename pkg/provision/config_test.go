@@ -87,6 +87,7 @@ func TestParseConfigBad(t *testing.T) {
 		{"ipv6 subnet cidr", "stack: a\nnetwork:\n  public_subnet_cidr: 2001:db8::/64\n", []string{"IPv4"}},
 		{"bad vpc id", "stack: a\nnetwork:\n  vpc_id: vpc123\n", []string{"network.vpc_id", "vpc-0123456789abcdef0"}},
 		{"bad zone", "stack: a\nnetwork:\n  availability_zone: tokyo\n", []string{"availability_zone"}},
+		{"acl rule quota beyond what AWS allows", "stack: a\nnetwork:\n  acl_rule_quota: 50\n", []string{"acl_rule_quota", "40 at most"}},
 		{"bad gitlab url", "stack: a\ngitlab:\n  url: gitlab.example.com\n", []string{"gitlab.url", "https://"}},
 		{"credentials in url", "stack: a\ngitlab:\n  url: https://root:pw@gitlab.example.com\n", []string{"gitlab.url", "credentials"}},
 		{"bad security group", "stack: a\ngitlab:\n  security_group_id: default\n", []string{"security_group_id", "sg-"}},

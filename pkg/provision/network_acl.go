@@ -1,8 +1,10 @@
 package provision
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -98,9 +100,15 @@ const (
 	anyIPv6   = "::/0"
 )
 
-// wanted returns the rules (README, "What gets built"). Rule numbers are fixed so that a
-// rule removed by hand is found and put back in place.
-func (k networkACLs) wanted() []aclEntry {
+// wanted returns the rules a new ACL gets.
+func (k networkACLs) wanted() []aclEntry { return k.rules(k.env.vpcBlocks(), nil) }
+
+// rules returns the rules (README, "What gets built") for a VPC with these
+// blocks, given the entries the ACL has (none: a new ACL). Rule numbers are
+// fixed so that a rule removed by hand is found and put back in place; only
+// the denies of the VPC's blocks take their numbers from what the ACL has
+// (vpcDenies).
+func (k networkACLs) rules(blocks addressBlocks, have []ec2types.NetworkAclEntry) []aclEntry {
 	n := k.env.Cfg.Network
 	ipv6 := n.IPv6
 	var es []aclEntry
@@ -179,25 +187,122 @@ func (k networkACLs) wanted() []aclEntry {
 	if !k.public {
 		// Jobs are untrusted code: from the private subnet, nothing opens a
 		// connection into the VPC (with network.vpc_id, everything there
-		// that trusts the VPC's range). Answers to the manager's SSH and
+		// that trusts the VPC's ranges): every block of the VPC, IPv4 and
+		// IPv6, primary or not, is denied. Answers to the manager's SSH and
 		// Docker connections still go back to the public subnet; the
 		// internet, GitLab and the NAT gateway (whose destination is the
 		// internet address) stay reachable. The Amazon DNS resolver,
 		// instance metadata and NTP are not subject to ACLs.
-		out(90, tcp, true, n.PublicSubnetCIDR, 1024, 65535)
+		out(10, tcp, true, n.PublicSubnetCIDR, 1024, 65535)
 		if ipv6 {
-			out(91, tcp, true, k.env.attrOf(stepPublicSubnet, "ipv6_cidr"), 1024, 65535)
+			out(11, tcp, true, k.env.attrOf(stepPublicSubnet, "ipv6_cidr"), 1024, 65535)
 		}
-		out(95, allProtos, false, k.env.vpcCIDR(), 0, 0)
-		if ipv6 {
-			out(96, allProtos, false, k.env.attrOf(stepVPC, "ipv6_cidr"), 0, 0)
-		}
+		es = append(es, vpcDenies(blocks.all(), have)...)
 	}
 	out(100, allProtos, true, anyIPv4, 0, 0)
 	if ipv6 {
 		out(101, allProtos, true, anyIPv6, 0, 0)
 	}
 	return es
+}
+
+// The private ACL's outbound denies of the VPC's blocks are numbered in
+// [firstVPCDeny, lastVPCDeny]: after the answers to the manager (10, 11),
+// before everything else is allowed (100, 101). The range holds a deny for
+// each block of a VPC with as many blocks of each family as the largest
+// rule quota (40) admits.
+const (
+	firstVPCDeny = 20
+	lastVPCDeny  = 99
+)
+
+// vpcDenies are the private ACL's outbound denies of these blocks. A block
+// keeps the number its deny has in the ACL: renumbering would rewrite the
+// rules one by one and leave a block open in between. A new block takes the
+// lowest free number (a stale deny's number is rewritten in one call).
+func vpcDenies(blocks []string, have []ec2types.NetworkAclEntry) []aclEntry {
+	held := map[string]int32{}
+	taken := map[int32]bool{}
+	for _, e := range sortedByRule(have) {
+		h := fromEC2Entry(e)
+		if !h.Egress || h.Allow || h.Protocol != allProtos || h.Rule < firstVPCDeny || h.Rule > lastVPCDeny {
+			continue
+		}
+		if _, dup := held[h.CIDR]; !dup && slices.Contains(blocks, h.CIDR) {
+			held[h.CIDR], taken[h.Rule] = h.Rule, true
+		}
+	}
+	var es []aclEntry
+	next := int32(firstVPCDeny)
+	for _, b := range blocks {
+		rule, ok := held[b]
+		if !ok {
+			for taken[next] {
+				next++
+			}
+			rule, taken[next] = next, true
+		}
+		es = append(es, aclEntry{Egress: true, Rule: rule, Protocol: allProtos, CIDR: b})
+	}
+	return es
+}
+
+func sortedByRule(entries []ec2types.NetworkAclEntry) []ec2types.NetworkAclEntry {
+	sorted := slices.Clone(entries)
+	slices.SortStableFunc(sorted, func(a, b ec2types.NetworkAclEntry) int {
+		return int(aws.ToInt32(a.RuleNumber) - aws.ToInt32(b.RuleNumber))
+	})
+	return sorted
+}
+
+// vpcBlocks are the VPC's blocks as recorded (an existing VPC's, or the
+// stack's own once made), else those the configuration gives a new VPC.
+func (e *Env) vpcBlocks() addressBlocks {
+	if v4 := e.attrOf(stepVPC, "cidr_blocks"); v4 != "" {
+		b := addressBlocks{ipv4: strings.Split(v4, ",")}
+		if v6 := e.attrOf(stepVPC, "ipv6_cidr_blocks"); v6 != "" {
+			b.ipv6 = strings.Split(v6, ",")
+		}
+		return b
+	}
+	b := addressBlocks{ipv4: []string{canonicalCIDR(e.vpcCIDR())}}
+	if v6 := e.attrOf(stepVPC, "ipv6_cidr"); v6 != "" {
+		b.ipv6 = []string{canonicalCIDR(v6)}
+	} else if e.Cfg.Network.IPv6 {
+		b.ipv6 = []string{knownAfterApply}
+	}
+	return b
+}
+
+// checkRuleQuota: AWS counts a network ACL's rules per direction and per
+// address family, its default deny (*) included, against the quota "Rules
+// per network ACL": 20 unless raised, 40 at most (Amazon VPC quotas, in
+// the VPC User Guide). The emulator has no such limit. Only the private
+// ACL's count depends on something else than the configuration: the
+// number of the VPC's blocks.
+func (k networkACLs) checkRuleQuota(vpcID string, rules []aclEntry, blocks addressBlocks) error {
+	// A configuration not read from a file (tests) has no quota: AWS's default.
+	quota := cmp.Or(k.env.Cfg.Network.ACLRuleQuota, 20)
+	for _, fam := range []struct {
+		name   string
+		ipv6   bool
+		blocks int
+	}{{"IPv4", false, len(blocks.ipv4)}, {"IPv6", true, len(blocks.ipv6)}} {
+		count := 0
+		for _, r := range rules {
+			if r.Egress && strings.Contains(r.CIDR, ":") == fam.ipv6 {
+				count++
+			}
+		}
+		if count == 0 {
+			continue
+		}
+		if count++; count > quota {
+			return fmt.Errorf("vpc %s has %d %s blocks: the private subnet's network ACL denies each, which takes %d outbound %s rules with the ones it needs and AWS's default deny, more than the %d rules a network ACL may have (network.acl_rule_quota). Disassociate blocks the VPC no longer uses, or have the quota raised (Service Quotas, Amazon VPC, \"Rules per network ACL\", up to 40) and set network.acl_rule_quota to the new value",
+				vpcID, fam.blocks, fam.name, count, fam.name, quota)
+		}
+	}
+	return nil
 }
 
 // vpcCIDR is the VPC's IPv4 range: as recorded (an existing VPC's own),
@@ -255,7 +360,14 @@ type aclFix struct {
 }
 
 func (k networkACLs) diff(ctx context.Context, acl networkACL) (aclFix, []string, error) {
-	f := diffEntries(acl.Entries, k.wanted())
+	blocks := k.env.vpcBlocks()
+	want := k.rules(blocks, acl.Entries)
+	if !k.public {
+		if err := k.checkRuleQuota(k.env.idOf(stepVPC), want, blocks); err != nil {
+			return aclFix{}, nil, err
+		}
+	}
+	f := diffEntries(acl.Entries, want)
 	subnetID := k.env.idOf(k.subnet)
 	associated := false
 	for _, a := range acl.Associations {
@@ -342,12 +454,15 @@ func (k networkACLs) create(ctx context.Context, token string, _ found[networkAC
 	return out.NetworkAcl, f, err
 }
 
+// update adds and rewrites rules before it removes any: a rule that moved
+// to another number (the answers to the manager, once at 90 and 91) is in
+// place at its new number before the old one goes, so no flow is cut or
+// opened in between. Create and remove never touch the same number.
 func (k networkACLs) update(ctx context.Context, acl networkACL, f aclFix) error {
 	id := networkACLID(acl)
-	for _, e := range f.remove {
-		_, err := k.env.EC2.DeleteNetworkAclEntry(ctx, &ec2.DeleteNetworkAclEntryInput{NetworkAclId: &id, Egress: aws.Bool(e.Egress), RuleNumber: aws.Int32(e.Rule)})
-		if err != nil && !isNotFound(err) {
-			return fmt.Errorf("remove %s from %s: %w", e, id, err)
+	for _, e := range f.create {
+		if _, err := k.env.EC2.CreateNetworkAclEntry(ctx, e.createInput(id)); err != nil {
+			return retryableCreate(fmt.Errorf("add %s to %s: %w", e, id, err))
 		}
 	}
 	for _, e := range f.replace {
@@ -358,9 +473,10 @@ func (k networkACLs) update(ctx context.Context, acl networkACL, f aclFix) error
 			return fmt.Errorf("restore %s in %s: %w", e, id, err)
 		}
 	}
-	for _, e := range f.create {
-		if _, err := k.env.EC2.CreateNetworkAclEntry(ctx, e.createInput(id)); err != nil {
-			return retryableCreate(fmt.Errorf("add %s to %s: %w", e, id, err))
+	for _, e := range f.remove {
+		_, err := k.env.EC2.DeleteNetworkAclEntry(ctx, &ec2.DeleteNetworkAclEntryInput{NetworkAclId: &id, Egress: aws.Bool(e.Egress), RuleNumber: aws.Int32(e.Rule)})
+		if err != nil && !isNotFound(err) {
+			return fmt.Errorf("remove %s from %s: %w", e, id, err)
 		}
 	}
 	if f.assocID != "" {

@@ -1,6 +1,9 @@
 package provision
 
 import (
+	"fmt"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -115,5 +118,216 @@ func TestDiffEntries(t *testing.T) {
 		if len(f.create) != c.create || len(f.replace) != c.replace || len(f.remove) != c.remove {
 			t.Errorf("%s: create %d replace %d remove %d, want %d %d %d", c.name, len(f.create), len(f.replace), len(f.remove), c.create, c.replace, c.remove)
 		}
+	}
+}
+
+// vpcWithBlocks is a VPC as DescribeVpcs returns it: a primary IPv4 block
+// and further associations, each "cidr state" (an IPv6 block has a colon).
+func vpcWithBlocks(primary string, more ...string) *ec2types.Vpc {
+	v := &ec2types.Vpc{VpcId: aws.String("vpc-1"), CidrBlock: aws.String(primary),
+		CidrBlockAssociationSet: []ec2types.VpcCidrBlockAssociation{{CidrBlock: aws.String(primary), CidrBlockState: &ec2types.VpcCidrBlockState{State: ec2types.VpcCidrBlockStateCodeAssociated}}}}
+	for _, m := range more {
+		cidr, state, _ := strings.Cut(m, " ")
+		s := &ec2types.VpcCidrBlockState{State: ec2types.VpcCidrBlockStateCode(state)}
+		if strings.Contains(cidr, ":") {
+			v.Ipv6CidrBlockAssociationSet = append(v.Ipv6CidrBlockAssociationSet, ec2types.VpcIpv6CidrBlockAssociation{Ipv6CidrBlock: aws.String(cidr), Ipv6CidrBlockState: s})
+		} else {
+			v.CidrBlockAssociationSet = append(v.CidrBlockAssociationSet, ec2types.VpcCidrBlockAssociation{CidrBlock: aws.String(cidr), CidrBlockState: s})
+		}
+	}
+	return v
+}
+
+// existingVPCEnv is an environment in an existing VPC whose blocks the VPC
+// step recorded as it records them from DescribeVpcs.
+func existingVPCEnv(t *testing.T, ipv6 bool, v *ec2types.Vpc) *Env {
+	t.Helper()
+	cfg := Defaults()
+	cfg.Stack = "ci"
+	cfg.Network.VpcID, cfg.Network.IPv6 = "vpc-1", ipv6
+	cfg.Network.PublicSubnetCIDR, cfg.Network.PrivateSubnetCIDR = "10.20.0.0/27", "10.20.1.0/24"
+	env := &Env{Cfg: &cfg, Ledger: state.NewLedger(state.New("ci", "eu-west-1"), nil)}
+	if err := env.external(stepVPC, "vpc", "vpc-1", vpcKind{env}.record(v).attrs); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.created(stepPublicSubnet, "subnet", "subnet-pub", map[string]string{"ipv6_cidr": "2001:db8:1200::/64"}); err != nil {
+		t.Fatal(err)
+	}
+	return env
+}
+
+// outboundDenies lists the private ACL's outbound denies as "rule cidr".
+func outboundDenies(rules []aclEntry) []string {
+	var out []string
+	for _, r := range rules {
+		if r.Egress && !r.Allow {
+			out = append(out, fmt.Sprintf("%d %s", r.Rule, r.CIDR))
+		}
+	}
+	return out
+}
+
+// The private ACL denies every block the VPC has, IPv4 and IPv6, primary or
+// not, and no block the VPC no longer has; a VPC with more blocks than the
+// rule quota holds is refused, naming the number.
+func TestPrivateACLDeniesEveryVPCBlock(t *testing.T) {
+	cases := []struct {
+		name    string
+		ipv6    bool
+		vpc     *ec2types.Vpc
+		quota   int
+		denies  []string
+		tooMany string // what the error names, "" for none
+	}{
+		{name: "primary only", vpc: vpcWithBlocks("10.20.0.0/16"), denies: []string{"20 10.20.0.0/16"}},
+		{name: "secondary IPv4", vpc: vpcWithBlocks("10.20.0.0/16", "100.64.0.0/16 associated"),
+			denies: []string{"20 10.20.0.0/16", "21 100.64.0.0/16"}},
+		{name: "IPv6, denied with network.ipv6 on", ipv6: true, vpc: vpcWithBlocks("10.20.0.0/16", "2600:1f18:1200::/56 associated", "100.64.0.0/16 associated"),
+			denies: []string{"20 10.20.0.0/16", "21 100.64.0.0/16", "22 2600:1f18:1200::/56"}},
+		{name: "IPv6, denied with network.ipv6 off too", vpc: vpcWithBlocks("10.20.0.0/16", "2600:1f18:1200::/56 associated"),
+			denies: []string{"20 10.20.0.0/16", "21 2600:1f18:1200::/56"}},
+		{name: "a block being associated is denied already", vpc: vpcWithBlocks("10.20.0.0/16", "100.64.0.0/16 associating"),
+			denies: []string{"20 10.20.0.0/16", "21 100.64.0.0/16"}},
+		{name: "disassociated and failed blocks are ignored", vpc: vpcWithBlocks("10.20.0.0/16", "100.64.0.0/16 disassociated", "100.65.0.0/16 disassociating", "100.66.0.0/16 failed", "2600:1f18:1200::/56 disassociated"),
+			denies: []string{"20 10.20.0.0/16"}},
+		{name: "17 IPv4 blocks fill 20 rules", vpc: vpcWithBlocks("10.0.0.0/16", blocks(16)...), denies: denyList(17)},
+		{name: "18 IPv4 blocks are too many", vpc: vpcWithBlocks("10.0.0.0/16", blocks(17)...), tooMany: "vpc-1 has 18 IPv4 blocks"},
+		{name: "18 IPv4 blocks fit a raised quota", vpc: vpcWithBlocks("10.0.0.0/16", blocks(17)...), quota: 21, denies: denyList(18)},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			env := existingVPCEnv(t, c.ipv6, c.vpc)
+			if c.quota != 0 {
+				env.Cfg.Network.ACLRuleQuota = c.quota
+			}
+			k := newNetworkACLs(env, false)
+			rules := k.wanted()
+			err := k.checkRuleQuota("vpc-1", rules, env.vpcBlocks())
+			if c.tooMany != "" {
+				if err == nil || !strings.Contains(err.Error(), c.tooMany) || !strings.Contains(err.Error(), "acl_rule_quota") || !strings.Contains(err.Error(), "Rules per network ACL") {
+					t.Fatalf("want a refusal naming %q, the quota and network.acl_rule_quota; got %v", c.tooMany, err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := outboundDenies(rules); strings.Join(got, ", ") != strings.Join(c.denies, ", ") {
+				t.Errorf("denies %v, want %v", got, c.denies)
+			}
+			// The allows the stack needs come first, everything else after.
+			for _, r := range rules {
+				if r.Egress && r.Allow && r.Protocol == tcp && (r.Rule >= firstVPCDeny) {
+					t.Errorf("%v is not before the denies", r)
+				}
+				if r.Egress && !r.Allow && (r.Rule < firstVPCDeny || r.Rule > lastVPCDeny) {
+					t.Errorf("%v is outside the denies' range", r)
+				}
+			}
+		})
+	}
+}
+
+// blocks returns n further IPv4 blocks, associated.
+func blocks(n int) []string {
+	var out []string
+	for i := range n {
+		out = append(out, fmt.Sprintf("100.%d.0.0/16 associated", 64+i))
+	}
+	return out
+}
+
+// denyList is what blocks(n-1) after 10.0.0.0/16 are denied with.
+func denyList(n int) []string {
+	out := []string{"20 10.0.0.0/16"}
+	for i := range n - 1 {
+		out = append(out, fmt.Sprintf("%d 100.%d.0.0/16", 21+i, 64+i))
+	}
+	return out
+}
+
+// Jobs reach nothing in any of the VPC's blocks, and still answer the
+// manager and reach the internet (as AWS evaluates the rules).
+func TestPrivateACLBlocksJobsFromSecondaryBlocks(t *testing.T) {
+	env := existingVPCEnv(t, true, vpcWithBlocks("10.20.0.0/16", "100.64.0.0/16 associated", "2600:1f18:1200::/56 associated"))
+	entries := writtenEntries(newNetworkACLs(env, false))
+	for _, c := range []struct {
+		what  string
+		p     traffic.Packet
+		admit bool
+	}{
+		{"a job connecting into the primary block", traffic.Packet{Egress: true, Protocol: tcp, Peer: "10.20.5.5", Port: 443}, false},
+		{"a job connecting into the secondary block", traffic.Packet{Egress: true, Protocol: tcp, Peer: "100.64.3.4", Port: 443}, false},
+		{"a job connecting to an ephemeral port in the secondary block", traffic.Packet{Egress: true, Protocol: tcp, Peer: "100.64.3.4", Port: 40000}, false},
+		{"a job connecting into the VPC over IPv6", traffic.Packet{Egress: true, Protocol: tcp, Peer: "2600:1f18:1200:5::1", Port: 443}, false},
+		{"a machine answering the manager", traffic.Packet{Egress: true, Protocol: tcp, Peer: "10.20.0.10", Port: 51000}, true},
+		{"a job reaching the internet", traffic.Packet{Egress: true, Protocol: tcp, Peer: "203.0.113.5", Port: 443}, true},
+		{"a job reaching the internet over IPv6", traffic.Packet{Egress: true, Protocol: tcp, Peer: "2001:db8:ffff::5", Port: 443}, true},
+	} {
+		if got := traffic.Admits(entries, c.p); got != c.admit {
+			t.Errorf("%s: admitted=%v, want %v", c.what, got, c.admit)
+		}
+	}
+}
+
+// A block keeps the number its deny has; a new block takes the lowest free
+// number, a removed block's deny goes, and an ACL of the earlier layout
+// (answers at 90 and 91, denies at 95 and 96) keeps its denies in place.
+func TestVPCDeniesKeepTheirNumbers(t *testing.T) {
+	deny := func(rule int32, cidr string) ec2types.NetworkAclEntry {
+		in := aclEntry{Egress: true, Rule: rule, Protocol: allProtos, CIDR: cidr}.createInput("acl-1")
+		return ec2types.NetworkAclEntry{Egress: in.Egress, RuleNumber: in.RuleNumber, Protocol: in.Protocol, RuleAction: in.RuleAction, CidrBlock: in.CidrBlock, Ipv6CidrBlock: in.Ipv6CidrBlock}
+	}
+	cases := []struct {
+		name   string
+		blocks []string
+		have   []ec2types.NetworkAclEntry
+		want   []string
+	}{
+		{"a new ACL", []string{"10.20.0.0/16", "100.64.0.0/16"}, nil, []string{"20 10.20.0.0/16", "21 100.64.0.0/16"}},
+		{"a block added", []string{"10.20.0.0/16", "100.64.0.0/16", "100.65.0.0/16"}, []ec2types.NetworkAclEntry{deny(20, "10.20.0.0/16"), deny(21, "100.64.0.0/16")},
+			[]string{"20 10.20.0.0/16", "21 100.64.0.0/16", "22 100.65.0.0/16"}},
+		{"a block removed, another added", []string{"10.20.0.0/16", "100.65.0.0/16"}, []ec2types.NetworkAclEntry{deny(20, "10.20.0.0/16"), deny(21, "100.64.0.0/16")},
+			[]string{"20 10.20.0.0/16", "21 100.65.0.0/16"}},
+		{"the earlier layout", []string{"10.20.0.0/16", "2600:1f18:1200::/56", "100.64.0.0/16"}, []ec2types.NetworkAclEntry{deny(95, "10.20.0.0/16"), deny(96, "2600:1f18:1200::/56")},
+			[]string{"95 10.20.0.0/16", "96 2600:1f18:1200::/56", "20 100.64.0.0/16"}},
+	}
+	for _, c := range cases {
+		if got := outboundDenies(vpcDenies(c.blocks, c.have)); strings.Join(got, ", ") != strings.Join(c.want, ", ") {
+			t.Errorf("%s: %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
+// An ACL of the earlier layout (answers to the manager at 90 and 91, the
+// VPC's denies at 95 and 96) is brought to the current one by adding the
+// answers at 10 and 11 and removing 90 and 91; its denies stay where they
+// are.
+func TestEarlierLayoutKeepsItsDenies(t *testing.T) {
+	env := aclTestEnv(t)
+	k := newNetworkACLs(env, false)
+	moved := map[int32]int32{10: 90, 11: 91, 20: 95, 21: 96}
+	var have []ec2types.NetworkAclEntry
+	for _, e := range writtenEntries(k) {
+		if to, ok := moved[aws.ToInt32(e.RuleNumber)]; ok && aws.ToBool(e.Egress) {
+			e.RuleNumber = aws.Int32(to)
+		}
+		have = append(have, e)
+	}
+	f := diffEntries(have, k.rules(env.vpcBlocks(), have))
+	rules := func(es []aclEntry) (out []int32) {
+		for _, e := range es {
+			out = append(out, e.Rule)
+		}
+		return out
+	}
+	if got := rules(f.create); !slices.Equal(got, []int32{10, 11}) {
+		t.Errorf("create %v, want [10 11]", got)
+	}
+	if got := rules(f.remove); !slices.Equal(got, []int32{90, 91}) {
+		t.Errorf("remove %v, want [90 91]", got)
+	}
+	if len(f.replace) != 0 {
+		t.Errorf("replace %v, want nothing", f.replace)
 	}
 }

@@ -163,7 +163,12 @@ func (e *Env) checkVPC(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("describe vpc %s: %w", id, err)
 	}
-	return checkExistingVPC(&out.Vpcs[0], &e.Cfg.Network)
+	v := &out.Vpcs[0]
+	if err := checkExistingVPC(v, &e.Cfg.Network); err != nil {
+		return err
+	}
+	acl, blocks := newNetworkACLs(e, false), vpcAddressBlocks(v)
+	return acl.checkRuleQuota(id, acl.rules(blocks, nil), blocks)
 }
 
 func (e *Env) checkGitLabGroup(ctx context.Context) error {

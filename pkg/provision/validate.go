@@ -121,6 +121,9 @@ func (n *NetworkConfig) validate() []Problem {
 		}
 		seen[e] = true
 	}
+	if n.ACLRuleQuota < 20 || n.ACLRuleQuota > 40 {
+		add("acl_rule_quota", "%d is not a quota AWS has: \"Rules per network ACL\" is 20 unless raised, and 40 at most", n.ACLRuleQuota)
+	}
 	if n.AvailabilityZone != "" && !regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d+[a-z]$`).MatchString(n.AvailabilityZone) {
 		add("availability_zone", "%q is not a zone name: use a name such as ap-northeast-1a, or leave it empty to pick one", n.AvailabilityZone)
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"slices"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -67,8 +69,15 @@ func (k vpcKind) findForDelete(ctx context.Context) (found[vpc], error) {
 
 func vpcID(v vpc) string { return aws.ToString(v.VpcId) }
 
+// record keeps, besides the primary blocks the subnets are cut from, every
+// block of the VPC: the private ACL denies each (network_acl.go), and a
+// block someone associates or removes later shows as the ACL's drift.
 func (k vpcKind) record(v vpc) recorded {
-	return recorded{id: vpcID(v), attrs: map[string]string{"cidr": aws.ToString(v.CidrBlock), "ipv6_cidr": vpcIPv6Block(v)}}
+	b := vpcAddressBlocks(v)
+	return recorded{id: vpcID(v), attrs: map[string]string{
+		"cidr": aws.ToString(v.CidrBlock), "ipv6_cidr": vpcIPv6Block(v),
+		"cidr_blocks": strings.Join(b.ipv4, ","), "ipv6_cidr_blocks": strings.Join(b.ipv6, ","),
+	}}
 }
 
 func (k vpcKind) diff(ctx context.Context, v vpc) (vpcFix, []string, error) {
@@ -162,11 +171,10 @@ func (k vpcKind) waitForIPv6(ctx context.Context, id string) error {
 	if len(out.Vpcs) != 1 {
 		return plan.TryAgainf("vpc %s is not visible yet", id)
 	}
-	ipv6 := vpcIPv6Block(&out.Vpcs[0])
-	if k.env.Cfg.Network.IPv6 && ipv6 == "" {
+	if k.env.Cfg.Network.IPv6 && vpcIPv6Block(&out.Vpcs[0]) == "" {
 		return plan.TryAgainf("vpc %s: waiting for its IPv6 block", id)
 	}
-	return k.env.created(stepVPC, "vpc", id, map[string]string{"cidr": aws.ToString(out.Vpcs[0].CidrBlock), "ipv6_cidr": ipv6})
+	return k.env.created(stepVPC, "vpc", id, k.record(&out.Vpcs[0]).attrs)
 }
 
 // lookupExisting checks the user's VPC.
@@ -199,6 +207,35 @@ func vpcIPv6Block(v vpc) string {
 		}
 	}
 	return ""
+}
+
+// addressBlocks are a VPC's IPv4 and IPv6 blocks, canonical.
+type addressBlocks struct{ ipv4, ipv6 []string }
+
+func (b addressBlocks) all() []string { return append(slices.Clone(b.ipv4), b.ipv6...) }
+
+// vpcAddressBlocks are the blocks a VPC has: associated, or being
+// associated (that takes seconds, and a block denied already is never
+// open). A block being or already disassociated is no longer the VPC's:
+// AWS still lists it for a while after a disassociation (and the emulator
+// for good).
+func vpcAddressBlocks(v vpc) addressBlocks {
+	// The primary block cannot be disassociated, whatever its state says.
+	b := addressBlocks{ipv4: []string{canonicalCIDR(aws.ToString(v.CidrBlock))}}
+	inUse := func(s *ec2types.VpcCidrBlockState) bool {
+		return s != nil && (s.State == ec2types.VpcCidrBlockStateCodeAssociated || s.State == ec2types.VpcCidrBlockStateCodeAssociating)
+	}
+	for _, a := range v.CidrBlockAssociationSet {
+		if c := canonicalCIDR(aws.ToString(a.CidrBlock)); inUse(a.CidrBlockState) && c != "" && !slices.Contains(b.ipv4, c) {
+			b.ipv4 = append(b.ipv4, c)
+		}
+	}
+	for _, a := range v.Ipv6CidrBlockAssociationSet {
+		if inUse(a.Ipv6CidrBlockState) && aws.ToString(a.Ipv6CidrBlock) != "" {
+			b.ipv6 = append(b.ipv6, canonicalCIDR(aws.ToString(a.Ipv6CidrBlock)))
+		}
+	}
+	return b
 }
 
 // checkExistingVPC: the subnets must fit in the user's VPC, and IPv6 needs

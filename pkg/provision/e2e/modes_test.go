@@ -4,13 +4,17 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/netip"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/provision-dev/provision/pkg/provision/traffic"
 )
 
 // plan, up --dry-run, plan --destroy, down --dry-run and status only read,
@@ -172,6 +176,110 @@ func TestExistingVPC(t *testing.T) {
 	if err != nil || len(acls.NetworkAcls) != 1 || !aws.ToBool(acls.NetworkAcls[0].IsDefault) {
 		t.Fatalf("want only the default ACL left in the VPC: %+v %v", acls, err)
 	}
+}
+
+// In an existing VPC, jobs reach none of its blocks: the private ACL denies
+// the secondary IPv4 block and the IPv6 block as well as the primary. A
+// block associated after up, or one disassociated, is drift that plan
+// shows and up repairs. The emulator gives a VPC one Amazon-provided IPv6
+// block at most (AWS five, "Amazon VPC quotas"), answers DescribeVpcs with
+// an error once a VPC has an IPv6 block of a given range, and has no limit
+// on an ACL's rules: the unit tests cover several IPv6 blocks and the
+// quota.
+func TestExistingVPCBlocksAreDenied(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	ctx := context.Background()
+	vpc, err := h.ec2.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.20.0.0/16"), AmazonProvidedIpv6CidrBlock: aws.Bool(true)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vpcID := aws.ToString(vpc.Vpc.VpcId)
+	secondary, err := h.ec2.AssociateVpcCidrBlock(ctx, &ec2.AssociateVpcCidrBlockInput{VpcId: &vpcID, CidrBlock: aws.String("100.64.0.0/16")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	igw, err := h.ec2.CreateInternetGateway(ctx, &ec2.CreateInternetGatewayInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	must(t, second(h.ec2.AttachInternetGateway(ctx, &ec2.AttachInternetGatewayInput{InternetGatewayId: igw.InternetGateway.InternetGatewayId, VpcId: &vpcID})))
+	described, err := h.ec2.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{VpcIds: []string{vpcID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vpc6 := canonical(ipv6Of(described.Vpcs[0].Ipv6CidrBlockAssociationSet))
+	h.writeConfig(strings.Replace(baseConfig, "  cidr: 192.168.0.0/24\n  public_subnet_cidr: 192.168.0.0/27\n  private_subnet_cidr: 192.168.0.128/25\n",
+		"  vpc_id: "+vpcID+"\n  public_subnet_cidr: 10.20.0.0/27\n  private_subnet_cidr: 10.20.1.0/24\n", 1))
+	privateACL := func() ec2types.NetworkAcl {
+		out, err := h.ec2.DescribeNetworkAcls(ctx, &ec2.DescribeNetworkAclsInput{Filters: byStep("net", "nacl/private")})
+		return one(t, "nacl/private", out.NetworkAcls, err)
+	}
+	denies := func(acl ec2types.NetworkAcl) []string {
+		var out []string
+		for _, e := range acl.Entries {
+			if aws.ToBool(e.Egress) && e.RuleAction == ec2types.RuleActionDeny && aws.ToInt32(e.RuleNumber) < 32767 {
+				out = append(out, fmt.Sprintf("%d %s", aws.ToInt32(e.RuleNumber), canonical(aws.ToString(e.CidrBlock)+aws.ToString(e.Ipv6CidrBlock))))
+			}
+		}
+		slices.Sort(out)
+		return out
+	}
+	wantDenies := func(stage string, want ...string) ec2types.NetworkAcl {
+		t.Helper()
+		acl := privateACL()
+		slices.Sort(want)
+		if got := denies(acl); !slices.Equal(got, want) {
+			t.Fatalf("%s: outbound denies %v, want %v", stage, got, want)
+		}
+		return acl
+	}
+
+	h.mustRun(0, "up", "--auto-approve")
+	acl := wantDenies("after up", "20 10.20.0.0/16", "21 100.64.0.0/16", "22 "+vpc6)
+	inVPC6 := netip.MustParsePrefix(vpc6).Addr().Next().String()
+	for _, c := range []struct {
+		what  string
+		p     traffic.Packet
+		admit bool
+	}{
+		{"a job connecting into the secondary block", traffic.Packet{Egress: true, Protocol: "6", Peer: "100.64.3.4", Port: 443}, false},
+		{"a job connecting into the primary block", traffic.Packet{Egress: true, Protocol: "6", Peer: "10.20.7.7", Port: 443}, false},
+		{"a job connecting into the VPC over IPv6", traffic.Packet{Egress: true, Protocol: "6", Peer: inVPC6, Port: 443}, false},
+		{"a machine answering the manager", traffic.Packet{Egress: true, Protocol: "6", Peer: "10.20.0.10", Port: 51000}, true},
+		{"a job reaching GitLab over the internet", traffic.Packet{Egress: true, Protocol: "6", Peer: "203.0.113.5", Port: 443}, true},
+	} {
+		if got := traffic.Admits(acl.Entries, c.p); got != c.admit {
+			t.Errorf("nacl/private: %s: admitted=%v, want %v", c.what, got, c.admit)
+		}
+	}
+	h.mustRun(0, "plan", "--detailed-exitcode")
+
+	// Someone associates another block: plan shows the deny it lacks, up adds it.
+	must(t, second(h.ec2.AssociateVpcCidrBlock(ctx, &ec2.AssociateVpcCidrBlockInput{VpcId: &vpcID, CidrBlock: aws.String("100.65.0.0/16")})))
+	r := h.mustRun(2, "plan", "--detailed-exitcode")
+	for _, want := range []string{"~ nacl/private", "add outbound 23 deny all traffic to 100.65.0.0/16", "Plan: 0 to add, 1 to change, 0 to destroy."} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("plan does not show %q:\n%s", want, r.stdout)
+		}
+	}
+	if st := h.mustRun(2, "status"); !strings.Contains(st.stdout, "drifted") {
+		t.Errorf("status does not report the new block as drift:\n%s", st.stdout)
+	}
+	h.mustRun(0, "up", "--auto-approve")
+	wantDenies("after the block was added", "20 10.20.0.0/16", "21 100.64.0.0/16", "22 "+vpc6, "23 100.65.0.0/16")
+	h.mustRun(0, "plan", "--detailed-exitcode")
+
+	// A block disassociated: its deny goes, the others keep their numbers.
+	must(t, second(h.ec2.DisassociateVpcCidrBlock(ctx, &ec2.DisassociateVpcCidrBlockInput{AssociationId: secondary.CidrBlockAssociation.AssociationId})))
+	r = h.mustRun(2, "plan", "--detailed-exitcode")
+	if !strings.Contains(r.stdout, "remove outbound 21 deny all traffic to 100.64.0.0/16") {
+		t.Errorf("plan does not show the removed block's deny going:\n%s", r.stdout)
+	}
+	h.mustRun(0, "up", "--auto-approve")
+	wantDenies("after the block was removed", "20 10.20.0.0/16", "22 "+vpc6, "23 100.65.0.0/16")
+	h.mustRun(0, "plan", "--detailed-exitcode")
+	h.mustRun(0, "down", "--auto-approve")
 }
 
 // Changes made by hand show up in plan and up puts them right.
