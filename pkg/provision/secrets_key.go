@@ -390,7 +390,8 @@ func usableSecretsKey(given, region string, key *stackKey) error {
 	switch {
 	case m.KeyManager == kmstypes.KeyManagerTypeAws:
 		return fmt.Errorf("secrets.kms_key_id %s is an AWS managed key, whose key policy lets every principal of the account use it through SSM: give a customer managed key, or leave it empty for a key of the stack's own", given)
-	case m.KeyUsage != kmstypes.KeyUsageTypeEncryptDecrypt || m.KeySpec != kmstypes.KeySpecSymmetricDefault:
+	// Unset: CreateKey's defaults (AWS always says; the emulator not).
+	case (m.KeyUsage != "" && m.KeyUsage != kmstypes.KeyUsageTypeEncryptDecrypt) || (m.KeySpec != "" && m.KeySpec != kmstypes.KeySpecSymmetricDefault):
 		return fmt.Errorf("secrets.kms_key_id %s is a %s key for %s: SSM encrypts parameters with symmetric keys (SYMMETRIC_DEFAULT, ENCRYPT_DECRYPT) only", given, m.KeySpec, m.KeyUsage)
 	case m.KeyState != kmstypes.KeyStateEnabled:
 		return fmt.Errorf("secrets.kms_key_id %s is %s: enable it (or cancel its deletion), or give another key", given, m.KeyState)
