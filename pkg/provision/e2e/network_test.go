@@ -35,7 +35,7 @@ gitlab:
 const fullSteps = 25
 
 // noopCalls is the most AWS calls a plan or up that changes nothing may make.
-const noopCalls = 25
+const noopCalls = 30
 
 func actions(calls []awstest.Call) []string {
 	out := make([]string, len(calls))
