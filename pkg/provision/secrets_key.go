@@ -380,6 +380,16 @@ func (e *Env) secretsKeyNames(ctx context.Context) ([]string, error) {
 	return names, nil
 }
 
+// checkSecretsKey: a key of secrets.kms_key_id that SSM cannot use would
+// fail the first PutParameter, after the network is built.
+func (e *Env) checkSecretsKey(ctx context.Context) error {
+	if e.ownSecretsKey() {
+		return nil
+	}
+	_, err := e.secretsKeyNames(ctx)
+	return err
+}
+
 // usableSecretsKey checks a key of secrets.kms_key_id: one SSM can
 // encrypt parameters with, and one the account manages itself.
 func usableSecretsKey(given, region string, key *stackKey) error {

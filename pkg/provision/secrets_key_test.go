@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 )
 
 // kmsRequest is what KMS weighs a call by: who asks, for what, through
@@ -214,4 +216,25 @@ func TestToolPolicyItsKey(t *testing.T) {
 	wantStatement(t, m, "UseTheGivenKeyThroughSSM", []string{"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"}, keys,
 		map[string]map[string]string{"StringLike": {"kms:ViaService": "ssm.ap-northeast-1.amazonaws.com*"},
 			"ForAnyValue:StringEquals": {"kms:ResourceAliases": "alias/team-secrets"}})
+}
+
+func TestUsableSecretsKey(t *testing.T) {
+	ok := kmstypes.KeyMetadata{KeyManager: kmstypes.KeyManagerTypeCustomer, KeyState: kmstypes.KeyStateEnabled,
+		KeySpec: kmstypes.KeySpecSymmetricDefault, KeyUsage: kmstypes.KeyUsageTypeEncryptDecrypt}
+	for what, c := range map[string]struct {
+		key  *stackKey
+		want string
+	}{
+		"usable":      {&stackKey{meta: ok}, ""},
+		"missing":     {nil, "does not exist in ap-northeast-1"},
+		"aws managed": {&stackKey{meta: func() kmstypes.KeyMetadata { m := ok; m.KeyManager = kmstypes.KeyManagerTypeAws; return m }()}, "AWS managed key"},
+		"asymmetric":  {&stackKey{meta: func() kmstypes.KeyMetadata { m := ok; m.KeySpec = kmstypes.KeySpecRsa2048; return m }()}, "symmetric keys"},
+		"deletion":    {&stackKey{meta: func() kmstypes.KeyMetadata { m := ok; m.KeyState = kmstypes.KeyStatePendingDeletion; return m }()}, "is PendingDeletion: enable it (or cancel its deletion)"},
+		"disabled":    {&stackKey{meta: func() kmstypes.KeyMetadata { m := ok; m.KeyState = kmstypes.KeyStateDisabled; return m }()}, "is Disabled"},
+	} {
+		err := usableSecretsKey("alias/team-secrets", "ap-northeast-1", c.key)
+		if (err == nil) != (c.want == "") || (err != nil && !strings.Contains(err.Error(), c.want)) {
+			t.Errorf("%s: %v, want %q", what, err, c.want)
+		}
+	}
 }
