@@ -23,7 +23,7 @@ func errorCode(err error) string {
 func isNotFound(err error) bool {
 	code := errorCode(err)
 	return strings.HasSuffix(code, ".NotFound") || strings.HasSuffix(code, "NotFound") ||
-		code == "NoSuchEntity" || code == "ParameterNotFound"
+		code == "NoSuchEntity" || code == "ParameterNotFound" || code == "NotFoundException" /* KMS */
 }
 
 // retryableDelete maps the errors a delete meets while something that

@@ -24,6 +24,14 @@ type Config struct {
 	Runners RunnersConfig     `yaml:"runners" jsonschema_description:"The machines that run the jobs."`
 	State   StateConfig       `yaml:"state" jsonschema_description:"Where the state lives. Empty: .provision/<stack>.json next to this file."`
 	Cache   CacheConfig       `yaml:"cache" jsonschema_description:"The jobs' shared cache (docker-autoscaler)."`
+	Secrets SecretsConfig     `yaml:"secrets" jsonschema_description:"How the runner token and the machines' SSH key are encrypted in SSM."`
+}
+
+// SecretsConfig is the KMS key of the stack's SecureString parameters
+// (the runner token, the machines' SSH key). Empty: the stack makes a key
+// of its own, which only the manager's role may use, through SSM.
+type SecretsConfig struct {
+	KMSKeyID string `yaml:"kms_key_id" jsonschema_description:"A symmetric KMS key of your own for the SecureString parameters (key id, key ARN, alias name or alias ARN), in the stack's region; its key policy must let the manager's role and whoever runs provision use it through SSM (README, \"Secrets\"). Empty: the stack makes its own key (about 1 USD a month)."`
 }
 
 // CacheConfig is the runners' shared cache: an S3 bucket of the stack,

@@ -28,12 +28,16 @@ type runnerRecord struct {
 	gone      bool  // GitLab says the runner no longer exists
 }
 
+// gitlabRunnerFix: the token is written again, under the stack's secrets
+// key (a parameter put before the stack had one is under aws/ssm).
+type gitlabRunnerFix struct{ reencrypt bool }
+
 func newGitLabRunnerStep(env *Env) plan.Step {
-	return newResourceStep[runnerRecord, struct{}](env, "gitlab-runner", gitlabRunner{env})
+	return newResourceStep[runnerRecord, gitlabRunnerFix](env, "gitlab-runner", gitlabRunner{env})
 }
 
 func (k gitlabRunner) stepID() plan.ID  { return stepGitLabRunner }
-func (k gitlabRunner) needs() []plan.ID { return nil }
+func (k gitlabRunner) needs() []plan.ID { return k.env.secretsKeyNeeds() }
 
 func (k gitlabRunner) describe() plan.Change {
 	cr := k.env.Cfg.GitLab.CreateRunner
@@ -119,20 +123,24 @@ func (k gitlabRunner) shownOnCreate(prior found[runnerRecord]) []string {
 	return nil
 }
 
-func (k gitlabRunner) diff(context.Context, runnerRecord) (struct{}, []string, error) {
-	return struct{}{}, nil, nil
+func (k gitlabRunner) diff(ctx context.Context, _ runnerRecord) (gitlabRunnerFix, []string, error) {
+	reason, err := keyDrift(ctx, k.env, k.env.TokenParameter())
+	if err != nil || reason == "" {
+		return gitlabRunnerFix{}, nil, err
+	}
+	return gitlabRunnerFix{reencrypt: true}, []string{reason}, nil
 }
 
 // create makes the runner and stores its token; a runner whose token was
 // lost is deleted first.
-func (k gitlabRunner) create(ctx context.Context, _ string, prior found[runnerRecord]) (runnerRecord, struct{}, error) {
+func (k gitlabRunner) create(ctx context.Context, _ string, prior found[runnerRecord]) (runnerRecord, gitlabRunnerFix, error) {
 	user := k.env.Secrets.GitLabToken
 	if user.Empty() {
-		return runnerRecord{}, struct{}{}, fmt.Errorf("%s is not set: gitlab.create_runner needs a GitLab token with the %s scopes", EnvGitLabToken, strings.Join(createRunnerScopes, " and "))
+		return runnerRecord{}, gitlabRunnerFix{}, fmt.Errorf("%s is not set: gitlab.create_runner needs a GitLab token with the %s scopes", EnvGitLabToken, strings.Join(createRunnerScopes, " and "))
 	}
 	if old := prior.cur; old.id != 0 && !old.gone {
 		if err := k.env.GitLab.DeleteRunner(ctx, user.Reveal(), old.id); err != nil {
-			return runnerRecord{}, struct{}{}, fmt.Errorf("remove runner %d, whose token is lost: %w", old.id, err)
+			return runnerRecord{}, gitlabRunnerFix{}, fmt.Errorf("remove runner %d, whose token is lost: %w", old.id, err)
 		}
 	}
 	cr := k.env.Cfg.GitLab.CreateRunner
@@ -141,15 +149,29 @@ func (k gitlabRunner) create(ctx context.Context, _ string, prior found[runnerRe
 		Description: cr.Description, TagList: cr.TagList, RunUntagged: cr.RunUntagged,
 	})
 	if err != nil {
-		return runnerRecord{}, struct{}{}, err
+		return runnerRecord{}, gitlabRunnerFix{}, err
 	}
 	if err := putToken(ctx, k.env, stepGitLabRunner, prior.cur.parameter, NewSecret(token), map[string]string{tagGitLabRunnerID: strconv.FormatInt(id, 10)}); err != nil {
-		return runnerRecord{}, struct{}{}, fmt.Errorf("runner %d was created but its token could not be stored (delete the runner in GitLab and run `provision up` again): %w", id, err)
+		return runnerRecord{}, gitlabRunnerFix{}, fmt.Errorf("runner %d was created but its token could not be stored (delete the runner in GitLab and run `provision up` again): %w", id, err)
 	}
-	return runnerRecord{id: id, parameter: true}, struct{}{}, nil
+	return runnerRecord{id: id, parameter: true}, gitlabRunnerFix{}, nil
 }
 
-func (k gitlabRunner) update(context.Context, runnerRecord, struct{}) error { return nil }
+// update writes the token again, with the value it holds.
+func (k gitlabRunner) update(ctx context.Context, r runnerRecord, f gitlabRunnerFix) error {
+	if !f.reencrypt {
+		return nil
+	}
+	p, err := getParameter(ctx, k.env.SSM, k.env.TokenParameter(), true)
+	if err != nil || p == nil {
+		return err
+	}
+	var tags map[string]string
+	if r.id != 0 {
+		tags = map[string]string{tagGitLabRunnerID: strconv.FormatInt(r.id, 10)}
+	}
+	return putToken(ctx, k.env, stepGitLabRunner, true, NewSecret(aws.ToString(p.Value)), tags)
+}
 
 // remove deletes the runner in GitLab with its own token (no user token
 // needed), then the parameter.

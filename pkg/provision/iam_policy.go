@@ -47,6 +47,25 @@ func (a arns) autoScalingGroup(name string) string {
 	return fmt.Sprintf("arn:%s:autoscaling:%s:%s:autoScalingGroup:*:autoScalingGroupName/%s", a.partition, a.region, a.account, name)
 }
 
+// kmsKey is the ARN of a KMS key of this account and region.
+func (a arns) kmsKey(id string) string {
+	return fmt.Sprintf("arn:%s:kms:%s:%s:key/%s", a.partition, a.region, a.account, id)
+}
+
+// kmsAlias is the ARN of an alias (alias/NAME) of this account and region.
+func (a arns) kmsAlias(name string) string {
+	return fmt.Sprintf("arn:%s:kms:%s:%s:%s", a.partition, a.region, a.account, name)
+}
+
+// viaSSM is SSM's value of kms:ViaService in the region: the service's
+// endpoint name, under amazonaws.com.cn in the China regions.
+func (a arns) viaSSM() string {
+	if a.partition == "aws-cn" {
+		return "ssm." + a.region + ".amazonaws.com.cn"
+	}
+	return "ssm." + a.region + ".amazonaws.com"
+}
+
 func (a arns) ssmParameter(name string) string {
 	// name starts with a slash; the ARN has exactly one.
 	return fmt.Sprintf("arn:%s:ssm:%s:%s:parameter%s", a.partition, a.region, a.account, name)
@@ -84,10 +103,12 @@ func autoscalerManagerPolicy(a arns, asgName string, params managerParameters) P
 		Action:    []string{"ec2-instance-connect:SendSSHPublicKey"},
 		Resource:  []string{a.ec2("instance/*")},
 		Condition: map[string]map[string]string{"StringLike": {"ec2:ResourceTag/aws:autoscaling:groupName": asgName}}}
+	var machinesKey []Statement
 	if params.sshKey != "" {
-		// A SecureString under aws/ssm, as the token: no kms: action.
+		// A SecureString under the stack's secrets key, as the token.
 		connect = Statement{Sid: "ReadTheMachinesKey", Effect: "Allow", Action: []string{"ssm:GetParameter"},
 			Resource: []string{a.ssmParameter(params.sshKey)}}
+		machinesKey = append(machinesKey, secretsKeyStatement(a, "DecryptTheMachinesKeyThroughSSM", params.key, params.sshKey, "kms:Decrypt"))
 	}
 	st := []Statement{
 		{Sid: "ScaleTheRunnerGroup", Effect: "Allow",
@@ -97,8 +118,10 @@ func autoscalerManagerPolicy(a arns, asgName string, params managerParameters) P
 			Action:   []string{"autoscaling:DescribeAutoScalingGroups", "ec2:DescribeInstances"},
 			Resource: []string{"*"}},
 		connect,
-		readTokenStatement(a, params.token), reportBootStatement(a, params.boot),
 	}
+	st = append(st, machinesKey...)
+	st = append(st, readTokenStatements(a, params)...)
+	st = append(st, reportBootStatement(a, params.boot))
 	if params.drain != "" {
 		// A replaced manager reads the drain request and answers it.
 		st = append(st, Statement{Sid: "AnswerDrainRequests", Effect: "Allow", Action: []string{"ssm:GetParameter", "ssm:PutParameter"},
@@ -182,14 +205,28 @@ func dockerMachineManagerPolicy(a arns, stack, zone, subnetID, runnerGroupID, ru
 				Condition: map[string]map[string]string{"StringEquals": {"aws:RequestedRegion": a.region},
 					"ForAnyValue:StringEquals": {"ec2:CreateAction": "RunInstances"}}})
 	}
-	st = append(st, readTokenStatement(a, params.token), reportBootStatement(a, params.boot))
+	st = append(st, readTokenStatements(a, params)...)
+	st = append(st, reportBootStatement(a, params.boot))
 	return PolicyDocument{Version: "2012-10-17", Statement: st}
 }
 
 // managerParameters are what the manager uses besides the group: the SSM
 // parameters of the runner token, its boot report and the machines' SSH
-// key ("": no static key), and the cache bucket ("": none).
-type managerParameters struct{ token, boot, sshKey, cacheBucket, drain string }
+// key ("": no static key), the cache bucket ("": none), the drain
+// request ("": none), and the KMS key of the SecureStrings.
+type managerParameters struct {
+	token, boot, sshKey, cacheBucket, drain string
+	key                                     secretsKeyGrant
+}
+
+// secretsKeyGrant is how a policy names the KMS key of the SecureString
+// parameters: by its ARN, or, for a key given by an alias only
+// (secrets.kms_key_id), as any key of the account and region that the
+// alias names (kms:ResourceAliases; a key policy cannot be named by alias).
+type secretsKeyGrant struct {
+	resource string
+	alias    string
+}
 
 // reportBootStatement lets the manager write its boot report, to this one
 // parameter only (a String, so no key is involved).
@@ -198,12 +235,75 @@ func reportBootStatement(a arns, bootParameter string) Statement {
 		Resource: []string{a.ssmParameter(bootParameter)}}
 }
 
-// readTokenStatement lets the manager read the token at boot and write
-// back the token gitlab-runner renews, on this one parameter only. The
-// parameter is a SecureString under the account's AWS-managed key aws/ssm,
-// whose key policy admits any principal of the account through SSM, so no
-// kms: action is needed.
-func readTokenStatement(a arns, tokenParameter string) Statement {
-	return Statement{Sid: "ReadAndRenewTheRunnerToken", Effect: "Allow", Action: []string{"ssm:GetParameter", "ssm:PutParameter"},
-		Resource: []string{a.ssmParameter(tokenParameter)}}
+// tokenKeyActions are what SSM asks KMS for, with the caller's
+// permissions, when the manager reads the token (Decrypt) and writes back
+// the one gitlab-runner renewed: Encrypt for a standard parameter, which
+// KMS encrypts directly, GenerateDataKey for one in the advanced tier
+// (an account whose default tier is advanced or intelligent-tiering),
+// which SSM envelope-encrypts ("How AWS Systems Manager Parameter Store
+// uses AWS KMS" in the KMS developer guide).
+var tokenKeyActions = []string{"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"}
+
+// readTokenStatements let the manager read the token at boot and write
+// back the token gitlab-runner renews, on this one parameter only, and use
+// the stack's secrets key for it through SSM only. The key is the stack's
+// own (or secrets.kms_key_id), not the account's aws/ssm, whose key policy
+// lets every principal of the account decrypt through SSM: so ssm: alone
+// no longer reads the token.
+func readTokenStatements(a arns, params managerParameters) []Statement {
+	return []Statement{
+		{Sid: "ReadAndRenewTheRunnerToken", Effect: "Allow", Action: []string{"ssm:GetParameter", "ssm:PutParameter"},
+			Resource: []string{a.ssmParameter(params.token)}},
+		secretsKeyStatement(a, "UseTheSecretsKeyForTheToken", params.key, params.token, tokenKeyActions...),
+	}
+}
+
+// secretsKeyStatement lets a principal use the secrets key for one
+// parameter, and only as SSM does on its behalf: kms:ViaService is SSM of
+// the region, and the encryption context SSM passes to KMS, PARAMETER_ARN,
+// is that parameter's ARN ("How AWS Systems Manager Parameter Store uses
+// AWS KMS", on the encryption context, in the KMS developer guide).
+func secretsKeyStatement(a arns, sid string, key secretsKeyGrant, parameter string, actions ...string) Statement {
+	cond := map[string]map[string]string{"StringEquals": {
+		"kms:ViaService":                      a.viaSSM(),
+		"kms:EncryptionContext:PARAMETER_ARN": a.ssmParameter(parameter),
+	}}
+	if key.alias != "" {
+		cond["ForAnyValue:StringEquals"] = map[string]string{"kms:ResourceAliases": key.alias}
+	}
+	return Statement{Sid: sid, Effect: "Allow", Action: actions, Resource: []string{key.resource}, Condition: cond}
+}
+
+// secretsKeyPolicy is the key policy of the stack's own secrets key.
+//
+// Its first statement is KMS's default one ("Default key policy" in the
+// KMS developer guide): the account may use IAM policies to allow any KMS
+// action on the key. Without it only the key policy would say who may use
+// or manage the key, and a key whose policy names no administrator cannot
+// be managed any more, by anyone (AWS support included). It is what lets
+// the operator policy of `provision iam-policy` create, read and delete
+// the key.
+//
+// The other two let the manager's role use the key, only through SSM and
+// only for its two parameters (what the role's own policy says too; KMS
+// allows a call that either the key policy or, through the first
+// statement, an IAM policy allows). The role is named by aws:PrincipalArn
+// under the account's principal rather than as the principal itself: KMS
+// refuses a key policy naming a role that does not exist yet (the key is
+// made before the role), and a role named as principal turns into its
+// unique id, which a role made again under the same name does not match.
+func secretsKeyPolicy(a arns, managerRole, tokenParameter, sshKeyParameter string) PolicyDocument {
+	root := map[string]string{"AWS": fmt.Sprintf("arn:%s:iam::%s:root", a.partition, a.account)}
+	manager := func(sid, parameter string, actions ...string) Statement {
+		return Statement{Sid: sid, Effect: "Allow", Principal: root, Action: actions, Resource: []string{"*"},
+			Condition: map[string]map[string]string{
+				"StringEquals": {"kms:ViaService": a.viaSSM(), "kms:EncryptionContext:PARAMETER_ARN": a.ssmParameter(parameter)},
+				"ArnEquals":    {"aws:PrincipalArn": a.iamRole(managerRole)},
+			}}
+	}
+	return PolicyDocument{Version: "2012-10-17", Statement: []Statement{
+		{Sid: "Enable IAM User Permissions", Effect: "Allow", Principal: root, Action: []string{"kms:*"}, Resource: []string{"*"}},
+		manager("ManagerReadsAndRenewsTheTokenThroughSSM", tokenParameter, tokenKeyActions...),
+		manager("ManagerReadsTheMachinesKeyThroughSSM", sshKeyParameter, "kms:Decrypt"),
+	}}
 }

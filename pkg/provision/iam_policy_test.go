@@ -59,12 +59,15 @@ func wantStatement(t *testing.T, m map[string]Statement, sid string, actions, re
 }
 
 // testParams are the manager's parameters of stack "ci".
-var testParams = managerParameters{token: "/provision/ci/runner-token", boot: "/provision/ci/manager-boot"}
+var testParams = managerParameters{token: "/provision/ci/runner-token", boot: "/provision/ci/manager-boot",
+	key: secretsKeyGrant{resource: testKeyARN}}
+
+const testKeyARN = "arn:aws:kms:ap-northeast-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
 func TestAutoscalerManagerPolicy(t *testing.T) {
 	m := statementsBySid(t, autoscalerManagerPolicy(testARNs, "ci-runners*", testParams))
-	if len(m) != 5 {
-		t.Errorf("want 5 statements, got %d", len(m))
+	if len(m) != 6 {
+		t.Errorf("want 6 statements, got %d", len(m))
 	}
 	wantStatement(t, m, "ScaleTheRunnerGroup",
 		[]string{"autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"},
@@ -76,6 +79,9 @@ func TestAutoscalerManagerPolicy(t *testing.T) {
 		map[string]map[string]string{"StringLike": {"ec2:ResourceTag/aws:autoscaling:groupName": "ci-runners*"}})
 	wantStatement(t, m, "ReadAndRenewTheRunnerToken", []string{"ssm:GetParameter", "ssm:PutParameter"},
 		[]string{"arn:aws:ssm:ap-northeast-1:123456789012:parameter/provision/ci/runner-token"}, nil)
+	wantStatement(t, m, "UseTheSecretsKeyForTheToken", []string{"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"}, []string{testKeyARN},
+		map[string]map[string]string{"StringEquals": {"kms:ViaService": "ssm.ap-northeast-1.amazonaws.com",
+			"kms:EncryptionContext:PARAMETER_ARN": "arn:aws:ssm:ap-northeast-1:123456789012:parameter/provision/ci/runner-token"}})
 	wantStatement(t, m, "ReportTheBoot", []string{"ssm:PutParameter"},
 		[]string{"arn:aws:ssm:ap-northeast-1:123456789012:parameter/provision/ci/manager-boot"}, nil)
 	doc := autoscalerManagerPolicy(testARNs, "ci-runners*", testParams).JSON()

@@ -44,11 +44,16 @@ func newIAMRoleStep(env *Env, manager bool) plan.Step {
 
 func (k iamRoles) stepID() plan.ID { return k.id }
 func (k iamRoles) needs() []plan.ID {
-	if k.role == "manager" && (!k.env.autoscaler() || k.env.Teardown) {
-		// The docker+machine policy names the runner subnet, group and role.
-		return []plan.ID{stepVPC, stepPrivateSubnet, stepRunnerGroup, stepRunnerRole}
+	if k.role != "manager" {
+		return nil
 	}
-	return nil
+	// The manager's policy names the stack's secrets key.
+	needs := k.env.secretsKeyNeeds()
+	if !k.env.autoscaler() || k.env.Teardown {
+		// The docker+machine policy names the runner subnet, group and role.
+		needs = append(needs, stepVPC, stepPrivateSubnet, stepRunnerGroup, stepRunnerRole)
+	}
+	return needs
 }
 
 func (k iamRoles) name() string { return k.env.iamName(k.role) }

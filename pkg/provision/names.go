@@ -21,6 +21,7 @@ const (
 	stepEndpointGroup  plan.ID = "sg/endpoints"
 	stepS3Endpoint     plan.ID = "vpce/s3"
 	stepCache          plan.ID = "s3/cache"
+	stepSecretsKey     plan.ID = "kms/secrets"
 	stepToken          plan.ID = "ssm/token"
 	stepGitLabRunner   plan.ID = "gitlab/runner"
 	stepManagerRole    plan.ID = "iam/manager"
@@ -40,6 +41,14 @@ const (
 
 // TokenParameter is the SSM parameter holding the runner token.
 func (e *Env) TokenParameter() string { return "/provision/" + e.Cfg.Stack + "/runner-token" }
+
+// secretsKeyAlias names the stack's own KMS key, for people: the tool
+// itself goes by the key's ARN in the state.
+func (e *Env) secretsKeyAlias() string { return "alias/provision/" + e.Cfg.Stack }
+
+// ownSecretsKey: the stack makes the key of its SecureString parameters
+// (no secrets.kms_key_id).
+func (e *Env) ownSecretsKey() bool { return e.Cfg.Secrets.KMSKeyID == "" }
 
 // BootParameter is the SSM parameter the manager reports its boot stages
 // in; the manager's role may write it and no other parameter.
@@ -62,7 +71,7 @@ func (e *Env) staticKeys() bool {
 }
 
 func (e *Env) managerParameters() managerParameters {
-	p := managerParameters{token: e.TokenParameter(), boot: e.BootParameter()}
+	p := managerParameters{token: e.TokenParameter(), boot: e.BootParameter(), key: e.secretsKeyGrant()}
 	if e.staticKeys() {
 		p.sshKey = e.SSHKeyParameter()
 	}

@@ -3,6 +3,7 @@ package provision
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
@@ -34,10 +35,15 @@ func deleteParameter(ctx context.Context, c *ssm.Client, name string) error {
 	return nil
 }
 
-// putToken writes the token parameter. Tags can only be given when the
-// parameter is created; an overwrite adds them separately.
+// putToken writes the token parameter, under the stack's secrets key.
+// Tags can only be given when the parameter is created; an overwrite adds
+// them separately.
 func putToken(ctx context.Context, env *Env, step plan.ID, overwrite bool, token Secret, extraTags map[string]string) error {
 	name := env.TokenParameter()
+	key, err := env.secretsKeyForPut()
+	if err != nil {
+		return err
+	}
 	tags := env.tagMap(step, "runner-token")
 	for k, v := range extraTags {
 		tags[k] = v
@@ -46,6 +52,7 @@ func putToken(ctx context.Context, env *Env, step plan.ID, overwrite bool, token
 		Name:        &name,
 		Value:       aws.String(token.Reveal()),
 		Type:        ssmtypes.ParameterTypeSecureString,
+		KeyId:       aws.String(key),
 		Description: aws.String(fmt.Sprintf("provision %s: GitLab runner authentication token", env.Cfg.Stack)),
 		Overwrite:   aws.Bool(overwrite),
 	}
@@ -69,6 +76,64 @@ func putToken(ctx context.Context, env *Env, step plan.ID, overwrite bool, token
 		}
 	}
 	return nil
+}
+
+// secretsKeyForPut is the KeyId a SecureString is put with. Every put
+// names it: an overwrite that names none keeps the parameter's key, so a
+// parameter under aws/ssm would stay there.
+func (e *Env) secretsKeyForPut() (string, error) {
+	key := e.secretsKeyID()
+	if key == "" {
+		return "", fmt.Errorf("the stack's KMS key (%s) does not exist yet, so no SecureString can be put under it: run `provision up` again", stepSecretsKey)
+	}
+	return key, nil
+}
+
+// parameterKeys reads which KMS key each of the stack's SecureStrings is
+// encrypted with (GetParameter does not say), in one DescribeParameters
+// call the run shares: parameter name to KeyId.
+func (e *Env) parameterKeys(ctx context.Context) (map[string]string, error) {
+	names := []string{e.TokenParameter(), e.SSHKeyParameter()}
+	return sharedRead(ctx, e.reads, "parameter-keys", func(ctx context.Context) (map[string]string, error) {
+		out, err := e.SSM.DescribeParameters(ctx, &ssm.DescribeParametersInput{ParameterFilters: []ssmtypes.ParameterStringFilter{
+			{Key: aws.String("Name"), Option: aws.String("Equals"), Values: names},
+		}})
+		if err != nil {
+			return nil, fmt.Errorf("read which KMS keys encrypt %s and %s: %w", names[0], names[1], err)
+		}
+		keys := map[string]string{}
+		for _, p := range out.Parameters {
+			keys[aws.ToString(p.Name)] = aws.ToString(p.KeyId)
+		}
+		return keys, nil
+	})
+}
+
+// keyDrift is why a SecureString must be encrypted again ("" when it is
+// under the stack's secrets key): one a version before this key put is
+// under aws/ssm, which every principal of the account may decrypt through
+// SSM.
+func keyDrift(ctx context.Context, e *Env, name string) (string, error) {
+	have, err := e.parameterKeys(ctx)
+	if err != nil {
+		return "", err
+	}
+	keyID, ok := have[name]
+	if !ok {
+		return "", nil
+	}
+	want, err := e.secretsKeyNames(ctx)
+	if err != nil || slices.Contains(want, keyID) {
+		return "", err
+	}
+	if keyID == "" {
+		keyID = "alias/aws/ssm"
+	}
+	label := e.Cfg.Secrets.KMSKeyID
+	if e.ownSecretsKey() {
+		label = "the stack's key " + e.secretsKeyAlias()
+	}
+	return fmt.Sprintf("it is encrypted with %s, not with %s: encrypt it again (the value stays)", keyID, label), nil
 }
 
 // ssmTags turns a tag map into SSM's tags.

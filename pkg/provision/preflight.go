@@ -76,6 +76,7 @@ func (e *Env) Preflight(ctx context.Context) error {
 	add(e.checkAddressQuota(ctx))
 	add(e.checkSpotRole(ctx))
 	add(e.checkDefaultEBSKey(ctx))
+	add(e.checkSecretsKey(ctx))
 	add(e.checkToken(ctx))
 	if len(problems) > 0 {
 		return &PreflightError{Problems: problems}

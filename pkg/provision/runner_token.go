@@ -18,15 +18,17 @@ type runnerToken struct{ env *Env }
 
 type parameter = *ssmtypes.Parameter
 
-// tokenFix: the parameter must be written again.
-type tokenFix struct{ overwrite bool }
+// tokenFix: the parameter must be written again, with GITLAB_RUNNER_TOKEN
+// (overwrite) or with the value it holds, under the stack's secrets key
+// (reencrypt).
+type tokenFix struct{ overwrite, reencrypt bool }
 
 func newRunnerTokenStep(env *Env) plan.Step {
 	return newResourceStep[parameter, tokenFix](env, "ssm-parameter", runnerToken{env})
 }
 
 func (k runnerToken) stepID() plan.ID  { return stepToken }
-func (k runnerToken) needs() []plan.ID { return nil }
+func (k runnerToken) needs() []plan.ID { return k.env.secretsKeyNeeds() }
 
 func (k runnerToken) describe() plan.Change {
 	return plan.Change{Step: stepToken, Kind: "ssm-parameter", Name: k.env.TokenParameter(),
@@ -55,7 +57,7 @@ func (k runnerToken) record(p parameter) recorded {
 // diff: the value changes only to a token GitLab accepts. A parameter
 // holding a token that gitlab-runner renewed (preflight found
 // GITLAB_RUNNER_TOKEN outdated but the stored one valid) is kept.
-func (k runnerToken) diff(_ context.Context, p parameter) (tokenFix, []string, error) {
+func (k runnerToken) diff(ctx context.Context, p parameter) (tokenFix, []string, error) {
 	token := k.env.Secrets.RunnerToken
 	switch {
 	case p.Type != ssmtypes.ParameterTypeSecureString:
@@ -63,7 +65,11 @@ func (k runnerToken) diff(_ context.Context, p parameter) (tokenFix, []string, e
 	case !token.Empty() && !k.env.StoredTokenRenewed && aws.ToString(p.Value) != token.Reveal():
 		return tokenFix{overwrite: true}, []string{"replace the value with " + EnvRunnerToken + " (values not shown)"}, nil
 	}
-	return tokenFix{}, nil, nil
+	reason, err := keyDrift(ctx, k.env, k.env.TokenParameter())
+	if err != nil || reason == "" || p.Value == nil {
+		return tokenFix{}, nil, err
+	}
+	return tokenFix{reencrypt: true}, []string{reason}, nil
 }
 
 func (k runnerToken) create(ctx context.Context, _ string, _ found[parameter]) (parameter, tokenFix, error) {
@@ -71,12 +77,16 @@ func (k runnerToken) create(ctx context.Context, _ string, _ found[parameter]) (
 	return p, tokenFix{}, err
 }
 
-func (k runnerToken) update(ctx context.Context, _ parameter, f tokenFix) error {
-	if !f.overwrite {
-		return nil
+func (k runnerToken) update(ctx context.Context, p parameter, f tokenFix) error {
+	switch {
+	case f.overwrite:
+		_, err := k.put(ctx, true)
+		return err
+	case f.reencrypt:
+		// The value stays: it may be a token gitlab-runner renewed.
+		return putToken(ctx, k.env, stepToken, true, NewSecret(aws.ToString(p.Value)), nil)
 	}
-	_, err := k.put(ctx, true)
-	return err
+	return nil
 }
 
 func (k runnerToken) put(ctx context.Context, overwrite bool) (parameter, error) {

@@ -27,15 +27,17 @@ import (
 // printed, logged or written to the state.
 type runnerSSHKey struct{ env *Env }
 
-// sshKeyFix: the parameter does not hold a usable key and is written anew.
-type sshKeyFix struct{ regenerate bool }
+// sshKeyFix: the parameter does not hold a usable key and is written anew
+// (regenerate), or holds one under another KMS key than the stack's
+// secrets key and is written again with it (reencrypt).
+type sshKeyFix struct{ regenerate, reencrypt bool }
 
 func newRunnerSSHKeyStep(env *Env) plan.Step {
 	return newResourceStep[parameter, sshKeyFix](env, "ssm-parameter", runnerSSHKey{env})
 }
 
 func (k runnerSSHKey) stepID() plan.ID  { return stepSSHKey }
-func (k runnerSSHKey) needs() []plan.ID { return nil }
+func (k runnerSSHKey) needs() []plan.ID { return k.env.secretsKeyNeeds() }
 
 func (k runnerSSHKey) describe() plan.Change {
 	return plan.Change{Step: stepSSHKey, Kind: "ssm-parameter", Name: k.env.SSHKeyParameter(),
@@ -51,33 +53,52 @@ func (k runnerSSHKey) record(p parameter) recorded {
 	return recorded{id: aws.ToString(p.Name)}
 }
 
-func (k runnerSSHKey) diff(_ context.Context, p parameter) (sshKeyFix, []string, error) {
+func (k runnerSSHKey) diff(ctx context.Context, p parameter) (sshKeyFix, []string, error) {
 	if p.Value == nil {
 		return sshKeyFix{}, nil, nil // created in this run: not read back
 	}
 	if _, err := publicKeyOf(aws.ToString(p.Value)); err != nil || p.Type != ssmtypes.ParameterTypeSecureString {
 		return sshKeyFix{regenerate: true}, []string{"it does not hold a private key as a SecureString: a new key is made (and the key pair follows)"}, nil
 	}
-	return sshKeyFix{}, nil, nil
+	reason, err := keyDrift(ctx, k.env, k.env.SSHKeyParameter())
+	if err != nil || reason == "" {
+		return sshKeyFix{}, nil, err
+	}
+	return sshKeyFix{reencrypt: true}, []string{reason}, nil
 }
 
 func (k runnerSSHKey) create(ctx context.Context, _ string, _ found[parameter]) (parameter, sshKeyFix, error) {
-	p, err := k.put(ctx, false)
+	p, err := k.putNew(ctx, false)
 	return p, sshKeyFix{}, err
 }
 
-func (k runnerSSHKey) update(ctx context.Context, _ parameter, f sshKeyFix) error {
-	if !f.regenerate {
-		return nil
+func (k runnerSSHKey) update(ctx context.Context, p parameter, f sshKeyFix) error {
+	switch {
+	case f.regenerate:
+		_, err := k.putNew(ctx, true)
+		return err
+	case f.reencrypt:
+		// The same key, so the key pair and the manager stay.
+		_, err := k.put(ctx, aws.ToString(p.Value), true)
+		return err
 	}
-	_, err := k.put(ctx, true)
-	return err
+	return nil
 }
 
-// put writes a new key. A create whose answer was lost finds the parameter
-// on its next attempt (ParameterAlreadyExists), which then is the key.
-func (k runnerSSHKey) put(ctx context.Context, overwrite bool) (parameter, error) {
+// putNew writes a new key.
+func (k runnerSSHKey) putNew(ctx context.Context, overwrite bool) (parameter, error) {
 	private, err := newPrivateKey()
+	if err != nil {
+		return nil, err
+	}
+	return k.put(ctx, private, overwrite)
+}
+
+// put writes a key under the stack's secrets key. A create whose answer
+// was lost finds the parameter on its next attempt
+// (ParameterAlreadyExists), which then is the key.
+func (k runnerSSHKey) put(ctx context.Context, private string, overwrite bool) (parameter, error) {
+	key, err := k.env.secretsKeyForPut()
 	if err != nil {
 		return nil, err
 	}
@@ -86,6 +107,7 @@ func (k runnerSSHKey) put(ctx context.Context, overwrite bool) (parameter, error
 		Name:        aws.String(name),
 		Value:       aws.String(private),
 		Type:        ssmtypes.ParameterTypeSecureString,
+		KeyId:       aws.String(key),
 		Description: aws.String(fmt.Sprintf("provision %s: private SSH key of the runner machines (read by the manager)", k.env.Cfg.Stack)),
 		Overwrite:   aws.Bool(overwrite),
 	}

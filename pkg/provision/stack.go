@@ -38,6 +38,10 @@ func Steps(env *Env) (*plan.Graph, error) {
 			steps = append(steps, newInterfaceEndpointStep(env, s))
 		}
 	}
+	// The key of the SecureStrings below, unless secrets.kms_key_id brings one.
+	if env.ownSecretsKey() || env.Teardown {
+		steps = append(steps, newSecretsKeyStep(env))
+	}
 	// The token: from GITLAB_RUNNER_TOKEN, or from a runner created through
 	// GitLab's API, whose token goes straight into the same parameter.
 	if env.tokenStep() == stepGitLabRunner {
@@ -77,11 +81,13 @@ func Steps(env *Env) (*plan.Graph, error) {
 // retirable are the steps of features a configuration can turn off whose
 // resources nothing else takes over: interface endpoints (charged by the
 // hour) and their group, the static SSH key and its key pair, the cache
-// bucket (a cache: its objects may go). Other steps that leave the graph
+// bucket (a cache: its objects may go), the stack's secrets key (once
+// secrets.kms_key_id brings another, the SecureStrings move to that one
+// in the same run). Other steps that leave the graph
 // (another executor, another token source) are left for down: their
 // resources may still be in use, or be taken over.
 func retirable(id plan.ID) bool {
-	return strings.HasPrefix(string(id), "vpce/") || id == stepEndpointGroup || id == stepSSHKey || id == stepKeyPair || id == stepCache
+	return strings.HasPrefix(string(id), "vpce/") || id == stepEndpointGroup || id == stepSSHKey || id == stepKeyPair || id == stepCache || id == stepSecretsKey
 }
 
 // Retired returns the retirable steps the state still records but the

@@ -121,6 +121,7 @@ func ToolPolicy(cfg *Config) PolicyDocument {
 	st = append(st,
 		Statement{Sid: "ItsCacheBucket", Effect: "Allow", Action: cacheBucketActions, Resource: []string{cacheBucket}},
 		Statement{Sid: "EmptyItsCacheBucket", Effect: "Allow", Action: []string{"s3:DeleteObject"}, Resource: []string{cacheBucket + "/*"}})
+	st = append(st, itsKeyStatements(cfg, partition, region)...)
 	if s3 := cfg.State.S3; s3 != nil {
 		// s3:GetObject also authorizes the deletes conditional on an ETag
 		// (If-Match), which S3 evaluates with both permissions.
@@ -142,4 +143,54 @@ func partitionOf(region string) string {
 		return "aws-us-gov"
 	}
 	return "aws"
+}
+
+// The KMS actions on the stack's secrets key (kms/secrets): what the tool
+// calls itself, then what SSM calls with the caller's permissions when the
+// tool puts a SecureString under the key (Encrypt, or GenerateDataKey in
+// the advanced tier) or reads one decrypted (Decrypt).
+var (
+	secretsKeyActions = []string{
+		"kms:CreateAlias", "kms:DeleteAlias", "kms:DescribeKey", "kms:GetKeyPolicy", "kms:ListResourceTags",
+		"kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource",
+	}
+	secretsKeyUse = []string{"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"}
+)
+
+// itsKeyStatements scope the secrets key's actions as far as KMS lets
+// them: a key by the stack's tag (KMS names no key ahead: its ARN holds a
+// random id), CreateKey by the tag it must be made with (tags at creation
+// are authorized as kms:TagResource, so TagResource with the stack's tag
+// is allowed on any key: whoever may run this policy could tag another key
+// of the account as the stack's), the alias by its name, the key's use
+// through SSM only. ListKeys and ListAliases (finding the key by its
+// tags) and ssm:DescribeParameters (which key a parameter is under) take
+// no resource.
+func itsKeyStatements(cfg *Config, partition, region string) []Statement {
+	keys := fmt.Sprintf("arn:%s:kms:%s:*:key/*", partition, region)
+	tagged := map[string]string{"aws:ResourceTag/" + TagStack: cfg.Stack}
+	st := []Statement{
+		{Sid: "ItsKey", Effect: "Allow", Action: secretsKeyActions, Resource: []string{keys},
+			Condition: map[string]map[string]string{"StringEquals": tagged}},
+		{Sid: "CreateItsKey", Effect: "Allow", Action: []string{"kms:CreateKey", "kms:TagResource"}, Resource: []string{"*"},
+			Condition: map[string]map[string]string{"StringEquals": {"aws:RequestTag/" + TagStack: cfg.Stack}}},
+		{Sid: "NameItsKey", Effect: "Allow", Action: []string{"kms:CreateAlias", "kms:DeleteAlias"},
+			Resource: []string{fmt.Sprintf("arn:%s:kms:%s:*:alias/provision/%s", partition, region, cfg.Stack)}},
+		{Sid: "UseItsKeyThroughSSM", Effect: "Allow", Action: secretsKeyUse, Resource: []string{keys},
+			Condition: map[string]map[string]string{"StringEquals": tagged, "StringLike": {"kms:ViaService": "ssm." + region + ".amazonaws.com*"}}},
+		{Sid: "FindItsKey", Effect: "Allow", Action: []string{"kms:ListAliases", "kms:ListKeys", "ssm:DescribeParameters"}, Resource: []string{"*"}},
+	}
+	if given := cfg.Secrets.KMSKeyID; given != "" {
+		// A key of one's own: its key policy must allow this too (README,
+		// "Secrets"), or enable IAM policies.
+		a := arns{partition: partition, region: region, account: "*"}
+		grant := (&Env{Cfg: cfg}).secretsKeyGrantOf(a)
+		s := Statement{Sid: "UseTheGivenKeyThroughSSM", Effect: "Allow", Action: secretsKeyUse, Resource: []string{grant.resource},
+			Condition: map[string]map[string]string{"StringLike": {"kms:ViaService": "ssm." + region + ".amazonaws.com*"}}}
+		if grant.alias != "" {
+			s.Condition["ForAnyValue:StringEquals"] = map[string]string{"kms:ResourceAliases": grant.alias}
+		}
+		st = append(st, s)
+	}
+	return st
 }

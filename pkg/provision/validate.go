@@ -35,6 +35,10 @@ var (
 	// docker+machine driver reads its tags as "key1,value1,key2,value2".
 	tagKeyPattern   = regexp.MustCompile(`^[\p{L}\p{Zs}\p{N}_.:/=+\-@]{1,128}$`)
 	tagValuePattern = regexp.MustCompile(`^[\p{L}\p{Zs}\p{N}_.:/=+\-@]{0,256}$`)
+	// kmsKeyPattern: the forms SSM's KeyId takes ("PutParameter" in the
+	// Systems Manager API reference): a key id, a key ARN, an alias name or
+	// an alias ARN.
+	kmsKeyPattern = regexp.MustCompile(`^((mrk-)?[0-9a-fA-F-]{32,36}|alias/[a-zA-Z0-9/_-]{1,250}|arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key/(mrk-)?[0-9a-fA-F-]{32,36}|alias/[a-zA-Z0-9/_-]{1,250}))$`)
 )
 
 // RequiredForUp lists the keys `up` needs that a teardown does not.
@@ -85,6 +89,16 @@ func (c *Config) Validate() []Problem {
 	}
 	if c.Cache.S3 && c.Runners.Executor != ExecutorDockerAutoscaler {
 		add("cache.s3", "only docker-autoscaler gets the cache bucket here: remove it, or use executor: docker-autoscaler")
+	}
+	if k := c.Secrets.KMSKeyID; k != "" {
+		switch {
+		case !kmsKeyPattern.MatchString(k):
+			add("secrets.kms_key_id", "%q is not a KMS key: use a key id, a key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID), an alias name (alias/NAME) or an alias ARN, or leave it empty for a key of the stack's own", k)
+		case strings.HasPrefix(k, "alias/aws/") || strings.Contains(k, ":alias/aws/"):
+			add("secrets.kms_key_id", "%s is an AWS managed key, whose key policy lets every principal of the account use it through SSM: use a customer managed key, or leave it empty for a key of the stack's own", k)
+		case strings.HasPrefix(k, "arn:") && c.Region != "" && strings.Split(k, ":")[3] != c.Region:
+			add("secrets.kms_key_id", "%s is in %s, not in the stack's region %s: SSM uses keys of its own region only", k, strings.Split(k, ":")[3], c.Region)
+		}
 	}
 	if s3 := c.State.S3; s3 != nil {
 		if !bucketPattern.MatchString(s3.Bucket) {

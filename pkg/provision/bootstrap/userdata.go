@@ -437,7 +437,9 @@ ExecStart=/usr/local/sbin/provision-drain
 // rewrites the file when it renews its token; the renewed token is then
 // stored in SSM, so a manager that replaces this one boots with a token
 // GitLab still accepts (the old one stops working soon after a renewal).
-// The instance role may write this one parameter and no other.
+// The instance role may write this one parameter and no other. The put
+// names no --key-id: an overwrite keeps the parameter's KMS key (the
+// stack's secrets key, which the role may use for this parameter).
 func TokenSyncScript(m Manager) string {
 	return strings.Join([]string{
 		"#!/bin/bash",

@@ -20,6 +20,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 
 	"github.com/provision-dev/provision/pkg/provision/awstest"
 	"github.com/provision-dev/provision/pkg/provision/gitlabtest"
@@ -341,8 +343,52 @@ func (h *harness) statePath(stack string) string {
 	return filepath.Join(h.dir, ".provision", stack+".json")
 }
 
-// tagged lists every EC2 resource carrying the stack's ownership tag.
+// tagged lists every EC2 resource and KMS key carrying the stack's
+// ownership tag.
 func (h *harness) tagged(stack string) []string {
+	left := h.taggedEC2(stack)
+	for _, k := range h.liveKeys(stack) {
+		left = append(left, "kms-key "+aws.ToString(k.KeyId))
+	}
+	return left
+}
+
+// liveKeys are the stack's KMS keys whose deletion is not scheduled: KMS
+// deletes none at once, so a key pending deletion counts as gone.
+func (h *harness) liveKeys(stack string) []kmstypes.KeyMetadata {
+	h.t.Helper()
+	ctx := context.Background()
+	c := kms.NewFromConfig(awsConfig(h.moto.URL))
+	out, err := c.ListKeys(ctx, &kms.ListKeysInput{})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	var live []kmstypes.KeyMetadata
+	for _, k := range out.Keys {
+		tags, err := c.ListResourceTags(ctx, &kms.ListResourceTagsInput{KeyId: k.KeyId})
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		mine := false
+		for _, t := range tags.Tags {
+			mine = mine || (aws.ToString(t.TagKey) == "provision:stack" && aws.ToString(t.TagValue) == stack)
+		}
+		if !mine {
+			continue
+		}
+		d, err := c.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: k.KeyId})
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		if s := d.KeyMetadata.KeyState; s != kmstypes.KeyStatePendingDeletion && s != kmstypes.KeyStatePendingReplicaDeletion {
+			live = append(live, *d.KeyMetadata)
+		}
+	}
+	return live
+}
+
+// taggedEC2 lists every EC2 resource carrying the stack's ownership tag.
+func (h *harness) taggedEC2(stack string) []string {
 	h.t.Helper()
 	ctx := context.Background()
 	out, err := h.ec2.DescribeTags(ctx, &ec2.DescribeTagsInput{Filters: []ec2types.Filter{
@@ -373,10 +419,13 @@ func (h *harness) taggedWithStep(stack string) []string {
 		h.t.Fatal(err)
 	}
 	owned := map[string]bool{}
-	for _, id := range h.tagged(stack) {
+	for _, id := range h.taggedEC2(stack) {
 		owned[id[strings.LastIndexByte(id, ' ')+1:]] = true
 	}
 	var res []string
+	for range h.liveKeys(stack) {
+		res = append(res, "kms-key kms/secrets")
+	}
 	for _, t := range out.Tags {
 		if owned[aws.ToString(t.ResourceId)] {
 			res = append(res, string(t.ResourceType)+" "+aws.ToString(t.Value))

@@ -49,6 +49,9 @@ func (s *actionSet) sorted() []string {
 // the tool's (the emulator does neither).
 var onBehalfActions = map[string]string{
 	"iam:CreateServiceLinkedRole":        "CreateAutoScalingGroup creates AWSServiceRoleForAutoScaling in an account that has none",
+	"kms:Encrypt":                        "PutParameter of a SecureString under the stack's key (SSM encrypts a standard parameter with the key)",
+	"kms:GenerateDataKey":                "PutParameter of a SecureString in the advanced tier (SSM envelope-encrypts it with a data key)",
+	"kms:Decrypt":                        "GetParameter(s) WithDecryption of a SecureString under the stack's key",
 	"iam:PassRole":                       "RunInstances with the manager's instance profile; CreateLaunchTemplate/CreateAutoScalingGroup check it too",
 	"route53:AssociateVPCWithHostedZone": "CreateVpcEndpoint with private DNS associates the VPC with the endpoint's private hosted zone",
 }

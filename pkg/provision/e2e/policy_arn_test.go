@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -101,7 +102,8 @@ func arnsIn(t *testing.T, doc string) []string {
 }
 
 // realARNs lists the ARNs AWS gives for what exists: roles, instance
-// profiles, Auto Scaling groups, parameters, subnets, groups and VPCs.
+// profiles, Auto Scaling groups, parameters, KMS keys, subnets, groups and
+// VPCs.
 func realARNs(t *testing.T, h *harness, ctx context.Context) map[string]bool {
 	cfg := awsConfig(h.moto.URL)
 	out := map[string]bool{}
@@ -134,6 +136,12 @@ func realARNs(t *testing.T, h *harness, ctx context.Context) map[string]bool {
 		got, err := ssmc.GetParameter(ctx, &ssm.GetParameterInput{Name: p.Name})
 		must(t, err)
 		add(got.Parameter.ARN)
+	}
+	kmsc := kms.NewFromConfig(cfg)
+	keys, err := kmsc.ListKeys(ctx, &kms.ListKeysInput{})
+	must(t, err)
+	for _, k := range keys.Keys {
+		add(k.KeyArn)
 	}
 	c := ec2.NewFromConfig(cfg)
 	subnets, err := c.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{})
