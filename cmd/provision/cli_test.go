@@ -60,6 +60,10 @@ func TestCLI(t *testing.T) {
 				ts.Defer(gl.Close)
 				gl.AddRunner(runnerToken)
 				sg := gitlabGroup(ts, moto.URL)
+				// The administrator's part: the stack's permissions boundary.
+				if cfg, err := os.ReadFile(ts.MkAbs("provision.yaml")); err == nil {
+					ts.Check(awstest.CreateBoundaryFor(context.Background(), moto.URL, string(cfg), "eu-west-1"))
+				}
 				ts.Setenv("AWS_ENDPOINT_URL", moto.URL)
 				ts.Setenv("GITLAB_URL", gl.URL)
 				ts.Setenv("GITLAB_SG", sg)

@@ -168,12 +168,22 @@ Examples:
 		},
 		{
 			Name:  "iam-policy",
-			Usage: "print the least-privilege IAM policy that up, down and status need for this configuration",
-			Description: help(`Examples:
-  provision iam-policy > provision-policy.json
-  aws iam create-policy --policy-name provision --policy-document file://provision-policy.json`, "  (none)"),
+			Usage: "print the least-privilege IAM policy that up, down and status need, or the permissions boundary of the stack's roles",
+			Description: help(`The operator policy may create the stack's roles only with the permissions
+boundary attached, which an administrator creates once per stack (--boundary).
+
+Examples:
+  provision iam-policy --boundary > boundary.json
+  aws iam create-policy --path /provision/ --policy-name STACK-REGION-boundary --policy-document file://boundary.json
+  provision iam-policy --part 1 > provision-policy-1.json
+  aws iam create-policy --policy-name provision-STACK-1 --policy-document file://provision-policy-1.json
+  (the same for each part; the operator gets them all)`, "  (none)"),
+			Flags: []cli.Flag{
+				&cli.BoolFlag{Name: "boundary", Usage: "print the permissions boundary of the stack's roles instead (made once by an administrator)"},
+				&cli.IntFlag{Name: "part", Usage: "print this part of the operator policy (it takes more than one managed policy of 6,144 characters)"},
+			},
 			Action: r.act(0, func(c *cli.Context, o command.Options) (int, error) {
-				return command.IAMPolicy(o)
+				return command.IAMPolicy(o, c.Bool("boundary"), c.Int("part"))
 			}),
 		},
 		{

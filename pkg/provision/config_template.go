@@ -73,9 +73,11 @@ func writeTemplate(b *strings.Builder, s *jsonschema.Schema, path string, depth 
 	}
 }
 
-// optionalBlock: blocks whose presence turns a feature on.
+// optionalBlock: blocks whose presence turns a feature on, and secrets,
+// whose only key has no default (a block of commented keys alone would
+// be an empty value, which the schema refuses).
 func optionalBlock(key string) bool {
-	return key == "gitlab.create_runner" || key == "state"
+	return key == "gitlab.create_runner" || key == "state" || key == "secrets"
 }
 
 func yamlScalar(v any) string {

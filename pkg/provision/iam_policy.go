@@ -15,12 +15,12 @@ type PolicyDocument struct {
 
 // Statement is one IAM policy statement.
 type Statement struct {
-	Sid       string                       `json:"Sid,omitempty"`
-	Effect    string                       `json:"Effect"`
-	Principal map[string]string            `json:"Principal,omitempty"`
-	Action    []string                     `json:"Action"`
-	Resource  []string                     `json:"Resource,omitempty"`
-	Condition map[string]map[string]string `json:"Condition,omitempty"`
+	Sid       string                    `json:"Sid,omitempty"`
+	Effect    string                    `json:"Effect"`
+	Principal map[string]string         `json:"Principal,omitempty"`
+	Action    []string                  `json:"Action"`
+	Resource  []string                  `json:"Resource,omitempty"`
+	Condition map[string]map[string]any `json:"Condition,omitempty"`
 }
 
 // JSON encodes the document compactly (the form IAM stores).
@@ -98,11 +98,11 @@ func ec2AssumeRolePolicy() PolicyDocument {
 // scale and terminate in this one group, see instances, reach this
 // group's machines (with the stack's key, or by pushing keys to them only),
 // and read this stack's token.
-func autoscalerManagerPolicy(a arns, asgName string, params managerParameters) PolicyDocument {
+func autoscalerManagerPolicy(a arns, stack string, params managerParameters) PolicyDocument {
 	connect := Statement{Sid: "ConnectToTheGroupsMachines", Effect: "Allow",
 		Action:    []string{"ec2-instance-connect:SendSSHPublicKey"},
 		Resource:  []string{a.ec2("instance/*")},
-		Condition: map[string]map[string]string{"StringLike": {"ec2:ResourceTag/aws:autoscaling:groupName": asgName}}}
+		Condition: map[string]map[string]any{"StringLike": {"ec2:ResourceTag/aws:autoscaling:groupName": generationGroupPattern(stack)}}}
 	var machinesKey []Statement
 	if params.sshKey != "" {
 		// A SecureString under the stack's secrets key, as the token.
@@ -113,7 +113,7 @@ func autoscalerManagerPolicy(a arns, asgName string, params managerParameters) P
 	st := []Statement{
 		{Sid: "ScaleTheRunnerGroup", Effect: "Allow",
 			Action:   []string{"autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"},
-			Resource: []string{a.autoScalingGroup(asgName)}},
+			Resource: []string{a.autoScalingGroup(generationGroupPattern(stack))}},
 		{Sid: "SeeTheFleet", Effect: "Allow",
 			Action:   []string{"autoscaling:DescribeAutoScalingGroups", "ec2:DescribeInstances"},
 			Resource: []string{"*"}},
@@ -146,9 +146,11 @@ func autoscalerManagerPolicy(a arns, asgName string, params managerParameters) P
 // profile takes iam:PassRole on the runner role, which only this policy
 // grants; so tagging, stopping and terminating are conditioned on it.
 func dockerMachineManagerPolicy(a arns, stack, zone, subnetID, runnerGroupID, runnerRoleName, runnerProfileName string, params managerParameters, spot bool) PolicyDocument {
-	region := map[string]string{"aws:RequestedRegion": a.region}
-	keyPairs := a.ec2("key-pair/" + bootstrap.MachineNameIAMPattern(stack) + "*")
-	profile := map[string]string{"ec2:InstanceProfile": a.iamInstanceProfile(runnerProfileName)}
+	region := map[string]any{"aws:RequestedRegion": a.region}
+	// A machine's key pair is its name, or its name and 5 letters: exact
+	// lengths, so no other stack's key pairs match.
+	keyPairs := []string{a.ec2("key-pair/" + bootstrap.MachineNameIAMPattern(stack)), a.ec2("key-pair/" + bootstrap.MachineNameIAMPattern(stack) + "-?????")}
+	profile := map[string]any{"ec2:InstanceProfile": a.iamInstanceProfile(runnerProfileName)}
 	subnet := a.ec2("subnet/" + subnetID)
 	launch := []string{"ec2:RunInstances"}
 	if spot {
@@ -161,33 +163,33 @@ func dockerMachineManagerPolicy(a arns, stack, zone, subnetID, runnerGroupID, ru
 			Resource: []string{subnet, a.ec2("security-group/" + runnerGroupID)}},
 		{Sid: "LaunchWithTheRunnerProfile", Effect: "Allow", Action: []string{"ec2:RunInstances"},
 			Resource: []string{a.ec2("instance/*")},
-			Condition: map[string]map[string]string{
+			Condition: map[string]map[string]any{
 				"StringEquals": {"aws:RequestedRegion": a.region, "ec2:InstanceProfile": a.iamInstanceProfile(runnerProfileName)},
 			}},
 		{Sid: "LaunchNetworkInterfacesInTheRunnerSubnet", Effect: "Allow", Action: launch,
 			Resource:  []string{a.ec2("network-interface/*")},
-			Condition: map[string]map[string]string{"StringEquals": {"ec2:Subnet": subnet}}},
+			Condition: map[string]map[string]any{"StringEquals": {"ec2:Subnet": subnet}}},
 		{Sid: "LaunchVolumesImagesAndKeys", Effect: "Allow", Action: launch,
-			Resource:  []string{a.ec2("volume/*"), keyPairs, a.ec2Public("image/*")},
-			Condition: map[string]map[string]string{"StringEquals": region}},
+			Resource:  append([]string{a.ec2("volume/*"), a.ec2Public("image/*")}, keyPairs...),
+			Condition: map[string]map[string]any{"StringEquals": region}},
 		// A resource type's condition keys apply to every action on it ("Actions,
 		// resources, and condition keys for Amazon EC2" in the Service
 		// Authorization Reference): instance has ec2:InstanceProfile, volume
 		// ec2:AvailabilityZone, network-interface ec2:Subnet, so tags made at
 		// launch and the ones the driver adds to a Spot machine later both match.
 		{Sid: "TagTheRunnerMachines", Effect: "Allow", Action: []string{"ec2:CreateTags"},
-			Resource: []string{a.ec2("instance/*")}, Condition: map[string]map[string]string{"StringEquals": profile}},
+			Resource: []string{a.ec2("instance/*")}, Condition: map[string]map[string]any{"StringEquals": profile}},
 		{Sid: "TagTheirVolumesInTheZone", Effect: "Allow", Action: []string{"ec2:CreateTags"},
-			Resource: []string{a.ec2("volume/*")}, Condition: map[string]map[string]string{"StringEquals": {"ec2:AvailabilityZone": zone}}},
+			Resource: []string{a.ec2("volume/*")}, Condition: map[string]map[string]any{"StringEquals": {"ec2:AvailabilityZone": zone}}},
 		{Sid: "TagTheirNetworkInterfaces", Effect: "Allow", Action: []string{"ec2:CreateTags"},
-			Resource: []string{a.ec2("network-interface/*")}, Condition: map[string]map[string]string{"StringEquals": {"ec2:Subnet": subnet}}},
+			Resource: []string{a.ec2("network-interface/*")}, Condition: map[string]map[string]any{"StringEquals": {"ec2:Subnet": subnet}}},
 		{Sid: "ManageTheRunnerMachines", Effect: "Allow",
 			Action:    []string{"ec2:StartInstances", "ec2:StopInstances", "ec2:RebootInstances", "ec2:TerminateInstances"},
 			Resource:  []string{a.ec2("instance/*")},
-			Condition: map[string]map[string]string{"StringEquals": profile}},
+			Condition: map[string]map[string]any{"StringEquals": profile}},
 		{Sid: "MachineKeyPairs", Effect: "Allow",
 			Action:   []string{"ec2:CreateKeyPair", "ec2:ImportKeyPair", "ec2:DeleteKeyPair"},
-			Resource: []string{keyPairs}},
+			Resource: keyPairs},
 		{Sid: "PassOnlyTheRunnerRole", Effect: "Allow", Action: []string{"iam:PassRole"},
 			Resource: []string{a.iamRole(runnerRoleName)}},
 		{Sid: "SeeWhatTheDriverNeeds", Effect: "Allow",
@@ -199,10 +201,10 @@ func dockerMachineManagerPolicy(a arns, stack, zone, subnetID, runnerGroupID, ru
 		st = append(st, Statement{Sid: "SpotRequestsInTheRegion", Effect: "Allow",
 			Action:    []string{"ec2:RunInstances", "ec2:RequestSpotInstances", "ec2:CancelSpotInstanceRequests"},
 			Resource:  []string{a.ec2("spot-instances-request/*")},
-			Condition: map[string]map[string]string{"StringEquals": region}},
+			Condition: map[string]map[string]any{"StringEquals": region}},
 			Statement{Sid: "TagSpotRequestsWhenMade", Effect: "Allow", Action: []string{"ec2:CreateTags"},
 				Resource: []string{a.ec2("spot-instances-request/*")},
-				Condition: map[string]map[string]string{"StringEquals": {"aws:RequestedRegion": a.region},
+				Condition: map[string]map[string]any{"StringEquals": {"aws:RequestedRegion": a.region},
 					"ForAnyValue:StringEquals": {"ec2:CreateAction": "RunInstances"}}})
 	}
 	st = append(st, readTokenStatements(a, params)...)
@@ -264,12 +266,12 @@ func readTokenStatements(a arns, params managerParameters) []Statement {
 // is that parameter's ARN ("How AWS Systems Manager Parameter Store uses
 // AWS KMS", on the encryption context, in the KMS developer guide).
 func secretsKeyStatement(a arns, sid string, key secretsKeyGrant, parameter string, actions ...string) Statement {
-	cond := map[string]map[string]string{"StringEquals": {
+	cond := map[string]map[string]any{"StringEquals": {
 		"kms:ViaService":                      a.viaSSM(),
 		"kms:EncryptionContext:PARAMETER_ARN": a.ssmParameter(parameter),
 	}}
 	if key.alias != "" {
-		cond["ForAnyValue:StringEquals"] = map[string]string{"kms:ResourceAliases": key.alias}
+		cond["ForAnyValue:StringEquals"] = map[string]any{"kms:ResourceAliases": key.alias}
 	}
 	return Statement{Sid: sid, Effect: "Allow", Action: actions, Resource: []string{key.resource}, Condition: cond}
 }
@@ -296,7 +298,7 @@ func secretsKeyPolicy(a arns, managerRole, tokenParameter, sshKeyParameter strin
 	root := map[string]string{"AWS": fmt.Sprintf("arn:%s:iam::%s:root", a.partition, a.account)}
 	manager := func(sid, parameter string, actions ...string) Statement {
 		return Statement{Sid: sid, Effect: "Allow", Principal: root, Action: actions, Resource: []string{"*"},
-			Condition: map[string]map[string]string{
+			Condition: map[string]map[string]any{
 				"StringEquals": {"kms:ViaService": a.viaSSM(), "kms:EncryptionContext:PARAMETER_ARN": a.ssmParameter(parameter)},
 				"ArnEquals":    {"aws:PrincipalArn": a.iamRole(managerRole)},
 			}}

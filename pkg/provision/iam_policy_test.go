@@ -31,13 +31,13 @@ func statementsBySid(t *testing.T, p PolicyDocument) map[string]Statement {
 	}
 	// Round trip: the document is valid JSON of the same shape.
 	var back PolicyDocument
-	if err := json.Unmarshal([]byte(p.JSON()), &back); err != nil || !reflect.DeepEqual(back, p) {
+	if err := json.Unmarshal([]byte(p.JSON()), &back); err != nil || back.JSON() != p.JSON() {
 		t.Errorf("JSON round trip: %v", err)
 	}
 	return m
 }
 
-func wantStatement(t *testing.T, m map[string]Statement, sid string, actions, resources []string, cond map[string]map[string]string) {
+func wantStatement(t *testing.T, m map[string]Statement, sid string, actions, resources []string, cond map[string]map[string]any) {
 	t.Helper()
 	s, ok := m[sid]
 	if !ok {
@@ -65,26 +65,28 @@ var testParams = managerParameters{token: "/provision/ci/runner-token", boot: "/
 const testKeyARN = "arn:aws:kms:ap-northeast-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
 func TestAutoscalerManagerPolicy(t *testing.T) {
-	m := statementsBySid(t, autoscalerManagerPolicy(testARNs, "ci-runners*", testParams))
+	m := statementsBySid(t, autoscalerManagerPolicy(testARNs, "ci", testParams))
 	if len(m) != 6 {
 		t.Errorf("want 6 statements, got %d", len(m))
 	}
 	wantStatement(t, m, "ScaleTheRunnerGroup",
 		[]string{"autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"},
-		[]string{"arn:aws:autoscaling:ap-northeast-1:123456789012:autoScalingGroup:*:autoScalingGroupName/ci-runners*"}, nil)
+		// Every generation's group, by a name of exact length: stack
+		// "ci-runners-x"'s groups do not match.
+		[]string{"arn:aws:autoscaling:ap-northeast-1:123456789012:autoScalingGroup:*:autoScalingGroupName/ci-runners-??????"}, nil)
 	wantStatement(t, m, "SeeTheFleet", []string{"autoscaling:DescribeAutoScalingGroups", "ec2:DescribeInstances"}, []string{"*"}, nil)
 	wantStatement(t, m, "ConnectToTheGroupsMachines", []string{"ec2-instance-connect:SendSSHPublicKey"},
 		[]string{"arn:aws:ec2:ap-northeast-1:123456789012:instance/*"},
 		// Every generation's group of the stack (a draining manager keeps its own).
-		map[string]map[string]string{"StringLike": {"ec2:ResourceTag/aws:autoscaling:groupName": "ci-runners*"}})
+		map[string]map[string]any{"StringLike": {"ec2:ResourceTag/aws:autoscaling:groupName": "ci-runners-??????"}})
 	wantStatement(t, m, "ReadAndRenewTheRunnerToken", []string{"ssm:GetParameter", "ssm:PutParameter"},
 		[]string{"arn:aws:ssm:ap-northeast-1:123456789012:parameter/provision/ci/runner-token"}, nil)
 	wantStatement(t, m, "UseTheSecretsKeyForTheToken", []string{"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"}, []string{testKeyARN},
-		map[string]map[string]string{"StringEquals": {"kms:ViaService": "ssm.ap-northeast-1.amazonaws.com",
+		map[string]map[string]any{"StringEquals": {"kms:ViaService": "ssm.ap-northeast-1.amazonaws.com",
 			"kms:EncryptionContext:PARAMETER_ARN": "arn:aws:ssm:ap-northeast-1:123456789012:parameter/provision/ci/runner-token"}})
 	wantStatement(t, m, "ReportTheBoot", []string{"ssm:PutParameter"},
 		[]string{"arn:aws:ssm:ap-northeast-1:123456789012:parameter/provision/ci/manager-boot"}, nil)
-	doc := autoscalerManagerPolicy(testARNs, "ci-runners*", testParams).JSON()
+	doc := autoscalerManagerPolicy(testARNs, "ci", testParams).JSON()
 	for _, never := range []string{"RunInstances", "PassRole"} {
 		if strings.Contains(doc, never) {
 			t.Errorf("docker-autoscaler manager must not have %s", never)
@@ -95,31 +97,31 @@ func TestAutoscalerManagerPolicy(t *testing.T) {
 func TestDockerMachineManagerPolicy(t *testing.T) {
 	p := dockerMachineManagerPolicy(testARNs, "ci", "ap-northeast-1a", "subnet-1", "sg-1", "ci-ap-northeast-1-runner", "ci-ap-northeast-1-runner", testParams, false)
 	m := statementsBySid(t, p)
-	region := map[string]map[string]string{"StringEquals": {"aws:RequestedRegion": "ap-northeast-1"}}
+	region := map[string]map[string]any{"StringEquals": {"aws:RequestedRegion": "ap-northeast-1"}}
 	profile := "arn:aws:iam::123456789012:instance-profile/provision/ci-ap-northeast-1-runner"
 	subnet := "arn:aws:ec2:ap-northeast-1:123456789012:subnet/subnet-1"
-	keys := "arn:aws:ec2:ap-northeast-1:123456789012:key-pair/runner-?????????-ci-machine-??????????-????????*"
+	keys := "arn:aws:ec2:ap-northeast-1:123456789012:key-pair/runner-?????????-ci-machine-??????????-????????"
 	wantStatement(t, m, "LaunchIntoTheRunnerSubnet", []string{"ec2:RunInstances"},
 		[]string{subnet, "arn:aws:ec2:ap-northeast-1:123456789012:security-group/sg-1"}, nil)
 	wantStatement(t, m, "LaunchWithTheRunnerProfile", []string{"ec2:RunInstances"},
 		[]string{"arn:aws:ec2:ap-northeast-1:123456789012:instance/*"},
-		map[string]map[string]string{"StringEquals": {"aws:RequestedRegion": "ap-northeast-1", "ec2:InstanceProfile": profile}})
+		map[string]map[string]any{"StringEquals": {"aws:RequestedRegion": "ap-northeast-1", "ec2:InstanceProfile": profile}})
 	wantStatement(t, m, "LaunchNetworkInterfacesInTheRunnerSubnet", []string{"ec2:RunInstances"},
 		[]string{"arn:aws:ec2:ap-northeast-1:123456789012:network-interface/*"},
-		map[string]map[string]string{"StringEquals": {"ec2:Subnet": subnet}})
+		map[string]map[string]any{"StringEquals": {"ec2:Subnet": subnet}})
 	wantStatement(t, m, "LaunchVolumesImagesAndKeys", []string{"ec2:RunInstances"},
-		[]string{"arn:aws:ec2:ap-northeast-1:123456789012:volume/*", keys, "arn:aws:ec2:ap-northeast-1::image/*"}, region)
+		[]string{"arn:aws:ec2:ap-northeast-1:123456789012:volume/*", "arn:aws:ec2:ap-northeast-1::image/*", keys, keys + "-?????"}, region)
 	wantStatement(t, m, "TagTheRunnerMachines", []string{"ec2:CreateTags"},
-		[]string{"arn:aws:ec2:ap-northeast-1:123456789012:instance/*"}, map[string]map[string]string{"StringEquals": {"ec2:InstanceProfile": profile}})
+		[]string{"arn:aws:ec2:ap-northeast-1:123456789012:instance/*"}, map[string]map[string]any{"StringEquals": {"ec2:InstanceProfile": profile}})
 	wantStatement(t, m, "TagTheirVolumesInTheZone", []string{"ec2:CreateTags"},
-		[]string{"arn:aws:ec2:ap-northeast-1:123456789012:volume/*"}, map[string]map[string]string{"StringEquals": {"ec2:AvailabilityZone": "ap-northeast-1a"}})
+		[]string{"arn:aws:ec2:ap-northeast-1:123456789012:volume/*"}, map[string]map[string]any{"StringEquals": {"ec2:AvailabilityZone": "ap-northeast-1a"}})
 	wantStatement(t, m, "TagTheirNetworkInterfaces", []string{"ec2:CreateTags"},
-		[]string{"arn:aws:ec2:ap-northeast-1:123456789012:network-interface/*"}, map[string]map[string]string{"StringEquals": {"ec2:Subnet": subnet}})
+		[]string{"arn:aws:ec2:ap-northeast-1:123456789012:network-interface/*"}, map[string]map[string]any{"StringEquals": {"ec2:Subnet": subnet}})
 	wantStatement(t, m, "ManageTheRunnerMachines",
 		[]string{"ec2:StartInstances", "ec2:StopInstances", "ec2:RebootInstances", "ec2:TerminateInstances"},
 		[]string{"arn:aws:ec2:ap-northeast-1:123456789012:instance/*"},
-		map[string]map[string]string{"StringEquals": {"ec2:InstanceProfile": profile}})
-	wantStatement(t, m, "MachineKeyPairs", []string{"ec2:CreateKeyPair", "ec2:ImportKeyPair", "ec2:DeleteKeyPair"}, []string{keys}, nil)
+		map[string]map[string]any{"StringEquals": {"ec2:InstanceProfile": profile}})
+	wantStatement(t, m, "MachineKeyPairs", []string{"ec2:CreateKeyPair", "ec2:ImportKeyPair", "ec2:DeleteKeyPair"}, []string{keys, keys + "-?????"}, nil)
 	wantStatement(t, m, "PassOnlyTheRunnerRole", []string{"iam:PassRole"}, []string{"arn:aws:iam::123456789012:role/provision/ci-ap-northeast-1-runner"}, nil)
 	wantStatement(t, m, "ReadAndRenewTheRunnerToken", []string{"ssm:GetParameter", "ssm:PutParameter"},
 		[]string{"arn:aws:ssm:ap-northeast-1:123456789012:parameter/provision/ci/runner-token"}, nil)

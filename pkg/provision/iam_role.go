@@ -31,7 +31,7 @@ type roleState struct {
 
 // roleFix is what update must do.
 type roleFix struct {
-	putPolicy, createProfile, addToProfile, assumePolicy bool
+	putPolicy, createProfile, addToProfile, assumePolicy, boundary bool
 }
 
 func newIAMRoleStep(env *Env, manager bool) plan.Step {
@@ -68,7 +68,7 @@ func (k iamRoles) policy() *PolicyDocument {
 	if e.autoscaler() {
 		// Every generation's group: a replaced manager keeps scaling its
 		// own while it drains.
-		p = autoscalerManagerPolicy(e.arns(), legacyGroupName(e.Cfg.Stack)+"*", e.managerParameters())
+		p = autoscalerManagerPolicy(e.arns(), e.Cfg.Stack, e.managerParameters())
 	} else {
 		p = dockerMachineManagerPolicy(e.arns(), e.Cfg.Stack, e.Zone, e.idOf(stepPrivateSubnet), e.idOf(stepRunnerGroup),
 			e.iamName("runner"), e.iamName("runner"), e.managerParameters(), e.Cfg.Runners.Spot)
@@ -107,6 +107,9 @@ func (k iamRoles) record(st roleState) recorded {
 	attrs := map[string]string{"instance_profile": k.name()}
 	if st.role != nil {
 		attrs["role_arn"] = aws.ToString(st.role.Arn)
+		if b := st.role.PermissionsBoundary; b != nil {
+			attrs["boundary"] = aws.ToString(b.PermissionsBoundaryArn)
+		}
 	}
 	return recorded{id: k.name(), attrs: attrs}
 }
@@ -114,6 +117,10 @@ func (k iamRoles) record(st roleState) recorded {
 func (k iamRoles) diff(ctx context.Context, st roleState) (roleFix, []string, error) {
 	var f roleFix
 	var reasons []string
+	if boundaryOf(st.role) != k.env.BoundaryARN() {
+		f.boundary = true
+		reasons = append(reasons, "set the permissions boundary "+BoundaryName(k.env.Cfg.Stack, k.env.Region))
+	}
 	if !samePolicy(aws.ToString(st.role.AssumeRolePolicyDocument), ec2AssumeRolePolicy().JSON()) {
 		f.assumePolicy = true
 		reasons = append(reasons, "restore the trust policy (ec2.amazonaws.com)")
@@ -164,7 +171,8 @@ func (k iamRoles) tags() []iamtypes.Tag {
 func (k iamRoles) create(ctx context.Context, _ string, _ found[roleState]) (roleState, roleFix, error) {
 	out, err := k.env.IAM.CreateRole(ctx, &iam.CreateRoleInput{
 		RoleName: aws.String(k.name()), Path: aws.String(iamPath), AssumeRolePolicyDocument: aws.String(ec2AssumeRolePolicy().JSON()),
-		Description: aws.String(fmt.Sprintf("provision %s: runner %s", k.env.Cfg.Stack, k.role)), Tags: k.tags(),
+		PermissionsBoundary: aws.String(k.env.BoundaryARN()),
+		Description:         aws.String(fmt.Sprintf("provision %s: runner %s", k.env.Cfg.Stack, k.role)), Tags: k.tags(),
 	})
 	fix := roleFix{putPolicy: k.policy() != nil, createProfile: true, addToProfile: true}
 	switch {
@@ -183,6 +191,13 @@ func (k iamRoles) create(ctx context.Context, _ string, _ found[roleState]) (rol
 
 func (k iamRoles) update(ctx context.Context, _ roleState, f roleFix) error {
 	name := aws.String(k.name())
+	// The boundary first: the operator policy lets the role's policy be
+	// written only once the role has it.
+	if f.boundary {
+		if err := k.putBoundary(ctx); err != nil {
+			return err
+		}
+	}
 	if f.assumePolicy {
 		if _, err := k.env.IAM.UpdateAssumeRolePolicy(ctx, &iam.UpdateAssumeRolePolicyInput{RoleName: name, PolicyDocument: aws.String(ec2AssumeRolePolicy().JSON())}); err != nil {
 			return fmt.Errorf("restore the trust policy of %s: %w", k.name(), err)
@@ -211,8 +226,15 @@ func (k iamRoles) update(ctx context.Context, _ roleState, f roleFix) error {
 // remove takes the role out of the profile, deletes the profile, the
 // policies and the role. DeleteConflict (an instance still uses the
 // profile) means try again.
-func (k iamRoles) remove(ctx context.Context, _ roleState) error {
+func (k iamRoles) remove(ctx context.Context, st roleState) error {
 	name := aws.String(k.name())
+	// A role made before roles had a boundary gets it first: the operator
+	// policy deletes and detaches a role's policies only under it.
+	if st.role != nil && boundaryOf(st.role) != k.env.BoundaryARN() {
+		if err := k.putBoundary(ctx); err != nil {
+			return err
+		}
+	}
 	prof, err := k.env.IAM.GetInstanceProfile(ctx, &iam.GetInstanceProfileInput{InstanceProfileName: name})
 	if err != nil && !isNotFound(err) {
 		return fmt.Errorf("read instance profile %s: %w", k.name(), err)
@@ -263,6 +285,23 @@ func (k iamRoles) remove(ctx context.Context, _ roleState) error {
 		return retryableDelete(fmt.Errorf("delete role %s: %w", k.name(), err))
 	}
 	return nil
+}
+
+// putBoundary sets the stack's permissions boundary on the role.
+func (k iamRoles) putBoundary(ctx context.Context) error {
+	_, err := k.env.IAM.PutRolePermissionsBoundary(ctx, &iam.PutRolePermissionsBoundaryInput{RoleName: aws.String(k.name()), PermissionsBoundary: aws.String(k.env.BoundaryARN())})
+	if err != nil {
+		return fmt.Errorf("set the permissions boundary of role %s: %w", k.name(), err)
+	}
+	return nil
+}
+
+// boundaryOf is the ARN of a role's permissions boundary ("" for none).
+func boundaryOf(r *iamtypes.Role) string {
+	if r == nil || r.PermissionsBoundary == nil {
+		return ""
+	}
+	return aws.ToString(r.PermissionsBoundary.PermissionsBoundaryArn)
 }
 
 // getRole returns the stack's role, nil when absent, and an error when a

@@ -75,6 +75,7 @@ func (e *Env) Preflight(ctx context.Context) error {
 	add(e.checkGitLabGroup(ctx))
 	add(e.checkAddressQuota(ctx))
 	add(e.checkSpotRole(ctx))
+	add(e.checkBoundary(ctx))
 	add(e.checkDefaultEBSKey(ctx))
 	add(e.checkSecretsKey(ctx))
 	add(e.checkToken(ctx))

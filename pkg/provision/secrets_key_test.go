@@ -46,7 +46,8 @@ func allows(p PolicyDocument, r kmsRequest, principalMatches func(Statement) boo
 		}
 		ok := true
 		for op, conds := range s.Condition {
-			for key, want := range conds {
+			for key, v := range conds {
+				want, _ := v.(string)
 				have, present := values[key]
 				switch op {
 				case "StringEquals", "ArnEquals":
@@ -122,17 +123,17 @@ func TestManagerKeyStatements(t *testing.T) {
 	params.sshKey = "/provision/ci/runner-ssh-key"
 	m := statementsBySid(t, autoscalerManagerPolicy(testARNs, "ci-runners*", params))
 	wantStatement(t, m, "DecryptTheMachinesKeyThroughSSM", []string{"kms:Decrypt"}, []string{testKeyARN},
-		map[string]map[string]string{"StringEquals": {"kms:ViaService": testSSM, "kms:EncryptionContext:PARAMETER_ARN": testSSHKeyARN}})
+		map[string]map[string]any{"StringEquals": {"kms:ViaService": testSSM, "kms:EncryptionContext:PARAMETER_ARN": testSSHKeyARN}})
 	m = statementsBySid(t, dockerMachineManagerPolicy(testARNs, "ci", "ap-northeast-1a", "subnet-1", "sg-1", "r", "r", testParams, false))
 	wantStatement(t, m, "UseTheSecretsKeyForTheToken", []string{"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"}, []string{testKeyARN},
-		map[string]map[string]string{"StringEquals": {"kms:ViaService": testSSM, "kms:EncryptionContext:PARAMETER_ARN": testTokenARN}})
+		map[string]map[string]any{"StringEquals": {"kms:ViaService": testSSM, "kms:EncryptionContext:PARAMETER_ARN": testTokenARN}})
 
 	// A key known by its alias only is named through kms:ResourceAliases.
 	params.key = secretsKeyGrant{resource: testARNs.kmsKey("*"), alias: "alias/team-secrets"}
 	m = statementsBySid(t, autoscalerManagerPolicy(testARNs, "ci-runners*", params))
 	wantStatement(t, m, "UseTheSecretsKeyForTheToken", []string{"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"},
 		[]string{"arn:aws:kms:ap-northeast-1:123456789012:key/*"},
-		map[string]map[string]string{"StringEquals": {"kms:ViaService": testSSM, "kms:EncryptionContext:PARAMETER_ARN": testTokenARN},
+		map[string]map[string]any{"StringEquals": {"kms:ViaService": testSSM, "kms:EncryptionContext:PARAMETER_ARN": testTokenARN},
 			"ForAnyValue:StringEquals": {"kms:ResourceAliases": "alias/team-secrets"}})
 }
 
@@ -186,16 +187,16 @@ func TestToolPolicyItsKey(t *testing.T) {
 	for _, s := range ToolPolicy(&cfg).Statement {
 		m[s.Sid] = s
 	}
-	tagged := map[string]string{"aws:ResourceTag/provision:stack": "ci"}
+	tagged := map[string]any{"aws:ResourceTag/provision:stack": "ci"}
 	keys := []string{"arn:aws:kms:ap-northeast-1:*:key/*"}
-	wantStatement(t, m, "ItsKey", secretsKeyActions, keys, map[string]map[string]string{"StringEquals": tagged})
-	wantStatement(t, m, "CreateItsKey", []string{"kms:CreateKey", "kms:TagResource"}, []string{"*"},
-		map[string]map[string]string{"StringEquals": {"aws:RequestTag/provision:stack": "ci"}})
-	wantStatement(t, m, "NameItsKey", []string{"kms:CreateAlias", "kms:DeleteAlias"}, []string{"arn:aws:kms:ap-northeast-1:*:alias/provision/ci"}, nil)
-	wantStatement(t, m, "UseItsKeyThroughSSM", []string{"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"}, keys,
-		map[string]map[string]string{"StringEquals": tagged, "StringLike": {"kms:ViaService": "ssm.ap-northeast-1.amazonaws.com*"}})
-	wantStatement(t, m, "FindItsKey", []string{"kms:ListAliases", "kms:ListKeys", "ssm:DescribeParameters"}, []string{"*"}, nil)
-	if _, ok := m["UseTheGivenKeyThroughSSM"]; ok {
+	wantStatement(t, m, "Key", secretsKeyActions, keys, map[string]map[string]any{"StringEquals": tagged})
+	wantStatement(t, m, "CreateKey", []string{"kms:CreateKey", "kms:TagResource"}, []string{"*"},
+		map[string]map[string]any{"StringEquals": {"aws:RequestTag/provision:stack": "ci"}})
+	wantStatement(t, m, "KeyAlias", []string{"kms:CreateAlias", "kms:DeleteAlias"}, []string{"arn:aws:kms:ap-northeast-1:*:alias/provision/ci"}, nil)
+	wantStatement(t, m, "KeyViaSSM", []string{"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"}, keys,
+		map[string]map[string]any{"StringEquals": tagged, "StringLike": {"kms:ViaService": "ssm.ap-northeast-1.amazonaws.com*"}})
+	wantStatement(t, m, "FindKey", []string{"kms:ListAliases", "kms:ListKeys", "ssm:DescribeParameters"}, []string{"*"}, nil)
+	if _, ok := m["GivenKeyViaSSM"]; ok {
 		t.Errorf("a statement for secrets.kms_key_id without one")
 	}
 	// No kms: write on every key of the account without a condition.
@@ -213,8 +214,8 @@ func TestToolPolicyItsKey(t *testing.T) {
 	for _, s := range ToolPolicy(&cfg).Statement {
 		m[s.Sid] = s
 	}
-	wantStatement(t, m, "UseTheGivenKeyThroughSSM", []string{"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"}, keys,
-		map[string]map[string]string{"StringLike": {"kms:ViaService": "ssm.ap-northeast-1.amazonaws.com*"},
+	wantStatement(t, m, "GivenKeyViaSSM", []string{"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"}, keys,
+		map[string]map[string]any{"StringLike": {"kms:ViaService": "ssm.ap-northeast-1.amazonaws.com*"},
 			"ForAnyValue:StringEquals": {"kms:ResourceAliases": "alias/team-secrets"}})
 }
 

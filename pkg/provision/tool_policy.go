@@ -3,6 +3,8 @@ package provision
 import (
 	"fmt"
 	"strings"
+
+	"github.com/provision-dev/provision/pkg/provision/bootstrap"
 )
 
 // The actions provision itself calls, by what they do. The e2e suite
@@ -10,32 +12,23 @@ import (
 // and the policy holds no action the suite never sees called (but those
 // AWS calls on the tool's behalf).
 var (
-	ec2Reads = []string{
-		"ec2:DescribeAccountAttributes", "ec2:DescribeAddresses", "ec2:DescribeAvailabilityZones",
-		"ec2:DescribeEgressOnlyInternetGateways", "ec2:DescribeImages", "ec2:DescribeInstanceTypeOfferings",
-		"ec2:DescribeInstanceTypes", "ec2:DescribeInstances", "ec2:DescribeInternetGateways", "ec2:DescribeKeyPairs",
-		"ec2:DescribeLaunchTemplateVersions", "ec2:DescribeLaunchTemplates", "ec2:DescribeNatGateways",
-		"ec2:DescribeNetworkAcls", "ec2:DescribeNetworkInterfaces", "ec2:DescribeRegions", "ec2:DescribeRouteTables",
-		"ec2:DescribeSecurityGroups", "ec2:DescribeSpotInstanceRequests", "ec2:DescribeSubnets",
-		"ec2:DescribeVpcAttribute", "ec2:DescribeVpcEndpoints", "ec2:DescribeVpcs", "ec2:GetConsoleOutput", "ec2:GetEbsDefaultKmsKeyId",
+	// ec2Creates make a resource the tool tags as it is made
+	// (TagSpecifications), so the policy can require the stack's tag in
+	// the request (aws:RequestTag).
+	ec2Creates = []string{
+		"ec2:AllocateAddress", "ec2:CreateEgressOnlyInternetGateway", "ec2:CreateInternetGateway",
+		"ec2:CreateLaunchTemplate", "ec2:CreateNatGateway", "ec2:CreateNetworkAcl", "ec2:CreateRouteTable",
+		"ec2:CreateSecurityGroup", "ec2:CreateSubnet", "ec2:CreateVpc", "ec2:CreateVpcEndpoint", "ec2:ImportKeyPair",
 	}
-	ec2Writes = []string{
-		"ec2:AllocateAddress", "ec2:AssociateAddress", "ec2:AssociateRouteTable", "ec2:AssociateSubnetCidrBlock",
-		"ec2:AssociateVpcCidrBlock", "ec2:AttachInternetGateway", "ec2:AuthorizeSecurityGroupEgress",
-		"ec2:AuthorizeSecurityGroupIngress", "ec2:CancelSpotInstanceRequests", "ec2:CreateEgressOnlyInternetGateway",
-		"ec2:CreateInternetGateway", "ec2:CreateLaunchTemplate", "ec2:CreateLaunchTemplateVersion",
-		"ec2:CreateNatGateway", "ec2:CreateNetworkAcl", "ec2:CreateNetworkAclEntry", "ec2:CreateRoute",
-		"ec2:CreateRouteTable", "ec2:CreateSecurityGroup", "ec2:CreateSubnet", "ec2:CreateTags", "ec2:CreateVpc",
-		"ec2:CreateVpcEndpoint", "ec2:DeleteVpcEndpoints", "ec2:ModifyVpcEndpoint",
-		"ec2:DeleteEgressOnlyInternetGateway", "ec2:DeleteInternetGateway", "ec2:DeleteKeyPair",
-		"ec2:DeleteLaunchTemplate", "ec2:DeleteNatGateway", "ec2:DeleteNetworkAcl", "ec2:DeleteNetworkAclEntry",
-		"ec2:DeleteRoute", "ec2:DeleteRouteTable", "ec2:DeleteSecurityGroup", "ec2:DeleteSubnet", "ec2:DeleteTags",
-		"ec2:DeleteVpc", "ec2:DetachInternetGateway", "ec2:DisassociateAddress", "ec2:DisassociateRouteTable",
-		"ec2:ImportKeyPair", "ec2:ModifyInstanceAttribute", "ec2:ModifyLaunchTemplate", "ec2:ModifySubnetAttribute",
-		"ec2:ModifyVpcAttribute", "ec2:ReleaseAddress", "ec2:ReplaceNetworkAclAssociation",
-		"ec2:ReplaceNetworkAclEntry", "ec2:ReplaceRoute", "ec2:ReplaceRouteTableAssociation",
-		"ec2:RevokeSecurityGroupEgress", "ec2:RevokeSecurityGroupIngress", "ec2:RunInstances", "ec2:StartInstances",
-		"ec2:TerminateInstances",
+	// ec2OnItsOwn change or delete what carries the stack's tag
+	// (aws:ResourceTag).
+	ec2OnItsOwn = []string{
+		// Every verb that only changes or deletes (the condition keeps
+		// them to the stack's resources), then the single calls.
+		"ec2:Associate*", "ec2:Attach*", "ec2:Authorize*", "ec2:Delete*", "ec2:Detach*", "ec2:Disassociate*",
+		"ec2:Replace*", "ec2:Revoke*", "ec2:CreateLaunchTemplateVersion", "ec2:CreateNetworkAclEntry", "ec2:CreateRoute",
+		"ec2:ModifyInstanceAttribute", "ec2:ModifyLaunchTemplate", "ec2:ModifySubnetAttribute", "ec2:ModifyVpcAttribute",
+		"ec2:ModifyVpcEndpoint", "ec2:ReleaseAddress", "ec2:StartInstances", "ec2:TerminateInstances",
 	}
 	// CreateBucket with ObjectOwnership also takes PutBucketOwnershipControls
 	// ("CreateBucket" in the S3 API reference); HeadBucket and
@@ -46,10 +39,18 @@ var (
 		"s3:PutBucketOwnershipControls", "s3:PutBucketPublicAccessBlock", "s3:PutBucketTagging",
 		"s3:PutEncryptionConfiguration", "s3:PutLifecycleConfiguration",
 	}
+	// iamBoundedRoleActions write a role's permissions: IAM allows them
+	// only with the stack's boundary on the role (iam:PermissionsBoundary,
+	// a condition key of exactly these actions in the Service
+	// Authorization Reference).
+	iamBoundedRoleActions = []string{
+		"iam:CreateRole", "iam:DeleteRolePolicy", "iam:DetachRolePolicy", "iam:PutRolePermissionsBoundary", "iam:PutRolePolicy",
+	}
+	// iamRoleActions do not change what a role may do.
 	iamRoleActions = []string{
-		"iam:AddRoleToInstanceProfile", "iam:CreateInstanceProfile", "iam:CreateRole", "iam:DeleteInstanceProfile",
-		"iam:DeleteRole", "iam:DeleteRolePolicy", "iam:DetachRolePolicy", "iam:GetInstanceProfile", "iam:GetRole",
-		"iam:GetRolePolicy", "iam:ListAttachedRolePolicies", "iam:ListRolePolicies", "iam:PutRolePolicy",
+		"iam:AddRoleToInstanceProfile", "iam:CreateInstanceProfile", "iam:DeleteInstanceProfile",
+		"iam:DeleteRole", "iam:GetInstanceProfile", "iam:GetRole",
+		"iam:GetRolePolicy", "iam:ListAttachedRolePolicies", "iam:ListRolePolicies",
 		"iam:RemoveRoleFromInstanceProfile", "iam:TagInstanceProfile", "iam:TagRole", "iam:UntagInstanceProfile",
 		"iam:UntagRole", "iam:UpdateAssumeRolePolicy",
 	}
@@ -58,80 +59,206 @@ var (
 		"ssm:PutParameter", "ssm:RemoveTagsFromResource",
 	}
 	autoScalingWrites = []string{
-		"autoscaling:CreateAutoScalingGroup", "autoscaling:CreateOrUpdateTags", "autoscaling:DeleteAutoScalingGroup",
+		"autoscaling:CreateOrUpdateTags", "autoscaling:DeleteAutoScalingGroup",
 		"autoscaling:DeleteTags", "autoscaling:SetInstanceProtection", "autoscaling:SuspendProcesses",
 		"autoscaling:UpdateAutoScalingGroup",
 	}
 )
 
 // ToolPolicy is the least-privilege policy for the person or CI job that
-// runs up, down, plan, status and doctor for this configuration. What the
-// tool creates by name is named (its roles and instance profiles, its SSM
-// parameters, its Auto Scaling group, its state object); EC2's writes are
-// allowed in the stack's region only, since the tool also changes what it
-// does not tag (GitLab's group, an existing VPC's subnets, untagged Spot
-// machines of docker+machine) and a tag condition would lock those out.
+// runs up, down, plan, status and doctor for this configuration. It cannot
+// reach beyond the stack, nor grant more than it holds:
+//   - roles are made and changed only with the stack's permissions
+//     boundary, which it may not edit, swap or remove, and only the stack's
+//     two roles may be passed, to EC2 only;
+//   - EC2 resources are made only with the stack's tag (aws:RequestTag) and
+//     changed or deleted only when they carry it (aws:ResourceTag); what
+//     the stack changes but does not own is named exactly: GitLab's group,
+//     an existing VPC, docker+machine's machines by their instance profile
+//     and their key pairs by their names;
+//   - groups, parameters, the cache bucket, the key's alias and the state
+//     are named exactly, with patterns of exact length that no other
+//     stack's names match.
+//
 // Both executors' actions are always in it: down removes what either built.
 func ToolPolicy(cfg *Config) PolicyDocument {
 	partition := partitionOf(cfg.Region)
-	region, regionCond := cfg.Region, map[string]map[string]string(nil)
+	region, regionCond := cfg.Region, map[string]any(nil)
 	if region == "" {
 		region = "*"
 	} else {
-		regionCond = map[string]map[string]string{"StringEquals": {"aws:RequestedRegion": region}}
+		regionCond = map[string]any{"aws:RequestedRegion": region}
 	}
-	iamName := fmt.Sprintf("%s-%s-*", cfg.Stack, region)
+	a := arns{partition: partition, region: region, account: "*"}
+	inRegion := func(more map[string]map[string]any) map[string]map[string]any {
+		c := map[string]map[string]any{}
+		for op, kv := range more {
+			c[op] = map[string]any{}
+			for k, v := range kv {
+				c[op][k] = v
+			}
+		}
+		if regionCond != nil {
+			if c["StringEquals"] == nil {
+				c["StringEquals"] = map[string]any{}
+			}
+			for k, v := range regionCond {
+				c["StringEquals"][k] = v
+			}
+		}
+		return c
+	}
+	requestTagged := map[string]map[string]any{"StringEquals": {"aws:RequestTag/" + TagStack: cfg.Stack}}
+	tagged := map[string]map[string]any{"StringEquals": {"aws:ResourceTag/" + TagStack: cfg.Stack}}
+	roles := []string{a.iamRole(cfg.Stack + "-" + region + "-manager"), a.iamRole(cfg.Stack + "-" + region + "-runner")}
+	profiles := []string{a.iamInstanceProfile(cfg.Stack + "-" + region + "-manager"), a.iamInstanceProfile(cfg.Stack + "-" + region + "-runner")}
+	boundary := a.iamPolicy(BoundaryName(cfg.Stack, region))
 	st := []Statement{
-		{Sid: "ReadWhatItChecks", Effect: "Allow", Action: append(append([]string{}, ec2Reads...),
-			"autoscaling:DescribeAutoScalingGroups", "sts:GetCallerIdentity", "kms:DescribeKey", "kms:GetKeyPolicy", "kms:ListGrants"),
+		// Describe calls read and change nothing, and take no resource.
+		{Sid: "Reads", Effect: "Allow", Action: []string{"ec2:Describe*", "ec2:GetConsoleOutput", "ec2:GetEbsDefaultKmsKeyId",
+			"autoscaling:DescribeAutoScalingGroups", "sts:GetCallerIdentity", "kms:DescribeKey", "kms:GetKeyPolicy", "kms:ListGrants"},
 			Resource: []string{"*"}},
-		{Sid: "BuildTheNetworkAndInstancesInTheRegion", Effect: "Allow", Action: ec2Writes, Resource: []string{"*"}, Condition: regionCond},
-		{Sid: "ItsRolesAndInstanceProfiles", Effect: "Allow", Action: iamRoleActions, Resource: []string{
-			fmt.Sprintf("arn:%s:iam::*:role%s%s", partition, iamPath, iamName),
-			fmt.Sprintf("arn:%s:iam::*:instance-profile%s%s", partition, iamPath, iamName),
-		}},
+		{Sid: "CreateTagged", Effect: "Allow", Action: ec2Creates, Resource: []string{"*"}, Condition: inRegion(requestTagged)},
+		// Tags given at creation are authorized as ec2:CreateTags with
+		// ec2:CreateAction naming the call ("Grant permission to tag
+		// resources during creation" in the EC2 user guide).
+		{Sid: "TagOnCreate", Effect: "Allow", Action: []string{"ec2:CreateTags"}, Resource: []string{"*"},
+			Condition: inRegion(map[string]map[string]any{"StringEquals": {"aws:RequestTag/" + TagStack: cfg.Stack},
+				"ForAnyValue:StringEquals": {"ec2:CreateAction": append(creationNames(), "RunInstances")}})},
+		// Tags of its own resources may change, but the stack's tag may not
+		// be given to another stack: RequestTag holds only if present.
+		{Sid: "Retag", Effect: "Allow", Action: []string{"ec2:CreateTags"}, Resource: []string{"*"},
+			Condition: inRegion(map[string]map[string]any{"StringEquals": {"aws:ResourceTag/" + TagStack: cfg.Stack},
+				"StringEqualsIfExists": {"aws:RequestTag/" + TagStack: cfg.Stack}})},
+		{Sid: "ChangeOwn", Effect: "Allow", Action: ec2OnItsOwn, Resource: []string{"*"}, Condition: inRegion(tagged)},
+		// The manager: a new instance and volume carry the stack's tag; it
+		// launches into the stack's subnet and group, from any image (AWS's
+		// or runners.ami), with the key pair manager.key_name names.
+		{Sid: "LaunchTagged", Effect: "Allow", Action: []string{"ec2:RunInstances"},
+			Resource: []string{a.ec2("instance/*"), a.ec2("volume/*")}, Condition: inRegion(requestTagged)},
+		{Sid: "LaunchInOwnNet", Effect: "Allow", Action: []string{"ec2:RunInstances"},
+			Resource: []string{a.ec2("subnet/*"), a.ec2("security-group/*"), a.ec2("launch-template/*")}, Condition: inRegion(tagged)},
+		{Sid: "LaunchImage", Effect: "Allow", Action: []string{"ec2:RunInstances"},
+			Resource: []string{a.ec2Public("image/*"), a.ec2("image/*"), a.ec2("network-interface/*"), a.ec2("key-pair/*")}, Condition: inRegion(nil)},
+		// docker+machine's machines are the stack's by their instance
+		// profile (a Spot machine carries no tag until the driver adds it);
+		// their key pairs by their names, of exact length; their Spot
+		// requests carry no tag at all.
+		{Sid: "EndMachines", Effect: "Allow", Action: []string{"ec2:TerminateInstances"}, Resource: []string{a.ec2("instance/*")},
+			Condition: inRegion(map[string]map[string]any{"StringEquals": {"ec2:InstanceProfile": profiles[1]}})},
+		{Sid: "MachineKeys", Effect: "Allow", Action: []string{"ec2:DeleteKeyPair"},
+			Resource: []string{a.ec2("key-pair/" + bootstrap.MachineNameIAMPattern(cfg.Stack)), a.ec2("key-pair/" + bootstrap.MachineNameIAMPattern(cfg.Stack) + "-?????")}},
+		{Sid: "CancelSpot", Effect: "Allow", Action: []string{"ec2:CancelSpotInstanceRequests"},
+			Resource: []string{a.ec2("spot-instances-request/*")}, Condition: inRegion(nil)},
+		// A subnet goes back to its VPC's default network ACL before the
+		// stack's ACL is deleted; the default ACL carries no tag of the
+		// stack. In an existing VPC it is named by its VPC.
+		returnToDefaultACL(cfg, a, inRegion),
+	}
+	if sg := cfg.GitLab.SecurityGroupID; sg != "" {
+		st = append(st, Statement{Sid: "GitLabGroup", Effect: "Allow",
+			Action:   []string{"ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress"},
+			Resource: []string{a.ec2("security-group/" + sg)}})
+	}
+	st = append(st,
+		Statement{Sid: "Roles", Effect: "Allow", Action: iamRoleActions, Resource: append(append([]string{}, roles...), profiles...)},
+		Statement{Sid: "RolesBounded", Effect: "Allow", Action: iamBoundedRoleActions, Resource: roles,
+			Condition: map[string]map[string]any{"StringEquals": {"iam:PermissionsBoundary": boundary}}},
+		Statement{Sid: "Boundary", Effect: "Allow", Action: []string{"iam:GetPolicy"}, Resource: []string{boundary}},
+		// Explicit denies win over any allow this principal may get
+		// elsewhere: the boundary stays as the administrator made it.
+		Statement{Sid: "KeepBoundary", Effect: "Deny",
+			Action:   []string{"iam:CreatePolicyVersion", "iam:DeletePolicy", "iam:DeletePolicyVersion", "iam:SetDefaultPolicyVersion"},
+			Resource: []string{boundary}},
+		Statement{Sid: "KeepBoundaries", Effect: "Deny", Action: []string{"iam:DeleteRolePermissionsBoundary"}, Resource: []string{"*"}},
 		// Preflight looks for the Spot service-linked role docker+machine needs.
-		{Sid: "SeeTheSpotServiceLinkedRole", Effect: "Allow", Action: []string{"iam:GetRole"},
+		Statement{Sid: "SpotRole", Effect: "Allow", Action: []string{"iam:GetRole"},
 			Resource: []string{fmt.Sprintf("arn:%s:iam::*:role/aws-service-role/spot.amazonaws.com/AWSServiceRoleForEC2Spot", partition)}},
-		{Sid: "PassItsRolesToEC2", Effect: "Allow", Action: []string{"iam:PassRole"},
-			Resource:  []string{fmt.Sprintf("arn:%s:iam::*:role%s%s", partition, iamPath, iamName)},
-			Condition: map[string]map[string]string{"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}}},
-		// CreateAutoScalingGroup makes Auto Scaling's service-linked role
-		// in an account that has none, with the caller's permissions.
+		Statement{Sid: "PassRoles", Effect: "Allow", Action: []string{"iam:PassRole"}, Resource: roles,
+			Condition: map[string]map[string]any{"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}}},
 		// An interface endpoint with private DNS associates the VPC with a
 		// private hosted zone AWS manages (its ARN is not known ahead),
 		// with the caller's permission; Route 53 is global, so no region.
-		{Sid: "LetEndpointsAssociateTheirPrivateDNS", Effect: "Allow", Action: []string{"route53:AssociateVPCWithHostedZone"},
+		Statement{Sid: "EndpointDNS", Effect: "Allow", Action: []string{"route53:AssociateVPCWithHostedZone"},
 			Resource: []string{"*"}},
-		{Sid: "LetAutoScalingCreateItsServiceLinkedRole", Effect: "Allow", Action: []string{"iam:CreateServiceLinkedRole"},
+		// CreateAutoScalingGroup makes Auto Scaling's service-linked role
+		// in an account that has none, with the caller's permissions.
+		Statement{Sid: "ASGRole", Effect: "Allow", Action: []string{"iam:CreateServiceLinkedRole"},
 			Resource:  []string{fmt.Sprintf("arn:%s:iam::*:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling", partition)},
-			Condition: map[string]map[string]string{"StringEquals": {"iam:AWSServiceName": "autoscaling.amazonaws.com"}}},
-		{Sid: "ItsParameters", Effect: "Allow", Action: ssmParameterActions,
-			Resource: []string{fmt.Sprintf("arn:%s:ssm:%s:*:parameter/provision/%s/*", partition, region, cfg.Stack)}},
+			Condition: map[string]map[string]any{"StringEquals": {"iam:AWSServiceName": "autoscaling.amazonaws.com"}}},
+		Statement{Sid: "Parameters", Effect: "Allow", Action: ssmParameterActions, Resource: []string{stackParameters(a, cfg.Stack)}},
 		// The latest images are read from AWS's public parameters, alone or
 		// with the stack's own in one GetParameters call.
-		{Sid: "FindTheLatestImages", Effect: "Allow", Action: []string{"ssm:GetParameter", "ssm:GetParameters"},
+		Statement{Sid: "Images", Effect: "Allow", Action: []string{"ssm:GetParameter", "ssm:GetParameters"},
 			Resource: []string{fmt.Sprintf("arn:%s:ssm:%s::parameter/aws/service/*", partition, region)}},
-		{Sid: "ItsAutoScalingGroup", Effect: "Allow", Action: autoScalingWrites,
-			Resource: []string{fmt.Sprintf("arn:%s:autoscaling:%s:*:autoScalingGroup:*:autoScalingGroupName/%s-runners*", partition, region, cfg.Stack)}},
-	}
+		Statement{Sid: "CreateGroup", Effect: "Allow", Action: []string{"autoscaling:CreateAutoScalingGroup", "autoscaling:CreateOrUpdateTags"},
+			Resource: groupResources(a, cfg.Stack), Condition: requestTagged},
+		Statement{Sid: "ChangeGroup", Effect: "Allow", Action: autoScalingWrites, Resource: groupResources(a, cfg.Stack), Condition: tagged},
+	)
 	// The cache bucket (cache.s3), named <stack>-cache-<hash of account and
 	// region>: always in the policy, as down removes one made earlier.
-	cacheBucket := fmt.Sprintf("arn:%s:s3:::%s-cache-*", partition, cfg.Stack)
+	cacheBucket := fmt.Sprintf("arn:%s:s3:::%s", partition, cacheBucketPattern(cfg.Stack))
 	st = append(st,
-		Statement{Sid: "ItsCacheBucket", Effect: "Allow", Action: cacheBucketActions, Resource: []string{cacheBucket}},
-		Statement{Sid: "EmptyItsCacheBucket", Effect: "Allow", Action: []string{"s3:DeleteObject"}, Resource: []string{cacheBucket + "/*"}})
+		Statement{Sid: "Cache", Effect: "Allow", Action: cacheBucketActions, Resource: []string{cacheBucket}},
+		Statement{Sid: "EmptyCache", Effect: "Allow", Action: []string{"s3:DeleteObject"}, Resource: []string{cacheBucket + "/*"}})
 	st = append(st, itsKeyStatements(cfg, partition, region)...)
 	if s3 := cfg.State.S3; s3 != nil {
 		// s3:GetObject also authorizes the deletes conditional on an ETag
 		// (If-Match), which S3 evaluates with both permissions.
 		st = append(st,
-			Statement{Sid: "ItsStateAndLock", Effect: "Allow", Action: []string{"s3:GetObject", "s3:PutObject", "s3:DeleteObject"},
+			Statement{Sid: "State", Effect: "Allow", Action: []string{"s3:GetObject", "s3:PutObject", "s3:DeleteObject"},
 				Resource: []string{fmt.Sprintf("arn:%s:s3:::%s/%s", partition, s3.Bucket, s3.Key), fmt.Sprintf("arn:%s:s3:::%s/%s.lock", partition, s3.Bucket, s3.Key)}},
-			Statement{Sid: "CheckTheStateBucketKeepsVersions", Effect: "Allow", Action: []string{"s3:GetBucketVersioning"},
+			Statement{Sid: "StateBucket", Effect: "Allow", Action: []string{"s3:GetBucketVersioning"},
 				Resource: []string{fmt.Sprintf("arn:%s:s3:::%s", partition, s3.Bucket)}})
 	}
 	return PolicyDocument{Version: "2012-10-17", Statement: st}
+}
+
+// ManagedPolicyLimit is how long a managed policy may be: 6,144
+// characters, whitespace not counted ("IAM and AWS STS quotas" in the IAM
+// User Guide).
+const ManagedPolicyLimit = 6144
+
+// ToolPolicyParts is ToolPolicy in as many managed policies as its length
+// needs, statements kept whole and in order: all of them are attached to
+// the operator.
+func ToolPolicyParts(cfg *Config) []PolicyDocument {
+	var parts []PolicyDocument
+	cur := PolicyDocument{Version: "2012-10-17"}
+	for _, s := range ToolPolicy(cfg).Statement {
+		next := cur
+		next.Statement = append(append([]Statement{}, cur.Statement...), s)
+		if len(next.JSON()) > ManagedPolicyLimit && len(cur.Statement) > 0 {
+			parts = append(parts, cur)
+			next = PolicyDocument{Version: "2012-10-17", Statement: []Statement{s}}
+		}
+		cur = next
+	}
+	return append(parts, cur)
+}
+
+// creationNames are the EC2 calls in ec2Creates, as ec2:CreateAction
+// names them.
+func creationNames() []string {
+	names := make([]string, len(ec2Creates))
+	for i, a := range ec2Creates {
+		names[i] = strings.TrimPrefix(a, "ec2:")
+	}
+	return names
+}
+
+// returnToDefaultACL lets down put a subnet back on its VPC's default
+// network ACL: in an existing VPC only that VPC's ACLs (ec2:Vpc); in the
+// stack's own VPC, whose id is not known ahead, any ACL of the region,
+// which lets the holder move a subnet between ACLs but reaches no data or
+// permission (README, "Security model").
+func returnToDefaultACL(cfg *Config, a arns, inRegion func(map[string]map[string]any) map[string]map[string]any) Statement {
+	s := Statement{Sid: "DefaultACL", Effect: "Allow", Action: []string{"ec2:ReplaceNetworkAclAssociation"},
+		Resource: []string{a.ec2("network-acl/*")}, Condition: inRegion(nil)}
+	if vpc := cfg.Network.VpcID; vpc != "" {
+		s.Condition = inRegion(map[string]map[string]any{"StringEquals": {"ec2:Vpc": a.ec2("vpc/" + vpc)}})
+	}
+	return s
 }
 
 // partitionOf is the ARN partition of a region.
@@ -168,27 +295,27 @@ var (
 // no resource.
 func itsKeyStatements(cfg *Config, partition, region string) []Statement {
 	keys := fmt.Sprintf("arn:%s:kms:%s:*:key/*", partition, region)
-	tagged := map[string]string{"aws:ResourceTag/" + TagStack: cfg.Stack}
+	tagged := map[string]any{"aws:ResourceTag/" + TagStack: cfg.Stack}
 	st := []Statement{
-		{Sid: "ItsKey", Effect: "Allow", Action: secretsKeyActions, Resource: []string{keys},
-			Condition: map[string]map[string]string{"StringEquals": tagged}},
-		{Sid: "CreateItsKey", Effect: "Allow", Action: []string{"kms:CreateKey", "kms:TagResource"}, Resource: []string{"*"},
-			Condition: map[string]map[string]string{"StringEquals": {"aws:RequestTag/" + TagStack: cfg.Stack}}},
-		{Sid: "NameItsKey", Effect: "Allow", Action: []string{"kms:CreateAlias", "kms:DeleteAlias"},
+		{Sid: "Key", Effect: "Allow", Action: secretsKeyActions, Resource: []string{keys},
+			Condition: map[string]map[string]any{"StringEquals": tagged}},
+		{Sid: "CreateKey", Effect: "Allow", Action: []string{"kms:CreateKey", "kms:TagResource"}, Resource: []string{"*"},
+			Condition: map[string]map[string]any{"StringEquals": {"aws:RequestTag/" + TagStack: cfg.Stack}}},
+		{Sid: "KeyAlias", Effect: "Allow", Action: []string{"kms:CreateAlias", "kms:DeleteAlias"},
 			Resource: []string{fmt.Sprintf("arn:%s:kms:%s:*:alias/provision/%s", partition, region, cfg.Stack)}},
-		{Sid: "UseItsKeyThroughSSM", Effect: "Allow", Action: secretsKeyUse, Resource: []string{keys},
-			Condition: map[string]map[string]string{"StringEquals": tagged, "StringLike": {"kms:ViaService": "ssm." + region + ".amazonaws.com*"}}},
-		{Sid: "FindItsKey", Effect: "Allow", Action: []string{"kms:ListAliases", "kms:ListKeys", "ssm:DescribeParameters"}, Resource: []string{"*"}},
+		{Sid: "KeyViaSSM", Effect: "Allow", Action: secretsKeyUse, Resource: []string{keys},
+			Condition: map[string]map[string]any{"StringEquals": tagged, "StringLike": {"kms:ViaService": "ssm." + region + ".amazonaws.com*"}}},
+		{Sid: "FindKey", Effect: "Allow", Action: []string{"kms:ListAliases", "kms:ListKeys", "ssm:DescribeParameters"}, Resource: []string{"*"}},
 	}
 	if given := cfg.Secrets.KMSKeyID; given != "" {
 		// A key of one's own: its key policy must allow this too (README,
 		// "Secrets"), or enable IAM policies.
 		a := arns{partition: partition, region: region, account: "*"}
 		grant := (&Env{Cfg: cfg}).secretsKeyGrantOf(a)
-		s := Statement{Sid: "UseTheGivenKeyThroughSSM", Effect: "Allow", Action: secretsKeyUse, Resource: []string{grant.resource},
-			Condition: map[string]map[string]string{"StringLike": {"kms:ViaService": "ssm." + region + ".amazonaws.com*"}}}
+		s := Statement{Sid: "GivenKeyViaSSM", Effect: "Allow", Action: secretsKeyUse, Resource: []string{grant.resource},
+			Condition: map[string]map[string]any{"StringLike": {"kms:ViaService": "ssm." + region + ".amazonaws.com*"}}}
 		if grant.alias != "" {
-			s.Condition["ForAnyValue:StringEquals"] = map[string]string{"kms:ResourceAliases": grant.alias}
+			s.Condition["ForAnyValue:StringEquals"] = map[string]any{"kms:ResourceAliases": grant.alias}
 		}
 		st = append(st, s)
 	}

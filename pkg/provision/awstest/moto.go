@@ -5,6 +5,7 @@ package awstest
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -13,6 +14,13 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+
+	"github.com/provision-dev/provision/pkg/provision"
 )
 
 // Moto is a running moto_server.
@@ -96,4 +104,41 @@ func (m *Moto) Stop() {
 		_ = syscall.Kill(-m.cmd.Process.Pid, syscall.SIGKILL)
 		_ = m.cmd.Wait()
 	}
+}
+
+// CreateBoundary makes the permissions boundary of a stack's roles in the
+// emulator, as the administrator does once per stack before the stack's
+// first up (the stack's roles are made with it). One that exists is kept.
+func CreateBoundary(ctx context.Context, endpoint, stack, region string) error {
+	client := iam.NewFromConfig(aws.Config{Region: region, BaseEndpoint: aws.String(endpoint),
+		Credentials: credentials.NewStaticCredentialsProvider("testing", "testing", "")})
+	_, err := client.CreatePolicy(ctx, &iam.CreatePolicyInput{
+		PolicyName: aws.String(provision.BoundaryName(stack, region)), Path: aws.String("/provision/"),
+		PolicyDocument: aws.String(provision.BoundaryPolicy(stack, region).JSON()),
+	})
+	var exists *iamtypes.EntityAlreadyExistsException
+	if err != nil && !errors.As(err, &exists) {
+		return fmt.Errorf("create the boundary of stack %s: %w", stack, err)
+	}
+	return nil
+}
+
+// stackLine finds the stack's name in a configuration file's text.
+var stackLine = regexp.MustCompile(`(?m)^stack:\s*"?([a-z0-9-]+)"?\s*$`)
+
+// regionLine finds the region in a configuration file's text.
+var regionLine = regexp.MustCompile(`(?m)^region:\s*"?([a-z0-9-]+)"?\s*$`)
+
+// CreateBoundaryFor makes the boundary of the stack a configuration
+// file's text names (nothing for a file that names none).
+func CreateBoundaryFor(ctx context.Context, endpoint, configText, defaultRegion string) error {
+	m := stackLine.FindStringSubmatch(configText)
+	if m == nil {
+		return nil
+	}
+	region := defaultRegion
+	if r := regionLine.FindStringSubmatch(configText); r != nil {
+		region = r[1]
+	}
+	return CreateBoundary(ctx, endpoint, m[1], region)
 }

@@ -205,6 +205,10 @@ func (h *harness) writeConfig(yaml string) {
 	if err := os.WriteFile(filepath.Join(h.dir, "provision.yaml"), []byte(yaml), 0o644); err != nil {
 		h.t.Fatal(err)
 	}
+	// The administrator's part: the stack's permissions boundary.
+	if err := awstest.CreateBoundaryFor(context.Background(), h.moto.URL, yaml, region); err != nil {
+		h.t.Fatal(err)
+	}
 }
 
 // result is one run of the binary.
