@@ -7,6 +7,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
+	"github.com/provision-dev/provision/pkg/plan"
 	"github.com/provision-dev/provision/pkg/provision/bootstrap"
 )
 
@@ -35,7 +36,18 @@ func (e *Env) BoundaryARN() string {
 // Roles recorded with it prove it exists.
 func (e *Env) checkBoundary(ctx context.Context) error {
 	want := e.BoundaryARN()
-	if e.attrOf(stepManagerRole, "boundary") == want && e.attrOf(stepRunnerRole, "boundary") == want {
+	proven := false
+	for _, step := range []plan.ID{stepManagerRole, stepRunnerRole} {
+		if e.idOf(step) == "" {
+			continue // not made (yet), or not by this executor
+		}
+		if e.attrOf(step, "boundary") != want {
+			proven = false
+			break
+		}
+		proven = true
+	}
+	if proven {
 		return nil
 	}
 	_, err := e.IAM.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String(want)})

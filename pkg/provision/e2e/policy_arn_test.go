@@ -45,7 +45,7 @@ func checkPolicyARNs(t *testing.T, h *harness, roleName string) {
 		t.Fatal(err)
 	}
 	account := aws.ToString(id.Account)
-	kinds := regexp.MustCompile(`^arn:aws:ec2:` + region + `:(` + account + `)?:(instance|volume|key-pair|image|network-interface|spot-instances-request)/[^/]*\*$`)
+	kinds := regexp.MustCompile(`^arn:aws:ec2:` + region + `:(` + account + `)?:(instance|volume|key-pair|image|network-interface|spot-instances-request)/[^/]*[*?]$`)
 	for _, arn := range arnsIn(t, doc) {
 		if !strings.ContainsAny(arn, "*?") {
 			if !real[arn] {
