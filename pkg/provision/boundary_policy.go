@@ -127,7 +127,7 @@ func BoundaryPolicy(stack, region string) PolicyDocument {
 		// tagged yet), in the stack's subnets and groups.
 		{Sid: "LaunchTheStacksMachines", Effect: "Allow", Action: []string{"ec2:RunInstances", "ec2:RequestSpotInstances"},
 			Resource:  []string{a.ec2("instance/*"), a.ec2("spot-instances-request/*")},
-			Condition: map[string]map[string]any{"StringEquals": {"ec2:InstanceProfile": profile}}},
+			Condition: map[string]map[string]any{"ArnLike": {"ec2:InstanceProfile": profile}}},
 		{Sid: "LaunchIntoTheStacksNetwork", Effect: "Allow", Action: []string{"ec2:RunInstances", "ec2:RequestSpotInstances"},
 			Resource: []string{a.ec2("subnet/*"), a.ec2("security-group/*")}, Condition: tagged},
 		{Sid: "LaunchWithVolumesImagesAndInterfaces", Effect: "Allow", Action: []string{"ec2:RunInstances", "ec2:RequestSpotInstances"},
@@ -135,7 +135,7 @@ func BoundaryPolicy(stack, region string) PolicyDocument {
 		{Sid: "ManageTheStacksMachines", Effect: "Allow",
 			Action:    []string{"ec2:CreateTags", "ec2:StartInstances", "ec2:StopInstances", "ec2:RebootInstances", "ec2:TerminateInstances"},
 			Resource:  []string{a.ec2("instance/*")},
-			Condition: map[string]map[string]any{"StringEquals": {"ec2:InstanceProfile": profile}}},
+			Condition: map[string]map[string]any{"ArnLike": {"ec2:InstanceProfile": profile}}},
 		{Sid: "TagWhatTheyLaunch", Effect: "Allow", Action: []string{"ec2:CreateTags"},
 			Resource:  []string{a.ec2("volume/*"), a.ec2("network-interface/*"), a.ec2("spot-instances-request/*")},
 			Condition: map[string]map[string]any{"StringEquals": {"ec2:CreateAction": "RunInstances"}}},

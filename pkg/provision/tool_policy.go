@@ -112,6 +112,8 @@ func ToolPolicy(cfg *Config) PolicyDocument {
 	tagged := map[string]map[string]any{"StringEquals": {"aws:ResourceTag/" + TagStack: cfg.Stack}}
 	roles := []string{a.iamRole(cfg.Stack + "-" + region + "-manager"), a.iamRole(cfg.Stack + "-" + region + "-runner")}
 	profiles := []string{a.iamInstanceProfile(cfg.Stack + "-" + region + "-manager"), a.iamInstanceProfile(cfg.Stack + "-" + region + "-runner")}
+	// The account is not known here, so ARNs hold * for it: conditions on
+	// them use ArnLike (StringEquals and ArnEquals take * literally).
 	boundary := a.iamPolicy(BoundaryName(cfg.Stack, region))
 	st := []Statement{
 		// Describe calls read and change nothing, and take no resource.
@@ -145,7 +147,7 @@ func ToolPolicy(cfg *Config) PolicyDocument {
 		// their key pairs by their names, of exact length; their Spot
 		// requests carry no tag at all.
 		{Sid: "EndMachines", Effect: "Allow", Action: []string{"ec2:TerminateInstances"}, Resource: []string{a.ec2("instance/*")},
-			Condition: inRegion(map[string]map[string]any{"StringEquals": {"ec2:InstanceProfile": profiles[1]}})},
+			Condition: inRegion(map[string]map[string]any{"ArnLike": {"ec2:InstanceProfile": profiles[1]}})},
 		{Sid: "MachineKeys", Effect: "Allow", Action: []string{"ec2:DeleteKeyPair"},
 			Resource: []string{a.ec2("key-pair/" + bootstrap.MachineNameIAMPattern(cfg.Stack)), a.ec2("key-pair/" + bootstrap.MachineNameIAMPattern(cfg.Stack) + "-?????")}},
 		{Sid: "CancelSpot", Effect: "Allow", Action: []string{"ec2:CancelSpotInstanceRequests"},
@@ -163,7 +165,7 @@ func ToolPolicy(cfg *Config) PolicyDocument {
 	st = append(st,
 		Statement{Sid: "Roles", Effect: "Allow", Action: iamRoleActions, Resource: append(append([]string{}, roles...), profiles...)},
 		Statement{Sid: "RolesBounded", Effect: "Allow", Action: iamBoundedRoleActions, Resource: roles,
-			Condition: map[string]map[string]any{"StringEquals": {"iam:PermissionsBoundary": boundary}}},
+			Condition: map[string]map[string]any{"ArnLike": {"iam:PermissionsBoundary": boundary}}},
 		Statement{Sid: "Boundary", Effect: "Allow", Action: []string{"iam:GetPolicy"}, Resource: []string{boundary}},
 		// Explicit denies win over any allow this principal may get
 		// elsewhere: the boundary stays as the administrator made it.
@@ -256,7 +258,7 @@ func returnToDefaultACL(cfg *Config, a arns, inRegion func(map[string]map[string
 	s := Statement{Sid: "DefaultACL", Effect: "Allow", Action: []string{"ec2:ReplaceNetworkAclAssociation"},
 		Resource: []string{a.ec2("network-acl/*")}, Condition: inRegion(nil)}
 	if vpc := cfg.Network.VpcID; vpc != "" {
-		s.Condition = inRegion(map[string]map[string]any{"StringEquals": {"ec2:Vpc": a.ec2("vpc/" + vpc)}})
+		s.Condition = inRegion(map[string]map[string]any{"ArnLike": {"ec2:Vpc": a.ec2("vpc/" + vpc)}})
 	}
 	return s
 }
