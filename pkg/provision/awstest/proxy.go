@@ -32,6 +32,11 @@ type Call struct {
 	// ExpectedBucketOwner is the account an S3 call named as the bucket's
 	// owner ("" when it named none).
 	ExpectedBucketOwner string
+	// StackTag is the provision:stack tag an EC2 or Auto Scaling call
+	// gives what it makes ("" for none): the operator policy allows a
+	// creation only with it (aws:RequestTag), which the emulator does not
+	// check.
+	StackTag string
 }
 
 // IAMAction is the call as an IAM policy names it: ssm:PutParameter.
@@ -101,6 +106,21 @@ type Proxy struct {
 	// actions are the IAM actions of every call since the start (Reset
 	// does not forget them).
 	actions map[string]bool
+	// untagged counts, by IAM action, the calls since the start that gave
+	// no provision:stack tag (Reset does not forget them either).
+	untagged map[string]int
+}
+
+// Untagged counts, by IAM action, every call since the start that gave
+// no provision:stack tag to what it made.
+func (p *Proxy) Untagged() map[string]int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := map[string]int{}
+	for a, n := range p.untagged {
+		out[a] = n
+	}
+	return out
 }
 
 // Actions lists the IAM actions of every call the proxy has seen.
@@ -134,8 +154,10 @@ func NewProxy(target string) *Proxy {
 		body, _ := io.ReadAll(r.Body)
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		action := actionOf(r, body)
+		stackTag := ""
 		if v, err := url.ParseQuery(string(body)); err == nil && v.Get("Version") != "" {
 			r.Header.Set("X-Provision-Version", v.Get("Version"))
+			stackTag = requestStackTag(v)
 		}
 		start := time.Now()
 		step := stepOf(r)
@@ -173,7 +195,7 @@ func NewProxy(target string) *Proxy {
 			buf.body.Write(changed)
 			fixContentLength(buf)
 		}
-		c := Call{Action: action, Service: serviceOf(r), Status: buf.status, Step: step, Start: start, Took: time.Since(start), NotReady: notReady, ExpectedBucketOwner: owner}
+		c := Call{Action: action, Service: serviceOf(r), Status: buf.status, Step: step, Start: start, Took: time.Since(start), NotReady: notReady, ExpectedBucketOwner: owner, StackTag: stackTag}
 		count := p.record(c)
 		if after != nil {
 			after(c, count)
@@ -188,6 +210,23 @@ func NewProxy(target string) *Proxy {
 	return p
 }
 
+// requestStackTag finds the provision:stack tag a query-protocol call
+// gives: EC2's TagSpecification.N.Tag.M.Key/Value, Auto Scaling's
+// Tags.member.N.Key/Value.
+func requestStackTag(v url.Values) string {
+	for key, vals := range v {
+		if len(vals) == 0 || vals[0] != "provision:stack" {
+			continue
+		}
+		switch {
+		case strings.HasPrefix(key, "TagSpecification.") && strings.HasSuffix(key, ".Key"),
+			strings.HasPrefix(key, "Tags.member.") && strings.HasSuffix(key, ".Key"):
+			return v.Get(strings.TrimSuffix(key, ".Key") + ".Value")
+		}
+	}
+	return ""
+}
+
 // record stores a call and returns the number of mutating calls so far.
 func (p *Proxy) record(c Call) int {
 	p.mu.Lock()
@@ -197,6 +236,12 @@ func (p *Proxy) record(c Call) int {
 		p.actions = map[string]bool{}
 	}
 	p.actions[c.IAMAction()] = true
+	if c.StackTag == "" && c.Status != -1 {
+		if p.untagged == nil {
+			p.untagged = map[string]int{}
+		}
+		p.untagged[c.IAMAction()]++
+	}
 	if c.Mutating() && c.Status != -1 {
 		p.mutating++
 	}

@@ -147,7 +147,7 @@ func newHarness(t *testing.T) *harness {
 	}
 	p := awstest.NewProxy(moto.URL)
 	t.Cleanup(p.Close)
-	t.Cleanup(func() { suiteActions.add(p.Actions()) })
+	t.Cleanup(func() { suiteActions.add(p.Actions()); addUntagged(p) })
 	gl := gitlabtest.New()
 	t.Cleanup(gl.Close)
 	// The scopes the README asks for, no more: a call that needs another

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"github.com/provision-dev/provision/pkg/provision/awstest"
 	"os"
 	"os/exec"
 	"path"
@@ -22,6 +23,22 @@ type actionSet struct {
 }
 
 var suiteActions = &actionSet{seen: map[string]bool{}}
+
+// untaggedCreates counts the calls, by action, that made something
+// without the stack's tag in the request.
+var untaggedCreates = struct {
+	sync.Mutex
+	calls map[string]int
+}{calls: map[string]int{}}
+
+// addUntagged records the calls a test's proxy saw that gave no stack tag.
+func addUntagged(p *awstest.Proxy) {
+	untaggedCreates.Lock()
+	defer untaggedCreates.Unlock()
+	for a, n := range p.Untagged() {
+		untaggedCreates.calls[a] += n
+	}
+}
 
 func (s *actionSet) add(actions []string) {
 	s.mu.Lock()
@@ -75,6 +92,9 @@ func checkIAMPolicy() error {
 	// bucket's calls. Both executors' actions are always in it, since
 	// down removes what either built.
 	policy := map[string]bool{}
+	// taggedOnly are the creations the policy allows only with the
+	// stack's tag in the request.
+	taggedOnly := map[string]bool{}
 	for name, cfg := range map[string]string{
 		"local": "stack: net\nregion: eu-west-1\n",
 		"s3":    "stack: net\nregion: eu-west-1\nstate:\n  s3: {bucket: provision-state, key: net.json}\n",
@@ -96,6 +116,7 @@ func checkIAMPolicy() error {
 			}
 			var doc struct {
 				Statement []struct {
+					Sid    string
 					Effect string
 					Action []string
 				}
@@ -104,6 +125,11 @@ func checkIAMPolicy() error {
 				return fmt.Errorf("provision iam-policy printed no policy: %v\n%s", err, out)
 			}
 			for _, st := range doc.Statement {
+				if st.Sid == "CreateTagged" || st.Sid == "LaunchTagged" || st.Sid == "CreateGroup" {
+					for _, a := range st.Action {
+						taggedOnly[a] = true
+					}
+				}
 				if st.Effect != "Allow" {
 					continue // a denial grants nothing to check
 				}
@@ -128,6 +154,21 @@ func checkIAMPolicy() error {
 	}
 	sort.Strings(missing)
 	sort.Strings(unused)
+	untaggedCreates.Lock()
+	var untagged []string
+	for a := range taggedOnly {
+		if n := untaggedCreates.calls[a]; n > 0 {
+			untagged = append(untagged, fmt.Sprintf("%s (%d calls)", a, n))
+		}
+	}
+	untaggedCreates.Unlock()
+	sort.Strings(untagged)
+	if len(untagged) > 0 {
+		return fmt.Errorf("the operator policy allows these only with the stack's tag in the request, but the tool made them without: %v", untagged)
+	}
+	if len(taggedOnly) < 10 {
+		return fmt.Errorf("the operator policy lists %d creations that need the stack's tag: its statements were renamed?", len(taggedOnly))
+	}
 	fmt.Fprintf(os.Stderr, "iam-policy: %d actions in the policy, %d seen in the suite\n", len(policy), len(suiteActions.seen))
 	if len(missing)+len(unused) > 0 {
 		return fmt.Errorf("the IAM policy of `provision iam-policy` does not match the calls the suite saw:\n  called but not in the policy: %v\n  in the policy but never called: %v", missing, unused)
