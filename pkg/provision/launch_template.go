@@ -80,7 +80,13 @@ func (k launchTemplates) data(ami string) (*ec2types.RequestLaunchTemplateData, 
 			},
 		}},
 		UserData: aws.String(base64.StdEncoding.EncodeToString(ud)),
+		// The instance carries the stack's tag from the template too, not
+		// only from the group: Auto Scaling checks the caller's
+		// ec2:RunInstances against the template when the group is made or
+		// changed, and the operator policy allows an instance only with
+		// the stack's tag in the request (aws:RequestTag).
 		TagSpecifications: []ec2types.LaunchTemplateTagSpecificationRequest{
+			{ResourceType: ec2types.ResourceTypeInstance, Tags: k.env.ec2Tags(stepAutoScaling, "runner-machine")},
 			{ResourceType: ec2types.ResourceTypeVolume, Tags: k.env.ec2Tags(stepAutoScaling, "runner-machine")},
 		},
 	}

@@ -61,6 +61,14 @@ func TestOperatorPolicyConditions(t *testing.T) {
 		{"a VPC made without the tag", req("ec2:CreateVpc", ec2ARN("vpc/*"), ctx()), false},
 		{"a VPC made with another stack's tag", req("ec2:CreateVpc", ec2ARN("vpc/*"), ctx(other, "ci-runners-x")), false},
 		{"a VPC made in another region", req("ec2:CreateVpc", ec2ARN("vpc/*"), map[string][]string{"aws:RequestedRegion": {"us-east-1"}, other: {"ci"}}), false},
+		// A create call authorizes the resource it makes in too, without
+		// the request's tags: the VPC of a subnet must be the stack's.
+		{"a subnet's VPC, the stack's", req("ec2:CreateSubnet", ec2ARN("vpc/vpc-1"), ctx(mine, "ci")), true},
+		{"a subnet in another team's VPC", req("ec2:CreateSubnet", ec2ARN("vpc/vpc-9"), ctx()), false},
+		{"a NAT gateway's address, the stack's", req("ec2:CreateNatGateway", ec2ARN("elastic-ip/eipalloc-1"), ctx(mine, "ci")), true},
+		{"a NAT gateway on another team's address", req("ec2:CreateNatGateway", ec2ARN("elastic-ip/eipalloc-9"), ctx(mine, "other")), false},
+		{"the manager's console", req("ec2:GetConsoleOutput", ec2ARN("instance/i-1"), ctx(mine, "ci")), true},
+		{"another team's console", req("ec2:GetConsoleOutput", ec2ARN("instance/i-9"), ctx()), false},
 		{"deleting its own subnet", req("ec2:DeleteSubnet", ec2ARN("subnet/subnet-1"), ctx(mine, "ci")), true},
 		{"deleting another stack's subnet", req("ec2:DeleteSubnet", ec2ARN("subnet/subnet-2"), ctx(mine, "ci-runners-x")), false},
 		{"deleting an untagged subnet", req("ec2:DeleteSubnet", ec2ARN("subnet/subnet-3"), ctx()), false},
@@ -102,6 +110,27 @@ func TestOperatorPolicyConditions(t *testing.T) {
 		if got := awstest.Allowed(op, c.req); got != c.want {
 			t.Errorf("%s: allowed %v, want %v (%s)", c.why, got, c.want, c.req)
 		}
+	}
+}
+
+// In an existing VPC, the VPC carries no tag of the stack: it is named.
+func TestOperatorPolicyInAnExistingVPC(t *testing.T) {
+	cfg, err := provision.ParseConfig("ci.yaml", []byte("stack: ci\nregion: eu-west-1\nnetwork:\n  vpc_id: vpc-0123456789abcdef0\n"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	op := provision.ToolPolicyParts(cfg)
+	if !awstest.Allowed(op, req("ec2:CreateSubnet", ec2ARN("vpc/vpc-0123456789abcdef0"), ctx())) {
+		t.Error("a subnet in the configured VPC is refused")
+	}
+	if awstest.Allowed(op, req("ec2:CreateSubnet", ec2ARN("vpc/vpc-0fffffffffffffff0"), ctx())) {
+		t.Error("a subnet in another VPC is allowed")
+	}
+	if !awstest.Allowed(op, req("ec2:ReplaceNetworkAclAssociation", ec2ARN("network-acl/acl-default"), ctx("ec2:Vpc", ec2ARN("vpc/vpc-0123456789abcdef0")))) {
+		t.Error("giving a subnet back to the VPC's default ACL is refused")
+	}
+	if awstest.Allowed(op, req("ec2:ReplaceNetworkAclAssociation", ec2ARN("network-acl/acl-9"), ctx("ec2:Vpc", ec2ARN("vpc/vpc-0fffffffffffffff0")))) {
+		t.Error("moving a subnet of another VPC is allowed")
 	}
 }
 

@@ -194,7 +194,8 @@ func TestToolPolicyItsKey(t *testing.T) {
 		map[string]map[string]any{"StringEquals": {"aws:RequestTag/provision:stack": "ci"}})
 	wantStatement(t, m, "KeyAlias", []string{"kms:CreateAlias", "kms:DeleteAlias"}, []string{"arn:aws:kms:ap-northeast-1:*:alias/provision/ci"}, nil)
 	wantStatement(t, m, "KeyViaSSM", []string{"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"}, keys,
-		map[string]map[string]any{"StringEquals": tagged, "StringLike": {"kms:ViaService": "ssm.ap-northeast-1.amazonaws.com*"}})
+		map[string]map[string]any{"StringEquals": tagged, "StringLike": {"kms:ViaService": "ssm.ap-northeast-1.amazonaws.com*",
+			"kms:EncryptionContext:PARAMETER_ARN": "arn:aws:ssm:ap-northeast-1:*:parameter/provision/ci/*"}})
 	wantStatement(t, m, "FindKey", []string{"kms:ListAliases", "kms:ListKeys", "ssm:DescribeParameters"}, []string{"*"}, nil)
 	if _, ok := m["GivenKeyViaSSM"]; ok {
 		t.Errorf("a statement for secrets.kms_key_id without one")

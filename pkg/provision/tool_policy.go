@@ -20,6 +20,11 @@ var (
 		"ec2:CreateLaunchTemplate", "ec2:CreateNatGateway", "ec2:CreateNetworkAcl", "ec2:CreateRouteTable",
 		"ec2:CreateSecurityGroup", "ec2:CreateSubnet", "ec2:CreateVpc", "ec2:CreateVpcEndpoint", "ec2:ImportKeyPair",
 	}
+	// ec2CreatesIn make their resource inside others (a VPC, a subnet).
+	ec2CreatesIn = []string{
+		"ec2:CreateEgressOnlyInternetGateway", "ec2:CreateNatGateway", "ec2:CreateNetworkAcl", "ec2:CreateRouteTable",
+		"ec2:CreateSecurityGroup", "ec2:CreateSubnet", "ec2:CreateVpcEndpoint",
+	}
 	// ec2OnItsOwn change or delete what carries the stack's tag
 	// (aws:ResourceTag).
 	ec2OnItsOwn = []string{
@@ -29,6 +34,8 @@ var (
 		"ec2:Replace*", "ec2:Revoke*", "ec2:CreateLaunchTemplateVersion", "ec2:CreateNetworkAclEntry", "ec2:CreateRoute",
 		"ec2:ModifyInstanceAttribute", "ec2:ModifyLaunchTemplate", "ec2:ModifySubnetAttribute", "ec2:ModifyVpcAttribute",
 		"ec2:ModifyVpcEndpoint", "ec2:ReleaseAddress", "ec2:StartInstances", "ec2:TerminateInstances",
+		// The manager's console, read when its boot fails.
+		"ec2:GetConsoleOutput",
 	}
 	// CreateBucket with ObjectOwnership also takes PutBucketOwnershipControls
 	// ("CreateBucket" in the S3 API reference); HeadBucket and
@@ -45,6 +52,9 @@ var (
 	// Authorization Reference).
 	iamBoundedRoleActions = []string{
 		"iam:CreateRole", "iam:DeleteRolePolicy", "iam:DetachRolePolicy", "iam:PutRolePermissionsBoundary", "iam:PutRolePolicy",
+		// No condition key describes a trust policy's content, but a role
+		// under the boundary grants whoever it trusts no more than that.
+		"iam:UpdateAssumeRolePolicy",
 	}
 	// iamRoleActions do not change what a role may do.
 	iamRoleActions = []string{
@@ -52,7 +62,7 @@ var (
 		"iam:DeleteRole", "iam:GetInstanceProfile", "iam:GetRole",
 		"iam:GetRolePolicy", "iam:ListAttachedRolePolicies", "iam:ListRolePolicies",
 		"iam:RemoveRoleFromInstanceProfile", "iam:TagInstanceProfile", "iam:TagRole", "iam:UntagInstanceProfile",
-		"iam:UntagRole", "iam:UpdateAssumeRolePolicy",
+		"iam:UntagRole",
 	}
 	ssmParameterActions = []string{
 		"ssm:AddTagsToResource", "ssm:DeleteParameter", "ssm:GetParameter", "ssm:GetParameters", "ssm:ListTagsForResource",
@@ -117,7 +127,7 @@ func ToolPolicy(cfg *Config) PolicyDocument {
 	boundary := a.iamPolicy(BoundaryName(cfg.Stack, region))
 	st := []Statement{
 		// Describe calls read and change nothing, and take no resource.
-		{Sid: "Reads", Effect: "Allow", Action: []string{"ec2:Describe*", "ec2:GetConsoleOutput", "ec2:GetEbsDefaultKmsKeyId",
+		{Sid: "Reads", Effect: "Allow", Action: []string{"ec2:Describe*", "ec2:GetEbsDefaultKmsKeyId",
 			"autoscaling:DescribeAutoScalingGroups", "sts:GetCallerIdentity", "kms:DescribeKey", "kms:GetKeyPolicy", "kms:ListGrants"},
 			Resource: []string{"*"}},
 		{Sid: "CreateTagged", Effect: "Allow", Action: ec2Creates, Resource: []string{"*"}, Condition: inRegion(requestTagged)},
@@ -133,6 +143,11 @@ func ToolPolicy(cfg *Config) PolicyDocument {
 			Condition: inRegion(map[string]map[string]any{"StringEquals": {"aws:ResourceTag/" + TagStack: cfg.Stack},
 				"StringEqualsIfExists": {"aws:RequestTag/" + TagStack: cfg.Stack}})},
 		{Sid: "ChangeOwn", Effect: "Allow", Action: ec2OnItsOwn, Resource: []string{"*"}, Condition: inRegion(tagged)},
+		// A create call also authorizes the resources it makes its
+		// resource in (the VPC of a subnet, the subnet and address of a
+		// NAT gateway, ...), which the request's tags do not describe:
+		// those must be the stack's own.
+		{Sid: "CreateInOwn", Effect: "Allow", Action: ec2CreatesIn, Resource: createdInResources(a), Condition: inRegion(tagged)},
 		// The manager: a new instance and volume carry the stack's tag; it
 		// launches into the stack's subnet and group, from any image (AWS's
 		// or runners.ami), with the key pair manager.key_name names.
@@ -156,6 +171,10 @@ func ToolPolicy(cfg *Config) PolicyDocument {
 		// stack's ACL is deleted; the default ACL carries no tag of the
 		// stack. In an existing VPC it is named by its VPC.
 		returnToDefaultACL(cfg, a, inRegion),
+	}
+	if vpc := cfg.Network.VpcID; vpc != "" {
+		// An existing VPC carries no tag of the stack: it is named.
+		st = append(st, Statement{Sid: "CreateInTheVPC", Effect: "Allow", Action: ec2CreatesIn, Resource: []string{a.ec2("vpc/" + vpc)}, Condition: inRegion(nil)})
 	}
 	if sg := cfg.GitLab.SecurityGroupID; sg != "" {
 		st = append(st, Statement{Sid: "GitLabGroup", Effect: "Allow",
@@ -239,6 +258,16 @@ func ToolPolicyParts(cfg *Config) []PolicyDocument {
 	return append(parts, cur)
 }
 
+// createdInResources are what the calls of ec2CreatesIn make their
+// resource in.
+func createdInResources(a arns) []string {
+	var out []string
+	for _, t := range []string{"vpc", "subnet", "security-group", "route-table", "elastic-ip"} {
+		out = append(out, a.ec2(t+"/*"))
+	}
+	return out
+}
+
 // creationNames are the EC2 calls in ec2Creates, as ec2:CreateAction
 // names them.
 func creationNames() []string {
@@ -306,7 +335,8 @@ func itsKeyStatements(cfg *Config, partition, region string) []Statement {
 		{Sid: "KeyAlias", Effect: "Allow", Action: []string{"kms:CreateAlias", "kms:DeleteAlias"},
 			Resource: []string{fmt.Sprintf("arn:%s:kms:%s:*:alias/provision/%s", partition, region, cfg.Stack)}},
 		{Sid: "KeyViaSSM", Effect: "Allow", Action: secretsKeyUse, Resource: []string{keys},
-			Condition: map[string]map[string]any{"StringEquals": tagged, "StringLike": {"kms:ViaService": "ssm." + region + ".amazonaws.com*"}}},
+			Condition: map[string]map[string]any{"StringEquals": tagged, "StringLike": {"kms:ViaService": "ssm." + region + ".amazonaws.com*",
+				"kms:EncryptionContext:PARAMETER_ARN": fmt.Sprintf("arn:%s:ssm:%s:*:parameter/provision/%s/*", partition, region, cfg.Stack)}}},
 		{Sid: "FindKey", Effect: "Allow", Action: []string{"kms:ListAliases", "kms:ListKeys", "ssm:DescribeParameters"}, Resource: []string{"*"}},
 	}
 	if given := cfg.Secrets.KMSKeyID; given != "" {
