@@ -253,9 +253,31 @@ func (e *Env) beginCreate(step plan.ID, kind string) (string, error) {
 		Type:        kind,
 		Status:      state.StatusCreating,
 		ClientToken: token,
-		Attributes:  map[string]string{"token_generation": strconv.Itoa(gen)},
+		Attributes: map[string]string{
+			"token_generation": strconv.Itoa(gen),
+			"create_began":     time.Now().UTC().Format(time.RFC3339Nano),
+		},
 	}
 	return token, e.record(step, r)
+}
+
+// lostCreate reports, for a step whose record is still "creating" (the
+// run that made the create call ended before its answer came), how long
+// ago that call began. A call that reached AWS is carried out even though
+// its caller is gone, and it may take effect after the next run has
+// looked: for kinds whose API takes no client token and no unique name,
+// a search that finds nothing proves nothing until the call has had time
+// to finish.
+func (e *Env) lostCreate(step plan.ID) (time.Duration, bool) {
+	r := e.Ledger.Get(string(step))
+	if r == nil || r.Status != state.StatusCreating {
+		return 0, false
+	}
+	began, err := time.Parse(time.RFC3339Nano, r.Attr("create_began"))
+	if err != nil {
+		return 0, false
+	}
+	return time.Since(began), true
 }
 
 // created records a resource the step made (or adopted by its tags).

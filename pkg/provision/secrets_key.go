@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
@@ -40,6 +41,11 @@ type secretsKeyFix struct{ alias, policy bool }
 // recovered with CancelKeyDeletion, and it costs nothing.
 const keyDeletionWindow = 7
 
+// lostKeyCreateSettles bounds how long a CreateKey that reached KMS takes
+// to make its key (well under a second as a rule): after that, a search
+// that finds no key means that the call made none.
+const lostKeyCreateSettles = 10 * time.Second
+
 func newSecretsKeyStep(env *Env) plan.Step {
 	return newResourceStep[*stackKey, secretsKeyFix](env, "kms-key", secretsKey{env})
 }
@@ -71,6 +77,14 @@ func (k secretsKey) find(ctx context.Context) (found[*stackKey], error) {
 	keys, err := k.search(ctx)
 	if err != nil {
 		return found[*stackKey]{}, err
+	}
+	// CreateKey takes no client token and the key no unique name: a
+	// CreateKey whose answer was lost may still make its key after this
+	// search, and creating one now would leave two. Look again until the
+	// lost call has surely finished.
+	if age, lost := k.env.lostCreate(stepSecretsKey); len(keys) == 0 && lost && age >= 0 && age < lostKeyCreateSettles {
+		return found[*stackKey]{}, plan.TryAgainf("%s: the CreateKey made %s ago by a run that ended before its answer came may still make its key; looking again until %s have passed",
+			stepSecretsKey, age.Round(time.Second), lostKeyCreateSettles)
 	}
 	return lookupOwned(k.env, stepSecretsKey, keys, keyARN, func(*stackKey) bool { return true }), nil
 }

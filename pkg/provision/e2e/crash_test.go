@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -39,7 +40,18 @@ manager:
 `
 
 // crashPoints returns the k to test out of n mutating calls.
+// PROVISION_CRASH_POINTS (say "4,7") picks them instead, to go back to a
+// crash point that failed.
 func crashPoints(n int) []int {
+	if only := os.Getenv("PROVISION_CRASH_POINTS"); only != "" {
+		var ks []int
+		for _, f := range strings.Split(only, ",") {
+			if k, err := strconv.Atoi(strings.TrimSpace(f)); err == nil && k >= 1 && k <= n {
+				ks = append(ks, k)
+			}
+		}
+		return ks
+	}
 	if crashMatrixMode() == "full" {
 		ks := make([]int, n)
 		for i := range ks {

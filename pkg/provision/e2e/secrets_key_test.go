@@ -1,9 +1,16 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
+	"fmt"
+	"io"
+	"net/http"
 	"net/url"
 	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -198,5 +205,86 @@ func wantAlias(t *testing.T, c *kms.Client, keyID *string, want bool) {
 	}
 	if has != want {
 		t.Errorf("alias/provision/net names %s: %v, want %v", aws.ToString(keyID), has, want)
+	}
+}
+
+// A CreateKey that reached KMS is carried out even when its caller died
+// before the answer: here it takes effect only after the next run has
+// listed the keys once. That run waits for the lost call instead of
+// making a second key, takes the late key, and the stack has one.
+func TestSecretsKeyLateCreate(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.writeConfig(baseConfig)
+	var (
+		mu      sync.Mutex
+		lost    *http.Request
+		body    []byte
+		landed  atomic.Bool
+		stolen  atomic.Bool
+		landErr error
+	)
+	// The first CreateKey never reaches the emulator yet: provision is
+	// killed while it waits for the answer.
+	h.proxy.SetFault(func(w http.ResponseWriter, r *http.Request, action string, n int) (bool, bool) {
+		if action != "TrentService.CreateKey" || !stolen.CompareAndSwap(false, true) {
+			return false, false
+		}
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		lost, body = r.Clone(context.Background()), b
+		mu.Unlock()
+		h.signal(syscall.SIGKILL)
+		return true, false
+	})
+	if r := h.run("up", "--auto-approve"); r.code == 0 || !stolen.Load() {
+		t.Fatalf("provision was not killed at CreateKey (exit %d)", r.code)
+	}
+	// It takes effect late: once the next run has listed the keys twice
+	// and found none, or else just before that run's own CreateKey.
+	land := func() {
+		if !landed.CompareAndSwap(false, true) {
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		req, err := http.NewRequest(http.MethodPost, h.moto.URL+lost.URL.Path, bytes.NewReader(body))
+		if err != nil {
+			landErr = err
+			return
+		}
+		req.Header = lost.Header.Clone()
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			landErr = err
+			return
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			landErr = fmt.Errorf("the late CreateKey: %s", resp.Status)
+		}
+	}
+	var lists atomic.Int32
+	h.proxy.SetFault(func(w http.ResponseWriter, r *http.Request, action string, n int) (bool, bool) {
+		if action == "TrentService.CreateKey" || (action == "TrentService.ListKeys" && lists.Add(1) > 2) {
+			land()
+		}
+		return false, false
+	})
+	h.mustRun(0, "up", "--auto-approve")
+	h.proxy.SetFault(nil)
+	mu.Lock()
+	err := landErr
+	mu.Unlock()
+	if !landed.Load() || err != nil {
+		t.Fatalf("the lost CreateKey did not take effect: %v", err)
+	}
+	if keys := h.liveKeys("net"); len(keys) != 1 {
+		t.Fatalf("the stack has %d keys, want 1", len(keys))
+	}
+	h.mustRun(0, "plan", "--detailed-exitcode")
+	h.mustRun(0, "down", "--auto-approve")
+	if left := h.tagged("net"); len(left) > 0 {
+		t.Fatalf("down left: %v", left)
 	}
 }
