@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/goccy/go-yaml"
 	"github.com/invopop/jsonschema"
@@ -399,5 +400,36 @@ func TestAliasBombIsRefused(t *testing.T) {
 	ok := "stack: x\nregion: eu-west-1\ngitlab:\n  ssh_source_cidrs: &office [203.0.113.0/24]\nmanager:\n  metrics_cidrs: *office\n"
 	if _, err := ParseConfig("ok.yaml", []byte(ok), ""); err != nil {
 		t.Fatalf("ordinary aliases: %v", err)
+	}
+}
+
+// Findings of an attack on the parser and the checks: each is refused, in
+// a line, quickly.
+func TestHostileFilesAreRefusedQuickly(t *testing.T) {
+	base := "stack: fz\nregion: eu-west-1\n"
+	for name, c := range map[string]struct{ file, want string }{
+		// !!binary decodes after the checks: "@RUNNER_TOKEN@" as a tag.
+		"binary tag":        {base + "tags:\n  team: !!binary QFJVTk5FUl9UT0tFTkA=\n", "YAML tag"},
+		"binary key":        {base + "tags:\n  !!binary QFJVTk5FUl9UT0tFTkA=: x\n", "YAML tag"},
+		"custom tag":        {base + "runners:\n  image: !foo alpine\n", "YAML tag"},
+		"nested brackets":   {"stack: " + strings.Repeat("[", 30000) + strings.Repeat("]", 30000) + "\n", "brackets nested"},
+		"long line":         {base + "runners:\n  image: " + strings.Repeat("a", 5000) + "\n", "longer than"},
+		"many values":       {base + "gitlab:\n  ssh_source_cidrs:\n" + strings.Repeat("  - 1\n", 10100), "values"},
+		"long value":        {base + "gitlab:\n  create_runner:\n    description: >\n" + strings.Repeat("      "+strings.Repeat("x", 100)+"\n", 50), "characters long"},
+		"aliased long text": {base + "runners: {image: &a \"" + strings.Repeat("x", 3000) + "\"}\ngitlab: {ssh_source_cidrs: [" + strings.Repeat("*a, ", 100) + "*a]}\n", "aliases"},
+		"state key pattern": {base + "state: {s3: {bucket: shared-state, key: \"*\"}}\n", "state.s3.key"},
+		"state key dots":    {base + "state: {s3: {bucket: shared-state, key: a/../b.json}}\n", "state.s3.key"},
+		"zero width":        {base + "tags: {team: \"c\\u200bi\"}\n", "U+200B"},
+	} {
+		start := time.Now()
+		_, err := ParseConfig("hostile.yaml", []byte(c.file), "")
+		took := time.Since(start)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: got %v, want an error about %q", name, err, c.want)
+			continue
+		}
+		if took > time.Second || len(err.Error()) > 2000 {
+			t.Errorf("%s: %v and %d characters of error, want a short error in milliseconds", name, took, len(err.Error()))
+		}
 	}
 }

@@ -11,8 +11,22 @@ import (
 	"github.com/provision-dev/provision/pkg/provision/bootstrap"
 )
 
-// maxConfigBytes bounds the file: a configuration is a few kilobytes.
-const maxConfigBytes = 1 << 20
+// maxConfigBytes bounds the file: a configuration is a few kilobytes, and
+// the YAML parser's time and memory grow faster than the file (a 60 KB
+// file of nested brackets takes it 1.4 s and 1.4 GB).
+const maxConfigBytes = 64 << 10
+
+// maxLineBytes, maxFlowDepth and maxValueBytes bound what the parser and
+// the error messages are given: no configuration line is this long, no
+// value is nested this deep or is this large.
+const (
+	maxLineBytes  = 4096
+	maxFlowDepth  = 32
+	maxValueBytes = 4096
+	// maxExpandedBytes bounds the text the aliases expand to: a long
+	// string repeated by aliases costs as much as its copies.
+	maxExpandedBytes = 256 << 10
+)
 
 // maxConfigValues bounds how many values the file holds once its aliases
 // are expanded. A YAML alias repeats what its anchor holds, so nine
@@ -29,14 +43,23 @@ func checkDocument(data []byte) ([]Problem, error) {
 	if len(data) > maxConfigBytes {
 		return nil, fmt.Errorf("the file is %d bytes; a configuration is a few kilobytes (at most %d): is it the right file?", len(data), maxConfigBytes)
 	}
+	if err := shapeProblem(data); err != nil {
+		return nil, err
+	}
 	file, err := parser.ParseBytes(data, 0)
 	if err != nil {
 		return nil, nil // the decoder reports it, with its line
 	}
-	anchors := map[string]int{}
+	anchors := map[string]expansion{}
+	var total expansion
 	for _, doc := range file.Docs {
-		if n, line := expandedSize(doc, anchors); n > maxConfigValues {
-			return nil, fmt.Errorf("line %d: the aliases (*name) expand the file to more than %d values: write the values out instead of repeating anchors", line, maxConfigValues)
+		e, line := expandedSize(doc, anchors)
+		total = total.plus(e)
+		if total.values > maxConfigValues || total.bytes > maxExpandedBytes {
+			if aliasesIn(doc) {
+				return nil, fmt.Errorf("line %d: the aliases (*name) expand the file to more than %d values or %d bytes: write the values out instead of repeating anchors", line, maxConfigValues, maxExpandedBytes)
+			}
+			return nil, fmt.Errorf("the file holds more than %d values: a configuration holds a few hundred; is it the right file?", maxConfigValues)
 		}
 	}
 	var ps []Problem
@@ -46,20 +69,29 @@ func checkDocument(data []byte) ([]Problem, error) {
 	return ps, nil
 }
 
-// expandedSize counts the values of n with every alias replaced by what
-// its anchor holds; anchors records the size of each anchor met so far
-// (an alias refers to an anchor above it). line is where the count went
-// over the budget.
-func expandedSize(n ast.Node, anchors map[string]int) (size, line int) {
+// expansion is what a node amounts to once its aliases are expanded.
+type expansion struct{ values, bytes int }
+
+func (e expansion) plus(o expansion) expansion {
+	return expansion{values: e.values + o.values, bytes: e.bytes + o.bytes}
+}
+
+func (e expansion) over() bool { return e.values > maxConfigValues || e.bytes > maxExpandedBytes }
+
+// expandedSize counts the values and the text of n with every alias
+// replaced by what its anchor holds; anchors records each anchor met so
+// far (an alias refers to an anchor above it). line is where the count
+// went over the budget.
+func expandedSize(n ast.Node, anchors map[string]expansion) (expansion, int) {
 	if n == nil {
-		return 0, 0
+		return expansion{}, 0
 	}
-	sum := func(nodes ...ast.Node) (int, int) {
-		total := 1
+	sum := func(nodes ...ast.Node) (expansion, int) {
+		total := expansion{values: 1}
 		for _, c := range nodes {
-			s, l := expandedSize(c, anchors)
-			total += s
-			if total > maxConfigValues {
+			e, l := expandedSize(c, anchors)
+			total = total.plus(e)
+			if total.over() {
 				if l == 0 {
 					l = nodeLine(c)
 				}
@@ -86,17 +118,77 @@ func expandedSize(n ast.Node, anchors map[string]int) (size, line int) {
 	case *ast.TagNode:
 		return sum(x.Value)
 	case *ast.AnchorNode:
-		s, l := expandedSize(x.Value, anchors)
-		anchors[x.Name.String()] = s
-		return s, l
+		e, l := expandedSize(x.Value, anchors)
+		anchors[x.Name.String()] = e
+		return e, l
 	case *ast.AliasNode:
-		s := anchors[x.Value.String()]
-		if s > maxConfigValues {
-			return s, nodeLine(x)
+		e := anchors[x.Value.String()]
+		if e.over() {
+			return e, nodeLine(x)
 		}
-		return s, 0
+		return e, 0
 	}
-	return 1, 0
+	return expansion{values: 1, bytes: len(n.String())}, 0
+}
+
+// aliasesIn reports whether a document uses an alias.
+func aliasesIn(n ast.Node) bool {
+	found := false
+	ast.Walk(visitFunc(func(n ast.Node) { _, ok := n.(*ast.AliasNode); found = found || ok }), n)
+	return found
+}
+
+type visitFunc func(ast.Node)
+
+func (f visitFunc) Visit(n ast.Node) ast.Visitor {
+	f(n)
+	return f
+}
+
+// shapeProblem refuses, before the parser sees them, lines longer than
+// any configuration has and brackets nested deeper than any configuration
+// needs (quoted text and comments aside): the parser's cost grows with
+// both far faster than the file does.
+func shapeProblem(data []byte) error {
+	line, col, depth := 1, 0, 0
+	var quote byte
+	comment := false
+	for i := 0; i < len(data); i++ {
+		c := data[i]
+		if c == '\n' {
+			line, col, comment = line+1, 0, false
+			if quote == '\'' {
+				quote = 0 // a single-quoted scalar spanning lines is rare; depth stays safe either way
+			}
+			continue
+		}
+		if col++; col > maxLineBytes {
+			return fmt.Errorf("line %d is longer than %d characters: no configuration value is this long", line, maxLineBytes)
+		}
+		switch {
+		case comment:
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			} else if c == '\\' && quote == '"' {
+				i++
+				col++
+			}
+		case c == '#' && (col == 1 || data[i-1] == ' ' || data[i-1] == '\t'):
+			comment = true
+		case c == '"' || c == '\'':
+			quote = c
+		case c == '[' || c == '{':
+			if depth++; depth > maxFlowDepth {
+				return fmt.Errorf("line %d: brackets nested more than %d deep: no configuration needs this", line, maxFlowDepth)
+			}
+		case c == ']' || c == '}':
+			if depth > 0 {
+				depth--
+			}
+		}
+	}
+	return nil
 }
 
 // textChecker refuses characters no configuration value needs and that
@@ -108,8 +200,20 @@ func expandedSize(n ast.Node, anchors map[string]int) (size, line int) {
 type textChecker struct{ problems *[]Problem }
 
 func (c textChecker) Visit(n ast.Node) ast.Visitor {
+	if t, ok := n.(*ast.TagNode); ok {
+		// A tag (!!binary, !!str, !custom) turns the text into something
+		// else after the checks here: no configuration needs one.
+		*c.problems = append(*c.problems, Problem{Key: pathKey(t), Line: nodeLine(t),
+			Msg: fmt.Sprintf("holds the YAML tag %s, which no value here takes: write the value plainly", t.Start.Value)})
+		return nil
+	}
 	s, ok := n.(*ast.StringNode)
 	if !ok {
+		return c
+	}
+	if len(s.Value) > maxValueBytes {
+		*c.problems = append(*c.problems, Problem{Key: pathKey(s), Line: nodeLine(s),
+			Msg: fmt.Sprintf("is %d characters long; no value here takes more than %d", len(s.Value), maxValueBytes)})
 		return c
 	}
 	for _, p := range bootPlaceholders {
@@ -145,7 +249,7 @@ func pathKey(n ast.Node) string {
 func forbiddenRune(s string) (rune, bool) {
 	for _, r := range s {
 		switch {
-		case unicode.IsControl(r), r == '\u2028', r == '\u2029', r == '\ufeff',
+		case unicode.IsControl(r), r == '\u2028', r == '\u2029', r == '\ufeff', r >= '\u200b' && r <= '\u200d', r == '\u2060',
 			r >= '\u202a' && r <= '\u202e', r >= '\u2066' && r <= '\u2069', r == '\u200e', r == '\u200f', r == '\u061c':
 			return r, true
 		}

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -27,6 +28,7 @@ var (
 	vpcIDPattern        = regexp.MustCompile(`^vpc-[0-9a-f]{8,17}$`)
 	sgIDPattern         = regexp.MustCompile(`^sg-[0-9a-f]{8,17}$`)
 	bucketPattern       = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
+	stateKeyPattern     = regexp.MustCompile(`^[A-Za-z0-9!_.()/-]+$`)
 	sshUserPattern      = regexp.MustCompile(`^[a-z_][a-z0-9_-]{0,31}$`)
 	// AWS's tag characters: letters, digits, spaces and + - = . _ : / @
 	// ("Tag naming limits and requirements" in the Tagging AWS Resources
@@ -104,8 +106,11 @@ func (c *Config) Validate() []Problem {
 		if !bucketPattern.MatchString(s3.Bucket) {
 			add("state.s3.bucket", "%q is not an S3 bucket name: 3-63 lowercase letters, digits, dots and dashes", s3.Bucket)
 		}
-		if s3.Key == "" || strings.HasPrefix(s3.Key, "/") || strings.HasSuffix(s3.Key, "/") {
-			add("state.s3.key", "%q is not an object key for the state: use a path such as runners/%s.json", s3.Key, c.Stack)
+		if len(s3.Key) > 1024 || !stateKeyPattern.MatchString(s3.Key) || strings.HasPrefix(s3.Key, "/") || strings.HasSuffix(s3.Key, "/") ||
+			strings.Contains(s3.Key, "//") || slices.Contains(strings.Split(s3.Key, "/"), ".") || slices.Contains(strings.Split(s3.Key, "/"), "..") {
+			// The key is also a resource of the operator policy: * ? or $
+			// there would widen it to other objects of the bucket.
+			add("state.s3.key", "%q is not an object key for the state: use a path of letters, digits and !_.()/- such as runners/%s.json (no *, ?, $, empty or dot segments)", s3.Key, c.Stack)
 		}
 		if s3.Region != "" && !regionPattern.MatchString(s3.Region) {
 			add("state.s3.region", "%q is not an AWS region name", s3.Region)

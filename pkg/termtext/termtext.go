@@ -67,6 +67,10 @@ func acted(r rune) bool {
 		return true
 	case r == 0x2028 || r == 0x2029: // line and paragraph separators
 		return true
+	case r == 0x200e || r == 0x200f || r == 0x061c: // bidi marks
+		return true
+	case r >= 0x200b && r <= 0x200d, r == 0x2060, r == 0xfeff: // zero-width characters, which hide text
+		return true
 	}
 	return false
 }

@@ -52,7 +52,7 @@ prev=""; out=/dev/stdout; for a in "$@"; do [[ $prev == -o ]] && out=$a; prev=$a
 if [[ $* != */runners/verify* ]]; then echo 'exit 0' > "$out"; exit 0; fi
 code=${FAKE_HTTP_CODE:-200}
 case $code in
-  200) echo '{"id":12,"token":"x","token_expires_at":"2027-02-25T10:00:00.000Z"}' > "$out" ;;
+  200) if [[ -n ${FAKE_VERIFY_BODY:-} ]]; then printf '%s' "$FAKE_VERIFY_BODY" > "$out"; else echo '{"id":12,"token":"x","token_expires_at":"2027-02-25T10:00:00.000Z"}' > "$out"; fi ;;
   000) echo "curl: (28) Connection timed out after 10001 milliseconds" >&2; printf 000; exit 28 ;;
   *) echo '{"message":"403 Forbidden"}' > "$out" ;;
 esac
@@ -343,5 +343,26 @@ func TestDrainScriptAnswersItsOwnRequest(t *testing.T) {
 		if stopped != c.stopping || answered != c.stopping {
 			t.Errorf("asked %q: stopped %v, answered %v, want %v:\n%s", c.asked, stopped, answered, c.stopping, args)
 		}
+	}
+}
+
+// GitLab's answer is outside text: an expiry that is not a datetime would
+// be written into config.toml unquoted and could add a runner of its own
+// (a shell executor on the manager). It is taken as "does not expire".
+func TestTokenExpiryIsADatetimeOrNothing(t *testing.T) {
+	if _, err := exec.LookPath("bash"); err != nil {
+		t.Skip("bash is not installed")
+	}
+	const token = "glrt-boot-token-value-123"
+	m := managers()["manager-docker-autoscaler.yaml"]
+	bin, fake, runnerDir := bootMachine(t, m, token)
+	evil := `{"token_expires_at":"2030-01-01T00:00:00Z` + "\n[[runners]]\n  name = 'x'\n  executor = 'shell'\n#" + `"}`
+	if out, err := runScriptEnv(TokenScript(m), bin, fake, runnerDir, "FAKE_VERIFY_BODY="+evil); err != nil {
+		t.Fatalf("token script: %v\n%s", err, out)
+	}
+	data, _ := os.ReadFile(filepath.Join(runnerDir, "config.toml"))
+	c := decodeStrict(t, data)
+	if len(c.Runners) != 1 || !c.Runners[0].TokenExpiresAt.IsZero() {
+		t.Errorf("config.toml from a hostile expiry: %d runners, expires %v\n%s", len(c.Runners), c.Runners[0].TokenExpiresAt, data)
 	}
 }
