@@ -2,6 +2,7 @@ package awstest
 
 import (
 	"bytes"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -158,6 +159,8 @@ func NewProxy(target string) *Proxy {
 		if v, err := url.ParseQuery(string(body)); err == nil && v.Get("Version") != "" {
 			r.Header.Set("X-Provision-Version", v.Get("Version"))
 			stackTag = requestStackTag(v)
+		} else {
+			stackTag = jsonStackTag(body)
 		}
 		start := time.Now()
 		step := stepOf(r)
@@ -222,6 +225,23 @@ func requestStackTag(v url.Values) string {
 		case strings.HasPrefix(key, "TagSpecification.") && strings.HasSuffix(key, ".Key"),
 			strings.HasPrefix(key, "Tags.member.") && strings.HasSuffix(key, ".Key"):
 			return v.Get(strings.TrimSuffix(key, ".Key") + ".Value")
+		}
+	}
+	return ""
+}
+
+// jsonStackTag finds the provision:stack tag a JSON-protocol call gives
+// (KMS's Tags: [{TagKey, TagValue}]).
+func jsonStackTag(body []byte) string {
+	var in struct {
+		Tags []struct{ TagKey, TagValue string }
+	}
+	if json.Unmarshal(body, &in) != nil {
+		return ""
+	}
+	for _, t := range in.Tags {
+		if t.TagKey == "provision:stack" {
+			return t.TagValue
 		}
 	}
 	return ""

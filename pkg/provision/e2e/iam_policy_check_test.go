@@ -94,7 +94,7 @@ func checkIAMPolicy() error {
 	policy := map[string]bool{}
 	// taggedOnly are the creations the policy allows only with the
 	// stack's tag in the request.
-	taggedOnly := map[string]bool{}
+	taggedOnly, otherwise := map[string]bool{}, map[string]bool{}
 	for name, cfg := range map[string]string{
 		"local": "stack: net\nregion: eu-west-1\n",
 		"s3":    "stack: net\nregion: eu-west-1\nstate:\n  s3: {bucket: provision-state, key: net.json}\n",
@@ -116,18 +116,24 @@ func checkIAMPolicy() error {
 			}
 			var doc struct {
 				Statement []struct {
-					Sid    string
-					Effect string
-					Action []string
+					Effect    string
+					Action    []string
+					Condition map[string]map[string]any
 				}
 			}
 			if err := json.Unmarshal(out, &doc); err != nil {
 				return fmt.Errorf("provision iam-policy printed no policy: %v\n%s", err, out)
 			}
 			for _, st := range doc.Statement {
-				if st.Sid == "CreateTagged" || st.Sid == "LaunchTagged" || st.Sid == "CreateGroup" {
-					for _, a := range st.Action {
+				// An action allowed only by statements that want the
+				// stack's tag in the request must always carry it.
+				_, wantsTag := st.Condition["StringEquals"]["aws:RequestTag/provision:stack"]
+				for _, a := range st.Action {
+					if st.Effect == "Allow" && wantsTag && !otherwise[a] {
 						taggedOnly[a] = true
+					} else if st.Effect == "Allow" {
+						otherwise[a] = true
+						delete(taggedOnly, a)
 					}
 				}
 				if st.Effect != "Allow" {
