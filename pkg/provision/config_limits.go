@@ -14,7 +14,7 @@ import (
 // maxConfigBytes bounds the file: a configuration is a few kilobytes, and
 // the YAML parser's time and memory grow faster than the file (a 60 KB
 // file of nested brackets takes it 1.4 s and 1.4 GB).
-const maxConfigBytes = 64 << 10
+const maxConfigBytes = 32 << 10
 
 // maxLineBytes, maxFlowDepth and maxValueBytes bound what the parser and
 // the error messages are given: no configuration line is this long, no
