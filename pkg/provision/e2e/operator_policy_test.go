@@ -137,3 +137,29 @@ func TestOperatorPolicyIsEnough(t *testing.T) {
 		t.Errorf("down left %v", left)
 	}
 }
+
+// A role made before roles had a boundary (or whose boundary an
+// administrator removed) gets it back: plan says so, up sets it first.
+func TestRoleWithoutBoundaryGetsIt(t *testing.T) {
+	h := newHarness(t)
+	h.writeConfig(baseConfig)
+	h.mustRun(0, "up", "--auto-approve", "--no-wait")
+	ctx := context.Background()
+	iamc := iam.NewFromConfig(awsConfig(h.moto.URL))
+	role := aws.String("net-eu-west-1-manager")
+	if _, err := iamc.DeleteRolePermissionsBoundary(ctx, &iam.DeleteRolePermissionsBoundaryInput{RoleName: role}); err != nil {
+		t.Fatal(err)
+	}
+	plan := h.run("plan", "--detailed-exitcode")
+	if plan.code != 2 || !strings.Contains(plan.stdout, "set the permissions boundary net-eu-west-1-boundary") {
+		t.Fatalf("plan of a role without its boundary:\n%s", plan)
+	}
+	h.mustRun(0, "up", "--auto-approve", "--no-wait")
+	got, err := iamc.GetRole(ctx, &iam.GetRoleInput{RoleName: role})
+	if err != nil || got.Role.PermissionsBoundary == nil ||
+		aws.ToString(got.Role.PermissionsBoundary.PermissionsBoundaryArn) != "arn:aws:iam::123456789012:policy/provision/net-eu-west-1-boundary" {
+		t.Fatalf("the role's boundary after up: %+v %v", got, err)
+	}
+	h.mustRun(0, "plan", "--detailed-exitcode")
+	h.mustRun(0, "down", "--auto-approve")
+}
