@@ -8,7 +8,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/provision-dev/provision/pkg/plan"
-	"github.com/provision-dev/provision/pkg/provision/bootstrap"
 )
 
 // The stack's roles are made with a permissions boundary: a managed policy
@@ -23,7 +22,7 @@ import (
 
 // BoundaryName is the boundary's policy name; it lives at the path of the
 // tool's roles.
-func BoundaryName(stack, region string) string { return stack + "-" + region + "-boundary" }
+func BoundaryName(stack, region string) string { return iamName(stack, region, "boundary") }
 
 // BoundaryARN is the ARN of the stack's permissions boundary in this
 // account.
@@ -99,8 +98,8 @@ func stackParameters(a arns, stack string) string {
 func BoundaryPolicy(stack, region string) PolicyDocument {
 	a := arns{partition: partitionOf(region), region: region, account: "*"}
 	tagged := map[string]map[string]any{"StringEquals": {"aws:ResourceTag/" + TagStack: stack}}
-	profile := a.iamInstanceProfile(stack + "-" + region + "-runner")
-	keyPairs := a.ec2("key-pair/" + bootstrap.MachineNameIAMPattern(stack))
+	profile := a.iamInstanceProfile(iamName(stack, region, "runner"))
+	keyPairs := machineKeyPairs(a, stack)
 	st := []Statement{
 		{Sid: "SeeTheFleet", Effect: "Allow", Action: []string{
 			"autoscaling:DescribeAutoScalingGroups", "ec2:DescribeInstances", "ec2:DescribeKeyPairs", "ec2:DescribeSubnets",
@@ -118,7 +117,7 @@ func BoundaryPolicy(stack, region string) PolicyDocument {
 		// ("How AWS Systems Manager Parameter Store uses AWS KMS").
 		{Sid: "TheStacksSecretsThroughSSM", Effect: "Allow", Action: []string{"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"},
 			Resource: []string{"*"}, Condition: map[string]map[string]any{"StringLike": {
-				"kms:ViaService":                      "ssm." + region + ".amazonaws.com*",
+				"kms:ViaService":                      viaSSMLike(region),
 				"kms:EncryptionContext:PARAMETER_ARN": stackParameters(a, stack)}}},
 		{Sid: "TheStacksCache", Effect: "Allow", Action: []string{"s3:GetObject", "s3:PutObject"},
 			Resource: []string{fmt.Sprintf("arn:%s:s3:::%s/*", a.partition, cacheBucketPattern(stack))}},
@@ -131,7 +130,7 @@ func BoundaryPolicy(stack, region string) PolicyDocument {
 		{Sid: "LaunchIntoTheStacksNetwork", Effect: "Allow", Action: []string{"ec2:RunInstances", "ec2:RequestSpotInstances"},
 			Resource: []string{a.ec2("subnet/*"), a.ec2("security-group/*")}, Condition: tagged},
 		{Sid: "LaunchWithVolumesImagesAndInterfaces", Effect: "Allow", Action: []string{"ec2:RunInstances", "ec2:RequestSpotInstances"},
-			Resource: []string{a.ec2("volume/*"), a.ec2("network-interface/*"), a.ec2Public("image/*"), a.ec2("spot-instances-request/*"), keyPairs, keyPairs + "-?????"}},
+			Resource: append([]string{a.ec2("volume/*"), a.ec2("network-interface/*"), a.ec2Public("image/*"), a.ec2("spot-instances-request/*")}, keyPairs...)},
 		{Sid: "ManageTheStacksMachines", Effect: "Allow",
 			Action:    []string{"ec2:CreateTags", "ec2:StartInstances", "ec2:StopInstances", "ec2:RebootInstances", "ec2:TerminateInstances"},
 			Resource:  []string{a.ec2("instance/*")},
@@ -140,11 +139,11 @@ func BoundaryPolicy(stack, region string) PolicyDocument {
 			Resource:  []string{a.ec2("volume/*"), a.ec2("network-interface/*"), a.ec2("spot-instances-request/*")},
 			Condition: map[string]map[string]any{"StringEquals": {"ec2:CreateAction": "RunInstances"}}},
 		{Sid: "TheMachinesKeyPairs", Effect: "Allow", Action: []string{"ec2:CreateKeyPair", "ec2:ImportKeyPair", "ec2:DeleteKeyPair"},
-			Resource: []string{keyPairs, keyPairs + "-?????"}},
+			Resource: keyPairs},
 		{Sid: "CancelSpotRequests", Effect: "Allow", Action: []string{"ec2:CancelSpotInstanceRequests"},
 			Resource: []string{a.ec2("spot-instances-request/*")}},
 		{Sid: "PassOnlyTheRunnerRole", Effect: "Allow", Action: []string{"iam:PassRole"},
-			Resource:  []string{a.iamRole(stack + "-" + region + "-runner")},
+			Resource:  []string{a.iamRole(iamName(stack, region, "runner"))},
 			Condition: map[string]map[string]any{"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}}},
 	}
 	return PolicyDocument{Version: "2012-10-17", Statement: st}

@@ -57,6 +57,18 @@ func (a arns) kmsAlias(name string) string {
 	return fmt.Sprintf("arn:%s:kms:%s:%s:%s", a.partition, a.region, a.account, name)
 }
 
+// machineKeyPairs are the key pairs docker-machine imports for the
+// stack's machines: a machine's name, or its name and 5 letters. The
+// lengths are exact, so no other stack's key pairs match.
+func machineKeyPairs(a arns, stack string) []string {
+	name := a.ec2("key-pair/" + bootstrap.MachineNameIAMPattern(stack))
+	return []string{name, name + "-?????"}
+}
+
+// viaSSMLike matches SSM's kms:ViaService in the region (StringLike) in
+// either partition's domain, and in every region when the region is *.
+func viaSSMLike(region string) string { return "ssm." + region + ".amazonaws.com*" }
+
 // viaSSM is SSM's value of kms:ViaService in the region: the service's
 // endpoint name, under amazonaws.com.cn in the China regions.
 func (a arns) viaSSM() string {
@@ -147,9 +159,7 @@ func autoscalerManagerPolicy(a arns, stack string, params managerParameters) Pol
 // grants; so tagging, stopping and terminating are conditioned on it.
 func dockerMachineManagerPolicy(a arns, stack, zone, subnetID, runnerGroupID, runnerRoleName, runnerProfileName string, params managerParameters, spot bool) PolicyDocument {
 	region := map[string]any{"aws:RequestedRegion": a.region}
-	// A machine's key pair is its name, or its name and 5 letters: exact
-	// lengths, so no other stack's key pairs match.
-	keyPairs := []string{a.ec2("key-pair/" + bootstrap.MachineNameIAMPattern(stack)), a.ec2("key-pair/" + bootstrap.MachineNameIAMPattern(stack) + "-?????")}
+	keyPairs := machineKeyPairs(a, stack)
 	profile := map[string]any{"ec2:InstanceProfile": a.iamInstanceProfile(runnerProfileName)}
 	subnet := a.ec2("subnet/" + subnetID)
 	launch := []string{"ec2:RunInstances"}

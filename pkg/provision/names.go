@@ -86,7 +86,12 @@ func (e *Env) managerParameters() managerParameters {
 
 // iamName names a role and its instance profile. IAM names are global to
 // the account, so the region is part of them.
-func (e *Env) iamName(role string) string { return e.Cfg.Stack + "-" + e.Region + "-" + role }
+func (e *Env) iamName(role string) string { return iamName(e.Cfg.Stack, e.Region, role) }
+
+// iamName is <stack>-<region>-<what>: the stack's roles, instance
+// profiles and permissions boundary, also where no Env is at hand (the
+// policies printed from the configuration alone).
+func iamName(stack, region, what string) string { return stack + "-" + region + "-" + what }
 
 func (e *Env) launchTemplateName() string { return e.Cfg.Stack + "-runner" }
 

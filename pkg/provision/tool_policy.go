@@ -3,8 +3,6 @@ package provision
 import (
 	"fmt"
 	"strings"
-
-	"github.com/provision-dev/provision/pkg/provision/bootstrap"
 )
 
 // The actions provision itself calls, by what they do. The e2e suite
@@ -120,8 +118,8 @@ func ToolPolicy(cfg *Config) PolicyDocument {
 	}
 	requestTagged := map[string]map[string]any{"StringEquals": {"aws:RequestTag/" + TagStack: cfg.Stack}}
 	tagged := map[string]map[string]any{"StringEquals": {"aws:ResourceTag/" + TagStack: cfg.Stack}}
-	roles := []string{a.iamRole(cfg.Stack + "-" + region + "-manager"), a.iamRole(cfg.Stack + "-" + region + "-runner")}
-	profiles := []string{a.iamInstanceProfile(cfg.Stack + "-" + region + "-manager"), a.iamInstanceProfile(cfg.Stack + "-" + region + "-runner")}
+	roles := []string{a.iamRole(iamName(cfg.Stack, region, "manager")), a.iamRole(iamName(cfg.Stack, region, "runner"))}
+	profiles := []string{a.iamInstanceProfile(iamName(cfg.Stack, region, "manager")), a.iamInstanceProfile(iamName(cfg.Stack, region, "runner"))}
 	// The account is not known here, so ARNs hold * for it: conditions on
 	// them use ArnLike (StringEquals and ArnEquals take * literally).
 	boundary := a.iamPolicy(BoundaryName(cfg.Stack, region))
@@ -164,7 +162,7 @@ func ToolPolicy(cfg *Config) PolicyDocument {
 		{Sid: "EndMachines", Effect: "Allow", Action: []string{"ec2:TerminateInstances"}, Resource: []string{a.ec2("instance/*")},
 			Condition: inRegion(map[string]map[string]any{"ArnLike": {"ec2:InstanceProfile": profiles[1]}})},
 		{Sid: "MachineKeys", Effect: "Allow", Action: []string{"ec2:DeleteKeyPair"},
-			Resource: []string{a.ec2("key-pair/" + bootstrap.MachineNameIAMPattern(cfg.Stack)), a.ec2("key-pair/" + bootstrap.MachineNameIAMPattern(cfg.Stack) + "-?????")}},
+			Resource: machineKeyPairs(a, cfg.Stack)},
 		{Sid: "CancelSpot", Effect: "Allow", Action: []string{"ec2:CancelSpotInstanceRequests"},
 			Resource: []string{a.ec2("spot-instances-request/*")}, Condition: inRegion(nil)},
 		// A subnet goes back to its VPC's default network ACL before the
@@ -325,6 +323,7 @@ var (
 // tags) and ssm:DescribeParameters (which key a parameter is under) take
 // no resource.
 func itsKeyStatements(cfg *Config, partition, region string) []Statement {
+	a := arns{partition: partition, region: region, account: "*"}
 	keys := fmt.Sprintf("arn:%s:kms:%s:*:key/*", partition, region)
 	tagged := map[string]any{"aws:ResourceTag/" + TagStack: cfg.Stack}
 	st := []Statement{
@@ -335,17 +334,16 @@ func itsKeyStatements(cfg *Config, partition, region string) []Statement {
 		{Sid: "KeyAlias", Effect: "Allow", Action: []string{"kms:CreateAlias", "kms:DeleteAlias"},
 			Resource: []string{fmt.Sprintf("arn:%s:kms:%s:*:alias/provision/%s", partition, region, cfg.Stack)}},
 		{Sid: "KeyViaSSM", Effect: "Allow", Action: secretsKeyUse, Resource: []string{keys},
-			Condition: map[string]map[string]any{"StringEquals": tagged, "StringLike": {"kms:ViaService": "ssm." + region + ".amazonaws.com*",
-				"kms:EncryptionContext:PARAMETER_ARN": fmt.Sprintf("arn:%s:ssm:%s:*:parameter/provision/%s/*", partition, region, cfg.Stack)}}},
+			Condition: map[string]map[string]any{"StringEquals": tagged, "StringLike": {"kms:ViaService": viaSSMLike(region),
+				"kms:EncryptionContext:PARAMETER_ARN": stackParameters(a, cfg.Stack)}}},
 		{Sid: "FindKey", Effect: "Allow", Action: []string{"kms:ListAliases", "kms:ListKeys", "ssm:DescribeParameters"}, Resource: []string{"*"}},
 	}
 	if given := cfg.Secrets.KMSKeyID; given != "" {
 		// A key of one's own: its key policy must allow this too (README,
 		// "Secrets"), or enable IAM policies.
-		a := arns{partition: partition, region: region, account: "*"}
 		grant := (&Env{Cfg: cfg}).secretsKeyGrantOf(a)
 		s := Statement{Sid: "GivenKeyViaSSM", Effect: "Allow", Action: secretsKeyUse, Resource: []string{grant.resource},
-			Condition: map[string]map[string]any{"StringLike": {"kms:ViaService": "ssm." + region + ".amazonaws.com*"}}}
+			Condition: map[string]map[string]any{"StringLike": {"kms:ViaService": viaSSMLike(region)}}}
 		if grant.alias != "" {
 			s.Condition["ForAnyValue:StringEquals"] = map[string]any{"kms:ResourceAliases": grant.alias}
 		}
