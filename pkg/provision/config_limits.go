@@ -9,6 +9,7 @@ import (
 	"github.com/goccy/go-yaml/parser"
 
 	"github.com/provision-dev/provision/pkg/provision/bootstrap"
+	"github.com/provision-dev/provision/pkg/termtext"
 )
 
 // maxConfigBytes bounds the file: a configuration is a few kilobytes, and
@@ -55,7 +56,7 @@ func checkDocument(data []byte) ([]Problem, error) {
 	for _, doc := range file.Docs {
 		e, line := expandedSize(doc, anchors)
 		total = total.plus(e)
-		if total.values > maxConfigValues || total.bytes > maxExpandedBytes {
+		if total.over() {
 			if aliasesIn(doc) {
 				return nil, fmt.Errorf("line %d: the aliases (*name) expand the file to more than %d values or %d bytes: write the values out instead of repeating anchors", line, maxConfigValues, maxExpandedBytes)
 			}
@@ -245,12 +246,12 @@ func pathKey(n ast.Node) string {
 }
 
 // forbiddenRune returns the first character of s that no configuration
-// value may hold.
+// value may hold: what a terminal would act on (the characters the
+// terminal sanitiser removes), and newline and tab too, which end a line
+// of the values file or a script.
 func forbiddenRune(s string) (rune, bool) {
 	for _, r := range s {
-		switch {
-		case unicode.IsControl(r), r == '\u2028', r == '\u2029', r == '\ufeff', r >= '\u200b' && r <= '\u200d', r == '\u2060',
-			r >= '\u202a' && r <= '\u202e', r >= '\u2066' && r <= '\u2069', r == '\u200e', r == '\u200f', r == '\u061c':
+		if unicode.IsControl(r) || termtext.Acted(r) {
 			return r, true
 		}
 	}

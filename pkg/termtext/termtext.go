@@ -39,7 +39,7 @@ func Clean(s string) string {
 	b.Grow(len(s))
 	for len(s) > 0 {
 		r, size := utf8.DecodeRuneInString(s)
-		if !(r == utf8.RuneError && size <= 1) && !acted(r) {
+		if !(r == utf8.RuneError && size <= 1) && !Acted(r) {
 			b.WriteString(s[:size])
 		}
 		s = s[size:]
@@ -49,11 +49,12 @@ func Clean(s string) string {
 
 // needsCleaning spares the common case, plain text, a copy.
 func needsCleaning(s string) bool {
-	return !utf8.ValidString(s) || strings.IndexFunc(s, acted) >= 0
+	return !utf8.ValidString(s) || strings.IndexFunc(s, Acted) >= 0
 }
 
-// acted reports whether a terminal acts on r instead of showing it.
-func acted(r rune) bool {
+// Acted reports whether a terminal acts on r instead of showing it, or r
+// hides or reorders the text around it. Newline and tab are not acted on.
+func Acted(r rune) bool {
 	switch {
 	case r == '\n' || r == '\t':
 		return false
