@@ -12,6 +12,8 @@ import (
 	_ "time/tzdata" // time zones of runners.schedule, on machines without a zoneinfo database
 
 	"github.com/gorhill/cronexpr"
+
+	"github.com/provision-dev/provision/pkg/provision/bootstrap"
 )
 
 // maxSSHSources keeps the public ACL's inbound rules (110 + i) below the
@@ -23,7 +25,7 @@ const maxSSHSources = 10
 var (
 	stackPattern        = regexp.MustCompile(`^[a-z0-9-]{1,32}$`)
 	instanceTypePattern = regexp.MustCompile(`^[a-z][a-z0-9-]*\.[a-z0-9]+$`)
-	regionPattern       = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d+$`)
+	regionPattern       = bootstrap.RegionName
 	amiPattern          = regexp.MustCompile(`^ami-[0-9a-f]{8,17}$`)
 	vpcIDPattern        = regexp.MustCompile(`^vpc-[0-9a-f]{8,17}$`)
 	sgIDPattern         = regexp.MustCompile(`^sg-[0-9a-f]{8,17}$`)

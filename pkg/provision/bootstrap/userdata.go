@@ -94,7 +94,7 @@ type writeFile struct {
 func ManagerUserData(m Manager) ([]byte, error) {
 	// The region is also written into a systemd unit, which is not shell
 	// but has a syntax of its own: only a region's characters go there.
-	if !regionName.MatchString(m.Region) {
+	if !RegionName.MatchString(m.Region) {
 		return nil, fmt.Errorf("render the manager's user-data: %q is not a region name", m.Region)
 	}
 	cfgTOML, err := ConfigTOML(m.Runner)
@@ -129,13 +129,16 @@ func ManagerUserData(m Manager) ([]byte, error) {
 	return render("provision: runner manager. The runner token is read from SSM Parameter Store at boot and is not part of this document.", cc)
 }
 
-var regionName = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
+// RegionName is the shape of an AWS region's name, which configuration
+// validation checks too.
+var RegionName = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
 
 // ManagerValues is the file at ValuesPath. A value holds no newline
 // (configuration values are refused with control characters, and the
 // names here are made by provision), so a line is one value.
 func ManagerValues(m Manager) string {
 	var b strings.Builder
+	oneLine := strings.NewReplacer("\n", " ", "\r", " ")
 	for _, kv := range [][2]string{
 		{"stack", m.Stack}, {"region", m.Region}, {"gitlab_url", strings.TrimRight(m.GitLabURL, "/")},
 		{"runner_version", m.RunnerVersion}, {"token_parameter", m.TokenParameter}, {"boot_parameter", m.BootParameter},
@@ -143,7 +146,7 @@ func ManagerValues(m Manager) string {
 		// The machines' public key: a new key is a new bootstrap.
 		{"machines_key", m.MachinesKey},
 	} {
-		b.WriteString(kv[0] + "=" + strings.NewReplacer("\n", " ", "\r", " ").Replace(kv[1]) + "\n")
+		b.WriteString(kv[0] + "=" + oneLine.Replace(kv[1]) + "\n")
 	}
 	return b.String()
 }

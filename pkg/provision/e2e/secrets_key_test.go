@@ -60,6 +60,16 @@ func managerPolicy(t *testing.T, h *harness) string {
 	return doc
 }
 
+// onlyKey is stack net's one live key; more or none fails the test.
+func onlyKey(t *testing.T, h *harness) kmstypes.KeyMetadata {
+	t.Helper()
+	keys := h.liveKeys("net")
+	if len(keys) != 1 {
+		t.Fatalf("the stack has %d keys, want 1", len(keys))
+	}
+	return keys[0]
+}
+
 // up makes the stack's key and puts both SecureStrings under it; a plan
 // after up changes nothing; a changed key policy, a lost alias and a
 // parameter back under aws/ssm are repaired; down schedules the key's
@@ -72,11 +82,7 @@ func TestSecretsKey(t *testing.T) {
 	h.writeConfig(baseConfig)
 	h.mustRun(0, "up", "--auto-approve")
 
-	keys := h.liveKeys("net")
-	if len(keys) != 1 {
-		t.Fatalf("the stack has %d keys, want 1", len(keys))
-	}
-	key := keys[0]
+	key := onlyKey(t, h)
 	if key.KeySpec != kmstypes.KeySpecSymmetricDefault || key.KeyUsage != kmstypes.KeyUsageTypeEncryptDecrypt || key.KeyState != kmstypes.KeyStateEnabled {
 		t.Errorf("key %s: %s %s %s", aws.ToString(key.Arn), key.KeySpec, key.KeyUsage, key.KeyState)
 	}
@@ -156,10 +162,7 @@ func TestSecretsKeyOfOnesOwn(t *testing.T) {
 	c := kms.NewFromConfig(awsConfig(h.moto.URL))
 	h.writeConfig(baseConfig)
 	h.mustRun(0, "up", "--auto-approve")
-	own := h.liveKeys("net")
-	if len(own) != 1 {
-		t.Fatalf("the stack has %d keys, want 1", len(own))
-	}
+	onlyKey(t, h)
 
 	made, err := c.CreateKey(ctx, &kms.CreateKeyInput{Description: aws.String("the team's secrets")})
 	must(t, err)
@@ -279,9 +282,7 @@ func TestSecretsKeyLateCreate(t *testing.T) {
 	if !landed.Load() || err != nil {
 		t.Fatalf("the lost CreateKey did not take effect: %v", err)
 	}
-	if keys := h.liveKeys("net"); len(keys) != 1 {
-		t.Fatalf("the stack has %d keys, want 1", len(keys))
-	}
+	onlyKey(t, h)
 	h.mustRun(0, "plan", "--detailed-exitcode")
 	h.mustRun(0, "down", "--auto-approve")
 	if left := h.tagged("net"); len(left) > 0 {
