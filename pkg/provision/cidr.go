@@ -54,3 +54,42 @@ func nthSubnet64(block netip.Prefix, n int) (netip.Prefix, error) {
 	a[7] = byte(n)
 	return netip.PrefixFrom(netip.AddrFrom16(a), 64), nil
 }
+
+// covers reports whether the blocks together hold every address of
+// target: from its first address, each step jumps past a block holding
+// the current address, until the target is left behind or no block holds it.
+func covers(blocks []netip.Prefix, target netip.Prefix) bool {
+	cur := target.Masked().Addr()
+	for target.Contains(cur) {
+		var holder netip.Prefix
+		for _, b := range blocks {
+			if b.Contains(cur) && (!holder.IsValid() || b.Bits() < holder.Bits()) {
+				holder = b
+			}
+		}
+		if !holder.IsValid() {
+			return false
+		}
+		if cur = lastAddr(holder).Next(); !cur.IsValid() {
+			return true // past the last address there is
+		}
+	}
+	return true
+}
+
+// lastAddr is the highest address of p.
+func lastAddr(p netip.Prefix) netip.Addr {
+	b := p.Masked().Addr().As16()
+	bits := p.Bits()
+	if p.Addr().Is4() {
+		bits += 96
+	}
+	for i := bits; i < 128; i++ {
+		b[i/8] |= 1 << (7 - i%8)
+	}
+	a := netip.AddrFrom16(b)
+	if p.Addr().Is4() {
+		return a.Unmap()
+	}
+	return a
+}

@@ -3,6 +3,7 @@ package awstest
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"math/rand"
 	"net/http"
 	"strings"
@@ -66,11 +67,7 @@ func (f *RandomFaults) pick() (FaultKind, bool) {
 func (f *RandomFaults) Injected() map[FaultKind]int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	out := map[FaultKind]int{}
-	for k, v := range f.Counts {
-		out[k] = v
-	}
-	return out
+	return maps.Clone(f.Counts)
 }
 
 // Fault is the proxy hook for this source.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -117,11 +118,7 @@ type Proxy struct {
 func (p *Proxy) Untagged() map[string]int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	out := map[string]int{}
-	for a, n := range p.untagged {
-		out[a] = n
-	}
-	return out
+	return maps.Clone(p.untagged)
 }
 
 // Actions lists the IAM actions of every call the proxy has seen.
