@@ -106,37 +106,46 @@ func TestPlanJSON(t *testing.T) {
 	}
 }
 
+// makeExistingVPC makes the user's VPC (10.20.0.0/16, with an IPv6 block)
+// and its internet gateway, as someone else would.
+func makeExistingVPC(t *testing.T, h *harness) (vpcID, igwID string) {
+	t.Helper()
+	ctx := context.Background()
+	vpc, err := h.ec2.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.20.0.0/16"), AmazonProvidedIpv6CidrBlock: aws.Bool(true)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vpcID = aws.ToString(vpc.Vpc.VpcId)
+	igw, err := h.ec2.CreateInternetGateway(ctx, &ec2.CreateInternetGatewayInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	igwID = aws.ToString(igw.InternetGateway.InternetGatewayId)
+	if _, err := h.ec2.AttachInternetGateway(ctx, &ec2.AttachInternetGatewayInput{InternetGatewayId: &igwID, VpcId: &vpcID}); err != nil {
+		t.Fatal(err)
+	}
+	return vpcID, igwID
+}
+
+// existingVPCConfig is the base configuration in that VPC.
+func existingVPCConfig(vpcID string) string {
+	return strings.Replace(baseConfig, "  cidr: 192.168.0.0/24\n  public_subnet_cidr: 192.168.0.0/27\n  private_subnet_cidr: 192.168.0.128/25\n",
+		"  vpc_id: "+vpcID+"\n  public_subnet_cidr: 10.20.0.0/27\n  private_subnet_cidr: 10.20.1.0/24\n", 1)
+}
+
 // With network.vpc_id the tool builds inside the user's VPC, uses its
 // internet gateway, and down leaves both in place.
 func TestExistingVPC(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	ctx := context.Background()
-	vpc, err := h.ec2.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.20.0.0/16"), AmazonProvidedIpv6CidrBlock: aws.Bool(true)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	vpcID := aws.ToString(vpc.Vpc.VpcId)
-	igw, err := h.ec2.CreateInternetGateway(ctx, &ec2.CreateInternetGatewayInput{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	igwID := aws.ToString(igw.InternetGateway.InternetGatewayId)
-	if _, err := h.ec2.AttachInternetGateway(ctx, &ec2.AttachInternetGatewayInput{InternetGatewayId: &igwID, VpcId: &vpcID}); err != nil {
-		t.Fatal(err)
-	}
+	vpcID, igwID := makeExistingVPC(t, h)
 	// Someone else's subnet in the same VPC must survive too.
 	other, err := h.ec2.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: &vpcID, CidrBlock: aws.String("10.20.9.0/24")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.writeConfig(strings.Replace(baseConfig, `network:
-  cidr: 192.168.0.0/24
-  public_subnet_cidr: 192.168.0.0/27
-  private_subnet_cidr: 192.168.0.128/25`, `network:
-  vpc_id: `+vpcID+`
-  public_subnet_cidr: 10.20.0.0/27
-  private_subnet_cidr: 10.20.1.0/24`, 1))
+	h.writeConfig(existingVPCConfig(vpcID))
 
 	up := h.mustRun(0, "up", "--auto-approve")
 	if !strings.Contains(up.stdout, fmt.Sprintf("Plan: %d to add", fullSteps-2)) {
@@ -190,27 +199,17 @@ func TestExistingVPCBlocksAreDenied(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	ctx := context.Background()
-	vpc, err := h.ec2.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.20.0.0/16"), AmazonProvidedIpv6CidrBlock: aws.Bool(true)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	vpcID := aws.ToString(vpc.Vpc.VpcId)
+	vpcID, _ := makeExistingVPC(t, h)
 	secondary, err := h.ec2.AssociateVpcCidrBlock(ctx, &ec2.AssociateVpcCidrBlockInput{VpcId: &vpcID, CidrBlock: aws.String("100.64.0.0/16")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	igw, err := h.ec2.CreateInternetGateway(ctx, &ec2.CreateInternetGatewayInput{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	must(t, second(h.ec2.AttachInternetGateway(ctx, &ec2.AttachInternetGatewayInput{InternetGatewayId: igw.InternetGateway.InternetGatewayId, VpcId: &vpcID})))
 	described, err := h.ec2.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{VpcIds: []string{vpcID}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	vpc6 := canonical(ipv6Of(described.Vpcs[0].Ipv6CidrBlockAssociationSet))
-	h.writeConfig(strings.Replace(baseConfig, "  cidr: 192.168.0.0/24\n  public_subnet_cidr: 192.168.0.0/27\n  private_subnet_cidr: 192.168.0.128/25\n",
-		"  vpc_id: "+vpcID+"\n  public_subnet_cidr: 10.20.0.0/27\n  private_subnet_cidr: 10.20.1.0/24\n", 1))
+	h.writeConfig(existingVPCConfig(vpcID))
 	privateACL := func() ec2types.NetworkAcl {
 		out, err := h.ec2.DescribeNetworkAcls(ctx, &ec2.DescribeNetworkAclsInput{Filters: byStep("net", "nacl/private")})
 		return one(t, "nacl/private", out.NetworkAcls, err)
