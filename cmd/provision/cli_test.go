@@ -34,6 +34,16 @@ var (
 )
 
 func TestCLI(t *testing.T) {
+	// The scripts run as parallel subtests, which start only once this
+	// function has returned: the emulator they share is stopped by a
+	// cleanup, which runs after them (stopping it at the end of this
+	// function would run before any script started it, and leave it
+	// running after the tests).
+	t.Cleanup(func() {
+		if moto != nil {
+			moto.Stop()
+		}
+	})
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata/script",
 		RequireExplicitExec: true,
@@ -84,9 +94,6 @@ func TestCLI(t *testing.T) {
 			},
 		},
 	})
-	if moto != nil {
-		moto.Stop()
-	}
 }
 
 // gitlabGroup stands in for the GitLab server's security group.
