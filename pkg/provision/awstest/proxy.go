@@ -111,6 +111,31 @@ type Proxy struct {
 	// untagged counts, by IAM action, the calls since the start that gave
 	// no provision:stack tag (Reset does not forget them either).
 	untagged map[string]int
+	// objects serialises conditional writes of one S3 object (see
+	// conditionalWrite).
+	objects sync.Map
+}
+
+// conditionalWrite holds, for a conditional S3 write (If-Match or
+// If-None-Match on a PUT or DELETE of an object), the lock of that object
+// until moto has answered, and returns its release; other calls get a
+// no-op. S3 makes a conditional write atomic: of two writers racing with
+// If-None-Match: *, one gets 200 and the other 412 (the S3 user guide,
+// "conditional writes"). moto checks the condition and then writes with
+// no lock between, so two racing lock takers both got 200 and the state
+// lock test failed now and then; serialising them here gives the answers
+// S3 gives.
+func (p *Proxy) conditionalWrite(r *http.Request) func() {
+	if r.Method != http.MethodPut && r.Method != http.MethodDelete {
+		return func() {}
+	}
+	if r.Header.Get("If-Match") == "" && r.Header.Get("If-None-Match") == "" {
+		return func() {}
+	}
+	m, _ := p.objects.LoadOrStore(r.URL.Path, &sync.Mutex{})
+	mu := m.(*sync.Mutex)
+	mu.Lock()
+	return mu.Unlock
 }
 
 // Untagged counts, by IAM action, every call since the start that gave
@@ -180,7 +205,9 @@ func NewProxy(target string) *Proxy {
 		}
 		r.Header.Del("X-Provision-Version")
 		buf := &bufferedResponse{header: http.Header{}, status: http.StatusOK}
+		release := p.conditionalWrite(r)
 		rp.ServeHTTP(buf, r)
+		release()
 		if action == "DescribeLaunchTemplates" && buf.status == http.StatusOK {
 			fixed := fixLaunchTemplateTags(target, regionOf(r), buf.body.Bytes())
 			buf.body.Reset()
