@@ -20,6 +20,7 @@ import (
 	"github.com/provision-dev/provision/pkg/plan"
 	"github.com/provision-dev/provision/pkg/provision"
 	"github.com/provision-dev/provision/pkg/provision/command"
+	"github.com/provision-dev/provision/pkg/provision/config"
 	"github.com/provision-dev/provision/pkg/termtext"
 )
 
@@ -143,7 +144,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer, interrupt <-chan struct{}
 			for _, cmd := range cmds {
 				names = append(names, cmd.Names()...)
 			}
-			if s := provision.Closest(name, names); s != "" {
+			if s := config.Closest(name, names); s != "" {
 				msg += fmt.Sprintf("; did you mean `provision %s`?", s)
 			}
 			fmt.Fprintf(stderr, "%s %s (see `provision --help`)\n", paint(colorOn(os.Args, stderr), red, "Error:"), msg)

@@ -8,12 +8,13 @@ import (
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
 	"github.com/provision-dev/provision/pkg/provision/bootstrap"
+	"github.com/provision-dev/provision/pkg/provision/config"
 )
 
 // Each failure the bootstrap reports is named in words, with the address
 // or parameter the person must check.
 func TestFailedStageCause(t *testing.T) {
-	e := &Env{Cfg: &Config{Stack: "ci"}}
+	e := &Env{Cfg: &config.Config{Stack: "ci"}}
 	const eip = "203.0.113.41"
 	cases := []struct {
 		stage, detail, want string
@@ -62,7 +63,7 @@ func TestFromManager(t *testing.T) {
 
 // Everything that prints the boot report reads it cleaned.
 func TestParsedBootReportIsClean(t *testing.T) {
-	e := &Env{Cfg: &Config{Stack: "ci"}}
+	e := &Env{Cfg: &config.Config{Stack: "ci"}}
 	raw := `{"stage":"token-verified\u001b[2J","status":"failed\r","detail":"\u001b[31mGitLab rejected glrt-secretvalue1\u001b[0m \u202Eok","time":"2026-01-02T03:04:05Z"}`
 	r, err := e.parseBootReport(&ssmtypes.Parameter{Value: aws.String(raw)}, nil)
 	if err != nil {

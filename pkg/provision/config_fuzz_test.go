@@ -18,6 +18,7 @@ import (
 
 	"github.com/provision-dev/provision/pkg/plan"
 	"github.com/provision-dev/provision/pkg/provision/bootstrap"
+	"github.com/provision-dev/provision/pkg/provision/config"
 	"github.com/provision-dev/provision/pkg/state"
 )
 
@@ -130,7 +131,7 @@ func mustJSON(t *testing.T, v any) []byte {
 
 // renderManager renders the manager's user-data of cfg as up would, with
 // the ids the other steps would have recorded.
-func renderManager(t *testing.T, cfg *Config) []byte {
+func renderManager(t *testing.T, cfg *config.Config) []byte {
 	t.Helper()
 	ledger := state.NewLedger(state.New(cfg.Stack, cfg.Region), nil)
 	e := &Env{Cfg: cfg, Region: cfg.Region, Zone: cfg.Region + "a", Ledger: ledger}
@@ -152,7 +153,7 @@ var bashChecked sync.Map // script text -> nil: passed bash -n once
 // says: plain ASCII (no character a YAML reader could take for a line
 // break), exactly the files of the base configuration, scripts bash
 // accepts, the values file and config.toml giving back the same values.
-func checkUserData(t *testing.T, cfg *Config, ud []byte, wantFiles []string) {
+func checkUserData(t *testing.T, cfg *config.Config, ud []byte, wantFiles []string) {
 	t.Helper()
 	for i, c := range ud {
 		if (c < 0x20 && c != '\n') || c > 0x7e {
@@ -241,14 +242,14 @@ func checkUserData(t *testing.T, cfg *Config, ud []byte, wantFiles []string) {
 			t.Errorf("config.toml policy %d: %+v, want %+v", i+1, got, s)
 		}
 	}
-	if cfg.Runners.Executor == ExecutorDockerMachine {
+	if cfg.Runners.Executor == config.ExecutorDockerMachine {
 		checkMachineTags(t, cfg, r.Machine.MachineOptions)
 	}
 }
 
 // checkMachineTags: the driver's tag list gives back exactly the stack's
 // tags (it splits "key1,value1,key2,value2" at every comma).
-func checkMachineTags(t *testing.T, cfg *Config, opts []string) {
+func checkMachineTags(t *testing.T, cfg *config.Config, opts []string) {
 	t.Helper()
 	for _, o := range opts {
 		list, ok := strings.CutPrefix(o, "amazonec2-tags=")
@@ -285,10 +286,10 @@ type fuzzTarget struct {
 }
 
 func fuzzTargets(t *testing.T) []fuzzTarget {
-	keys := stringKeys(ConfigSchema(), nil)
+	keys := stringKeys(config.ConfigSchema(), nil)
 	var out []fuzzTarget
 	for _, name := range []string{"docker-autoscaler", "docker+machine"} {
-		cfg, err := ParseConfig(name, []byte(fuzzBases[name]), "")
+		cfg, err := config.ParseConfig(name, []byte(fuzzBases[name]), "")
 		if err != nil {
 			t.Fatalf("base %s: %v", name, err)
 		}
@@ -318,7 +319,7 @@ func tryValue(t *testing.T, targets []fuzzTarget, v string) {
 		if data == nil {
 			continue
 		}
-		cfg, err := ParseConfig("fuzz.yaml", data, "")
+		cfg, err := config.ParseConfig("fuzz.yaml", data, "")
 		if err != nil {
 			continue
 		}
@@ -354,11 +355,11 @@ func TestHostileValuesAreRefusedWithTheirKey(t *testing.T) {
 	accepted := map[string]bool{"registry.example.com:5000/ci/node:22": true}
 	for _, path := range sensitive {
 		for _, v := range hostileValues {
-			if accepted[v] || (path[0] == "tags" && tagValuePattern.MatchString(v)) {
+			if accepted[v] || (path[0] == "tags" && config.TagValuePattern.MatchString(v)) {
 				continue // AWS's tag characters only: a plain tag
 			}
 			data := withValue(t, fuzzBases["docker-autoscaler"], path, v)
-			_, err := ParseConfig("hostile.yaml", data, "")
+			_, err := config.ParseConfig("hostile.yaml", data, "")
 			key := strings.Join(path, ".")
 			key = strings.ReplaceAll(strings.ReplaceAll(strings.ReplaceAll(key, ".[0]", "[0]"), ".KEY", "."), ".VALUE", ".fuzzed")
 			if err == nil {
@@ -371,10 +372,10 @@ func TestHostileValuesAreRefusedWithTheirKey(t *testing.T) {
 		}
 	}
 	// Control characters and separators are refused in every string.
-	for _, path := range stringKeys(ConfigSchema(), nil) {
+	for _, path := range stringKeys(config.ConfigSchema(), nil) {
 		for _, v := range []string{"a\nb", "a\u2028b", "a\u0085b", "a\x1b[2Jb", "a\u202eb"} {
 			if data := withValue(t, fuzzBases["docker-autoscaler"], path, v); data != nil {
-				if _, err := ParseConfig("hostile.yaml", data, ""); err == nil {
+				if _, err := config.ParseConfig("hostile.yaml", data, ""); err == nil {
 					t.Errorf("%v = %q was accepted", path, v)
 				}
 			}
@@ -392,13 +393,13 @@ func TestAliasBombIsRefused(t *testing.T) {
 		b.WriteString(string(c) + ": &" + string(c) + " [" + strings.Repeat("*"+prev+",", 8) + "*" + prev + "]\n")
 	}
 	b.WriteString("stack: x\n")
-	_, err := ParseConfig("bomb.yaml", []byte(b.String()), "")
+	_, err := config.ParseConfig("bomb.yaml", []byte(b.String()), "")
 	if err == nil || !strings.Contains(err.Error(), "aliases") || strings.Count(err.Error(), "\n") > 0 {
 		t.Fatalf("the alias bomb (%d bytes) gave %v", b.Len(), err)
 	}
 	// A few aliases, as people write them, stay fine.
 	ok := "stack: x\nregion: eu-west-1\ngitlab:\n  ssh_source_cidrs: &office [203.0.113.0/24]\nmanager:\n  metrics_cidrs: *office\n"
-	if _, err := ParseConfig("ok.yaml", []byte(ok), ""); err != nil {
+	if _, err := config.ParseConfig("ok.yaml", []byte(ok), ""); err != nil {
 		t.Fatalf("ordinary aliases: %v", err)
 	}
 }
@@ -422,7 +423,7 @@ func TestHostileFilesAreRefusedQuickly(t *testing.T) {
 		"zero width":        {base + "tags: {team: \"c\\u200bi\"}\n", "U+200B"},
 	} {
 		start := time.Now()
-		_, err := ParseConfig("hostile.yaml", []byte(c.file), "")
+		_, err := config.ParseConfig("hostile.yaml", []byte(c.file), "")
 		took := time.Since(start)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: got %v, want an error about %q", name, err, c.want)

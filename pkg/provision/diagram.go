@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/provision-dev/provision/pkg/plan"
+	"github.com/provision-dev/provision/pkg/provision/config"
 )
 
 // Diagram is a picture for `provision graph`: boxes in groups, and arrows
@@ -35,7 +36,7 @@ type DiagramEdge struct {
 // traffic that crosses it: subnets, gateways, the two Elastic IPs,
 // GitLab's group, the ports between them. Ids and addresses from the
 // state are shown when there is one.
-func NetworkDiagram(cfg *Config, doc map[string]string) Diagram {
+func NetworkDiagram(cfg *config.Config, doc map[string]string) Diagram {
 	n := cfg.Network
 	id := func(step plan.ID, label string) string {
 		if v := doc[string(step)]; v != "" {
@@ -44,7 +45,7 @@ func NetworkDiagram(cfg *Config, doc map[string]string) Diagram {
 		return label
 	}
 	machinePorts := "22"
-	if cfg.Runners.Executor == ExecutorDockerMachine {
+	if cfg.Runners.Executor == config.ExecutorDockerMachine {
 		machinePorts = "22, 2376"
 	}
 	gitlab := "GitLab"

@@ -12,6 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/provision-dev/provision/pkg/provision/config"
 )
 
 // Identity is the AWS account the run acts in.
@@ -129,7 +131,7 @@ func otherFamily(f string) string {
 
 // runnerImageFamily is the family of the machines' image.
 func (e *Env) runnerImageFamily() string {
-	if e.autoscaler() && e.Cfg.Runners.BaseImage == BaseImageECS {
+	if e.autoscaler() && e.Cfg.Runners.BaseImage == config.BaseImageECS {
 		return familyECS
 	}
 	return familyAmazonLinux

@@ -13,6 +13,7 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/provision-dev/provision/pkg/plan"
+	"github.com/provision-dev/provision/pkg/provision/config"
 	"github.com/provision-dev/provision/pkg/provision/traffic"
 )
 
@@ -170,7 +171,7 @@ func (e *Env) managerToMachines(n liveNetwork, machine netip.Addr, port int32) F
 }
 
 func (e *Env) sshToManager(n liveNetwork, src string) Flow {
-	p, err := netip.ParsePrefix(canonicalCIDR(src))
+	p, err := netip.ParsePrefix(config.CanonicalCIDR(src))
 	if err != nil {
 		return Flow{Name: "SSH " + src + " -> manager 22", Blocked: "not a CIDR"}
 	}

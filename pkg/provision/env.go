@@ -28,6 +28,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/provision-dev/provision/pkg/plan"
+	"github.com/provision-dev/provision/pkg/provision/config"
 	"github.com/provision-dev/provision/pkg/provision/gitlab"
 	"github.com/provision-dev/provision/pkg/state"
 )
@@ -36,7 +37,7 @@ import (
 // zone chosen for both subnets, and the ledger where steps record what they
 // found or made.
 type Env struct {
-	Cfg    *Config
+	Cfg    *config.Config
 	Region string
 	Zone   string
 	EC2    *ec2.Client
@@ -157,7 +158,7 @@ func LoadAWSConfig(ctx context.Context, o AWSOptions) (aws.Config, error) {
 		return aws.Config{}, fmt.Errorf("no AWS region: set `region:` in the configuration file, pass --region, or set AWS_REGION")
 	}
 	// A region from AWS_REGION or the profile is checked as the file's is.
-	if p := regionProblem(cfg.Region); p != "" {
+	if p := config.RegionProblem(cfg.Region); p != "" {
 		return aws.Config{}, fmt.Errorf("region: %s", p)
 	}
 	return cfg, nil
@@ -177,7 +178,7 @@ type EnvOptions struct {
 
 // NewEnv builds the clients for one walk, whole: what the run found and
 // decided is given here and not changed afterwards.
-func NewEnv(cfg *Config, awsCfg aws.Config, secrets Secrets, ledger *state.Ledger, log *zap.Logger, o EnvOptions) *Env {
+func NewEnv(cfg *config.Config, awsCfg aws.Config, secrets Secrets, ledger *state.Ledger, log *zap.Logger, o EnvOptions) *Env {
 	e := &Env{
 		Cfg:    cfg,
 		Region: awsCfg.Region,

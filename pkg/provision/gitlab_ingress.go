@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 
 	"github.com/provision-dev/provision/pkg/plan"
+	"github.com/provision-dev/provision/pkg/provision/config"
 )
 
 // gitlabIngress adds the stack's rules to GitLab's security group: TCP 443
@@ -53,13 +54,13 @@ func (k gitlabIngress) wanted() []sgRule {
 		return sgRule{Protocol: "tcp", From: 443, To: 443, Source: cidr, Desc: k.descPrefix() + what}
 	}
 	rules := []sgRule{
-		rule(hostCIDR(k.env.attrOf(stepNATAddress, "public_ip"), "(eip/nat)"), "runner machines via the NAT gateway"),
-		rule(hostCIDR(k.env.attrOf(stepManagerAddress, "public_ip"), "(eip/manager)"), "runner manager"),
+		rule(config.HostCIDR(k.env.attrOf(stepNATAddress, "public_ip"), "(eip/nat)"), "runner machines via the NAT gateway"),
+		rule(config.HostCIDR(k.env.attrOf(stepManagerAddress, "public_ip"), "(eip/manager)"), "runner manager"),
 	}
 	if k.env.gitlabIPv6Paths() {
 		rules = append(rules,
-			rule(hostCIDR(k.env.attrOf(stepManager, "ipv6_address"), "(instance/manager ipv6)"), "runner manager over IPv6"),
-			rule(or(canonicalCIDR(k.env.attrOf(stepPrivateSubnet, "ipv6_cidr")), "(subnet/private ipv6)"), "runner machines over IPv6"))
+			rule(config.HostCIDR(k.env.attrOf(stepManager, "ipv6_address"), "(instance/manager ipv6)"), "runner manager over IPv6"),
+			rule(or(config.CanonicalCIDR(k.env.attrOf(stepPrivateSubnet, "ipv6_cidr")), "(subnet/private ipv6)"), "runner machines over IPv6"))
 	}
 	return rules
 }
@@ -114,7 +115,7 @@ func (k gitlabIngress) current(ctx context.Context) (gitlabRules, bool, error) {
 		if r.Protocol != "tcp" || r.From > 443 || r.To < 443 {
 			continue
 		}
-		r.Source = canonicalCIDR(r.Source)
+		r.Source = config.CanonicalCIDR(r.Source)
 		rules.admitted[r.Source] = true
 		if strings.HasPrefix(r.Desc, k.descPrefix()) && r.From == 443 && r.To == 443 {
 			rules.ours = append(rules.ours, r)

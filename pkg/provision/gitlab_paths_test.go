@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/provision-dev/provision/pkg/provision/config"
 )
 
 // fakeResolver answers every name with the same addresses.
@@ -34,7 +36,7 @@ func TestResolveGitLab(t *testing.T) {
 		{"http://127.0.0.1:8080", nil, false, 1},
 	}
 	for _, c := range cases {
-		cfg := Defaults()
+		cfg := config.Defaults()
 		cfg.GitLab.URL = c.url
 		env := &Env{Cfg: &cfg, Resolver: c.answer}
 		p, err := env.ResolveGitLab(context.Background())

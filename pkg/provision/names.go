@@ -1,6 +1,9 @@
 package provision
 
-import "github.com/provision-dev/provision/pkg/plan"
+import (
+	"github.com/provision-dev/provision/pkg/plan"
+	"github.com/provision-dev/provision/pkg/provision/config"
+)
 
 // Every step id, in the order the README's "What gets built" lists them.
 // They key the state file and the provision:step tag: never rename one.
@@ -67,7 +70,7 @@ func (e *Env) keyPairName() string { return e.Cfg.Stack + "-runner" }
 // staticKeys: the manager reaches the machines with the stack's own key
 // pair instead of a key pushed per machine through EC2 Instance Connect.
 func (e *Env) staticKeys() bool {
-	return e.autoscaler() && e.Cfg.Runners.SSHKeys == SSHKeysStatic
+	return e.autoscaler() && e.Cfg.Runners.SSHKeys == config.SSHKeysStatic
 }
 
 func (e *Env) managerParameters() managerParameters {
@@ -108,4 +111,4 @@ func (e *Env) mixedInstances() bool {
 	return e.autoscaler() && (e.Cfg.Runners.Spot || len(e.Cfg.Runners.InstanceTypes) > 0)
 }
 
-func (e *Env) autoscaler() bool { return e.Cfg.Runners.Executor == ExecutorDockerAutoscaler }
+func (e *Env) autoscaler() bool { return e.Cfg.Runners.Executor == config.ExecutorDockerAutoscaler }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/provision-dev/provision/pkg/plan"
 	"github.com/provision-dev/provision/pkg/provision/bootstrap"
+	"github.com/provision-dev/provision/pkg/provision/config"
 )
 
 // networkACLs owns a network ACL, its entries and its association with
@@ -116,7 +117,7 @@ func (k networkACLs) rules(blocks addressBlocks, have []ec2types.NetworkAclEntry
 		if cidr == "" {
 			cidr = knownAfterApply
 		}
-		es = append(es, aclEntry{Rule: rule, Protocol: proto, Allow: allow, CIDR: canonicalCIDR(cidr), From: from, To: to})
+		es = append(es, aclEntry{Rule: rule, Protocol: proto, Allow: allow, CIDR: config.CanonicalCIDR(cidr), From: from, To: to})
 	}
 	if k.public {
 		// NAT traffic from the private subnet arrives from inside the VPC.
@@ -182,7 +183,7 @@ func (k networkACLs) rules(blocks addressBlocks, have []ec2types.NetworkAclEntry
 		if cidr == "" {
 			cidr = knownAfterApply
 		}
-		es = append(es, aclEntry{Egress: true, Rule: rule, Protocol: proto, Allow: allow, CIDR: canonicalCIDR(cidr), From: from, To: to})
+		es = append(es, aclEntry{Egress: true, Rule: rule, Protocol: proto, Allow: allow, CIDR: config.CanonicalCIDR(cidr), From: from, To: to})
 	}
 	if !k.public {
 		// Jobs are untrusted code: from the private subnet, nothing opens a
@@ -265,9 +266,9 @@ func (e *Env) vpcBlocks() addressBlocks {
 		}
 		return b
 	}
-	b := addressBlocks{ipv4: []string{canonicalCIDR(e.vpcCIDR())}}
+	b := addressBlocks{ipv4: []string{config.CanonicalCIDR(e.vpcCIDR())}}
 	if v6 := e.attrOf(stepVPC, "ipv6_cidr"); v6 != "" {
-		b.ipv6 = []string{canonicalCIDR(v6)}
+		b.ipv6 = []string{config.CanonicalCIDR(v6)}
 	} else if e.Cfg.Network.IPv6 {
 		b.ipv6 = []string{knownAfterApply}
 	}
@@ -551,7 +552,7 @@ func fromEC2Entry(e ec2types.NetworkAclEntry) aclEntry {
 	if e.Ipv6CidrBlock != nil {
 		ae.CIDR = aws.ToString(e.Ipv6CidrBlock)
 	}
-	ae.CIDR = canonicalCIDR(ae.CIDR)
+	ae.CIDR = config.CanonicalCIDR(ae.CIDR)
 	switch {
 	case ae.Protocol == tcp && e.PortRange != nil:
 		ae.From, ae.To = aws.ToInt32(e.PortRange.From), aws.ToInt32(e.PortRange.To)

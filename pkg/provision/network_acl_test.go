@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
+	"github.com/provision-dev/provision/pkg/provision/config"
 	"github.com/provision-dev/provision/pkg/provision/traffic"
 	"github.com/provision-dev/provision/pkg/state"
 )
@@ -17,7 +18,7 @@ import (
 // and public subnet have known IPv6 blocks.
 func aclTestEnv(t *testing.T) *Env {
 	t.Helper()
-	cfg := Defaults()
+	cfg := config.Defaults()
 	cfg.Stack = "ci"
 	cfg.GitLab.SSHSourceCIDRs = []string{"203.0.113.10/32"}
 	ledger := state.NewLedger(state.New("ci", "eu-west-1"), nil)
@@ -142,7 +143,7 @@ func vpcWithBlocks(primary string, more ...string) *ec2types.Vpc {
 // step recorded as it records them from DescribeVpcs.
 func existingVPCEnv(t *testing.T, ipv6 bool, v *ec2types.Vpc) *Env {
 	t.Helper()
-	cfg := Defaults()
+	cfg := config.Defaults()
 	cfg.Stack = "ci"
 	cfg.Network.VpcID, cfg.Network.IPv6 = "vpc-1", ipv6
 	cfg.Network.PublicSubnetCIDR, cfg.Network.PrivateSubnetCIDR = "10.20.0.0/27", "10.20.1.0/24"

@@ -5,6 +5,7 @@ import (
 
 	"github.com/provision-dev/provision/pkg/provision"
 	"github.com/provision-dev/provision/pkg/provision/awstest"
+	"github.com/provision-dev/provision/pkg/provision/config"
 )
 
 const (
@@ -30,7 +31,7 @@ func req(action, resource string, c map[string][]string) awstest.Request {
 
 func operatorPolicy(t *testing.T) []provision.PolicyDocument {
 	t.Helper()
-	cfg, err := provision.ParseConfig("ci.yaml", []byte("stack: ci\nregion: eu-west-1\ngitlab:\n  security_group_id: sg-0123456789abcdef0\n"), "")
+	cfg, err := config.ParseConfig("ci.yaml", []byte("stack: ci\nregion: eu-west-1\ngitlab:\n  security_group_id: sg-0123456789abcdef0\n"), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +116,7 @@ func TestOperatorPolicyConditions(t *testing.T) {
 
 // In an existing VPC, the VPC carries no tag of the stack: it is named.
 func TestOperatorPolicyInAnExistingVPC(t *testing.T) {
-	cfg, err := provision.ParseConfig("ci.yaml", []byte("stack: ci\nregion: eu-west-1\nnetwork:\n  vpc_id: vpc-0123456789abcdef0\n"), "")
+	cfg, err := config.ParseConfig("ci.yaml", []byte("stack: ci\nregion: eu-west-1\nnetwork:\n  vpc_id: vpc-0123456789abcdef0\n"), "")
 	if err != nil {
 		t.Fatal(err)
 	}

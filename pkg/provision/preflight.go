@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
+	"github.com/provision-dev/provision/pkg/provision/config"
 	"github.com/provision-dev/provision/pkg/provision/gitlab"
 )
 
@@ -20,7 +21,7 @@ type PreflightError struct{ Problems []string }
 
 func (e *PreflightError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "preflight found %s; nothing was changed:", Count(len(e.Problems), "problem"))
+	fmt.Fprintf(&b, "preflight found %s; nothing was changed:", config.Count(len(e.Problems), "problem"))
 	for _, p := range e.Problems {
 		b.WriteString("\n  - " + strings.ReplaceAll(p, "\n", "\n    "))
 	}

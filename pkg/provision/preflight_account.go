@@ -11,6 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
+
+	"github.com/provision-dev/provision/pkg/provision/config"
 )
 
 // spotServiceLinkedRole is the role EC2 needs to launch Spot instances
@@ -23,7 +25,7 @@ const spotServiceLinkedRole = "AWSServiceRoleForEC2Spot"
 
 // checkSpotRole: docker+machine requests Spot machines itself.
 func (e *Env) checkSpotRole(ctx context.Context) error {
-	if e.Cfg.Runners.Executor != ExecutorDockerMachine || !e.Cfg.Runners.Spot {
+	if e.Cfg.Runners.Executor != config.ExecutorDockerMachine || !e.Cfg.Runners.Spot {
 		return nil
 	}
 	_, err := e.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(spotServiceLinkedRole)})

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
+
+	"github.com/provision-dev/provision/pkg/provision/config"
 )
 
 // kmsRequest is what KMS weighs a call by: who asks, for what, through
@@ -145,7 +147,7 @@ func TestSecretsKeyGrantOfAGivenKey(t *testing.T) {
 		"arn:aws:kms:ap-northeast-1:123456789012:alias/team-secrets":                       {resource: "arn:aws:kms:ap-northeast-1:123456789012:key/*", alias: "alias/team-secrets"},
 		"arn:aws:kms:ap-northeast-1:123456789012:key/mrk-1234abcd12ab34cd56ef1234567890ab": {resource: "arn:aws:kms:ap-northeast-1:123456789012:key/mrk-1234abcd12ab34cd56ef1234567890ab"},
 	} {
-		e := &Env{Cfg: &Config{Stack: "ci", Secrets: SecretsConfig{KMSKeyID: given}}}
+		e := &Env{Cfg: &config.Config{Stack: "ci", Secrets: config.SecretsConfig{KMSKeyID: given}}}
 		if got := e.secretsKeyGrantOf(testARNs); got != want {
 			t.Errorf("%s: grant %+v, want %+v", given, got, want)
 		}
@@ -164,7 +166,7 @@ func TestKMSKeyIDIsValidated(t *testing.T) {
 		"arn:aws:kms:ap-northeast-1:123456789012:alias/aws/ssm": false,
 		"team-secrets": false,
 	} {
-		cfg := Defaults()
+		cfg := config.Defaults()
 		cfg.Stack, cfg.Region, cfg.Secrets.KMSKeyID = "ci", "ap-northeast-1", given
 		var problems []string
 		for _, p := range cfg.Validate() {
@@ -181,7 +183,7 @@ func TestKMSKeyIDIsValidated(t *testing.T) {
 // The operator policy: the key's actions on the stack's tagged keys only,
 // CreateKey only with the stack's tag, its use through SSM only.
 func TestToolPolicyItsKey(t *testing.T) {
-	cfg := Defaults()
+	cfg := config.Defaults()
 	cfg.Stack, cfg.Region = "ci", "ap-northeast-1"
 	m := map[string]Statement{}
 	for _, s := range ToolPolicy(&cfg).Statement {

@@ -7,6 +7,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/provision-dev/provision/pkg/provision/config"
 )
 
 // Security group rules, as the stack's own groups and GitLab's group (the
@@ -23,7 +25,7 @@ type sgRule struct {
 }
 
 func (r sgRule) key() string {
-	return fmt.Sprintf("%t|%s|%d|%d|%s", r.Egress, r.Protocol, r.From, r.To, canonicalCIDR(r.Source))
+	return fmt.Sprintf("%t|%s|%d|%d|%s", r.Egress, r.Protocol, r.From, r.To, config.CanonicalCIDR(r.Source))
 }
 
 func (r sgRule) String() string {

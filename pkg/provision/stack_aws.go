@@ -7,6 +7,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/provision-dev/provision/pkg/plan"
+	"github.com/provision-dev/provision/pkg/provision/config"
 	"github.com/provision-dev/provision/pkg/state"
 )
 
@@ -15,7 +16,7 @@ import (
 // The commands take it through an interface, so they can be tested with
 // steps that need no AWS.
 type AWSStack struct {
-	Cfg     *Config
+	Cfg     *config.Config
 	AWS     aws.Config
 	Secrets Secrets
 	Log     *zap.Logger

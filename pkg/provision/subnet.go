@@ -10,6 +10,7 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/provision-dev/provision/pkg/plan"
+	"github.com/provision-dev/provision/pkg/provision/config"
 )
 
 // subnetKind creates one of the two subnets. The public one ("bastion
@@ -210,7 +211,7 @@ func (k subnetKind) freeIPv6Block(ctx context.Context) (string, error) {
 		}
 	}
 	for n := 0; n < 256; n++ {
-		b, err := nthSubnet64(vpcBlock, n)
+		b, err := config.NthSubnet64(vpcBlock, n)
 		if err != nil {
 			return "", err
 		}

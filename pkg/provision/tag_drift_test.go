@@ -3,12 +3,14 @@ package provision
 import (
 	"reflect"
 	"testing"
+
+	"github.com/provision-dev/provision/pkg/provision/config"
 )
 
 // The configuration's tags are added and changed; a key removed from it
 // is removed only when the tool put it there (provision:tags says so).
 func TestTagDrift(t *testing.T) {
-	e := &Env{Cfg: &Config{Tags: map[string]string{"team": "platform", "env": "prod"}}}
+	e := &Env{Cfg: &config.Config{Tags: map[string]string{"team": "platform", "env": "prod"}}}
 	c, reasons := e.tagDrift(map[string]string{"team": "ci", "cost-center": "42", tagKeys: "owner,team", "owner": "ops", "Name": "x"})
 	want := tagChange{set: map[string]string{"team": "platform", "env": "prod", tagKeys: "env,team"}, remove: []string{"owner"}}
 	if !reflect.DeepEqual(c, want) {

@@ -3,6 +3,8 @@ package provision
 import (
 	"fmt"
 	"strings"
+
+	"github.com/provision-dev/provision/pkg/provision/config"
 )
 
 // The actions provision itself calls, by what they do. The e2e suite
@@ -89,7 +91,7 @@ var (
 //     stack's names match.
 //
 // Both executors' actions are always in it: down removes what either built.
-func ToolPolicy(cfg *Config) PolicyDocument {
+func ToolPolicy(cfg *config.Config) PolicyDocument {
 	partition := partitionOf(cfg.Region)
 	region, regionCond := cfg.Region, map[string]any(nil)
 	if region == "" {
@@ -241,7 +243,7 @@ const ManagedPolicyLimit = 6144
 // ToolPolicyParts is ToolPolicy in as many managed policies as its length
 // needs, statements kept whole and in order: all of them are attached to
 // the operator.
-func ToolPolicyParts(cfg *Config) []PolicyDocument {
+func ToolPolicyParts(cfg *config.Config) []PolicyDocument {
 	var parts []PolicyDocument
 	cur := PolicyDocument{Version: "2012-10-17"}
 	for _, s := range ToolPolicy(cfg).Statement {
@@ -281,7 +283,7 @@ func creationNames() []string {
 // stack's own VPC, whose id is not known ahead, any ACL of the region,
 // which lets the holder move a subnet between ACLs but reaches no data or
 // permission (README, "Security model").
-func returnToDefaultACL(cfg *Config, a arns, inRegion func(map[string]map[string]any) map[string]map[string]any) Statement {
+func returnToDefaultACL(cfg *config.Config, a arns, inRegion func(map[string]map[string]any) map[string]map[string]any) Statement {
 	s := Statement{Sid: "DefaultACL", Effect: "Allow", Action: []string{"ec2:ReplaceNetworkAclAssociation"},
 		Resource: []string{a.ec2("network-acl/*")}, Condition: inRegion(nil)}
 	if vpc := cfg.Network.VpcID; vpc != "" {
@@ -322,7 +324,7 @@ var (
 // through SSM only. ListKeys and ListAliases (finding the key by its
 // tags) and ssm:DescribeParameters (which key a parameter is under) take
 // no resource.
-func itsKeyStatements(cfg *Config, partition, region string) []Statement {
+func itsKeyStatements(cfg *config.Config, partition, region string) []Statement {
 	a := arns{partition: partition, region: region, account: "*"}
 	keys := fmt.Sprintf("arn:%s:kms:%s:*:key/*", partition, region)
 	tagged := map[string]any{"aws:ResourceTag/" + TagStack: cfg.Stack}

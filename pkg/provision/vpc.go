@@ -12,6 +12,7 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/provision-dev/provision/pkg/plan"
+	"github.com/provision-dev/provision/pkg/provision/config"
 )
 
 // vpcKind creates the VPC, or, with network.vpc_id, only looks up the
@@ -221,18 +222,18 @@ func (b addressBlocks) all() []string { return append(slices.Clone(b.ipv4), b.ip
 // for good).
 func vpcAddressBlocks(v vpc) addressBlocks {
 	// The primary block cannot be disassociated, whatever its state says.
-	b := addressBlocks{ipv4: []string{canonicalCIDR(aws.ToString(v.CidrBlock))}}
+	b := addressBlocks{ipv4: []string{config.CanonicalCIDR(aws.ToString(v.CidrBlock))}}
 	inUse := func(s *ec2types.VpcCidrBlockState) bool {
 		return s != nil && (s.State == ec2types.VpcCidrBlockStateCodeAssociated || s.State == ec2types.VpcCidrBlockStateCodeAssociating)
 	}
 	for _, a := range v.CidrBlockAssociationSet {
-		if c := canonicalCIDR(aws.ToString(a.CidrBlock)); inUse(a.CidrBlockState) && c != "" && !slices.Contains(b.ipv4, c) {
+		if c := config.CanonicalCIDR(aws.ToString(a.CidrBlock)); inUse(a.CidrBlockState) && c != "" && !slices.Contains(b.ipv4, c) {
 			b.ipv4 = append(b.ipv4, c)
 		}
 	}
 	for _, a := range v.Ipv6CidrBlockAssociationSet {
 		if inUse(a.Ipv6CidrBlockState) && aws.ToString(a.Ipv6CidrBlock) != "" {
-			b.ipv6 = append(b.ipv6, canonicalCIDR(aws.ToString(a.Ipv6CidrBlock)))
+			b.ipv6 = append(b.ipv6, config.CanonicalCIDR(aws.ToString(a.Ipv6CidrBlock)))
 		}
 	}
 	return b
@@ -240,7 +241,7 @@ func vpcAddressBlocks(v vpc) addressBlocks {
 
 // checkExistingVPC: the subnets must fit in the user's VPC, and IPv6 needs
 // the VPC to have an IPv6 block.
-func checkExistingVPC(v vpc, n *NetworkConfig) error {
+func checkExistingVPC(v vpc, n *config.NetworkConfig) error {
 	id := aws.ToString(v.VpcId)
 	if n.IPv6 && vpcIPv6Block(v) == "" {
 		return fmt.Errorf("vpc %s has no IPv6 block but network.ipv6 is true: associate one (aws ec2 associate-vpc-cidr-block --amazon-provided-ipv6-cidr-block --vpc-id %s) or set network.ipv6: false", id, id)
@@ -255,7 +256,7 @@ func checkExistingVPC(v vpc, n *NetworkConfig) error {
 		p := netip.MustParsePrefix(sn.cidr)
 		inside := false
 		for _, b := range blocks {
-			inside = inside || contains(b, p)
+			inside = inside || config.ContainsPrefix(b, p)
 		}
 		if !inside {
 			return fmt.Errorf("network.%s %s is not inside vpc %s (blocks %v): choose a free range of that VPC", sn.key, sn.cidr, id, blocks)

@@ -11,6 +11,7 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/provision-dev/provision/pkg/plan"
+	"github.com/provision-dev/provision/pkg/provision/config"
 )
 
 // vpcEndpoints keeps traffic to AWS services inside the VPC. vpce/s3 is a
@@ -40,31 +41,19 @@ func (f endpointFix) empty() bool {
 	return len(f.addRouteTables)+len(f.addSubnets)+len(f.addGroups) == 0 && !f.privateDNS
 }
 
-// interfaceEndpoints are the names network.endpoints takes, each with the
-// services it stands for: ECR needs both its API and the Docker registry
-// endpoint (its layers come from S3, through vpce/s3).
-var interfaceEndpoints = map[string][]string{
-	"ssm":         {"ssm"},
-	"ecr":         {"ecr.api", "ecr.dkr"},
-	"sts":         {"sts"},
-	"ec2":         {"ec2"},
-	"autoscaling": {"autoscaling"},
-	"logs":        {"logs"},
-}
-
 // endpointServices lists the interface services of network.endpoints
 // (all of them for a teardown), in a stable order.
 func (e *Env) endpointServices() []string {
 	names := e.Cfg.Network.Endpoints
 	if e.Teardown {
 		names = nil
-		for n := range interfaceEndpoints {
+		for n := range config.InterfaceEndpoints {
 			names = append(names, n)
 		}
 	}
 	var out []string
 	for _, n := range names {
-		out = append(out, interfaceEndpoints[n]...)
+		out = append(out, config.InterfaceEndpoints[n]...)
 	}
 	slices.Sort(out)
 	return slices.Compact(out)

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/provision-dev/provision/pkg/provision"
+	"github.com/provision-dev/provision/pkg/provision/config"
 	"github.com/provision-dev/provision/pkg/state"
 	"github.com/provision-dev/provision/pkg/state/s3state"
 )
@@ -19,7 +20,7 @@ import (
 // openBackend picks where the state lives: --state (a path or
 // s3://BUCKET/KEY), else state.s3 in the configuration, else
 // .provision/<stack>.json next to the configuration file.
-func openBackend(ctx context.Context, o Options, cfg *provision.Config) (state.Backend, error) {
+func openBackend(ctx context.Context, o Options, cfg *config.Config) (state.Backend, error) {
 	loc := o.StatePath
 	if loc == "" && cfg.State.S3 != nil {
 		loc = s3state.Location{Bucket: cfg.State.S3.Bucket, Key: cfg.State.S3.Key}.String()
@@ -31,7 +32,7 @@ func openBackend(ctx context.Context, o Options, cfg *provision.Config) (state.B
 }
 
 // backendAt opens the backend of one location.
-func backendAt(ctx context.Context, o Options, cfg *provision.Config, loc string) (state.Backend, error) {
+func backendAt(ctx context.Context, o Options, cfg *config.Config, loc string) (state.Backend, error) {
 	if !strings.HasPrefix(loc, "s3://") {
 		return state.NewStore(loc), nil
 	}

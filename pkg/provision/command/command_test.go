@@ -16,6 +16,7 @@ import (
 
 	"github.com/provision-dev/provision/pkg/plan"
 	"github.com/provision-dev/provision/pkg/provision"
+	"github.com/provision-dev/provision/pkg/provision/config"
 	"github.com/provision-dev/provision/pkg/state"
 )
 
@@ -168,7 +169,7 @@ func (ct *commandTest) options(interactive bool, stdin string) Options {
 	return Options{
 		ConfigPath: filepath.Join(ct.dir, "provision.yaml"), Log: zap.NewNop(),
 		Stdin: strings.NewReader(stdin), Stdout: &ct.out, Interactive: interactive,
-		NewStack: func(*provision.Config, aws.Config, Options) Stack { return fakeStack{ct.world} },
+		NewStack: func(*config.Config, aws.Config, Options) Stack { return fakeStack{ct.world} },
 	}
 }
 

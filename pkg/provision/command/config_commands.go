@@ -6,18 +6,18 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/provision-dev/provision/pkg/provision"
+	"github.com/provision-dev/provision/pkg/provision/config"
 )
 
 // Validate checks the configuration offline: the schema, every value, and
 // the keys `up` needs. No AWS or GitLab call.
 func Validate(o Options) (int, error) {
-	cfg, err := provision.LoadConfig(o.ConfigPath, o.Region)
+	cfg, err := config.LoadConfig(o.ConfigPath, o.Region)
 	if err != nil {
 		return 1, err
 	}
 	if ps := cfg.RequiredForUp(); len(ps) > 0 {
-		return 1, provision.ProblemsIn(o.ConfigPath, ps)
+		return 1, config.ProblemsIn(o.ConfigPath, ps)
 	}
 	fmt.Fprintf(o.Stdout, "%s is valid: stack %q, %s executor. `provision plan` shows what up would build.\n", o.ConfigPath, cfg.Stack, cfg.Runners.Executor)
 	return 0, nil
@@ -41,7 +41,7 @@ func Init(o Options, file string) (int, error) {
 	if err != nil {
 		return 1, fmt.Errorf("create %s: %w", file, err)
 	}
-	if _, err := f.WriteString(provision.ConfigTemplate()); err != nil {
+	if _, err := f.WriteString(config.ConfigTemplate()); err != nil {
 		f.Close()
 		return 1, fmt.Errorf("write %s: %w", file, err)
 	}
@@ -54,7 +54,7 @@ func Init(o Options, file string) (int, error) {
 
 // Schema prints the JSON Schema of the configuration.
 func Schema(o Options) (int, error) {
-	_, err := o.Stdout.Write(provision.ConfigSchemaJSON())
+	_, err := o.Stdout.Write(config.ConfigSchemaJSON())
 	if err != nil {
 		return 1, err
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/provision-dev/provision/pkg/provision"
+	"github.com/provision-dev/provision/pkg/provision/config"
 	"github.com/provision-dev/provision/pkg/state"
 )
 
@@ -23,7 +24,7 @@ func Graph(ctx context.Context, o Options, gopt GraphOptions) (int, error) {
 	if gopt.Format != "dot" && gopt.Format != "mermaid" {
 		return 1, fmt.Errorf("--format %q: use dot or mermaid", gopt.Format)
 	}
-	cfg, err := provision.LoadConfig(o.ConfigPath, o.Region)
+	cfg, err := config.LoadConfig(o.ConfigPath, o.Region)
 	if err != nil {
 		return 1, err
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/provision-dev/provision/pkg/provision"
+	"github.com/provision-dev/provision/pkg/provision/config"
 )
 
 // IAMPolicy prints, as IAM takes it, the policy that up, down and status
@@ -15,7 +16,7 @@ import (
 // then comes in parts, each printed with part (1, 2, ...), all to be
 // attached.
 func IAMPolicy(o Options, boundary bool, part int) (int, error) {
-	cfg, err := provision.LoadConfig(o.ConfigPath, o.Region)
+	cfg, err := config.LoadConfig(o.ConfigPath, o.Region)
 	if err != nil {
 		return 1, err
 	}

@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/provision-dev/provision/pkg/provision"
+	"github.com/provision-dev/provision/pkg/provision/config"
 )
 
 // OutputOptions are the arguments of `provision output`.
@@ -19,7 +20,7 @@ type OutputOptions struct {
 // Output prints the values scripts need, from the state alone (no AWS
 // call): with a NAME just its value, as Terraform's output does.
 func Output(ctx context.Context, o Options, oo OutputOptions) (int, error) {
-	cfg, err := provision.LoadConfig(o.ConfigPath, o.Region)
+	cfg, err := config.LoadConfig(o.ConfigPath, o.Region)
 	if err != nil {
 		return 1, err
 	}
@@ -46,7 +47,7 @@ func Output(ctx context.Context, o Options, oo OutputOptions) (int, error) {
 			}
 		}
 		msg := fmt.Sprintf("no output %q", oo.Name)
-		if s := provision.Closest(oo.Name, provision.OutputNames()); s != "" && s != oo.Name {
+		if s := config.Closest(oo.Name, provision.OutputNames()); s != "" && s != oo.Name {
 			msg += fmt.Sprintf("; did you mean %s?", s)
 		} else {
 			msg += " in this stack's state; the outputs are " + strings.Join(provision.OutputNames(), ", ")

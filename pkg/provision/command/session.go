@@ -17,6 +17,7 @@ import (
 
 	"github.com/provision-dev/provision/pkg/plan"
 	"github.com/provision-dev/provision/pkg/provision"
+	"github.com/provision-dev/provision/pkg/provision/config"
 	"github.com/provision-dev/provision/pkg/state"
 )
 
@@ -46,7 +47,7 @@ type Options struct {
 	Interrupt <-chan struct{}
 	// NewStack builds what the commands ask of AWS; nil: the real one
 	// (provision.AWSStack). Tests give one whose steps need no AWS.
-	NewStack func(cfg *provision.Config, awsCfg aws.Config, o Options) Stack
+	NewStack func(cfg *config.Config, awsCfg aws.Config, o Options) Stack
 }
 
 // Stack is what the commands need from the AWS side.
@@ -78,7 +79,7 @@ type Stack interface {
 	Doctor(ctx context.Context, ledger *state.Ledger) ([]provision.Flow, error)
 }
 
-func awsStack(cfg *provision.Config, awsCfg aws.Config, o Options) Stack {
+func awsStack(cfg *config.Config, awsCfg aws.Config, o Options) Stack {
 	return provision.AWSStack{Cfg: cfg, AWS: awsCfg, Secrets: o.Secrets, Log: o.Log, Reads: provision.NewReads()}
 }
 
@@ -89,7 +90,7 @@ func (o Options) textOptions() plan.TextOptions {
 // session is what every command loads first.
 type session struct {
 	opts   Options
-	cfg    *provision.Config
+	cfg    *config.Config
 	awsCfg aws.Config
 	store  state.Backend
 	doc    *state.Document // nil when there is no state file
@@ -99,7 +100,7 @@ type session struct {
 }
 
 func openSession(ctx context.Context, o Options, lock bool, command string) (*session, error) {
-	cfg, err := provision.LoadConfig(o.ConfigPath, o.Region)
+	cfg, err := config.LoadConfig(o.ConfigPath, o.Region)
 	if err != nil {
 		return nil, err
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/provision-dev/provision/pkg/plan"
 	"github.com/provision-dev/provision/pkg/provision"
 	"github.com/provision-dev/provision/pkg/provision/awstest"
+	"github.com/provision-dev/provision/pkg/provision/config"
 	"github.com/provision-dev/provision/pkg/state"
 )
 
@@ -112,7 +113,7 @@ func (h *harness) floor(walk string, parallel bool, calls []awstest.Call, waits 
 		}
 	}
 	destroy := walk == "delete" || walk == "plan-delete"
-	cfg, err := provision.LoadConfig(filepath.Join(h.dir, "provision.yaml"), "")
+	cfg, err := config.LoadConfig(filepath.Join(h.dir, "provision.yaml"), "")
 	if err != nil {
 		h.t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package provision
+package config
 
 import (
 	"net/netip"

@@ -1,4 +1,4 @@
-package provision
+package config
 
 import (
 	"errors"
@@ -158,28 +158,28 @@ func TestNthSubnet64(t *testing.T) {
 		{"2400:6500:5085:0800::/56", 2, "2400:6500:5085:802::/64"},
 	}
 	for _, c := range cases {
-		got, err := nthSubnet64(mustPrefix(t, c.block), c.n)
+		got, err := NthSubnet64(mustPrefix(t, c.block), c.n)
 		if err != nil || got.String() != c.want {
 			t.Errorf("nthSubnet64(%s, %d) = %v, %v; want %s", c.block, c.n, got, err, c.want)
 		}
 	}
-	if _, err := nthSubnet64(mustPrefix(t, "2600::/48"), 0); err == nil {
+	if _, err := NthSubnet64(mustPrefix(t, "2600::/48"), 0); err == nil {
 		t.Errorf("a /48 must be refused")
 	}
-	if _, err := nthSubnet64(mustPrefix(t, "2600:1f18:abcd:ab00::/56"), 256); err == nil {
+	if _, err := NthSubnet64(mustPrefix(t, "2600:1f18:abcd:ab00::/56"), 256); err == nil {
 		t.Errorf("index 256 must be refused")
 	}
 }
 
 func TestContainsAndCanonical(t *testing.T) {
-	if !contains(mustPrefix(t, "192.168.0.0/24"), mustPrefix(t, "192.168.0.128/25")) {
+	if !ContainsPrefix(mustPrefix(t, "192.168.0.0/24"), mustPrefix(t, "192.168.0.128/25")) {
 		t.Error("/25 inside /24")
 	}
-	if contains(mustPrefix(t, "192.168.0.0/25"), mustPrefix(t, "192.168.0.0/24")) {
+	if ContainsPrefix(mustPrefix(t, "192.168.0.0/25"), mustPrefix(t, "192.168.0.0/24")) {
 		t.Error("/24 is not inside /25")
 	}
-	if canonicalCIDR("2400:6500:5085:0800::/56") != "2400:6500:5085:800::/56" {
-		t.Error(canonicalCIDR("2400:6500:5085:0800::/56"))
+	if CanonicalCIDR("2400:6500:5085:0800::/56") != "2400:6500:5085:800::/56" {
+		t.Error(CanonicalCIDR("2400:6500:5085:0800::/56"))
 	}
 }
 
@@ -222,23 +222,5 @@ func TestConfigErrorsTeach(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-func TestRootVolumeNotSmallerThanTheImage(t *testing.T) {
-	cfg := Defaults()
-	cfg.Runners.VolumeSizeGB = 20
-	e := &Env{Cfg: &cfg, Images: Images{Runner: Image{ID: "ami-ecs", RootSizeGB: 30}}}
-	if err := e.checkRootVolume(); err == nil || !strings.Contains(err.Error(), "at least 30") {
-		t.Errorf("a 20 GiB root for a 30 GiB image: %v", err)
-	}
-	cfg.Runners.VolumeSizeGB = 30
-	if err := e.checkRootVolume(); err != nil {
-		t.Errorf("30 GiB for a 30 GiB image: %v", err)
-	}
-	e.Images.Runner.RootSizeGB = 0 // not known
-	cfg.Runners.VolumeSizeGB = 8
-	if err := e.checkRootVolume(); err != nil {
-		t.Errorf("unknown snapshot size: %v", err)
 	}
 }

@@ -1,4 +1,4 @@
-package provision
+package config
 
 import (
 	"fmt"
@@ -38,7 +38,7 @@ var (
 	// U+2029, which YAML readers take for line breaks. No comma: the
 	// docker+machine driver reads its tags as "key1,value1,key2,value2".
 	tagKeyPattern   = regexp.MustCompile(`^[\p{L}\p{Zs}\p{N}_.:/=+\-@]{1,128}$`)
-	tagValuePattern = regexp.MustCompile(`^[\p{L}\p{Zs}\p{N}_.:/=+\-@]{0,256}$`)
+	TagValuePattern = regexp.MustCompile(`^[\p{L}\p{Zs}\p{N}_.:/=+\-@]{0,256}$`)
 	// kmsKeyPattern: the forms SSM's KeyId takes ("PutParameter" in the
 	// Systems Manager API reference): a key id, a key ARN, an alias name or
 	// an alias ARN.
@@ -70,7 +70,7 @@ func (c *Config) Validate() []Problem {
 	} else if !stackPattern.MatchString(c.Stack) || strings.HasPrefix(c.Stack, "-") || strings.HasSuffix(c.Stack, "-") {
 		add("stack", "%q is not a valid stack name: use 1-32 lowercase letters, digits and dashes, not starting or ending with a dash", c.Stack)
 	}
-	if p := regionProblem(c.Region); p != "" {
+	if p := RegionProblem(c.Region); p != "" {
 		add("region", "%s", p)
 	}
 	for k, v := range c.Tags {
@@ -79,7 +79,7 @@ func (c *Config) Validate() []Problem {
 			add("tags."+k, "%q is not a valid tag key: 1-128 letters, digits, spaces and _.:/=+-@ (no commas or quotes)", k)
 		case strings.HasPrefix(strings.ToLower(k), "aws:") || strings.HasPrefix(k, "provision:") || k == "Name":
 			add("tags."+k, "%q is reserved (aws:, provision: and Name are set by the tool): choose another key", k)
-		case !tagValuePattern.MatchString(v):
+		case !TagValuePattern.MatchString(v):
 			add("tags."+k, "%q is not a valid tag value: at most 256 letters, digits, spaces and _.:/=+-@ (no commas or quotes)", v)
 		}
 	}
@@ -135,7 +135,7 @@ func (n *NetworkConfig) validate() []Problem {
 		switch {
 		case e == "s3":
 			add(key, "s3 always has a gateway endpoint (free): remove it from the list")
-		case interfaceEndpoints[e] == nil:
+		case InterfaceEndpoints[e] == nil:
 			add(key, "%q is not an endpoint provision makes: use ssm, ecr, sts, ec2, autoscaling or logs", e)
 		case seen[e]:
 			add(key, "%s is listed twice", e)
@@ -173,10 +173,10 @@ func (n *NetworkConfig) validate() []Problem {
 		case vpc.Bits() < 16 || vpc.Bits() > 28:
 			add("cidr", "%s: an AWS VPC block must be between /16 and /28", vpc)
 		default:
-			if pubErr == nil && !contains(vpc, pub) {
+			if pubErr == nil && !ContainsPrefix(vpc, pub) {
 				add("public_subnet_cidr", "%s is not inside the VPC block %s: choose a subnet of network.cidr", pub, vpc)
 			}
-			if privErr == nil && !contains(vpc, priv) {
+			if privErr == nil && !ContainsPrefix(vpc, priv) {
 				add("private_subnet_cidr", "%s is not inside the VPC block %s: choose a subnet of network.cidr", priv, vpc)
 			}
 		}

@@ -1,4 +1,4 @@
-package provision
+package config
 
 import (
 	"fmt"
@@ -23,13 +23,13 @@ func parseIPv4Prefix(s string) (netip.Prefix, error) {
 }
 
 // contains reports whether inner lies entirely within outer.
-func contains(outer, inner netip.Prefix) bool {
+func ContainsPrefix(outer, inner netip.Prefix) bool {
 	return outer.Bits() <= inner.Bits() && outer.Contains(inner.Addr())
 }
 
 // canonicalCIDR writes a block the one way netip does, so "2600:1f18:0800::/56"
 // and "2600:1f18:800::/56" compare equal. Anything else is returned as is.
-func canonicalCIDR(s string) string {
+func CanonicalCIDR(s string) string {
 	if p, err := netip.ParsePrefix(s); err == nil {
 		return p.String()
 	}
@@ -37,7 +37,7 @@ func canonicalCIDR(s string) string {
 }
 
 // hostCIDR is the block of one address: /32, or /128 for IPv6.
-func hostCIDR(ip, placeholder string) string {
+func HostCIDR(ip, placeholder string) string {
 	a, err := netip.ParseAddr(ip)
 	if err != nil {
 		return placeholder
@@ -46,7 +46,7 @@ func hostCIDR(ip, placeholder string) string {
 }
 
 // nthSubnet64 returns the n-th /64 inside a /56.
-func nthSubnet64(block netip.Prefix, n int) (netip.Prefix, error) {
+func NthSubnet64(block netip.Prefix, n int) (netip.Prefix, error) {
 	if !block.Addr().Is6() || block.Bits() != 56 || n < 0 || n > 255 {
 		return netip.Prefix{}, fmt.Errorf("cannot take /64 number %d of %s: need an IPv6 /56", n, block)
 	}

@@ -1,4 +1,4 @@
-package provision
+package config
 
 import (
 	"fmt"
@@ -21,7 +21,7 @@ var knownRegions = []string{
 // regionProblem says what is wrong with a region name, or "". A name that
 // is far from every known region is let through: it may be newer than
 // this release.
-func regionProblem(region string) string {
+func RegionProblem(region string) string {
 	if region == "" || slices.Contains(knownRegions, region) {
 		return ""
 	}
