@@ -18,9 +18,9 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/provision-dev/provision/pkg/plan"
-	"github.com/provision-dev/provision/pkg/provision"
 	"github.com/provision-dev/provision/pkg/provision/command"
 	"github.com/provision-dev/provision/pkg/provision/config"
+	"github.com/provision-dev/provision/pkg/provision/stack"
 	"github.com/provision-dev/provision/pkg/termtext"
 )
 
@@ -91,7 +91,7 @@ func (r runner) options(c *cli.Context) (command.Options, error) {
 		JSONProgress:  global(c, "log-format") == "json",
 		Color:         color(c, r.stdout),
 		Interrupt:     r.interrupt,
-		Secrets:       provision.SecretsFromEnv(),
+		Secrets:       stack.SecretsFromEnv(),
 	}, nil
 }
 

@@ -20,7 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 
-	"github.com/provision-dev/provision/pkg/provision"
+	"github.com/provision-dev/provision/pkg/provision/stack"
 )
 
 // Moto is a running moto_server.
@@ -109,16 +109,16 @@ func (m *Moto) Stop() {
 // CreateBoundary makes the permissions boundary of a stack's roles in the
 // emulator, as the administrator does once per stack before the stack's
 // first up (the stack's roles are made with it). One that exists is kept.
-func CreateBoundary(ctx context.Context, endpoint, stack, region string) error {
+func CreateBoundary(ctx context.Context, endpoint, name, region string) error {
 	client := iam.NewFromConfig(aws.Config{Region: region, BaseEndpoint: aws.String(endpoint),
 		Credentials: credentials.NewStaticCredentialsProvider("testing", "testing", "")})
 	_, err := client.CreatePolicy(ctx, &iam.CreatePolicyInput{
-		PolicyName: aws.String(provision.BoundaryName(stack, region)), Path: aws.String("/provision/"),
-		PolicyDocument: aws.String(provision.BoundaryPolicy(stack, region).JSON()),
+		PolicyName: aws.String(stack.BoundaryName(name, region)), Path: aws.String("/provision/"),
+		PolicyDocument: aws.String(stack.BoundaryPolicy(name, region).JSON()),
 	})
 	var exists *iamtypes.EntityAlreadyExistsException
 	if err != nil && !errors.As(err, &exists) {
-		return fmt.Errorf("create the boundary of stack %s: %w", stack, err)
+		return fmt.Errorf("create the boundary of stack %s: %w", name, err)
 	}
 	return nil
 }

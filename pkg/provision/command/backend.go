@@ -11,8 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
-	"github.com/provision-dev/provision/pkg/provision"
 	"github.com/provision-dev/provision/pkg/provision/config"
+	"github.com/provision-dev/provision/pkg/provision/stack"
 	"github.com/provision-dev/provision/pkg/state"
 	"github.com/provision-dev/provision/pkg/state/s3state"
 )
@@ -44,7 +44,7 @@ func backendAt(ctx context.Context, o Options, cfg *config.Config, loc string) (
 	if cfg.State.S3 != nil && cfg.State.S3.Region != "" {
 		region = cfg.State.S3.Region
 	}
-	awsCfg, err := provision.LoadAWSConfig(ctx, provision.AWSOptions{Region: region, Profile: o.Profile, Log: o.Log, Interrupt: o.Interrupt})
+	awsCfg, err := stack.LoadAWSConfig(ctx, stack.AWSOptions{Region: region, Profile: o.Profile, Log: o.Log, Interrupt: o.Interrupt})
 	if err != nil {
 		return nil, err
 	}
@@ -58,7 +58,7 @@ func backendAt(ctx context.Context, o Options, cfg *config.Config, loc string) (
 	if err != nil {
 		return nil, err
 	}
-	b := s3state.New(ctx, client, where, owner, func(call func() error) error { return provision.RetryTransient(ctx, call) })
+	b := s3state.New(ctx, client, where, owner, func(call func() error) error { return stack.RetryTransient(ctx, call) })
 	warning, err := b.Check()
 	if err != nil {
 		return nil, err
@@ -78,7 +78,7 @@ func backendAt(ctx context.Context, o Options, cfg *config.Config, loc string) (
 // check is left out, with a warning, rather than refusing the store.
 func bucketOwner(ctx context.Context, o Options, awsCfg aws.Config, ownEndpoint bool) (string, error) {
 	var out *sts.GetCallerIdentityOutput
-	err := provision.RetryTransient(ctx, func() error {
+	err := stack.RetryTransient(ctx, func() error {
 		var err error
 		out, err = sts.NewFromConfig(awsCfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 		return err
@@ -113,7 +113,7 @@ func stateLocation(b state.Backend) string {
 
 // checkStateRecord refuses to change a stack whose state lives somewhere
 // else, unless adopt. It returns the record (nil: none yet).
-func (s *session) checkStateRecord(ctx context.Context, adopt bool) (*provision.StateRecord, error) {
+func (s *session) checkStateRecord(ctx context.Context, adopt bool) (*stack.StateRecord, error) {
 	rec, err := s.stack.ReadStateRecord(ctx)
 	if err != nil || rec == nil || rec.Location == stateLocation(s.store) || adopt {
 		return rec, err
@@ -123,11 +123,11 @@ func (s *session) checkStateRecord(ctx context.Context, adopt bool) (*provision.
 
 // recordStale: the record names another state (or none), or, when lineage
 // is given, another lineage.
-func (s *session) recordStale(rec *provision.StateRecord, lineage string) bool {
+func (s *session) recordStale(rec *stack.StateRecord, lineage string) bool {
 	return rec == nil || rec.Location != stateLocation(s.store) || (lineage != "" && rec.Lineage != lineage)
 }
 
 // recordState writes where the stack's state lives now.
 func (s *session) recordState(ctx context.Context, lineage string) error {
-	return s.stack.WriteStateRecord(ctx, provision.StateRecord{Location: stateLocation(s.store), Lineage: lineage})
+	return s.stack.WriteStateRecord(ctx, stack.StateRecord{Location: stateLocation(s.store), Lineage: lineage})
 }

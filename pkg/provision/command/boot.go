@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/provision-dev/provision/pkg/plan"
-	"github.com/provision-dev/provision/pkg/provision"
 	"github.com/provision-dev/provision/pkg/provision/bootstrap"
+	"github.com/provision-dev/provision/pkg/provision/stack"
 	"github.com/provision-dev/provision/pkg/state"
 )
 
@@ -28,13 +28,13 @@ func (s *session) waitForBoot(ctx context.Context, ledger *state.Ledger, timeout
 	start := time.Now()
 	deadline := start.Add(timeout)
 	printed := 0 // stages printed so far, in bootstrap.Stages order
-	var last *provision.BootReport
+	var last *stack.BootReport
 	announced := false
 	// The first look takes the report as the plan read it moments ago;
 	// every later one reads it anew.
 	for fresh := false; ; fresh = true {
 		r, err := s.stack.BootReport(ctx, ledger, fresh)
-		if errors.Is(err, provision.ErrNoManager) {
+		if errors.Is(err, stack.ErrNoManager) {
 			return nil
 		}
 		if !announced && !r.Online() {
@@ -89,7 +89,7 @@ func (s *session) waitForRunnerOnline(ctx context.Context, ledger *state.Ledger,
 
 // pause waits before the next look; the first Ctrl-C ends the wait (a
 // wait changes nothing, so nothing is left half-done).
-func (s *session) pause(ctx context.Context, since time.Time, what string, last *provision.BootReport) error {
+func (s *session) pause(ctx context.Context, since time.Time, what string, last *stack.BootReport) error {
 	t := time.NewTimer(plan.PollDelay(time.Since(since)))
 	defer t.Stop()
 	select {
@@ -109,7 +109,7 @@ func (s *session) pause(ctx context.Context, since time.Time, what string, last 
 // printStages prints the stages up to r's that are not printed yet: a
 // report of one stage means the ones before it passed. It returns how many
 // are printed now.
-func printStages(w io.Writer, r *provision.BootReport, printed int, elapsed time.Duration) int {
+func printStages(w io.Writer, r *stack.BootReport, printed int, elapsed time.Duration) int {
 	i := slices.Index(bootstrap.Stages, r.Stage)
 	if i < 0 {
 		fmt.Fprintf(w, "manager: boot stage %s %s [%s]\n", r.Stage, r.Status, elapsed.Round(time.Second))
@@ -127,7 +127,7 @@ func printStages(w io.Writer, r *provision.BootReport, printed int, elapsed time
 
 // bootFailed prints what is known of a failed or stuck boot and returns
 // the error up exits with.
-func (s *session) bootFailed(ctx context.Context, ledger *state.Ledger, r *provision.BootReport, timedOut string) error {
+func (s *session) bootFailed(ctx context.Context, ledger *state.Ledger, r *stack.BootReport, timedOut string) error {
 	d := s.stack.DiagnoseBoot(ctx, ledger, r)
 	w := s.opts.Stdout
 	what := timedOut

@@ -15,8 +15,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/provision-dev/provision/pkg/plan"
-	"github.com/provision-dev/provision/pkg/provision"
 	"github.com/provision-dev/provision/pkg/provision/config"
+	"github.com/provision-dev/provision/pkg/provision/stack"
 	"github.com/provision-dev/provision/pkg/state"
 )
 
@@ -25,7 +25,7 @@ type fakeWorld struct {
 	mu        sync.Mutex
 	have      map[plan.ID]bool
 	preflight error
-	record    *provision.StateRecord
+	record    *stack.StateRecord
 }
 
 func (w *fakeWorld) exists(id plan.ID) bool {
@@ -90,13 +90,13 @@ func (s *fakeStep) Delete(context.Context, plan.Change) error {
 // fakeStack gives the commands two steps, b after a, over the fake world.
 type fakeStack struct{ world *fakeWorld }
 
-func (f fakeStack) ReadStateRecord(context.Context) (*provision.StateRecord, error) {
+func (f fakeStack) ReadStateRecord(context.Context) (*stack.StateRecord, error) {
 	f.world.mu.Lock()
 	defer f.world.mu.Unlock()
 	return f.world.record, nil
 }
 
-func (f fakeStack) WriteStateRecord(_ context.Context, r provision.StateRecord) error {
+func (f fakeStack) WriteStateRecord(_ context.Context, r stack.StateRecord) error {
 	f.world.mu.Lock()
 	defer f.world.mu.Unlock()
 	f.world.record = &r
@@ -110,40 +110,40 @@ func (f fakeStack) DeleteStateRecord(context.Context) error {
 	return nil
 }
 
-func (f fakeStack) Discover(context.Context, *state.Ledger, bool) (provision.Discovery, error) {
-	return provision.Discovery{Zone: "eu-west-1a"}, nil
+func (f fakeStack) Discover(context.Context, *state.Ledger, bool) (stack.Discovery, error) {
+	return stack.Discovery{Zone: "eu-west-1a"}, nil
 }
 
-func (f fakeStack) Preflight(context.Context, *state.Ledger) (provision.Discovery, error) {
-	return provision.Discovery{Zone: "eu-west-1a"}, f.world.preflight
+func (f fakeStack) Preflight(context.Context, *state.Ledger) (stack.Discovery, error) {
+	return stack.Discovery{Zone: "eu-west-1a"}, f.world.preflight
 }
 
-func (f fakeStack) Steps(ledger *state.Ledger, _ provision.EnvOptions) (*plan.Graph, error) {
+func (f fakeStack) Steps(ledger *state.Ledger, _ stack.EnvOptions) (*plan.Graph, error) {
 	return plan.NewGraph(&fakeStep{id: "a", world: f.world, ledger: ledger}, &fakeStep{id: "b", deps: []plan.ID{"a"}, world: f.world, ledger: ledger})
 }
 
-func (f fakeStack) Retired(*state.Ledger, provision.EnvOptions) (*plan.Graph, error) {
+func (f fakeStack) Retired(*state.Ledger, stack.EnvOptions) (*plan.Graph, error) {
 	return plan.NewGraph()
 }
 
-func (f fakeStack) BootReport(context.Context, *state.Ledger, bool) (*provision.BootReport, error) {
-	return &provision.BootReport{Stage: "online", Status: "ok"}, nil
+func (f fakeStack) BootReport(context.Context, *state.Ledger, bool) (*stack.BootReport, error) {
+	return &stack.BootReport{Stage: "online", Status: "ok"}, nil
 }
 
-func (f fakeStack) DiagnoseBoot(context.Context, *state.Ledger, *provision.BootReport) provision.BootDiagnosis {
-	return provision.BootDiagnosis{}
+func (f fakeStack) DiagnoseBoot(context.Context, *state.Ledger, *stack.BootReport) stack.BootDiagnosis {
+	return stack.BootDiagnosis{}
 }
 
 func (f fakeStack) DeleteBootReport(context.Context) error { return nil }
 
 func (f fakeStack) RunnerOnline(context.Context, *state.Ledger) (string, error) { return "", nil }
 
-func (f fakeStack) Doctor(context.Context, *state.Ledger) ([]provision.Flow, error) {
-	return []provision.Flow{{Name: "a -> b", OK: true}}, nil
+func (f fakeStack) Doctor(context.Context, *state.Ledger) ([]stack.Flow, error) {
+	return []stack.Flow{{Name: "a -> b", OK: true}}, nil
 }
 
-func (f fakeStack) Inspect(context.Context, *state.Ledger) provision.Facts {
-	return provision.Facts{ManagerID: "i-fake", ManagerState: "running"}
+func (f fakeStack) Inspect(context.Context, *state.Ledger) stack.Facts {
+	return stack.Facts{ManagerID: "i-fake", ManagerState: "running"}
 }
 
 // commandTest is a configuration in a temporary directory, the fake world

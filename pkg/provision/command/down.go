@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/provision-dev/provision/pkg/plan"
-	"github.com/provision-dev/provision/pkg/provision"
+	"github.com/provision-dev/provision/pkg/provision/stack"
 	"github.com/provision-dev/provision/pkg/state"
 )
 
@@ -77,7 +77,7 @@ func Down(ctx context.Context, o Options, do DownOptions) (int, error) {
 	if !discover {
 		ledger = state.NewLedger(doc, s.store)
 	}
-	g, err := s.graph(ctx, ledger, provision.EnvOptions{Teardown: true, KeepRunner: do.KeepRunner})
+	g, err := s.graph(ctx, ledger, stack.EnvOptions{Teardown: true, KeepRunner: do.KeepRunner})
 	if err != nil {
 		return 1, err
 	}

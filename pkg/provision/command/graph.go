@@ -7,8 +7,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
-	"github.com/provision-dev/provision/pkg/provision"
 	"github.com/provision-dev/provision/pkg/provision/config"
+	"github.com/provision-dev/provision/pkg/provision/stack"
 	"github.com/provision-dev/provision/pkg/state"
 )
 
@@ -38,10 +38,10 @@ func Graph(ctx context.Context, o Options, gopt GraphOptions) (int, error) {
 			}
 		}
 	}
-	var d provision.Diagram
+	var d stack.Diagram
 	switch gopt.View {
 	case "network":
-		d = provision.NetworkDiagram(cfg, ids)
+		d = stack.NetworkDiagram(cfg, ids)
 	case "steps":
 		newStack := o.NewStack
 		if newStack == nil {
@@ -51,12 +51,12 @@ func Graph(ctx context.Context, o Options, gopt GraphOptions) (int, error) {
 		if region == "" {
 			region = "(region)"
 		}
-		stack := newStack(cfg, aws.Config{Region: region}, o)
-		g, err := stack.Steps(state.NewLedger(state.New(cfg.Stack, region), nil), provision.EnvOptions{})
+		st := newStack(cfg, aws.Config{Region: region}, o)
+		g, err := st.Steps(state.NewLedger(state.New(cfg.Stack, region), nil), stack.EnvOptions{})
 		if err != nil {
 			return 1, err
 		}
-		d = provision.StepDiagram("steps of stack "+cfg.Stack+" (an arrow points to what a step needs)", g)
+		d = stack.StepDiagram("steps of stack "+cfg.Stack+" (an arrow points to what a step needs)", g)
 	default:
 		return 1, fmt.Errorf("--view %q: use network or steps", gopt.View)
 	}

@@ -4,8 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/provision-dev/provision/pkg/provision"
 	"github.com/provision-dev/provision/pkg/provision/config"
+	"github.com/provision-dev/provision/pkg/provision/stack"
 )
 
 // IAMPolicy prints, as IAM takes it, the policy that up, down and status
@@ -23,15 +23,15 @@ func IAMPolicy(o Options, boundary bool, part int) (int, error) {
 	if boundary && cfg.Region == "" {
 		return 1, fmt.Errorf("the boundary names the stack's region: set region in the configuration or pass --region")
 	}
-	var doc provision.PolicyDocument
-	parts := provision.ToolPolicyParts(cfg)
+	var doc stack.PolicyDocument
+	parts := stack.ToolPolicyParts(cfg)
 	switch {
 	case boundary:
-		doc = provision.BoundaryPolicy(cfg.Stack, cfg.Region)
+		doc = stack.BoundaryPolicy(cfg.Stack, cfg.Region)
 	case part == 0 && len(parts) == 1:
 		doc = parts[0]
 	case part == 0:
-		return 1, fmt.Errorf("the operator policy is longer than the %d characters AWS allows a managed policy: it comes in %d parts. Print each with --part 1 to --part %d, create a managed policy of each and attach them all", provision.ManagedPolicyLimit, len(parts), len(parts))
+		return 1, fmt.Errorf("the operator policy is longer than the %d characters AWS allows a managed policy: it comes in %d parts. Print each with --part 1 to --part %d, create a managed policy of each and attach them all", stack.ManagedPolicyLimit, len(parts), len(parts))
 	case part < 1 || part > len(parts):
 		return 1, fmt.Errorf("--part %d: the operator policy has %d parts (--part 1 to --part %d)", part, len(parts), len(parts))
 	default:

@@ -5,7 +5,7 @@ import (
 	"fmt"
 
 	"github.com/provision-dev/provision/pkg/plan"
-	"github.com/provision-dev/provision/pkg/provision"
+	"github.com/provision-dev/provision/pkg/provision/stack"
 	"github.com/provision-dev/provision/pkg/state"
 )
 
@@ -66,7 +66,7 @@ func (s *session) computePlan(ctx context.Context, destroy, discover bool) ([]pl
 		doc = state.New(s.cfg.Stack, s.awsCfg.Region)
 	}
 	ledger := state.NewLedger(doc, nil)
-	g, err := s.graph(ctx, ledger, provision.EnvOptions{Teardown: destroy})
+	g, err := s.graph(ctx, ledger, stack.EnvOptions{Teardown: destroy})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -16,8 +16,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/provision-dev/provision/pkg/plan"
-	"github.com/provision-dev/provision/pkg/provision"
 	"github.com/provision-dev/provision/pkg/provision/config"
+	"github.com/provision-dev/provision/pkg/provision/stack"
 	"github.com/provision-dev/provision/pkg/state"
 )
 
@@ -29,7 +29,7 @@ type Options struct {
 	Profile    string
 
 	// Secrets are the tokens from the environment.
-	Secrets provision.Secrets
+	Secrets stack.Secrets
 
 	Log           *zap.Logger
 	Stdin         io.Reader
@@ -53,34 +53,34 @@ type Options struct {
 // Stack is what the commands need from the AWS side.
 type Stack interface {
 	// Discover finds the account, zone and images (a teardown: the account).
-	Discover(ctx context.Context, ledger *state.Ledger, teardown bool) (provision.Discovery, error)
+	Discover(ctx context.Context, ledger *state.Ledger, teardown bool) (stack.Discovery, error)
 	// Preflight checks everything up needs before the first change.
-	Preflight(ctx context.Context, ledger *state.Ledger) (provision.Discovery, error)
+	Preflight(ctx context.Context, ledger *state.Ledger) (stack.Discovery, error)
 	// Steps builds the graph of the environment.
-	Steps(ledger *state.Ledger, o provision.EnvOptions) (*plan.Graph, error)
+	Steps(ledger *state.Ledger, o stack.EnvOptions) (*plan.Graph, error)
 	// Retired is what the configuration turned off but the state still
 	// records (interface endpoints, a static key): up removes it.
-	Retired(ledger *state.Ledger, o provision.EnvOptions) (*plan.Graph, error)
+	Retired(ledger *state.Ledger, o stack.EnvOptions) (*plan.Graph, error)
 	// Inspect reads the facts status reports.
-	Inspect(ctx context.Context, ledger *state.Ledger) provision.Facts
+	Inspect(ctx context.Context, ledger *state.Ledger) stack.Facts
 	// The stack's record of where its state lives.
-	ReadStateRecord(ctx context.Context) (*provision.StateRecord, error)
-	WriteStateRecord(ctx context.Context, r provision.StateRecord) error
+	ReadStateRecord(ctx context.Context) (*stack.StateRecord, error)
+	WriteStateRecord(ctx context.Context, r stack.StateRecord) error
 	DeleteStateRecord(ctx context.Context) error
 	// The manager's report of its boot, and what to say when it fails.
 	// BootReport reads the report; not fresh: as this run saw it already,
 	// when it did moments ago.
-	BootReport(ctx context.Context, ledger *state.Ledger, fresh bool) (*provision.BootReport, error)
-	DiagnoseBoot(ctx context.Context, ledger *state.Ledger, r *provision.BootReport) provision.BootDiagnosis
+	BootReport(ctx context.Context, ledger *state.Ledger, fresh bool) (*stack.BootReport, error)
+	DiagnoseBoot(ctx context.Context, ledger *state.Ledger, r *stack.BootReport) stack.BootDiagnosis
 	DeleteBootReport(ctx context.Context) error
 	// RunnerOnline is the runner's status in GitLab ("" without GITLAB_TOKEN).
 	RunnerOnline(ctx context.Context, ledger *state.Ledger) (string, error)
 	// Doctor checks the environment's flows against AWS as it is.
-	Doctor(ctx context.Context, ledger *state.Ledger) ([]provision.Flow, error)
+	Doctor(ctx context.Context, ledger *state.Ledger) ([]stack.Flow, error)
 }
 
 func awsStack(cfg *config.Config, awsCfg aws.Config, o Options) Stack {
-	return provision.AWSStack{Cfg: cfg, AWS: awsCfg, Secrets: o.Secrets, Log: o.Log, Reads: provision.NewReads()}
+	return stack.AWSStack{Cfg: cfg, AWS: awsCfg, Secrets: o.Secrets, Log: o.Log, Reads: stack.NewReads()}
 }
 
 func (o Options) textOptions() plan.TextOptions {
@@ -96,7 +96,7 @@ type session struct {
 	doc    *state.Document // nil when there is no state file
 	stack  Stack
 	// discovered is the account, zone and images, once found in this run.
-	discovered *provision.Discovery
+	discovered *stack.Discovery
 }
 
 func openSession(ctx context.Context, o Options, lock bool, command string) (*session, error) {
@@ -126,7 +126,7 @@ func openSession(ctx context.Context, o Options, lock bool, command string) (*se
 	if region == "" && s.doc != nil {
 		region = s.doc.Region
 	}
-	if s.awsCfg, err = provision.LoadAWSConfig(ctx, provision.AWSOptions{Region: region, Profile: o.Profile, Log: o.Log, Interrupt: o.Interrupt}); err != nil {
+	if s.awsCfg, err = stack.LoadAWSConfig(ctx, stack.AWSOptions{Region: region, Profile: o.Profile, Log: o.Log, Interrupt: o.Interrupt}); err != nil {
 		s.close()
 		return nil, err
 	}
@@ -161,7 +161,7 @@ func (s *session) document() *state.Document {
 
 // graph finds the account, zone and images (only the account to destroy)
 // once per run, then builds the environment whole and its steps.
-func (s *session) graph(ctx context.Context, ledger *state.Ledger, o provision.EnvOptions) (*plan.Graph, error) {
+func (s *session) graph(ctx context.Context, ledger *state.Ledger, o stack.EnvOptions) (*plan.Graph, error) {
 	switch {
 	case o.Teardown:
 		found, err := s.stack.Discover(ctx, ledger, true)
@@ -185,7 +185,7 @@ func (s *session) graph(ctx context.Context, ledger *state.Ledger, o provision.E
 // retired is the graph of what up removes because the configuration
 // turned it off (built with what this run discovered).
 func (s *session) retired(ledger *state.Ledger) (*plan.Graph, error) {
-	o := provision.EnvOptions{}
+	o := stack.EnvOptions{}
 	if s.discovered != nil {
 		o.Found = *s.discovered
 	}

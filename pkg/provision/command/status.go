@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/provision-dev/provision/pkg/plan"
-	"github.com/provision-dev/provision/pkg/provision"
+	"github.com/provision-dev/provision/pkg/provision/stack"
 	"github.com/provision-dev/provision/pkg/state"
 	"github.com/provision-dev/provision/pkg/termtext"
 )
@@ -47,12 +47,12 @@ type StatusEntry struct {
 
 // StatusReport is what `status --json` prints.
 type StatusReport struct {
-	Stack     string          `json:"stack"`
-	Region    string          `json:"region"`
-	StateFile string          `json:"state_file"`
-	Serial    int64           `json:"serial"`
-	Resources []StatusEntry   `json:"resources"`
-	Facts     provision.Facts `json:"facts"`
+	Stack     string        `json:"stack"`
+	Region    string        `json:"region"`
+	StateFile string        `json:"state_file"`
+	Serial    int64         `json:"serial"`
+	Resources []StatusEntry `json:"resources"`
+	Facts     stack.Facts   `json:"facts"`
 	// Healthy: every step exists and matches, and the manager's boot did
 	// not fail.
 	Healthy bool `json:"healthy"`
@@ -79,7 +79,7 @@ func Status(ctx context.Context, o Options, so StatusOptions) (int, error) {
 	rep := StatusReport{Stack: s.cfg.Stack, Region: s.awsCfg.Region, StateFile: s.store.Location(), Serial: serial, Resources: []StatusEntry{}}
 	for _, c := range changes {
 		// A manager handover with nothing to hand over is no resource.
-		if c.Kind == provision.KindManagerDrain && c.Action == plan.NoOp {
+		if c.Kind == stack.KindManagerDrain && c.Action == plan.NoOp {
 			continue
 		}
 		e := StatusEntry{Step: string(c.Step), Kind: c.Kind, ID: c.ID, Status: health(planned.Get(string(c.Step)), c), Reasons: c.Reasons}

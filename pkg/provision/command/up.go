@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/provision-dev/provision/pkg/plan"
-	"github.com/provision-dev/provision/pkg/provision"
+	"github.com/provision-dev/provision/pkg/provision/stack"
 	"github.com/provision-dev/provision/pkg/state"
 )
 
@@ -91,7 +91,7 @@ func Up(ctx context.Context, o Options, uo UpOptions) (int, error) {
 			return 1, err
 		}
 	}
-	g, err := s.graph(ctx, ledger, provision.EnvOptions{})
+	g, err := s.graph(ctx, ledger, stack.EnvOptions{})
 	if err != nil {
 		return 1, err
 	}

@@ -9,7 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
-	"github.com/provision-dev/provision/pkg/provision"
+	"github.com/provision-dev/provision/pkg/provision/stack"
 )
 
 // up follows the manager's boot report: each stage as it arrives, then
@@ -48,8 +48,8 @@ func TestManagerBootReport(t *testing.T) {
 	// a job on the manager could put there: a screen clear, a hidden
 	// hyperlink, a carriage return and a bidi override, none of which may
 	// reach the terminal.
-	h.manager.boot = func(string) []provision.BootReport {
-		return append(okBoot("")[:4], provision.BootReport{Stage: "token-verified", Status: "failed",
+	h.manager.boot = func(string) []stack.BootReport {
+		return append(okBoot("")[:4], stack.BootReport{Stage: "token-verified", Status: "failed",
 			Detail: "GitLab rejected the runner token (HTTP 403): \x1b[2J\x1b]8;;https://evil.example/\x07{\"message\":\"403 Forbidden\"}\x1b]8;;\x07\rall good \u202Eok"})
 	}
 	h.writeConfig(baseConfig + "manager: {instance_type: t3.small}\n")
@@ -99,7 +99,7 @@ func TestManagerBootReport(t *testing.T) {
 	h.mustRun(0, "up", "--auto-approve", "--no-wait")
 
 	h.mustRun(0, "down", "--auto-approve")
-	_, err := ssm.NewFromConfig(awsConfig(h.moto.URL)).GetParameter(context.Background(), &ssm.GetParameterInput{Name: aws.String(provision.BootParameterName("net"))})
+	_, err := ssm.NewFromConfig(awsConfig(h.moto.URL)).GetParameter(context.Background(), &ssm.GetParameterInput{Name: aws.String(stack.BootParameterName("net"))})
 	if err == nil || !strings.Contains(err.Error(), "ParameterNotFound") {
 		t.Errorf("down left the boot report: %v", err)
 	}

@@ -72,9 +72,9 @@ func crashPoints(n int) []int {
 }
 
 // inventory counts the stack's live EC2 resources by kind and step.
-func (h *harness) inventory(stack string) map[string]int {
+func (h *harness) inventory(stackName string) map[string]int {
 	inv := map[string]int{}
-	for _, r := range h.taggedWithStep(stack) {
+	for _, r := range h.taggedWithStep(stackName) {
 		inv[r]++
 	}
 	return inv

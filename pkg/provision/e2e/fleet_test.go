@@ -192,9 +192,9 @@ func TestFullStack(t *testing.T) {
 	}
 }
 
-func manager(t *testing.T, h *harness, stack string) ec2types.Instance {
+func manager(t *testing.T, h *harness, stackName string) ec2types.Instance {
 	t.Helper()
-	out, err := h.ec2.DescribeInstances(context.Background(), &ec2.DescribeInstancesInput{Filters: append(byStep(stack, "instance/manager"),
+	out, err := h.ec2.DescribeInstances(context.Background(), &ec2.DescribeInstancesInput{Filters: append(byStep(stackName, "instance/manager"),
 		ec2types.Filter{Name: aws.String("instance-state-name"), Values: []string{"pending", "running"}})})
 	if err != nil {
 		t.Fatal(err)

@@ -343,15 +343,15 @@ func (h *harness) countMutating(f func()) []string {
 	return h.proxy.Mutating()
 }
 
-func (h *harness) statePath(stack string) string {
-	return filepath.Join(h.dir, ".provision", stack+".json")
+func (h *harness) statePath(stackName string) string {
+	return filepath.Join(h.dir, ".provision", stackName+".json")
 }
 
 // tagged lists every EC2 resource and KMS key carrying the stack's
 // ownership tag.
-func (h *harness) tagged(stack string) []string {
-	left := h.taggedEC2(stack)
-	for _, k := range h.liveKeys(stack) {
+func (h *harness) tagged(stackName string) []string {
+	left := h.taggedEC2(stackName)
+	for _, k := range h.liveKeys(stackName) {
 		left = append(left, "kms-key "+aws.ToString(k.KeyId))
 	}
 	return left
@@ -359,7 +359,7 @@ func (h *harness) tagged(stack string) []string {
 
 // liveKeys are the stack's KMS keys whose deletion is not scheduled: KMS
 // deletes none at once, so a key pending deletion counts as gone.
-func (h *harness) liveKeys(stack string) []kmstypes.KeyMetadata {
+func (h *harness) liveKeys(stackName string) []kmstypes.KeyMetadata {
 	h.t.Helper()
 	ctx := context.Background()
 	c := kms.NewFromConfig(awsConfig(h.moto.URL))
@@ -375,7 +375,7 @@ func (h *harness) liveKeys(stack string) []kmstypes.KeyMetadata {
 		}
 		mine := false
 		for _, t := range tags.Tags {
-			mine = mine || (aws.ToString(t.TagKey) == "provision:stack" && aws.ToString(t.TagValue) == stack)
+			mine = mine || (aws.ToString(t.TagKey) == "provision:stack" && aws.ToString(t.TagValue) == stackName)
 		}
 		if !mine {
 			continue
@@ -392,12 +392,12 @@ func (h *harness) liveKeys(stack string) []kmstypes.KeyMetadata {
 }
 
 // taggedEC2 lists every EC2 resource carrying the stack's ownership tag.
-func (h *harness) taggedEC2(stack string) []string {
+func (h *harness) taggedEC2(stackName string) []string {
 	h.t.Helper()
 	ctx := context.Background()
 	out, err := h.ec2.DescribeTags(ctx, &ec2.DescribeTagsInput{Filters: []ec2types.Filter{
 		{Name: aws.String("key"), Values: []string{"provision:stack"}},
-		{Name: aws.String("value"), Values: []string{stack}},
+		{Name: aws.String("value"), Values: []string{stackName}},
 	}})
 	if err != nil {
 		h.t.Fatal(err)
@@ -413,7 +413,7 @@ func (h *harness) taggedEC2(stack string) []string {
 }
 
 // taggedWithStep lists "kind step" for every live resource of the stack.
-func (h *harness) taggedWithStep(stack string) []string {
+func (h *harness) taggedWithStep(stackName string) []string {
 	h.t.Helper()
 	ctx := context.Background()
 	out, err := h.ec2.DescribeTags(ctx, &ec2.DescribeTagsInput{Filters: []ec2types.Filter{
@@ -423,11 +423,11 @@ func (h *harness) taggedWithStep(stack string) []string {
 		h.t.Fatal(err)
 	}
 	owned := map[string]bool{}
-	for _, id := range h.taggedEC2(stack) {
+	for _, id := range h.taggedEC2(stackName) {
 		owned[id[strings.LastIndexByte(id, ' ')+1:]] = true
 	}
 	var res []string
-	for range h.liveKeys(stack) {
+	for range h.liveKeys(stackName) {
 		res = append(res, "kms-key kms/secrets")
 	}
 	for _, t := range out.Tags {

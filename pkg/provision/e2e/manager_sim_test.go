@@ -14,8 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
-	"github.com/provision-dev/provision/pkg/provision"
 	"github.com/provision-dev/provision/pkg/provision/bootstrap"
+	"github.com/provision-dev/provision/pkg/provision/stack"
 )
 
 // managerSim stands in for the manager's boot, which the emulator cannot
@@ -27,7 +27,7 @@ import (
 // parameter, with the manager's JSON.
 type managerSim struct {
 	// boot gives the reports a new manager writes; nil: every stage ok.
-	boot func(stack string) []provision.BootReport
+	boot func(stackName string) []stack.BootReport
 	// gap is the pause between two reports.
 	gap time.Duration
 	// noDrain: a manager asked to drain never answers (its jobs outlast
@@ -39,16 +39,16 @@ type managerSim struct {
 }
 
 // okBoot is a boot that passes every stage.
-func okBoot(string) []provision.BootReport {
-	var out []provision.BootReport
+func okBoot(string) []stack.BootReport {
+	var out []stack.BootReport
 	for _, s := range bootstrap.Stages {
-		out = append(out, provision.BootReport{Stage: s, Status: "ok"})
+		out = append(out, stack.BootReport{Stage: s, Status: "ok"})
 	}
 	return out
 }
 
 // noBoot writes nothing: a manager without instance profile or network.
-func noBoot(string) []provision.BootReport { return nil }
+func noBoot(string) []stack.BootReport { return nil }
 
 // watch boots every new manager until stop is closed.
 func (m *managerSim) watch(h *harness, stop <-chan struct{}) {
@@ -63,7 +63,7 @@ func (m *managerSim) watch(h *harness, stop <-chan struct{}) {
 		case <-tick.C:
 		}
 		out, err := ec2c.DescribeInstances(context.Background(), &ec2.DescribeInstancesInput{Filters: []ec2types.Filter{
-			{Name: aws.String("tag:" + provision.TagStep), Values: []string{"instance/manager"}},
+			{Name: aws.String("tag:" + stack.TagStep), Values: []string{"instance/manager"}},
 			{Name: aws.String("instance-state-name"), Values: []string{"pending", "running"}},
 		}})
 		if err != nil {
@@ -87,8 +87,8 @@ func (m *managerSim) watch(h *harness, stop <-chan struct{}) {
 
 // answerDrain does what provision-drain does on a manager: when the drain
 // parameter names it, it stops gitlab-runner (its jobs done) and answers.
-func (m *managerSim) answerDrain(ssmc *ssm.Client, id, stack string) {
-	name := provision.DrainParameterName(stack)
+func (m *managerSim) answerDrain(ssmc *ssm.Client, id, stackName string) {
+	name := stack.DrainParameterName(stackName)
 	p, err := ssmc.GetParameter(context.Background(), &ssm.GetParameterInput{Name: aws.String(name)})
 	if err != nil || aws.ToString(p.Parameter.Value) != id || m.noDrain {
 		return
@@ -98,20 +98,20 @@ func (m *managerSim) answerDrain(ssmc *ssm.Client, id, stack string) {
 
 func stackOf(tags []ec2types.Tag) string {
 	for _, t := range tags {
-		if aws.ToString(t.Key) == provision.TagStack {
+		if aws.ToString(t.Key) == stack.TagStack {
 			return aws.ToString(t.Value)
 		}
 	}
 	return ""
 }
 
-func (m *managerSim) bootOne(h *harness, ssmc *ssm.Client, id, stack string, stop <-chan struct{}) {
+func (m *managerSim) bootOne(h *harness, ssmc *ssm.Client, id, stackName string, stop <-chan struct{}) {
 	ctx := context.Background()
 	boot := m.boot
 	if boot == nil {
 		boot = okBoot
 	}
-	for _, r := range boot(stack) {
+	for _, r := range boot(stackName) {
 		select {
 		case <-stop:
 			// The run ended mid-boot: the next run's watch boots it again.
@@ -122,18 +122,18 @@ func (m *managerSim) bootOne(h *harness, ssmc *ssm.Client, id, stack string, sto
 		case <-time.After(m.gap):
 		}
 		if r.Stage == bootstrap.StageOnline && r.Status == "ok" {
-			m.verifyWithSystemID(h, ssmc, stack)
+			m.verifyWithSystemID(h, ssmc, stackName)
 		}
 		r.Time = time.Now().UTC().Truncate(time.Second)
 		doc, _ := json.Marshal(r)
-		_, _ = ssmc.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String(provision.BootParameterName(stack)), Value: aws.String(string(doc)),
+		_, _ = ssmc.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String(stack.BootParameterName(stackName)), Value: aws.String(string(doc)),
 			Type: ssmtypes.ParameterTypeString, Overwrite: aws.Bool(true)})
 	}
 }
 
 // verifyWithSystemID is what `gitlab-runner verify` sends on the manager.
-func (m *managerSim) verifyWithSystemID(h *harness, ssmc *ssm.Client, stack string) {
-	p, err := ssmc.GetParameter(context.Background(), &ssm.GetParameterInput{Name: aws.String("/provision/" + stack + "/runner-token"), WithDecryption: aws.Bool(true)})
+func (m *managerSim) verifyWithSystemID(h *harness, ssmc *ssm.Client, stackName string) {
+	p, err := ssmc.GetParameter(context.Background(), &ssm.GetParameterInput{Name: aws.String("/provision/" + stackName + "/runner-token"), WithDecryption: aws.Bool(true)})
 	if err != nil {
 		return
 	}

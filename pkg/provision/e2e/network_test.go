@@ -153,9 +153,9 @@ type network struct {
 	sgManager, sgRunner ec2types.SecurityGroup
 }
 
-func byStep(stack, step string) []ec2types.Filter {
+func byStep(stackName, step string) []ec2types.Filter {
 	return []ec2types.Filter{
-		{Name: aws.String("tag:provision:stack"), Values: []string{stack}},
+		{Name: aws.String("tag:provision:stack"), Values: []string{stackName}},
 		{Name: aws.String("tag:provision:step"), Values: []string{step}},
 	}
 }
@@ -171,18 +171,18 @@ func one[T any](t *testing.T, what string, items []T, err error) T {
 	return items[0]
 }
 
-func describeNetwork(t *testing.T, c *ec2.Client, stack string) *network {
+func describeNetwork(t *testing.T, c *ec2.Client, stackName string) *network {
 	t.Helper()
 	ctx := context.Background()
 	n := &network{}
-	vpcs, err := c.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{Filters: byStep(stack, "vpc")})
+	vpcs, err := c.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{Filters: byStep(stackName, "vpc")})
 	n.vpc = one(t, "vpc", vpcs.Vpcs, err)
 	subnet := func(step string) ec2types.Subnet {
-		out, err := c.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{Filters: byStep(stack, step)})
+		out, err := c.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{Filters: byStep(stackName, step)})
 		return one(t, step, out.Subnets, err)
 	}
 	n.public, n.private = subnet("subnet/public"), subnet("subnet/private")
-	igws, err := c.DescribeInternetGateways(ctx, &ec2.DescribeInternetGatewaysInput{Filters: byStep(stack, "igw")})
+	igws, err := c.DescribeInternetGateways(ctx, &ec2.DescribeInternetGatewaysInput{Filters: byStep(stackName, "igw")})
 	n.igw = one(t, "igw", igws.InternetGateways, err)
 	// A stack without IPv6 has no egress-only gateway (check() then
 	// fails on the IPv6 stack that expects one).
@@ -192,20 +192,20 @@ func describeNetwork(t *testing.T, c *ec2.Client, stack string) *network {
 	}
 	nats, err := c.DescribeNatGateways(ctx, &ec2.DescribeNatGatewaysInput{Filter: []ec2types.Filter{{Name: aws.String("state"), Values: []string{"available", "pending"}}}})
 	n.nat = one(t, "nat", nats.NatGateways, err)
-	addrs, err := c.DescribeAddresses(ctx, &ec2.DescribeAddressesInput{Filters: byStep(stack, "eip/nat")})
+	addrs, err := c.DescribeAddresses(ctx, &ec2.DescribeAddressesInput{Filters: byStep(stackName, "eip/nat")})
 	n.natAddress = one(t, "eip/nat", addrs.Addresses, err)
 	rt := func(step string) ec2types.RouteTable {
-		out, err := c.DescribeRouteTables(ctx, &ec2.DescribeRouteTablesInput{Filters: byStep(stack, step)})
+		out, err := c.DescribeRouteTables(ctx, &ec2.DescribeRouteTablesInput{Filters: byStep(stackName, step)})
 		return one(t, step, out.RouteTables, err)
 	}
 	n.rtPublic, n.rtPrivate = rt("rtb/public"), rt("rtb/private")
 	acl := func(step string) ec2types.NetworkAcl {
-		out, err := c.DescribeNetworkAcls(ctx, &ec2.DescribeNetworkAclsInput{Filters: byStep(stack, step)})
+		out, err := c.DescribeNetworkAcls(ctx, &ec2.DescribeNetworkAclsInput{Filters: byStep(stackName, step)})
 		return one(t, step, out.NetworkAcls, err)
 	}
 	n.aclPublic, n.aclPrivate = acl("nacl/public"), acl("nacl/private")
 	sg := func(step string) ec2types.SecurityGroup {
-		out, err := c.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{Filters: byStep(stack, step)})
+		out, err := c.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{Filters: byStep(stackName, step)})
 		return one(t, step, out.SecurityGroups, err)
 	}
 	n.sgManager, n.sgRunner = sg("sg/manager"), sg("sg/runner")

@@ -17,8 +17,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
-	"github.com/provision-dev/provision/pkg/provision"
 	"github.com/provision-dev/provision/pkg/provision/awstest"
+	"github.com/provision-dev/provision/pkg/provision/stack"
 )
 
 // stackReach is what one stack built and the policies it acts with.
@@ -27,43 +27,43 @@ type stackReach struct {
 	groups   map[string]string // ARN -> the group's provision:stack tag
 	buckets  []string          // ARNs
 	params   []string          // ARNs
-	operator []provision.PolicyDocument
-	manager  []provision.PolicyDocument // the manager role's policy, then its boundary
+	operator []stack.PolicyDocument
+	manager  []stack.PolicyDocument // the manager role's policy, then its boundary
 }
 
 // readReach collects a stack's groups, cache bucket and parameters from
 // the emulator, its printed operator policy and its manager's policy.
-func readReach(t *testing.T, h *harness, stack, config string) stackReach {
+func readReach(t *testing.T, h *harness, stackName, config string) stackReach {
 	t.Helper()
 	ctx := context.Background()
 	cfg := awsConfig(h.moto.URL)
-	r := stackReach{name: stack, groups: map[string]string{}}
+	r := stackReach{name: stackName, groups: map[string]string{}}
 	groups, err := autoscaling.NewFromConfig(cfg).DescribeAutoScalingGroups(ctx, &autoscaling.DescribeAutoScalingGroupsInput{})
 	must(t, err)
 	for _, g := range groups.AutoScalingGroups {
 		for _, tag := range g.Tags {
-			if aws.ToString(tag.Key) == provision.TagStack && aws.ToString(tag.Value) == stack {
-				r.groups[aws.ToString(g.AutoScalingGroupARN)] = stack
+			if aws.ToString(tag.Key) == stack.TagStack && aws.ToString(tag.Value) == stackName {
+				r.groups[aws.ToString(g.AutoScalingGroupARN)] = stackName
 			}
 		}
 	}
 	buckets, err := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true }).ListBuckets(ctx, &s3.ListBucketsInput{})
 	must(t, err)
 	for _, b := range buckets.Buckets {
-		if name := aws.ToString(b.Name); strings.HasPrefix(name, stack+"-cache-") && len(name) == len(stack)+len("-cache-")+12 {
+		if name := aws.ToString(b.Name); strings.HasPrefix(name, stackName+"-cache-") && len(name) == len(stackName)+len("-cache-")+12 {
 			r.buckets = append(r.buckets, "arn:aws:s3:::"+name)
 		}
 	}
 	params, err := ssm.NewFromConfig(cfg).DescribeParameters(ctx, &ssm.DescribeParametersInput{ParameterFilters: []ssmtypes.ParameterStringFilter{
-		{Key: aws.String("Path"), Option: aws.String("Recursive"), Values: []string{"/provision/" + stack}}}})
+		{Key: aws.String("Path"), Option: aws.String("Recursive"), Values: []string{"/provision/" + stackName}}}})
 	must(t, err)
 	for _, p := range params.Parameters {
 		r.params = append(r.params, "arn:aws:ssm:"+region+":123456789012:parameter"+aws.ToString(p.Name))
 	}
 	if len(r.groups) == 0 || len(r.buckets) != 1 || len(r.params) < 2 {
-		t.Fatalf("stack %s: groups %v, buckets %v, parameters %v", stack, r.groups, r.buckets, r.params)
+		t.Fatalf("stack %s: groups %v, buckets %v, parameters %v", stackName, r.groups, r.buckets, r.params)
 	}
-	path := filepath.Join(h.dir, stack+".yaml")
+	path := filepath.Join(h.dir, stackName+".yaml")
 	must(t, os.WriteFile(path, []byte(config), 0o644))
 	for part := 1; ; part++ {
 		out := h.run("iam-policy", "-c", path, "--part", fmt.Sprint(part))
@@ -72,16 +72,16 @@ func readReach(t *testing.T, h *harness, stack, config string) stackReach {
 		}
 		r.operator = append(r.operator, policyOf(t, out.stdout))
 	}
-	pol, err := iam.NewFromConfig(cfg).GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: aws.String(stack + "-" + region + "-manager"), PolicyName: aws.String("provision")})
+	pol, err := iam.NewFromConfig(cfg).GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: aws.String(stackName + "-" + region + "-manager"), PolicyName: aws.String("provision")})
 	must(t, err)
 	doc, _ := url.QueryUnescape(aws.ToString(pol.PolicyDocument))
-	r.manager = []provision.PolicyDocument{policyOf(t, doc), provision.BoundaryPolicy(stack, region)}
+	r.manager = []stack.PolicyDocument{policyOf(t, doc), stack.BoundaryPolicy(stackName, region)}
 	return r
 }
 
-func policyOf(t *testing.T, doc string) provision.PolicyDocument {
+func policyOf(t *testing.T, doc string) stack.PolicyDocument {
 	t.Helper()
-	var p provision.PolicyDocument
+	var p stack.PolicyDocument
 	if err := json.Unmarshal([]byte(doc), &p); err != nil {
 		t.Fatalf("not a policy: %v\n%s", err, doc)
 	}
@@ -94,7 +94,7 @@ func policyOf(t *testing.T, doc string) provision.PolicyDocument {
 func (a stackReach) may(who, action, resource, tag string) bool {
 	req := awstest.Request{Action: action, Resource: resource, Context: map[string][]string{"aws:RequestedRegion": {region}}}
 	if tag != "" {
-		req.Context["aws:ResourceTag/"+provision.TagStack] = []string{tag}
+		req.Context["aws:ResourceTag/"+stack.TagStack] = []string{tag}
 	}
 	if who == "operator" {
 		return awstest.Allowed(a.operator, req)

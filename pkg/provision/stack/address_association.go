@@ -1,0 +1,101 @@
+package stack
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+
+	"github.com/provision-dev/provision/pkg/plan"
+)
+
+// addressAssociation gives the running manager its Elastic IP, the fixed
+// address GitLab's security group lets in.
+type addressAssociation struct{ env *Env }
+
+// association is where the manager's address is attached.
+type association struct {
+	id, instance string
+}
+
+func newAddressAssociationStep(env *Env) plan.Step {
+	return newResourceStep[association, struct{}](env, "eip-association", addressAssociation{env})
+}
+
+func (k addressAssociation) stepID() plan.ID  { return stepManagerAssoc }
+func (k addressAssociation) needs() []plan.ID { return []plan.ID{stepManager, stepManagerAddress} }
+
+func (k addressAssociation) describe() plan.Change {
+	return plan.Change{Step: stepManagerAssoc, Kind: "eip-association", Name: k.env.name("manager"), Attrs: []plan.Attr{
+		{Key: "eip", Value: orUnknown(k.env.idOf(stepManagerAddress))},
+		{Key: "instance", Value: orUnknown(k.env.idOf(stepManager))},
+	}}
+}
+
+// find: the association counts only when it is on this stack's manager
+// (a new manager gets the address moved to it).
+func (k addressAssociation) find(ctx context.Context) (found[association], error) {
+	a, err := k.current(ctx)
+	manager := k.env.idOf(stepManager)
+	return found[association]{cur: a, exists: a.id != "" && manager != "" && a.instance == manager}, err
+}
+
+func (k addressAssociation) findForDelete(ctx context.Context) (found[association], error) {
+	a, err := k.current(ctx)
+	return found[association]{cur: a, exists: a.id != ""}, err
+}
+
+// current reads the manager's address: its association and instance.
+func (k addressAssociation) current(ctx context.Context) (association, error) {
+	addrs, err := k.env.regionAddresses(ctx)
+	if err != nil {
+		return association{}, fmt.Errorf("describe the manager's Elastic IP: %w", err)
+	}
+	// Without a recorded address (down without state) the tags find it.
+	a := lookupOwned(k.env, stepManagerAddress, pointers(addrs), allocationID, func(a address) bool { return k.env.ownedBy(a.Tags, stepManagerAddress) }).cur
+	if alloc := k.env.idOf(stepManagerAddress); alloc != "" {
+		a = addressByAllocation(addrs, alloc)
+	}
+	if a == nil {
+		return association{}, nil
+	}
+	return association{id: aws.ToString(a.AssociationId), instance: aws.ToString(a.InstanceId)}, nil
+}
+
+func (k addressAssociation) record(a association) recorded {
+	return recorded{id: a.id, attrs: map[string]string{"instance": a.instance}}
+}
+
+// diff: the association goes with a manager that is replaced (AWS
+// disassociates a terminated instance's address) and is made again for the
+// new one, which the plan says here rather than surprising the summary.
+func (k addressAssociation) diff(context.Context, association) (struct{}, []string, error) {
+	if k.env.isReplacing(stepManager) {
+		return struct{}{}, []string{"associate the address with the new manager (instance/manager is replaced)"}, nil
+	}
+	return struct{}{}, nil, nil
+}
+
+func (k addressAssociation) create(ctx context.Context, _ string, _ found[association]) (association, struct{}, error) {
+	manager := k.env.idOf(stepManager)
+	out, err := k.env.EC2.AssociateAddress(ctx, &ec2.AssociateAddressInput{
+		AllocationId:       aws.String(k.env.idOf(stepManagerAddress)),
+		InstanceId:         aws.String(manager),
+		AllowReassociation: aws.Bool(true),
+	})
+	if err != nil {
+		return association{}, struct{}{}, retryableCreate(fmt.Errorf("associate the manager's Elastic IP: %w", err))
+	}
+	return association{id: aws.ToString(out.AssociationId), instance: manager}, struct{}{}, nil
+}
+
+func (k addressAssociation) update(context.Context, association, struct{}) error { return nil }
+
+func (k addressAssociation) remove(ctx context.Context, a association) error {
+	_, err := k.env.EC2.DisassociateAddress(ctx, &ec2.DisassociateAddressInput{AssociationId: &a.id})
+	if err != nil && !isNotFound(err) {
+		return retryableDelete(fmt.Errorf("disassociate %s: %w", a.id, err))
+	}
+	return nil
+}

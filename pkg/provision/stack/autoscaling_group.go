@@ -1,0 +1,430 @@
+package stack
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	asgtypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/provision-dev/provision/pkg/plan"
+)
+
+// autoScalingGroups is the group the fleeting plugin scales
+// (docker-autoscaler): it starts empty, the plugin alone sets the desired
+// capacity, machines are protected from scale-in (the plugin removes them
+// itself, never while a job runs), and AZ rebalancing is suspended.
+type autoScalingGroups struct{ env *Env }
+
+// fleet is the group (nil: none) and, for teardown, its machines that are
+// not terminated yet.
+type fleet struct {
+	group    *asgtypes.AutoScalingGroup
+	machines []string
+}
+
+// groupFix: the group's settings must be put back.
+type groupFix struct{ settings, suspend bool }
+
+func newAutoScalingGroupStep(env *Env) plan.Step {
+	return newResourceStep[fleet, groupFix](env, "autoscaling-group", autoScalingGroups{env})
+}
+
+func (k autoScalingGroups) stepID() plan.ID { return stepAutoScaling }
+
+// needs: the group of the manager's generation is named by the manager
+// (instance/manager records it). A teardown removes the manager first.
+func (k autoScalingGroups) needs() []plan.ID {
+	if k.env.Teardown {
+		return []plan.ID{stepLaunchTemplate, stepPrivateSubnet}
+	}
+	return []plan.ID{stepLaunchTemplate, stepPrivateSubnet, stepManager}
+}
+
+// name is the group of the current manager's generation ("": not known
+// yet, before the manager is launched).
+func (k autoScalingGroups) name() string { return k.env.attrOf(stepManager, "group") }
+
+func (k autoScalingGroups) describe() plan.Change {
+	c := plan.Change{Step: stepAutoScaling, Kind: "autoscaling-group", Name: orUnknown(k.name()), Attrs: []plan.Attr{
+		{Key: "subnet", Value: orUnknown(k.env.idOf(stepPrivateSubnet))},
+		{Key: "min/desired/max", Value: fmt.Sprintf("0/0/%d", k.env.Cfg.Runners.MaxInstances)},
+		{Key: "scale_in_protection", Value: "true"},
+	}}
+	if k.env.mixedInstances() {
+		c.Attrs = append(c.Attrs, plan.Attr{Key: "types", Value: strings.Join(k.env.runnerTypes(), ",")},
+			plan.Attr{Key: "on_demand", Value: fmt.Sprintf("%d%% (Spot: %s)", k.onDemandPercentage(), spotStrategy)})
+	}
+	return c
+}
+
+// spotStrategy is the allocation strategy AWS recommends for Spot:
+// the pools least likely to be interrupted, among the cheapest ("Allocation
+// strategies for multiple instance types" in the Auto Scaling user guide).
+const spotStrategy = "price-capacity-optimized"
+
+// onDemandPercentage is the share of machines above the base (0) that is
+// launched on demand: runners.on_demand_percentage with Spot, all without.
+func (k autoScalingGroups) onDemandPercentage() int32 {
+	if !k.env.Cfg.Runners.Spot {
+		return 100
+	}
+	return int32(k.env.Cfg.Runners.OnDemandPercentage)
+}
+
+// mixedPolicy is the group's mixed-instances policy: the launch template
+// with one override per instance type (preference order for on-demand), an
+// on-demand base of 0, Spot from the price-capacity-optimized pools.
+func (k autoScalingGroups) mixedPolicy() *asgtypes.MixedInstancesPolicy {
+	var overrides []asgtypes.LaunchTemplateOverrides
+	for _, t := range k.env.runnerTypes() {
+		overrides = append(overrides, asgtypes.LaunchTemplateOverrides{InstanceType: aws.String(t)})
+	}
+	return &asgtypes.MixedInstancesPolicy{
+		LaunchTemplate: &asgtypes.LaunchTemplate{LaunchTemplateSpecification: k.launchTemplate(), Overrides: overrides},
+		InstancesDistribution: &asgtypes.InstancesDistribution{
+			OnDemandAllocationStrategy:          aws.String("prioritized"),
+			OnDemandBaseCapacity:                aws.Int32(0),
+			OnDemandPercentageAboveBaseCapacity: aws.Int32(k.onDemandPercentage()),
+			SpotAllocationStrategy:              aws.String(spotStrategy),
+		},
+	}
+}
+
+// launchDiff names what differs in how the group launches machines.
+func (k autoScalingGroups) launchDiff(g *asgtypes.AutoScalingGroup) []string {
+	lt := k.env.idOf(stepLaunchTemplate)
+	p := g.MixedInstancesPolicy
+	if !k.env.mixedInstances() {
+		if p != nil {
+			return []string{"launch from " + lt + " alone (no mixed-instances policy)"}
+		}
+		if g.LaunchTemplate == nil || aws.ToString(g.LaunchTemplate.LaunchTemplateId) != lt {
+			return []string{"launch from " + lt}
+		}
+		return nil
+	}
+	if p == nil || p.LaunchTemplate == nil || p.InstancesDistribution == nil {
+		return []string{fmt.Sprintf("launch through a mixed-instances policy: %s, %d%% on demand", strings.Join(k.env.runnerTypes(), ","), k.onDemandPercentage())}
+	}
+	var rs []string
+	if s := p.LaunchTemplate.LaunchTemplateSpecification; s == nil || aws.ToString(s.LaunchTemplateId) != lt {
+		rs = append(rs, "launch from "+lt)
+	}
+	var types []string
+	for _, o := range p.LaunchTemplate.Overrides {
+		types = append(types, aws.ToString(o.InstanceType))
+	}
+	if want := k.env.runnerTypes(); !slices.Equal(types, want) {
+		rs = append(rs, fmt.Sprintf("instance types %s -> %s", strings.Join(types, ","), strings.Join(want, ",")))
+	}
+	d := p.InstancesDistribution
+	if aws.ToInt32(d.OnDemandPercentageAboveBaseCapacity) != k.onDemandPercentage() || aws.ToInt32(d.OnDemandBaseCapacity) != 0 {
+		rs = append(rs, fmt.Sprintf("on demand %d%% -> %d%% (base 0)", aws.ToInt32(d.OnDemandPercentageAboveBaseCapacity), k.onDemandPercentage()))
+	}
+	if aws.ToString(d.SpotAllocationStrategy) != spotStrategy {
+		rs = append(rs, fmt.Sprintf("Spot allocation %s -> %s", aws.ToString(d.SpotAllocationStrategy), spotStrategy))
+	}
+	return rs
+}
+
+// find looks the group up by its name; a group of that name that is not
+// the stack's is a conflict.
+func (k autoScalingGroups) find(ctx context.Context) (found[fleet], error) {
+	g, err := k.group(ctx)
+	if err != nil || g == nil {
+		return found[fleet]{}, err
+	}
+	if !k.owned(g) {
+		return found[fleet]{}, fmt.Errorf("%s: an Auto Scaling group named %s exists that stack %s did not create: delete or rename it", stepAutoScaling, aws.ToString(g.AutoScalingGroupName), k.env.Cfg.Stack)
+	}
+	return found[fleet]{cur: fleet{group: g}, exists: true}, nil
+}
+
+// findForDelete also counts machines left behind by a group that is gone.
+// A teardown takes every group of the stack, of any manager generation.
+func (k autoScalingGroups) findForDelete(ctx context.Context) (found[fleet], error) {
+	groups, err := stackGroups(ctx, k.env)
+	if err != nil {
+		return found[fleet]{}, err
+	}
+	machines, err := k.machines(ctx)
+	if err != nil {
+		return found[fleet]{}, err
+	}
+	f := found[fleet]{cur: fleet{machines: machines}, exists: len(machines) > 0}
+	for i, g := range groups {
+		if i == 0 {
+			f.cur.group, f.exists = g, true
+		} else {
+			f.duplicates = append(f.duplicates, fleet{group: g})
+		}
+	}
+	return f, nil
+}
+
+// stackGroups lists the stack's groups (tags checked in code), the one of
+// the current generation first.
+func stackGroups(ctx context.Context, env *Env) ([]*asgtypes.AutoScalingGroup, error) {
+	all, err := sharedRead(ctx, env.reads, "groups", func(ctx context.Context) ([]asgtypes.AutoScalingGroup, error) {
+		var all []asgtypes.AutoScalingGroup
+		p := autoscaling.NewDescribeAutoScalingGroupsPaginator(env.ASG, &autoscaling.DescribeAutoScalingGroupsInput{
+			Filters: []asgtypes.Filter{{Name: aws.String("tag:" + TagStack), Values: []string{env.Cfg.Stack}}}})
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("list the stack's Auto Scaling groups: %w", err)
+			}
+			all = append(all, page.AutoScalingGroups...)
+		}
+		return all, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	var out []*asgtypes.AutoScalingGroup
+	for i := range all {
+		g := all[i] // a copy: the answer is shared
+		if (autoScalingGroups{env}).owned(&g) && aws.ToString(g.Status) != "Delete in progress" {
+			out = append(out, &g)
+		}
+	}
+	current := env.attrOf(stepManager, "group")
+	slices.SortStableFunc(out, func(a, b *asgtypes.AutoScalingGroup) int {
+		return boolRank(aws.ToString(a.AutoScalingGroupName) != current) - boolRank(aws.ToString(b.AutoScalingGroupName) != current)
+	})
+	return out, nil
+}
+
+func boolRank(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func (k autoScalingGroups) record(f fleet) recorded {
+	r := recorded{id: k.name()}
+	if f.group != nil {
+		r.id = aws.ToString(f.group.AutoScalingGroupName)
+	}
+	if f.group != nil {
+		r.attrs = map[string]string{"arn": aws.ToString(f.group.AutoScalingGroupARN)}
+	}
+	return r
+}
+
+func (k autoScalingGroups) shown(f fleet) []plan.Attr {
+	if len(f.machines) == 0 {
+		return nil
+	}
+	return []plan.Attr{{Key: "machines", Value: strconv.Itoa(len(f.machines))}}
+}
+
+func (k autoScalingGroups) diff(_ context.Context, f fleet) (groupFix, []string, error) {
+	g := f.group
+	var rs []string
+	var fix groupFix
+	max := int32(k.env.Cfg.Runners.MaxInstances)
+	if aws.ToInt32(g.MaxSize) != max || aws.ToInt32(g.MinSize) != 0 {
+		rs = append(rs, fmt.Sprintf("min/max %d/%d -> 0/%d", aws.ToInt32(g.MinSize), aws.ToInt32(g.MaxSize), max))
+	}
+	if aws.ToString(g.VPCZoneIdentifier) != k.env.idOf(stepPrivateSubnet) {
+		rs = append(rs, "subnets -> "+k.env.idOf(stepPrivateSubnet))
+	}
+	if !aws.ToBool(g.NewInstancesProtectedFromScaleIn) {
+		rs = append(rs, "protect new instances from scale-in")
+	}
+	if aws.ToBool(g.CapacityRebalance) {
+		rs = append(rs, "turn capacity rebalance off")
+	}
+	rs = append(rs, k.launchDiff(g)...)
+	fix.settings = len(rs) > 0
+	suspended := false
+	for _, p := range g.SuspendedProcesses {
+		suspended = suspended || aws.ToString(p.ProcessName) == "AZRebalance"
+	}
+	if !suspended {
+		fix.suspend = true
+		rs = append(rs, "suspend AZRebalance")
+	}
+	return fix, rs, nil
+}
+
+func (k autoScalingGroups) create(ctx context.Context, _ string, _ found[fleet]) (fleet, groupFix, error) {
+	name := aws.String(k.name())
+	in := &autoscaling.CreateAutoScalingGroupInput{
+		AutoScalingGroupName:             name,
+		MinSize:                          aws.Int32(0),
+		MaxSize:                          aws.Int32(int32(k.env.Cfg.Runners.MaxInstances)),
+		DesiredCapacity:                  aws.Int32(0),
+		VPCZoneIdentifier:                aws.String(k.env.idOf(stepPrivateSubnet)),
+		NewInstancesProtectedFromScaleIn: aws.Bool(true),
+		// Capacity rebalancing would start a replacement and then end a
+		// machine that may be running a job: off, Spot or not.
+		CapacityRebalance: aws.Bool(false),
+		Tags:              k.tags(),
+	}
+	if k.env.mixedInstances() {
+		in.MixedInstancesPolicy = k.mixedPolicy()
+	} else {
+		in.LaunchTemplate = k.launchTemplate()
+	}
+	_, err := k.env.ASG.CreateAutoScalingGroup(ctx, in)
+	if err != nil && errorCode(err) != "AlreadyExists" {
+		return fleet{}, groupFix{}, retryableCreate(fmt.Errorf("create Auto Scaling group %s: %w", *name, err))
+	}
+	g, err := k.describeGroup(ctx, *name)
+	if err != nil || g == nil {
+		return fleet{}, groupFix{}, plan.TryAgainf("Auto Scaling group %s is not visible yet: %v", *name, err)
+	}
+	return fleet{group: g}, groupFix{suspend: true}, nil
+}
+
+func (k autoScalingGroups) launchTemplate() *asgtypes.LaunchTemplateSpecification {
+	return &asgtypes.LaunchTemplateSpecification{LaunchTemplateId: aws.String(k.env.idOf(stepLaunchTemplate)), Version: aws.String("$Default")}
+}
+
+func (k autoScalingGroups) update(ctx context.Context, _ fleet, f groupFix) error {
+	name := aws.String(k.name())
+	if f.settings {
+		// The desired capacity belongs to the plugin: never touched here.
+		in := &autoscaling.UpdateAutoScalingGroupInput{
+			AutoScalingGroupName: name, MinSize: aws.Int32(0), MaxSize: aws.Int32(int32(k.env.Cfg.Runners.MaxInstances)),
+			VPCZoneIdentifier: aws.String(k.env.idOf(stepPrivateSubnet)), NewInstancesProtectedFromScaleIn: aws.Bool(true), CapacityRebalance: aws.Bool(false),
+		}
+		// One or the other: a launch template given alone replaces a
+		// mixed-instances policy, and the other way round.
+		if k.env.mixedInstances() {
+			in.MixedInstancesPolicy = k.mixedPolicy()
+		} else {
+			in.LaunchTemplate = k.launchTemplate()
+		}
+		_, err := k.env.ASG.UpdateAutoScalingGroup(ctx, in)
+		if err != nil {
+			return fmt.Errorf("update Auto Scaling group %s: %w", *name, err)
+		}
+	}
+	if f.suspend {
+		if _, err := k.env.ASG.SuspendProcesses(ctx, &autoscaling.SuspendProcessesInput{AutoScalingGroupName: name, ScalingProcesses: []string{"AZRebalance"}}); err != nil {
+			return retryableCreate(fmt.Errorf("suspend AZRebalance on %s: %w", *name, err))
+		}
+	}
+	return nil
+}
+
+// tags propagate to every machine, so teardown finds machines by tag too.
+func (k autoScalingGroups) tags() []asgtypes.Tag {
+	return tagList(k.env.tagMap(stepAutoScaling, "runner-machine"), func(key, v string) asgtypes.Tag {
+		return asgtypes.Tag{Key: aws.String(key), Value: aws.String(v), PropagateAtLaunch: aws.Bool(true),
+			ResourceId: aws.String(k.name()), ResourceType: aws.String("auto-scaling-group")}
+	})
+}
+
+// remove deletes the group and terminates its machines. They are protected
+// from scale-in, and a force delete does not always take protected
+// machines with it, so they are terminated by id and waited for (their
+// network interfaces hold the security group and subnet).
+func (k autoScalingGroups) remove(ctx context.Context, f fleet) error {
+	if g := f.group; g != nil {
+		if err := removeGroup(ctx, k.env, g); err != nil {
+			return err
+		}
+	}
+	machines, err := k.machines(ctx)
+	if err != nil {
+		return err
+	}
+	return terminate(ctx, k.env, machines)
+}
+
+// group is the current generation's group (nil: none). While the plan
+// replaces the manager (before the new one exists), it is a new one too.
+func (k autoScalingGroups) group(ctx context.Context) (*asgtypes.AutoScalingGroup, error) {
+	if k.name() == "" || (k.env.isReplacing(stepManager) && !k.env.Teardown) {
+		return nil, nil
+	}
+	groups, err := stackGroups(ctx, k.env)
+	if err != nil {
+		return nil, err
+	}
+	for _, g := range groups {
+		if aws.ToString(g.AutoScalingGroupName) == k.name() {
+			return g, nil
+		}
+	}
+	// A group of that name that is not the stack's is a conflict for find.
+	return k.describeGroup(ctx, k.name())
+}
+
+func (k autoScalingGroups) describeGroup(ctx context.Context, name string) (*asgtypes.AutoScalingGroup, error) {
+	out, err := k.env.ASG.DescribeAutoScalingGroups(ctx, &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{name}})
+	if err != nil {
+		return nil, fmt.Errorf("describe Auto Scaling group %s: %w", name, err)
+	}
+	for i := range out.AutoScalingGroups {
+		if g := &out.AutoScalingGroups[i]; aws.ToString(g.Status) != "Delete in progress" {
+			return g, nil
+		}
+	}
+	return nil, nil
+}
+
+func (k autoScalingGroups) owned(g *asgtypes.AutoScalingGroup) bool {
+	for _, t := range g.Tags {
+		if aws.ToString(t.Key) == TagStack {
+			return aws.ToString(t.Value) == k.env.Cfg.Stack
+		}
+	}
+	return false
+}
+
+// machines lists the group's instances that are not terminated yet.
+func (k autoScalingGroups) machines(ctx context.Context) ([]string, error) {
+	found, err := unterminatedInstances(ctx, k.env, []ec2types.Filter{
+		filter("tag:"+TagStack, k.env.Cfg.Stack),
+		filter("tag:"+TagStep, string(stepAutoScaling)),
+	})
+	return instanceIDs(found), err
+}
+
+func isASGGone(err error) bool {
+	return errorCode(err) == "ValidationError" && containsAny(err.Error(), "not found", "does not exist")
+}
+
+// tagsOf: the group's tags, which it also puts on the machines it launches.
+func (k autoScalingGroups) tagsOf(_ context.Context, f fleet) (map[string]string, error) {
+	return tagMapOf(f.group.Tags, func(t asgtypes.TagDescription) (*string, *string) { return t.Key, t.Value }), nil
+}
+
+// retag changes the group's tags; machines launched from then on carry them.
+func (k autoScalingGroups) retag(ctx context.Context, _ fleet, c tagChange) error {
+	name := aws.String(k.name())
+	tag := func(key, v string) asgtypes.Tag {
+		return asgtypes.Tag{Key: aws.String(key), Value: aws.String(v), PropagateAtLaunch: aws.Bool(true), ResourceId: name, ResourceType: aws.String("auto-scaling-group")}
+	}
+	if len(c.set) > 0 {
+		var tags []asgtypes.Tag
+		for key, v := range c.set {
+			tags = append(tags, tag(key, v))
+		}
+		if _, err := k.env.ASG.CreateOrUpdateTags(ctx, &autoscaling.CreateOrUpdateTagsInput{Tags: tags}); err != nil {
+			return fmt.Errorf("tag Auto Scaling group %s: %w", *name, err)
+		}
+	}
+	if len(c.remove) > 0 {
+		var tags []asgtypes.Tag
+		for _, key := range c.remove {
+			tags = append(tags, tag(key, ""))
+		}
+		if _, err := k.env.ASG.DeleteTags(ctx, &autoscaling.DeleteTagsInput{Tags: tags}); err != nil {
+			return fmt.Errorf("remove tags from Auto Scaling group %s: %w", *name, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,49 @@
+package stack
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/aws/smithy-go"
+
+	"github.com/provision-dev/provision/pkg/plan"
+)
+
+// errorCode returns the AWS error code of err, or "".
+func errorCode(err error) string {
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) {
+		return apiErr.ErrorCode()
+	}
+	return ""
+}
+
+// isNotFound reports whether AWS says the resource does not exist; every
+// service spells it differently (InvalidVpcID.NotFound, NoSuchEntity, ...).
+func isNotFound(err error) bool {
+	code := errorCode(err)
+	return strings.HasSuffix(code, ".NotFound") || strings.HasSuffix(code, "NotFound") ||
+		code == "NoSuchEntity" || code == "ParameterNotFound" || code == "NotFoundException" /* KMS */
+}
+
+// retryableDelete maps the errors a delete meets while something that
+// depends on the resource is still going away to plan.TryAgain, so the
+// executor tries again in its next pass.
+func retryableDelete(err error) error {
+	switch errorCode(err) {
+	case "DependencyViolation", "InvalidIPAddress.InUse", "ResourceInUse",
+		"ResourceInUseFault", "ScalingActivityInProgress", "DeleteConflict", "IncorrectState",
+		"InvalidNetworkAclEntry.InUse", "Gateway.NotAttached.Pending":
+		return plan.TryAgain(err)
+	}
+	return err
+}
+
+// retryableCreate maps the errors of eventual consistency right after a
+// dependency was created (a subnet not yet visible, a fresh group id).
+func retryableCreate(err error) error {
+	if isNotFound(err) || errorCode(err) == "IncorrectState" {
+		return plan.TryAgain(err)
+	}
+	return err
+}

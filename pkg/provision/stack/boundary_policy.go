@@ -1,0 +1,150 @@
+package stack
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+
+	"github.com/provision-dev/provision/pkg/plan"
+)
+
+// The stack's roles are made with a permissions boundary: a managed policy
+// that caps what a role may do, whatever its own policies say ("Permissions
+// boundaries for IAM entities" in the IAM User Guide, and its example of
+// delegating role creation). Whoever holds the operator policy may create
+// and change the stack's roles only with this boundary attached, and may
+// not edit, swap or remove it; so writing "Action": "*" into a role's
+// policy grants no more than the boundary, and the operator policy cannot
+// mint an administrator. An administrator creates the boundary once per
+// stack (README, "Security model"): `provision iam-policy --boundary`.
+
+// BoundaryName is the boundary's policy name; it lives at the path of the
+// tool's roles.
+func BoundaryName(stack, region string) string { return iamName(stack, region, "boundary") }
+
+// BoundaryARN is the ARN of the stack's permissions boundary in this
+// account.
+func (e *Env) BoundaryARN() string {
+	return e.arns().iamPolicy(BoundaryName(e.Cfg.Stack, e.Region))
+}
+
+// checkBoundary: the stack's roles are made with the boundary, which an
+// administrator creates; without it CreateRole fails half-way through up.
+// Roles recorded with it prove it exists.
+func (e *Env) checkBoundary(ctx context.Context) error {
+	want := e.BoundaryARN()
+	proven := false
+	for _, step := range []plan.ID{stepManagerRole, stepRunnerRole} {
+		if e.idOf(step) == "" {
+			continue // not made (yet), or not by this executor
+		}
+		if e.attrOf(step, "boundary") != want {
+			proven = false
+			break
+		}
+		proven = true
+	}
+	if proven {
+		return nil
+	}
+	_, err := e.IAM.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String(want)})
+	switch {
+	case err == nil:
+		return nil
+	case isNotFound(err):
+		return fmt.Errorf("the stack's roles are made with the permissions boundary %s, which does not exist: an administrator creates it once with\n"+
+			"    provision iam-policy --boundary -c CONFIG > boundary.json\n"+
+			"    aws iam create-policy --path %s --policy-name %s --policy-document file://boundary.json\n"+
+			"  (README, \"Security model\": it caps what the stack's roles may do, so the operator policy cannot grant more)", want, iamPath, BoundaryName(e.Cfg.Stack, e.Region))
+	default:
+		return fmt.Errorf("read the permissions boundary %s: %w", want, err)
+	}
+}
+
+// iamPolicy is the ARN of a managed policy at the tool's path.
+func (a arns) iamPolicy(name string) string {
+	return fmt.Sprintf("arn:%s:iam::%s:policy%s%s", a.partition, a.account, iamPath, name)
+}
+
+// groupResources are the stack's Auto Scaling groups, by exact name: a
+// generation's group (<stack>-runners-<6 characters>) and the one of
+// stacks made before groups had generations (<stack>-runners), which down
+// still removes. Each ? is exactly one character, so no other stack's
+// group matches: stack "ci" does not reach "ci-runners-x-runners-abc123"
+// of stack "ci-runners-x".
+func groupResources(a arns, stack string) []string {
+	return []string{a.autoScalingGroup(legacyGroupName(stack)), a.autoScalingGroup(generationGroupPattern(stack))}
+}
+
+// generationGroupPattern matches the name of every generation's group.
+func generationGroupPattern(stack string) string { return legacyGroupName(stack) + "-??????" }
+
+// cacheBucketPattern is the cache bucket's name, <stack>-cache- and 12
+// characters, which no other stack's bucket matches.
+func cacheBucketPattern(stack string) string { return stack + "-cache-????????????" }
+
+// stackParameters are the stack's SSM parameters. A stack name holds no
+// slash, so /provision/ci/ is not a prefix of another stack's parameters.
+func stackParameters(a arns, stack string) string {
+	return a.ssmParameter("/provision/" + stack + "/*")
+}
+
+// BoundaryPolicy is the most the stack's roles may ever do: the union of
+// what the manager needs with either executor and every option, each
+// scoped to the stack (exact names, the stack's tag, its parameters), so
+// the boundary does not change with the configuration.
+func BoundaryPolicy(stack, region string) PolicyDocument {
+	a := arns{partition: partitionOf(region), region: region, account: "*"}
+	tagged := map[string]map[string]any{"StringEquals": {"aws:ResourceTag/" + TagStack: stack}}
+	profile := a.iamInstanceProfile(iamName(stack, region, "runner"))
+	keyPairs := machineKeyPairs(a, stack)
+	st := []Statement{
+		{Sid: "SeeTheFleet", Effect: "Allow", Action: []string{
+			"autoscaling:DescribeAutoScalingGroups", "ec2:DescribeInstances", "ec2:DescribeKeyPairs", "ec2:DescribeSubnets",
+			"ec2:DescribeSecurityGroups", "ec2:DescribeImages", "ec2:DescribeAccountAttributes", "ec2:DescribeSpotInstanceRequests"},
+			Resource: []string{"*"}},
+		{Sid: "ScaleTheStacksGroups", Effect: "Allow",
+			Action:   []string{"autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"},
+			Resource: []string{a.autoScalingGroup(generationGroupPattern(stack))}},
+		{Sid: "ConnectToTheStacksMachines", Effect: "Allow", Action: []string{"ec2-instance-connect:SendSSHPublicKey"},
+			Resource: []string{a.ec2("instance/*")}, Condition: tagged},
+		{Sid: "TheStacksParameters", Effect: "Allow", Action: []string{"ssm:GetParameter", "ssm:PutParameter"},
+			Resource: []string{stackParameters(a, stack)}},
+		// SSM encrypts and decrypts a SecureString with the caller's
+		// permissions, naming the parameter in the encryption context
+		// ("How AWS Systems Manager Parameter Store uses AWS KMS").
+		{Sid: "TheStacksSecretsThroughSSM", Effect: "Allow", Action: []string{"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"},
+			Resource: []string{"*"}, Condition: map[string]map[string]any{"StringLike": {
+				"kms:ViaService":                      viaSSMLike(region),
+				"kms:EncryptionContext:PARAMETER_ARN": stackParameters(a, stack)}}},
+		{Sid: "TheStacksCache", Effect: "Allow", Action: []string{"s3:GetObject", "s3:PutObject"},
+			Resource: []string{fmt.Sprintf("arn:%s:s3:::%s/*", a.partition, cacheBucketPattern(stack))}},
+		// docker+machine: machines with the runner profile only (the
+		// profile is the stack's mark on a Spot machine the driver has not
+		// tagged yet), in the stack's subnets and groups.
+		{Sid: "LaunchTheStacksMachines", Effect: "Allow", Action: []string{"ec2:RunInstances", "ec2:RequestSpotInstances"},
+			Resource:  []string{a.ec2("instance/*"), a.ec2("spot-instances-request/*")},
+			Condition: map[string]map[string]any{"ArnLike": {"ec2:InstanceProfile": profile}}},
+		{Sid: "LaunchIntoTheStacksNetwork", Effect: "Allow", Action: []string{"ec2:RunInstances", "ec2:RequestSpotInstances"},
+			Resource: []string{a.ec2("subnet/*"), a.ec2("security-group/*")}, Condition: tagged},
+		{Sid: "LaunchWithVolumesImagesAndInterfaces", Effect: "Allow", Action: []string{"ec2:RunInstances", "ec2:RequestSpotInstances"},
+			Resource: append([]string{a.ec2("volume/*"), a.ec2("network-interface/*"), a.ec2Public("image/*"), a.ec2("spot-instances-request/*")}, keyPairs...)},
+		{Sid: "ManageTheStacksMachines", Effect: "Allow",
+			Action:    []string{"ec2:CreateTags", "ec2:StartInstances", "ec2:StopInstances", "ec2:RebootInstances", "ec2:TerminateInstances"},
+			Resource:  []string{a.ec2("instance/*")},
+			Condition: map[string]map[string]any{"ArnLike": {"ec2:InstanceProfile": profile}}},
+		{Sid: "TagWhatTheyLaunch", Effect: "Allow", Action: []string{"ec2:CreateTags"},
+			Resource:  []string{a.ec2("volume/*"), a.ec2("network-interface/*"), a.ec2("spot-instances-request/*")},
+			Condition: map[string]map[string]any{"StringEquals": {"ec2:CreateAction": "RunInstances"}}},
+		{Sid: "TheMachinesKeyPairs", Effect: "Allow", Action: []string{"ec2:CreateKeyPair", "ec2:ImportKeyPair", "ec2:DeleteKeyPair"},
+			Resource: keyPairs},
+		{Sid: "CancelSpotRequests", Effect: "Allow", Action: []string{"ec2:CancelSpotInstanceRequests"},
+			Resource: []string{a.ec2("spot-instances-request/*")}},
+		{Sid: "PassOnlyTheRunnerRole", Effect: "Allow", Action: []string{"iam:PassRole"},
+			Resource:  []string{a.iamRole(iamName(stack, region, "runner"))},
+			Condition: map[string]map[string]any{"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}}},
+	}
+	return PolicyDocument{Version: "2012-10-17", Statement: st}
+}

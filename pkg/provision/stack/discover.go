@@ -1,0 +1,295 @@
+package stack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/provision-dev/provision/pkg/provision/config"
+)
+
+// Identity is the AWS account the run acts in.
+type Identity struct {
+	Account   string
+	Partition string
+	ARN       string
+}
+
+// Image is an AMI to launch and the device its root volume is on.
+type Image struct {
+	ID         string
+	RootDevice string
+	// RootSizeGB is the size of the image's root snapshot (0: not known);
+	// a root volume may not be smaller (the ECS-optimized image's is 30 GiB).
+	RootSizeGB int
+}
+
+// Images are the AMIs of the manager and of the runner machines.
+type Images struct {
+	Manager, Runner Image
+}
+
+// Discovery is what Discover finds. One run finds it once and hands it to
+// every walk (Use), so preflight, plan and apply agree on zone and images.
+type Discovery struct {
+	Account Identity
+	Zone    string
+	Images  Images
+	GitLab6 bool
+	// StoredTokenRenewed: preflight found the token parameter renewed.
+	StoredTokenRenewed bool
+	// RunnerID is the runner's id in GitLab, from preflight.
+	RunnerID int64
+	// Facts are the unchanging facts learned or read (see state.Document).
+	Facts map[string]string
+}
+
+// Discovered returns what this environment found.
+func (e *Env) Discovered() Discovery {
+	return Discovery{Account: e.Account, Zone: e.Zone, Images: e.Images, GitLab6: e.GitLab6, StoredTokenRenewed: e.StoredTokenRenewed, RunnerID: e.RunnerID, Facts: e.Ledger.Facts()}
+}
+
+// use takes what an earlier Discover (or Preflight) of the same run found.
+func (e *Env) use(d Discovery) {
+	e.Account, e.Zone, e.Images, e.GitLab6, e.StoredTokenRenewed, e.RunnerID = d.Account, d.Zone, d.Images, d.GitLab6, d.StoredTokenRenewed, d.RunnerID
+	// Facts a probe learned reach the state with the walk's first change.
+	for k, v := range d.Facts {
+		if e.Ledger.Fact(k) != v {
+			e.Ledger.LearnFact(k, v)
+		}
+	}
+}
+
+// Discover reads what every plan needs besides the resources: the account,
+// the zone and the images. It only reads.
+func (e *Env) Discover(ctx context.Context) error {
+	if err := e.Identify(ctx); err != nil {
+		return err
+	}
+	if err := e.ResolveZone(ctx); err != nil {
+		return err
+	}
+	if paths, err := e.ResolveGitLab(ctx); err == nil {
+		e.GitLab6 = paths.IPv6
+	}
+	return e.ResolveImages(ctx)
+}
+
+// Identify asks STS who we are.
+func (e *Env) Identify(ctx context.Context) error {
+	out, err := e.STS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil {
+		return fmt.Errorf("AWS credentials do not work (STS GetCallerIdentity: %w): configure them with `aws configure`, AWS_PROFILE / --profile, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY", err)
+	}
+	e.Account = Identity{Account: aws.ToString(out.Account), ARN: aws.ToString(out.Arn), Partition: "aws"}
+	if parts := strings.SplitN(e.Account.ARN, ":", 3); len(parts) > 1 && parts[1] != "" {
+		e.Account.Partition = parts[1]
+	}
+	return nil
+}
+
+// arns returns the ARN builder of this account and region.
+func (e *Env) arns() arns {
+	return arns{partition: e.Account.Partition, region: e.Region, account: e.Account.Account}
+}
+
+// ResolveImages finds the manager and runner AMIs: the configured ones,
+// else the latest of the image family for the instance type's
+// architecture (Amazon Linux 2023; for the machines of docker-autoscaler
+// by default its ECS-optimized variant, which holds Docker already).
+func (e *Env) ResolveImages(ctx context.Context) error {
+	var err error
+	if e.Images.Manager, err = e.resolveImage(ctx, "manager", e.Cfg.Manager.AMI, e.Cfg.Manager.InstanceType, familyAmazonLinux); err != nil {
+		return err
+	}
+	e.Images.Runner, err = e.resolveImage(ctx, "runners", e.Cfg.Runners.AMI, e.Cfg.Runners.InstanceType, e.runnerImageFamily())
+	return err
+}
+
+// An image family is a series of AMIs AWS publishes, the latest of each
+// architecture named by a public SSM parameter.
+const (
+	familyAmazonLinux = "Amazon Linux 2023"
+	familyECS         = "ECS-optimized Amazon Linux 2023"
+)
+
+// otherFamily is the family that is not f.
+func otherFamily(f string) string {
+	if f == familyECS {
+		return familyAmazonLinux
+	}
+	return familyECS
+}
+
+// runnerImageFamily is the family of the machines' image.
+func (e *Env) runnerImageFamily() string {
+	if e.autoscaler() && e.Cfg.Runners.BaseImage == config.BaseImageECS {
+		return familyECS
+	}
+	return familyAmazonLinux
+}
+
+// latestImageParameter names the public parameter holding the latest AMI
+// of a family: Amazon Linux's are listed in its user guide ("Query for
+// the latest Amazon Linux AMI IDs using Systems Manager Parameter Store"),
+// the ECS-optimized ones in the ECS developer guide ("Retrieving Amazon
+// ECS-optimized Linux AMI metadata"), arm64 under a path of its own.
+func latestImageParameter(family, arch string) string {
+	if family == familyECS {
+		if arch == "arm64" {
+			return "/aws/service/ecs/optimized-ami/amazon-linux-2023/arm64/recommended/image_id"
+		}
+		return "/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id"
+	}
+	return "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-" + arch
+}
+
+func (e *Env) resolveImage(ctx context.Context, section, ami, instanceType, family string) (Image, error) {
+	key := section + "|" + ami + "|" + instanceType
+	if ami == "" {
+		// The manager and the machines usually run the same image: the
+		// latest of one family and architecture is looked up once.
+		if arch, err := e.architecture(ctx, instanceType); err == nil {
+			key = "latest|" + family + "|" + arch
+		}
+	} else {
+		key = "ami|" + ami
+	}
+	e.factsMu.Lock()
+	img, ok := e.images[key]
+	e.factsMu.Unlock()
+	if ok {
+		return img, nil
+	}
+	img, err := e.lookupImage(ctx, section, ami, instanceType, family)
+	if err == nil {
+		e.factsMu.Lock()
+		if e.images == nil {
+			e.images = map[string]Image{}
+		}
+		e.images[key] = img
+		e.factsMu.Unlock()
+	}
+	return img, err
+}
+
+func (e *Env) lookupImage(ctx context.Context, section, ami, instanceType, family string) (Image, error) {
+	if ami == "" {
+		arch, err := e.architecture(ctx, instanceType)
+		if err != nil {
+			return Image{}, err
+		}
+		name := latestImageParameter(family, arch)
+		p, err := e.stackParameter(ctx, name)
+		if err == nil && p == nil {
+			err = errors.New("no such parameter")
+		}
+		if err != nil {
+			return Image{}, fmt.Errorf("find the latest %s AMI (%s) in %s: %w; set %s.ami to an AMI id instead", family, name, e.Region, err, section)
+		}
+		ami = aws.ToString(p.Value)
+		e.Ledger.LearnFact(familyFact(ami), family)
+	}
+	// An AMI never changes: its root device and size, once read, are facts.
+	fact, sizeFact := "image/"+ami+"/root-device", "image/"+ami+"/root-size-gb"
+	if root := e.Ledger.Fact(fact); root != "" {
+		size, _ := strconv.Atoi(e.Ledger.Fact(sizeFact))
+		return Image{ID: ami, RootDevice: root, RootSizeGB: size}, nil
+	}
+	out, err := e.EC2.DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: []string{ami}})
+	if isNotFound(err) || (err == nil && len(out.Images) == 0) {
+		return Image{}, fmt.Errorf("%s.ami %s does not exist in %s (or is not shared with this account): use an AMI id from this region, or leave it empty for Amazon Linux 2023", section, ami, e.Region)
+	}
+	if err != nil {
+		return Image{}, fmt.Errorf("describe AMI %s: %w", ami, err)
+	}
+	root := aws.ToString(out.Images[0].RootDeviceName)
+	if root == "" {
+		root = "/dev/xvda"
+	}
+	size := 0
+	for _, b := range out.Images[0].BlockDeviceMappings {
+		if aws.ToString(b.DeviceName) == root && b.Ebs != nil {
+			size = int(aws.ToInt32(b.Ebs.VolumeSize))
+		}
+	}
+	e.Ledger.LearnFact(fact, root)
+	e.Ledger.LearnFact(sizeFact, strconv.Itoa(size))
+	return Image{ID: ami, RootDevice: root, RootSizeGB: size}, nil
+}
+
+// checkRootVolume: EC2 refuses to launch a root volume smaller than the
+// image's snapshot, which the Auto Scaling group would only show as failed
+// launches, long after `up`.
+func (e *Env) checkRootVolume() error {
+	img, want := e.Images.Runner, e.Cfg.Runners.VolumeSizeGB
+	if !e.autoscaler() || img.RootSizeGB <= want {
+		return nil
+	}
+	return fmt.Errorf("runners.volume_size_gb %d is smaller than the root snapshot of the machines' image %s (%d GiB), which EC2 refuses to launch: set runners.volume_size_gb to at least %d", want, img.ID, img.RootSizeGB, img.RootSizeGB)
+}
+
+// architecture is the AMI architecture an instance type runs (arm64 for
+// Graviton, else x86_64). Both configured types are asked for in one call
+// and remembered for the run; a call that fails (one type is unknown) is
+// made again per type, so the error names the type.
+func (e *Env) architecture(ctx context.Context, instanceType string) (string, error) {
+	e.factsMu.Lock()
+	defer e.factsMu.Unlock()
+	if a, ok := e.archs[instanceType]; ok {
+		return a, nil
+	}
+	// An instance type's architecture never changes: once read, a fact.
+	if a := e.Ledger.Fact(archFact(instanceType)); a != "" {
+		return a, nil
+	}
+	if e.archs == nil {
+		e.archs = map[string]string{}
+		types := []ec2types.InstanceType{ec2types.InstanceType(e.Cfg.Manager.InstanceType)}
+		for _, t := range e.runnerTypes() {
+			types = append(types, ec2types.InstanceType(t))
+		}
+		if out, err := e.EC2.DescribeInstanceTypes(ctx, &ec2.DescribeInstanceTypesInput{InstanceTypes: types}); err == nil {
+			for _, it := range out.InstanceTypes {
+				e.learnArch(it)
+			}
+		}
+		if a, ok := e.archs[instanceType]; ok {
+			return a, nil
+		}
+	}
+	out, err := e.EC2.DescribeInstanceTypes(ctx, &ec2.DescribeInstanceTypesInput{InstanceTypes: []ec2types.InstanceType{ec2types.InstanceType(instanceType)}})
+	if err != nil || len(out.InstanceTypes) == 0 {
+		return "", fmt.Errorf("instance type %s is not known in %s: check the spelling (e.g. t3.medium)", instanceType, e.Region)
+	}
+	e.learnArch(out.InstanceTypes[0])
+	return e.archs[instanceType], nil
+}
+
+// learnArch keeps an instance type's architecture for the run and the
+// state (e.factsMu held).
+func (e *Env) learnArch(it ec2types.InstanceTypeInfo) {
+	e.archs[string(it.InstanceType)] = archOf(it)
+	e.Ledger.LearnFact(archFact(string(it.InstanceType)), archOf(it))
+}
+
+// familyFact records which family an AMI came from, so that a change of
+// runners.base_image is told from a newer release of the same family.
+func familyFact(ami string) string { return "image/" + ami + "/family" }
+
+func archFact(instanceType string) string { return "instance-type/" + instanceType + "/architecture" }
+
+func archOf(it ec2types.InstanceTypeInfo) string {
+	if it.ProcessorInfo != nil && slices.Contains(it.ProcessorInfo.SupportedArchitectures, ec2types.ArchitectureTypeArm64) {
+		return "arm64"
+	}
+	return "x86_64"
+}

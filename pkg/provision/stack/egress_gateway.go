@@ -1,0 +1,86 @@
+package stack
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/provision-dev/provision/pkg/plan"
+)
+
+// egressGateway is the egress-only internet gateway through which runner
+// machines reach the internet over IPv6 (ipv6 only). Nothing about it
+// changes after creation.
+type egressGateway struct{ env *Env }
+
+type eigw = *ec2types.EgressOnlyInternetGateway
+
+func newEgressGatewayStep(env *Env) plan.Step {
+	return newResourceStep[eigw, struct{}](env, "egress-only-internet-gateway", egressGateway{env})
+}
+
+func (k egressGateway) stepID() plan.ID  { return stepEIGW }
+func (k egressGateway) needs() []plan.ID { return []plan.ID{stepVPC} }
+
+func (k egressGateway) describe() plan.Change {
+	return plan.Change{Step: stepEIGW, Kind: "egress-only-internet-gateway", Name: k.env.name("eigw"),
+		Attrs: []plan.Attr{{Key: "vpc", Value: orUnknown(k.env.idOf(stepVPC))}}}
+}
+
+// find lists and checks the ownership tags in code: tag filters on this
+// API are not honoured everywhere. Gateways being deleted stay visible.
+func (k egressGateway) find(ctx context.Context) (found[eigw], error) {
+	out, err := k.env.EC2.DescribeEgressOnlyInternetGateways(ctx, &ec2.DescribeEgressOnlyInternetGatewaysInput{Filters: k.env.ownerFilters(stepEIGW)})
+	if err != nil {
+		return found[eigw]{}, fmt.Errorf("find egress-only internet gateway by tags: %w", err)
+	}
+	return lookupOwned(k.env, stepEIGW, pointers(out.EgressOnlyInternetGateways), func(g eigw) string { return aws.ToString(g.EgressOnlyInternetGatewayId) },
+		func(g eigw) bool { return k.env.ownedBy(g.Tags, stepEIGW) && eigwAttached(g) }), nil
+}
+
+func (k egressGateway) record(g eigw) recorded {
+	return recorded{id: aws.ToString(g.EgressOnlyInternetGatewayId)}
+}
+
+func (k egressGateway) diff(context.Context, eigw) (struct{}, []string, error) {
+	return struct{}{}, nil, nil
+}
+
+func (k egressGateway) create(ctx context.Context, token string, _ found[eigw]) (eigw, struct{}, error) {
+	out, err := k.env.EC2.CreateEgressOnlyInternetGateway(ctx, &ec2.CreateEgressOnlyInternetGatewayInput{
+		VpcId:             aws.String(k.env.idOf(stepVPC)),
+		ClientToken:       &token,
+		TagSpecifications: k.env.tagSpec(ec2types.ResourceTypeEgressOnlyInternetGateway, stepEIGW, "eigw"),
+	})
+	if err != nil {
+		return nil, struct{}{}, retryableCreate(fmt.Errorf("create egress-only internet gateway: %w", err))
+	}
+	return out.EgressOnlyInternetGateway, struct{}{}, nil
+}
+
+func (k egressGateway) update(context.Context, eigw, struct{}) error { return nil }
+
+func (k egressGateway) remove(ctx context.Context, g eigw) error {
+	id := g.EgressOnlyInternetGatewayId
+	_, err := k.env.EC2.DeleteEgressOnlyInternetGateway(ctx, &ec2.DeleteEgressOnlyInternetGatewayInput{EgressOnlyInternetGatewayId: id})
+	if err != nil && !isNotFound(err) {
+		return retryableDelete(fmt.Errorf("delete egress-only internet gateway %s: %w", aws.ToString(id), err))
+	}
+	return nil
+}
+
+// eigwAttached filters out gateways being deleted, which stay visible.
+func eigwAttached(gw eigw) bool {
+	for _, a := range gw.Attachments {
+		if a.State == ec2types.AttachmentStatusDetached || a.State == ec2types.AttachmentStatusDetaching {
+			return false
+		}
+	}
+	return true
+}
+
+// ec2TagsOf: the configuration's tags follow `tags:` (tag_drift.go).
+func (k egressGateway) ec2TagsOf(cur eigw) []ec2types.Tag { return cur.Tags }

@@ -1,0 +1,332 @@
+// Package stack holds the AWS steps of a runner environment, one file
+// per resource kind, plus configuration, zone selection and preflight.
+package stack
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go/logging"
+	"github.com/aws/smithy-go/middleware"
+	"go.uber.org/zap"
+
+	"github.com/provision-dev/provision/pkg/plan"
+	"github.com/provision-dev/provision/pkg/provision/config"
+	"github.com/provision-dev/provision/pkg/provision/gitlab"
+	"github.com/provision-dev/provision/pkg/state"
+)
+
+// Env is what every step shares: the configuration, the AWS clients, the
+// zone chosen for both subnets, and the ledger where steps record what they
+// found or made.
+type Env struct {
+	Cfg    *config.Config
+	Region string
+	Zone   string
+	EC2    *ec2.Client
+	STS    *sts.Client
+	IAM    *iam.Client
+	ASG    *autoscaling.Client
+	SSM    *ssm.Client
+	KMS    *kms.Client
+	S3     *s3.Client
+	GitLab *gitlab.API
+	Ledger *state.Ledger
+	Log    *zap.Logger
+
+	// Teardown: the graph is walked to delete; it then includes the steps
+	// of every variant of the configuration.
+	Teardown bool
+	// KeepRunner: a teardown leaves the runner in GitLab (down --keep-runner).
+	KeepRunner bool
+	// StoredTokenRenewed: the parameter holds a token gitlab-runner renewed,
+	// which GitLab accepts while GITLAB_RUNNER_TOKEN is the outdated one.
+	StoredTokenRenewed bool
+
+	// Secrets come from the environment only.
+	Secrets Secrets
+	// Found by Discover: the caller's account and the images to launch.
+	Account Identity
+	Images  Images
+	// RunnerTokenExpiresAt is when GITLAB_RUNNER_TOKEN expires, as GitLab
+	// said at preflight (zero: never, or not checked).
+	RunnerTokenExpiresAt time.Time
+	// RunnerID is GitLab's id of the runner whose token the stack uses,
+	// from preflight's /runners/verify (0: not known in this run).
+	RunnerID int64
+	// GitLab6: GitLab's name resolves to a global IPv6 address (Discover).
+	GitLab6 bool
+	// Resolver looks up GitLab's name; nil: the system's resolver.
+	Resolver Resolver
+
+	// Facts this run looked up once: instance type architectures and
+	// images (preflight validates both types, then resolves the images).
+	factsMu sync.Mutex
+	archs   map[string]string
+	images  map[string]Image
+
+	// reads are the answers this run shares between steps.
+	reads *Reads
+
+	// replacing holds the steps whose plan in this walk is a replacement:
+	// what depends on them says so in its own plan line.
+	replacingMu sync.Mutex
+	replacing   map[plan.ID]bool
+}
+
+// noteReplacement records that step's plan replaces its resource.
+func (e *Env) noteReplacement(step plan.ID) {
+	e.replacingMu.Lock()
+	defer e.replacingMu.Unlock()
+	if e.replacing == nil {
+		e.replacing = map[plan.ID]bool{}
+	}
+	e.replacing[step] = true
+}
+
+// isReplacing reports whether step's plan in this walk replaces it; the
+// executor plans a step only after what it depends on.
+func (e *Env) isReplacing(step plan.ID) bool {
+	e.replacingMu.Lock()
+	defer e.replacingMu.Unlock()
+	return e.replacing[step]
+}
+
+// AWSOptions say how LoadAWSConfig sets up the SDK.
+type AWSOptions struct {
+	Region, Profile string
+	// Log gets the SDK's own log lines, at debug level.
+	Log *zap.Logger
+	// Interrupt, when closed (the first Ctrl-C), stops new writes to AWS:
+	// the calls in flight finish, no other starts (the state's own S3
+	// writes excepted, so what was done is saved).
+	Interrupt <-chan struct{}
+}
+
+// LoadAWSConfig resolves credentials and region through the SDK's default
+// chain. AWS_ENDPOINT_URL is honoured by the SDK itself.
+func LoadAWSConfig(ctx context.Context, o AWSOptions) (aws.Config, error) {
+	region, profile, log := o.Region, o.Profile, o.Log
+	writes := writeRetryer()
+	opts := []func(*awsconfig.LoadOptions) error{
+		// The SDK's own warnings (a skipped checksum, a retry) are for
+		// whoever debugs this tool, not for its user: debug level only.
+		awsconfig.WithLogger(logging.LoggerFunc(func(class logging.Classification, format string, v ...any) {
+			if log != nil {
+				log.Debug(fmt.Sprintf(format, v...), zap.String("from", "aws-sdk"), zap.String("class", string(class)))
+			}
+		})),
+		awsconfig.WithRetryer(readRetryer),
+		awsconfig.WithAPIOptions([]func(*middleware.Stack) error{writesRetryOnlyThrottling(writes), noWritesAfter(o.Interrupt), nameTheStep}),
+	}
+	if region != "" {
+		opts = append(opts, awsconfig.WithRegion(region))
+	}
+	if profile != "" {
+		opts = append(opts, awsconfig.WithSharedConfigProfile(profile))
+	}
+	cfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
+	var noProfile awsconfig.SharedConfigProfileNotExistError
+	if errors.As(err, &noProfile) {
+		files := strings.Join(noProfile.Filename, " or ")
+		if files == "" {
+			files = "the shared config and credentials files (~/.aws/config, ~/.aws/credentials)"
+		}
+		return aws.Config{}, fmt.Errorf("AWS profile %q does not exist in %s: check --profile and AWS_PROFILE (`aws configure list-profiles` lists the profiles)", noProfile.Profile, files)
+	}
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("load AWS configuration: %w", err)
+	}
+	if cfg.Region == "" {
+		return aws.Config{}, fmt.Errorf("no AWS region: set `region:` in the configuration file, pass --region, or set AWS_REGION")
+	}
+	// A region from AWS_REGION or the profile is checked as the file's is.
+	if p := config.RegionProblem(cfg.Region); p != "" {
+		return aws.Config{}, fmt.Errorf("region: %s", p)
+	}
+	return cfg, nil
+}
+
+// EnvOptions is what a run decided before its environment is built.
+type EnvOptions struct {
+	// Teardown: the graph is walked to delete (every variant's steps).
+	Teardown bool
+	// KeepRunner: a teardown leaves the runner in GitLab.
+	KeepRunner bool
+	// Found is what Discover or Preflight found earlier in the run.
+	Found Discovery
+	// Reads is the run's cache of shared describes (nil: none).
+	Reads *Reads
+}
+
+// NewEnv builds the clients for one walk, whole: what the run found and
+// decided is given here and not changed afterwards.
+func NewEnv(cfg *config.Config, awsCfg aws.Config, secrets Secrets, ledger *state.Ledger, log *zap.Logger, o EnvOptions) *Env {
+	e := &Env{
+		Cfg:    cfg,
+		Region: awsCfg.Region,
+		EC2:    ec2.NewFromConfig(awsCfg, o.Reads.ec2Options),
+		STS:    sts.NewFromConfig(awsCfg),
+		IAM:    iam.NewFromConfig(awsCfg),
+		ASG:    autoscaling.NewFromConfig(awsCfg, o.Reads.asgOptions),
+		SSM:    ssm.NewFromConfig(awsCfg, o.Reads.ssmOptions),
+		KMS:    kms.NewFromConfig(awsCfg),
+		// With an endpoint of one's own (an emulator) buckets are
+		// addressed by path, not by host name.
+		S3: s3.NewFromConfig(awsCfg, func(o *s3.Options) {
+			o.UsePathStyle = awsCfg.BaseEndpoint != nil || os.Getenv("AWS_ENDPOINT_URL") != ""
+		}),
+		GitLab:     gitlab.New(cfg.GitLab.URL),
+		Secrets:    secrets,
+		Ledger:     ledger,
+		Log:        log,
+		Teardown:   o.Teardown,
+		KeepRunner: o.KeepRunner,
+		reads:      o.Reads,
+	}
+	e.use(o.Found)
+	return e
+}
+
+// record stores what a step found or made.
+func (e *Env) record(step plan.ID, r *state.Resource) error {
+	if err := e.Ledger.Put(string(step), r); err != nil {
+		return fmt.Errorf("%s: save state: %w", step, err)
+	}
+	return nil
+}
+
+// forget drops a step's record: the resource is gone.
+func (e *Env) forget(step plan.ID) error {
+	if err := e.Ledger.Remove(string(step)); err != nil {
+		return fmt.Errorf("%s: save state: %w", step, err)
+	}
+	return nil
+}
+
+// idOf returns the AWS id a step recorded, or "" while it is unknown.
+func (e *Env) idOf(step plan.ID) string {
+	if r := e.Ledger.Get(string(step)); r != nil && (r.Status == state.StatusCreated || r.Status == state.StatusExternal) {
+		return r.ID
+	}
+	return ""
+}
+
+// attrOf returns an attribute a step recorded.
+func (e *Env) attrOf(step plan.ID, key string) string {
+	return e.Ledger.Get(string(step)).Attr(key)
+}
+
+// beginCreate records, before a create call, that the call is being made
+// and with which client token, so a retry after a crash reuses the token
+// (AWS then returns the first resource instead of making a second). The
+// token changes only when a resource this step had created has since
+// disappeared, since AWS would answer a reused token with the dead resource.
+func (e *Env) beginCreate(step plan.ID, kind string) (string, error) {
+	prev := e.Ledger.Get(string(step))
+	gen := 0
+	if prev != nil {
+		gen, _ = strconv.Atoi(prev.Attr("token_generation"))
+		if prev.Status == state.StatusGone {
+			gen++
+		}
+	}
+	sum := sha256.Sum256([]byte(fmt.Sprintf("%s/%s/%s/%d", e.Ledger.Lineage(), e.Cfg.Stack, step, gen)))
+	token := "provision-" + hex.EncodeToString(sum[:])[:32]
+	r := &state.Resource{
+		Type:        kind,
+		Status:      state.StatusCreating,
+		ClientToken: token,
+		Attributes: map[string]string{
+			"token_generation": strconv.Itoa(gen),
+			"create_began":     time.Now().UTC().Format(time.RFC3339Nano),
+		},
+	}
+	return token, e.record(step, r)
+}
+
+// lostCreate reports, for a step whose record is still "creating" (the
+// run that made the create call ended before its answer came), how long
+// ago that call began. A call that reached AWS is carried out even though
+// its caller is gone, and it may take effect after the next run has
+// looked: for kinds whose API takes no client token and no unique name,
+// a search that finds nothing proves nothing until the call has had time
+// to finish.
+func (e *Env) lostCreate(step plan.ID) (time.Duration, bool) {
+	r := e.Ledger.Get(string(step))
+	if r == nil || r.Status != state.StatusCreating {
+		return 0, false
+	}
+	began, err := time.Parse(time.RFC3339Nano, r.Attr("create_began"))
+	if err != nil {
+		return 0, false
+	}
+	return time.Since(began), true
+}
+
+// created records a resource the step made (or adopted by its tags).
+func (e *Env) created(step plan.ID, kind, id string, attrs map[string]string) error {
+	r := &state.Resource{Type: kind, ID: id, Status: state.StatusCreated, Attributes: map[string]string{}}
+	if prev := e.Ledger.Get(string(step)); prev != nil {
+		r.ClientToken = prev.ClientToken
+		if g := prev.Attr("token_generation"); g != "" {
+			r.Attributes["token_generation"] = g
+		}
+	}
+	for k, v := range attrs {
+		r.Attributes[k] = v
+	}
+	return e.record(step, r)
+}
+
+// external records a resource the stack uses but does not own.
+func (e *Env) external(step plan.ID, kind, id string, attrs map[string]string) error {
+	return e.record(step, &state.Resource{Type: kind, ID: id, Status: state.StatusExternal, Attributes: attrs})
+}
+
+// name is the Name tag of a role, e.g. ci-runners-vpc.
+func (e *Env) name(role string) string { return e.Cfg.Stack + "-" + role }
+
+// knownAfterApply stands in for an id that does not exist yet.
+const knownAfterApply = "(known after apply)"
+
+func orUnknown(id string) string { return or(id, knownAfterApply) }
+
+// markGone notes that a resource the step recorded no longer exists. A
+// "creating" record stays as it is: its client token must be reused by the
+// next create call. Any other record becomes "gone", so the next create uses
+// a new token (AWS would answer a reused one with the dead resource).
+func (e *Env) markGone(step plan.ID) error {
+	r := e.Ledger.Get(string(step))
+	if r == nil || r.Status == state.StatusCreating || r.Status == state.StatusGone {
+		return nil
+	}
+	return e.record(step, &state.Resource{Type: r.Type, Status: state.StatusGone, Attributes: map[string]string{"token_generation": r.Attr("token_generation")}})
+}
+
+// or returns value, or placeholder while value is unknown.
+func or(value, placeholder string) string {
+	if value == "" {
+		return placeholder
+	}
+	return value
+}
+
+func zapRunnerID(id int64) zap.Field { return zap.Int64("runner_id", id) }

@@ -1,0 +1,198 @@
+package stack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
+
+	"github.com/provision-dev/provision/pkg/plan"
+	"github.com/provision-dev/provision/pkg/provision/gitlab"
+)
+
+// gitlabRunner creates the runner record through GitLab's API (with
+// gitlab.create_runner and GITLAB_TOKEN) and puts its token straight into
+// the token parameter: GitLab shows a new token only once, so the two are
+// one step. It takes the place of ssm/token.
+type gitlabRunner struct{ env *Env }
+
+// runnerRecord is what find knows about the runner.
+type runnerRecord struct {
+	id        int64 // 0: unknown
+	parameter bool  // the token parameter exists
+	gone      bool  // GitLab says the runner no longer exists
+}
+
+// gitlabRunnerFix: the token is written again, under the stack's secrets
+// key (a parameter put before the stack had one is under aws/ssm).
+type gitlabRunnerFix struct{ reencrypt bool }
+
+func newGitLabRunnerStep(env *Env) plan.Step {
+	return newResourceStep[runnerRecord, gitlabRunnerFix](env, "gitlab-runner", gitlabRunner{env})
+}
+
+func (k gitlabRunner) stepID() plan.ID  { return stepGitLabRunner }
+func (k gitlabRunner) needs() []plan.ID { return k.env.secretsKeyNeeds() }
+
+func (k gitlabRunner) describe() plan.Change {
+	cr := k.env.Cfg.GitLab.CreateRunner
+	if cr == nil {
+		// A teardown of a stack that was built with create_runner.
+		return plan.Change{Step: stepGitLabRunner, Kind: "gitlab-runner", Name: "runner", Attrs: []plan.Attr{{Key: "token", Value: k.env.TokenParameter() + " (SecureString)"}}}
+	}
+	c := plan.Change{Step: stepGitLabRunner, Kind: "gitlab-runner", Name: cr.Description, Attrs: []plan.Attr{
+		{Key: "type", Value: cr.RunnerType},
+		{Key: "token", Value: k.env.TokenParameter() + " (SecureString)"},
+	}}
+	if len(cr.TagList) > 0 {
+		c.Attrs = append(c.Attrs, plan.Attr{Key: "tags", Value: strings.Join(cr.TagList, ",")})
+	}
+	return c
+}
+
+// find reads the runner id from the state, else from the parameter's tag,
+// and with GITLAB_TOKEN asks GitLab whether the runner still exists. The
+// runner exists for this step only with its token in the parameter.
+func (k gitlabRunner) find(ctx context.Context) (found[runnerRecord], error) {
+	r, err := k.lookup(ctx)
+	if err != nil {
+		return found[runnerRecord]{}, err
+	}
+	if r.parameter && r.id != 0 && !k.env.Secrets.GitLabToken.Empty() {
+		_, err := k.env.GitLab.RunnerStatus(ctx, k.env.Secrets.GitLabToken.Reveal(), r.id)
+		switch {
+		case errors.Is(err, gitlab.ErrNotFound):
+			r.gone = true
+		case err != nil:
+			return found[runnerRecord]{}, fmt.Errorf("check runner %d in GitLab: %w", r.id, err)
+		}
+	}
+	return found[runnerRecord]{cur: r, exists: r.parameter && !r.gone}, nil
+}
+
+// findForDelete: anything to clean up, the parameter or a runner id.
+func (k gitlabRunner) findForDelete(ctx context.Context) (found[runnerRecord], error) {
+	r, err := k.lookup(ctx)
+	return found[runnerRecord]{cur: r, exists: r.parameter || r.id != 0}, err
+}
+
+func (k gitlabRunner) lookup(ctx context.Context) (runnerRecord, error) {
+	var r runnerRecord
+	if rec := k.env.Ledger.Get(string(stepGitLabRunner)); rec != nil && rec.ID != "" {
+		r.id, _ = strconv.ParseInt(rec.ID, 10, 64)
+	}
+	p, err := getParameter(ctx, k.env.SSM, k.env.TokenParameter(), false)
+	if err != nil || p == nil {
+		return r, err
+	}
+	r.parameter = true
+	if r.id == 0 {
+		out, err := k.env.SSM.ListTagsForResource(ctx, &ssm.ListTagsForResourceInput{ResourceId: p.Name, ResourceType: ssmtypes.ResourceTypeForTaggingParameter})
+		if err != nil {
+			return r, fmt.Errorf("read the tags of %s: %w", aws.ToString(p.Name), err)
+		}
+		for _, t := range out.TagList {
+			if aws.ToString(t.Key) == tagGitLabRunnerID {
+				r.id, _ = strconv.ParseInt(aws.ToString(t.Value), 10, 64)
+			}
+		}
+	}
+	return r, nil
+}
+
+func (k gitlabRunner) record(r runnerRecord) recorded {
+	id := ""
+	if r.id != 0 {
+		id = strconv.FormatInt(r.id, 10)
+	}
+	return recorded{id: id, attrs: map[string]string{"parameter": k.env.TokenParameter()}}
+}
+
+func (k gitlabRunner) shownOnCreate(prior found[runnerRecord]) []string {
+	switch r := prior.cur; {
+	case r.gone:
+		return []string{fmt.Sprintf("runner %d no longer exists in GitLab", r.id)}
+	case r.id != 0 && !r.parameter:
+		return []string{fmt.Sprintf("the token of runner %d is lost: replace the runner", r.id)}
+	}
+	return nil
+}
+
+func (k gitlabRunner) diff(ctx context.Context, _ runnerRecord) (gitlabRunnerFix, []string, error) {
+	reason, err := keyDrift(ctx, k.env, k.env.TokenParameter())
+	if err != nil || reason == "" {
+		return gitlabRunnerFix{}, nil, err
+	}
+	return gitlabRunnerFix{reencrypt: true}, []string{reason}, nil
+}
+
+// create makes the runner and stores its token; a runner whose token was
+// lost is deleted first.
+func (k gitlabRunner) create(ctx context.Context, _ string, prior found[runnerRecord]) (runnerRecord, gitlabRunnerFix, error) {
+	user := k.env.Secrets.GitLabToken
+	if user.Empty() {
+		return runnerRecord{}, gitlabRunnerFix{}, fmt.Errorf("%s is not set: gitlab.create_runner needs a GitLab token with the %s scopes", EnvGitLabToken, strings.Join(createRunnerScopes, " and "))
+	}
+	if old := prior.cur; old.id != 0 && !old.gone {
+		if err := k.env.GitLab.DeleteRunner(ctx, user.Reveal(), old.id); err != nil {
+			return runnerRecord{}, gitlabRunnerFix{}, fmt.Errorf("remove runner %d, whose token is lost: %w", old.id, err)
+		}
+	}
+	cr := k.env.Cfg.GitLab.CreateRunner
+	id, token, err := k.env.GitLab.CreateRunner(ctx, user.Reveal(), gitlab.RunnerSpec{
+		RunnerType: cr.RunnerType, GroupID: int64(cr.GroupID), ProjectID: int64(cr.ProjectID),
+		Description: cr.Description, TagList: cr.TagList, RunUntagged: cr.RunUntagged,
+	})
+	if err != nil {
+		return runnerRecord{}, gitlabRunnerFix{}, err
+	}
+	if err := putToken(ctx, k.env, stepGitLabRunner, prior.cur.parameter, NewSecret(token), map[string]string{tagGitLabRunnerID: strconv.FormatInt(id, 10)}); err != nil {
+		return runnerRecord{}, gitlabRunnerFix{}, fmt.Errorf("runner %d was created but its token could not be stored (delete the runner in GitLab and run `provision up` again): %w", id, err)
+	}
+	return runnerRecord{id: id, parameter: true}, gitlabRunnerFix{}, nil
+}
+
+// update writes the token again, with the value it holds.
+func (k gitlabRunner) update(ctx context.Context, r runnerRecord, f gitlabRunnerFix) error {
+	if !f.reencrypt {
+		return nil
+	}
+	p, err := getParameter(ctx, k.env.SSM, k.env.TokenParameter(), true)
+	if err != nil || p == nil {
+		return err
+	}
+	var tags map[string]string
+	if r.id != 0 {
+		tags = map[string]string{tagGitLabRunnerID: strconv.FormatInt(r.id, 10)}
+	}
+	return putToken(ctx, k.env, stepGitLabRunner, true, NewSecret(aws.ToString(p.Value)), tags)
+}
+
+// remove deletes the runner in GitLab with its own token (no user token
+// needed), then the parameter.
+func (k gitlabRunner) remove(ctx context.Context, r runnerRecord) error {
+	p, err := getParameter(ctx, k.env.SSM, k.env.TokenParameter(), true)
+	if err != nil {
+		return err
+	}
+	switch {
+	case k.env.KeepRunner:
+		k.env.Log.Warn("down --keep-runner: the runner stays in GitLab and its token stays valid", zapRunnerID(r.id))
+	case p != nil:
+		if err := k.env.GitLab.DeleteRunnerByToken(ctx, aws.ToString(p.Value)); err != nil {
+			return fmt.Errorf("delete runner %d in GitLab: %w (if that GitLab is gone for good, run `provision down --keep-runner`: it deletes the token parameter and leaves the runner record alone)", r.id, err)
+		}
+	case r.id != 0 && !k.env.Secrets.GitLabToken.Empty():
+		if err := k.env.GitLab.DeleteRunner(ctx, k.env.Secrets.GitLabToken.Reveal(), r.id); err != nil {
+			return fmt.Errorf("delete runner %d in GitLab: %w", r.id, err)
+		}
+	case r.id != 0:
+		k.env.Log.Warn("the runner's token is gone and GITLAB_TOKEN is not set: delete the runner in GitLab by hand", zapRunnerID(r.id))
+	}
+	return deleteParameter(ctx, k.env.SSM, k.env.TokenParameter())
+}

@@ -1,0 +1,321 @@
+package stack
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/provision-dev/provision/pkg/provision/bootstrap"
+)
+
+// PolicyDocument is an IAM policy in the form AWS takes it.
+type PolicyDocument struct {
+	Version   string      `json:"Version"`
+	Statement []Statement `json:"Statement"`
+}
+
+// Statement is one IAM policy statement.
+type Statement struct {
+	Sid       string                    `json:"Sid,omitempty"`
+	Effect    string                    `json:"Effect"`
+	Principal map[string]string         `json:"Principal,omitempty"`
+	Action    []string                  `json:"Action"`
+	Resource  []string                  `json:"Resource,omitempty"`
+	Condition map[string]map[string]any `json:"Condition,omitempty"`
+}
+
+// JSON encodes the document compactly (the form IAM stores).
+func (p PolicyDocument) JSON() string {
+	b, _ := json.Marshal(p)
+	return string(b)
+}
+
+// arns builds the ARNs the policies name.
+type arns struct {
+	partition, region, account string
+}
+
+func (a arns) ec2(resource string) string {
+	return fmt.Sprintf("arn:%s:ec2:%s:%s:%s", a.partition, a.region, a.account, resource)
+}
+
+// ec2Public is for resources owned by no account in the ARN (AMIs).
+func (a arns) ec2Public(resource string) string {
+	return fmt.Sprintf("arn:%s:ec2:%s::%s", a.partition, a.region, resource)
+}
+
+func (a arns) autoScalingGroup(name string) string {
+	return fmt.Sprintf("arn:%s:autoscaling:%s:%s:autoScalingGroup:*:autoScalingGroupName/%s", a.partition, a.region, a.account, name)
+}
+
+// kmsKey is the ARN of a KMS key of this account and region.
+func (a arns) kmsKey(id string) string {
+	return fmt.Sprintf("arn:%s:kms:%s:%s:key/%s", a.partition, a.region, a.account, id)
+}
+
+// kmsAlias is the ARN of an alias (alias/NAME) of this account and region.
+func (a arns) kmsAlias(name string) string {
+	return fmt.Sprintf("arn:%s:kms:%s:%s:%s", a.partition, a.region, a.account, name)
+}
+
+// machineKeyPairs are the key pairs docker-machine imports for the
+// stack's machines: a machine's name, or its name and 5 letters. The
+// lengths are exact, so no other stack's key pairs match.
+func machineKeyPairs(a arns, stack string) []string {
+	name := a.ec2("key-pair/" + bootstrap.MachineNameIAMPattern(stack))
+	return []string{name, name + "-?????"}
+}
+
+// viaSSMLike matches SSM's kms:ViaService in the region (StringLike) in
+// either partition's domain, and in every region when the region is *.
+func viaSSMLike(region string) string { return "ssm." + region + ".amazonaws.com*" }
+
+// viaSSM is SSM's value of kms:ViaService in the region: the service's
+// endpoint name, under amazonaws.com.cn in the China regions.
+func (a arns) viaSSM() string {
+	if a.partition == "aws-cn" {
+		return "ssm." + a.region + ".amazonaws.com.cn"
+	}
+	return "ssm." + a.region + ".amazonaws.com"
+}
+
+func (a arns) ssmParameter(name string) string {
+	// name starts with a slash; the ARN has exactly one.
+	return fmt.Sprintf("arn:%s:ssm:%s:%s:parameter%s", a.partition, a.region, a.account, name)
+}
+
+// iamPath is the path of every role and instance profile the tool makes.
+// On AWS the path is part of the ARN (arn:aws:iam::ACCOUNT:role/provision/NAME,
+// "IAM identifiers" in the IAM User Guide), so every ARN a policy names is
+// built here with the same path CreateRole and CreateInstanceProfile get.
+const iamPath = "/provision/"
+
+// iamRole is the ARN of a role this tool made.
+func (a arns) iamRole(name string) string {
+	return fmt.Sprintf("arn:%s:iam::%s:role%s%s", a.partition, a.account, iamPath, name)
+}
+
+// iamInstanceProfile is the ARN of an instance profile this tool made.
+func (a arns) iamInstanceProfile(name string) string {
+	return fmt.Sprintf("arn:%s:iam::%s:instance-profile%s%s", a.partition, a.account, iamPath, name)
+}
+
+// ec2AssumeRolePolicy lets EC2 instances take the role.
+func ec2AssumeRolePolicy() PolicyDocument {
+	return PolicyDocument{Version: "2012-10-17", Statement: []Statement{{
+		Effect: "Allow", Principal: map[string]string{"Service": "ec2.amazonaws.com"}, Action: []string{"sts:AssumeRole"},
+	}}}
+}
+
+// autoscalerManagerPolicy is least privilege for the fleeting AWS plugin:
+// scale and terminate in this one group, see instances, reach this
+// group's machines (with the stack's key, or by pushing keys to them only),
+// and read this stack's token.
+func autoscalerManagerPolicy(a arns, stack string, params managerParameters) PolicyDocument {
+	connect := Statement{Sid: "ConnectToTheGroupsMachines", Effect: "Allow",
+		Action:    []string{"ec2-instance-connect:SendSSHPublicKey"},
+		Resource:  []string{a.ec2("instance/*")},
+		Condition: map[string]map[string]any{"StringLike": {"ec2:ResourceTag/aws:autoscaling:groupName": generationGroupPattern(stack)}}}
+	var machinesKey []Statement
+	if params.sshKey != "" {
+		// A SecureString under the stack's secrets key, as the token.
+		connect = Statement{Sid: "ReadTheMachinesKey", Effect: "Allow", Action: []string{"ssm:GetParameter"},
+			Resource: []string{a.ssmParameter(params.sshKey)}}
+		machinesKey = append(machinesKey, secretsKeyStatement(a, "DecryptTheMachinesKeyThroughSSM", params.key, params.sshKey, "kms:Decrypt"))
+	}
+	st := []Statement{
+		{Sid: "ScaleTheRunnerGroup", Effect: "Allow",
+			Action:   []string{"autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"},
+			Resource: []string{a.autoScalingGroup(generationGroupPattern(stack))}},
+		{Sid: "SeeTheFleet", Effect: "Allow",
+			Action:   []string{"autoscaling:DescribeAutoScalingGroups", "ec2:DescribeInstances"},
+			Resource: []string{"*"}},
+		connect,
+	}
+	st = append(st, machinesKey...)
+	st = append(st, readTokenStatements(a, params)...)
+	st = append(st, reportBootStatement(a, params.boot))
+	if params.drain != "" {
+		// A replaced manager reads the drain request and answers it.
+		st = append(st, Statement{Sid: "AnswerDrainRequests", Effect: "Allow", Action: []string{"ssm:GetParameter", "ssm:PutParameter"},
+			Resource: []string{a.ssmParameter(params.drain)}})
+	}
+	if params.cacheBucket != "" {
+		// gitlab-runner signs the cache's download and upload URLs with
+		// this role (AuthenticationType iam; cache/s3v2 presigns GetObject
+		// and PutObject): the URLs work as far as the role reaches.
+		st = append(st, Statement{Sid: "UseTheCache", Effect: "Allow", Action: []string{"s3:GetObject", "s3:PutObject"},
+			Resource: []string{fmt.Sprintf("arn:%s:s3:::%s/*", a.partition, params.cacheBucket)}})
+	}
+	return PolicyDocument{Version: "2012-10-17", Statement: st}
+}
+
+// dockerMachineManagerPolicy lets docker-machine's amazonec2 driver launch,
+// tag and remove machines: only in this region, subnet and zone, only with
+// the runner instance profile, key pairs only of the stack's machine names.
+// The runner instance profile is the stack's mark on a machine: a Spot
+// machine carries no tags until the driver adds them after launch (tags on
+// a Spot request are not copied to its instance), and launching with the
+// profile takes iam:PassRole on the runner role, which only this policy
+// grants; so tagging, stopping and terminating are conditioned on it.
+func dockerMachineManagerPolicy(a arns, stack, zone, subnetID, runnerGroupID, runnerRoleName, runnerProfileName string, params managerParameters, spot bool) PolicyDocument {
+	region := map[string]any{"aws:RequestedRegion": a.region}
+	keyPairs := machineKeyPairs(a, stack)
+	profile := map[string]any{"ec2:InstanceProfile": a.iamInstanceProfile(runnerProfileName)}
+	subnet := a.ec2("subnet/" + subnetID)
+	launch := []string{"ec2:RunInstances"}
+	if spot {
+		// Spot machines come from RunInstances with market options or,
+		// in older driver versions, from RequestSpotInstances.
+		launch = append(launch, "ec2:RequestSpotInstances")
+	}
+	st := []Statement{
+		{Sid: "LaunchIntoTheRunnerSubnet", Effect: "Allow", Action: launch,
+			Resource: []string{subnet, a.ec2("security-group/" + runnerGroupID)}},
+		{Sid: "LaunchWithTheRunnerProfile", Effect: "Allow", Action: []string{"ec2:RunInstances"},
+			Resource: []string{a.ec2("instance/*")},
+			Condition: map[string]map[string]any{
+				"StringEquals": {"aws:RequestedRegion": a.region, "ec2:InstanceProfile": a.iamInstanceProfile(runnerProfileName)},
+			}},
+		{Sid: "LaunchNetworkInterfacesInTheRunnerSubnet", Effect: "Allow", Action: launch,
+			Resource:  []string{a.ec2("network-interface/*")},
+			Condition: map[string]map[string]any{"StringEquals": {"ec2:Subnet": subnet}}},
+		{Sid: "LaunchVolumesImagesAndKeys", Effect: "Allow", Action: launch,
+			Resource:  append([]string{a.ec2("volume/*"), a.ec2Public("image/*")}, keyPairs...),
+			Condition: map[string]map[string]any{"StringEquals": region}},
+		// A resource type's condition keys apply to every action on it ("Actions,
+		// resources, and condition keys for Amazon EC2" in the Service
+		// Authorization Reference): instance has ec2:InstanceProfile, volume
+		// ec2:AvailabilityZone, network-interface ec2:Subnet, so tags made at
+		// launch and the ones the driver adds to a Spot machine later both match.
+		{Sid: "TagTheRunnerMachines", Effect: "Allow", Action: []string{"ec2:CreateTags"},
+			Resource: []string{a.ec2("instance/*")}, Condition: map[string]map[string]any{"StringEquals": profile}},
+		{Sid: "TagTheirVolumesInTheZone", Effect: "Allow", Action: []string{"ec2:CreateTags"},
+			Resource: []string{a.ec2("volume/*")}, Condition: map[string]map[string]any{"StringEquals": {"ec2:AvailabilityZone": zone}}},
+		{Sid: "TagTheirNetworkInterfaces", Effect: "Allow", Action: []string{"ec2:CreateTags"},
+			Resource: []string{a.ec2("network-interface/*")}, Condition: map[string]map[string]any{"StringEquals": {"ec2:Subnet": subnet}}},
+		{Sid: "ManageTheRunnerMachines", Effect: "Allow",
+			Action:    []string{"ec2:StartInstances", "ec2:StopInstances", "ec2:RebootInstances", "ec2:TerminateInstances"},
+			Resource:  []string{a.ec2("instance/*")},
+			Condition: map[string]map[string]any{"StringEquals": profile}},
+		{Sid: "MachineKeyPairs", Effect: "Allow",
+			Action:   []string{"ec2:CreateKeyPair", "ec2:ImportKeyPair", "ec2:DeleteKeyPair"},
+			Resource: keyPairs},
+		{Sid: "PassOnlyTheRunnerRole", Effect: "Allow", Action: []string{"iam:PassRole"},
+			Resource: []string{a.iamRole(runnerRoleName)}},
+		{Sid: "SeeWhatTheDriverNeeds", Effect: "Allow",
+			Action: []string{"ec2:DescribeInstances", "ec2:DescribeKeyPairs", "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups",
+				"ec2:DescribeImages", "ec2:DescribeAccountAttributes", "ec2:DescribeSpotInstanceRequests"},
+			Resource: []string{"*"}},
+	}
+	if spot {
+		st = append(st, Statement{Sid: "SpotRequestsInTheRegion", Effect: "Allow",
+			Action:    []string{"ec2:RunInstances", "ec2:RequestSpotInstances", "ec2:CancelSpotInstanceRequests"},
+			Resource:  []string{a.ec2("spot-instances-request/*")},
+			Condition: map[string]map[string]any{"StringEquals": region}},
+			Statement{Sid: "TagSpotRequestsWhenMade", Effect: "Allow", Action: []string{"ec2:CreateTags"},
+				Resource: []string{a.ec2("spot-instances-request/*")},
+				Condition: map[string]map[string]any{"StringEquals": {"aws:RequestedRegion": a.region},
+					"ForAnyValue:StringEquals": {"ec2:CreateAction": "RunInstances"}}})
+	}
+	st = append(st, readTokenStatements(a, params)...)
+	st = append(st, reportBootStatement(a, params.boot))
+	return PolicyDocument{Version: "2012-10-17", Statement: st}
+}
+
+// managerParameters are what the manager uses besides the group: the SSM
+// parameters of the runner token, its boot report and the machines' SSH
+// key ("": no static key), the cache bucket ("": none), the drain
+// request ("": none), and the KMS key of the SecureStrings.
+type managerParameters struct {
+	token, boot, sshKey, cacheBucket, drain string
+	key                                     secretsKeyGrant
+}
+
+// secretsKeyGrant is how a policy names the KMS key of the SecureString
+// parameters: by its ARN, or, for a key given by an alias only
+// (secrets.kms_key_id), as any key of the account and region that the
+// alias names (kms:ResourceAliases; a key policy cannot be named by alias).
+type secretsKeyGrant struct {
+	resource string
+	alias    string
+}
+
+// reportBootStatement lets the manager write its boot report, to this one
+// parameter only (a String, so no key is involved).
+func reportBootStatement(a arns, bootParameter string) Statement {
+	return Statement{Sid: "ReportTheBoot", Effect: "Allow", Action: []string{"ssm:PutParameter"},
+		Resource: []string{a.ssmParameter(bootParameter)}}
+}
+
+// tokenKeyActions are what SSM asks KMS for, with the caller's
+// permissions, when the manager reads the token (Decrypt) and writes back
+// the one gitlab-runner renewed: Encrypt for a standard parameter, which
+// KMS encrypts directly, GenerateDataKey for one in the advanced tier
+// (an account whose default tier is advanced or intelligent-tiering),
+// which SSM envelope-encrypts ("How AWS Systems Manager Parameter Store
+// uses AWS KMS" in the KMS developer guide).
+var tokenKeyActions = []string{"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"}
+
+// readTokenStatements let the manager read the token at boot and write
+// back the token gitlab-runner renews, on this one parameter only, and use
+// the stack's secrets key for it through SSM only. The key is the stack's
+// own (or secrets.kms_key_id), not the account's aws/ssm, whose key policy
+// lets every principal of the account decrypt through SSM: so ssm: alone
+// no longer reads the token.
+func readTokenStatements(a arns, params managerParameters) []Statement {
+	return []Statement{
+		{Sid: "ReadAndRenewTheRunnerToken", Effect: "Allow", Action: []string{"ssm:GetParameter", "ssm:PutParameter"},
+			Resource: []string{a.ssmParameter(params.token)}},
+		secretsKeyStatement(a, "UseTheSecretsKeyForTheToken", params.key, params.token, tokenKeyActions...),
+	}
+}
+
+// secretsKeyStatement lets a principal use the secrets key for one
+// parameter, and only as SSM does on its behalf: kms:ViaService is SSM of
+// the region, and the encryption context SSM passes to KMS, PARAMETER_ARN,
+// is that parameter's ARN ("How AWS Systems Manager Parameter Store uses
+// AWS KMS", on the encryption context, in the KMS developer guide).
+func secretsKeyStatement(a arns, sid string, key secretsKeyGrant, parameter string, actions ...string) Statement {
+	cond := map[string]map[string]any{"StringEquals": {
+		"kms:ViaService":                      a.viaSSM(),
+		"kms:EncryptionContext:PARAMETER_ARN": a.ssmParameter(parameter),
+	}}
+	if key.alias != "" {
+		cond["ForAnyValue:StringEquals"] = map[string]any{"kms:ResourceAliases": key.alias}
+	}
+	return Statement{Sid: sid, Effect: "Allow", Action: actions, Resource: []string{key.resource}, Condition: cond}
+}
+
+// secretsKeyPolicy is the key policy of the stack's own secrets key.
+//
+// Its first statement is KMS's default one ("Default key policy" in the
+// KMS developer guide): the account may use IAM policies to allow any KMS
+// action on the key. Without it only the key policy would say who may use
+// or manage the key, and a key whose policy names no administrator cannot
+// be managed any more, by anyone (AWS support included). It is what lets
+// the operator policy of `provision iam-policy` create, read and delete
+// the key.
+//
+// The other two let the manager's role use the key, only through SSM and
+// only for its two parameters (what the role's own policy says too; KMS
+// allows a call that either the key policy or, through the first
+// statement, an IAM policy allows). The role is named by aws:PrincipalArn
+// under the account's principal rather than as the principal itself: KMS
+// refuses a key policy naming a role that does not exist yet (the key is
+// made before the role), and a role named as principal turns into its
+// unique id, which a role made again under the same name does not match.
+func secretsKeyPolicy(a arns, managerRole, tokenParameter, sshKeyParameter string) PolicyDocument {
+	root := map[string]string{"AWS": fmt.Sprintf("arn:%s:iam::%s:root", a.partition, a.account)}
+	manager := func(sid, parameter string, actions ...string) Statement {
+		return Statement{Sid: sid, Effect: "Allow", Principal: root, Action: actions, Resource: []string{"*"},
+			Condition: map[string]map[string]any{
+				"StringEquals": {"kms:ViaService": a.viaSSM(), "kms:EncryptionContext:PARAMETER_ARN": a.ssmParameter(parameter)},
+				"ArnEquals":    {"aws:PrincipalArn": a.iamRole(managerRole)},
+			}}
+	}
+	return PolicyDocument{Version: "2012-10-17", Statement: []Statement{
+		{Sid: "Enable IAM User Permissions", Effect: "Allow", Principal: root, Action: []string{"kms:*"}, Resource: []string{"*"}},
+		manager("ManagerReadsAndRenewsTheTokenThroughSSM", tokenParameter, tokenKeyActions...),
+		manager("ManagerReadsTheMachinesKeyThroughSSM", sshKeyParameter, "kms:Decrypt"),
+	}}
+}

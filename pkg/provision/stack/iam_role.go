@@ -1,0 +1,400 @@
+package stack
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+
+	"github.com/provision-dev/provision/pkg/plan"
+)
+
+const inlinePolicyName = "provision"
+
+// iamRoles owns a role, its inline policy and an instance profile of the
+// same name.
+type iamRoles struct {
+	env  *Env
+	id   plan.ID
+	role string // manager | runner
+}
+
+// roleState is the role (nil: none) and whether its instance profile exists.
+type roleState struct {
+	role    *iamtypes.Role
+	profile bool
+}
+
+// roleFix is what update must do.
+type roleFix struct {
+	putPolicy, createProfile, addToProfile, assumePolicy, boundary bool
+}
+
+func newIAMRoleStep(env *Env, manager bool) plan.Step {
+	k := iamRoles{env: env, id: stepRunnerRole, role: "runner"}
+	if manager {
+		k = iamRoles{env: env, id: stepManagerRole, role: "manager"}
+	}
+	return newResourceStep[roleState, roleFix](env, "iam-role", k)
+}
+
+func (k iamRoles) stepID() plan.ID { return k.id }
+func (k iamRoles) needs() []plan.ID {
+	if k.role != "manager" {
+		return nil
+	}
+	// The manager's policy names the stack's secrets key.
+	needs := k.env.secretsKeyNeeds()
+	if !k.env.autoscaler() || k.env.Teardown {
+		// The docker+machine policy names the runner subnet, group and role.
+		needs = append(needs, stepVPC, stepPrivateSubnet, stepRunnerGroup, stepRunnerRole)
+	}
+	return needs
+}
+
+func (k iamRoles) name() string { return k.env.iamName(k.role) }
+
+// policy is the inline policy, or nil for a role without one.
+func (k iamRoles) policy() *PolicyDocument {
+	if k.role != "manager" {
+		return nil
+	}
+	e := k.env
+	var p PolicyDocument
+	if e.autoscaler() {
+		// Every generation's group: a replaced manager keeps scaling its
+		// own while it drains.
+		p = autoscalerManagerPolicy(e.arns(), e.Cfg.Stack, e.managerParameters())
+	} else {
+		p = dockerMachineManagerPolicy(e.arns(), e.Cfg.Stack, e.Zone, e.idOf(stepPrivateSubnet), e.idOf(stepRunnerGroup),
+			e.iamName("runner"), e.iamName("runner"), e.managerParameters(), e.Cfg.Runners.Spot)
+	}
+	return &p
+}
+
+func (k iamRoles) describe() plan.Change {
+	c := plan.Change{Step: k.id, Kind: "iam-role", Name: k.name(), Attrs: []plan.Attr{{Key: "instance_profile", Value: k.name()}}}
+	if p := k.policy(); p != nil {
+		c.Attrs = append(c.Attrs, plan.Attr{Key: "policy", Value: fmt.Sprintf("%d statements", len(p.Statement))})
+	}
+	return c
+}
+
+func (k iamRoles) find(ctx context.Context) (found[roleState], error) {
+	role, err := k.getRole(ctx)
+	return found[roleState]{cur: roleState{role: role}, exists: role != nil}, err
+}
+
+// findForDelete also finds a profile whose role is gone.
+func (k iamRoles) findForDelete(ctx context.Context) (found[roleState], error) {
+	role, err := k.getRole(ctx)
+	if err != nil {
+		return found[roleState]{}, err
+	}
+	_, perr := k.env.IAM.GetInstanceProfile(ctx, &iam.GetInstanceProfileInput{InstanceProfileName: aws.String(k.name())})
+	if perr != nil && !isNotFound(perr) {
+		return found[roleState]{}, fmt.Errorf("read instance profile %s: %w", k.name(), perr)
+	}
+	st := roleState{role: role, profile: perr == nil}
+	return found[roleState]{cur: st, exists: role != nil || st.profile}, nil
+}
+
+func (k iamRoles) record(st roleState) recorded {
+	attrs := map[string]string{"instance_profile": k.name()}
+	if st.role != nil {
+		attrs["role_arn"] = aws.ToString(st.role.Arn)
+		if b := st.role.PermissionsBoundary; b != nil {
+			attrs["boundary"] = aws.ToString(b.PermissionsBoundaryArn)
+		}
+	}
+	return recorded{id: k.name(), attrs: attrs}
+}
+
+func (k iamRoles) diff(ctx context.Context, st roleState) (roleFix, []string, error) {
+	var f roleFix
+	var reasons []string
+	if boundaryOf(st.role) != k.env.BoundaryARN() {
+		f.boundary = true
+		reasons = append(reasons, "set the permissions boundary "+BoundaryName(k.env.Cfg.Stack, k.env.Region))
+	}
+	if !samePolicy(aws.ToString(st.role.AssumeRolePolicyDocument), ec2AssumeRolePolicy().JSON()) {
+		f.assumePolicy = true
+		reasons = append(reasons, "restore the trust policy (ec2.amazonaws.com)")
+	}
+	if want := k.policy(); want != nil {
+		got, err := k.env.IAM.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: aws.String(k.name()), PolicyName: aws.String(inlinePolicyName)})
+		switch {
+		case isNotFound(err):
+			f.putPolicy = true
+			reasons = append(reasons, "add the inline policy")
+		case err != nil:
+			return f, nil, fmt.Errorf("read the policy of role %s: %w", k.name(), err)
+		case !samePolicy(aws.ToString(got.PolicyDocument), want.JSON()):
+			f.putPolicy = true
+			reasons = append(reasons, "restore the inline policy")
+		}
+	}
+	prof, err := k.env.IAM.GetInstanceProfile(ctx, &iam.GetInstanceProfileInput{InstanceProfileName: aws.String(k.name())})
+	switch {
+	case isNotFound(err):
+		f.createProfile, f.addToProfile = true, true
+		reasons = append(reasons, "create the instance profile")
+	case err != nil:
+		return f, nil, fmt.Errorf("read instance profile %s: %w", k.name(), err)
+	default:
+		has := false
+		for _, r := range prof.InstanceProfile.Roles {
+			has = has || aws.ToString(r.RoleName) == k.name()
+		}
+		if !has {
+			f.addToProfile = true
+			reasons = append(reasons, "put the role into the instance profile")
+		}
+	}
+	return f, reasons, nil
+}
+
+func (k iamRoles) tags() []iamtypes.Tag {
+	var tags []iamtypes.Tag
+	for key, v := range k.env.tagMap(k.id, k.role) {
+		tags = append(tags, iamtypes.Tag{Key: aws.String(key), Value: aws.String(v)})
+	}
+	return tags
+}
+
+// create makes the role; the policy and the profile follow in update. The
+// path is part of the role's ARN, which the policies name.
+func (k iamRoles) create(ctx context.Context, _ string, _ found[roleState]) (roleState, roleFix, error) {
+	out, err := k.env.IAM.CreateRole(ctx, &iam.CreateRoleInput{
+		RoleName: aws.String(k.name()), Path: aws.String(iamPath), AssumeRolePolicyDocument: aws.String(ec2AssumeRolePolicy().JSON()),
+		PermissionsBoundary: aws.String(k.env.BoundaryARN()),
+		Description:         aws.String(fmt.Sprintf("provision %s: runner %s", k.env.Cfg.Stack, k.role)), Tags: k.tags(),
+	})
+	fix := roleFix{putPolicy: k.policy() != nil, createProfile: true, addToProfile: true}
+	switch {
+	case err == nil:
+		return roleState{role: out.Role}, fix, nil
+	case errorCode(err) == "EntityAlreadyExists":
+		role, gerr := k.getRole(ctx)
+		if gerr != nil || role == nil {
+			return roleState{}, fix, retryableCreate(fmt.Errorf("create IAM role %s: %w", k.name(), err))
+		}
+		return roleState{role: role}, fix, nil
+	default:
+		return roleState{}, fix, fmt.Errorf("create IAM role %s: %w", k.name(), err)
+	}
+}
+
+func (k iamRoles) update(ctx context.Context, _ roleState, f roleFix) error {
+	name := aws.String(k.name())
+	// The boundary first: the operator policy lets the role's policy be
+	// written only once the role has it.
+	if f.boundary {
+		if err := k.putBoundary(ctx); err != nil {
+			return err
+		}
+	}
+	if f.assumePolicy {
+		if _, err := k.env.IAM.UpdateAssumeRolePolicy(ctx, &iam.UpdateAssumeRolePolicyInput{RoleName: name, PolicyDocument: aws.String(ec2AssumeRolePolicy().JSON())}); err != nil {
+			return fmt.Errorf("restore the trust policy of %s: %w", k.name(), err)
+		}
+	}
+	if f.putPolicy {
+		if _, err := k.env.IAM.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: name, PolicyName: aws.String(inlinePolicyName), PolicyDocument: aws.String(k.policy().JSON())}); err != nil {
+			return fmt.Errorf("put the inline policy of %s: %w", k.name(), err)
+		}
+	}
+	if f.createProfile {
+		_, err := k.env.IAM.CreateInstanceProfile(ctx, &iam.CreateInstanceProfileInput{InstanceProfileName: name, Path: aws.String(iamPath), Tags: k.tags()})
+		if err != nil && errorCode(err) != "EntityAlreadyExists" {
+			return fmt.Errorf("create instance profile %s: %w", k.name(), err)
+		}
+	}
+	if f.addToProfile {
+		_, err := k.env.IAM.AddRoleToInstanceProfile(ctx, &iam.AddRoleToInstanceProfileInput{InstanceProfileName: name, RoleName: name})
+		if err != nil && errorCode(err) != "LimitExceeded" {
+			return retryableCreate(fmt.Errorf("put role %s into its instance profile: %w", k.name(), err))
+		}
+	}
+	return nil
+}
+
+// remove takes the role out of the profile, deletes the profile, the
+// policies and the role. DeleteConflict (an instance still uses the
+// profile) means try again.
+func (k iamRoles) remove(ctx context.Context, st roleState) error {
+	name := aws.String(k.name())
+	// A role made before roles had a boundary gets it first: the operator
+	// policy deletes and detaches a role's policies only under it.
+	if st.role != nil && boundaryOf(st.role) != k.env.BoundaryARN() {
+		if err := k.putBoundary(ctx); err != nil {
+			return err
+		}
+	}
+	prof, err := k.env.IAM.GetInstanceProfile(ctx, &iam.GetInstanceProfileInput{InstanceProfileName: name})
+	if err != nil && !isNotFound(err) {
+		return fmt.Errorf("read instance profile %s: %w", k.name(), err)
+	}
+	if err == nil {
+		// Only a role that is in the profile is taken out: a run that was
+		// interrupted may have done it already.
+		for _, r := range prof.InstanceProfile.Roles {
+			_, err := k.env.IAM.RemoveRoleFromInstanceProfile(ctx, &iam.RemoveRoleFromInstanceProfileInput{InstanceProfileName: name, RoleName: r.RoleName})
+			if err != nil && !isNotFound(err) {
+				return retryableDelete(fmt.Errorf("take role %s out of instance profile %s: %w", aws.ToString(r.RoleName), k.name(), err))
+			}
+		}
+		if _, err := k.env.IAM.DeleteInstanceProfile(ctx, &iam.DeleteInstanceProfileInput{InstanceProfileName: name}); err != nil && !isNotFound(err) {
+			return retryableDelete(fmt.Errorf("delete instance profile %s: %w", k.name(), err))
+		}
+	}
+	pols, err := k.env.IAM.ListRolePolicies(ctx, &iam.ListRolePoliciesInput{RoleName: name})
+	if err != nil && !isNotFound(err) {
+		return fmt.Errorf("list the policies of %s: %w", k.name(), err)
+	}
+	if err == nil {
+		for _, p := range pols.PolicyNames {
+			if _, err := k.env.IAM.DeleteRolePolicy(ctx, &iam.DeleteRolePolicyInput{RoleName: name, PolicyName: aws.String(p)}); err != nil && !isNotFound(err) {
+				return fmt.Errorf("delete policy %s of %s: %w", p, k.name(), err)
+			}
+		}
+	}
+	// A managed policy someone attached (SSM access for debugging, say)
+	// makes DeleteRole fail with DeleteConflict for as long as it stays:
+	// detach it. The policy itself is not ours and stays.
+	attached := iam.NewListAttachedRolePoliciesPaginator(k.env.IAM, &iam.ListAttachedRolePoliciesInput{RoleName: name})
+	for attached.HasMorePages() {
+		page, err := attached.NextPage(ctx)
+		if isNotFound(err) {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("list the managed policies of %s: %w", k.name(), err)
+		}
+		for _, p := range page.AttachedPolicies {
+			if _, err := k.env.IAM.DetachRolePolicy(ctx, &iam.DetachRolePolicyInput{RoleName: name, PolicyArn: p.PolicyArn}); err != nil && !isNotFound(err) {
+				return fmt.Errorf("detach managed policy %s from %s: %w", aws.ToString(p.PolicyArn), k.name(), err)
+			}
+		}
+	}
+	if _, err := k.env.IAM.DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: name}); err != nil && !isNotFound(err) {
+		return retryableDelete(fmt.Errorf("delete role %s: %w", k.name(), err))
+	}
+	return nil
+}
+
+// putBoundary sets the stack's permissions boundary on the role.
+func (k iamRoles) putBoundary(ctx context.Context) error {
+	_, err := k.env.IAM.PutRolePermissionsBoundary(ctx, &iam.PutRolePermissionsBoundaryInput{RoleName: aws.String(k.name()), PermissionsBoundary: aws.String(k.env.BoundaryARN())})
+	if err != nil {
+		return fmt.Errorf("set the permissions boundary of role %s: %w", k.name(), err)
+	}
+	return nil
+}
+
+// boundaryOf is the ARN of a role's permissions boundary ("" for none).
+func boundaryOf(r *iamtypes.Role) string {
+	if r == nil || r.PermissionsBoundary == nil {
+		return ""
+	}
+	return aws.ToString(r.PermissionsBoundary.PermissionsBoundaryArn)
+}
+
+// getRole returns the stack's role, nil when absent, and an error when a
+// role of that name belongs to someone else.
+func (k iamRoles) getRole(ctx context.Context) (*iamtypes.Role, error) {
+	out, err := k.env.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(k.name())})
+	if isNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read IAM role %s: %w", k.name(), err)
+	}
+	owner := ""
+	for _, t := range out.Role.Tags {
+		if aws.ToString(t.Key) == TagStack {
+			owner = aws.ToString(t.Value)
+		}
+	}
+	if owner != k.env.Cfg.Stack {
+		return nil, fmt.Errorf("%s: an IAM role named %s exists that stack %s did not create: delete or rename it, or choose another stack name", k.id, k.name(), k.env.Cfg.Stack)
+	}
+	return out.Role, nil
+}
+
+// samePolicy compares two policy documents by meaning: IAM hands them back
+// URL-encoded, and may turn one-element lists into plain strings.
+func samePolicy(got, want string) bool {
+	if dec, err := url.QueryUnescape(got); err == nil {
+		got = dec
+	}
+	return normalizePolicy(got) == normalizePolicy(want)
+}
+
+func normalizePolicy(doc string) string {
+	var v any
+	if json.Unmarshal([]byte(doc), &v) != nil {
+		return doc
+	}
+	b, _ := json.Marshal(listify(v, ""))
+	return string(b)
+}
+
+// listify turns the string form of Action/Resource/Principal values into
+// one-element lists so both spellings compare equal.
+func listify(v any, key string) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, val := range x {
+			x[k] = listify(val, k)
+		}
+		return x
+	case []any:
+		for i := range x {
+			x[i] = listify(x[i], "")
+		}
+		return x
+	case string:
+		switch key {
+		case "Action", "Resource", "NotAction", "NotResource", "Service", "AWS":
+			return []any{x}
+		}
+	}
+	return v
+}
+
+// tagsOf: the role's tags (GetRole returns them).
+func (k iamRoles) tagsOf(_ context.Context, r roleState) (map[string]string, error) {
+	return tagMapOf(r.role.Tags, func(t iamtypes.Tag) (*string, *string) { return t.Key, t.Value }), nil
+}
+
+// retag changes the tags of the role and of its instance profile alike
+// (a profile that is not there yet gets its tags when it is created).
+func (k iamRoles) retag(ctx context.Context, _ roleState, c tagChange) error {
+	name := aws.String(k.name())
+	if len(c.set) > 0 {
+		var tags []iamtypes.Tag
+		for key, v := range c.set {
+			tags = append(tags, iamtypes.Tag{Key: aws.String(key), Value: aws.String(v)})
+		}
+		if _, err := k.env.IAM.TagRole(ctx, &iam.TagRoleInput{RoleName: name, Tags: tags}); err != nil {
+			return fmt.Errorf("tag role %s: %w", *name, err)
+		}
+		if _, err := k.env.IAM.TagInstanceProfile(ctx, &iam.TagInstanceProfileInput{InstanceProfileName: name, Tags: tags}); err != nil && !isNotFound(err) {
+			return fmt.Errorf("tag instance profile %s: %w", *name, err)
+		}
+	}
+	if len(c.remove) > 0 {
+		if _, err := k.env.IAM.UntagRole(ctx, &iam.UntagRoleInput{RoleName: name, TagKeys: c.remove}); err != nil {
+			return fmt.Errorf("remove tags from role %s: %w", *name, err)
+		}
+		if _, err := k.env.IAM.UntagInstanceProfile(ctx, &iam.UntagInstanceProfileInput{InstanceProfileName: name, TagKeys: c.remove}); err != nil && !isNotFound(err) {
+			return fmt.Errorf("remove tags from instance profile %s: %w", *name, err)
+		}
+	}
+	return nil
+}

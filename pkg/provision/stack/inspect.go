@@ -1,0 +1,128 @@
+package stack
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+
+	"github.com/provision-dev/provision/pkg/provision/traffic"
+)
+
+// Facts are what an operator checks first about a running stack.
+type Facts struct {
+	ManagerID      string `json:"manager_id,omitempty"`
+	ManagerState   string `json:"manager_state,omitempty"`
+	ASGDesired     *int32 `json:"asg_desired,omitempty"`
+	ASGInService   *int   `json:"asg_in_service,omitempty"`
+	NATAddress     string `json:"nat_address,omitempty"`
+	ManagerAddress string `json:"manager_address,omitempty"`
+	RunnerID       string `json:"gitlab_runner_id,omitempty"`
+	RunnerStatus   string `json:"gitlab_runner_status,omitempty"`
+	// RunnerTokenExpiresAt is when the token in the parameter expires, as
+	// GitLab says: an RFC 3339 time, "never", or "unknown (why)".
+	RunnerTokenExpiresAt string `json:"runner_token_expires_at,omitempty"`
+	// GitLabIngress says which of the two addresses GitLab's group admits
+	// on 443, as read from AWS.
+	GitLabIngress string `json:"gitlab_ingress,omitempty"`
+	// Boot is the manager's last boot report.
+	Boot *BootReport `json:"manager_boot,omitempty"`
+}
+
+// Inspect reads the facts of the recorded resources. It only reads, and a
+// fact it cannot read is left empty rather than failing the report.
+func (e *Env) Inspect(ctx context.Context) Facts {
+	var f Facts
+	if id := e.idOf(stepManager); id != "" {
+		f.ManagerID = id
+		f.ManagerState = "missing"
+		out, err := e.EC2.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{id}})
+		if err == nil && len(out.Reservations) == 1 && out.Reservations[0].Instances[0].State != nil {
+			f.ManagerState = string(out.Reservations[0].Instances[0].State.Name)
+		}
+	}
+	if e.idOf(stepAutoScaling) != "" {
+		out, err := e.ASG.DescribeAutoScalingGroups(ctx, &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{e.idOf(stepAutoScaling)}})
+		if err == nil && len(out.AutoScalingGroups) == 1 {
+			g := out.AutoScalingGroups[0]
+			inService := 0
+			for _, i := range g.Instances {
+				if i.LifecycleState == "InService" {
+					inService++
+				}
+			}
+			f.ASGDesired, f.ASGInService = g.DesiredCapacity, &inService
+		}
+	}
+	f.NATAddress, f.ManagerAddress = e.publicAddress(ctx, stepNATAddress), e.publicAddress(ctx, stepManagerAddress)
+	if id := e.idOf(stepGitLabRunner); id != "" {
+		f.RunnerID = id
+		if n, err := strconv.ParseInt(id, 10, 64); err == nil && !e.Secrets.GitLabToken.Empty() {
+			if st, err := e.GitLab.RunnerStatus(ctx, e.Secrets.GitLabToken.Reveal(), n); err == nil {
+				f.RunnerStatus = st
+			} else {
+				f.RunnerStatus = "unknown (" + err.Error() + ")"
+			}
+		}
+	}
+	f.RunnerTokenExpiresAt = e.tokenExpiry(ctx)
+	f.GitLabIngress = e.gitlabIngressFact(ctx, f.NATAddress, f.ManagerAddress)
+	if f.ManagerID != "" {
+		f.Boot, _ = e.ReadBootReport(ctx)
+	}
+	return f
+}
+
+// gitlabIngressFact reads GitLab's group and says whether it admits each
+// Elastic IP on 443.
+func (e *Env) gitlabIngressFact(ctx context.Context, nat, manager string) string {
+	sg := e.Cfg.GitLab.SecurityGroupID
+	if sg == "" || (nat == "" && manager == "") {
+		return ""
+	}
+	out, err := e.EC2.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{GroupIds: []string{sg}})
+	if err != nil || len(out.SecurityGroups) != 1 {
+		return "unknown (cannot read " + sg + ")"
+	}
+	var parts []string
+	for _, a := range []struct{ name, addr string }{{"NAT", nat}, {"manager", manager}} {
+		if a.addr == "" {
+			continue
+		}
+		verdict := "not admitted"
+		if addr, err := netip.ParseAddr(a.addr); err == nil && traffic.GroupAdmits(out.SecurityGroups[0].IpPermissions, "6", 443, addr) {
+			verdict = "admitted"
+		}
+		parts = append(parts, fmt.Sprintf("%s %s %s on 443", a.name, a.addr, verdict))
+	}
+	return sg + ": " + strings.Join(parts, ", ")
+}
+
+// tokenExpiry asks GitLab when the token in the parameter expires: the
+// parameter holds the token gitlab-runner renewed last, so this is the
+// expiry that matters now. /runners/verify without a system_id changes
+// nothing in GitLab.
+func (e *Env) tokenExpiry(ctx context.Context) string {
+	if e.Cfg.GitLab.URL == "" || (e.idOf(stepToken) == "" && e.idOf(stepGitLabRunner) == "") {
+		return ""
+	}
+	p, err := getParameter(ctx, e.SSM, e.TokenParameter(), true)
+	if err != nil || p == nil {
+		return ""
+	}
+	exp, err := e.GitLab.VerifyRunnerToken(ctx, aws.ToString(p.Value))
+	switch {
+	case err != nil:
+		return "unknown (" + err.Error() + ")"
+	case exp.IsZero():
+		return "never"
+	default:
+		return exp.UTC().Format(time.RFC3339)
+	}
+}

@@ -1,0 +1,123 @@
+package stack
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/provision-dev/provision/pkg/plan"
+)
+
+// keyPair is the EC2 key pair the runner machines boot with (the launch
+// template names it): the public half of the key in ssm/ssh-key, imported.
+// EC2 puts it in ec2-user's authorized_keys at first boot, so the manager
+// connects with the private half from the first second.
+type keyPair struct{ env *Env }
+
+type keyPairInfo = *ec2types.KeyPairInfo
+
+// keyPairFix: the pair no longer matches the private key and is imported
+// again.
+type keyPairFix struct{ reimport bool }
+
+func newKeyPairStep(env *Env) plan.Step {
+	return newResourceStep[keyPairInfo, keyPairFix](env, "key-pair", keyPair{env})
+}
+
+func (k keyPair) stepID() plan.ID  { return stepKeyPair }
+func (k keyPair) needs() []plan.ID { return []plan.ID{stepSSHKey} }
+
+func (k keyPair) describe() plan.Change {
+	return plan.Change{Step: stepKeyPair, Kind: "key-pair", Name: k.env.keyPairName(),
+		Attrs: []plan.Attr{{Key: "type", Value: "ed25519"}, {Key: "public key", Value: "from " + k.env.SSHKeyParameter()}}}
+}
+
+func (k keyPair) find(ctx context.Context) (found[keyPairInfo], error) {
+	out, err := k.env.EC2.DescribeKeyPairs(ctx, &ec2.DescribeKeyPairsInput{Filters: k.env.ownerFilters(stepKeyPair), IncludePublicKey: aws.Bool(true)})
+	if err != nil {
+		return found[keyPairInfo]{}, fmt.Errorf("find key pair %s by tags: %w", k.env.keyPairName(), err)
+	}
+	return lookupOwned(k.env, stepKeyPair, pointers(out.KeyPairs), keyPairID, func(p keyPairInfo) bool { return k.env.ownedBy(p.Tags, stepKeyPair) }), nil
+}
+
+func keyPairID(p keyPairInfo) string { return aws.ToString(p.KeyPairId) }
+
+func (k keyPair) record(p keyPairInfo) recorded {
+	return recorded{id: keyPairID(p), attrs: map[string]string{"name": aws.ToString(p.KeyName)}}
+}
+
+func (k keyPair) ec2TagsOf(p keyPairInfo) []ec2types.Tag { return p.Tags }
+
+// diff compares the pair's public key with the private key's; a pair
+// cannot be changed, so a mismatch (a new private key) replaces it.
+func (k keyPair) diff(ctx context.Context, p keyPairInfo) (keyPairFix, []string, error) {
+	want, err := k.publicKey(ctx)
+	if err != nil || want == "" || p.PublicKey == nil {
+		return keyPairFix{}, nil, err
+	}
+	if keyBody(aws.ToString(p.PublicKey)) != keyBody(want) {
+		return keyPairFix{reimport: true}, []string{"its public key is not the one of " + k.env.SSHKeyParameter()}, nil
+	}
+	return keyPairFix{}, nil, nil
+}
+
+func (k keyPair) replaces(f keyPairFix) bool { return f.reimport }
+
+func (k keyPair) create(ctx context.Context, _ string, prior found[keyPairInfo]) (keyPairInfo, keyPairFix, error) {
+	public, err := k.publicKey(ctx)
+	if err != nil {
+		return nil, keyPairFix{}, err
+	}
+	if public == "" {
+		return nil, keyPairFix{}, plan.TryAgain(fmt.Errorf("%s does not exist yet", k.env.SSHKeyParameter()))
+	}
+	out, err := k.env.EC2.ImportKeyPair(ctx, &ec2.ImportKeyPairInput{
+		KeyName:           aws.String(k.env.keyPairName()),
+		PublicKeyMaterial: []byte(public),
+		TagSpecifications: k.env.tagSpec(ec2types.ResourceTypeKeyPair, stepKeyPair, "runner"),
+	})
+	if errorCode(err) == "InvalidKeyPair.Duplicate" {
+		return nil, keyPairFix{}, fmt.Errorf("%s: a key pair named %s already exists that stack %s did not make: delete it, or choose another stack name", stepKeyPair, k.env.keyPairName(), k.env.Cfg.Stack)
+	}
+	if err != nil {
+		return nil, keyPairFix{}, fmt.Errorf("import key pair %s: %w", k.env.keyPairName(), err)
+	}
+	return &ec2types.KeyPairInfo{KeyPairId: out.KeyPairId, KeyName: out.KeyName, Tags: out.Tags}, keyPairFix{}, nil
+}
+
+func (k keyPair) update(context.Context, keyPairInfo, keyPairFix) error { return nil }
+
+// remove deletes the pair by its name (found by the stack's tags, so
+// ours); the name is what every EC2 implementation takes (the emulator
+// ignores KeyPairId).
+func (k keyPair) remove(ctx context.Context, p keyPairInfo) error {
+	_, err := k.env.EC2.DeleteKeyPair(ctx, &ec2.DeleteKeyPairInput{KeyName: p.KeyName})
+	if err != nil && !isNotFound(err) {
+		return fmt.Errorf("delete key pair %s: %w", aws.ToString(p.KeyName), err)
+	}
+	return nil
+}
+
+// publicKey derives the public key from the parameter ("" while it is
+// missing).
+func (k keyPair) publicKey(ctx context.Context) (string, error) {
+	p, err := k.env.stackParameter(ctx, k.env.SSHKeyParameter())
+	if err != nil || p == nil || p.Value == nil {
+		return "", err
+	}
+	return publicKeyOf(aws.ToString(p.Value))
+}
+
+// keyBody is the key itself of an authorized_keys line, without the
+// comment EC2 may append.
+func keyBody(line string) string {
+	f := strings.Fields(line)
+	if len(f) < 2 {
+		return line
+	}
+	return f[0] + " " + f[1]
+}

@@ -1,0 +1,247 @@
+package stack
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/provision-dev/provision/pkg/plan"
+	"github.com/provision-dev/provision/pkg/provision/bootstrap"
+)
+
+// launchTemplates is the template the Auto Scaling group launches runner
+// machines from (docker-autoscaler): private, IMDSv2 with hop limit 1 so
+// job containers cannot reach the instance role, encrypted gp3 root.
+type launchTemplates struct{ env *Env }
+
+type launchTemplate = *ec2types.LaunchTemplate
+
+// templateFix: a new default version with the image ami.
+type templateFix struct{ ami string }
+
+func newLaunchTemplateStep(env *Env) plan.Step {
+	return newResourceStep[launchTemplate, templateFix](env, "launch-template", launchTemplates{env})
+}
+
+func (k launchTemplates) stepID() plan.ID { return stepLaunchTemplate }
+func (k launchTemplates) needs() []plan.ID {
+	if k.env.staticKeys() {
+		return []plan.ID{stepRunnerGroup, stepKeyPair}
+	}
+	return []plan.ID{stepRunnerGroup}
+}
+
+func (k launchTemplates) describe() plan.Change {
+	r := k.env.Cfg.Runners
+	return plan.Change{Step: stepLaunchTemplate, Kind: "launch-template", Name: k.env.launchTemplateName(), Attrs: []plan.Attr{
+		{Key: "ami", Value: k.env.Images.Runner.ID},
+		{Key: "type", Value: r.InstanceType},
+		{Key: "imdsv2", Value: "required, hop limit 1"},
+		{Key: "root", Value: fmt.Sprintf("%d GiB gp3 encrypted", r.VolumeSizeGB)},
+	}}
+}
+
+// machineImage says what the machines' image holds.
+func (e *Env) machineImage() bootstrap.MachineImage {
+	custom := e.Cfg.Runners.AMI != ""
+	return bootstrap.MachineImage{
+		ECSOptimized:    !custom && e.runnerImageFamily() == familyECS,
+		AmazonLinux:     !custom && e.runnerImageFamily() == familyAmazonLinux,
+		InstanceConnect: !e.staticKeys(),
+	}
+}
+
+// data is the template content the configuration asks for; ami is the
+// image to launch.
+func (k launchTemplates) data(ami string) (*ec2types.RequestLaunchTemplateData, error) {
+	r := k.env.Cfg.Runners
+	ud, err := bootstrap.MachineUserData(k.env.Cfg.Stack, k.env.machineImage())
+	if err != nil {
+		return nil, err
+	}
+	d := &ec2types.RequestLaunchTemplateData{
+		ImageId:          aws.String(ami),
+		InstanceType:     ec2types.InstanceType(r.InstanceType),
+		SecurityGroupIds: []string{k.env.idOf(stepRunnerGroup)},
+		MetadataOptions: &ec2types.LaunchTemplateInstanceMetadataOptionsRequest{
+			HttpTokens:              ec2types.LaunchTemplateHttpTokensStateRequired,
+			HttpPutResponseHopLimit: aws.Int32(1),
+			HttpEndpoint:            ec2types.LaunchTemplateInstanceMetadataEndpointStateEnabled,
+		},
+		BlockDeviceMappings: []ec2types.LaunchTemplateBlockDeviceMappingRequest{{
+			DeviceName: aws.String(k.env.Images.Runner.RootDevice),
+			Ebs: &ec2types.LaunchTemplateEbsBlockDeviceRequest{
+				VolumeSize: aws.Int32(int32(r.VolumeSizeGB)), VolumeType: ec2types.VolumeTypeGp3,
+				Encrypted: aws.Bool(true), DeleteOnTermination: aws.Bool(true),
+			},
+		}},
+		UserData: aws.String(base64.StdEncoding.EncodeToString(ud)),
+		// The instance carries the stack's tag from the template too, not
+		// only from the group: Auto Scaling checks the caller's
+		// ec2:RunInstances against the template when the group is made or
+		// changed, and the operator policy allows an instance only with
+		// the stack's tag in the request (aws:RequestTag).
+		TagSpecifications: []ec2types.LaunchTemplateTagSpecificationRequest{
+			{ResourceType: ec2types.ResourceTypeInstance, Tags: k.env.ec2Tags(stepAutoScaling, "runner-machine")},
+			{ResourceType: ec2types.ResourceTypeVolume, Tags: k.env.ec2Tags(stepAutoScaling, "runner-machine")},
+		},
+	}
+	if k.env.staticKeys() {
+		d.KeyName = aws.String(k.env.keyPairName())
+	}
+	// Spot is the group's decision (its mixed-instances policy): Auto
+	// Scaling refuses a launch template that requests Spot itself with
+	// such a policy ("Incompatible launch template" in the Auto Scaling
+	// user guide's mixed-instances requirements).
+	return d, nil
+}
+
+// find looks by the ownership tags, then by name (a template of that name
+// that is not ours is a conflict).
+func (k launchTemplates) find(ctx context.Context) (found[launchTemplate], error) {
+	f, err := k.findForDelete(ctx)
+	if err != nil || f.exists {
+		return f, err
+	}
+	out, err := k.env.EC2.DescribeLaunchTemplates(ctx, &ec2.DescribeLaunchTemplatesInput{LaunchTemplateNames: []string{k.env.launchTemplateName()}})
+	if err == nil && len(out.LaunchTemplates) > 0 {
+		return f, fmt.Errorf("%s: a launch template named %s exists that stack %s did not create: delete or rename it", stepLaunchTemplate, k.env.launchTemplateName(), k.env.Cfg.Stack)
+	}
+	return f, nil
+}
+
+func (k launchTemplates) findForDelete(ctx context.Context) (found[launchTemplate], error) {
+	out, err := k.env.EC2.DescribeLaunchTemplates(ctx, &ec2.DescribeLaunchTemplatesInput{Filters: k.env.ownerFilters(stepLaunchTemplate)})
+	if err != nil {
+		return found[launchTemplate]{}, fmt.Errorf("find launch template by tags: %w", err)
+	}
+	return lookupOwned(k.env, stepLaunchTemplate, pointers(out.LaunchTemplates), launchTemplateID, func(lt launchTemplate) bool { return k.env.ownedBy(lt.Tags, stepLaunchTemplate) }), nil
+}
+
+func launchTemplateID(lt launchTemplate) string { return aws.ToString(lt.LaunchTemplateId) }
+
+func (k launchTemplates) record(lt launchTemplate) recorded {
+	return recorded{id: launchTemplateID(lt), attrs: map[string]string{"name": k.env.launchTemplateName()}}
+}
+
+// diff compares the default version with what the configuration asks for.
+// Without runners.ami the template keeps the image it was made with: a
+// newer release of the same family alone is not a change (another
+// runners.base_image is).
+func (k launchTemplates) diff(ctx context.Context, lt launchTemplate) (templateFix, []string, error) {
+	id := launchTemplateID(lt)
+	out, err := k.env.EC2.DescribeLaunchTemplateVersions(ctx, &ec2.DescribeLaunchTemplateVersionsInput{LaunchTemplateId: &id, Versions: []string{"$Default"}})
+	if err != nil || len(out.LaunchTemplateVersions) == 0 {
+		return templateFix{}, nil, fmt.Errorf("read the default version of launch template %s: %w", id, err)
+	}
+	ami := k.env.Images.Runner.ID
+	if cur := out.LaunchTemplateVersions[0].LaunchTemplateData; k.env.Cfg.Runners.AMI == "" && cur != nil && aws.ToString(cur.ImageId) != "" &&
+		k.env.Ledger.Fact(familyFact(aws.ToString(cur.ImageId))) != otherFamily(k.env.runnerImageFamily()) {
+		ami = aws.ToString(cur.ImageId)
+	}
+	want, err := k.data(ami)
+	if err != nil {
+		return templateFix{}, nil, err
+	}
+	reasons := templateDiff(out.LaunchTemplateVersions[0].LaunchTemplateData, want)
+	if len(reasons) == 0 {
+		return templateFix{}, nil, nil
+	}
+	return templateFix{ami: ami}, reasons, nil
+}
+
+// templateDiff names what differs between a version and the wanted data.
+func templateDiff(got *ec2types.ResponseLaunchTemplateData, want *ec2types.RequestLaunchTemplateData) []string {
+	var rs []string
+	if got == nil {
+		return []string{"new version: the default version is empty"}
+	}
+	if aws.ToString(got.ImageId) != aws.ToString(want.ImageId) {
+		rs = append(rs, fmt.Sprintf("new version: AMI %s -> %s", aws.ToString(got.ImageId), aws.ToString(want.ImageId)))
+	}
+	if got.InstanceType != want.InstanceType {
+		rs = append(rs, fmt.Sprintf("new version: instance type %s -> %s", got.InstanceType, want.InstanceType))
+	}
+	if fmt.Sprint(got.SecurityGroupIds) != fmt.Sprint(want.SecurityGroupIds) {
+		rs = append(rs, fmt.Sprintf("new version: security groups %v -> %v", got.SecurityGroupIds, want.SecurityGroupIds))
+	}
+	if m := got.MetadataOptions; m == nil || m.HttpTokens != ec2types.LaunchTemplateHttpTokensStateRequired || aws.ToInt32(m.HttpPutResponseHopLimit) != 1 {
+		rs = append(rs, "new version: require IMDSv2 with hop limit 1")
+	}
+	if aws.ToString(got.KeyName) != aws.ToString(want.KeyName) {
+		rs = append(rs, fmt.Sprintf("new version: key pair %q -> %q", aws.ToString(got.KeyName), aws.ToString(want.KeyName)))
+	}
+	if aws.ToString(got.UserData) != aws.ToString(want.UserData) {
+		rs = append(rs, "new version: user-data")
+	}
+	wantEBS := want.BlockDeviceMappings[0].Ebs
+	ok := false
+	for _, b := range got.BlockDeviceMappings {
+		if b.Ebs != nil && aws.ToBool(b.Ebs.Encrypted) && aws.ToInt32(b.Ebs.VolumeSize) == aws.ToInt32(wantEBS.VolumeSize) && b.Ebs.VolumeType == ec2types.VolumeTypeGp3 {
+			ok = true
+		}
+	}
+	if !ok {
+		rs = append(rs, fmt.Sprintf("new version: %d GiB encrypted gp3 root volume", aws.ToInt32(wantEBS.VolumeSize)))
+	}
+	if (got.InstanceMarketOptions != nil && got.InstanceMarketOptions.MarketType == ec2types.MarketTypeSpot) != (want.InstanceMarketOptions != nil) {
+		rs = append(rs, "new version: spot setting")
+	}
+	return rs
+}
+
+func (k launchTemplates) create(ctx context.Context, token string, _ found[launchTemplate]) (launchTemplate, templateFix, error) {
+	data, err := k.data(k.env.Images.Runner.ID)
+	if err != nil {
+		return nil, templateFix{}, err
+	}
+	out, err := k.env.EC2.CreateLaunchTemplate(ctx, &ec2.CreateLaunchTemplateInput{
+		LaunchTemplateName: aws.String(k.env.launchTemplateName()),
+		LaunchTemplateData: data,
+		ClientToken:        &token,
+		VersionDescription: aws.String("provision " + k.env.Cfg.Stack),
+		TagSpecifications:  k.env.tagSpec(ec2types.ResourceTypeLaunchTemplate, stepLaunchTemplate, "runner"),
+	})
+	if err != nil {
+		return nil, templateFix{}, retryableCreate(fmt.Errorf("create launch template %s: %w", k.env.launchTemplateName(), err))
+	}
+	return out.LaunchTemplate, templateFix{}, nil
+}
+
+// update makes a new default version; the group picks it up for new
+// machines, and running ones keep their jobs.
+func (k launchTemplates) update(ctx context.Context, lt launchTemplate, f templateFix) error {
+	if f.ami == "" {
+		return nil
+	}
+	id := launchTemplateID(lt)
+	data, err := k.data(f.ami)
+	if err != nil {
+		return err
+	}
+	v, err := k.env.EC2.CreateLaunchTemplateVersion(ctx, &ec2.CreateLaunchTemplateVersionInput{LaunchTemplateId: &id, LaunchTemplateData: data})
+	if err != nil {
+		return fmt.Errorf("add a version to launch template %s: %w", id, err)
+	}
+	version := fmt.Sprint(aws.ToInt64(v.LaunchTemplateVersion.VersionNumber))
+	if _, err := k.env.EC2.ModifyLaunchTemplate(ctx, &ec2.ModifyLaunchTemplateInput{LaunchTemplateId: &id, DefaultVersion: &version}); err != nil {
+		return fmt.Errorf("make version %s the default of %s: %w", version, id, err)
+	}
+	return nil
+}
+
+func (k launchTemplates) remove(ctx context.Context, lt launchTemplate) error {
+	id := launchTemplateID(lt)
+	_, err := k.env.EC2.DeleteLaunchTemplate(ctx, &ec2.DeleteLaunchTemplateInput{LaunchTemplateId: &id})
+	if err != nil && !isNotFound(err) {
+		return retryableDelete(fmt.Errorf("delete launch template %s: %w", id, err))
+	}
+	return nil
+}
+
+// ec2TagsOf: the configuration's tags follow `tags:` (tag_drift.go).
+func (k launchTemplates) ec2TagsOf(cur launchTemplate) []ec2types.Tag { return cur.Tags }

@@ -1,0 +1,472 @@
+package stack
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
+
+	"github.com/provision-dev/provision/pkg/plan"
+	"github.com/provision-dev/provision/pkg/provision/bootstrap"
+)
+
+// tagLaunchHash records what the manager was launched with (AMI, type,
+// user-data), so a change shows up as a replacement in the plan.
+const tagLaunchHash = "provision:launch-hash"
+
+// tagFleetGroup names the Auto Scaling group a manager scales: one group
+// per manager generation, since a group must never be scaled by two
+// managers (each would take the other's machines for its own); tagDraining
+// marks a replaced manager that finishes its jobs (drain/manager), with
+// the time its drain began.
+const (
+	tagFleetGroup = "provision:fleet-group"
+	tagDraining   = "provision:draining"
+)
+
+// managerInstance is the runner manager: on demand (never spot), in the
+// public subnet with a public address at launch (its bootstrap needs the
+// internet before the Elastic IP is attached), IMDSv2 only, encrypted root.
+type managerInstance struct{ env *Env }
+
+type instance = *ec2types.Instance
+
+// managerFix is what update does to the manager. drain: the replaced
+// manager finishes its jobs first (a replacement of a boot that failed
+// has none to finish).
+type managerFix struct {
+	replace, drain, start, groups, wait bool
+}
+
+func newManagerInstanceStep(env *Env) plan.Step {
+	return newResourceStep[instance, managerFix](env, "instance", managerInstance{env})
+}
+
+func (k managerInstance) stepID() plan.ID { return stepManager }
+func (k managerInstance) needs() []plan.ID {
+	deps := []plan.ID{stepPublicSubnet, stepPublicRoutes, stepPublicACL, stepManagerGroup, stepManagerRole, k.env.tokenStep()}
+	if k.env.staticKeys() {
+		deps = append(deps, stepKeyPair)
+	}
+	if k.env.Teardown {
+		// The manager goes first, before anything of either executor.
+		return append(deps, stepAutoScaling, stepMachines, stepRunnerRole, stepCache)
+	}
+	// docker-autoscaler: the group of the manager's generation is made
+	// after the manager (asg/runner needs instance/manager), from the
+	// name the manager was launched with; the launch template comes first.
+	if k.env.autoscaler() && k.env.Cfg.Cache.S3 {
+		return append(deps, stepLaunchTemplate, stepCache)
+	}
+	if k.env.autoscaler() {
+		return append(deps, stepLaunchTemplate)
+	}
+	return append(deps, stepMachines, stepRunnerRole)
+}
+
+func (k managerInstance) describe() plan.Change {
+	return plan.Change{Step: stepManager, Kind: "instance", Name: k.env.name("manager"), Attrs: []plan.Attr{
+		{Key: "type", Value: k.env.Cfg.Manager.InstanceType},
+		{Key: "ami", Value: k.env.Images.Manager.ID},
+		{Key: "subnet", Value: orUnknown(k.env.idOf(stepPublicSubnet))},
+		{Key: "imdsv2", Value: "required"},
+	}}
+}
+
+// find looks by the ownership tags; terminated and shutting-down
+// instances count as absent (a manager that is going away is replaced).
+func (k managerInstance) find(ctx context.Context) (found[instance], error) {
+	managers, err := stackManagers(ctx, k.env)
+	if err != nil {
+		return found[instance]{}, fmt.Errorf("find the manager by tags: %w", err)
+	}
+	all := pointers(managers)
+	return lookupOwned(k.env, stepManager, all, instanceID, func(i instance) bool {
+		return k.env.ownedBy(i.Tags, stepManager) && notGoing(*i) && tagValue(i.Tags, tagDraining) == ""
+	}), nil
+}
+
+// findForDelete: a manager that is shutting down is still there until it
+// is terminated.
+func (k managerInstance) findForDelete(ctx context.Context) (found[instance], error) {
+	all, err := unterminatedInstances(ctx, k.env, k.env.ownerFilters(stepManager))
+	if err != nil {
+		return found[instance]{}, err
+	}
+	return lookupOwned(k.env, stepManager, pointers(all), instanceID, func(i instance) bool { return k.env.ownedBy(i.Tags, stepManager) }), nil
+}
+
+func instanceID(i instance) string { return aws.ToString(i.InstanceId) }
+
+func (k managerInstance) record(i instance) recorded {
+	attrs := instanceAttrs(i)
+	if k.env.autoscaler() {
+		if attrs == nil {
+			attrs = map[string]string{}
+		}
+		attrs["group"] = or(tagValue(i.Tags, tagFleetGroup), legacyGroupName(k.env.Cfg.Stack))
+	}
+	return recorded{id: instanceID(i), attrs: attrs}
+}
+
+// diff: a changed AMI, type, key or bootstrap replaces the manager (its
+// launch hash tag says what it was launched with); a stopped one is
+// started; its group is put back. Without manager.ami the image is the
+// latest Amazon Linux 2023 at launch, and a newer release alone does not
+// replace a running manager.
+func (k managerInstance) diff(ctx context.Context, inst instance) (managerFix, []string, error) {
+	var f managerFix
+	var reasons []string
+	ami := k.env.Images.Manager.ID
+	if k.env.Cfg.Manager.AMI == "" {
+		ami = aws.ToString(inst.ImageId)
+	}
+	ud, _, err := k.launchData(ctx, ami)
+	if err != nil {
+		return f, nil, err
+	}
+	if got, want := tagValue(inst.Tags, tagLaunchHash), k.launchHash(ud, ami); got != want {
+		// A manager launched before drains existed cannot drain.
+		f.replace, f.drain = true, k.env.autoscaler() && tagValue(inst.Tags, tagFleetGroup) != ""
+		reasons = append(reasons, k.forcesReplacement(inst, ami)...)
+		if f.drain {
+			reasons = append(reasons, fmt.Sprintf("the new manager scales a group of its own; the old one stops taking jobs and finishes those it runs (up to manager.drain_timeout %s) before it and its group go (drain/manager)", k.env.Cfg.Manager.DrainTimeout))
+		} else {
+			// docker+machine: gitlab-runner stops when the instance is
+			// terminated; the jobs it runs fail.
+			reasons = append(reasons, "replacing the manager interrupts the jobs it is running: pause the runner in GitLab and let them finish first")
+		}
+		return f, reasons, nil
+	}
+	// A manager whose boot failed stopped there for good (its boot
+	// script runs once): once the cause is fixed, the next up boots a new
+	// one. It runs no job, so nothing is interrupted.
+	if r, err := k.env.sharedBootReport(ctx); err == nil && r.Failed() {
+		f.replace = true
+		return f, []string{fmt.Sprintf("must be replaced: its boot failed at stage %s (%s); a new manager boots again", r.Stage, firstLineOf(r.Detail, 120))}, nil
+	}
+	if inst.State != nil && inst.State.Name == ec2types.InstanceStateNamePending {
+		f.wait = true
+		reasons = append(reasons, "wait until running")
+	}
+	if inst.State != nil && (inst.State.Name == ec2types.InstanceStateNameStopped || inst.State.Name == ec2types.InstanceStateNameStopping) {
+		f.start, f.wait = true, true
+		reasons = append(reasons, "start it (it is "+string(inst.State.Name)+")")
+	}
+	if sg := k.env.idOf(stepManagerGroup); len(inst.SecurityGroups) != 1 || aws.ToString(inst.SecurityGroups[0].GroupId) != sg {
+		f.groups, f.wait = true, true
+		reasons = append(reasons, "security groups -> "+sg)
+	}
+	return f, reasons, nil
+}
+
+// forcesReplacement names what differs: the image, type and key are read
+// from the instance; the bootstrap only through the launch hash.
+func (k managerInstance) forcesReplacement(inst instance, ami string) []string {
+	var out []string
+	cfg := k.env.Cfg.Manager
+	if got := aws.ToString(inst.ImageId); got != ami {
+		out = append(out, fmt.Sprintf("must be replaced: image %s -> %s", got, ami))
+	}
+	if got := string(inst.InstanceType); got != cfg.InstanceType {
+		out = append(out, fmt.Sprintf("must be replaced: instance type %s -> %s", got, cfg.InstanceType))
+	}
+	if got := aws.ToString(inst.KeyName); got != cfg.KeyName {
+		out = append(out, fmt.Sprintf("must be replaced: key pair %q -> %q", got, cfg.KeyName))
+	}
+	if len(out) == 0 {
+		out = append(out, "must be replaced: the bootstrap (user-data: runner configuration, version or token parameter) changed")
+	}
+	return out
+}
+
+func (k managerInstance) pending(inst instance) string {
+	if inst.State != nil && inst.State.Name == ec2types.InstanceStateNamePending {
+		return string(inst.State.Name)
+	}
+	return ""
+}
+
+// firstLineOf is the first line of s, cut to n characters.
+func firstLineOf(s string, n int) string {
+	s, _, _ = strings.Cut(s, "\n")
+	if len(s) > n {
+		s = s[:n] + "..."
+	}
+	return s
+}
+
+// replaces: a replacement removes the manager and launches a new one.
+func (k managerInstance) replaces(f managerFix) bool { return f.replace }
+
+// retires: a replaced docker-autoscaler manager is not terminated but
+// marked to drain; drain/manager lets it finish its jobs, then removes it.
+func (k managerInstance) retires(f managerFix) bool { return f.drain }
+
+func (k managerInstance) retire(ctx context.Context, inst instance) error {
+	if tagValue(inst.Tags, tagDraining) != "" {
+		return nil
+	}
+	_, err := k.env.EC2.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{instanceID(inst)},
+		Tags: []ec2types.Tag{{Key: aws.String(tagDraining), Value: aws.String(time.Now().UTC().Format(time.RFC3339))}}})
+	if err != nil {
+		return retryableCreate(fmt.Errorf("mark the manager %s to drain: %w", instanceID(inst), err))
+	}
+	return nil
+}
+
+// stackManagers are the stack's manager instances, the current one and any
+// replaced one still draining (one describe, shared by the run).
+func stackManagers(ctx context.Context, env *Env) ([]ec2types.Instance, error) {
+	return describeShared(ctx, env, "managers", env.EC2.DescribeInstances, &ec2.DescribeInstancesInput{Filters: env.ownerFilters(stepManager)},
+		func(o *ec2.DescribeInstancesOutput) []ec2types.Instance {
+			var all []ec2types.Instance
+			for _, r := range o.Reservations {
+				all = append(all, r.Instances...)
+			}
+			return all
+		})
+}
+
+// notGoing: neither terminated nor shutting down (a manager that is going
+// away is replaced, or no longer drains).
+func notGoing(i ec2types.Instance) bool {
+	return i.State == nil || (i.State.Name != ec2types.InstanceStateNameTerminated && i.State.Name != ec2types.InstanceStateNameShuttingDown)
+}
+
+// legacyGroupName is the group of a manager launched before groups had
+// generations.
+func legacyGroupName(stack string) string { return stack + "-runners" }
+
+// launchData is the user-data and the group of a manager launched with
+// ami: the group's name is a hash of everything else the manager is
+// launched with (a new manager, a new group), so it is not part of it.
+func (k managerInstance) launchData(ctx context.Context, ami string) ([]byte, string, error) {
+	if !k.env.autoscaler() {
+		ud, err := k.userData(ctx, "")
+		return ud, "", err
+	}
+	prefix := legacyGroupName(k.env.Cfg.Stack) + "-"
+	generic, err := k.userData(ctx, prefix+"GENERATION")
+	if err != nil {
+		return nil, "", err
+	}
+	group := prefix + k.launchHash(generic, ami)[:6]
+	ud, err := k.userData(ctx, group)
+	return ud, group, err
+}
+
+// userData renders the manager's cloud-config from the configuration and
+// what the other steps made.
+func (k managerInstance) userData(ctx context.Context, group string) ([]byte, error) {
+	e := k.env
+	r := e.Cfg.Runners
+	idle, _ := time.ParseDuration(r.IdleTime)
+	run := bootstrap.Runner{
+		Stack: e.Cfg.Stack, Region: e.Region, GitLabURL: e.Cfg.GitLab.URL, Executor: r.Executor,
+		Concurrent: r.Concurrent, MaxInstances: r.MaxInstances, CapacityPerInstance: r.CapacityPerInstance,
+		IdleCount: r.IdleCount, IdleTime: idle, Image: r.Image, Privileged: r.Privileged, MaxUseCount: r.MaxUseCount,
+	}
+	run.Metrics = len(e.Cfg.Manager.MetricsCIDRs) > 0
+	if e.autoscaler() {
+		run.AutoScalingGroup, run.StaticKey = group, e.staticKeys()
+		if e.Cfg.Cache.S3 {
+			run.CacheBucket = e.CacheBucketName()
+		}
+		for _, s := range r.Schedule {
+			idle, _ := time.ParseDuration(s.IdleTime) // validated
+			run.Schedule = append(run.Schedule, bootstrap.Policy{Periods: s.Periods, Timezone: s.Timezone, IdleCount: s.IdleCount, IdleTime: idle})
+		}
+	} else {
+		run.VPCID, run.SubnetID, run.Zone = e.idOf(stepVPC), e.idOf(stepPrivateSubnet), e.Zone
+		run.SecurityGroupName, run.InstanceType, run.InstanceProfile = e.name("runner"), r.InstanceType, e.iamName("runner")
+		// Without runners.ami the driver picks its own default image, which
+		// its SSH provisioner knows how to set up.
+		run.AMI, run.RootSizeGB, run.Spot, run.SSHUser = r.AMI, r.VolumeSizeGB, r.Spot, r.SSHUser
+		run.Tags = map[string]string{TagStack: e.Cfg.Stack, TagStep: string(stepMachines)}
+		for key, v := range e.Cfg.Tags {
+			run.Tags[key] = v
+		}
+	}
+	m := bootstrap.Manager{Runner: run, RunnerVersion: e.Cfg.Manager.RunnerVersion, TokenParameter: e.TokenParameter(), BootParameter: e.BootParameter()}
+	if e.autoscaler() {
+		m.DrainParameter = DrainParameterName(e.Cfg.Stack)
+		m.DrainTimeout, _ = time.ParseDuration(e.Cfg.Manager.DrainTimeout) // validated
+	}
+	if run.StaticKey {
+		m.SSHKeyParameter = e.SSHKeyParameter()
+		// The key is read at boot only: a new key (its public half in
+		// the user-data) is a new bootstrap, which replaces the manager.
+		p, err := e.stackParameter(ctx, e.SSHKeyParameter())
+		if err != nil {
+			return nil, err
+		}
+		if p != nil && p.Value != nil {
+			if m.MachinesKey, err = publicKeyOf(aws.ToString(p.Value)); err != nil {
+				m.MachinesKey = ""
+			}
+		}
+	}
+	return bootstrap.ManagerUserData(m)
+}
+
+// launchHash sums what the manager is launched with; ami is the image it
+// runs (or is about to run).
+func (k managerInstance) launchHash(userData []byte, ami string) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\n%s\n%s\n", ami, k.env.Cfg.Manager.InstanceType, k.env.Cfg.Manager.KeyName)
+	h.Write(userData)
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// create launches the manager with the client token recorded for this
+// attempt, so a retry after a crash cannot start a second one.
+func (k managerInstance) create(ctx context.Context, token string, _ found[instance]) (instance, managerFix, error) {
+	ud, group, err := k.launchData(ctx, k.env.Images.Manager.ID)
+	if err != nil {
+		return nil, managerFix{}, err
+	}
+	// The new manager reports its boot from scratch: an old report must
+	// not be taken for its own.
+	if err := k.env.DeleteBootReport(ctx); err != nil {
+		return nil, managerFix{}, retryableCreate(err)
+	}
+	// No drain is asked of the new manager (an earlier request named
+	// another instance, but the parameter says so plainly).
+	if k.env.autoscaler() {
+		if _, err := k.env.SSM.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String(DrainParameterName(k.env.Cfg.Stack)), Value: aws.String("none"),
+			Type: ssmtypes.ParameterTypeString, Overwrite: aws.Bool(true)}); err != nil {
+			return nil, managerFix{}, retryableCreate(fmt.Errorf("clear the drain request %s: %w", DrainParameterName(k.env.Cfg.Stack), err))
+		}
+	}
+	tags := k.env.ec2Tags(stepManager, "manager")
+	tags = append(tags, ec2types.Tag{Key: aws.String(tagLaunchHash), Value: aws.String(k.launchHash(ud, k.env.Images.Manager.ID))})
+	if group != "" {
+		tags = append(tags, ec2types.Tag{Key: aws.String(tagFleetGroup), Value: aws.String(group)})
+	}
+	in := &ec2.RunInstancesInput{
+		ImageId:      aws.String(k.env.Images.Manager.ID),
+		InstanceType: ec2types.InstanceType(k.env.Cfg.Manager.InstanceType),
+		MinCount:     aws.Int32(1),
+		MaxCount:     aws.Int32(1),
+		ClientToken:  &token,
+		// The subnet maps a public IPv4 address at launch; no spot options, ever.
+		SubnetId:           aws.String(k.env.idOf(stepPublicSubnet)),
+		SecurityGroupIds:   []string{k.env.idOf(stepManagerGroup)},
+		IamInstanceProfile: &ec2types.IamInstanceProfileSpecification{Name: aws.String(k.env.iamName("manager"))},
+		MetadataOptions: &ec2types.InstanceMetadataOptionsRequest{
+			HttpTokens: ec2types.HttpTokensStateRequired, HttpPutResponseHopLimit: aws.Int32(1), HttpEndpoint: ec2types.InstanceMetadataEndpointStateEnabled,
+		},
+		BlockDeviceMappings: []ec2types.BlockDeviceMapping{{
+			DeviceName: aws.String(k.env.Images.Manager.RootDevice),
+			Ebs:        &ec2types.EbsBlockDevice{VolumeSize: aws.Int32(20), VolumeType: ec2types.VolumeTypeGp3, Encrypted: aws.Bool(true), DeleteOnTermination: aws.Bool(true)},
+		}},
+		UserData: aws.String(base64.StdEncoding.EncodeToString(ud)),
+		TagSpecifications: []ec2types.TagSpecification{
+			{ResourceType: ec2types.ResourceTypeInstance, Tags: tags},
+			{ResourceType: ec2types.ResourceTypeVolume, Tags: k.env.ec2Tags(stepManager, "manager")},
+		},
+	}
+	if k := k.env.Cfg.Manager.KeyName; k != "" {
+		in.KeyName = aws.String(k)
+	}
+	out, err := k.env.EC2.RunInstances(ctx, in)
+	if err != nil {
+		// A new instance profile takes seconds to a minute to be usable.
+		if errorCode(err) == "InvalidParameterValue" && containsAny(err.Error(), "iamInstanceProfile", "Invalid IAM Instance Profile") {
+			return nil, managerFix{}, plan.TryAgain(fmt.Errorf("instance profile %s is not usable yet: %w", k.env.iamName("manager"), err))
+		}
+		return nil, managerFix{}, retryableCreate(fmt.Errorf("launch the manager: %w", err))
+	}
+	return &out.Instances[0], managerFix{wait: true}, nil
+}
+
+func (k managerInstance) update(ctx context.Context, inst instance, f managerFix) error {
+	id := instanceID(inst)
+	if f.groups {
+		if _, err := k.env.EC2.ModifyInstanceAttribute(ctx, &ec2.ModifyInstanceAttributeInput{InstanceId: &id, Groups: []string{k.env.idOf(stepManagerGroup)}}); err != nil {
+			return fmt.Errorf("set the security group of %s: %w", id, err)
+		}
+	}
+	if f.start {
+		if _, err := k.env.EC2.StartInstances(ctx, &ec2.StartInstancesInput{InstanceIds: []string{id}}); err != nil {
+			return retryableCreate(fmt.Errorf("start %s: %w", id, err))
+		}
+	}
+	if !f.wait {
+		return nil
+	}
+	return k.waitRunning(ctx, id)
+}
+
+// remove terminates the manager and waits until it is terminated. Its
+// boot report goes when a new manager launches (create) or the stack does
+// (down).
+func (k managerInstance) remove(ctx context.Context, inst instance) error {
+	return terminate(ctx, k.env, []string{instanceID(inst)})
+}
+
+// instanceAttrs records the manager's IPv6 address: GitLab's group admits
+// it when GitLab has IPv6.
+func instanceAttrs(inst instance) map[string]string {
+	addr := aws.ToString(inst.Ipv6Address)
+	for _, ni := range inst.NetworkInterfaces {
+		for _, a := range ni.Ipv6Addresses {
+			if addr == "" {
+				addr = aws.ToString(a.Ipv6Address)
+			}
+		}
+	}
+	if addr == "" {
+		return nil
+	}
+	return map[string]string{"ipv6_address": addr}
+}
+
+// waitRunning polls the manager until it runs (a minute at most on AWS).
+func (k managerInstance) waitRunning(ctx context.Context, id string) error {
+	return plan.Poll(ctx, id+" to be running", func(ctx context.Context) (string, bool, error) {
+		out, err := k.env.EC2.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{id}})
+		if isNotFound(err) {
+			return id + ", not visible yet", false, nil
+		}
+		if err != nil {
+			return "", false, fmt.Errorf("read the manager %s: %w", id, err)
+		}
+		if len(out.Reservations) == 0 || len(out.Reservations[0].Instances) == 0 || out.Reservations[0].Instances[0].State == nil {
+			return id + ", not visible yet", false, nil
+		}
+		switch st := out.Reservations[0].Instances[0].State.Name; st {
+		case ec2types.InstanceStateNameRunning:
+			return "", true, nil
+		case ec2types.InstanceStateNamePending, ec2types.InstanceStateNameStopped, ec2types.InstanceStateNameStopping:
+			return id + ", " + string(st), false, nil
+		default:
+			return "", false, fmt.Errorf("manager %s is %s instead of running (see its console output: `aws ec2 get-console-output --instance-id %s`)", id, st, id)
+		}
+	})
+}
+
+// tokenStep is the step that owns the token parameter: gitlab/runner with
+// create_runner (or, in a teardown, when the state says it made a runner).
+func (e *Env) tokenStep() plan.ID {
+	if e.Cfg.GitLab.CreateRunner != nil {
+		return stepGitLabRunner
+	}
+	if r := e.Ledger.Get(string(stepGitLabRunner)); e.Teardown && r != nil && r.ID != "" {
+		return stepGitLabRunner
+	}
+	return stepToken
+}
+
+// ec2TagsOf: the configuration's tags follow `tags:` (tag_drift.go).
+func (k managerInstance) ec2TagsOf(cur instance) []ec2types.Tag { return cur.Tags }

@@ -1,0 +1,177 @@
+package stack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/provision-dev/provision/pkg/plan"
+)
+
+// natGateway is the NAT gateway in the public subnet through which runner
+// machines reach GitLab over IPv4, from the fixed address eip/nat.
+type natGateway struct{ env *Env }
+
+type nat = *ec2types.NatGateway
+
+// natFix: the gateway is pending; apply waits until it is available.
+type natFix struct{ wait bool }
+
+func newNATGatewayStep(env *Env) plan.Step {
+	return newResourceStep[nat, natFix](env, "nat-gateway", natGateway{env})
+}
+
+func (k natGateway) stepID() plan.ID { return stepNAT }
+
+// The NAT needs the internet gateway attached to reach the internet.
+func (k natGateway) needs() []plan.ID { return []plan.ID{stepPublicSubnet, stepNATAddress, stepIGW} }
+
+func (k natGateway) describe() plan.Change {
+	return plan.Change{Step: stepNAT, Kind: "nat-gateway", Name: k.env.name("nat"), Attrs: []plan.Attr{
+		{Key: "subnet", Value: orUnknown(k.env.idOf(stepPublicSubnet))},
+		{Key: "eip", Value: orUnknown(k.env.idOf(stepNATAddress))},
+	}}
+}
+
+// find looks in the VPC and checks the tags in code (NAT tag filters are
+// not honoured everywhere). Deleted and failed gateways stay visible for
+// an hour and count as absent; deleting ones count only for down.
+func (k natGateway) find(ctx context.Context) (found[nat], error) {
+	return k.lookup(ctx, ec2types.NatGatewayStatePending, ec2types.NatGatewayStateAvailable)
+}
+
+func (k natGateway) findForDelete(ctx context.Context) (found[nat], error) {
+	return k.lookup(ctx, ec2types.NatGatewayStatePending, ec2types.NatGatewayStateAvailable, ec2types.NatGatewayStateDeleting)
+}
+
+func (k natGateway) lookup(ctx context.Context, states ...ec2types.NatGatewayState) (found[nat], error) {
+	in := &ec2.DescribeNatGatewaysInput{Filter: k.env.ownerFilters(stepNAT)}
+	if vpcID := k.env.idOf(stepVPC); vpcID != "" {
+		in.Filter = append(in.Filter, filter("vpc-id", vpcID))
+	}
+	var all []nat
+	p := ec2.NewDescribeNatGatewaysPaginator(k.env.EC2, in)
+	for p.HasMorePages() {
+		out, err := p.NextPage(ctx)
+		if err != nil {
+			return found[nat]{}, fmt.Errorf("find nat gateway by tags: %w", err)
+		}
+		all = append(all, pointers(out.NatGateways)...)
+	}
+	return lookupOwned(k.env, stepNAT, all, natID, func(n nat) bool { return k.env.ownedBy(n.Tags, stepNAT) && slices.Contains(states, n.State) }), nil
+}
+
+func natID(n nat) string { return aws.ToString(n.NatGatewayId) }
+
+func (k natGateway) record(n nat) recorded {
+	return recorded{id: natID(n), attrs: map[string]string{"subnet": aws.ToString(n.SubnetId)}}
+}
+
+func (k natGateway) diff(_ context.Context, n nat) (natFix, []string, error) {
+	id := natID(n)
+	if got, want := aws.ToString(n.SubnetId), k.env.idOf(stepPublicSubnet); want != "" && got != want {
+		return natFix{}, nil, fmt.Errorf("nat %s is in subnet %s, not in subnet/public %s: delete it (aws ec2 delete-nat-gateway --nat-gateway-id %s) and run `provision up` again", id, got, want, id)
+	}
+	if n.State == ec2types.NatGatewayStatePending {
+		return natFix{wait: true}, []string{"wait until available"}, nil
+	}
+	return natFix{}, nil, nil
+}
+
+func (k natGateway) create(ctx context.Context, token string, _ found[nat]) (nat, natFix, error) {
+	out, err := k.env.EC2.CreateNatGateway(ctx, &ec2.CreateNatGatewayInput{
+		SubnetId:          aws.String(k.env.idOf(stepPublicSubnet)),
+		AllocationId:      aws.String(k.env.idOf(stepNATAddress)),
+		ClientToken:       &token,
+		TagSpecifications: k.env.tagSpec(ec2types.ResourceTypeNatgateway, stepNAT, "nat"),
+	})
+	if errorCode(err) == "Resource.AlreadyAssociated" {
+		// The address is released by a NAT gateway only once that one
+		// is fully deleted (after a NAT was deleted by hand).
+		return nil, natFix{}, plan.TryAgain(fmt.Errorf("create nat gateway: Elastic IP %s is still held by a NAT gateway that is being deleted: %w", k.env.idOf(stepNATAddress), err))
+	}
+	if err != nil {
+		return nil, natFix{}, retryableCreate(fmt.Errorf("create nat gateway: %w", err))
+	}
+	return out.NatGateway, natFix{wait: true}, nil
+}
+
+func (k natGateway) pending(n nat) string {
+	if n.State == ec2types.NatGatewayStatePending {
+		return string(n.State)
+	}
+	return ""
+}
+
+// update waits until the gateway is available: 1-2 minutes on AWS, polled
+// quickly at first rather than every 15 s as the SDK's waiter does.
+func (k natGateway) update(ctx context.Context, n nat, f natFix) error {
+	if !f.wait {
+		return nil
+	}
+	id := natID(n)
+	return plan.Poll(ctx, id+" to be available", func(ctx context.Context) (string, bool, error) {
+		cur, err := k.describe1(ctx, id)
+		switch {
+		case err != nil:
+			return "", false, err
+		case cur == nil:
+			return "not visible yet", false, nil
+		case cur.State == ec2types.NatGatewayStateAvailable:
+			return "", true, nil
+		case cur.State == ec2types.NatGatewayStateFailed:
+			// A failed NAT counts as absent: the next run creates another.
+			return "", false, plan.TryAgainf("nat gateway %s failed: %s", id, aws.ToString(cur.FailureMessage))
+		}
+		return id + ", " + string(cur.State), false, nil
+	})
+}
+
+// describe1 reads one gateway by id; nil when AWS does not show it (yet).
+func (k natGateway) describe1(ctx context.Context, id string) (nat, error) {
+	out, err := k.env.EC2.DescribeNatGateways(ctx, &ec2.DescribeNatGatewaysInput{NatGatewayIds: []string{id}})
+	if isNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read nat gateway %s: %w", id, err)
+	}
+	if len(out.NatGateways) == 0 {
+		return nil, nil
+	}
+	return &out.NatGateways[0], nil
+}
+
+// remove deletes the gateway and waits until it is deleted: its Elastic IP
+// can be released only then.
+func (k natGateway) remove(ctx context.Context, n nat) error {
+	id := natID(n)
+	if n.State != ec2types.NatGatewayStateDeleting {
+		_, err := k.env.EC2.DeleteNatGateway(ctx, &ec2.DeleteNatGatewayInput{NatGatewayId: &id})
+		if err != nil && !isNotFound(err) {
+			return retryableDelete(fmt.Errorf("delete nat gateway %s: %w", id, err))
+		}
+	}
+	err := plan.Poll(ctx, id+" to be deleted", func(ctx context.Context) (string, bool, error) {
+		cur, err := k.describe1(ctx, id)
+		switch {
+		case err != nil:
+			return "", false, err
+		case cur == nil || cur.State == ec2types.NatGatewayStateDeleted:
+			return "", true, nil
+		}
+		return id + ", " + string(cur.State), false, nil
+	})
+	if err != nil && !errors.Is(err, plan.ErrInterrupted) && !plan.IsTryAgain(err) {
+		return plan.TryAgain(fmt.Errorf("nat gateway %s is not deleted yet: %w", id, err))
+	}
+	return err
+}
+
+// ec2TagsOf: the configuration's tags follow `tags:` (tag_drift.go).
+func (k natGateway) ec2TagsOf(cur nat) []ec2types.Tag { return cur.Tags }

@@ -1,0 +1,351 @@
+package stack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/provision-dev/provision/pkg/provision/config"
+	"github.com/provision-dev/provision/pkg/provision/gitlab"
+)
+
+// PreflightError lists every reason `up` will not start.
+type PreflightError struct{ Problems []string }
+
+func (e *PreflightError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "preflight found %s; nothing was changed:", config.Count(len(e.Problems), "problem"))
+	for _, p := range e.Problems {
+		b.WriteString("\n  - " + strings.ReplaceAll(p, "\n", "\n    "))
+	}
+	return b.String()
+}
+
+// Preflight checks everything `up` needs before the first change and
+// reports every failure at once. It only reads; on success the environment
+// knows its account, zone, images and the paths to GitLab.
+func (e *Env) Preflight(ctx context.Context) error {
+	var problems []string
+	add := func(err error) {
+		if err != nil {
+			problems = append(problems, err.Error())
+		}
+	}
+	for _, p := range e.Cfg.RequiredForUp() {
+		add(errors.New(p.Key + " " + p.Msg))
+	}
+	// Without a reachable region and working credentials no other AWS
+	// check can say anything useful.
+	if err := e.checkRegion(ctx); err != nil {
+		add(err)
+		add(e.checkToken(ctx))
+		return &PreflightError{Problems: problems}
+	}
+	if err := e.Identify(ctx); err != nil {
+		add(err)
+		add(e.checkToken(ctx))
+		return &PreflightError{Problems: problems}
+	}
+	typesOK := true
+	for _, t := range []struct{ key, value string }{{"manager.instance_type", e.Cfg.Manager.InstanceType}, {"runners.instance_type", e.Cfg.Runners.InstanceType}} {
+		if _, err := e.architecture(ctx, t.value); err != nil {
+			typesOK = false
+			add(fmt.Errorf("%s: %w", t.key, err))
+		}
+	}
+	if typesOK {
+		add(e.checkRunnerTypes(ctx))
+	}
+	if typesOK {
+		add(e.ResolveZone(ctx))
+		if err := e.ResolveImages(ctx); err != nil {
+			add(err)
+		} else {
+			add(e.checkRootVolume())
+		}
+	}
+	add(e.checkVPC(ctx))
+	e.checkGitLabPaths(ctx)
+	add(e.checkGitLabGroup(ctx))
+	add(e.checkAddressQuota(ctx))
+	add(e.checkSpotRole(ctx))
+	add(e.checkBoundary(ctx))
+	add(e.checkDefaultEBSKey(ctx))
+	add(e.checkSecretsKey(ctx))
+	add(e.checkToken(ctx))
+	if len(problems) > 0 {
+		return &PreflightError{Problems: problems}
+	}
+	return nil
+}
+
+// checkRunnerTypes: the group launches one image, so every type of
+// runners.instance_types must run runners.instance_type's architecture.
+func (e *Env) checkRunnerTypes(ctx context.Context) error {
+	want, err := e.architecture(ctx, e.Cfg.Runners.InstanceType)
+	if err != nil {
+		return err
+	}
+	var problems []string
+	for i, t := range e.Cfg.Runners.InstanceTypes {
+		arch, err := e.architecture(ctx, t)
+		switch {
+		case err != nil:
+			problems = append(problems, fmt.Sprintf("runners.instance_types[%d]: %v", i, err))
+		case arch != want:
+			problems = append(problems, fmt.Sprintf("runners.instance_types[%d]: %s runs %s but runners.instance_type %s runs %s, and the machines boot one image: list types of one architecture", i, t, arch, e.Cfg.Runners.InstanceType, want))
+		}
+	}
+	if len(problems) > 0 {
+		return errors.New(strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+// checkGitLabPaths learns whether GitLab has IPv6 (its group then also
+// admits the stack's IPv6 sources) and warns about private addresses.
+func (e *Env) checkGitLabPaths(ctx context.Context) {
+	paths, err := e.ResolveGitLab(ctx)
+	if err != nil {
+		e.Log.Warn(fmt.Sprintf("gitlab.url: %v; the manager resolves it again at boot", err))
+		return
+	}
+	e.GitLab6 = paths.IPv6
+	if len(paths.Private) > 0 {
+		e.Log.Warn(privateGitLabWarning(e.Cfg.GitLab.URL, paths.Private))
+	}
+}
+
+// checkRegion asks the region's own EC2 endpoint for the list of regions:
+// a misspelt region has no endpoint at all.
+func (e *Env) checkRegion(ctx context.Context) error {
+	// A state that recorded a VPC in this region proves the region works
+	// for this account (the commands refuse a state of another region).
+	if e.Ledger.Get(string(stepVPC)).RecordedID() != "" {
+		return nil
+	}
+	out, err := e.EC2.DescribeRegions(ctx, &ec2.DescribeRegionsInput{AllRegions: aws.Bool(true)}, func(o *ec2.Options) { o.RetryMaxAttempts = 3 })
+	switch {
+	case err == nil:
+	case isCredentialError(err):
+		return fmt.Errorf("AWS credentials do not work (%w): configure them with `aws configure`, AWS_PROFILE / --profile, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY", err)
+	case isTransient(err):
+		return fmt.Errorf("region %q does not exist or its EC2 endpoint does not answer (%w): check `region:`, --region or AWS_REGION, and your network", e.Region, err)
+	default:
+		return fmt.Errorf("list the regions of the account: %w", err)
+	}
+	var names []string
+	for _, r := range out.Regions {
+		if aws.ToString(r.RegionName) == e.Region {
+			if aws.ToString(r.OptInStatus) == "not-opted-in" {
+				return fmt.Errorf("region %s is not enabled for this account: enable it (Account settings, AWS Regions) or choose another region", e.Region)
+			}
+			return nil
+		}
+		names = append(names, aws.ToString(r.RegionName))
+	}
+	return fmt.Errorf("region %q does not exist: use one of %s", e.Region, strings.Join(names, ", "))
+}
+
+func (e *Env) checkVPC(ctx context.Context) error {
+	id := e.Cfg.Network.VpcID
+	if id == "" {
+		return nil
+	}
+	out, err := e.EC2.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{VpcIds: []string{id}})
+	if isNotFound(err) || (err == nil && len(out.Vpcs) == 0) {
+		return fmt.Errorf("network.vpc_id %s does not exist in %s: check the id and the region, or leave vpc_id empty to create a VPC", id, e.Region)
+	}
+	if err != nil {
+		return fmt.Errorf("describe vpc %s: %w", id, err)
+	}
+	v := &out.Vpcs[0]
+	if err := checkExistingVPC(v, &e.Cfg.Network); err != nil {
+		return err
+	}
+	acl, blocks := newNetworkACLs(e, false), vpcAddressBlocks(v)
+	return acl.checkRuleQuota(id, acl.rules(blocks, nil), blocks)
+}
+
+func (e *Env) checkGitLabGroup(ctx context.Context) error {
+	id := e.Cfg.GitLab.SecurityGroupID
+	if id == "" {
+		return nil
+	}
+	g, err := e.gitLabGroup(ctx)
+	if err != nil {
+		return err
+	}
+	if g == nil {
+		return fmt.Errorf("gitlab.security_group_id %s does not exist in %s: use the id of the security group attached to your GitLab server, in this region", id, e.Region)
+	}
+	return nil
+}
+
+// checkAddressQuota makes sure the two Elastic IPs (minus those the stack
+// already has) fit in the account's quota.
+func (e *Env) checkAddressQuota(ctx context.Context) error {
+	addrs, err := e.regionAddresses(ctx)
+	if err != nil {
+		return fmt.Errorf("list Elastic IPs: %w", err)
+	}
+	need := 2
+	for _, a := range addrs {
+		if tagValue(a.Tags, TagStack) == e.Cfg.Stack {
+			need--
+		}
+	}
+	if need <= 0 {
+		return nil // both exist: the quota no longer matters
+	}
+	attrs, err := e.EC2.DescribeAccountAttributes(ctx, &ec2.DescribeAccountAttributesInput{AttributeNames: []ec2types.AccountAttributeName{"vpc-max-elastic-ips"}})
+	if err != nil {
+		return fmt.Errorf("read the Elastic IP quota: %w", err)
+	}
+	quota := -1
+	for _, a := range attrs.AccountAttributes {
+		for _, v := range a.AttributeValues {
+			if n, err := strconv.Atoi(aws.ToString(v.AttributeValue)); err == nil {
+				quota = n
+			}
+		}
+	}
+	if quota < 0 {
+		return nil
+	}
+	if free := quota - len(addrs); need > free {
+		return fmt.Errorf("the stack needs %d more Elastic IP(s) but only %d of the account's %d are free in %s: release unused addresses or request a higher quota (Service Quotas, \"EC2-VPC Elastic IPs\")", need, max(free, 0), quota, e.Region)
+	}
+	return nil
+}
+
+// checkToken checks that a usable token source exists and GitLab accepts it.
+func (e *Env) checkToken(ctx context.Context) error {
+	if e.Cfg.GitLab.URL == "" {
+		return nil
+	}
+	if e.Cfg.GitLab.CreateRunner != nil {
+		return e.checkGitLabToken(ctx)
+	}
+	token := e.Secrets.RunnerToken
+	if token.Empty() {
+		return fmt.Errorf("%s is not set: create a runner in GitLab (Admin area or group/project Settings > CI/CD > Runners > New runner) and export the runner authentication token it shows (glrt-...); or set gitlab.create_runner and %s to let provision create the runner", EnvRunnerToken, EnvGitLabToken)
+	}
+	if err := CheckRunnerTokenFormat(token.Reveal()); err != nil {
+		return err
+	}
+	verified, err := e.GitLab.Verify(ctx, token.Reveal())
+	expires := verified.ExpiresAt
+	switch {
+	case err == nil:
+		e.RunnerTokenExpiresAt, e.RunnerID = expires, verified.ID
+		e.warnIfExpiring(EnvRunnerToken, expires, "gitlab-runner renews it on the manager once three quarters of its lifetime have passed (provision writes the renewed token back to SSM); reset it in GitLab now if the manager is not running")
+		return nil
+	case errors.Is(err, gitlab.ErrTokenRejected) && e.storedTokenRenewed(ctx, token):
+		e.Log.Info(fmt.Sprintf("%s is out of date: gitlab-runner renewed the token and the renewed one in %s is kept (GitLab accepts it)", EnvRunnerToken, e.TokenParameter()))
+		e.StoredTokenRenewed = true
+		return nil
+	case errors.Is(err, gitlab.ErrTokenRejected):
+		return fmt.Errorf("GitLab at %s rejected %s: the runner was deleted, its token was reset or has expired, or it belongs to another GitLab instance. Create a new runner (or reset its token) and export the new glrt-... token (%w)", e.Cfg.GitLab.URL, EnvRunnerToken, err)
+	case errors.Is(err, gitlab.ErrUnreachable):
+		return fmt.Errorf("GitLab at %s cannot be reached from here to check %s: check gitlab.url, DNS, and that this machine may connect to GitLab (its security group admits only listed addresses) (%w)", e.Cfg.GitLab.URL, EnvRunnerToken, err)
+	default:
+		return fmt.Errorf("check %s with GitLab: %w", EnvRunnerToken, err)
+	}
+}
+
+// storedTokenRenewed reports whether the token parameter holds another
+// token than GITLAB_RUNNER_TOKEN that GitLab accepts: the manager renewed
+// the token and wrote it back, which made the exported one invalid.
+func (e *Env) storedTokenRenewed(ctx context.Context, exported Secret) bool {
+	p, err := getParameter(ctx, e.SSM, e.TokenParameter(), true)
+	if err != nil || p == nil || aws.ToString(p.Value) == exported.Reveal() {
+		return false
+	}
+	v, err := e.GitLab.Verify(ctx, aws.ToString(p.Value))
+	if err != nil {
+		return false
+	}
+	e.RunnerTokenExpiresAt, e.RunnerID = v.ExpiresAt, v.ID
+	return true
+}
+
+// createRunnerScopes are what GITLAB_TOKEN needs with create_runner:
+// POST /user/runners takes create_runner; reading a runner's status
+// (plan, status) and deleting it by id (a lost token, down) take
+// manage_runner (GitLab's "Runners API" and "Personal access token
+// scopes"). The api scope covers both.
+var createRunnerScopes = []string{"create_runner", "manage_runner"}
+
+// tokenExpiryWarning is how close an expiry must be to be worth a warning.
+const tokenExpiryWarning = 14 * 24 * time.Hour
+
+func (e *Env) checkGitLabToken(ctx context.Context) error {
+	token := e.Secrets.GitLabToken
+	if token.Empty() {
+		if p, err := getParameter(ctx, e.SSM, e.TokenParameter(), false); err == nil && p != nil {
+			return nil // the runner exists already; nothing to create
+		}
+		return fmt.Errorf("gitlab.create_runner is set but %s is not: export a GitLab access token with the %s scopes, or remove create_runner and export %s", EnvGitLabToken, strings.Join(createRunnerScopes, " and "), EnvRunnerToken)
+	}
+	info, err := e.GitLab.Token(ctx, token.Reveal())
+	switch {
+	case err == nil:
+	case errors.Is(err, gitlab.ErrUnauthorized):
+		return fmt.Errorf("GitLab at %s rejected %s: it is revoked, expired or mistyped; create an access token with the %s scopes (%w)", e.Cfg.GitLab.URL, EnvGitLabToken, strings.Join(createRunnerScopes, " and "), err)
+	case errors.Is(err, gitlab.ErrUnreachable):
+		return fmt.Errorf("GitLab at %s cannot be reached from here: check gitlab.url, DNS, and that this machine may connect to GitLab (%w)", e.Cfg.GitLab.URL, err)
+	default:
+		return fmt.Errorf("check %s with GitLab: %w", EnvGitLabToken, err)
+	}
+	var missing []string
+	for _, s := range createRunnerScopes {
+		if !info.Has(s) {
+			missing = append(missing, s)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("%s lacks the %s scope(s) (it has: %s): provision creates the runner with create_runner and reads and deletes it with manage_runner. Create a token with the %s scopes (User settings > Access tokens), or one with api", EnvGitLabToken, strings.Join(missing, ", "), strings.Join(info.Scopes, ", "), strings.Join(createRunnerScopes, " and "))
+	}
+	e.warnIfExpiring(EnvGitLabToken, info.ExpiresAt, "`provision down` needs it to delete the runner it created; extend it or create a new one before then")
+	return nil
+}
+
+// warnIfExpiring logs a warning when a token expires within two weeks.
+func (e *Env) warnIfExpiring(what string, expires time.Time, advice string) {
+	if expires.IsZero() {
+		return
+	}
+	if left := time.Until(expires); left < tokenExpiryWarning {
+		e.Log.Warn(fmt.Sprintf("%s expires %s (in %s): %s", what, expires.UTC().Format(time.RFC3339), left.Round(time.Hour), advice))
+	}
+}
+
+// CheckRunnerTokenFormat tells a runner authentication token from the
+// legacy registration token people often copy from the settings page.
+func CheckRunnerTokenFormat(token string) error {
+	switch {
+	case strings.HasPrefix(token, gitlab.RunnerTokenPrefix) && len(token) > len(gitlab.RunnerTokenPrefix)+8:
+		return nil
+	case strings.HasPrefix(token, "GR1348941") || !strings.HasPrefix(token, gitlab.RunnerTokenPrefix):
+		return fmt.Errorf("%s is not a runner authentication token: it does not start with %q. It looks like a registration token (often GR1348941...), the legacy, deprecated way to register runners, which config.toml does not accept. Create the runner in GitLab (Settings > CI/CD > Runners > New runner, or POST /api/v4/user/runners) and use the glrt-... authentication token it shows once; or let provision create it with gitlab.create_runner and %s", EnvRunnerToken, gitlab.RunnerTokenPrefix, EnvGitLabToken)
+	default:
+		return fmt.Errorf("%s is too short to be a runner authentication token: copy the whole glrt-... value", EnvRunnerToken)
+	}
+}
+
+// isCredentialError reports failures to find or use credentials.
+func isCredentialError(err error) bool {
+	switch errorCode(err) {
+	case "AuthFailure", "UnrecognizedClientException", "InvalidClientTokenId", "SignatureDoesNotMatch", "ExpiredToken", "ExpiredTokenException":
+		return true
+	}
+	return strings.Contains(err.Error(), "failed to retrieve credentials") || strings.Contains(err.Error(), "failed to refresh cached credentials")
+}

@@ -1,0 +1,267 @@
+package stack
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/provision-dev/provision/pkg/plan"
+)
+
+// routeTables owns a route table, its default routes and its association
+// with one subnet.
+type routeTables struct {
+	env    *Env
+	id     plan.ID
+	role   string
+	subnet plan.ID
+	public bool
+}
+
+type routeTable = *ec2types.RouteTable
+
+// routeFix is the work on an existing table.
+type routeFix struct {
+	create, replace []route
+	remove          []ec2types.Route
+	associate       bool
+	replaceAssocID  string // the subnet's association with another table
+}
+
+func newRouteTableStep(env *Env, public bool) plan.Step {
+	k := routeTables{env: env, id: stepPrivateRoutes, role: "private", subnet: stepPrivateSubnet}
+	if public {
+		k = routeTables{env: env, id: stepPublicRoutes, role: "public", subnet: stepPublicSubnet, public: true}
+	}
+	return newResourceStep[routeTable, routeFix](env, "route-table", k)
+}
+
+func (k routeTables) stepID() plan.ID { return k.id }
+func (k routeTables) needs() []plan.ID {
+	if k.public {
+		return []plan.ID{stepVPC, stepIGW, k.subnet}
+	}
+	deps := []plan.ID{stepVPC, stepNAT, k.subnet}
+	if k.env.Cfg.Network.IPv6 || k.env.Teardown {
+		deps = append(deps, stepEIGW)
+	}
+	return deps
+}
+
+// route is a wanted default route: destination and target id.
+type route struct {
+	dest   string
+	target string
+}
+
+func (k routeTables) wanted() []route {
+	if k.public {
+		igw := orUnknown(k.env.idOf(stepIGW))
+		rs := []route{{"0.0.0.0/0", igw}}
+		if k.env.Cfg.Network.IPv6 {
+			rs = append(rs, route{"::/0", igw})
+		}
+		return rs
+	}
+	rs := []route{{"0.0.0.0/0", orUnknown(k.env.idOf(stepNAT))}}
+	if k.env.Cfg.Network.IPv6 {
+		rs = append(rs, route{"::/0", orUnknown(k.env.idOf(stepEIGW))})
+	}
+	return rs
+}
+
+func (k routeTables) describe() plan.Change {
+	c := plan.Change{Step: k.id, Kind: "route-table", Name: k.env.name(k.role)}
+	for _, r := range k.wanted() {
+		c.Attrs = append(c.Attrs, plan.Attr{Key: r.dest, Value: r.target})
+	}
+	c.Attrs = append(c.Attrs, plan.Attr{Key: "subnet", Value: orUnknown(k.env.idOf(k.subnet))})
+	return c
+}
+
+func (k routeTables) find(ctx context.Context) (found[routeTable], error) {
+	tables, err := describeShared(ctx, k.env, "route-tables", k.env.EC2.DescribeRouteTables, &ec2.DescribeRouteTablesInput{Filters: k.env.stackFilter()},
+		func(o *ec2.DescribeRouteTablesOutput) []ec2types.RouteTable { return o.RouteTables })
+	if err != nil {
+		return found[routeTable]{}, fmt.Errorf("find route table %s by tags: %w", k.id, err)
+	}
+	return lookupOwned(k.env, k.id, pointers(tables), routeTableID, func(rt routeTable) bool { return k.env.ownedBy(rt.Tags, k.id) }), nil
+}
+
+func routeTableID(rt routeTable) string { return aws.ToString(rt.RouteTableId) }
+
+func (k routeTables) record(rt routeTable) recorded { return recorded{id: routeTableID(rt)} }
+
+func (k routeTables) diff(ctx context.Context, rt routeTable) (routeFix, []string, error) {
+	var f routeFix
+	have := map[string]ec2types.Route{}
+	for _, r := range rt.Routes {
+		have[routeDest(r)] = r
+	}
+	want := map[string]bool{}
+	for _, w := range k.wanted() {
+		want[w.dest] = true
+		r, ok := have[w.dest]
+		switch {
+		case !ok:
+			f.create = append(f.create, w)
+		case routeTarget(r) != w.target || r.State == ec2types.RouteStateBlackhole:
+			f.replace = append(f.replace, w)
+		}
+	}
+	for dest, r := range have {
+		// The local route belongs to the VPC and endpoint routes to their endpoints.
+		if want[dest] || aws.ToString(r.GatewayId) == "local" || strings.HasPrefix(aws.ToString(r.GatewayId), "vpce-") || r.DestinationPrefixListId != nil {
+			continue
+		}
+		f.remove = append(f.remove, r)
+	}
+	if err := k.diffAssociation(ctx, rt, &f); err != nil {
+		return f, nil, err
+	}
+	var reasons []string
+	for _, r := range f.create {
+		reasons = append(reasons, fmt.Sprintf("add route %s -> %s", r.dest, r.target))
+	}
+	for _, r := range f.replace {
+		reasons = append(reasons, fmt.Sprintf("point route %s at %s", r.dest, r.target))
+	}
+	for _, r := range f.remove {
+		reasons = append(reasons, fmt.Sprintf("remove route %s -> %s", routeDest(r), routeTarget(r)))
+	}
+	if f.associate || f.replaceAssocID != "" {
+		reasons = append(reasons, "associate with "+k.env.idOf(k.subnet))
+	}
+	return f, reasons, nil
+}
+
+// diffAssociation: a subnet has at most one explicit association; it is
+// replaced when it points at another table.
+func (k routeTables) diffAssociation(ctx context.Context, rt routeTable, f *routeFix) error {
+	subnetID := k.env.idOf(k.subnet)
+	for _, a := range rt.Associations {
+		if aws.ToString(a.SubnetId) == subnetID {
+			return nil
+		}
+	}
+	f.associate = true
+	out, err := k.env.EC2.DescribeRouteTables(ctx, &ec2.DescribeRouteTablesInput{Filters: []ec2types.Filter{filter("association.subnet-id", subnetID)}})
+	if err != nil {
+		return fmt.Errorf("find the route table of %s: %w", subnetID, err)
+	}
+	for _, other := range out.RouteTables {
+		for _, a := range other.Associations {
+			if aws.ToString(a.SubnetId) == subnetID {
+				f.replaceAssocID = aws.ToString(a.RouteTableAssociationId)
+			}
+		}
+	}
+	return nil
+}
+
+func (k routeTables) create(ctx context.Context, token string, _ found[routeTable]) (routeTable, routeFix, error) {
+	out, err := k.env.EC2.CreateRouteTable(ctx, &ec2.CreateRouteTableInput{
+		VpcId:             aws.String(k.env.idOf(stepVPC)),
+		ClientToken:       &token,
+		TagSpecifications: k.env.tagSpec(ec2types.ResourceTypeRouteTable, k.id, k.role),
+	})
+	if err != nil {
+		return nil, routeFix{}, retryableCreate(fmt.Errorf("create route table %s: %w", k.id, err))
+	}
+	f, _, err := k.diff(ctx, out.RouteTable)
+	return out.RouteTable, f, err
+}
+
+func (k routeTables) update(ctx context.Context, rt routeTable, f routeFix) error {
+	id := routeTableID(rt)
+	for _, r := range f.create {
+		if _, err := k.env.EC2.CreateRoute(ctx, routeInput(id, r)); err != nil {
+			return retryableCreate(fmt.Errorf("add route %s -> %s to %s: %w", r.dest, r.target, id, err))
+		}
+	}
+	for _, r := range f.replace {
+		in := routeInput(id, r)
+		_, err := k.env.EC2.ReplaceRoute(ctx, &ec2.ReplaceRouteInput{RouteTableId: in.RouteTableId, DestinationCidrBlock: in.DestinationCidrBlock,
+			DestinationIpv6CidrBlock: in.DestinationIpv6CidrBlock, GatewayId: in.GatewayId, NatGatewayId: in.NatGatewayId, EgressOnlyInternetGatewayId: in.EgressOnlyInternetGatewayId})
+		if err != nil {
+			return retryableCreate(fmt.Errorf("point route %s of %s at %s: %w", r.dest, id, r.target, err))
+		}
+	}
+	for _, r := range f.remove {
+		if _, err := k.env.EC2.DeleteRoute(ctx, &ec2.DeleteRouteInput{RouteTableId: &id, DestinationCidrBlock: r.DestinationCidrBlock, DestinationIpv6CidrBlock: r.DestinationIpv6CidrBlock}); err != nil && !isNotFound(err) {
+			return fmt.Errorf("remove route %s from %s: %w", routeDest(r), id, err)
+		}
+	}
+	subnetID := k.env.idOf(k.subnet)
+	switch {
+	case f.replaceAssocID != "":
+		if _, err := k.env.EC2.ReplaceRouteTableAssociation(ctx, &ec2.ReplaceRouteTableAssociationInput{AssociationId: &f.replaceAssocID, RouteTableId: &id}); err != nil {
+			return fmt.Errorf("associate %s with %s: %w", id, subnetID, err)
+		}
+	case f.associate:
+		if _, err := k.env.EC2.AssociateRouteTable(ctx, &ec2.AssociateRouteTableInput{RouteTableId: &id, SubnetId: &subnetID}); err != nil {
+			return retryableCreate(fmt.Errorf("associate %s with %s: %w", id, subnetID, err))
+		}
+	}
+	return nil
+}
+
+// remove disassociates the table from its subnets, then deletes it.
+func (k routeTables) remove(ctx context.Context, rt routeTable) error {
+	id := routeTableID(rt)
+	for _, a := range rt.Associations {
+		if aws.ToBool(a.Main) {
+			continue
+		}
+		_, err := k.env.EC2.DisassociateRouteTable(ctx, &ec2.DisassociateRouteTableInput{AssociationId: a.RouteTableAssociationId})
+		if err != nil && !isNotFound(err) {
+			return retryableDelete(fmt.Errorf("disassociate route table %s: %w", id, err))
+		}
+	}
+	_, err := k.env.EC2.DeleteRouteTable(ctx, &ec2.DeleteRouteTableInput{RouteTableId: &id})
+	if err != nil && !isNotFound(err) {
+		return retryableDelete(fmt.Errorf("delete route table %s: %w", id, err))
+	}
+	return nil
+}
+
+func routeInput(tableID string, r route) *ec2.CreateRouteInput {
+	in := &ec2.CreateRouteInput{RouteTableId: &tableID}
+	if strings.Contains(r.dest, ":") {
+		in.DestinationIpv6CidrBlock = aws.String(r.dest)
+	} else {
+		in.DestinationCidrBlock = aws.String(r.dest)
+	}
+	switch {
+	case strings.HasPrefix(r.target, "nat-"):
+		in.NatGatewayId = aws.String(r.target)
+	case strings.HasPrefix(r.target, "eigw-"):
+		in.EgressOnlyInternetGatewayId = aws.String(r.target)
+	default:
+		in.GatewayId = aws.String(r.target)
+	}
+	return in
+}
+
+func routeDest(r ec2types.Route) string {
+	if r.DestinationCidrBlock != nil {
+		return aws.ToString(r.DestinationCidrBlock)
+	}
+	return aws.ToString(r.DestinationIpv6CidrBlock)
+}
+
+func routeTarget(r ec2types.Route) string {
+	for _, t := range []*string{r.NatGatewayId, r.EgressOnlyInternetGatewayId, r.GatewayId, r.InstanceId, r.NetworkInterfaceId, r.TransitGatewayId, r.VpcPeeringConnectionId} {
+		if aws.ToString(t) != "" {
+			return aws.ToString(t)
+		}
+	}
+	return ""
+}
+
+// ec2TagsOf: the configuration's tags follow `tags:` (tag_drift.go).
+func (k routeTables) ec2TagsOf(cur routeTable) []ec2types.Tag { return cur.Tags }

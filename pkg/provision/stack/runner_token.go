@@ -1,0 +1,137 @@
+package stack
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
+
+	"github.com/provision-dev/provision/pkg/plan"
+)
+
+// runnerToken keeps GITLAB_RUNNER_TOKEN in an SSM SecureString
+// parameter, the only place the token is stored; the manager reads it at
+// boot with its instance role.
+type runnerToken struct{ env *Env }
+
+type parameter = *ssmtypes.Parameter
+
+// tokenFix: the parameter must be written again, with GITLAB_RUNNER_TOKEN
+// (overwrite) or with the value it holds, under the stack's secrets key
+// (reencrypt).
+type tokenFix struct{ overwrite, reencrypt bool }
+
+func newRunnerTokenStep(env *Env) plan.Step {
+	return newResourceStep[parameter, tokenFix](env, "ssm-parameter", runnerToken{env})
+}
+
+func (k runnerToken) stepID() plan.ID  { return stepToken }
+func (k runnerToken) needs() []plan.ID { return k.env.secretsKeyNeeds() }
+
+func (k runnerToken) describe() plan.Change {
+	return plan.Change{Step: stepToken, Kind: "ssm-parameter", Name: k.env.TokenParameter(),
+		Attrs: []plan.Attr{{Key: "type", Value: "SecureString"}, {Key: "value", Value: "from " + EnvRunnerToken + " (hidden)"}}}
+}
+
+// find reads the parameter, decrypted when there is a token to compare.
+func (k runnerToken) find(ctx context.Context) (found[parameter], error) {
+	p, err := k.env.stackParameter(ctx, k.env.TokenParameter())
+	return found[parameter]{cur: p, exists: p != nil}, err
+}
+
+// record keeps the runner's id in GitLab (for `provision output`), as
+// preflight learned it, or as recorded before when this run did not ask.
+func (k runnerToken) record(p parameter) recorded {
+	id := k.env.Ledger.Get(string(stepToken)).Attr("gitlab_runner_id")
+	if k.env.RunnerID != 0 {
+		id = strconv.FormatInt(k.env.RunnerID, 10)
+	}
+	if id == "" {
+		return recorded{id: aws.ToString(p.Name)}
+	}
+	return recorded{id: aws.ToString(p.Name), attrs: map[string]string{"gitlab_runner_id": id}}
+}
+
+// diff: the value changes only to a token GitLab accepts. A parameter
+// holding a token that gitlab-runner renewed (preflight found
+// GITLAB_RUNNER_TOKEN outdated but the stored one valid) is kept.
+func (k runnerToken) diff(ctx context.Context, p parameter) (tokenFix, []string, error) {
+	token := k.env.Secrets.RunnerToken
+	switch {
+	case p.Type != ssmtypes.ParameterTypeSecureString:
+		return tokenFix{overwrite: true}, []string{"store it as a SecureString"}, nil
+	case !token.Empty() && !k.env.StoredTokenRenewed && aws.ToString(p.Value) != token.Reveal():
+		return tokenFix{overwrite: true}, []string{"replace the value with " + EnvRunnerToken + " (values not shown)"}, nil
+	}
+	reason, err := keyDrift(ctx, k.env, k.env.TokenParameter())
+	if err != nil || reason == "" || p.Value == nil {
+		return tokenFix{}, nil, err
+	}
+	return tokenFix{reencrypt: true}, []string{reason}, nil
+}
+
+func (k runnerToken) create(ctx context.Context, _ string, _ found[parameter]) (parameter, tokenFix, error) {
+	p, err := k.put(ctx, false)
+	return p, tokenFix{}, err
+}
+
+func (k runnerToken) update(ctx context.Context, p parameter, f tokenFix) error {
+	switch {
+	case f.overwrite:
+		_, err := k.put(ctx, true)
+		return err
+	case f.reencrypt:
+		// The value stays: it may be a token gitlab-runner renewed.
+		return putToken(ctx, k.env, stepToken, true, NewSecret(aws.ToString(p.Value)), nil)
+	}
+	return nil
+}
+
+func (k runnerToken) put(ctx context.Context, overwrite bool) (parameter, error) {
+	token := k.env.Secrets.RunnerToken
+	if token.Empty() {
+		return nil, fmt.Errorf("%s is not set: export the runner authentication token (glrt-...) before `provision up`", EnvRunnerToken)
+	}
+	if err := putToken(ctx, k.env, stepToken, overwrite, token, nil); err != nil {
+		return nil, err
+	}
+	return &ssmtypes.Parameter{Name: aws.String(k.env.TokenParameter())}, nil
+}
+
+// remove deletes the runner in GitLab with the token in the parameter,
+// then the parameter. Deleting only the parameter would leave the token
+// valid: anyone who ever read it could still take the jobs of this runner,
+// with their CI variables. `down --keep-runner` keeps the runner, for a
+// token that something else uses too.
+func (k runnerToken) remove(ctx context.Context, p parameter) error {
+	if !k.env.KeepRunner {
+		if err := k.deleteRunner(ctx); err != nil {
+			return err
+		}
+	}
+	return deleteParameter(ctx, k.env.SSM, aws.ToString(p.Name))
+}
+
+func (k runnerToken) deleteRunner(ctx context.Context) error {
+	p, err := getParameter(ctx, k.env.SSM, k.env.TokenParameter(), true)
+	if err != nil || p == nil {
+		return err
+	}
+	if k.env.Cfg.GitLab.URL == "" {
+		return fmt.Errorf("gitlab.url is not set, so the runner that %s belongs to cannot be deleted in GitLab: set gitlab.url, or run `provision down --keep-runner` to keep the runner (its token stays valid)", k.env.TokenParameter())
+	}
+	if err := k.env.GitLab.DeleteRunnerByToken(ctx, aws.ToString(p.Value)); err != nil {
+		return fmt.Errorf("delete the runner in GitLab: %w (to keep the runner and its token, for instance when GitLab is gone for good, run `provision down --keep-runner`)", err)
+	}
+	return nil
+}
+
+func (k runnerToken) tagsOf(ctx context.Context, p parameter) (map[string]string, error) {
+	return parameterTags(ctx, k.env, p)
+}
+
+func (k runnerToken) retag(ctx context.Context, p parameter, c tagChange) error {
+	return retagParameter(ctx, k.env, p, c)
+}

@@ -1,0 +1,424 @@
+package stack
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
+
+	"github.com/provision-dev/provision/pkg/plan"
+)
+
+// secretsKey is the stack's own KMS key, under which SSM encrypts the
+// stack's SecureString parameters (the runner token, the machines' SSH
+// key). Under the account's AWS managed key aws/ssm, any principal of the
+// account allowed ssm:GetParameter on a parameter could read it, since
+// that key's policy admits the whole account through SSM. This key admits
+// the account's IAM policies (so that administrators keep managing it,
+// and the operator policy of `provision iam-policy` applies) and the
+// manager's role, through SSM and for these parameters only.
+// secrets.kms_key_id replaces it with a key of one's own.
+type secretsKey struct{ env *Env }
+
+// stackKey is one key found: its metadata, and its tags when the search
+// read them.
+type stackKey struct {
+	meta kmstypes.KeyMetadata
+	tags map[string]string
+}
+
+// secretsKeyFix is what update puts right: the alias names another key
+// (or none), the key policy is not the stack's.
+type secretsKeyFix struct{ alias, policy bool }
+
+// keyDeletionWindow is the days KMS waits before it deletes a key down
+// scheduled: the shortest KMS allows (7 to 30). Until then the key can be
+// recovered with CancelKeyDeletion, and it costs nothing.
+const keyDeletionWindow = 7
+
+// lostKeyCreateSettles bounds how long a CreateKey that reached KMS takes
+// to make its key (well under a second as a rule): after that, a search
+// that finds no key means that the call made none.
+const lostKeyCreateSettles = 10 * time.Second
+
+func newSecretsKeyStep(env *Env) plan.Step {
+	return newResourceStep[*stackKey, secretsKeyFix](env, "kms-key", secretsKey{env})
+}
+
+func (k secretsKey) stepID() plan.ID  { return stepSecretsKey }
+func (k secretsKey) needs() []plan.ID { return nil }
+
+func (k secretsKey) describe() plan.Change {
+	return plan.Change{Step: stepSecretsKey, Kind: "kms-key", Name: k.env.secretsKeyAlias(),
+		Attrs: []plan.Attr{
+			{Key: "type", Value: "symmetric, encrypt and decrypt"},
+			{Key: "encrypts", Value: k.env.TokenParameter() + ", " + k.env.SSHKeyParameter()},
+			{Key: "used by", Value: "the manager's role, through SSM only"},
+		}}
+}
+
+// find takes the recorded key while it is usable; else (the first run, a
+// create whose answer was lost, a lost state file) it searches by tags.
+func (k secretsKey) find(ctx context.Context) (found[*stackKey], error) {
+	if arn := k.env.idOf(stepSecretsKey); arn != "" {
+		key, err := describeKey(ctx, k.env, arn)
+		if err != nil {
+			return found[*stackKey]{}, err
+		}
+		if key != nil && !keyGone(key.meta) {
+			return found[*stackKey]{cur: key, exists: true}, nil
+		}
+	}
+	keys, err := k.search(ctx)
+	if err != nil {
+		return found[*stackKey]{}, err
+	}
+	// CreateKey takes no client token and the key no unique name: a
+	// CreateKey whose answer was lost may still make its key after this
+	// search, and creating one now would leave two. Look again until the
+	// lost call has surely finished.
+	if age, lost := k.env.lostCreate(stepSecretsKey); len(keys) == 0 && lost && age >= 0 && age < lostKeyCreateSettles {
+		return found[*stackKey]{}, plan.TryAgainf("%s: the CreateKey made %s ago by a run that ended before its answer came may still make its key; looking again until %s have passed",
+			stepSecretsKey, age.Round(time.Second), lostKeyCreateSettles)
+	}
+	return lookupOwned(k.env, stepSecretsKey, keys, keyARN, func(*stackKey) bool { return true }), nil
+}
+
+// search finds the stack's usable keys by their tags. KMS filters keys by
+// no tag, so every key of the region but the AWS managed ones (those the
+// aliases under alias/aws/ name) is asked for its tags; a key whose tags
+// the caller may not read is not the stack's (the operator policy allows
+// ListResourceTags on the stack's keys only).
+func (k secretsKey) search(ctx context.Context) ([]*stackKey, error) {
+	managed := map[string]bool{}
+	aliases := kms.NewListAliasesPaginator(k.env.KMS, &kms.ListAliasesInput{})
+	for aliases.HasMorePages() {
+		page, err := aliases.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list the KMS aliases in %s: %w", k.env.Region, err)
+		}
+		for _, a := range page.Aliases {
+			if strings.HasPrefix(aws.ToString(a.AliasName), "alias/aws/") {
+				managed[aws.ToString(a.TargetKeyId)] = true
+			}
+		}
+	}
+	var mine []*stackKey
+	keys := kms.NewListKeysPaginator(k.env.KMS, &kms.ListKeysInput{})
+	for keys.HasMorePages() {
+		page, err := keys.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list the KMS keys in %s: %w", k.env.Region, err)
+		}
+		for _, e := range page.Keys {
+			id := aws.ToString(e.KeyId)
+			if managed[id] {
+				continue
+			}
+			tags, err := keyTags(ctx, k.env, id)
+			if isNotFound(err) || errorCode(err) == "AccessDeniedException" {
+				continue
+			}
+			if err != nil {
+				return nil, err
+			}
+			if tags[TagStack] != k.env.Cfg.Stack || tags[TagStep] != string(stepSecretsKey) {
+				continue
+			}
+			key, err := describeKey(ctx, k.env, id)
+			if err != nil {
+				return nil, err
+			}
+			if key != nil && !keyGone(key.meta) {
+				key.tags = tags
+				mine = append(mine, key)
+			}
+		}
+	}
+	return mine, nil
+}
+
+func keyARN(k *stackKey) string { return aws.ToString(k.meta.Arn) }
+
+func (k secretsKey) record(key *stackKey) recorded {
+	return recorded{id: keyARN(key), attrs: map[string]string{"key_id": aws.ToString(key.meta.KeyId), "alias": k.env.secretsKeyAlias()}}
+}
+
+// diff checks the two things that decide who may use the key: its policy,
+// and that the alias people know it by names it.
+func (k secretsKey) diff(ctx context.Context, key *stackKey) (secretsKeyFix, []string, error) {
+	var fix secretsKeyFix
+	var reasons []string
+	named, err := k.aliasNames(ctx, key)
+	if err != nil {
+		return fix, nil, err
+	}
+	if !slices.Contains(named, k.env.secretsKeyAlias()) {
+		fix.alias = true
+		reasons = append(reasons, k.env.secretsKeyAlias()+" does not name it: point the alias at it")
+	}
+	pol, err := k.env.KMS.GetKeyPolicy(ctx, &kms.GetKeyPolicyInput{KeyId: key.meta.KeyId, PolicyName: aws.String("default")})
+	if err != nil {
+		return fix, nil, fmt.Errorf("read the key policy of %s: %w", keyARN(key), err)
+	}
+	if !samePolicy(aws.ToString(pol.Policy), k.policy().JSON()) {
+		fix.policy = true
+		reasons = append(reasons, "its key policy is not the stack's (the account's IAM policies, and the manager's role through SSM): put it back")
+	}
+	return fix, reasons, nil
+}
+
+// policy is the key policy (see secretsKeyPolicy).
+func (k secretsKey) policy() PolicyDocument {
+	e := k.env
+	return secretsKeyPolicy(e.arns(), e.iamName("manager"), e.TokenParameter(), e.SSHKeyParameter())
+}
+
+func (k secretsKey) create(ctx context.Context, _ string, _ found[*stackKey]) (*stackKey, secretsKeyFix, error) {
+	tags := k.env.tagMap(stepSecretsKey, "secrets")
+	out, err := k.env.KMS.CreateKey(ctx, &kms.CreateKeyInput{
+		Description: aws.String(fmt.Sprintf("provision %s: encrypts the stack's SecureString parameters (runner token, machines' SSH key)", k.env.Cfg.Stack)),
+		KeySpec:     kmstypes.KeySpecSymmetricDefault,
+		KeyUsage:    kmstypes.KeyUsageTypeEncryptDecrypt,
+		Policy:      aws.String(k.policy().JSON()),
+		Tags:        kmsTags(tags),
+	})
+	if err != nil {
+		return nil, secretsKeyFix{}, fmt.Errorf("create the KMS key of stack %s: %w", k.env.Cfg.Stack, err)
+	}
+	// The alias comes next, in update: a key without it is found by tags.
+	return &stackKey{meta: *out.KeyMetadata, tags: tags}, secretsKeyFix{alias: true}, nil
+}
+
+func (k secretsKey) update(ctx context.Context, key *stackKey, fix secretsKeyFix) error {
+	if fix.policy {
+		if _, err := k.env.KMS.PutKeyPolicy(ctx, &kms.PutKeyPolicyInput{KeyId: key.meta.KeyId, PolicyName: aws.String("default"), Policy: aws.String(k.policy().JSON())}); err != nil {
+			return fmt.Errorf("put the key policy of %s: %w", keyARN(key), err)
+		}
+	}
+	if fix.alias {
+		return k.pointAlias(ctx, key)
+	}
+	return nil
+}
+
+// pointAlias makes the alias name the key. An alias that names another
+// key (one of an earlier stack of this name whose deletion failed, say)
+// is moved: deleted and made again, which takes no permission besides the
+// ones on the alias and the keys.
+func (k secretsKey) pointAlias(ctx context.Context, key *stackKey) error {
+	alias := k.env.secretsKeyAlias()
+	in := &kms.CreateAliasInput{AliasName: aws.String(alias), TargetKeyId: key.meta.KeyId}
+	_, err := k.env.KMS.CreateAlias(ctx, in)
+	if errorCode(err) == "AlreadyExistsException" {
+		if _, err := k.env.KMS.DeleteAlias(ctx, &kms.DeleteAliasInput{AliasName: aws.String(alias)}); err != nil && !isNotFound(err) {
+			return fmt.Errorf("move %s to %s: %w", alias, keyARN(key), err)
+		}
+		_, err = k.env.KMS.CreateAlias(ctx, in)
+	}
+	if err != nil {
+		return fmt.Errorf("name %s %s: %w", keyARN(key), alias, err)
+	}
+	return nil
+}
+
+// remove schedules the key's deletion, keyDeletionWindow days ahead: KMS
+// deletes no key at once. The alias goes now, if it names this key, so
+// that a stack of the same name made within the week can have it.
+func (k secretsKey) remove(ctx context.Context, key *stackKey) error {
+	named, err := k.aliasNames(ctx, key)
+	if err != nil && !isNotFound(err) {
+		return err
+	}
+	if alias := k.env.secretsKeyAlias(); slices.Contains(named, alias) {
+		if _, err := k.env.KMS.DeleteAlias(ctx, &kms.DeleteAliasInput{AliasName: aws.String(alias)}); err != nil && !isNotFound(err) {
+			return fmt.Errorf("delete %s: %w", alias, err)
+		}
+	}
+	_, err = k.env.KMS.ScheduleKeyDeletion(ctx, &kms.ScheduleKeyDeletionInput{KeyId: key.meta.KeyId, PendingWindowInDays: aws.Int32(keyDeletionWindow)})
+	// KMSInvalidStateException: its deletion is scheduled already.
+	if err != nil && !isNotFound(err) && errorCode(err) != "KMSInvalidStateException" {
+		return fmt.Errorf("schedule the deletion of KMS key %s: %w", keyARN(key), err)
+	}
+	return nil
+}
+
+func (k secretsKey) tagsOf(ctx context.Context, key *stackKey) (map[string]string, error) {
+	if key.tags != nil {
+		return key.tags, nil
+	}
+	return keyTags(ctx, k.env, aws.ToString(key.meta.KeyId))
+}
+
+func (k secretsKey) retag(ctx context.Context, key *stackKey, c tagChange) error {
+	if len(c.set) > 0 {
+		if _, err := k.env.KMS.TagResource(ctx, &kms.TagResourceInput{KeyId: key.meta.KeyId, Tags: kmsTags(c.set)}); err != nil {
+			return fmt.Errorf("tag %s: %w", keyARN(key), err)
+		}
+	}
+	if len(c.remove) > 0 {
+		if _, err := k.env.KMS.UntagResource(ctx, &kms.UntagResourceInput{KeyId: key.meta.KeyId, TagKeys: c.remove}); err != nil {
+			return fmt.Errorf("remove tags from %s: %w", keyARN(key), err)
+		}
+	}
+	return nil
+}
+
+// aliasNames are the aliases that name the key.
+func (k secretsKey) aliasNames(ctx context.Context, key *stackKey) ([]string, error) {
+	var names []string
+	p := kms.NewListAliasesPaginator(k.env.KMS, &kms.ListAliasesInput{KeyId: key.meta.KeyId})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list the aliases of %s: %w", keyARN(key), err)
+		}
+		for _, a := range page.Aliases {
+			names = append(names, aws.ToString(a.AliasName))
+		}
+	}
+	return names, nil
+}
+
+// describeKey returns the key, or nil when it does not exist.
+func describeKey(ctx context.Context, e *Env, id string) (*stackKey, error) {
+	out, err := e.KMS.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(id)})
+	if isNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("describe KMS key %s: %w", id, err)
+	}
+	return &stackKey{meta: *out.KeyMetadata}, nil
+}
+
+// keyGone: a key whose deletion is scheduled cannot be used and never
+// comes back by itself, so the stack counts it as gone.
+func keyGone(m kmstypes.KeyMetadata) bool {
+	return m.KeyState == kmstypes.KeyStatePendingDeletion || m.KeyState == kmstypes.KeyStatePendingReplicaDeletion
+}
+
+func keyTags(ctx context.Context, e *Env, id string) (map[string]string, error) {
+	tags := map[string]string{}
+	p := kms.NewListResourceTagsPaginator(e.KMS, &kms.ListResourceTagsInput{KeyId: aws.String(id)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("read the tags of KMS key %s: %w", id, err)
+		}
+		for k, v := range tagMapOf(page.Tags, func(t kmstypes.Tag) (*string, *string) { return t.TagKey, t.TagValue }) {
+			tags[k] = v
+		}
+	}
+	return tags, nil
+}
+
+func kmsTags(m map[string]string) []kmstypes.Tag {
+	return tagList(m, func(k, v string) kmstypes.Tag { return kmstypes.Tag{TagKey: aws.String(k), TagValue: aws.String(v)} })
+}
+
+// secretsKeyNeeds is what a step that puts a SecureString waits for: the
+// stack's own key, when it makes one (a teardown removes the key after
+// them).
+func (e *Env) secretsKeyNeeds() []plan.ID {
+	if e.ownSecretsKey() || e.Teardown {
+		return []plan.ID{stepSecretsKey}
+	}
+	return nil
+}
+
+// secretsKeyID is the key SSM encrypts the stack's SecureStrings with, as
+// PutParameter's KeyId: secrets.kms_key_id as given, else the ARN of the
+// stack's own key ("" before it exists).
+func (e *Env) secretsKeyID() string {
+	if !e.ownSecretsKey() {
+		return e.Cfg.Secrets.KMSKeyID
+	}
+	return e.idOf(stepSecretsKey)
+}
+
+// secretsKeyGrant names the key in the manager's policy. Before the
+// stack's own key exists (a plan) it stands in for it, so that the plan
+// shows the policy changing; the policy is put after the key is made.
+func (e *Env) secretsKeyGrant() secretsKeyGrant { return e.secretsKeyGrantOf(e.arns()) }
+
+// secretsKeyGrantOf is secretsKeyGrant with ARNs of a (the operator
+// policy's name no account).
+func (e *Env) secretsKeyGrantOf(a arns) secretsKeyGrant {
+	k := e.Cfg.Secrets.KMSKeyID
+	switch {
+	case e.ownSecretsKey():
+		return secretsKeyGrant{resource: or(e.idOf(stepSecretsKey), a.kmsKey(knownAfterApply))}
+	case strings.HasPrefix(k, "alias/"):
+		return secretsKeyGrant{resource: a.kmsKey("*"), alias: k}
+	case strings.HasPrefix(k, "arn:") && strings.Contains(k, ":alias/"):
+		return secretsKeyGrant{resource: a.kmsKey("*"), alias: k[strings.Index(k, ":alias/")+1:]}
+	case strings.HasPrefix(k, "arn:"):
+		return secretsKeyGrant{resource: k}
+	}
+	return secretsKeyGrant{resource: a.kmsKey(k)}
+}
+
+// secretsKeyNames are the names a parameter's KeyId may have when it is
+// under the right key (DescribeParameters hands back the KeyId it was
+// given): nil while the stack's own key does not exist. A key of
+// secrets.kms_key_id is checked here, once a run: it must exist and be
+// usable by SSM.
+func (e *Env) secretsKeyNames(ctx context.Context) ([]string, error) {
+	if e.ownSecretsKey() {
+		arn := e.idOf(stepSecretsKey)
+		if arn == "" {
+			return nil, nil
+		}
+		return []string{arn, e.attrOf(stepSecretsKey, "key_id"), e.secretsKeyAlias(), e.arns().kmsAlias(e.secretsKeyAlias())}, nil
+	}
+	given := e.Cfg.Secrets.KMSKeyID
+	key, err := sharedRead(ctx, e.reads, "kms-key|"+given, func(ctx context.Context) (*stackKey, error) { return describeKey(ctx, e, given) })
+	if err != nil {
+		return nil, fmt.Errorf("secrets.kms_key_id: %w", err)
+	}
+	if err := usableSecretsKey(given, e.Region, key); err != nil {
+		return nil, err
+	}
+	names := []string{given, aws.ToString(key.meta.Arn), aws.ToString(key.meta.KeyId)}
+	if i := strings.Index(given, ":alias/"); i >= 0 {
+		names = append(names, given[i+1:])
+	} else if strings.HasPrefix(given, "alias/") {
+		names = append(names, e.arns().kmsAlias(given))
+	}
+	return names, nil
+}
+
+// checkSecretsKey: a key of secrets.kms_key_id that SSM cannot use would
+// fail the first PutParameter, after the network is built.
+func (e *Env) checkSecretsKey(ctx context.Context) error {
+	if e.ownSecretsKey() {
+		return nil
+	}
+	_, err := e.secretsKeyNames(ctx)
+	return err
+}
+
+// usableSecretsKey checks a key of secrets.kms_key_id: one SSM can
+// encrypt parameters with, and one the account manages itself.
+func usableSecretsKey(given, region string, key *stackKey) error {
+	if key == nil {
+		return fmt.Errorf("secrets.kms_key_id %s does not exist in %s: give a key of the stack's region, or leave it empty for a key of the stack's own", given, region)
+	}
+	m := key.meta
+	switch {
+	case m.KeyManager == kmstypes.KeyManagerTypeAws:
+		return fmt.Errorf("secrets.kms_key_id %s is an AWS managed key, whose key policy lets every principal of the account use it through SSM: give a customer managed key, or leave it empty for a key of the stack's own", given)
+	// Unset: CreateKey's defaults (AWS always says; the emulator not).
+	case (m.KeyUsage != "" && m.KeyUsage != kmstypes.KeyUsageTypeEncryptDecrypt) || (m.KeySpec != "" && m.KeySpec != kmstypes.KeySpecSymmetricDefault):
+		return fmt.Errorf("secrets.kms_key_id %s is a %s key for %s: SSM encrypts parameters with symmetric keys (SYMMETRIC_DEFAULT, ENCRYPT_DECRYPT) only", given, m.KeySpec, m.KeyUsage)
+	case m.KeyState != kmstypes.KeyStateEnabled:
+		return fmt.Errorf("secrets.kms_key_id %s is %s: enable it (or cancel its deletion), or give another key", given, m.KeyState)
+	}
+	return nil
+}

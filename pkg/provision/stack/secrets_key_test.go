@@ -1,0 +1,244 @@
+package stack
+
+import (
+	"path"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
+
+	"github.com/provision-dev/provision/pkg/provision/config"
+)
+
+// kmsRequest is what KMS weighs a call by: who asks, for what, through
+// which service, with which encryption context.
+type kmsRequest struct {
+	principal string // the role's ARN (aws:PrincipalArn)
+	action    string
+	via       string // kms:ViaService; "": called directly
+	parameter string // the PARAMETER_ARN SSM passes; "": none
+}
+
+const (
+	testManagerRole = "arn:aws:iam::123456789012:role/provision/ci-ap-northeast-1-manager"
+	testOtherRole   = "arn:aws:iam::123456789012:role/someone-else"
+	testSSM         = "ssm.ap-northeast-1.amazonaws.com"
+	testTokenARN    = "arn:aws:ssm:ap-northeast-1:123456789012:parameter/provision/ci/runner-token"
+	testSSHKeyARN   = "arn:aws:ssm:ap-northeast-1:123456789012:parameter/provision/ci/runner-ssh-key"
+)
+
+// allows evaluates the statements of a policy for a request, for the
+// condition operators the stack's policies use. The emulator enforces
+// neither key policies nor kms:ViaService nor the encryption context, so
+// these tests are where the policies meet the requests SSM makes.
+func allows(p PolicyDocument, r kmsRequest, principalMatches func(Statement) bool) bool {
+	values := map[string]string{
+		"kms:ViaService":                      r.via,
+		"kms:EncryptionContext:PARAMETER_ARN": r.parameter,
+		"aws:PrincipalArn":                    r.principal,
+	}
+	for _, s := range p.Statement {
+		if s.Effect != "Allow" || !principalMatches(s) {
+			continue
+		}
+		if !slices.ContainsFunc(s.Action, func(a string) bool { m, _ := path.Match(a, r.action); return m }) {
+			continue
+		}
+		ok := true
+		for op, conds := range s.Condition {
+			for key, v := range conds {
+				want, _ := v.(string)
+				have, present := values[key]
+				switch op {
+				case "StringEquals", "ArnEquals":
+					ok = ok && present && have == want
+				case "StringLike":
+					m, _ := path.Match(want, have)
+					ok = ok && present && m
+				default:
+					ok = false
+				}
+			}
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
+}
+
+// keyAllows is KMS's decision for the stack's key: its key policy allows
+// the request, or its root statement lets IAM decide and the principal's
+// IAM policy allows it.
+func keyAllows(key PolicyDocument, iamOf map[string]PolicyDocument, r kmsRequest) bool {
+	root := "arn:aws:iam::123456789012:root"
+	direct := allows(key, r, func(s Statement) bool { return s.Principal["AWS"] == root && len(s.Condition) > 0 })
+	delegated := allows(key, kmsRequest{action: r.action}, func(s Statement) bool { return s.Principal["AWS"] == root && len(s.Condition) == 0 })
+	return direct || (delegated && allows(iamOf[r.principal], r, func(Statement) bool { return true }))
+}
+
+func TestSecretsKeyPolicy(t *testing.T) {
+	key := secretsKeyPolicy(testARNs, "ci-ap-northeast-1-manager", "/provision/ci/runner-token", "/provision/ci/runner-ssh-key")
+	// KMS's default statement, word for word: without it nobody could
+	// manage the key any more.
+	want := Statement{Sid: "Enable IAM User Permissions", Effect: "Allow", Principal: map[string]string{"AWS": "arn:aws:iam::123456789012:root"},
+		Action: []string{"kms:*"}, Resource: []string{"*"}}
+	if !reflect.DeepEqual(key.Statement[0], want) {
+		t.Errorf("first statement %+v, want the default one %+v", key.Statement[0], want)
+	}
+	if !samePolicy(key.JSON(), key.JSON()) || !strings.Contains(key.JSON(), `"aws:PrincipalArn":"`+testManagerRole+`"`) {
+		t.Errorf("key policy does not name the manager's role by aws:PrincipalArn: %s", key.JSON())
+	}
+
+	params := managerParameters{token: "/provision/ci/runner-token", boot: "/provision/ci/manager-boot", sshKey: "/provision/ci/runner-ssh-key",
+		key: secretsKeyGrant{resource: testKeyARN}}
+	iamOf := map[string]PolicyDocument{testManagerRole: autoscalerManagerPolicy(testARNs, "ci-runners*", params)}
+	for _, c := range []struct {
+		what string
+		r    kmsRequest
+		want bool
+	}{
+		{"the manager reads the token through SSM", kmsRequest{testManagerRole, "kms:Decrypt", testSSM, testTokenARN}, true},
+		{"the manager writes back a renewed token", kmsRequest{testManagerRole, "kms:Encrypt", testSSM, testTokenARN}, true},
+		{"the manager writes back an advanced-tier token", kmsRequest{testManagerRole, "kms:GenerateDataKey", testSSM, testTokenARN}, true},
+		{"the manager reads the machines' key through SSM", kmsRequest{testManagerRole, "kms:Decrypt", testSSM, testSSHKeyARN}, true},
+		{"the manager overwrites the machines' key", kmsRequest{testManagerRole, "kms:Encrypt", testSSM, testSSHKeyARN}, false},
+		{"the manager decrypts directly", kmsRequest{testManagerRole, "kms:Decrypt", "", testTokenARN}, false},
+		{"the manager decrypts through another service", kmsRequest{testManagerRole, "kms:Decrypt", "secretsmanager.ap-northeast-1.amazonaws.com", testTokenARN}, false},
+		{"the manager decrypts another parameter", kmsRequest{testManagerRole, "kms:Decrypt", testSSM, "arn:aws:ssm:ap-northeast-1:123456789012:parameter/other"}, false},
+		{"the manager decrypts in SSM of another region", kmsRequest{testManagerRole, "kms:Decrypt", "ssm.us-east-1.amazonaws.com", testTokenARN}, false},
+		{"the manager schedules the key's deletion", kmsRequest{testManagerRole, "kms:ScheduleKeyDeletion", "", ""}, false},
+		{"another role with ssm:GetParameter reads the token", kmsRequest{testOtherRole, "kms:Decrypt", testSSM, testTokenARN}, false},
+	} {
+		if got := keyAllows(key, iamOf, c.r); got != c.want {
+			t.Errorf("%s: allowed %v, want %v", c.what, got, c.want)
+		}
+	}
+}
+
+// The manager's own policy grants the key through SSM only, also without
+// the key policy (a key of secrets.kms_key_id whose policy enables IAM).
+func TestManagerKeyStatements(t *testing.T) {
+	params := testParams
+	params.sshKey = "/provision/ci/runner-ssh-key"
+	m := statementsBySid(t, autoscalerManagerPolicy(testARNs, "ci-runners*", params))
+	wantStatement(t, m, "DecryptTheMachinesKeyThroughSSM", []string{"kms:Decrypt"}, []string{testKeyARN},
+		map[string]map[string]any{"StringEquals": {"kms:ViaService": testSSM, "kms:EncryptionContext:PARAMETER_ARN": testSSHKeyARN}})
+	m = statementsBySid(t, dockerMachineManagerPolicy(testARNs, "ci", "ap-northeast-1a", "subnet-1", "sg-1", "r", "r", testParams, false))
+	wantStatement(t, m, "UseTheSecretsKeyForTheToken", []string{"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"}, []string{testKeyARN},
+		map[string]map[string]any{"StringEquals": {"kms:ViaService": testSSM, "kms:EncryptionContext:PARAMETER_ARN": testTokenARN}})
+
+	// A key known by its alias only is named through kms:ResourceAliases.
+	params.key = secretsKeyGrant{resource: testARNs.kmsKey("*"), alias: "alias/team-secrets"}
+	m = statementsBySid(t, autoscalerManagerPolicy(testARNs, "ci-runners*", params))
+	wantStatement(t, m, "UseTheSecretsKeyForTheToken", []string{"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"},
+		[]string{"arn:aws:kms:ap-northeast-1:123456789012:key/*"},
+		map[string]map[string]any{"StringEquals": {"kms:ViaService": testSSM, "kms:EncryptionContext:PARAMETER_ARN": testTokenARN},
+			"ForAnyValue:StringEquals": {"kms:ResourceAliases": "alias/team-secrets"}})
+}
+
+func TestSecretsKeyGrantOfAGivenKey(t *testing.T) {
+	for given, want := range map[string]secretsKeyGrant{
+		"1234abcd-12ab-34cd-56ef-1234567890ab": {resource: testKeyARN},
+		testKeyARN:                             {resource: testKeyARN},
+		"alias/team-secrets":                   {resource: "arn:aws:kms:ap-northeast-1:123456789012:key/*", alias: "alias/team-secrets"},
+		"arn:aws:kms:ap-northeast-1:123456789012:alias/team-secrets":                       {resource: "arn:aws:kms:ap-northeast-1:123456789012:key/*", alias: "alias/team-secrets"},
+		"arn:aws:kms:ap-northeast-1:123456789012:key/mrk-1234abcd12ab34cd56ef1234567890ab": {resource: "arn:aws:kms:ap-northeast-1:123456789012:key/mrk-1234abcd12ab34cd56ef1234567890ab"},
+	} {
+		e := &Env{Cfg: &config.Config{Stack: "ci", Secrets: config.SecretsConfig{KMSKeyID: given}}}
+		if got := e.secretsKeyGrantOf(testARNs); got != want {
+			t.Errorf("%s: grant %+v, want %+v", given, got, want)
+		}
+	}
+}
+
+func TestKMSKeyIDIsValidated(t *testing.T) {
+	for given, ok := range map[string]bool{
+		"":                                     true,
+		"1234abcd-12ab-34cd-56ef-1234567890ab": true,
+		"alias/team-secrets":                   true,
+		"arn:aws:kms:ap-northeast-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab": true,
+		"arn:aws:kms:ap-northeast-1:123456789012:alias/team-secrets":                       true,
+		"arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab":      false, // another region
+		"alias/aws/ssm": false, // the account-wide key the stack's own replaces
+		"arn:aws:kms:ap-northeast-1:123456789012:alias/aws/ssm": false,
+		"team-secrets": false,
+	} {
+		cfg := config.Defaults()
+		cfg.Stack, cfg.Region, cfg.Secrets.KMSKeyID = "ci", "ap-northeast-1", given
+		var problems []string
+		for _, p := range cfg.Validate() {
+			if p.Key == "secrets.kms_key_id" {
+				problems = append(problems, p.Msg)
+			}
+		}
+		if (len(problems) == 0) != ok {
+			t.Errorf("secrets.kms_key_id %q: problems %v, want ok=%v", given, problems, ok)
+		}
+	}
+}
+
+// The operator policy: the key's actions on the stack's tagged keys only,
+// CreateKey only with the stack's tag, its use through SSM only.
+func TestToolPolicyItsKey(t *testing.T) {
+	cfg := config.Defaults()
+	cfg.Stack, cfg.Region = "ci", "ap-northeast-1"
+	m := map[string]Statement{}
+	for _, s := range ToolPolicy(&cfg).Statement {
+		m[s.Sid] = s
+	}
+	tagged := map[string]any{"aws:ResourceTag/provision:stack": "ci"}
+	keys := []string{"arn:aws:kms:ap-northeast-1:*:key/*"}
+	wantStatement(t, m, "Key", secretsKeyActions, keys, map[string]map[string]any{"StringEquals": tagged})
+	wantStatement(t, m, "CreateKey", []string{"kms:CreateKey", "kms:TagResource"}, []string{"*"},
+		map[string]map[string]any{"StringEquals": {"aws:RequestTag/provision:stack": "ci"}})
+	wantStatement(t, m, "KeyAlias", []string{"kms:CreateAlias", "kms:DeleteAlias"}, []string{"arn:aws:kms:ap-northeast-1:*:alias/provision/ci"}, nil)
+	wantStatement(t, m, "KeyViaSSM", []string{"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"}, keys,
+		map[string]map[string]any{"StringEquals": tagged, "StringLike": {"kms:ViaService": "ssm.ap-northeast-1.amazonaws.com*",
+			"kms:EncryptionContext:PARAMETER_ARN": "arn:aws:ssm:ap-northeast-1:*:parameter/provision/ci/*"}})
+	wantStatement(t, m, "FindKey", []string{"kms:ListAliases", "kms:ListKeys", "ssm:DescribeParameters"}, []string{"*"}, nil)
+	if _, ok := m["GivenKeyViaSSM"]; ok {
+		t.Errorf("a statement for secrets.kms_key_id without one")
+	}
+	// No kms: write on every key of the account without a condition.
+	for _, s := range ToolPolicy(&cfg).Statement {
+		for _, a := range s.Action {
+			if strings.HasPrefix(a, "kms:") && !strings.HasPrefix(a, "kms:List") && !strings.HasPrefix(a, "kms:Describe") && !strings.HasPrefix(a, "kms:Get") &&
+				s.Condition == nil && !strings.Contains(s.Resource[0], ":alias/") {
+				t.Errorf("%s: %s without a condition", s.Sid, a)
+			}
+		}
+	}
+
+	cfg.Secrets.KMSKeyID = "alias/team-secrets"
+	m = map[string]Statement{}
+	for _, s := range ToolPolicy(&cfg).Statement {
+		m[s.Sid] = s
+	}
+	wantStatement(t, m, "GivenKeyViaSSM", []string{"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"}, keys,
+		map[string]map[string]any{"StringLike": {"kms:ViaService": "ssm.ap-northeast-1.amazonaws.com*"},
+			"ForAnyValue:StringEquals": {"kms:ResourceAliases": "alias/team-secrets"}})
+}
+
+func TestUsableSecretsKey(t *testing.T) {
+	ok := kmstypes.KeyMetadata{KeyManager: kmstypes.KeyManagerTypeCustomer, KeyState: kmstypes.KeyStateEnabled,
+		KeySpec: kmstypes.KeySpecSymmetricDefault, KeyUsage: kmstypes.KeyUsageTypeEncryptDecrypt}
+	for what, c := range map[string]struct {
+		key  *stackKey
+		want string
+	}{
+		"usable":      {&stackKey{meta: ok}, ""},
+		"missing":     {nil, "does not exist in ap-northeast-1"},
+		"aws managed": {&stackKey{meta: func() kmstypes.KeyMetadata { m := ok; m.KeyManager = kmstypes.KeyManagerTypeAws; return m }()}, "AWS managed key"},
+		"asymmetric":  {&stackKey{meta: func() kmstypes.KeyMetadata { m := ok; m.KeySpec = kmstypes.KeySpecRsa2048; return m }()}, "symmetric keys"},
+		"deletion":    {&stackKey{meta: func() kmstypes.KeyMetadata { m := ok; m.KeyState = kmstypes.KeyStatePendingDeletion; return m }()}, "is PendingDeletion: enable it (or cancel its deletion)"},
+		"disabled":    {&stackKey{meta: func() kmstypes.KeyMetadata { m := ok; m.KeyState = kmstypes.KeyStateDisabled; return m }()}, "is Disabled"},
+	} {
+		err := usableSecretsKey("alias/team-secrets", "ap-northeast-1", c.key)
+		if (err == nil) != (c.want == "") || (err != nil && !strings.Contains(err.Error(), c.want)) {
+			t.Errorf("%s: %v, want %q", what, err, c.want)
+		}
+	}
+}

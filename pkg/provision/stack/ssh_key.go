@@ -1,0 +1,158 @@
+package stack
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/pem"
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
+	"golang.org/x/crypto/ssh"
+
+	"github.com/provision-dev/provision/pkg/plan"
+)
+
+// runnerSSHKey keeps the private half of the machines' SSH key pair in an
+// SSM SecureString parameter (runners.ssh_keys: static). The manager reads
+// it at boot into a root-only file that config.toml names as the
+// connector's key_path, with use_static_credentials: every machine of the
+// group already carries the public half (the launch template's key pair),
+// so no key is pushed through EC2 Instance Connect per machine, which
+// costs 30-35 s of each cold start against 2-3 s (GitLab issue 408131).
+// The key is made here, on the machine running provision, and never
+// printed, logged or written to the state.
+type runnerSSHKey struct{ env *Env }
+
+// sshKeyFix: the parameter does not hold a usable key and is written anew
+// (regenerate), or holds one under another KMS key than the stack's
+// secrets key and is written again with it (reencrypt).
+type sshKeyFix struct{ regenerate, reencrypt bool }
+
+func newRunnerSSHKeyStep(env *Env) plan.Step {
+	return newResourceStep[parameter, sshKeyFix](env, "ssm-parameter", runnerSSHKey{env})
+}
+
+func (k runnerSSHKey) stepID() plan.ID  { return stepSSHKey }
+func (k runnerSSHKey) needs() []plan.ID { return k.env.secretsKeyNeeds() }
+
+func (k runnerSSHKey) describe() plan.Change {
+	return plan.Change{Step: stepSSHKey, Kind: "ssm-parameter", Name: k.env.SSHKeyParameter(),
+		Attrs: []plan.Attr{{Key: "type", Value: "SecureString"}, {Key: "value", Value: "a new ed25519 private key (hidden)"}}}
+}
+
+func (k runnerSSHKey) find(ctx context.Context) (found[parameter], error) {
+	p, err := k.env.stackParameter(ctx, k.env.SSHKeyParameter())
+	return found[parameter]{cur: p, exists: p != nil}, err
+}
+
+func (k runnerSSHKey) record(p parameter) recorded {
+	return recorded{id: aws.ToString(p.Name)}
+}
+
+func (k runnerSSHKey) diff(ctx context.Context, p parameter) (sshKeyFix, []string, error) {
+	if p.Value == nil {
+		return sshKeyFix{}, nil, nil // created in this run: not read back
+	}
+	if _, err := publicKeyOf(aws.ToString(p.Value)); err != nil || p.Type != ssmtypes.ParameterTypeSecureString {
+		return sshKeyFix{regenerate: true}, []string{"it does not hold a private key as a SecureString: a new key is made (and the key pair follows)"}, nil
+	}
+	reason, err := keyDrift(ctx, k.env, k.env.SSHKeyParameter())
+	if err != nil || reason == "" {
+		return sshKeyFix{}, nil, err
+	}
+	return sshKeyFix{reencrypt: true}, []string{reason}, nil
+}
+
+func (k runnerSSHKey) create(ctx context.Context, _ string, _ found[parameter]) (parameter, sshKeyFix, error) {
+	p, err := k.putNew(ctx, false)
+	return p, sshKeyFix{}, err
+}
+
+func (k runnerSSHKey) update(ctx context.Context, p parameter, f sshKeyFix) error {
+	switch {
+	case f.regenerate:
+		_, err := k.putNew(ctx, true)
+		return err
+	case f.reencrypt:
+		// The same key, so the key pair and the manager stay.
+		_, err := k.put(ctx, aws.ToString(p.Value), true)
+		return err
+	}
+	return nil
+}
+
+// putNew writes a new key.
+func (k runnerSSHKey) putNew(ctx context.Context, overwrite bool) (parameter, error) {
+	private, err := newPrivateKey()
+	if err != nil {
+		return nil, err
+	}
+	return k.put(ctx, private, overwrite)
+}
+
+// put writes a key under the stack's secrets key. A create whose answer
+// was lost finds the parameter on its next attempt
+// (ParameterAlreadyExists), which then is the key.
+func (k runnerSSHKey) put(ctx context.Context, private string, overwrite bool) (parameter, error) {
+	key, err := k.env.secretsKeyForPut()
+	if err != nil {
+		return nil, err
+	}
+	name := k.env.SSHKeyParameter()
+	in := &ssm.PutParameterInput{
+		Name:        aws.String(name),
+		Value:       aws.String(private),
+		Type:        ssmtypes.ParameterTypeSecureString,
+		KeyId:       aws.String(key),
+		Description: aws.String(fmt.Sprintf("provision %s: private SSH key of the runner machines (read by the manager)", k.env.Cfg.Stack)),
+		Overwrite:   aws.Bool(overwrite),
+	}
+	if !overwrite {
+		in.Tags = ssmTags(k.env.tagMap(stepSSHKey, "runner-ssh-key"))
+	}
+	if _, err := k.env.SSM.PutParameter(ctx, in); err != nil && errorCode(err) != "ParameterAlreadyExists" {
+		return nil, fmt.Errorf("store the runner machines' SSH key in %s: %w", name, err)
+	}
+	return &ssmtypes.Parameter{Name: aws.String(name)}, nil
+}
+
+func (k runnerSSHKey) remove(ctx context.Context, p parameter) error {
+	return deleteParameter(ctx, k.env.SSM, aws.ToString(p.Name))
+}
+
+func (k runnerSSHKey) tagsOf(ctx context.Context, p parameter) (map[string]string, error) {
+	return parameterTags(ctx, k.env, p)
+}
+
+func (k runnerSSHKey) retag(ctx context.Context, p parameter, c tagChange) error {
+	return retagParameter(ctx, k.env, p, c)
+}
+
+// newPrivateKey makes an ed25519 key in OpenSSH's private key format, the
+// format gitlab-runner's connector reads from key_path (x/crypto/ssh's
+// ParsePrivateKey). EC2 key pairs take ed25519 for Linux instances.
+func newPrivateKey() (string, error) {
+	_, key, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return "", fmt.Errorf("make an SSH key: %w", err)
+	}
+	block, err := ssh.MarshalPrivateKey(key, "")
+	if err != nil {
+		return "", fmt.Errorf("encode the SSH key: %w", err)
+	}
+	return string(pem.EncodeToMemory(block)), nil
+}
+
+// publicKeyOf is the authorized_keys line ("ssh-ed25519 AAAA...") of a
+// private key, what ImportKeyPair takes and DescribeKeyPairs returns.
+func publicKeyOf(private string) (string, error) {
+	signer, err := ssh.ParsePrivateKey([]byte(private))
+	if err != nil {
+		return "", fmt.Errorf("the parameter does not hold an SSH private key: %w", err)
+	}
+	return strings.TrimSpace(string(ssh.MarshalAuthorizedKey(signer.PublicKey()))), nil
+}

@@ -1,0 +1,134 @@
+package stack
+
+import (
+	"strings"
+
+	"github.com/provision-dev/provision/pkg/plan"
+)
+
+// Steps returns the whole environment as a graph, in the order the
+// README's "What gets built" lists it. This is the table of contents of what `up` builds and, walked
+// backwards, what `down` removes. For a teardown (env.Teardown) it holds
+// the steps of every variant (IPv6 or not, either executor), so what an
+// earlier configuration built is removed too.
+func Steps(env *Env) (*plan.Graph, error) {
+	steps := []plan.Step{
+		newVPCStep(env),
+		newInternetGatewayStep(env),
+	}
+	if env.Cfg.Network.IPv6 || env.Teardown {
+		steps = append(steps, newEgressGatewayStep(env))
+	}
+	steps = append(steps,
+		newSubnetStep(env, true),
+		newSubnetStep(env, false),
+		newRouteTableStep(env, true),
+		newElasticIPStep(env, stepNATAddress, "nat"),
+		newNATGatewayStep(env),
+		newRouteTableStep(env, false),
+		newNetworkACLStep(env, true),
+		newNetworkACLStep(env, false),
+		newSecurityGroupStep(env, stepManagerGroup),
+		newSecurityGroupStep(env, stepRunnerGroup),
+		newGatewayEndpointStep(env),
+	)
+	if services := env.endpointServices(); len(services) > 0 {
+		steps = append(steps, newSecurityGroupStep(env, stepEndpointGroup))
+		for _, s := range services {
+			steps = append(steps, newInterfaceEndpointStep(env, s))
+		}
+	}
+	// The key of the SecureStrings below, unless secrets.kms_key_id brings one.
+	if env.ownSecretsKey() || env.Teardown {
+		steps = append(steps, newSecretsKeyStep(env))
+	}
+	// The token: from GITLAB_RUNNER_TOKEN, or from a runner created through
+	// GitLab's API, whose token goes straight into the same parameter.
+	if env.tokenStep() == stepGitLabRunner {
+		steps = append(steps, newGitLabRunnerStep(env))
+	} else {
+		steps = append(steps, newRunnerTokenStep(env))
+	}
+	if env.Cfg.Cache.S3 || env.Teardown {
+		steps = append(steps, newCacheBucketStep(env))
+	}
+	steps = append(steps, newIAMRoleStep(env, true))
+	if env.staticKeys() || env.Teardown {
+		steps = append(steps, newRunnerSSHKeyStep(env), newKeyPairStep(env))
+	}
+	if env.autoscaler() || env.Teardown {
+		steps = append(steps, newLaunchTemplateStep(env), newAutoScalingGroupStep(env))
+	}
+	if !env.autoscaler() || env.Teardown {
+		// docker+machine: the manager launches machines itself, with this role.
+		steps = append(steps, newIAMRoleStep(env, false), newMachinesStep(env))
+	}
+	steps = append(steps,
+		newElasticIPStep(env, stepManagerAddress, "manager"),
+		newManagerInstanceStep(env),
+		newAddressAssociationStep(env),
+		newGitLabIngressStep(env),
+	)
+	if env.autoscaler() || env.Teardown {
+		steps = append(steps, newManagerDrainStep(env))
+	}
+	for i := range steps {
+		steps[i] = withTransientRetry(steps[i])
+	}
+	return plan.NewGraph(steps...)
+}
+
+// retirable are the steps of features a configuration can turn off whose
+// resources nothing else takes over: interface endpoints (charged by the
+// hour) and their group, the static SSH key and its key pair, the cache
+// bucket (a cache: its objects may go), the stack's secrets key (once
+// secrets.kms_key_id brings another, the SecureStrings move to that one
+// in the same run). Other steps that leave the graph
+// (another executor, another token source) are left for down: their
+// resources may still be in use, or be taken over.
+func retirable(id plan.ID) bool {
+	return strings.HasPrefix(string(id), "vpce/") || id == stepEndpointGroup || id == stepSSHKey || id == stepKeyPair || id == stepCache || id == stepSecretsKey
+}
+
+// Retired returns the retirable steps the state still records but the
+// configuration no longer has, as a graph to walk backwards (what depends
+// on another goes first) after up's own walk.
+func Retired(configured, teardown *Env) (*plan.Graph, error) {
+	cur, err := Steps(configured)
+	if err != nil {
+		return nil, err
+	}
+	all, err := Steps(teardown)
+	if err != nil {
+		return nil, err
+	}
+	keep := map[plan.ID]bool{}
+	for _, s := range all.Order(false) {
+		id := s.ID()
+		if retirable(id) && !cur.Has(id) && teardown.Ledger.Get(string(id)) != nil {
+			keep[id] = true
+		}
+	}
+	var steps []plan.Step
+	for _, s := range all.Order(false) {
+		if !keep[s.ID()] {
+			continue
+		}
+		var deps []plan.ID
+		for _, d := range s.DependsOn() {
+			if keep[d] {
+				deps = append(deps, d)
+			}
+		}
+		steps = append(steps, retiredStep{Step: s, deps: deps})
+	}
+	return plan.NewGraph(steps...)
+}
+
+// retiredStep is a step among the retired ones: it waits only for those.
+type retiredStep struct {
+	plan.Step
+	deps []plan.ID
+}
+
+func (r retiredStep) DependsOn() []plan.ID { return r.deps }

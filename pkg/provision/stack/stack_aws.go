@@ -1,0 +1,105 @@
+package stack
+
+import (
+	"context"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"go.uber.org/zap"
+
+	"github.com/provision-dev/provision/pkg/plan"
+	"github.com/provision-dev/provision/pkg/provision/config"
+	"github.com/provision-dev/provision/pkg/state"
+)
+
+// AWSStack is the stack as the commands see it, over the AWS APIs: what a
+// run discovers, its preflight, its steps and the facts status reports.
+// The commands take it through an interface, so they can be tested with
+// steps that need no AWS.
+type AWSStack struct {
+	Cfg     *config.Config
+	AWS     aws.Config
+	Secrets Secrets
+	Log     *zap.Logger
+	// Reads is shared by every walk and check of the run (nil: no sharing).
+	Reads *Reads
+}
+
+func (s AWSStack) env(ledger *state.Ledger, o EnvOptions) *Env {
+	if o.Reads == nil {
+		o.Reads = s.Reads
+	}
+	return NewEnv(s.Cfg, s.AWS, s.Secrets, ledger, s.Log, o)
+}
+
+// Discover finds the account, zone and images; a teardown needs only the
+// account.
+func (s AWSStack) Discover(ctx context.Context, ledger *state.Ledger, teardown bool) (Discovery, error) {
+	probe := s.env(ledger, EnvOptions{})
+	if teardown {
+		err := probe.Identify(ctx)
+		return probe.Discovered(), err
+	}
+	err := probe.Discover(ctx)
+	return probe.Discovered(), err
+}
+
+// Preflight checks everything up needs and returns what it found.
+func (s AWSStack) Preflight(ctx context.Context, ledger *state.Ledger) (Discovery, error) {
+	probe := s.env(ledger, EnvOptions{})
+	err := probe.Preflight(ctx)
+	return probe.Discovered(), err
+}
+
+// Steps builds the environment whole and its graph.
+func (s AWSStack) Steps(ledger *state.Ledger, o EnvOptions) (*plan.Graph, error) {
+	return Steps(s.env(ledger, o))
+}
+
+// Retired builds the graph of what the configuration turned off but the
+// state still records (see Retired).
+func (s AWSStack) Retired(ledger *state.Ledger, o EnvOptions) (*plan.Graph, error) {
+	teardown := o
+	teardown.Teardown = true
+	return Retired(s.env(ledger, o), s.env(ledger, teardown))
+}
+
+// Inspect reads the facts of the recorded resources.
+func (s AWSStack) Inspect(ctx context.Context, ledger *state.Ledger) Facts {
+	return s.env(ledger, EnvOptions{}).Inspect(ctx)
+}
+
+// BootReport reads the manager's boot report (nil: none yet).
+func (s AWSStack) BootReport(ctx context.Context, ledger *state.Ledger, fresh bool) (*BootReport, error) {
+	if !fresh {
+		return s.env(ledger, EnvOptions{}).sharedBootReport(ctx)
+	}
+	return s.env(ledger, EnvOptions{}).ReadBootReport(ctx)
+}
+
+// DiagnoseBoot explains a boot that failed or did not finish.
+func (s AWSStack) DiagnoseBoot(ctx context.Context, ledger *state.Ledger, r *BootReport) BootDiagnosis {
+	return s.env(ledger, EnvOptions{}).DiagnoseBoot(ctx, r)
+}
+
+// RunnerOnline asks GitLab for the runner's status ("" without GITLAB_TOKEN).
+func (s AWSStack) RunnerOnline(ctx context.Context, ledger *state.Ledger) (string, error) {
+	return s.env(ledger, EnvOptions{}).RunnerOnline(ctx)
+}
+
+// DeleteBootReport removes the manager's boot report and its drain
+// parameter; the teardown is done by then, so a transient error is
+// retried rather than failing it.
+func (s AWSStack) DeleteBootReport(ctx context.Context) error {
+	ssmc := s.env(nil, EnvOptions{}).SSM
+	for _, name := range []string{BootParameterName(s.Cfg.Stack), DrainParameterName(s.Cfg.Stack)} {
+		if err := RetryTransient(ctx, func() error { return deleteParameter(ctx, ssmc, name) }); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Doctor checks the environment's flows against AWS as it is.
+func (s AWSStack) Doctor(ctx context.Context, ledger *state.Ledger) ([]Flow, error) {
+	return s.env(ledger, EnvOptions{}).Doctor(ctx)
+}

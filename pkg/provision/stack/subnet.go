@@ -1,0 +1,243 @@
+package stack
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/provision-dev/provision/pkg/plan"
+	"github.com/provision-dev/provision/pkg/provision/config"
+)
+
+// subnetKind creates one of the two subnets. The public one ("bastion
+// network") maps a public IPv4 address at launch, because the manager's
+// bootstrap talks to GitLab before its Elastic IP is associated.
+type subnetKind struct {
+	env    *Env
+	id     plan.ID
+	role   string // public | private
+	cidr   string
+	public bool
+}
+
+type subnet = *ec2types.Subnet
+
+// subnetFix lists what must change on an existing subnet.
+type subnetFix struct {
+	mapPublicIP   *bool
+	assignIPv6    *bool
+	associateIPv6 bool
+}
+
+func newSubnetStep(env *Env, public bool) plan.Step {
+	k := subnetKind{env: env, id: stepPrivateSubnet, role: "private", cidr: env.Cfg.Network.PrivateSubnetCIDR}
+	if public {
+		k = subnetKind{env: env, id: stepPublicSubnet, role: "public", cidr: env.Cfg.Network.PublicSubnetCIDR, public: true}
+	}
+	return newResourceStep[subnet, subnetFix](env, "subnet", k)
+}
+
+func (k subnetKind) stepID() plan.ID { return k.id }
+
+// The private subnet waits for the public one so that both do not claim
+// the same free IPv6 /64 at once.
+func (k subnetKind) needs() []plan.ID {
+	if k.public {
+		return []plan.ID{stepVPC}
+	}
+	return []plan.ID{stepVPC, stepPublicSubnet}
+}
+
+func (k subnetKind) describe() plan.Change {
+	c := plan.Change{Step: k.id, Kind: "subnet", Name: k.env.name(k.role), Attrs: []plan.Attr{{Key: "cidr", Value: k.cidr}}}
+	if k.env.Zone != "" {
+		c.Attrs = append(c.Attrs, plan.Attr{Key: "zone", Value: k.env.Zone})
+	}
+	if k.env.Cfg.Network.IPv6 {
+		c.Attrs = append(c.Attrs, plan.Attr{Key: "ipv6", Value: "/64"})
+	}
+	if k.public {
+		c.Attrs = append(c.Attrs, plan.Attr{Key: "map_public_ip", Value: "true"})
+	}
+	return c
+}
+
+// find looks by the ownership tags, then by CIDR inside the VPC: a subnet
+// with our CIDR that is not ours is a conflict the user must resolve.
+func (k subnetKind) find(ctx context.Context) (found[subnet], error) {
+	f, err := k.findForDelete(ctx)
+	vpcID := k.env.idOf(stepVPC)
+	if err != nil || f.exists || vpcID == "" {
+		return f, err
+	}
+	out, err := k.env.EC2.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{Filters: []ec2types.Filter{filter("vpc-id", vpcID), filter("cidr-block", k.cidr)}})
+	if err != nil {
+		return f, fmt.Errorf("find %s by CIDR: %w", k.id, err)
+	}
+	for _, sn := range out.Subnets {
+		if aws.ToString(sn.CidrBlock) == k.cidr {
+			return f, fmt.Errorf("%s: vpc %s already has subnet %s with CIDR %s, not created by stack %s: choose a free range for network.%s_subnet_cidr", k.id, vpcID, aws.ToString(sn.SubnetId), k.cidr, k.env.Cfg.Stack, k.role)
+		}
+	}
+	return f, nil
+}
+
+func (k subnetKind) findForDelete(ctx context.Context) (found[subnet], error) {
+	subnets, err := describeShared(ctx, k.env, "subnets", k.env.EC2.DescribeSubnets, &ec2.DescribeSubnetsInput{Filters: k.env.stackFilter()},
+		func(o *ec2.DescribeSubnetsOutput) []ec2types.Subnet { return o.Subnets })
+	if err != nil {
+		return found[subnet]{}, fmt.Errorf("find %s by tags: %w", k.id, err)
+	}
+	return lookupOwned(k.env, k.id, pointers(subnets), subnetID, func(sn subnet) bool { return k.env.ownedBy(sn.Tags, k.id) }), nil
+}
+
+func subnetID(sn subnet) string { return aws.ToString(sn.SubnetId) }
+
+func (k subnetKind) record(sn subnet) recorded {
+	return recorded{id: subnetID(sn), attrs: map[string]string{"cidr": aws.ToString(sn.CidrBlock), "zone": aws.ToString(sn.AvailabilityZone), "ipv6_cidr": subnetIPv6Block(sn)}}
+}
+
+func (k subnetKind) diff(_ context.Context, sn subnet) (subnetFix, []string, error) {
+	id := subnetID(sn)
+	if got := aws.ToString(sn.CidrBlock); got != k.cidr {
+		return subnetFix{}, nil, fmt.Errorf("%s %s has CIDR %s but the configuration says %s: subnets cannot change in place; restore the value or run `provision down` first", k.id, id, got, k.cidr)
+	}
+	if got := aws.ToString(sn.AvailabilityZone); k.env.Zone != "" && got != k.env.Zone {
+		return subnetFix{}, nil, fmt.Errorf("%s %s is in zone %s but the configuration asks for %s: subnets cannot move; restore network.availability_zone or run `provision down` first", k.id, id, got, k.env.Zone)
+	}
+	var f subnetFix
+	var reasons []string
+	if want := k.public; aws.ToBool(sn.MapPublicIpOnLaunch) != want {
+		f.mapPublicIP = aws.Bool(want)
+		reasons = append(reasons, fmt.Sprintf("set MapPublicIpOnLaunch=%t", want))
+	}
+	if want := k.env.Cfg.Network.IPv6; aws.ToBool(sn.AssignIpv6AddressOnCreation) != want {
+		f.assignIPv6 = aws.Bool(want)
+		reasons = append(reasons, fmt.Sprintf("set AssignIpv6AddressOnCreation=%t", want))
+	}
+	if k.env.Cfg.Network.IPv6 && subnetIPv6Block(sn) == "" {
+		f.associateIPv6 = true
+		reasons = append(reasons, "associate an IPv6 /64")
+	}
+	return f, reasons, nil
+}
+
+// create makes the subnet with its /64; the two attributes are set after.
+func (k subnetKind) create(ctx context.Context, _ string, _ found[subnet]) (subnet, subnetFix, error) {
+	in := &ec2.CreateSubnetInput{
+		VpcId:             aws.String(k.env.idOf(stepVPC)),
+		CidrBlock:         aws.String(k.cidr),
+		AvailabilityZone:  aws.String(k.env.Zone),
+		TagSpecifications: k.env.tagSpec(ec2types.ResourceTypeSubnet, k.id, k.role),
+	}
+	if k.env.Cfg.Network.IPv6 {
+		block, err := k.freeIPv6Block(ctx)
+		if err != nil {
+			return nil, subnetFix{}, err
+		}
+		in.Ipv6CidrBlock = &block
+	}
+	out, err := k.env.EC2.CreateSubnet(ctx, in)
+	if err != nil {
+		return nil, subnetFix{}, retryableCreate(fmt.Errorf("create %s %s: %w", k.id, k.cidr, err))
+	}
+	f := subnetFix{assignIPv6: aws.Bool(k.env.Cfg.Network.IPv6)}
+	if k.public {
+		f.mapPublicIP = aws.Bool(true)
+	}
+	return out.Subnet, f, nil
+}
+
+func (k subnetKind) update(ctx context.Context, sn subnet, f subnetFix) error {
+	id := subnetID(sn)
+	if f.associateIPv6 {
+		block, err := k.freeIPv6Block(ctx)
+		if err != nil {
+			return err
+		}
+		if _, err := k.env.EC2.AssociateSubnetCidrBlock(ctx, &ec2.AssociateSubnetCidrBlockInput{SubnetId: &id, Ipv6CidrBlock: &block}); err != nil {
+			return fmt.Errorf("associate %s with %s: %w", block, id, err)
+		}
+		// Recorded at once: the ACL and group rules that name this block
+		// are planned later in the same run.
+		r := k.record(sn)
+		r.attrs["ipv6_cidr"] = block
+		if err := k.env.created(k.id, "subnet", id, r.attrs); err != nil {
+			return err
+		}
+	}
+	// ModifySubnetAttribute takes one attribute per call.
+	if f.mapPublicIP != nil {
+		if _, err := k.env.EC2.ModifySubnetAttribute(ctx, &ec2.ModifySubnetAttributeInput{SubnetId: &id, MapPublicIpOnLaunch: &ec2types.AttributeBooleanValue{Value: f.mapPublicIP}}); err != nil {
+			return retryableCreate(fmt.Errorf("set MapPublicIpOnLaunch on %s: %w", id, err))
+		}
+	}
+	if f.assignIPv6 != nil {
+		if _, err := k.env.EC2.ModifySubnetAttribute(ctx, &ec2.ModifySubnetAttributeInput{SubnetId: &id, AssignIpv6AddressOnCreation: &ec2types.AttributeBooleanValue{Value: f.assignIPv6}}); err != nil {
+			return retryableCreate(fmt.Errorf("set AssignIpv6AddressOnCreation on %s: %w", id, err))
+		}
+	}
+	return nil
+}
+
+func (k subnetKind) remove(ctx context.Context, sn subnet) error {
+	id := subnetID(sn)
+	_, err := k.env.EC2.DeleteSubnet(ctx, &ec2.DeleteSubnetInput{SubnetId: &id})
+	if err != nil && !isNotFound(err) {
+		return retryableDelete(busyError(ctx, k.env, fmt.Errorf("delete subnet %s: %w", id, err), "subnet-id", id))
+	}
+	return nil
+}
+
+// freeIPv6Block picks the lowest /64 of the VPC's /56 that no subnet uses.
+func (k subnetKind) freeIPv6Block(ctx context.Context) (string, error) {
+	vpcID := k.env.idOf(stepVPC)
+	vpcBlock, err := netip.ParsePrefix(k.env.attrOf(stepVPC, "ipv6_cidr"))
+	if err != nil {
+		return "", plan.TryAgainf("vpc %s has no IPv6 block yet", vpcID)
+	}
+	out, err := k.env.EC2.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{Filters: []ec2types.Filter{filter("vpc-id", vpcID)}})
+	if err != nil {
+		return "", fmt.Errorf("list subnets of %s: %w", vpcID, err)
+	}
+	used := map[string]bool{}
+	for i := range out.Subnets {
+		if b := subnetIPv6Block(&out.Subnets[i]); b != "" {
+			used[b] = true
+		}
+	}
+	for n := 0; n < 256; n++ {
+		b, err := config.NthSubnet64(vpcBlock, n)
+		if err != nil {
+			return "", err
+		}
+		if !used[b.String()] {
+			return b.String(), nil
+		}
+	}
+	return "", fmt.Errorf("vpc %s: every /64 of %s is in use", vpcID, vpcBlock)
+}
+
+// subnetIPv6Block returns the subnet's IPv6 block; the association state is
+// not compared with "associated" because the emulator garbles it.
+func subnetIPv6Block(sn subnet) string {
+	for _, a := range sn.Ipv6CidrBlockAssociationSet {
+		if a.Ipv6CidrBlockState != nil {
+			switch a.Ipv6CidrBlockState.State {
+			case ec2types.SubnetCidrBlockStateCodeDisassociating, ec2types.SubnetCidrBlockStateCodeDisassociated, ec2types.SubnetCidrBlockStateCodeFailed, ec2types.SubnetCidrBlockStateCodeFailing:
+				continue
+			}
+		}
+		if b := aws.ToString(a.Ipv6CidrBlock); b != "" {
+			return b
+		}
+	}
+	return ""
+}
+
+// ec2TagsOf: the configuration's tags follow `tags:` (tag_drift.go).
+func (k subnetKind) ec2TagsOf(cur subnet) []ec2types.Tag { return cur.Tags }

@@ -1,0 +1,202 @@
+package stack
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/provision-dev/provision/pkg/plan"
+	"github.com/provision-dev/provision/pkg/provision/config"
+)
+
+// vpcEndpoints keeps traffic to AWS services inside the VPC. vpce/s3 is a
+// gateway endpoint on the private route table: free, and S3 traffic from
+// the machines (the cache, image layers ECR keeps in S3) no longer pays
+// the NAT gateway's per-GB charge. The interface endpoints of
+// network.endpoints (ssm, ecr, ...) have a network interface in the
+// private subnet behind sg/endpoints and private DNS, so the services'
+// usual names resolve to them everywhere in the VPC (DNS support and
+// hostnames are on); they are charged by the hour.
+type vpcEndpoints struct {
+	env     *Env
+	id      plan.ID
+	service string // the part after com.amazonaws.<region>.
+	gateway bool
+}
+
+type endpoint = *ec2types.VpcEndpoint
+
+// endpointFix: what an existing endpoint lacks.
+type endpointFix struct {
+	addRouteTables, addSubnets, addGroups []string
+	privateDNS                            bool
+}
+
+func (f endpointFix) empty() bool {
+	return len(f.addRouteTables)+len(f.addSubnets)+len(f.addGroups) == 0 && !f.privateDNS
+}
+
+// endpointServices lists the interface services of network.endpoints
+// (all of them for a teardown), in a stable order.
+func (e *Env) endpointServices() []string {
+	names := e.Cfg.Network.Endpoints
+	if e.Teardown {
+		names = nil
+		for n := range config.InterfaceEndpoints {
+			names = append(names, n)
+		}
+	}
+	var out []string
+	for _, n := range names {
+		out = append(out, config.InterfaceEndpoints[n]...)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+func newGatewayEndpointStep(env *Env) plan.Step {
+	return newResourceStep[endpoint, endpointFix](env, "vpc-endpoint", vpcEndpoints{env: env, id: stepS3Endpoint, service: "s3", gateway: true})
+}
+
+func newInterfaceEndpointStep(env *Env, service string) plan.Step {
+	return newResourceStep[endpoint, endpointFix](env, "vpc-endpoint", vpcEndpoints{env: env, id: plan.ID("vpce/" + service), service: service})
+}
+
+func (k vpcEndpoints) stepID() plan.ID { return k.id }
+func (k vpcEndpoints) needs() []plan.ID {
+	if k.gateway {
+		return []plan.ID{stepPrivateRoutes}
+	}
+	return []plan.ID{stepPrivateSubnet, stepEndpointGroup}
+}
+
+func (k vpcEndpoints) serviceName() string { return "com.amazonaws." + k.env.Region + "." + k.service }
+
+func (k vpcEndpoints) describe() plan.Change {
+	c := plan.Change{Step: k.id, Kind: "vpc-endpoint", Name: k.serviceName()}
+	if k.gateway {
+		c.Attrs = []plan.Attr{{Key: "type", Value: "gateway"}, {Key: "route_table", Value: orUnknown(k.env.idOf(stepPrivateRoutes))}}
+	} else {
+		c.Attrs = []plan.Attr{{Key: "type", Value: "interface"}, {Key: "subnet", Value: orUnknown(k.env.idOf(stepPrivateSubnet))}, {Key: "private_dns", Value: "true"}}
+	}
+	return c
+}
+
+// find looks for the stack's endpoints (one describe for all of them,
+// shared by the run); deleted ones do not count.
+func (k vpcEndpoints) find(ctx context.Context) (found[endpoint], error) {
+	all, err := describeShared(ctx, k.env, "vpc-endpoints", k.env.EC2.DescribeVpcEndpoints, &ec2.DescribeVpcEndpointsInput{Filters: k.env.stackFilter()},
+		func(o *ec2.DescribeVpcEndpointsOutput) []ec2types.VpcEndpoint { return o.VpcEndpoints })
+	if err != nil {
+		return found[endpoint]{}, fmt.Errorf("find %s by tags: %w", k.id, err)
+	}
+	return lookupOwned(k.env, k.id, pointers(all), endpointID, func(v endpoint) bool {
+		return k.env.ownedBy(v.Tags, k.id) && !gone(v.State)
+	}), nil
+}
+
+func gone(s ec2types.State) bool {
+	return strings.EqualFold(string(s), "deleted") || strings.EqualFold(string(s), "deleting") || strings.EqualFold(string(s), "failed")
+}
+
+func endpointID(v endpoint) string { return aws.ToString(v.VpcEndpointId) }
+
+func (k vpcEndpoints) record(v endpoint) recorded {
+	return recorded{id: endpointID(v), attrs: map[string]string{"service": aws.ToString(v.ServiceName)}}
+}
+
+func (k vpcEndpoints) ec2TagsOf(v endpoint) []ec2types.Tag { return v.Tags }
+
+func (k vpcEndpoints) pending(v endpoint) string {
+	if strings.EqualFold(string(v.State), "pending") {
+		return "pending"
+	}
+	return ""
+}
+
+// diff: what the endpoint lacks (the stack's route table, subnet or group,
+// private DNS). Others' additions are left alone.
+func (k vpcEndpoints) diff(_ context.Context, v endpoint) (endpointFix, []string, error) {
+	var f endpointFix
+	var rs []string
+	if k.gateway {
+		if rt := k.env.idOf(stepPrivateRoutes); rt != "" && !slices.Contains(v.RouteTableIds, rt) {
+			f.addRouteTables = []string{rt}
+			rs = append(rs, "route S3 from "+rt)
+		}
+		return f, rs, nil
+	}
+	if sn := k.env.idOf(stepPrivateSubnet); sn != "" && !slices.Contains(v.SubnetIds, sn) {
+		f.addSubnets = []string{sn}
+		rs = append(rs, "place it in "+sn)
+	}
+	var groups []string
+	for _, g := range v.Groups {
+		groups = append(groups, aws.ToString(g.GroupId))
+	}
+	if sg := k.env.idOf(stepEndpointGroup); sg != "" && !slices.Contains(groups, sg) {
+		f.addGroups = []string{sg}
+		rs = append(rs, "put it in "+sg)
+	}
+	if !aws.ToBool(v.PrivateDnsEnabled) {
+		f.privateDNS = true
+		rs = append(rs, "turn private DNS on")
+	}
+	return f, rs, nil
+}
+
+func (k vpcEndpoints) create(ctx context.Context, token string, _ found[endpoint]) (endpoint, endpointFix, error) {
+	in := &ec2.CreateVpcEndpointInput{
+		VpcId:             aws.String(k.env.idOf(stepVPC)),
+		ServiceName:       aws.String(k.serviceName()),
+		ClientToken:       aws.String(token),
+		TagSpecifications: k.env.tagSpec(ec2types.ResourceTypeVpcEndpoint, k.id, "endpoint-"+k.service),
+	}
+	if k.gateway {
+		in.VpcEndpointType = ec2types.VpcEndpointTypeGateway
+		in.RouteTableIds = []string{k.env.idOf(stepPrivateRoutes)}
+	} else {
+		in.VpcEndpointType = ec2types.VpcEndpointTypeInterface
+		in.SubnetIds = []string{k.env.idOf(stepPrivateSubnet)}
+		in.SecurityGroupIds = []string{k.env.idOf(stepEndpointGroup)}
+		in.PrivateDnsEnabled = aws.Bool(true)
+	}
+	out, err := k.env.EC2.CreateVpcEndpoint(ctx, in)
+	if err != nil {
+		return nil, endpointFix{}, retryableCreate(fmt.Errorf("create VPC endpoint %s: %w", k.serviceName(), err))
+	}
+	return out.VpcEndpoint, endpointFix{}, nil
+}
+
+func (k vpcEndpoints) update(ctx context.Context, v endpoint, f endpointFix) error {
+	if f.empty() {
+		return nil
+	}
+	in := &ec2.ModifyVpcEndpointInput{VpcEndpointId: v.VpcEndpointId, AddRouteTableIds: f.addRouteTables, AddSubnetIds: f.addSubnets, AddSecurityGroupIds: f.addGroups}
+	if f.privateDNS {
+		in.PrivateDnsEnabled = aws.Bool(true)
+	}
+	if _, err := k.env.EC2.ModifyVpcEndpoint(ctx, in); err != nil {
+		return fmt.Errorf("modify VPC endpoint %s: %w", endpointID(v), err)
+	}
+	return nil
+}
+
+// remove deletes the endpoint; an interface endpoint's network interface
+// in the private subnet goes with it, which the subnet's and the group's
+// deletion wait for (DependencyViolation until then).
+func (k vpcEndpoints) remove(ctx context.Context, v endpoint) error {
+	out, err := k.env.EC2.DeleteVpcEndpoints(ctx, &ec2.DeleteVpcEndpointsInput{VpcEndpointIds: []string{endpointID(v)}})
+	if err != nil && !isNotFound(err) {
+		return retryableDelete(fmt.Errorf("delete VPC endpoint %s: %w", endpointID(v), err))
+	}
+	if err == nil && len(out.Unsuccessful) > 0 && !strings.Contains(aws.ToString(out.Unsuccessful[0].Error.Code), "NotFound") {
+		return retryableDelete(fmt.Errorf("delete VPC endpoint %s: %s", endpointID(v), aws.ToString(out.Unsuccessful[0].Error.Message)))
+	}
+	return nil
+}
