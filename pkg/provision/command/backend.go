@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/provision-dev/provision/pkg/provision"
 	"github.com/provision-dev/provision/pkg/provision/config"
 	"github.com/provision-dev/provision/pkg/provision/stack"
 	"github.com/provision-dev/provision/pkg/state"
@@ -113,7 +114,7 @@ func stateLocation(b state.Backend) string {
 
 // checkStateRecord refuses to change a stack whose state lives somewhere
 // else, unless adopt. It returns the record (nil: none yet).
-func (s *session) checkStateRecord(ctx context.Context, adopt bool) (*stack.StateRecord, error) {
+func (s *session) checkStateRecord(ctx context.Context, adopt bool) (*provision.StateRecord, error) {
 	rec, err := s.stack.ReadStateRecord(ctx)
 	if err != nil || rec == nil || rec.Location == stateLocation(s.store) || adopt {
 		return rec, err
@@ -123,11 +124,11 @@ func (s *session) checkStateRecord(ctx context.Context, adopt bool) (*stack.Stat
 
 // recordStale: the record names another state (or none), or, when lineage
 // is given, another lineage.
-func (s *session) recordStale(rec *stack.StateRecord, lineage string) bool {
+func (s *session) recordStale(rec *provision.StateRecord, lineage string) bool {
 	return rec == nil || rec.Location != stateLocation(s.store) || (lineage != "" && rec.Lineage != lineage)
 }
 
 // recordState writes where the stack's state lives now.
 func (s *session) recordState(ctx context.Context, lineage string) error {
-	return s.stack.WriteStateRecord(ctx, stack.StateRecord{Location: stateLocation(s.store), Lineage: lineage})
+	return s.stack.WriteStateRecord(ctx, provision.StateRecord{Location: stateLocation(s.store), Lineage: lineage})
 }

@@ -15,6 +15,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/provision-dev/provision/pkg/plan"
+	"github.com/provision-dev/provision/pkg/provision"
 	"github.com/provision-dev/provision/pkg/provision/config"
 	"github.com/provision-dev/provision/pkg/provision/stack"
 	"github.com/provision-dev/provision/pkg/state"
@@ -25,7 +26,7 @@ type fakeWorld struct {
 	mu        sync.Mutex
 	have      map[plan.ID]bool
 	preflight error
-	record    *stack.StateRecord
+	record    *provision.StateRecord
 }
 
 func (w *fakeWorld) exists(id plan.ID) bool {
@@ -90,13 +91,13 @@ func (s *fakeStep) Delete(context.Context, plan.Change) error {
 // fakeStack gives the commands two steps, b after a, over the fake world.
 type fakeStack struct{ world *fakeWorld }
 
-func (f fakeStack) ReadStateRecord(context.Context) (*stack.StateRecord, error) {
+func (f fakeStack) ReadStateRecord(context.Context) (*provision.StateRecord, error) {
 	f.world.mu.Lock()
 	defer f.world.mu.Unlock()
 	return f.world.record, nil
 }
 
-func (f fakeStack) WriteStateRecord(_ context.Context, r stack.StateRecord) error {
+func (f fakeStack) WriteStateRecord(_ context.Context, r provision.StateRecord) error {
 	f.world.mu.Lock()
 	defer f.world.mu.Unlock()
 	f.world.record = &r

@@ -16,6 +16,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/provision-dev/provision/pkg/plan"
+	"github.com/provision-dev/provision/pkg/provision"
 	"github.com/provision-dev/provision/pkg/provision/config"
 	"github.com/provision-dev/provision/pkg/provision/stack"
 	"github.com/provision-dev/provision/pkg/state"
@@ -64,8 +65,8 @@ type Stack interface {
 	// Inspect reads the facts status reports.
 	Inspect(ctx context.Context, ledger *state.Ledger) stack.Facts
 	// The stack's record of where its state lives.
-	ReadStateRecord(ctx context.Context) (*stack.StateRecord, error)
-	WriteStateRecord(ctx context.Context, r stack.StateRecord) error
+	ReadStateRecord(ctx context.Context) (*provision.StateRecord, error)
+	WriteStateRecord(ctx context.Context, r provision.StateRecord) error
 	DeleteStateRecord(ctx context.Context) error
 	// The manager's report of its boot, and what to say when it fails.
 	// BootReport reads the report; not fresh: as this run saw it already,
@@ -80,7 +81,7 @@ type Stack interface {
 }
 
 func awsStack(cfg *config.Config, awsCfg aws.Config, o Options) Stack {
-	return stack.AWSStack{Cfg: cfg, AWS: awsCfg, Secrets: o.Secrets, Log: o.Log, Reads: stack.NewReads()}
+	return provision.AWSStack{Cfg: cfg, AWS: awsCfg, Secrets: o.Secrets, Log: o.Log, Reads: stack.NewReads()}
 }
 
 func (o Options) textOptions() plan.TextOptions {

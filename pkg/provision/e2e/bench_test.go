@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/provision-dev/provision/pkg/plan"
+	"github.com/provision-dev/provision/pkg/provision"
 	"github.com/provision-dev/provision/pkg/provision/awstest"
 	"github.com/provision-dev/provision/pkg/provision/config"
 	"github.com/provision-dev/provision/pkg/provision/stack"
@@ -117,7 +118,7 @@ func (h *harness) floor(walk string, parallel bool, calls []awstest.Call, waits 
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	g, err := stack.AWSStack{Cfg: cfg, AWS: aws.Config{Region: region}}.Steps(state.NewLedger(state.New(cfg.Stack, region), nil), stack.EnvOptions{Teardown: destroy})
+	g, err := provision.AWSStack{Cfg: cfg, AWS: aws.Config{Region: region}}.Steps(state.NewLedger(state.New(cfg.Stack, region), nil), stack.EnvOptions{Teardown: destroy})
 	if err != nil {
 		h.t.Fatal(err)
 	}

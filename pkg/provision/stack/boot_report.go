@@ -53,11 +53,11 @@ func (e *Env) ReadBootReport(ctx context.Context) (*BootReport, error) {
 
 // sharedBootReport is the report as this run's first look at the stack's
 // parameters saw it (the plan's view; a wait reads it anew each time).
-func (e *Env) sharedBootReport(ctx context.Context) (*BootReport, error) {
+func (e *Env) SharedBootReport(ctx context.Context) (*BootReport, error) {
 	if e.idOf(stepManager) == "" {
 		return nil, ErrNoManager
 	}
-	p, err := e.stackParameter(ctx, e.BootParameter())
+	p, err := e.StackParameter(ctx, e.BootParameter())
 	return e.parseBootReport(p, err)
 }
 
@@ -78,7 +78,7 @@ func (e *Env) parseBootReport(p *ssmtypes.Parameter, err error) (*BootReport, er
 // DeleteBootReport removes the report: before a new manager boots (so an
 // old report is never taken for its own) and when the stack goes.
 func (e *Env) DeleteBootReport(ctx context.Context) error {
-	return deleteParameter(ctx, e.SSM, e.BootParameter())
+	return DeleteParameter(ctx, e.SSM, e.BootParameter())
 }
 
 // BootDiagnosis is what provision can tell about a boot that failed or

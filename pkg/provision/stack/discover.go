@@ -188,7 +188,7 @@ func (e *Env) lookupImage(ctx context.Context, section, ami, instanceType, famil
 			return Image{}, err
 		}
 		name := latestImageParameter(family, arch)
-		p, err := e.stackParameter(ctx, name)
+		p, err := e.StackParameter(ctx, name)
 		if err == nil && p == nil {
 			err = errors.New("no such parameter")
 		}

@@ -194,5 +194,5 @@ func (k gitlabRunner) remove(ctx context.Context, r runnerRecord) error {
 	case r.id != 0:
 		k.env.Log.Warn("the runner's token is gone and GITLAB_TOKEN is not set: delete the runner in GitLab by hand", zapRunnerID(r.id))
 	}
-	return deleteParameter(ctx, k.env.SSM, k.env.TokenParameter())
+	return DeleteParameter(ctx, k.env.SSM, k.env.TokenParameter())
 }

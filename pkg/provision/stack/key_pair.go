@@ -105,7 +105,7 @@ func (k keyPair) remove(ctx context.Context, p keyPairInfo) error {
 // publicKey derives the public key from the parameter ("" while it is
 // missing).
 func (k keyPair) publicKey(ctx context.Context) (string, error) {
-	p, err := k.env.stackParameter(ctx, k.env.SSHKeyParameter())
+	p, err := k.env.StackParameter(ctx, k.env.SSHKeyParameter())
 	if err != nil || p == nil || p.Value == nil {
 		return "", err
 	}

@@ -150,7 +150,7 @@ func (k managerInstance) diff(ctx context.Context, inst instance) (managerFix, [
 	// A manager whose boot failed stopped there for good (its boot
 	// script runs once): once the cause is fixed, the next up boots a new
 	// one. It runs no job, so nothing is interrupted.
-	if r, err := k.env.sharedBootReport(ctx); err == nil && r.Failed() {
+	if r, err := k.env.SharedBootReport(ctx); err == nil && r.Failed() {
 		f.replace = true
 		return f, []string{fmt.Sprintf("must be replaced: its boot failed at stage %s (%s); a new manager boots again", r.Stage, firstLineOf(r.Detail, 120))}, nil
 	}
@@ -306,7 +306,7 @@ func (k managerInstance) userData(ctx context.Context, group string) ([]byte, er
 		m.SSHKeyParameter = e.SSHKeyParameter()
 		// The key is read at boot only: a new key (its public half in
 		// the user-data) is a new bootstrap, which replaces the manager.
-		p, err := e.stackParameter(ctx, e.SSHKeyParameter())
+		p, err := e.StackParameter(ctx, e.SSHKeyParameter())
 		if err != nil {
 			return nil, err
 		}

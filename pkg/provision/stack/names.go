@@ -112,3 +112,6 @@ func (e *Env) mixedInstances() bool {
 }
 
 func (e *Env) autoscaler() bool { return e.Cfg.Runners.Executor == config.ExecutorDockerAutoscaler }
+
+// StateRecordParameter names the stack's record.
+func StateRecordParameter(stack string) string { return "/provision/" + stack + "/state-location" }

@@ -27,7 +27,7 @@ func getParameter(ctx context.Context, c *ssm.Client, name string, decrypt bool)
 	return out.Parameter, nil
 }
 
-func deleteParameter(ctx context.Context, c *ssm.Client, name string) error {
+func DeleteParameter(ctx context.Context, c *ssm.Client, name string) error {
 	_, err := c.DeleteParameter(ctx, &ssm.DeleteParameterInput{Name: &name})
 	if err != nil && !isNotFound(err) {
 		return fmt.Errorf("delete SSM parameter %s: %w", name, err)

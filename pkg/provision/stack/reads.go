@@ -224,7 +224,7 @@ func (e *Env) gitLabGroup(ctx context.Context) (*ec2types.SecurityGroup, error) 
 // write through the run's client makes it stale, as EC2 writes do). A
 // name the first call did not know is read on its own. Waits that poll a
 // parameter read it with getParameter instead.
-func (e *Env) stackParameter(ctx context.Context, name string) (*ssmtypes.Parameter, error) {
+func (e *Env) StackParameter(ctx context.Context, name string) (*ssmtypes.Parameter, error) {
 	names := e.parametersRead()
 	if !slices.Contains(names, name) {
 		return getParameter(ctx, e.SSM, name, true)

@@ -182,3 +182,21 @@ func (s transientRetry) transient(err error) error {
 	}
 	return err
 }
+
+// RetryTransient runs an idempotent call again after a throttle, a 5xx or
+// a dropped connection (the SDK resends writes only when throttled), a few
+// times with a growing pause.
+func RetryTransient(ctx context.Context, call func() error) error {
+	var err error
+	for attempt := 1; attempt <= 8; attempt++ {
+		if err = call(); err == nil || !isTransient(err) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(time.Duration(attempt) * 200 * time.Millisecond):
+		}
+	}
+	return err
+}

@@ -37,7 +37,7 @@ func (k runnerToken) describe() plan.Change {
 
 // find reads the parameter, decrypted when there is a token to compare.
 func (k runnerToken) find(ctx context.Context) (found[parameter], error) {
-	p, err := k.env.stackParameter(ctx, k.env.TokenParameter())
+	p, err := k.env.StackParameter(ctx, k.env.TokenParameter())
 	return found[parameter]{cur: p, exists: p != nil}, err
 }
 
@@ -111,7 +111,7 @@ func (k runnerToken) remove(ctx context.Context, p parameter) error {
 			return err
 		}
 	}
-	return deleteParameter(ctx, k.env.SSM, aws.ToString(p.Name))
+	return DeleteParameter(ctx, k.env.SSM, aws.ToString(p.Name))
 }
 
 func (k runnerToken) deleteRunner(ctx context.Context) error {

@@ -45,7 +45,7 @@ func (k runnerSSHKey) describe() plan.Change {
 }
 
 func (k runnerSSHKey) find(ctx context.Context) (found[parameter], error) {
-	p, err := k.env.stackParameter(ctx, k.env.SSHKeyParameter())
+	p, err := k.env.StackParameter(ctx, k.env.SSHKeyParameter())
 	return found[parameter]{cur: p, exists: p != nil}, err
 }
 
@@ -121,7 +121,7 @@ func (k runnerSSHKey) put(ctx context.Context, private string, overwrite bool) (
 }
 
 func (k runnerSSHKey) remove(ctx context.Context, p parameter) error {
-	return deleteParameter(ctx, k.env.SSM, aws.ToString(p.Name))
+	return DeleteParameter(ctx, k.env.SSM, aws.ToString(p.Name))
 }
 
 func (k runnerSSHKey) tagsOf(ctx context.Context, p parameter) (map[string]string, error) {

@@ -1,14 +1,15 @@
-package stack
+package provision
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
+
+	"github.com/provision-dev/provision/pkg/provision/stack"
 )
 
 // StateRecord is where a stack's state lives, kept in the account itself
@@ -20,14 +21,11 @@ type StateRecord struct {
 	Lineage  string `json:"lineage"`
 }
 
-// StateRecordParameter names the stack's record.
-func StateRecordParameter(stack string) string { return "/provision/" + stack + "/state-location" }
-
 // ReadStateRecord returns the record, or nil when the stack has none.
 func (s AWSStack) ReadStateRecord(ctx context.Context) (*StateRecord, error) {
 	var p *ssmtypes.Parameter
-	err := RetryTransient(ctx, func() (err error) {
-		p, err = s.env(nil, EnvOptions{}).stackParameter(ctx, StateRecordParameter(s.Cfg.Stack))
+	err := stack.RetryTransient(ctx, func() (err error) {
+		p, err = s.env(nil, stack.EnvOptions{}).StackParameter(ctx, stack.StateRecordParameter(s.Cfg.Stack))
 		return err
 	})
 	if err != nil || p == nil {
@@ -35,7 +33,7 @@ func (s AWSStack) ReadStateRecord(ctx context.Context) (*StateRecord, error) {
 	}
 	var r StateRecord
 	if err := json.Unmarshal([]byte(aws.ToString(p.Value)), &r); err != nil {
-		return nil, fmt.Errorf("%s does not hold a state record (%w): delete it, or pass --adopt", StateRecordParameter(s.Cfg.Stack), err)
+		return nil, fmt.Errorf("%s does not hold a state record (%w): delete it, or pass --adopt", stack.StateRecordParameter(s.Cfg.Stack), err)
 	}
 	return &r, nil
 }
@@ -43,10 +41,10 @@ func (s AWSStack) ReadStateRecord(ctx context.Context) (*StateRecord, error) {
 // WriteStateRecord records where the state lives now.
 func (s AWSStack) WriteStateRecord(ctx context.Context, r StateRecord) error {
 	value, _ := json.Marshal(r)
-	name := StateRecordParameter(s.Cfg.Stack)
+	name := stack.StateRecordParameter(s.Cfg.Stack)
 	// An overwrite of the same value: safe to send again after a lost answer.
-	err := RetryTransient(ctx, func() error {
-		_, err := s.env(nil, EnvOptions{}).SSM.PutParameter(ctx, &ssm.PutParameterInput{
+	err := stack.RetryTransient(ctx, func() error {
+		_, err := s.env(nil, stack.EnvOptions{}).SSM.PutParameter(ctx, &ssm.PutParameterInput{
 			Name: &name, Value: aws.String(string(value)), Type: ssmtypes.ParameterTypeString, Overwrite: aws.Bool(true),
 			Description: aws.String(fmt.Sprintf("provision %s: where the stack's state lives", s.Cfg.Stack)),
 		})
@@ -60,25 +58,7 @@ func (s AWSStack) WriteStateRecord(ctx context.Context, r StateRecord) error {
 
 // DeleteStateRecord removes the record, with the stack.
 func (s AWSStack) DeleteStateRecord(ctx context.Context) error {
-	return RetryTransient(ctx, func() error {
-		return deleteParameter(ctx, s.env(nil, EnvOptions{}).SSM, StateRecordParameter(s.Cfg.Stack))
+	return stack.RetryTransient(ctx, func() error {
+		return stack.DeleteParameter(ctx, s.env(nil, stack.EnvOptions{}).SSM, stack.StateRecordParameter(s.Cfg.Stack))
 	})
-}
-
-// RetryTransient runs an idempotent call again after a throttle, a 5xx or
-// a dropped connection (the SDK resends writes only when throttled), a few
-// times with a growing pause.
-func RetryTransient(ctx context.Context, call func() error) error {
-	var err error
-	for attempt := 1; attempt <= 8; attempt++ {
-		if err = call(); err == nil || !isTransient(err) {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return err
-		case <-time.After(time.Duration(attempt) * 200 * time.Millisecond):
-		}
-	}
-	return err
 }

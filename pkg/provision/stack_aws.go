@@ -1,4 +1,4 @@
-package stack
+package provision
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 
 	"github.com/provision-dev/provision/pkg/plan"
 	"github.com/provision-dev/provision/pkg/provision/config"
+	"github.com/provision-dev/provision/pkg/provision/stack"
 	"github.com/provision-dev/provision/pkg/state"
 )
 
@@ -18,23 +19,23 @@ import (
 type AWSStack struct {
 	Cfg     *config.Config
 	AWS     aws.Config
-	Secrets Secrets
+	Secrets stack.Secrets
 	Log     *zap.Logger
 	// Reads is shared by every walk and check of the run (nil: no sharing).
-	Reads *Reads
+	Reads *stack.Reads
 }
 
-func (s AWSStack) env(ledger *state.Ledger, o EnvOptions) *Env {
+func (s AWSStack) env(ledger *state.Ledger, o stack.EnvOptions) *stack.Env {
 	if o.Reads == nil {
 		o.Reads = s.Reads
 	}
-	return NewEnv(s.Cfg, s.AWS, s.Secrets, ledger, s.Log, o)
+	return stack.NewEnv(s.Cfg, s.AWS, s.Secrets, ledger, s.Log, o)
 }
 
 // Discover finds the account, zone and images; a teardown needs only the
 // account.
-func (s AWSStack) Discover(ctx context.Context, ledger *state.Ledger, teardown bool) (Discovery, error) {
-	probe := s.env(ledger, EnvOptions{})
+func (s AWSStack) Discover(ctx context.Context, ledger *state.Ledger, teardown bool) (stack.Discovery, error) {
+	probe := s.env(ledger, stack.EnvOptions{})
 	if teardown {
 		err := probe.Identify(ctx)
 		return probe.Discovered(), err
@@ -44,55 +45,55 @@ func (s AWSStack) Discover(ctx context.Context, ledger *state.Ledger, teardown b
 }
 
 // Preflight checks everything up needs and returns what it found.
-func (s AWSStack) Preflight(ctx context.Context, ledger *state.Ledger) (Discovery, error) {
-	probe := s.env(ledger, EnvOptions{})
+func (s AWSStack) Preflight(ctx context.Context, ledger *state.Ledger) (stack.Discovery, error) {
+	probe := s.env(ledger, stack.EnvOptions{})
 	err := probe.Preflight(ctx)
 	return probe.Discovered(), err
 }
 
 // Steps builds the environment whole and its graph.
-func (s AWSStack) Steps(ledger *state.Ledger, o EnvOptions) (*plan.Graph, error) {
-	return Steps(s.env(ledger, o))
+func (s AWSStack) Steps(ledger *state.Ledger, o stack.EnvOptions) (*plan.Graph, error) {
+	return stack.Steps(s.env(ledger, o))
 }
 
 // Retired builds the graph of what the configuration turned off but the
 // state still records (see Retired).
-func (s AWSStack) Retired(ledger *state.Ledger, o EnvOptions) (*plan.Graph, error) {
+func (s AWSStack) Retired(ledger *state.Ledger, o stack.EnvOptions) (*plan.Graph, error) {
 	teardown := o
 	teardown.Teardown = true
-	return Retired(s.env(ledger, o), s.env(ledger, teardown))
+	return stack.Retired(s.env(ledger, o), s.env(ledger, teardown))
 }
 
 // Inspect reads the facts of the recorded resources.
-func (s AWSStack) Inspect(ctx context.Context, ledger *state.Ledger) Facts {
-	return s.env(ledger, EnvOptions{}).Inspect(ctx)
+func (s AWSStack) Inspect(ctx context.Context, ledger *state.Ledger) stack.Facts {
+	return s.env(ledger, stack.EnvOptions{}).Inspect(ctx)
 }
 
 // BootReport reads the manager's boot report (nil: none yet).
-func (s AWSStack) BootReport(ctx context.Context, ledger *state.Ledger, fresh bool) (*BootReport, error) {
+func (s AWSStack) BootReport(ctx context.Context, ledger *state.Ledger, fresh bool) (*stack.BootReport, error) {
 	if !fresh {
-		return s.env(ledger, EnvOptions{}).sharedBootReport(ctx)
+		return s.env(ledger, stack.EnvOptions{}).SharedBootReport(ctx)
 	}
-	return s.env(ledger, EnvOptions{}).ReadBootReport(ctx)
+	return s.env(ledger, stack.EnvOptions{}).ReadBootReport(ctx)
 }
 
 // DiagnoseBoot explains a boot that failed or did not finish.
-func (s AWSStack) DiagnoseBoot(ctx context.Context, ledger *state.Ledger, r *BootReport) BootDiagnosis {
-	return s.env(ledger, EnvOptions{}).DiagnoseBoot(ctx, r)
+func (s AWSStack) DiagnoseBoot(ctx context.Context, ledger *state.Ledger, r *stack.BootReport) stack.BootDiagnosis {
+	return s.env(ledger, stack.EnvOptions{}).DiagnoseBoot(ctx, r)
 }
 
 // RunnerOnline asks GitLab for the runner's status ("" without GITLAB_TOKEN).
 func (s AWSStack) RunnerOnline(ctx context.Context, ledger *state.Ledger) (string, error) {
-	return s.env(ledger, EnvOptions{}).RunnerOnline(ctx)
+	return s.env(ledger, stack.EnvOptions{}).RunnerOnline(ctx)
 }
 
 // DeleteBootReport removes the manager's boot report and its drain
 // parameter; the teardown is done by then, so a transient error is
 // retried rather than failing it.
 func (s AWSStack) DeleteBootReport(ctx context.Context) error {
-	ssmc := s.env(nil, EnvOptions{}).SSM
-	for _, name := range []string{BootParameterName(s.Cfg.Stack), DrainParameterName(s.Cfg.Stack)} {
-		if err := RetryTransient(ctx, func() error { return deleteParameter(ctx, ssmc, name) }); err != nil {
+	ssmc := s.env(nil, stack.EnvOptions{}).SSM
+	for _, name := range []string{stack.BootParameterName(s.Cfg.Stack), stack.DrainParameterName(s.Cfg.Stack)} {
+		if err := stack.RetryTransient(ctx, func() error { return stack.DeleteParameter(ctx, ssmc, name) }); err != nil {
 			return err
 		}
 	}
@@ -100,6 +101,6 @@ func (s AWSStack) DeleteBootReport(ctx context.Context) error {
 }
 
 // Doctor checks the environment's flows against AWS as it is.
-func (s AWSStack) Doctor(ctx context.Context, ledger *state.Ledger) ([]Flow, error) {
-	return s.env(ledger, EnvOptions{}).Doctor(ctx)
+func (s AWSStack) Doctor(ctx context.Context, ledger *state.Ledger) ([]stack.Flow, error) {
+	return s.env(ledger, stack.EnvOptions{}).Doctor(ctx)
 }
