@@ -8,6 +8,7 @@ import (
 
 	"github.com/provision-dev/provision/pkg/plan"
 	"github.com/provision-dev/provision/pkg/provision/config"
+	"github.com/provision-dev/provision/pkg/provision/ops"
 	"github.com/provision-dev/provision/pkg/provision/stack"
 	"github.com/provision-dev/provision/pkg/state"
 )
@@ -65,8 +66,8 @@ func (s AWSStack) Retired(ledger *state.Ledger, o stack.EnvOptions) (*plan.Graph
 }
 
 // Inspect reads the facts of the recorded resources.
-func (s AWSStack) Inspect(ctx context.Context, ledger *state.Ledger) stack.Facts {
-	return s.env(ledger, stack.EnvOptions{}).Inspect(ctx)
+func (s AWSStack) Inspect(ctx context.Context, ledger *state.Ledger) ops.Facts {
+	return ops.Inspect(ctx, s.env(ledger, stack.EnvOptions{}))
 }
 
 // BootReport reads the manager's boot report (nil: none yet).
@@ -101,6 +102,6 @@ func (s AWSStack) DeleteBootReport(ctx context.Context) error {
 }
 
 // Doctor checks the environment's flows against AWS as it is.
-func (s AWSStack) Doctor(ctx context.Context, ledger *state.Ledger) ([]stack.Flow, error) {
-	return s.env(ledger, stack.EnvOptions{}).Doctor(ctx)
+func (s AWSStack) Doctor(ctx context.Context, ledger *state.Ledger) ([]ops.Flow, error) {
+	return ops.Doctor(ctx, s.env(ledger, stack.EnvOptions{}))
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/provision-dev/provision/pkg/plan"
 	"github.com/provision-dev/provision/pkg/provision"
 	"github.com/provision-dev/provision/pkg/provision/config"
+	"github.com/provision-dev/provision/pkg/provision/ops"
 	"github.com/provision-dev/provision/pkg/provision/stack"
 	"github.com/provision-dev/provision/pkg/state"
 )
@@ -139,12 +140,12 @@ func (f fakeStack) DeleteBootReport(context.Context) error { return nil }
 
 func (f fakeStack) RunnerOnline(context.Context, *state.Ledger) (string, error) { return "", nil }
 
-func (f fakeStack) Doctor(context.Context, *state.Ledger) ([]stack.Flow, error) {
-	return []stack.Flow{{Name: "a -> b", OK: true}}, nil
+func (f fakeStack) Doctor(context.Context, *state.Ledger) ([]ops.Flow, error) {
+	return []ops.Flow{{Name: "a -> b", OK: true}}, nil
 }
 
-func (f fakeStack) Inspect(context.Context, *state.Ledger) stack.Facts {
-	return stack.Facts{ManagerID: "i-fake", ManagerState: "running"}
+func (f fakeStack) Inspect(context.Context, *state.Ledger) ops.Facts {
+	return ops.Facts{ManagerID: "i-fake", ManagerState: "running"}
 }
 
 // commandTest is a configuration in a temporary directory, the fake world

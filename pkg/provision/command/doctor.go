@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/provision-dev/provision/pkg/provision/stack"
+	"github.com/provision-dev/provision/pkg/provision/ops"
 	"github.com/provision-dev/provision/pkg/state"
 	"github.com/provision-dev/provision/pkg/termtext"
 )
@@ -54,7 +54,7 @@ func Doctor(ctx context.Context, o Options, do DoctorOptions) (int, error) {
 	return code, nil
 }
 
-func renderFlows(o Options, stackName, region string, flows []stack.Flow, failed int) {
+func renderFlows(o Options, stackName, region string, flows []ops.Flow, failed int) {
 	w := o.Stdout
 	fmt.Fprintf(w, "Stack %q in %s, checked against the live security groups, network ACLs and routes:\n\n", stackName, region)
 	for _, f := range flows {

@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/provision-dev/provision/pkg/provision/config"
+	"github.com/provision-dev/provision/pkg/provision/ops"
 	"github.com/provision-dev/provision/pkg/provision/stack"
 	"github.com/provision-dev/provision/pkg/state"
 )
@@ -38,10 +39,10 @@ func Graph(ctx context.Context, o Options, gopt GraphOptions) (int, error) {
 			}
 		}
 	}
-	var d stack.Diagram
+	var d ops.Diagram
 	switch gopt.View {
 	case "network":
-		d = stack.NetworkDiagram(cfg, ids)
+		d = ops.NetworkDiagram(cfg, ids)
 	case "steps":
 		newStack := o.NewStack
 		if newStack == nil {
@@ -56,7 +57,7 @@ func Graph(ctx context.Context, o Options, gopt GraphOptions) (int, error) {
 		if err != nil {
 			return 1, err
 		}
-		d = stack.StepDiagram("steps of stack "+cfg.Stack+" (an arrow points to what a step needs)", g)
+		d = ops.StepDiagram("steps of stack "+cfg.Stack+" (an arrow points to what a step needs)", g)
 	default:
 		return 1, fmt.Errorf("--view %q: use network or steps", gopt.View)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/provision-dev/provision/pkg/provision/config"
+	"github.com/provision-dev/provision/pkg/provision/ops"
 	"github.com/provision-dev/provision/pkg/provision/stack"
 )
 
@@ -24,14 +25,14 @@ func IAMPolicy(o Options, boundary bool, part int) (int, error) {
 		return 1, fmt.Errorf("the boundary names the stack's region: set region in the configuration or pass --region")
 	}
 	var doc stack.PolicyDocument
-	parts := stack.ToolPolicyParts(cfg)
+	parts := ops.ToolPolicyParts(cfg)
 	switch {
 	case boundary:
 		doc = stack.BoundaryPolicy(cfg.Stack, cfg.Region)
 	case part == 0 && len(parts) == 1:
 		doc = parts[0]
 	case part == 0:
-		return 1, fmt.Errorf("the operator policy is longer than the %d characters AWS allows a managed policy: it comes in %d parts. Print each with --part 1 to --part %d, create a managed policy of each and attach them all", stack.ManagedPolicyLimit, len(parts), len(parts))
+		return 1, fmt.Errorf("the operator policy is longer than the %d characters AWS allows a managed policy: it comes in %d parts. Print each with --part 1 to --part %d, create a managed policy of each and attach them all", ops.ManagedPolicyLimit, len(parts), len(parts))
 	case part < 1 || part > len(parts):
 		return 1, fmt.Errorf("--part %d: the operator policy has %d parts (--part 1 to --part %d)", part, len(parts), len(parts))
 	default:

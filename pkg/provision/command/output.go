@@ -8,7 +8,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/provision-dev/provision/pkg/provision/config"
-	"github.com/provision-dev/provision/pkg/provision/stack"
+	"github.com/provision-dev/provision/pkg/provision/ops"
 )
 
 // OutputOptions are the arguments of `provision output`.
@@ -35,7 +35,7 @@ func Output(ctx context.Context, o Options, oo OutputOptions) (int, error) {
 	if doc == nil {
 		return 1, fmt.Errorf("stack %q has no state (%s): nothing has been built; run `provision up` first", cfg.Stack, store.Location())
 	}
-	outs := stack.Outputs(doc)
+	outs := ops.Outputs(doc)
 	if oo.Name != "" {
 		for _, out := range outs {
 			if out.Name == oo.Name {
@@ -47,10 +47,10 @@ func Output(ctx context.Context, o Options, oo OutputOptions) (int, error) {
 			}
 		}
 		msg := fmt.Sprintf("no output %q", oo.Name)
-		if s := config.Closest(oo.Name, stack.OutputNames()); s != "" && s != oo.Name {
+		if s := config.Closest(oo.Name, ops.OutputNames()); s != "" && s != oo.Name {
 			msg += fmt.Sprintf("; did you mean %s?", s)
 		} else {
-			msg += " in this stack's state; the outputs are " + strings.Join(stack.OutputNames(), ", ")
+			msg += " in this stack's state; the outputs are " + strings.Join(ops.OutputNames(), ", ")
 		}
 		return 1, fmt.Errorf("%s", msg)
 	}

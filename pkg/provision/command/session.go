@@ -18,6 +18,7 @@ import (
 	"github.com/provision-dev/provision/pkg/plan"
 	"github.com/provision-dev/provision/pkg/provision"
 	"github.com/provision-dev/provision/pkg/provision/config"
+	"github.com/provision-dev/provision/pkg/provision/ops"
 	"github.com/provision-dev/provision/pkg/provision/stack"
 	"github.com/provision-dev/provision/pkg/state"
 )
@@ -63,7 +64,7 @@ type Stack interface {
 	// records (interface endpoints, a static key): up removes it.
 	Retired(ledger *state.Ledger, o stack.EnvOptions) (*plan.Graph, error)
 	// Inspect reads the facts status reports.
-	Inspect(ctx context.Context, ledger *state.Ledger) stack.Facts
+	Inspect(ctx context.Context, ledger *state.Ledger) ops.Facts
 	// The stack's record of where its state lives.
 	ReadStateRecord(ctx context.Context) (*provision.StateRecord, error)
 	WriteStateRecord(ctx context.Context, r provision.StateRecord) error
@@ -77,7 +78,7 @@ type Stack interface {
 	// RunnerOnline is the runner's status in GitLab ("" without GITLAB_TOKEN).
 	RunnerOnline(ctx context.Context, ledger *state.Ledger) (string, error)
 	// Doctor checks the environment's flows against AWS as it is.
-	Doctor(ctx context.Context, ledger *state.Ledger) ([]stack.Flow, error)
+	Doctor(ctx context.Context, ledger *state.Ledger) ([]ops.Flow, error)
 }
 
 func awsStack(cfg *config.Config, awsCfg aws.Config, o Options) Stack {

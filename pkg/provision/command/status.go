@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/provision-dev/provision/pkg/plan"
+	"github.com/provision-dev/provision/pkg/provision/ops"
 	"github.com/provision-dev/provision/pkg/provision/stack"
 	"github.com/provision-dev/provision/pkg/state"
 	"github.com/provision-dev/provision/pkg/termtext"
@@ -52,7 +53,7 @@ type StatusReport struct {
 	StateFile string        `json:"state_file"`
 	Serial    int64         `json:"serial"`
 	Resources []StatusEntry `json:"resources"`
-	Facts     stack.Facts   `json:"facts"`
+	Facts     ops.Facts     `json:"facts"`
 	// Healthy: every step exists and matches, and the manager's boot did
 	// not fail.
 	Healthy bool `json:"healthy"`

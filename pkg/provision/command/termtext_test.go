@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/provision-dev/provision/pkg/provision/stack"
+	"github.com/provision-dev/provision/pkg/provision/ops"
 )
 
 // hostile is outside text with what a terminal would act on.
@@ -28,7 +28,7 @@ func checkNoControls(t *testing.T, out string) {
 func TestStatusCleansOutsideText(t *testing.T) {
 	rep := StatusReport{Stack: "ci", Region: "eu-west-1",
 		Resources: []StatusEntry{{Step: "vpc", Kind: "vpc", ID: "vpc-0abc", Status: HealthDrifted, Reasons: []string{"tag team is " + hostile}}},
-		Facts:     stack.Facts{RunnerID: "101", RunnerStatus: hostile, RunnerTokenExpiresAt: "unknown (" + hostile + ")"}}
+		Facts:     ops.Facts{RunnerID: "101", RunnerStatus: hostile, RunnerTokenExpiresAt: "unknown (" + hostile + ")"}}
 	var out bytes.Buffer
 	if err := renderStatus(&out, rep); err != nil {
 		t.Fatal(err)
@@ -39,7 +39,7 @@ func TestStatusCleansOutsideText(t *testing.T) {
 // doctor shows AWS's and GitLab's error messages without their escapes.
 func TestDoctorCleansOutsideText(t *testing.T) {
 	var out bytes.Buffer
-	flows := []stack.Flow{{Name: "manager -> GitLab", Blocked: "verify: GitLab says " + hostile}, {Name: "boot", OK: true, Note: hostile}}
+	flows := []ops.Flow{{Name: "manager -> GitLab", Blocked: "verify: GitLab says " + hostile}, {Name: "boot", OK: true, Note: hostile}}
 	renderFlows(Options{Stdout: &out}, "ci", "eu-west-1", flows, 1)
 	checkNoControls(t, out.String())
 }

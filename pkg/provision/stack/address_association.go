@@ -24,12 +24,12 @@ func newAddressAssociationStep(env *Env) plan.Step {
 }
 
 func (k addressAssociation) stepID() plan.ID  { return stepManagerAssoc }
-func (k addressAssociation) needs() []plan.ID { return []plan.ID{stepManager, stepManagerAddress} }
+func (k addressAssociation) needs() []plan.ID { return []plan.ID{StepManager, StepManagerAddress} }
 
 func (k addressAssociation) describe() plan.Change {
 	return plan.Change{Step: stepManagerAssoc, Kind: "eip-association", Name: k.env.name("manager"), Attrs: []plan.Attr{
-		{Key: "eip", Value: orUnknown(k.env.idOf(stepManagerAddress))},
-		{Key: "instance", Value: orUnknown(k.env.idOf(stepManager))},
+		{Key: "eip", Value: orUnknown(k.env.IDOf(StepManagerAddress))},
+		{Key: "instance", Value: orUnknown(k.env.IDOf(StepManager))},
 	}}
 }
 
@@ -37,7 +37,7 @@ func (k addressAssociation) describe() plan.Change {
 // (a new manager gets the address moved to it).
 func (k addressAssociation) find(ctx context.Context) (found[association], error) {
 	a, err := k.current(ctx)
-	manager := k.env.idOf(stepManager)
+	manager := k.env.IDOf(StepManager)
 	return found[association]{cur: a, exists: a.id != "" && manager != "" && a.instance == manager}, err
 }
 
@@ -53,8 +53,8 @@ func (k addressAssociation) current(ctx context.Context) (association, error) {
 		return association{}, fmt.Errorf("describe the manager's Elastic IP: %w", err)
 	}
 	// Without a recorded address (down without state) the tags find it.
-	a := lookupOwned(k.env, stepManagerAddress, pointers(addrs), allocationID, func(a address) bool { return k.env.ownedBy(a.Tags, stepManagerAddress) }).cur
-	if alloc := k.env.idOf(stepManagerAddress); alloc != "" {
+	a := lookupOwned(k.env, StepManagerAddress, pointers(addrs), allocationID, func(a address) bool { return k.env.ownedBy(a.Tags, StepManagerAddress) }).cur
+	if alloc := k.env.IDOf(StepManagerAddress); alloc != "" {
 		a = addressByAllocation(addrs, alloc)
 	}
 	if a == nil {
@@ -71,16 +71,16 @@ func (k addressAssociation) record(a association) recorded {
 // disassociates a terminated instance's address) and is made again for the
 // new one, which the plan says here rather than surprising the summary.
 func (k addressAssociation) diff(context.Context, association) (struct{}, []string, error) {
-	if k.env.isReplacing(stepManager) {
+	if k.env.isReplacing(StepManager) {
 		return struct{}{}, []string{"associate the address with the new manager (instance/manager is replaced)"}, nil
 	}
 	return struct{}{}, nil, nil
 }
 
 func (k addressAssociation) create(ctx context.Context, _ string, _ found[association]) (association, struct{}, error) {
-	manager := k.env.idOf(stepManager)
+	manager := k.env.IDOf(StepManager)
 	out, err := k.env.EC2.AssociateAddress(ctx, &ec2.AssociateAddressInput{
-		AllocationId:       aws.String(k.env.idOf(stepManagerAddress)),
+		AllocationId:       aws.String(k.env.IDOf(StepManagerAddress)),
 		InstanceId:         aws.String(manager),
 		AllowReassociation: aws.Bool(true),
 	})
@@ -94,7 +94,7 @@ func (k addressAssociation) update(context.Context, association, struct{}) error
 
 func (k addressAssociation) remove(ctx context.Context, a association) error {
 	_, err := k.env.EC2.DisassociateAddress(ctx, &ec2.DisassociateAddressInput{AssociationId: &a.id})
-	if err != nil && !isNotFound(err) {
+	if err != nil && !IsNotFound(err) {
 		return retryableDelete(fmt.Errorf("disassociate %s: %w", a.id, err))
 	}
 	return nil

@@ -35,24 +35,24 @@ func newAutoScalingGroupStep(env *Env) plan.Step {
 	return newResourceStep[fleet, groupFix](env, "autoscaling-group", autoScalingGroups{env})
 }
 
-func (k autoScalingGroups) stepID() plan.ID { return stepAutoScaling }
+func (k autoScalingGroups) stepID() plan.ID { return StepAutoScaling }
 
 // needs: the group of the manager's generation is named by the manager
 // (instance/manager records it). A teardown removes the manager first.
 func (k autoScalingGroups) needs() []plan.ID {
 	if k.env.Teardown {
-		return []plan.ID{stepLaunchTemplate, stepPrivateSubnet}
+		return []plan.ID{stepLaunchTemplate, StepPrivateSubnet}
 	}
-	return []plan.ID{stepLaunchTemplate, stepPrivateSubnet, stepManager}
+	return []plan.ID{stepLaunchTemplate, StepPrivateSubnet, StepManager}
 }
 
 // name is the group of the current manager's generation ("": not known
 // yet, before the manager is launched).
-func (k autoScalingGroups) name() string { return k.env.attrOf(stepManager, "group") }
+func (k autoScalingGroups) name() string { return k.env.attrOf(StepManager, "group") }
 
 func (k autoScalingGroups) describe() plan.Change {
-	c := plan.Change{Step: stepAutoScaling, Kind: "autoscaling-group", Name: orUnknown(k.name()), Attrs: []plan.Attr{
-		{Key: "subnet", Value: orUnknown(k.env.idOf(stepPrivateSubnet))},
+	c := plan.Change{Step: StepAutoScaling, Kind: "autoscaling-group", Name: orUnknown(k.name()), Attrs: []plan.Attr{
+		{Key: "subnet", Value: orUnknown(k.env.IDOf(StepPrivateSubnet))},
 		{Key: "min/desired/max", Value: fmt.Sprintf("0/0/%d", k.env.Cfg.Runners.MaxInstances)},
 		{Key: "scale_in_protection", Value: "true"},
 	}}
@@ -98,7 +98,7 @@ func (k autoScalingGroups) mixedPolicy() *asgtypes.MixedInstancesPolicy {
 
 // launchDiff names what differs in how the group launches machines.
 func (k autoScalingGroups) launchDiff(g *asgtypes.AutoScalingGroup) []string {
-	lt := k.env.idOf(stepLaunchTemplate)
+	lt := k.env.IDOf(stepLaunchTemplate)
 	p := g.MixedInstancesPolicy
 	if !k.env.mixedInstances() {
 		if p != nil {
@@ -141,7 +141,7 @@ func (k autoScalingGroups) find(ctx context.Context) (found[fleet], error) {
 		return found[fleet]{}, err
 	}
 	if !k.owned(g) {
-		return found[fleet]{}, fmt.Errorf("%s: an Auto Scaling group named %s exists that stack %s did not create: delete or rename it", stepAutoScaling, aws.ToString(g.AutoScalingGroupName), k.env.Cfg.Stack)
+		return found[fleet]{}, fmt.Errorf("%s: an Auto Scaling group named %s exists that stack %s did not create: delete or rename it", StepAutoScaling, aws.ToString(g.AutoScalingGroupName), k.env.Cfg.Stack)
 	}
 	return found[fleet]{cur: fleet{group: g}, exists: true}, nil
 }
@@ -194,7 +194,7 @@ func stackGroups(ctx context.Context, env *Env) ([]*asgtypes.AutoScalingGroup, e
 			out = append(out, &g)
 		}
 	}
-	current := env.attrOf(stepManager, "group")
+	current := env.attrOf(StepManager, "group")
 	slices.SortStableFunc(out, func(a, b *asgtypes.AutoScalingGroup) int {
 		return boolRank(aws.ToString(a.AutoScalingGroupName) != current) - boolRank(aws.ToString(b.AutoScalingGroupName) != current)
 	})
@@ -234,8 +234,8 @@ func (k autoScalingGroups) diff(_ context.Context, f fleet) (groupFix, []string,
 	if aws.ToInt32(g.MaxSize) != max || aws.ToInt32(g.MinSize) != 0 {
 		rs = append(rs, fmt.Sprintf("min/max %d/%d -> 0/%d", aws.ToInt32(g.MinSize), aws.ToInt32(g.MaxSize), max))
 	}
-	if aws.ToString(g.VPCZoneIdentifier) != k.env.idOf(stepPrivateSubnet) {
-		rs = append(rs, "subnets -> "+k.env.idOf(stepPrivateSubnet))
+	if aws.ToString(g.VPCZoneIdentifier) != k.env.IDOf(StepPrivateSubnet) {
+		rs = append(rs, "subnets -> "+k.env.IDOf(StepPrivateSubnet))
 	}
 	if !aws.ToBool(g.NewInstancesProtectedFromScaleIn) {
 		rs = append(rs, "protect new instances from scale-in")
@@ -263,7 +263,7 @@ func (k autoScalingGroups) create(ctx context.Context, _ string, _ found[fleet])
 		MinSize:                          aws.Int32(0),
 		MaxSize:                          aws.Int32(int32(k.env.Cfg.Runners.MaxInstances)),
 		DesiredCapacity:                  aws.Int32(0),
-		VPCZoneIdentifier:                aws.String(k.env.idOf(stepPrivateSubnet)),
+		VPCZoneIdentifier:                aws.String(k.env.IDOf(StepPrivateSubnet)),
 		NewInstancesProtectedFromScaleIn: aws.Bool(true),
 		// Capacity rebalancing would start a replacement and then end a
 		// machine that may be running a job: off, Spot or not.
@@ -287,7 +287,7 @@ func (k autoScalingGroups) create(ctx context.Context, _ string, _ found[fleet])
 }
 
 func (k autoScalingGroups) launchTemplate() *asgtypes.LaunchTemplateSpecification {
-	return &asgtypes.LaunchTemplateSpecification{LaunchTemplateId: aws.String(k.env.idOf(stepLaunchTemplate)), Version: aws.String("$Default")}
+	return &asgtypes.LaunchTemplateSpecification{LaunchTemplateId: aws.String(k.env.IDOf(stepLaunchTemplate)), Version: aws.String("$Default")}
 }
 
 func (k autoScalingGroups) update(ctx context.Context, _ fleet, f groupFix) error {
@@ -296,7 +296,7 @@ func (k autoScalingGroups) update(ctx context.Context, _ fleet, f groupFix) erro
 		// The desired capacity belongs to the plugin: never touched here.
 		in := &autoscaling.UpdateAutoScalingGroupInput{
 			AutoScalingGroupName: name, MinSize: aws.Int32(0), MaxSize: aws.Int32(int32(k.env.Cfg.Runners.MaxInstances)),
-			VPCZoneIdentifier: aws.String(k.env.idOf(stepPrivateSubnet)), NewInstancesProtectedFromScaleIn: aws.Bool(true), CapacityRebalance: aws.Bool(false),
+			VPCZoneIdentifier: aws.String(k.env.IDOf(StepPrivateSubnet)), NewInstancesProtectedFromScaleIn: aws.Bool(true), CapacityRebalance: aws.Bool(false),
 		}
 		// One or the other: a launch template given alone replaces a
 		// mixed-instances policy, and the other way round.
@@ -320,7 +320,7 @@ func (k autoScalingGroups) update(ctx context.Context, _ fleet, f groupFix) erro
 
 // tags propagate to every machine, so teardown finds machines by tag too.
 func (k autoScalingGroups) tags() []asgtypes.Tag {
-	return tagList(k.env.tagMap(stepAutoScaling, "runner-machine"), func(key, v string) asgtypes.Tag {
+	return tagList(k.env.tagMap(StepAutoScaling, "runner-machine"), func(key, v string) asgtypes.Tag {
 		return asgtypes.Tag{Key: aws.String(key), Value: aws.String(v), PropagateAtLaunch: aws.Bool(true),
 			ResourceId: aws.String(k.name()), ResourceType: aws.String("auto-scaling-group")}
 	})
@@ -346,7 +346,7 @@ func (k autoScalingGroups) remove(ctx context.Context, f fleet) error {
 // group is the current generation's group (nil: none). While the plan
 // replaces the manager (before the new one exists), it is a new one too.
 func (k autoScalingGroups) group(ctx context.Context) (*asgtypes.AutoScalingGroup, error) {
-	if k.name() == "" || (k.env.isReplacing(stepManager) && !k.env.Teardown) {
+	if k.name() == "" || (k.env.isReplacing(StepManager) && !k.env.Teardown) {
 		return nil, nil
 	}
 	groups, err := stackGroups(ctx, k.env)
@@ -387,8 +387,8 @@ func (k autoScalingGroups) owned(g *asgtypes.AutoScalingGroup) bool {
 // machines lists the group's instances that are not terminated yet.
 func (k autoScalingGroups) machines(ctx context.Context) ([]string, error) {
 	found, err := unterminatedInstances(ctx, k.env, []ec2types.Filter{
-		filter("tag:"+TagStack, k.env.Cfg.Stack),
-		filter("tag:"+TagStep, string(stepAutoScaling)),
+		Filter("tag:"+TagStack, k.env.Cfg.Stack),
+		Filter("tag:"+TagStep, string(StepAutoScaling)),
 	})
 	return instanceIDs(found), err
 }

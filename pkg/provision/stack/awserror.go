@@ -20,7 +20,7 @@ func errorCode(err error) string {
 
 // isNotFound reports whether AWS says the resource does not exist; every
 // service spells it differently (InvalidVpcID.NotFound, NoSuchEntity, ...).
-func isNotFound(err error) bool {
+func IsNotFound(err error) bool {
 	code := errorCode(err)
 	return strings.HasSuffix(code, ".NotFound") || strings.HasSuffix(code, "NotFound") ||
 		code == "NoSuchEntity" || code == "ParameterNotFound" || code == "NotFoundException" /* KMS */
@@ -42,7 +42,7 @@ func retryableDelete(err error) error {
 // retryableCreate maps the errors of eventual consistency right after a
 // dependency was created (a subnet not yet visible, a fresh group id).
 func retryableCreate(err error) error {
-	if isNotFound(err) || errorCode(err) == "IncorrectState" {
+	if IsNotFound(err) || errorCode(err) == "IncorrectState" {
 		return plan.TryAgain(err)
 	}
 	return err

@@ -44,17 +44,17 @@ var ErrNoManager = errors.New("the stack has no manager")
 // ReadBootReport reads the manager's boot report: nil when the manager has
 // written none (yet).
 func (e *Env) ReadBootReport(ctx context.Context) (*BootReport, error) {
-	if e.idOf(stepManager) == "" {
+	if e.IDOf(StepManager) == "" {
 		return nil, ErrNoManager
 	}
-	p, err := getParameter(ctx, e.SSM, e.BootParameter(), false)
+	p, err := GetParameter(ctx, e.SSM, e.BootParameter(), false)
 	return e.parseBootReport(p, err)
 }
 
 // sharedBootReport is the report as this run's first look at the stack's
 // parameters saw it (the plan's view; a wait reads it anew each time).
 func (e *Env) SharedBootReport(ctx context.Context) (*BootReport, error) {
-	if e.idOf(stepManager) == "" {
+	if e.IDOf(StepManager) == "" {
 		return nil, ErrNoManager
 	}
 	p, err := e.StackParameter(ctx, e.BootParameter())
@@ -95,8 +95,8 @@ const consoleLines = 25
 // online in time (r is the last report, or nil when there was none).
 func (e *Env) DiagnoseBoot(ctx context.Context, r *BootReport) BootDiagnosis {
 	d := BootDiagnosis{Console: e.consoleTail(ctx)}
-	console := "its console output (`aws ec2 get-console-output --instance-id " + e.idOf(stepManager) + "`)"
-	eip := e.addressOf(ctx, stepManagerAddress)
+	console := "its console output (`aws ec2 get-console-output --instance-id " + e.IDOf(StepManager) + "`)"
+	eip := e.addressOf(ctx, StepManagerAddress)
 	internet := fmt.Sprintf("the manager reaches the internet through the internet gateway from %s: check that rtb/public routes 0.0.0.0/0 to it and that nacl/public admits the return traffic", eip)
 	switch {
 	case r == nil:
@@ -150,7 +150,7 @@ func (e *Env) failedStageCause(r *BootReport, eip, internet string) string {
 // consoleTail is the end of the manager's console output ("" when there
 // is none yet: AWS keeps it from a minute or so after boot).
 func (e *Env) consoleTail(ctx context.Context) string {
-	id := e.idOf(stepManager)
+	id := e.IDOf(StepManager)
 	if id == "" {
 		return ""
 	}
@@ -182,7 +182,7 @@ func fromManager(s string) string {
 var runnerTokenShape = regexp.MustCompile(`glrt-[A-Za-z0-9_.-]*`)
 
 func (e *Env) managerHasProfile(ctx context.Context) bool {
-	id := e.idOf(stepManager)
+	id := e.IDOf(StepManager)
 	if id == "" {
 		return false
 	}
@@ -196,7 +196,7 @@ func (e *Env) managerHasProfile(ctx context.Context) bool {
 // addressOf is the public address of a recorded Elastic IP ("its Elastic
 // IP" when unknown).
 func (e *Env) addressOf(ctx context.Context, step plan.ID) string {
-	if a := e.publicAddress(ctx, step); a != "" {
+	if a := e.PublicAddress(ctx, step); a != "" {
 		return a
 	}
 	return "its Elastic IP"
@@ -204,8 +204,8 @@ func (e *Env) addressOf(ctx context.Context, step plan.ID) string {
 
 // publicAddress reads the public address of a recorded Elastic IP; "" when
 // there is none.
-func (e *Env) publicAddress(ctx context.Context, step plan.ID) string {
-	id := e.idOf(step)
+func (e *Env) PublicAddress(ctx context.Context, step plan.ID) string {
+	id := e.IDOf(step)
 	if id == "" {
 		return ""
 	}
@@ -228,7 +228,7 @@ func (e *Env) RunnerOnline(ctx context.Context) (string, error) {
 	if id == 0 {
 		// A stack recorded before the runner's id was kept: ask GitLab
 		// whose token the parameter holds.
-		p, err := getParameter(ctx, e.SSM, e.TokenParameter(), true)
+		p, err := GetParameter(ctx, e.SSM, e.TokenParameter(), true)
 		if err != nil || p == nil {
 			return "", err
 		}
@@ -245,9 +245,9 @@ func (e *Env) RunnerOnline(ctx context.Context) (string, error) {
 // gitlab/runner's id, or the id preflight learned for GITLAB_RUNNER_TOKEN
 // (0: not recorded).
 func (e *Env) recordedRunnerID() int64 {
-	id := e.idOf(stepGitLabRunner)
+	id := e.IDOf(StepGitLabRunner)
 	if id == "" {
-		id = e.Ledger.Get(string(stepToken)).Attr("gitlab_runner_id")
+		id = e.Ledger.Get(string(StepToken)).Attr("gitlab_runner_id")
 	}
 	n, _ := strconv.ParseInt(id, 10, 64)
 	return n

@@ -22,12 +22,12 @@ import (
 
 // BoundaryName is the boundary's policy name; it lives at the path of the
 // tool's roles.
-func BoundaryName(stack, region string) string { return iamName(stack, region, "boundary") }
+func BoundaryName(stack, region string) string { return IAMName(stack, region, "boundary") }
 
 // BoundaryARN is the ARN of the stack's permissions boundary in this
 // account.
 func (e *Env) BoundaryARN() string {
-	return e.arns().iamPolicy(BoundaryName(e.Cfg.Stack, e.Region))
+	return e.arns().IAMPolicy(BoundaryName(e.Cfg.Stack, e.Region))
 }
 
 // checkBoundary: the stack's roles are made with the boundary, which an
@@ -37,7 +37,7 @@ func (e *Env) checkBoundary(ctx context.Context) error {
 	want := e.BoundaryARN()
 	proven := false
 	for _, step := range []plan.ID{stepManagerRole, stepRunnerRole} {
-		if e.idOf(step) == "" {
+		if e.IDOf(step) == "" {
 			continue // not made (yet), or not by this executor
 		}
 		if e.attrOf(step, "boundary") != want {
@@ -53,7 +53,7 @@ func (e *Env) checkBoundary(ctx context.Context) error {
 	switch {
 	case err == nil:
 		return nil
-	case isNotFound(err):
+	case IsNotFound(err):
 		return fmt.Errorf("the stack's roles are made with the permissions boundary %s, which does not exist: an administrator creates it once with\n"+
 			"    provision iam-policy --boundary -c CONFIG > boundary.json\n"+
 			"    aws iam create-policy --path %s --policy-name %s --policy-document file://boundary.json\n"+
@@ -64,8 +64,8 @@ func (e *Env) checkBoundary(ctx context.Context) error {
 }
 
 // iamPolicy is the ARN of a managed policy at the tool's path.
-func (a arns) iamPolicy(name string) string {
-	return fmt.Sprintf("arn:%s:iam::%s:policy%s%s", a.partition, a.account, iamPath, name)
+func (a ARNs) IAMPolicy(name string) string {
+	return fmt.Sprintf("arn:%s:iam::%s:policy%s%s", a.Partition, a.Account, iamPath, name)
 }
 
 // groupResources are the stack's Auto Scaling groups, by exact name: a
@@ -74,7 +74,7 @@ func (a arns) iamPolicy(name string) string {
 // still removes. Each ? is exactly one character, so no other stack's
 // group matches: stack "ci" does not reach "ci-runners-x-runners-abc123"
 // of stack "ci-runners-x".
-func groupResources(a arns, stack string) []string {
+func GroupResources(a ARNs, stack string) []string {
 	return []string{a.autoScalingGroup(legacyGroupName(stack)), a.autoScalingGroup(generationGroupPattern(stack))}
 }
 
@@ -83,11 +83,11 @@ func generationGroupPattern(stack string) string { return legacyGroupName(stack)
 
 // cacheBucketPattern is the cache bucket's name, <stack>-cache- and 12
 // characters, which no other stack's bucket matches.
-func cacheBucketPattern(stack string) string { return stack + "-cache-????????????" }
+func CacheBucketPattern(stack string) string { return stack + "-cache-????????????" }
 
 // stackParameters are the stack's SSM parameters. A stack name holds no
 // slash, so /provision/ci/ is not a prefix of another stack's parameters.
-func stackParameters(a arns, stack string) string {
+func StackParameters(a ARNs, stack string) string {
 	return a.ssmParameter("/provision/" + stack + "/*")
 }
 
@@ -96,10 +96,10 @@ func stackParameters(a arns, stack string) string {
 // scoped to the stack (exact names, the stack's tag, its parameters), so
 // the boundary does not change with the configuration.
 func BoundaryPolicy(stack, region string) PolicyDocument {
-	a := arns{partition: partitionOf(region), region: region, account: "*"}
+	a := ARNs{Partition: PartitionOf(region), Region: region, Account: "*"}
 	tagged := map[string]map[string]any{"StringEquals": {"aws:ResourceTag/" + TagStack: stack}}
-	profile := a.iamInstanceProfile(iamName(stack, region, "runner"))
-	keyPairs := machineKeyPairs(a, stack)
+	profile := a.IAMInstanceProfile(IAMName(stack, region, "runner"))
+	keyPairs := MachineKeyPairs(a, stack)
 	st := []Statement{
 		{Sid: "SeeTheFleet", Effect: "Allow", Action: []string{
 			"autoscaling:DescribeAutoScalingGroups", "ec2:DescribeInstances", "ec2:DescribeKeyPairs", "ec2:DescribeSubnets",
@@ -109,41 +109,41 @@ func BoundaryPolicy(stack, region string) PolicyDocument {
 			Action:   []string{"autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"},
 			Resource: []string{a.autoScalingGroup(generationGroupPattern(stack))}},
 		{Sid: "ConnectToTheStacksMachines", Effect: "Allow", Action: []string{"ec2-instance-connect:SendSSHPublicKey"},
-			Resource: []string{a.ec2("instance/*")}, Condition: tagged},
+			Resource: []string{a.EC2("instance/*")}, Condition: tagged},
 		{Sid: "TheStacksParameters", Effect: "Allow", Action: []string{"ssm:GetParameter", "ssm:PutParameter"},
-			Resource: []string{stackParameters(a, stack)}},
+			Resource: []string{StackParameters(a, stack)}},
 		// SSM encrypts and decrypts a SecureString with the caller's
 		// permissions, naming the parameter in the encryption context
 		// ("How AWS Systems Manager Parameter Store uses AWS KMS").
 		{Sid: "TheStacksSecretsThroughSSM", Effect: "Allow", Action: []string{"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"},
 			Resource: []string{"*"}, Condition: map[string]map[string]any{"StringLike": {
-				"kms:ViaService":                      viaSSMLike(region),
-				"kms:EncryptionContext:PARAMETER_ARN": stackParameters(a, stack)}}},
+				"kms:ViaService":                      ViaSSMLike(region),
+				"kms:EncryptionContext:PARAMETER_ARN": StackParameters(a, stack)}}},
 		{Sid: "TheStacksCache", Effect: "Allow", Action: []string{"s3:GetObject", "s3:PutObject"},
-			Resource: []string{fmt.Sprintf("arn:%s:s3:::%s/*", a.partition, cacheBucketPattern(stack))}},
+			Resource: []string{fmt.Sprintf("arn:%s:s3:::%s/*", a.Partition, CacheBucketPattern(stack))}},
 		// docker+machine: machines with the runner profile only (the
 		// profile is the stack's mark on a Spot machine the driver has not
 		// tagged yet), in the stack's subnets and groups.
 		{Sid: "LaunchTheStacksMachines", Effect: "Allow", Action: []string{"ec2:RunInstances", "ec2:RequestSpotInstances"},
-			Resource:  []string{a.ec2("instance/*"), a.ec2("spot-instances-request/*")},
+			Resource:  []string{a.EC2("instance/*"), a.EC2("spot-instances-request/*")},
 			Condition: map[string]map[string]any{"ArnLike": {"ec2:InstanceProfile": profile}}},
 		{Sid: "LaunchIntoTheStacksNetwork", Effect: "Allow", Action: []string{"ec2:RunInstances", "ec2:RequestSpotInstances"},
-			Resource: []string{a.ec2("subnet/*"), a.ec2("security-group/*")}, Condition: tagged},
+			Resource: []string{a.EC2("subnet/*"), a.EC2("security-group/*")}, Condition: tagged},
 		{Sid: "LaunchWithVolumesImagesAndInterfaces", Effect: "Allow", Action: []string{"ec2:RunInstances", "ec2:RequestSpotInstances"},
-			Resource: append([]string{a.ec2("volume/*"), a.ec2("network-interface/*"), a.ec2Public("image/*"), a.ec2("spot-instances-request/*")}, keyPairs...)},
+			Resource: append([]string{a.EC2("volume/*"), a.EC2("network-interface/*"), a.EC2Public("image/*"), a.EC2("spot-instances-request/*")}, keyPairs...)},
 		{Sid: "ManageTheStacksMachines", Effect: "Allow",
 			Action:    []string{"ec2:CreateTags", "ec2:StartInstances", "ec2:StopInstances", "ec2:RebootInstances", "ec2:TerminateInstances"},
-			Resource:  []string{a.ec2("instance/*")},
+			Resource:  []string{a.EC2("instance/*")},
 			Condition: map[string]map[string]any{"ArnLike": {"ec2:InstanceProfile": profile}}},
 		{Sid: "TagWhatTheyLaunch", Effect: "Allow", Action: []string{"ec2:CreateTags"},
-			Resource:  []string{a.ec2("volume/*"), a.ec2("network-interface/*"), a.ec2("spot-instances-request/*")},
+			Resource:  []string{a.EC2("volume/*"), a.EC2("network-interface/*"), a.EC2("spot-instances-request/*")},
 			Condition: map[string]map[string]any{"StringEquals": {"ec2:CreateAction": "RunInstances"}}},
 		{Sid: "TheMachinesKeyPairs", Effect: "Allow", Action: []string{"ec2:CreateKeyPair", "ec2:ImportKeyPair", "ec2:DeleteKeyPair"},
 			Resource: keyPairs},
 		{Sid: "CancelSpotRequests", Effect: "Allow", Action: []string{"ec2:CancelSpotInstanceRequests"},
-			Resource: []string{a.ec2("spot-instances-request/*")}},
+			Resource: []string{a.EC2("spot-instances-request/*")}},
 		{Sid: "PassOnlyTheRunnerRole", Effect: "Allow", Action: []string{"iam:PassRole"},
-			Resource:  []string{a.iamRole(iamName(stack, region, "runner"))},
+			Resource:  []string{a.IAMRole(IAMName(stack, region, "runner"))},
 			Condition: map[string]map[string]any{"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}}},
 	}
 	return PolicyDocument{Version: "2012-10-17", Statement: st}

@@ -41,7 +41,7 @@ func newCacheBucketStep(env *Env) plan.Step {
 	return newResourceStep[*bucket, bucketFix](env, "s3-bucket", cacheBucket{env})
 }
 
-func (k cacheBucket) stepID() plan.ID  { return stepCache }
+func (k cacheBucket) stepID() plan.ID  { return StepCache }
 func (k cacheBucket) needs() []plan.ID { return nil }
 
 // CacheBucketName is the bucket's name: bucket names are global, so the
@@ -52,7 +52,7 @@ func (e *Env) CacheBucketName() string {
 }
 
 func (k cacheBucket) describe() plan.Change {
-	return plan.Change{Step: stepCache, Kind: "s3-bucket", Name: k.env.CacheBucketName(), Attrs: []plan.Attr{
+	return plan.Change{Step: StepCache, Kind: "s3-bucket", Name: k.env.CacheBucketName(), Attrs: []plan.Attr{
 		{Key: "encryption", Value: "SSE-S3"}, {Key: "public_access", Value: "blocked"},
 		{Key: "expire_days", Value: fmt.Sprint(k.env.Cfg.Cache.ExpireDays)},
 	}}
@@ -68,7 +68,7 @@ func (k cacheBucket) find(ctx context.Context) (found[*bucket], error) {
 	case s3Code(err) == "NotFound" || s3Code(err) == "NoSuchBucket":
 		return found[*bucket]{}, nil
 	case s3Code(err) == "Forbidden":
-		return found[*bucket]{}, fmt.Errorf("%s: the bucket name %s belongs to another account: choose another stack name", stepCache, name)
+		return found[*bucket]{}, fmt.Errorf("%s: the bucket name %s belongs to another account: choose another stack name", StepCache, name)
 	case err != nil:
 		return found[*bucket]{}, fmt.Errorf("read bucket %s: %w", name, err)
 	}
@@ -82,9 +82,9 @@ func (k cacheBucket) find(ctx context.Context) (found[*bucket], error) {
 			b.tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
 		}
 	}
-	creating := k.env.Ledger.Get(string(stepCache)) != nil
-	if (b.tags[TagStack] != k.env.Cfg.Stack || b.tags[TagStep] != string(stepCache)) && !creating {
-		return found[*bucket]{}, fmt.Errorf("%s: a bucket named %s exists that stack %s did not create: delete it, or choose another stack name", stepCache, name, k.env.Cfg.Stack)
+	creating := k.env.Ledger.Get(string(StepCache)) != nil
+	if (b.tags[TagStack] != k.env.Cfg.Stack || b.tags[TagStep] != string(StepCache)) && !creating {
+		return found[*bucket]{}, fmt.Errorf("%s: a bucket named %s exists that stack %s did not create: delete it, or choose another stack name", StepCache, name, k.env.Cfg.Stack)
 	}
 	if err := k.readSettings(ctx, b); err != nil {
 		return found[*bucket]{}, err
@@ -178,7 +178,7 @@ func (k cacheBucket) create(ctx context.Context, _ string, _ found[*bucket]) (*b
 	}
 	b := &bucket{name: name, tags: map[string]string{}}
 	// Tags first: they are how down --discover finds the bucket.
-	if err := k.putTags(ctx, b, k.env.tagMap(stepCache, "cache")); err != nil {
+	if err := k.putTags(ctx, b, k.env.tagMap(StepCache, "cache")); err != nil {
 		return nil, bucketFix{}, err
 	}
 	return b, bucketFix{block: true, encrypt: true, owner: true, lifecycle: true}, nil

@@ -135,7 +135,7 @@ func renderManager(t *testing.T, cfg *config.Config) []byte {
 	t.Helper()
 	ledger := state.NewLedger(state.New(cfg.Stack, cfg.Region), nil)
 	e := &Env{Cfg: cfg, Region: cfg.Region, Zone: cfg.Region + "a", Ledger: ledger}
-	for step, id := range map[plan.ID]string{stepVPC: "vpc-1", stepPrivateSubnet: "subnet-1", stepRunnerGroup: "sg-1"} {
+	for step, id := range map[plan.ID]string{StepVPC: "vpc-1", StepPrivateSubnet: "subnet-1", StepRunnerGroup: "sg-1"} {
 		if err := e.created(step, "x", id, nil); err != nil {
 			t.Fatal(err)
 		}

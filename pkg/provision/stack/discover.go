@@ -97,8 +97,8 @@ func (e *Env) Identify(ctx context.Context) error {
 }
 
 // arns returns the ARN builder of this account and region.
-func (e *Env) arns() arns {
-	return arns{partition: e.Account.Partition, region: e.Region, account: e.Account.Account}
+func (e *Env) arns() ARNs {
+	return ARNs{Partition: e.Account.Partition, Region: e.Region, Account: e.Account.Account}
 }
 
 // ResolveImages finds the manager and runner AMIs: the configured ones,
@@ -131,7 +131,7 @@ func otherFamily(f string) string {
 
 // runnerImageFamily is the family of the machines' image.
 func (e *Env) runnerImageFamily() string {
-	if e.autoscaler() && e.Cfg.Runners.BaseImage == config.BaseImageECS {
+	if e.Autoscaler() && e.Cfg.Runners.BaseImage == config.BaseImageECS {
 		return familyECS
 	}
 	return familyAmazonLinux
@@ -205,7 +205,7 @@ func (e *Env) lookupImage(ctx context.Context, section, ami, instanceType, famil
 		return Image{ID: ami, RootDevice: root, RootSizeGB: size}, nil
 	}
 	out, err := e.EC2.DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: []string{ami}})
-	if isNotFound(err) || (err == nil && len(out.Images) == 0) {
+	if IsNotFound(err) || (err == nil && len(out.Images) == 0) {
 		return Image{}, fmt.Errorf("%s.ami %s does not exist in %s (or is not shared with this account): use an AMI id from this region, or leave it empty for Amazon Linux 2023", section, ami, e.Region)
 	}
 	if err != nil {
@@ -231,7 +231,7 @@ func (e *Env) lookupImage(ctx context.Context, section, ami, instanceType, famil
 // launches, long after `up`.
 func (e *Env) checkRootVolume() error {
 	img, want := e.Images.Runner, e.Cfg.Runners.VolumeSizeGB
-	if !e.autoscaler() || img.RootSizeGB <= want {
+	if !e.Autoscaler() || img.RootSizeGB <= want {
 		return nil
 	}
 	return fmt.Errorf("runners.volume_size_gb %d is smaller than the root snapshot of the machines' image %s (%d GiB), which EC2 refuses to launch: set runners.volume_size_gb to at least %d", want, img.ID, img.RootSizeGB, img.RootSizeGB)

@@ -23,11 +23,11 @@ func newEgressGatewayStep(env *Env) plan.Step {
 }
 
 func (k egressGateway) stepID() plan.ID  { return stepEIGW }
-func (k egressGateway) needs() []plan.ID { return []plan.ID{stepVPC} }
+func (k egressGateway) needs() []plan.ID { return []plan.ID{StepVPC} }
 
 func (k egressGateway) describe() plan.Change {
 	return plan.Change{Step: stepEIGW, Kind: "egress-only-internet-gateway", Name: k.env.name("eigw"),
-		Attrs: []plan.Attr{{Key: "vpc", Value: orUnknown(k.env.idOf(stepVPC))}}}
+		Attrs: []plan.Attr{{Key: "vpc", Value: orUnknown(k.env.IDOf(StepVPC))}}}
 }
 
 // find lists and checks the ownership tags in code: tag filters on this
@@ -51,7 +51,7 @@ func (k egressGateway) diff(context.Context, eigw) (struct{}, []string, error) {
 
 func (k egressGateway) create(ctx context.Context, token string, _ found[eigw]) (eigw, struct{}, error) {
 	out, err := k.env.EC2.CreateEgressOnlyInternetGateway(ctx, &ec2.CreateEgressOnlyInternetGatewayInput{
-		VpcId:             aws.String(k.env.idOf(stepVPC)),
+		VpcId:             aws.String(k.env.IDOf(StepVPC)),
 		ClientToken:       &token,
 		TagSpecifications: k.env.tagSpec(ec2types.ResourceTypeEgressOnlyInternetGateway, stepEIGW, "eigw"),
 	})
@@ -66,7 +66,7 @@ func (k egressGateway) update(context.Context, eigw, struct{}) error { return ni
 func (k egressGateway) remove(ctx context.Context, g eigw) error {
 	id := g.EgressOnlyInternetGatewayId
 	_, err := k.env.EC2.DeleteEgressOnlyInternetGateway(ctx, &ec2.DeleteEgressOnlyInternetGatewayInput{EgressOnlyInternetGatewayId: id})
-	if err != nil && !isNotFound(err) {
+	if err != nil && !IsNotFound(err) {
 		return retryableDelete(fmt.Errorf("delete egress-only internet gateway %s: %w", aws.ToString(id), err))
 	}
 	return nil

@@ -79,7 +79,7 @@ func (k elasticIP) update(context.Context, address, struct{}) error { return nil
 func (k elasticIP) remove(ctx context.Context, a address) error {
 	id := allocationID(a)
 	_, err := k.env.EC2.ReleaseAddress(ctx, &ec2.ReleaseAddressInput{AllocationId: aws.String(id)})
-	if err != nil && !isNotFound(err) && errorCode(err) != "AuthFailure" {
+	if err != nil && !IsNotFound(err) && errorCode(err) != "AuthFailure" {
 		return retryableDelete(fmt.Errorf("release Elastic IP %s: %w", id, err))
 	}
 	return nil

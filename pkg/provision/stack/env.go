@@ -222,7 +222,7 @@ func (e *Env) forget(step plan.ID) error {
 }
 
 // idOf returns the AWS id a step recorded, or "" while it is unknown.
-func (e *Env) idOf(step plan.ID) string {
+func (e *Env) IDOf(step plan.ID) string {
 	if r := e.Ledger.Get(string(step)); r != nil && (r.Status == state.StatusCreated || r.Status == state.StatusExternal) {
 		return r.ID
 	}

@@ -35,7 +35,7 @@ func (e *Env) ResolveGitLab(ctx context.Context) (GitLabPaths, error) {
 	if err != nil || u.Hostname() == "" {
 		return p, nil
 	}
-	addrs, err := e.lookupGitLab(ctx, u.Hostname())
+	addrs, err := e.LookupGitLab(ctx, u.Hostname())
 	if err != nil {
 		return p, err
 	}
@@ -52,7 +52,7 @@ func (e *Env) ResolveGitLab(ctx context.Context) (GitLabPaths, error) {
 }
 
 // lookupGitLab resolves GitLab's host name (an address stands for itself).
-func (e *Env) lookupGitLab(ctx context.Context, host string) ([]netip.Addr, error) {
+func (e *Env) LookupGitLab(ctx context.Context, host string) ([]netip.Addr, error) {
 	if a, err := netip.ParseAddr(host); err == nil {
 		return []netip.Addr{a}, nil
 	}

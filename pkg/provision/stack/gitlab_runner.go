@@ -36,16 +36,16 @@ func newGitLabRunnerStep(env *Env) plan.Step {
 	return newResourceStep[runnerRecord, gitlabRunnerFix](env, "gitlab-runner", gitlabRunner{env})
 }
 
-func (k gitlabRunner) stepID() plan.ID  { return stepGitLabRunner }
+func (k gitlabRunner) stepID() plan.ID  { return StepGitLabRunner }
 func (k gitlabRunner) needs() []plan.ID { return k.env.secretsKeyNeeds() }
 
 func (k gitlabRunner) describe() plan.Change {
 	cr := k.env.Cfg.GitLab.CreateRunner
 	if cr == nil {
 		// A teardown of a stack that was built with create_runner.
-		return plan.Change{Step: stepGitLabRunner, Kind: "gitlab-runner", Name: "runner", Attrs: []plan.Attr{{Key: "token", Value: k.env.TokenParameter() + " (SecureString)"}}}
+		return plan.Change{Step: StepGitLabRunner, Kind: "gitlab-runner", Name: "runner", Attrs: []plan.Attr{{Key: "token", Value: k.env.TokenParameter() + " (SecureString)"}}}
 	}
-	c := plan.Change{Step: stepGitLabRunner, Kind: "gitlab-runner", Name: cr.Description, Attrs: []plan.Attr{
+	c := plan.Change{Step: StepGitLabRunner, Kind: "gitlab-runner", Name: cr.Description, Attrs: []plan.Attr{
 		{Key: "type", Value: cr.RunnerType},
 		{Key: "token", Value: k.env.TokenParameter() + " (SecureString)"},
 	}}
@@ -83,10 +83,10 @@ func (k gitlabRunner) findForDelete(ctx context.Context) (found[runnerRecord], e
 
 func (k gitlabRunner) lookup(ctx context.Context) (runnerRecord, error) {
 	var r runnerRecord
-	if rec := k.env.Ledger.Get(string(stepGitLabRunner)); rec != nil && rec.ID != "" {
+	if rec := k.env.Ledger.Get(string(StepGitLabRunner)); rec != nil && rec.ID != "" {
 		r.id, _ = strconv.ParseInt(rec.ID, 10, 64)
 	}
-	p, err := getParameter(ctx, k.env.SSM, k.env.TokenParameter(), false)
+	p, err := GetParameter(ctx, k.env.SSM, k.env.TokenParameter(), false)
 	if err != nil || p == nil {
 		return r, err
 	}
@@ -151,7 +151,7 @@ func (k gitlabRunner) create(ctx context.Context, _ string, prior found[runnerRe
 	if err != nil {
 		return runnerRecord{}, gitlabRunnerFix{}, err
 	}
-	if err := putToken(ctx, k.env, stepGitLabRunner, prior.cur.parameter, NewSecret(token), map[string]string{tagGitLabRunnerID: strconv.FormatInt(id, 10)}); err != nil {
+	if err := putToken(ctx, k.env, StepGitLabRunner, prior.cur.parameter, NewSecret(token), map[string]string{tagGitLabRunnerID: strconv.FormatInt(id, 10)}); err != nil {
 		return runnerRecord{}, gitlabRunnerFix{}, fmt.Errorf("runner %d was created but its token could not be stored (delete the runner in GitLab and run `provision up` again): %w", id, err)
 	}
 	return runnerRecord{id: id, parameter: true}, gitlabRunnerFix{}, nil
@@ -162,7 +162,7 @@ func (k gitlabRunner) update(ctx context.Context, r runnerRecord, f gitlabRunner
 	if !f.reencrypt {
 		return nil
 	}
-	p, err := getParameter(ctx, k.env.SSM, k.env.TokenParameter(), true)
+	p, err := GetParameter(ctx, k.env.SSM, k.env.TokenParameter(), true)
 	if err != nil || p == nil {
 		return err
 	}
@@ -170,13 +170,13 @@ func (k gitlabRunner) update(ctx context.Context, r runnerRecord, f gitlabRunner
 	if r.id != 0 {
 		tags = map[string]string{tagGitLabRunnerID: strconv.FormatInt(r.id, 10)}
 	}
-	return putToken(ctx, k.env, stepGitLabRunner, true, NewSecret(aws.ToString(p.Value)), tags)
+	return putToken(ctx, k.env, StepGitLabRunner, true, NewSecret(aws.ToString(p.Value)), tags)
 }
 
 // remove deletes the runner in GitLab with its own token (no user token
 // needed), then the parameter.
 func (k gitlabRunner) remove(ctx context.Context, r runnerRecord) error {
-	p, err := getParameter(ctx, k.env.SSM, k.env.TokenParameter(), true)
+	p, err := GetParameter(ctx, k.env.SSM, k.env.TokenParameter(), true)
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package stack
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/provision-dev/provision/pkg/provision/bootstrap"
 )
@@ -30,57 +31,57 @@ func (p PolicyDocument) JSON() string {
 }
 
 // arns builds the ARNs the policies name.
-type arns struct {
-	partition, region, account string
+type ARNs struct {
+	Partition, Region, Account string
 }
 
-func (a arns) ec2(resource string) string {
-	return fmt.Sprintf("arn:%s:ec2:%s:%s:%s", a.partition, a.region, a.account, resource)
+func (a ARNs) EC2(resource string) string {
+	return fmt.Sprintf("arn:%s:ec2:%s:%s:%s", a.Partition, a.Region, a.Account, resource)
 }
 
 // ec2Public is for resources owned by no account in the ARN (AMIs).
-func (a arns) ec2Public(resource string) string {
-	return fmt.Sprintf("arn:%s:ec2:%s::%s", a.partition, a.region, resource)
+func (a ARNs) EC2Public(resource string) string {
+	return fmt.Sprintf("arn:%s:ec2:%s::%s", a.Partition, a.Region, resource)
 }
 
-func (a arns) autoScalingGroup(name string) string {
-	return fmt.Sprintf("arn:%s:autoscaling:%s:%s:autoScalingGroup:*:autoScalingGroupName/%s", a.partition, a.region, a.account, name)
+func (a ARNs) autoScalingGroup(name string) string {
+	return fmt.Sprintf("arn:%s:autoscaling:%s:%s:autoScalingGroup:*:autoScalingGroupName/%s", a.Partition, a.Region, a.Account, name)
 }
 
 // kmsKey is the ARN of a KMS key of this account and region.
-func (a arns) kmsKey(id string) string {
-	return fmt.Sprintf("arn:%s:kms:%s:%s:key/%s", a.partition, a.region, a.account, id)
+func (a ARNs) kmsKey(id string) string {
+	return fmt.Sprintf("arn:%s:kms:%s:%s:key/%s", a.Partition, a.Region, a.Account, id)
 }
 
 // kmsAlias is the ARN of an alias (alias/NAME) of this account and region.
-func (a arns) kmsAlias(name string) string {
-	return fmt.Sprintf("arn:%s:kms:%s:%s:%s", a.partition, a.region, a.account, name)
+func (a ARNs) kmsAlias(name string) string {
+	return fmt.Sprintf("arn:%s:kms:%s:%s:%s", a.Partition, a.Region, a.Account, name)
 }
 
 // machineKeyPairs are the key pairs docker-machine imports for the
 // stack's machines: a machine's name, or its name and 5 letters. The
 // lengths are exact, so no other stack's key pairs match.
-func machineKeyPairs(a arns, stack string) []string {
-	name := a.ec2("key-pair/" + bootstrap.MachineNameIAMPattern(stack))
+func MachineKeyPairs(a ARNs, stack string) []string {
+	name := a.EC2("key-pair/" + bootstrap.MachineNameIAMPattern(stack))
 	return []string{name, name + "-?????"}
 }
 
 // viaSSMLike matches SSM's kms:ViaService in the region (StringLike) in
 // either partition's domain, and in every region when the region is *.
-func viaSSMLike(region string) string { return "ssm." + region + ".amazonaws.com*" }
+func ViaSSMLike(region string) string { return "ssm." + region + ".amazonaws.com*" }
 
 // viaSSM is SSM's value of kms:ViaService in the region: the service's
 // endpoint name, under amazonaws.com.cn in the China regions.
-func (a arns) viaSSM() string {
-	if a.partition == "aws-cn" {
-		return "ssm." + a.region + ".amazonaws.com.cn"
+func (a ARNs) viaSSM() string {
+	if a.Partition == "aws-cn" {
+		return "ssm." + a.Region + ".amazonaws.com.cn"
 	}
-	return "ssm." + a.region + ".amazonaws.com"
+	return "ssm." + a.Region + ".amazonaws.com"
 }
 
-func (a arns) ssmParameter(name string) string {
+func (a ARNs) ssmParameter(name string) string {
 	// name starts with a slash; the ARN has exactly one.
-	return fmt.Sprintf("arn:%s:ssm:%s:%s:parameter%s", a.partition, a.region, a.account, name)
+	return fmt.Sprintf("arn:%s:ssm:%s:%s:parameter%s", a.Partition, a.Region, a.Account, name)
 }
 
 // iamPath is the path of every role and instance profile the tool makes.
@@ -90,13 +91,13 @@ func (a arns) ssmParameter(name string) string {
 const iamPath = "/provision/"
 
 // iamRole is the ARN of a role this tool made.
-func (a arns) iamRole(name string) string {
-	return fmt.Sprintf("arn:%s:iam::%s:role%s%s", a.partition, a.account, iamPath, name)
+func (a ARNs) IAMRole(name string) string {
+	return fmt.Sprintf("arn:%s:iam::%s:role%s%s", a.Partition, a.Account, iamPath, name)
 }
 
 // iamInstanceProfile is the ARN of an instance profile this tool made.
-func (a arns) iamInstanceProfile(name string) string {
-	return fmt.Sprintf("arn:%s:iam::%s:instance-profile%s%s", a.partition, a.account, iamPath, name)
+func (a ARNs) IAMInstanceProfile(name string) string {
+	return fmt.Sprintf("arn:%s:iam::%s:instance-profile%s%s", a.Partition, a.Account, iamPath, name)
 }
 
 // ec2AssumeRolePolicy lets EC2 instances take the role.
@@ -110,10 +111,10 @@ func ec2AssumeRolePolicy() PolicyDocument {
 // scale and terminate in this one group, see instances, reach this
 // group's machines (with the stack's key, or by pushing keys to them only),
 // and read this stack's token.
-func autoscalerManagerPolicy(a arns, stack string, params managerParameters) PolicyDocument {
+func autoscalerManagerPolicy(a ARNs, stack string, params managerParameters) PolicyDocument {
 	connect := Statement{Sid: "ConnectToTheGroupsMachines", Effect: "Allow",
 		Action:    []string{"ec2-instance-connect:SendSSHPublicKey"},
-		Resource:  []string{a.ec2("instance/*")},
+		Resource:  []string{a.EC2("instance/*")},
 		Condition: map[string]map[string]any{"StringLike": {"ec2:ResourceTag/aws:autoscaling:groupName": generationGroupPattern(stack)}}}
 	var machinesKey []Statement
 	if params.sshKey != "" {
@@ -144,7 +145,7 @@ func autoscalerManagerPolicy(a arns, stack string, params managerParameters) Pol
 		// this role (AuthenticationType iam; cache/s3v2 presigns GetObject
 		// and PutObject): the URLs work as far as the role reaches.
 		st = append(st, Statement{Sid: "UseTheCache", Effect: "Allow", Action: []string{"s3:GetObject", "s3:PutObject"},
-			Resource: []string{fmt.Sprintf("arn:%s:s3:::%s/*", a.partition, params.cacheBucket)}})
+			Resource: []string{fmt.Sprintf("arn:%s:s3:::%s/*", a.Partition, params.cacheBucket)}})
 	}
 	return PolicyDocument{Version: "2012-10-17", Statement: st}
 }
@@ -157,11 +158,11 @@ func autoscalerManagerPolicy(a arns, stack string, params managerParameters) Pol
 // a Spot request are not copied to its instance), and launching with the
 // profile takes iam:PassRole on the runner role, which only this policy
 // grants; so tagging, stopping and terminating are conditioned on it.
-func dockerMachineManagerPolicy(a arns, stack, zone, subnetID, runnerGroupID, runnerRoleName, runnerProfileName string, params managerParameters, spot bool) PolicyDocument {
-	region := map[string]any{"aws:RequestedRegion": a.region}
-	keyPairs := machineKeyPairs(a, stack)
-	profile := map[string]any{"ec2:InstanceProfile": a.iamInstanceProfile(runnerProfileName)}
-	subnet := a.ec2("subnet/" + subnetID)
+func dockerMachineManagerPolicy(a ARNs, stack, zone, subnetID, runnerGroupID, runnerRoleName, runnerProfileName string, params managerParameters, spot bool) PolicyDocument {
+	region := map[string]any{"aws:RequestedRegion": a.Region}
+	keyPairs := MachineKeyPairs(a, stack)
+	profile := map[string]any{"ec2:InstanceProfile": a.IAMInstanceProfile(runnerProfileName)}
+	subnet := a.EC2("subnet/" + subnetID)
 	launch := []string{"ec2:RunInstances"}
 	if spot {
 		// Spot machines come from RunInstances with market options or,
@@ -170,17 +171,17 @@ func dockerMachineManagerPolicy(a arns, stack, zone, subnetID, runnerGroupID, ru
 	}
 	st := []Statement{
 		{Sid: "LaunchIntoTheRunnerSubnet", Effect: "Allow", Action: launch,
-			Resource: []string{subnet, a.ec2("security-group/" + runnerGroupID)}},
+			Resource: []string{subnet, a.EC2("security-group/" + runnerGroupID)}},
 		{Sid: "LaunchWithTheRunnerProfile", Effect: "Allow", Action: []string{"ec2:RunInstances"},
-			Resource: []string{a.ec2("instance/*")},
+			Resource: []string{a.EC2("instance/*")},
 			Condition: map[string]map[string]any{
-				"StringEquals": {"aws:RequestedRegion": a.region, "ec2:InstanceProfile": a.iamInstanceProfile(runnerProfileName)},
+				"StringEquals": {"aws:RequestedRegion": a.Region, "ec2:InstanceProfile": a.IAMInstanceProfile(runnerProfileName)},
 			}},
 		{Sid: "LaunchNetworkInterfacesInTheRunnerSubnet", Effect: "Allow", Action: launch,
-			Resource:  []string{a.ec2("network-interface/*")},
+			Resource:  []string{a.EC2("network-interface/*")},
 			Condition: map[string]map[string]any{"StringEquals": {"ec2:Subnet": subnet}}},
 		{Sid: "LaunchVolumesImagesAndKeys", Effect: "Allow", Action: launch,
-			Resource:  append([]string{a.ec2("volume/*"), a.ec2Public("image/*")}, keyPairs...),
+			Resource:  append([]string{a.EC2("volume/*"), a.EC2Public("image/*")}, keyPairs...),
 			Condition: map[string]map[string]any{"StringEquals": region}},
 		// A resource type's condition keys apply to every action on it ("Actions,
 		// resources, and condition keys for Amazon EC2" in the Service
@@ -188,20 +189,20 @@ func dockerMachineManagerPolicy(a arns, stack, zone, subnetID, runnerGroupID, ru
 		// ec2:AvailabilityZone, network-interface ec2:Subnet, so tags made at
 		// launch and the ones the driver adds to a Spot machine later both match.
 		{Sid: "TagTheRunnerMachines", Effect: "Allow", Action: []string{"ec2:CreateTags"},
-			Resource: []string{a.ec2("instance/*")}, Condition: map[string]map[string]any{"StringEquals": profile}},
+			Resource: []string{a.EC2("instance/*")}, Condition: map[string]map[string]any{"StringEquals": profile}},
 		{Sid: "TagTheirVolumesInTheZone", Effect: "Allow", Action: []string{"ec2:CreateTags"},
-			Resource: []string{a.ec2("volume/*")}, Condition: map[string]map[string]any{"StringEquals": {"ec2:AvailabilityZone": zone}}},
+			Resource: []string{a.EC2("volume/*")}, Condition: map[string]map[string]any{"StringEquals": {"ec2:AvailabilityZone": zone}}},
 		{Sid: "TagTheirNetworkInterfaces", Effect: "Allow", Action: []string{"ec2:CreateTags"},
-			Resource: []string{a.ec2("network-interface/*")}, Condition: map[string]map[string]any{"StringEquals": {"ec2:Subnet": subnet}}},
+			Resource: []string{a.EC2("network-interface/*")}, Condition: map[string]map[string]any{"StringEquals": {"ec2:Subnet": subnet}}},
 		{Sid: "ManageTheRunnerMachines", Effect: "Allow",
 			Action:    []string{"ec2:StartInstances", "ec2:StopInstances", "ec2:RebootInstances", "ec2:TerminateInstances"},
-			Resource:  []string{a.ec2("instance/*")},
+			Resource:  []string{a.EC2("instance/*")},
 			Condition: map[string]map[string]any{"StringEquals": profile}},
 		{Sid: "MachineKeyPairs", Effect: "Allow",
 			Action:   []string{"ec2:CreateKeyPair", "ec2:ImportKeyPair", "ec2:DeleteKeyPair"},
 			Resource: keyPairs},
 		{Sid: "PassOnlyTheRunnerRole", Effect: "Allow", Action: []string{"iam:PassRole"},
-			Resource: []string{a.iamRole(runnerRoleName)}},
+			Resource: []string{a.IAMRole(runnerRoleName)}},
 		{Sid: "SeeWhatTheDriverNeeds", Effect: "Allow",
 			Action: []string{"ec2:DescribeInstances", "ec2:DescribeKeyPairs", "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups",
 				"ec2:DescribeImages", "ec2:DescribeAccountAttributes", "ec2:DescribeSpotInstanceRequests"},
@@ -210,11 +211,11 @@ func dockerMachineManagerPolicy(a arns, stack, zone, subnetID, runnerGroupID, ru
 	if spot {
 		st = append(st, Statement{Sid: "SpotRequestsInTheRegion", Effect: "Allow",
 			Action:    []string{"ec2:RunInstances", "ec2:RequestSpotInstances", "ec2:CancelSpotInstanceRequests"},
-			Resource:  []string{a.ec2("spot-instances-request/*")},
+			Resource:  []string{a.EC2("spot-instances-request/*")},
 			Condition: map[string]map[string]any{"StringEquals": region}},
 			Statement{Sid: "TagSpotRequestsWhenMade", Effect: "Allow", Action: []string{"ec2:CreateTags"},
-				Resource: []string{a.ec2("spot-instances-request/*")},
-				Condition: map[string]map[string]any{"StringEquals": {"aws:RequestedRegion": a.region},
+				Resource: []string{a.EC2("spot-instances-request/*")},
+				Condition: map[string]map[string]any{"StringEquals": {"aws:RequestedRegion": a.Region},
 					"ForAnyValue:StringEquals": {"ec2:CreateAction": "RunInstances"}}})
 	}
 	st = append(st, readTokenStatements(a, params)...)
@@ -236,13 +237,13 @@ type managerParameters struct {
 // (secrets.kms_key_id), as any key of the account and region that the
 // alias names (kms:ResourceAliases; a key policy cannot be named by alias).
 type secretsKeyGrant struct {
-	resource string
-	alias    string
+	Resource string
+	Alias    string
 }
 
 // reportBootStatement lets the manager write its boot report, to this one
 // parameter only (a String, so no key is involved).
-func reportBootStatement(a arns, bootParameter string) Statement {
+func reportBootStatement(a ARNs, bootParameter string) Statement {
 	return Statement{Sid: "ReportTheBoot", Effect: "Allow", Action: []string{"ssm:PutParameter"},
 		Resource: []string{a.ssmParameter(bootParameter)}}
 }
@@ -262,7 +263,7 @@ var tokenKeyActions = []string{"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKe
 // own (or secrets.kms_key_id), not the account's aws/ssm, whose key policy
 // lets every principal of the account decrypt through SSM: so ssm: alone
 // no longer reads the token.
-func readTokenStatements(a arns, params managerParameters) []Statement {
+func readTokenStatements(a ARNs, params managerParameters) []Statement {
 	return []Statement{
 		{Sid: "ReadAndRenewTheRunnerToken", Effect: "Allow", Action: []string{"ssm:GetParameter", "ssm:PutParameter"},
 			Resource: []string{a.ssmParameter(params.token)}},
@@ -275,15 +276,15 @@ func readTokenStatements(a arns, params managerParameters) []Statement {
 // the region, and the encryption context SSM passes to KMS, PARAMETER_ARN,
 // is that parameter's ARN ("How AWS Systems Manager Parameter Store uses
 // AWS KMS", on the encryption context, in the KMS developer guide).
-func secretsKeyStatement(a arns, sid string, key secretsKeyGrant, parameter string, actions ...string) Statement {
+func secretsKeyStatement(a ARNs, sid string, key secretsKeyGrant, parameter string, actions ...string) Statement {
 	cond := map[string]map[string]any{"StringEquals": {
 		"kms:ViaService":                      a.viaSSM(),
 		"kms:EncryptionContext:PARAMETER_ARN": a.ssmParameter(parameter),
 	}}
-	if key.alias != "" {
-		cond["ForAnyValue:StringEquals"] = map[string]any{"kms:ResourceAliases": key.alias}
+	if key.Alias != "" {
+		cond["ForAnyValue:StringEquals"] = map[string]any{"kms:ResourceAliases": key.Alias}
 	}
-	return Statement{Sid: sid, Effect: "Allow", Action: actions, Resource: []string{key.resource}, Condition: cond}
+	return Statement{Sid: sid, Effect: "Allow", Action: actions, Resource: []string{key.Resource}, Condition: cond}
 }
 
 // secretsKeyPolicy is the key policy of the stack's own secrets key.
@@ -304,13 +305,13 @@ func secretsKeyStatement(a arns, sid string, key secretsKeyGrant, parameter stri
 // refuses a key policy naming a role that does not exist yet (the key is
 // made before the role), and a role named as principal turns into its
 // unique id, which a role made again under the same name does not match.
-func secretsKeyPolicy(a arns, managerRole, tokenParameter, sshKeyParameter string) PolicyDocument {
-	root := map[string]string{"AWS": fmt.Sprintf("arn:%s:iam::%s:root", a.partition, a.account)}
+func secretsKeyPolicy(a ARNs, managerRole, tokenParameter, sshKeyParameter string) PolicyDocument {
+	root := map[string]string{"AWS": fmt.Sprintf("arn:%s:iam::%s:root", a.Partition, a.Account)}
 	manager := func(sid, parameter string, actions ...string) Statement {
 		return Statement{Sid: sid, Effect: "Allow", Principal: root, Action: actions, Resource: []string{"*"},
 			Condition: map[string]map[string]any{
 				"StringEquals": {"kms:ViaService": a.viaSSM(), "kms:EncryptionContext:PARAMETER_ARN": a.ssmParameter(parameter)},
-				"ArnEquals":    {"aws:PrincipalArn": a.iamRole(managerRole)},
+				"ArnEquals":    {"aws:PrincipalArn": a.IAMRole(managerRole)},
 			}}
 	}
 	return PolicyDocument{Version: "2012-10-17", Statement: []Statement{
@@ -318,4 +319,15 @@ func secretsKeyPolicy(a arns, managerRole, tokenParameter, sshKeyParameter strin
 		manager("ManagerReadsAndRenewsTheTokenThroughSSM", tokenParameter, tokenKeyActions...),
 		manager("ManagerReadsTheMachinesKeyThroughSSM", sshKeyParameter, "kms:Decrypt"),
 	}}
+}
+
+// partitionOf is the ARN partition of a region.
+func PartitionOf(region string) string {
+	switch {
+	case strings.HasPrefix(region, "cn-"):
+		return "aws-cn"
+	case strings.HasPrefix(region, "us-gov-"):
+		return "aws-us-gov"
+	}
+	return "aws"
 }

@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-var testARNs = arns{partition: "aws", region: "ap-northeast-1", account: "123456789012"}
+var testARNs = ARNs{Partition: "aws", Region: "ap-northeast-1", Account: "123456789012"}
 
 func statementsBySid(t *testing.T, p PolicyDocument) map[string]Statement {
 	t.Helper()
@@ -60,7 +60,7 @@ func wantStatement(t *testing.T, m map[string]Statement, sid string, actions, re
 
 // testParams are the manager's parameters of stack "ci".
 var testParams = managerParameters{token: "/provision/ci/runner-token", boot: "/provision/ci/manager-boot",
-	key: secretsKeyGrant{resource: testKeyARN}}
+	key: secretsKeyGrant{Resource: testKeyARN}}
 
 const testKeyARN = "arn:aws:kms:ap-northeast-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 

@@ -49,9 +49,9 @@ func (k iamRoles) needs() []plan.ID {
 	}
 	// The manager's policy names the stack's secrets key.
 	needs := k.env.secretsKeyNeeds()
-	if !k.env.autoscaler() || k.env.Teardown {
+	if !k.env.Autoscaler() || k.env.Teardown {
 		// The docker+machine policy names the runner subnet, group and role.
-		needs = append(needs, stepVPC, stepPrivateSubnet, stepRunnerGroup, stepRunnerRole)
+		needs = append(needs, StepVPC, StepPrivateSubnet, StepRunnerGroup, stepRunnerRole)
 	}
 	return needs
 }
@@ -65,12 +65,12 @@ func (k iamRoles) policy() *PolicyDocument {
 	}
 	e := k.env
 	var p PolicyDocument
-	if e.autoscaler() {
+	if e.Autoscaler() {
 		// Every generation's group: a replaced manager keeps scaling its
 		// own while it drains.
 		p = autoscalerManagerPolicy(e.arns(), e.Cfg.Stack, e.managerParameters())
 	} else {
-		p = dockerMachineManagerPolicy(e.arns(), e.Cfg.Stack, e.Zone, e.idOf(stepPrivateSubnet), e.idOf(stepRunnerGroup),
+		p = dockerMachineManagerPolicy(e.arns(), e.Cfg.Stack, e.Zone, e.IDOf(StepPrivateSubnet), e.IDOf(StepRunnerGroup),
 			e.iamName("runner"), e.iamName("runner"), e.managerParameters(), e.Cfg.Runners.Spot)
 	}
 	return &p
@@ -96,7 +96,7 @@ func (k iamRoles) findForDelete(ctx context.Context) (found[roleState], error) {
 		return found[roleState]{}, err
 	}
 	_, perr := k.env.IAM.GetInstanceProfile(ctx, &iam.GetInstanceProfileInput{InstanceProfileName: aws.String(k.name())})
-	if perr != nil && !isNotFound(perr) {
+	if perr != nil && !IsNotFound(perr) {
 		return found[roleState]{}, fmt.Errorf("read instance profile %s: %w", k.name(), perr)
 	}
 	st := roleState{role: role, profile: perr == nil}
@@ -128,7 +128,7 @@ func (k iamRoles) diff(ctx context.Context, st roleState) (roleFix, []string, er
 	if want := k.policy(); want != nil {
 		got, err := k.env.IAM.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: aws.String(k.name()), PolicyName: aws.String(inlinePolicyName)})
 		switch {
-		case isNotFound(err):
+		case IsNotFound(err):
 			f.putPolicy = true
 			reasons = append(reasons, "add the inline policy")
 		case err != nil:
@@ -140,7 +140,7 @@ func (k iamRoles) diff(ctx context.Context, st roleState) (roleFix, []string, er
 	}
 	prof, err := k.env.IAM.GetInstanceProfile(ctx, &iam.GetInstanceProfileInput{InstanceProfileName: aws.String(k.name())})
 	switch {
-	case isNotFound(err):
+	case IsNotFound(err):
 		f.createProfile, f.addToProfile = true, true
 		reasons = append(reasons, "create the instance profile")
 	case err != nil:
@@ -236,7 +236,7 @@ func (k iamRoles) remove(ctx context.Context, st roleState) error {
 		}
 	}
 	prof, err := k.env.IAM.GetInstanceProfile(ctx, &iam.GetInstanceProfileInput{InstanceProfileName: name})
-	if err != nil && !isNotFound(err) {
+	if err != nil && !IsNotFound(err) {
 		return fmt.Errorf("read instance profile %s: %w", k.name(), err)
 	}
 	if err == nil {
@@ -244,21 +244,21 @@ func (k iamRoles) remove(ctx context.Context, st roleState) error {
 		// interrupted may have done it already.
 		for _, r := range prof.InstanceProfile.Roles {
 			_, err := k.env.IAM.RemoveRoleFromInstanceProfile(ctx, &iam.RemoveRoleFromInstanceProfileInput{InstanceProfileName: name, RoleName: r.RoleName})
-			if err != nil && !isNotFound(err) {
+			if err != nil && !IsNotFound(err) {
 				return retryableDelete(fmt.Errorf("take role %s out of instance profile %s: %w", aws.ToString(r.RoleName), k.name(), err))
 			}
 		}
-		if _, err := k.env.IAM.DeleteInstanceProfile(ctx, &iam.DeleteInstanceProfileInput{InstanceProfileName: name}); err != nil && !isNotFound(err) {
+		if _, err := k.env.IAM.DeleteInstanceProfile(ctx, &iam.DeleteInstanceProfileInput{InstanceProfileName: name}); err != nil && !IsNotFound(err) {
 			return retryableDelete(fmt.Errorf("delete instance profile %s: %w", k.name(), err))
 		}
 	}
 	pols, err := k.env.IAM.ListRolePolicies(ctx, &iam.ListRolePoliciesInput{RoleName: name})
-	if err != nil && !isNotFound(err) {
+	if err != nil && !IsNotFound(err) {
 		return fmt.Errorf("list the policies of %s: %w", k.name(), err)
 	}
 	if err == nil {
 		for _, p := range pols.PolicyNames {
-			if _, err := k.env.IAM.DeleteRolePolicy(ctx, &iam.DeleteRolePolicyInput{RoleName: name, PolicyName: aws.String(p)}); err != nil && !isNotFound(err) {
+			if _, err := k.env.IAM.DeleteRolePolicy(ctx, &iam.DeleteRolePolicyInput{RoleName: name, PolicyName: aws.String(p)}); err != nil && !IsNotFound(err) {
 				return fmt.Errorf("delete policy %s of %s: %w", p, k.name(), err)
 			}
 		}
@@ -269,19 +269,19 @@ func (k iamRoles) remove(ctx context.Context, st roleState) error {
 	attached := iam.NewListAttachedRolePoliciesPaginator(k.env.IAM, &iam.ListAttachedRolePoliciesInput{RoleName: name})
 	for attached.HasMorePages() {
 		page, err := attached.NextPage(ctx)
-		if isNotFound(err) {
+		if IsNotFound(err) {
 			break
 		}
 		if err != nil {
 			return fmt.Errorf("list the managed policies of %s: %w", k.name(), err)
 		}
 		for _, p := range page.AttachedPolicies {
-			if _, err := k.env.IAM.DetachRolePolicy(ctx, &iam.DetachRolePolicyInput{RoleName: name, PolicyArn: p.PolicyArn}); err != nil && !isNotFound(err) {
+			if _, err := k.env.IAM.DetachRolePolicy(ctx, &iam.DetachRolePolicyInput{RoleName: name, PolicyArn: p.PolicyArn}); err != nil && !IsNotFound(err) {
 				return fmt.Errorf("detach managed policy %s from %s: %w", aws.ToString(p.PolicyArn), k.name(), err)
 			}
 		}
 	}
-	if _, err := k.env.IAM.DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: name}); err != nil && !isNotFound(err) {
+	if _, err := k.env.IAM.DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: name}); err != nil && !IsNotFound(err) {
 		return retryableDelete(fmt.Errorf("delete role %s: %w", k.name(), err))
 	}
 	return nil
@@ -308,7 +308,7 @@ func boundaryOf(r *iamtypes.Role) string {
 // role of that name belongs to someone else.
 func (k iamRoles) getRole(ctx context.Context) (*iamtypes.Role, error) {
 	out, err := k.env.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(k.name())})
-	if isNotFound(err) {
+	if IsNotFound(err) {
 		return nil, nil
 	}
 	if err != nil {
@@ -384,7 +384,7 @@ func (k iamRoles) retag(ctx context.Context, _ roleState, c tagChange) error {
 		if _, err := k.env.IAM.TagRole(ctx, &iam.TagRoleInput{RoleName: name, Tags: tags}); err != nil {
 			return fmt.Errorf("tag role %s: %w", *name, err)
 		}
-		if _, err := k.env.IAM.TagInstanceProfile(ctx, &iam.TagInstanceProfileInput{InstanceProfileName: name, Tags: tags}); err != nil && !isNotFound(err) {
+		if _, err := k.env.IAM.TagInstanceProfile(ctx, &iam.TagInstanceProfileInput{InstanceProfileName: name, Tags: tags}); err != nil && !IsNotFound(err) {
 			return fmt.Errorf("tag instance profile %s: %w", *name, err)
 		}
 	}
@@ -392,7 +392,7 @@ func (k iamRoles) retag(ctx context.Context, _ roleState, c tagChange) error {
 		if _, err := k.env.IAM.UntagRole(ctx, &iam.UntagRoleInput{RoleName: name, TagKeys: c.remove}); err != nil {
 			return fmt.Errorf("remove tags from role %s: %w", *name, err)
 		}
-		if _, err := k.env.IAM.UntagInstanceProfile(ctx, &iam.UntagInstanceProfileInput{InstanceProfileName: name, TagKeys: c.remove}); err != nil && !isNotFound(err) {
+		if _, err := k.env.IAM.UntagInstanceProfile(ctx, &iam.UntagInstanceProfileInput{InstanceProfileName: name, TagKeys: c.remove}); err != nil && !IsNotFound(err) {
 			return fmt.Errorf("remove tags from instance profile %s: %w", *name, err)
 		}
 	}

@@ -20,7 +20,7 @@ import (
 // instance still runs gitlab-runner or docker-machine and still holds its
 // network interface, so what comes after it must wait for "terminated".
 func unterminatedInstances(ctx context.Context, env *Env, filters []ec2types.Filter) ([]ec2types.Instance, error) {
-	filters = append(filters, filter("instance-state-name", "pending", "running", "shutting-down", "stopping", "stopped"))
+	filters = append(filters, Filter("instance-state-name", "pending", "running", "shutting-down", "stopping", "stopped"))
 	var found []ec2types.Instance
 	p := ec2.NewDescribeInstancesPaginator(env.EC2, &ec2.DescribeInstancesInput{Filters: filters})
 	for p.HasMorePages() {
@@ -51,11 +51,11 @@ func terminate(ctx context.Context, env *Env, ids []string) error {
 		return nil
 	}
 	_, err := env.EC2.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: ids})
-	if err != nil && !isNotFound(err) {
+	if err != nil && !IsNotFound(err) {
 		return retryableDelete(fmt.Errorf("terminate %v: %w", ids, err))
 	}
 	out, err := env.EC2.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: ids})
-	if isNotFound(err) {
+	if IsNotFound(err) {
 		return nil
 	}
 	if err != nil {

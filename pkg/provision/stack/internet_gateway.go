@@ -25,27 +25,27 @@ func newInternetGatewayStep(env *Env) plan.Step {
 	return newResourceStep[igw, igwFix](env, "internet-gateway", internetGateway{env})
 }
 
-func (k internetGateway) stepID() plan.ID  { return stepIGW }
-func (k internetGateway) needs() []plan.ID { return []plan.ID{stepVPC} }
+func (k internetGateway) stepID() plan.ID  { return StepIGW }
+func (k internetGateway) needs() []plan.ID { return []plan.ID{StepVPC} }
 
 func (k internetGateway) describe() plan.Change {
-	return plan.Change{Step: stepIGW, Kind: "internet-gateway", Name: k.env.name("igw"),
-		Attrs: []plan.Attr{{Key: "vpc", Value: orUnknown(k.env.idOf(stepVPC))}}}
+	return plan.Change{Step: StepIGW, Kind: "internet-gateway", Name: k.env.name("igw"),
+		Attrs: []plan.Attr{{Key: "vpc", Value: orUnknown(k.env.IDOf(StepVPC))}}}
 }
 
 // find returns the stack's gateway by its tags or, in an existing VPC
 // without one, the gateway attached to that VPC (external).
 func (k internetGateway) find(ctx context.Context) (found[igw], error) {
-	out, err := k.env.EC2.DescribeInternetGateways(ctx, &ec2.DescribeInternetGatewaysInput{Filters: k.env.ownerFilters(stepIGW)})
+	out, err := k.env.EC2.DescribeInternetGateways(ctx, &ec2.DescribeInternetGatewaysInput{Filters: k.env.ownerFilters(StepIGW)})
 	if err != nil {
 		return found[igw]{}, fmt.Errorf("find internet gateway by tags: %w", err)
 	}
-	f := lookupOwned(k.env, stepIGW, pointers(out.InternetGateways), igwID, func(g igw) bool { return k.env.ownedBy(g.Tags, stepIGW) })
-	vpcID := k.env.idOf(stepVPC)
+	f := lookupOwned(k.env, StepIGW, pointers(out.InternetGateways), igwID, func(g igw) bool { return k.env.ownedBy(g.Tags, StepIGW) })
+	vpcID := k.env.IDOf(StepVPC)
 	if f.exists || k.env.Cfg.Network.VpcID == "" || vpcID == "" {
 		return f, nil
 	}
-	out, err = k.env.EC2.DescribeInternetGateways(ctx, &ec2.DescribeInternetGatewaysInput{Filters: []ec2types.Filter{filter("attachment.vpc-id", vpcID)}})
+	out, err = k.env.EC2.DescribeInternetGateways(ctx, &ec2.DescribeInternetGatewaysInput{Filters: []ec2types.Filter{Filter("attachment.vpc-id", vpcID)}})
 	if err != nil {
 		return f, fmt.Errorf("find the internet gateway of %s: %w", vpcID, err)
 	}
@@ -60,7 +60,7 @@ func igwID(g igw) string { return aws.ToString(g.InternetGatewayId) }
 func (k internetGateway) record(g igw) recorded { return recorded{id: igwID(g)} }
 
 func (k internetGateway) diff(_ context.Context, g igw) (igwFix, []string, error) {
-	vpcID := k.env.idOf(stepVPC)
+	vpcID := k.env.IDOf(StepVPC)
 	if attachedTo(g, vpcID) {
 		return igwFix{}, nil, nil
 	}
@@ -69,7 +69,7 @@ func (k internetGateway) diff(_ context.Context, g igw) (igwFix, []string, error
 
 func (k internetGateway) create(ctx context.Context, _ string, _ found[igw]) (igw, igwFix, error) {
 	out, err := k.env.EC2.CreateInternetGateway(ctx, &ec2.CreateInternetGatewayInput{
-		TagSpecifications: k.env.tagSpec(ec2types.ResourceTypeInternetGateway, stepIGW, "igw"),
+		TagSpecifications: k.env.tagSpec(ec2types.ResourceTypeInternetGateway, StepIGW, "igw"),
 	})
 	if err != nil {
 		return nil, igwFix{}, fmt.Errorf("create internet gateway: %w", err)
@@ -81,7 +81,7 @@ func (k internetGateway) update(ctx context.Context, g igw, fix igwFix) error {
 	if !fix.attach {
 		return nil
 	}
-	id, vpcID := igwID(g), k.env.idOf(stepVPC)
+	id, vpcID := igwID(g), k.env.IDOf(StepVPC)
 	_, err := k.env.EC2.AttachInternetGateway(ctx, &ec2.AttachInternetGatewayInput{InternetGatewayId: &id, VpcId: &vpcID})
 	if err != nil {
 		return retryableCreate(fmt.Errorf("attach internet gateway %s to %s: %w", id, vpcID, err))
@@ -94,13 +94,13 @@ func (k internetGateway) remove(ctx context.Context, g igw) error {
 	id := g.InternetGatewayId
 	for _, a := range g.Attachments {
 		_, err := k.env.EC2.DetachInternetGateway(ctx, &ec2.DetachInternetGatewayInput{InternetGatewayId: id, VpcId: a.VpcId})
-		if err != nil && !isNotFound(err) && errorCode(err) != "Gateway.NotAttached" {
+		if err != nil && !IsNotFound(err) && errorCode(err) != "Gateway.NotAttached" {
 			// Detaching waits for mapped public addresses to be released.
 			return retryableDelete(fmt.Errorf("detach internet gateway %s: %w", aws.ToString(id), err))
 		}
 	}
 	_, err := k.env.EC2.DeleteInternetGateway(ctx, &ec2.DeleteInternetGatewayInput{InternetGatewayId: id})
-	if err != nil && !isNotFound(err) {
+	if err != nil && !IsNotFound(err) {
 		return retryableDelete(fmt.Errorf("delete internet gateway %s: %w", aws.ToString(id), err))
 	}
 	return nil

@@ -29,7 +29,7 @@ func newKeyPairStep(env *Env) plan.Step {
 }
 
 func (k keyPair) stepID() plan.ID  { return stepKeyPair }
-func (k keyPair) needs() []plan.ID { return []plan.ID{stepSSHKey} }
+func (k keyPair) needs() []plan.ID { return []plan.ID{StepSSHKey} }
 
 func (k keyPair) describe() plan.Change {
 	return plan.Change{Step: stepKeyPair, Kind: "key-pair", Name: k.env.keyPairName(),
@@ -96,7 +96,7 @@ func (k keyPair) update(context.Context, keyPairInfo, keyPairFix) error { return
 // ignores KeyPairId).
 func (k keyPair) remove(ctx context.Context, p keyPairInfo) error {
 	_, err := k.env.EC2.DeleteKeyPair(ctx, &ec2.DeleteKeyPairInput{KeyName: p.KeyName})
-	if err != nil && !isNotFound(err) {
+	if err != nil && !IsNotFound(err) {
 		return fmt.Errorf("delete key pair %s: %w", aws.ToString(p.KeyName), err)
 	}
 	return nil

@@ -30,9 +30,9 @@ func newLaunchTemplateStep(env *Env) plan.Step {
 func (k launchTemplates) stepID() plan.ID { return stepLaunchTemplate }
 func (k launchTemplates) needs() []plan.ID {
 	if k.env.staticKeys() {
-		return []plan.ID{stepRunnerGroup, stepKeyPair}
+		return []plan.ID{StepRunnerGroup, stepKeyPair}
 	}
-	return []plan.ID{stepRunnerGroup}
+	return []plan.ID{StepRunnerGroup}
 }
 
 func (k launchTemplates) describe() plan.Change {
@@ -66,7 +66,7 @@ func (k launchTemplates) data(ami string) (*ec2types.RequestLaunchTemplateData, 
 	d := &ec2types.RequestLaunchTemplateData{
 		ImageId:          aws.String(ami),
 		InstanceType:     ec2types.InstanceType(r.InstanceType),
-		SecurityGroupIds: []string{k.env.idOf(stepRunnerGroup)},
+		SecurityGroupIds: []string{k.env.IDOf(StepRunnerGroup)},
 		MetadataOptions: &ec2types.LaunchTemplateInstanceMetadataOptionsRequest{
 			HttpTokens:              ec2types.LaunchTemplateHttpTokensStateRequired,
 			HttpPutResponseHopLimit: aws.Int32(1),
@@ -86,8 +86,8 @@ func (k launchTemplates) data(ami string) (*ec2types.RequestLaunchTemplateData, 
 		// changed, and the operator policy allows an instance only with
 		// the stack's tag in the request (aws:RequestTag).
 		TagSpecifications: []ec2types.LaunchTemplateTagSpecificationRequest{
-			{ResourceType: ec2types.ResourceTypeInstance, Tags: k.env.ec2Tags(stepAutoScaling, "runner-machine")},
-			{ResourceType: ec2types.ResourceTypeVolume, Tags: k.env.ec2Tags(stepAutoScaling, "runner-machine")},
+			{ResourceType: ec2types.ResourceTypeInstance, Tags: k.env.ec2Tags(StepAutoScaling, "runner-machine")},
+			{ResourceType: ec2types.ResourceTypeVolume, Tags: k.env.ec2Tags(StepAutoScaling, "runner-machine")},
 		},
 	}
 	if k.env.staticKeys() {
@@ -237,7 +237,7 @@ func (k launchTemplates) update(ctx context.Context, lt launchTemplate, f templa
 func (k launchTemplates) remove(ctx context.Context, lt launchTemplate) error {
 	id := launchTemplateID(lt)
 	_, err := k.env.EC2.DeleteLaunchTemplate(ctx, &ec2.DeleteLaunchTemplateInput{LaunchTemplateId: &id})
-	if err != nil && !isNotFound(err) {
+	if err != nil && !IsNotFound(err) {
 		return retryableDelete(fmt.Errorf("delete launch template %s: %w", id, err))
 	}
 	return nil

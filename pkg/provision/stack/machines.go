@@ -28,7 +28,7 @@ func newMachinesStep(env *Env) *machinesStep { return &machinesStep{env: env} }
 
 func (s *machinesStep) ID() plan.ID { return stepMachines }
 func (s *machinesStep) DependsOn() []plan.ID {
-	return []plan.ID{stepVPC, stepPrivateSubnet, stepRunnerGroup, stepRunnerRole}
+	return []plan.ID{StepVPC, StepPrivateSubnet, StepRunnerGroup, stepRunnerRole}
 }
 
 func (s *machinesStep) change() plan.Change {
@@ -64,12 +64,12 @@ func (s *machinesStep) Delete(ctx context.Context, c plan.Change) error {
 	f := s.seen
 	if len(f.spotRequests) > 0 {
 		_, err := s.env.EC2.CancelSpotInstanceRequests(ctx, &ec2.CancelSpotInstanceRequestsInput{SpotInstanceRequestIds: f.spotRequests})
-		if err != nil && !isNotFound(err) {
+		if err != nil && !IsNotFound(err) {
 			return fmt.Errorf("cancel the runner machines' Spot requests %v: %w", f.spotRequests, err)
 		}
 	}
 	for _, k := range f.keys {
-		if _, err := s.env.EC2.DeleteKeyPair(ctx, &ec2.DeleteKeyPairInput{KeyName: aws.String(k)}); err != nil && !isNotFound(err) {
+		if _, err := s.env.EC2.DeleteKeyPair(ctx, &ec2.DeleteKeyPairInput{KeyName: aws.String(k)}); err != nil && !IsNotFound(err) {
 			return fmt.Errorf("delete key pair %s: %w", k, err)
 		}
 	}
@@ -88,8 +88,8 @@ type machineMarks struct {
 func (s *machinesStep) marks() machineMarks {
 	e := s.env
 	return machineMarks{
-		vpc: e.idOf(stepVPC), subnet: e.idOf(stepPrivateSubnet), group: e.idOf(stepRunnerGroup),
-		profileARN: e.arns().iamInstanceProfile(e.iamName("runner")),
+		vpc: e.IDOf(StepVPC), subnet: e.IDOf(StepPrivateSubnet), group: e.IDOf(StepRunnerGroup),
+		profileARN: e.arns().IAMInstanceProfile(e.iamName("runner")),
 		name:       bootstrap.MachineNameRegexp(e.Cfg.Stack).MatchString,
 	}
 }
@@ -130,13 +130,13 @@ func (s *machinesStep) find(ctx context.Context) (*machinesFound, error) {
 	var queries [][]ec2types.Filter
 	switch {
 	case m.vpc != "":
-		queries = append(queries, []ec2types.Filter{filter("vpc-id", m.vpc)})
+		queries = append(queries, []ec2types.Filter{Filter("vpc-id", m.vpc)})
 	default:
 		// Without the VPC (its record is lost), look by each mark.
 		if m.group != "" {
-			queries = append(queries, []ec2types.Filter{filter("instance.group-id", m.group)})
+			queries = append(queries, []ec2types.Filter{Filter("instance.group-id", m.group)})
 		}
-		queries = append(queries, []ec2types.Filter{filter("tag:Name", "runner-*-"+bootstrap.MachineNamePrefix(s.env.Cfg.Stack)+"*")})
+		queries = append(queries, []ec2types.Filter{Filter("tag:Name", "runner-*-"+bootstrap.MachineNamePrefix(s.env.Cfg.Stack)+"*")})
 	}
 	f := &machinesFound{}
 	for _, q := range queries {
@@ -152,7 +152,7 @@ func (s *machinesStep) find(ctx context.Context) (*machinesFound, error) {
 	}
 	// The request filters the emulator and AWS share are the state ones;
 	// the marks are compared here.
-	spots, err := s.env.EC2.DescribeSpotInstanceRequests(ctx, &ec2.DescribeSpotInstanceRequestsInput{Filters: []ec2types.Filter{filter("state", "open", "active")}})
+	spots, err := s.env.EC2.DescribeSpotInstanceRequests(ctx, &ec2.DescribeSpotInstanceRequestsInput{Filters: []ec2types.Filter{Filter("state", "open", "active")}})
 	if err != nil {
 		return nil, fmt.Errorf("list Spot requests: %w", err)
 	}

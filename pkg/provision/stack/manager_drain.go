@@ -43,7 +43,7 @@ func (d managerDrain) DependsOn() []plan.ID {
 	if d.env.Teardown {
 		return nil
 	}
-	return []plan.ID{stepAutoScaling, stepManagerAssoc}
+	return []plan.ID{StepAutoScaling, stepManagerAssoc}
 }
 
 // DrainParameterName is where a drain is asked for ("<instance id>") and
@@ -54,16 +54,16 @@ func DrainParameterName(stack string) string { return "/provision/" + stack + "/
 // generations; when planning (before the replacement is made), also the
 // manager the plan replaces and its group.
 func (d managerDrain) leftovers(ctx context.Context, planning bool) ([]ec2types.Instance, []*asgtypes.AutoScalingGroup, error) {
-	replacing := planning && d.env.isReplacing(stepManager)
+	replacing := planning && d.env.isReplacing(StepManager)
 	managers, err := stackManagers(ctx, d.env)
 	if err != nil {
 		return nil, nil, err
 	}
-	current := d.env.idOf(stepManager)
+	current := d.env.IDOf(StepManager)
 	var old []ec2types.Instance
 	for _, m := range managers {
 		replaced := replacing && aws.ToString(m.InstanceId) == current
-		if notGoing(m) && d.env.ownedBy(m.Tags, stepManager) && (tagValue(m.Tags, tagDraining) != "" || replaced) {
+		if notGoing(m) && d.env.ownedBy(m.Tags, StepManager) && (tagValue(m.Tags, tagDraining) != "" || replaced) {
 			old = append(old, m)
 		}
 	}
@@ -71,7 +71,7 @@ func (d managerDrain) leftovers(ctx context.Context, planning bool) ([]ec2types.
 	if err != nil {
 		return nil, nil, err
 	}
-	group := d.env.attrOf(stepManager, "group")
+	group := d.env.attrOf(StepManager, "group")
 	var others []*asgtypes.AutoScalingGroup
 	for _, g := range groups {
 		if name := aws.ToString(g.AutoScalingGroupName); name != group || replacing {
@@ -149,7 +149,7 @@ func (d managerDrain) drain(ctx context.Context, m ec2types.Instance) error {
 	wait, cancel := context.WithDeadline(ctx, began.Add(timeout))
 	defer cancel()
 	err = plan.Poll(wait, id+" to finish its jobs", func(ctx context.Context) (string, bool, error) {
-		p, err := getParameter(ctx, d.env.SSM, name, false)
+		p, err := GetParameter(ctx, d.env.SSM, name, false)
 		if err != nil {
 			return "", false, err
 		}

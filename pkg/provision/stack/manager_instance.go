@@ -51,33 +51,33 @@ func newManagerInstanceStep(env *Env) plan.Step {
 	return newResourceStep[instance, managerFix](env, "instance", managerInstance{env})
 }
 
-func (k managerInstance) stepID() plan.ID { return stepManager }
+func (k managerInstance) stepID() plan.ID { return StepManager }
 func (k managerInstance) needs() []plan.ID {
-	deps := []plan.ID{stepPublicSubnet, stepPublicRoutes, stepPublicACL, stepManagerGroup, stepManagerRole, k.env.tokenStep()}
+	deps := []plan.ID{StepPublicSubnet, stepPublicRoutes, stepPublicACL, StepManagerGroup, stepManagerRole, k.env.tokenStep()}
 	if k.env.staticKeys() {
 		deps = append(deps, stepKeyPair)
 	}
 	if k.env.Teardown {
 		// The manager goes first, before anything of either executor.
-		return append(deps, stepAutoScaling, stepMachines, stepRunnerRole, stepCache)
+		return append(deps, StepAutoScaling, stepMachines, stepRunnerRole, StepCache)
 	}
 	// docker-autoscaler: the group of the manager's generation is made
 	// after the manager (asg/runner needs instance/manager), from the
 	// name the manager was launched with; the launch template comes first.
-	if k.env.autoscaler() && k.env.Cfg.Cache.S3 {
-		return append(deps, stepLaunchTemplate, stepCache)
+	if k.env.Autoscaler() && k.env.Cfg.Cache.S3 {
+		return append(deps, stepLaunchTemplate, StepCache)
 	}
-	if k.env.autoscaler() {
+	if k.env.Autoscaler() {
 		return append(deps, stepLaunchTemplate)
 	}
 	return append(deps, stepMachines, stepRunnerRole)
 }
 
 func (k managerInstance) describe() plan.Change {
-	return plan.Change{Step: stepManager, Kind: "instance", Name: k.env.name("manager"), Attrs: []plan.Attr{
+	return plan.Change{Step: StepManager, Kind: "instance", Name: k.env.name("manager"), Attrs: []plan.Attr{
 		{Key: "type", Value: k.env.Cfg.Manager.InstanceType},
 		{Key: "ami", Value: k.env.Images.Manager.ID},
-		{Key: "subnet", Value: orUnknown(k.env.idOf(stepPublicSubnet))},
+		{Key: "subnet", Value: orUnknown(k.env.IDOf(StepPublicSubnet))},
 		{Key: "imdsv2", Value: "required"},
 	}}
 }
@@ -90,26 +90,26 @@ func (k managerInstance) find(ctx context.Context) (found[instance], error) {
 		return found[instance]{}, fmt.Errorf("find the manager by tags: %w", err)
 	}
 	all := pointers(managers)
-	return lookupOwned(k.env, stepManager, all, instanceID, func(i instance) bool {
-		return k.env.ownedBy(i.Tags, stepManager) && notGoing(*i) && tagValue(i.Tags, tagDraining) == ""
+	return lookupOwned(k.env, StepManager, all, instanceID, func(i instance) bool {
+		return k.env.ownedBy(i.Tags, StepManager) && notGoing(*i) && tagValue(i.Tags, tagDraining) == ""
 	}), nil
 }
 
 // findForDelete: a manager that is shutting down is still there until it
 // is terminated.
 func (k managerInstance) findForDelete(ctx context.Context) (found[instance], error) {
-	all, err := unterminatedInstances(ctx, k.env, k.env.ownerFilters(stepManager))
+	all, err := unterminatedInstances(ctx, k.env, k.env.ownerFilters(StepManager))
 	if err != nil {
 		return found[instance]{}, err
 	}
-	return lookupOwned(k.env, stepManager, pointers(all), instanceID, func(i instance) bool { return k.env.ownedBy(i.Tags, stepManager) }), nil
+	return lookupOwned(k.env, StepManager, pointers(all), instanceID, func(i instance) bool { return k.env.ownedBy(i.Tags, StepManager) }), nil
 }
 
 func instanceID(i instance) string { return aws.ToString(i.InstanceId) }
 
 func (k managerInstance) record(i instance) recorded {
 	attrs := instanceAttrs(i)
-	if k.env.autoscaler() {
+	if k.env.Autoscaler() {
 		if attrs == nil {
 			attrs = map[string]string{}
 		}
@@ -136,7 +136,7 @@ func (k managerInstance) diff(ctx context.Context, inst instance) (managerFix, [
 	}
 	if got, want := tagValue(inst.Tags, tagLaunchHash), k.launchHash(ud, ami); got != want {
 		// A manager launched before drains existed cannot drain.
-		f.replace, f.drain = true, k.env.autoscaler() && tagValue(inst.Tags, tagFleetGroup) != ""
+		f.replace, f.drain = true, k.env.Autoscaler() && tagValue(inst.Tags, tagFleetGroup) != ""
 		reasons = append(reasons, k.forcesReplacement(inst, ami)...)
 		if f.drain {
 			reasons = append(reasons, fmt.Sprintf("the new manager scales a group of its own; the old one stops taking jobs and finishes those it runs (up to manager.drain_timeout %s) before it and its group go (drain/manager)", k.env.Cfg.Manager.DrainTimeout))
@@ -162,7 +162,7 @@ func (k managerInstance) diff(ctx context.Context, inst instance) (managerFix, [
 		f.start, f.wait = true, true
 		reasons = append(reasons, "start it (it is "+string(inst.State.Name)+")")
 	}
-	if sg := k.env.idOf(stepManagerGroup); len(inst.SecurityGroups) != 1 || aws.ToString(inst.SecurityGroups[0].GroupId) != sg {
+	if sg := k.env.IDOf(StepManagerGroup); len(inst.SecurityGroups) != 1 || aws.ToString(inst.SecurityGroups[0].GroupId) != sg {
 		f.groups, f.wait = true, true
 		reasons = append(reasons, "security groups -> "+sg)
 	}
@@ -227,7 +227,7 @@ func (k managerInstance) retire(ctx context.Context, inst instance) error {
 // stackManagers are the stack's manager instances, the current one and any
 // replaced one still draining (one describe, shared by the run).
 func stackManagers(ctx context.Context, env *Env) ([]ec2types.Instance, error) {
-	return describeShared(ctx, env, "managers", env.EC2.DescribeInstances, &ec2.DescribeInstancesInput{Filters: env.ownerFilters(stepManager)},
+	return describeShared(ctx, env, "managers", env.EC2.DescribeInstances, &ec2.DescribeInstancesInput{Filters: env.ownerFilters(StepManager)},
 		func(o *ec2.DescribeInstancesOutput) []ec2types.Instance {
 			var all []ec2types.Instance
 			for _, r := range o.Reservations {
@@ -251,7 +251,7 @@ func legacyGroupName(stack string) string { return stack + "-runners" }
 // ami: the group's name is a hash of everything else the manager is
 // launched with (a new manager, a new group), so it is not part of it.
 func (k managerInstance) launchData(ctx context.Context, ami string) ([]byte, string, error) {
-	if !k.env.autoscaler() {
+	if !k.env.Autoscaler() {
 		ud, err := k.userData(ctx, "")
 		return ud, "", err
 	}
@@ -277,7 +277,7 @@ func (k managerInstance) userData(ctx context.Context, group string) ([]byte, er
 		IdleCount: r.IdleCount, IdleTime: idle, Image: r.Image, Privileged: r.Privileged, MaxUseCount: r.MaxUseCount,
 	}
 	run.Metrics = len(e.Cfg.Manager.MetricsCIDRs) > 0
-	if e.autoscaler() {
+	if e.Autoscaler() {
 		run.AutoScalingGroup, run.StaticKey = group, e.staticKeys()
 		if e.Cfg.Cache.S3 {
 			run.CacheBucket = e.CacheBucketName()
@@ -287,7 +287,7 @@ func (k managerInstance) userData(ctx context.Context, group string) ([]byte, er
 			run.Schedule = append(run.Schedule, bootstrap.Policy{Periods: s.Periods, Timezone: s.Timezone, IdleCount: s.IdleCount, IdleTime: idle})
 		}
 	} else {
-		run.VPCID, run.SubnetID, run.Zone = e.idOf(stepVPC), e.idOf(stepPrivateSubnet), e.Zone
+		run.VPCID, run.SubnetID, run.Zone = e.IDOf(StepVPC), e.IDOf(StepPrivateSubnet), e.Zone
 		run.SecurityGroupName, run.InstanceType, run.InstanceProfile = e.name("runner"), r.InstanceType, e.iamName("runner")
 		// Without runners.ami the driver picks its own default image, which
 		// its SSH provisioner knows how to set up.
@@ -298,7 +298,7 @@ func (k managerInstance) userData(ctx context.Context, group string) ([]byte, er
 		}
 	}
 	m := bootstrap.Manager{Runner: run, RunnerVersion: e.Cfg.Manager.RunnerVersion, TokenParameter: e.TokenParameter(), BootParameter: e.BootParameter()}
-	if e.autoscaler() {
+	if e.Autoscaler() {
 		m.DrainParameter = DrainParameterName(e.Cfg.Stack)
 		m.DrainTimeout, _ = time.ParseDuration(e.Cfg.Manager.DrainTimeout) // validated
 	}
@@ -342,13 +342,13 @@ func (k managerInstance) create(ctx context.Context, token string, _ found[insta
 	}
 	// No drain is asked of the new manager (an earlier request named
 	// another instance, but the parameter says so plainly).
-	if k.env.autoscaler() {
+	if k.env.Autoscaler() {
 		if _, err := k.env.SSM.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String(DrainParameterName(k.env.Cfg.Stack)), Value: aws.String("none"),
 			Type: ssmtypes.ParameterTypeString, Overwrite: aws.Bool(true)}); err != nil {
 			return nil, managerFix{}, retryableCreate(fmt.Errorf("clear the drain request %s: %w", DrainParameterName(k.env.Cfg.Stack), err))
 		}
 	}
-	tags := k.env.ec2Tags(stepManager, "manager")
+	tags := k.env.ec2Tags(StepManager, "manager")
 	tags = append(tags, ec2types.Tag{Key: aws.String(tagLaunchHash), Value: aws.String(k.launchHash(ud, k.env.Images.Manager.ID))})
 	if group != "" {
 		tags = append(tags, ec2types.Tag{Key: aws.String(tagFleetGroup), Value: aws.String(group)})
@@ -360,8 +360,8 @@ func (k managerInstance) create(ctx context.Context, token string, _ found[insta
 		MaxCount:     aws.Int32(1),
 		ClientToken:  &token,
 		// The subnet maps a public IPv4 address at launch; no spot options, ever.
-		SubnetId:           aws.String(k.env.idOf(stepPublicSubnet)),
-		SecurityGroupIds:   []string{k.env.idOf(stepManagerGroup)},
+		SubnetId:           aws.String(k.env.IDOf(StepPublicSubnet)),
+		SecurityGroupIds:   []string{k.env.IDOf(StepManagerGroup)},
 		IamInstanceProfile: &ec2types.IamInstanceProfileSpecification{Name: aws.String(k.env.iamName("manager"))},
 		MetadataOptions: &ec2types.InstanceMetadataOptionsRequest{
 			HttpTokens: ec2types.HttpTokensStateRequired, HttpPutResponseHopLimit: aws.Int32(1), HttpEndpoint: ec2types.InstanceMetadataEndpointStateEnabled,
@@ -373,7 +373,7 @@ func (k managerInstance) create(ctx context.Context, token string, _ found[insta
 		UserData: aws.String(base64.StdEncoding.EncodeToString(ud)),
 		TagSpecifications: []ec2types.TagSpecification{
 			{ResourceType: ec2types.ResourceTypeInstance, Tags: tags},
-			{ResourceType: ec2types.ResourceTypeVolume, Tags: k.env.ec2Tags(stepManager, "manager")},
+			{ResourceType: ec2types.ResourceTypeVolume, Tags: k.env.ec2Tags(StepManager, "manager")},
 		},
 	}
 	if k := k.env.Cfg.Manager.KeyName; k != "" {
@@ -393,7 +393,7 @@ func (k managerInstance) create(ctx context.Context, token string, _ found[insta
 func (k managerInstance) update(ctx context.Context, inst instance, f managerFix) error {
 	id := instanceID(inst)
 	if f.groups {
-		if _, err := k.env.EC2.ModifyInstanceAttribute(ctx, &ec2.ModifyInstanceAttributeInput{InstanceId: &id, Groups: []string{k.env.idOf(stepManagerGroup)}}); err != nil {
+		if _, err := k.env.EC2.ModifyInstanceAttribute(ctx, &ec2.ModifyInstanceAttributeInput{InstanceId: &id, Groups: []string{k.env.IDOf(StepManagerGroup)}}); err != nil {
 			return fmt.Errorf("set the security group of %s: %w", id, err)
 		}
 	}
@@ -436,7 +436,7 @@ func instanceAttrs(inst instance) map[string]string {
 func (k managerInstance) waitRunning(ctx context.Context, id string) error {
 	return plan.Poll(ctx, id+" to be running", func(ctx context.Context) (string, bool, error) {
 		out, err := k.env.EC2.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{id}})
-		if isNotFound(err) {
+		if IsNotFound(err) {
 			return id + ", not visible yet", false, nil
 		}
 		if err != nil {
@@ -460,12 +460,12 @@ func (k managerInstance) waitRunning(ctx context.Context, id string) error {
 // create_runner (or, in a teardown, when the state says it made a runner).
 func (e *Env) tokenStep() plan.ID {
 	if e.Cfg.GitLab.CreateRunner != nil {
-		return stepGitLabRunner
+		return StepGitLabRunner
 	}
-	if r := e.Ledger.Get(string(stepGitLabRunner)); e.Teardown && r != nil && r.ID != "" {
-		return stepGitLabRunner
+	if r := e.Ledger.Get(string(StepGitLabRunner)); e.Teardown && r != nil && r.ID != "" {
+		return StepGitLabRunner
 	}
-	return stepToken
+	return StepToken
 }
 
 // ec2TagsOf: the configuration's tags follow `tags:` (tag_drift.go).

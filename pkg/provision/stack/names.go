@@ -8,34 +8,34 @@ import (
 // Every step id, in the order the README's "What gets built" lists them.
 // They key the state file and the provision:step tag: never rename one.
 const (
-	stepVPC            plan.ID = "vpc"
-	stepIGW            plan.ID = "igw"
+	StepVPC            plan.ID = "vpc"
+	StepIGW            plan.ID = "igw"
 	stepEIGW           plan.ID = "eigw"
-	stepPublicSubnet   plan.ID = "subnet/public"
-	stepPrivateSubnet  plan.ID = "subnet/private"
+	StepPublicSubnet   plan.ID = "subnet/public"
+	StepPrivateSubnet  plan.ID = "subnet/private"
 	stepPublicRoutes   plan.ID = "rtb/public"
-	stepNATAddress     plan.ID = "eip/nat"
-	stepNAT            plan.ID = "nat"
+	StepNATAddress     plan.ID = "eip/nat"
+	StepNAT            plan.ID = "nat"
 	stepPrivateRoutes  plan.ID = "rtb/private"
 	stepPublicACL      plan.ID = "nacl/public"
 	stepPrivateACL     plan.ID = "nacl/private"
-	stepManagerGroup   plan.ID = "sg/manager"
-	stepRunnerGroup    plan.ID = "sg/runner"
+	StepManagerGroup   plan.ID = "sg/manager"
+	StepRunnerGroup    plan.ID = "sg/runner"
 	stepEndpointGroup  plan.ID = "sg/endpoints"
 	stepS3Endpoint     plan.ID = "vpce/s3"
-	stepCache          plan.ID = "s3/cache"
+	StepCache          plan.ID = "s3/cache"
 	stepSecretsKey     plan.ID = "kms/secrets"
-	stepToken          plan.ID = "ssm/token"
-	stepGitLabRunner   plan.ID = "gitlab/runner"
+	StepToken          plan.ID = "ssm/token"
+	StepGitLabRunner   plan.ID = "gitlab/runner"
 	stepManagerRole    plan.ID = "iam/manager"
 	stepRunnerRole     plan.ID = "iam/runner"
-	stepSSHKey         plan.ID = "ssm/ssh-key"
+	StepSSHKey         plan.ID = "ssm/ssh-key"
 	stepKeyPair        plan.ID = "keypair/runner"
 	stepLaunchTemplate plan.ID = "lt/runner"
-	stepAutoScaling    plan.ID = "asg/runner"
+	StepAutoScaling    plan.ID = "asg/runner"
 	stepMachines       plan.ID = "machines/runner"
-	stepManagerAddress plan.ID = "eip/manager"
-	stepManager        plan.ID = "instance/manager"
+	StepManagerAddress plan.ID = "eip/manager"
+	StepManager        plan.ID = "instance/manager"
 	stepManagerAssoc   plan.ID = "eip/manager-assoc"
 	stepDrain          plan.ID = "drain/manager"
 	stepGitLabIngress  plan.ID = "gitlab/ingress"
@@ -70,7 +70,7 @@ func (e *Env) keyPairName() string { return e.Cfg.Stack + "-runner" }
 // staticKeys: the manager reaches the machines with the stack's own key
 // pair instead of a key pushed per machine through EC2 Instance Connect.
 func (e *Env) staticKeys() bool {
-	return e.autoscaler() && e.Cfg.Runners.SSHKeys == config.SSHKeysStatic
+	return e.Autoscaler() && e.Cfg.Runners.SSHKeys == config.SSHKeysStatic
 }
 
 func (e *Env) managerParameters() managerParameters {
@@ -78,10 +78,10 @@ func (e *Env) managerParameters() managerParameters {
 	if e.staticKeys() {
 		p.sshKey = e.SSHKeyParameter()
 	}
-	if e.Cfg.Cache.S3 && e.autoscaler() {
+	if e.Cfg.Cache.S3 && e.Autoscaler() {
 		p.cacheBucket = e.CacheBucketName()
 	}
-	if e.autoscaler() {
+	if e.Autoscaler() {
 		p.drain = DrainParameterName(e.Cfg.Stack)
 	}
 	return p
@@ -89,12 +89,12 @@ func (e *Env) managerParameters() managerParameters {
 
 // iamName names a role and its instance profile. IAM names are global to
 // the account, so the region is part of them.
-func (e *Env) iamName(role string) string { return iamName(e.Cfg.Stack, e.Region, role) }
+func (e *Env) iamName(role string) string { return IAMName(e.Cfg.Stack, e.Region, role) }
 
 // iamName is <stack>-<region>-<what>: the stack's roles, instance
 // profiles and permissions boundary, also where no Env is at hand (the
 // policies printed from the configuration alone).
-func iamName(stack, region, what string) string { return stack + "-" + region + "-" + what }
+func IAMName(stack, region, what string) string { return stack + "-" + region + "-" + what }
 
 func (e *Env) launchTemplateName() string { return e.Cfg.Stack + "-runner" }
 
@@ -108,10 +108,10 @@ func (e *Env) runnerTypes() []string {
 // (Spot, or several types). Auto Scaling then decides on-demand or Spot,
 // and refuses a launch template that asks for Spot itself.
 func (e *Env) mixedInstances() bool {
-	return e.autoscaler() && (e.Cfg.Runners.Spot || len(e.Cfg.Runners.InstanceTypes) > 0)
+	return e.Autoscaler() && (e.Cfg.Runners.Spot || len(e.Cfg.Runners.InstanceTypes) > 0)
 }
 
-func (e *Env) autoscaler() bool { return e.Cfg.Runners.Executor == config.ExecutorDockerAutoscaler }
+func (e *Env) Autoscaler() bool { return e.Cfg.Runners.Executor == config.ExecutorDockerAutoscaler }
 
 // StateRecordParameter names the stack's record.
 func StateRecordParameter(stack string) string { return "/provision/" + stack + "/state-location" }

@@ -26,15 +26,15 @@ func newNATGatewayStep(env *Env) plan.Step {
 	return newResourceStep[nat, natFix](env, "nat-gateway", natGateway{env})
 }
 
-func (k natGateway) stepID() plan.ID { return stepNAT }
+func (k natGateway) stepID() plan.ID { return StepNAT }
 
 // The NAT needs the internet gateway attached to reach the internet.
-func (k natGateway) needs() []plan.ID { return []plan.ID{stepPublicSubnet, stepNATAddress, stepIGW} }
+func (k natGateway) needs() []plan.ID { return []plan.ID{StepPublicSubnet, StepNATAddress, StepIGW} }
 
 func (k natGateway) describe() plan.Change {
-	return plan.Change{Step: stepNAT, Kind: "nat-gateway", Name: k.env.name("nat"), Attrs: []plan.Attr{
-		{Key: "subnet", Value: orUnknown(k.env.idOf(stepPublicSubnet))},
-		{Key: "eip", Value: orUnknown(k.env.idOf(stepNATAddress))},
+	return plan.Change{Step: StepNAT, Kind: "nat-gateway", Name: k.env.name("nat"), Attrs: []plan.Attr{
+		{Key: "subnet", Value: orUnknown(k.env.IDOf(StepPublicSubnet))},
+		{Key: "eip", Value: orUnknown(k.env.IDOf(StepNATAddress))},
 	}}
 }
 
@@ -50,9 +50,9 @@ func (k natGateway) findForDelete(ctx context.Context) (found[nat], error) {
 }
 
 func (k natGateway) lookup(ctx context.Context, states ...ec2types.NatGatewayState) (found[nat], error) {
-	in := &ec2.DescribeNatGatewaysInput{Filter: k.env.ownerFilters(stepNAT)}
-	if vpcID := k.env.idOf(stepVPC); vpcID != "" {
-		in.Filter = append(in.Filter, filter("vpc-id", vpcID))
+	in := &ec2.DescribeNatGatewaysInput{Filter: k.env.ownerFilters(StepNAT)}
+	if vpcID := k.env.IDOf(StepVPC); vpcID != "" {
+		in.Filter = append(in.Filter, Filter("vpc-id", vpcID))
 	}
 	var all []nat
 	p := ec2.NewDescribeNatGatewaysPaginator(k.env.EC2, in)
@@ -63,7 +63,7 @@ func (k natGateway) lookup(ctx context.Context, states ...ec2types.NatGatewaySta
 		}
 		all = append(all, pointers(out.NatGateways)...)
 	}
-	return lookupOwned(k.env, stepNAT, all, natID, func(n nat) bool { return k.env.ownedBy(n.Tags, stepNAT) && slices.Contains(states, n.State) }), nil
+	return lookupOwned(k.env, StepNAT, all, natID, func(n nat) bool { return k.env.ownedBy(n.Tags, StepNAT) && slices.Contains(states, n.State) }), nil
 }
 
 func natID(n nat) string { return aws.ToString(n.NatGatewayId) }
@@ -74,7 +74,7 @@ func (k natGateway) record(n nat) recorded {
 
 func (k natGateway) diff(_ context.Context, n nat) (natFix, []string, error) {
 	id := natID(n)
-	if got, want := aws.ToString(n.SubnetId), k.env.idOf(stepPublicSubnet); want != "" && got != want {
+	if got, want := aws.ToString(n.SubnetId), k.env.IDOf(StepPublicSubnet); want != "" && got != want {
 		return natFix{}, nil, fmt.Errorf("nat %s is in subnet %s, not in subnet/public %s: delete it (aws ec2 delete-nat-gateway --nat-gateway-id %s) and run `provision up` again", id, got, want, id)
 	}
 	if n.State == ec2types.NatGatewayStatePending {
@@ -85,15 +85,15 @@ func (k natGateway) diff(_ context.Context, n nat) (natFix, []string, error) {
 
 func (k natGateway) create(ctx context.Context, token string, _ found[nat]) (nat, natFix, error) {
 	out, err := k.env.EC2.CreateNatGateway(ctx, &ec2.CreateNatGatewayInput{
-		SubnetId:          aws.String(k.env.idOf(stepPublicSubnet)),
-		AllocationId:      aws.String(k.env.idOf(stepNATAddress)),
+		SubnetId:          aws.String(k.env.IDOf(StepPublicSubnet)),
+		AllocationId:      aws.String(k.env.IDOf(StepNATAddress)),
 		ClientToken:       &token,
-		TagSpecifications: k.env.tagSpec(ec2types.ResourceTypeNatgateway, stepNAT, "nat"),
+		TagSpecifications: k.env.tagSpec(ec2types.ResourceTypeNatgateway, StepNAT, "nat"),
 	})
 	if errorCode(err) == "Resource.AlreadyAssociated" {
 		// The address is released by a NAT gateway only once that one
 		// is fully deleted (after a NAT was deleted by hand).
-		return nil, natFix{}, plan.TryAgain(fmt.Errorf("create nat gateway: Elastic IP %s is still held by a NAT gateway that is being deleted: %w", k.env.idOf(stepNATAddress), err))
+		return nil, natFix{}, plan.TryAgain(fmt.Errorf("create nat gateway: Elastic IP %s is still held by a NAT gateway that is being deleted: %w", k.env.IDOf(StepNATAddress), err))
 	}
 	if err != nil {
 		return nil, natFix{}, retryableCreate(fmt.Errorf("create nat gateway: %w", err))
@@ -135,7 +135,7 @@ func (k natGateway) update(ctx context.Context, n nat, f natFix) error {
 // describe1 reads one gateway by id; nil when AWS does not show it (yet).
 func (k natGateway) describe1(ctx context.Context, id string) (nat, error) {
 	out, err := k.env.EC2.DescribeNatGateways(ctx, &ec2.DescribeNatGatewaysInput{NatGatewayIds: []string{id}})
-	if isNotFound(err) {
+	if IsNotFound(err) {
 		return nil, nil
 	}
 	if err != nil {
@@ -153,7 +153,7 @@ func (k natGateway) remove(ctx context.Context, n nat) error {
 	id := natID(n)
 	if n.State != ec2types.NatGatewayStateDeleting {
 		_, err := k.env.EC2.DeleteNatGateway(ctx, &ec2.DeleteNatGatewayInput{NatGatewayId: &id})
-		if err != nil && !isNotFound(err) {
+		if err != nil && !IsNotFound(err) {
 			return retryableDelete(fmt.Errorf("delete nat gateway %s: %w", id, err))
 		}
 	}

@@ -37,15 +37,15 @@ func newNetworkACLStep(env *Env, public bool) plan.Step {
 
 func newNetworkACLs(env *Env, public bool) networkACLs {
 	if public {
-		return networkACLs{env: env, id: stepPublicACL, role: "public", subnet: stepPublicSubnet, public: true}
+		return networkACLs{env: env, id: stepPublicACL, role: "public", subnet: StepPublicSubnet, public: true}
 	}
-	return networkACLs{env: env, id: stepPrivateACL, role: "private", subnet: stepPrivateSubnet}
+	return networkACLs{env: env, id: stepPrivateACL, role: "private", subnet: StepPrivateSubnet}
 }
 
 func (k networkACLs) stepID() plan.ID { return k.id }
 
 // The private ACL names the public subnet's IPv6 block.
-func (k networkACLs) needs() []plan.ID { return []plan.ID{stepVPC, stepPublicSubnet, k.subnet} }
+func (k networkACLs) needs() []plan.ID { return []plan.ID{StepVPC, StepPublicSubnet, k.subnet} }
 
 // aclEntry is one ACL rule, in a form that compares by value.
 type aclEntry struct {
@@ -123,7 +123,7 @@ func (k networkACLs) rules(blocks addressBlocks, have []ec2types.NetworkAclEntry
 		// NAT traffic from the private subnet arrives from inside the VPC.
 		in(100, allProtos, true, k.env.vpcCIDR(), 0, 0)
 		if ipv6 {
-			in(101, allProtos, true, k.env.attrOf(stepVPC, "ipv6_cidr"), 0, 0)
+			in(101, allProtos, true, k.env.attrOf(StepVPC, "ipv6_cidr"), 0, 0)
 		}
 		for i, src := range k.env.Cfg.GitLab.SSHSourceCIDRs {
 			in(110+int32(i), tcp, true, src, 22, 22)
@@ -132,9 +132,9 @@ func (k networkACLs) rules(blocks addressBlocks, have []ec2types.NetworkAclEntry
 			in(130+int32(i), tcp, true, src, bootstrap.MetricsPort, bootstrap.MetricsPort)
 		}
 	} else {
-		pub6 := k.env.attrOf(stepPublicSubnet, "ipv6_cidr")
+		pub6 := k.env.attrOf(StepPublicSubnet, "ipv6_cidr")
 		// 2376 (Docker over TLS) only for docker+machine, which alone uses it.
-		dockerTLS := !k.env.autoscaler()
+		dockerTLS := !k.env.Autoscaler()
 		in(100, tcp, true, n.PublicSubnetCIDR, 22, 22)
 		if dockerTLS {
 			in(101, tcp, true, n.PublicSubnetCIDR, 2376, 2376)
@@ -196,7 +196,7 @@ func (k networkACLs) rules(blocks addressBlocks, have []ec2types.NetworkAclEntry
 		// instance metadata and NTP are not subject to ACLs.
 		out(10, tcp, true, n.PublicSubnetCIDR, 1024, 65535)
 		if ipv6 {
-			out(11, tcp, true, k.env.attrOf(stepPublicSubnet, "ipv6_cidr"), 1024, 65535)
+			out(11, tcp, true, k.env.attrOf(StepPublicSubnet, "ipv6_cidr"), 1024, 65535)
 		}
 		es = append(es, vpcDenies(blocks.all(), have)...)
 	}
@@ -259,15 +259,15 @@ func sortedByRule(entries []ec2types.NetworkAclEntry) []ec2types.NetworkAclEntry
 // vpcBlocks are the VPC's blocks as recorded (an existing VPC's, or the
 // stack's own once made), else those the configuration gives a new VPC.
 func (e *Env) vpcBlocks() addressBlocks {
-	if v4 := e.attrOf(stepVPC, "cidr_blocks"); v4 != "" {
+	if v4 := e.attrOf(StepVPC, "cidr_blocks"); v4 != "" {
 		b := addressBlocks{ipv4: strings.Split(v4, ",")}
-		if v6 := e.attrOf(stepVPC, "ipv6_cidr_blocks"); v6 != "" {
+		if v6 := e.attrOf(StepVPC, "ipv6_cidr_blocks"); v6 != "" {
 			b.ipv6 = strings.Split(v6, ",")
 		}
 		return b
 	}
 	b := addressBlocks{ipv4: []string{config.CanonicalCIDR(e.vpcCIDR())}}
-	if v6 := e.attrOf(stepVPC, "ipv6_cidr"); v6 != "" {
+	if v6 := e.attrOf(StepVPC, "ipv6_cidr"); v6 != "" {
 		b.ipv6 = []string{config.CanonicalCIDR(v6)}
 	} else if e.Cfg.Network.IPv6 {
 		b.ipv6 = []string{knownAfterApply}
@@ -309,7 +309,7 @@ func (k networkACLs) checkRuleQuota(vpcID string, rules []aclEntry, blocks addre
 // vpcCIDR is the VPC's IPv4 range: as recorded (an existing VPC's own),
 // else the configured one.
 func (e *Env) vpcCIDR() string {
-	if c := e.attrOf(stepVPC, "cidr"); c != "" {
+	if c := e.attrOf(StepVPC, "cidr"); c != "" {
 		return c
 	}
 	return e.Cfg.Network.CIDR
@@ -317,7 +317,7 @@ func (e *Env) vpcCIDR() string {
 
 func (k networkACLs) describe() plan.Change {
 	c := plan.Change{Step: k.id, Kind: "network-acl", Name: k.env.name(k.role), Attrs: []plan.Attr{
-		{Key: "subnet", Value: orUnknown(k.env.idOf(k.subnet))},
+		{Key: "subnet", Value: orUnknown(k.env.IDOf(k.subnet))},
 	}}
 	in, out := 0, 0
 	for _, e := range k.wanted() {
@@ -364,18 +364,18 @@ func (k networkACLs) diff(ctx context.Context, acl networkACL) (aclFix, []string
 	blocks := k.env.vpcBlocks()
 	want := k.rules(blocks, acl.Entries)
 	if !k.public {
-		if err := k.checkRuleQuota(k.env.idOf(stepVPC), want, blocks); err != nil {
+		if err := k.checkRuleQuota(k.env.IDOf(StepVPC), want, blocks); err != nil {
 			return aclFix{}, nil, err
 		}
 	}
 	f := diffEntries(acl.Entries, want)
-	subnetID := k.env.idOf(k.subnet)
+	subnetID := k.env.IDOf(k.subnet)
 	associated := false
 	for _, a := range acl.Associations {
 		associated = associated || aws.ToString(a.SubnetId) == subnetID
 	}
 	if !associated {
-		out, err := k.env.EC2.DescribeNetworkAcls(ctx, &ec2.DescribeNetworkAclsInput{Filters: []ec2types.Filter{filter("association.subnet-id", subnetID)}})
+		out, err := k.env.EC2.DescribeNetworkAcls(ctx, &ec2.DescribeNetworkAclsInput{Filters: []ec2types.Filter{Filter("association.subnet-id", subnetID)}})
 		if err != nil {
 			return f, nil, fmt.Errorf("find the network ACL of %s: %w", subnetID, err)
 		}
@@ -444,7 +444,7 @@ func diffEntries(entries []ec2types.NetworkAclEntry, wanted []aclEntry) aclFix {
 
 func (k networkACLs) create(ctx context.Context, token string, _ found[networkACL]) (networkACL, aclFix, error) {
 	out, err := k.env.EC2.CreateNetworkAcl(ctx, &ec2.CreateNetworkAclInput{
-		VpcId:             aws.String(k.env.idOf(stepVPC)),
+		VpcId:             aws.String(k.env.IDOf(StepVPC)),
 		ClientToken:       &token,
 		TagSpecifications: k.env.tagSpec(ec2types.ResourceTypeNetworkAcl, k.id, k.role),
 	})
@@ -476,13 +476,13 @@ func (k networkACLs) update(ctx context.Context, acl networkACL, f aclFix) error
 	}
 	for _, e := range f.remove {
 		_, err := k.env.EC2.DeleteNetworkAclEntry(ctx, &ec2.DeleteNetworkAclEntryInput{NetworkAclId: &id, Egress: aws.Bool(e.Egress), RuleNumber: aws.Int32(e.Rule)})
-		if err != nil && !isNotFound(err) {
+		if err != nil && !IsNotFound(err) {
 			return fmt.Errorf("remove %s from %s: %w", e, id, err)
 		}
 	}
 	if f.assocID != "" {
 		if _, err := k.env.EC2.ReplaceNetworkAclAssociation(ctx, &ec2.ReplaceNetworkAclAssociationInput{AssociationId: &f.assocID, NetworkAclId: &id}); err != nil {
-			return retryableCreate(fmt.Errorf("associate %s with %s: %w", id, k.env.idOf(k.subnet), err))
+			return retryableCreate(fmt.Errorf("associate %s with %s: %w", id, k.env.IDOf(k.subnet), err))
 		}
 	}
 	return nil
@@ -493,7 +493,7 @@ func (k networkACLs) update(ctx context.Context, acl networkACL, f aclFix) error
 func (k networkACLs) remove(ctx context.Context, acl networkACL) error {
 	id, vpcID := networkACLID(acl), aws.ToString(acl.VpcId)
 	if len(acl.Associations) > 0 {
-		def, err := k.env.EC2.DescribeNetworkAcls(ctx, &ec2.DescribeNetworkAclsInput{Filters: []ec2types.Filter{filter("vpc-id", vpcID), filter("default", "true")}})
+		def, err := k.env.EC2.DescribeNetworkAcls(ctx, &ec2.DescribeNetworkAclsInput{Filters: []ec2types.Filter{Filter("vpc-id", vpcID), Filter("default", "true")}})
 		if err != nil {
 			return fmt.Errorf("find the default network ACL of %s: %w", vpcID, err)
 		}
@@ -502,13 +502,13 @@ func (k networkACLs) remove(ctx context.Context, acl networkACL) error {
 		}
 		for _, a := range acl.Associations {
 			_, err := k.env.EC2.ReplaceNetworkAclAssociation(ctx, &ec2.ReplaceNetworkAclAssociationInput{AssociationId: a.NetworkAclAssociationId, NetworkAclId: def.NetworkAcls[0].NetworkAclId})
-			if err != nil && !isNotFound(err) {
+			if err != nil && !IsNotFound(err) {
 				return retryableDelete(fmt.Errorf("return subnet %s to the default network ACL: %w", aws.ToString(a.SubnetId), err))
 			}
 		}
 	}
 	_, err := k.env.EC2.DeleteNetworkAcl(ctx, &ec2.DeleteNetworkAclInput{NetworkAclId: &id})
-	if err != nil && !isNotFound(err) {
+	if err != nil && !IsNotFound(err) {
 		return retryableDelete(fmt.Errorf("delete network ACL %s: %w", id, err))
 	}
 	return nil

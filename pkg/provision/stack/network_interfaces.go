@@ -19,7 +19,7 @@ func busyError(ctx context.Context, env *Env, err error, filterName, id string) 
 	if errorCode(err) != "DependencyViolation" {
 		return err
 	}
-	out, derr := env.EC2.DescribeNetworkInterfaces(ctx, &ec2.DescribeNetworkInterfacesInput{Filters: []ec2types.Filter{filter(filterName, id)}})
+	out, derr := env.EC2.DescribeNetworkInterfaces(ctx, &ec2.DescribeNetworkInterfacesInput{Filters: []ec2types.Filter{Filter(filterName, id)}})
 	if derr != nil || len(out.NetworkInterfaces) == 0 {
 		return err
 	}

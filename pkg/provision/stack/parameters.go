@@ -16,9 +16,9 @@ import (
 // shared by ssm/token and gitlab/runner.
 
 // getParameter returns the parameter, or nil when it does not exist.
-func getParameter(ctx context.Context, c *ssm.Client, name string, decrypt bool) (*ssmtypes.Parameter, error) {
+func GetParameter(ctx context.Context, c *ssm.Client, name string, decrypt bool) (*ssmtypes.Parameter, error) {
 	out, err := c.GetParameter(ctx, &ssm.GetParameterInput{Name: &name, WithDecryption: aws.Bool(decrypt)})
-	if isNotFound(err) {
+	if IsNotFound(err) {
 		return nil, nil
 	}
 	if err != nil {
@@ -29,7 +29,7 @@ func getParameter(ctx context.Context, c *ssm.Client, name string, decrypt bool)
 
 func DeleteParameter(ctx context.Context, c *ssm.Client, name string) error {
 	_, err := c.DeleteParameter(ctx, &ssm.DeleteParameterInput{Name: &name})
-	if err != nil && !isNotFound(err) {
+	if err != nil && !IsNotFound(err) {
 		return fmt.Errorf("delete SSM parameter %s: %w", name, err)
 	}
 	return nil

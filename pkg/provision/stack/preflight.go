@@ -128,7 +128,7 @@ func (e *Env) checkGitLabPaths(ctx context.Context) {
 func (e *Env) checkRegion(ctx context.Context) error {
 	// A state that recorded a VPC in this region proves the region works
 	// for this account (the commands refuse a state of another region).
-	if e.Ledger.Get(string(stepVPC)).RecordedID() != "" {
+	if e.Ledger.Get(string(StepVPC)).RecordedID() != "" {
 		return nil
 	}
 	out, err := e.EC2.DescribeRegions(ctx, &ec2.DescribeRegionsInput{AllRegions: aws.Bool(true)}, func(o *ec2.Options) { o.RetryMaxAttempts = 3 })
@@ -160,7 +160,7 @@ func (e *Env) checkVPC(ctx context.Context) error {
 		return nil
 	}
 	out, err := e.EC2.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{VpcIds: []string{id}})
-	if isNotFound(err) || (err == nil && len(out.Vpcs) == 0) {
+	if IsNotFound(err) || (err == nil && len(out.Vpcs) == 0) {
 		return fmt.Errorf("network.vpc_id %s does not exist in %s: check the id and the region, or leave vpc_id empty to create a VPC", id, e.Region)
 	}
 	if err != nil {
@@ -265,7 +265,7 @@ func (e *Env) checkToken(ctx context.Context) error {
 // token than GITLAB_RUNNER_TOKEN that GitLab accepts: the manager renewed
 // the token and wrote it back, which made the exported one invalid.
 func (e *Env) storedTokenRenewed(ctx context.Context, exported Secret) bool {
-	p, err := getParameter(ctx, e.SSM, e.TokenParameter(), true)
+	p, err := GetParameter(ctx, e.SSM, e.TokenParameter(), true)
 	if err != nil || p == nil || aws.ToString(p.Value) == exported.Reveal() {
 		return false
 	}
@@ -285,12 +285,12 @@ func (e *Env) storedTokenRenewed(ctx context.Context, exported Secret) bool {
 var createRunnerScopes = []string{"create_runner", "manage_runner"}
 
 // tokenExpiryWarning is how close an expiry must be to be worth a warning.
-const tokenExpiryWarning = 14 * 24 * time.Hour
+const TokenExpiryWarning = 14 * 24 * time.Hour
 
 func (e *Env) checkGitLabToken(ctx context.Context) error {
 	token := e.Secrets.GitLabToken
 	if token.Empty() {
-		if p, err := getParameter(ctx, e.SSM, e.TokenParameter(), false); err == nil && p != nil {
+		if p, err := GetParameter(ctx, e.SSM, e.TokenParameter(), false); err == nil && p != nil {
 			return nil // the runner exists already; nothing to create
 		}
 		return fmt.Errorf("gitlab.create_runner is set but %s is not: export a GitLab access token with the %s scopes, or remove create_runner and export %s", EnvGitLabToken, strings.Join(createRunnerScopes, " and "), EnvRunnerToken)
@@ -323,7 +323,7 @@ func (e *Env) warnIfExpiring(what string, expires time.Time, advice string) {
 	if expires.IsZero() {
 		return
 	}
-	if left := time.Until(expires); left < tokenExpiryWarning {
+	if left := time.Until(expires); left < TokenExpiryWarning {
 		e.Log.Warn(fmt.Sprintf("%s expires %s (in %s): %s", what, expires.UTC().Format(time.RFC3339), left.Round(time.Hour), advice))
 	}
 }

@@ -32,7 +32,7 @@ func (e *Env) checkSpotRole(ctx context.Context) error {
 	switch {
 	case err == nil:
 		return nil
-	case isNotFound(err):
+	case IsNotFound(err):
 		return fmt.Errorf("runners.spot with docker+machine needs the service-linked role %s, which this account does not have (it has never requested Spot instances), and the manager's role may not create it: create it once with `aws iam create-service-linked-role --aws-service-name spot.amazonaws.com`, or set runners.spot: false", spotServiceLinkedRole)
 	default:
 		return fmt.Errorf("check for the Spot service-linked role %s: %w", spotServiceLinkedRole, err)
@@ -61,7 +61,7 @@ var ebsKeyOperations = []kmstypes.GrantOperation{
 // key policy), and the group only records a failed launch activity: the
 // fleet stays at zero while jobs wait.
 func (e *Env) checkDefaultEBSKey(ctx context.Context) error {
-	if !e.autoscaler() {
+	if !e.Autoscaler() {
 		return nil
 	}
 	out, err := e.EC2.GetEbsDefaultKmsKeyId(ctx, &ec2.GetEbsDefaultKmsKeyIdInput{}, func(o *ec2.Options) { o.RetryMaxAttempts = 1 })

@@ -136,7 +136,7 @@ func sharedRead[T any](ctx context.Context, r *Reads, key string, fetch func(con
 // stackFilter selects every resource tagged with this stack; each step
 // then keeps its own by the step tag (lookupOwned).
 func (e *Env) stackFilter() []ec2types.Filter {
-	return []ec2types.Filter{filter("tag:"+TagStack, e.Cfg.Stack)}
+	return []ec2types.Filter{Filter("tag:"+TagStack, e.Cfg.Stack)}
 }
 
 // describeShared is one describe whose answer is shared by the run (its
@@ -162,7 +162,7 @@ func (e *Env) regionAddresses(ctx context.Context) ([]ec2types.Address, error) {
 }
 
 // securityGroupSteps are the steps that own a security group.
-var securityGroupSteps = []plan.ID{stepManagerGroup, stepRunnerGroup, stepEndpointGroup}
+var securityGroupSteps = []plan.ID{StepManagerGroup, StepRunnerGroup, stepEndpointGroup}
 
 // knownGroups reads, in one call, GitLab's security group and every group
 // the state records for the stack, by id (nil map entry: not found). A
@@ -184,10 +184,10 @@ func (e *Env) knownGroups(ctx context.Context) (map[string]*ec2types.SecurityGro
 	return sharedRead(ctx, e.reads, "groups|"+strings.Join(ids, ","), func(ctx context.Context) (map[string]*ec2types.SecurityGroup, error) {
 		found := map[string]*ec2types.SecurityGroup{}
 		out, err := e.EC2.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{GroupIds: ids})
-		if isNotFound(err) && len(ids) > 1 {
+		if IsNotFound(err) && len(ids) > 1 {
 			for _, id := range ids {
 				one, err := e.EC2.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{GroupIds: []string{id}})
-				if err != nil && !isNotFound(err) {
+				if err != nil && !IsNotFound(err) {
 					return nil, fmt.Errorf("describe security group %s: %w", id, err)
 				}
 				if err == nil && len(one.SecurityGroups) > 0 {
@@ -196,7 +196,7 @@ func (e *Env) knownGroups(ctx context.Context) (map[string]*ec2types.SecurityGro
 			}
 			return found, nil
 		}
-		if err != nil && !isNotFound(err) {
+		if err != nil && !IsNotFound(err) {
 			return nil, fmt.Errorf("describe security groups %s: %w", strings.Join(ids, ", "), err)
 		}
 		if err == nil {
@@ -227,7 +227,7 @@ func (e *Env) gitLabGroup(ctx context.Context) (*ec2types.SecurityGroup, error) 
 func (e *Env) StackParameter(ctx context.Context, name string) (*ssmtypes.Parameter, error) {
 	names := e.parametersRead()
 	if !slices.Contains(names, name) {
-		return getParameter(ctx, e.SSM, name, true)
+		return GetParameter(ctx, e.SSM, name, true)
 	}
 	params, err := sharedRead(ctx, e.reads, "parameters|"+strings.Join(names, ","), func(ctx context.Context) (map[string]ssmtypes.Parameter, error) {
 		out, err := e.SSM.GetParameters(ctx, &ssm.GetParametersInput{Names: names, WithDecryption: aws.Bool(true)})

@@ -33,9 +33,9 @@ type routeFix struct {
 }
 
 func newRouteTableStep(env *Env, public bool) plan.Step {
-	k := routeTables{env: env, id: stepPrivateRoutes, role: "private", subnet: stepPrivateSubnet}
+	k := routeTables{env: env, id: stepPrivateRoutes, role: "private", subnet: StepPrivateSubnet}
 	if public {
-		k = routeTables{env: env, id: stepPublicRoutes, role: "public", subnet: stepPublicSubnet, public: true}
+		k = routeTables{env: env, id: stepPublicRoutes, role: "public", subnet: StepPublicSubnet, public: true}
 	}
 	return newResourceStep[routeTable, routeFix](env, "route-table", k)
 }
@@ -43,9 +43,9 @@ func newRouteTableStep(env *Env, public bool) plan.Step {
 func (k routeTables) stepID() plan.ID { return k.id }
 func (k routeTables) needs() []plan.ID {
 	if k.public {
-		return []plan.ID{stepVPC, stepIGW, k.subnet}
+		return []plan.ID{StepVPC, StepIGW, k.subnet}
 	}
-	deps := []plan.ID{stepVPC, stepNAT, k.subnet}
+	deps := []plan.ID{StepVPC, StepNAT, k.subnet}
 	if k.env.Cfg.Network.IPv6 || k.env.Teardown {
 		deps = append(deps, stepEIGW)
 	}
@@ -60,16 +60,16 @@ type route struct {
 
 func (k routeTables) wanted() []route {
 	if k.public {
-		igw := orUnknown(k.env.idOf(stepIGW))
+		igw := orUnknown(k.env.IDOf(StepIGW))
 		rs := []route{{"0.0.0.0/0", igw}}
 		if k.env.Cfg.Network.IPv6 {
 			rs = append(rs, route{"::/0", igw})
 		}
 		return rs
 	}
-	rs := []route{{"0.0.0.0/0", orUnknown(k.env.idOf(stepNAT))}}
+	rs := []route{{"0.0.0.0/0", orUnknown(k.env.IDOf(StepNAT))}}
 	if k.env.Cfg.Network.IPv6 {
-		rs = append(rs, route{"::/0", orUnknown(k.env.idOf(stepEIGW))})
+		rs = append(rs, route{"::/0", orUnknown(k.env.IDOf(stepEIGW))})
 	}
 	return rs
 }
@@ -79,7 +79,7 @@ func (k routeTables) describe() plan.Change {
 	for _, r := range k.wanted() {
 		c.Attrs = append(c.Attrs, plan.Attr{Key: r.dest, Value: r.target})
 	}
-	c.Attrs = append(c.Attrs, plan.Attr{Key: "subnet", Value: orUnknown(k.env.idOf(k.subnet))})
+	c.Attrs = append(c.Attrs, plan.Attr{Key: "subnet", Value: orUnknown(k.env.IDOf(k.subnet))})
 	return c
 }
 
@@ -134,7 +134,7 @@ func (k routeTables) diff(ctx context.Context, rt routeTable) (routeFix, []strin
 		reasons = append(reasons, fmt.Sprintf("remove route %s -> %s", routeDest(r), routeTarget(r)))
 	}
 	if f.associate || f.replaceAssocID != "" {
-		reasons = append(reasons, "associate with "+k.env.idOf(k.subnet))
+		reasons = append(reasons, "associate with "+k.env.IDOf(k.subnet))
 	}
 	return f, reasons, nil
 }
@@ -142,14 +142,14 @@ func (k routeTables) diff(ctx context.Context, rt routeTable) (routeFix, []strin
 // diffAssociation: a subnet has at most one explicit association; it is
 // replaced when it points at another table.
 func (k routeTables) diffAssociation(ctx context.Context, rt routeTable, f *routeFix) error {
-	subnetID := k.env.idOf(k.subnet)
+	subnetID := k.env.IDOf(k.subnet)
 	for _, a := range rt.Associations {
 		if aws.ToString(a.SubnetId) == subnetID {
 			return nil
 		}
 	}
 	f.associate = true
-	out, err := k.env.EC2.DescribeRouteTables(ctx, &ec2.DescribeRouteTablesInput{Filters: []ec2types.Filter{filter("association.subnet-id", subnetID)}})
+	out, err := k.env.EC2.DescribeRouteTables(ctx, &ec2.DescribeRouteTablesInput{Filters: []ec2types.Filter{Filter("association.subnet-id", subnetID)}})
 	if err != nil {
 		return fmt.Errorf("find the route table of %s: %w", subnetID, err)
 	}
@@ -165,7 +165,7 @@ func (k routeTables) diffAssociation(ctx context.Context, rt routeTable, f *rout
 
 func (k routeTables) create(ctx context.Context, token string, _ found[routeTable]) (routeTable, routeFix, error) {
 	out, err := k.env.EC2.CreateRouteTable(ctx, &ec2.CreateRouteTableInput{
-		VpcId:             aws.String(k.env.idOf(stepVPC)),
+		VpcId:             aws.String(k.env.IDOf(StepVPC)),
 		ClientToken:       &token,
 		TagSpecifications: k.env.tagSpec(ec2types.ResourceTypeRouteTable, k.id, k.role),
 	})
@@ -192,11 +192,11 @@ func (k routeTables) update(ctx context.Context, rt routeTable, f routeFix) erro
 		}
 	}
 	for _, r := range f.remove {
-		if _, err := k.env.EC2.DeleteRoute(ctx, &ec2.DeleteRouteInput{RouteTableId: &id, DestinationCidrBlock: r.DestinationCidrBlock, DestinationIpv6CidrBlock: r.DestinationIpv6CidrBlock}); err != nil && !isNotFound(err) {
+		if _, err := k.env.EC2.DeleteRoute(ctx, &ec2.DeleteRouteInput{RouteTableId: &id, DestinationCidrBlock: r.DestinationCidrBlock, DestinationIpv6CidrBlock: r.DestinationIpv6CidrBlock}); err != nil && !IsNotFound(err) {
 			return fmt.Errorf("remove route %s from %s: %w", routeDest(r), id, err)
 		}
 	}
-	subnetID := k.env.idOf(k.subnet)
+	subnetID := k.env.IDOf(k.subnet)
 	switch {
 	case f.replaceAssocID != "":
 		if _, err := k.env.EC2.ReplaceRouteTableAssociation(ctx, &ec2.ReplaceRouteTableAssociationInput{AssociationId: &f.replaceAssocID, RouteTableId: &id}); err != nil {
@@ -218,12 +218,12 @@ func (k routeTables) remove(ctx context.Context, rt routeTable) error {
 			continue
 		}
 		_, err := k.env.EC2.DisassociateRouteTable(ctx, &ec2.DisassociateRouteTableInput{AssociationId: a.RouteTableAssociationId})
-		if err != nil && !isNotFound(err) {
+		if err != nil && !IsNotFound(err) {
 			return retryableDelete(fmt.Errorf("disassociate route table %s: %w", id, err))
 		}
 	}
 	_, err := k.env.EC2.DeleteRouteTable(ctx, &ec2.DeleteRouteTableInput{RouteTableId: &id})
-	if err != nil && !isNotFound(err) {
+	if err != nil && !IsNotFound(err) {
 		return retryableDelete(fmt.Errorf("delete route table %s: %w", id, err))
 	}
 	return nil

@@ -27,11 +27,11 @@ func newRunnerTokenStep(env *Env) plan.Step {
 	return newResourceStep[parameter, tokenFix](env, "ssm-parameter", runnerToken{env})
 }
 
-func (k runnerToken) stepID() plan.ID  { return stepToken }
+func (k runnerToken) stepID() plan.ID  { return StepToken }
 func (k runnerToken) needs() []plan.ID { return k.env.secretsKeyNeeds() }
 
 func (k runnerToken) describe() plan.Change {
-	return plan.Change{Step: stepToken, Kind: "ssm-parameter", Name: k.env.TokenParameter(),
+	return plan.Change{Step: StepToken, Kind: "ssm-parameter", Name: k.env.TokenParameter(),
 		Attrs: []plan.Attr{{Key: "type", Value: "SecureString"}, {Key: "value", Value: "from " + EnvRunnerToken + " (hidden)"}}}
 }
 
@@ -44,7 +44,7 @@ func (k runnerToken) find(ctx context.Context) (found[parameter], error) {
 // record keeps the runner's id in GitLab (for `provision output`), as
 // preflight learned it, or as recorded before when this run did not ask.
 func (k runnerToken) record(p parameter) recorded {
-	id := k.env.Ledger.Get(string(stepToken)).Attr("gitlab_runner_id")
+	id := k.env.Ledger.Get(string(StepToken)).Attr("gitlab_runner_id")
 	if k.env.RunnerID != 0 {
 		id = strconv.FormatInt(k.env.RunnerID, 10)
 	}
@@ -84,7 +84,7 @@ func (k runnerToken) update(ctx context.Context, p parameter, f tokenFix) error 
 		return err
 	case f.reencrypt:
 		// The value stays: it may be a token gitlab-runner renewed.
-		return putToken(ctx, k.env, stepToken, true, NewSecret(aws.ToString(p.Value)), nil)
+		return putToken(ctx, k.env, StepToken, true, NewSecret(aws.ToString(p.Value)), nil)
 	}
 	return nil
 }
@@ -94,7 +94,7 @@ func (k runnerToken) put(ctx context.Context, overwrite bool) (parameter, error)
 	if token.Empty() {
 		return nil, fmt.Errorf("%s is not set: export the runner authentication token (glrt-...) before `provision up`", EnvRunnerToken)
 	}
-	if err := putToken(ctx, k.env, stepToken, overwrite, token, nil); err != nil {
+	if err := putToken(ctx, k.env, StepToken, overwrite, token, nil); err != nil {
 		return nil, err
 	}
 	return &ssmtypes.Parameter{Name: aws.String(k.env.TokenParameter())}, nil
@@ -115,7 +115,7 @@ func (k runnerToken) remove(ctx context.Context, p parameter) error {
 }
 
 func (k runnerToken) deleteRunner(ctx context.Context) error {
-	p, err := getParameter(ctx, k.env.SSM, k.env.TokenParameter(), true)
+	p, err := GetParameter(ctx, k.env.SSM, k.env.TokenParameter(), true)
 	if err != nil || p == nil {
 		return err
 	}

@@ -65,7 +65,7 @@ func (k secretsKey) describe() plan.Change {
 // find takes the recorded key while it is usable; else (the first run, a
 // create whose answer was lost, a lost state file) it searches by tags.
 func (k secretsKey) find(ctx context.Context) (found[*stackKey], error) {
-	if arn := k.env.idOf(stepSecretsKey); arn != "" {
+	if arn := k.env.IDOf(stepSecretsKey); arn != "" {
 		key, err := describeKey(ctx, k.env, arn)
 		if err != nil {
 			return found[*stackKey]{}, err
@@ -121,7 +121,7 @@ func (k secretsKey) search(ctx context.Context) ([]*stackKey, error) {
 				continue
 			}
 			tags, err := keyTags(ctx, k.env, id)
-			if isNotFound(err) || errorCode(err) == "AccessDeniedException" {
+			if IsNotFound(err) || errorCode(err) == "AccessDeniedException" {
 				continue
 			}
 			if err != nil {
@@ -216,7 +216,7 @@ func (k secretsKey) pointAlias(ctx context.Context, key *stackKey) error {
 	in := &kms.CreateAliasInput{AliasName: aws.String(alias), TargetKeyId: key.meta.KeyId}
 	_, err := k.env.KMS.CreateAlias(ctx, in)
 	if errorCode(err) == "AlreadyExistsException" {
-		if _, err := k.env.KMS.DeleteAlias(ctx, &kms.DeleteAliasInput{AliasName: aws.String(alias)}); err != nil && !isNotFound(err) {
+		if _, err := k.env.KMS.DeleteAlias(ctx, &kms.DeleteAliasInput{AliasName: aws.String(alias)}); err != nil && !IsNotFound(err) {
 			return fmt.Errorf("move %s to %s: %w", alias, keyARN(key), err)
 		}
 		_, err = k.env.KMS.CreateAlias(ctx, in)
@@ -232,17 +232,17 @@ func (k secretsKey) pointAlias(ctx context.Context, key *stackKey) error {
 // that a stack of the same name made within the week can have it.
 func (k secretsKey) remove(ctx context.Context, key *stackKey) error {
 	named, err := k.aliasNames(ctx, key)
-	if err != nil && !isNotFound(err) {
+	if err != nil && !IsNotFound(err) {
 		return err
 	}
 	if alias := k.env.secretsKeyAlias(); slices.Contains(named, alias) {
-		if _, err := k.env.KMS.DeleteAlias(ctx, &kms.DeleteAliasInput{AliasName: aws.String(alias)}); err != nil && !isNotFound(err) {
+		if _, err := k.env.KMS.DeleteAlias(ctx, &kms.DeleteAliasInput{AliasName: aws.String(alias)}); err != nil && !IsNotFound(err) {
 			return fmt.Errorf("delete %s: %w", alias, err)
 		}
 	}
 	_, err = k.env.KMS.ScheduleKeyDeletion(ctx, &kms.ScheduleKeyDeletionInput{KeyId: key.meta.KeyId, PendingWindowInDays: aws.Int32(keyDeletionWindow)})
 	// KMSInvalidStateException: its deletion is scheduled already.
-	if err != nil && !isNotFound(err) && errorCode(err) != "KMSInvalidStateException" {
+	if err != nil && !IsNotFound(err) && errorCode(err) != "KMSInvalidStateException" {
 		return fmt.Errorf("schedule the deletion of KMS key %s: %w", keyARN(key), err)
 	}
 	return nil
@@ -288,7 +288,7 @@ func (k secretsKey) aliasNames(ctx context.Context, key *stackKey) ([]string, er
 // describeKey returns the key, or nil when it does not exist.
 func describeKey(ctx context.Context, e *Env, id string) (*stackKey, error) {
 	out, err := e.KMS.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(id)})
-	if isNotFound(err) {
+	if IsNotFound(err) {
 		return nil, nil
 	}
 	if err != nil {
@@ -339,29 +339,29 @@ func (e *Env) secretsKeyID() string {
 	if !e.ownSecretsKey() {
 		return e.Cfg.Secrets.KMSKeyID
 	}
-	return e.idOf(stepSecretsKey)
+	return e.IDOf(stepSecretsKey)
 }
 
 // secretsKeyGrant names the key in the manager's policy. Before the
 // stack's own key exists (a plan) it stands in for it, so that the plan
 // shows the policy changing; the policy is put after the key is made.
-func (e *Env) secretsKeyGrant() secretsKeyGrant { return e.secretsKeyGrantOf(e.arns()) }
+func (e *Env) secretsKeyGrant() secretsKeyGrant { return e.SecretsKeyGrantOf(e.arns()) }
 
 // secretsKeyGrantOf is secretsKeyGrant with ARNs of a (the operator
 // policy's name no account).
-func (e *Env) secretsKeyGrantOf(a arns) secretsKeyGrant {
+func (e *Env) SecretsKeyGrantOf(a ARNs) secretsKeyGrant {
 	k := e.Cfg.Secrets.KMSKeyID
 	switch {
 	case e.ownSecretsKey():
-		return secretsKeyGrant{resource: or(e.idOf(stepSecretsKey), a.kmsKey(knownAfterApply))}
+		return secretsKeyGrant{Resource: or(e.IDOf(stepSecretsKey), a.kmsKey(knownAfterApply))}
 	case strings.HasPrefix(k, "alias/"):
-		return secretsKeyGrant{resource: a.kmsKey("*"), alias: k}
+		return secretsKeyGrant{Resource: a.kmsKey("*"), Alias: k}
 	case strings.HasPrefix(k, "arn:") && strings.Contains(k, ":alias/"):
-		return secretsKeyGrant{resource: a.kmsKey("*"), alias: k[strings.Index(k, ":alias/")+1:]}
+		return secretsKeyGrant{Resource: a.kmsKey("*"), Alias: k[strings.Index(k, ":alias/")+1:]}
 	case strings.HasPrefix(k, "arn:"):
-		return secretsKeyGrant{resource: k}
+		return secretsKeyGrant{Resource: k}
 	}
-	return secretsKeyGrant{resource: a.kmsKey(k)}
+	return secretsKeyGrant{Resource: a.kmsKey(k)}
 }
 
 // secretsKeyNames are the names a parameter's KeyId may have when it is
@@ -371,7 +371,7 @@ func (e *Env) secretsKeyGrantOf(a arns) secretsKeyGrant {
 // usable by SSM.
 func (e *Env) secretsKeyNames(ctx context.Context) ([]string, error) {
 	if e.ownSecretsKey() {
-		arn := e.idOf(stepSecretsKey)
+		arn := e.IDOf(stepSecretsKey)
 		if arn == "" {
 			return nil, nil
 		}

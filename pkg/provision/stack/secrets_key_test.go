@@ -93,7 +93,7 @@ func TestSecretsKeyPolicy(t *testing.T) {
 	}
 
 	params := managerParameters{token: "/provision/ci/runner-token", boot: "/provision/ci/manager-boot", sshKey: "/provision/ci/runner-ssh-key",
-		key: secretsKeyGrant{resource: testKeyARN}}
+		key: secretsKeyGrant{Resource: testKeyARN}}
 	iamOf := map[string]PolicyDocument{testManagerRole: autoscalerManagerPolicy(testARNs, "ci-runners*", params)}
 	for _, c := range []struct {
 		what string
@@ -131,7 +131,7 @@ func TestManagerKeyStatements(t *testing.T) {
 		map[string]map[string]any{"StringEquals": {"kms:ViaService": testSSM, "kms:EncryptionContext:PARAMETER_ARN": testTokenARN}})
 
 	// A key known by its alias only is named through kms:ResourceAliases.
-	params.key = secretsKeyGrant{resource: testARNs.kmsKey("*"), alias: "alias/team-secrets"}
+	params.key = secretsKeyGrant{Resource: testARNs.kmsKey("*"), Alias: "alias/team-secrets"}
 	m = statementsBySid(t, autoscalerManagerPolicy(testARNs, "ci-runners*", params))
 	wantStatement(t, m, "UseTheSecretsKeyForTheToken", []string{"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"},
 		[]string{"arn:aws:kms:ap-northeast-1:123456789012:key/*"},
@@ -141,14 +141,14 @@ func TestManagerKeyStatements(t *testing.T) {
 
 func TestSecretsKeyGrantOfAGivenKey(t *testing.T) {
 	for given, want := range map[string]secretsKeyGrant{
-		"1234abcd-12ab-34cd-56ef-1234567890ab": {resource: testKeyARN},
-		testKeyARN:                             {resource: testKeyARN},
-		"alias/team-secrets":                   {resource: "arn:aws:kms:ap-northeast-1:123456789012:key/*", alias: "alias/team-secrets"},
-		"arn:aws:kms:ap-northeast-1:123456789012:alias/team-secrets":                       {resource: "arn:aws:kms:ap-northeast-1:123456789012:key/*", alias: "alias/team-secrets"},
-		"arn:aws:kms:ap-northeast-1:123456789012:key/mrk-1234abcd12ab34cd56ef1234567890ab": {resource: "arn:aws:kms:ap-northeast-1:123456789012:key/mrk-1234abcd12ab34cd56ef1234567890ab"},
+		"1234abcd-12ab-34cd-56ef-1234567890ab": {Resource: testKeyARN},
+		testKeyARN:                             {Resource: testKeyARN},
+		"alias/team-secrets":                   {Resource: "arn:aws:kms:ap-northeast-1:123456789012:key/*", Alias: "alias/team-secrets"},
+		"arn:aws:kms:ap-northeast-1:123456789012:alias/team-secrets":                       {Resource: "arn:aws:kms:ap-northeast-1:123456789012:key/*", Alias: "alias/team-secrets"},
+		"arn:aws:kms:ap-northeast-1:123456789012:key/mrk-1234abcd12ab34cd56ef1234567890ab": {Resource: "arn:aws:kms:ap-northeast-1:123456789012:key/mrk-1234abcd12ab34cd56ef1234567890ab"},
 	} {
 		e := &Env{Cfg: &config.Config{Stack: "ci", Secrets: config.SecretsConfig{KMSKeyID: given}}}
-		if got := e.secretsKeyGrantOf(testARNs); got != want {
+		if got := e.SecretsKeyGrantOf(testARNs); got != want {
 			t.Errorf("%s: grant %+v, want %+v", given, got, want)
 		}
 	}
@@ -178,48 +178,6 @@ func TestKMSKeyIDIsValidated(t *testing.T) {
 			t.Errorf("secrets.kms_key_id %q: problems %v, want ok=%v", given, problems, ok)
 		}
 	}
-}
-
-// The operator policy: the key's actions on the stack's tagged keys only,
-// CreateKey only with the stack's tag, its use through SSM only.
-func TestToolPolicyItsKey(t *testing.T) {
-	cfg := config.Defaults()
-	cfg.Stack, cfg.Region = "ci", "ap-northeast-1"
-	m := map[string]Statement{}
-	for _, s := range ToolPolicy(&cfg).Statement {
-		m[s.Sid] = s
-	}
-	tagged := map[string]any{"aws:ResourceTag/provision:stack": "ci"}
-	keys := []string{"arn:aws:kms:ap-northeast-1:*:key/*"}
-	wantStatement(t, m, "Key", secretsKeyActions, keys, map[string]map[string]any{"StringEquals": tagged})
-	wantStatement(t, m, "CreateKey", []string{"kms:CreateKey", "kms:TagResource"}, []string{"*"},
-		map[string]map[string]any{"StringEquals": {"aws:RequestTag/provision:stack": "ci"}})
-	wantStatement(t, m, "KeyAlias", []string{"kms:CreateAlias", "kms:DeleteAlias"}, []string{"arn:aws:kms:ap-northeast-1:*:alias/provision/ci"}, nil)
-	wantStatement(t, m, "KeyViaSSM", []string{"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"}, keys,
-		map[string]map[string]any{"StringEquals": tagged, "StringLike": {"kms:ViaService": "ssm.ap-northeast-1.amazonaws.com*",
-			"kms:EncryptionContext:PARAMETER_ARN": "arn:aws:ssm:ap-northeast-1:*:parameter/provision/ci/*"}})
-	wantStatement(t, m, "FindKey", []string{"kms:ListAliases", "kms:ListKeys", "ssm:DescribeParameters"}, []string{"*"}, nil)
-	if _, ok := m["GivenKeyViaSSM"]; ok {
-		t.Errorf("a statement for secrets.kms_key_id without one")
-	}
-	// No kms: write on every key of the account without a condition.
-	for _, s := range ToolPolicy(&cfg).Statement {
-		for _, a := range s.Action {
-			if strings.HasPrefix(a, "kms:") && !strings.HasPrefix(a, "kms:List") && !strings.HasPrefix(a, "kms:Describe") && !strings.HasPrefix(a, "kms:Get") &&
-				s.Condition == nil && !strings.Contains(s.Resource[0], ":alias/") {
-				t.Errorf("%s: %s without a condition", s.Sid, a)
-			}
-		}
-	}
-
-	cfg.Secrets.KMSKeyID = "alias/team-secrets"
-	m = map[string]Statement{}
-	for _, s := range ToolPolicy(&cfg).Statement {
-		m[s.Sid] = s
-	}
-	wantStatement(t, m, "GivenKeyViaSSM", []string{"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"}, keys,
-		map[string]map[string]any{"StringLike": {"kms:ViaService": "ssm.ap-northeast-1.amazonaws.com*"},
-			"ForAnyValue:StringEquals": {"kms:ResourceAliases": "alias/team-secrets"}})
 }
 
 func TestUsableSecretsKey(t *testing.T) {

@@ -41,10 +41,10 @@ func newSecurityGroups(env *Env, id plan.ID) securityGroups {
 
 func (k securityGroups) stepID() plan.ID { return k.id }
 func (k securityGroups) needs() []plan.ID {
-	if k.id == stepRunnerGroup {
-		return []plan.ID{stepVPC, stepManagerGroup, stepPublicSubnet}
+	if k.id == StepRunnerGroup {
+		return []plan.ID{StepVPC, StepManagerGroup, StepPublicSubnet}
 	}
-	return []plan.ID{stepVPC}
+	return []plan.ID{StepVPC}
 }
 
 func (k securityGroups) groupName() string { return k.env.name(k.role) }
@@ -58,9 +58,9 @@ func (k securityGroups) wanted() []sgRule {
 		// manager in the public subnet, the machines in the private one.
 		rs = append(rs, sgRule{Protocol: "tcp", From: 443, To: 443, Source: or(k.env.vpcCIDR(), "(vpc)"), Desc: desc + ": AWS APIs through the endpoints"})
 		if k.env.Cfg.Network.IPv6 {
-			rs = append(rs, sgRule{Protocol: "tcp", From: 443, To: 443, Source: or(k.env.attrOf(stepVPC, "ipv6_cidr"), "(vpc ipv6)"), Desc: desc + ": AWS APIs through the endpoints"})
+			rs = append(rs, sgRule{Protocol: "tcp", From: 443, To: 443, Source: or(k.env.attrOf(StepVPC, "ipv6_cidr"), "(vpc ipv6)"), Desc: desc + ": AWS APIs through the endpoints"})
 		}
-	case stepManagerGroup:
+	case StepManagerGroup:
 		for _, src := range k.env.Cfg.GitLab.SSHSourceCIDRs {
 			rs = append(rs, sgRule{Protocol: "tcp", From: 22, To: 22, Source: src, Desc: desc + ": SSH for debugging"})
 		}
@@ -73,11 +73,11 @@ func (k securityGroups) wanted() []sgRule {
 		// connects over SSH only; docker+machine also drives Docker over
 		// TLS on 2376, so only it opens that port.
 		ports := []int32{22}
-		if !k.env.autoscaler() {
+		if !k.env.Autoscaler() {
 			ports = append(ports, 2376)
 		}
 		for _, port := range ports {
-			rs = append(rs, sgRule{Protocol: "tcp", From: port, To: port, Source: or(k.env.idOf(stepManagerGroup), "(sg/manager)"), Desc: desc + ": from the manager"})
+			rs = append(rs, sgRule{Protocol: "tcp", From: port, To: port, Source: or(k.env.IDOf(StepManagerGroup), "(sg/manager)"), Desc: desc + ": from the manager"})
 		}
 	}
 	rs = append(rs, sgRule{Egress: true, Protocol: allProtos, Source: anyIPv4})
@@ -126,11 +126,11 @@ func (k securityGroups) describe() plan.Change {
 // that name that is not ours is a conflict to report, not to adopt).
 func (k securityGroups) find(ctx context.Context) (found[securityGroup], error) {
 	f, err := k.findForDelete(ctx)
-	vpcID := k.env.idOf(stepVPC)
+	vpcID := k.env.IDOf(StepVPC)
 	if err != nil || f.exists || vpcID == "" {
 		return f, err
 	}
-	out, err := k.env.EC2.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{Filters: []ec2types.Filter{filter("vpc-id", vpcID), filter("group-name", k.groupName())}})
+	out, err := k.env.EC2.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{Filters: []ec2types.Filter{Filter("vpc-id", vpcID), Filter("group-name", k.groupName())}})
 	if err != nil {
 		return f, fmt.Errorf("find security group %s by name: %w", k.groupName(), err)
 	}
@@ -159,11 +159,11 @@ func (k securityGroups) findForDelete(ctx context.Context) (found[securityGroup]
 	if err != nil {
 		return found[securityGroup]{}, fmt.Errorf("find security group %s by tags: %w", k.id, err)
 	}
-	return lookupOwned(k.env, k.id, pointers(groups), groupID, func(g securityGroup) bool { return k.env.ownedBy(g.Tags, k.id) }), nil
+	return lookupOwned(k.env, k.id, pointers(groups), GroupID, func(g securityGroup) bool { return k.env.ownedBy(g.Tags, k.id) }), nil
 }
 
 // groupID is a group's id ("" for none).
-func groupID(g securityGroup) string {
+func GroupID(g securityGroup) string {
 	if g == nil {
 		return ""
 	}
@@ -171,7 +171,7 @@ func groupID(g securityGroup) string {
 }
 
 func (k securityGroups) record(g securityGroup) recorded {
-	return recorded{id: groupID(g), attrs: map[string]string{"name": aws.ToString(g.GroupName)}}
+	return recorded{id: GroupID(g), attrs: map[string]string{"name": aws.ToString(g.GroupName)}}
 }
 
 func (k securityGroups) diff(_ context.Context, g securityGroup) (sgFix, []string, error) {
@@ -194,7 +194,7 @@ func (k securityGroups) create(ctx context.Context, _ string, _ found[securityGr
 	out, err := k.env.EC2.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{
 		GroupName:         aws.String(k.groupName()),
 		Description:       aws.String(fmt.Sprintf("provision %s: %s", k.env.Cfg.Stack, k.role)),
-		VpcId:             aws.String(k.env.idOf(stepVPC)),
+		VpcId:             aws.String(k.env.IDOf(StepVPC)),
 		TagSpecifications: k.env.tagSpec(ec2types.ResourceTypeSecurityGroup, k.id, k.role),
 	})
 	if err != nil {
@@ -212,7 +212,7 @@ func (k securityGroups) create(ctx context.Context, _ string, _ found[securityGr
 }
 
 func (k securityGroups) update(ctx context.Context, g securityGroup, f sgFix) error {
-	id := groupID(g)
+	id := GroupID(g)
 	if err := revokeRules(ctx, k.env, id, f.revoke); err != nil {
 		return err
 	}
@@ -221,9 +221,9 @@ func (k securityGroups) update(ctx context.Context, g securityGroup, f sgFix) er
 
 func (k securityGroups) remove(ctx context.Context, g securityGroup) error {
 	// DependencyViolation while instances' network interfaces are going away.
-	id := groupID(g)
+	id := GroupID(g)
 	_, err := k.env.EC2.DeleteSecurityGroup(ctx, &ec2.DeleteSecurityGroupInput{GroupId: &id})
-	if err != nil && !isNotFound(err) {
+	if err != nil && !IsNotFound(err) {
 		return retryableDelete(busyError(ctx, k.env, fmt.Errorf("delete security group %s: %w", id, err), "group-id", id))
 	}
 	return nil

@@ -36,11 +36,11 @@ func newRunnerSSHKeyStep(env *Env) plan.Step {
 	return newResourceStep[parameter, sshKeyFix](env, "ssm-parameter", runnerSSHKey{env})
 }
 
-func (k runnerSSHKey) stepID() plan.ID  { return stepSSHKey }
+func (k runnerSSHKey) stepID() plan.ID  { return StepSSHKey }
 func (k runnerSSHKey) needs() []plan.ID { return k.env.secretsKeyNeeds() }
 
 func (k runnerSSHKey) describe() plan.Change {
-	return plan.Change{Step: stepSSHKey, Kind: "ssm-parameter", Name: k.env.SSHKeyParameter(),
+	return plan.Change{Step: StepSSHKey, Kind: "ssm-parameter", Name: k.env.SSHKeyParameter(),
 		Attrs: []plan.Attr{{Key: "type", Value: "SecureString"}, {Key: "value", Value: "a new ed25519 private key (hidden)"}}}
 }
 
@@ -112,7 +112,7 @@ func (k runnerSSHKey) put(ctx context.Context, private string, overwrite bool) (
 		Overwrite:   aws.Bool(overwrite),
 	}
 	if !overwrite {
-		in.Tags = ssmTags(k.env.tagMap(stepSSHKey, "runner-ssh-key"))
+		in.Tags = ssmTags(k.env.tagMap(StepSSHKey, "runner-ssh-key"))
 	}
 	if _, err := k.env.SSM.PutParameter(ctx, in); err != nil && errorCode(err) != "ParameterAlreadyExists" {
 		return nil, fmt.Errorf("store the runner machines' SSH key in %s: %w", name, err)

@@ -23,13 +23,13 @@ func Steps(env *Env) (*plan.Graph, error) {
 		newSubnetStep(env, true),
 		newSubnetStep(env, false),
 		newRouteTableStep(env, true),
-		newElasticIPStep(env, stepNATAddress, "nat"),
+		newElasticIPStep(env, StepNATAddress, "nat"),
 		newNATGatewayStep(env),
 		newRouteTableStep(env, false),
 		newNetworkACLStep(env, true),
 		newNetworkACLStep(env, false),
-		newSecurityGroupStep(env, stepManagerGroup),
-		newSecurityGroupStep(env, stepRunnerGroup),
+		newSecurityGroupStep(env, StepManagerGroup),
+		newSecurityGroupStep(env, StepRunnerGroup),
 		newGatewayEndpointStep(env),
 	)
 	if services := env.endpointServices(); len(services) > 0 {
@@ -44,7 +44,7 @@ func Steps(env *Env) (*plan.Graph, error) {
 	}
 	// The token: from GITLAB_RUNNER_TOKEN, or from a runner created through
 	// GitLab's API, whose token goes straight into the same parameter.
-	if env.tokenStep() == stepGitLabRunner {
+	if env.tokenStep() == StepGitLabRunner {
 		steps = append(steps, newGitLabRunnerStep(env))
 	} else {
 		steps = append(steps, newRunnerTokenStep(env))
@@ -56,20 +56,20 @@ func Steps(env *Env) (*plan.Graph, error) {
 	if env.staticKeys() || env.Teardown {
 		steps = append(steps, newRunnerSSHKeyStep(env), newKeyPairStep(env))
 	}
-	if env.autoscaler() || env.Teardown {
+	if env.Autoscaler() || env.Teardown {
 		steps = append(steps, newLaunchTemplateStep(env), newAutoScalingGroupStep(env))
 	}
-	if !env.autoscaler() || env.Teardown {
+	if !env.Autoscaler() || env.Teardown {
 		// docker+machine: the manager launches machines itself, with this role.
 		steps = append(steps, newIAMRoleStep(env, false), newMachinesStep(env))
 	}
 	steps = append(steps,
-		newElasticIPStep(env, stepManagerAddress, "manager"),
+		newElasticIPStep(env, StepManagerAddress, "manager"),
 		newManagerInstanceStep(env),
 		newAddressAssociationStep(env),
 		newGitLabIngressStep(env),
 	)
-	if env.autoscaler() || env.Teardown {
+	if env.Autoscaler() || env.Teardown {
 		steps = append(steps, newManagerDrainStep(env))
 	}
 	for i := range steps {
@@ -87,7 +87,7 @@ func Steps(env *Env) (*plan.Graph, error) {
 // (another executor, another token source) are left for down: their
 // resources may still be in use, or be taken over.
 func retirable(id plan.ID) bool {
-	return strings.HasPrefix(string(id), "vpce/") || id == stepEndpointGroup || id == stepSSHKey || id == stepKeyPair || id == stepCache || id == stepSecretsKey
+	return strings.HasPrefix(string(id), "vpce/") || id == stepEndpointGroup || id == StepSSHKey || id == stepKeyPair || id == StepCache || id == stepSecretsKey
 }
 
 // Retired returns the retirable steps the state still records but the

@@ -34,9 +34,9 @@ type subnetFix struct {
 }
 
 func newSubnetStep(env *Env, public bool) plan.Step {
-	k := subnetKind{env: env, id: stepPrivateSubnet, role: "private", cidr: env.Cfg.Network.PrivateSubnetCIDR}
+	k := subnetKind{env: env, id: StepPrivateSubnet, role: "private", cidr: env.Cfg.Network.PrivateSubnetCIDR}
 	if public {
-		k = subnetKind{env: env, id: stepPublicSubnet, role: "public", cidr: env.Cfg.Network.PublicSubnetCIDR, public: true}
+		k = subnetKind{env: env, id: StepPublicSubnet, role: "public", cidr: env.Cfg.Network.PublicSubnetCIDR, public: true}
 	}
 	return newResourceStep[subnet, subnetFix](env, "subnet", k)
 }
@@ -47,9 +47,9 @@ func (k subnetKind) stepID() plan.ID { return k.id }
 // the same free IPv6 /64 at once.
 func (k subnetKind) needs() []plan.ID {
 	if k.public {
-		return []plan.ID{stepVPC}
+		return []plan.ID{StepVPC}
 	}
-	return []plan.ID{stepVPC, stepPublicSubnet}
+	return []plan.ID{StepVPC, StepPublicSubnet}
 }
 
 func (k subnetKind) describe() plan.Change {
@@ -70,11 +70,11 @@ func (k subnetKind) describe() plan.Change {
 // with our CIDR that is not ours is a conflict the user must resolve.
 func (k subnetKind) find(ctx context.Context) (found[subnet], error) {
 	f, err := k.findForDelete(ctx)
-	vpcID := k.env.idOf(stepVPC)
+	vpcID := k.env.IDOf(StepVPC)
 	if err != nil || f.exists || vpcID == "" {
 		return f, err
 	}
-	out, err := k.env.EC2.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{Filters: []ec2types.Filter{filter("vpc-id", vpcID), filter("cidr-block", k.cidr)}})
+	out, err := k.env.EC2.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{Filters: []ec2types.Filter{Filter("vpc-id", vpcID), Filter("cidr-block", k.cidr)}})
 	if err != nil {
 		return f, fmt.Errorf("find %s by CIDR: %w", k.id, err)
 	}
@@ -129,7 +129,7 @@ func (k subnetKind) diff(_ context.Context, sn subnet) (subnetFix, []string, err
 // create makes the subnet with its /64; the two attributes are set after.
 func (k subnetKind) create(ctx context.Context, _ string, _ found[subnet]) (subnet, subnetFix, error) {
 	in := &ec2.CreateSubnetInput{
-		VpcId:             aws.String(k.env.idOf(stepVPC)),
+		VpcId:             aws.String(k.env.IDOf(StepVPC)),
 		CidrBlock:         aws.String(k.cidr),
 		AvailabilityZone:  aws.String(k.env.Zone),
 		TagSpecifications: k.env.tagSpec(ec2types.ResourceTypeSubnet, k.id, k.role),
@@ -187,7 +187,7 @@ func (k subnetKind) update(ctx context.Context, sn subnet, f subnetFix) error {
 func (k subnetKind) remove(ctx context.Context, sn subnet) error {
 	id := subnetID(sn)
 	_, err := k.env.EC2.DeleteSubnet(ctx, &ec2.DeleteSubnetInput{SubnetId: &id})
-	if err != nil && !isNotFound(err) {
+	if err != nil && !IsNotFound(err) {
 		return retryableDelete(busyError(ctx, k.env, fmt.Errorf("delete subnet %s: %w", id, err), "subnet-id", id))
 	}
 	return nil
@@ -195,12 +195,12 @@ func (k subnetKind) remove(ctx context.Context, sn subnet) error {
 
 // freeIPv6Block picks the lowest /64 of the VPC's /56 that no subnet uses.
 func (k subnetKind) freeIPv6Block(ctx context.Context) (string, error) {
-	vpcID := k.env.idOf(stepVPC)
-	vpcBlock, err := netip.ParsePrefix(k.env.attrOf(stepVPC, "ipv6_cidr"))
+	vpcID := k.env.IDOf(StepVPC)
+	vpcBlock, err := netip.ParsePrefix(k.env.attrOf(StepVPC, "ipv6_cidr"))
 	if err != nil {
 		return "", plan.TryAgainf("vpc %s has no IPv6 block yet", vpcID)
 	}
-	out, err := k.env.EC2.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{Filters: []ec2types.Filter{filter("vpc-id", vpcID)}})
+	out, err := k.env.EC2.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{Filters: []ec2types.Filter{Filter("vpc-id", vpcID)}})
 	if err != nil {
 		return "", fmt.Errorf("list subnets of %s: %w", vpcID, err)
 	}

@@ -79,7 +79,7 @@ func tagValue(tags []ec2types.Tag, key string) string {
 	return ""
 }
 
-func filter(name string, values ...string) ec2types.Filter {
+func Filter(name string, values ...string) ec2types.Filter {
 	return ec2types.Filter{Name: aws.String(name), Values: values}
 }
 

@@ -28,12 +28,12 @@ type vpcFix struct {
 
 func newVPCStep(env *Env) plan.Step { return newResourceStep[vpc, vpcFix](env, "vpc", vpcKind{env}) }
 
-func (k vpcKind) stepID() plan.ID  { return stepVPC }
+func (k vpcKind) stepID() plan.ID  { return StepVPC }
 func (k vpcKind) needs() []plan.ID { return nil }
 func (k vpcKind) existing() bool   { return k.env.Cfg.Network.VpcID != "" }
 
 func (k vpcKind) describe() plan.Change {
-	c := plan.Change{Step: stepVPC, Kind: "vpc", Name: k.env.name("vpc")}
+	c := plan.Change{Step: StepVPC, Kind: "vpc", Name: k.env.name("vpc")}
 	if k.existing() {
 		c.ID = k.env.Cfg.Network.VpcID
 		return c
@@ -53,11 +53,11 @@ func (k vpcKind) find(ctx context.Context) (found[vpc], error) {
 		v, err := k.lookupExisting(ctx)
 		return found[vpc]{cur: v, exists: true, external: true}, err
 	}
-	out, err := k.env.EC2.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{Filters: k.env.ownerFilters(stepVPC)})
+	out, err := k.env.EC2.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{Filters: k.env.ownerFilters(StepVPC)})
 	if err != nil {
 		return found[vpc]{}, fmt.Errorf("find vpc by tags: %w", err)
 	}
-	return lookupOwned(k.env, stepVPC, pointers(out.Vpcs), vpcID, func(v vpc) bool { return k.env.ownedBy(v.Tags, stepVPC) }), nil
+	return lookupOwned(k.env, StepVPC, pointers(out.Vpcs), vpcID, func(v vpc) bool { return k.env.ownedBy(v.Tags, StepVPC) }), nil
 }
 
 // findForDelete: the user's VPC is never deleted.
@@ -113,7 +113,7 @@ func (k vpcKind) create(ctx context.Context, _ string, _ found[vpc]) (vpc, vpcFi
 	out, err := k.env.EC2.CreateVpc(ctx, &ec2.CreateVpcInput{
 		CidrBlock:                   aws.String(k.env.Cfg.Network.CIDR),
 		AmazonProvidedIpv6CidrBlock: aws.Bool(k.env.Cfg.Network.IPv6),
-		TagSpecifications:           k.env.tagSpec(ec2types.ResourceTypeVpc, stepVPC, "vpc"),
+		TagSpecifications:           k.env.tagSpec(ec2types.ResourceTypeVpc, StepVPC, "vpc"),
 	})
 	if err != nil {
 		return nil, vpcFix{}, fmt.Errorf("create vpc %s: %w", k.env.Cfg.Network.CIDR, err)
@@ -143,7 +143,7 @@ func (k vpcKind) update(ctx context.Context, v vpc, f vpcFix) error {
 
 func (k vpcKind) remove(ctx context.Context, v vpc) error {
 	_, err := k.env.EC2.DeleteVpc(ctx, &ec2.DeleteVpcInput{VpcId: v.VpcId})
-	if err != nil && !isNotFound(err) {
+	if err != nil && !IsNotFound(err) {
 		return retryableDelete(fmt.Errorf("delete vpc %s: %w", vpcID(v), err))
 	}
 	return nil
@@ -175,14 +175,14 @@ func (k vpcKind) waitForIPv6(ctx context.Context, id string) error {
 	if k.env.Cfg.Network.IPv6 && vpcIPv6Block(&out.Vpcs[0]) == "" {
 		return plan.TryAgainf("vpc %s: waiting for its IPv6 block", id)
 	}
-	return k.env.created(stepVPC, "vpc", id, k.record(&out.Vpcs[0]).attrs)
+	return k.env.created(StepVPC, "vpc", id, k.record(&out.Vpcs[0]).attrs)
 }
 
 // lookupExisting checks the user's VPC.
 func (k vpcKind) lookupExisting(ctx context.Context) (vpc, error) {
 	id := k.env.Cfg.Network.VpcID
 	out, err := k.env.EC2.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{VpcIds: []string{id}})
-	if isNotFound(err) || (err == nil && len(out.Vpcs) == 0) {
+	if IsNotFound(err) || (err == nil && len(out.Vpcs) == 0) {
 		return nil, fmt.Errorf("network.vpc_id %s does not exist in %s: check the id and the region, or leave vpc_id empty to create a VPC", id, k.env.Region)
 	}
 	if err != nil {

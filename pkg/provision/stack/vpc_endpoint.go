@@ -72,7 +72,7 @@ func (k vpcEndpoints) needs() []plan.ID {
 	if k.gateway {
 		return []plan.ID{stepPrivateRoutes}
 	}
-	return []plan.ID{stepPrivateSubnet, stepEndpointGroup}
+	return []plan.ID{StepPrivateSubnet, stepEndpointGroup}
 }
 
 func (k vpcEndpoints) serviceName() string { return "com.amazonaws." + k.env.Region + "." + k.service }
@@ -80,9 +80,9 @@ func (k vpcEndpoints) serviceName() string { return "com.amazonaws." + k.env.Reg
 func (k vpcEndpoints) describe() plan.Change {
 	c := plan.Change{Step: k.id, Kind: "vpc-endpoint", Name: k.serviceName()}
 	if k.gateway {
-		c.Attrs = []plan.Attr{{Key: "type", Value: "gateway"}, {Key: "route_table", Value: orUnknown(k.env.idOf(stepPrivateRoutes))}}
+		c.Attrs = []plan.Attr{{Key: "type", Value: "gateway"}, {Key: "route_table", Value: orUnknown(k.env.IDOf(stepPrivateRoutes))}}
 	} else {
-		c.Attrs = []plan.Attr{{Key: "type", Value: "interface"}, {Key: "subnet", Value: orUnknown(k.env.idOf(stepPrivateSubnet))}, {Key: "private_dns", Value: "true"}}
+		c.Attrs = []plan.Attr{{Key: "type", Value: "interface"}, {Key: "subnet", Value: orUnknown(k.env.IDOf(StepPrivateSubnet))}, {Key: "private_dns", Value: "true"}}
 	}
 	return c
 }
@@ -125,13 +125,13 @@ func (k vpcEndpoints) diff(_ context.Context, v endpoint) (endpointFix, []string
 	var f endpointFix
 	var rs []string
 	if k.gateway {
-		if rt := k.env.idOf(stepPrivateRoutes); rt != "" && !slices.Contains(v.RouteTableIds, rt) {
+		if rt := k.env.IDOf(stepPrivateRoutes); rt != "" && !slices.Contains(v.RouteTableIds, rt) {
 			f.addRouteTables = []string{rt}
 			rs = append(rs, "route S3 from "+rt)
 		}
 		return f, rs, nil
 	}
-	if sn := k.env.idOf(stepPrivateSubnet); sn != "" && !slices.Contains(v.SubnetIds, sn) {
+	if sn := k.env.IDOf(StepPrivateSubnet); sn != "" && !slices.Contains(v.SubnetIds, sn) {
 		f.addSubnets = []string{sn}
 		rs = append(rs, "place it in "+sn)
 	}
@@ -139,7 +139,7 @@ func (k vpcEndpoints) diff(_ context.Context, v endpoint) (endpointFix, []string
 	for _, g := range v.Groups {
 		groups = append(groups, aws.ToString(g.GroupId))
 	}
-	if sg := k.env.idOf(stepEndpointGroup); sg != "" && !slices.Contains(groups, sg) {
+	if sg := k.env.IDOf(stepEndpointGroup); sg != "" && !slices.Contains(groups, sg) {
 		f.addGroups = []string{sg}
 		rs = append(rs, "put it in "+sg)
 	}
@@ -152,18 +152,18 @@ func (k vpcEndpoints) diff(_ context.Context, v endpoint) (endpointFix, []string
 
 func (k vpcEndpoints) create(ctx context.Context, token string, _ found[endpoint]) (endpoint, endpointFix, error) {
 	in := &ec2.CreateVpcEndpointInput{
-		VpcId:             aws.String(k.env.idOf(stepVPC)),
+		VpcId:             aws.String(k.env.IDOf(StepVPC)),
 		ServiceName:       aws.String(k.serviceName()),
 		ClientToken:       aws.String(token),
 		TagSpecifications: k.env.tagSpec(ec2types.ResourceTypeVpcEndpoint, k.id, "endpoint-"+k.service),
 	}
 	if k.gateway {
 		in.VpcEndpointType = ec2types.VpcEndpointTypeGateway
-		in.RouteTableIds = []string{k.env.idOf(stepPrivateRoutes)}
+		in.RouteTableIds = []string{k.env.IDOf(stepPrivateRoutes)}
 	} else {
 		in.VpcEndpointType = ec2types.VpcEndpointTypeInterface
-		in.SubnetIds = []string{k.env.idOf(stepPrivateSubnet)}
-		in.SecurityGroupIds = []string{k.env.idOf(stepEndpointGroup)}
+		in.SubnetIds = []string{k.env.IDOf(StepPrivateSubnet)}
+		in.SecurityGroupIds = []string{k.env.IDOf(stepEndpointGroup)}
 		in.PrivateDnsEnabled = aws.Bool(true)
 	}
 	out, err := k.env.EC2.CreateVpcEndpoint(ctx, in)
@@ -192,7 +192,7 @@ func (k vpcEndpoints) update(ctx context.Context, v endpoint, f endpointFix) err
 // deletion wait for (DependencyViolation until then).
 func (k vpcEndpoints) remove(ctx context.Context, v endpoint) error {
 	out, err := k.env.EC2.DeleteVpcEndpoints(ctx, &ec2.DeleteVpcEndpointsInput{VpcEndpointIds: []string{endpointID(v)}})
-	if err != nil && !isNotFound(err) {
+	if err != nil && !IsNotFound(err) {
 		return retryableDelete(fmt.Errorf("delete VPC endpoint %s: %w", endpointID(v), err))
 	}
 	if err == nil && len(out.Unsuccessful) > 0 && !strings.Contains(aws.ToString(out.Unsuccessful[0].Error.Code), "NotFound") {

@@ -16,12 +16,12 @@ import (
 // subnets already live in, else the configured one, else the first zone
 // (by name) that offers both instance types. It only reads.
 func (e *Env) ResolveZone(ctx context.Context) error {
-	if z := e.attrOf(stepPublicSubnet, "zone"); z != "" && e.Cfg.Network.AvailabilityZone == "" {
+	if z := e.attrOf(StepPublicSubnet, "zone"); z != "" && e.Cfg.Network.AvailabilityZone == "" {
 		e.Zone = z
 		return nil
 	}
 	zones, err := e.EC2.DescribeAvailabilityZones(ctx, &ec2.DescribeAvailabilityZonesInput{
-		Filters: []ec2types.Filter{filter("zone-type", "availability-zone")},
+		Filters: []ec2types.Filter{Filter("zone-type", "availability-zone")},
 	})
 	if err != nil {
 		return fmt.Errorf("list availability zones of %s: %w", e.Region, err)
@@ -70,7 +70,7 @@ func (e *Env) zonesOffering(ctx context.Context, types []string) (map[string]map
 	}
 	p := ec2.NewDescribeInstanceTypeOfferingsPaginator(e.EC2, &ec2.DescribeInstanceTypeOfferingsInput{
 		LocationType: ec2types.LocationTypeAvailabilityZone,
-		Filters:      []ec2types.Filter{filter("instance-type", types...)},
+		Filters:      []ec2types.Filter{Filter("instance-type", types...)},
 	})
 	for p.HasMorePages() {
 		out, err := p.NextPage(ctx)

@@ -1,10 +1,11 @@
-package stack
+package ops
 
 import (
 	"fmt"
 	"strings"
 
 	"github.com/provision-dev/provision/pkg/provision/config"
+	"github.com/provision-dev/provision/pkg/provision/stack"
 )
 
 // The actions provision itself calls, by what they do. The e2e suite
@@ -91,15 +92,15 @@ var (
 //     stack's names match.
 //
 // Both executors' actions are always in it: down removes what either built.
-func ToolPolicy(cfg *config.Config) PolicyDocument {
-	partition := partitionOf(cfg.Region)
+func ToolPolicy(cfg *config.Config) stack.PolicyDocument {
+	partition := stack.PartitionOf(cfg.Region)
 	region, regionCond := cfg.Region, map[string]any(nil)
 	if region == "" {
 		region = "*"
 	} else {
 		regionCond = map[string]any{"aws:RequestedRegion": region}
 	}
-	a := arns{partition: partition, region: region, account: "*"}
+	a := stack.ARNs{Partition: partition, Region: region, Account: "*"}
 	inRegion := func(more map[string]map[string]any) map[string]map[string]any {
 		c := map[string]map[string]any{}
 		for op, kv := range more {
@@ -118,14 +119,14 @@ func ToolPolicy(cfg *config.Config) PolicyDocument {
 		}
 		return c
 	}
-	requestTagged := map[string]map[string]any{"StringEquals": {"aws:RequestTag/" + TagStack: cfg.Stack}}
-	tagged := map[string]map[string]any{"StringEquals": {"aws:ResourceTag/" + TagStack: cfg.Stack}}
-	roles := []string{a.iamRole(iamName(cfg.Stack, region, "manager")), a.iamRole(iamName(cfg.Stack, region, "runner"))}
-	profiles := []string{a.iamInstanceProfile(iamName(cfg.Stack, region, "manager")), a.iamInstanceProfile(iamName(cfg.Stack, region, "runner"))}
+	requestTagged := map[string]map[string]any{"StringEquals": {"aws:RequestTag/" + stack.TagStack: cfg.Stack}}
+	tagged := map[string]map[string]any{"StringEquals": {"aws:ResourceTag/" + stack.TagStack: cfg.Stack}}
+	roles := []string{a.IAMRole(stack.IAMName(cfg.Stack, region, "manager")), a.IAMRole(stack.IAMName(cfg.Stack, region, "runner"))}
+	profiles := []string{a.IAMInstanceProfile(stack.IAMName(cfg.Stack, region, "manager")), a.IAMInstanceProfile(stack.IAMName(cfg.Stack, region, "runner"))}
 	// The account is not known here, so ARNs hold * for it: conditions on
 	// them use ArnLike (StringEquals and ArnEquals take * literally).
-	boundary := a.iamPolicy(BoundaryName(cfg.Stack, region))
-	st := []Statement{
+	boundary := a.IAMPolicy(stack.BoundaryName(cfg.Stack, region))
+	st := []stack.Statement{
 		// Describe calls read and change nothing, and take no resource.
 		{Sid: "Reads", Effect: "Allow", Action: []string{"ec2:Describe*", "ec2:GetEbsDefaultKmsKeyId",
 			"autoscaling:DescribeAutoScalingGroups", "sts:GetCallerIdentity", "kms:DescribeKey", "kms:GetKeyPolicy", "kms:ListGrants"},
@@ -135,13 +136,13 @@ func ToolPolicy(cfg *config.Config) PolicyDocument {
 		// ec2:CreateAction naming the call ("Grant permission to tag
 		// resources during creation" in the EC2 user guide).
 		{Sid: "TagOnCreate", Effect: "Allow", Action: []string{"ec2:CreateTags"}, Resource: []string{"*"},
-			Condition: inRegion(map[string]map[string]any{"StringEquals": {"aws:RequestTag/" + TagStack: cfg.Stack},
+			Condition: inRegion(map[string]map[string]any{"StringEquals": {"aws:RequestTag/" + stack.TagStack: cfg.Stack},
 				"ForAnyValue:StringEquals": {"ec2:CreateAction": append(creationNames(), "RunInstances")}})},
 		// Tags of its own resources may change, but the stack's tag may not
 		// be given to another stack: RequestTag holds only if present.
 		{Sid: "Retag", Effect: "Allow", Action: []string{"ec2:CreateTags"}, Resource: []string{"*"},
-			Condition: inRegion(map[string]map[string]any{"StringEquals": {"aws:ResourceTag/" + TagStack: cfg.Stack},
-				"StringEqualsIfExists": {"aws:RequestTag/" + TagStack: cfg.Stack}})},
+			Condition: inRegion(map[string]map[string]any{"StringEquals": {"aws:ResourceTag/" + stack.TagStack: cfg.Stack},
+				"StringEqualsIfExists": {"aws:RequestTag/" + stack.TagStack: cfg.Stack}})},
 		{Sid: "ChangeOwn", Effect: "Allow", Action: ec2OnItsOwn, Resource: []string{"*"}, Condition: inRegion(tagged)},
 		// A create call also authorizes the resources it makes its
 		// resource in (the VPC of a subnet, the subnet and address of a
@@ -152,21 +153,21 @@ func ToolPolicy(cfg *config.Config) PolicyDocument {
 		// launches into the stack's subnet and group, from any image (AWS's
 		// or runners.ami), with the key pair manager.key_name names.
 		{Sid: "LaunchTagged", Effect: "Allow", Action: []string{"ec2:RunInstances"},
-			Resource: []string{a.ec2("instance/*"), a.ec2("volume/*")}, Condition: inRegion(requestTagged)},
+			Resource: []string{a.EC2("instance/*"), a.EC2("volume/*")}, Condition: inRegion(requestTagged)},
 		{Sid: "LaunchInOwnNet", Effect: "Allow", Action: []string{"ec2:RunInstances"},
-			Resource: []string{a.ec2("subnet/*"), a.ec2("security-group/*"), a.ec2("launch-template/*")}, Condition: inRegion(tagged)},
+			Resource: []string{a.EC2("subnet/*"), a.EC2("security-group/*"), a.EC2("launch-template/*")}, Condition: inRegion(tagged)},
 		{Sid: "LaunchImage", Effect: "Allow", Action: []string{"ec2:RunInstances"},
-			Resource: []string{a.ec2Public("image/*"), a.ec2("image/*"), a.ec2("network-interface/*"), a.ec2("key-pair/*")}, Condition: inRegion(nil)},
+			Resource: []string{a.EC2Public("image/*"), a.EC2("image/*"), a.EC2("network-interface/*"), a.EC2("key-pair/*")}, Condition: inRegion(nil)},
 		// docker+machine's machines are the stack's by their instance
 		// profile (a Spot machine carries no tag until the driver adds it);
 		// their key pairs by their names, of exact length; their Spot
 		// requests carry no tag at all.
-		{Sid: "EndMachines", Effect: "Allow", Action: []string{"ec2:TerminateInstances"}, Resource: []string{a.ec2("instance/*")},
+		{Sid: "EndMachines", Effect: "Allow", Action: []string{"ec2:TerminateInstances"}, Resource: []string{a.EC2("instance/*")},
 			Condition: inRegion(map[string]map[string]any{"ArnLike": {"ec2:InstanceProfile": profiles[1]}})},
 		{Sid: "MachineKeys", Effect: "Allow", Action: []string{"ec2:DeleteKeyPair"},
-			Resource: machineKeyPairs(a, cfg.Stack)},
+			Resource: stack.MachineKeyPairs(a, cfg.Stack)},
 		{Sid: "CancelSpot", Effect: "Allow", Action: []string{"ec2:CancelSpotInstanceRequests"},
-			Resource: []string{a.ec2("spot-instances-request/*")}, Condition: inRegion(nil)},
+			Resource: []string{a.EC2("spot-instances-request/*")}, Condition: inRegion(nil)},
 		// A subnet goes back to its VPC's default network ACL before the
 		// stack's ACL is deleted; the default ACL carries no tag of the
 		// stack. In an existing VPC it is named by its VPC.
@@ -174,65 +175,65 @@ func ToolPolicy(cfg *config.Config) PolicyDocument {
 	}
 	if vpc := cfg.Network.VpcID; vpc != "" {
 		// An existing VPC carries no tag of the stack: it is named.
-		st = append(st, Statement{Sid: "CreateInTheVPC", Effect: "Allow", Action: ec2CreatesIn, Resource: []string{a.ec2("vpc/" + vpc)}, Condition: inRegion(nil)})
+		st = append(st, stack.Statement{Sid: "CreateInTheVPC", Effect: "Allow", Action: ec2CreatesIn, Resource: []string{a.EC2("vpc/" + vpc)}, Condition: inRegion(nil)})
 	}
 	if sg := cfg.GitLab.SecurityGroupID; sg != "" {
-		st = append(st, Statement{Sid: "GitLabGroup", Effect: "Allow",
+		st = append(st, stack.Statement{Sid: "GitLabGroup", Effect: "Allow",
 			Action:   []string{"ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress"},
-			Resource: []string{a.ec2("security-group/" + sg)}})
+			Resource: []string{a.EC2("security-group/" + sg)}})
 	}
 	st = append(st,
-		Statement{Sid: "Roles", Effect: "Allow", Action: iamRoleActions, Resource: append(append([]string{}, roles...), profiles...)},
-		Statement{Sid: "RolesBounded", Effect: "Allow", Action: iamBoundedRoleActions, Resource: roles,
+		stack.Statement{Sid: "Roles", Effect: "Allow", Action: iamRoleActions, Resource: append(append([]string{}, roles...), profiles...)},
+		stack.Statement{Sid: "RolesBounded", Effect: "Allow", Action: iamBoundedRoleActions, Resource: roles,
 			Condition: map[string]map[string]any{"ArnLike": {"iam:PermissionsBoundary": boundary}}},
-		Statement{Sid: "Boundary", Effect: "Allow", Action: []string{"iam:GetPolicy"}, Resource: []string{boundary}},
+		stack.Statement{Sid: "Boundary", Effect: "Allow", Action: []string{"iam:GetPolicy"}, Resource: []string{boundary}},
 		// Explicit denies win over any allow this principal may get
 		// elsewhere: the boundary stays as the administrator made it.
-		Statement{Sid: "KeepBoundary", Effect: "Deny",
+		stack.Statement{Sid: "KeepBoundary", Effect: "Deny",
 			Action:   []string{"iam:CreatePolicyVersion", "iam:DeletePolicy", "iam:DeletePolicyVersion", "iam:SetDefaultPolicyVersion"},
 			Resource: []string{boundary}},
-		Statement{Sid: "KeepBoundaries", Effect: "Deny", Action: []string{"iam:DeleteRolePermissionsBoundary"}, Resource: []string{"*"}},
+		stack.Statement{Sid: "KeepBoundaries", Effect: "Deny", Action: []string{"iam:DeleteRolePermissionsBoundary"}, Resource: []string{"*"}},
 		// Preflight looks for the Spot service-linked role docker+machine needs.
-		Statement{Sid: "SpotRole", Effect: "Allow", Action: []string{"iam:GetRole"},
+		stack.Statement{Sid: "SpotRole", Effect: "Allow", Action: []string{"iam:GetRole"},
 			Resource: []string{fmt.Sprintf("arn:%s:iam::*:role/aws-service-role/spot.amazonaws.com/AWSServiceRoleForEC2Spot", partition)}},
-		Statement{Sid: "PassRoles", Effect: "Allow", Action: []string{"iam:PassRole"}, Resource: roles,
+		stack.Statement{Sid: "PassRoles", Effect: "Allow", Action: []string{"iam:PassRole"}, Resource: roles,
 			Condition: map[string]map[string]any{"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}}},
 		// An interface endpoint with private DNS associates the VPC with a
 		// private hosted zone AWS manages (its ARN is not known ahead),
 		// with the caller's permission; Route 53 is global, so no region.
-		Statement{Sid: "EndpointDNS", Effect: "Allow", Action: []string{"route53:AssociateVPCWithHostedZone"},
+		stack.Statement{Sid: "EndpointDNS", Effect: "Allow", Action: []string{"route53:AssociateVPCWithHostedZone"},
 			Resource: []string{"*"}},
 		// CreateAutoScalingGroup makes Auto Scaling's service-linked role
 		// in an account that has none, with the caller's permissions.
-		Statement{Sid: "ASGRole", Effect: "Allow", Action: []string{"iam:CreateServiceLinkedRole"},
+		stack.Statement{Sid: "ASGRole", Effect: "Allow", Action: []string{"iam:CreateServiceLinkedRole"},
 			Resource:  []string{fmt.Sprintf("arn:%s:iam::*:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling", partition)},
 			Condition: map[string]map[string]any{"StringEquals": {"iam:AWSServiceName": "autoscaling.amazonaws.com"}}},
-		Statement{Sid: "Parameters", Effect: "Allow", Action: ssmParameterActions, Resource: []string{stackParameters(a, cfg.Stack)}},
+		stack.Statement{Sid: "Parameters", Effect: "Allow", Action: ssmParameterActions, Resource: []string{stack.StackParameters(a, cfg.Stack)}},
 		// The latest images are read from AWS's public parameters, alone or
 		// with the stack's own in one GetParameters call.
-		Statement{Sid: "Images", Effect: "Allow", Action: []string{"ssm:GetParameter", "ssm:GetParameters"},
+		stack.Statement{Sid: "Images", Effect: "Allow", Action: []string{"ssm:GetParameter", "ssm:GetParameters"},
 			Resource: []string{fmt.Sprintf("arn:%s:ssm:%s::parameter/aws/service/*", partition, region)}},
-		Statement{Sid: "CreateGroup", Effect: "Allow", Action: []string{"autoscaling:CreateAutoScalingGroup", "autoscaling:CreateOrUpdateTags"},
-			Resource: groupResources(a, cfg.Stack), Condition: requestTagged},
-		Statement{Sid: "ChangeGroup", Effect: "Allow", Action: autoScalingWrites, Resource: groupResources(a, cfg.Stack), Condition: tagged},
+		stack.Statement{Sid: "CreateGroup", Effect: "Allow", Action: []string{"autoscaling:CreateAutoScalingGroup", "autoscaling:CreateOrUpdateTags"},
+			Resource: stack.GroupResources(a, cfg.Stack), Condition: requestTagged},
+		stack.Statement{Sid: "ChangeGroup", Effect: "Allow", Action: autoScalingWrites, Resource: stack.GroupResources(a, cfg.Stack), Condition: tagged},
 	)
 	// The cache bucket (cache.s3), named <stack>-cache-<hash of account and
 	// region>: always in the policy, as down removes one made earlier.
-	cacheBucket := fmt.Sprintf("arn:%s:s3:::%s", partition, cacheBucketPattern(cfg.Stack))
+	cacheBucket := fmt.Sprintf("arn:%s:s3:::%s", partition, stack.CacheBucketPattern(cfg.Stack))
 	st = append(st,
-		Statement{Sid: "Cache", Effect: "Allow", Action: cacheBucketActions, Resource: []string{cacheBucket}},
-		Statement{Sid: "EmptyCache", Effect: "Allow", Action: []string{"s3:DeleteObject"}, Resource: []string{cacheBucket + "/*"}})
+		stack.Statement{Sid: "Cache", Effect: "Allow", Action: cacheBucketActions, Resource: []string{cacheBucket}},
+		stack.Statement{Sid: "EmptyCache", Effect: "Allow", Action: []string{"s3:DeleteObject"}, Resource: []string{cacheBucket + "/*"}})
 	st = append(st, itsKeyStatements(cfg, partition, region)...)
 	if s3 := cfg.State.S3; s3 != nil {
 		// s3:GetObject also authorizes the deletes conditional on an ETag
 		// (If-Match), which S3 evaluates with both permissions.
 		st = append(st,
-			Statement{Sid: "State", Effect: "Allow", Action: []string{"s3:GetObject", "s3:PutObject", "s3:DeleteObject"},
+			stack.Statement{Sid: "State", Effect: "Allow", Action: []string{"s3:GetObject", "s3:PutObject", "s3:DeleteObject"},
 				Resource: []string{fmt.Sprintf("arn:%s:s3:::%s/%s", partition, s3.Bucket, s3.Key), fmt.Sprintf("arn:%s:s3:::%s/%s.lock", partition, s3.Bucket, s3.Key)}},
-			Statement{Sid: "StateBucket", Effect: "Allow", Action: []string{"s3:GetBucketVersioning"},
+			stack.Statement{Sid: "StateBucket", Effect: "Allow", Action: []string{"s3:GetBucketVersioning"},
 				Resource: []string{fmt.Sprintf("arn:%s:s3:::%s", partition, s3.Bucket)}})
 	}
-	return PolicyDocument{Version: "2012-10-17", Statement: st}
+	return stack.PolicyDocument{Version: "2012-10-17", Statement: st}
 }
 
 // ManagedPolicyLimit is how long a managed policy may be: 6,144
@@ -243,15 +244,15 @@ const ManagedPolicyLimit = 6144
 // ToolPolicyParts is ToolPolicy in as many managed policies as its length
 // needs, statements kept whole and in order: all of them are attached to
 // the operator.
-func ToolPolicyParts(cfg *config.Config) []PolicyDocument {
-	var parts []PolicyDocument
-	cur := PolicyDocument{Version: "2012-10-17"}
+func ToolPolicyParts(cfg *config.Config) []stack.PolicyDocument {
+	var parts []stack.PolicyDocument
+	cur := stack.PolicyDocument{Version: "2012-10-17"}
 	for _, s := range ToolPolicy(cfg).Statement {
 		next := cur
-		next.Statement = append(append([]Statement{}, cur.Statement...), s)
+		next.Statement = append(append([]stack.Statement{}, cur.Statement...), s)
 		if len(next.JSON()) > ManagedPolicyLimit && len(cur.Statement) > 0 {
 			parts = append(parts, cur)
-			next = PolicyDocument{Version: "2012-10-17", Statement: []Statement{s}}
+			next = stack.PolicyDocument{Version: "2012-10-17", Statement: []stack.Statement{s}}
 		}
 		cur = next
 	}
@@ -260,10 +261,10 @@ func ToolPolicyParts(cfg *config.Config) []PolicyDocument {
 
 // createdInResources are what the calls of ec2CreatesIn make their
 // resource in.
-func createdInResources(a arns) []string {
+func createdInResources(a stack.ARNs) []string {
 	var out []string
 	for _, t := range []string{"vpc", "subnet", "security-group", "route-table", "elastic-ip"} {
-		out = append(out, a.ec2(t+"/*"))
+		out = append(out, a.EC2(t+"/*"))
 	}
 	return out
 }
@@ -283,24 +284,13 @@ func creationNames() []string {
 // stack's own VPC, whose id is not known ahead, any ACL of the region,
 // which lets the holder move a subnet between ACLs but reaches no data or
 // permission (README, "Security model").
-func returnToDefaultACL(cfg *config.Config, a arns, inRegion func(map[string]map[string]any) map[string]map[string]any) Statement {
-	s := Statement{Sid: "DefaultACL", Effect: "Allow", Action: []string{"ec2:ReplaceNetworkAclAssociation"},
-		Resource: []string{a.ec2("network-acl/*")}, Condition: inRegion(nil)}
+func returnToDefaultACL(cfg *config.Config, a stack.ARNs, inRegion func(map[string]map[string]any) map[string]map[string]any) stack.Statement {
+	s := stack.Statement{Sid: "DefaultACL", Effect: "Allow", Action: []string{"ec2:ReplaceNetworkAclAssociation"},
+		Resource: []string{a.EC2("network-acl/*")}, Condition: inRegion(nil)}
 	if vpc := cfg.Network.VpcID; vpc != "" {
-		s.Condition = inRegion(map[string]map[string]any{"ArnLike": {"ec2:Vpc": a.ec2("vpc/" + vpc)}})
+		s.Condition = inRegion(map[string]map[string]any{"ArnLike": {"ec2:Vpc": a.EC2("vpc/" + vpc)}})
 	}
 	return s
-}
-
-// partitionOf is the ARN partition of a region.
-func partitionOf(region string) string {
-	switch {
-	case strings.HasPrefix(region, "cn-"):
-		return "aws-cn"
-	case strings.HasPrefix(region, "us-gov-"):
-		return "aws-us-gov"
-	}
-	return "aws"
 }
 
 // The KMS actions on the stack's secrets key (kms/secrets): what the tool
@@ -324,30 +314,30 @@ var (
 // through SSM only. ListKeys and ListAliases (finding the key by its
 // tags) and ssm:DescribeParameters (which key a parameter is under) take
 // no resource.
-func itsKeyStatements(cfg *config.Config, partition, region string) []Statement {
-	a := arns{partition: partition, region: region, account: "*"}
+func itsKeyStatements(cfg *config.Config, partition, region string) []stack.Statement {
+	a := stack.ARNs{Partition: partition, Region: region, Account: "*"}
 	keys := fmt.Sprintf("arn:%s:kms:%s:*:key/*", partition, region)
-	tagged := map[string]any{"aws:ResourceTag/" + TagStack: cfg.Stack}
-	st := []Statement{
+	tagged := map[string]any{"aws:ResourceTag/" + stack.TagStack: cfg.Stack}
+	st := []stack.Statement{
 		{Sid: "Key", Effect: "Allow", Action: secretsKeyActions, Resource: []string{keys},
 			Condition: map[string]map[string]any{"StringEquals": tagged}},
 		{Sid: "CreateKey", Effect: "Allow", Action: []string{"kms:CreateKey", "kms:TagResource"}, Resource: []string{"*"},
-			Condition: map[string]map[string]any{"StringEquals": {"aws:RequestTag/" + TagStack: cfg.Stack}}},
+			Condition: map[string]map[string]any{"StringEquals": {"aws:RequestTag/" + stack.TagStack: cfg.Stack}}},
 		{Sid: "KeyAlias", Effect: "Allow", Action: []string{"kms:CreateAlias", "kms:DeleteAlias"},
 			Resource: []string{fmt.Sprintf("arn:%s:kms:%s:*:alias/provision/%s", partition, region, cfg.Stack)}},
 		{Sid: "KeyViaSSM", Effect: "Allow", Action: secretsKeyUse, Resource: []string{keys},
-			Condition: map[string]map[string]any{"StringEquals": tagged, "StringLike": {"kms:ViaService": viaSSMLike(region),
-				"kms:EncryptionContext:PARAMETER_ARN": stackParameters(a, cfg.Stack)}}},
+			Condition: map[string]map[string]any{"StringEquals": tagged, "StringLike": {"kms:ViaService": stack.ViaSSMLike(region),
+				"kms:EncryptionContext:PARAMETER_ARN": stack.StackParameters(a, cfg.Stack)}}},
 		{Sid: "FindKey", Effect: "Allow", Action: []string{"kms:ListAliases", "kms:ListKeys", "ssm:DescribeParameters"}, Resource: []string{"*"}},
 	}
 	if given := cfg.Secrets.KMSKeyID; given != "" {
 		// A key of one's own: its key policy must allow this too (README,
 		// "Secrets"), or enable IAM policies.
-		grant := (&Env{Cfg: cfg}).secretsKeyGrantOf(a)
-		s := Statement{Sid: "GivenKeyViaSSM", Effect: "Allow", Action: secretsKeyUse, Resource: []string{grant.resource},
-			Condition: map[string]map[string]any{"StringLike": {"kms:ViaService": viaSSMLike(region)}}}
-		if grant.alias != "" {
-			s.Condition["ForAnyValue:StringEquals"] = map[string]any{"kms:ResourceAliases": grant.alias}
+		grant := (&stack.Env{Cfg: cfg}).SecretsKeyGrantOf(a)
+		s := stack.Statement{Sid: "GivenKeyViaSSM", Effect: "Allow", Action: secretsKeyUse, Resource: []string{grant.Resource},
+			Condition: map[string]map[string]any{"StringLike": {"kms:ViaService": stack.ViaSSMLike(region)}}}
+		if grant.Alias != "" {
+			s.Condition["ForAnyValue:StringEquals"] = map[string]any{"kms:ResourceAliases": grant.Alias}
 		}
 		st = append(st, s)
 	}

@@ -1,4 +1,4 @@
-package stack
+package ops
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 
+	"github.com/provision-dev/provision/pkg/provision/stack"
 	"github.com/provision-dev/provision/pkg/provision/traffic"
 )
 
@@ -32,14 +33,14 @@ type Facts struct {
 	// on 443, as read from AWS.
 	GitLabIngress string `json:"gitlab_ingress,omitempty"`
 	// Boot is the manager's last boot report.
-	Boot *BootReport `json:"manager_boot,omitempty"`
+	Boot *stack.BootReport `json:"manager_boot,omitempty"`
 }
 
 // Inspect reads the facts of the recorded resources. It only reads, and a
 // fact it cannot read is left empty rather than failing the report.
-func (e *Env) Inspect(ctx context.Context) Facts {
+func Inspect(ctx context.Context, e *stack.Env) Facts {
 	var f Facts
-	if id := e.idOf(stepManager); id != "" {
+	if id := e.IDOf(stack.StepManager); id != "" {
 		f.ManagerID = id
 		f.ManagerState = "missing"
 		out, err := e.EC2.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{id}})
@@ -47,8 +48,8 @@ func (e *Env) Inspect(ctx context.Context) Facts {
 			f.ManagerState = string(out.Reservations[0].Instances[0].State.Name)
 		}
 	}
-	if e.idOf(stepAutoScaling) != "" {
-		out, err := e.ASG.DescribeAutoScalingGroups(ctx, &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{e.idOf(stepAutoScaling)}})
+	if e.IDOf(stack.StepAutoScaling) != "" {
+		out, err := e.ASG.DescribeAutoScalingGroups(ctx, &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{e.IDOf(stack.StepAutoScaling)}})
 		if err == nil && len(out.AutoScalingGroups) == 1 {
 			g := out.AutoScalingGroups[0]
 			inService := 0
@@ -60,8 +61,8 @@ func (e *Env) Inspect(ctx context.Context) Facts {
 			f.ASGDesired, f.ASGInService = g.DesiredCapacity, &inService
 		}
 	}
-	f.NATAddress, f.ManagerAddress = e.publicAddress(ctx, stepNATAddress), e.publicAddress(ctx, stepManagerAddress)
-	if id := e.idOf(stepGitLabRunner); id != "" {
+	f.NATAddress, f.ManagerAddress = e.PublicAddress(ctx, stack.StepNATAddress), e.PublicAddress(ctx, stack.StepManagerAddress)
+	if id := e.IDOf(stack.StepGitLabRunner); id != "" {
 		f.RunnerID = id
 		if n, err := strconv.ParseInt(id, 10, 64); err == nil && !e.Secrets.GitLabToken.Empty() {
 			if st, err := e.GitLab.RunnerStatus(ctx, e.Secrets.GitLabToken.Reveal(), n); err == nil {
@@ -71,8 +72,8 @@ func (e *Env) Inspect(ctx context.Context) Facts {
 			}
 		}
 	}
-	f.RunnerTokenExpiresAt = e.tokenExpiry(ctx)
-	f.GitLabIngress = e.gitlabIngressFact(ctx, f.NATAddress, f.ManagerAddress)
+	f.RunnerTokenExpiresAt = tokenExpiry(ctx, e)
+	f.GitLabIngress = gitlabIngressFact(ctx, e, f.NATAddress, f.ManagerAddress)
 	if f.ManagerID != "" {
 		f.Boot, _ = e.ReadBootReport(ctx)
 	}
@@ -81,7 +82,7 @@ func (e *Env) Inspect(ctx context.Context) Facts {
 
 // gitlabIngressFact reads GitLab's group and says whether it admits each
 // Elastic IP on 443.
-func (e *Env) gitlabIngressFact(ctx context.Context, nat, manager string) string {
+func gitlabIngressFact(ctx context.Context, e *stack.Env, nat, manager string) string {
 	sg := e.Cfg.GitLab.SecurityGroupID
 	if sg == "" || (nat == "" && manager == "") {
 		return ""
@@ -108,11 +109,11 @@ func (e *Env) gitlabIngressFact(ctx context.Context, nat, manager string) string
 // parameter holds the token gitlab-runner renewed last, so this is the
 // expiry that matters now. /runners/verify without a system_id changes
 // nothing in GitLab.
-func (e *Env) tokenExpiry(ctx context.Context) string {
-	if e.Cfg.GitLab.URL == "" || (e.idOf(stepToken) == "" && e.idOf(stepGitLabRunner) == "") {
+func tokenExpiry(ctx context.Context, e *stack.Env) string {
+	if e.Cfg.GitLab.URL == "" || (e.IDOf(stack.StepToken) == "" && e.IDOf(stack.StepGitLabRunner) == "") {
 		return ""
 	}
-	p, err := getParameter(ctx, e.SSM, e.TokenParameter(), true)
+	p, err := stack.GetParameter(ctx, e.SSM, e.TokenParameter(), true)
 	if err != nil || p == nil {
 		return ""
 	}

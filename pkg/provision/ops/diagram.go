@@ -1,4 +1,4 @@
-package stack
+package ops
 
 import (
 	"fmt"
@@ -6,6 +6,7 @@ import (
 
 	"github.com/provision-dev/provision/pkg/plan"
 	"github.com/provision-dev/provision/pkg/provision/config"
+	"github.com/provision-dev/provision/pkg/provision/stack"
 )
 
 // Diagram is a picture for `provision graph`: boxes in groups, and arrows
@@ -56,17 +57,17 @@ func NetworkDiagram(cfg *config.Config, doc map[string]string) Diagram {
 		Title: "stack " + cfg.Stack,
 		Groups: []DiagramGroup{
 			{ID: "public", Label: "public subnet " + n.PublicSubnetCIDR + " (nacl/public)", Nodes: []DiagramNode{
-				{ID: "manager", Label: id(stepManager, "manager (sg/manager)")},
-				{ID: "nat", Label: id(stepNAT, "NAT gateway")},
+				{ID: "manager", Label: id(stack.StepManager, "manager (sg/manager)")},
+				{ID: "nat", Label: id(stack.StepNAT, "NAT gateway")},
 			}},
 			{ID: "private", Label: "private subnet " + n.PrivateSubnetCIDR + " (nacl/private)", Nodes: []DiagramNode{
 				{ID: "machines", Label: "runner machines (sg/runner)\\n" + cfg.Runners.Executor},
 			}},
 		},
 		Nodes: []DiagramNode{
-			{ID: "igw", Label: id(stepIGW, "internet gateway")},
-			{ID: "eip_manager", Label: id(stepManagerAddress, "Elastic IP (manager)")},
-			{ID: "eip_nat", Label: id(stepNATAddress, "Elastic IP (NAT)")},
+			{ID: "igw", Label: id(stack.StepIGW, "internet gateway")},
+			{ID: "eip_manager", Label: id(stack.StepManagerAddress, "Elastic IP (manager)")},
+			{ID: "eip_nat", Label: id(stack.StepNATAddress, "Elastic IP (NAT)")},
 			{ID: "gitlab", Label: gitlab},
 			{ID: "gitlab_sg", Label: "GitLab's group " + cfg.GitLab.SecurityGroupID + "\\nadmits both addresses on 443"},
 		},

@@ -1,10 +1,11 @@
-package stack_test
+package ops_test
 
 import (
 	"testing"
 
 	"github.com/provision-dev/provision/pkg/provision/awstest"
 	"github.com/provision-dev/provision/pkg/provision/config"
+	"github.com/provision-dev/provision/pkg/provision/ops"
 	"github.com/provision-dev/provision/pkg/provision/stack"
 )
 
@@ -35,9 +36,9 @@ func operatorPolicy(t *testing.T) []stack.PolicyDocument {
 	if err != nil {
 		t.Fatal(err)
 	}
-	parts := stack.ToolPolicyParts(cfg)
+	parts := ops.ToolPolicyParts(cfg)
 	for i, p := range parts {
-		if n := len(p.JSON()); n > stack.ManagedPolicyLimit {
+		if n := len(p.JSON()); n > ops.ManagedPolicyLimit {
 			t.Errorf("part %d is %d characters, more than a managed policy may hold", i+1, n)
 		}
 	}
@@ -120,7 +121,7 @@ func TestOperatorPolicyInAnExistingVPC(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	op := stack.ToolPolicyParts(cfg)
+	op := ops.ToolPolicyParts(cfg)
 	if !awstest.Allowed(op, req("ec2:CreateSubnet", ec2ARN("vpc/vpc-0123456789abcdef0"), ctx())) {
 		t.Error("a subnet in the configured VPC is refused")
 	}
@@ -166,7 +167,7 @@ func TestBoundaryCapsTheRoles(t *testing.T) {
 			t.Errorf("%s: allowed %v, want %v (%s)", c.why, got, c.want, c.req)
 		}
 	}
-	if n := len(b[0].JSON()); n > stack.ManagedPolicyLimit {
+	if n := len(b[0].JSON()); n > ops.ManagedPolicyLimit {
 		t.Errorf("the boundary is %d characters, more than a managed policy may hold", n)
 	}
 }

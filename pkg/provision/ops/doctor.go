@@ -1,4 +1,4 @@
-package stack
+package ops
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 
 	"github.com/provision-dev/provision/pkg/plan"
 	"github.com/provision-dev/provision/pkg/provision/config"
+	"github.com/provision-dev/provision/pkg/provision/stack"
 	"github.com/provision-dev/provision/pkg/provision/traffic"
 )
 
@@ -50,36 +51,36 @@ type liveNetwork struct {
 // Doctor checks the environment's traffic table against the live
 // security groups, network ACLs and routes, and the manager's boot and
 // token; each flow passes or names what blocks it. It only reads.
-func (e *Env) Doctor(ctx context.Context) ([]Flow, error) {
-	n, err := e.readLiveNetwork(ctx)
+func Doctor(ctx context.Context, e *stack.Env) ([]Flow, error) {
+	n, err := readLiveNetwork(ctx, e)
 	if err != nil {
 		return nil, err
 	}
-	gitlab, note := e.gitlabAddress(ctx)
+	gitlab, note := gitlabAddress(ctx, e)
 	machine := firstHost(n.privateCIDR)
 	var flows []Flow
 	if gitlab.IsValid() {
 		flows = append(flows,
-			e.managerToGitLab(n, gitlab, note),
-			e.machinesToGitLab(n, gitlab, machine, note))
+			managerToGitLab(e, n, gitlab, note),
+			machinesToGitLab(e, n, gitlab, machine, note))
 	} else {
 		flows = append(flows, Flow{Name: "GitLab's address", Blocked: note})
 	}
 	ports := []int32{22}
-	if !e.autoscaler() {
+	if !e.Autoscaler() {
 		ports = append(ports, 2376)
 	}
 	for _, port := range ports {
-		flows = append(flows, e.managerToMachines(n, machine, port))
+		flows = append(flows, managerToMachines(e, n, machine, port))
 	}
 	for _, src := range e.Cfg.GitLab.SSHSourceCIDRs {
-		flows = append(flows, e.sshToManager(n, src))
+		flows = append(flows, sshToManager(e, n, src))
 	}
 	if gitlab.IsValid() {
 		flows = append(flows, pathMTU(n, gitlab))
 	}
-	flows = append(flows, e.gitlabAdmits(n)...)
-	flows = append(flows, e.bootFlow(ctx), e.tokenFlow(ctx))
+	flows = append(flows, gitlabAdmits(e, n)...)
+	flows = append(flows, bootFlow(ctx, e), tokenFlow(ctx, e))
 	return flows, nil
 }
 
@@ -96,7 +97,7 @@ func flow(name string, checks ...check) Flow {
 	return Flow{Name: name, OK: true}
 }
 
-func (e *Env) managerToGitLab(n liveNetwork, gitlab netip.Addr, note string) Flow {
+func managerToGitLab(e *stack.Env, n liveNetwork, gitlab netip.Addr, note string) Flow {
 	name := fmt.Sprintf("manager -> GitLab %s:443 (leaves from its Elastic IP %s)", gitlab, orNone(n.managerEIP))
 	f := flow(name,
 		func() string { return groupOut(n.managerGroup, "sg/manager", gitlab, 443) },
@@ -114,7 +115,7 @@ func (e *Env) managerToGitLab(n liveNetwork, gitlab netip.Addr, note string) Flo
 	return f
 }
 
-func (e *Env) machinesToGitLab(n liveNetwork, gitlab, machine netip.Addr, note string) Flow {
+func machinesToGitLab(e *stack.Env, n liveNetwork, gitlab, machine netip.Addr, note string) Flow {
 	name := fmt.Sprintf("runner machines -> GitLab %s:443 (through the NAT gateway, from %s)", gitlab, orNone(n.natEIP))
 	natID := ""
 	if n.nat != nil {
@@ -148,12 +149,12 @@ func (e *Env) machinesToGitLab(n liveNetwork, gitlab, machine netip.Addr, note s
 	return f
 }
 
-func (e *Env) managerToMachines(n liveNetwork, machine netip.Addr, port int32) Flow {
+func managerToMachines(e *stack.Env, n liveNetwork, machine netip.Addr, port int32) Flow {
 	managerIP := netip.Addr{}
 	if n.manager != nil {
 		managerIP, _ = netip.ParseAddr(aws.ToString(n.manager.PrivateIpAddress))
 	}
-	runnerGroup, managerGroup := groupID(n.runnerSG), groupID(n.managerGroup)
+	runnerGroup, managerGroup := stack.GroupID(n.runnerSG), stack.GroupID(n.managerGroup)
 	return flow(fmt.Sprintf("manager -> runner machines %d (%s)", port, n.privateCIDR),
 		func() string {
 			if !managerIP.IsValid() {
@@ -170,7 +171,7 @@ func (e *Env) managerToMachines(n liveNetwork, machine netip.Addr, port int32) F
 	)
 }
 
-func (e *Env) sshToManager(n liveNetwork, src string) Flow {
+func sshToManager(e *stack.Env, n liveNetwork, src string) Flow {
 	p, err := netip.ParsePrefix(config.CanonicalCIDR(src))
 	if err != nil {
 		return Flow{Name: "SSH " + src + " -> manager 22", Blocked: "not a CIDR"}
@@ -199,7 +200,7 @@ func pathMTU(n liveNetwork, router netip.Addr) Flow {
 }
 
 // gitlabAdmits: GitLab's group admits both addresses on 443.
-func (e *Env) gitlabAdmits(n liveNetwork) []Flow {
+func gitlabAdmits(e *stack.Env, n liveNetwork) []Flow {
 	if e.Cfg.GitLab.SecurityGroupID == "" {
 		return nil
 	}
@@ -226,7 +227,7 @@ func (e *Env) gitlabAdmits(n liveNetwork) []Flow {
 	return out
 }
 
-func (e *Env) bootFlow(ctx context.Context) Flow {
+func bootFlow(ctx context.Context, e *stack.Env) Flow {
 	const name = "the manager's boot report"
 	r, err := e.ReadBootReport(ctx)
 	switch {
@@ -244,9 +245,9 @@ func (e *Env) bootFlow(ctx context.Context) Flow {
 
 // tokenFlow asks GitLab whether the token the manager uses is valid and
 // when it expires.
-func (e *Env) tokenFlow(ctx context.Context) Flow {
+func tokenFlow(ctx context.Context, e *stack.Env) Flow {
 	const name = "the runner token in SSM is valid"
-	p, err := getParameter(ctx, e.SSM, e.TokenParameter(), true)
+	p, err := stack.GetParameter(ctx, e.SSM, e.TokenParameter(), true)
 	if err != nil || p == nil {
 		return Flow{Name: name, Blocked: fmt.Sprintf("cannot read %s: %v", e.TokenParameter(), err)}
 	}
@@ -256,7 +257,7 @@ func (e *Env) tokenFlow(ctx context.Context) Flow {
 		return Flow{Name: name, Blocked: err.Error()}
 	case exp.IsZero():
 		return Flow{Name: name, OK: true, Note: "does not expire"}
-	case time.Until(exp) < tokenExpiryWarning:
+	case time.Until(exp) < stack.TokenExpiryWarning:
 		return Flow{Name: name, OK: true, Note: "expires " + exp.UTC().Format(time.RFC3339) + ", soon: gitlab-runner renews it only while it runs"}
 	}
 	return Flow{Name: name, OK: true, Note: "expires " + exp.UTC().Format(time.RFC3339)}
@@ -377,12 +378,12 @@ func firstHost(p netip.Prefix) netip.Addr {
 
 // gitlabAddress resolves gitlab.url to the IPv4 address the stack's
 // traffic goes to; the note says when that address is not on the internet.
-func (e *Env) gitlabAddress(ctx context.Context) (netip.Addr, string) {
+func gitlabAddress(ctx context.Context, e *stack.Env) (netip.Addr, string) {
 	u, err := url.Parse(e.Cfg.GitLab.URL)
 	if err != nil || u.Hostname() == "" {
 		return netip.Addr{}, "gitlab.url is not set"
 	}
-	addrs, err := e.lookupGitLab(ctx, u.Hostname())
+	addrs, err := e.LookupGitLab(ctx, u.Hostname())
 	if err != nil {
 		return netip.Addr{}, fmt.Sprintf("%s does not resolve from here: %v", u.Hostname(), err)
 	}
@@ -398,30 +399,30 @@ func (e *Env) gitlabAddress(ctx context.Context) (netip.Addr, string) {
 }
 
 // readLiveNetwork reads the stack's network as it is.
-func (e *Env) readLiveNetwork(ctx context.Context) (liveNetwork, error) {
+func readLiveNetwork(ctx context.Context, e *stack.Env) (liveNetwork, error) {
 	var n liveNetwork
 	n.publicCIDR, _ = netip.ParsePrefix(e.Cfg.Network.PublicSubnetCIDR)
 	n.privateCIDR, _ = netip.ParsePrefix(e.Cfg.Network.PrivateSubnetCIDR)
-	if e.idOf(stepVPC) == "" {
+	if e.IDOf(stack.StepVPC) == "" {
 		return n, fmt.Errorf("stack %s has nothing recorded: run `provision up` first", e.Cfg.Stack)
 	}
 	for _, side := range []struct {
 		subnet plan.ID
 		acl    **ec2types.NetworkAcl
 		routes **ec2types.RouteTable
-	}{{stepPublicSubnet, &n.publicACL, &n.publicRoutes}, {stepPrivateSubnet, &n.privateACL, &n.privateRoutes}} {
-		id := e.idOf(side.subnet)
+	}{{stack.StepPublicSubnet, &n.publicACL, &n.publicRoutes}, {stack.StepPrivateSubnet, &n.privateACL, &n.privateRoutes}} {
+		id := e.IDOf(side.subnet)
 		if id == "" {
 			continue
 		}
-		acls, err := e.EC2.DescribeNetworkAcls(ctx, &ec2.DescribeNetworkAclsInput{Filters: []ec2types.Filter{filter("association.subnet-id", id)}})
+		acls, err := e.EC2.DescribeNetworkAcls(ctx, &ec2.DescribeNetworkAclsInput{Filters: []ec2types.Filter{stack.Filter("association.subnet-id", id)}})
 		if err != nil {
 			return n, fmt.Errorf("read the ACL of %s: %w", id, err)
 		}
 		if len(acls.NetworkAcls) > 0 {
 			*side.acl = &acls.NetworkAcls[0]
 		}
-		rts, err := e.EC2.DescribeRouteTables(ctx, &ec2.DescribeRouteTablesInput{Filters: []ec2types.Filter{filter("association.subnet-id", id)}})
+		rts, err := e.EC2.DescribeRouteTables(ctx, &ec2.DescribeRouteTablesInput{Filters: []ec2types.Filter{stack.Filter("association.subnet-id", id)}})
 		if err != nil {
 			return n, fmt.Errorf("read the route table of %s: %w", id, err)
 		}
@@ -430,7 +431,7 @@ func (e *Env) readLiveNetwork(ctx context.Context) (liveNetwork, error) {
 		}
 	}
 	groups := map[string]**ec2types.SecurityGroup{}
-	for id, dst := range map[string]**ec2types.SecurityGroup{e.idOf(stepManagerGroup): &n.managerGroup, e.idOf(stepRunnerGroup): &n.runnerSG, e.Cfg.GitLab.SecurityGroupID: &n.gitlabGroup} {
+	for id, dst := range map[string]**ec2types.SecurityGroup{e.IDOf(stack.StepManagerGroup): &n.managerGroup, e.IDOf(stack.StepRunnerGroup): &n.runnerSG, e.Cfg.GitLab.SecurityGroupID: &n.gitlabGroup} {
 		if id != "" {
 			groups[id] = dst
 		}
@@ -439,11 +440,11 @@ func (e *Env) readLiveNetwork(ctx context.Context) (liveNetwork, error) {
 		out, err := e.EC2.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{GroupIds: []string{id}})
 		if err == nil && len(out.SecurityGroups) == 1 {
 			*dst = &out.SecurityGroups[0]
-		} else if err != nil && !isNotFound(err) {
+		} else if err != nil && !stack.IsNotFound(err) {
 			return n, fmt.Errorf("read security group %s: %w", id, err)
 		}
 	}
-	if id := e.idOf(stepManager); id != "" {
+	if id := e.IDOf(stack.StepManager); id != "" {
 		out, err := e.EC2.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{id}})
 		if err == nil && len(out.Reservations) > 0 && len(out.Reservations[0].Instances) > 0 {
 			i := out.Reservations[0].Instances[0]
@@ -452,16 +453,16 @@ func (e *Env) readLiveNetwork(ctx context.Context) (liveNetwork, error) {
 			}
 		}
 	}
-	if id := e.idOf(stepNAT); id != "" {
+	if id := e.IDOf(stack.StepNAT); id != "" {
 		out, err := e.EC2.DescribeNatGateways(ctx, &ec2.DescribeNatGatewaysInput{NatGatewayIds: []string{id}})
 		if err == nil && len(out.NatGateways) == 1 {
 			n.nat = &out.NatGateways[0]
 		}
 	}
-	n.natEIP, _ = netip.ParseAddr(e.publicAddress(ctx, stepNATAddress))
+	n.natEIP, _ = netip.ParseAddr(e.PublicAddress(ctx, stack.StepNATAddress))
 	// The manager's address counts only while it is associated with it.
 	if n.manager != nil {
-		if a, err := netip.ParseAddr(e.publicAddress(ctx, stepManagerAddress)); err == nil && aws.ToString(n.manager.PublicIpAddress) == a.String() {
+		if a, err := netip.ParseAddr(e.PublicAddress(ctx, stack.StepManagerAddress)); err == nil && aws.ToString(n.manager.PublicIpAddress) == a.String() {
 			n.managerEIP = a
 		}
 	}

@@ -1,0 +1,5 @@
+// Package ops holds what the commands show about a stack rather than
+// build: doctor (each flow checked against the live rules), inspect (the
+// facts status reports), the step diagram, the outputs, and the operator's
+// IAM policy.
+package ops

@@ -1,0 +1,68 @@
+package ops
+
+import (
+	"slices"
+
+	"github.com/provision-dev/provision/pkg/provision/stack"
+	"github.com/provision-dev/provision/pkg/state"
+)
+
+// Output is one value `provision output` prints, read from the state.
+type Output struct {
+	Name        string `json:"name"`
+	Value       string `json:"value"`
+	Description string `json:"description"`
+}
+
+// outputSpecs say where each output is in the state: a step's id, or one
+// of its attributes.
+var outputSpecs = []struct {
+	name, step, attr, description string
+}{
+	{"manager_address", string(stack.StepManagerAddress), "public_ip", "the manager's Elastic IP (SSH, and its source address at GitLab)"},
+	{"nat_address", string(stack.StepNATAddress), "public_ip", "the NAT gateway's Elastic IP: the runner machines' source address at GitLab"},
+	{"manager_instance_id", string(stack.StepManager), "", "the manager instance"},
+	{"manager_ipv6_address", string(stack.StepManager), "ipv6_address", "the manager's IPv6 address"},
+	{"autoscaling_group", string(stack.StepAutoScaling), "", "the runner machines' Auto Scaling group (docker-autoscaler)"},
+	{"vpc_id", string(stack.StepVPC), "", "the VPC"},
+	{"public_subnet_id", string(stack.StepPublicSubnet), "", "the public subnet (manager, NAT gateway)"},
+	{"private_subnet_id", string(stack.StepPrivateSubnet), "", "the private subnet (runner machines)"},
+	{"runner_security_group_id", string(stack.StepRunnerGroup), "", "the runner machines' security group"},
+	{"gitlab_runner_id", string(stack.StepGitLabRunner), "", "the runner's id in GitLab"},
+	{"gitlab_runner_id", string(stack.StepToken), "gitlab_runner_id", "the runner's id in GitLab"},
+	{"token_parameter", string(stack.StepToken), "", "the SSM parameter with the runner token"},
+	{"token_parameter", string(stack.StepGitLabRunner), "parameter", "the SSM parameter with the runner token"},
+	{"cache_bucket", string(stack.StepCache), "", "the jobs' cache bucket (cache.s3)"},
+	{"ssh_key_parameter", string(stack.StepSSHKey), "", "the SSM parameter with the machines' private SSH key (runners.ssh_keys: static)"},
+}
+
+// Outputs are the values scripts need, from the state alone: those the
+// stack has (a value that does not exist is left out).
+func Outputs(doc *state.Document) []Output {
+	var out []Output
+	for _, o := range outputSpecs {
+		r := doc.Resources[o.step]
+		if r == nil || r.Status == state.StatusGone {
+			continue
+		}
+		v := r.ID
+		if o.attr != "" {
+			v = r.Attributes[o.attr]
+		}
+		if v != "" {
+			out = append(out, Output{Name: o.name, Value: v, Description: o.description})
+		}
+	}
+	return out
+}
+
+// OutputNames lists every output name once, for errors and completion.
+func OutputNames() []string {
+	var names []string
+	for _, o := range outputSpecs {
+		if !slices.Contains(names, o.name) {
+			names = append(names, o.name)
+		}
+	}
+	return names
+}
