@@ -9,6 +9,7 @@ import (
 	"github.com/provision-dev/provision/pkg/plan"
 	"github.com/provision-dev/provision/pkg/provision/config"
 	"github.com/provision-dev/provision/pkg/provision/ops"
+	"github.com/provision-dev/provision/pkg/provision/preflight"
 	"github.com/provision-dev/provision/pkg/provision/stack"
 	"github.com/provision-dev/provision/pkg/state"
 )
@@ -38,17 +39,17 @@ func (s AWSStack) env(ledger *state.Ledger, o stack.EnvOptions) *stack.Env {
 func (s AWSStack) Discover(ctx context.Context, ledger *state.Ledger, teardown bool) (stack.Discovery, error) {
 	probe := s.env(ledger, stack.EnvOptions{})
 	if teardown {
-		err := probe.Identify(ctx)
+		err := preflight.Identify(ctx, probe)
 		return probe.Discovered(), err
 	}
-	err := probe.Discover(ctx)
+	err := preflight.Discover(ctx, probe)
 	return probe.Discovered(), err
 }
 
 // Preflight checks everything up needs and returns what it found.
 func (s AWSStack) Preflight(ctx context.Context, ledger *state.Ledger) (stack.Discovery, error) {
 	probe := s.env(ledger, stack.EnvOptions{})
-	err := probe.Preflight(ctx)
+	err := preflight.Preflight(ctx, probe)
 	return probe.Discovered(), err
 }
 

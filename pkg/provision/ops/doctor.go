@@ -14,6 +14,7 @@ import (
 
 	"github.com/provision-dev/provision/pkg/plan"
 	"github.com/provision-dev/provision/pkg/provision/config"
+	"github.com/provision-dev/provision/pkg/provision/preflight"
 	"github.com/provision-dev/provision/pkg/provision/stack"
 	"github.com/provision-dev/provision/pkg/provision/traffic"
 )
@@ -257,7 +258,7 @@ func tokenFlow(ctx context.Context, e *stack.Env) Flow {
 		return Flow{Name: name, Blocked: err.Error()}
 	case exp.IsZero():
 		return Flow{Name: name, OK: true, Note: "does not expire"}
-	case time.Until(exp) < stack.TokenExpiryWarning:
+	case time.Until(exp) < preflight.TokenExpiryWarning:
 		return Flow{Name: name, OK: true, Note: "expires " + exp.UTC().Format(time.RFC3339) + ", soon: gitlab-runner renews it only while it runs"}
 	}
 	return Flow{Name: name, OK: true, Note: "expires " + exp.UTC().Format(time.RFC3339)}
@@ -383,7 +384,7 @@ func gitlabAddress(ctx context.Context, e *stack.Env) (netip.Addr, string) {
 	if err != nil || u.Hostname() == "" {
 		return netip.Addr{}, "gitlab.url is not set"
 	}
-	addrs, err := e.LookupGitLab(ctx, u.Hostname())
+	addrs, err := preflight.LookupGitLab(ctx, e, u.Hostname())
 	if err != nil {
 		return netip.Addr{}, fmt.Sprintf("%s does not resolve from here: %v", u.Hostname(), err)
 	}

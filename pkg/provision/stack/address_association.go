@@ -48,7 +48,7 @@ func (k addressAssociation) findForDelete(ctx context.Context) (found[associatio
 
 // current reads the manager's address: its association and instance.
 func (k addressAssociation) current(ctx context.Context) (association, error) {
-	addrs, err := k.env.regionAddresses(ctx)
+	addrs, err := k.env.RegionAddresses(ctx)
 	if err != nil {
 		return association{}, fmt.Errorf("describe the manager's Elastic IP: %w", err)
 	}

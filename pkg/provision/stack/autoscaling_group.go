@@ -48,7 +48,7 @@ func (k autoScalingGroups) needs() []plan.ID {
 
 // name is the group of the current manager's generation ("": not known
 // yet, before the manager is launched).
-func (k autoScalingGroups) name() string { return k.env.attrOf(StepManager, "group") }
+func (k autoScalingGroups) name() string { return k.env.AttrOf(StepManager, "group") }
 
 func (k autoScalingGroups) describe() plan.Change {
 	c := plan.Change{Step: StepAutoScaling, Kind: "autoscaling-group", Name: orUnknown(k.name()), Attrs: []plan.Attr{
@@ -194,7 +194,7 @@ func stackGroups(ctx context.Context, env *Env) ([]*asgtypes.AutoScalingGroup, e
 			out = append(out, &g)
 		}
 	}
-	current := env.attrOf(StepManager, "group")
+	current := env.AttrOf(StepManager, "group")
 	slices.SortStableFunc(out, func(a, b *asgtypes.AutoScalingGroup) int {
 		return boolRank(aws.ToString(a.AutoScalingGroupName) != current) - boolRank(aws.ToString(b.AutoScalingGroupName) != current)
 	})
@@ -276,7 +276,7 @@ func (k autoScalingGroups) create(ctx context.Context, _ string, _ found[fleet])
 		in.LaunchTemplate = k.launchTemplate()
 	}
 	_, err := k.env.ASG.CreateAutoScalingGroup(ctx, in)
-	if err != nil && errorCode(err) != "AlreadyExists" {
+	if err != nil && ErrorCode(err) != "AlreadyExists" {
 		return fleet{}, groupFix{}, retryableCreate(fmt.Errorf("create Auto Scaling group %s: %w", *name, err))
 	}
 	g, err := k.describeGroup(ctx, *name)
@@ -394,7 +394,7 @@ func (k autoScalingGroups) machines(ctx context.Context) ([]string, error) {
 }
 
 func isASGGone(err error) bool {
-	return errorCode(err) == "ValidationError" && containsAny(err.Error(), "not found", "does not exist")
+	return ErrorCode(err) == "ValidationError" && containsAny(err.Error(), "not found", "does not exist")
 }
 
 // tagsOf: the group's tags, which it also puts on the machines it launches.

@@ -10,7 +10,7 @@ import (
 )
 
 // errorCode returns the AWS error code of err, or "".
-func errorCode(err error) string {
+func ErrorCode(err error) string {
 	var apiErr smithy.APIError
 	if errors.As(err, &apiErr) {
 		return apiErr.ErrorCode()
@@ -21,7 +21,7 @@ func errorCode(err error) string {
 // isNotFound reports whether AWS says the resource does not exist; every
 // service spells it differently (InvalidVpcID.NotFound, NoSuchEntity, ...).
 func IsNotFound(err error) bool {
-	code := errorCode(err)
+	code := ErrorCode(err)
 	return strings.HasSuffix(code, ".NotFound") || strings.HasSuffix(code, "NotFound") ||
 		code == "NoSuchEntity" || code == "ParameterNotFound" || code == "NotFoundException" /* KMS */
 }
@@ -30,7 +30,7 @@ func IsNotFound(err error) bool {
 // depends on the resource is still going away to plan.TryAgain, so the
 // executor tries again in its next pass.
 func retryableDelete(err error) error {
-	switch errorCode(err) {
+	switch ErrorCode(err) {
 	case "DependencyViolation", "InvalidIPAddress.InUse", "ResourceInUse",
 		"ResourceInUseFault", "ScalingActivityInProgress", "DeleteConflict", "IncorrectState",
 		"InvalidNetworkAclEntry.InUse", "Gateway.NotAttached.Pending":
@@ -42,7 +42,7 @@ func retryableDelete(err error) error {
 // retryableCreate maps the errors of eventual consistency right after a
 // dependency was created (a subnet not yet visible, a fresh group id).
 func retryableCreate(err error) error {
-	if IsNotFound(err) || errorCode(err) == "IncorrectState" {
+	if IsNotFound(err) || ErrorCode(err) == "IncorrectState" {
 		return plan.TryAgain(err)
 	}
 	return err

@@ -33,14 +33,14 @@ func (e *Env) BoundaryARN() string {
 // checkBoundary: the stack's roles are made with the boundary, which an
 // administrator creates; without it CreateRole fails half-way through up.
 // Roles recorded with it prove it exists.
-func (e *Env) checkBoundary(ctx context.Context) error {
+func (e *Env) CheckBoundary(ctx context.Context) error {
 	want := e.BoundaryARN()
 	proven := false
 	for _, step := range []plan.ID{stepManagerRole, stepRunnerRole} {
 		if e.IDOf(step) == "" {
 			continue // not made (yet), or not by this executor
 		}
-		if e.attrOf(step, "boundary") != want {
+		if e.AttrOf(step, "boundary") != want {
 			proven = false
 			break
 		}

@@ -33,7 +33,7 @@ func (k elasticIP) describe() plan.Change {
 }
 
 func (k elasticIP) find(ctx context.Context) (found[address], error) {
-	addrs, err := k.env.regionAddresses(ctx)
+	addrs, err := k.env.RegionAddresses(ctx)
 	if err != nil {
 		return found[address]{}, fmt.Errorf("find Elastic IP %s by tags: %w", k.id, err)
 	}
@@ -60,7 +60,7 @@ func (k elasticIP) create(ctx context.Context, _ string, _ found[address]) (addr
 		TagSpecifications: k.env.tagSpec(ec2types.ResourceTypeElasticIp, k.id, k.role),
 	})
 	if err != nil {
-		if errorCode(err) == "AddressLimitExceeded" {
+		if ErrorCode(err) == "AddressLimitExceeded" {
 			return nil, struct{}{}, fmt.Errorf("allocate Elastic IP for %s: the account's Elastic IP quota in %s is used up; release unused addresses or request a higher quota (Service Quotas, \"EC2-VPC Elastic IPs\"): %w", k.id, k.env.Region, err)
 		}
 		return nil, struct{}{}, fmt.Errorf("allocate Elastic IP for %s: %w", k.id, err)
@@ -79,7 +79,7 @@ func (k elasticIP) update(context.Context, address, struct{}) error { return nil
 func (k elasticIP) remove(ctx context.Context, a address) error {
 	id := allocationID(a)
 	_, err := k.env.EC2.ReleaseAddress(ctx, &ec2.ReleaseAddressInput{AllocationId: aws.String(id)})
-	if err != nil && !IsNotFound(err) && errorCode(err) != "AuthFailure" {
+	if err != nil && !IsNotFound(err) && ErrorCode(err) != "AuthFailure" {
 		return retryableDelete(fmt.Errorf("release Elastic IP %s: %w", id, err))
 	}
 	return nil

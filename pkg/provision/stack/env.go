@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
@@ -230,7 +231,7 @@ func (e *Env) IDOf(step plan.ID) string {
 }
 
 // attrOf returns an attribute a step recorded.
-func (e *Env) attrOf(step plan.ID, key string) string {
+func (e *Env) AttrOf(step plan.ID, key string) string {
 	return e.Ledger.Get(string(step)).Attr(key)
 }
 
@@ -330,3 +331,14 @@ func or(value, placeholder string) string {
 }
 
 func zapRunnerID(id int64) zap.Field { return zap.Int64("runner_id", id) }
+
+// Resolver looks up a host's addresses; net.DefaultResolver is one.
+type Resolver interface {
+	LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, error)
+}
+
+// gitlabIPv6Paths reports whether GitLab's group must admit the stack's
+// IPv6 sources: GitLab has an IPv6 address and the stack has IPv6.
+func (e *Env) gitlabIPv6Paths() bool {
+	return e.GitLab6 && e.Cfg.Network.IPv6
+}

@@ -54,13 +54,13 @@ func (k gitlabIngress) wanted() []sgRule {
 		return sgRule{Protocol: "tcp", From: 443, To: 443, Source: cidr, Desc: k.descPrefix() + what}
 	}
 	rules := []sgRule{
-		rule(config.HostCIDR(k.env.attrOf(StepNATAddress, "public_ip"), "(eip/nat)"), "runner machines via the NAT gateway"),
-		rule(config.HostCIDR(k.env.attrOf(StepManagerAddress, "public_ip"), "(eip/manager)"), "runner manager"),
+		rule(config.HostCIDR(k.env.AttrOf(StepNATAddress, "public_ip"), "(eip/nat)"), "runner machines via the NAT gateway"),
+		rule(config.HostCIDR(k.env.AttrOf(StepManagerAddress, "public_ip"), "(eip/manager)"), "runner manager"),
 	}
 	if k.env.gitlabIPv6Paths() {
 		rules = append(rules,
-			rule(config.HostCIDR(k.env.attrOf(StepManager, "ipv6_address"), "(instance/manager ipv6)"), "runner manager over IPv6"),
-			rule(or(config.CanonicalCIDR(k.env.attrOf(StepPrivateSubnet, "ipv6_cidr")), "(subnet/private ipv6)"), "runner machines over IPv6"))
+			rule(config.HostCIDR(k.env.AttrOf(StepManager, "ipv6_address"), "(instance/manager ipv6)"), "runner manager over IPv6"),
+			rule(or(config.CanonicalCIDR(k.env.AttrOf(StepPrivateSubnet, "ipv6_cidr")), "(subnet/private ipv6)"), "runner machines over IPv6"))
 	}
 	return rules
 }
@@ -104,7 +104,7 @@ func (k gitlabIngress) findForDelete(ctx context.Context) (found[gitlabRules], e
 
 func (k gitlabIngress) current(ctx context.Context) (gitlabRules, bool, error) {
 	rules := gitlabRules{admitted: map[string]bool{}}
-	g, err := k.env.gitLabGroup(ctx)
+	g, err := k.env.GitLabGroup(ctx)
 	if err != nil {
 		return rules, false, err
 	}
@@ -185,7 +185,7 @@ func (k gitlabIngress) revoke(ctx context.Context, rules []sgRule) error {
 	}
 	id := k.env.Cfg.GitLab.SecurityGroupID
 	out, err := k.env.EC2.RevokeSecurityGroupIngress(ctx, &ec2.RevokeSecurityGroupIngressInput{GroupId: aws.String(id), IpPermissions: toPermissions(rules, false)})
-	if err != nil && errorCode(err) != "InvalidPermission.NotFound" && !IsNotFound(err) {
+	if err != nil && ErrorCode(err) != "InvalidPermission.NotFound" && !IsNotFound(err) {
 		return fmt.Errorf("revoke the stack's 443 rules on GitLab's group %s: %w", id, err)
 	}
 	if err != nil || out == nil || len(out.UnknownIpPermissions) == 0 {

@@ -136,7 +136,7 @@ func (k gitlabRunner) diff(ctx context.Context, _ runnerRecord) (gitlabRunnerFix
 func (k gitlabRunner) create(ctx context.Context, _ string, prior found[runnerRecord]) (runnerRecord, gitlabRunnerFix, error) {
 	user := k.env.Secrets.GitLabToken
 	if user.Empty() {
-		return runnerRecord{}, gitlabRunnerFix{}, fmt.Errorf("%s is not set: gitlab.create_runner needs a GitLab token with the %s scopes", EnvGitLabToken, strings.Join(createRunnerScopes, " and "))
+		return runnerRecord{}, gitlabRunnerFix{}, fmt.Errorf("%s is not set: gitlab.create_runner needs a GitLab token with the %s scopes", EnvGitLabToken, strings.Join(CreateRunnerScopes, " and "))
 	}
 	if old := prior.cur; old.id != 0 && !old.gone {
 		if err := k.env.GitLab.DeleteRunner(ctx, user.Reveal(), old.id); err != nil {
@@ -196,3 +196,10 @@ func (k gitlabRunner) remove(ctx context.Context, r runnerRecord) error {
 	}
 	return DeleteParameter(ctx, k.env.SSM, k.env.TokenParameter())
 }
+
+// createRunnerScopes are what GITLAB_TOKEN needs with create_runner:
+// POST /user/runners takes create_runner; reading a runner's status
+// (plan, status) and deleting it by id (a lost token, down) take
+// manage_runner (GitLab's "Runners API" and "Personal access token
+// scopes"). The api scope covers both.
+var CreateRunnerScopes = []string{"create_runner", "manage_runner"}

@@ -178,7 +178,7 @@ func (k iamRoles) create(ctx context.Context, _ string, _ found[roleState]) (rol
 	switch {
 	case err == nil:
 		return roleState{role: out.Role}, fix, nil
-	case errorCode(err) == "EntityAlreadyExists":
+	case ErrorCode(err) == "EntityAlreadyExists":
 		role, gerr := k.getRole(ctx)
 		if gerr != nil || role == nil {
 			return roleState{}, fix, retryableCreate(fmt.Errorf("create IAM role %s: %w", k.name(), err))
@@ -210,13 +210,13 @@ func (k iamRoles) update(ctx context.Context, _ roleState, f roleFix) error {
 	}
 	if f.createProfile {
 		_, err := k.env.IAM.CreateInstanceProfile(ctx, &iam.CreateInstanceProfileInput{InstanceProfileName: name, Path: aws.String(iamPath), Tags: k.tags()})
-		if err != nil && errorCode(err) != "EntityAlreadyExists" {
+		if err != nil && ErrorCode(err) != "EntityAlreadyExists" {
 			return fmt.Errorf("create instance profile %s: %w", k.name(), err)
 		}
 	}
 	if f.addToProfile {
 		_, err := k.env.IAM.AddRoleToInstanceProfile(ctx, &iam.AddRoleToInstanceProfileInput{InstanceProfileName: name, RoleName: name})
-		if err != nil && errorCode(err) != "LimitExceeded" {
+		if err != nil && ErrorCode(err) != "LimitExceeded" {
 			return retryableCreate(fmt.Errorf("put role %s into its instance profile: %w", k.name(), err))
 		}
 	}

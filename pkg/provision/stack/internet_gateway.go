@@ -94,7 +94,7 @@ func (k internetGateway) remove(ctx context.Context, g igw) error {
 	id := g.InternetGatewayId
 	for _, a := range g.Attachments {
 		_, err := k.env.EC2.DetachInternetGateway(ctx, &ec2.DetachInternetGatewayInput{InternetGatewayId: id, VpcId: a.VpcId})
-		if err != nil && !IsNotFound(err) && errorCode(err) != "Gateway.NotAttached" {
+		if err != nil && !IsNotFound(err) && ErrorCode(err) != "Gateway.NotAttached" {
 			// Detaching waits for mapped public addresses to be released.
 			return retryableDelete(fmt.Errorf("detach internet gateway %s: %w", aws.ToString(id), err))
 		}

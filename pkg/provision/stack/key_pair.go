@@ -80,7 +80,7 @@ func (k keyPair) create(ctx context.Context, _ string, prior found[keyPairInfo])
 		PublicKeyMaterial: []byte(public),
 		TagSpecifications: k.env.tagSpec(ec2types.ResourceTypeKeyPair, stepKeyPair, "runner"),
 	})
-	if errorCode(err) == "InvalidKeyPair.Duplicate" {
+	if ErrorCode(err) == "InvalidKeyPair.Duplicate" {
 		return nil, keyPairFix{}, fmt.Errorf("%s: a key pair named %s already exists that stack %s did not make: delete it, or choose another stack name", stepKeyPair, k.env.keyPairName(), k.env.Cfg.Stack)
 	}
 	if err != nil {

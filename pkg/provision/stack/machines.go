@@ -106,7 +106,7 @@ func (m machineMarks) instance(i ec2types.Instance) bool {
 	if p := i.IamInstanceProfile; p != nil && aws.ToString(p.Arn) == m.profileARN {
 		return true
 	}
-	return m.name(tagValue(i.Tags, "Name"))
+	return m.name(TagValue(i.Tags, "Name"))
 }
 
 func (m machineMarks) spotRequest(r ec2types.SpotInstanceRequest) bool {

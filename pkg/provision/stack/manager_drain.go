@@ -63,7 +63,7 @@ func (d managerDrain) leftovers(ctx context.Context, planning bool) ([]ec2types.
 	var old []ec2types.Instance
 	for _, m := range managers {
 		replaced := replacing && aws.ToString(m.InstanceId) == current
-		if notGoing(m) && d.env.ownedBy(m.Tags, StepManager) && (tagValue(m.Tags, tagDraining) != "" || replaced) {
+		if notGoing(m) && d.env.ownedBy(m.Tags, StepManager) && (TagValue(m.Tags, tagDraining) != "" || replaced) {
 			old = append(old, m)
 		}
 	}
@@ -71,7 +71,7 @@ func (d managerDrain) leftovers(ctx context.Context, planning bool) ([]ec2types.
 	if err != nil {
 		return nil, nil, err
 	}
-	group := d.env.attrOf(StepManager, "group")
+	group := d.env.AttrOf(StepManager, "group")
 	var others []*asgtypes.AutoScalingGroup
 	for _, g := range groups {
 		if name := aws.ToString(g.AutoScalingGroupName); name != group || replacing {
@@ -132,7 +132,7 @@ func (d managerDrain) Apply(ctx context.Context, _ plan.Change) error {
 func (d managerDrain) drain(ctx context.Context, m ec2types.Instance) error {
 	id := aws.ToString(m.InstanceId)
 	// A manager launched before drains existed has nothing that answers.
-	if tagValue(m.Tags, tagFleetGroup) == "" {
+	if TagValue(m.Tags, tagFleetGroup) == "" {
 		d.env.Log.Warn(fmt.Sprintf("%s was launched by an earlier provision that could not drain it: it is terminated with the jobs it runs", id))
 		return nil
 	}
@@ -141,7 +141,7 @@ func (d managerDrain) drain(ctx context.Context, m ec2types.Instance) error {
 		Type: ssmtypes.ParameterTypeString, Overwrite: aws.Bool(true)}); err != nil {
 		return retryableCreate(fmt.Errorf("ask %s to drain (%s): %w", id, name, err))
 	}
-	began, err := time.Parse(time.RFC3339, tagValue(m.Tags, tagDraining))
+	began, err := time.Parse(time.RFC3339, TagValue(m.Tags, tagDraining))
 	if err != nil {
 		began = time.Now()
 	}

@@ -91,7 +91,7 @@ func (k managerInstance) find(ctx context.Context) (found[instance], error) {
 	}
 	all := pointers(managers)
 	return lookupOwned(k.env, StepManager, all, instanceID, func(i instance) bool {
-		return k.env.ownedBy(i.Tags, StepManager) && notGoing(*i) && tagValue(i.Tags, tagDraining) == ""
+		return k.env.ownedBy(i.Tags, StepManager) && notGoing(*i) && TagValue(i.Tags, tagDraining) == ""
 	}), nil
 }
 
@@ -113,7 +113,7 @@ func (k managerInstance) record(i instance) recorded {
 		if attrs == nil {
 			attrs = map[string]string{}
 		}
-		attrs["group"] = or(tagValue(i.Tags, tagFleetGroup), legacyGroupName(k.env.Cfg.Stack))
+		attrs["group"] = or(TagValue(i.Tags, tagFleetGroup), legacyGroupName(k.env.Cfg.Stack))
 	}
 	return recorded{id: instanceID(i), attrs: attrs}
 }
@@ -134,9 +134,9 @@ func (k managerInstance) diff(ctx context.Context, inst instance) (managerFix, [
 	if err != nil {
 		return f, nil, err
 	}
-	if got, want := tagValue(inst.Tags, tagLaunchHash), k.launchHash(ud, ami); got != want {
+	if got, want := TagValue(inst.Tags, tagLaunchHash), k.launchHash(ud, ami); got != want {
 		// A manager launched before drains existed cannot drain.
-		f.replace, f.drain = true, k.env.Autoscaler() && tagValue(inst.Tags, tagFleetGroup) != ""
+		f.replace, f.drain = true, k.env.Autoscaler() && TagValue(inst.Tags, tagFleetGroup) != ""
 		reasons = append(reasons, k.forcesReplacement(inst, ami)...)
 		if f.drain {
 			reasons = append(reasons, fmt.Sprintf("the new manager scales a group of its own; the old one stops taking jobs and finishes those it runs (up to manager.drain_timeout %s) before it and its group go (drain/manager)", k.env.Cfg.Manager.DrainTimeout))
@@ -213,7 +213,7 @@ func (k managerInstance) replaces(f managerFix) bool { return f.replace }
 func (k managerInstance) retires(f managerFix) bool { return f.drain }
 
 func (k managerInstance) retire(ctx context.Context, inst instance) error {
-	if tagValue(inst.Tags, tagDraining) != "" {
+	if TagValue(inst.Tags, tagDraining) != "" {
 		return nil
 	}
 	_, err := k.env.EC2.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{instanceID(inst)},
@@ -382,7 +382,7 @@ func (k managerInstance) create(ctx context.Context, token string, _ found[insta
 	out, err := k.env.EC2.RunInstances(ctx, in)
 	if err != nil {
 		// A new instance profile takes seconds to a minute to be usable.
-		if errorCode(err) == "InvalidParameterValue" && containsAny(err.Error(), "iamInstanceProfile", "Invalid IAM Instance Profile") {
+		if ErrorCode(err) == "InvalidParameterValue" && containsAny(err.Error(), "iamInstanceProfile", "Invalid IAM Instance Profile") {
 			return nil, managerFix{}, plan.TryAgain(fmt.Errorf("instance profile %s is not usable yet: %w", k.env.iamName("manager"), err))
 		}
 		return nil, managerFix{}, retryableCreate(fmt.Errorf("launch the manager: %w", err))

@@ -90,7 +90,7 @@ func (k natGateway) create(ctx context.Context, token string, _ found[nat]) (nat
 		ClientToken:       &token,
 		TagSpecifications: k.env.tagSpec(ec2types.ResourceTypeNatgateway, StepNAT, "nat"),
 	})
-	if errorCode(err) == "Resource.AlreadyAssociated" {
+	if ErrorCode(err) == "Resource.AlreadyAssociated" {
 		// The address is released by a NAT gateway only once that one
 		// is fully deleted (after a NAT was deleted by hand).
 		return nil, natFix{}, plan.TryAgain(fmt.Errorf("create nat gateway: Elastic IP %s is still held by a NAT gateway that is being deleted: %w", k.env.IDOf(StepNATAddress), err))

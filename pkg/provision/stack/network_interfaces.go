@@ -16,7 +16,7 @@ import (
 // instance not yet terminated, a NAT gateway, a load balancer or a Lambda
 // function someone placed there.
 func busyError(ctx context.Context, env *Env, err error, filterName, id string) error {
-	if errorCode(err) != "DependencyViolation" {
+	if ErrorCode(err) != "DependencyViolation" {
 		return err
 	}
 	out, derr := env.EC2.DescribeNetworkInterfaces(ctx, &ec2.DescribeNetworkInterfacesInput{Filters: []ec2types.Filter{Filter(filterName, id)}})

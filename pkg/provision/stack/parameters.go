@@ -60,7 +60,7 @@ func putToken(ctx context.Context, env *Env, step plan.ID, overwrite bool, token
 		in.Tags = ssmTags(tags)
 	}
 	if _, err := env.SSM.PutParameter(ctx, in); err != nil {
-		if errorCode(err) == "ParameterAlreadyExists" {
+		if ErrorCode(err) == "ParameterAlreadyExists" {
 			in.Overwrite, in.Tags = aws.Bool(true), nil
 			overwrite = true
 			_, err = env.SSM.PutParameter(ctx, in)

@@ -156,7 +156,7 @@ func describeShared[In, Out, T any](ctx context.Context, e *Env, key string, des
 // regionAddresses lists every Elastic IP of the account in the region (a
 // few: the default quota is five), which serves the quota check and each
 // step that looks for its own address.
-func (e *Env) regionAddresses(ctx context.Context) ([]ec2types.Address, error) {
+func (e *Env) RegionAddresses(ctx context.Context) ([]ec2types.Address, error) {
 	return describeShared(ctx, e, "addresses", e.EC2.DescribeAddresses, &ec2.DescribeAddressesInput{},
 		func(o *ec2.DescribeAddressesOutput) []ec2types.Address { return o.Addresses })
 }
@@ -209,7 +209,7 @@ func (e *Env) knownGroups(ctx context.Context) (map[string]*ec2types.SecurityGro
 }
 
 // gitLabGroup reads GitLab's security group (nil: it does not exist).
-func (e *Env) gitLabGroup(ctx context.Context) (*ec2types.SecurityGroup, error) {
+func (e *Env) GitLabGroup(ctx context.Context) (*ec2types.SecurityGroup, error) {
 	groups, err := e.knownGroups(ctx)
 	if err != nil {
 		return nil, err

@@ -107,7 +107,7 @@ func IsMutatingOperation(op string) bool {
 // isTransient reports errors worth another attempt of the whole step:
 // throttling that outlasted the SDK's retries, server errors, dropped
 // connections, timeouts of a single call.
-func isTransient(err error) bool {
+func IsTransient(err error) bool {
 	if err == nil || errors.Is(err, context.Canceled) {
 		return false
 	}
@@ -177,7 +177,7 @@ func (s transientRetry) transient(err error) error {
 		s.failures.Store(0)
 		return err
 	}
-	if isTransient(err) && s.failures.Add(1) <= maxTransientRetries {
+	if IsTransient(err) && s.failures.Add(1) <= maxTransientRetries {
 		return plan.TryAgain(err)
 	}
 	return err
@@ -189,7 +189,7 @@ func (s transientRetry) transient(err error) error {
 func RetryTransient(ctx context.Context, call func() error) error {
 	var err error
 	for attempt := 1; attempt <= 8; attempt++ {
-		if err = call(); err == nil || !isTransient(err) {
+		if err = call(); err == nil || !IsTransient(err) {
 			return err
 		}
 		select {

@@ -121,7 +121,7 @@ func (k secretsKey) search(ctx context.Context) ([]*stackKey, error) {
 				continue
 			}
 			tags, err := keyTags(ctx, k.env, id)
-			if IsNotFound(err) || errorCode(err) == "AccessDeniedException" {
+			if IsNotFound(err) || ErrorCode(err) == "AccessDeniedException" {
 				continue
 			}
 			if err != nil {
@@ -215,7 +215,7 @@ func (k secretsKey) pointAlias(ctx context.Context, key *stackKey) error {
 	alias := k.env.secretsKeyAlias()
 	in := &kms.CreateAliasInput{AliasName: aws.String(alias), TargetKeyId: key.meta.KeyId}
 	_, err := k.env.KMS.CreateAlias(ctx, in)
-	if errorCode(err) == "AlreadyExistsException" {
+	if ErrorCode(err) == "AlreadyExistsException" {
 		if _, err := k.env.KMS.DeleteAlias(ctx, &kms.DeleteAliasInput{AliasName: aws.String(alias)}); err != nil && !IsNotFound(err) {
 			return fmt.Errorf("move %s to %s: %w", alias, keyARN(key), err)
 		}
@@ -242,7 +242,7 @@ func (k secretsKey) remove(ctx context.Context, key *stackKey) error {
 	}
 	_, err = k.env.KMS.ScheduleKeyDeletion(ctx, &kms.ScheduleKeyDeletionInput{KeyId: key.meta.KeyId, PendingWindowInDays: aws.Int32(keyDeletionWindow)})
 	// KMSInvalidStateException: its deletion is scheduled already.
-	if err != nil && !IsNotFound(err) && errorCode(err) != "KMSInvalidStateException" {
+	if err != nil && !IsNotFound(err) && ErrorCode(err) != "KMSInvalidStateException" {
 		return fmt.Errorf("schedule the deletion of KMS key %s: %w", keyARN(key), err)
 	}
 	return nil
@@ -375,7 +375,7 @@ func (e *Env) secretsKeyNames(ctx context.Context) ([]string, error) {
 		if arn == "" {
 			return nil, nil
 		}
-		return []string{arn, e.attrOf(stepSecretsKey, "key_id"), e.secretsKeyAlias(), e.arns().kmsAlias(e.secretsKeyAlias())}, nil
+		return []string{arn, e.AttrOf(stepSecretsKey, "key_id"), e.secretsKeyAlias(), e.arns().kmsAlias(e.secretsKeyAlias())}, nil
 	}
 	given := e.Cfg.Secrets.KMSKeyID
 	key, err := sharedRead(ctx, e.reads, "kms-key|"+given, func(ctx context.Context) (*stackKey, error) { return describeKey(ctx, e, given) })
@@ -396,7 +396,7 @@ func (e *Env) secretsKeyNames(ctx context.Context) ([]string, error) {
 
 // checkSecretsKey: a key of secrets.kms_key_id that SSM cannot use would
 // fail the first PutParameter, after the network is built.
-func (e *Env) checkSecretsKey(ctx context.Context) error {
+func (e *Env) CheckSecretsKey(ctx context.Context) error {
 	if e.ownSecretsKey() {
 		return nil
 	}

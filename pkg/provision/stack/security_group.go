@@ -58,7 +58,7 @@ func (k securityGroups) wanted() []sgRule {
 		// manager in the public subnet, the machines in the private one.
 		rs = append(rs, sgRule{Protocol: "tcp", From: 443, To: 443, Source: or(k.env.vpcCIDR(), "(vpc)"), Desc: desc + ": AWS APIs through the endpoints"})
 		if k.env.Cfg.Network.IPv6 {
-			rs = append(rs, sgRule{Protocol: "tcp", From: 443, To: 443, Source: or(k.env.attrOf(StepVPC, "ipv6_cidr"), "(vpc ipv6)"), Desc: desc + ": AWS APIs through the endpoints"})
+			rs = append(rs, sgRule{Protocol: "tcp", From: 443, To: 443, Source: or(k.env.AttrOf(StepVPC, "ipv6_cidr"), "(vpc ipv6)"), Desc: desc + ": AWS APIs through the endpoints"})
 		}
 	case StepManagerGroup:
 		for _, src := range k.env.Cfg.GitLab.SSHSourceCIDRs {
@@ -233,12 +233,12 @@ func (k securityGroups) remove(ctx context.Context, g securityGroup) error {
 func authorizeRules(ctx context.Context, env *Env, id string, rules []sgRule) error {
 	in, out := toPermissions(rules, false), toPermissions(rules, true)
 	if len(in) > 0 {
-		if _, err := env.EC2.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{GroupId: &id, IpPermissions: in}); err != nil && errorCode(err) != "InvalidPermission.Duplicate" {
+		if _, err := env.EC2.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{GroupId: &id, IpPermissions: in}); err != nil && ErrorCode(err) != "InvalidPermission.Duplicate" {
 			return retryableCreate(fmt.Errorf("add inbound rules to %s: %w", id, err))
 		}
 	}
 	if len(out) > 0 {
-		if _, err := env.EC2.AuthorizeSecurityGroupEgress(ctx, &ec2.AuthorizeSecurityGroupEgressInput{GroupId: &id, IpPermissions: out}); err != nil && errorCode(err) != "InvalidPermission.Duplicate" {
+		if _, err := env.EC2.AuthorizeSecurityGroupEgress(ctx, &ec2.AuthorizeSecurityGroupEgressInput{GroupId: &id, IpPermissions: out}); err != nil && ErrorCode(err) != "InvalidPermission.Duplicate" {
 			return retryableCreate(fmt.Errorf("add outbound rules to %s: %w", id, err))
 		}
 	}
@@ -250,12 +250,12 @@ func authorizeRules(ctx context.Context, env *Env, id string, rules []sgRule) er
 func revokeRules(ctx context.Context, env *Env, id string, rules []sgRule) error {
 	in, out := toPermissions(rules, false), toPermissions(rules, true)
 	if len(in) > 0 {
-		if _, err := env.EC2.RevokeSecurityGroupIngress(ctx, &ec2.RevokeSecurityGroupIngressInput{GroupId: &id, IpPermissions: in}); err != nil && errorCode(err) != "InvalidPermission.NotFound" {
+		if _, err := env.EC2.RevokeSecurityGroupIngress(ctx, &ec2.RevokeSecurityGroupIngressInput{GroupId: &id, IpPermissions: in}); err != nil && ErrorCode(err) != "InvalidPermission.NotFound" {
 			return fmt.Errorf("remove inbound rules from %s: %w", id, err)
 		}
 	}
 	if len(out) > 0 {
-		if _, err := env.EC2.RevokeSecurityGroupEgress(ctx, &ec2.RevokeSecurityGroupEgressInput{GroupId: &id, IpPermissions: out}); err != nil && errorCode(err) != "InvalidPermission.NotFound" {
+		if _, err := env.EC2.RevokeSecurityGroupEgress(ctx, &ec2.RevokeSecurityGroupEgressInput{GroupId: &id, IpPermissions: out}); err != nil && ErrorCode(err) != "InvalidPermission.NotFound" {
 			return fmt.Errorf("remove outbound rules from %s: %w", id, err)
 		}
 	}

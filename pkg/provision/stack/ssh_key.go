@@ -114,7 +114,7 @@ func (k runnerSSHKey) put(ctx context.Context, private string, overwrite bool) (
 	if !overwrite {
 		in.Tags = ssmTags(k.env.tagMap(StepSSHKey, "runner-ssh-key"))
 	}
-	if _, err := k.env.SSM.PutParameter(ctx, in); err != nil && errorCode(err) != "ParameterAlreadyExists" {
+	if _, err := k.env.SSM.PutParameter(ctx, in); err != nil && ErrorCode(err) != "ParameterAlreadyExists" {
 		return nil, fmt.Errorf("store the runner machines' SSH key in %s: %w", name, err)
 	}
 	return &ssmtypes.Parameter{Name: aws.String(name)}, nil

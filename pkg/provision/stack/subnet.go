@@ -196,7 +196,7 @@ func (k subnetKind) remove(ctx context.Context, sn subnet) error {
 // freeIPv6Block picks the lowest /64 of the VPC's /56 that no subnet uses.
 func (k subnetKind) freeIPv6Block(ctx context.Context) (string, error) {
 	vpcID := k.env.IDOf(StepVPC)
-	vpcBlock, err := netip.ParsePrefix(k.env.attrOf(StepVPC, "ipv6_cidr"))
+	vpcBlock, err := netip.ParsePrefix(k.env.AttrOf(StepVPC, "ipv6_cidr"))
 	if err != nil {
 		return "", plan.TryAgainf("vpc %s has no IPv6 block yet", vpcID)
 	}

@@ -67,10 +67,10 @@ func (e *Env) ownerFilters(step plan.ID) []ec2types.Filter {
 // ownedBy checks the ownership tags in code: some APIs (and the emulator)
 // ignore tag filters, so a filter alone is not proof.
 func (e *Env) ownedBy(tags []ec2types.Tag, step plan.ID) bool {
-	return tagValue(tags, TagStack) == e.Cfg.Stack && tagValue(tags, TagStep) == string(step)
+	return TagValue(tags, TagStack) == e.Cfg.Stack && TagValue(tags, TagStep) == string(step)
 }
 
-func tagValue(tags []ec2types.Tag, key string) string {
+func TagValue(tags []ec2types.Tag, key string) string {
 	for _, t := range tags {
 		if aws.ToString(t.Key) == key {
 			return aws.ToString(t.Value)

@@ -267,3 +267,13 @@ func checkExistingVPC(v vpc, n *config.NetworkConfig) error {
 
 // ec2TagsOf: the configuration's tags follow `tags:` (tag_drift.go).
 func (k vpcKind) ec2TagsOf(cur vpc) []ec2types.Tag { return cur.Tags }
+
+// CheckVPCFits says whether the stack fits in the user's VPC v: its
+// layout, and the private network ACL's rules within the rule quota.
+func CheckVPCFits(e *Env, v *ec2types.Vpc) error {
+	if err := checkExistingVPC(v, &e.Cfg.Network); err != nil {
+		return err
+	}
+	acl, blocks := newNetworkACLs(e, false), vpcAddressBlocks(v)
+	return acl.checkRuleQuota(aws.ToString(v.VpcId), acl.rules(blocks, nil), blocks)
+}

@@ -1,4 +1,4 @@
-package stack
+package preflight
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 
 	"github.com/provision-dev/provision/pkg/provision/config"
 	"github.com/provision-dev/provision/pkg/provision/gitlab"
+	"github.com/provision-dev/provision/pkg/provision/stack"
 )
 
 // PreflightError lists every reason `up` will not start.
@@ -31,7 +32,7 @@ func (e *PreflightError) Error() string {
 // Preflight checks everything `up` needs before the first change and
 // reports every failure at once. It only reads; on success the environment
 // knows its account, zone, images and the paths to GitLab.
-func (e *Env) Preflight(ctx context.Context) error {
+func Preflight(ctx context.Context, e *stack.Env) error {
 	var problems []string
 	add := func(err error) {
 		if err != nil {
@@ -43,43 +44,43 @@ func (e *Env) Preflight(ctx context.Context) error {
 	}
 	// Without a reachable region and working credentials no other AWS
 	// check can say anything useful.
-	if err := e.checkRegion(ctx); err != nil {
+	if err := checkRegion(ctx, e); err != nil {
 		add(err)
-		add(e.checkToken(ctx))
+		add(checkToken(ctx, e))
 		return &PreflightError{Problems: problems}
 	}
-	if err := e.Identify(ctx); err != nil {
+	if err := Identify(ctx, e); err != nil {
 		add(err)
-		add(e.checkToken(ctx))
+		add(checkToken(ctx, e))
 		return &PreflightError{Problems: problems}
 	}
 	typesOK := true
 	for _, t := range []struct{ key, value string }{{"manager.instance_type", e.Cfg.Manager.InstanceType}, {"runners.instance_type", e.Cfg.Runners.InstanceType}} {
-		if _, err := e.architecture(ctx, t.value); err != nil {
+		if _, err := e.Architecture(ctx, t.value); err != nil {
 			typesOK = false
 			add(fmt.Errorf("%s: %w", t.key, err))
 		}
 	}
 	if typesOK {
-		add(e.checkRunnerTypes(ctx))
+		add(checkRunnerTypes(ctx, e))
 	}
 	if typesOK {
-		add(e.ResolveZone(ctx))
+		add(ResolveZone(ctx, e))
 		if err := e.ResolveImages(ctx); err != nil {
 			add(err)
 		} else {
-			add(e.checkRootVolume())
+			add(checkRootVolume(e))
 		}
 	}
-	add(e.checkVPC(ctx))
-	e.checkGitLabPaths(ctx)
-	add(e.checkGitLabGroup(ctx))
-	add(e.checkAddressQuota(ctx))
-	add(e.checkSpotRole(ctx))
-	add(e.checkBoundary(ctx))
-	add(e.checkDefaultEBSKey(ctx))
-	add(e.checkSecretsKey(ctx))
-	add(e.checkToken(ctx))
+	add(checkVPC(ctx, e))
+	checkGitLabPaths(ctx, e)
+	add(checkGitLabGroup(ctx, e))
+	add(checkAddressQuota(ctx, e))
+	add(checkSpotRole(ctx, e))
+	add(e.CheckBoundary(ctx))
+	add(checkDefaultEBSKey(ctx, e))
+	add(e.CheckSecretsKey(ctx))
+	add(checkToken(ctx, e))
 	if len(problems) > 0 {
 		return &PreflightError{Problems: problems}
 	}
@@ -88,14 +89,14 @@ func (e *Env) Preflight(ctx context.Context) error {
 
 // checkRunnerTypes: the group launches one image, so every type of
 // runners.instance_types must run runners.instance_type's architecture.
-func (e *Env) checkRunnerTypes(ctx context.Context) error {
-	want, err := e.architecture(ctx, e.Cfg.Runners.InstanceType)
+func checkRunnerTypes(ctx context.Context, e *stack.Env) error {
+	want, err := e.Architecture(ctx, e.Cfg.Runners.InstanceType)
 	if err != nil {
 		return err
 	}
 	var problems []string
 	for i, t := range e.Cfg.Runners.InstanceTypes {
-		arch, err := e.architecture(ctx, t)
+		arch, err := e.Architecture(ctx, t)
 		switch {
 		case err != nil:
 			problems = append(problems, fmt.Sprintf("runners.instance_types[%d]: %v", i, err))
@@ -111,8 +112,8 @@ func (e *Env) checkRunnerTypes(ctx context.Context) error {
 
 // checkGitLabPaths learns whether GitLab has IPv6 (its group then also
 // admits the stack's IPv6 sources) and warns about private addresses.
-func (e *Env) checkGitLabPaths(ctx context.Context) {
-	paths, err := e.ResolveGitLab(ctx)
+func checkGitLabPaths(ctx context.Context, e *stack.Env) {
+	paths, err := ResolveGitLab(ctx, e)
 	if err != nil {
 		e.Log.Warn(fmt.Sprintf("gitlab.url: %v; the manager resolves it again at boot", err))
 		return
@@ -125,10 +126,10 @@ func (e *Env) checkGitLabPaths(ctx context.Context) {
 
 // checkRegion asks the region's own EC2 endpoint for the list of regions:
 // a misspelt region has no endpoint at all.
-func (e *Env) checkRegion(ctx context.Context) error {
+func checkRegion(ctx context.Context, e *stack.Env) error {
 	// A state that recorded a VPC in this region proves the region works
 	// for this account (the commands refuse a state of another region).
-	if e.Ledger.Get(string(StepVPC)).RecordedID() != "" {
+	if e.Ledger.Get(string(stack.StepVPC)).RecordedID() != "" {
 		return nil
 	}
 	out, err := e.EC2.DescribeRegions(ctx, &ec2.DescribeRegionsInput{AllRegions: aws.Bool(true)}, func(o *ec2.Options) { o.RetryMaxAttempts = 3 })
@@ -136,7 +137,7 @@ func (e *Env) checkRegion(ctx context.Context) error {
 	case err == nil:
 	case isCredentialError(err):
 		return fmt.Errorf("AWS credentials do not work (%w): configure them with `aws configure`, AWS_PROFILE / --profile, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY", err)
-	case isTransient(err):
+	case stack.IsTransient(err):
 		return fmt.Errorf("region %q does not exist or its EC2 endpoint does not answer (%w): check `region:`, --region or AWS_REGION, and your network", e.Region, err)
 	default:
 		return fmt.Errorf("list the regions of the account: %w", err)
@@ -154,32 +155,27 @@ func (e *Env) checkRegion(ctx context.Context) error {
 	return fmt.Errorf("region %q does not exist: use one of %s", e.Region, strings.Join(names, ", "))
 }
 
-func (e *Env) checkVPC(ctx context.Context) error {
+func checkVPC(ctx context.Context, e *stack.Env) error {
 	id := e.Cfg.Network.VpcID
 	if id == "" {
 		return nil
 	}
 	out, err := e.EC2.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{VpcIds: []string{id}})
-	if IsNotFound(err) || (err == nil && len(out.Vpcs) == 0) {
+	if stack.IsNotFound(err) || (err == nil && len(out.Vpcs) == 0) {
 		return fmt.Errorf("network.vpc_id %s does not exist in %s: check the id and the region, or leave vpc_id empty to create a VPC", id, e.Region)
 	}
 	if err != nil {
 		return fmt.Errorf("describe vpc %s: %w", id, err)
 	}
-	v := &out.Vpcs[0]
-	if err := checkExistingVPC(v, &e.Cfg.Network); err != nil {
-		return err
-	}
-	acl, blocks := newNetworkACLs(e, false), vpcAddressBlocks(v)
-	return acl.checkRuleQuota(id, acl.rules(blocks, nil), blocks)
+	return stack.CheckVPCFits(e, &out.Vpcs[0])
 }
 
-func (e *Env) checkGitLabGroup(ctx context.Context) error {
+func checkGitLabGroup(ctx context.Context, e *stack.Env) error {
 	id := e.Cfg.GitLab.SecurityGroupID
 	if id == "" {
 		return nil
 	}
-	g, err := e.gitLabGroup(ctx)
+	g, err := e.GitLabGroup(ctx)
 	if err != nil {
 		return err
 	}
@@ -191,14 +187,14 @@ func (e *Env) checkGitLabGroup(ctx context.Context) error {
 
 // checkAddressQuota makes sure the two Elastic IPs (minus those the stack
 // already has) fit in the account's quota.
-func (e *Env) checkAddressQuota(ctx context.Context) error {
-	addrs, err := e.regionAddresses(ctx)
+func checkAddressQuota(ctx context.Context, e *stack.Env) error {
+	addrs, err := e.RegionAddresses(ctx)
 	if err != nil {
 		return fmt.Errorf("list Elastic IPs: %w", err)
 	}
 	need := 2
 	for _, a := range addrs {
-		if tagValue(a.Tags, TagStack) == e.Cfg.Stack {
+		if stack.TagValue(a.Tags, stack.TagStack) == e.Cfg.Stack {
 			need--
 		}
 	}
@@ -227,16 +223,16 @@ func (e *Env) checkAddressQuota(ctx context.Context) error {
 }
 
 // checkToken checks that a usable token source exists and GitLab accepts it.
-func (e *Env) checkToken(ctx context.Context) error {
+func checkToken(ctx context.Context, e *stack.Env) error {
 	if e.Cfg.GitLab.URL == "" {
 		return nil
 	}
 	if e.Cfg.GitLab.CreateRunner != nil {
-		return e.checkGitLabToken(ctx)
+		return checkGitLabToken(ctx, e)
 	}
 	token := e.Secrets.RunnerToken
 	if token.Empty() {
-		return fmt.Errorf("%s is not set: create a runner in GitLab (Admin area or group/project Settings > CI/CD > Runners > New runner) and export the runner authentication token it shows (glrt-...); or set gitlab.create_runner and %s to let provision create the runner", EnvRunnerToken, EnvGitLabToken)
+		return fmt.Errorf("%s is not set: create a runner in GitLab (Admin area or group/project Settings > CI/CD > Runners > New runner) and export the runner authentication token it shows (glrt-...); or set gitlab.create_runner and %s to let provision create the runner", stack.EnvRunnerToken, stack.EnvGitLabToken)
 	}
 	if err := CheckRunnerTokenFormat(token.Reveal()); err != nil {
 		return err
@@ -246,26 +242,26 @@ func (e *Env) checkToken(ctx context.Context) error {
 	switch {
 	case err == nil:
 		e.RunnerTokenExpiresAt, e.RunnerID = expires, verified.ID
-		e.warnIfExpiring(EnvRunnerToken, expires, "gitlab-runner renews it on the manager once three quarters of its lifetime have passed (provision writes the renewed token back to SSM); reset it in GitLab now if the manager is not running")
+		warnIfExpiring(e, stack.EnvRunnerToken, expires, "gitlab-runner renews it on the manager once three quarters of its lifetime have passed (provision writes the renewed token back to SSM); reset it in GitLab now if the manager is not running")
 		return nil
-	case errors.Is(err, gitlab.ErrTokenRejected) && e.storedTokenRenewed(ctx, token):
-		e.Log.Info(fmt.Sprintf("%s is out of date: gitlab-runner renewed the token and the renewed one in %s is kept (GitLab accepts it)", EnvRunnerToken, e.TokenParameter()))
+	case errors.Is(err, gitlab.ErrTokenRejected) && storedTokenRenewed(ctx, e, token):
+		e.Log.Info(fmt.Sprintf("%s is out of date: gitlab-runner renewed the token and the renewed one in %s is kept (GitLab accepts it)", stack.EnvRunnerToken, e.TokenParameter()))
 		e.StoredTokenRenewed = true
 		return nil
 	case errors.Is(err, gitlab.ErrTokenRejected):
-		return fmt.Errorf("GitLab at %s rejected %s: the runner was deleted, its token was reset or has expired, or it belongs to another GitLab instance. Create a new runner (or reset its token) and export the new glrt-... token (%w)", e.Cfg.GitLab.URL, EnvRunnerToken, err)
+		return fmt.Errorf("GitLab at %s rejected %s: the runner was deleted, its token was reset or has expired, or it belongs to another GitLab instance. Create a new runner (or reset its token) and export the new glrt-... token (%w)", e.Cfg.GitLab.URL, stack.EnvRunnerToken, err)
 	case errors.Is(err, gitlab.ErrUnreachable):
-		return fmt.Errorf("GitLab at %s cannot be reached from here to check %s: check gitlab.url, DNS, and that this machine may connect to GitLab (its security group admits only listed addresses) (%w)", e.Cfg.GitLab.URL, EnvRunnerToken, err)
+		return fmt.Errorf("GitLab at %s cannot be reached from here to check %s: check gitlab.url, DNS, and that this machine may connect to GitLab (its security group admits only listed addresses) (%w)", e.Cfg.GitLab.URL, stack.EnvRunnerToken, err)
 	default:
-		return fmt.Errorf("check %s with GitLab: %w", EnvRunnerToken, err)
+		return fmt.Errorf("check %s with GitLab: %w", stack.EnvRunnerToken, err)
 	}
 }
 
 // storedTokenRenewed reports whether the token parameter holds another
 // token than GITLAB_RUNNER_TOKEN that GitLab accepts: the manager renewed
 // the token and wrote it back, which made the exported one invalid.
-func (e *Env) storedTokenRenewed(ctx context.Context, exported Secret) bool {
-	p, err := GetParameter(ctx, e.SSM, e.TokenParameter(), true)
+func storedTokenRenewed(ctx context.Context, e *stack.Env, exported stack.Secret) bool {
+	p, err := stack.GetParameter(ctx, e.SSM, e.TokenParameter(), true)
 	if err != nil || p == nil || aws.ToString(p.Value) == exported.Reveal() {
 		return false
 	}
@@ -277,49 +273,42 @@ func (e *Env) storedTokenRenewed(ctx context.Context, exported Secret) bool {
 	return true
 }
 
-// createRunnerScopes are what GITLAB_TOKEN needs with create_runner:
-// POST /user/runners takes create_runner; reading a runner's status
-// (plan, status) and deleting it by id (a lost token, down) take
-// manage_runner (GitLab's "Runners API" and "Personal access token
-// scopes"). The api scope covers both.
-var createRunnerScopes = []string{"create_runner", "manage_runner"}
-
 // tokenExpiryWarning is how close an expiry must be to be worth a warning.
 const TokenExpiryWarning = 14 * 24 * time.Hour
 
-func (e *Env) checkGitLabToken(ctx context.Context) error {
+func checkGitLabToken(ctx context.Context, e *stack.Env) error {
 	token := e.Secrets.GitLabToken
 	if token.Empty() {
-		if p, err := GetParameter(ctx, e.SSM, e.TokenParameter(), false); err == nil && p != nil {
+		if p, err := stack.GetParameter(ctx, e.SSM, e.TokenParameter(), false); err == nil && p != nil {
 			return nil // the runner exists already; nothing to create
 		}
-		return fmt.Errorf("gitlab.create_runner is set but %s is not: export a GitLab access token with the %s scopes, or remove create_runner and export %s", EnvGitLabToken, strings.Join(createRunnerScopes, " and "), EnvRunnerToken)
+		return fmt.Errorf("gitlab.create_runner is set but %s is not: export a GitLab access token with the %s scopes, or remove create_runner and export %s", stack.EnvGitLabToken, strings.Join(stack.CreateRunnerScopes, " and "), stack.EnvRunnerToken)
 	}
 	info, err := e.GitLab.Token(ctx, token.Reveal())
 	switch {
 	case err == nil:
 	case errors.Is(err, gitlab.ErrUnauthorized):
-		return fmt.Errorf("GitLab at %s rejected %s: it is revoked, expired or mistyped; create an access token with the %s scopes (%w)", e.Cfg.GitLab.URL, EnvGitLabToken, strings.Join(createRunnerScopes, " and "), err)
+		return fmt.Errorf("GitLab at %s rejected %s: it is revoked, expired or mistyped; create an access token with the %s scopes (%w)", e.Cfg.GitLab.URL, stack.EnvGitLabToken, strings.Join(stack.CreateRunnerScopes, " and "), err)
 	case errors.Is(err, gitlab.ErrUnreachable):
 		return fmt.Errorf("GitLab at %s cannot be reached from here: check gitlab.url, DNS, and that this machine may connect to GitLab (%w)", e.Cfg.GitLab.URL, err)
 	default:
-		return fmt.Errorf("check %s with GitLab: %w", EnvGitLabToken, err)
+		return fmt.Errorf("check %s with GitLab: %w", stack.EnvGitLabToken, err)
 	}
 	var missing []string
-	for _, s := range createRunnerScopes {
+	for _, s := range stack.CreateRunnerScopes {
 		if !info.Has(s) {
 			missing = append(missing, s)
 		}
 	}
 	if len(missing) > 0 {
-		return fmt.Errorf("%s lacks the %s scope(s) (it has: %s): provision creates the runner with create_runner and reads and deletes it with manage_runner. Create a token with the %s scopes (User settings > Access tokens), or one with api", EnvGitLabToken, strings.Join(missing, ", "), strings.Join(info.Scopes, ", "), strings.Join(createRunnerScopes, " and "))
+		return fmt.Errorf("%s lacks the %s scope(s) (it has: %s): provision creates the runner with create_runner and reads and deletes it with manage_runner. Create a token with the %s scopes (User settings > Access tokens), or one with api", stack.EnvGitLabToken, strings.Join(missing, ", "), strings.Join(info.Scopes, ", "), strings.Join(stack.CreateRunnerScopes, " and "))
 	}
-	e.warnIfExpiring(EnvGitLabToken, info.ExpiresAt, "`provision down` needs it to delete the runner it created; extend it or create a new one before then")
+	warnIfExpiring(e, stack.EnvGitLabToken, info.ExpiresAt, "`provision down` needs it to delete the runner it created; extend it or create a new one before then")
 	return nil
 }
 
 // warnIfExpiring logs a warning when a token expires within two weeks.
-func (e *Env) warnIfExpiring(what string, expires time.Time, advice string) {
+func warnIfExpiring(e *stack.Env, what string, expires time.Time, advice string) {
 	if expires.IsZero() {
 		return
 	}
@@ -335,15 +324,15 @@ func CheckRunnerTokenFormat(token string) error {
 	case strings.HasPrefix(token, gitlab.RunnerTokenPrefix) && len(token) > len(gitlab.RunnerTokenPrefix)+8:
 		return nil
 	case strings.HasPrefix(token, "GR1348941") || !strings.HasPrefix(token, gitlab.RunnerTokenPrefix):
-		return fmt.Errorf("%s is not a runner authentication token: it does not start with %q. It looks like a registration token (often GR1348941...), the legacy, deprecated way to register runners, which config.toml does not accept. Create the runner in GitLab (Settings > CI/CD > Runners > New runner, or POST /api/v4/user/runners) and use the glrt-... authentication token it shows once; or let provision create it with gitlab.create_runner and %s", EnvRunnerToken, gitlab.RunnerTokenPrefix, EnvGitLabToken)
+		return fmt.Errorf("%s is not a runner authentication token: it does not start with %q. It looks like a registration token (often GR1348941...), the legacy, deprecated way to register runners, which config.toml does not accept. Create the runner in GitLab (Settings > CI/CD > Runners > New runner, or POST /api/v4/user/runners) and use the glrt-... authentication token it shows once; or let provision create it with gitlab.create_runner and %s", stack.EnvRunnerToken, gitlab.RunnerTokenPrefix, stack.EnvGitLabToken)
 	default:
-		return fmt.Errorf("%s is too short to be a runner authentication token: copy the whole glrt-... value", EnvRunnerToken)
+		return fmt.Errorf("%s is too short to be a runner authentication token: copy the whole glrt-... value", stack.EnvRunnerToken)
 	}
 }
 
 // isCredentialError reports failures to find or use credentials.
 func isCredentialError(err error) bool {
-	switch errorCode(err) {
+	switch stack.ErrorCode(err) {
 	case "AuthFailure", "UnrecognizedClientException", "InvalidClientTokenId", "SignatureDoesNotMatch", "ExpiredToken", "ExpiredTokenException":
 		return true
 	}

@@ -1,4 +1,4 @@
-package stack
+package preflight
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"net/netip"
 	"net/url"
 	"strings"
+
+	"github.com/provision-dev/provision/pkg/provision/stack"
 )
 
 // GitLabPaths is how the stack's traffic reaches GitLab, from what GitLab's
@@ -21,21 +23,16 @@ type GitLabPaths struct {
 	Private []netip.Addr
 }
 
-// Resolver looks up a host's addresses; net.DefaultResolver is one.
-type Resolver interface {
-	LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, error)
-}
-
 // ResolveGitLab finds which paths GitLab's traffic takes. A name that does
 // not resolve from here is not an error: the token check says whether
 // GitLab answers at all.
-func (e *Env) ResolveGitLab(ctx context.Context) (GitLabPaths, error) {
+func ResolveGitLab(ctx context.Context, e *stack.Env) (GitLabPaths, error) {
 	var p GitLabPaths
 	u, err := url.Parse(e.Cfg.GitLab.URL)
 	if err != nil || u.Hostname() == "" {
 		return p, nil
 	}
-	addrs, err := e.LookupGitLab(ctx, u.Hostname())
+	addrs, err := LookupGitLab(ctx, e, u.Hostname())
 	if err != nil {
 		return p, err
 	}
@@ -52,7 +49,7 @@ func (e *Env) ResolveGitLab(ctx context.Context) (GitLabPaths, error) {
 }
 
 // lookupGitLab resolves GitLab's host name (an address stands for itself).
-func (e *Env) LookupGitLab(ctx context.Context, host string) ([]netip.Addr, error) {
+func LookupGitLab(ctx context.Context, e *stack.Env, host string) ([]netip.Addr, error) {
 	if a, err := netip.ParseAddr(host); err == nil {
 		return []netip.Addr{a}, nil
 	}
@@ -69,12 +66,6 @@ func (e *Env) LookupGitLab(ctx context.Context, host string) ([]netip.Addr, erro
 
 // cgnat is the shared address space of RFC 6598, not reachable from AWS.
 var cgnat = netip.MustParsePrefix("100.64.0.0/10")
-
-// gitlabIPv6Paths reports whether GitLab's group must admit the stack's
-// IPv6 sources: GitLab has an IPv6 address and the stack has IPv6.
-func (e *Env) gitlabIPv6Paths() bool {
-	return e.GitLab6 && e.Cfg.Network.IPv6
-}
 
 // privateGitLabWarning says what a private GitLab address means here.
 func privateGitLabWarning(url string, addrs []netip.Addr) string {

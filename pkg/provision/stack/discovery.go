@@ -6,12 +6,10 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/provision-dev/provision/pkg/provision/config"
 )
@@ -68,50 +66,9 @@ func (e *Env) use(d Discovery) {
 	}
 }
 
-// Discover reads what every plan needs besides the resources: the account,
-// the zone and the images. It only reads.
-func (e *Env) Discover(ctx context.Context) error {
-	if err := e.Identify(ctx); err != nil {
-		return err
-	}
-	if err := e.ResolveZone(ctx); err != nil {
-		return err
-	}
-	if paths, err := e.ResolveGitLab(ctx); err == nil {
-		e.GitLab6 = paths.IPv6
-	}
-	return e.ResolveImages(ctx)
-}
-
-// Identify asks STS who we are.
-func (e *Env) Identify(ctx context.Context) error {
-	out, err := e.STS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
-	if err != nil {
-		return fmt.Errorf("AWS credentials do not work (STS GetCallerIdentity: %w): configure them with `aws configure`, AWS_PROFILE / --profile, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY", err)
-	}
-	e.Account = Identity{Account: aws.ToString(out.Account), ARN: aws.ToString(out.Arn), Partition: "aws"}
-	if parts := strings.SplitN(e.Account.ARN, ":", 3); len(parts) > 1 && parts[1] != "" {
-		e.Account.Partition = parts[1]
-	}
-	return nil
-}
-
 // arns returns the ARN builder of this account and region.
 func (e *Env) arns() ARNs {
 	return ARNs{Partition: e.Account.Partition, Region: e.Region, Account: e.Account.Account}
-}
-
-// ResolveImages finds the manager and runner AMIs: the configured ones,
-// else the latest of the image family for the instance type's
-// architecture (Amazon Linux 2023; for the machines of docker-autoscaler
-// by default its ECS-optimized variant, which holds Docker already).
-func (e *Env) ResolveImages(ctx context.Context) error {
-	var err error
-	if e.Images.Manager, err = e.resolveImage(ctx, "manager", e.Cfg.Manager.AMI, e.Cfg.Manager.InstanceType, familyAmazonLinux); err != nil {
-		return err
-	}
-	e.Images.Runner, err = e.resolveImage(ctx, "runners", e.Cfg.Runners.AMI, e.Cfg.Runners.InstanceType, e.runnerImageFamily())
-	return err
 }
 
 // An image family is a series of AMIs AWS publishes, the latest of each
@@ -152,12 +109,29 @@ func latestImageParameter(family, arch string) string {
 	return "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-" + arch
 }
 
+// familyFact records which family an AMI came from, so that a change of
+// runners.base_image is told from a newer release of the same family.
+func familyFact(ami string) string { return "image/" + ami + "/family" }
+
+// ResolveImages finds the manager and runner AMIs: the configured ones,
+// else the latest of the image family for the instance type's
+// architecture (Amazon Linux 2023; for the machines of docker-autoscaler
+// by default its ECS-optimized variant, which holds Docker already).
+func (e *Env) ResolveImages(ctx context.Context) error {
+	var err error
+	if e.Images.Manager, err = e.resolveImage(ctx, "manager", e.Cfg.Manager.AMI, e.Cfg.Manager.InstanceType, familyAmazonLinux); err != nil {
+		return err
+	}
+	e.Images.Runner, err = e.resolveImage(ctx, "runners", e.Cfg.Runners.AMI, e.Cfg.Runners.InstanceType, e.runnerImageFamily())
+	return err
+}
+
 func (e *Env) resolveImage(ctx context.Context, section, ami, instanceType, family string) (Image, error) {
 	key := section + "|" + ami + "|" + instanceType
 	if ami == "" {
 		// The manager and the machines usually run the same image: the
 		// latest of one family and architecture is looked up once.
-		if arch, err := e.architecture(ctx, instanceType); err == nil {
+		if arch, err := e.Architecture(ctx, instanceType); err == nil {
 			key = "latest|" + family + "|" + arch
 		}
 	} else {
@@ -183,7 +157,7 @@ func (e *Env) resolveImage(ctx context.Context, section, ami, instanceType, fami
 
 func (e *Env) lookupImage(ctx context.Context, section, ami, instanceType, family string) (Image, error) {
 	if ami == "" {
-		arch, err := e.architecture(ctx, instanceType)
+		arch, err := e.Architecture(ctx, instanceType)
 		if err != nil {
 			return Image{}, err
 		}
@@ -226,22 +200,11 @@ func (e *Env) lookupImage(ctx context.Context, section, ami, instanceType, famil
 	return Image{ID: ami, RootDevice: root, RootSizeGB: size}, nil
 }
 
-// checkRootVolume: EC2 refuses to launch a root volume smaller than the
-// image's snapshot, which the Auto Scaling group would only show as failed
-// launches, long after `up`.
-func (e *Env) checkRootVolume() error {
-	img, want := e.Images.Runner, e.Cfg.Runners.VolumeSizeGB
-	if !e.Autoscaler() || img.RootSizeGB <= want {
-		return nil
-	}
-	return fmt.Errorf("runners.volume_size_gb %d is smaller than the root snapshot of the machines' image %s (%d GiB), which EC2 refuses to launch: set runners.volume_size_gb to at least %d", want, img.ID, img.RootSizeGB, img.RootSizeGB)
-}
-
 // architecture is the AMI architecture an instance type runs (arm64 for
 // Graviton, else x86_64). Both configured types are asked for in one call
 // and remembered for the run; a call that fails (one type is unknown) is
 // made again per type, so the error names the type.
-func (e *Env) architecture(ctx context.Context, instanceType string) (string, error) {
+func (e *Env) Architecture(ctx context.Context, instanceType string) (string, error) {
 	e.factsMu.Lock()
 	defer e.factsMu.Unlock()
 	if a, ok := e.archs[instanceType]; ok {
@@ -280,10 +243,6 @@ func (e *Env) learnArch(it ec2types.InstanceTypeInfo) {
 	e.archs[string(it.InstanceType)] = archOf(it)
 	e.Ledger.LearnFact(archFact(string(it.InstanceType)), archOf(it))
 }
-
-// familyFact records which family an AMI came from, so that a change of
-// runners.base_image is told from a newer release of the same family.
-func familyFact(ami string) string { return "image/" + ami + "/family" }
 
 func archFact(instanceType string) string { return "instance-type/" + instanceType + "/architecture" }
 

@@ -1,4 +1,4 @@
-package stack
+package preflight
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 
 	"github.com/provision-dev/provision/pkg/provision/config"
+	"github.com/provision-dev/provision/pkg/provision/stack"
 )
 
 // spotServiceLinkedRole is the role EC2 needs to launch Spot instances
@@ -24,7 +25,7 @@ import (
 const spotServiceLinkedRole = "AWSServiceRoleForEC2Spot"
 
 // checkSpotRole: docker+machine requests Spot machines itself.
-func (e *Env) checkSpotRole(ctx context.Context) error {
+func checkSpotRole(ctx context.Context, e *stack.Env) error {
 	if e.Cfg.Runners.Executor != config.ExecutorDockerMachine || !e.Cfg.Runners.Spot {
 		return nil
 	}
@@ -32,7 +33,7 @@ func (e *Env) checkSpotRole(ctx context.Context) error {
 	switch {
 	case err == nil:
 		return nil
-	case IsNotFound(err):
+	case stack.IsNotFound(err):
 		return fmt.Errorf("runners.spot with docker+machine needs the service-linked role %s, which this account does not have (it has never requested Spot instances), and the manager's role may not create it: create it once with `aws iam create-service-linked-role --aws-service-name spot.amazonaws.com`, or set runners.spot: false", spotServiceLinkedRole)
 	default:
 		return fmt.Errorf("check for the Spot service-linked role %s: %w", spotServiceLinkedRole, err)
@@ -42,7 +43,7 @@ func (e *Env) checkSpotRole(ctx context.Context) error {
 // autoScalingServiceLinkedRole is the role Auto Scaling launches
 // instances as; it must be able to use the key their volumes are
 // encrypted with.
-func (e *Env) autoScalingServiceLinkedRole() string {
+func autoScalingServiceLinkedRole(e *stack.Env) string {
 	return fmt.Sprintf("arn:%s:iam::%s:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling", e.Account.Partition, e.Account.Account)
 }
 
@@ -60,7 +61,7 @@ var ebsKeyOperations = []kmstypes.GrantOperation{
 // nothing until its service-linked role may use the key (by a grant or the
 // key policy), and the group only records a failed launch activity: the
 // fleet stays at zero while jobs wait.
-func (e *Env) checkDefaultEBSKey(ctx context.Context) error {
+func checkDefaultEBSKey(ctx context.Context, e *stack.Env) error {
 	if !e.Autoscaler() {
 		return nil
 	}
@@ -68,7 +69,7 @@ func (e *Env) checkDefaultEBSKey(ctx context.Context) error {
 	if err != nil {
 		// Reading the setting needs ec2:GetEbsDefaultKmsKeyId, which a
 		// narrow deployment role may lack: say what could not be checked.
-		e.Log.Warn(fmt.Sprintf("could not read the account's default EBS encryption key (%v); if it is a customer managed key, grant %s use of it or the runner machines will not launch", err, e.autoScalingServiceLinkedRole()))
+		e.Log.Warn(fmt.Sprintf("could not read the account's default EBS encryption key (%v); if it is a customer managed key, grant %s use of it or the runner machines will not launch", err, autoScalingServiceLinkedRole(e)))
 		return nil
 	}
 	keyID := aws.ToString(out.KmsKeyId)
@@ -77,14 +78,14 @@ func (e *Env) checkDefaultEBSKey(ctx context.Context) error {
 	}
 	key, err := e.KMS.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(keyID)})
 	if err != nil {
-		return fmt.Errorf("the account's default EBS key is %s, and it cannot be read (%w): the runner machines' volumes are encrypted with it, so %s must be allowed to use it", keyID, err, e.autoScalingServiceLinkedRole())
+		return fmt.Errorf("the account's default EBS key is %s, and it cannot be read (%w): the runner machines' volumes are encrypted with it, so %s must be allowed to use it", keyID, err, autoScalingServiceLinkedRole(e))
 	}
 	if key.KeyMetadata.KeyManager == kmstypes.KeyManagerTypeAws {
 		return nil
 	}
 	keyARN := aws.ToString(key.KeyMetadata.Arn)
-	role := e.autoScalingServiceLinkedRole()
-	ok, err := e.keyAdmits(ctx, keyARN, role)
+	role := autoScalingServiceLinkedRole(e)
+	ok, err := keyAdmits(ctx, e, keyARN, role)
 	if err != nil {
 		return err
 	}
@@ -100,7 +101,7 @@ func (e *Env) checkDefaultEBSKey(ctx context.Context) error {
 }
 
 // keyAdmits reports whether a grant or the key policy names the role.
-func (e *Env) keyAdmits(ctx context.Context, keyARN, role string) (bool, error) {
+func keyAdmits(ctx context.Context, e *stack.Env, keyARN, role string) (bool, error) {
 	grants := kms.NewListGrantsPaginator(e.KMS, &kms.ListGrantsInput{KeyId: aws.String(keyARN)})
 	for grants.HasMorePages() {
 		page, err := grants.NextPage(ctx)

@@ -1,4 +1,4 @@
-package stack
+package preflight
 
 import (
 	"context"
@@ -10,18 +10,20 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/provision-dev/provision/pkg/provision/stack"
 )
 
 // ResolveZone picks the availability zone for both subnets: the zone the
 // subnets already live in, else the configured one, else the first zone
 // (by name) that offers both instance types. It only reads.
-func (e *Env) ResolveZone(ctx context.Context) error {
-	if z := e.attrOf(StepPublicSubnet, "zone"); z != "" && e.Cfg.Network.AvailabilityZone == "" {
+func ResolveZone(ctx context.Context, e *stack.Env) error {
+	if z := e.AttrOf(stack.StepPublicSubnet, "zone"); z != "" && e.Cfg.Network.AvailabilityZone == "" {
 		e.Zone = z
 		return nil
 	}
 	zones, err := e.EC2.DescribeAvailabilityZones(ctx, &ec2.DescribeAvailabilityZonesInput{
-		Filters: []ec2types.Filter{Filter("zone-type", "availability-zone")},
+		Filters: []ec2types.Filter{stack.Filter("zone-type", "availability-zone")},
 	})
 	if err != nil {
 		return fmt.Errorf("list availability zones of %s: %w", e.Region, err)
@@ -37,7 +39,7 @@ func (e *Env) ResolveZone(ctx context.Context) error {
 		return fmt.Errorf("region %s has no available zones: check the region name", e.Region)
 	}
 	types := []string{e.Cfg.Manager.InstanceType, e.Cfg.Runners.InstanceType}
-	offered, err := e.zonesOffering(ctx, types)
+	offered, err := zonesOffering(ctx, e, types)
 	if err != nil {
 		return err
 	}
@@ -63,14 +65,14 @@ func (e *Env) ResolveZone(ctx context.Context) error {
 }
 
 // zonesOffering maps instance type -> zone -> offered.
-func (e *Env) zonesOffering(ctx context.Context, types []string) (map[string]map[string]bool, error) {
+func zonesOffering(ctx context.Context, e *stack.Env, types []string) (map[string]map[string]bool, error) {
 	m := map[string]map[string]bool{}
 	for _, t := range types {
 		m[t] = map[string]bool{}
 	}
 	p := ec2.NewDescribeInstanceTypeOfferingsPaginator(e.EC2, &ec2.DescribeInstanceTypeOfferingsInput{
 		LocationType: ec2types.LocationTypeAvailabilityZone,
-		Filters:      []ec2types.Filter{Filter("instance-type", types...)},
+		Filters:      []ec2types.Filter{stack.Filter("instance-type", types...)},
 	})
 	for p.HasMorePages() {
 		out, err := p.NextPage(ctx)
