@@ -7,6 +7,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/provision-dev/provision/pkg/plan"
+	"github.com/provision-dev/provision/pkg/provision/awsapi"
 	"github.com/provision-dev/provision/pkg/provision/config"
 	"github.com/provision-dev/provision/pkg/provision/ops"
 	"github.com/provision-dev/provision/pkg/provision/preflight"
@@ -24,7 +25,7 @@ type AWSStack struct {
 	Secrets stack.Secrets
 	Log     *zap.Logger
 	// Reads is shared by every walk and check of the run (nil: no sharing).
-	Reads *stack.Reads
+	Reads *awsapi.Reads
 }
 
 func (s AWSStack) env(ledger *state.Ledger, o stack.EnvOptions) *stack.Env {
@@ -95,7 +96,7 @@ func (s AWSStack) RunnerOnline(ctx context.Context, ledger *state.Ledger) (strin
 func (s AWSStack) DeleteBootReport(ctx context.Context) error {
 	ssmc := s.env(nil, stack.EnvOptions{}).SSM
 	for _, name := range []string{stack.BootParameterName(s.Cfg.Stack), stack.DrainParameterName(s.Cfg.Stack)} {
-		if err := stack.RetryTransient(ctx, func() error { return stack.DeleteParameter(ctx, ssmc, name) }); err != nil {
+		if err := awsapi.RetryTransient(ctx, func() error { return stack.DeleteParameter(ctx, ssmc, name) }); err != nil {
 			return err
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
+	"github.com/provision-dev/provision/pkg/provision/awsapi"
 	"github.com/provision-dev/provision/pkg/provision/stack"
 )
 
@@ -24,7 +25,7 @@ type StateRecord struct {
 // ReadStateRecord returns the record, or nil when the stack has none.
 func (s AWSStack) ReadStateRecord(ctx context.Context) (*StateRecord, error) {
 	var p *ssmtypes.Parameter
-	err := stack.RetryTransient(ctx, func() (err error) {
+	err := awsapi.RetryTransient(ctx, func() (err error) {
 		p, err = s.env(nil, stack.EnvOptions{}).StackParameter(ctx, stack.StateRecordParameter(s.Cfg.Stack))
 		return err
 	})
@@ -43,7 +44,7 @@ func (s AWSStack) WriteStateRecord(ctx context.Context, r StateRecord) error {
 	value, _ := json.Marshal(r)
 	name := stack.StateRecordParameter(s.Cfg.Stack)
 	// An overwrite of the same value: safe to send again after a lost answer.
-	err := stack.RetryTransient(ctx, func() error {
+	err := awsapi.RetryTransient(ctx, func() error {
 		_, err := s.env(nil, stack.EnvOptions{}).SSM.PutParameter(ctx, &ssm.PutParameterInput{
 			Name: &name, Value: aws.String(string(value)), Type: ssmtypes.ParameterTypeString, Overwrite: aws.Bool(true),
 			Description: aws.String(fmt.Sprintf("provision %s: where the stack's state lives", s.Cfg.Stack)),
@@ -58,7 +59,7 @@ func (s AWSStack) WriteStateRecord(ctx context.Context, r StateRecord) error {
 
 // DeleteStateRecord removes the record, with the stack.
 func (s AWSStack) DeleteStateRecord(ctx context.Context) error {
-	return stack.RetryTransient(ctx, func() error {
+	return awsapi.RetryTransient(ctx, func() error {
 		return stack.DeleteParameter(ctx, s.env(nil, stack.EnvOptions{}).SSM, stack.StateRecordParameter(s.Cfg.Stack))
 	})
 }

@@ -13,7 +13,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/provision-dev/provision/pkg/provision/stack"
+	"github.com/provision-dev/provision/pkg/provision/awsapi"
 )
 
 // Call is one AWS API call seen by the proxy.
@@ -79,7 +79,7 @@ func IsMutating(action string) bool {
 	if i := strings.LastIndexByte(action, '.'); i >= 0 {
 		action = action[i+1:]
 	}
-	return stack.IsMutatingOperation(action)
+	return awsapi.IsMutatingOperation(action)
 }
 
 // Fault decides, per call, whether to answer it differently. handled: the
@@ -413,7 +413,7 @@ func serviceOf(r *http.Request) string {
 // stepOf reads the step field the tool appends to its User-Agent.
 func stepOf(r *http.Request) string {
 	for _, f := range strings.Fields(r.Header.Get("User-Agent")) {
-		if s, ok := strings.CutPrefix(f, stack.StepAgentPrefix); ok {
+		if s, ok := strings.CutPrefix(f, awsapi.StepAgentPrefix); ok {
 			return s
 		}
 	}

@@ -12,8 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/provision-dev/provision/pkg/provision"
+	"github.com/provision-dev/provision/pkg/provision/awsapi"
 	"github.com/provision-dev/provision/pkg/provision/config"
-	"github.com/provision-dev/provision/pkg/provision/stack"
 	"github.com/provision-dev/provision/pkg/state"
 	"github.com/provision-dev/provision/pkg/state/s3state"
 )
@@ -45,7 +45,7 @@ func backendAt(ctx context.Context, o Options, cfg *config.Config, loc string) (
 	if cfg.State.S3 != nil && cfg.State.S3.Region != "" {
 		region = cfg.State.S3.Region
 	}
-	awsCfg, err := stack.LoadAWSConfig(ctx, stack.AWSOptions{Region: region, Profile: o.Profile, Log: o.Log, Interrupt: o.Interrupt})
+	awsCfg, err := awsapi.LoadAWSConfig(ctx, awsapi.AWSOptions{Region: region, Profile: o.Profile, Log: o.Log, Interrupt: o.Interrupt})
 	if err != nil {
 		return nil, err
 	}
@@ -59,7 +59,7 @@ func backendAt(ctx context.Context, o Options, cfg *config.Config, loc string) (
 	if err != nil {
 		return nil, err
 	}
-	b := s3state.New(ctx, client, where, owner, func(call func() error) error { return stack.RetryTransient(ctx, call) })
+	b := s3state.New(ctx, client, where, owner, func(call func() error) error { return awsapi.RetryTransient(ctx, call) })
 	warning, err := b.Check()
 	if err != nil {
 		return nil, err
@@ -79,7 +79,7 @@ func backendAt(ctx context.Context, o Options, cfg *config.Config, loc string) (
 // check is left out, with a warning, rather than refusing the store.
 func bucketOwner(ctx context.Context, o Options, awsCfg aws.Config, ownEndpoint bool) (string, error) {
 	var out *sts.GetCallerIdentityOutput
-	err := stack.RetryTransient(ctx, func() error {
+	err := awsapi.RetryTransient(ctx, func() error {
 		var err error
 		out, err = sts.NewFromConfig(awsCfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 		return err

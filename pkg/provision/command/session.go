@@ -17,6 +17,7 @@ import (
 
 	"github.com/provision-dev/provision/pkg/plan"
 	"github.com/provision-dev/provision/pkg/provision"
+	"github.com/provision-dev/provision/pkg/provision/awsapi"
 	"github.com/provision-dev/provision/pkg/provision/config"
 	"github.com/provision-dev/provision/pkg/provision/ops"
 	"github.com/provision-dev/provision/pkg/provision/stack"
@@ -82,7 +83,7 @@ type Stack interface {
 }
 
 func awsStack(cfg *config.Config, awsCfg aws.Config, o Options) Stack {
-	return provision.AWSStack{Cfg: cfg, AWS: awsCfg, Secrets: o.Secrets, Log: o.Log, Reads: stack.NewReads()}
+	return provision.AWSStack{Cfg: cfg, AWS: awsCfg, Secrets: o.Secrets, Log: o.Log, Reads: awsapi.NewReads()}
 }
 
 func (o Options) textOptions() plan.TextOptions {
@@ -128,7 +129,7 @@ func openSession(ctx context.Context, o Options, lock bool, command string) (*se
 	if region == "" && s.doc != nil {
 		region = s.doc.Region
 	}
-	if s.awsCfg, err = stack.LoadAWSConfig(ctx, stack.AWSOptions{Region: region, Profile: o.Profile, Log: o.Log, Interrupt: o.Interrupt}); err != nil {
+	if s.awsCfg, err = awsapi.LoadAWSConfig(ctx, awsapi.AWSOptions{Region: region, Profile: o.Profile, Log: o.Log, Interrupt: o.Interrupt}); err != nil {
 		s.close()
 		return nil, err
 	}

@@ -13,6 +13,7 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/provision-dev/provision/pkg/plan"
+	"github.com/provision-dev/provision/pkg/provision/awsapi"
 	"github.com/provision-dev/provision/pkg/provision/config"
 	"github.com/provision-dev/provision/pkg/provision/preflight"
 	"github.com/provision-dev/provision/pkg/provision/stack"
@@ -441,7 +442,7 @@ func readLiveNetwork(ctx context.Context, e *stack.Env) (liveNetwork, error) {
 		out, err := e.EC2.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{GroupIds: []string{id}})
 		if err == nil && len(out.SecurityGroups) == 1 {
 			*dst = &out.SecurityGroups[0]
-		} else if err != nil && !stack.IsNotFound(err) {
+		} else if err != nil && !awsapi.IsNotFound(err) {
 			return n, fmt.Errorf("read security group %s: %w", id, err)
 		}
 	}

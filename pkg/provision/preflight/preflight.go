@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
+	"github.com/provision-dev/provision/pkg/provision/awsapi"
 	"github.com/provision-dev/provision/pkg/provision/config"
 	"github.com/provision-dev/provision/pkg/provision/gitlab"
 	"github.com/provision-dev/provision/pkg/provision/stack"
@@ -137,7 +138,7 @@ func checkRegion(ctx context.Context, e *stack.Env) error {
 	case err == nil:
 	case isCredentialError(err):
 		return fmt.Errorf("AWS credentials do not work (%w): configure them with `aws configure`, AWS_PROFILE / --profile, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY", err)
-	case stack.IsTransient(err):
+	case awsapi.IsTransient(err):
 		return fmt.Errorf("region %q does not exist or its EC2 endpoint does not answer (%w): check `region:`, --region or AWS_REGION, and your network", e.Region, err)
 	default:
 		return fmt.Errorf("list the regions of the account: %w", err)
@@ -161,7 +162,7 @@ func checkVPC(ctx context.Context, e *stack.Env) error {
 		return nil
 	}
 	out, err := e.EC2.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{VpcIds: []string{id}})
-	if stack.IsNotFound(err) || (err == nil && len(out.Vpcs) == 0) {
+	if awsapi.IsNotFound(err) || (err == nil && len(out.Vpcs) == 0) {
 		return fmt.Errorf("network.vpc_id %s does not exist in %s: check the id and the region, or leave vpc_id empty to create a VPC", id, e.Region)
 	}
 	if err != nil {
@@ -332,7 +333,7 @@ func CheckRunnerTokenFormat(token string) error {
 
 // isCredentialError reports failures to find or use credentials.
 func isCredentialError(err error) bool {
-	switch stack.ErrorCode(err) {
+	switch awsapi.ErrorCode(err) {
 	case "AuthFailure", "UnrecognizedClientException", "InvalidClientTokenId", "SignatureDoesNotMatch", "ExpiredToken", "ExpiredTokenException":
 		return true
 	}

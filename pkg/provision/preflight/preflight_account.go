@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 
+	"github.com/provision-dev/provision/pkg/provision/awsapi"
 	"github.com/provision-dev/provision/pkg/provision/config"
 	"github.com/provision-dev/provision/pkg/provision/stack"
 )
@@ -33,7 +34,7 @@ func checkSpotRole(ctx context.Context, e *stack.Env) error {
 	switch {
 	case err == nil:
 		return nil
-	case stack.IsNotFound(err):
+	case awsapi.IsNotFound(err):
 		return fmt.Errorf("runners.spot with docker+machine needs the service-linked role %s, which this account does not have (it has never requested Spot instances), and the manager's role may not create it: create it once with `aws iam create-service-linked-role --aws-service-name spot.amazonaws.com`, or set runners.spot: false", spotServiceLinkedRole)
 	default:
 		return fmt.Errorf("check for the Spot service-linked role %s: %w", spotServiceLinkedRole, err)

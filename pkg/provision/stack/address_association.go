@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 
 	"github.com/provision-dev/provision/pkg/plan"
+	"github.com/provision-dev/provision/pkg/provision/awsapi"
 )
 
 // addressAssociation gives the running manager its Elastic IP, the fixed
@@ -85,7 +86,7 @@ func (k addressAssociation) create(ctx context.Context, _ string, _ found[associ
 		AllowReassociation: aws.Bool(true),
 	})
 	if err != nil {
-		return association{}, struct{}{}, retryableCreate(fmt.Errorf("associate the manager's Elastic IP: %w", err))
+		return association{}, struct{}{}, awsapi.RetryableCreate(fmt.Errorf("associate the manager's Elastic IP: %w", err))
 	}
 	return association{id: aws.ToString(out.AssociationId), instance: manager}, struct{}{}, nil
 }
@@ -94,8 +95,8 @@ func (k addressAssociation) update(context.Context, association, struct{}) error
 
 func (k addressAssociation) remove(ctx context.Context, a association) error {
 	_, err := k.env.EC2.DisassociateAddress(ctx, &ec2.DisassociateAddressInput{AssociationId: &a.id})
-	if err != nil && !IsNotFound(err) {
-		return retryableDelete(fmt.Errorf("disassociate %s: %w", a.id, err))
+	if err != nil && !awsapi.IsNotFound(err) {
+		return awsapi.RetryableDelete(fmt.Errorf("disassociate %s: %w", a.id, err))
 	}
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/provision-dev/provision/pkg/plan"
+	"github.com/provision-dev/provision/pkg/provision/awsapi"
 )
 
 // autoScalingGroups is the group the fleeting plugin scales
@@ -171,7 +172,7 @@ func (k autoScalingGroups) findForDelete(ctx context.Context) (found[fleet], err
 // stackGroups lists the stack's groups (tags checked in code), the one of
 // the current generation first.
 func stackGroups(ctx context.Context, env *Env) ([]*asgtypes.AutoScalingGroup, error) {
-	all, err := sharedRead(ctx, env.reads, "groups", func(ctx context.Context) ([]asgtypes.AutoScalingGroup, error) {
+	all, err := awsapi.SharedRead(ctx, env.reads, "groups", func(ctx context.Context) ([]asgtypes.AutoScalingGroup, error) {
 		var all []asgtypes.AutoScalingGroup
 		p := autoscaling.NewDescribeAutoScalingGroupsPaginator(env.ASG, &autoscaling.DescribeAutoScalingGroupsInput{
 			Filters: []asgtypes.Filter{{Name: aws.String("tag:" + TagStack), Values: []string{env.Cfg.Stack}}}})
@@ -276,8 +277,8 @@ func (k autoScalingGroups) create(ctx context.Context, _ string, _ found[fleet])
 		in.LaunchTemplate = k.launchTemplate()
 	}
 	_, err := k.env.ASG.CreateAutoScalingGroup(ctx, in)
-	if err != nil && ErrorCode(err) != "AlreadyExists" {
-		return fleet{}, groupFix{}, retryableCreate(fmt.Errorf("create Auto Scaling group %s: %w", *name, err))
+	if err != nil && awsapi.ErrorCode(err) != "AlreadyExists" {
+		return fleet{}, groupFix{}, awsapi.RetryableCreate(fmt.Errorf("create Auto Scaling group %s: %w", *name, err))
 	}
 	g, err := k.describeGroup(ctx, *name)
 	if err != nil || g == nil {
@@ -312,7 +313,7 @@ func (k autoScalingGroups) update(ctx context.Context, _ fleet, f groupFix) erro
 	}
 	if f.suspend {
 		if _, err := k.env.ASG.SuspendProcesses(ctx, &autoscaling.SuspendProcessesInput{AutoScalingGroupName: name, ScalingProcesses: []string{"AZRebalance"}}); err != nil {
-			return retryableCreate(fmt.Errorf("suspend AZRebalance on %s: %w", *name, err))
+			return awsapi.RetryableCreate(fmt.Errorf("suspend AZRebalance on %s: %w", *name, err))
 		}
 	}
 	return nil
@@ -394,7 +395,7 @@ func (k autoScalingGroups) machines(ctx context.Context) ([]string, error) {
 }
 
 func isASGGone(err error) bool {
-	return ErrorCode(err) == "ValidationError" && containsAny(err.Error(), "not found", "does not exist")
+	return awsapi.ErrorCode(err) == "ValidationError" && containsAny(err.Error(), "not found", "does not exist")
 }
 
 // tagsOf: the group's tags, which it also puts on the machines it launches.

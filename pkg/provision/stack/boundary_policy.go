@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/provision-dev/provision/pkg/plan"
+	"github.com/provision-dev/provision/pkg/provision/awsapi"
 )
 
 // The stack's roles are made with a permissions boundary: a managed policy
@@ -53,7 +54,7 @@ func (e *Env) CheckBoundary(ctx context.Context) error {
 	switch {
 	case err == nil:
 		return nil
-	case IsNotFound(err):
+	case awsapi.IsNotFound(err):
 		return fmt.Errorf("the stack's roles are made with the permissions boundary %s, which does not exist: an administrator creates it once with\n"+
 			"    provision iam-policy --boundary -c CONFIG > boundary.json\n"+
 			"    aws iam create-policy --path %s --policy-name %s --policy-document file://boundary.json\n"+

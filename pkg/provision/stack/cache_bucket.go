@@ -14,6 +14,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/provision-dev/provision/pkg/plan"
+	"github.com/provision-dev/provision/pkg/provision/awsapi"
 )
 
 // cacheBucket is the jobs' shared cache (cache.s3): a bucket of the stack,
@@ -174,7 +175,7 @@ func (k cacheBucket) create(ctx context.Context, _ string, _ found[*bucket]) (*b
 	}
 	_, err := k.env.S3.CreateBucket(ctx, in)
 	if err != nil && s3Code(err) != "BucketAlreadyOwnedByYou" {
-		return nil, bucketFix{}, retryableCreate(fmt.Errorf("create bucket %s: %w", name, err))
+		return nil, bucketFix{}, awsapi.RetryableCreate(fmt.Errorf("create bucket %s: %w", name, err))
 	}
 	b := &bucket{name: name, tags: map[string]string{}}
 	// Tags first: they are how down --discover finds the bucket.
@@ -231,7 +232,7 @@ func (k cacheBucket) remove(ctx context.Context, b *bucket) error {
 			return nil
 		}
 		if err != nil {
-			return retryableDelete(fmt.Errorf("list the objects of %s: %w", b.name, err))
+			return awsapi.RetryableDelete(fmt.Errorf("list the objects of %s: %w", b.name, err))
 		}
 		var ids []s3types.ObjectIdentifier
 		for _, o := range page.Contents {
@@ -241,11 +242,11 @@ func (k cacheBucket) remove(ctx context.Context, b *bucket) error {
 			continue
 		}
 		if _, err := k.env.S3.DeleteObjects(ctx, &s3.DeleteObjectsInput{Bucket: name, Delete: &s3types.Delete{Objects: ids, Quiet: aws.Bool(true)}}); err != nil {
-			return retryableDelete(fmt.Errorf("empty %s: %w", b.name, err))
+			return awsapi.RetryableDelete(fmt.Errorf("empty %s: %w", b.name, err))
 		}
 	}
 	if _, err := k.env.S3.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: name}); err != nil && s3Code(err) != "NoSuchBucket" {
-		return retryableDelete(fmt.Errorf("delete bucket %s: %w", b.name, err))
+		return awsapi.RetryableDelete(fmt.Errorf("delete bucket %s: %w", b.name, err))
 	}
 	return nil
 }
@@ -268,7 +269,7 @@ func (k cacheBucket) retag(ctx context.Context, b *bucket, c tagChange) error {
 func (k cacheBucket) putTags(ctx context.Context, b *bucket, tags map[string]string) error {
 	set := tagList(tags, func(k, v string) s3types.Tag { return s3types.Tag{Key: aws.String(k), Value: aws.String(v)} })
 	if _, err := k.env.S3.PutBucketTagging(ctx, &s3.PutBucketTaggingInput{Bucket: aws.String(b.name), Tagging: &s3types.Tagging{TagSet: set}}); err != nil {
-		return retryableCreate(fmt.Errorf("tag bucket %s: %w", b.name, err))
+		return awsapi.RetryableCreate(fmt.Errorf("tag bucket %s: %w", b.name, err))
 	}
 	b.tags = tags
 	return nil

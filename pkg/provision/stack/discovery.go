@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
+	"github.com/provision-dev/provision/pkg/provision/awsapi"
 	"github.com/provision-dev/provision/pkg/provision/config"
 )
 
@@ -179,7 +180,7 @@ func (e *Env) lookupImage(ctx context.Context, section, ami, instanceType, famil
 		return Image{ID: ami, RootDevice: root, RootSizeGB: size}, nil
 	}
 	out, err := e.EC2.DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: []string{ami}})
-	if IsNotFound(err) || (err == nil && len(out.Images) == 0) {
+	if awsapi.IsNotFound(err) || (err == nil && len(out.Images) == 0) {
 		return Image{}, fmt.Errorf("%s.ami %s does not exist in %s (or is not shared with this account): use an AMI id from this region, or leave it empty for Amazon Linux 2023", section, ami, e.Region)
 	}
 	if err != nil {

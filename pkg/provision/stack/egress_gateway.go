@@ -9,6 +9,7 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/provision-dev/provision/pkg/plan"
+	"github.com/provision-dev/provision/pkg/provision/awsapi"
 )
 
 // egressGateway is the egress-only internet gateway through which runner
@@ -56,7 +57,7 @@ func (k egressGateway) create(ctx context.Context, token string, _ found[eigw]) 
 		TagSpecifications: k.env.tagSpec(ec2types.ResourceTypeEgressOnlyInternetGateway, stepEIGW, "eigw"),
 	})
 	if err != nil {
-		return nil, struct{}{}, retryableCreate(fmt.Errorf("create egress-only internet gateway: %w", err))
+		return nil, struct{}{}, awsapi.RetryableCreate(fmt.Errorf("create egress-only internet gateway: %w", err))
 	}
 	return out.EgressOnlyInternetGateway, struct{}{}, nil
 }
@@ -66,8 +67,8 @@ func (k egressGateway) update(context.Context, eigw, struct{}) error { return ni
 func (k egressGateway) remove(ctx context.Context, g eigw) error {
 	id := g.EgressOnlyInternetGatewayId
 	_, err := k.env.EC2.DeleteEgressOnlyInternetGateway(ctx, &ec2.DeleteEgressOnlyInternetGatewayInput{EgressOnlyInternetGatewayId: id})
-	if err != nil && !IsNotFound(err) {
-		return retryableDelete(fmt.Errorf("delete egress-only internet gateway %s: %w", aws.ToString(id), err))
+	if err != nil && !awsapi.IsNotFound(err) {
+		return awsapi.RetryableDelete(fmt.Errorf("delete egress-only internet gateway %s: %w", aws.ToString(id), err))
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/provision-dev/provision/pkg/plan"
+	"github.com/provision-dev/provision/pkg/provision/awsapi"
 )
 
 // elasticIP allocates one fixed public address. GitLab's security group
@@ -60,7 +61,7 @@ func (k elasticIP) create(ctx context.Context, _ string, _ found[address]) (addr
 		TagSpecifications: k.env.tagSpec(ec2types.ResourceTypeElasticIp, k.id, k.role),
 	})
 	if err != nil {
-		if ErrorCode(err) == "AddressLimitExceeded" {
+		if awsapi.ErrorCode(err) == "AddressLimitExceeded" {
 			return nil, struct{}{}, fmt.Errorf("allocate Elastic IP for %s: the account's Elastic IP quota in %s is used up; release unused addresses or request a higher quota (Service Quotas, \"EC2-VPC Elastic IPs\"): %w", k.id, k.env.Region, err)
 		}
 		return nil, struct{}{}, fmt.Errorf("allocate Elastic IP for %s: %w", k.id, err)
@@ -79,8 +80,8 @@ func (k elasticIP) update(context.Context, address, struct{}) error { return nil
 func (k elasticIP) remove(ctx context.Context, a address) error {
 	id := allocationID(a)
 	_, err := k.env.EC2.ReleaseAddress(ctx, &ec2.ReleaseAddressInput{AllocationId: aws.String(id)})
-	if err != nil && !IsNotFound(err) && ErrorCode(err) != "AuthFailure" {
-		return retryableDelete(fmt.Errorf("release Elastic IP %s: %w", id, err))
+	if err != nil && !awsapi.IsNotFound(err) && awsapi.ErrorCode(err) != "AuthFailure" {
+		return awsapi.RetryableDelete(fmt.Errorf("release Elastic IP %s: %w", id, err))
 	}
 	return nil
 }

@@ -6,17 +6,14 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"net/netip"
 	"os"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -24,11 +21,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
-	"github.com/aws/smithy-go/logging"
-	"github.com/aws/smithy-go/middleware"
 	"go.uber.org/zap"
 
 	"github.com/provision-dev/provision/pkg/plan"
+	"github.com/provision-dev/provision/pkg/provision/awsapi"
 	"github.com/provision-dev/provision/pkg/provision/config"
 	"github.com/provision-dev/provision/pkg/provision/gitlab"
 	"github.com/provision-dev/provision/pkg/state"
@@ -84,7 +80,7 @@ type Env struct {
 	images  map[string]Image
 
 	// reads are the answers this run shares between steps.
-	reads *Reads
+	reads *awsapi.Reads
 
 	// replacing holds the steps whose plan in this walk is a replacement:
 	// what depends on them says so in its own plan line.
@@ -110,61 +106,6 @@ func (e *Env) isReplacing(step plan.ID) bool {
 	return e.replacing[step]
 }
 
-// AWSOptions say how LoadAWSConfig sets up the SDK.
-type AWSOptions struct {
-	Region, Profile string
-	// Log gets the SDK's own log lines, at debug level.
-	Log *zap.Logger
-	// Interrupt, when closed (the first Ctrl-C), stops new writes to AWS:
-	// the calls in flight finish, no other starts (the state's own S3
-	// writes excepted, so what was done is saved).
-	Interrupt <-chan struct{}
-}
-
-// LoadAWSConfig resolves credentials and region through the SDK's default
-// chain. AWS_ENDPOINT_URL is honoured by the SDK itself.
-func LoadAWSConfig(ctx context.Context, o AWSOptions) (aws.Config, error) {
-	region, profile, log := o.Region, o.Profile, o.Log
-	writes := writeRetryer()
-	opts := []func(*awsconfig.LoadOptions) error{
-		// The SDK's own warnings (a skipped checksum, a retry) are for
-		// whoever debugs this tool, not for its user: debug level only.
-		awsconfig.WithLogger(logging.LoggerFunc(func(class logging.Classification, format string, v ...any) {
-			if log != nil {
-				log.Debug(fmt.Sprintf(format, v...), zap.String("from", "aws-sdk"), zap.String("class", string(class)))
-			}
-		})),
-		awsconfig.WithRetryer(readRetryer),
-		awsconfig.WithAPIOptions([]func(*middleware.Stack) error{writesRetryOnlyThrottling(writes), noWritesAfter(o.Interrupt), nameTheStep}),
-	}
-	if region != "" {
-		opts = append(opts, awsconfig.WithRegion(region))
-	}
-	if profile != "" {
-		opts = append(opts, awsconfig.WithSharedConfigProfile(profile))
-	}
-	cfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
-	var noProfile awsconfig.SharedConfigProfileNotExistError
-	if errors.As(err, &noProfile) {
-		files := strings.Join(noProfile.Filename, " or ")
-		if files == "" {
-			files = "the shared config and credentials files (~/.aws/config, ~/.aws/credentials)"
-		}
-		return aws.Config{}, fmt.Errorf("AWS profile %q does not exist in %s: check --profile and AWS_PROFILE (`aws configure list-profiles` lists the profiles)", noProfile.Profile, files)
-	}
-	if err != nil {
-		return aws.Config{}, fmt.Errorf("load AWS configuration: %w", err)
-	}
-	if cfg.Region == "" {
-		return aws.Config{}, fmt.Errorf("no AWS region: set `region:` in the configuration file, pass --region, or set AWS_REGION")
-	}
-	// A region from AWS_REGION or the profile is checked as the file's is.
-	if p := config.RegionProblem(cfg.Region); p != "" {
-		return aws.Config{}, fmt.Errorf("region: %s", p)
-	}
-	return cfg, nil
-}
-
 // EnvOptions is what a run decided before its environment is built.
 type EnvOptions struct {
 	// Teardown: the graph is walked to delete (every variant's steps).
@@ -174,7 +115,7 @@ type EnvOptions struct {
 	// Found is what Discover or Preflight found earlier in the run.
 	Found Discovery
 	// Reads is the run's cache of shared describes (nil: none).
-	Reads *Reads
+	Reads *awsapi.Reads
 }
 
 // NewEnv builds the clients for one walk, whole: what the run found and
@@ -183,11 +124,11 @@ func NewEnv(cfg *config.Config, awsCfg aws.Config, secrets Secrets, ledger *stat
 	e := &Env{
 		Cfg:    cfg,
 		Region: awsCfg.Region,
-		EC2:    ec2.NewFromConfig(awsCfg, o.Reads.ec2Options),
+		EC2:    ec2.NewFromConfig(awsCfg, o.Reads.EC2Options),
 		STS:    sts.NewFromConfig(awsCfg),
 		IAM:    iam.NewFromConfig(awsCfg),
-		ASG:    autoscaling.NewFromConfig(awsCfg, o.Reads.asgOptions),
-		SSM:    ssm.NewFromConfig(awsCfg, o.Reads.ssmOptions),
+		ASG:    autoscaling.NewFromConfig(awsCfg, o.Reads.ASGOptions),
+		SSM:    ssm.NewFromConfig(awsCfg, o.Reads.SSMOptions),
 		KMS:    kms.NewFromConfig(awsCfg),
 		// With an endpoint of one's own (an emulator) buckets are
 		// addressed by path, not by host name.

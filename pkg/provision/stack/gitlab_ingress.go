@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 
 	"github.com/provision-dev/provision/pkg/plan"
+	"github.com/provision-dev/provision/pkg/provision/awsapi"
 	"github.com/provision-dev/provision/pkg/provision/config"
 )
 
@@ -185,7 +186,7 @@ func (k gitlabIngress) revoke(ctx context.Context, rules []sgRule) error {
 	}
 	id := k.env.Cfg.GitLab.SecurityGroupID
 	out, err := k.env.EC2.RevokeSecurityGroupIngress(ctx, &ec2.RevokeSecurityGroupIngressInput{GroupId: aws.String(id), IpPermissions: toPermissions(rules, false)})
-	if err != nil && ErrorCode(err) != "InvalidPermission.NotFound" && !IsNotFound(err) {
+	if err != nil && awsapi.ErrorCode(err) != "InvalidPermission.NotFound" && !awsapi.IsNotFound(err) {
 		return fmt.Errorf("revoke the stack's 443 rules on GitLab's group %s: %w", id, err)
 	}
 	if err != nil || out == nil || len(out.UnknownIpPermissions) == 0 {

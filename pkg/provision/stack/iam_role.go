@@ -11,6 +11,7 @@ import (
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 
 	"github.com/provision-dev/provision/pkg/plan"
+	"github.com/provision-dev/provision/pkg/provision/awsapi"
 )
 
 const inlinePolicyName = "provision"
@@ -96,7 +97,7 @@ func (k iamRoles) findForDelete(ctx context.Context) (found[roleState], error) {
 		return found[roleState]{}, err
 	}
 	_, perr := k.env.IAM.GetInstanceProfile(ctx, &iam.GetInstanceProfileInput{InstanceProfileName: aws.String(k.name())})
-	if perr != nil && !IsNotFound(perr) {
+	if perr != nil && !awsapi.IsNotFound(perr) {
 		return found[roleState]{}, fmt.Errorf("read instance profile %s: %w", k.name(), perr)
 	}
 	st := roleState{role: role, profile: perr == nil}
@@ -128,7 +129,7 @@ func (k iamRoles) diff(ctx context.Context, st roleState) (roleFix, []string, er
 	if want := k.policy(); want != nil {
 		got, err := k.env.IAM.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: aws.String(k.name()), PolicyName: aws.String(inlinePolicyName)})
 		switch {
-		case IsNotFound(err):
+		case awsapi.IsNotFound(err):
 			f.putPolicy = true
 			reasons = append(reasons, "add the inline policy")
 		case err != nil:
@@ -140,7 +141,7 @@ func (k iamRoles) diff(ctx context.Context, st roleState) (roleFix, []string, er
 	}
 	prof, err := k.env.IAM.GetInstanceProfile(ctx, &iam.GetInstanceProfileInput{InstanceProfileName: aws.String(k.name())})
 	switch {
-	case IsNotFound(err):
+	case awsapi.IsNotFound(err):
 		f.createProfile, f.addToProfile = true, true
 		reasons = append(reasons, "create the instance profile")
 	case err != nil:
@@ -178,10 +179,10 @@ func (k iamRoles) create(ctx context.Context, _ string, _ found[roleState]) (rol
 	switch {
 	case err == nil:
 		return roleState{role: out.Role}, fix, nil
-	case ErrorCode(err) == "EntityAlreadyExists":
+	case awsapi.ErrorCode(err) == "EntityAlreadyExists":
 		role, gerr := k.getRole(ctx)
 		if gerr != nil || role == nil {
-			return roleState{}, fix, retryableCreate(fmt.Errorf("create IAM role %s: %w", k.name(), err))
+			return roleState{}, fix, awsapi.RetryableCreate(fmt.Errorf("create IAM role %s: %w", k.name(), err))
 		}
 		return roleState{role: role}, fix, nil
 	default:
@@ -210,14 +211,14 @@ func (k iamRoles) update(ctx context.Context, _ roleState, f roleFix) error {
 	}
 	if f.createProfile {
 		_, err := k.env.IAM.CreateInstanceProfile(ctx, &iam.CreateInstanceProfileInput{InstanceProfileName: name, Path: aws.String(iamPath), Tags: k.tags()})
-		if err != nil && ErrorCode(err) != "EntityAlreadyExists" {
+		if err != nil && awsapi.ErrorCode(err) != "EntityAlreadyExists" {
 			return fmt.Errorf("create instance profile %s: %w", k.name(), err)
 		}
 	}
 	if f.addToProfile {
 		_, err := k.env.IAM.AddRoleToInstanceProfile(ctx, &iam.AddRoleToInstanceProfileInput{InstanceProfileName: name, RoleName: name})
-		if err != nil && ErrorCode(err) != "LimitExceeded" {
-			return retryableCreate(fmt.Errorf("put role %s into its instance profile: %w", k.name(), err))
+		if err != nil && awsapi.ErrorCode(err) != "LimitExceeded" {
+			return awsapi.RetryableCreate(fmt.Errorf("put role %s into its instance profile: %w", k.name(), err))
 		}
 	}
 	return nil
@@ -236,7 +237,7 @@ func (k iamRoles) remove(ctx context.Context, st roleState) error {
 		}
 	}
 	prof, err := k.env.IAM.GetInstanceProfile(ctx, &iam.GetInstanceProfileInput{InstanceProfileName: name})
-	if err != nil && !IsNotFound(err) {
+	if err != nil && !awsapi.IsNotFound(err) {
 		return fmt.Errorf("read instance profile %s: %w", k.name(), err)
 	}
 	if err == nil {
@@ -244,21 +245,21 @@ func (k iamRoles) remove(ctx context.Context, st roleState) error {
 		// interrupted may have done it already.
 		for _, r := range prof.InstanceProfile.Roles {
 			_, err := k.env.IAM.RemoveRoleFromInstanceProfile(ctx, &iam.RemoveRoleFromInstanceProfileInput{InstanceProfileName: name, RoleName: r.RoleName})
-			if err != nil && !IsNotFound(err) {
-				return retryableDelete(fmt.Errorf("take role %s out of instance profile %s: %w", aws.ToString(r.RoleName), k.name(), err))
+			if err != nil && !awsapi.IsNotFound(err) {
+				return awsapi.RetryableDelete(fmt.Errorf("take role %s out of instance profile %s: %w", aws.ToString(r.RoleName), k.name(), err))
 			}
 		}
-		if _, err := k.env.IAM.DeleteInstanceProfile(ctx, &iam.DeleteInstanceProfileInput{InstanceProfileName: name}); err != nil && !IsNotFound(err) {
-			return retryableDelete(fmt.Errorf("delete instance profile %s: %w", k.name(), err))
+		if _, err := k.env.IAM.DeleteInstanceProfile(ctx, &iam.DeleteInstanceProfileInput{InstanceProfileName: name}); err != nil && !awsapi.IsNotFound(err) {
+			return awsapi.RetryableDelete(fmt.Errorf("delete instance profile %s: %w", k.name(), err))
 		}
 	}
 	pols, err := k.env.IAM.ListRolePolicies(ctx, &iam.ListRolePoliciesInput{RoleName: name})
-	if err != nil && !IsNotFound(err) {
+	if err != nil && !awsapi.IsNotFound(err) {
 		return fmt.Errorf("list the policies of %s: %w", k.name(), err)
 	}
 	if err == nil {
 		for _, p := range pols.PolicyNames {
-			if _, err := k.env.IAM.DeleteRolePolicy(ctx, &iam.DeleteRolePolicyInput{RoleName: name, PolicyName: aws.String(p)}); err != nil && !IsNotFound(err) {
+			if _, err := k.env.IAM.DeleteRolePolicy(ctx, &iam.DeleteRolePolicyInput{RoleName: name, PolicyName: aws.String(p)}); err != nil && !awsapi.IsNotFound(err) {
 				return fmt.Errorf("delete policy %s of %s: %w", p, k.name(), err)
 			}
 		}
@@ -269,20 +270,20 @@ func (k iamRoles) remove(ctx context.Context, st roleState) error {
 	attached := iam.NewListAttachedRolePoliciesPaginator(k.env.IAM, &iam.ListAttachedRolePoliciesInput{RoleName: name})
 	for attached.HasMorePages() {
 		page, err := attached.NextPage(ctx)
-		if IsNotFound(err) {
+		if awsapi.IsNotFound(err) {
 			break
 		}
 		if err != nil {
 			return fmt.Errorf("list the managed policies of %s: %w", k.name(), err)
 		}
 		for _, p := range page.AttachedPolicies {
-			if _, err := k.env.IAM.DetachRolePolicy(ctx, &iam.DetachRolePolicyInput{RoleName: name, PolicyArn: p.PolicyArn}); err != nil && !IsNotFound(err) {
+			if _, err := k.env.IAM.DetachRolePolicy(ctx, &iam.DetachRolePolicyInput{RoleName: name, PolicyArn: p.PolicyArn}); err != nil && !awsapi.IsNotFound(err) {
 				return fmt.Errorf("detach managed policy %s from %s: %w", aws.ToString(p.PolicyArn), k.name(), err)
 			}
 		}
 	}
-	if _, err := k.env.IAM.DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: name}); err != nil && !IsNotFound(err) {
-		return retryableDelete(fmt.Errorf("delete role %s: %w", k.name(), err))
+	if _, err := k.env.IAM.DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: name}); err != nil && !awsapi.IsNotFound(err) {
+		return awsapi.RetryableDelete(fmt.Errorf("delete role %s: %w", k.name(), err))
 	}
 	return nil
 }
@@ -308,7 +309,7 @@ func boundaryOf(r *iamtypes.Role) string {
 // role of that name belongs to someone else.
 func (k iamRoles) getRole(ctx context.Context) (*iamtypes.Role, error) {
 	out, err := k.env.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(k.name())})
-	if IsNotFound(err) {
+	if awsapi.IsNotFound(err) {
 		return nil, nil
 	}
 	if err != nil {
@@ -384,7 +385,7 @@ func (k iamRoles) retag(ctx context.Context, _ roleState, c tagChange) error {
 		if _, err := k.env.IAM.TagRole(ctx, &iam.TagRoleInput{RoleName: name, Tags: tags}); err != nil {
 			return fmt.Errorf("tag role %s: %w", *name, err)
 		}
-		if _, err := k.env.IAM.TagInstanceProfile(ctx, &iam.TagInstanceProfileInput{InstanceProfileName: name, Tags: tags}); err != nil && !IsNotFound(err) {
+		if _, err := k.env.IAM.TagInstanceProfile(ctx, &iam.TagInstanceProfileInput{InstanceProfileName: name, Tags: tags}); err != nil && !awsapi.IsNotFound(err) {
 			return fmt.Errorf("tag instance profile %s: %w", *name, err)
 		}
 	}
@@ -392,7 +393,7 @@ func (k iamRoles) retag(ctx context.Context, _ roleState, c tagChange) error {
 		if _, err := k.env.IAM.UntagRole(ctx, &iam.UntagRoleInput{RoleName: name, TagKeys: c.remove}); err != nil {
 			return fmt.Errorf("remove tags from role %s: %w", *name, err)
 		}
-		if _, err := k.env.IAM.UntagInstanceProfile(ctx, &iam.UntagInstanceProfileInput{InstanceProfileName: name, TagKeys: c.remove}); err != nil && !IsNotFound(err) {
+		if _, err := k.env.IAM.UntagInstanceProfile(ctx, &iam.UntagInstanceProfileInput{InstanceProfileName: name, TagKeys: c.remove}); err != nil && !awsapi.IsNotFound(err) {
 			return fmt.Errorf("remove tags from instance profile %s: %w", *name, err)
 		}
 	}

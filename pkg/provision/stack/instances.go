@@ -10,6 +10,7 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/provision-dev/provision/pkg/plan"
+	"github.com/provision-dev/provision/pkg/provision/awsapi"
 )
 
 // Instances: finding, terminating and waiting, shared by the manager, the
@@ -51,11 +52,11 @@ func terminate(ctx context.Context, env *Env, ids []string) error {
 		return nil
 	}
 	_, err := env.EC2.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: ids})
-	if err != nil && !IsNotFound(err) {
-		return retryableDelete(fmt.Errorf("terminate %v: %w", ids, err))
+	if err != nil && !awsapi.IsNotFound(err) {
+		return awsapi.RetryableDelete(fmt.Errorf("terminate %v: %w", ids, err))
 	}
 	out, err := env.EC2.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: ids})
-	if IsNotFound(err) {
+	if awsapi.IsNotFound(err) {
 		return nil
 	}
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/provision-dev/provision/pkg/plan"
+	"github.com/provision-dev/provision/pkg/provision/awsapi"
 )
 
 // internetGateway creates and attaches the internet gateway. In an
@@ -84,7 +85,7 @@ func (k internetGateway) update(ctx context.Context, g igw, fix igwFix) error {
 	id, vpcID := igwID(g), k.env.IDOf(StepVPC)
 	_, err := k.env.EC2.AttachInternetGateway(ctx, &ec2.AttachInternetGatewayInput{InternetGatewayId: &id, VpcId: &vpcID})
 	if err != nil {
-		return retryableCreate(fmt.Errorf("attach internet gateway %s to %s: %w", id, vpcID, err))
+		return awsapi.RetryableCreate(fmt.Errorf("attach internet gateway %s to %s: %w", id, vpcID, err))
 	}
 	return nil
 }
@@ -94,14 +95,14 @@ func (k internetGateway) remove(ctx context.Context, g igw) error {
 	id := g.InternetGatewayId
 	for _, a := range g.Attachments {
 		_, err := k.env.EC2.DetachInternetGateway(ctx, &ec2.DetachInternetGatewayInput{InternetGatewayId: id, VpcId: a.VpcId})
-		if err != nil && !IsNotFound(err) && ErrorCode(err) != "Gateway.NotAttached" {
+		if err != nil && !awsapi.IsNotFound(err) && awsapi.ErrorCode(err) != "Gateway.NotAttached" {
 			// Detaching waits for mapped public addresses to be released.
-			return retryableDelete(fmt.Errorf("detach internet gateway %s: %w", aws.ToString(id), err))
+			return awsapi.RetryableDelete(fmt.Errorf("detach internet gateway %s: %w", aws.ToString(id), err))
 		}
 	}
 	_, err := k.env.EC2.DeleteInternetGateway(ctx, &ec2.DeleteInternetGatewayInput{InternetGatewayId: id})
-	if err != nil && !IsNotFound(err) {
-		return retryableDelete(fmt.Errorf("delete internet gateway %s: %w", aws.ToString(id), err))
+	if err != nil && !awsapi.IsNotFound(err) {
+		return awsapi.RetryableDelete(fmt.Errorf("delete internet gateway %s: %w", aws.ToString(id), err))
 	}
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/provision-dev/provision/pkg/plan"
+	"github.com/provision-dev/provision/pkg/provision/awsapi"
 )
 
 // keyPair is the EC2 key pair the runner machines boot with (the launch
@@ -80,7 +81,7 @@ func (k keyPair) create(ctx context.Context, _ string, prior found[keyPairInfo])
 		PublicKeyMaterial: []byte(public),
 		TagSpecifications: k.env.tagSpec(ec2types.ResourceTypeKeyPair, stepKeyPair, "runner"),
 	})
-	if ErrorCode(err) == "InvalidKeyPair.Duplicate" {
+	if awsapi.ErrorCode(err) == "InvalidKeyPair.Duplicate" {
 		return nil, keyPairFix{}, fmt.Errorf("%s: a key pair named %s already exists that stack %s did not make: delete it, or choose another stack name", stepKeyPair, k.env.keyPairName(), k.env.Cfg.Stack)
 	}
 	if err != nil {
@@ -96,7 +97,7 @@ func (k keyPair) update(context.Context, keyPairInfo, keyPairFix) error { return
 // ignores KeyPairId).
 func (k keyPair) remove(ctx context.Context, p keyPairInfo) error {
 	_, err := k.env.EC2.DeleteKeyPair(ctx, &ec2.DeleteKeyPairInput{KeyName: p.KeyName})
-	if err != nil && !IsNotFound(err) {
+	if err != nil && !awsapi.IsNotFound(err) {
 		return fmt.Errorf("delete key pair %s: %w", aws.ToString(p.KeyName), err)
 	}
 	return nil

@@ -10,6 +10,7 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/provision-dev/provision/pkg/plan"
+	"github.com/provision-dev/provision/pkg/provision/awsapi"
 	"github.com/provision-dev/provision/pkg/provision/bootstrap"
 )
 
@@ -207,7 +208,7 @@ func (k launchTemplates) create(ctx context.Context, token string, _ found[launc
 		TagSpecifications:  k.env.tagSpec(ec2types.ResourceTypeLaunchTemplate, stepLaunchTemplate, "runner"),
 	})
 	if err != nil {
-		return nil, templateFix{}, retryableCreate(fmt.Errorf("create launch template %s: %w", k.env.launchTemplateName(), err))
+		return nil, templateFix{}, awsapi.RetryableCreate(fmt.Errorf("create launch template %s: %w", k.env.launchTemplateName(), err))
 	}
 	return out.LaunchTemplate, templateFix{}, nil
 }
@@ -237,8 +238,8 @@ func (k launchTemplates) update(ctx context.Context, lt launchTemplate, f templa
 func (k launchTemplates) remove(ctx context.Context, lt launchTemplate) error {
 	id := launchTemplateID(lt)
 	_, err := k.env.EC2.DeleteLaunchTemplate(ctx, &ec2.DeleteLaunchTemplateInput{LaunchTemplateId: &id})
-	if err != nil && !IsNotFound(err) {
-		return retryableDelete(fmt.Errorf("delete launch template %s: %w", id, err))
+	if err != nil && !awsapi.IsNotFound(err) {
+		return awsapi.RetryableDelete(fmt.Errorf("delete launch template %s: %w", id, err))
 	}
 	return nil
 }

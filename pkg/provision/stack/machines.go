@@ -11,6 +11,7 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/provision-dev/provision/pkg/plan"
+	"github.com/provision-dev/provision/pkg/provision/awsapi"
 	"github.com/provision-dev/provision/pkg/provision/bootstrap"
 )
 
@@ -64,12 +65,12 @@ func (s *machinesStep) Delete(ctx context.Context, c plan.Change) error {
 	f := s.seen
 	if len(f.spotRequests) > 0 {
 		_, err := s.env.EC2.CancelSpotInstanceRequests(ctx, &ec2.CancelSpotInstanceRequestsInput{SpotInstanceRequestIds: f.spotRequests})
-		if err != nil && !IsNotFound(err) {
+		if err != nil && !awsapi.IsNotFound(err) {
 			return fmt.Errorf("cancel the runner machines' Spot requests %v: %w", f.spotRequests, err)
 		}
 	}
 	for _, k := range f.keys {
-		if _, err := s.env.EC2.DeleteKeyPair(ctx, &ec2.DeleteKeyPairInput{KeyName: aws.String(k)}); err != nil && !IsNotFound(err) {
+		if _, err := s.env.EC2.DeleteKeyPair(ctx, &ec2.DeleteKeyPairInput{KeyName: aws.String(k)}); err != nil && !awsapi.IsNotFound(err) {
 			return fmt.Errorf("delete key pair %s: %w", k, err)
 		}
 	}

@@ -16,6 +16,7 @@ import (
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
 	"github.com/provision-dev/provision/pkg/plan"
+	"github.com/provision-dev/provision/pkg/provision/awsapi"
 )
 
 // managerDrain hands the fleet over from a replaced manager
@@ -139,7 +140,7 @@ func (d managerDrain) drain(ctx context.Context, m ec2types.Instance) error {
 	name := DrainParameterName(d.env.Cfg.Stack)
 	if _, err := d.env.SSM.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String(name), Value: aws.String(id),
 		Type: ssmtypes.ParameterTypeString, Overwrite: aws.Bool(true)}); err != nil {
-		return retryableCreate(fmt.Errorf("ask %s to drain (%s): %w", id, name, err))
+		return awsapi.RetryableCreate(fmt.Errorf("ask %s to drain (%s): %w", id, name, err))
 	}
 	began, err := time.Parse(time.RFC3339, TagValue(m.Tags, tagDraining))
 	if err != nil {
@@ -191,7 +192,7 @@ func removeGroup(ctx context.Context, env *Env, g *asgtypes.AutoScalingGroup) er
 	}
 	_, err := env.ASG.DeleteAutoScalingGroup(ctx, &autoscaling.DeleteAutoScalingGroupInput{AutoScalingGroupName: name, ForceDelete: aws.Bool(true)})
 	if err != nil && !isASGGone(err) {
-		return retryableDelete(fmt.Errorf("delete Auto Scaling group %s: %w", aws.ToString(name), err))
+		return awsapi.RetryableDelete(fmt.Errorf("delete Auto Scaling group %s: %w", aws.ToString(name), err))
 	}
 	return terminate(ctx, env, ids)
 }

@@ -16,6 +16,7 @@ import (
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
 	"github.com/provision-dev/provision/pkg/plan"
+	"github.com/provision-dev/provision/pkg/provision/awsapi"
 	"github.com/provision-dev/provision/pkg/provision/bootstrap"
 )
 
@@ -219,7 +220,7 @@ func (k managerInstance) retire(ctx context.Context, inst instance) error {
 	_, err := k.env.EC2.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{instanceID(inst)},
 		Tags: []ec2types.Tag{{Key: aws.String(tagDraining), Value: aws.String(time.Now().UTC().Format(time.RFC3339))}}})
 	if err != nil {
-		return retryableCreate(fmt.Errorf("mark the manager %s to drain: %w", instanceID(inst), err))
+		return awsapi.RetryableCreate(fmt.Errorf("mark the manager %s to drain: %w", instanceID(inst), err))
 	}
 	return nil
 }
@@ -338,14 +339,14 @@ func (k managerInstance) create(ctx context.Context, token string, _ found[insta
 	// The new manager reports its boot from scratch: an old report must
 	// not be taken for its own.
 	if err := k.env.DeleteBootReport(ctx); err != nil {
-		return nil, managerFix{}, retryableCreate(err)
+		return nil, managerFix{}, awsapi.RetryableCreate(err)
 	}
 	// No drain is asked of the new manager (an earlier request named
 	// another instance, but the parameter says so plainly).
 	if k.env.Autoscaler() {
 		if _, err := k.env.SSM.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String(DrainParameterName(k.env.Cfg.Stack)), Value: aws.String("none"),
 			Type: ssmtypes.ParameterTypeString, Overwrite: aws.Bool(true)}); err != nil {
-			return nil, managerFix{}, retryableCreate(fmt.Errorf("clear the drain request %s: %w", DrainParameterName(k.env.Cfg.Stack), err))
+			return nil, managerFix{}, awsapi.RetryableCreate(fmt.Errorf("clear the drain request %s: %w", DrainParameterName(k.env.Cfg.Stack), err))
 		}
 	}
 	tags := k.env.ec2Tags(StepManager, "manager")
@@ -382,10 +383,10 @@ func (k managerInstance) create(ctx context.Context, token string, _ found[insta
 	out, err := k.env.EC2.RunInstances(ctx, in)
 	if err != nil {
 		// A new instance profile takes seconds to a minute to be usable.
-		if ErrorCode(err) == "InvalidParameterValue" && containsAny(err.Error(), "iamInstanceProfile", "Invalid IAM Instance Profile") {
+		if awsapi.ErrorCode(err) == "InvalidParameterValue" && containsAny(err.Error(), "iamInstanceProfile", "Invalid IAM Instance Profile") {
 			return nil, managerFix{}, plan.TryAgain(fmt.Errorf("instance profile %s is not usable yet: %w", k.env.iamName("manager"), err))
 		}
-		return nil, managerFix{}, retryableCreate(fmt.Errorf("launch the manager: %w", err))
+		return nil, managerFix{}, awsapi.RetryableCreate(fmt.Errorf("launch the manager: %w", err))
 	}
 	return &out.Instances[0], managerFix{wait: true}, nil
 }
@@ -399,7 +400,7 @@ func (k managerInstance) update(ctx context.Context, inst instance, f managerFix
 	}
 	if f.start {
 		if _, err := k.env.EC2.StartInstances(ctx, &ec2.StartInstancesInput{InstanceIds: []string{id}}); err != nil {
-			return retryableCreate(fmt.Errorf("start %s: %w", id, err))
+			return awsapi.RetryableCreate(fmt.Errorf("start %s: %w", id, err))
 		}
 	}
 	if !f.wait {
@@ -436,7 +437,7 @@ func instanceAttrs(inst instance) map[string]string {
 func (k managerInstance) waitRunning(ctx context.Context, id string) error {
 	return plan.Poll(ctx, id+" to be running", func(ctx context.Context) (string, bool, error) {
 		out, err := k.env.EC2.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{id}})
-		if IsNotFound(err) {
+		if awsapi.IsNotFound(err) {
 			return id + ", not visible yet", false, nil
 		}
 		if err != nil {

@@ -11,6 +11,7 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/provision-dev/provision/pkg/plan"
+	"github.com/provision-dev/provision/pkg/provision/awsapi"
 )
 
 // natGateway is the NAT gateway in the public subnet through which runner
@@ -90,13 +91,13 @@ func (k natGateway) create(ctx context.Context, token string, _ found[nat]) (nat
 		ClientToken:       &token,
 		TagSpecifications: k.env.tagSpec(ec2types.ResourceTypeNatgateway, StepNAT, "nat"),
 	})
-	if ErrorCode(err) == "Resource.AlreadyAssociated" {
+	if awsapi.ErrorCode(err) == "Resource.AlreadyAssociated" {
 		// The address is released by a NAT gateway only once that one
 		// is fully deleted (after a NAT was deleted by hand).
 		return nil, natFix{}, plan.TryAgain(fmt.Errorf("create nat gateway: Elastic IP %s is still held by a NAT gateway that is being deleted: %w", k.env.IDOf(StepNATAddress), err))
 	}
 	if err != nil {
-		return nil, natFix{}, retryableCreate(fmt.Errorf("create nat gateway: %w", err))
+		return nil, natFix{}, awsapi.RetryableCreate(fmt.Errorf("create nat gateway: %w", err))
 	}
 	return out.NatGateway, natFix{wait: true}, nil
 }
@@ -135,7 +136,7 @@ func (k natGateway) update(ctx context.Context, n nat, f natFix) error {
 // describe1 reads one gateway by id; nil when AWS does not show it (yet).
 func (k natGateway) describe1(ctx context.Context, id string) (nat, error) {
 	out, err := k.env.EC2.DescribeNatGateways(ctx, &ec2.DescribeNatGatewaysInput{NatGatewayIds: []string{id}})
-	if IsNotFound(err) {
+	if awsapi.IsNotFound(err) {
 		return nil, nil
 	}
 	if err != nil {
@@ -153,8 +154,8 @@ func (k natGateway) remove(ctx context.Context, n nat) error {
 	id := natID(n)
 	if n.State != ec2types.NatGatewayStateDeleting {
 		_, err := k.env.EC2.DeleteNatGateway(ctx, &ec2.DeleteNatGatewayInput{NatGatewayId: &id})
-		if err != nil && !IsNotFound(err) {
-			return retryableDelete(fmt.Errorf("delete nat gateway %s: %w", id, err))
+		if err != nil && !awsapi.IsNotFound(err) {
+			return awsapi.RetryableDelete(fmt.Errorf("delete nat gateway %s: %w", id, err))
 		}
 	}
 	err := plan.Poll(ctx, id+" to be deleted", func(ctx context.Context) (string, bool, error) {

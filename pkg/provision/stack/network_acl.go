@@ -13,6 +13,7 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/provision-dev/provision/pkg/plan"
+	"github.com/provision-dev/provision/pkg/provision/awsapi"
 	"github.com/provision-dev/provision/pkg/provision/bootstrap"
 	"github.com/provision-dev/provision/pkg/provision/config"
 )
@@ -449,7 +450,7 @@ func (k networkACLs) create(ctx context.Context, token string, _ found[networkAC
 		TagSpecifications: k.env.tagSpec(ec2types.ResourceTypeNetworkAcl, k.id, k.role),
 	})
 	if err != nil {
-		return nil, aclFix{}, retryableCreate(fmt.Errorf("create network ACL %s: %w", k.id, err))
+		return nil, aclFix{}, awsapi.RetryableCreate(fmt.Errorf("create network ACL %s: %w", k.id, err))
 	}
 	f, _, err := k.diff(ctx, out.NetworkAcl)
 	return out.NetworkAcl, f, err
@@ -463,7 +464,7 @@ func (k networkACLs) update(ctx context.Context, acl networkACL, f aclFix) error
 	id := networkACLID(acl)
 	for _, e := range f.create {
 		if _, err := k.env.EC2.CreateNetworkAclEntry(ctx, e.createInput(id)); err != nil {
-			return retryableCreate(fmt.Errorf("add %s to %s: %w", e, id, err))
+			return awsapi.RetryableCreate(fmt.Errorf("add %s to %s: %w", e, id, err))
 		}
 	}
 	for _, e := range f.replace {
@@ -476,13 +477,13 @@ func (k networkACLs) update(ctx context.Context, acl networkACL, f aclFix) error
 	}
 	for _, e := range f.remove {
 		_, err := k.env.EC2.DeleteNetworkAclEntry(ctx, &ec2.DeleteNetworkAclEntryInput{NetworkAclId: &id, Egress: aws.Bool(e.Egress), RuleNumber: aws.Int32(e.Rule)})
-		if err != nil && !IsNotFound(err) {
+		if err != nil && !awsapi.IsNotFound(err) {
 			return fmt.Errorf("remove %s from %s: %w", e, id, err)
 		}
 	}
 	if f.assocID != "" {
 		if _, err := k.env.EC2.ReplaceNetworkAclAssociation(ctx, &ec2.ReplaceNetworkAclAssociationInput{AssociationId: &f.assocID, NetworkAclId: &id}); err != nil {
-			return retryableCreate(fmt.Errorf("associate %s with %s: %w", id, k.env.IDOf(k.subnet), err))
+			return awsapi.RetryableCreate(fmt.Errorf("associate %s with %s: %w", id, k.env.IDOf(k.subnet), err))
 		}
 	}
 	return nil
@@ -502,14 +503,14 @@ func (k networkACLs) remove(ctx context.Context, acl networkACL) error {
 		}
 		for _, a := range acl.Associations {
 			_, err := k.env.EC2.ReplaceNetworkAclAssociation(ctx, &ec2.ReplaceNetworkAclAssociationInput{AssociationId: a.NetworkAclAssociationId, NetworkAclId: def.NetworkAcls[0].NetworkAclId})
-			if err != nil && !IsNotFound(err) {
-				return retryableDelete(fmt.Errorf("return subnet %s to the default network ACL: %w", aws.ToString(a.SubnetId), err))
+			if err != nil && !awsapi.IsNotFound(err) {
+				return awsapi.RetryableDelete(fmt.Errorf("return subnet %s to the default network ACL: %w", aws.ToString(a.SubnetId), err))
 			}
 		}
 	}
 	_, err := k.env.EC2.DeleteNetworkAcl(ctx, &ec2.DeleteNetworkAclInput{NetworkAclId: &id})
-	if err != nil && !IsNotFound(err) {
-		return retryableDelete(fmt.Errorf("delete network ACL %s: %w", id, err))
+	if err != nil && !awsapi.IsNotFound(err) {
+		return awsapi.RetryableDelete(fmt.Errorf("delete network ACL %s: %w", id, err))
 	}
 	return nil
 }

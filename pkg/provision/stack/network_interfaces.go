@@ -8,6 +8,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/provision-dev/provision/pkg/provision/awsapi"
 )
 
 // busyError adds to a delete that AWS refused with DependencyViolation the
@@ -16,7 +18,7 @@ import (
 // instance not yet terminated, a NAT gateway, a load balancer or a Lambda
 // function someone placed there.
 func busyError(ctx context.Context, env *Env, err error, filterName, id string) error {
-	if ErrorCode(err) != "DependencyViolation" {
+	if awsapi.ErrorCode(err) != "DependencyViolation" {
 		return err
 	}
 	out, derr := env.EC2.DescribeNetworkInterfaces(ctx, &ec2.DescribeNetworkInterfacesInput{Filters: []ec2types.Filter{Filter(filterName, id)}})

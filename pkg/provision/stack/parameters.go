@@ -10,6 +10,7 @@ import (
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
 	"github.com/provision-dev/provision/pkg/plan"
+	"github.com/provision-dev/provision/pkg/provision/awsapi"
 )
 
 // SSM parameters: reading, writing and deleting the token parameter,
@@ -18,7 +19,7 @@ import (
 // getParameter returns the parameter, or nil when it does not exist.
 func GetParameter(ctx context.Context, c *ssm.Client, name string, decrypt bool) (*ssmtypes.Parameter, error) {
 	out, err := c.GetParameter(ctx, &ssm.GetParameterInput{Name: &name, WithDecryption: aws.Bool(decrypt)})
-	if IsNotFound(err) {
+	if awsapi.IsNotFound(err) {
 		return nil, nil
 	}
 	if err != nil {
@@ -29,7 +30,7 @@ func GetParameter(ctx context.Context, c *ssm.Client, name string, decrypt bool)
 
 func DeleteParameter(ctx context.Context, c *ssm.Client, name string) error {
 	_, err := c.DeleteParameter(ctx, &ssm.DeleteParameterInput{Name: &name})
-	if err != nil && !IsNotFound(err) {
+	if err != nil && !awsapi.IsNotFound(err) {
 		return fmt.Errorf("delete SSM parameter %s: %w", name, err)
 	}
 	return nil
@@ -60,7 +61,7 @@ func putToken(ctx context.Context, env *Env, step plan.ID, overwrite bool, token
 		in.Tags = ssmTags(tags)
 	}
 	if _, err := env.SSM.PutParameter(ctx, in); err != nil {
-		if ErrorCode(err) == "ParameterAlreadyExists" {
+		if awsapi.ErrorCode(err) == "ParameterAlreadyExists" {
 			in.Overwrite, in.Tags = aws.Bool(true), nil
 			overwrite = true
 			_, err = env.SSM.PutParameter(ctx, in)
@@ -94,7 +95,7 @@ func (e *Env) secretsKeyForPut() (string, error) {
 // call the run shares: parameter name to KeyId.
 func (e *Env) parameterKeys(ctx context.Context) (map[string]string, error) {
 	names := []string{e.TokenParameter(), e.SSHKeyParameter()}
-	return sharedRead(ctx, e.reads, "parameter-keys", func(ctx context.Context) (map[string]string, error) {
+	return awsapi.SharedRead(ctx, e.reads, "parameter-keys", func(ctx context.Context) (map[string]string, error) {
 		out, err := e.SSM.DescribeParameters(ctx, &ssm.DescribeParametersInput{ParameterFilters: []ssmtypes.ParameterStringFilter{
 			{Key: aws.String("Name"), Option: aws.String("Equals"), Values: names},
 		}})

@@ -10,6 +10,7 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/provision-dev/provision/pkg/plan"
+	"github.com/provision-dev/provision/pkg/provision/awsapi"
 )
 
 // routeTables owns a route table, its default routes and its association
@@ -170,7 +171,7 @@ func (k routeTables) create(ctx context.Context, token string, _ found[routeTabl
 		TagSpecifications: k.env.tagSpec(ec2types.ResourceTypeRouteTable, k.id, k.role),
 	})
 	if err != nil {
-		return nil, routeFix{}, retryableCreate(fmt.Errorf("create route table %s: %w", k.id, err))
+		return nil, routeFix{}, awsapi.RetryableCreate(fmt.Errorf("create route table %s: %w", k.id, err))
 	}
 	f, _, err := k.diff(ctx, out.RouteTable)
 	return out.RouteTable, f, err
@@ -180,7 +181,7 @@ func (k routeTables) update(ctx context.Context, rt routeTable, f routeFix) erro
 	id := routeTableID(rt)
 	for _, r := range f.create {
 		if _, err := k.env.EC2.CreateRoute(ctx, routeInput(id, r)); err != nil {
-			return retryableCreate(fmt.Errorf("add route %s -> %s to %s: %w", r.dest, r.target, id, err))
+			return awsapi.RetryableCreate(fmt.Errorf("add route %s -> %s to %s: %w", r.dest, r.target, id, err))
 		}
 	}
 	for _, r := range f.replace {
@@ -188,11 +189,11 @@ func (k routeTables) update(ctx context.Context, rt routeTable, f routeFix) erro
 		_, err := k.env.EC2.ReplaceRoute(ctx, &ec2.ReplaceRouteInput{RouteTableId: in.RouteTableId, DestinationCidrBlock: in.DestinationCidrBlock,
 			DestinationIpv6CidrBlock: in.DestinationIpv6CidrBlock, GatewayId: in.GatewayId, NatGatewayId: in.NatGatewayId, EgressOnlyInternetGatewayId: in.EgressOnlyInternetGatewayId})
 		if err != nil {
-			return retryableCreate(fmt.Errorf("point route %s of %s at %s: %w", r.dest, id, r.target, err))
+			return awsapi.RetryableCreate(fmt.Errorf("point route %s of %s at %s: %w", r.dest, id, r.target, err))
 		}
 	}
 	for _, r := range f.remove {
-		if _, err := k.env.EC2.DeleteRoute(ctx, &ec2.DeleteRouteInput{RouteTableId: &id, DestinationCidrBlock: r.DestinationCidrBlock, DestinationIpv6CidrBlock: r.DestinationIpv6CidrBlock}); err != nil && !IsNotFound(err) {
+		if _, err := k.env.EC2.DeleteRoute(ctx, &ec2.DeleteRouteInput{RouteTableId: &id, DestinationCidrBlock: r.DestinationCidrBlock, DestinationIpv6CidrBlock: r.DestinationIpv6CidrBlock}); err != nil && !awsapi.IsNotFound(err) {
 			return fmt.Errorf("remove route %s from %s: %w", routeDest(r), id, err)
 		}
 	}
@@ -204,7 +205,7 @@ func (k routeTables) update(ctx context.Context, rt routeTable, f routeFix) erro
 		}
 	case f.associate:
 		if _, err := k.env.EC2.AssociateRouteTable(ctx, &ec2.AssociateRouteTableInput{RouteTableId: &id, SubnetId: &subnetID}); err != nil {
-			return retryableCreate(fmt.Errorf("associate %s with %s: %w", id, subnetID, err))
+			return awsapi.RetryableCreate(fmt.Errorf("associate %s with %s: %w", id, subnetID, err))
 		}
 	}
 	return nil
@@ -218,13 +219,13 @@ func (k routeTables) remove(ctx context.Context, rt routeTable) error {
 			continue
 		}
 		_, err := k.env.EC2.DisassociateRouteTable(ctx, &ec2.DisassociateRouteTableInput{AssociationId: a.RouteTableAssociationId})
-		if err != nil && !IsNotFound(err) {
-			return retryableDelete(fmt.Errorf("disassociate route table %s: %w", id, err))
+		if err != nil && !awsapi.IsNotFound(err) {
+			return awsapi.RetryableDelete(fmt.Errorf("disassociate route table %s: %w", id, err))
 		}
 	}
 	_, err := k.env.EC2.DeleteRouteTable(ctx, &ec2.DeleteRouteTableInput{RouteTableId: &id})
-	if err != nil && !IsNotFound(err) {
-		return retryableDelete(fmt.Errorf("delete route table %s: %w", id, err))
+	if err != nil && !awsapi.IsNotFound(err) {
+		return awsapi.RetryableDelete(fmt.Errorf("delete route table %s: %w", id, err))
 	}
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 
 	"github.com/provision-dev/provision/pkg/plan"
+	"github.com/provision-dev/provision/pkg/provision/awsapi"
 )
 
 // secretsKey is the stack's own KMS key, under which SSM encrypts the
@@ -121,7 +122,7 @@ func (k secretsKey) search(ctx context.Context) ([]*stackKey, error) {
 				continue
 			}
 			tags, err := keyTags(ctx, k.env, id)
-			if IsNotFound(err) || ErrorCode(err) == "AccessDeniedException" {
+			if awsapi.IsNotFound(err) || awsapi.ErrorCode(err) == "AccessDeniedException" {
 				continue
 			}
 			if err != nil {
@@ -215,8 +216,8 @@ func (k secretsKey) pointAlias(ctx context.Context, key *stackKey) error {
 	alias := k.env.secretsKeyAlias()
 	in := &kms.CreateAliasInput{AliasName: aws.String(alias), TargetKeyId: key.meta.KeyId}
 	_, err := k.env.KMS.CreateAlias(ctx, in)
-	if ErrorCode(err) == "AlreadyExistsException" {
-		if _, err := k.env.KMS.DeleteAlias(ctx, &kms.DeleteAliasInput{AliasName: aws.String(alias)}); err != nil && !IsNotFound(err) {
+	if awsapi.ErrorCode(err) == "AlreadyExistsException" {
+		if _, err := k.env.KMS.DeleteAlias(ctx, &kms.DeleteAliasInput{AliasName: aws.String(alias)}); err != nil && !awsapi.IsNotFound(err) {
 			return fmt.Errorf("move %s to %s: %w", alias, keyARN(key), err)
 		}
 		_, err = k.env.KMS.CreateAlias(ctx, in)
@@ -232,17 +233,17 @@ func (k secretsKey) pointAlias(ctx context.Context, key *stackKey) error {
 // that a stack of the same name made within the week can have it.
 func (k secretsKey) remove(ctx context.Context, key *stackKey) error {
 	named, err := k.aliasNames(ctx, key)
-	if err != nil && !IsNotFound(err) {
+	if err != nil && !awsapi.IsNotFound(err) {
 		return err
 	}
 	if alias := k.env.secretsKeyAlias(); slices.Contains(named, alias) {
-		if _, err := k.env.KMS.DeleteAlias(ctx, &kms.DeleteAliasInput{AliasName: aws.String(alias)}); err != nil && !IsNotFound(err) {
+		if _, err := k.env.KMS.DeleteAlias(ctx, &kms.DeleteAliasInput{AliasName: aws.String(alias)}); err != nil && !awsapi.IsNotFound(err) {
 			return fmt.Errorf("delete %s: %w", alias, err)
 		}
 	}
 	_, err = k.env.KMS.ScheduleKeyDeletion(ctx, &kms.ScheduleKeyDeletionInput{KeyId: key.meta.KeyId, PendingWindowInDays: aws.Int32(keyDeletionWindow)})
 	// KMSInvalidStateException: its deletion is scheduled already.
-	if err != nil && !IsNotFound(err) && ErrorCode(err) != "KMSInvalidStateException" {
+	if err != nil && !awsapi.IsNotFound(err) && awsapi.ErrorCode(err) != "KMSInvalidStateException" {
 		return fmt.Errorf("schedule the deletion of KMS key %s: %w", keyARN(key), err)
 	}
 	return nil
@@ -288,7 +289,7 @@ func (k secretsKey) aliasNames(ctx context.Context, key *stackKey) ([]string, er
 // describeKey returns the key, or nil when it does not exist.
 func describeKey(ctx context.Context, e *Env, id string) (*stackKey, error) {
 	out, err := e.KMS.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(id)})
-	if IsNotFound(err) {
+	if awsapi.IsNotFound(err) {
 		return nil, nil
 	}
 	if err != nil {
@@ -378,7 +379,7 @@ func (e *Env) secretsKeyNames(ctx context.Context) ([]string, error) {
 		return []string{arn, e.AttrOf(stepSecretsKey, "key_id"), e.secretsKeyAlias(), e.arns().kmsAlias(e.secretsKeyAlias())}, nil
 	}
 	given := e.Cfg.Secrets.KMSKeyID
-	key, err := sharedRead(ctx, e.reads, "kms-key|"+given, func(ctx context.Context) (*stackKey, error) { return describeKey(ctx, e, given) })
+	key, err := awsapi.SharedRead(ctx, e.reads, "kms-key|"+given, func(ctx context.Context) (*stackKey, error) { return describeKey(ctx, e, given) })
 	if err != nil {
 		return nil, fmt.Errorf("secrets.kms_key_id: %w", err)
 	}

@@ -10,6 +10,7 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/provision-dev/provision/pkg/plan"
+	"github.com/provision-dev/provision/pkg/provision/awsapi"
 	"github.com/provision-dev/provision/pkg/provision/bootstrap"
 )
 
@@ -198,13 +199,13 @@ func (k securityGroups) create(ctx context.Context, _ string, _ found[securityGr
 		TagSpecifications: k.env.tagSpec(ec2types.ResourceTypeSecurityGroup, k.id, k.role),
 	})
 	if err != nil {
-		return nil, sgFix{}, retryableCreate(fmt.Errorf("create security group %s: %w", k.groupName(), err))
+		return nil, sgFix{}, awsapi.RetryableCreate(fmt.Errorf("create security group %s: %w", k.groupName(), err))
 	}
 	id := aws.ToString(out.GroupId)
 	got, err := k.env.EC2.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{GroupIds: []string{id}})
 	if err != nil || len(got.SecurityGroups) == 0 {
 		// Recorded by its name and tags all the same: the next attempt finds it.
-		return &ec2types.SecurityGroup{GroupId: out.GroupId, GroupName: aws.String(k.groupName())}, sgFix{}, retryableCreate(fmt.Errorf("security group %s is not visible yet: %w", id, err))
+		return &ec2types.SecurityGroup{GroupId: out.GroupId, GroupName: aws.String(k.groupName())}, sgFix{}, awsapi.RetryableCreate(fmt.Errorf("security group %s is not visible yet: %w", id, err))
 	}
 	g := &got.SecurityGroups[0]
 	f, _, err := k.diff(ctx, g)
@@ -223,8 +224,8 @@ func (k securityGroups) remove(ctx context.Context, g securityGroup) error {
 	// DependencyViolation while instances' network interfaces are going away.
 	id := GroupID(g)
 	_, err := k.env.EC2.DeleteSecurityGroup(ctx, &ec2.DeleteSecurityGroupInput{GroupId: &id})
-	if err != nil && !IsNotFound(err) {
-		return retryableDelete(busyError(ctx, k.env, fmt.Errorf("delete security group %s: %w", id, err), "group-id", id))
+	if err != nil && !awsapi.IsNotFound(err) {
+		return awsapi.RetryableDelete(busyError(ctx, k.env, fmt.Errorf("delete security group %s: %w", id, err), "group-id", id))
 	}
 	return nil
 }
@@ -233,13 +234,13 @@ func (k securityGroups) remove(ctx context.Context, g securityGroup) error {
 func authorizeRules(ctx context.Context, env *Env, id string, rules []sgRule) error {
 	in, out := toPermissions(rules, false), toPermissions(rules, true)
 	if len(in) > 0 {
-		if _, err := env.EC2.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{GroupId: &id, IpPermissions: in}); err != nil && ErrorCode(err) != "InvalidPermission.Duplicate" {
-			return retryableCreate(fmt.Errorf("add inbound rules to %s: %w", id, err))
+		if _, err := env.EC2.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{GroupId: &id, IpPermissions: in}); err != nil && awsapi.ErrorCode(err) != "InvalidPermission.Duplicate" {
+			return awsapi.RetryableCreate(fmt.Errorf("add inbound rules to %s: %w", id, err))
 		}
 	}
 	if len(out) > 0 {
-		if _, err := env.EC2.AuthorizeSecurityGroupEgress(ctx, &ec2.AuthorizeSecurityGroupEgressInput{GroupId: &id, IpPermissions: out}); err != nil && ErrorCode(err) != "InvalidPermission.Duplicate" {
-			return retryableCreate(fmt.Errorf("add outbound rules to %s: %w", id, err))
+		if _, err := env.EC2.AuthorizeSecurityGroupEgress(ctx, &ec2.AuthorizeSecurityGroupEgressInput{GroupId: &id, IpPermissions: out}); err != nil && awsapi.ErrorCode(err) != "InvalidPermission.Duplicate" {
+			return awsapi.RetryableCreate(fmt.Errorf("add outbound rules to %s: %w", id, err))
 		}
 	}
 	return nil
@@ -250,12 +251,12 @@ func authorizeRules(ctx context.Context, env *Env, id string, rules []sgRule) er
 func revokeRules(ctx context.Context, env *Env, id string, rules []sgRule) error {
 	in, out := toPermissions(rules, false), toPermissions(rules, true)
 	if len(in) > 0 {
-		if _, err := env.EC2.RevokeSecurityGroupIngress(ctx, &ec2.RevokeSecurityGroupIngressInput{GroupId: &id, IpPermissions: in}); err != nil && ErrorCode(err) != "InvalidPermission.NotFound" {
+		if _, err := env.EC2.RevokeSecurityGroupIngress(ctx, &ec2.RevokeSecurityGroupIngressInput{GroupId: &id, IpPermissions: in}); err != nil && awsapi.ErrorCode(err) != "InvalidPermission.NotFound" {
 			return fmt.Errorf("remove inbound rules from %s: %w", id, err)
 		}
 	}
 	if len(out) > 0 {
-		if _, err := env.EC2.RevokeSecurityGroupEgress(ctx, &ec2.RevokeSecurityGroupEgressInput{GroupId: &id, IpPermissions: out}); err != nil && ErrorCode(err) != "InvalidPermission.NotFound" {
+		if _, err := env.EC2.RevokeSecurityGroupEgress(ctx, &ec2.RevokeSecurityGroupEgressInput{GroupId: &id, IpPermissions: out}); err != nil && awsapi.ErrorCode(err) != "InvalidPermission.NotFound" {
 			return fmt.Errorf("remove outbound rules from %s: %w", id, err)
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/provision-dev/provision/pkg/plan"
+	"github.com/provision-dev/provision/pkg/provision/awsapi"
 )
 
 // runnerSSHKey keeps the private half of the machines' SSH key pair in an
@@ -114,7 +115,7 @@ func (k runnerSSHKey) put(ctx context.Context, private string, overwrite bool) (
 	if !overwrite {
 		in.Tags = ssmTags(k.env.tagMap(StepSSHKey, "runner-ssh-key"))
 	}
-	if _, err := k.env.SSM.PutParameter(ctx, in); err != nil && ErrorCode(err) != "ParameterAlreadyExists" {
+	if _, err := k.env.SSM.PutParameter(ctx, in); err != nil && awsapi.ErrorCode(err) != "ParameterAlreadyExists" {
 		return nil, fmt.Errorf("store the runner machines' SSH key in %s: %w", name, err)
 	}
 	return &ssmtypes.Parameter{Name: aws.String(name)}, nil

@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/provision-dev/provision/pkg/plan"
+	"github.com/provision-dev/provision/pkg/provision/awsapi"
 )
 
 // Steps returns the whole environment as a graph, in the order the
@@ -73,7 +74,7 @@ func Steps(env *Env) (*plan.Graph, error) {
 		steps = append(steps, newManagerDrainStep(env))
 	}
 	for i := range steps {
-		steps[i] = withTransientRetry(steps[i])
+		steps[i] = awsapi.WithTransientRetry(steps[i])
 	}
 	return plan.NewGraph(steps...)
 }

@@ -10,6 +10,7 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/provision-dev/provision/pkg/plan"
+	"github.com/provision-dev/provision/pkg/provision/awsapi"
 	"github.com/provision-dev/provision/pkg/provision/config"
 )
 
@@ -143,7 +144,7 @@ func (k subnetKind) create(ctx context.Context, _ string, _ found[subnet]) (subn
 	}
 	out, err := k.env.EC2.CreateSubnet(ctx, in)
 	if err != nil {
-		return nil, subnetFix{}, retryableCreate(fmt.Errorf("create %s %s: %w", k.id, k.cidr, err))
+		return nil, subnetFix{}, awsapi.RetryableCreate(fmt.Errorf("create %s %s: %w", k.id, k.cidr, err))
 	}
 	f := subnetFix{assignIPv6: aws.Bool(k.env.Cfg.Network.IPv6)}
 	if k.public {
@@ -173,12 +174,12 @@ func (k subnetKind) update(ctx context.Context, sn subnet, f subnetFix) error {
 	// ModifySubnetAttribute takes one attribute per call.
 	if f.mapPublicIP != nil {
 		if _, err := k.env.EC2.ModifySubnetAttribute(ctx, &ec2.ModifySubnetAttributeInput{SubnetId: &id, MapPublicIpOnLaunch: &ec2types.AttributeBooleanValue{Value: f.mapPublicIP}}); err != nil {
-			return retryableCreate(fmt.Errorf("set MapPublicIpOnLaunch on %s: %w", id, err))
+			return awsapi.RetryableCreate(fmt.Errorf("set MapPublicIpOnLaunch on %s: %w", id, err))
 		}
 	}
 	if f.assignIPv6 != nil {
 		if _, err := k.env.EC2.ModifySubnetAttribute(ctx, &ec2.ModifySubnetAttributeInput{SubnetId: &id, AssignIpv6AddressOnCreation: &ec2types.AttributeBooleanValue{Value: f.assignIPv6}}); err != nil {
-			return retryableCreate(fmt.Errorf("set AssignIpv6AddressOnCreation on %s: %w", id, err))
+			return awsapi.RetryableCreate(fmt.Errorf("set AssignIpv6AddressOnCreation on %s: %w", id, err))
 		}
 	}
 	return nil
@@ -187,8 +188,8 @@ func (k subnetKind) update(ctx context.Context, sn subnet, f subnetFix) error {
 func (k subnetKind) remove(ctx context.Context, sn subnet) error {
 	id := subnetID(sn)
 	_, err := k.env.EC2.DeleteSubnet(ctx, &ec2.DeleteSubnetInput{SubnetId: &id})
-	if err != nil && !IsNotFound(err) {
-		return retryableDelete(busyError(ctx, k.env, fmt.Errorf("delete subnet %s: %w", id, err), "subnet-id", id))
+	if err != nil && !awsapi.IsNotFound(err) {
+		return awsapi.RetryableDelete(busyError(ctx, k.env, fmt.Errorf("delete subnet %s: %w", id, err), "subnet-id", id))
 	}
 	return nil
 }

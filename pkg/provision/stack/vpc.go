@@ -12,6 +12,7 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/provision-dev/provision/pkg/plan"
+	"github.com/provision-dev/provision/pkg/provision/awsapi"
 	"github.com/provision-dev/provision/pkg/provision/config"
 )
 
@@ -143,8 +144,8 @@ func (k vpcKind) update(ctx context.Context, v vpc, f vpcFix) error {
 
 func (k vpcKind) remove(ctx context.Context, v vpc) error {
 	_, err := k.env.EC2.DeleteVpc(ctx, &ec2.DeleteVpcInput{VpcId: v.VpcId})
-	if err != nil && !IsNotFound(err) {
-		return retryableDelete(fmt.Errorf("delete vpc %s: %w", vpcID(v), err))
+	if err != nil && !awsapi.IsNotFound(err) {
+		return awsapi.RetryableDelete(fmt.Errorf("delete vpc %s: %w", vpcID(v), err))
 	}
 	return nil
 }
@@ -167,7 +168,7 @@ func (k vpcKind) attribute(ctx context.Context, id string, name ec2types.VpcAttr
 func (k vpcKind) waitForIPv6(ctx context.Context, id string) error {
 	out, err := k.env.EC2.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{VpcIds: []string{id}})
 	if err != nil {
-		return retryableCreate(fmt.Errorf("describe vpc %s: %w", id, err))
+		return awsapi.RetryableCreate(fmt.Errorf("describe vpc %s: %w", id, err))
 	}
 	if len(out.Vpcs) != 1 {
 		return plan.TryAgainf("vpc %s is not visible yet", id)
@@ -182,7 +183,7 @@ func (k vpcKind) waitForIPv6(ctx context.Context, id string) error {
 func (k vpcKind) lookupExisting(ctx context.Context) (vpc, error) {
 	id := k.env.Cfg.Network.VpcID
 	out, err := k.env.EC2.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{VpcIds: []string{id}})
-	if IsNotFound(err) || (err == nil && len(out.Vpcs) == 0) {
+	if awsapi.IsNotFound(err) || (err == nil && len(out.Vpcs) == 0) {
 		return nil, fmt.Errorf("network.vpc_id %s does not exist in %s: check the id and the region, or leave vpc_id empty to create a VPC", id, k.env.Region)
 	}
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/provision-dev/provision/pkg/plan"
+	"github.com/provision-dev/provision/pkg/provision/awsapi"
 	"github.com/provision-dev/provision/pkg/provision/config"
 )
 
@@ -168,7 +169,7 @@ func (k vpcEndpoints) create(ctx context.Context, token string, _ found[endpoint
 	}
 	out, err := k.env.EC2.CreateVpcEndpoint(ctx, in)
 	if err != nil {
-		return nil, endpointFix{}, retryableCreate(fmt.Errorf("create VPC endpoint %s: %w", k.serviceName(), err))
+		return nil, endpointFix{}, awsapi.RetryableCreate(fmt.Errorf("create VPC endpoint %s: %w", k.serviceName(), err))
 	}
 	return out.VpcEndpoint, endpointFix{}, nil
 }
@@ -192,11 +193,11 @@ func (k vpcEndpoints) update(ctx context.Context, v endpoint, f endpointFix) err
 // deletion wait for (DependencyViolation until then).
 func (k vpcEndpoints) remove(ctx context.Context, v endpoint) error {
 	out, err := k.env.EC2.DeleteVpcEndpoints(ctx, &ec2.DeleteVpcEndpointsInput{VpcEndpointIds: []string{endpointID(v)}})
-	if err != nil && !IsNotFound(err) {
-		return retryableDelete(fmt.Errorf("delete VPC endpoint %s: %w", endpointID(v), err))
+	if err != nil && !awsapi.IsNotFound(err) {
+		return awsapi.RetryableDelete(fmt.Errorf("delete VPC endpoint %s: %w", endpointID(v), err))
 	}
 	if err == nil && len(out.Unsuccessful) > 0 && !strings.Contains(aws.ToString(out.Unsuccessful[0].Error.Code), "NotFound") {
-		return retryableDelete(fmt.Errorf("delete VPC endpoint %s: %s", endpointID(v), aws.ToString(out.Unsuccessful[0].Error.Message)))
+		return awsapi.RetryableDelete(fmt.Errorf("delete VPC endpoint %s: %s", endpointID(v), aws.ToString(out.Unsuccessful[0].Error.Message)))
 	}
 	return nil
 }

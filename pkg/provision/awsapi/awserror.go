@@ -1,4 +1,4 @@
-package stack
+package awsapi
 
 import (
 	"errors"
@@ -29,7 +29,7 @@ func IsNotFound(err error) bool {
 // retryableDelete maps the errors a delete meets while something that
 // depends on the resource is still going away to plan.TryAgain, so the
 // executor tries again in its next pass.
-func retryableDelete(err error) error {
+func RetryableDelete(err error) error {
 	switch ErrorCode(err) {
 	case "DependencyViolation", "InvalidIPAddress.InUse", "ResourceInUse",
 		"ResourceInUseFault", "ScalingActivityInProgress", "DeleteConflict", "IncorrectState",
@@ -41,7 +41,7 @@ func retryableDelete(err error) error {
 
 // retryableCreate maps the errors of eventual consistency right after a
 // dependency was created (a subnet not yet visible, a fresh group id).
-func retryableCreate(err error) error {
+func RetryableCreate(err error) error {
 	if IsNotFound(err) || ErrorCode(err) == "IncorrectState" {
 		return plan.TryAgain(err)
 	}

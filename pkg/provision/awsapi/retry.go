@@ -1,4 +1,4 @@
-package stack
+package awsapi
 
 import (
 	"context"
@@ -150,7 +150,7 @@ type transientRetry struct {
 	failures *atomic.Int32 // consecutive transient failures
 }
 
-func withTransientRetry(s plan.Step) transientRetry {
+func WithTransientRetry(s plan.Step) transientRetry {
 	return transientRetry{Step: s, failures: &atomic.Int32{}}
 }
 

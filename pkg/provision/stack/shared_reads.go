@@ -5,133 +5,17 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
-	"github.com/aws/smithy-go/middleware"
 
 	"github.com/provision-dev/provision/pkg/plan"
+	"github.com/provision-dev/provision/pkg/provision/awsapi"
 	"github.com/provision-dev/provision/pkg/state"
 )
-
-// Reads holds, for one run, the answers of reads that several steps (and
-// preflight) share: one describe for all the stack's subnets rather than
-// one per subnet, and likewise for route tables, network ACLs, VPC
-// endpoints, Elastic IPs and security groups, and one GetParameters for
-// the parameters the run reads. An answer is used only while nothing was
-// written through the run's EC2 or SSM client since it was asked (any
-// write, whatever it touched, and whether or not it succeeded) and for at
-// most ReadsFresh: a plan shown for approval, then applied minutes later,
-// reads AWS again.
-type Reads struct {
-	mu      sync.Mutex
-	gen     uint64
-	entries map[string]*readEntry
-	now     func() time.Time
-}
-
-// ReadsFresh is how long a shared answer may be used when nothing was
-// written meanwhile.
-const ReadsFresh = 15 * time.Second
-
-type readEntry struct {
-	gen  uint64
-	at   time.Time
-	done chan struct{}
-	val  any
-	err  error
-}
-
-// NewReads makes an empty cache for one run.
-func NewReads() *Reads {
-	return &Reads{entries: map[string]*readEntry{}, now: time.Now}
-}
-
-// forget makes every answer stale.
-func (r *Reads) forget() {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.gen++
-}
-
-// ec2Options and ssmOptions install forgetOnWrite on the clients whose
-// answers are shared (nothing on nil).
-func (r *Reads) ec2Options(o *ec2.Options) {
-	if r != nil {
-		o.APIOptions = append(o.APIOptions, r.forgetOnWrite)
-	}
-}
-
-func (r *Reads) asgOptions(o *autoscaling.Options) {
-	if r != nil {
-		o.APIOptions = append(o.APIOptions, r.forgetOnWrite)
-	}
-}
-
-func (r *Reads) ssmOptions(o *ssm.Options) {
-	if r != nil {
-		o.APIOptions = append(o.APIOptions, r.forgetOnWrite)
-	}
-}
-
-// forgetOnWrite is the clients' middleware: a write makes every shared
-// answer stale before it is sent (a read racing with it is not used) and
-// again when it is answered.
-func (r *Reads) forgetOnWrite(stack *middleware.Stack) error {
-	if !IsMutatingOperation(stack.ID()) {
-		return nil
-	}
-	return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("provision-forget-reads",
-		func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
-			r.forget()
-			defer r.forget()
-			return next.HandleInitialize(ctx, in)
-		}), middleware.Before)
-}
-
-// sharedRead returns the answer under key, asking AWS through fetch when
-// there is no usable one; callers asking at once share one call.
-func sharedRead[T any](ctx context.Context, r *Reads, key string, fetch func(context.Context) (T, error)) (T, error) {
-	if r == nil {
-		return fetch(ctx)
-	}
-	r.mu.Lock()
-	e := r.entries[key]
-	if e == nil || e.gen != r.gen || r.now().Sub(e.at) > ReadsFresh {
-		e = &readEntry{gen: r.gen, at: r.now(), done: make(chan struct{})}
-		r.entries[key] = e
-		r.mu.Unlock()
-		val, err := fetch(ctx)
-		e.val, e.err = val, err
-		close(e.done)
-		if err != nil {
-			r.mu.Lock()
-			if r.entries[key] == e {
-				delete(r.entries, key)
-			}
-			r.mu.Unlock()
-		}
-		return val, err
-	}
-	r.mu.Unlock()
-	select {
-	case <-e.done:
-	case <-ctx.Done():
-		var zero T
-		return zero, ctx.Err()
-	}
-	if e.err != nil {
-		// The caller that asked saw the error; this one asks again.
-		return fetch(ctx)
-	}
-	return e.val.(T), nil
-}
 
 // stackFilter selects every resource tagged with this stack; each step
 // then keeps its own by the step tag (lookupOwned).
@@ -142,7 +26,7 @@ func (e *Env) stackFilter() []ec2types.Filter {
 // describeShared is one describe whose answer is shared by the run (its
 // items, all of them: EC2 returns every match when MaxResults is not set).
 func describeShared[In, Out, T any](ctx context.Context, e *Env, key string, describe func(context.Context, *In, ...func(*ec2.Options)) (*Out, error), in *In, items func(*Out) []T) ([]T, error) {
-	shared, err := sharedRead(ctx, e.reads, key, func(ctx context.Context) ([]T, error) {
+	shared, err := awsapi.SharedRead(ctx, e.reads, key, func(ctx context.Context) ([]T, error) {
 		out, err := describe(ctx, in)
 		if err != nil {
 			return nil, err
@@ -181,13 +65,13 @@ func (e *Env) knownGroups(ctx context.Context) (map[string]*ec2types.SecurityGro
 		}
 	}
 	slices.Sort(ids)
-	return sharedRead(ctx, e.reads, "groups|"+strings.Join(ids, ","), func(ctx context.Context) (map[string]*ec2types.SecurityGroup, error) {
+	return awsapi.SharedRead(ctx, e.reads, "groups|"+strings.Join(ids, ","), func(ctx context.Context) (map[string]*ec2types.SecurityGroup, error) {
 		found := map[string]*ec2types.SecurityGroup{}
 		out, err := e.EC2.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{GroupIds: ids})
-		if IsNotFound(err) && len(ids) > 1 {
+		if awsapi.IsNotFound(err) && len(ids) > 1 {
 			for _, id := range ids {
 				one, err := e.EC2.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{GroupIds: []string{id}})
-				if err != nil && !IsNotFound(err) {
+				if err != nil && !awsapi.IsNotFound(err) {
 					return nil, fmt.Errorf("describe security group %s: %w", id, err)
 				}
 				if err == nil && len(one.SecurityGroups) > 0 {
@@ -196,7 +80,7 @@ func (e *Env) knownGroups(ctx context.Context) (map[string]*ec2types.SecurityGro
 			}
 			return found, nil
 		}
-		if err != nil && !IsNotFound(err) {
+		if err != nil && !awsapi.IsNotFound(err) {
 			return nil, fmt.Errorf("describe security groups %s: %w", strings.Join(ids, ", "), err)
 		}
 		if err == nil {
@@ -229,7 +113,7 @@ func (e *Env) StackParameter(ctx context.Context, name string) (*ssmtypes.Parame
 	if !slices.Contains(names, name) {
 		return GetParameter(ctx, e.SSM, name, true)
 	}
-	params, err := sharedRead(ctx, e.reads, "parameters|"+strings.Join(names, ","), func(ctx context.Context) (map[string]ssmtypes.Parameter, error) {
+	params, err := awsapi.SharedRead(ctx, e.reads, "parameters|"+strings.Join(names, ","), func(ctx context.Context) (map[string]ssmtypes.Parameter, error) {
 		out, err := e.SSM.GetParameters(ctx, &ssm.GetParametersInput{Names: names, WithDecryption: aws.Bool(true)})
 		if err != nil {
 			return nil, fmt.Errorf("read SSM parameters %s: %w", strings.Join(names, ", "), err)
