@@ -14,13 +14,14 @@ import (
 
 	"github.com/provision-dev/provision/pkg/plan"
 	"github.com/provision-dev/provision/pkg/provision/awsapi"
+	"github.com/provision-dev/provision/pkg/provision/resource"
 )
 
 // autoScalingGroups is the group the fleeting plugin scales
 // (docker-autoscaler): it starts empty, the plugin alone sets the desired
 // capacity, machines are protected from scale-in (the plugin removes them
 // itself, never while a job runs), and AZ rebalancing is suspended.
-type autoScalingGroups struct{ env *Env }
+type autoScalingGroupKind struct{ env *Env }
 
 // fleet is the group (nil: none) and, for teardown, its machines that are
 // not terminated yet.
@@ -33,25 +34,30 @@ type fleet struct {
 type groupFix struct{ settings, suspend bool }
 
 func newAutoScalingGroupStep(env *Env) plan.Step {
-	return newResourceStep[fleet, groupFix](env, "autoscaling-group", autoScalingGroups{env})
+	return resource.NewStep[fleet, groupFix](env.shared(), "autoscaling-group", autoScalingGroupKind{env})
 }
 
-func (k autoScalingGroups) stepID() plan.ID { return StepAutoScaling }
+func (k autoScalingGroupKind) StepID() plan.ID { return StepAutoScaling }
 
 // needs: the group of the manager's generation is named by the manager
 // (instance/manager records it). A teardown removes the manager first.
-func (k autoScalingGroups) needs() []plan.ID {
+func (k autoScalingGroupKind) Needs() []plan.ID {
 	if k.env.Teardown {
 		return []plan.ID{stepLaunchTemplate, StepPrivateSubnet}
 	}
 	return []plan.ID{stepLaunchTemplate, StepPrivateSubnet, StepManager}
 }
 
+// Hooks names the optional parts of resource.Step this kind has.
+func (k autoScalingGroupKind) Hooks() resource.Hooks[fleet, groupFix] {
+	return resource.Hooks[fleet, groupFix]{FindForDelete: k.findForDelete, Shown: k.shown, Tags: k.tagsOf, Retag: k.retag}
+}
+
 // name is the group of the current manager's generation ("": not known
 // yet, before the manager is launched).
-func (k autoScalingGroups) name() string { return k.env.AttrOf(StepManager, "group") }
+func (k autoScalingGroupKind) name() string { return k.env.AttrOf(StepManager, "group") }
 
-func (k autoScalingGroups) describe() plan.Change {
+func (k autoScalingGroupKind) Describe() plan.Change {
 	c := plan.Change{Step: StepAutoScaling, Kind: "autoscaling-group", Name: orUnknown(k.name()), Attrs: []plan.Attr{
 		{Key: "subnet", Value: orUnknown(k.env.IDOf(StepPrivateSubnet))},
 		{Key: "min/desired/max", Value: fmt.Sprintf("0/0/%d", k.env.Cfg.Runners.MaxInstances)},
@@ -71,7 +77,7 @@ const spotStrategy = "price-capacity-optimized"
 
 // onDemandPercentage is the share of machines above the base (0) that is
 // launched on demand: runners.on_demand_percentage with Spot, all without.
-func (k autoScalingGroups) onDemandPercentage() int32 {
+func (k autoScalingGroupKind) onDemandPercentage() int32 {
 	if !k.env.Cfg.Runners.Spot {
 		return 100
 	}
@@ -81,7 +87,7 @@ func (k autoScalingGroups) onDemandPercentage() int32 {
 // mixedPolicy is the group's mixed-instances policy: the launch template
 // with one override per instance type (preference order for on-demand), an
 // on-demand base of 0, Spot from the price-capacity-optimized pools.
-func (k autoScalingGroups) mixedPolicy() *asgtypes.MixedInstancesPolicy {
+func (k autoScalingGroupKind) mixedPolicy() *asgtypes.MixedInstancesPolicy {
 	var overrides []asgtypes.LaunchTemplateOverrides
 	for _, t := range k.env.runnerTypes() {
 		overrides = append(overrides, asgtypes.LaunchTemplateOverrides{InstanceType: aws.String(t)})
@@ -98,7 +104,7 @@ func (k autoScalingGroups) mixedPolicy() *asgtypes.MixedInstancesPolicy {
 }
 
 // launchDiff names what differs in how the group launches machines.
-func (k autoScalingGroups) launchDiff(g *asgtypes.AutoScalingGroup) []string {
+func (k autoScalingGroupKind) launchDiff(g *asgtypes.AutoScalingGroup) []string {
 	lt := k.env.IDOf(stepLaunchTemplate)
 	p := g.MixedInstancesPolicy
 	if !k.env.mixedInstances() {
@@ -136,34 +142,34 @@ func (k autoScalingGroups) launchDiff(g *asgtypes.AutoScalingGroup) []string {
 
 // find looks the group up by its name; a group of that name that is not
 // the stack's is a conflict.
-func (k autoScalingGroups) find(ctx context.Context) (found[fleet], error) {
+func (k autoScalingGroupKind) Find(ctx context.Context) (resource.Found[fleet], error) {
 	g, err := k.group(ctx)
 	if err != nil || g == nil {
-		return found[fleet]{}, err
+		return resource.Found[fleet]{}, err
 	}
 	if !k.owned(g) {
-		return found[fleet]{}, fmt.Errorf("%s: an Auto Scaling group named %s exists that stack %s did not create: delete or rename it", StepAutoScaling, aws.ToString(g.AutoScalingGroupName), k.env.Cfg.Stack)
+		return resource.Found[fleet]{}, fmt.Errorf("%s: an Auto Scaling group named %s exists that stack %s did not create: delete or rename it", StepAutoScaling, aws.ToString(g.AutoScalingGroupName), k.env.Cfg.Stack)
 	}
-	return found[fleet]{cur: fleet{group: g}, exists: true}, nil
+	return resource.Found[fleet]{Cur: fleet{group: g}, Exists: true}, nil
 }
 
 // findForDelete also counts machines left behind by a group that is gone.
 // A teardown takes every group of the stack, of any manager generation.
-func (k autoScalingGroups) findForDelete(ctx context.Context) (found[fleet], error) {
+func (k autoScalingGroupKind) findForDelete(ctx context.Context) (resource.Found[fleet], error) {
 	groups, err := stackGroups(ctx, k.env)
 	if err != nil {
-		return found[fleet]{}, err
+		return resource.Found[fleet]{}, err
 	}
 	machines, err := k.machines(ctx)
 	if err != nil {
-		return found[fleet]{}, err
+		return resource.Found[fleet]{}, err
 	}
-	f := found[fleet]{cur: fleet{machines: machines}, exists: len(machines) > 0}
+	f := resource.Found[fleet]{Cur: fleet{machines: machines}, Exists: len(machines) > 0}
 	for i, g := range groups {
 		if i == 0 {
-			f.cur.group, f.exists = g, true
+			f.Cur.group, f.Exists = g, true
 		} else {
-			f.duplicates = append(f.duplicates, fleet{group: g})
+			f.Duplicates = append(f.Duplicates, fleet{group: g})
 		}
 	}
 	return f, nil
@@ -191,7 +197,7 @@ func stackGroups(ctx context.Context, env *Env) ([]*asgtypes.AutoScalingGroup, e
 	var out []*asgtypes.AutoScalingGroup
 	for i := range all {
 		g := all[i] // a copy: the answer is shared
-		if (autoScalingGroups{env}).owned(&g) && aws.ToString(g.Status) != "Delete in progress" {
+		if (autoScalingGroupKind{env}).owned(&g) && aws.ToString(g.Status) != "Delete in progress" {
 			out = append(out, &g)
 		}
 	}
@@ -209,25 +215,25 @@ func boolRank(b bool) int {
 	return 0
 }
 
-func (k autoScalingGroups) record(f fleet) recorded {
-	r := recorded{id: k.name()}
+func (k autoScalingGroupKind) Record(f fleet) resource.Recorded {
+	r := resource.Recorded{ID: k.name()}
 	if f.group != nil {
-		r.id = aws.ToString(f.group.AutoScalingGroupName)
+		r.ID = aws.ToString(f.group.AutoScalingGroupName)
 	}
 	if f.group != nil {
-		r.attrs = map[string]string{"arn": aws.ToString(f.group.AutoScalingGroupARN)}
+		r.Attrs = map[string]string{"arn": aws.ToString(f.group.AutoScalingGroupARN)}
 	}
 	return r
 }
 
-func (k autoScalingGroups) shown(f fleet) []plan.Attr {
+func (k autoScalingGroupKind) shown(f fleet) []plan.Attr {
 	if len(f.machines) == 0 {
 		return nil
 	}
 	return []plan.Attr{{Key: "machines", Value: strconv.Itoa(len(f.machines))}}
 }
 
-func (k autoScalingGroups) diff(_ context.Context, f fleet) (groupFix, []string, error) {
+func (k autoScalingGroupKind) Diff(_ context.Context, f fleet) (groupFix, []string, error) {
 	g := f.group
 	var rs []string
 	var fix groupFix
@@ -257,7 +263,7 @@ func (k autoScalingGroups) diff(_ context.Context, f fleet) (groupFix, []string,
 	return fix, rs, nil
 }
 
-func (k autoScalingGroups) create(ctx context.Context, _ string, _ found[fleet]) (fleet, groupFix, error) {
+func (k autoScalingGroupKind) Create(ctx context.Context, _ string, _ resource.Found[fleet]) (fleet, groupFix, error) {
 	name := aws.String(k.name())
 	in := &autoscaling.CreateAutoScalingGroupInput{
 		AutoScalingGroupName:             name,
@@ -287,11 +293,11 @@ func (k autoScalingGroups) create(ctx context.Context, _ string, _ found[fleet])
 	return fleet{group: g}, groupFix{suspend: true}, nil
 }
 
-func (k autoScalingGroups) launchTemplate() *asgtypes.LaunchTemplateSpecification {
+func (k autoScalingGroupKind) launchTemplate() *asgtypes.LaunchTemplateSpecification {
 	return &asgtypes.LaunchTemplateSpecification{LaunchTemplateId: aws.String(k.env.IDOf(stepLaunchTemplate)), Version: aws.String("$Default")}
 }
 
-func (k autoScalingGroups) update(ctx context.Context, _ fleet, f groupFix) error {
+func (k autoScalingGroupKind) Update(ctx context.Context, _ fleet, f groupFix) error {
 	name := aws.String(k.name())
 	if f.settings {
 		// The desired capacity belongs to the plugin: never touched here.
@@ -320,7 +326,7 @@ func (k autoScalingGroups) update(ctx context.Context, _ fleet, f groupFix) erro
 }
 
 // tags propagate to every machine, so teardown finds machines by tag too.
-func (k autoScalingGroups) tags() []asgtypes.Tag {
+func (k autoScalingGroupKind) tags() []asgtypes.Tag {
 	return tagList(k.env.tagMap(StepAutoScaling, "runner-machine"), func(key, v string) asgtypes.Tag {
 		return asgtypes.Tag{Key: aws.String(key), Value: aws.String(v), PropagateAtLaunch: aws.Bool(true),
 			ResourceId: aws.String(k.name()), ResourceType: aws.String("auto-scaling-group")}
@@ -331,7 +337,7 @@ func (k autoScalingGroups) tags() []asgtypes.Tag {
 // from scale-in, and a force delete does not always take protected
 // machines with it, so they are terminated by id and waited for (their
 // network interfaces hold the security group and subnet).
-func (k autoScalingGroups) remove(ctx context.Context, f fleet) error {
+func (k autoScalingGroupKind) Remove(ctx context.Context, f fleet) error {
 	if g := f.group; g != nil {
 		if err := removeGroup(ctx, k.env, g); err != nil {
 			return err
@@ -346,8 +352,8 @@ func (k autoScalingGroups) remove(ctx context.Context, f fleet) error {
 
 // group is the current generation's group (nil: none). While the plan
 // replaces the manager (before the new one exists), it is a new one too.
-func (k autoScalingGroups) group(ctx context.Context) (*asgtypes.AutoScalingGroup, error) {
-	if k.name() == "" || (k.env.isReplacing(StepManager) && !k.env.Teardown) {
+func (k autoScalingGroupKind) group(ctx context.Context) (*asgtypes.AutoScalingGroup, error) {
+	if k.name() == "" || (k.env.replacing.Has(StepManager) && !k.env.Teardown) {
 		return nil, nil
 	}
 	groups, err := stackGroups(ctx, k.env)
@@ -363,7 +369,7 @@ func (k autoScalingGroups) group(ctx context.Context) (*asgtypes.AutoScalingGrou
 	return k.describeGroup(ctx, k.name())
 }
 
-func (k autoScalingGroups) describeGroup(ctx context.Context, name string) (*asgtypes.AutoScalingGroup, error) {
+func (k autoScalingGroupKind) describeGroup(ctx context.Context, name string) (*asgtypes.AutoScalingGroup, error) {
 	out, err := k.env.ASG.DescribeAutoScalingGroups(ctx, &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{name}})
 	if err != nil {
 		return nil, fmt.Errorf("describe Auto Scaling group %s: %w", name, err)
@@ -376,7 +382,7 @@ func (k autoScalingGroups) describeGroup(ctx context.Context, name string) (*asg
 	return nil, nil
 }
 
-func (k autoScalingGroups) owned(g *asgtypes.AutoScalingGroup) bool {
+func (k autoScalingGroupKind) owned(g *asgtypes.AutoScalingGroup) bool {
 	for _, t := range g.Tags {
 		if aws.ToString(t.Key) == TagStack {
 			return aws.ToString(t.Value) == k.env.Cfg.Stack
@@ -386,7 +392,7 @@ func (k autoScalingGroups) owned(g *asgtypes.AutoScalingGroup) bool {
 }
 
 // machines lists the group's instances that are not terminated yet.
-func (k autoScalingGroups) machines(ctx context.Context) ([]string, error) {
+func (k autoScalingGroupKind) machines(ctx context.Context) ([]string, error) {
 	found, err := unterminatedInstances(ctx, k.env, []ec2types.Filter{
 		Filter("tag:"+TagStack, k.env.Cfg.Stack),
 		Filter("tag:"+TagStep, string(StepAutoScaling)),
@@ -399,28 +405,28 @@ func isASGGone(err error) bool {
 }
 
 // tagsOf: the group's tags, which it also puts on the machines it launches.
-func (k autoScalingGroups) tagsOf(_ context.Context, f fleet) (map[string]string, error) {
-	return tagMapOf(f.group.Tags, func(t asgtypes.TagDescription) (*string, *string) { return t.Key, t.Value }), nil
+func (k autoScalingGroupKind) tagsOf(_ context.Context, f fleet) (map[string]string, error) {
+	return resource.TagMapOf(f.group.Tags, func(t asgtypes.TagDescription) (*string, *string) { return t.Key, t.Value }), nil
 }
 
 // retag changes the group's tags; machines launched from then on carry them.
-func (k autoScalingGroups) retag(ctx context.Context, _ fleet, c tagChange) error {
+func (k autoScalingGroupKind) retag(ctx context.Context, _ fleet, c resource.TagChange) error {
 	name := aws.String(k.name())
 	tag := func(key, v string) asgtypes.Tag {
 		return asgtypes.Tag{Key: aws.String(key), Value: aws.String(v), PropagateAtLaunch: aws.Bool(true), ResourceId: name, ResourceType: aws.String("auto-scaling-group")}
 	}
-	if len(c.set) > 0 {
+	if len(c.Set) > 0 {
 		var tags []asgtypes.Tag
-		for key, v := range c.set {
+		for key, v := range c.Set {
 			tags = append(tags, tag(key, v))
 		}
 		if _, err := k.env.ASG.CreateOrUpdateTags(ctx, &autoscaling.CreateOrUpdateTagsInput{Tags: tags}); err != nil {
 			return fmt.Errorf("tag Auto Scaling group %s: %w", *name, err)
 		}
 	}
-	if len(c.remove) > 0 {
+	if len(c.Remove) > 0 {
 		var tags []asgtypes.Tag
-		for _, key := range c.remove {
+		for _, key := range c.Remove {
 			tags = append(tags, tag(key, ""))
 		}
 		if _, err := k.env.ASG.DeleteTags(ctx, &autoscaling.DeleteTagsInput{Tags: tags}); err != nil {

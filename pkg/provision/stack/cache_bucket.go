@@ -15,6 +15,7 @@ import (
 
 	"github.com/provision-dev/provision/pkg/plan"
 	"github.com/provision-dev/provision/pkg/provision/awsapi"
+	"github.com/provision-dev/provision/pkg/provision/resource"
 )
 
 // cacheBucket is the jobs' shared cache (cache.s3): a bucket of the stack,
@@ -23,7 +24,7 @@ import (
 // after cache.expire_days. gitlab-runner on the manager signs the cache's
 // URLs with its instance role (AuthenticationType iam), which may read and
 // write this bucket's objects and nothing else; down empties and deletes it.
-type cacheBucket struct{ env *Env }
+type cacheBucketKind struct{ env *Env }
 
 // bucket is what find read of the bucket.
 type bucket struct {
@@ -39,11 +40,11 @@ type bucket struct {
 type bucketFix struct{ block, encrypt, owner, lifecycle bool }
 
 func newCacheBucketStep(env *Env) plan.Step {
-	return newResourceStep[*bucket, bucketFix](env, "s3-bucket", cacheBucket{env})
+	return resource.NewStep[*bucket, bucketFix](env.shared(), "s3-bucket", cacheBucketKind{env})
 }
 
-func (k cacheBucket) stepID() plan.ID  { return StepCache }
-func (k cacheBucket) needs() []plan.ID { return nil }
+func (k cacheBucketKind) StepID() plan.ID  { return StepCache }
+func (k cacheBucketKind) Needs() []plan.ID { return nil }
 
 // CacheBucketName is the bucket's name: bucket names are global, so the
 // account and region are in it, hashed to keep it under 63 characters.
@@ -52,7 +53,12 @@ func (e *Env) CacheBucketName() string {
 	return e.Cfg.Stack + "-cache-" + hex.EncodeToString(sum[:])[:12]
 }
 
-func (k cacheBucket) describe() plan.Change {
+// Hooks names the optional parts of resource.Step this kind has.
+func (k cacheBucketKind) Hooks() resource.Hooks[*bucket, bucketFix] {
+	return resource.Hooks[*bucket, bucketFix]{Tags: k.tagsOf, Retag: k.retag}
+}
+
+func (k cacheBucketKind) Describe() plan.Change {
 	return plan.Change{Step: StepCache, Kind: "s3-bucket", Name: k.env.CacheBucketName(), Attrs: []plan.Attr{
 		{Key: "encryption", Value: "SSE-S3"}, {Key: "public_access", Value: "blocked"},
 		{Key: "expire_days", Value: fmt.Sprint(k.env.Cfg.Cache.ExpireDays)},
@@ -62,21 +68,21 @@ func (k cacheBucket) describe() plan.Change {
 // find reads the bucket by its name. A bucket of that name the stack did
 // not make is a conflict, except one this stack began to create (a crash
 // between CreateBucket and its tags).
-func (k cacheBucket) find(ctx context.Context) (found[*bucket], error) {
+func (k cacheBucketKind) Find(ctx context.Context) (resource.Found[*bucket], error) {
 	name := k.env.CacheBucketName()
 	_, err := k.env.S3.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(name)})
 	switch {
 	case s3Code(err) == "NotFound" || s3Code(err) == "NoSuchBucket":
-		return found[*bucket]{}, nil
+		return resource.Found[*bucket]{}, nil
 	case s3Code(err) == "Forbidden":
-		return found[*bucket]{}, fmt.Errorf("%s: the bucket name %s belongs to another account: choose another stack name", StepCache, name)
+		return resource.Found[*bucket]{}, fmt.Errorf("%s: the bucket name %s belongs to another account: choose another stack name", StepCache, name)
 	case err != nil:
-		return found[*bucket]{}, fmt.Errorf("read bucket %s: %w", name, err)
+		return resource.Found[*bucket]{}, fmt.Errorf("read bucket %s: %w", name, err)
 	}
 	b := &bucket{name: name, tags: map[string]string{}}
 	tags, err := k.env.S3.GetBucketTagging(ctx, &s3.GetBucketTaggingInput{Bucket: aws.String(name)})
 	if err != nil && s3Code(err) != "NoSuchTagSet" {
-		return found[*bucket]{}, fmt.Errorf("read the tags of bucket %s: %w", name, err)
+		return resource.Found[*bucket]{}, fmt.Errorf("read the tags of bucket %s: %w", name, err)
 	}
 	if err == nil {
 		for _, t := range tags.TagSet {
@@ -85,17 +91,17 @@ func (k cacheBucket) find(ctx context.Context) (found[*bucket], error) {
 	}
 	creating := k.env.Ledger.Get(string(StepCache)) != nil
 	if (b.tags[TagStack] != k.env.Cfg.Stack || b.tags[TagStep] != string(StepCache)) && !creating {
-		return found[*bucket]{}, fmt.Errorf("%s: a bucket named %s exists that stack %s did not create: delete it, or choose another stack name", StepCache, name, k.env.Cfg.Stack)
+		return resource.Found[*bucket]{}, fmt.Errorf("%s: a bucket named %s exists that stack %s did not create: delete it, or choose another stack name", StepCache, name, k.env.Cfg.Stack)
 	}
 	if err := k.readSettings(ctx, b); err != nil {
-		return found[*bucket]{}, err
+		return resource.Found[*bucket]{}, err
 	}
-	return found[*bucket]{cur: b, exists: true}, nil
+	return resource.Found[*bucket]{Cur: b, Exists: true}, nil
 }
 
 // readSettings reads what diff compares; a setting never made reads as
 // off (S3 answers such reads with an error code of its own).
-func (k cacheBucket) readSettings(ctx context.Context, b *bucket) error {
+func (k cacheBucketKind) readSettings(ctx context.Context, b *bucket) error {
 	name := aws.String(b.name)
 	pab, err := k.env.S3.GetPublicAccessBlock(ctx, &s3.GetPublicAccessBlockInput{Bucket: name})
 	if err != nil && s3Code(err) != "NoSuchPublicAccessBlockConfiguration" {
@@ -142,9 +148,9 @@ func pabConfig(out *s3.GetPublicAccessBlockOutput) *s3types.PublicAccessBlockCon
 // expiryRule names the stack's lifecycle rule.
 const expiryRule = "provision-expire-cache"
 
-func (k cacheBucket) record(b *bucket) recorded { return recorded{id: b.name} }
+func (k cacheBucketKind) Record(b *bucket) resource.Recorded { return resource.Recorded{ID: b.name} }
 
-func (k cacheBucket) diff(_ context.Context, b *bucket) (bucketFix, []string, error) {
+func (k cacheBucketKind) Diff(_ context.Context, b *bucket) (bucketFix, []string, error) {
 	var f bucketFix
 	var rs []string
 	if !b.blocked {
@@ -166,7 +172,7 @@ func (k cacheBucket) diff(_ context.Context, b *bucket) (bucketFix, []string, er
 	return f, rs, nil
 }
 
-func (k cacheBucket) create(ctx context.Context, _ string, _ found[*bucket]) (*bucket, bucketFix, error) {
+func (k cacheBucketKind) Create(ctx context.Context, _ string, _ resource.Found[*bucket]) (*bucket, bucketFix, error) {
 	name := k.env.CacheBucketName()
 	in := &s3.CreateBucketInput{Bucket: aws.String(name), ObjectOwnership: s3types.ObjectOwnershipBucketOwnerEnforced}
 	// us-east-1 takes no location constraint; every other region must be named.
@@ -185,7 +191,7 @@ func (k cacheBucket) create(ctx context.Context, _ string, _ found[*bucket]) (*b
 	return b, bucketFix{block: true, encrypt: true, owner: true, lifecycle: true}, nil
 }
 
-func (k cacheBucket) update(ctx context.Context, b *bucket, f bucketFix) error {
+func (k cacheBucketKind) Update(ctx context.Context, b *bucket, f bucketFix) error {
 	name := aws.String(b.name)
 	if f.block {
 		on := aws.Bool(true)
@@ -223,7 +229,7 @@ func (k cacheBucket) update(ctx context.Context, b *bucket, f bucketFix) error {
 // remove empties the bucket (in batches of 1000, the most DeleteObjects
 // takes; the bucket is never versioned, so deleting a key deletes it) and
 // deletes it.
-func (k cacheBucket) remove(ctx context.Context, b *bucket) error {
+func (k cacheBucketKind) Remove(ctx context.Context, b *bucket) error {
 	name := aws.String(b.name)
 	p := s3.NewListObjectsV2Paginator(k.env.S3, &s3.ListObjectsV2Input{Bucket: name})
 	for p.HasMorePages() {
@@ -251,22 +257,22 @@ func (k cacheBucket) remove(ctx context.Context, b *bucket) error {
 	return nil
 }
 
-func (k cacheBucket) tagsOf(_ context.Context, b *bucket) (map[string]string, error) {
+func (k cacheBucketKind) tagsOf(_ context.Context, b *bucket) (map[string]string, error) {
 	return maps.Clone(b.tags), nil
 }
 
 // retag: S3 replaces a bucket's whole tag set, so the others' tags are
 // written back with the change.
-func (k cacheBucket) retag(ctx context.Context, b *bucket, c tagChange) error {
+func (k cacheBucketKind) retag(ctx context.Context, b *bucket, c resource.TagChange) error {
 	tags := maps.Clone(b.tags)
-	maps.Copy(tags, c.set)
-	for _, key := range c.remove {
+	maps.Copy(tags, c.Set)
+	for _, key := range c.Remove {
 		delete(tags, key)
 	}
 	return k.putTags(ctx, b, tags)
 }
 
-func (k cacheBucket) putTags(ctx context.Context, b *bucket, tags map[string]string) error {
+func (k cacheBucketKind) putTags(ctx context.Context, b *bucket, tags map[string]string) error {
 	set := tagList(tags, func(k, v string) s3types.Tag { return s3types.Tag{Key: aws.String(k), Value: aws.String(v)} })
 	if _, err := k.env.S3.PutBucketTagging(ctx, &s3.PutBucketTaggingInput{Bucket: aws.String(b.name), Tagging: &s3types.Tagging{TagSet: set}}); err != nil {
 		return awsapi.RetryableCreate(fmt.Errorf("tag bucket %s: %w", b.name, err))

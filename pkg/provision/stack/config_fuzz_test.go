@@ -136,11 +136,11 @@ func renderManager(t *testing.T, cfg *config.Config) []byte {
 	ledger := state.NewLedger(state.New(cfg.Stack, cfg.Region), nil)
 	e := &Env{Cfg: cfg, Region: cfg.Region, Zone: cfg.Region + "a", Ledger: ledger}
 	for step, id := range map[plan.ID]string{StepVPC: "vpc-1", StepPrivateSubnet: "subnet-1", StepRunnerGroup: "sg-1"} {
-		if err := e.created(step, "x", id, nil); err != nil {
+		if err := e.records().Created(step, "x", id, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
-	ud, err := managerInstance{env: e}.userData(context.Background(), "fz-runners-abc123")
+	ud, err := managerInstanceKind{env: e}.userData(context.Background(), "fz-runners-abc123")
 	if err != nil {
 		t.Fatalf("a valid configuration does not render: %v", err)
 	}

@@ -10,47 +10,53 @@ import (
 
 	"github.com/provision-dev/provision/pkg/plan"
 	"github.com/provision-dev/provision/pkg/provision/awsapi"
+	"github.com/provision-dev/provision/pkg/provision/resource"
 )
 
 // egressGateway is the egress-only internet gateway through which runner
 // machines reach the internet over IPv6 (ipv6 only). Nothing about it
 // changes after creation.
-type egressGateway struct{ env *Env }
+type egressGatewayKind struct{ env *Env }
 
 type eigw = *ec2types.EgressOnlyInternetGateway
 
 func newEgressGatewayStep(env *Env) plan.Step {
-	return newResourceStep[eigw, struct{}](env, "egress-only-internet-gateway", egressGateway{env})
+	return resource.NewStep[eigw, struct{}](env.shared(), "egress-only-internet-gateway", egressGatewayKind{env})
 }
 
-func (k egressGateway) stepID() plan.ID  { return stepEIGW }
-func (k egressGateway) needs() []plan.ID { return []plan.ID{StepVPC} }
+func (k egressGatewayKind) StepID() plan.ID  { return stepEIGW }
+func (k egressGatewayKind) Needs() []plan.ID { return []plan.ID{StepVPC} }
 
-func (k egressGateway) describe() plan.Change {
+func (k egressGatewayKind) Describe() plan.Change {
 	return plan.Change{Step: stepEIGW, Kind: "egress-only-internet-gateway", Name: k.env.name("eigw"),
 		Attrs: []plan.Attr{{Key: "vpc", Value: orUnknown(k.env.IDOf(StepVPC))}}}
 }
 
+// Hooks names the optional parts of resource.Step this kind has.
+func (k egressGatewayKind) Hooks() resource.Hooks[eigw, struct{}] {
+	return resource.Hooks[eigw, struct{}]{EC2Tags: k.ec2TagsOf}
+}
+
 // find lists and checks the ownership tags in code: tag filters on this
 // API are not honoured everywhere. Gateways being deleted stay visible.
-func (k egressGateway) find(ctx context.Context) (found[eigw], error) {
+func (k egressGatewayKind) Find(ctx context.Context) (resource.Found[eigw], error) {
 	out, err := k.env.EC2.DescribeEgressOnlyInternetGateways(ctx, &ec2.DescribeEgressOnlyInternetGatewaysInput{Filters: k.env.ownerFilters(stepEIGW)})
 	if err != nil {
-		return found[eigw]{}, fmt.Errorf("find egress-only internet gateway by tags: %w", err)
+		return resource.Found[eigw]{}, fmt.Errorf("find egress-only internet gateway by tags: %w", err)
 	}
-	return lookupOwned(k.env, stepEIGW, pointers(out.EgressOnlyInternetGateways), func(g eigw) string { return aws.ToString(g.EgressOnlyInternetGatewayId) },
+	return lookupOwned(k.env, stepEIGW, resource.Pointers(out.EgressOnlyInternetGateways), func(g eigw) string { return aws.ToString(g.EgressOnlyInternetGatewayId) },
 		func(g eigw) bool { return k.env.ownedBy(g.Tags, stepEIGW) && eigwAttached(g) }), nil
 }
 
-func (k egressGateway) record(g eigw) recorded {
-	return recorded{id: aws.ToString(g.EgressOnlyInternetGatewayId)}
+func (k egressGatewayKind) Record(g eigw) resource.Recorded {
+	return resource.Recorded{ID: aws.ToString(g.EgressOnlyInternetGatewayId)}
 }
 
-func (k egressGateway) diff(context.Context, eigw) (struct{}, []string, error) {
+func (k egressGatewayKind) Diff(context.Context, eigw) (struct{}, []string, error) {
 	return struct{}{}, nil, nil
 }
 
-func (k egressGateway) create(ctx context.Context, token string, _ found[eigw]) (eigw, struct{}, error) {
+func (k egressGatewayKind) Create(ctx context.Context, token string, _ resource.Found[eigw]) (eigw, struct{}, error) {
 	out, err := k.env.EC2.CreateEgressOnlyInternetGateway(ctx, &ec2.CreateEgressOnlyInternetGatewayInput{
 		VpcId:             aws.String(k.env.IDOf(StepVPC)),
 		ClientToken:       &token,
@@ -62,9 +68,9 @@ func (k egressGateway) create(ctx context.Context, token string, _ found[eigw]) 
 	return out.EgressOnlyInternetGateway, struct{}{}, nil
 }
 
-func (k egressGateway) update(context.Context, eigw, struct{}) error { return nil }
+func (k egressGatewayKind) Update(context.Context, eigw, struct{}) error { return nil }
 
-func (k egressGateway) remove(ctx context.Context, g eigw) error {
+func (k egressGatewayKind) Remove(ctx context.Context, g eigw) error {
 	id := g.EgressOnlyInternetGatewayId
 	_, err := k.env.EC2.DeleteEgressOnlyInternetGateway(ctx, &ec2.DeleteEgressOnlyInternetGatewayInput{EgressOnlyInternetGatewayId: id})
 	if err != nil && !awsapi.IsNotFound(err) {
@@ -84,4 +90,4 @@ func eigwAttached(gw eigw) bool {
 }
 
 // ec2TagsOf: the configuration's tags follow `tags:` (tag_drift.go).
-func (k egressGateway) ec2TagsOf(cur eigw) []ec2types.Tag { return cur.Tags }
+func (k egressGatewayKind) ec2TagsOf(cur eigw) []ec2types.Tag { return cur.Tags }

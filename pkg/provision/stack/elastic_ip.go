@@ -10,11 +10,12 @@ import (
 
 	"github.com/provision-dev/provision/pkg/plan"
 	"github.com/provision-dev/provision/pkg/provision/awsapi"
+	"github.com/provision-dev/provision/pkg/provision/resource"
 )
 
 // elasticIP allocates one fixed public address. GitLab's security group
 // lets in exactly these addresses, so they must survive everything but down.
-type elasticIP struct {
+type elasticIPKind struct {
 	env  *Env
 	id   plan.ID
 	role string
@@ -23,39 +24,44 @@ type elasticIP struct {
 type address = *ec2types.Address
 
 func newElasticIPStep(env *Env, id plan.ID, role string) plan.Step {
-	return newResourceStep[address, struct{}](env, "elastic-ip", elasticIP{env: env, id: id, role: role})
+	return resource.NewStep[address, struct{}](env.shared(), "elastic-ip", elasticIPKind{env: env, id: id, role: role})
 }
 
-func (k elasticIP) stepID() plan.ID  { return k.id }
-func (k elasticIP) needs() []plan.ID { return nil }
+func (k elasticIPKind) StepID() plan.ID  { return k.id }
+func (k elasticIPKind) Needs() []plan.ID { return nil }
 
-func (k elasticIP) describe() plan.Change {
+func (k elasticIPKind) Describe() plan.Change {
 	return plan.Change{Step: k.id, Kind: "elastic-ip", Name: k.env.name(k.role)}
 }
 
-func (k elasticIP) find(ctx context.Context) (found[address], error) {
+// Hooks names the optional parts of resource.Step this kind has.
+func (k elasticIPKind) Hooks() resource.Hooks[address, struct{}] {
+	return resource.Hooks[address, struct{}]{Shown: k.shown, EC2Tags: k.ec2TagsOf}
+}
+
+func (k elasticIPKind) Find(ctx context.Context) (resource.Found[address], error) {
 	addrs, err := k.env.RegionAddresses(ctx)
 	if err != nil {
-		return found[address]{}, fmt.Errorf("find Elastic IP %s by tags: %w", k.id, err)
+		return resource.Found[address]{}, fmt.Errorf("find Elastic IP %s by tags: %w", k.id, err)
 	}
-	return lookupOwned(k.env, k.id, pointers(addrs), allocationID, func(a address) bool { return k.env.ownedBy(a.Tags, k.id) }), nil
+	return lookupOwned(k.env, k.id, resource.Pointers(addrs), allocationID, func(a address) bool { return k.env.ownedBy(a.Tags, k.id) }), nil
 }
 
 func allocationID(a address) string { return aws.ToString(a.AllocationId) }
 
-func (k elasticIP) record(a address) recorded {
-	return recorded{id: allocationID(a), attrs: map[string]string{"public_ip": aws.ToString(a.PublicIp)}}
+func (k elasticIPKind) Record(a address) resource.Recorded {
+	return resource.Recorded{ID: allocationID(a), Attrs: map[string]string{"public_ip": aws.ToString(a.PublicIp)}}
 }
 
-func (k elasticIP) shown(a address) []plan.Attr {
+func (k elasticIPKind) shown(a address) []plan.Attr {
 	return []plan.Attr{{Key: "address", Value: aws.ToString(a.PublicIp)}}
 }
 
-func (k elasticIP) diff(context.Context, address) (struct{}, []string, error) {
+func (k elasticIPKind) Diff(context.Context, address) (struct{}, []string, error) {
 	return struct{}{}, nil, nil
 }
 
-func (k elasticIP) create(ctx context.Context, _ string, _ found[address]) (address, struct{}, error) {
+func (k elasticIPKind) Create(ctx context.Context, _ string, _ resource.Found[address]) (address, struct{}, error) {
 	out, err := k.env.EC2.AllocateAddress(ctx, &ec2.AllocateAddressInput{
 		Domain:            ec2types.DomainTypeVpc,
 		TagSpecifications: k.env.tagSpec(ec2types.ResourceTypeElasticIp, k.id, k.role),
@@ -69,7 +75,7 @@ func (k elasticIP) create(ctx context.Context, _ string, _ found[address]) (addr
 	return &ec2types.Address{AllocationId: out.AllocationId, PublicIp: out.PublicIp}, struct{}{}, nil
 }
 
-func (k elasticIP) update(context.Context, address, struct{}) error { return nil }
+func (k elasticIPKind) Update(context.Context, address, struct{}) error { return nil }
 
 // remove gives the address back. An address is released only after
 // whatever uses it (the NAT gateway) is fully deleted; until then AWS
@@ -77,7 +83,7 @@ func (k elasticIP) update(context.Context, address, struct{}) error { return nil
 // released already and perhaps handed to another account ("ReleaseAddress"
 // in the EC2 API reference): it is gone for us. Anywhere else AuthFailure
 // is a credentials problem, not worth a retry.
-func (k elasticIP) remove(ctx context.Context, a address) error {
+func (k elasticIPKind) Remove(ctx context.Context, a address) error {
 	id := allocationID(a)
 	_, err := k.env.EC2.ReleaseAddress(ctx, &ec2.ReleaseAddressInput{AllocationId: aws.String(id)})
 	if err != nil && !awsapi.IsNotFound(err) && awsapi.ErrorCode(err) != "AuthFailure" {
@@ -87,4 +93,4 @@ func (k elasticIP) remove(ctx context.Context, a address) error {
 }
 
 // ec2TagsOf: the configuration's tags follow `tags:` (tag_drift.go).
-func (k elasticIP) ec2TagsOf(cur address) []ec2types.Tag { return cur.Tags }
+func (k elasticIPKind) ec2TagsOf(cur address) []ec2types.Tag { return cur.Tags }

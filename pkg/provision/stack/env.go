@@ -4,12 +4,8 @@ package stack
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"fmt"
 	"net/netip"
 	"os"
-	"strconv"
 	"sync"
 	"time"
 
@@ -27,6 +23,7 @@ import (
 	"github.com/provision-dev/provision/pkg/provision/awsapi"
 	"github.com/provision-dev/provision/pkg/provision/config"
 	"github.com/provision-dev/provision/pkg/provision/gitlab"
+	"github.com/provision-dev/provision/pkg/provision/resource"
 	"github.com/provision-dev/provision/pkg/state"
 )
 
@@ -84,26 +81,22 @@ type Env struct {
 
 	// replacing holds the steps whose plan in this walk is a replacement:
 	// what depends on them says so in its own plan line.
-	replacingMu sync.Mutex
-	replacing   map[plan.ID]bool
+	replacing resource.Replacements
 }
 
-// noteReplacement records that step's plan replaces its resource.
-func (e *Env) noteReplacement(step plan.ID) {
-	e.replacingMu.Lock()
-	defer e.replacingMu.Unlock()
-	if e.replacing == nil {
-		e.replacing = map[plan.ID]bool{}
-	}
-	e.replacing[step] = true
+// records is where the steps keep what they found or made.
+func (e *Env) records() resource.Records {
+	return resource.Records{Ledger: e.Ledger, Stack: e.Cfg.Stack}
 }
 
-// isReplacing reports whether step's plan in this walk replaces it; the
-// executor plans a step only after what it depends on.
-func (e *Env) isReplacing(step plan.ID) bool {
-	e.replacingMu.Lock()
-	defer e.replacingMu.Unlock()
-	return e.replacing[step]
+// shared is what every resource step of this walk shares.
+func (e *Env) shared() resource.Shared {
+	return resource.Shared{Records: e.records(), Tags: e.Cfg.Tags, EC2: e.EC2, Replacing: &e.replacing}
+}
+
+// lookupOwned is resource.LookupOwned with the id the step recorded.
+func lookupOwned[T any](e *Env, step plan.ID, items []T, id func(T) string, owned func(T) bool) resource.Found[T] {
+	return resource.LookupOwned(e.Ledger.Get(string(step)).RecordedID(), items, id, owned)
 }
 
 // EnvOptions is what a run decided before its environment is built.
@@ -147,22 +140,6 @@ func NewEnv(cfg *config.Config, awsCfg aws.Config, secrets Secrets, ledger *stat
 	return e
 }
 
-// record stores what a step found or made.
-func (e *Env) record(step plan.ID, r *state.Resource) error {
-	if err := e.Ledger.Put(string(step), r); err != nil {
-		return fmt.Errorf("%s: save state: %w", step, err)
-	}
-	return nil
-}
-
-// forget drops a step's record: the resource is gone.
-func (e *Env) forget(step plan.ID) error {
-	if err := e.Ledger.Remove(string(step)); err != nil {
-		return fmt.Errorf("%s: save state: %w", step, err)
-	}
-	return nil
-}
-
 // idOf returns the AWS id a step recorded, or "" while it is unknown.
 func (e *Env) IDOf(step plan.ID) string {
 	if r := e.Ledger.Get(string(step)); r != nil && (r.Status == state.StatusCreated || r.Status == state.StatusExternal) {
@@ -176,73 +153,6 @@ func (e *Env) AttrOf(step plan.ID, key string) string {
 	return e.Ledger.Get(string(step)).Attr(key)
 }
 
-// beginCreate records, before a create call, that the call is being made
-// and with which client token, so a retry after a crash reuses the token
-// (AWS then returns the first resource instead of making a second). The
-// token changes only when a resource this step had created has since
-// disappeared, since AWS would answer a reused token with the dead resource.
-func (e *Env) beginCreate(step plan.ID, kind string) (string, error) {
-	prev := e.Ledger.Get(string(step))
-	gen := 0
-	if prev != nil {
-		gen, _ = strconv.Atoi(prev.Attr("token_generation"))
-		if prev.Status == state.StatusGone {
-			gen++
-		}
-	}
-	sum := sha256.Sum256([]byte(fmt.Sprintf("%s/%s/%s/%d", e.Ledger.Lineage(), e.Cfg.Stack, step, gen)))
-	token := "provision-" + hex.EncodeToString(sum[:])[:32]
-	r := &state.Resource{
-		Type:        kind,
-		Status:      state.StatusCreating,
-		ClientToken: token,
-		Attributes: map[string]string{
-			"token_generation": strconv.Itoa(gen),
-			"create_began":     time.Now().UTC().Format(time.RFC3339Nano),
-		},
-	}
-	return token, e.record(step, r)
-}
-
-// lostCreate reports, for a step whose record is still "creating" (the
-// run that made the create call ended before its answer came), how long
-// ago that call began. A call that reached AWS is carried out even though
-// its caller is gone, and it may take effect after the next run has
-// looked: for kinds whose API takes no client token and no unique name,
-// a search that finds nothing proves nothing until the call has had time
-// to finish.
-func (e *Env) lostCreate(step plan.ID) (time.Duration, bool) {
-	r := e.Ledger.Get(string(step))
-	if r == nil || r.Status != state.StatusCreating {
-		return 0, false
-	}
-	began, err := time.Parse(time.RFC3339Nano, r.Attr("create_began"))
-	if err != nil {
-		return 0, false
-	}
-	return time.Since(began), true
-}
-
-// created records a resource the step made (or adopted by its tags).
-func (e *Env) created(step plan.ID, kind, id string, attrs map[string]string) error {
-	r := &state.Resource{Type: kind, ID: id, Status: state.StatusCreated, Attributes: map[string]string{}}
-	if prev := e.Ledger.Get(string(step)); prev != nil {
-		r.ClientToken = prev.ClientToken
-		if g := prev.Attr("token_generation"); g != "" {
-			r.Attributes["token_generation"] = g
-		}
-	}
-	for k, v := range attrs {
-		r.Attributes[k] = v
-	}
-	return e.record(step, r)
-}
-
-// external records a resource the stack uses but does not own.
-func (e *Env) external(step plan.ID, kind, id string, attrs map[string]string) error {
-	return e.record(step, &state.Resource{Type: kind, ID: id, Status: state.StatusExternal, Attributes: attrs})
-}
-
 // name is the Name tag of a role, e.g. ci-runners-vpc.
 func (e *Env) name(role string) string { return e.Cfg.Stack + "-" + role }
 
@@ -250,18 +160,6 @@ func (e *Env) name(role string) string { return e.Cfg.Stack + "-" + role }
 const knownAfterApply = "(known after apply)"
 
 func orUnknown(id string) string { return or(id, knownAfterApply) }
-
-// markGone notes that a resource the step recorded no longer exists. A
-// "creating" record stays as it is: its client token must be reused by the
-// next create call. Any other record becomes "gone", so the next create uses
-// a new token (AWS would answer a reused one with the dead resource).
-func (e *Env) markGone(step plan.ID) error {
-	r := e.Ledger.Get(string(step))
-	if r == nil || r.Status == state.StatusCreating || r.Status == state.StatusGone {
-		return nil
-	}
-	return e.record(step, &state.Resource{Type: r.Type, Status: state.StatusGone, Attributes: map[string]string{"token_generation": r.Attr("token_generation")}})
-}
 
 // or returns value, or placeholder while value is unknown.
 func or(value, placeholder string) string {

@@ -11,6 +11,7 @@ import (
 	"github.com/provision-dev/provision/pkg/plan"
 	"github.com/provision-dev/provision/pkg/provision/awsapi"
 	"github.com/provision-dev/provision/pkg/provision/config"
+	"github.com/provision-dev/provision/pkg/provision/resource"
 )
 
 // gitlabIngress adds the stack's rules to GitLab's security group: TCP 443
@@ -21,7 +22,7 @@ import (
 // bounds). The rules are recognised by their description, which names the
 // stack; no other rule of that group is ever touched, and the group itself
 // is never deleted.
-type gitlabIngress struct{ env *Env }
+type gitlabIngressKind struct{ env *Env }
 
 // gitlabRules is what the stack finds on GitLab's group: its own 443
 // rules, and every block any 443 rule there admits.
@@ -36,11 +37,11 @@ type ingressFix struct {
 }
 
 func newGitLabIngressStep(env *Env) plan.Step {
-	return newResourceStep[gitlabRules, ingressFix](env, "security-group-rules", gitlabIngress{env})
+	return resource.NewStep[gitlabRules, ingressFix](env.shared(), "security-group-rules", gitlabIngressKind{env})
 }
 
-func (k gitlabIngress) stepID() plan.ID { return stepGitLabIngress }
-func (k gitlabIngress) needs() []plan.ID {
+func (k gitlabIngressKind) StepID() plan.ID { return stepGitLabIngress }
+func (k gitlabIngressKind) Needs() []plan.ID {
 	deps := []plan.ID{StepNATAddress, StepManagerAddress}
 	if k.env.gitlabIPv6Paths() {
 		deps = append(deps, StepManager, StepPrivateSubnet)
@@ -48,9 +49,14 @@ func (k gitlabIngress) needs() []plan.ID {
 	return deps
 }
 
-func (k gitlabIngress) descPrefix() string { return "provision " + k.env.Cfg.Stack + ": " }
+// Hooks names the optional parts of resource.Step this kind has.
+func (k gitlabIngressKind) Hooks() resource.Hooks[gitlabRules, ingressFix] {
+	return resource.Hooks[gitlabRules, ingressFix]{FindForDelete: k.findForDelete}
+}
 
-func (k gitlabIngress) wanted() []sgRule {
+func (k gitlabIngressKind) descPrefix() string { return "provision " + k.env.Cfg.Stack + ": " }
+
+func (k gitlabIngressKind) wanted() []sgRule {
 	rule := func(cidr, what string) sgRule {
 		return sgRule{Protocol: "tcp", From: 443, To: 443, Source: cidr, Desc: k.descPrefix() + what}
 	}
@@ -66,7 +72,7 @@ func (k gitlabIngress) wanted() []sgRule {
 	return rules
 }
 
-func (k gitlabIngress) describe() plan.Change {
+func (k gitlabIngressKind) Describe() plan.Change {
 	var from []string
 	for _, r := range k.wanted() {
 		from = append(from, r.Source)
@@ -78,18 +84,18 @@ func (k gitlabIngress) describe() plan.Change {
 // find reads GitLab's group; it exists for this step while it holds a rule
 // of the stack's. A group that is gone is an error for up and nothing to
 // revoke for down.
-func (k gitlabIngress) find(ctx context.Context) (found[gitlabRules], error) {
+func (k gitlabIngressKind) Find(ctx context.Context) (resource.Found[gitlabRules], error) {
 	rules, missing, err := k.current(ctx)
 	if missing {
 		id := k.env.Cfg.GitLab.SecurityGroupID
-		return found[gitlabRules]{}, fmt.Errorf("GitLab's security group %s (gitlab.security_group_id) does not exist in %s: check the id and the region", id, k.env.Region)
+		return resource.Found[gitlabRules]{}, fmt.Errorf("GitLab's security group %s (gitlab.security_group_id) does not exist in %s: check the id and the region", id, k.env.Region)
 	}
-	return found[gitlabRules]{cur: rules, exists: len(rules.ours) > 0 || k.admittedAlready(rules)}, err
+	return resource.Found[gitlabRules]{Cur: rules, Exists: len(rules.ours) > 0 || k.admittedAlready(rules)}, err
 }
 
 // admittedAlready: rules that are not the stack's already let in every
 // address it would add (nothing to create).
-func (k gitlabIngress) admittedAlready(rules gitlabRules) bool {
+func (k gitlabIngressKind) admittedAlready(rules gitlabRules) bool {
 	for _, w := range k.wanted() {
 		if !rules.admitted[w.Source] {
 			return false
@@ -98,12 +104,12 @@ func (k gitlabIngress) admittedAlready(rules gitlabRules) bool {
 	return true
 }
 
-func (k gitlabIngress) findForDelete(ctx context.Context) (found[gitlabRules], error) {
+func (k gitlabIngressKind) findForDelete(ctx context.Context) (resource.Found[gitlabRules], error) {
 	rules, _, err := k.current(ctx)
-	return found[gitlabRules]{cur: rules, exists: len(rules.ours) > 0}, err
+	return resource.Found[gitlabRules]{Cur: rules, Exists: len(rules.ours) > 0}, err
 }
 
-func (k gitlabIngress) current(ctx context.Context) (gitlabRules, bool, error) {
+func (k gitlabIngressKind) current(ctx context.Context) (gitlabRules, bool, error) {
 	rules := gitlabRules{admitted: map[string]bool{}}
 	g, err := k.env.GitLabGroup(ctx)
 	if err != nil {
@@ -125,18 +131,18 @@ func (k gitlabIngress) current(ctx context.Context) (gitlabRules, bool, error) {
 	return rules, false, nil
 }
 
-func (k gitlabIngress) record(rules gitlabRules) recorded {
+func (k gitlabIngressKind) Record(rules gitlabRules) resource.Recorded {
 	attrs := map[string]string{}
 	for i, w := range k.wanted() {
 		attrs[fmt.Sprintf("cidr_%d", i)] = w.Source
 	}
-	return recorded{id: k.env.Cfg.GitLab.SecurityGroupID, attrs: attrs}
+	return resource.Recorded{ID: k.env.Cfg.GitLab.SecurityGroupID, Attrs: attrs}
 }
 
 // diff adds what is missing, unless another rule there already admits
 // that block (it lets the traffic in, and is not ours to revoke), and
 // revokes the stack's rules for addresses it no longer has.
-func (k gitlabIngress) diff(_ context.Context, rules gitlabRules) (ingressFix, []string, error) {
+func (k gitlabIngressKind) Diff(_ context.Context, rules gitlabRules) (ingressFix, []string, error) {
 	var f ingressFix
 	wanted := k.wanted()
 	add, revoke := diffRules(rules.ours, wanted)
@@ -157,12 +163,12 @@ func (k gitlabIngress) diff(_ context.Context, rules gitlabRules) (ingressFix, [
 }
 
 // create adds the rules to what find read of the group a moment ago.
-func (k gitlabIngress) create(ctx context.Context, _ string, prior found[gitlabRules]) (gitlabRules, ingressFix, error) {
-	f, _, err := k.diff(ctx, prior.cur)
-	return prior.cur, f, err
+func (k gitlabIngressKind) Create(ctx context.Context, _ string, prior resource.Found[gitlabRules]) (gitlabRules, ingressFix, error) {
+	f, _, err := k.Diff(ctx, prior.Cur)
+	return prior.Cur, f, err
 }
 
-func (k gitlabIngress) update(ctx context.Context, _ gitlabRules, f ingressFix) error {
+func (k gitlabIngressKind) Update(ctx context.Context, _ gitlabRules, f ingressFix) error {
 	if err := k.revoke(ctx, f.revoke); err != nil {
 		return err
 	}
@@ -172,7 +178,7 @@ func (k gitlabIngress) update(ctx context.Context, _ gitlabRules, f ingressFix) 
 	return nil
 }
 
-func (k gitlabIngress) remove(ctx context.Context, rules gitlabRules) error {
+func (k gitlabIngressKind) Remove(ctx context.Context, rules gitlabRules) error {
 	return k.revoke(ctx, rules.ours)
 }
 
@@ -180,7 +186,7 @@ func (k gitlabIngress) remove(ctx context.Context, rules gitlabRules) error {
 // find a rule). AWS answers success and lists what matched nothing in
 // UnknownIpPermissions: a rule of ours that someone edited stays open, so
 // the group is read again to be sure.
-func (k gitlabIngress) revoke(ctx context.Context, rules []sgRule) error {
+func (k gitlabIngressKind) revoke(ctx context.Context, rules []sgRule) error {
 	if len(rules) == 0 {
 		return nil
 	}

@@ -16,12 +16,12 @@ func TestGitLabIngressAdmitsIPv6PathsNoWider(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	must(env.created(StepNATAddress, "eip", "eipalloc-1", map[string]string{"public_ip": "198.51.100.1"}))
-	must(env.created(StepManagerAddress, "eip", "eipalloc-2", map[string]string{"public_ip": "198.51.100.2"}))
-	must(env.created(StepManager, "instance", "i-1", map[string]string{"ipv6_address": "2001:db8:1200::10"}))
-	s := gitlabIngress{env}
-	if got := len(s.wanted()); got != 2 || len(s.needs()) != 2 {
-		t.Fatalf("without IPv6 at GitLab: %d rules, deps %v", got, s.needs())
+	must(env.records().Created(StepNATAddress, "eip", "eipalloc-1", map[string]string{"public_ip": "198.51.100.1"}))
+	must(env.records().Created(StepManagerAddress, "eip", "eipalloc-2", map[string]string{"public_ip": "198.51.100.2"}))
+	must(env.records().Created(StepManager, "instance", "i-1", map[string]string{"ipv6_address": "2001:db8:1200::10"}))
+	s := gitlabIngressKind{env}
+	if got := len(s.wanted()); got != 2 || len(s.Needs()) != 2 {
+		t.Fatalf("without IPv6 at GitLab: %d rules, deps %v", got, s.Needs())
 	}
 	env.GitLab6 = true
 	var cidrs []string

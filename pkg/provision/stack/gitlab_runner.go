@@ -13,13 +13,14 @@ import (
 
 	"github.com/provision-dev/provision/pkg/plan"
 	"github.com/provision-dev/provision/pkg/provision/gitlab"
+	"github.com/provision-dev/provision/pkg/provision/resource"
 )
 
 // gitlabRunner creates the runner record through GitLab's API (with
 // gitlab.create_runner and GITLAB_TOKEN) and puts its token straight into
 // the token parameter: GitLab shows a new token only once, so the two are
 // one step. It takes the place of ssm/token.
-type gitlabRunner struct{ env *Env }
+type gitlabRunnerKind struct{ env *Env }
 
 // runnerRecord is what find knows about the runner.
 type runnerRecord struct {
@@ -33,13 +34,13 @@ type runnerRecord struct {
 type gitlabRunnerFix struct{ reencrypt bool }
 
 func newGitLabRunnerStep(env *Env) plan.Step {
-	return newResourceStep[runnerRecord, gitlabRunnerFix](env, "gitlab-runner", gitlabRunner{env})
+	return resource.NewStep[runnerRecord, gitlabRunnerFix](env.shared(), "gitlab-runner", gitlabRunnerKind{env})
 }
 
-func (k gitlabRunner) stepID() plan.ID  { return StepGitLabRunner }
-func (k gitlabRunner) needs() []plan.ID { return k.env.secretsKeyNeeds() }
+func (k gitlabRunnerKind) StepID() plan.ID  { return StepGitLabRunner }
+func (k gitlabRunnerKind) Needs() []plan.ID { return k.env.secretsKeyNeeds() }
 
-func (k gitlabRunner) describe() plan.Change {
+func (k gitlabRunnerKind) Describe() plan.Change {
 	cr := k.env.Cfg.GitLab.CreateRunner
 	if cr == nil {
 		// A teardown of a stack that was built with create_runner.
@@ -55,13 +56,18 @@ func (k gitlabRunner) describe() plan.Change {
 	return c
 }
 
+// Hooks names the optional parts of resource.Step this kind has.
+func (k gitlabRunnerKind) Hooks() resource.Hooks[runnerRecord, gitlabRunnerFix] {
+	return resource.Hooks[runnerRecord, gitlabRunnerFix]{FindForDelete: k.findForDelete, ShownOnCreate: k.shownOnCreate}
+}
+
 // find reads the runner id from the state, else from the parameter's tag,
 // and with GITLAB_TOKEN asks GitLab whether the runner still exists. The
 // runner exists for this step only with its token in the parameter.
-func (k gitlabRunner) find(ctx context.Context) (found[runnerRecord], error) {
+func (k gitlabRunnerKind) Find(ctx context.Context) (resource.Found[runnerRecord], error) {
 	r, err := k.lookup(ctx)
 	if err != nil {
-		return found[runnerRecord]{}, err
+		return resource.Found[runnerRecord]{}, err
 	}
 	if r.parameter && r.id != 0 && !k.env.Secrets.GitLabToken.Empty() {
 		_, err := k.env.GitLab.RunnerStatus(ctx, k.env.Secrets.GitLabToken.Reveal(), r.id)
@@ -69,19 +75,19 @@ func (k gitlabRunner) find(ctx context.Context) (found[runnerRecord], error) {
 		case errors.Is(err, gitlab.ErrNotFound):
 			r.gone = true
 		case err != nil:
-			return found[runnerRecord]{}, fmt.Errorf("check runner %d in GitLab: %w", r.id, err)
+			return resource.Found[runnerRecord]{}, fmt.Errorf("check runner %d in GitLab: %w", r.id, err)
 		}
 	}
-	return found[runnerRecord]{cur: r, exists: r.parameter && !r.gone}, nil
+	return resource.Found[runnerRecord]{Cur: r, Exists: r.parameter && !r.gone}, nil
 }
 
 // findForDelete: anything to clean up, the parameter or a runner id.
-func (k gitlabRunner) findForDelete(ctx context.Context) (found[runnerRecord], error) {
+func (k gitlabRunnerKind) findForDelete(ctx context.Context) (resource.Found[runnerRecord], error) {
 	r, err := k.lookup(ctx)
-	return found[runnerRecord]{cur: r, exists: r.parameter || r.id != 0}, err
+	return resource.Found[runnerRecord]{Cur: r, Exists: r.parameter || r.id != 0}, err
 }
 
-func (k gitlabRunner) lookup(ctx context.Context) (runnerRecord, error) {
+func (k gitlabRunnerKind) lookup(ctx context.Context) (runnerRecord, error) {
 	var r runnerRecord
 	if rec := k.env.Ledger.Get(string(StepGitLabRunner)); rec != nil && rec.ID != "" {
 		r.id, _ = strconv.ParseInt(rec.ID, 10, 64)
@@ -105,16 +111,16 @@ func (k gitlabRunner) lookup(ctx context.Context) (runnerRecord, error) {
 	return r, nil
 }
 
-func (k gitlabRunner) record(r runnerRecord) recorded {
+func (k gitlabRunnerKind) Record(r runnerRecord) resource.Recorded {
 	id := ""
 	if r.id != 0 {
 		id = strconv.FormatInt(r.id, 10)
 	}
-	return recorded{id: id, attrs: map[string]string{"parameter": k.env.TokenParameter()}}
+	return resource.Recorded{ID: id, Attrs: map[string]string{"parameter": k.env.TokenParameter()}}
 }
 
-func (k gitlabRunner) shownOnCreate(prior found[runnerRecord]) []string {
-	switch r := prior.cur; {
+func (k gitlabRunnerKind) shownOnCreate(prior resource.Found[runnerRecord]) []string {
+	switch r := prior.Cur; {
 	case r.gone:
 		return []string{fmt.Sprintf("runner %d no longer exists in GitLab", r.id)}
 	case r.id != 0 && !r.parameter:
@@ -123,7 +129,7 @@ func (k gitlabRunner) shownOnCreate(prior found[runnerRecord]) []string {
 	return nil
 }
 
-func (k gitlabRunner) diff(ctx context.Context, _ runnerRecord) (gitlabRunnerFix, []string, error) {
+func (k gitlabRunnerKind) Diff(ctx context.Context, _ runnerRecord) (gitlabRunnerFix, []string, error) {
 	reason, err := keyDrift(ctx, k.env, k.env.TokenParameter())
 	if err != nil || reason == "" {
 		return gitlabRunnerFix{}, nil, err
@@ -133,12 +139,12 @@ func (k gitlabRunner) diff(ctx context.Context, _ runnerRecord) (gitlabRunnerFix
 
 // create makes the runner and stores its token; a runner whose token was
 // lost is deleted first.
-func (k gitlabRunner) create(ctx context.Context, _ string, prior found[runnerRecord]) (runnerRecord, gitlabRunnerFix, error) {
+func (k gitlabRunnerKind) Create(ctx context.Context, _ string, prior resource.Found[runnerRecord]) (runnerRecord, gitlabRunnerFix, error) {
 	user := k.env.Secrets.GitLabToken
 	if user.Empty() {
 		return runnerRecord{}, gitlabRunnerFix{}, fmt.Errorf("%s is not set: gitlab.create_runner needs a GitLab token with the %s scopes", EnvGitLabToken, strings.Join(CreateRunnerScopes, " and "))
 	}
-	if old := prior.cur; old.id != 0 && !old.gone {
+	if old := prior.Cur; old.id != 0 && !old.gone {
 		if err := k.env.GitLab.DeleteRunner(ctx, user.Reveal(), old.id); err != nil {
 			return runnerRecord{}, gitlabRunnerFix{}, fmt.Errorf("remove runner %d, whose token is lost: %w", old.id, err)
 		}
@@ -151,14 +157,14 @@ func (k gitlabRunner) create(ctx context.Context, _ string, prior found[runnerRe
 	if err != nil {
 		return runnerRecord{}, gitlabRunnerFix{}, err
 	}
-	if err := putToken(ctx, k.env, StepGitLabRunner, prior.cur.parameter, NewSecret(token), map[string]string{tagGitLabRunnerID: strconv.FormatInt(id, 10)}); err != nil {
+	if err := putToken(ctx, k.env, StepGitLabRunner, prior.Cur.parameter, NewSecret(token), map[string]string{tagGitLabRunnerID: strconv.FormatInt(id, 10)}); err != nil {
 		return runnerRecord{}, gitlabRunnerFix{}, fmt.Errorf("runner %d was created but its token could not be stored (delete the runner in GitLab and run `provision up` again): %w", id, err)
 	}
 	return runnerRecord{id: id, parameter: true}, gitlabRunnerFix{}, nil
 }
 
 // update writes the token again, with the value it holds.
-func (k gitlabRunner) update(ctx context.Context, r runnerRecord, f gitlabRunnerFix) error {
+func (k gitlabRunnerKind) Update(ctx context.Context, r runnerRecord, f gitlabRunnerFix) error {
 	if !f.reencrypt {
 		return nil
 	}
@@ -175,7 +181,7 @@ func (k gitlabRunner) update(ctx context.Context, r runnerRecord, f gitlabRunner
 
 // remove deletes the runner in GitLab with its own token (no user token
 // needed), then the parameter.
-func (k gitlabRunner) remove(ctx context.Context, r runnerRecord) error {
+func (k gitlabRunnerKind) Remove(ctx context.Context, r runnerRecord) error {
 	p, err := GetParameter(ctx, k.env.SSM, k.env.TokenParameter(), true)
 	if err != nil {
 		return err

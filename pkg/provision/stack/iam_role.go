@@ -12,13 +12,14 @@ import (
 
 	"github.com/provision-dev/provision/pkg/plan"
 	"github.com/provision-dev/provision/pkg/provision/awsapi"
+	"github.com/provision-dev/provision/pkg/provision/resource"
 )
 
 const inlinePolicyName = "provision"
 
 // iamRoles owns a role, its inline policy and an instance profile of the
 // same name.
-type iamRoles struct {
+type iamRoleKind struct {
 	env  *Env
 	id   plan.ID
 	role string // manager | runner
@@ -36,15 +37,15 @@ type roleFix struct {
 }
 
 func newIAMRoleStep(env *Env, manager bool) plan.Step {
-	k := iamRoles{env: env, id: stepRunnerRole, role: "runner"}
+	k := iamRoleKind{env: env, id: stepRunnerRole, role: "runner"}
 	if manager {
-		k = iamRoles{env: env, id: stepManagerRole, role: "manager"}
+		k = iamRoleKind{env: env, id: stepManagerRole, role: "manager"}
 	}
-	return newResourceStep[roleState, roleFix](env, "iam-role", k)
+	return resource.NewStep[roleState, roleFix](env.shared(), "iam-role", k)
 }
 
-func (k iamRoles) stepID() plan.ID { return k.id }
-func (k iamRoles) needs() []plan.ID {
+func (k iamRoleKind) StepID() plan.ID { return k.id }
+func (k iamRoleKind) Needs() []plan.ID {
 	if k.role != "manager" {
 		return nil
 	}
@@ -57,10 +58,15 @@ func (k iamRoles) needs() []plan.ID {
 	return needs
 }
 
-func (k iamRoles) name() string { return k.env.iamName(k.role) }
+// Hooks names the optional parts of resource.Step this kind has.
+func (k iamRoleKind) Hooks() resource.Hooks[roleState, roleFix] {
+	return resource.Hooks[roleState, roleFix]{FindForDelete: k.findForDelete, Tags: k.tagsOf, Retag: k.retag}
+}
+
+func (k iamRoleKind) name() string { return k.env.iamName(k.role) }
 
 // policy is the inline policy, or nil for a role without one.
-func (k iamRoles) policy() *PolicyDocument {
+func (k iamRoleKind) policy() *PolicyDocument {
 	if k.role != "manager" {
 		return nil
 	}
@@ -77,7 +83,7 @@ func (k iamRoles) policy() *PolicyDocument {
 	return &p
 }
 
-func (k iamRoles) describe() plan.Change {
+func (k iamRoleKind) Describe() plan.Change {
 	c := plan.Change{Step: k.id, Kind: "iam-role", Name: k.name(), Attrs: []plan.Attr{{Key: "instance_profile", Value: k.name()}}}
 	if p := k.policy(); p != nil {
 		c.Attrs = append(c.Attrs, plan.Attr{Key: "policy", Value: fmt.Sprintf("%d statements", len(p.Statement))})
@@ -85,26 +91,26 @@ func (k iamRoles) describe() plan.Change {
 	return c
 }
 
-func (k iamRoles) find(ctx context.Context) (found[roleState], error) {
+func (k iamRoleKind) Find(ctx context.Context) (resource.Found[roleState], error) {
 	role, err := k.getRole(ctx)
-	return found[roleState]{cur: roleState{role: role}, exists: role != nil}, err
+	return resource.Found[roleState]{Cur: roleState{role: role}, Exists: role != nil}, err
 }
 
 // findForDelete also finds a profile whose role is gone.
-func (k iamRoles) findForDelete(ctx context.Context) (found[roleState], error) {
+func (k iamRoleKind) findForDelete(ctx context.Context) (resource.Found[roleState], error) {
 	role, err := k.getRole(ctx)
 	if err != nil {
-		return found[roleState]{}, err
+		return resource.Found[roleState]{}, err
 	}
 	_, perr := k.env.IAM.GetInstanceProfile(ctx, &iam.GetInstanceProfileInput{InstanceProfileName: aws.String(k.name())})
 	if perr != nil && !awsapi.IsNotFound(perr) {
-		return found[roleState]{}, fmt.Errorf("read instance profile %s: %w", k.name(), perr)
+		return resource.Found[roleState]{}, fmt.Errorf("read instance profile %s: %w", k.name(), perr)
 	}
 	st := roleState{role: role, profile: perr == nil}
-	return found[roleState]{cur: st, exists: role != nil || st.profile}, nil
+	return resource.Found[roleState]{Cur: st, Exists: role != nil || st.profile}, nil
 }
 
-func (k iamRoles) record(st roleState) recorded {
+func (k iamRoleKind) Record(st roleState) resource.Recorded {
 	attrs := map[string]string{"instance_profile": k.name()}
 	if st.role != nil {
 		attrs["role_arn"] = aws.ToString(st.role.Arn)
@@ -112,10 +118,10 @@ func (k iamRoles) record(st roleState) recorded {
 			attrs["boundary"] = aws.ToString(b.PermissionsBoundaryArn)
 		}
 	}
-	return recorded{id: k.name(), attrs: attrs}
+	return resource.Recorded{ID: k.name(), Attrs: attrs}
 }
 
-func (k iamRoles) diff(ctx context.Context, st roleState) (roleFix, []string, error) {
+func (k iamRoleKind) Diff(ctx context.Context, st roleState) (roleFix, []string, error) {
 	var f roleFix
 	var reasons []string
 	if boundaryOf(st.role) != k.env.BoundaryARN() {
@@ -159,7 +165,7 @@ func (k iamRoles) diff(ctx context.Context, st roleState) (roleFix, []string, er
 	return f, reasons, nil
 }
 
-func (k iamRoles) tags() []iamtypes.Tag {
+func (k iamRoleKind) tags() []iamtypes.Tag {
 	var tags []iamtypes.Tag
 	for key, v := range k.env.tagMap(k.id, k.role) {
 		tags = append(tags, iamtypes.Tag{Key: aws.String(key), Value: aws.String(v)})
@@ -169,7 +175,7 @@ func (k iamRoles) tags() []iamtypes.Tag {
 
 // create makes the role; the policy and the profile follow in update. The
 // path is part of the role's ARN, which the policies name.
-func (k iamRoles) create(ctx context.Context, _ string, _ found[roleState]) (roleState, roleFix, error) {
+func (k iamRoleKind) Create(ctx context.Context, _ string, _ resource.Found[roleState]) (roleState, roleFix, error) {
 	out, err := k.env.IAM.CreateRole(ctx, &iam.CreateRoleInput{
 		RoleName: aws.String(k.name()), Path: aws.String(iamPath), AssumeRolePolicyDocument: aws.String(ec2AssumeRolePolicy().JSON()),
 		PermissionsBoundary: aws.String(k.env.BoundaryARN()),
@@ -190,7 +196,7 @@ func (k iamRoles) create(ctx context.Context, _ string, _ found[roleState]) (rol
 	}
 }
 
-func (k iamRoles) update(ctx context.Context, _ roleState, f roleFix) error {
+func (k iamRoleKind) Update(ctx context.Context, _ roleState, f roleFix) error {
 	name := aws.String(k.name())
 	// The boundary first: the operator policy lets the role's policy be
 	// written only once the role has it.
@@ -227,7 +233,7 @@ func (k iamRoles) update(ctx context.Context, _ roleState, f roleFix) error {
 // remove takes the role out of the profile, deletes the profile, the
 // policies and the role. DeleteConflict (an instance still uses the
 // profile) means try again.
-func (k iamRoles) remove(ctx context.Context, st roleState) error {
+func (k iamRoleKind) Remove(ctx context.Context, st roleState) error {
 	name := aws.String(k.name())
 	// A role made before roles had a boundary gets it first: the operator
 	// policy deletes and detaches a role's policies only under it.
@@ -289,7 +295,7 @@ func (k iamRoles) remove(ctx context.Context, st roleState) error {
 }
 
 // putBoundary sets the stack's permissions boundary on the role.
-func (k iamRoles) putBoundary(ctx context.Context) error {
+func (k iamRoleKind) putBoundary(ctx context.Context) error {
 	_, err := k.env.IAM.PutRolePermissionsBoundary(ctx, &iam.PutRolePermissionsBoundaryInput{RoleName: aws.String(k.name()), PermissionsBoundary: aws.String(k.env.BoundaryARN())})
 	if err != nil {
 		return fmt.Errorf("set the permissions boundary of role %s: %w", k.name(), err)
@@ -307,7 +313,7 @@ func boundaryOf(r *iamtypes.Role) string {
 
 // getRole returns the stack's role, nil when absent, and an error when a
 // role of that name belongs to someone else.
-func (k iamRoles) getRole(ctx context.Context) (*iamtypes.Role, error) {
+func (k iamRoleKind) getRole(ctx context.Context) (*iamtypes.Role, error) {
 	out, err := k.env.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(k.name())})
 	if awsapi.IsNotFound(err) {
 		return nil, nil
@@ -369,17 +375,17 @@ func listify(v any, key string) any {
 }
 
 // tagsOf: the role's tags (GetRole returns them).
-func (k iamRoles) tagsOf(_ context.Context, r roleState) (map[string]string, error) {
-	return tagMapOf(r.role.Tags, func(t iamtypes.Tag) (*string, *string) { return t.Key, t.Value }), nil
+func (k iamRoleKind) tagsOf(_ context.Context, r roleState) (map[string]string, error) {
+	return resource.TagMapOf(r.role.Tags, func(t iamtypes.Tag) (*string, *string) { return t.Key, t.Value }), nil
 }
 
 // retag changes the tags of the role and of its instance profile alike
 // (a profile that is not there yet gets its tags when it is created).
-func (k iamRoles) retag(ctx context.Context, _ roleState, c tagChange) error {
+func (k iamRoleKind) retag(ctx context.Context, _ roleState, c resource.TagChange) error {
 	name := aws.String(k.name())
-	if len(c.set) > 0 {
+	if len(c.Set) > 0 {
 		var tags []iamtypes.Tag
-		for key, v := range c.set {
+		for key, v := range c.Set {
 			tags = append(tags, iamtypes.Tag{Key: aws.String(key), Value: aws.String(v)})
 		}
 		if _, err := k.env.IAM.TagRole(ctx, &iam.TagRoleInput{RoleName: name, Tags: tags}); err != nil {
@@ -389,11 +395,11 @@ func (k iamRoles) retag(ctx context.Context, _ roleState, c tagChange) error {
 			return fmt.Errorf("tag instance profile %s: %w", *name, err)
 		}
 	}
-	if len(c.remove) > 0 {
-		if _, err := k.env.IAM.UntagRole(ctx, &iam.UntagRoleInput{RoleName: name, TagKeys: c.remove}); err != nil {
+	if len(c.Remove) > 0 {
+		if _, err := k.env.IAM.UntagRole(ctx, &iam.UntagRoleInput{RoleName: name, TagKeys: c.Remove}); err != nil {
 			return fmt.Errorf("remove tags from role %s: %w", *name, err)
 		}
-		if _, err := k.env.IAM.UntagInstanceProfile(ctx, &iam.UntagInstanceProfileInput{InstanceProfileName: name, TagKeys: c.remove}); err != nil && !awsapi.IsNotFound(err) {
+		if _, err := k.env.IAM.UntagInstanceProfile(ctx, &iam.UntagInstanceProfileInput{InstanceProfileName: name, TagKeys: c.Remove}); err != nil && !awsapi.IsNotFound(err) {
 			return fmt.Errorf("remove tags from instance profile %s: %w", *name, err)
 		}
 	}

@@ -10,12 +10,13 @@ import (
 
 	"github.com/provision-dev/provision/pkg/plan"
 	"github.com/provision-dev/provision/pkg/provision/awsapi"
+	"github.com/provision-dev/provision/pkg/provision/resource"
 )
 
 // internetGateway creates and attaches the internet gateway. In an
 // existing VPC it uses the gateway already attached, if any, and never
 // changes or deletes it.
-type internetGateway struct{ env *Env }
+type internetGatewayKind struct{ env *Env }
 
 type igw = *ec2types.InternetGateway
 
@@ -23,27 +24,32 @@ type igw = *ec2types.InternetGateway
 type igwFix struct{ attach bool }
 
 func newInternetGatewayStep(env *Env) plan.Step {
-	return newResourceStep[igw, igwFix](env, "internet-gateway", internetGateway{env})
+	return resource.NewStep[igw, igwFix](env.shared(), "internet-gateway", internetGatewayKind{env})
 }
 
-func (k internetGateway) stepID() plan.ID  { return StepIGW }
-func (k internetGateway) needs() []plan.ID { return []plan.ID{StepVPC} }
+func (k internetGatewayKind) StepID() plan.ID  { return StepIGW }
+func (k internetGatewayKind) Needs() []plan.ID { return []plan.ID{StepVPC} }
 
-func (k internetGateway) describe() plan.Change {
+func (k internetGatewayKind) Describe() plan.Change {
 	return plan.Change{Step: StepIGW, Kind: "internet-gateway", Name: k.env.name("igw"),
 		Attrs: []plan.Attr{{Key: "vpc", Value: orUnknown(k.env.IDOf(StepVPC))}}}
 }
 
+// Hooks names the optional parts of resource.Step this kind has.
+func (k internetGatewayKind) Hooks() resource.Hooks[igw, igwFix] {
+	return resource.Hooks[igw, igwFix]{EC2Tags: k.ec2TagsOf}
+}
+
 // find returns the stack's gateway by its tags or, in an existing VPC
 // without one, the gateway attached to that VPC (external).
-func (k internetGateway) find(ctx context.Context) (found[igw], error) {
+func (k internetGatewayKind) Find(ctx context.Context) (resource.Found[igw], error) {
 	out, err := k.env.EC2.DescribeInternetGateways(ctx, &ec2.DescribeInternetGatewaysInput{Filters: k.env.ownerFilters(StepIGW)})
 	if err != nil {
-		return found[igw]{}, fmt.Errorf("find internet gateway by tags: %w", err)
+		return resource.Found[igw]{}, fmt.Errorf("find internet gateway by tags: %w", err)
 	}
-	f := lookupOwned(k.env, StepIGW, pointers(out.InternetGateways), igwID, func(g igw) bool { return k.env.ownedBy(g.Tags, StepIGW) })
+	f := lookupOwned(k.env, StepIGW, resource.Pointers(out.InternetGateways), igwID, func(g igw) bool { return k.env.ownedBy(g.Tags, StepIGW) })
 	vpcID := k.env.IDOf(StepVPC)
-	if f.exists || k.env.Cfg.Network.VpcID == "" || vpcID == "" {
+	if f.Exists || k.env.Cfg.Network.VpcID == "" || vpcID == "" {
 		return f, nil
 	}
 	out, err = k.env.EC2.DescribeInternetGateways(ctx, &ec2.DescribeInternetGatewaysInput{Filters: []ec2types.Filter{Filter("attachment.vpc-id", vpcID)}})
@@ -51,16 +57,16 @@ func (k internetGateway) find(ctx context.Context) (found[igw], error) {
 		return f, fmt.Errorf("find the internet gateway of %s: %w", vpcID, err)
 	}
 	if len(out.InternetGateways) > 0 {
-		return found[igw]{cur: &out.InternetGateways[0], exists: true, external: true}, nil
+		return resource.Found[igw]{Cur: &out.InternetGateways[0], Exists: true, External: true}, nil
 	}
 	return f, nil
 }
 
 func igwID(g igw) string { return aws.ToString(g.InternetGatewayId) }
 
-func (k internetGateway) record(g igw) recorded { return recorded{id: igwID(g)} }
+func (k internetGatewayKind) Record(g igw) resource.Recorded { return resource.Recorded{ID: igwID(g)} }
 
-func (k internetGateway) diff(_ context.Context, g igw) (igwFix, []string, error) {
+func (k internetGatewayKind) Diff(_ context.Context, g igw) (igwFix, []string, error) {
 	vpcID := k.env.IDOf(StepVPC)
 	if attachedTo(g, vpcID) {
 		return igwFix{}, nil, nil
@@ -68,7 +74,7 @@ func (k internetGateway) diff(_ context.Context, g igw) (igwFix, []string, error
 	return igwFix{attach: true}, []string{"attach to " + orUnknown(vpcID)}, nil
 }
 
-func (k internetGateway) create(ctx context.Context, _ string, _ found[igw]) (igw, igwFix, error) {
+func (k internetGatewayKind) Create(ctx context.Context, _ string, _ resource.Found[igw]) (igw, igwFix, error) {
 	out, err := k.env.EC2.CreateInternetGateway(ctx, &ec2.CreateInternetGatewayInput{
 		TagSpecifications: k.env.tagSpec(ec2types.ResourceTypeInternetGateway, StepIGW, "igw"),
 	})
@@ -78,7 +84,7 @@ func (k internetGateway) create(ctx context.Context, _ string, _ found[igw]) (ig
 	return out.InternetGateway, igwFix{attach: true}, nil
 }
 
-func (k internetGateway) update(ctx context.Context, g igw, fix igwFix) error {
+func (k internetGatewayKind) Update(ctx context.Context, g igw, fix igwFix) error {
 	if !fix.attach {
 		return nil
 	}
@@ -91,7 +97,7 @@ func (k internetGateway) update(ctx context.Context, g igw, fix igwFix) error {
 }
 
 // remove detaches and deletes one gateway.
-func (k internetGateway) remove(ctx context.Context, g igw) error {
+func (k internetGatewayKind) Remove(ctx context.Context, g igw) error {
 	id := g.InternetGatewayId
 	for _, a := range g.Attachments {
 		_, err := k.env.EC2.DetachInternetGateway(ctx, &ec2.DetachInternetGatewayInput{InternetGatewayId: id, VpcId: a.VpcId})
@@ -117,4 +123,4 @@ func attachedTo(g igw, vpcID string) bool {
 }
 
 // ec2TagsOf: the configuration's tags follow `tags:` (tag_drift.go).
-func (k internetGateway) ec2TagsOf(cur igw) []ec2types.Tag { return cur.Tags }
+func (k internetGatewayKind) ec2TagsOf(cur igw) []ec2types.Tag { return cur.Tags }

@@ -11,13 +11,14 @@ import (
 
 	"github.com/provision-dev/provision/pkg/plan"
 	"github.com/provision-dev/provision/pkg/provision/awsapi"
+	"github.com/provision-dev/provision/pkg/provision/resource"
 )
 
 // keyPair is the EC2 key pair the runner machines boot with (the launch
 // template names it): the public half of the key in ssm/ssh-key, imported.
 // EC2 puts it in ec2-user's authorized_keys at first boot, so the manager
 // connects with the private half from the first second.
-type keyPair struct{ env *Env }
+type keyPairKind struct{ env *Env }
 
 type keyPairInfo = *ec2types.KeyPairInfo
 
@@ -26,36 +27,41 @@ type keyPairInfo = *ec2types.KeyPairInfo
 type keyPairFix struct{ reimport bool }
 
 func newKeyPairStep(env *Env) plan.Step {
-	return newResourceStep[keyPairInfo, keyPairFix](env, "key-pair", keyPair{env})
+	return resource.NewStep[keyPairInfo, keyPairFix](env.shared(), "key-pair", keyPairKind{env})
 }
 
-func (k keyPair) stepID() plan.ID  { return stepKeyPair }
-func (k keyPair) needs() []plan.ID { return []plan.ID{StepSSHKey} }
+func (k keyPairKind) StepID() plan.ID  { return stepKeyPair }
+func (k keyPairKind) Needs() []plan.ID { return []plan.ID{StepSSHKey} }
 
-func (k keyPair) describe() plan.Change {
+func (k keyPairKind) Describe() plan.Change {
 	return plan.Change{Step: stepKeyPair, Kind: "key-pair", Name: k.env.keyPairName(),
 		Attrs: []plan.Attr{{Key: "type", Value: "ed25519"}, {Key: "public key", Value: "from " + k.env.SSHKeyParameter()}}}
 }
 
-func (k keyPair) find(ctx context.Context) (found[keyPairInfo], error) {
+// Hooks names the optional parts of resource.Step this kind has.
+func (k keyPairKind) Hooks() resource.Hooks[keyPairInfo, keyPairFix] {
+	return resource.Hooks[keyPairInfo, keyPairFix]{Replaces: k.replaces, EC2Tags: k.ec2TagsOf}
+}
+
+func (k keyPairKind) Find(ctx context.Context) (resource.Found[keyPairInfo], error) {
 	out, err := k.env.EC2.DescribeKeyPairs(ctx, &ec2.DescribeKeyPairsInput{Filters: k.env.ownerFilters(stepKeyPair), IncludePublicKey: aws.Bool(true)})
 	if err != nil {
-		return found[keyPairInfo]{}, fmt.Errorf("find key pair %s by tags: %w", k.env.keyPairName(), err)
+		return resource.Found[keyPairInfo]{}, fmt.Errorf("find key pair %s by tags: %w", k.env.keyPairName(), err)
 	}
-	return lookupOwned(k.env, stepKeyPair, pointers(out.KeyPairs), keyPairID, func(p keyPairInfo) bool { return k.env.ownedBy(p.Tags, stepKeyPair) }), nil
+	return lookupOwned(k.env, stepKeyPair, resource.Pointers(out.KeyPairs), keyPairID, func(p keyPairInfo) bool { return k.env.ownedBy(p.Tags, stepKeyPair) }), nil
 }
 
 func keyPairID(p keyPairInfo) string { return aws.ToString(p.KeyPairId) }
 
-func (k keyPair) record(p keyPairInfo) recorded {
-	return recorded{id: keyPairID(p), attrs: map[string]string{"name": aws.ToString(p.KeyName)}}
+func (k keyPairKind) Record(p keyPairInfo) resource.Recorded {
+	return resource.Recorded{ID: keyPairID(p), Attrs: map[string]string{"name": aws.ToString(p.KeyName)}}
 }
 
-func (k keyPair) ec2TagsOf(p keyPairInfo) []ec2types.Tag { return p.Tags }
+func (k keyPairKind) ec2TagsOf(p keyPairInfo) []ec2types.Tag { return p.Tags }
 
 // diff compares the pair's public key with the private key's; a pair
 // cannot be changed, so a mismatch (a new private key) replaces it.
-func (k keyPair) diff(ctx context.Context, p keyPairInfo) (keyPairFix, []string, error) {
+func (k keyPairKind) Diff(ctx context.Context, p keyPairInfo) (keyPairFix, []string, error) {
 	want, err := k.publicKey(ctx)
 	if err != nil || want == "" || p.PublicKey == nil {
 		return keyPairFix{}, nil, err
@@ -66,9 +72,9 @@ func (k keyPair) diff(ctx context.Context, p keyPairInfo) (keyPairFix, []string,
 	return keyPairFix{}, nil, nil
 }
 
-func (k keyPair) replaces(f keyPairFix) bool { return f.reimport }
+func (k keyPairKind) replaces(f keyPairFix) bool { return f.reimport }
 
-func (k keyPair) create(ctx context.Context, _ string, prior found[keyPairInfo]) (keyPairInfo, keyPairFix, error) {
+func (k keyPairKind) Create(ctx context.Context, _ string, prior resource.Found[keyPairInfo]) (keyPairInfo, keyPairFix, error) {
 	public, err := k.publicKey(ctx)
 	if err != nil {
 		return nil, keyPairFix{}, err
@@ -90,12 +96,12 @@ func (k keyPair) create(ctx context.Context, _ string, prior found[keyPairInfo])
 	return &ec2types.KeyPairInfo{KeyPairId: out.KeyPairId, KeyName: out.KeyName, Tags: out.Tags}, keyPairFix{}, nil
 }
 
-func (k keyPair) update(context.Context, keyPairInfo, keyPairFix) error { return nil }
+func (k keyPairKind) Update(context.Context, keyPairInfo, keyPairFix) error { return nil }
 
 // remove deletes the pair by its name (found by the stack's tags, so
 // ours); the name is what every EC2 implementation takes (the emulator
 // ignores KeyPairId).
-func (k keyPair) remove(ctx context.Context, p keyPairInfo) error {
+func (k keyPairKind) Remove(ctx context.Context, p keyPairInfo) error {
 	_, err := k.env.EC2.DeleteKeyPair(ctx, &ec2.DeleteKeyPairInput{KeyName: p.KeyName})
 	if err != nil && !awsapi.IsNotFound(err) {
 		return fmt.Errorf("delete key pair %s: %w", aws.ToString(p.KeyName), err)
@@ -105,7 +111,7 @@ func (k keyPair) remove(ctx context.Context, p keyPairInfo) error {
 
 // publicKey derives the public key from the parameter ("" while it is
 // missing).
-func (k keyPair) publicKey(ctx context.Context) (string, error) {
+func (k keyPairKind) publicKey(ctx context.Context) (string, error) {
 	p, err := k.env.StackParameter(ctx, k.env.SSHKeyParameter())
 	if err != nil || p == nil || p.Value == nil {
 		return "", err

@@ -12,12 +12,13 @@ import (
 	"github.com/provision-dev/provision/pkg/plan"
 	"github.com/provision-dev/provision/pkg/provision/awsapi"
 	"github.com/provision-dev/provision/pkg/provision/bootstrap"
+	"github.com/provision-dev/provision/pkg/provision/resource"
 )
 
 // launchTemplates is the template the Auto Scaling group launches runner
 // machines from (docker-autoscaler): private, IMDSv2 with hop limit 1 so
 // job containers cannot reach the instance role, encrypted gp3 root.
-type launchTemplates struct{ env *Env }
+type launchTemplateKind struct{ env *Env }
 
 type launchTemplate = *ec2types.LaunchTemplate
 
@@ -25,18 +26,23 @@ type launchTemplate = *ec2types.LaunchTemplate
 type templateFix struct{ ami string }
 
 func newLaunchTemplateStep(env *Env) plan.Step {
-	return newResourceStep[launchTemplate, templateFix](env, "launch-template", launchTemplates{env})
+	return resource.NewStep[launchTemplate, templateFix](env.shared(), "launch-template", launchTemplateKind{env})
 }
 
-func (k launchTemplates) stepID() plan.ID { return stepLaunchTemplate }
-func (k launchTemplates) needs() []plan.ID {
+func (k launchTemplateKind) StepID() plan.ID { return stepLaunchTemplate }
+func (k launchTemplateKind) Needs() []plan.ID {
 	if k.env.staticKeys() {
 		return []plan.ID{StepRunnerGroup, stepKeyPair}
 	}
 	return []plan.ID{StepRunnerGroup}
 }
 
-func (k launchTemplates) describe() plan.Change {
+// Hooks names the optional parts of resource.Step this kind has.
+func (k launchTemplateKind) Hooks() resource.Hooks[launchTemplate, templateFix] {
+	return resource.Hooks[launchTemplate, templateFix]{FindForDelete: k.findForDelete, EC2Tags: k.ec2TagsOf}
+}
+
+func (k launchTemplateKind) Describe() plan.Change {
 	r := k.env.Cfg.Runners
 	return plan.Change{Step: stepLaunchTemplate, Kind: "launch-template", Name: k.env.launchTemplateName(), Attrs: []plan.Attr{
 		{Key: "ami", Value: k.env.Images.Runner.ID},
@@ -58,7 +64,7 @@ func (e *Env) machineImage() bootstrap.MachineImage {
 
 // data is the template content the configuration asks for; ami is the
 // image to launch.
-func (k launchTemplates) data(ami string) (*ec2types.RequestLaunchTemplateData, error) {
+func (k launchTemplateKind) data(ami string) (*ec2types.RequestLaunchTemplateData, error) {
 	r := k.env.Cfg.Runners
 	ud, err := bootstrap.MachineUserData(k.env.Cfg.Stack, k.env.machineImage())
 	if err != nil {
@@ -103,9 +109,9 @@ func (k launchTemplates) data(ami string) (*ec2types.RequestLaunchTemplateData, 
 
 // find looks by the ownership tags, then by name (a template of that name
 // that is not ours is a conflict).
-func (k launchTemplates) find(ctx context.Context) (found[launchTemplate], error) {
+func (k launchTemplateKind) Find(ctx context.Context) (resource.Found[launchTemplate], error) {
 	f, err := k.findForDelete(ctx)
-	if err != nil || f.exists {
+	if err != nil || f.Exists {
 		return f, err
 	}
 	out, err := k.env.EC2.DescribeLaunchTemplates(ctx, &ec2.DescribeLaunchTemplatesInput{LaunchTemplateNames: []string{k.env.launchTemplateName()}})
@@ -115,25 +121,25 @@ func (k launchTemplates) find(ctx context.Context) (found[launchTemplate], error
 	return f, nil
 }
 
-func (k launchTemplates) findForDelete(ctx context.Context) (found[launchTemplate], error) {
+func (k launchTemplateKind) findForDelete(ctx context.Context) (resource.Found[launchTemplate], error) {
 	out, err := k.env.EC2.DescribeLaunchTemplates(ctx, &ec2.DescribeLaunchTemplatesInput{Filters: k.env.ownerFilters(stepLaunchTemplate)})
 	if err != nil {
-		return found[launchTemplate]{}, fmt.Errorf("find launch template by tags: %w", err)
+		return resource.Found[launchTemplate]{}, fmt.Errorf("find launch template by tags: %w", err)
 	}
-	return lookupOwned(k.env, stepLaunchTemplate, pointers(out.LaunchTemplates), launchTemplateID, func(lt launchTemplate) bool { return k.env.ownedBy(lt.Tags, stepLaunchTemplate) }), nil
+	return lookupOwned(k.env, stepLaunchTemplate, resource.Pointers(out.LaunchTemplates), launchTemplateID, func(lt launchTemplate) bool { return k.env.ownedBy(lt.Tags, stepLaunchTemplate) }), nil
 }
 
 func launchTemplateID(lt launchTemplate) string { return aws.ToString(lt.LaunchTemplateId) }
 
-func (k launchTemplates) record(lt launchTemplate) recorded {
-	return recorded{id: launchTemplateID(lt), attrs: map[string]string{"name": k.env.launchTemplateName()}}
+func (k launchTemplateKind) Record(lt launchTemplate) resource.Recorded {
+	return resource.Recorded{ID: launchTemplateID(lt), Attrs: map[string]string{"name": k.env.launchTemplateName()}}
 }
 
 // diff compares the default version with what the configuration asks for.
 // Without runners.ami the template keeps the image it was made with: a
 // newer release of the same family alone is not a change (another
 // runners.base_image is).
-func (k launchTemplates) diff(ctx context.Context, lt launchTemplate) (templateFix, []string, error) {
+func (k launchTemplateKind) Diff(ctx context.Context, lt launchTemplate) (templateFix, []string, error) {
 	id := launchTemplateID(lt)
 	out, err := k.env.EC2.DescribeLaunchTemplateVersions(ctx, &ec2.DescribeLaunchTemplateVersionsInput{LaunchTemplateId: &id, Versions: []string{"$Default"}})
 	if err != nil || len(out.LaunchTemplateVersions) == 0 {
@@ -195,7 +201,7 @@ func templateDiff(got *ec2types.ResponseLaunchTemplateData, want *ec2types.Reque
 	return rs
 }
 
-func (k launchTemplates) create(ctx context.Context, token string, _ found[launchTemplate]) (launchTemplate, templateFix, error) {
+func (k launchTemplateKind) Create(ctx context.Context, token string, _ resource.Found[launchTemplate]) (launchTemplate, templateFix, error) {
 	data, err := k.data(k.env.Images.Runner.ID)
 	if err != nil {
 		return nil, templateFix{}, err
@@ -215,7 +221,7 @@ func (k launchTemplates) create(ctx context.Context, token string, _ found[launc
 
 // update makes a new default version; the group picks it up for new
 // machines, and running ones keep their jobs.
-func (k launchTemplates) update(ctx context.Context, lt launchTemplate, f templateFix) error {
+func (k launchTemplateKind) Update(ctx context.Context, lt launchTemplate, f templateFix) error {
 	if f.ami == "" {
 		return nil
 	}
@@ -235,7 +241,7 @@ func (k launchTemplates) update(ctx context.Context, lt launchTemplate, f templa
 	return nil
 }
 
-func (k launchTemplates) remove(ctx context.Context, lt launchTemplate) error {
+func (k launchTemplateKind) Remove(ctx context.Context, lt launchTemplate) error {
 	id := launchTemplateID(lt)
 	_, err := k.env.EC2.DeleteLaunchTemplate(ctx, &ec2.DeleteLaunchTemplateInput{LaunchTemplateId: &id})
 	if err != nil && !awsapi.IsNotFound(err) {
@@ -245,4 +251,4 @@ func (k launchTemplates) remove(ctx context.Context, lt launchTemplate) error {
 }
 
 // ec2TagsOf: the configuration's tags follow `tags:` (tag_drift.go).
-func (k launchTemplates) ec2TagsOf(cur launchTemplate) []ec2types.Tag { return cur.Tags }
+func (k launchTemplateKind) ec2TagsOf(cur launchTemplate) []ec2types.Tag { return cur.Tags }

@@ -47,7 +47,7 @@ type machinesFound struct {
 
 func (s *machinesStep) PlanDelete(ctx context.Context) (plan.Change, error) {
 	c := s.change()
-	f, err := s.find(ctx)
+	f, err := s.lookup(ctx)
 	if err != nil || len(f.instances)+len(f.spotRequests)+len(f.keys) == 0 {
 		return c, err
 	}
@@ -126,7 +126,7 @@ func (m machineMarks) spotRequest(r ec2types.SpotInstanceRequest) bool {
 	return m.subnet != "" && aws.ToString(spec.SubnetId) == m.subnet
 }
 
-func (s *machinesStep) find(ctx context.Context) (*machinesFound, error) {
+func (s *machinesStep) lookup(ctx context.Context) (*machinesFound, error) {
 	m := s.marks()
 	var queries [][]ec2types.Filter
 	switch {

@@ -55,7 +55,7 @@ func DrainParameterName(stack string) string { return "/provision/" + stack + "/
 // generations; when planning (before the replacement is made), also the
 // manager the plan replaces and its group.
 func (d managerDrain) leftovers(ctx context.Context, planning bool) ([]ec2types.Instance, []*asgtypes.AutoScalingGroup, error) {
-	replacing := planning && d.env.isReplacing(StepManager)
+	replacing := planning && d.env.replacing.Has(StepManager)
 	managers, err := stackManagers(ctx, d.env)
 	if err != nil {
 		return nil, nil, err

@@ -18,6 +18,7 @@ import (
 	"github.com/provision-dev/provision/pkg/plan"
 	"github.com/provision-dev/provision/pkg/provision/awsapi"
 	"github.com/provision-dev/provision/pkg/provision/bootstrap"
+	"github.com/provision-dev/provision/pkg/provision/resource"
 )
 
 // tagLaunchHash records what the manager was launched with (AMI, type,
@@ -37,7 +38,7 @@ const (
 // managerInstance is the runner manager: on demand (never spot), in the
 // public subnet with a public address at launch (its bootstrap needs the
 // internet before the Elastic IP is attached), IMDSv2 only, encrypted root.
-type managerInstance struct{ env *Env }
+type managerInstanceKind struct{ env *Env }
 
 type instance = *ec2types.Instance
 
@@ -49,11 +50,11 @@ type managerFix struct {
 }
 
 func newManagerInstanceStep(env *Env) plan.Step {
-	return newResourceStep[instance, managerFix](env, "instance", managerInstance{env})
+	return resource.NewStep[instance, managerFix](env.shared(), "instance", managerInstanceKind{env})
 }
 
-func (k managerInstance) stepID() plan.ID { return StepManager }
-func (k managerInstance) needs() []plan.ID {
+func (k managerInstanceKind) StepID() plan.ID { return StepManager }
+func (k managerInstanceKind) Needs() []plan.ID {
 	deps := []plan.ID{StepPublicSubnet, stepPublicRoutes, stepPublicACL, StepManagerGroup, stepManagerRole, k.env.tokenStep()}
 	if k.env.staticKeys() {
 		deps = append(deps, stepKeyPair)
@@ -74,7 +75,12 @@ func (k managerInstance) needs() []plan.ID {
 	return append(deps, stepMachines, stepRunnerRole)
 }
 
-func (k managerInstance) describe() plan.Change {
+// Hooks names the optional parts of resource.Step this kind has.
+func (k managerInstanceKind) Hooks() resource.Hooks[instance, managerFix] {
+	return resource.Hooks[instance, managerFix]{FindForDelete: k.findForDelete, Pending: k.pending, Replaces: k.replaces, Retires: k.retires, Retire: k.retire, EC2Tags: k.ec2TagsOf}
+}
+
+func (k managerInstanceKind) Describe() plan.Change {
 	return plan.Change{Step: StepManager, Kind: "instance", Name: k.env.name("manager"), Attrs: []plan.Attr{
 		{Key: "type", Value: k.env.Cfg.Manager.InstanceType},
 		{Key: "ami", Value: k.env.Images.Manager.ID},
@@ -85,12 +91,12 @@ func (k managerInstance) describe() plan.Change {
 
 // find looks by the ownership tags; terminated and shutting-down
 // instances count as absent (a manager that is going away is replaced).
-func (k managerInstance) find(ctx context.Context) (found[instance], error) {
+func (k managerInstanceKind) Find(ctx context.Context) (resource.Found[instance], error) {
 	managers, err := stackManagers(ctx, k.env)
 	if err != nil {
-		return found[instance]{}, fmt.Errorf("find the manager by tags: %w", err)
+		return resource.Found[instance]{}, fmt.Errorf("find the manager by tags: %w", err)
 	}
-	all := pointers(managers)
+	all := resource.Pointers(managers)
 	return lookupOwned(k.env, StepManager, all, instanceID, func(i instance) bool {
 		return k.env.ownedBy(i.Tags, StepManager) && notGoing(*i) && TagValue(i.Tags, tagDraining) == ""
 	}), nil
@@ -98,17 +104,17 @@ func (k managerInstance) find(ctx context.Context) (found[instance], error) {
 
 // findForDelete: a manager that is shutting down is still there until it
 // is terminated.
-func (k managerInstance) findForDelete(ctx context.Context) (found[instance], error) {
+func (k managerInstanceKind) findForDelete(ctx context.Context) (resource.Found[instance], error) {
 	all, err := unterminatedInstances(ctx, k.env, k.env.ownerFilters(StepManager))
 	if err != nil {
-		return found[instance]{}, err
+		return resource.Found[instance]{}, err
 	}
-	return lookupOwned(k.env, StepManager, pointers(all), instanceID, func(i instance) bool { return k.env.ownedBy(i.Tags, StepManager) }), nil
+	return lookupOwned(k.env, StepManager, resource.Pointers(all), instanceID, func(i instance) bool { return k.env.ownedBy(i.Tags, StepManager) }), nil
 }
 
 func instanceID(i instance) string { return aws.ToString(i.InstanceId) }
 
-func (k managerInstance) record(i instance) recorded {
+func (k managerInstanceKind) Record(i instance) resource.Recorded {
 	attrs := instanceAttrs(i)
 	if k.env.Autoscaler() {
 		if attrs == nil {
@@ -116,7 +122,7 @@ func (k managerInstance) record(i instance) recorded {
 		}
 		attrs["group"] = or(TagValue(i.Tags, tagFleetGroup), legacyGroupName(k.env.Cfg.Stack))
 	}
-	return recorded{id: instanceID(i), attrs: attrs}
+	return resource.Recorded{ID: instanceID(i), Attrs: attrs}
 }
 
 // diff: a changed AMI, type, key or bootstrap replaces the manager (its
@@ -124,7 +130,7 @@ func (k managerInstance) record(i instance) recorded {
 // started; its group is put back. Without manager.ami the image is the
 // latest Amazon Linux 2023 at launch, and a newer release alone does not
 // replace a running manager.
-func (k managerInstance) diff(ctx context.Context, inst instance) (managerFix, []string, error) {
+func (k managerInstanceKind) Diff(ctx context.Context, inst instance) (managerFix, []string, error) {
 	var f managerFix
 	var reasons []string
 	ami := k.env.Images.Manager.ID
@@ -172,7 +178,7 @@ func (k managerInstance) diff(ctx context.Context, inst instance) (managerFix, [
 
 // forcesReplacement names what differs: the image, type and key are read
 // from the instance; the bootstrap only through the launch hash.
-func (k managerInstance) forcesReplacement(inst instance, ami string) []string {
+func (k managerInstanceKind) forcesReplacement(inst instance, ami string) []string {
 	var out []string
 	cfg := k.env.Cfg.Manager
 	if got := aws.ToString(inst.ImageId); got != ami {
@@ -190,7 +196,7 @@ func (k managerInstance) forcesReplacement(inst instance, ami string) []string {
 	return out
 }
 
-func (k managerInstance) pending(inst instance) string {
+func (k managerInstanceKind) pending(inst instance) string {
 	if inst.State != nil && inst.State.Name == ec2types.InstanceStateNamePending {
 		return string(inst.State.Name)
 	}
@@ -207,13 +213,13 @@ func firstLineOf(s string, n int) string {
 }
 
 // replaces: a replacement removes the manager and launches a new one.
-func (k managerInstance) replaces(f managerFix) bool { return f.replace }
+func (k managerInstanceKind) replaces(f managerFix) bool { return f.replace }
 
 // retires: a replaced docker-autoscaler manager is not terminated but
 // marked to drain; drain/manager lets it finish its jobs, then removes it.
-func (k managerInstance) retires(f managerFix) bool { return f.drain }
+func (k managerInstanceKind) retires(f managerFix) bool { return f.drain }
 
-func (k managerInstance) retire(ctx context.Context, inst instance) error {
+func (k managerInstanceKind) retire(ctx context.Context, inst instance) error {
 	if TagValue(inst.Tags, tagDraining) != "" {
 		return nil
 	}
@@ -251,7 +257,7 @@ func legacyGroupName(stack string) string { return stack + "-runners" }
 // launchData is the user-data and the group of a manager launched with
 // ami: the group's name is a hash of everything else the manager is
 // launched with (a new manager, a new group), so it is not part of it.
-func (k managerInstance) launchData(ctx context.Context, ami string) ([]byte, string, error) {
+func (k managerInstanceKind) launchData(ctx context.Context, ami string) ([]byte, string, error) {
 	if !k.env.Autoscaler() {
 		ud, err := k.userData(ctx, "")
 		return ud, "", err
@@ -268,7 +274,7 @@ func (k managerInstance) launchData(ctx context.Context, ami string) ([]byte, st
 
 // userData renders the manager's cloud-config from the configuration and
 // what the other steps made.
-func (k managerInstance) userData(ctx context.Context, group string) ([]byte, error) {
+func (k managerInstanceKind) userData(ctx context.Context, group string) ([]byte, error) {
 	e := k.env
 	r := e.Cfg.Runners
 	idle, _ := time.ParseDuration(r.IdleTime)
@@ -322,7 +328,7 @@ func (k managerInstance) userData(ctx context.Context, group string) ([]byte, er
 
 // launchHash sums what the manager is launched with; ami is the image it
 // runs (or is about to run).
-func (k managerInstance) launchHash(userData []byte, ami string) string {
+func (k managerInstanceKind) launchHash(userData []byte, ami string) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\n%s\n%s\n", ami, k.env.Cfg.Manager.InstanceType, k.env.Cfg.Manager.KeyName)
 	h.Write(userData)
@@ -331,7 +337,7 @@ func (k managerInstance) launchHash(userData []byte, ami string) string {
 
 // create launches the manager with the client token recorded for this
 // attempt, so a retry after a crash cannot start a second one.
-func (k managerInstance) create(ctx context.Context, token string, _ found[instance]) (instance, managerFix, error) {
+func (k managerInstanceKind) Create(ctx context.Context, token string, _ resource.Found[instance]) (instance, managerFix, error) {
 	ud, group, err := k.launchData(ctx, k.env.Images.Manager.ID)
 	if err != nil {
 		return nil, managerFix{}, err
@@ -391,7 +397,7 @@ func (k managerInstance) create(ctx context.Context, token string, _ found[insta
 	return &out.Instances[0], managerFix{wait: true}, nil
 }
 
-func (k managerInstance) update(ctx context.Context, inst instance, f managerFix) error {
+func (k managerInstanceKind) Update(ctx context.Context, inst instance, f managerFix) error {
 	id := instanceID(inst)
 	if f.groups {
 		if _, err := k.env.EC2.ModifyInstanceAttribute(ctx, &ec2.ModifyInstanceAttributeInput{InstanceId: &id, Groups: []string{k.env.IDOf(StepManagerGroup)}}); err != nil {
@@ -412,7 +418,7 @@ func (k managerInstance) update(ctx context.Context, inst instance, f managerFix
 // remove terminates the manager and waits until it is terminated. Its
 // boot report goes when a new manager launches (create) or the stack does
 // (down).
-func (k managerInstance) remove(ctx context.Context, inst instance) error {
+func (k managerInstanceKind) Remove(ctx context.Context, inst instance) error {
 	return terminate(ctx, k.env, []string{instanceID(inst)})
 }
 
@@ -434,7 +440,7 @@ func instanceAttrs(inst instance) map[string]string {
 }
 
 // waitRunning polls the manager until it runs (a minute at most on AWS).
-func (k managerInstance) waitRunning(ctx context.Context, id string) error {
+func (k managerInstanceKind) waitRunning(ctx context.Context, id string) error {
 	return plan.Poll(ctx, id+" to be running", func(ctx context.Context) (string, bool, error) {
 		out, err := k.env.EC2.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{id}})
 		if awsapi.IsNotFound(err) {
@@ -470,4 +476,4 @@ func (e *Env) tokenStep() plan.ID {
 }
 
 // ec2TagsOf: the configuration's tags follow `tags:` (tag_drift.go).
-func (k managerInstance) ec2TagsOf(cur instance) []ec2types.Tag { return cur.Tags }
+func (k managerInstanceKind) ec2TagsOf(cur instance) []ec2types.Tag { return cur.Tags }

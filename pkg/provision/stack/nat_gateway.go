@@ -12,11 +12,12 @@ import (
 
 	"github.com/provision-dev/provision/pkg/plan"
 	"github.com/provision-dev/provision/pkg/provision/awsapi"
+	"github.com/provision-dev/provision/pkg/provision/resource"
 )
 
 // natGateway is the NAT gateway in the public subnet through which runner
 // machines reach GitLab over IPv4, from the fixed address eip/nat.
-type natGateway struct{ env *Env }
+type natGatewayKind struct{ env *Env }
 
 type nat = *ec2types.NatGateway
 
@@ -24,15 +25,22 @@ type nat = *ec2types.NatGateway
 type natFix struct{ wait bool }
 
 func newNATGatewayStep(env *Env) plan.Step {
-	return newResourceStep[nat, natFix](env, "nat-gateway", natGateway{env})
+	return resource.NewStep[nat, natFix](env.shared(), "nat-gateway", natGatewayKind{env})
 }
 
-func (k natGateway) stepID() plan.ID { return StepNAT }
+func (k natGatewayKind) StepID() plan.ID { return StepNAT }
 
 // The NAT needs the internet gateway attached to reach the internet.
-func (k natGateway) needs() []plan.ID { return []plan.ID{StepPublicSubnet, StepNATAddress, StepIGW} }
+func (k natGatewayKind) Needs() []plan.ID {
+	return []plan.ID{StepPublicSubnet, StepNATAddress, StepIGW}
+}
 
-func (k natGateway) describe() plan.Change {
+// Hooks names the optional parts of resource.Step this kind has.
+func (k natGatewayKind) Hooks() resource.Hooks[nat, natFix] {
+	return resource.Hooks[nat, natFix]{FindForDelete: k.findForDelete, Pending: k.pending, EC2Tags: k.ec2TagsOf}
+}
+
+func (k natGatewayKind) Describe() plan.Change {
 	return plan.Change{Step: StepNAT, Kind: "nat-gateway", Name: k.env.name("nat"), Attrs: []plan.Attr{
 		{Key: "subnet", Value: orUnknown(k.env.IDOf(StepPublicSubnet))},
 		{Key: "eip", Value: orUnknown(k.env.IDOf(StepNATAddress))},
@@ -42,15 +50,15 @@ func (k natGateway) describe() plan.Change {
 // find looks in the VPC and checks the tags in code (NAT tag filters are
 // not honoured everywhere). Deleted and failed gateways stay visible for
 // an hour and count as absent; deleting ones count only for down.
-func (k natGateway) find(ctx context.Context) (found[nat], error) {
+func (k natGatewayKind) Find(ctx context.Context) (resource.Found[nat], error) {
 	return k.lookup(ctx, ec2types.NatGatewayStatePending, ec2types.NatGatewayStateAvailable)
 }
 
-func (k natGateway) findForDelete(ctx context.Context) (found[nat], error) {
+func (k natGatewayKind) findForDelete(ctx context.Context) (resource.Found[nat], error) {
 	return k.lookup(ctx, ec2types.NatGatewayStatePending, ec2types.NatGatewayStateAvailable, ec2types.NatGatewayStateDeleting)
 }
 
-func (k natGateway) lookup(ctx context.Context, states ...ec2types.NatGatewayState) (found[nat], error) {
+func (k natGatewayKind) lookup(ctx context.Context, states ...ec2types.NatGatewayState) (resource.Found[nat], error) {
 	in := &ec2.DescribeNatGatewaysInput{Filter: k.env.ownerFilters(StepNAT)}
 	if vpcID := k.env.IDOf(StepVPC); vpcID != "" {
 		in.Filter = append(in.Filter, Filter("vpc-id", vpcID))
@@ -60,20 +68,20 @@ func (k natGateway) lookup(ctx context.Context, states ...ec2types.NatGatewaySta
 	for p.HasMorePages() {
 		out, err := p.NextPage(ctx)
 		if err != nil {
-			return found[nat]{}, fmt.Errorf("find nat gateway by tags: %w", err)
+			return resource.Found[nat]{}, fmt.Errorf("find nat gateway by tags: %w", err)
 		}
-		all = append(all, pointers(out.NatGateways)...)
+		all = append(all, resource.Pointers(out.NatGateways)...)
 	}
 	return lookupOwned(k.env, StepNAT, all, natID, func(n nat) bool { return k.env.ownedBy(n.Tags, StepNAT) && slices.Contains(states, n.State) }), nil
 }
 
 func natID(n nat) string { return aws.ToString(n.NatGatewayId) }
 
-func (k natGateway) record(n nat) recorded {
-	return recorded{id: natID(n), attrs: map[string]string{"subnet": aws.ToString(n.SubnetId)}}
+func (k natGatewayKind) Record(n nat) resource.Recorded {
+	return resource.Recorded{ID: natID(n), Attrs: map[string]string{"subnet": aws.ToString(n.SubnetId)}}
 }
 
-func (k natGateway) diff(_ context.Context, n nat) (natFix, []string, error) {
+func (k natGatewayKind) Diff(_ context.Context, n nat) (natFix, []string, error) {
 	id := natID(n)
 	if got, want := aws.ToString(n.SubnetId), k.env.IDOf(StepPublicSubnet); want != "" && got != want {
 		return natFix{}, nil, fmt.Errorf("nat %s is in subnet %s, not in subnet/public %s: delete it (aws ec2 delete-nat-gateway --nat-gateway-id %s) and run `provision up` again", id, got, want, id)
@@ -84,7 +92,7 @@ func (k natGateway) diff(_ context.Context, n nat) (natFix, []string, error) {
 	return natFix{}, nil, nil
 }
 
-func (k natGateway) create(ctx context.Context, token string, _ found[nat]) (nat, natFix, error) {
+func (k natGatewayKind) Create(ctx context.Context, token string, _ resource.Found[nat]) (nat, natFix, error) {
 	out, err := k.env.EC2.CreateNatGateway(ctx, &ec2.CreateNatGatewayInput{
 		SubnetId:          aws.String(k.env.IDOf(StepPublicSubnet)),
 		AllocationId:      aws.String(k.env.IDOf(StepNATAddress)),
@@ -102,7 +110,7 @@ func (k natGateway) create(ctx context.Context, token string, _ found[nat]) (nat
 	return out.NatGateway, natFix{wait: true}, nil
 }
 
-func (k natGateway) pending(n nat) string {
+func (k natGatewayKind) pending(n nat) string {
 	if n.State == ec2types.NatGatewayStatePending {
 		return string(n.State)
 	}
@@ -111,7 +119,7 @@ func (k natGateway) pending(n nat) string {
 
 // update waits until the gateway is available: 1-2 minutes on AWS, polled
 // quickly at first rather than every 15 s as the SDK's waiter does.
-func (k natGateway) update(ctx context.Context, n nat, f natFix) error {
+func (k natGatewayKind) Update(ctx context.Context, n nat, f natFix) error {
 	if !f.wait {
 		return nil
 	}
@@ -134,7 +142,7 @@ func (k natGateway) update(ctx context.Context, n nat, f natFix) error {
 }
 
 // describe1 reads one gateway by id; nil when AWS does not show it (yet).
-func (k natGateway) describe1(ctx context.Context, id string) (nat, error) {
+func (k natGatewayKind) describe1(ctx context.Context, id string) (nat, error) {
 	out, err := k.env.EC2.DescribeNatGateways(ctx, &ec2.DescribeNatGatewaysInput{NatGatewayIds: []string{id}})
 	if awsapi.IsNotFound(err) {
 		return nil, nil
@@ -150,7 +158,7 @@ func (k natGateway) describe1(ctx context.Context, id string) (nat, error) {
 
 // remove deletes the gateway and waits until it is deleted: its Elastic IP
 // can be released only then.
-func (k natGateway) remove(ctx context.Context, n nat) error {
+func (k natGatewayKind) Remove(ctx context.Context, n nat) error {
 	id := natID(n)
 	if n.State != ec2types.NatGatewayStateDeleting {
 		_, err := k.env.EC2.DeleteNatGateway(ctx, &ec2.DeleteNatGatewayInput{NatGatewayId: &id})
@@ -175,4 +183,4 @@ func (k natGateway) remove(ctx context.Context, n nat) error {
 }
 
 // ec2TagsOf: the configuration's tags follow `tags:` (tag_drift.go).
-func (k natGateway) ec2TagsOf(cur nat) []ec2types.Tag { return cur.Tags }
+func (k natGatewayKind) ec2TagsOf(cur nat) []ec2types.Tag { return cur.Tags }

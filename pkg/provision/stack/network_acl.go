@@ -16,13 +16,14 @@ import (
 	"github.com/provision-dev/provision/pkg/provision/awsapi"
 	"github.com/provision-dev/provision/pkg/provision/bootstrap"
 	"github.com/provision-dev/provision/pkg/provision/config"
+	"github.com/provision-dev/provision/pkg/provision/resource"
 )
 
 // networkACLs owns a network ACL, its entries and its association with
 // one subnet. ACLs are stateless: every flow needs a rule for its return
 // traffic too: an ACL that lets requests out but not their answers in
 // breaks every package install and GitLab call without an error message.
-type networkACLs struct {
+type networkACLKind struct {
 	env    *Env
 	id     plan.ID
 	role   string
@@ -33,20 +34,20 @@ type networkACLs struct {
 type networkACL = *ec2types.NetworkAcl
 
 func newNetworkACLStep(env *Env, public bool) plan.Step {
-	return newResourceStep[networkACL, aclFix](env, "network-acl", newNetworkACLs(env, public))
+	return resource.NewStep[networkACL, aclFix](env.shared(), "network-acl", newNetworkACLs(env, public))
 }
 
-func newNetworkACLs(env *Env, public bool) networkACLs {
+func newNetworkACLs(env *Env, public bool) networkACLKind {
 	if public {
-		return networkACLs{env: env, id: stepPublicACL, role: "public", subnet: StepPublicSubnet, public: true}
+		return networkACLKind{env: env, id: stepPublicACL, role: "public", subnet: StepPublicSubnet, public: true}
 	}
-	return networkACLs{env: env, id: stepPrivateACL, role: "private", subnet: StepPrivateSubnet}
+	return networkACLKind{env: env, id: stepPrivateACL, role: "private", subnet: StepPrivateSubnet}
 }
 
-func (k networkACLs) stepID() plan.ID { return k.id }
+func (k networkACLKind) StepID() plan.ID { return k.id }
 
 // The private ACL names the public subnet's IPv6 block.
-func (k networkACLs) needs() []plan.ID { return []plan.ID{StepVPC, StepPublicSubnet, k.subnet} }
+func (k networkACLKind) Needs() []plan.ID { return []plan.ID{StepVPC, StepPublicSubnet, k.subnet} }
 
 // aclEntry is one ACL rule, in a form that compares by value.
 type aclEntry struct {
@@ -60,6 +61,11 @@ type aclEntry struct {
 	// always returns them; an emulator that drops them must not make the
 	// rule look different from the one the tool wrote.
 	icmpUnread bool
+}
+
+// Hooks names the optional parts of resource.Step this kind has.
+func (k networkACLKind) Hooks() resource.Hooks[networkACL, aclFix] {
+	return resource.Hooks[networkACL, aclFix]{ShownOnCreate: k.shownOnCreate, EC2Tags: k.ec2TagsOf}
 }
 
 // matches reports whether a rule read from AWS is the rule wanted.
@@ -103,14 +109,14 @@ const (
 )
 
 // wanted returns the rules a new ACL gets.
-func (k networkACLs) wanted() []aclEntry { return k.rules(k.env.vpcBlocks(), nil) }
+func (k networkACLKind) wanted() []aclEntry { return k.rules(k.env.vpcBlocks(), nil) }
 
 // rules returns the rules (README, "What gets built") for a VPC with these
 // blocks, given the entries the ACL has (none: a new ACL). Rule numbers are
 // fixed so that a rule removed by hand is found and put back in place; only
 // the denies of the VPC's blocks take their numbers from what the ACL has
 // (vpcDenies).
-func (k networkACLs) rules(blocks addressBlocks, have []ec2types.NetworkAclEntry) []aclEntry {
+func (k networkACLKind) rules(blocks addressBlocks, have []ec2types.NetworkAclEntry) []aclEntry {
 	n := k.env.Cfg.Network
 	ipv6 := n.IPv6
 	var es []aclEntry
@@ -282,7 +288,7 @@ func (e *Env) vpcBlocks() addressBlocks {
 // the VPC User Guide). The emulator has no such limit. Only the private
 // ACL's count depends on something else than the configuration: the
 // number of the VPC's blocks.
-func (k networkACLs) checkRuleQuota(vpcID string, rules []aclEntry, blocks addressBlocks) error {
+func (k networkACLKind) checkRuleQuota(vpcID string, rules []aclEntry, blocks addressBlocks) error {
 	// A configuration not read from a file (tests) has no quota: AWS's default.
 	quota := cmp.Or(k.env.Cfg.Network.ACLRuleQuota, 20)
 	for _, fam := range []struct {
@@ -316,7 +322,7 @@ func (e *Env) vpcCIDR() string {
 	return e.Cfg.Network.CIDR
 }
 
-func (k networkACLs) describe() plan.Change {
+func (k networkACLKind) Describe() plan.Change {
 	c := plan.Change{Step: k.id, Kind: "network-acl", Name: k.env.name(k.role), Attrs: []plan.Attr{
 		{Key: "subnet", Value: orUnknown(k.env.IDOf(k.subnet))},
 	}}
@@ -333,7 +339,7 @@ func (k networkACLs) describe() plan.Change {
 }
 
 // shownOnCreate lists the rules a new ACL gets.
-func (k networkACLs) shownOnCreate(found[networkACL]) []string {
+func (k networkACLKind) shownOnCreate(resource.Found[networkACL]) []string {
 	var rules []string
 	for _, e := range k.wanted() {
 		rules = append(rules, e.String())
@@ -341,18 +347,20 @@ func (k networkACLs) shownOnCreate(found[networkACL]) []string {
 	return rules
 }
 
-func (k networkACLs) find(ctx context.Context) (found[networkACL], error) {
+func (k networkACLKind) Find(ctx context.Context) (resource.Found[networkACL], error) {
 	acls, err := describeShared(ctx, k.env, "network-acls", k.env.EC2.DescribeNetworkAcls, &ec2.DescribeNetworkAclsInput{Filters: k.env.stackFilter()},
 		func(o *ec2.DescribeNetworkAclsOutput) []ec2types.NetworkAcl { return o.NetworkAcls })
 	if err != nil {
-		return found[networkACL]{}, fmt.Errorf("find network ACL %s by tags: %w", k.id, err)
+		return resource.Found[networkACL]{}, fmt.Errorf("find network ACL %s by tags: %w", k.id, err)
 	}
-	return lookupOwned(k.env, k.id, pointers(acls), networkACLID, func(a networkACL) bool { return k.env.ownedBy(a.Tags, k.id) }), nil
+	return lookupOwned(k.env, k.id, resource.Pointers(acls), networkACLID, func(a networkACL) bool { return k.env.ownedBy(a.Tags, k.id) }), nil
 }
 
 func networkACLID(a networkACL) string { return aws.ToString(a.NetworkAclId) }
 
-func (k networkACLs) record(a networkACL) recorded { return recorded{id: networkACLID(a)} }
+func (k networkACLKind) Record(a networkACL) resource.Recorded {
+	return resource.Recorded{ID: networkACLID(a)}
+}
 
 // aclFix is the work on an existing ACL.
 type aclFix struct {
@@ -361,7 +369,7 @@ type aclFix struct {
 	assocID         string // the subnet's current association, to move to this ACL
 }
 
-func (k networkACLs) diff(ctx context.Context, acl networkACL) (aclFix, []string, error) {
+func (k networkACLKind) Diff(ctx context.Context, acl networkACL) (aclFix, []string, error) {
 	blocks := k.env.vpcBlocks()
 	want := k.rules(blocks, acl.Entries)
 	if !k.public {
@@ -443,7 +451,7 @@ func diffEntries(entries []ec2types.NetworkAclEntry, wanted []aclEntry) aclFix {
 	return f
 }
 
-func (k networkACLs) create(ctx context.Context, token string, _ found[networkACL]) (networkACL, aclFix, error) {
+func (k networkACLKind) Create(ctx context.Context, token string, _ resource.Found[networkACL]) (networkACL, aclFix, error) {
 	out, err := k.env.EC2.CreateNetworkAcl(ctx, &ec2.CreateNetworkAclInput{
 		VpcId:             aws.String(k.env.IDOf(StepVPC)),
 		ClientToken:       &token,
@@ -452,7 +460,7 @@ func (k networkACLs) create(ctx context.Context, token string, _ found[networkAC
 	if err != nil {
 		return nil, aclFix{}, awsapi.RetryableCreate(fmt.Errorf("create network ACL %s: %w", k.id, err))
 	}
-	f, _, err := k.diff(ctx, out.NetworkAcl)
+	f, _, err := k.Diff(ctx, out.NetworkAcl)
 	return out.NetworkAcl, f, err
 }
 
@@ -460,7 +468,7 @@ func (k networkACLs) create(ctx context.Context, token string, _ found[networkAC
 // to another number (the answers to the manager, once at 90 and 91) is in
 // place at its new number before the old one goes, so no flow is cut or
 // opened in between. Create and remove never touch the same number.
-func (k networkACLs) update(ctx context.Context, acl networkACL, f aclFix) error {
+func (k networkACLKind) Update(ctx context.Context, acl networkACL, f aclFix) error {
 	id := networkACLID(acl)
 	for _, e := range f.create {
 		if _, err := k.env.EC2.CreateNetworkAclEntry(ctx, e.createInput(id)); err != nil {
@@ -491,7 +499,7 @@ func (k networkACLs) update(ctx context.Context, acl networkACL, f aclFix) error
 
 // remove first puts the subnets back on the VPC's default ACL: an ACL that
 // is still associated cannot be deleted, and a subnet always has one.
-func (k networkACLs) remove(ctx context.Context, acl networkACL) error {
+func (k networkACLKind) Remove(ctx context.Context, acl networkACL) error {
 	id, vpcID := networkACLID(acl), aws.ToString(acl.VpcId)
 	if len(acl.Associations) > 0 {
 		def, err := k.env.EC2.DescribeNetworkAcls(ctx, &ec2.DescribeNetworkAclsInput{Filters: []ec2types.Filter{Filter("vpc-id", vpcID), Filter("default", "true")}})
@@ -566,4 +574,4 @@ func fromEC2Entry(e ec2types.NetworkAclEntry) aclEntry {
 }
 
 // ec2TagsOf: the configuration's tags follow `tags:` (tag_drift.go).
-func (k networkACLs) ec2TagsOf(cur networkACL) []ec2types.Tag { return cur.Tags }
+func (k networkACLKind) ec2TagsOf(cur networkACL) []ec2types.Tag { return cur.Tags }

@@ -28,15 +28,15 @@ func aclTestEnv(t *testing.T) *Env {
 			t.Fatal(err)
 		}
 	}
-	must(env.created(StepVPC, "vpc", "vpc-1", map[string]string{"cidr": "192.168.0.0/24", "ipv6_cidr": "2001:db8:1200::/56"}))
-	must(env.created(StepPublicSubnet, "subnet", "subnet-pub", map[string]string{"ipv6_cidr": "2001:db8:1200::/64"}))
-	must(env.created(StepPrivateSubnet, "subnet", "subnet-priv", map[string]string{"ipv6_cidr": "2001:db8:1201::/64"}))
+	must(env.records().Created(StepVPC, "vpc", "vpc-1", map[string]string{"cidr": "192.168.0.0/24", "ipv6_cidr": "2001:db8:1200::/56"}))
+	must(env.records().Created(StepPublicSubnet, "subnet", "subnet-pub", map[string]string{"ipv6_cidr": "2001:db8:1200::/64"}))
+	must(env.records().Created(StepPrivateSubnet, "subnet", "subnet-priv", map[string]string{"ipv6_cidr": "2001:db8:1201::/64"}))
 	return env
 }
 
 // writtenEntries are the entries the step would write, in the form AWS
 // returns them.
-func writtenEntries(k networkACLs) []ec2types.NetworkAclEntry {
+func writtenEntries(k networkACLKind) []ec2types.NetworkAclEntry {
 	var out []ec2types.NetworkAclEntry
 	for _, w := range k.wanted() {
 		in := w.createInput("acl-1")
@@ -51,7 +51,7 @@ func writtenEntries(k networkACLs) []ec2types.NetworkAclEntry {
 // of ICMP needs to come in.
 func TestBothACLsAdmitPathMTUDiscovery(t *testing.T) {
 	env := aclTestEnv(t)
-	for _, k := range []networkACLs{newNetworkACLs(env, true), newNetworkACLs(env, false)} {
+	for _, k := range []networkACLKind{newNetworkACLs(env, true), newNetworkACLs(env, false)} {
 		entries := writtenEntries(k)
 		cases := []struct {
 			what  string
@@ -148,10 +148,10 @@ func existingVPCEnv(t *testing.T, ipv6 bool, v *ec2types.Vpc) *Env {
 	cfg.Network.VpcID, cfg.Network.IPv6 = "vpc-1", ipv6
 	cfg.Network.PublicSubnetCIDR, cfg.Network.PrivateSubnetCIDR = "10.20.0.0/27", "10.20.1.0/24"
 	env := &Env{Cfg: &cfg, Ledger: state.NewLedger(state.New("ci", "eu-west-1"), nil)}
-	if err := env.external(StepVPC, "vpc", "vpc-1", vpcKind{env}.record(v).attrs); err != nil {
+	if err := env.records().External(StepVPC, "vpc", "vpc-1", vpcKind{env}.Record(v).Attrs); err != nil {
 		t.Fatal(err)
 	}
-	if err := env.created(StepPublicSubnet, "subnet", "subnet-pub", map[string]string{"ipv6_cidr": "2001:db8:1200::/64"}); err != nil {
+	if err := env.records().Created(StepPublicSubnet, "subnet", "subnet-pub", map[string]string{"ipv6_cidr": "2001:db8:1200::/64"}); err != nil {
 		t.Fatal(err)
 	}
 	return env

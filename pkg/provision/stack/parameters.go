@@ -11,6 +11,7 @@ import (
 
 	"github.com/provision-dev/provision/pkg/plan"
 	"github.com/provision-dev/provision/pkg/provision/awsapi"
+	"github.com/provision-dev/provision/pkg/provision/resource"
 )
 
 // SSM parameters: reading, writing and deleting the token parameter,
@@ -152,18 +153,18 @@ func parameterTags(ctx context.Context, env *Env, p parameter) (map[string]strin
 	if err != nil {
 		return nil, fmt.Errorf("read the tags of %s: %w", aws.ToString(p.Name), err)
 	}
-	return tagMapOf(out.TagList, func(t ssmtypes.Tag) (*string, *string) { return t.Key, t.Value }), nil
+	return resource.TagMapOf(out.TagList, func(t ssmtypes.Tag) (*string, *string) { return t.Key, t.Value }), nil
 }
 
 // retagParameter changes a parameter's tags.
-func retagParameter(ctx context.Context, env *Env, p parameter, c tagChange) error {
-	if len(c.set) > 0 {
-		if _, err := env.SSM.AddTagsToResource(ctx, &ssm.AddTagsToResourceInput{ResourceType: ssmtypes.ResourceTypeForTaggingParameter, ResourceId: p.Name, Tags: ssmTags(c.set)}); err != nil {
+func retagParameter(ctx context.Context, env *Env, p parameter, c resource.TagChange) error {
+	if len(c.Set) > 0 {
+		if _, err := env.SSM.AddTagsToResource(ctx, &ssm.AddTagsToResourceInput{ResourceType: ssmtypes.ResourceTypeForTaggingParameter, ResourceId: p.Name, Tags: ssmTags(c.Set)}); err != nil {
 			return fmt.Errorf("tag %s: %w", aws.ToString(p.Name), err)
 		}
 	}
-	if len(c.remove) > 0 {
-		if _, err := env.SSM.RemoveTagsFromResource(ctx, &ssm.RemoveTagsFromResourceInput{ResourceType: ssmtypes.ResourceTypeForTaggingParameter, ResourceId: p.Name, TagKeys: c.remove}); err != nil {
+	if len(c.Remove) > 0 {
+		if _, err := env.SSM.RemoveTagsFromResource(ctx, &ssm.RemoveTagsFromResourceInput{ResourceType: ssmtypes.ResourceTypeForTaggingParameter, ResourceId: p.Name, TagKeys: c.Remove}); err != nil {
 			return fmt.Errorf("remove tags from %s: %w", aws.ToString(p.Name), err)
 		}
 	}

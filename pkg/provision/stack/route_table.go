@@ -11,11 +11,12 @@ import (
 
 	"github.com/provision-dev/provision/pkg/plan"
 	"github.com/provision-dev/provision/pkg/provision/awsapi"
+	"github.com/provision-dev/provision/pkg/provision/resource"
 )
 
 // routeTables owns a route table, its default routes and its association
 // with one subnet.
-type routeTables struct {
+type routeTableKind struct {
 	env    *Env
 	id     plan.ID
 	role   string
@@ -34,15 +35,15 @@ type routeFix struct {
 }
 
 func newRouteTableStep(env *Env, public bool) plan.Step {
-	k := routeTables{env: env, id: stepPrivateRoutes, role: "private", subnet: StepPrivateSubnet}
+	k := routeTableKind{env: env, id: stepPrivateRoutes, role: "private", subnet: StepPrivateSubnet}
 	if public {
-		k = routeTables{env: env, id: stepPublicRoutes, role: "public", subnet: StepPublicSubnet, public: true}
+		k = routeTableKind{env: env, id: stepPublicRoutes, role: "public", subnet: StepPublicSubnet, public: true}
 	}
-	return newResourceStep[routeTable, routeFix](env, "route-table", k)
+	return resource.NewStep[routeTable, routeFix](env.shared(), "route-table", k)
 }
 
-func (k routeTables) stepID() plan.ID { return k.id }
-func (k routeTables) needs() []plan.ID {
+func (k routeTableKind) StepID() plan.ID { return k.id }
+func (k routeTableKind) Needs() []plan.ID {
 	if k.public {
 		return []plan.ID{StepVPC, StepIGW, k.subnet}
 	}
@@ -53,13 +54,18 @@ func (k routeTables) needs() []plan.ID {
 	return deps
 }
 
+// Hooks names the optional parts of resource.Step this kind has.
+func (k routeTableKind) Hooks() resource.Hooks[routeTable, routeFix] {
+	return resource.Hooks[routeTable, routeFix]{EC2Tags: k.ec2TagsOf}
+}
+
 // route is a wanted default route: destination and target id.
 type route struct {
 	dest   string
 	target string
 }
 
-func (k routeTables) wanted() []route {
+func (k routeTableKind) wanted() []route {
 	if k.public {
 		igw := orUnknown(k.env.IDOf(StepIGW))
 		rs := []route{{"0.0.0.0/0", igw}}
@@ -75,7 +81,7 @@ func (k routeTables) wanted() []route {
 	return rs
 }
 
-func (k routeTables) describe() plan.Change {
+func (k routeTableKind) Describe() plan.Change {
 	c := plan.Change{Step: k.id, Kind: "route-table", Name: k.env.name(k.role)}
 	for _, r := range k.wanted() {
 		c.Attrs = append(c.Attrs, plan.Attr{Key: r.dest, Value: r.target})
@@ -84,20 +90,22 @@ func (k routeTables) describe() plan.Change {
 	return c
 }
 
-func (k routeTables) find(ctx context.Context) (found[routeTable], error) {
+func (k routeTableKind) Find(ctx context.Context) (resource.Found[routeTable], error) {
 	tables, err := describeShared(ctx, k.env, "route-tables", k.env.EC2.DescribeRouteTables, &ec2.DescribeRouteTablesInput{Filters: k.env.stackFilter()},
 		func(o *ec2.DescribeRouteTablesOutput) []ec2types.RouteTable { return o.RouteTables })
 	if err != nil {
-		return found[routeTable]{}, fmt.Errorf("find route table %s by tags: %w", k.id, err)
+		return resource.Found[routeTable]{}, fmt.Errorf("find route table %s by tags: %w", k.id, err)
 	}
-	return lookupOwned(k.env, k.id, pointers(tables), routeTableID, func(rt routeTable) bool { return k.env.ownedBy(rt.Tags, k.id) }), nil
+	return lookupOwned(k.env, k.id, resource.Pointers(tables), routeTableID, func(rt routeTable) bool { return k.env.ownedBy(rt.Tags, k.id) }), nil
 }
 
 func routeTableID(rt routeTable) string { return aws.ToString(rt.RouteTableId) }
 
-func (k routeTables) record(rt routeTable) recorded { return recorded{id: routeTableID(rt)} }
+func (k routeTableKind) Record(rt routeTable) resource.Recorded {
+	return resource.Recorded{ID: routeTableID(rt)}
+}
 
-func (k routeTables) diff(ctx context.Context, rt routeTable) (routeFix, []string, error) {
+func (k routeTableKind) Diff(ctx context.Context, rt routeTable) (routeFix, []string, error) {
 	var f routeFix
 	have := map[string]ec2types.Route{}
 	for _, r := range rt.Routes {
@@ -142,7 +150,7 @@ func (k routeTables) diff(ctx context.Context, rt routeTable) (routeFix, []strin
 
 // diffAssociation: a subnet has at most one explicit association; it is
 // replaced when it points at another table.
-func (k routeTables) diffAssociation(ctx context.Context, rt routeTable, f *routeFix) error {
+func (k routeTableKind) diffAssociation(ctx context.Context, rt routeTable, f *routeFix) error {
 	subnetID := k.env.IDOf(k.subnet)
 	for _, a := range rt.Associations {
 		if aws.ToString(a.SubnetId) == subnetID {
@@ -164,7 +172,7 @@ func (k routeTables) diffAssociation(ctx context.Context, rt routeTable, f *rout
 	return nil
 }
 
-func (k routeTables) create(ctx context.Context, token string, _ found[routeTable]) (routeTable, routeFix, error) {
+func (k routeTableKind) Create(ctx context.Context, token string, _ resource.Found[routeTable]) (routeTable, routeFix, error) {
 	out, err := k.env.EC2.CreateRouteTable(ctx, &ec2.CreateRouteTableInput{
 		VpcId:             aws.String(k.env.IDOf(StepVPC)),
 		ClientToken:       &token,
@@ -173,11 +181,11 @@ func (k routeTables) create(ctx context.Context, token string, _ found[routeTabl
 	if err != nil {
 		return nil, routeFix{}, awsapi.RetryableCreate(fmt.Errorf("create route table %s: %w", k.id, err))
 	}
-	f, _, err := k.diff(ctx, out.RouteTable)
+	f, _, err := k.Diff(ctx, out.RouteTable)
 	return out.RouteTable, f, err
 }
 
-func (k routeTables) update(ctx context.Context, rt routeTable, f routeFix) error {
+func (k routeTableKind) Update(ctx context.Context, rt routeTable, f routeFix) error {
 	id := routeTableID(rt)
 	for _, r := range f.create {
 		if _, err := k.env.EC2.CreateRoute(ctx, routeInput(id, r)); err != nil {
@@ -212,7 +220,7 @@ func (k routeTables) update(ctx context.Context, rt routeTable, f routeFix) erro
 }
 
 // remove disassociates the table from its subnets, then deletes it.
-func (k routeTables) remove(ctx context.Context, rt routeTable) error {
+func (k routeTableKind) Remove(ctx context.Context, rt routeTable) error {
 	id := routeTableID(rt)
 	for _, a := range rt.Associations {
 		if aws.ToBool(a.Main) {
@@ -265,4 +273,4 @@ func routeTarget(r ec2types.Route) string {
 }
 
 // ec2TagsOf: the configuration's tags follow `tags:` (tag_drift.go).
-func (k routeTables) ec2TagsOf(cur routeTable) []ec2types.Tag { return cur.Tags }
+func (k routeTableKind) ec2TagsOf(cur routeTable) []ec2types.Tag { return cur.Tags }

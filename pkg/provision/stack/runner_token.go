@@ -9,12 +9,13 @@ import (
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
 	"github.com/provision-dev/provision/pkg/plan"
+	"github.com/provision-dev/provision/pkg/provision/resource"
 )
 
 // runnerToken keeps GITLAB_RUNNER_TOKEN in an SSM SecureString
 // parameter, the only place the token is stored; the manager reads it at
 // boot with its instance role.
-type runnerToken struct{ env *Env }
+type runnerTokenKind struct{ env *Env }
 
 type parameter = *ssmtypes.Parameter
 
@@ -24,40 +25,45 @@ type parameter = *ssmtypes.Parameter
 type tokenFix struct{ overwrite, reencrypt bool }
 
 func newRunnerTokenStep(env *Env) plan.Step {
-	return newResourceStep[parameter, tokenFix](env, "ssm-parameter", runnerToken{env})
+	return resource.NewStep[parameter, tokenFix](env.shared(), "ssm-parameter", runnerTokenKind{env})
 }
 
-func (k runnerToken) stepID() plan.ID  { return StepToken }
-func (k runnerToken) needs() []plan.ID { return k.env.secretsKeyNeeds() }
+func (k runnerTokenKind) StepID() plan.ID  { return StepToken }
+func (k runnerTokenKind) Needs() []plan.ID { return k.env.secretsKeyNeeds() }
 
-func (k runnerToken) describe() plan.Change {
+func (k runnerTokenKind) Describe() plan.Change {
 	return plan.Change{Step: StepToken, Kind: "ssm-parameter", Name: k.env.TokenParameter(),
 		Attrs: []plan.Attr{{Key: "type", Value: "SecureString"}, {Key: "value", Value: "from " + EnvRunnerToken + " (hidden)"}}}
 }
 
+// Hooks names the optional parts of resource.Step this kind has.
+func (k runnerTokenKind) Hooks() resource.Hooks[parameter, tokenFix] {
+	return resource.Hooks[parameter, tokenFix]{Tags: k.tagsOf, Retag: k.retag}
+}
+
 // find reads the parameter, decrypted when there is a token to compare.
-func (k runnerToken) find(ctx context.Context) (found[parameter], error) {
+func (k runnerTokenKind) Find(ctx context.Context) (resource.Found[parameter], error) {
 	p, err := k.env.StackParameter(ctx, k.env.TokenParameter())
-	return found[parameter]{cur: p, exists: p != nil}, err
+	return resource.Found[parameter]{Cur: p, Exists: p != nil}, err
 }
 
 // record keeps the runner's id in GitLab (for `provision output`), as
 // preflight learned it, or as recorded before when this run did not ask.
-func (k runnerToken) record(p parameter) recorded {
+func (k runnerTokenKind) Record(p parameter) resource.Recorded {
 	id := k.env.Ledger.Get(string(StepToken)).Attr("gitlab_runner_id")
 	if k.env.RunnerID != 0 {
 		id = strconv.FormatInt(k.env.RunnerID, 10)
 	}
 	if id == "" {
-		return recorded{id: aws.ToString(p.Name)}
+		return resource.Recorded{ID: aws.ToString(p.Name)}
 	}
-	return recorded{id: aws.ToString(p.Name), attrs: map[string]string{"gitlab_runner_id": id}}
+	return resource.Recorded{ID: aws.ToString(p.Name), Attrs: map[string]string{"gitlab_runner_id": id}}
 }
 
 // diff: the value changes only to a token GitLab accepts. A parameter
 // holding a token that gitlab-runner renewed (preflight found
 // GITLAB_RUNNER_TOKEN outdated but the stored one valid) is kept.
-func (k runnerToken) diff(ctx context.Context, p parameter) (tokenFix, []string, error) {
+func (k runnerTokenKind) Diff(ctx context.Context, p parameter) (tokenFix, []string, error) {
 	token := k.env.Secrets.RunnerToken
 	switch {
 	case p.Type != ssmtypes.ParameterTypeSecureString:
@@ -72,12 +78,12 @@ func (k runnerToken) diff(ctx context.Context, p parameter) (tokenFix, []string,
 	return tokenFix{reencrypt: true}, []string{reason}, nil
 }
 
-func (k runnerToken) create(ctx context.Context, _ string, _ found[parameter]) (parameter, tokenFix, error) {
+func (k runnerTokenKind) Create(ctx context.Context, _ string, _ resource.Found[parameter]) (parameter, tokenFix, error) {
 	p, err := k.put(ctx, false)
 	return p, tokenFix{}, err
 }
 
-func (k runnerToken) update(ctx context.Context, p parameter, f tokenFix) error {
+func (k runnerTokenKind) Update(ctx context.Context, p parameter, f tokenFix) error {
 	switch {
 	case f.overwrite:
 		_, err := k.put(ctx, true)
@@ -89,7 +95,7 @@ func (k runnerToken) update(ctx context.Context, p parameter, f tokenFix) error 
 	return nil
 }
 
-func (k runnerToken) put(ctx context.Context, overwrite bool) (parameter, error) {
+func (k runnerTokenKind) put(ctx context.Context, overwrite bool) (parameter, error) {
 	token := k.env.Secrets.RunnerToken
 	if token.Empty() {
 		return nil, fmt.Errorf("%s is not set: export the runner authentication token (glrt-...) before `provision up`", EnvRunnerToken)
@@ -105,7 +111,7 @@ func (k runnerToken) put(ctx context.Context, overwrite bool) (parameter, error)
 // valid: anyone who ever read it could still take the jobs of this runner,
 // with their CI variables. `down --keep-runner` keeps the runner, for a
 // token that something else uses too.
-func (k runnerToken) remove(ctx context.Context, p parameter) error {
+func (k runnerTokenKind) Remove(ctx context.Context, p parameter) error {
 	if !k.env.KeepRunner {
 		if err := k.deleteRunner(ctx); err != nil {
 			return err
@@ -114,7 +120,7 @@ func (k runnerToken) remove(ctx context.Context, p parameter) error {
 	return DeleteParameter(ctx, k.env.SSM, aws.ToString(p.Name))
 }
 
-func (k runnerToken) deleteRunner(ctx context.Context) error {
+func (k runnerTokenKind) deleteRunner(ctx context.Context) error {
 	p, err := GetParameter(ctx, k.env.SSM, k.env.TokenParameter(), true)
 	if err != nil || p == nil {
 		return err
@@ -128,10 +134,10 @@ func (k runnerToken) deleteRunner(ctx context.Context) error {
 	return nil
 }
 
-func (k runnerToken) tagsOf(ctx context.Context, p parameter) (map[string]string, error) {
+func (k runnerTokenKind) tagsOf(ctx context.Context, p parameter) (map[string]string, error) {
 	return parameterTags(ctx, k.env, p)
 }
 
-func (k runnerToken) retag(ctx context.Context, p parameter, c tagChange) error {
+func (k runnerTokenKind) retag(ctx context.Context, p parameter, c resource.TagChange) error {
 	return retagParameter(ctx, k.env, p, c)
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/provision-dev/provision/pkg/plan"
 	"github.com/provision-dev/provision/pkg/provision/awsapi"
+	"github.com/provision-dev/provision/pkg/provision/resource"
 )
 
 // secretsKey is the stack's own KMS key, under which SSM encrypts the
@@ -24,7 +25,7 @@ import (
 // and the operator policy of `provision iam-policy` applies) and the
 // manager's role, through SSM and for these parameters only.
 // secrets.kms_key_id replaces it with a key of one's own.
-type secretsKey struct{ env *Env }
+type secretsKeyKind struct{ env *Env }
 
 // stackKey is one key found: its metadata, and its tags when the search
 // read them.
@@ -48,13 +49,13 @@ const keyDeletionWindow = 7
 const lostKeyCreateSettles = 10 * time.Second
 
 func newSecretsKeyStep(env *Env) plan.Step {
-	return newResourceStep[*stackKey, secretsKeyFix](env, "kms-key", secretsKey{env})
+	return resource.NewStep[*stackKey, secretsKeyFix](env.shared(), "kms-key", secretsKeyKind{env})
 }
 
-func (k secretsKey) stepID() plan.ID  { return stepSecretsKey }
-func (k secretsKey) needs() []plan.ID { return nil }
+func (k secretsKeyKind) StepID() plan.ID  { return stepSecretsKey }
+func (k secretsKeyKind) Needs() []plan.ID { return nil }
 
-func (k secretsKey) describe() plan.Change {
+func (k secretsKeyKind) Describe() plan.Change {
 	return plan.Change{Step: stepSecretsKey, Kind: "kms-key", Name: k.env.secretsKeyAlias(),
 		Attrs: []plan.Attr{
 			{Key: "type", Value: "symmetric, encrypt and decrypt"},
@@ -63,28 +64,33 @@ func (k secretsKey) describe() plan.Change {
 		}}
 }
 
+// Hooks names the optional parts of resource.Step this kind has.
+func (k secretsKeyKind) Hooks() resource.Hooks[*stackKey, secretsKeyFix] {
+	return resource.Hooks[*stackKey, secretsKeyFix]{Tags: k.tagsOf, Retag: k.retag}
+}
+
 // find takes the recorded key while it is usable; else (the first run, a
 // create whose answer was lost, a lost state file) it searches by tags.
-func (k secretsKey) find(ctx context.Context) (found[*stackKey], error) {
+func (k secretsKeyKind) Find(ctx context.Context) (resource.Found[*stackKey], error) {
 	if arn := k.env.IDOf(stepSecretsKey); arn != "" {
 		key, err := describeKey(ctx, k.env, arn)
 		if err != nil {
-			return found[*stackKey]{}, err
+			return resource.Found[*stackKey]{}, err
 		}
 		if key != nil && !keyGone(key.meta) {
-			return found[*stackKey]{cur: key, exists: true}, nil
+			return resource.Found[*stackKey]{Cur: key, Exists: true}, nil
 		}
 	}
 	keys, err := k.search(ctx)
 	if err != nil {
-		return found[*stackKey]{}, err
+		return resource.Found[*stackKey]{}, err
 	}
 	// CreateKey takes no client token and the key no unique name: a
 	// CreateKey whose answer was lost may still make its key after this
 	// search, and creating one now would leave two. Look again until the
 	// lost call has surely finished.
-	if age, lost := k.env.lostCreate(stepSecretsKey); len(keys) == 0 && lost && age >= 0 && age < lostKeyCreateSettles {
-		return found[*stackKey]{}, plan.TryAgainf("%s: the CreateKey made %s ago by a run that ended before its answer came may still make its key; looking again until %s have passed",
+	if age, lost := k.env.records().LostCreate(stepSecretsKey); len(keys) == 0 && lost && age >= 0 && age < lostKeyCreateSettles {
+		return resource.Found[*stackKey]{}, plan.TryAgainf("%s: the CreateKey made %s ago by a run that ended before its answer came may still make its key; looking again until %s have passed",
 			stepSecretsKey, age.Round(time.Second), lostKeyCreateSettles)
 	}
 	return lookupOwned(k.env, stepSecretsKey, keys, keyARN, func(*stackKey) bool { return true }), nil
@@ -95,7 +101,7 @@ func (k secretsKey) find(ctx context.Context) (found[*stackKey], error) {
 // aliases under alias/aws/ name) is asked for its tags; a key whose tags
 // the caller may not read is not the stack's (the operator policy allows
 // ListResourceTags on the stack's keys only).
-func (k secretsKey) search(ctx context.Context) ([]*stackKey, error) {
+func (k secretsKeyKind) search(ctx context.Context) ([]*stackKey, error) {
 	managed := map[string]bool{}
 	aliases := kms.NewListAliasesPaginator(k.env.KMS, &kms.ListAliasesInput{})
 	for aliases.HasMorePages() {
@@ -146,13 +152,13 @@ func (k secretsKey) search(ctx context.Context) ([]*stackKey, error) {
 
 func keyARN(k *stackKey) string { return aws.ToString(k.meta.Arn) }
 
-func (k secretsKey) record(key *stackKey) recorded {
-	return recorded{id: keyARN(key), attrs: map[string]string{"key_id": aws.ToString(key.meta.KeyId), "alias": k.env.secretsKeyAlias()}}
+func (k secretsKeyKind) Record(key *stackKey) resource.Recorded {
+	return resource.Recorded{ID: keyARN(key), Attrs: map[string]string{"key_id": aws.ToString(key.meta.KeyId), "alias": k.env.secretsKeyAlias()}}
 }
 
 // diff checks the two things that decide who may use the key: its policy,
 // and that the alias people know it by names it.
-func (k secretsKey) diff(ctx context.Context, key *stackKey) (secretsKeyFix, []string, error) {
+func (k secretsKeyKind) Diff(ctx context.Context, key *stackKey) (secretsKeyFix, []string, error) {
 	var fix secretsKeyFix
 	var reasons []string
 	named, err := k.aliasNames(ctx, key)
@@ -175,12 +181,12 @@ func (k secretsKey) diff(ctx context.Context, key *stackKey) (secretsKeyFix, []s
 }
 
 // policy is the key policy (see secretsKeyPolicy).
-func (k secretsKey) policy() PolicyDocument {
+func (k secretsKeyKind) policy() PolicyDocument {
 	e := k.env
 	return secretsKeyPolicy(e.arns(), e.iamName("manager"), e.TokenParameter(), e.SSHKeyParameter())
 }
 
-func (k secretsKey) create(ctx context.Context, _ string, _ found[*stackKey]) (*stackKey, secretsKeyFix, error) {
+func (k secretsKeyKind) Create(ctx context.Context, _ string, _ resource.Found[*stackKey]) (*stackKey, secretsKeyFix, error) {
 	tags := k.env.tagMap(stepSecretsKey, "secrets")
 	out, err := k.env.KMS.CreateKey(ctx, &kms.CreateKeyInput{
 		Description: aws.String(fmt.Sprintf("provision %s: encrypts the stack's SecureString parameters (runner token, machines' SSH key)", k.env.Cfg.Stack)),
@@ -196,7 +202,7 @@ func (k secretsKey) create(ctx context.Context, _ string, _ found[*stackKey]) (*
 	return &stackKey{meta: *out.KeyMetadata, tags: tags}, secretsKeyFix{alias: true}, nil
 }
 
-func (k secretsKey) update(ctx context.Context, key *stackKey, fix secretsKeyFix) error {
+func (k secretsKeyKind) Update(ctx context.Context, key *stackKey, fix secretsKeyFix) error {
 	if fix.policy {
 		if _, err := k.env.KMS.PutKeyPolicy(ctx, &kms.PutKeyPolicyInput{KeyId: key.meta.KeyId, PolicyName: aws.String("default"), Policy: aws.String(k.policy().JSON())}); err != nil {
 			return fmt.Errorf("put the key policy of %s: %w", keyARN(key), err)
@@ -212,7 +218,7 @@ func (k secretsKey) update(ctx context.Context, key *stackKey, fix secretsKeyFix
 // key (one of an earlier stack of this name whose deletion failed, say)
 // is moved: deleted and made again, which takes no permission besides the
 // ones on the alias and the keys.
-func (k secretsKey) pointAlias(ctx context.Context, key *stackKey) error {
+func (k secretsKeyKind) pointAlias(ctx context.Context, key *stackKey) error {
 	alias := k.env.secretsKeyAlias()
 	in := &kms.CreateAliasInput{AliasName: aws.String(alias), TargetKeyId: key.meta.KeyId}
 	_, err := k.env.KMS.CreateAlias(ctx, in)
@@ -231,7 +237,7 @@ func (k secretsKey) pointAlias(ctx context.Context, key *stackKey) error {
 // remove schedules the key's deletion, keyDeletionWindow days ahead: KMS
 // deletes no key at once. The alias goes now, if it names this key, so
 // that a stack of the same name made within the week can have it.
-func (k secretsKey) remove(ctx context.Context, key *stackKey) error {
+func (k secretsKeyKind) Remove(ctx context.Context, key *stackKey) error {
 	named, err := k.aliasNames(ctx, key)
 	if err != nil && !awsapi.IsNotFound(err) {
 		return err
@@ -249,21 +255,21 @@ func (k secretsKey) remove(ctx context.Context, key *stackKey) error {
 	return nil
 }
 
-func (k secretsKey) tagsOf(ctx context.Context, key *stackKey) (map[string]string, error) {
+func (k secretsKeyKind) tagsOf(ctx context.Context, key *stackKey) (map[string]string, error) {
 	if key.tags != nil {
 		return key.tags, nil
 	}
 	return keyTags(ctx, k.env, aws.ToString(key.meta.KeyId))
 }
 
-func (k secretsKey) retag(ctx context.Context, key *stackKey, c tagChange) error {
-	if len(c.set) > 0 {
-		if _, err := k.env.KMS.TagResource(ctx, &kms.TagResourceInput{KeyId: key.meta.KeyId, Tags: kmsTags(c.set)}); err != nil {
+func (k secretsKeyKind) retag(ctx context.Context, key *stackKey, c resource.TagChange) error {
+	if len(c.Set) > 0 {
+		if _, err := k.env.KMS.TagResource(ctx, &kms.TagResourceInput{KeyId: key.meta.KeyId, Tags: kmsTags(c.Set)}); err != nil {
 			return fmt.Errorf("tag %s: %w", keyARN(key), err)
 		}
 	}
-	if len(c.remove) > 0 {
-		if _, err := k.env.KMS.UntagResource(ctx, &kms.UntagResourceInput{KeyId: key.meta.KeyId, TagKeys: c.remove}); err != nil {
+	if len(c.Remove) > 0 {
+		if _, err := k.env.KMS.UntagResource(ctx, &kms.UntagResourceInput{KeyId: key.meta.KeyId, TagKeys: c.Remove}); err != nil {
 			return fmt.Errorf("remove tags from %s: %w", keyARN(key), err)
 		}
 	}
@@ -271,7 +277,7 @@ func (k secretsKey) retag(ctx context.Context, key *stackKey, c tagChange) error
 }
 
 // aliasNames are the aliases that name the key.
-func (k secretsKey) aliasNames(ctx context.Context, key *stackKey) ([]string, error) {
+func (k secretsKeyKind) aliasNames(ctx context.Context, key *stackKey) ([]string, error) {
 	var names []string
 	p := kms.NewListAliasesPaginator(k.env.KMS, &kms.ListAliasesInput{KeyId: key.meta.KeyId})
 	for p.HasMorePages() {
@@ -312,7 +318,7 @@ func keyTags(ctx context.Context, e *Env, id string) (map[string]string, error) 
 		if err != nil {
 			return nil, fmt.Errorf("read the tags of KMS key %s: %w", id, err)
 		}
-		for k, v := range tagMapOf(page.Tags, func(t kmstypes.Tag) (*string, *string) { return t.TagKey, t.TagValue }) {
+		for k, v := range resource.TagMapOf(page.Tags, func(t kmstypes.Tag) (*string, *string) { return t.TagKey, t.TagValue }) {
 			tags[k] = v
 		}
 	}

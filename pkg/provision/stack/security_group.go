@@ -12,12 +12,13 @@ import (
 	"github.com/provision-dev/provision/pkg/plan"
 	"github.com/provision-dev/provision/pkg/provision/awsapi"
 	"github.com/provision-dev/provision/pkg/provision/bootstrap"
+	"github.com/provision-dev/provision/pkg/provision/resource"
 )
 
 // securityGroups owns a security group and all of its rules. Groups are
 // stateful, so only the inbound side of each flow needs a rule; nothing is
 // ever open inbound to 0.0.0.0/0 or ::/0.
-type securityGroups struct {
+type securityGroupKind struct {
 	env  *Env
 	id   plan.ID
 	role string
@@ -31,26 +32,31 @@ type sgFix struct {
 }
 
 func newSecurityGroupStep(env *Env, id plan.ID) plan.Step {
-	return newResourceStep[securityGroup, sgFix](env, "security-group", newSecurityGroups(env, id))
+	return resource.NewStep[securityGroup, sgFix](env.shared(), "security-group", newSecurityGroups(env, id))
 }
 
 // newSecurityGroups: the manager's, the runner machines' (sg/runner) or the
 // interface endpoints' (sg/endpoints) group.
-func newSecurityGroups(env *Env, id plan.ID) securityGroups {
-	return securityGroups{env: env, id: id, role: strings.TrimPrefix(string(id), "sg/")}
+func newSecurityGroups(env *Env, id plan.ID) securityGroupKind {
+	return securityGroupKind{env: env, id: id, role: strings.TrimPrefix(string(id), "sg/")}
 }
 
-func (k securityGroups) stepID() plan.ID { return k.id }
-func (k securityGroups) needs() []plan.ID {
+func (k securityGroupKind) StepID() plan.ID { return k.id }
+func (k securityGroupKind) Needs() []plan.ID {
 	if k.id == StepRunnerGroup {
 		return []plan.ID{StepVPC, StepManagerGroup, StepPublicSubnet}
 	}
 	return []plan.ID{StepVPC}
 }
 
-func (k securityGroups) groupName() string { return k.env.name(k.role) }
+// Hooks names the optional parts of resource.Step this kind has.
+func (k securityGroupKind) Hooks() resource.Hooks[securityGroup, sgFix] {
+	return resource.Hooks[securityGroup, sgFix]{FindForDelete: k.findForDelete, EC2Tags: k.ec2TagsOf}
+}
 
-func (k securityGroups) wanted() []sgRule {
+func (k securityGroupKind) groupName() string { return k.env.name(k.role) }
+
+func (k securityGroupKind) wanted() []sgRule {
 	var rs []sgRule
 	desc := fmt.Sprintf("provision %s", k.env.Cfg.Stack)
 	switch k.id {
@@ -88,7 +94,7 @@ func (k securityGroups) wanted() []sgRule {
 	return rs
 }
 
-func (k securityGroups) describe() plan.Change {
+func (k securityGroupKind) Describe() plan.Change {
 	c := plan.Change{Step: k.id, Kind: "security-group", Name: k.groupName()}
 	// Group ports by source: "tcp 22,2376 from sg-1, 192.168.0.0/27".
 	var order []string
@@ -125,10 +131,10 @@ func (k securityGroups) describe() plan.Change {
 
 // find looks by the ownership tags, then by name in the VPC (a group of
 // that name that is not ours is a conflict to report, not to adopt).
-func (k securityGroups) find(ctx context.Context) (found[securityGroup], error) {
+func (k securityGroupKind) Find(ctx context.Context) (resource.Found[securityGroup], error) {
 	f, err := k.findForDelete(ctx)
 	vpcID := k.env.IDOf(StepVPC)
-	if err != nil || f.exists || vpcID == "" {
+	if err != nil || f.Exists || vpcID == "" {
 		return f, err
 	}
 	out, err := k.env.EC2.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{Filters: []ec2types.Filter{Filter("vpc-id", vpcID), Filter("group-name", k.groupName())}})
@@ -143,24 +149,24 @@ func (k securityGroups) find(ctx context.Context) (found[securityGroup], error) 
 	return f, nil
 }
 
-func (k securityGroups) findForDelete(ctx context.Context) (found[securityGroup], error) {
+func (k securityGroupKind) findForDelete(ctx context.Context) (resource.Found[securityGroup], error) {
 	// The recorded group, read with GitLab's and the stack's others.
 	if id := k.env.Ledger.Get(string(k.id)).RecordedID(); id != "" {
 		known, err := k.env.knownGroups(ctx)
 		if err != nil {
-			return found[securityGroup]{}, err
+			return resource.Found[securityGroup]{}, err
 		}
 		if g := known[id]; g != nil && k.env.ownedBy(g.Tags, k.id) {
 			own := *g // a copy: the answer is shared
-			return found[securityGroup]{cur: &own, exists: true}, nil
+			return resource.Found[securityGroup]{Cur: &own, Exists: true}, nil
 		}
 	}
 	groups, err := describeShared(ctx, k.env, "security-groups", k.env.EC2.DescribeSecurityGroups, &ec2.DescribeSecurityGroupsInput{Filters: k.env.stackFilter()},
 		func(o *ec2.DescribeSecurityGroupsOutput) []ec2types.SecurityGroup { return o.SecurityGroups })
 	if err != nil {
-		return found[securityGroup]{}, fmt.Errorf("find security group %s by tags: %w", k.id, err)
+		return resource.Found[securityGroup]{}, fmt.Errorf("find security group %s by tags: %w", k.id, err)
 	}
-	return lookupOwned(k.env, k.id, pointers(groups), GroupID, func(g securityGroup) bool { return k.env.ownedBy(g.Tags, k.id) }), nil
+	return lookupOwned(k.env, k.id, resource.Pointers(groups), GroupID, func(g securityGroup) bool { return k.env.ownedBy(g.Tags, k.id) }), nil
 }
 
 // groupID is a group's id ("" for none).
@@ -171,11 +177,11 @@ func GroupID(g securityGroup) string {
 	return aws.ToString(g.GroupId)
 }
 
-func (k securityGroups) record(g securityGroup) recorded {
-	return recorded{id: GroupID(g), attrs: map[string]string{"name": aws.ToString(g.GroupName)}}
+func (k securityGroupKind) Record(g securityGroup) resource.Recorded {
+	return resource.Recorded{ID: GroupID(g), Attrs: map[string]string{"name": aws.ToString(g.GroupName)}}
 }
 
-func (k securityGroups) diff(_ context.Context, g securityGroup) (sgFix, []string, error) {
+func (k securityGroupKind) Diff(_ context.Context, g securityGroup) (sgFix, []string, error) {
 	have := append(flattenPermissions(g.IpPermissions, false), flattenPermissions(g.IpPermissionsEgress, true)...)
 	var f sgFix
 	f.authorize, f.revoke = diffRules(have, k.wanted())
@@ -191,7 +197,7 @@ func (k securityGroups) diff(_ context.Context, g securityGroup) (sgFix, []strin
 
 // create makes the group and reads it back: AWS gives a new group an
 // outbound rule to 0.0.0.0/0 of its own, which the diff then accounts for.
-func (k securityGroups) create(ctx context.Context, _ string, _ found[securityGroup]) (securityGroup, sgFix, error) {
+func (k securityGroupKind) Create(ctx context.Context, _ string, _ resource.Found[securityGroup]) (securityGroup, sgFix, error) {
 	out, err := k.env.EC2.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{
 		GroupName:         aws.String(k.groupName()),
 		Description:       aws.String(fmt.Sprintf("provision %s: %s", k.env.Cfg.Stack, k.role)),
@@ -204,15 +210,15 @@ func (k securityGroups) create(ctx context.Context, _ string, _ found[securityGr
 	id := aws.ToString(out.GroupId)
 	got, err := k.env.EC2.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{GroupIds: []string{id}})
 	if err != nil || len(got.SecurityGroups) == 0 {
-		// Recorded by its name and tags all the same: the next attempt finds it.
+		// resource.Recorded by its name and tags all the same: the next attempt finds it.
 		return &ec2types.SecurityGroup{GroupId: out.GroupId, GroupName: aws.String(k.groupName())}, sgFix{}, awsapi.RetryableCreate(fmt.Errorf("security group %s is not visible yet: %w", id, err))
 	}
 	g := &got.SecurityGroups[0]
-	f, _, err := k.diff(ctx, g)
+	f, _, err := k.Diff(ctx, g)
 	return g, f, err
 }
 
-func (k securityGroups) update(ctx context.Context, g securityGroup, f sgFix) error {
+func (k securityGroupKind) Update(ctx context.Context, g securityGroup, f sgFix) error {
 	id := GroupID(g)
 	if err := revokeRules(ctx, k.env, id, f.revoke); err != nil {
 		return err
@@ -220,7 +226,7 @@ func (k securityGroups) update(ctx context.Context, g securityGroup, f sgFix) er
 	return authorizeRules(ctx, k.env, id, f.authorize)
 }
 
-func (k securityGroups) remove(ctx context.Context, g securityGroup) error {
+func (k securityGroupKind) Remove(ctx context.Context, g securityGroup) error {
 	// DependencyViolation while instances' network interfaces are going away.
 	id := GroupID(g)
 	_, err := k.env.EC2.DeleteSecurityGroup(ctx, &ec2.DeleteSecurityGroupInput{GroupId: &id})
@@ -264,4 +270,4 @@ func revokeRules(ctx context.Context, env *Env, id string, rules []sgRule) error
 }
 
 // ec2TagsOf: the configuration's tags follow `tags:` (tag_drift.go).
-func (k securityGroups) ec2TagsOf(cur securityGroup) []ec2types.Tag { return cur.Tags }
+func (k securityGroupKind) ec2TagsOf(cur securityGroup) []ec2types.Tag { return cur.Tags }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/provision-dev/provision/pkg/plan"
 	"github.com/provision-dev/provision/pkg/provision/awsapi"
+	"github.com/provision-dev/provision/pkg/provision/resource"
 )
 
 // runnerSSHKey keeps the private half of the machines' SSH key pair in an
@@ -26,7 +27,7 @@ import (
 // costs 30-35 s of each cold start against 2-3 s (GitLab issue 408131).
 // The key is made here, on the machine running provision, and never
 // printed, logged or written to the state.
-type runnerSSHKey struct{ env *Env }
+type runnerSSHKeyKind struct{ env *Env }
 
 // sshKeyFix: the parameter does not hold a usable key and is written anew
 // (regenerate), or holds one under another KMS key than the stack's
@@ -34,27 +35,32 @@ type runnerSSHKey struct{ env *Env }
 type sshKeyFix struct{ regenerate, reencrypt bool }
 
 func newRunnerSSHKeyStep(env *Env) plan.Step {
-	return newResourceStep[parameter, sshKeyFix](env, "ssm-parameter", runnerSSHKey{env})
+	return resource.NewStep[parameter, sshKeyFix](env.shared(), "ssm-parameter", runnerSSHKeyKind{env})
 }
 
-func (k runnerSSHKey) stepID() plan.ID  { return StepSSHKey }
-func (k runnerSSHKey) needs() []plan.ID { return k.env.secretsKeyNeeds() }
+func (k runnerSSHKeyKind) StepID() plan.ID  { return StepSSHKey }
+func (k runnerSSHKeyKind) Needs() []plan.ID { return k.env.secretsKeyNeeds() }
 
-func (k runnerSSHKey) describe() plan.Change {
+func (k runnerSSHKeyKind) Describe() plan.Change {
 	return plan.Change{Step: StepSSHKey, Kind: "ssm-parameter", Name: k.env.SSHKeyParameter(),
 		Attrs: []plan.Attr{{Key: "type", Value: "SecureString"}, {Key: "value", Value: "a new ed25519 private key (hidden)"}}}
 }
 
-func (k runnerSSHKey) find(ctx context.Context) (found[parameter], error) {
+// Hooks names the optional parts of resource.Step this kind has.
+func (k runnerSSHKeyKind) Hooks() resource.Hooks[parameter, sshKeyFix] {
+	return resource.Hooks[parameter, sshKeyFix]{Tags: k.tagsOf, Retag: k.retag}
+}
+
+func (k runnerSSHKeyKind) Find(ctx context.Context) (resource.Found[parameter], error) {
 	p, err := k.env.StackParameter(ctx, k.env.SSHKeyParameter())
-	return found[parameter]{cur: p, exists: p != nil}, err
+	return resource.Found[parameter]{Cur: p, Exists: p != nil}, err
 }
 
-func (k runnerSSHKey) record(p parameter) recorded {
-	return recorded{id: aws.ToString(p.Name)}
+func (k runnerSSHKeyKind) Record(p parameter) resource.Recorded {
+	return resource.Recorded{ID: aws.ToString(p.Name)}
 }
 
-func (k runnerSSHKey) diff(ctx context.Context, p parameter) (sshKeyFix, []string, error) {
+func (k runnerSSHKeyKind) Diff(ctx context.Context, p parameter) (sshKeyFix, []string, error) {
 	if p.Value == nil {
 		return sshKeyFix{}, nil, nil // created in this run: not read back
 	}
@@ -68,12 +74,12 @@ func (k runnerSSHKey) diff(ctx context.Context, p parameter) (sshKeyFix, []strin
 	return sshKeyFix{reencrypt: true}, []string{reason}, nil
 }
 
-func (k runnerSSHKey) create(ctx context.Context, _ string, _ found[parameter]) (parameter, sshKeyFix, error) {
+func (k runnerSSHKeyKind) Create(ctx context.Context, _ string, _ resource.Found[parameter]) (parameter, sshKeyFix, error) {
 	p, err := k.putNew(ctx, false)
 	return p, sshKeyFix{}, err
 }
 
-func (k runnerSSHKey) update(ctx context.Context, p parameter, f sshKeyFix) error {
+func (k runnerSSHKeyKind) Update(ctx context.Context, p parameter, f sshKeyFix) error {
 	switch {
 	case f.regenerate:
 		_, err := k.putNew(ctx, true)
@@ -87,7 +93,7 @@ func (k runnerSSHKey) update(ctx context.Context, p parameter, f sshKeyFix) erro
 }
 
 // putNew writes a new key.
-func (k runnerSSHKey) putNew(ctx context.Context, overwrite bool) (parameter, error) {
+func (k runnerSSHKeyKind) putNew(ctx context.Context, overwrite bool) (parameter, error) {
 	private, err := newPrivateKey()
 	if err != nil {
 		return nil, err
@@ -98,7 +104,7 @@ func (k runnerSSHKey) putNew(ctx context.Context, overwrite bool) (parameter, er
 // put writes a key under the stack's secrets key. A create whose answer
 // was lost finds the parameter on its next attempt
 // (ParameterAlreadyExists), which then is the key.
-func (k runnerSSHKey) put(ctx context.Context, private string, overwrite bool) (parameter, error) {
+func (k runnerSSHKeyKind) put(ctx context.Context, private string, overwrite bool) (parameter, error) {
 	key, err := k.env.secretsKeyForPut()
 	if err != nil {
 		return nil, err
@@ -121,15 +127,15 @@ func (k runnerSSHKey) put(ctx context.Context, private string, overwrite bool) (
 	return &ssmtypes.Parameter{Name: aws.String(name)}, nil
 }
 
-func (k runnerSSHKey) remove(ctx context.Context, p parameter) error {
+func (k runnerSSHKeyKind) Remove(ctx context.Context, p parameter) error {
 	return DeleteParameter(ctx, k.env.SSM, aws.ToString(p.Name))
 }
 
-func (k runnerSSHKey) tagsOf(ctx context.Context, p parameter) (map[string]string, error) {
+func (k runnerSSHKeyKind) tagsOf(ctx context.Context, p parameter) (map[string]string, error) {
 	return parameterTags(ctx, k.env, p)
 }
 
-func (k runnerSSHKey) retag(ctx context.Context, p parameter, c tagChange) error {
+func (k runnerSSHKeyKind) retag(ctx context.Context, p parameter, c resource.TagChange) error {
 	return retagParameter(ctx, k.env, p, c)
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/provision-dev/provision/pkg/plan"
 	"github.com/provision-dev/provision/pkg/provision/awsapi"
 	"github.com/provision-dev/provision/pkg/provision/config"
+	"github.com/provision-dev/provision/pkg/provision/resource"
 )
 
 // subnetKind creates one of the two subnets. The public one ("bastion
@@ -39,21 +40,26 @@ func newSubnetStep(env *Env, public bool) plan.Step {
 	if public {
 		k = subnetKind{env: env, id: StepPublicSubnet, role: "public", cidr: env.Cfg.Network.PublicSubnetCIDR, public: true}
 	}
-	return newResourceStep[subnet, subnetFix](env, "subnet", k)
+	return resource.NewStep[subnet, subnetFix](env.shared(), "subnet", k)
 }
 
-func (k subnetKind) stepID() plan.ID { return k.id }
+func (k subnetKind) StepID() plan.ID { return k.id }
 
 // The private subnet waits for the public one so that both do not claim
 // the same free IPv6 /64 at once.
-func (k subnetKind) needs() []plan.ID {
+func (k subnetKind) Needs() []plan.ID {
 	if k.public {
 		return []plan.ID{StepVPC}
 	}
 	return []plan.ID{StepVPC, StepPublicSubnet}
 }
 
-func (k subnetKind) describe() plan.Change {
+// Hooks names the optional parts of resource.Step this kind has.
+func (k subnetKind) Hooks() resource.Hooks[subnet, subnetFix] {
+	return resource.Hooks[subnet, subnetFix]{FindForDelete: k.findForDelete, EC2Tags: k.ec2TagsOf}
+}
+
+func (k subnetKind) Describe() plan.Change {
 	c := plan.Change{Step: k.id, Kind: "subnet", Name: k.env.name(k.role), Attrs: []plan.Attr{{Key: "cidr", Value: k.cidr}}}
 	if k.env.Zone != "" {
 		c.Attrs = append(c.Attrs, plan.Attr{Key: "zone", Value: k.env.Zone})
@@ -69,10 +75,10 @@ func (k subnetKind) describe() plan.Change {
 
 // find looks by the ownership tags, then by CIDR inside the VPC: a subnet
 // with our CIDR that is not ours is a conflict the user must resolve.
-func (k subnetKind) find(ctx context.Context) (found[subnet], error) {
+func (k subnetKind) Find(ctx context.Context) (resource.Found[subnet], error) {
 	f, err := k.findForDelete(ctx)
 	vpcID := k.env.IDOf(StepVPC)
-	if err != nil || f.exists || vpcID == "" {
+	if err != nil || f.Exists || vpcID == "" {
 		return f, err
 	}
 	out, err := k.env.EC2.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{Filters: []ec2types.Filter{Filter("vpc-id", vpcID), Filter("cidr-block", k.cidr)}})
@@ -87,22 +93,22 @@ func (k subnetKind) find(ctx context.Context) (found[subnet], error) {
 	return f, nil
 }
 
-func (k subnetKind) findForDelete(ctx context.Context) (found[subnet], error) {
+func (k subnetKind) findForDelete(ctx context.Context) (resource.Found[subnet], error) {
 	subnets, err := describeShared(ctx, k.env, "subnets", k.env.EC2.DescribeSubnets, &ec2.DescribeSubnetsInput{Filters: k.env.stackFilter()},
 		func(o *ec2.DescribeSubnetsOutput) []ec2types.Subnet { return o.Subnets })
 	if err != nil {
-		return found[subnet]{}, fmt.Errorf("find %s by tags: %w", k.id, err)
+		return resource.Found[subnet]{}, fmt.Errorf("find %s by tags: %w", k.id, err)
 	}
-	return lookupOwned(k.env, k.id, pointers(subnets), subnetID, func(sn subnet) bool { return k.env.ownedBy(sn.Tags, k.id) }), nil
+	return lookupOwned(k.env, k.id, resource.Pointers(subnets), subnetID, func(sn subnet) bool { return k.env.ownedBy(sn.Tags, k.id) }), nil
 }
 
 func subnetID(sn subnet) string { return aws.ToString(sn.SubnetId) }
 
-func (k subnetKind) record(sn subnet) recorded {
-	return recorded{id: subnetID(sn), attrs: map[string]string{"cidr": aws.ToString(sn.CidrBlock), "zone": aws.ToString(sn.AvailabilityZone), "ipv6_cidr": subnetIPv6Block(sn)}}
+func (k subnetKind) Record(sn subnet) resource.Recorded {
+	return resource.Recorded{ID: subnetID(sn), Attrs: map[string]string{"cidr": aws.ToString(sn.CidrBlock), "zone": aws.ToString(sn.AvailabilityZone), "ipv6_cidr": subnetIPv6Block(sn)}}
 }
 
-func (k subnetKind) diff(_ context.Context, sn subnet) (subnetFix, []string, error) {
+func (k subnetKind) Diff(_ context.Context, sn subnet) (subnetFix, []string, error) {
 	id := subnetID(sn)
 	if got := aws.ToString(sn.CidrBlock); got != k.cidr {
 		return subnetFix{}, nil, fmt.Errorf("%s %s has CIDR %s but the configuration says %s: subnets cannot change in place; restore the value or run `provision down` first", k.id, id, got, k.cidr)
@@ -128,7 +134,7 @@ func (k subnetKind) diff(_ context.Context, sn subnet) (subnetFix, []string, err
 }
 
 // create makes the subnet with its /64; the two attributes are set after.
-func (k subnetKind) create(ctx context.Context, _ string, _ found[subnet]) (subnet, subnetFix, error) {
+func (k subnetKind) Create(ctx context.Context, _ string, _ resource.Found[subnet]) (subnet, subnetFix, error) {
 	in := &ec2.CreateSubnetInput{
 		VpcId:             aws.String(k.env.IDOf(StepVPC)),
 		CidrBlock:         aws.String(k.cidr),
@@ -153,7 +159,7 @@ func (k subnetKind) create(ctx context.Context, _ string, _ found[subnet]) (subn
 	return out.Subnet, f, nil
 }
 
-func (k subnetKind) update(ctx context.Context, sn subnet, f subnetFix) error {
+func (k subnetKind) Update(ctx context.Context, sn subnet, f subnetFix) error {
 	id := subnetID(sn)
 	if f.associateIPv6 {
 		block, err := k.freeIPv6Block(ctx)
@@ -163,11 +169,11 @@ func (k subnetKind) update(ctx context.Context, sn subnet, f subnetFix) error {
 		if _, err := k.env.EC2.AssociateSubnetCidrBlock(ctx, &ec2.AssociateSubnetCidrBlockInput{SubnetId: &id, Ipv6CidrBlock: &block}); err != nil {
 			return fmt.Errorf("associate %s with %s: %w", block, id, err)
 		}
-		// Recorded at once: the ACL and group rules that name this block
+		// resource.Recorded at once: the ACL and group rules that name this block
 		// are planned later in the same run.
-		r := k.record(sn)
-		r.attrs["ipv6_cidr"] = block
-		if err := k.env.created(k.id, "subnet", id, r.attrs); err != nil {
+		r := k.Record(sn)
+		r.Attrs["ipv6_cidr"] = block
+		if err := k.env.records().Created(k.id, "subnet", id, r.Attrs); err != nil {
 			return err
 		}
 	}
@@ -185,7 +191,7 @@ func (k subnetKind) update(ctx context.Context, sn subnet, f subnetFix) error {
 	return nil
 }
 
-func (k subnetKind) remove(ctx context.Context, sn subnet) error {
+func (k subnetKind) Remove(ctx context.Context, sn subnet) error {
 	id := subnetID(sn)
 	_, err := k.env.EC2.DeleteSubnet(ctx, &ec2.DeleteSubnetInput{SubnetId: &id})
 	if err != nil && !awsapi.IsNotFound(err) {

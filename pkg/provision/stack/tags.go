@@ -7,6 +7,7 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/provision-dev/provision/pkg/plan"
+	"github.com/provision-dev/provision/pkg/provision/resource"
 )
 
 // Ownership tags: every resource the stack creates carries both, and
@@ -26,7 +27,7 @@ func (e *Env) tagMap(step plan.ID, role string) map[string]string {
 	m[TagStep] = string(step)
 	m["Name"] = e.name(role)
 	if len(e.Cfg.Tags) > 0 {
-		m[tagKeys] = tagKeysValue(e.Cfg.Tags)
+		m[resource.TagKeys] = resource.TagKeysValue(e.Cfg.Tags)
 	}
 	return m
 }
@@ -81,33 +82,4 @@ func TagValue(tags []ec2types.Tag, key string) string {
 
 func Filter(name string, values ...string) ec2types.Filter {
 	return ec2types.Filter{Name: aws.String(name), Values: values}
-}
-
-// keepOne picks the resource to keep among several that carry one step's
-// tags (a create whose answer was lost, then made again): the recorded one,
-// else the first. The others are duplicates.
-func keepOne[T any](items []T, id func(T) string, recorded string) (keep T, dups []T) {
-	if len(items) == 0 {
-		return keep, nil
-	}
-	k := 0
-	for i, it := range items {
-		if recorded != "" && id(it) == recorded {
-			k = i
-		}
-	}
-	for i, it := range items {
-		if i != k {
-			dups = append(dups, it)
-		}
-	}
-	return items[k], dups
-}
-
-func duplicateReasons(ids []string) []string {
-	var rs []string
-	for _, id := range ids {
-		rs = append(rs, "delete duplicate "+id+" (made by an interrupted run)")
-	}
-	return rs
 }

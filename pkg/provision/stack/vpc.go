@@ -14,6 +14,7 @@ import (
 	"github.com/provision-dev/provision/pkg/plan"
 	"github.com/provision-dev/provision/pkg/provision/awsapi"
 	"github.com/provision-dev/provision/pkg/provision/config"
+	"github.com/provision-dev/provision/pkg/provision/resource"
 )
 
 // vpcKind creates the VPC, or, with network.vpc_id, only looks up the
@@ -27,13 +28,15 @@ type vpcFix struct {
 	dnsSupport, dnsHostnames, ipv6Block bool
 }
 
-func newVPCStep(env *Env) plan.Step { return newResourceStep[vpc, vpcFix](env, "vpc", vpcKind{env}) }
+func newVPCStep(env *Env) plan.Step {
+	return resource.NewStep[vpc, vpcFix](env.shared(), "vpc", vpcKind{env})
+}
 
-func (k vpcKind) stepID() plan.ID  { return StepVPC }
-func (k vpcKind) needs() []plan.ID { return nil }
+func (k vpcKind) StepID() plan.ID  { return StepVPC }
+func (k vpcKind) Needs() []plan.ID { return nil }
 func (k vpcKind) existing() bool   { return k.env.Cfg.Network.VpcID != "" }
 
-func (k vpcKind) describe() plan.Change {
+func (k vpcKind) Describe() plan.Change {
 	c := plan.Change{Step: StepVPC, Kind: "vpc", Name: k.env.name("vpc")}
 	if k.existing() {
 		c.ID = k.env.Cfg.Network.VpcID
@@ -46,27 +49,32 @@ func (k vpcKind) describe() plan.Change {
 	return c
 }
 
+// Hooks names the optional parts of resource.Step this kind has.
+func (k vpcKind) Hooks() resource.Hooks[vpc, vpcFix] {
+	return resource.Hooks[vpc, vpcFix]{FindForDelete: k.findForDelete, EC2Tags: k.ec2TagsOf}
+}
+
 // find looks by the ownership tags (and so also finds a VPC that a run
 // created but could not record); with network.vpc_id it checks the user's
 // VPC instead.
-func (k vpcKind) find(ctx context.Context) (found[vpc], error) {
+func (k vpcKind) Find(ctx context.Context) (resource.Found[vpc], error) {
 	if k.existing() {
 		v, err := k.lookupExisting(ctx)
-		return found[vpc]{cur: v, exists: true, external: true}, err
+		return resource.Found[vpc]{Cur: v, Exists: true, External: true}, err
 	}
 	out, err := k.env.EC2.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{Filters: k.env.ownerFilters(StepVPC)})
 	if err != nil {
-		return found[vpc]{}, fmt.Errorf("find vpc by tags: %w", err)
+		return resource.Found[vpc]{}, fmt.Errorf("find vpc by tags: %w", err)
 	}
-	return lookupOwned(k.env, StepVPC, pointers(out.Vpcs), vpcID, func(v vpc) bool { return k.env.ownedBy(v.Tags, StepVPC) }), nil
+	return lookupOwned(k.env, StepVPC, resource.Pointers(out.Vpcs), vpcID, func(v vpc) bool { return k.env.ownedBy(v.Tags, StepVPC) }), nil
 }
 
 // findForDelete: the user's VPC is never deleted.
-func (k vpcKind) findForDelete(ctx context.Context) (found[vpc], error) {
+func (k vpcKind) findForDelete(ctx context.Context) (resource.Found[vpc], error) {
 	if k.existing() {
-		return found[vpc]{}, nil
+		return resource.Found[vpc]{}, nil
 	}
-	return k.find(ctx)
+	return k.Find(ctx)
 }
 
 func vpcID(v vpc) string { return aws.ToString(v.VpcId) }
@@ -74,15 +82,15 @@ func vpcID(v vpc) string { return aws.ToString(v.VpcId) }
 // record keeps, besides the primary blocks the subnets are cut from, every
 // block of the VPC: the private ACL denies each (network_acl.go), and a
 // block someone associates or removes later shows as the ACL's drift.
-func (k vpcKind) record(v vpc) recorded {
+func (k vpcKind) Record(v vpc) resource.Recorded {
 	b := vpcAddressBlocks(v)
-	return recorded{id: vpcID(v), attrs: map[string]string{
+	return resource.Recorded{ID: vpcID(v), Attrs: map[string]string{
 		"cidr": aws.ToString(v.CidrBlock), "ipv6_cidr": vpcIPv6Block(v),
 		"cidr_blocks": strings.Join(b.ipv4, ","), "ipv6_cidr_blocks": strings.Join(b.ipv6, ","),
 	}}
 }
 
-func (k vpcKind) diff(ctx context.Context, v vpc) (vpcFix, []string, error) {
+func (k vpcKind) Diff(ctx context.Context, v vpc) (vpcFix, []string, error) {
 	id := vpcID(v)
 	if got := aws.ToString(v.CidrBlock); got != k.env.Cfg.Network.CIDR {
 		return vpcFix{}, nil, fmt.Errorf("vpc %s has CIDR %s but network.cidr says %s: a VPC's primary block cannot change; run `provision down` first or restore network.cidr", id, got, k.env.Cfg.Network.CIDR)
@@ -110,7 +118,7 @@ func (k vpcKind) diff(ctx context.Context, v vpc) (vpcFix, []string, error) {
 }
 
 // create makes the VPC; a new VPC has DNS support on and hostnames off.
-func (k vpcKind) create(ctx context.Context, _ string, _ found[vpc]) (vpc, vpcFix, error) {
+func (k vpcKind) Create(ctx context.Context, _ string, _ resource.Found[vpc]) (vpc, vpcFix, error) {
 	out, err := k.env.EC2.CreateVpc(ctx, &ec2.CreateVpcInput{
 		CidrBlock:                   aws.String(k.env.Cfg.Network.CIDR),
 		AmazonProvidedIpv6CidrBlock: aws.Bool(k.env.Cfg.Network.IPv6),
@@ -122,7 +130,7 @@ func (k vpcKind) create(ctx context.Context, _ string, _ found[vpc]) (vpc, vpcFi
 	return out.Vpc, vpcFix{dnsHostnames: true}, nil
 }
 
-func (k vpcKind) update(ctx context.Context, v vpc, f vpcFix) error {
+func (k vpcKind) Update(ctx context.Context, v vpc, f vpcFix) error {
 	id := vpcID(v)
 	if f.dnsSupport {
 		if _, err := k.env.EC2.ModifyVpcAttribute(ctx, &ec2.ModifyVpcAttributeInput{VpcId: &id, EnableDnsSupport: &ec2types.AttributeBooleanValue{Value: aws.Bool(true)}}); err != nil {
@@ -142,7 +150,7 @@ func (k vpcKind) update(ctx context.Context, v vpc, f vpcFix) error {
 	return k.waitForIPv6(ctx, id)
 }
 
-func (k vpcKind) remove(ctx context.Context, v vpc) error {
+func (k vpcKind) Remove(ctx context.Context, v vpc) error {
 	_, err := k.env.EC2.DeleteVpc(ctx, &ec2.DeleteVpcInput{VpcId: v.VpcId})
 	if err != nil && !awsapi.IsNotFound(err) {
 		return awsapi.RetryableDelete(fmt.Errorf("delete vpc %s: %w", vpcID(v), err))
@@ -176,7 +184,7 @@ func (k vpcKind) waitForIPv6(ctx context.Context, id string) error {
 	if k.env.Cfg.Network.IPv6 && vpcIPv6Block(&out.Vpcs[0]) == "" {
 		return plan.TryAgainf("vpc %s: waiting for its IPv6 block", id)
 	}
-	return k.env.created(StepVPC, "vpc", id, k.record(&out.Vpcs[0]).attrs)
+	return k.env.records().Created(StepVPC, "vpc", id, k.Record(&out.Vpcs[0]).Attrs)
 }
 
 // lookupExisting checks the user's VPC.

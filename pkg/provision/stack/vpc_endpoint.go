@@ -13,6 +13,7 @@ import (
 	"github.com/provision-dev/provision/pkg/plan"
 	"github.com/provision-dev/provision/pkg/provision/awsapi"
 	"github.com/provision-dev/provision/pkg/provision/config"
+	"github.com/provision-dev/provision/pkg/provision/resource"
 )
 
 // vpcEndpoints keeps traffic to AWS services inside the VPC. vpce/s3 is a
@@ -23,7 +24,7 @@ import (
 // private subnet behind sg/endpoints and private DNS, so the services'
 // usual names resolve to them everywhere in the VPC (DNS support and
 // hostnames are on); they are charged by the hour.
-type vpcEndpoints struct {
+type vpcEndpointKind struct {
 	env     *Env
 	id      plan.ID
 	service string // the part after com.amazonaws.<region>.
@@ -61,24 +62,31 @@ func (e *Env) endpointServices() []string {
 }
 
 func newGatewayEndpointStep(env *Env) plan.Step {
-	return newResourceStep[endpoint, endpointFix](env, "vpc-endpoint", vpcEndpoints{env: env, id: stepS3Endpoint, service: "s3", gateway: true})
+	return resource.NewStep[endpoint, endpointFix](env.shared(), "vpc-endpoint", vpcEndpointKind{env: env, id: stepS3Endpoint, service: "s3", gateway: true})
 }
 
 func newInterfaceEndpointStep(env *Env, service string) plan.Step {
-	return newResourceStep[endpoint, endpointFix](env, "vpc-endpoint", vpcEndpoints{env: env, id: plan.ID("vpce/" + service), service: service})
+	return resource.NewStep[endpoint, endpointFix](env.shared(), "vpc-endpoint", vpcEndpointKind{env: env, id: plan.ID("vpce/" + service), service: service})
 }
 
-func (k vpcEndpoints) stepID() plan.ID { return k.id }
-func (k vpcEndpoints) needs() []plan.ID {
+func (k vpcEndpointKind) StepID() plan.ID { return k.id }
+func (k vpcEndpointKind) Needs() []plan.ID {
 	if k.gateway {
 		return []plan.ID{stepPrivateRoutes}
 	}
 	return []plan.ID{StepPrivateSubnet, stepEndpointGroup}
 }
 
-func (k vpcEndpoints) serviceName() string { return "com.amazonaws." + k.env.Region + "." + k.service }
+// Hooks names the optional parts of resource.Step this kind has.
+func (k vpcEndpointKind) Hooks() resource.Hooks[endpoint, endpointFix] {
+	return resource.Hooks[endpoint, endpointFix]{Pending: k.pending, EC2Tags: k.ec2TagsOf}
+}
 
-func (k vpcEndpoints) describe() plan.Change {
+func (k vpcEndpointKind) serviceName() string {
+	return "com.amazonaws." + k.env.Region + "." + k.service
+}
+
+func (k vpcEndpointKind) Describe() plan.Change {
 	c := plan.Change{Step: k.id, Kind: "vpc-endpoint", Name: k.serviceName()}
 	if k.gateway {
 		c.Attrs = []plan.Attr{{Key: "type", Value: "gateway"}, {Key: "route_table", Value: orUnknown(k.env.IDOf(stepPrivateRoutes))}}
@@ -90,13 +98,13 @@ func (k vpcEndpoints) describe() plan.Change {
 
 // find looks for the stack's endpoints (one describe for all of them,
 // shared by the run); deleted ones do not count.
-func (k vpcEndpoints) find(ctx context.Context) (found[endpoint], error) {
+func (k vpcEndpointKind) Find(ctx context.Context) (resource.Found[endpoint], error) {
 	all, err := describeShared(ctx, k.env, "vpc-endpoints", k.env.EC2.DescribeVpcEndpoints, &ec2.DescribeVpcEndpointsInput{Filters: k.env.stackFilter()},
 		func(o *ec2.DescribeVpcEndpointsOutput) []ec2types.VpcEndpoint { return o.VpcEndpoints })
 	if err != nil {
-		return found[endpoint]{}, fmt.Errorf("find %s by tags: %w", k.id, err)
+		return resource.Found[endpoint]{}, fmt.Errorf("find %s by tags: %w", k.id, err)
 	}
-	return lookupOwned(k.env, k.id, pointers(all), endpointID, func(v endpoint) bool {
+	return lookupOwned(k.env, k.id, resource.Pointers(all), endpointID, func(v endpoint) bool {
 		return k.env.ownedBy(v.Tags, k.id) && !gone(v.State)
 	}), nil
 }
@@ -107,13 +115,13 @@ func gone(s ec2types.State) bool {
 
 func endpointID(v endpoint) string { return aws.ToString(v.VpcEndpointId) }
 
-func (k vpcEndpoints) record(v endpoint) recorded {
-	return recorded{id: endpointID(v), attrs: map[string]string{"service": aws.ToString(v.ServiceName)}}
+func (k vpcEndpointKind) Record(v endpoint) resource.Recorded {
+	return resource.Recorded{ID: endpointID(v), Attrs: map[string]string{"service": aws.ToString(v.ServiceName)}}
 }
 
-func (k vpcEndpoints) ec2TagsOf(v endpoint) []ec2types.Tag { return v.Tags }
+func (k vpcEndpointKind) ec2TagsOf(v endpoint) []ec2types.Tag { return v.Tags }
 
-func (k vpcEndpoints) pending(v endpoint) string {
+func (k vpcEndpointKind) pending(v endpoint) string {
 	if strings.EqualFold(string(v.State), "pending") {
 		return "pending"
 	}
@@ -122,7 +130,7 @@ func (k vpcEndpoints) pending(v endpoint) string {
 
 // diff: what the endpoint lacks (the stack's route table, subnet or group,
 // private DNS). Others' additions are left alone.
-func (k vpcEndpoints) diff(_ context.Context, v endpoint) (endpointFix, []string, error) {
+func (k vpcEndpointKind) Diff(_ context.Context, v endpoint) (endpointFix, []string, error) {
 	var f endpointFix
 	var rs []string
 	if k.gateway {
@@ -151,7 +159,7 @@ func (k vpcEndpoints) diff(_ context.Context, v endpoint) (endpointFix, []string
 	return f, rs, nil
 }
 
-func (k vpcEndpoints) create(ctx context.Context, token string, _ found[endpoint]) (endpoint, endpointFix, error) {
+func (k vpcEndpointKind) Create(ctx context.Context, token string, _ resource.Found[endpoint]) (endpoint, endpointFix, error) {
 	in := &ec2.CreateVpcEndpointInput{
 		VpcId:             aws.String(k.env.IDOf(StepVPC)),
 		ServiceName:       aws.String(k.serviceName()),
@@ -174,7 +182,7 @@ func (k vpcEndpoints) create(ctx context.Context, token string, _ found[endpoint
 	return out.VpcEndpoint, endpointFix{}, nil
 }
 
-func (k vpcEndpoints) update(ctx context.Context, v endpoint, f endpointFix) error {
+func (k vpcEndpointKind) Update(ctx context.Context, v endpoint, f endpointFix) error {
 	if f.empty() {
 		return nil
 	}
@@ -191,7 +199,7 @@ func (k vpcEndpoints) update(ctx context.Context, v endpoint, f endpointFix) err
 // remove deletes the endpoint; an interface endpoint's network interface
 // in the private subnet goes with it, which the subnet's and the group's
 // deletion wait for (DependencyViolation until then).
-func (k vpcEndpoints) remove(ctx context.Context, v endpoint) error {
+func (k vpcEndpointKind) Remove(ctx context.Context, v endpoint) error {
 	out, err := k.env.EC2.DeleteVpcEndpoints(ctx, &ec2.DeleteVpcEndpointsInput{VpcEndpointIds: []string{endpointID(v)}})
 	if err != nil && !awsapi.IsNotFound(err) {
 		return awsapi.RetryableDelete(fmt.Errorf("delete VPC endpoint %s: %w", endpointID(v), err))
