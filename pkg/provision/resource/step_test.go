@@ -79,7 +79,7 @@ type fakeKind struct {
 
 const fakeStep plan.ID = "thing"
 
-func (k *fakeKind) StepID() plan.ID { return fakeStep }
+func (k *fakeKind) StepID() plan.ID  { return fakeStep }
 func (k *fakeKind) Needs() []plan.ID { return nil }
 func (k *fakeKind) Hooks() Hooks[*thing, thingFix] {
 	h := k.hooks
@@ -88,7 +88,9 @@ func (k *fakeKind) Hooks() Hooks[*thing, thingFix] {
 	h.Retire = func(_ context.Context, t *thing) error { k.retired = append(k.retired, t.id); return nil }
 	return h
 }
-func (k *fakeKind) Describe() plan.Change { return plan.Change{Step: fakeStep, Kind: "thing", Name: "fake"} }
+func (k *fakeKind) Describe() plan.Change {
+	return plan.Change{Step: fakeStep, Kind: "thing", Name: "fake"}
+}
 func (k *fakeKind) Find(context.Context) (Found[*thing], error) {
 	recorded := k.records.Ledger.Get(string(fakeStep)).RecordedID()
 	return LookupOwned(recorded, k.cloud.things, func(t *thing) string { return t.id }, func(*thing) bool { return true }), nil
@@ -135,7 +137,9 @@ func newWorld() *world {
 	return w
 }
 
-func (w *world) step() *Step[*thing, thingFix] { return NewStep(w.shared, "thing", Kind[*thing, thingFix](w.kind)) }
+func (w *world) step() *Step[*thing, thingFix] {
+	return NewStep(w.shared, "thing", Kind[*thing, thingFix](w.kind))
+}
 
 // apply plans and applies one step, as the executor does.
 func (w *world) apply(t *testing.T) plan.Change {

@@ -34,13 +34,13 @@ type Env struct {
 	Cfg    *config.Config
 	Region string
 	Zone   string
-	EC2    *ec2.Client
-	STS    *sts.Client
-	IAM    *iam.Client
-	ASG    *autoscaling.Client
-	SSM    *ssm.Client
-	KMS    *kms.Client
-	S3     *s3.Client
+	EC2    awsapi.EC2
+	STS    awsapi.STS
+	IAM    awsapi.IAM
+	ASG    awsapi.AutoScaling
+	SSM    awsapi.SSM
+	KMS    awsapi.KMS
+	S3     awsapi.S3
 	GitLab *gitlab.API
 	Ledger *state.Ledger
 	Log    *zap.Logger

@@ -18,7 +18,7 @@ import (
 // shared by ssm/token and gitlab/runner.
 
 // getParameter returns the parameter, or nil when it does not exist.
-func GetParameter(ctx context.Context, c *ssm.Client, name string, decrypt bool) (*ssmtypes.Parameter, error) {
+func GetParameter(ctx context.Context, c awsapi.SSM, name string, decrypt bool) (*ssmtypes.Parameter, error) {
 	out, err := c.GetParameter(ctx, &ssm.GetParameterInput{Name: &name, WithDecryption: aws.Bool(decrypt)})
 	if awsapi.IsNotFound(err) {
 		return nil, nil
@@ -29,7 +29,7 @@ func GetParameter(ctx context.Context, c *ssm.Client, name string, decrypt bool)
 	return out.Parameter, nil
 }
 
-func DeleteParameter(ctx context.Context, c *ssm.Client, name string) error {
+func DeleteParameter(ctx context.Context, c awsapi.SSM, name string) error {
 	_, err := c.DeleteParameter(ctx, &ssm.DeleteParameterInput{Name: &name})
 	if err != nil && !awsapi.IsNotFound(err) {
 		return fmt.Errorf("delete SSM parameter %s: %w", name, err)
