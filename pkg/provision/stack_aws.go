@@ -81,13 +81,13 @@ func (s AWSStack) BootReport(ctx context.Context, ledger *state.Ledger, fresh bo
 }
 
 // DiagnoseBoot explains a boot that failed or did not finish.
-func (s AWSStack) DiagnoseBoot(ctx context.Context, ledger *state.Ledger, r *stack.BootReport) stack.BootDiagnosis {
-	return s.env(ledger, stack.EnvOptions{}).DiagnoseBoot(ctx, r)
+func (s AWSStack) DiagnoseBoot(ctx context.Context, ledger *state.Ledger, r *stack.BootReport) ops.BootDiagnosis {
+	return ops.DiagnoseBoot(ctx, s.env(ledger, stack.EnvOptions{}), r)
 }
 
 // RunnerOnline asks GitLab for the runner's status ("" without GITLAB_TOKEN).
 func (s AWSStack) RunnerOnline(ctx context.Context, ledger *state.Ledger) (string, error) {
-	return s.env(ledger, stack.EnvOptions{}).RunnerOnline(ctx)
+	return ops.RunnerOnline(ctx, s.env(ledger, stack.EnvOptions{}))
 }
 
 // DeleteBootReport removes the manager's boot report and its drain

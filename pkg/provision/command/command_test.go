@@ -132,8 +132,8 @@ func (f fakeStack) BootReport(context.Context, *state.Ledger, bool) (*stack.Boot
 	return &stack.BootReport{Stage: "online", Status: "ok"}, nil
 }
 
-func (f fakeStack) DiagnoseBoot(context.Context, *state.Ledger, *stack.BootReport) stack.BootDiagnosis {
-	return stack.BootDiagnosis{}
+func (f fakeStack) DiagnoseBoot(context.Context, *state.Ledger, *stack.BootReport) ops.BootDiagnosis {
+	return ops.BootDiagnosis{}
 }
 
 func (f fakeStack) DeleteBootReport(context.Context) error { return nil }

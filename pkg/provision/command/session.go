@@ -74,7 +74,7 @@ type Stack interface {
 	// BootReport reads the report; not fresh: as this run saw it already,
 	// when it did moments ago.
 	BootReport(ctx context.Context, ledger *state.Ledger, fresh bool) (*stack.BootReport, error)
-	DiagnoseBoot(ctx context.Context, ledger *state.Ledger, r *stack.BootReport) stack.BootDiagnosis
+	DiagnoseBoot(ctx context.Context, ledger *state.Ledger, r *stack.BootReport) ops.BootDiagnosis
 	DeleteBootReport(ctx context.Context) error
 	// RunnerOnline is the runner's status in GitLab ("" without GITLAB_TOKEN).
 	RunnerOnline(ctx context.Context, ledger *state.Ledger) (string, error)

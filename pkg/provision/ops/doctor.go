@@ -69,7 +69,7 @@ func Doctor(ctx context.Context, e *stack.Env) ([]Flow, error) {
 		flows = append(flows, Flow{Name: "GitLab's address", Blocked: note})
 	}
 	ports := []int32{22}
-	if !e.Autoscaler() {
+	if !e.Cfg.Autoscaler() {
 		ports = append(ports, 2376)
 	}
 	for _, port := range ports {
@@ -236,11 +236,11 @@ func bootFlow(ctx context.Context, e *stack.Env) Flow {
 	case err != nil:
 		return Flow{Name: name, Blocked: err.Error()}
 	case r == nil:
-		return Flow{Name: name, Blocked: "no report (" + e.BootParameter() + " does not exist): " + e.DiagnoseBoot(ctx, nil).Cause}
+		return Flow{Name: name, Blocked: "no report (" + e.Names().BootParameter() + " does not exist): " + DiagnoseBoot(ctx, e, nil).Cause}
 	case r.Online():
 		return Flow{Name: name, OK: true, Note: "online since " + r.Time.Format(time.RFC3339)}
 	case r.Failed():
-		return Flow{Name: name, Blocked: fmt.Sprintf("stage %s failed: %s", r.Stage, e.DiagnoseBoot(ctx, r).Cause)}
+		return Flow{Name: name, Blocked: fmt.Sprintf("stage %s failed: %s", r.Stage, DiagnoseBoot(ctx, e, r).Cause)}
 	}
 	return Flow{Name: name, Blocked: fmt.Sprintf("still booting: last stage %s at %s", r.Stage, r.Time.Format(time.RFC3339))}
 }
@@ -249,9 +249,9 @@ func bootFlow(ctx context.Context, e *stack.Env) Flow {
 // when it expires.
 func tokenFlow(ctx context.Context, e *stack.Env) Flow {
 	const name = "the runner token in SSM is valid"
-	p, err := stack.GetParameter(ctx, e.SSM, e.TokenParameter(), true)
+	p, err := stack.GetParameter(ctx, e.SSM, e.Names().TokenParameter(), true)
 	if err != nil || p == nil {
-		return Flow{Name: name, Blocked: fmt.Sprintf("cannot read %s: %v", e.TokenParameter(), err)}
+		return Flow{Name: name, Blocked: fmt.Sprintf("cannot read %s: %v", e.Names().TokenParameter(), err)}
 	}
 	exp, err := e.GitLab.VerifyRunnerToken(ctx, aws.ToString(p.Value))
 	switch {
@@ -461,10 +461,10 @@ func readLiveNetwork(ctx context.Context, e *stack.Env) (liveNetwork, error) {
 			n.nat = &out.NatGateways[0]
 		}
 	}
-	n.natEIP, _ = netip.ParseAddr(e.PublicAddress(ctx, stack.StepNATAddress))
+	n.natEIP, _ = netip.ParseAddr(PublicAddress(ctx, e, stack.StepNATAddress))
 	// The manager's address counts only while it is associated with it.
 	if n.manager != nil {
-		if a, err := netip.ParseAddr(e.PublicAddress(ctx, stack.StepManagerAddress)); err == nil && aws.ToString(n.manager.PublicIpAddress) == a.String() {
+		if a, err := netip.ParseAddr(PublicAddress(ctx, e, stack.StepManagerAddress)); err == nil && aws.ToString(n.manager.PublicIpAddress) == a.String() {
 			n.managerEIP = a
 		}
 	}

@@ -61,7 +61,7 @@ func Inspect(ctx context.Context, e *stack.Env) Facts {
 			f.ASGDesired, f.ASGInService = g.DesiredCapacity, &inService
 		}
 	}
-	f.NATAddress, f.ManagerAddress = e.PublicAddress(ctx, stack.StepNATAddress), e.PublicAddress(ctx, stack.StepManagerAddress)
+	f.NATAddress, f.ManagerAddress = PublicAddress(ctx, e, stack.StepNATAddress), PublicAddress(ctx, e, stack.StepManagerAddress)
 	if id := e.IDOf(stack.StepGitLabRunner); id != "" {
 		f.RunnerID = id
 		if n, err := strconv.ParseInt(id, 10, 64); err == nil && !e.Secrets.GitLabToken.Empty() {
@@ -113,7 +113,7 @@ func tokenExpiry(ctx context.Context, e *stack.Env) string {
 	if e.Cfg.GitLab.URL == "" || (e.IDOf(stack.StepToken) == "" && e.IDOf(stack.StepGitLabRunner) == "") {
 		return ""
 	}
-	p, err := stack.GetParameter(ctx, e.SSM, e.TokenParameter(), true)
+	p, err := stack.GetParameter(ctx, e.SSM, e.Names().TokenParameter(), true)
 	if err != nil || p == nil {
 		return ""
 	}

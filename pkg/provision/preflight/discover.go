@@ -44,7 +44,7 @@ func Identify(ctx context.Context, e *stack.Env) error {
 // launches, long after `up`.
 func checkRootVolume(e *stack.Env) error {
 	img, want := e.Images.Runner, e.Cfg.Runners.VolumeSizeGB
-	if !e.Autoscaler() || img.RootSizeGB <= want {
+	if !e.Cfg.Autoscaler() || img.RootSizeGB <= want {
 		return nil
 	}
 	return fmt.Errorf("runners.volume_size_gb %d is smaller than the root snapshot of the machines' image %s (%d GiB), which EC2 refuses to launch: set runners.volume_size_gb to at least %d", want, img.ID, img.RootSizeGB, img.RootSizeGB)

@@ -246,7 +246,7 @@ func checkToken(ctx context.Context, e *stack.Env) error {
 		warnIfExpiring(e, stack.EnvRunnerToken, expires, "gitlab-runner renews it on the manager once three quarters of its lifetime have passed (provision writes the renewed token back to SSM); reset it in GitLab now if the manager is not running")
 		return nil
 	case errors.Is(err, gitlab.ErrTokenRejected) && storedTokenRenewed(ctx, e, token):
-		e.Log.Info(fmt.Sprintf("%s is out of date: gitlab-runner renewed the token and the renewed one in %s is kept (GitLab accepts it)", stack.EnvRunnerToken, e.TokenParameter()))
+		e.Log.Info(fmt.Sprintf("%s is out of date: gitlab-runner renewed the token and the renewed one in %s is kept (GitLab accepts it)", stack.EnvRunnerToken, e.Names().TokenParameter()))
 		e.StoredTokenRenewed = true
 		return nil
 	case errors.Is(err, gitlab.ErrTokenRejected):
@@ -262,7 +262,7 @@ func checkToken(ctx context.Context, e *stack.Env) error {
 // token than GITLAB_RUNNER_TOKEN that GitLab accepts: the manager renewed
 // the token and wrote it back, which made the exported one invalid.
 func storedTokenRenewed(ctx context.Context, e *stack.Env, exported stack.Secret) bool {
-	p, err := stack.GetParameter(ctx, e.SSM, e.TokenParameter(), true)
+	p, err := stack.GetParameter(ctx, e.SSM, e.Names().TokenParameter(), true)
 	if err != nil || p == nil || aws.ToString(p.Value) == exported.Reveal() {
 		return false
 	}
@@ -280,7 +280,7 @@ const TokenExpiryWarning = 14 * 24 * time.Hour
 func checkGitLabToken(ctx context.Context, e *stack.Env) error {
 	token := e.Secrets.GitLabToken
 	if token.Empty() {
-		if p, err := stack.GetParameter(ctx, e.SSM, e.TokenParameter(), false); err == nil && p != nil {
+		if p, err := stack.GetParameter(ctx, e.SSM, e.Names().TokenParameter(), false); err == nil && p != nil {
 			return nil // the runner exists already; nothing to create
 		}
 		return fmt.Errorf("gitlab.create_runner is set but %s is not: export a GitLab access token with the %s scopes, or remove create_runner and export %s", stack.EnvGitLabToken, strings.Join(stack.CreateRunnerScopes, " and "), stack.EnvRunnerToken)

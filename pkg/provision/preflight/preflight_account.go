@@ -63,7 +63,7 @@ var ebsKeyOperations = []kmstypes.GrantOperation{
 // key policy), and the group only records a failed launch activity: the
 // fleet stays at zero while jobs wait.
 func checkDefaultEBSKey(ctx context.Context, e *stack.Env) error {
-	if !e.Autoscaler() {
+	if !e.Cfg.Autoscaler() {
 		return nil
 	}
 	out, err := e.EC2.GetEbsDefaultKmsKeyId(ctx, &ec2.GetEbsDefaultKmsKeyIdInput{}, func(o *ec2.Options) { o.RetryMaxAttempts = 1 })

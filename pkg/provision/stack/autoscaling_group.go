@@ -63,8 +63,8 @@ func (k autoScalingGroupKind) Describe() plan.Change {
 		{Key: "min/desired/max", Value: fmt.Sprintf("0/0/%d", k.env.Cfg.Runners.MaxInstances)},
 		{Key: "scale_in_protection", Value: "true"},
 	}}
-	if k.env.mixedInstances() {
-		c.Attrs = append(c.Attrs, plan.Attr{Key: "types", Value: strings.Join(k.env.runnerTypes(), ",")},
+	if k.env.Cfg.MixedInstances() {
+		c.Attrs = append(c.Attrs, plan.Attr{Key: "types", Value: strings.Join(k.env.Cfg.RunnerTypes(), ",")},
 			plan.Attr{Key: "on_demand", Value: fmt.Sprintf("%d%% (Spot: %s)", k.onDemandPercentage(), spotStrategy)})
 	}
 	return c
@@ -89,7 +89,7 @@ func (k autoScalingGroupKind) onDemandPercentage() int32 {
 // on-demand base of 0, Spot from the price-capacity-optimized pools.
 func (k autoScalingGroupKind) mixedPolicy() *asgtypes.MixedInstancesPolicy {
 	var overrides []asgtypes.LaunchTemplateOverrides
-	for _, t := range k.env.runnerTypes() {
+	for _, t := range k.env.Cfg.RunnerTypes() {
 		overrides = append(overrides, asgtypes.LaunchTemplateOverrides{InstanceType: aws.String(t)})
 	}
 	return &asgtypes.MixedInstancesPolicy{
@@ -107,7 +107,7 @@ func (k autoScalingGroupKind) mixedPolicy() *asgtypes.MixedInstancesPolicy {
 func (k autoScalingGroupKind) launchDiff(g *asgtypes.AutoScalingGroup) []string {
 	lt := k.env.IDOf(stepLaunchTemplate)
 	p := g.MixedInstancesPolicy
-	if !k.env.mixedInstances() {
+	if !k.env.Cfg.MixedInstances() {
 		if p != nil {
 			return []string{"launch from " + lt + " alone (no mixed-instances policy)"}
 		}
@@ -117,7 +117,7 @@ func (k autoScalingGroupKind) launchDiff(g *asgtypes.AutoScalingGroup) []string 
 		return nil
 	}
 	if p == nil || p.LaunchTemplate == nil || p.InstancesDistribution == nil {
-		return []string{fmt.Sprintf("launch through a mixed-instances policy: %s, %d%% on demand", strings.Join(k.env.runnerTypes(), ","), k.onDemandPercentage())}
+		return []string{fmt.Sprintf("launch through a mixed-instances policy: %s, %d%% on demand", strings.Join(k.env.Cfg.RunnerTypes(), ","), k.onDemandPercentage())}
 	}
 	var rs []string
 	if s := p.LaunchTemplate.LaunchTemplateSpecification; s == nil || aws.ToString(s.LaunchTemplateId) != lt {
@@ -127,7 +127,7 @@ func (k autoScalingGroupKind) launchDiff(g *asgtypes.AutoScalingGroup) []string 
 	for _, o := range p.LaunchTemplate.Overrides {
 		types = append(types, aws.ToString(o.InstanceType))
 	}
-	if want := k.env.runnerTypes(); !slices.Equal(types, want) {
+	if want := k.env.Cfg.RunnerTypes(); !slices.Equal(types, want) {
 		rs = append(rs, fmt.Sprintf("instance types %s -> %s", strings.Join(types, ","), strings.Join(want, ",")))
 	}
 	d := p.InstancesDistribution
@@ -277,7 +277,7 @@ func (k autoScalingGroupKind) Create(ctx context.Context, _ string, _ resource.F
 		CapacityRebalance: aws.Bool(false),
 		Tags:              k.tags(),
 	}
-	if k.env.mixedInstances() {
+	if k.env.Cfg.MixedInstances() {
 		in.MixedInstancesPolicy = k.mixedPolicy()
 	} else {
 		in.LaunchTemplate = k.launchTemplate()
@@ -307,7 +307,7 @@ func (k autoScalingGroupKind) Update(ctx context.Context, _ fleet, f groupFix) e
 		}
 		// One or the other: a launch template given alone replaces a
 		// mixed-instances policy, and the other way round.
-		if k.env.mixedInstances() {
+		if k.env.Cfg.MixedInstances() {
 			in.MixedInstancesPolicy = k.mixedPolicy()
 		} else {
 			in.LaunchTemplate = k.launchTemplate()
@@ -401,7 +401,7 @@ func (k autoScalingGroupKind) machines(ctx context.Context) ([]string, error) {
 }
 
 func isASGGone(err error) bool {
-	return awsapi.ErrorCode(err) == "ValidationError" && containsAny(err.Error(), "not found", "does not exist")
+	return awsapi.ErrorCode(err) == "ValidationError" && ContainsAny(err.Error(), "not found", "does not exist")
 }
 
 // tagsOf: the group's tags, which it also puts on the machines it launches.

@@ -89,7 +89,7 @@ func otherFamily(f string) string {
 
 // runnerImageFamily is the family of the machines' image.
 func (e *Env) runnerImageFamily() string {
-	if e.Autoscaler() && e.Cfg.Runners.BaseImage == config.BaseImageECS {
+	if e.Cfg.Autoscaler() && e.Cfg.Runners.BaseImage == config.BaseImageECS {
 		return familyECS
 	}
 	return familyAmazonLinux
@@ -218,7 +218,7 @@ func (e *Env) Architecture(ctx context.Context, instanceType string) (string, er
 	if e.archs == nil {
 		e.archs = map[string]string{}
 		types := []ec2types.InstanceType{ec2types.InstanceType(e.Cfg.Manager.InstanceType)}
-		for _, t := range e.runnerTypes() {
+		for _, t := range e.Cfg.RunnerTypes() {
 			types = append(types, ec2types.InstanceType(t))
 		}
 		if out, err := e.EC2.DescribeInstanceTypes(ctx, &ec2.DescribeInstanceTypesInput{InstanceTypes: types}); err == nil {

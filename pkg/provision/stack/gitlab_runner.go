@@ -44,11 +44,11 @@ func (k gitlabRunnerKind) Describe() plan.Change {
 	cr := k.env.Cfg.GitLab.CreateRunner
 	if cr == nil {
 		// A teardown of a stack that was built with create_runner.
-		return plan.Change{Step: StepGitLabRunner, Kind: "gitlab-runner", Name: "runner", Attrs: []plan.Attr{{Key: "token", Value: k.env.TokenParameter() + " (SecureString)"}}}
+		return plan.Change{Step: StepGitLabRunner, Kind: "gitlab-runner", Name: "runner", Attrs: []plan.Attr{{Key: "token", Value: k.env.Names().TokenParameter() + " (SecureString)"}}}
 	}
 	c := plan.Change{Step: StepGitLabRunner, Kind: "gitlab-runner", Name: cr.Description, Attrs: []plan.Attr{
 		{Key: "type", Value: cr.RunnerType},
-		{Key: "token", Value: k.env.TokenParameter() + " (SecureString)"},
+		{Key: "token", Value: k.env.Names().TokenParameter() + " (SecureString)"},
 	}}
 	if len(cr.TagList) > 0 {
 		c.Attrs = append(c.Attrs, plan.Attr{Key: "tags", Value: strings.Join(cr.TagList, ",")})
@@ -92,7 +92,7 @@ func (k gitlabRunnerKind) lookup(ctx context.Context) (runnerRecord, error) {
 	if rec := k.env.Ledger.Get(string(StepGitLabRunner)); rec != nil && rec.ID != "" {
 		r.id, _ = strconv.ParseInt(rec.ID, 10, 64)
 	}
-	p, err := GetParameter(ctx, k.env.SSM, k.env.TokenParameter(), false)
+	p, err := GetParameter(ctx, k.env.SSM, k.env.Names().TokenParameter(), false)
 	if err != nil || p == nil {
 		return r, err
 	}
@@ -116,7 +116,7 @@ func (k gitlabRunnerKind) Record(r runnerRecord) resource.Recorded {
 	if r.id != 0 {
 		id = strconv.FormatInt(r.id, 10)
 	}
-	return resource.Recorded{ID: id, Attrs: map[string]string{"parameter": k.env.TokenParameter()}}
+	return resource.Recorded{ID: id, Attrs: map[string]string{"parameter": k.env.Names().TokenParameter()}}
 }
 
 func (k gitlabRunnerKind) shownOnCreate(prior resource.Found[runnerRecord]) []string {
@@ -130,7 +130,7 @@ func (k gitlabRunnerKind) shownOnCreate(prior resource.Found[runnerRecord]) []st
 }
 
 func (k gitlabRunnerKind) Diff(ctx context.Context, _ runnerRecord) (gitlabRunnerFix, []string, error) {
-	reason, err := keyDrift(ctx, k.env, k.env.TokenParameter())
+	reason, err := keyDrift(ctx, k.env, k.env.Names().TokenParameter())
 	if err != nil || reason == "" {
 		return gitlabRunnerFix{}, nil, err
 	}
@@ -168,7 +168,7 @@ func (k gitlabRunnerKind) Update(ctx context.Context, r runnerRecord, f gitlabRu
 	if !f.reencrypt {
 		return nil
 	}
-	p, err := GetParameter(ctx, k.env.SSM, k.env.TokenParameter(), true)
+	p, err := GetParameter(ctx, k.env.SSM, k.env.Names().TokenParameter(), true)
 	if err != nil || p == nil {
 		return err
 	}
@@ -182,7 +182,7 @@ func (k gitlabRunnerKind) Update(ctx context.Context, r runnerRecord, f gitlabRu
 // remove deletes the runner in GitLab with its own token (no user token
 // needed), then the parameter.
 func (k gitlabRunnerKind) Remove(ctx context.Context, r runnerRecord) error {
-	p, err := GetParameter(ctx, k.env.SSM, k.env.TokenParameter(), true)
+	p, err := GetParameter(ctx, k.env.SSM, k.env.Names().TokenParameter(), true)
 	if err != nil {
 		return err
 	}
@@ -200,7 +200,7 @@ func (k gitlabRunnerKind) Remove(ctx context.Context, r runnerRecord) error {
 	case r.id != 0:
 		k.env.Log.Warn("the runner's token is gone and GITLAB_TOKEN is not set: delete the runner in GitLab by hand", zapRunnerID(r.id))
 	}
-	return DeleteParameter(ctx, k.env.SSM, k.env.TokenParameter())
+	return DeleteParameter(ctx, k.env.SSM, k.env.Names().TokenParameter())
 }
 
 // createRunnerScopes are what GITLAB_TOKEN needs with create_runner:

@@ -51,7 +51,7 @@ func (k iamRoleKind) Needs() []plan.ID {
 	}
 	// The manager's policy names the stack's secrets key.
 	needs := k.env.secretsKeyNeeds()
-	if !k.env.Autoscaler() || k.env.Teardown {
+	if !k.env.Cfg.Autoscaler() || k.env.Teardown {
 		// The docker+machine policy names the runner subnet, group and role.
 		needs = append(needs, StepVPC, StepPrivateSubnet, StepRunnerGroup, stepRunnerRole)
 	}
@@ -63,7 +63,7 @@ func (k iamRoleKind) Hooks() resource.Hooks[roleState, roleFix] {
 	return resource.Hooks[roleState, roleFix]{FindForDelete: k.findForDelete, Tags: k.tagsOf, Retag: k.retag}
 }
 
-func (k iamRoleKind) name() string { return k.env.iamName(k.role) }
+func (k iamRoleKind) name() string { return k.env.Names().IAM(k.role) }
 
 // policy is the inline policy, or nil for a role without one.
 func (k iamRoleKind) policy() *PolicyDocument {
@@ -72,13 +72,13 @@ func (k iamRoleKind) policy() *PolicyDocument {
 	}
 	e := k.env
 	var p PolicyDocument
-	if e.Autoscaler() {
+	if e.Cfg.Autoscaler() {
 		// Every generation's group: a replaced manager keeps scaling its
 		// own while it drains.
 		p = autoscalerManagerPolicy(e.arns(), e.Cfg.Stack, e.managerParameters())
 	} else {
 		p = dockerMachineManagerPolicy(e.arns(), e.Cfg.Stack, e.Zone, e.IDOf(StepPrivateSubnet), e.IDOf(StepRunnerGroup),
-			e.iamName("runner"), e.iamName("runner"), e.managerParameters(), e.Cfg.Runners.Spot)
+			e.Names().IAM("runner"), e.Names().IAM("runner"), e.managerParameters(), e.Cfg.Runners.Spot)
 	}
 	return &p
 }

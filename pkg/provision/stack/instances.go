@@ -72,7 +72,7 @@ func terminate(ctx context.Context, env *Env, ids []string) error {
 	return nil
 }
 
-func containsAny(s string, subs ...string) bool {
+func ContainsAny(s string, subs ...string) bool {
 	for _, x := range subs {
 		if strings.Contains(s, x) {
 			return true

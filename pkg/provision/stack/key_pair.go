@@ -34,8 +34,8 @@ func (k keyPairKind) StepID() plan.ID  { return stepKeyPair }
 func (k keyPairKind) Needs() []plan.ID { return []plan.ID{StepSSHKey} }
 
 func (k keyPairKind) Describe() plan.Change {
-	return plan.Change{Step: stepKeyPair, Kind: "key-pair", Name: k.env.keyPairName(),
-		Attrs: []plan.Attr{{Key: "type", Value: "ed25519"}, {Key: "public key", Value: "from " + k.env.SSHKeyParameter()}}}
+	return plan.Change{Step: stepKeyPair, Kind: "key-pair", Name: k.env.Names().KeyPairName(),
+		Attrs: []plan.Attr{{Key: "type", Value: "ed25519"}, {Key: "public key", Value: "from " + k.env.Names().SSHKeyParameter()}}}
 }
 
 // Hooks names the optional parts of resource.Step this kind has.
@@ -46,7 +46,7 @@ func (k keyPairKind) Hooks() resource.Hooks[keyPairInfo, keyPairFix] {
 func (k keyPairKind) Find(ctx context.Context) (resource.Found[keyPairInfo], error) {
 	out, err := k.env.EC2.DescribeKeyPairs(ctx, &ec2.DescribeKeyPairsInput{Filters: k.env.ownerFilters(stepKeyPair), IncludePublicKey: aws.Bool(true)})
 	if err != nil {
-		return resource.Found[keyPairInfo]{}, fmt.Errorf("find key pair %s by tags: %w", k.env.keyPairName(), err)
+		return resource.Found[keyPairInfo]{}, fmt.Errorf("find key pair %s by tags: %w", k.env.Names().KeyPairName(), err)
 	}
 	return lookupOwned(k.env, stepKeyPair, resource.Pointers(out.KeyPairs), keyPairID, func(p keyPairInfo) bool { return k.env.ownedBy(p.Tags, stepKeyPair) }), nil
 }
@@ -67,7 +67,7 @@ func (k keyPairKind) Diff(ctx context.Context, p keyPairInfo) (keyPairFix, []str
 		return keyPairFix{}, nil, err
 	}
 	if keyBody(aws.ToString(p.PublicKey)) != keyBody(want) {
-		return keyPairFix{reimport: true}, []string{"its public key is not the one of " + k.env.SSHKeyParameter()}, nil
+		return keyPairFix{reimport: true}, []string{"its public key is not the one of " + k.env.Names().SSHKeyParameter()}, nil
 	}
 	return keyPairFix{}, nil, nil
 }
@@ -80,18 +80,18 @@ func (k keyPairKind) Create(ctx context.Context, _ string, prior resource.Found[
 		return nil, keyPairFix{}, err
 	}
 	if public == "" {
-		return nil, keyPairFix{}, plan.TryAgain(fmt.Errorf("%s does not exist yet", k.env.SSHKeyParameter()))
+		return nil, keyPairFix{}, plan.TryAgain(fmt.Errorf("%s does not exist yet", k.env.Names().SSHKeyParameter()))
 	}
 	out, err := k.env.EC2.ImportKeyPair(ctx, &ec2.ImportKeyPairInput{
-		KeyName:           aws.String(k.env.keyPairName()),
+		KeyName:           aws.String(k.env.Names().KeyPairName()),
 		PublicKeyMaterial: []byte(public),
 		TagSpecifications: k.env.tagSpec(ec2types.ResourceTypeKeyPair, stepKeyPair, "runner"),
 	})
 	if awsapi.ErrorCode(err) == "InvalidKeyPair.Duplicate" {
-		return nil, keyPairFix{}, fmt.Errorf("%s: a key pair named %s already exists that stack %s did not make: delete it, or choose another stack name", stepKeyPair, k.env.keyPairName(), k.env.Cfg.Stack)
+		return nil, keyPairFix{}, fmt.Errorf("%s: a key pair named %s already exists that stack %s did not make: delete it, or choose another stack name", stepKeyPair, k.env.Names().KeyPairName(), k.env.Cfg.Stack)
 	}
 	if err != nil {
-		return nil, keyPairFix{}, fmt.Errorf("import key pair %s: %w", k.env.keyPairName(), err)
+		return nil, keyPairFix{}, fmt.Errorf("import key pair %s: %w", k.env.Names().KeyPairName(), err)
 	}
 	return &ec2types.KeyPairInfo{KeyPairId: out.KeyPairId, KeyName: out.KeyName, Tags: out.Tags}, keyPairFix{}, nil
 }
@@ -112,7 +112,7 @@ func (k keyPairKind) Remove(ctx context.Context, p keyPairInfo) error {
 // publicKey derives the public key from the parameter ("" while it is
 // missing).
 func (k keyPairKind) publicKey(ctx context.Context) (string, error) {
-	p, err := k.env.StackParameter(ctx, k.env.SSHKeyParameter())
+	p, err := k.env.StackParameter(ctx, k.env.Names().SSHKeyParameter())
 	if err != nil || p == nil || p.Value == nil {
 		return "", err
 	}

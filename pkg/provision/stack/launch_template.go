@@ -31,7 +31,7 @@ func newLaunchTemplateStep(env *Env) plan.Step {
 
 func (k launchTemplateKind) StepID() plan.ID { return stepLaunchTemplate }
 func (k launchTemplateKind) Needs() []plan.ID {
-	if k.env.staticKeys() {
+	if k.env.Cfg.StaticSSHKeys() {
 		return []plan.ID{StepRunnerGroup, stepKeyPair}
 	}
 	return []plan.ID{StepRunnerGroup}
@@ -44,7 +44,7 @@ func (k launchTemplateKind) Hooks() resource.Hooks[launchTemplate, templateFix] 
 
 func (k launchTemplateKind) Describe() plan.Change {
 	r := k.env.Cfg.Runners
-	return plan.Change{Step: stepLaunchTemplate, Kind: "launch-template", Name: k.env.launchTemplateName(), Attrs: []plan.Attr{
+	return plan.Change{Step: stepLaunchTemplate, Kind: "launch-template", Name: k.env.Names().LaunchTemplateName(), Attrs: []plan.Attr{
 		{Key: "ami", Value: k.env.Images.Runner.ID},
 		{Key: "type", Value: r.InstanceType},
 		{Key: "imdsv2", Value: "required, hop limit 1"},
@@ -58,7 +58,7 @@ func (e *Env) machineImage() bootstrap.MachineImage {
 	return bootstrap.MachineImage{
 		ECSOptimized:    !custom && e.runnerImageFamily() == familyECS,
 		AmazonLinux:     !custom && e.runnerImageFamily() == familyAmazonLinux,
-		InstanceConnect: !e.staticKeys(),
+		InstanceConnect: !e.Cfg.StaticSSHKeys(),
 	}
 }
 
@@ -97,8 +97,8 @@ func (k launchTemplateKind) data(ami string) (*ec2types.RequestLaunchTemplateDat
 			{ResourceType: ec2types.ResourceTypeVolume, Tags: k.env.ec2Tags(StepAutoScaling, "runner-machine")},
 		},
 	}
-	if k.env.staticKeys() {
-		d.KeyName = aws.String(k.env.keyPairName())
+	if k.env.Cfg.StaticSSHKeys() {
+		d.KeyName = aws.String(k.env.Names().KeyPairName())
 	}
 	// Spot is the group's decision (its mixed-instances policy): Auto
 	// Scaling refuses a launch template that requests Spot itself with
@@ -114,9 +114,9 @@ func (k launchTemplateKind) Find(ctx context.Context) (resource.Found[launchTemp
 	if err != nil || f.Exists {
 		return f, err
 	}
-	out, err := k.env.EC2.DescribeLaunchTemplates(ctx, &ec2.DescribeLaunchTemplatesInput{LaunchTemplateNames: []string{k.env.launchTemplateName()}})
+	out, err := k.env.EC2.DescribeLaunchTemplates(ctx, &ec2.DescribeLaunchTemplatesInput{LaunchTemplateNames: []string{k.env.Names().LaunchTemplateName()}})
 	if err == nil && len(out.LaunchTemplates) > 0 {
-		return f, fmt.Errorf("%s: a launch template named %s exists that stack %s did not create: delete or rename it", stepLaunchTemplate, k.env.launchTemplateName(), k.env.Cfg.Stack)
+		return f, fmt.Errorf("%s: a launch template named %s exists that stack %s did not create: delete or rename it", stepLaunchTemplate, k.env.Names().LaunchTemplateName(), k.env.Cfg.Stack)
 	}
 	return f, nil
 }
@@ -132,7 +132,7 @@ func (k launchTemplateKind) findForDelete(ctx context.Context) (resource.Found[l
 func launchTemplateID(lt launchTemplate) string { return aws.ToString(lt.LaunchTemplateId) }
 
 func (k launchTemplateKind) Record(lt launchTemplate) resource.Recorded {
-	return resource.Recorded{ID: launchTemplateID(lt), Attrs: map[string]string{"name": k.env.launchTemplateName()}}
+	return resource.Recorded{ID: launchTemplateID(lt), Attrs: map[string]string{"name": k.env.Names().LaunchTemplateName()}}
 }
 
 // diff compares the default version with what the configuration asks for.
@@ -207,14 +207,14 @@ func (k launchTemplateKind) Create(ctx context.Context, token string, _ resource
 		return nil, templateFix{}, err
 	}
 	out, err := k.env.EC2.CreateLaunchTemplate(ctx, &ec2.CreateLaunchTemplateInput{
-		LaunchTemplateName: aws.String(k.env.launchTemplateName()),
+		LaunchTemplateName: aws.String(k.env.Names().LaunchTemplateName()),
 		LaunchTemplateData: data,
 		ClientToken:        &token,
 		VersionDescription: aws.String("provision " + k.env.Cfg.Stack),
 		TagSpecifications:  k.env.tagSpec(ec2types.ResourceTypeLaunchTemplate, stepLaunchTemplate, "runner"),
 	})
 	if err != nil {
-		return nil, templateFix{}, awsapi.RetryableCreate(fmt.Errorf("create launch template %s: %w", k.env.launchTemplateName(), err))
+		return nil, templateFix{}, awsapi.RetryableCreate(fmt.Errorf("create launch template %s: %w", k.env.Names().LaunchTemplateName(), err))
 	}
 	return out.LaunchTemplate, templateFix{}, nil
 }

@@ -90,7 +90,7 @@ func (s *machinesStep) marks() machineMarks {
 	e := s.env
 	return machineMarks{
 		vpc: e.IDOf(StepVPC), subnet: e.IDOf(StepPrivateSubnet), group: e.IDOf(StepRunnerGroup),
-		profileARN: e.arns().IAMInstanceProfile(e.iamName("runner")),
+		profileARN: e.arns().IAMInstanceProfile(e.Names().IAM("runner")),
 		name:       bootstrap.MachineNameRegexp(e.Cfg.Stack).MatchString,
 	}
 }

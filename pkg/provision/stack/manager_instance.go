@@ -56,7 +56,7 @@ func newManagerInstanceStep(env *Env) plan.Step {
 func (k managerInstanceKind) StepID() plan.ID { return StepManager }
 func (k managerInstanceKind) Needs() []plan.ID {
 	deps := []plan.ID{StepPublicSubnet, stepPublicRoutes, stepPublicACL, StepManagerGroup, stepManagerRole, k.env.tokenStep()}
-	if k.env.staticKeys() {
+	if k.env.Cfg.StaticSSHKeys() {
 		deps = append(deps, stepKeyPair)
 	}
 	if k.env.Teardown {
@@ -66,10 +66,10 @@ func (k managerInstanceKind) Needs() []plan.ID {
 	// docker-autoscaler: the group of the manager's generation is made
 	// after the manager (asg/runner needs instance/manager), from the
 	// name the manager was launched with; the launch template comes first.
-	if k.env.Autoscaler() && k.env.Cfg.Cache.S3 {
+	if k.env.Cfg.Autoscaler() && k.env.Cfg.Cache.S3 {
 		return append(deps, stepLaunchTemplate, StepCache)
 	}
-	if k.env.Autoscaler() {
+	if k.env.Cfg.Autoscaler() {
 		return append(deps, stepLaunchTemplate)
 	}
 	return append(deps, stepMachines, stepRunnerRole)
@@ -116,7 +116,7 @@ func instanceID(i instance) string { return aws.ToString(i.InstanceId) }
 
 func (k managerInstanceKind) Record(i instance) resource.Recorded {
 	attrs := instanceAttrs(i)
-	if k.env.Autoscaler() {
+	if k.env.Cfg.Autoscaler() {
 		if attrs == nil {
 			attrs = map[string]string{}
 		}
@@ -143,7 +143,7 @@ func (k managerInstanceKind) Diff(ctx context.Context, inst instance) (managerFi
 	}
 	if got, want := TagValue(inst.Tags, tagLaunchHash), k.launchHash(ud, ami); got != want {
 		// A manager launched before drains existed cannot drain.
-		f.replace, f.drain = true, k.env.Autoscaler() && TagValue(inst.Tags, tagFleetGroup) != ""
+		f.replace, f.drain = true, k.env.Cfg.Autoscaler() && TagValue(inst.Tags, tagFleetGroup) != ""
 		reasons = append(reasons, k.forcesReplacement(inst, ami)...)
 		if f.drain {
 			reasons = append(reasons, fmt.Sprintf("the new manager scales a group of its own; the old one stops taking jobs and finishes those it runs (up to manager.drain_timeout %s) before it and its group go (drain/manager)", k.env.Cfg.Manager.DrainTimeout))
@@ -258,7 +258,7 @@ func legacyGroupName(stack string) string { return stack + "-runners" }
 // ami: the group's name is a hash of everything else the manager is
 // launched with (a new manager, a new group), so it is not part of it.
 func (k managerInstanceKind) launchData(ctx context.Context, ami string) ([]byte, string, error) {
-	if !k.env.Autoscaler() {
+	if !k.env.Cfg.Autoscaler() {
 		ud, err := k.userData(ctx, "")
 		return ud, "", err
 	}
@@ -284,8 +284,8 @@ func (k managerInstanceKind) userData(ctx context.Context, group string) ([]byte
 		IdleCount: r.IdleCount, IdleTime: idle, Image: r.Image, Privileged: r.Privileged, MaxUseCount: r.MaxUseCount,
 	}
 	run.Metrics = len(e.Cfg.Manager.MetricsCIDRs) > 0
-	if e.Autoscaler() {
-		run.AutoScalingGroup, run.StaticKey = group, e.staticKeys()
+	if e.Cfg.Autoscaler() {
+		run.AutoScalingGroup, run.StaticKey = group, e.Cfg.StaticSSHKeys()
 		if e.Cfg.Cache.S3 {
 			run.CacheBucket = e.CacheBucketName()
 		}
@@ -295,7 +295,7 @@ func (k managerInstanceKind) userData(ctx context.Context, group string) ([]byte
 		}
 	} else {
 		run.VPCID, run.SubnetID, run.Zone = e.IDOf(StepVPC), e.IDOf(StepPrivateSubnet), e.Zone
-		run.SecurityGroupName, run.InstanceType, run.InstanceProfile = e.name("runner"), r.InstanceType, e.iamName("runner")
+		run.SecurityGroupName, run.InstanceType, run.InstanceProfile = e.name("runner"), r.InstanceType, e.Names().IAM("runner")
 		// Without runners.ami the driver picks its own default image, which
 		// its SSH provisioner knows how to set up.
 		run.AMI, run.RootSizeGB, run.Spot, run.SSHUser = r.AMI, r.VolumeSizeGB, r.Spot, r.SSHUser
@@ -304,16 +304,16 @@ func (k managerInstanceKind) userData(ctx context.Context, group string) ([]byte
 			run.Tags[key] = v
 		}
 	}
-	m := bootstrap.Manager{Runner: run, RunnerVersion: e.Cfg.Manager.RunnerVersion, TokenParameter: e.TokenParameter(), BootParameter: e.BootParameter()}
-	if e.Autoscaler() {
+	m := bootstrap.Manager{Runner: run, RunnerVersion: e.Cfg.Manager.RunnerVersion, TokenParameter: e.Names().TokenParameter(), BootParameter: e.Names().BootParameter()}
+	if e.Cfg.Autoscaler() {
 		m.DrainParameter = DrainParameterName(e.Cfg.Stack)
 		m.DrainTimeout, _ = time.ParseDuration(e.Cfg.Manager.DrainTimeout) // validated
 	}
 	if run.StaticKey {
-		m.SSHKeyParameter = e.SSHKeyParameter()
+		m.SSHKeyParameter = e.Names().SSHKeyParameter()
 		// The key is read at boot only: a new key (its public half in
 		// the user-data) is a new bootstrap, which replaces the manager.
-		p, err := e.StackParameter(ctx, e.SSHKeyParameter())
+		p, err := e.StackParameter(ctx, e.Names().SSHKeyParameter())
 		if err != nil {
 			return nil, err
 		}
@@ -349,7 +349,7 @@ func (k managerInstanceKind) Create(ctx context.Context, token string, _ resourc
 	}
 	// No drain is asked of the new manager (an earlier request named
 	// another instance, but the parameter says so plainly).
-	if k.env.Autoscaler() {
+	if k.env.Cfg.Autoscaler() {
 		if _, err := k.env.SSM.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String(DrainParameterName(k.env.Cfg.Stack)), Value: aws.String("none"),
 			Type: ssmtypes.ParameterTypeString, Overwrite: aws.Bool(true)}); err != nil {
 			return nil, managerFix{}, awsapi.RetryableCreate(fmt.Errorf("clear the drain request %s: %w", DrainParameterName(k.env.Cfg.Stack), err))
@@ -369,7 +369,7 @@ func (k managerInstanceKind) Create(ctx context.Context, token string, _ resourc
 		// The subnet maps a public IPv4 address at launch; no spot options, ever.
 		SubnetId:           aws.String(k.env.IDOf(StepPublicSubnet)),
 		SecurityGroupIds:   []string{k.env.IDOf(StepManagerGroup)},
-		IamInstanceProfile: &ec2types.IamInstanceProfileSpecification{Name: aws.String(k.env.iamName("manager"))},
+		IamInstanceProfile: &ec2types.IamInstanceProfileSpecification{Name: aws.String(k.env.Names().IAM("manager"))},
 		MetadataOptions: &ec2types.InstanceMetadataOptionsRequest{
 			HttpTokens: ec2types.HttpTokensStateRequired, HttpPutResponseHopLimit: aws.Int32(1), HttpEndpoint: ec2types.InstanceMetadataEndpointStateEnabled,
 		},
@@ -389,8 +389,8 @@ func (k managerInstanceKind) Create(ctx context.Context, token string, _ resourc
 	out, err := k.env.EC2.RunInstances(ctx, in)
 	if err != nil {
 		// A new instance profile takes seconds to a minute to be usable.
-		if awsapi.ErrorCode(err) == "InvalidParameterValue" && containsAny(err.Error(), "iamInstanceProfile", "Invalid IAM Instance Profile") {
-			return nil, managerFix{}, plan.TryAgain(fmt.Errorf("instance profile %s is not usable yet: %w", k.env.iamName("manager"), err))
+		if awsapi.ErrorCode(err) == "InvalidParameterValue" && ContainsAny(err.Error(), "iamInstanceProfile", "Invalid IAM Instance Profile") {
+			return nil, managerFix{}, plan.TryAgain(fmt.Errorf("instance profile %s is not usable yet: %w", k.env.Names().IAM("manager"), err))
 		}
 		return nil, managerFix{}, awsapi.RetryableCreate(fmt.Errorf("launch the manager: %w", err))
 	}

@@ -2,7 +2,6 @@ package stack
 
 import (
 	"github.com/provision-dev/provision/pkg/plan"
-	"github.com/provision-dev/provision/pkg/provision/config"
 )
 
 // Every step id, in the order the README's "What gets built" lists them.
@@ -42,76 +41,59 @@ const (
 	tagGitLabRunnerID          = "provision:gitlab-runner-id"
 )
 
-// TokenParameter is the SSM parameter holding the runner token.
-func (e *Env) TokenParameter() string { return "/provision/" + e.Cfg.Stack + "/runner-token" }
-
-// secretsKeyAlias names the stack's own KMS key, for people: the tool
-// itself goes by the key's ARN in the state.
-func (e *Env) secretsKeyAlias() string { return "alias/provision/" + e.Cfg.Stack }
-
-// ownSecretsKey: the stack makes the key of its SecureString parameters
-// (no secrets.kms_key_id).
-func (e *Env) ownSecretsKey() bool { return e.Cfg.Secrets.KMSKeyID == "" }
-
-// BootParameter is the SSM parameter the manager reports its boot stages
-// in; the manager's role may write it and no other parameter.
-func (e *Env) BootParameter() string { return BootParameterName(e.Cfg.Stack) }
-
 // BootParameterName is BootParameter for a stack name.
 func BootParameterName(stack string) string { return "/provision/" + stack + "/manager-boot" }
 
-// SSHKeyParameter is the SSM parameter holding the machines' private SSH
-// key (runners.ssh_keys: static).
-func (e *Env) SSHKeyParameter() string { return "/provision/" + e.Cfg.Stack + "/runner-ssh-key" }
-
-// keyPairName is the EC2 key pair of the machines (runners.ssh_keys: static).
-func (e *Env) keyPairName() string { return e.Cfg.Stack + "-runner" }
-
-// staticKeys: the manager reaches the machines with the stack's own key
-// pair instead of a key pushed per machine through EC2 Instance Connect.
-func (e *Env) staticKeys() bool {
-	return e.Autoscaler() && e.Cfg.Runners.SSHKeys == config.SSHKeysStatic
-}
-
 func (e *Env) managerParameters() managerParameters {
-	p := managerParameters{token: e.TokenParameter(), boot: e.BootParameter(), key: e.secretsKeyGrant()}
-	if e.staticKeys() {
-		p.sshKey = e.SSHKeyParameter()
+	p := managerParameters{token: e.Names().TokenParameter(), boot: e.Names().BootParameter(), key: e.secretsKeyGrant()}
+	if e.Cfg.StaticSSHKeys() {
+		p.sshKey = e.Names().SSHKeyParameter()
 	}
-	if e.Cfg.Cache.S3 && e.Autoscaler() {
+	if e.Cfg.Cache.S3 && e.Cfg.Autoscaler() {
 		p.cacheBucket = e.CacheBucketName()
 	}
-	if e.Autoscaler() {
+	if e.Cfg.Autoscaler() {
 		p.drain = DrainParameterName(e.Cfg.Stack)
 	}
 	return p
 }
-
-// iamName names a role and its instance profile. IAM names are global to
-// the account, so the region is part of them.
-func (e *Env) iamName(role string) string { return IAMName(e.Cfg.Stack, e.Region, role) }
 
 // iamName is <stack>-<region>-<what>: the stack's roles, instance
 // profiles and permissions boundary, also where no Env is at hand (the
 // policies printed from the configuration alone).
 func IAMName(stack, region, what string) string { return stack + "-" + region + "-" + what }
 
-func (e *Env) launchTemplateName() string { return e.Cfg.Stack + "-runner" }
-
-// runnerTypes are the instance types the machines may run, preferred
-// first: runners.instance_type, then runners.instance_types.
-func (e *Env) runnerTypes() []string {
-	return append([]string{e.Cfg.Runners.InstanceType}, e.Cfg.Runners.InstanceTypes...)
-}
-
-// mixedInstances: the group launches through a mixed-instances policy
-// (Spot, or several types). Auto Scaling then decides on-demand or Spot,
-// and refuses a launch template that asks for Spot itself.
-func (e *Env) mixedInstances() bool {
-	return e.Autoscaler() && (e.Cfg.Runners.Spot || len(e.Cfg.Runners.InstanceTypes) > 0)
-}
-
-func (e *Env) Autoscaler() bool { return e.Cfg.Runners.Executor == config.ExecutorDockerAutoscaler }
-
 // StateRecordParameter names the stack's record.
 func StateRecordParameter(stack string) string { return "/provision/" + stack + "/state-location" }
+
+// Names are the names of the stack's resources that follow from its name
+// and region alone.
+type Names struct{ Stack, Region string }
+
+// Names are this stack's names.
+func (e *Env) Names() Names { return Names{Stack: e.Cfg.Stack, Region: e.Region} }
+
+// TokenParameter is the SSM parameter holding the runner token.
+func (n Names) TokenParameter() string { return "/provision/" + n.Stack + "/runner-token" }
+
+// SecretsKeyAlias names the stack's own KMS key, for people: the tool
+// itself goes by the key's ARN in the state.
+func (n Names) SecretsKeyAlias() string { return "alias/provision/" + n.Stack }
+
+// BootParameter is the SSM parameter the manager reports its boot stages
+// in; the manager's role may write it and no other parameter.
+func (n Names) BootParameter() string { return BootParameterName(n.Stack) }
+
+// SSHKeyParameter is the SSM parameter holding the machines' private SSH
+// key (runners.ssh_keys: static).
+func (n Names) SSHKeyParameter() string { return "/provision/" + n.Stack + "/runner-ssh-key" }
+
+// KeyPairName is the EC2 key pair of the machines (runners.ssh_keys: static).
+func (n Names) KeyPairName() string { return n.Stack + "-runner" }
+
+// IAM names a role and its instance profile. IAM names are global to the
+// account, so the region is part of them.
+func (n Names) IAM(role string) string { return IAMName(n.Stack, n.Region, role) }
+
+// LaunchTemplateName is the machines' launch template.
+func (n Names) LaunchTemplateName() string { return n.Stack + "-runner" }

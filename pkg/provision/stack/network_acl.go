@@ -141,7 +141,7 @@ func (k networkACLKind) rules(blocks addressBlocks, have []ec2types.NetworkAclEn
 	} else {
 		pub6 := k.env.AttrOf(StepPublicSubnet, "ipv6_cidr")
 		// 2376 (Docker over TLS) only for docker+machine, which alone uses it.
-		dockerTLS := !k.env.Autoscaler()
+		dockerTLS := !k.env.Cfg.Autoscaler()
 		in(100, tcp, true, n.PublicSubnetCIDR, 22, 22)
 		if dockerTLS {
 			in(101, tcp, true, n.PublicSubnetCIDR, 2376, 2376)

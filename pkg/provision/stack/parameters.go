@@ -41,7 +41,7 @@ func DeleteParameter(ctx context.Context, c awsapi.SSM, name string) error {
 // Tags can only be given when the parameter is created; an overwrite adds
 // them separately.
 func putToken(ctx context.Context, env *Env, step plan.ID, overwrite bool, token Secret, extraTags map[string]string) error {
-	name := env.TokenParameter()
+	name := env.Names().TokenParameter()
 	key, err := env.secretsKeyForPut()
 	if err != nil {
 		return err
@@ -95,7 +95,7 @@ func (e *Env) secretsKeyForPut() (string, error) {
 // encrypted with (GetParameter does not say), in one DescribeParameters
 // call the run shares: parameter name to KeyId.
 func (e *Env) parameterKeys(ctx context.Context) (map[string]string, error) {
-	names := []string{e.TokenParameter(), e.SSHKeyParameter()}
+	names := []string{e.Names().TokenParameter(), e.Names().SSHKeyParameter()}
 	return awsapi.SharedRead(ctx, e.reads, "parameter-keys", func(ctx context.Context) (map[string]string, error) {
 		out, err := e.SSM.DescribeParameters(ctx, &ssm.DescribeParametersInput{ParameterFilters: []ssmtypes.ParameterStringFilter{
 			{Key: aws.String("Name"), Option: aws.String("Equals"), Values: names},
@@ -132,8 +132,8 @@ func keyDrift(ctx context.Context, e *Env, name string) (string, error) {
 		keyID = "alias/aws/ssm"
 	}
 	label := e.Cfg.Secrets.KMSKeyID
-	if e.ownSecretsKey() {
-		label = "the stack's key " + e.secretsKeyAlias()
+	if e.Cfg.OwnSecretsKey() {
+		label = "the stack's key " + e.Names().SecretsKeyAlias()
 	}
 	return fmt.Sprintf("it is encrypted with %s, not with %s: encrypt it again (the value stays)", keyID, label), nil
 }

@@ -32,7 +32,7 @@ func (k runnerTokenKind) StepID() plan.ID  { return StepToken }
 func (k runnerTokenKind) Needs() []plan.ID { return k.env.secretsKeyNeeds() }
 
 func (k runnerTokenKind) Describe() plan.Change {
-	return plan.Change{Step: StepToken, Kind: "ssm-parameter", Name: k.env.TokenParameter(),
+	return plan.Change{Step: StepToken, Kind: "ssm-parameter", Name: k.env.Names().TokenParameter(),
 		Attrs: []plan.Attr{{Key: "type", Value: "SecureString"}, {Key: "value", Value: "from " + EnvRunnerToken + " (hidden)"}}}
 }
 
@@ -43,7 +43,7 @@ func (k runnerTokenKind) Hooks() resource.Hooks[parameter, tokenFix] {
 
 // find reads the parameter, decrypted when there is a token to compare.
 func (k runnerTokenKind) Find(ctx context.Context) (resource.Found[parameter], error) {
-	p, err := k.env.StackParameter(ctx, k.env.TokenParameter())
+	p, err := k.env.StackParameter(ctx, k.env.Names().TokenParameter())
 	return resource.Found[parameter]{Cur: p, Exists: p != nil}, err
 }
 
@@ -71,7 +71,7 @@ func (k runnerTokenKind) Diff(ctx context.Context, p parameter) (tokenFix, []str
 	case !token.Empty() && !k.env.StoredTokenRenewed && aws.ToString(p.Value) != token.Reveal():
 		return tokenFix{overwrite: true}, []string{"replace the value with " + EnvRunnerToken + " (values not shown)"}, nil
 	}
-	reason, err := keyDrift(ctx, k.env, k.env.TokenParameter())
+	reason, err := keyDrift(ctx, k.env, k.env.Names().TokenParameter())
 	if err != nil || reason == "" || p.Value == nil {
 		return tokenFix{}, nil, err
 	}
@@ -103,7 +103,7 @@ func (k runnerTokenKind) put(ctx context.Context, overwrite bool) (parameter, er
 	if err := putToken(ctx, k.env, StepToken, overwrite, token, nil); err != nil {
 		return nil, err
 	}
-	return &ssmtypes.Parameter{Name: aws.String(k.env.TokenParameter())}, nil
+	return &ssmtypes.Parameter{Name: aws.String(k.env.Names().TokenParameter())}, nil
 }
 
 // remove deletes the runner in GitLab with the token in the parameter,
@@ -121,12 +121,12 @@ func (k runnerTokenKind) Remove(ctx context.Context, p parameter) error {
 }
 
 func (k runnerTokenKind) deleteRunner(ctx context.Context) error {
-	p, err := GetParameter(ctx, k.env.SSM, k.env.TokenParameter(), true)
+	p, err := GetParameter(ctx, k.env.SSM, k.env.Names().TokenParameter(), true)
 	if err != nil || p == nil {
 		return err
 	}
 	if k.env.Cfg.GitLab.URL == "" {
-		return fmt.Errorf("gitlab.url is not set, so the runner that %s belongs to cannot be deleted in GitLab: set gitlab.url, or run `provision down --keep-runner` to keep the runner (its token stays valid)", k.env.TokenParameter())
+		return fmt.Errorf("gitlab.url is not set, so the runner that %s belongs to cannot be deleted in GitLab: set gitlab.url, or run `provision down --keep-runner` to keep the runner (its token stays valid)", k.env.Names().TokenParameter())
 	}
 	if err := k.env.GitLab.DeleteRunnerByToken(ctx, aws.ToString(p.Value)); err != nil {
 		return fmt.Errorf("delete the runner in GitLab: %w (to keep the runner and its token, for instance when GitLab is gone for good, run `provision down --keep-runner`)", err)

@@ -56,10 +56,10 @@ func (k secretsKeyKind) StepID() plan.ID  { return stepSecretsKey }
 func (k secretsKeyKind) Needs() []plan.ID { return nil }
 
 func (k secretsKeyKind) Describe() plan.Change {
-	return plan.Change{Step: stepSecretsKey, Kind: "kms-key", Name: k.env.secretsKeyAlias(),
+	return plan.Change{Step: stepSecretsKey, Kind: "kms-key", Name: k.env.Names().SecretsKeyAlias(),
 		Attrs: []plan.Attr{
 			{Key: "type", Value: "symmetric, encrypt and decrypt"},
-			{Key: "encrypts", Value: k.env.TokenParameter() + ", " + k.env.SSHKeyParameter()},
+			{Key: "encrypts", Value: k.env.Names().TokenParameter() + ", " + k.env.Names().SSHKeyParameter()},
 			{Key: "used by", Value: "the manager's role, through SSM only"},
 		}}
 }
@@ -153,7 +153,7 @@ func (k secretsKeyKind) search(ctx context.Context) ([]*stackKey, error) {
 func keyARN(k *stackKey) string { return aws.ToString(k.meta.Arn) }
 
 func (k secretsKeyKind) Record(key *stackKey) resource.Recorded {
-	return resource.Recorded{ID: keyARN(key), Attrs: map[string]string{"key_id": aws.ToString(key.meta.KeyId), "alias": k.env.secretsKeyAlias()}}
+	return resource.Recorded{ID: keyARN(key), Attrs: map[string]string{"key_id": aws.ToString(key.meta.KeyId), "alias": k.env.Names().SecretsKeyAlias()}}
 }
 
 // diff checks the two things that decide who may use the key: its policy,
@@ -165,9 +165,9 @@ func (k secretsKeyKind) Diff(ctx context.Context, key *stackKey) (secretsKeyFix,
 	if err != nil {
 		return fix, nil, err
 	}
-	if !slices.Contains(named, k.env.secretsKeyAlias()) {
+	if !slices.Contains(named, k.env.Names().SecretsKeyAlias()) {
 		fix.alias = true
-		reasons = append(reasons, k.env.secretsKeyAlias()+" does not name it: point the alias at it")
+		reasons = append(reasons, k.env.Names().SecretsKeyAlias()+" does not name it: point the alias at it")
 	}
 	pol, err := k.env.KMS.GetKeyPolicy(ctx, &kms.GetKeyPolicyInput{KeyId: key.meta.KeyId, PolicyName: aws.String("default")})
 	if err != nil {
@@ -183,7 +183,7 @@ func (k secretsKeyKind) Diff(ctx context.Context, key *stackKey) (secretsKeyFix,
 // policy is the key policy (see secretsKeyPolicy).
 func (k secretsKeyKind) policy() PolicyDocument {
 	e := k.env
-	return secretsKeyPolicy(e.arns(), e.iamName("manager"), e.TokenParameter(), e.SSHKeyParameter())
+	return secretsKeyPolicy(e.arns(), e.Names().IAM("manager"), e.Names().TokenParameter(), e.Names().SSHKeyParameter())
 }
 
 func (k secretsKeyKind) Create(ctx context.Context, _ string, _ resource.Found[*stackKey]) (*stackKey, secretsKeyFix, error) {
@@ -219,7 +219,7 @@ func (k secretsKeyKind) Update(ctx context.Context, key *stackKey, fix secretsKe
 // is moved: deleted and made again, which takes no permission besides the
 // ones on the alias and the keys.
 func (k secretsKeyKind) pointAlias(ctx context.Context, key *stackKey) error {
-	alias := k.env.secretsKeyAlias()
+	alias := k.env.Names().SecretsKeyAlias()
 	in := &kms.CreateAliasInput{AliasName: aws.String(alias), TargetKeyId: key.meta.KeyId}
 	_, err := k.env.KMS.CreateAlias(ctx, in)
 	if awsapi.ErrorCode(err) == "AlreadyExistsException" {
@@ -242,7 +242,7 @@ func (k secretsKeyKind) Remove(ctx context.Context, key *stackKey) error {
 	if err != nil && !awsapi.IsNotFound(err) {
 		return err
 	}
-	if alias := k.env.secretsKeyAlias(); slices.Contains(named, alias) {
+	if alias := k.env.Names().SecretsKeyAlias(); slices.Contains(named, alias) {
 		if _, err := k.env.KMS.DeleteAlias(ctx, &kms.DeleteAliasInput{AliasName: aws.String(alias)}); err != nil && !awsapi.IsNotFound(err) {
 			return fmt.Errorf("delete %s: %w", alias, err)
 		}
@@ -333,7 +333,7 @@ func kmsTags(m map[string]string) []kmstypes.Tag {
 // stack's own key, when it makes one (a teardown removes the key after
 // them).
 func (e *Env) secretsKeyNeeds() []plan.ID {
-	if e.ownSecretsKey() || e.Teardown {
+	if e.Cfg.OwnSecretsKey() || e.Teardown {
 		return []plan.ID{stepSecretsKey}
 	}
 	return nil
@@ -343,7 +343,7 @@ func (e *Env) secretsKeyNeeds() []plan.ID {
 // PutParameter's KeyId: secrets.kms_key_id as given, else the ARN of the
 // stack's own key ("" before it exists).
 func (e *Env) secretsKeyID() string {
-	if !e.ownSecretsKey() {
+	if !e.Cfg.OwnSecretsKey() {
 		return e.Cfg.Secrets.KMSKeyID
 	}
 	return e.IDOf(stepSecretsKey)
@@ -359,7 +359,7 @@ func (e *Env) secretsKeyGrant() secretsKeyGrant { return e.SecretsKeyGrantOf(e.a
 func (e *Env) SecretsKeyGrantOf(a ARNs) secretsKeyGrant {
 	k := e.Cfg.Secrets.KMSKeyID
 	switch {
-	case e.ownSecretsKey():
+	case e.Cfg.OwnSecretsKey():
 		return secretsKeyGrant{Resource: or(e.IDOf(stepSecretsKey), a.kmsKey(knownAfterApply))}
 	case strings.HasPrefix(k, "alias/"):
 		return secretsKeyGrant{Resource: a.kmsKey("*"), Alias: k}
@@ -377,12 +377,12 @@ func (e *Env) SecretsKeyGrantOf(a ARNs) secretsKeyGrant {
 // secrets.kms_key_id is checked here, once a run: it must exist and be
 // usable by SSM.
 func (e *Env) secretsKeyNames(ctx context.Context) ([]string, error) {
-	if e.ownSecretsKey() {
+	if e.Cfg.OwnSecretsKey() {
 		arn := e.IDOf(stepSecretsKey)
 		if arn == "" {
 			return nil, nil
 		}
-		return []string{arn, e.AttrOf(stepSecretsKey, "key_id"), e.secretsKeyAlias(), e.arns().kmsAlias(e.secretsKeyAlias())}, nil
+		return []string{arn, e.AttrOf(stepSecretsKey, "key_id"), e.Names().SecretsKeyAlias(), e.arns().kmsAlias(e.Names().SecretsKeyAlias())}, nil
 	}
 	given := e.Cfg.Secrets.KMSKeyID
 	key, err := awsapi.SharedRead(ctx, e.reads, "kms-key|"+given, func(ctx context.Context) (*stackKey, error) { return describeKey(ctx, e, given) })
@@ -404,7 +404,7 @@ func (e *Env) secretsKeyNames(ctx context.Context) ([]string, error) {
 // checkSecretsKey: a key of secrets.kms_key_id that SSM cannot use would
 // fail the first PutParameter, after the network is built.
 func (e *Env) CheckSecretsKey(ctx context.Context) error {
-	if e.ownSecretsKey() {
+	if e.Cfg.OwnSecretsKey() {
 		return nil
 	}
 	_, err := e.secretsKeyNames(ctx)

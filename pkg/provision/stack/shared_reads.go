@@ -139,7 +139,7 @@ func (e *Env) StackParameter(ctx context.Context, name string) (*ssmtypes.Parame
 // the families in use for both architectures (the same list whatever this
 // run knows of the instance types, so every caller shares one answer).
 func (e *Env) parametersRead() []string {
-	names := []string{e.TokenParameter(), e.BootParameter(), StateRecordParameter(e.Cfg.Stack), e.SSHKeyParameter()}
+	names := []string{e.Names().TokenParameter(), e.Names().BootParameter(), StateRecordParameter(e.Cfg.Stack), e.Names().SSHKeyParameter()}
 	for _, m := range []struct{ ami, family string }{
 		{e.Cfg.Manager.AMI, familyAmazonLinux},
 		{e.Cfg.Runners.AMI, e.runnerImageFamily()},

@@ -42,7 +42,7 @@ func (k runnerSSHKeyKind) StepID() plan.ID  { return StepSSHKey }
 func (k runnerSSHKeyKind) Needs() []plan.ID { return k.env.secretsKeyNeeds() }
 
 func (k runnerSSHKeyKind) Describe() plan.Change {
-	return plan.Change{Step: StepSSHKey, Kind: "ssm-parameter", Name: k.env.SSHKeyParameter(),
+	return plan.Change{Step: StepSSHKey, Kind: "ssm-parameter", Name: k.env.Names().SSHKeyParameter(),
 		Attrs: []plan.Attr{{Key: "type", Value: "SecureString"}, {Key: "value", Value: "a new ed25519 private key (hidden)"}}}
 }
 
@@ -52,7 +52,7 @@ func (k runnerSSHKeyKind) Hooks() resource.Hooks[parameter, sshKeyFix] {
 }
 
 func (k runnerSSHKeyKind) Find(ctx context.Context) (resource.Found[parameter], error) {
-	p, err := k.env.StackParameter(ctx, k.env.SSHKeyParameter())
+	p, err := k.env.StackParameter(ctx, k.env.Names().SSHKeyParameter())
 	return resource.Found[parameter]{Cur: p, Exists: p != nil}, err
 }
 
@@ -67,7 +67,7 @@ func (k runnerSSHKeyKind) Diff(ctx context.Context, p parameter) (sshKeyFix, []s
 	if _, err := publicKeyOf(aws.ToString(p.Value)); err != nil || p.Type != ssmtypes.ParameterTypeSecureString {
 		return sshKeyFix{regenerate: true}, []string{"it does not hold a private key as a SecureString: a new key is made (and the key pair follows)"}, nil
 	}
-	reason, err := keyDrift(ctx, k.env, k.env.SSHKeyParameter())
+	reason, err := keyDrift(ctx, k.env, k.env.Names().SSHKeyParameter())
 	if err != nil || reason == "" {
 		return sshKeyFix{}, nil, err
 	}
@@ -109,7 +109,7 @@ func (k runnerSSHKeyKind) put(ctx context.Context, private string, overwrite boo
 	if err != nil {
 		return nil, err
 	}
-	name := k.env.SSHKeyParameter()
+	name := k.env.Names().SSHKeyParameter()
 	in := &ssm.PutParameterInput{
 		Name:        aws.String(name),
 		Value:       aws.String(private),

@@ -40,7 +40,7 @@ func Steps(env *Env) (*plan.Graph, error) {
 		}
 	}
 	// The key of the SecureStrings below, unless secrets.kms_key_id brings one.
-	if env.ownSecretsKey() || env.Teardown {
+	if env.Cfg.OwnSecretsKey() || env.Teardown {
 		steps = append(steps, newSecretsKeyStep(env))
 	}
 	// The token: from GITLAB_RUNNER_TOKEN, or from a runner created through
@@ -54,13 +54,13 @@ func Steps(env *Env) (*plan.Graph, error) {
 		steps = append(steps, newCacheBucketStep(env))
 	}
 	steps = append(steps, newIAMRoleStep(env, true))
-	if env.staticKeys() || env.Teardown {
+	if env.Cfg.StaticSSHKeys() || env.Teardown {
 		steps = append(steps, newRunnerSSHKeyStep(env), newKeyPairStep(env))
 	}
-	if env.Autoscaler() || env.Teardown {
+	if env.Cfg.Autoscaler() || env.Teardown {
 		steps = append(steps, newLaunchTemplateStep(env), newAutoScalingGroupStep(env))
 	}
-	if !env.Autoscaler() || env.Teardown {
+	if !env.Cfg.Autoscaler() || env.Teardown {
 		// docker+machine: the manager launches machines itself, with this role.
 		steps = append(steps, newIAMRoleStep(env, false), newMachinesStep(env))
 	}
@@ -70,7 +70,7 @@ func Steps(env *Env) (*plan.Graph, error) {
 		newAddressAssociationStep(env),
 		newGitLabIngressStep(env),
 	)
-	if env.Autoscaler() || env.Teardown {
+	if env.Cfg.Autoscaler() || env.Teardown {
 		steps = append(steps, newManagerDrainStep(env))
 	}
 	for i := range steps {

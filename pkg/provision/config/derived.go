@@ -1,0 +1,29 @@
+package config
+
+// What follows from the configuration, asked in many places.
+
+// Autoscaler: the runners use the docker-autoscaler executor.
+func (c *Config) Autoscaler() bool { return c.Runners.Executor == ExecutorDockerAutoscaler }
+
+// StaticSSHKeys: the manager reaches the machines with the stack's own key
+// pair instead of a key pushed per machine through EC2 Instance Connect.
+func (c *Config) StaticSSHKeys() bool {
+	return c.Autoscaler() && c.Runners.SSHKeys == SSHKeysStatic
+}
+
+// OwnSecretsKey: the stack makes the key of its SecureString parameters
+// (no secrets.kms_key_id).
+func (c *Config) OwnSecretsKey() bool { return c.Secrets.KMSKeyID == "" }
+
+// RunnerTypes are the instance types the machines may run, preferred
+// first: runners.instance_type, then runners.instance_types.
+func (c *Config) RunnerTypes() []string {
+	return append([]string{c.Runners.InstanceType}, c.Runners.InstanceTypes...)
+}
+
+// MixedInstances: the group launches through a mixed-instances policy
+// (Spot, or several types). Auto Scaling then decides on-demand or Spot,
+// and refuses a launch template that asks for Spot itself.
+func (c *Config) MixedInstances() bool {
+	return c.Autoscaler() && (c.Runners.Spot || len(c.Runners.InstanceTypes) > 0)
+}
