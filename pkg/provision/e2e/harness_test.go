@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -54,6 +55,13 @@ func TestMain(m *testing.M) {
 }
 
 func runTests(m *testing.M) int {
+	flag.Parse()
+	if testing.Short() {
+		// The end-to-end tests need moto_server; -short is the fast path
+		// without it (the unit tests of every other package).
+		fmt.Println("e2e: skipped with -short (these tests need moto_server)")
+		return 0
+	}
 	dir, err := os.MkdirTemp("", "provision-e2e-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
