@@ -1,0 +1,321 @@
+package stack
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	asgtypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/provision-dev/provision/pkg/provision/awsapi/awsfake"
+)
+
+// world makes the fakes answer creations the way AWS does, with a new id,
+// and later describes with what was made: enough for a whole `up` to run
+// over the fakes. It keeps only what the kinds read back; attachments,
+// rules and routes are requests the tests read from the calls.
+type world struct {
+	mu        sync.Mutex
+	n         int
+	vpcs      []ec2types.Vpc
+	subnets   []ec2types.Subnet
+	groups    []ec2types.SecurityGroup
+	instances []ec2types.Instance
+	nats      []ec2types.NatGateway
+	acls      []ec2types.NetworkAcl
+	asgs      []asgtypes.AutoScalingGroup
+	params    map[string]ssmtypes.Parameter
+	roles     map[string]iamtypes.Role
+}
+
+func (w *world) id(prefix string) string {
+	w.n++
+	return fmt.Sprintf("%s-%04d", prefix, w.n)
+}
+
+func specTags(specs []ec2types.TagSpecification) []ec2types.Tag {
+	var out []ec2types.Tag
+	for _, s := range specs {
+		out = append(out, s.Tags...)
+	}
+	return out
+}
+
+func byIDs[T any](items []T, ids []string, id func(T) string) []T {
+	if len(ids) == 0 {
+		return append([]T(nil), items...)
+	}
+	var out []T
+	for _, it := range items {
+		if slices.Contains(ids, id(it)) {
+			out = append(out, it)
+		}
+	}
+	return out
+}
+
+// associate puts subnet in acl (made on the fly for a VPC's default ACL)
+// and returns the association's id; w.mu is held.
+func (w *world) associate(subnet, acl string) string {
+	i := slices.IndexFunc(w.acls, func(a ec2types.NetworkAcl) bool { return aws.ToString(a.NetworkAclId) == acl })
+	if i < 0 {
+		w.acls = append(w.acls, ec2types.NetworkAcl{NetworkAclId: aws.String(acl), IsDefault: aws.Bool(true)})
+		i = len(w.acls) - 1
+	}
+	id := w.id("aclassoc")
+	w.acls[i].Associations = append(w.acls[i].Associations, ec2types.NetworkAclAssociation{NetworkAclAssociationId: aws.String(id), NetworkAclId: aws.String(acl), SubnetId: aws.String(subnet)})
+	return id
+}
+
+// answerCreations installs the world's answers in c.
+func answerCreations(c *awsfake.Clients) *world {
+	w := &world{params: map[string]ssmtypes.Parameter{}, roles: map[string]iamtypes.Role{}}
+	lock := func() func() { w.mu.Lock(); return w.mu.Unlock }
+	e := c.EC2
+	e.CreateVpcFn = func(_ context.Context, in *ec2.CreateVpcInput) (*ec2.CreateVpcOutput, error) {
+		defer lock()()
+		v := ec2types.Vpc{VpcId: aws.String(w.id("vpc")), CidrBlock: in.CidrBlock, Tags: specTags(in.TagSpecifications), State: ec2types.VpcStateAvailable}
+		if aws.ToBool(in.AmazonProvidedIpv6CidrBlock) {
+			v.Ipv6CidrBlockAssociationSet = []ec2types.VpcIpv6CidrBlockAssociation{{Ipv6CidrBlock: aws.String("2001:db8:1200::/56"),
+				Ipv6CidrBlockState: &ec2types.VpcCidrBlockState{State: ec2types.VpcCidrBlockStateCodeAssociated}}}
+		}
+		w.vpcs = append(w.vpcs, v)
+		return &ec2.CreateVpcOutput{Vpc: &v}, nil
+	}
+	e.DescribeVpcsFn = func(_ context.Context, in *ec2.DescribeVpcsInput) (*ec2.DescribeVpcsOutput, error) {
+		defer lock()()
+		return &ec2.DescribeVpcsOutput{Vpcs: byIDs(w.vpcs, in.VpcIds, func(v ec2types.Vpc) string { return aws.ToString(v.VpcId) })}, nil
+	}
+	e.CreateSubnetFn = func(_ context.Context, in *ec2.CreateSubnetInput) (*ec2.CreateSubnetOutput, error) {
+		defer lock()()
+		s := ec2types.Subnet{SubnetId: aws.String(w.id("subnet")), VpcId: in.VpcId, CidrBlock: in.CidrBlock, AvailabilityZone: in.AvailabilityZone,
+			Tags: specTags(in.TagSpecifications), State: ec2types.SubnetStateAvailable}
+		if in.Ipv6CidrBlock != nil {
+			s.Ipv6CidrBlockAssociationSet = []ec2types.SubnetIpv6CidrBlockAssociation{{Ipv6CidrBlock: in.Ipv6CidrBlock,
+				Ipv6CidrBlockState: &ec2types.SubnetCidrBlockState{State: ec2types.SubnetCidrBlockStateCodeAssociated}}}
+		}
+		w.subnets = append(w.subnets, s)
+		w.associate(aws.ToString(s.SubnetId), "acl-default-"+aws.ToString(in.VpcId))
+		return &ec2.CreateSubnetOutput{Subnet: &s}, nil
+	}
+	e.DescribeSubnetsFn = func(_ context.Context, in *ec2.DescribeSubnetsInput) (*ec2.DescribeSubnetsOutput, error) {
+		defer lock()()
+		return &ec2.DescribeSubnetsOutput{Subnets: byIDs(w.subnets, in.SubnetIds, func(s ec2types.Subnet) string { return aws.ToString(s.SubnetId) })}, nil
+	}
+	e.CreateInternetGatewayFn = func(_ context.Context, in *ec2.CreateInternetGatewayInput) (*ec2.CreateInternetGatewayOutput, error) {
+		defer lock()()
+		return &ec2.CreateInternetGatewayOutput{InternetGateway: &ec2types.InternetGateway{InternetGatewayId: aws.String(w.id("igw")), Tags: specTags(in.TagSpecifications)}}, nil
+	}
+	e.CreateEgressOnlyInternetGatewayFn = func(_ context.Context, in *ec2.CreateEgressOnlyInternetGatewayInput) (*ec2.CreateEgressOnlyInternetGatewayOutput, error) {
+		defer lock()()
+		return &ec2.CreateEgressOnlyInternetGatewayOutput{EgressOnlyInternetGateway: &ec2types.EgressOnlyInternetGateway{
+			EgressOnlyInternetGatewayId: aws.String(w.id("eigw")), Tags: specTags(in.TagSpecifications),
+			Attachments: []ec2types.InternetGatewayAttachment{{VpcId: in.VpcId, State: ec2types.AttachmentStatusAttached}}}}, nil
+	}
+	e.CreateRouteTableFn = func(_ context.Context, in *ec2.CreateRouteTableInput) (*ec2.CreateRouteTableOutput, error) {
+		defer lock()()
+		return &ec2.CreateRouteTableOutput{RouteTable: &ec2types.RouteTable{RouteTableId: aws.String(w.id("rtb")), VpcId: in.VpcId, Tags: specTags(in.TagSpecifications)}}, nil
+	}
+	e.CreateNetworkAclFn = func(_ context.Context, in *ec2.CreateNetworkAclInput) (*ec2.CreateNetworkAclOutput, error) {
+		defer lock()()
+		a := ec2types.NetworkAcl{NetworkAclId: aws.String(w.id("acl")), VpcId: in.VpcId, Tags: specTags(in.TagSpecifications)}
+		w.acls = append(w.acls, a)
+		return &ec2.CreateNetworkAclOutput{NetworkAcl: &a}, nil
+	}
+	e.DescribeNetworkAclsFn = func(_ context.Context, in *ec2.DescribeNetworkAclsInput) (*ec2.DescribeNetworkAclsOutput, error) {
+		defer lock()()
+		return &ec2.DescribeNetworkAclsOutput{NetworkAcls: byIDs(w.acls, in.NetworkAclIds, func(a ec2types.NetworkAcl) string { return aws.ToString(a.NetworkAclId) })}, nil
+	}
+	e.ReplaceNetworkAclAssociationFn = func(_ context.Context, in *ec2.ReplaceNetworkAclAssociationInput) (*ec2.ReplaceNetworkAclAssociationOutput, error) {
+		defer lock()()
+		subnet := ""
+		for i := range w.acls {
+			w.acls[i].Associations = slices.DeleteFunc(w.acls[i].Associations, func(a ec2types.NetworkAclAssociation) bool {
+				if aws.ToString(a.NetworkAclAssociationId) == aws.ToString(in.AssociationId) {
+					subnet = aws.ToString(a.SubnetId)
+					return true
+				}
+				return false
+			})
+		}
+		return &ec2.ReplaceNetworkAclAssociationOutput{NewAssociationId: aws.String(w.associate(subnet, aws.ToString(in.NetworkAclId)))}, nil
+	}
+	e.AllocateAddressFn = func(_ context.Context, in *ec2.AllocateAddressInput) (*ec2.AllocateAddressOutput, error) {
+		defer lock()()
+		w.n++
+		return &ec2.AllocateAddressOutput{AllocationId: aws.String(fmt.Sprintf("eipalloc-%04d", w.n)), PublicIp: aws.String(fmt.Sprintf("198.51.100.%d", w.n%250+1))}, nil
+	}
+	e.CreateNatGatewayFn = func(_ context.Context, in *ec2.CreateNatGatewayInput) (*ec2.CreateNatGatewayOutput, error) {
+		defer lock()()
+		n := ec2types.NatGateway{NatGatewayId: aws.String(w.id("nat")), SubnetId: in.SubnetId, State: ec2types.NatGatewayStateAvailable,
+			Tags: specTags(in.TagSpecifications), NatGatewayAddresses: []ec2types.NatGatewayAddress{{AllocationId: in.AllocationId}}}
+		w.nats = append(w.nats, n)
+		return &ec2.CreateNatGatewayOutput{NatGateway: &n}, nil
+	}
+	e.DescribeNatGatewaysFn = func(_ context.Context, in *ec2.DescribeNatGatewaysInput) (*ec2.DescribeNatGatewaysOutput, error) {
+		defer lock()()
+		return &ec2.DescribeNatGatewaysOutput{NatGateways: byIDs(w.nats, in.NatGatewayIds, func(n ec2types.NatGateway) string { return aws.ToString(n.NatGatewayId) })}, nil
+	}
+	e.CreateSecurityGroupFn = func(_ context.Context, in *ec2.CreateSecurityGroupInput) (*ec2.CreateSecurityGroupOutput, error) {
+		defer lock()()
+		g := ec2types.SecurityGroup{GroupId: aws.String(w.id("sg")), GroupName: in.GroupName, VpcId: in.VpcId, Tags: specTags(in.TagSpecifications)}
+		w.groups = append(w.groups, g)
+		return &ec2.CreateSecurityGroupOutput{GroupId: g.GroupId}, nil
+	}
+	e.DescribeSecurityGroupsFn = func(_ context.Context, in *ec2.DescribeSecurityGroupsInput) (*ec2.DescribeSecurityGroupsOutput, error) {
+		defer lock()()
+		all := append([]ec2types.SecurityGroup{{GroupId: aws.String("sg-gitlab"), VpcId: aws.String("vpc-gitlab")}}, w.groups...)
+		return &ec2.DescribeSecurityGroupsOutput{SecurityGroups: byIDs(all, in.GroupIds, func(g ec2types.SecurityGroup) string { return aws.ToString(g.GroupId) })}, nil
+	}
+	e.CreateVpcEndpointFn = func(_ context.Context, in *ec2.CreateVpcEndpointInput) (*ec2.CreateVpcEndpointOutput, error) {
+		defer lock()()
+		return &ec2.CreateVpcEndpointOutput{VpcEndpoint: &ec2types.VpcEndpoint{VpcEndpointId: aws.String(w.id("vpce")), ServiceName: in.ServiceName,
+			VpcEndpointType: in.VpcEndpointType, State: ec2types.StateAvailable, RouteTableIds: in.RouteTableIds, Tags: specTags(in.TagSpecifications)}}, nil
+	}
+	e.CreateLaunchTemplateFn = func(_ context.Context, in *ec2.CreateLaunchTemplateInput) (*ec2.CreateLaunchTemplateOutput, error) {
+		defer lock()()
+		return &ec2.CreateLaunchTemplateOutput{LaunchTemplate: &ec2types.LaunchTemplate{LaunchTemplateId: aws.String(w.id("lt")), LaunchTemplateName: in.LaunchTemplateName,
+			LatestVersionNumber: aws.Int64(1), DefaultVersionNumber: aws.Int64(1), Tags: specTags(in.TagSpecifications)}}, nil
+	}
+	e.ImportKeyPairFn = func(_ context.Context, in *ec2.ImportKeyPairInput) (*ec2.ImportKeyPairOutput, error) {
+		defer lock()()
+		return &ec2.ImportKeyPairOutput{KeyPairId: aws.String(w.id("key")), KeyName: in.KeyName, Tags: specTags(in.TagSpecifications)}, nil
+	}
+	e.RunInstancesFn = func(_ context.Context, in *ec2.RunInstancesInput) (*ec2.RunInstancesOutput, error) {
+		defer lock()()
+		i := ec2types.Instance{InstanceId: aws.String(w.id("i")), ImageId: in.ImageId, InstanceType: in.InstanceType, SubnetId: in.SubnetId,
+			State: &ec2types.InstanceState{Name: ec2types.InstanceStateNameRunning}, Tags: specTags(in.TagSpecifications)}
+		for _, g := range in.SecurityGroupIds {
+			i.SecurityGroups = append(i.SecurityGroups, ec2types.GroupIdentifier{GroupId: aws.String(g)})
+		}
+		w.instances = append(w.instances, i)
+		return &ec2.RunInstancesOutput{Instances: []ec2types.Instance{i}}, nil
+	}
+	e.DescribeInstancesFn = func(_ context.Context, in *ec2.DescribeInstancesInput) (*ec2.DescribeInstancesOutput, error) {
+		defer lock()()
+		is := byIDs(w.instances, in.InstanceIds, func(i ec2types.Instance) string { return aws.ToString(i.InstanceId) })
+		if len(is) == 0 {
+			return &ec2.DescribeInstancesOutput{}, nil
+		}
+		return &ec2.DescribeInstancesOutput{Reservations: []ec2types.Reservation{{Instances: is}}}, nil
+	}
+	c.IAM.CreateRoleFn = func(_ context.Context, in *iam.CreateRoleInput) (*iam.CreateRoleOutput, error) {
+		defer lock()()
+		r := iamtypes.Role{RoleName: in.RoleName, Path: in.Path, Arn: aws.String("arn:aws:iam::123456789012:role" + aws.ToString(in.Path) + aws.ToString(in.RoleName)),
+			Tags: in.Tags, AssumeRolePolicyDocument: in.AssumeRolePolicyDocument, PermissionsBoundary: &iamtypes.AttachedPermissionsBoundary{PermissionsBoundaryArn: in.PermissionsBoundary}}
+		w.roles[aws.ToString(in.RoleName)] = r
+		return &iam.CreateRoleOutput{Role: &r}, nil
+	}
+	c.IAM.CreateInstanceProfileFn = func(_ context.Context, in *iam.CreateInstanceProfileInput) (*iam.CreateInstanceProfileOutput, error) {
+		return &iam.CreateInstanceProfileOutput{InstanceProfile: &iamtypes.InstanceProfile{InstanceProfileName: in.InstanceProfileName, Path: in.Path,
+			Arn: aws.String("arn:aws:iam::123456789012:instance-profile" + aws.ToString(in.Path) + aws.ToString(in.InstanceProfileName))}}, nil
+	}
+	c.KMS.CreateKeyFn = func(_ context.Context, in *kms.CreateKeyInput) (*kms.CreateKeyOutput, error) {
+		defer lock()()
+		id := w.id("key")
+		return &kms.CreateKeyOutput{KeyMetadata: &kmstypes.KeyMetadata{KeyId: aws.String(id), Arn: aws.String("arn:aws:kms:eu-west-1:123456789012:key/" + id),
+			KeyState: kmstypes.KeyStateEnabled, KeyManager: kmstypes.KeyManagerTypeCustomer, KeySpec: kmstypes.KeySpecSymmetricDefault, KeyUsage: kmstypes.KeyUsageTypeEncryptDecrypt}}, nil
+	}
+	c.SSM.GetParameterFn = func(_ context.Context, in *ssm.GetParameterInput) (*ssm.GetParameterOutput, error) {
+		defer lock()()
+		p, ok := w.params[aws.ToString(in.Name)]
+		if !ok {
+			return nil, &smithy.GenericAPIError{Code: "ParameterNotFound"}
+		}
+		return &ssm.GetParameterOutput{Parameter: &p}, nil
+	}
+	c.SSM.GetParametersFn = func(_ context.Context, in *ssm.GetParametersInput) (*ssm.GetParametersOutput, error) {
+		defer lock()()
+		out := &ssm.GetParametersOutput{}
+		for _, n := range in.Names {
+			if p, ok := w.params[n]; ok {
+				out.Parameters = append(out.Parameters, p)
+			} else {
+				out.InvalidParameters = append(out.InvalidParameters, n)
+			}
+		}
+		return out, nil
+	}
+	c.SSM.PutParameterFn = func(_ context.Context, in *ssm.PutParameterInput) (*ssm.PutParameterOutput, error) {
+		defer lock()()
+		w.params[aws.ToString(in.Name)] = ssmtypes.Parameter{Name: in.Name, Value: in.Value, Type: in.Type, Version: 1}
+		return &ssm.PutParameterOutput{Version: 1}, nil
+	}
+	c.AutoScaling.CreateAutoScalingGroupFn = func(_ context.Context, in *autoscaling.CreateAutoScalingGroupInput) (*autoscaling.CreateAutoScalingGroupOutput, error) {
+		defer lock()()
+		g := asgtypes.AutoScalingGroup{AutoScalingGroupName: in.AutoScalingGroupName, MinSize: in.MinSize, MaxSize: in.MaxSize, DesiredCapacity: in.DesiredCapacity,
+			LaunchTemplate: in.LaunchTemplate, MixedInstancesPolicy: in.MixedInstancesPolicy, VPCZoneIdentifier: in.VPCZoneIdentifier,
+			NewInstancesProtectedFromScaleIn: in.NewInstancesProtectedFromScaleIn, CapacityRebalance: in.CapacityRebalance,
+			AutoScalingGroupARN: aws.String("arn:aws:autoscaling:eu-west-1:123456789012:autoScalingGroup:x:autoScalingGroupName/" + aws.ToString(in.AutoScalingGroupName))}
+		for _, t := range in.Tags {
+			g.Tags = append(g.Tags, asgtypes.TagDescription{Key: t.Key, Value: t.Value, PropagateAtLaunch: t.PropagateAtLaunch, ResourceId: in.AutoScalingGroupName})
+		}
+		w.asgs = append(w.asgs, g)
+		return &autoscaling.CreateAutoScalingGroupOutput{}, nil
+	}
+	c.AutoScaling.DescribeAutoScalingGroupsFn = func(_ context.Context, in *autoscaling.DescribeAutoScalingGroupsInput) (*autoscaling.DescribeAutoScalingGroupsOutput, error) {
+		defer lock()()
+		return &autoscaling.DescribeAutoScalingGroupsOutput{AutoScalingGroups: byIDs(w.asgs, in.AutoScalingGroupNames, func(g asgtypes.AutoScalingGroup) string { return aws.ToString(g.AutoScalingGroupName) })}, nil
+	}
+	e.TerminateInstancesFn = func(_ context.Context, in *ec2.TerminateInstancesInput) (*ec2.TerminateInstancesOutput, error) {
+		defer lock()()
+		for i := range w.instances {
+			if slices.Contains(in.InstanceIds, aws.ToString(w.instances[i].InstanceId)) {
+				w.instances[i].State = &ec2types.InstanceState{Name: ec2types.InstanceStateNameTerminated}
+			}
+		}
+		return &ec2.TerminateInstancesOutput{}, nil
+	}
+	e.DeleteNatGatewayFn = func(_ context.Context, in *ec2.DeleteNatGatewayInput) (*ec2.DeleteNatGatewayOutput, error) {
+		defer lock()()
+		for i := range w.nats {
+			if aws.ToString(w.nats[i].NatGatewayId) == aws.ToString(in.NatGatewayId) {
+				w.nats[i].State = ec2types.NatGatewayStateDeleted
+			}
+		}
+		return &ec2.DeleteNatGatewayOutput{}, nil
+	}
+	e.DeleteVpcFn = func(_ context.Context, in *ec2.DeleteVpcInput) (*ec2.DeleteVpcOutput, error) {
+		defer lock()()
+		w.vpcs = slices.DeleteFunc(w.vpcs, func(v ec2types.Vpc) bool { return aws.ToString(v.VpcId) == aws.ToString(in.VpcId) })
+		return &ec2.DeleteVpcOutput{}, nil
+	}
+	e.DeleteSubnetFn = func(_ context.Context, in *ec2.DeleteSubnetInput) (*ec2.DeleteSubnetOutput, error) {
+		defer lock()()
+		w.subnets = slices.DeleteFunc(w.subnets, func(v ec2types.Subnet) bool { return aws.ToString(v.SubnetId) == aws.ToString(in.SubnetId) })
+		return &ec2.DeleteSubnetOutput{}, nil
+	}
+	e.DeleteSecurityGroupFn = func(_ context.Context, in *ec2.DeleteSecurityGroupInput) (*ec2.DeleteSecurityGroupOutput, error) {
+		defer lock()()
+		w.groups = slices.DeleteFunc(w.groups, func(v ec2types.SecurityGroup) bool { return aws.ToString(v.GroupId) == aws.ToString(in.GroupId) })
+		return &ec2.DeleteSecurityGroupOutput{}, nil
+	}
+	e.DeleteNetworkAclFn = func(_ context.Context, in *ec2.DeleteNetworkAclInput) (*ec2.DeleteNetworkAclOutput, error) {
+		defer lock()()
+		w.acls = slices.DeleteFunc(w.acls, func(v ec2types.NetworkAcl) bool { return aws.ToString(v.NetworkAclId) == aws.ToString(in.NetworkAclId) })
+		return &ec2.DeleteNetworkAclOutput{}, nil
+	}
+	c.AutoScaling.DeleteAutoScalingGroupFn = func(_ context.Context, in *autoscaling.DeleteAutoScalingGroupInput) (*autoscaling.DeleteAutoScalingGroupOutput, error) {
+		defer lock()()
+		w.asgs = slices.DeleteFunc(w.asgs, func(g asgtypes.AutoScalingGroup) bool { return aws.ToString(g.AutoScalingGroupName) == aws.ToString(in.AutoScalingGroupName) })
+		return &autoscaling.DeleteAutoScalingGroupOutput{}, nil
+	}
+	c.SSM.DeleteParameterFn = func(_ context.Context, in *ssm.DeleteParameterInput) (*ssm.DeleteParameterOutput, error) {
+		defer lock()()
+		delete(w.params, aws.ToString(in.Name))
+		return &ssm.DeleteParameterOutput{}, nil
+	}
+	return w
+}
