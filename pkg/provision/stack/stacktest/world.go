@@ -1,4 +1,6 @@
-package stack
+// Package stacktest gives unit tests an environment over fake AWS clients
+// (package awsfake) and a GitLab stand-in: no emulator, no network.
+package stacktest
 
 import (
 	"context"
@@ -22,11 +24,11 @@ import (
 	"github.com/provision-dev/provision/pkg/provision/awsapi/awsfake"
 )
 
-// world makes the fakes answer creations the way AWS does, with a new id,
+// World makes the fakes answer creations the way AWS does, with a new id,
 // and later describes with what was made: enough for a whole `up` to run
 // over the fakes. It keeps only what the kinds read back; attachments,
 // rules and routes are requests the tests read from the calls.
-type world struct {
+type World struct {
 	mu        sync.Mutex
 	n         int
 	vpcs      []ec2types.Vpc
@@ -40,12 +42,12 @@ type world struct {
 	roles     map[string]iamtypes.Role
 }
 
-func (w *world) id(prefix string) string {
+func (w *World) id(prefix string) string {
 	w.n++
 	return fmt.Sprintf("%s-%04d", prefix, w.n)
 }
 
-func specTags(specs []ec2types.TagSpecification) []ec2types.Tag {
+func SpecTags(specs []ec2types.TagSpecification) []ec2types.Tag {
 	var out []ec2types.Tag
 	for _, s := range specs {
 		out = append(out, s.Tags...)
@@ -68,7 +70,7 @@ func byIDs[T any](items []T, ids []string, id func(T) string) []T {
 
 // associate puts subnet in acl (made on the fly for a VPC's default ACL)
 // and returns the association's id; w.mu is held.
-func (w *world) associate(subnet, acl string) string {
+func (w *World) associate(subnet, acl string) string {
 	i := slices.IndexFunc(w.acls, func(a ec2types.NetworkAcl) bool { return aws.ToString(a.NetworkAclId) == acl })
 	if i < 0 {
 		w.acls = append(w.acls, ec2types.NetworkAcl{NetworkAclId: aws.String(acl), IsDefault: aws.Bool(true)})
@@ -79,14 +81,14 @@ func (w *world) associate(subnet, acl string) string {
 	return id
 }
 
-// answerCreations installs the world's answers in c.
-func answerCreations(c *awsfake.Clients) *world {
-	w := &world{params: map[string]ssmtypes.Parameter{}, roles: map[string]iamtypes.Role{}}
+// AnswerCreations installs the world's answers in c.
+func AnswerCreations(c *awsfake.Clients) *World {
+	w := &World{params: map[string]ssmtypes.Parameter{}, roles: map[string]iamtypes.Role{}}
 	lock := func() func() { w.mu.Lock(); return w.mu.Unlock }
 	e := c.EC2
 	e.CreateVpcFn = func(_ context.Context, in *ec2.CreateVpcInput) (*ec2.CreateVpcOutput, error) {
 		defer lock()()
-		v := ec2types.Vpc{VpcId: aws.String(w.id("vpc")), CidrBlock: in.CidrBlock, Tags: specTags(in.TagSpecifications), State: ec2types.VpcStateAvailable}
+		v := ec2types.Vpc{VpcId: aws.String(w.id("vpc")), CidrBlock: in.CidrBlock, Tags: SpecTags(in.TagSpecifications), State: ec2types.VpcStateAvailable}
 		if aws.ToBool(in.AmazonProvidedIpv6CidrBlock) {
 			v.Ipv6CidrBlockAssociationSet = []ec2types.VpcIpv6CidrBlockAssociation{{Ipv6CidrBlock: aws.String("2001:db8:1200::/56"),
 				Ipv6CidrBlockState: &ec2types.VpcCidrBlockState{State: ec2types.VpcCidrBlockStateCodeAssociated}}}
@@ -101,7 +103,7 @@ func answerCreations(c *awsfake.Clients) *world {
 	e.CreateSubnetFn = func(_ context.Context, in *ec2.CreateSubnetInput) (*ec2.CreateSubnetOutput, error) {
 		defer lock()()
 		s := ec2types.Subnet{SubnetId: aws.String(w.id("subnet")), VpcId: in.VpcId, CidrBlock: in.CidrBlock, AvailabilityZone: in.AvailabilityZone,
-			Tags: specTags(in.TagSpecifications), State: ec2types.SubnetStateAvailable}
+			Tags: SpecTags(in.TagSpecifications), State: ec2types.SubnetStateAvailable}
 		if in.Ipv6CidrBlock != nil {
 			s.Ipv6CidrBlockAssociationSet = []ec2types.SubnetIpv6CidrBlockAssociation{{Ipv6CidrBlock: in.Ipv6CidrBlock,
 				Ipv6CidrBlockState: &ec2types.SubnetCidrBlockState{State: ec2types.SubnetCidrBlockStateCodeAssociated}}}
@@ -116,21 +118,21 @@ func answerCreations(c *awsfake.Clients) *world {
 	}
 	e.CreateInternetGatewayFn = func(_ context.Context, in *ec2.CreateInternetGatewayInput) (*ec2.CreateInternetGatewayOutput, error) {
 		defer lock()()
-		return &ec2.CreateInternetGatewayOutput{InternetGateway: &ec2types.InternetGateway{InternetGatewayId: aws.String(w.id("igw")), Tags: specTags(in.TagSpecifications)}}, nil
+		return &ec2.CreateInternetGatewayOutput{InternetGateway: &ec2types.InternetGateway{InternetGatewayId: aws.String(w.id("igw")), Tags: SpecTags(in.TagSpecifications)}}, nil
 	}
 	e.CreateEgressOnlyInternetGatewayFn = func(_ context.Context, in *ec2.CreateEgressOnlyInternetGatewayInput) (*ec2.CreateEgressOnlyInternetGatewayOutput, error) {
 		defer lock()()
 		return &ec2.CreateEgressOnlyInternetGatewayOutput{EgressOnlyInternetGateway: &ec2types.EgressOnlyInternetGateway{
-			EgressOnlyInternetGatewayId: aws.String(w.id("eigw")), Tags: specTags(in.TagSpecifications),
+			EgressOnlyInternetGatewayId: aws.String(w.id("eigw")), Tags: SpecTags(in.TagSpecifications),
 			Attachments: []ec2types.InternetGatewayAttachment{{VpcId: in.VpcId, State: ec2types.AttachmentStatusAttached}}}}, nil
 	}
 	e.CreateRouteTableFn = func(_ context.Context, in *ec2.CreateRouteTableInput) (*ec2.CreateRouteTableOutput, error) {
 		defer lock()()
-		return &ec2.CreateRouteTableOutput{RouteTable: &ec2types.RouteTable{RouteTableId: aws.String(w.id("rtb")), VpcId: in.VpcId, Tags: specTags(in.TagSpecifications)}}, nil
+		return &ec2.CreateRouteTableOutput{RouteTable: &ec2types.RouteTable{RouteTableId: aws.String(w.id("rtb")), VpcId: in.VpcId, Tags: SpecTags(in.TagSpecifications)}}, nil
 	}
 	e.CreateNetworkAclFn = func(_ context.Context, in *ec2.CreateNetworkAclInput) (*ec2.CreateNetworkAclOutput, error) {
 		defer lock()()
-		a := ec2types.NetworkAcl{NetworkAclId: aws.String(w.id("acl")), VpcId: in.VpcId, Tags: specTags(in.TagSpecifications)}
+		a := ec2types.NetworkAcl{NetworkAclId: aws.String(w.id("acl")), VpcId: in.VpcId, Tags: SpecTags(in.TagSpecifications)}
 		w.acls = append(w.acls, a)
 		return &ec2.CreateNetworkAclOutput{NetworkAcl: &a}, nil
 	}
@@ -160,7 +162,7 @@ func answerCreations(c *awsfake.Clients) *world {
 	e.CreateNatGatewayFn = func(_ context.Context, in *ec2.CreateNatGatewayInput) (*ec2.CreateNatGatewayOutput, error) {
 		defer lock()()
 		n := ec2types.NatGateway{NatGatewayId: aws.String(w.id("nat")), SubnetId: in.SubnetId, State: ec2types.NatGatewayStateAvailable,
-			Tags: specTags(in.TagSpecifications), NatGatewayAddresses: []ec2types.NatGatewayAddress{{AllocationId: in.AllocationId}}}
+			Tags: SpecTags(in.TagSpecifications), NatGatewayAddresses: []ec2types.NatGatewayAddress{{AllocationId: in.AllocationId}}}
 		w.nats = append(w.nats, n)
 		return &ec2.CreateNatGatewayOutput{NatGateway: &n}, nil
 	}
@@ -170,7 +172,7 @@ func answerCreations(c *awsfake.Clients) *world {
 	}
 	e.CreateSecurityGroupFn = func(_ context.Context, in *ec2.CreateSecurityGroupInput) (*ec2.CreateSecurityGroupOutput, error) {
 		defer lock()()
-		g := ec2types.SecurityGroup{GroupId: aws.String(w.id("sg")), GroupName: in.GroupName, VpcId: in.VpcId, Tags: specTags(in.TagSpecifications)}
+		g := ec2types.SecurityGroup{GroupId: aws.String(w.id("sg")), GroupName: in.GroupName, VpcId: in.VpcId, Tags: SpecTags(in.TagSpecifications)}
 		w.groups = append(w.groups, g)
 		return &ec2.CreateSecurityGroupOutput{GroupId: g.GroupId}, nil
 	}
@@ -182,21 +184,21 @@ func answerCreations(c *awsfake.Clients) *world {
 	e.CreateVpcEndpointFn = func(_ context.Context, in *ec2.CreateVpcEndpointInput) (*ec2.CreateVpcEndpointOutput, error) {
 		defer lock()()
 		return &ec2.CreateVpcEndpointOutput{VpcEndpoint: &ec2types.VpcEndpoint{VpcEndpointId: aws.String(w.id("vpce")), ServiceName: in.ServiceName,
-			VpcEndpointType: in.VpcEndpointType, State: ec2types.StateAvailable, RouteTableIds: in.RouteTableIds, Tags: specTags(in.TagSpecifications)}}, nil
+			VpcEndpointType: in.VpcEndpointType, State: ec2types.StateAvailable, RouteTableIds: in.RouteTableIds, Tags: SpecTags(in.TagSpecifications)}}, nil
 	}
 	e.CreateLaunchTemplateFn = func(_ context.Context, in *ec2.CreateLaunchTemplateInput) (*ec2.CreateLaunchTemplateOutput, error) {
 		defer lock()()
 		return &ec2.CreateLaunchTemplateOutput{LaunchTemplate: &ec2types.LaunchTemplate{LaunchTemplateId: aws.String(w.id("lt")), LaunchTemplateName: in.LaunchTemplateName,
-			LatestVersionNumber: aws.Int64(1), DefaultVersionNumber: aws.Int64(1), Tags: specTags(in.TagSpecifications)}}, nil
+			LatestVersionNumber: aws.Int64(1), DefaultVersionNumber: aws.Int64(1), Tags: SpecTags(in.TagSpecifications)}}, nil
 	}
 	e.ImportKeyPairFn = func(_ context.Context, in *ec2.ImportKeyPairInput) (*ec2.ImportKeyPairOutput, error) {
 		defer lock()()
-		return &ec2.ImportKeyPairOutput{KeyPairId: aws.String(w.id("key")), KeyName: in.KeyName, Tags: specTags(in.TagSpecifications)}, nil
+		return &ec2.ImportKeyPairOutput{KeyPairId: aws.String(w.id("key")), KeyName: in.KeyName, Tags: SpecTags(in.TagSpecifications)}, nil
 	}
 	e.RunInstancesFn = func(_ context.Context, in *ec2.RunInstancesInput) (*ec2.RunInstancesOutput, error) {
 		defer lock()()
 		i := ec2types.Instance{InstanceId: aws.String(w.id("i")), ImageId: in.ImageId, InstanceType: in.InstanceType, SubnetId: in.SubnetId,
-			State: &ec2types.InstanceState{Name: ec2types.InstanceStateNameRunning}, Tags: specTags(in.TagSpecifications)}
+			State: &ec2types.InstanceState{Name: ec2types.InstanceStateNameRunning}, Tags: SpecTags(in.TagSpecifications)}
 		for _, g := range in.SecurityGroupIds {
 			i.SecurityGroups = append(i.SecurityGroups, ec2types.GroupIdentifier{GroupId: aws.String(g)})
 		}
@@ -309,7 +311,9 @@ func answerCreations(c *awsfake.Clients) *world {
 	}
 	c.AutoScaling.DeleteAutoScalingGroupFn = func(_ context.Context, in *autoscaling.DeleteAutoScalingGroupInput) (*autoscaling.DeleteAutoScalingGroupOutput, error) {
 		defer lock()()
-		w.asgs = slices.DeleteFunc(w.asgs, func(g asgtypes.AutoScalingGroup) bool { return aws.ToString(g.AutoScalingGroupName) == aws.ToString(in.AutoScalingGroupName) })
+		w.asgs = slices.DeleteFunc(w.asgs, func(g asgtypes.AutoScalingGroup) bool {
+			return aws.ToString(g.AutoScalingGroupName) == aws.ToString(in.AutoScalingGroupName)
+		})
 		return &autoscaling.DeleteAutoScalingGroupOutput{}, nil
 	}
 	c.SSM.DeleteParameterFn = func(_ context.Context, in *ssm.DeleteParameterInput) (*ssm.DeleteParameterOutput, error) {

@@ -1,84 +1,28 @@
-package stack
+package stack_test
 
 import (
-	"context"
 	"reflect"
-	"slices"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
 	"github.com/provision-dev/provision/pkg/plan"
 	"github.com/provision-dev/provision/pkg/provision/awsapi"
-	"github.com/provision-dev/provision/pkg/provision/awsapi/awsfake"
 	"github.com/provision-dev/provision/pkg/provision/config"
-	"github.com/provision-dev/provision/pkg/provision/gitlab"
-	"github.com/provision-dev/provision/pkg/provision/gitlabtest"
-	"github.com/provision-dev/provision/pkg/provision/resource"
-	"github.com/provision-dev/provision/pkg/state"
+	"github.com/provision-dev/provision/pkg/provision/stack"
+	"github.com/provision-dev/provision/pkg/provision/stack/stacktest"
 )
-
-// fakeEnv is an environment over fake clients with the default
-// configuration of stack "ci" in eu-west-1 (change may adjust it), as
-// Discover would leave it.
-func fakeEnv(t *testing.T, change func(*config.Config)) (*Env, *awsfake.Clients) {
-	t.Helper()
-	cfg := config.Defaults()
-	cfg.Stack, cfg.Region = "ci", "eu-west-1"
-	gl := gitlabtest.New()
-	t.Cleanup(gl.Close)
-	gl.AddRunner("glrt-fake-runner-token")
-	cfg.GitLab.URL = gl.URL
-	cfg.GitLab.SecurityGroupID = "sg-gitlab"
-	cfg.GitLab.SSHSourceCIDRs = []string{"203.0.113.10/32"}
-	if change != nil {
-		change(&cfg)
-	}
-	c := awsfake.New()
-	e := &Env{Cfg: &cfg, Region: "eu-west-1", Zone: "eu-west-1a",
-		EC2: c.EC2, IAM: c.IAM, ASG: c.AutoScaling, SSM: c.SSM, KMS: c.KMS, S3: c.S3, STS: c.STS,
-		GitLab:  gitlab.New(gl.URL),
-		Ledger:  state.NewLedger(state.New("ci", "eu-west-1"), nil),
-		Account: Identity{Account: "123456789012", Partition: "aws", ARN: "arn:aws:iam::123456789012:user/ci"},
-		Secrets: Secrets{RunnerToken: NewSecret("glrt-fake-runner-token")},
-		Images:  Images{Manager: Image{ID: "ami-manager", RootDevice: "/dev/xvda"}, Runner: Image{ID: "ami-runner", RootDevice: "/dev/xvda", RootSizeGB: 30}},
-	}
-	// GitLab's security group exists, outside the stack.
-	c.EC2.DescribeSecurityGroupsFn = func(_ context.Context, in *ec2.DescribeSecurityGroupsInput) (*ec2.DescribeSecurityGroupsOutput, error) {
-		if slices.Contains(in.GroupIds, "sg-gitlab") {
-			return &ec2.DescribeSecurityGroupsOutput{SecurityGroups: []ec2types.SecurityGroup{{GroupId: aws.String("sg-gitlab"), VpcId: aws.String("vpc-gitlab")}}}, nil
-		}
-		return &ec2.DescribeSecurityGroupsOutput{}, nil
-	}
-	return e, c
-}
-
-// walk plans (or with apply, applies) the whole graph of e.
-func walk(t *testing.T, e *Env, apply, destroy bool) *plan.Result {
-	t.Helper()
-	g, err := Steps(e)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	x := &plan.Executor{Parallelism: 4, Apply: apply, Destroy: destroy, StepTimeout: 5 * time.Second,
-		RetryDelay: func(int) time.Duration { return time.Millisecond }}
-	return x.Run(ctx, g)
-}
 
 // On a fresh account every step plans a creation, and nothing is written.
 func TestFreshStackPlansEveryCreation(t *testing.T) {
-	e, c := fakeEnv(t, nil)
-	r := walk(t, e, false, false)
+	e, c := stacktest.NewEnv(t, nil)
+	r := stacktest.Walk(t, e, false, false)
 	if err := r.Err(); err != nil {
 		t.Fatal(err)
 	}
 	for _, ch := range r.Changes {
-		if ch.Action != plan.Create && ch.Step != stepDrain {
+		if ch.Action != plan.Create && ch.Step != "drain/manager" {
 			t.Errorf("%s: %s, want create", ch.Step, ch.Action)
 		}
 	}
@@ -95,9 +39,9 @@ func TestFreshStackPlansEveryCreation(t *testing.T) {
 // itself, so that a run killed right after a create leaves something
 // discovery finds.
 func TestUpOverFakesTagsEveryCreation(t *testing.T) {
-	e, c := fakeEnv(t, nil)
-	answerCreations(c)
-	r := walk(t, e, true, false)
+	e, c := stacktest.NewEnv(t, nil)
+	stacktest.AnswerCreations(c)
+	r := stacktest.Walk(t, e, true, false)
 	for _, se := range r.Errors {
 		t.Errorf("%s: %v", se.Step, se.Err)
 	}
@@ -108,8 +52,8 @@ func TestUpOverFakesTagsEveryCreation(t *testing.T) {
 			continue
 		}
 		creates++
-		tags := specTags(specs)
-		if TagValue(tags, TagStack) != "ci" || TagValue(tags, TagStep) == "" {
+		tags := stacktest.SpecTags(specs)
+		if stack.TagValue(tags, stack.TagStack) != "ci" || stack.TagValue(tags, stack.TagStep) == "" {
 			t.Errorf("%s without its ownership tags: %v", call.Method, tags)
 		}
 	}
@@ -152,19 +96,17 @@ func TestVariantsBuildAndTearDownOverFakes(t *testing.T) {
 	}
 	for name, change := range variants {
 		t.Run(name, func(t *testing.T) {
-			e, c := fakeEnv(t, change)
-			answerCreations(c)
-			if r := walk(t, e, true, false); r.Err() != nil {
+			e, c := stacktest.NewEnv(t, change)
+			stacktest.AnswerCreations(c)
+			if r := stacktest.Walk(t, e, true, false); r.Err() != nil {
 				t.Fatalf("up: %v", r.Err())
 			}
-			if r := walk(t, e, false, false); r.Err() != nil {
+			if r := stacktest.Walk(t, e, false, false); r.Err() != nil {
 				t.Fatalf("plan after up: %v", r.Err())
 			}
-			down := *e
-			down.Teardown = true
-			down.replacing = resource.Replacements{}
+			e.Teardown = true
 			c.Reset()
-			r := walk(t, &down, true, true)
+			r := stacktest.Walk(t, e, true, true)
 			if r.Err() != nil {
 				t.Fatalf("down: %v", r.Err())
 			}

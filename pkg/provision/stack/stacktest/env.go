@@ -1,0 +1,70 @@
+package stacktest
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/provision-dev/provision/pkg/plan"
+	"github.com/provision-dev/provision/pkg/provision/awsapi/awsfake"
+	"github.com/provision-dev/provision/pkg/provision/config"
+	"github.com/provision-dev/provision/pkg/provision/gitlab"
+	"github.com/provision-dev/provision/pkg/provision/gitlabtest"
+	"github.com/provision-dev/provision/pkg/provision/stack"
+	"github.com/provision-dev/provision/pkg/state"
+)
+
+// NewEnv is an environment over fake clients with the default
+// configuration of stack "ci" in eu-west-1 (change may adjust it), as
+// Discover would leave it.
+func NewEnv(t testing.TB, change func(*config.Config)) (*stack.Env, *awsfake.Clients) {
+	t.Helper()
+	cfg := config.Defaults()
+	cfg.Stack, cfg.Region = "ci", "eu-west-1"
+	gl := gitlabtest.New()
+	t.Cleanup(gl.Close)
+	gl.AddRunner("glrt-fake-runner-token")
+	cfg.GitLab.URL = gl.URL
+	cfg.GitLab.SecurityGroupID = "sg-gitlab"
+	cfg.GitLab.SSHSourceCIDRs = []string{"203.0.113.10/32"}
+	if change != nil {
+		change(&cfg)
+	}
+	c := awsfake.New()
+	e := &stack.Env{Cfg: &cfg, Region: "eu-west-1", Zone: "eu-west-1a",
+		EC2: c.EC2, IAM: c.IAM, ASG: c.AutoScaling, SSM: c.SSM, KMS: c.KMS, S3: c.S3, STS: c.STS,
+		GitLab:  gitlab.New(gl.URL),
+		Ledger:  state.NewLedger(state.New("ci", "eu-west-1"), nil),
+		Account: stack.Identity{Account: "123456789012", Partition: "aws", ARN: "arn:aws:iam::123456789012:user/ci"},
+		Secrets: stack.Secrets{RunnerToken: stack.NewSecret("glrt-fake-runner-token")},
+		Images:  stack.Images{Manager: stack.Image{ID: "ami-manager", RootDevice: "/dev/xvda"}, Runner: stack.Image{ID: "ami-runner", RootDevice: "/dev/xvda", RootSizeGB: 30}},
+	}
+	// GitLab's security group exists, outside the stack.
+	c.EC2.DescribeSecurityGroupsFn = func(_ context.Context, in *ec2.DescribeSecurityGroupsInput) (*ec2.DescribeSecurityGroupsOutput, error) {
+		if slices.Contains(in.GroupIds, "sg-gitlab") {
+			return &ec2.DescribeSecurityGroupsOutput{SecurityGroups: []ec2types.SecurityGroup{{GroupId: aws.String("sg-gitlab"), VpcId: aws.String("vpc-gitlab")}}}, nil
+		}
+		return &ec2.DescribeSecurityGroupsOutput{}, nil
+	}
+	return e, c
+}
+
+// Walk plans (or with apply, applies; with destroy, tears down) the
+// whole graph of e.
+func Walk(t testing.TB, e *stack.Env, apply, destroy bool) *plan.Result {
+	t.Helper()
+	g, err := stack.Steps(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	x := &plan.Executor{Parallelism: 4, Apply: apply, Destroy: destroy, StepTimeout: 5 * time.Second,
+		RetryDelay: func(int) time.Duration { return time.Millisecond }}
+	return x.Run(ctx, g)
+}
