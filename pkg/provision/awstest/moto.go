@@ -10,7 +10,9 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -51,6 +53,7 @@ func StartMoto() (*Moto, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start moto_server: %w", err)
 	}
+	noteRunning(cmd.Process.Pid)
 	found := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stderr)
@@ -103,6 +106,23 @@ func (m *Moto) Stop() {
 	if m.cmd != nil && m.cmd.Process != nil {
 		_ = syscall.Kill(-m.cmd.Process.Pid, syscall.SIGKILL)
 		_ = m.cmd.Wait()
+		noteStopped(m.cmd.Process.Pid)
+	}
+}
+
+// A test binary that times out or panics ends without running Stop. So
+// that no emulator outlives the tests, each one's process (group) id is
+// kept as a file in $PROVISION_TEST_PIDS while it runs; scripts/test
+// kills whatever is left there when the tests end.
+func noteRunning(pid int) {
+	if dir := os.Getenv("PROVISION_TEST_PIDS"); dir != "" {
+		_ = os.WriteFile(filepath.Join(dir, strconv.Itoa(pid)), nil, 0o600)
+	}
+}
+
+func noteStopped(pid int) {
+	if dir := os.Getenv("PROVISION_TEST_PIDS"); dir != "" {
+		_ = os.Remove(filepath.Join(dir, strconv.Itoa(pid)))
 	}
 }
 

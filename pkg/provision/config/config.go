@@ -12,7 +12,7 @@ import (
 	"github.com/goccy/go-yaml/parser"
 )
 
-// Config is the whole configuration file (README, "Configuration"). Field comments give the
+// Config is the whole configuration file (docs/configuration.md). Field comments give the
 // defaults; Defaults() is the single source of them.
 type Config struct {
 	Stack   string            `yaml:"stack" jsonschema:"required" jsonschema_description:"Name of the stack: 1-32 lowercase letters, digits and dashes. Part of every resource name and tag."`
@@ -31,7 +31,7 @@ type Config struct {
 // (the runner token, the machines' SSH key). Empty: the stack makes a key
 // of its own, which only the manager's role may use, through SSM.
 type SecretsConfig struct {
-	KMSKeyID string `yaml:"kms_key_id" jsonschema_description:"A symmetric KMS key of your own for the SecureString parameters (key id, key ARN, alias name or alias ARN), in the stack's region; its key policy must let the manager's role and whoever runs provision use it through SSM (README, \"Secrets\"). Empty: the stack makes its own key (about 1 USD a month)."`
+	KMSKeyID string `yaml:"kms_key_id" jsonschema_description:"A symmetric KMS key of your own for the SecureString parameters (key id, key ARN, alias name or alias ARN), in the stack's region; its key policy must let the manager's role and whoever runs provision use it through SSM (docs/configuration.md, \"Secrets\"). Empty: the stack makes its own key (about 1 USD a month)."`
 }
 
 // CacheConfig is the runners' shared cache: an S3 bucket of the stack,
@@ -257,7 +257,7 @@ func LoadConfig(path, regionOverride string) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("configuration file %s not found: create it (see README, \"Configuration\") or pass --config FILE", path)
+			return nil, fmt.Errorf("configuration file %s not found: create it (see docs/configuration.md) or pass --config FILE", path)
 		}
 		return nil, fmt.Errorf("read configuration: %w", err)
 	}
@@ -301,7 +301,7 @@ func ParseConfig(name string, data []byte, regionOverride string) (*Config, erro
 		return nil, &ConfigError{File: name, Problems: problems}
 	}
 	if err := yaml.UnmarshalWithOptions(data, &cfg, yaml.Strict()); err != nil {
-		return nil, fmt.Errorf("%s: %s\n(check the key names and value types against README, \"Configuration\")", name, yaml.FormatError(err, false, true))
+		return nil, fmt.Errorf("%s: %s\n(check the key names and value types against docs/configuration.md)", name, yaml.FormatError(err, false, true))
 	}
 	if cfg.GitLab.CreateRunner != nil {
 		// Fill defaults of an explicitly present block without losing the user's values.

@@ -21,7 +21,7 @@ func ConfigTemplate() string {
 	var b strings.Builder
 	b.WriteString("# provision configuration: every key, its default and what it is for.\n")
 	b.WriteString("# Fill in gitlab.url and gitlab.security_group_id, then run `provision validate`.\n")
-	b.WriteString("# Editors can check this file with the schema `provision schema` prints (see README).\n\n")
+	b.WriteString("# Editors can check this file with the schema `provision schema` prints (see docs/configuration.md).\n\n")
 	writeTemplate(&b, ConfigSchema(), "", 0, false)
 	return b.String()
 }

@@ -283,7 +283,7 @@ func creationNames() []string {
 // network ACL: in an existing VPC only that VPC's ACLs (ec2:Vpc); in the
 // stack's own VPC, whose id is not known ahead, any ACL of the region,
 // which lets the holder move a subnet between ACLs but reaches no data or
-// permission (README, "Security model").
+// permission (docs/security.md, "Security model").
 func returnToDefaultACL(cfg *config.Config, a stack.ARNs, inRegion func(map[string]map[string]any) map[string]map[string]any) stack.Statement {
 	s := stack.Statement{Sid: "DefaultACL", Effect: "Allow", Action: []string{"ec2:ReplaceNetworkAclAssociation"},
 		Resource: []string{a.EC2("network-acl/*")}, Condition: inRegion(nil)}
@@ -331,7 +331,7 @@ func itsKeyStatements(cfg *config.Config, partition, region string) []stack.Stat
 		{Sid: "FindKey", Effect: "Allow", Action: []string{"kms:ListAliases", "kms:ListKeys", "ssm:DescribeParameters"}, Resource: []string{"*"}},
 	}
 	if given := cfg.Secrets.KMSKeyID; given != "" {
-		// A key of one's own: its key policy must allow this too (README,
+		// A key of one's own: its key policy must allow this too (docs/configuration.md,
 		// "Secrets"), or enable IAM policies.
 		grant := (&stack.Env{Cfg: cfg}).SecretsKeyGrantOf(a)
 		s := stack.Statement{Sid: "GivenKeyViaSSM", Effect: "Allow", Action: secretsKeyUse, Resource: []string{grant.Resource},

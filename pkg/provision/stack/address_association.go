@@ -25,11 +25,11 @@ func newAddressAssociationStep(env *Env) plan.Step {
 	return resource.NewStep[association, struct{}](env.shared(), "eip-association", addressAssociationKind{env})
 }
 
-func (k addressAssociationKind) StepID() plan.ID  { return stepManagerAssoc }
+func (k addressAssociationKind) StepID() plan.ID  { return StepManagerAssoc }
 func (k addressAssociationKind) Needs() []plan.ID { return []plan.ID{StepManager, StepManagerAddress} }
 
 func (k addressAssociationKind) Describe() plan.Change {
-	return plan.Change{Step: stepManagerAssoc, Kind: "eip-association", Name: k.env.name("manager"), Attrs: []plan.Attr{
+	return plan.Change{Step: StepManagerAssoc, Kind: "eip-association", Name: k.env.name("manager"), Attrs: []plan.Attr{
 		{Key: "eip", Value: orUnknown(k.env.IDOf(StepManagerAddress))},
 		{Key: "instance", Value: orUnknown(k.env.IDOf(StepManager))},
 	}}

@@ -43,9 +43,9 @@ func (k autoScalingGroupKind) StepID() plan.ID { return StepAutoScaling }
 // (instance/manager records it). A teardown removes the manager first.
 func (k autoScalingGroupKind) Needs() []plan.ID {
 	if k.env.Teardown {
-		return []plan.ID{stepLaunchTemplate, StepPrivateSubnet}
+		return []plan.ID{StepLaunchTemplate, StepPrivateSubnet}
 	}
-	return []plan.ID{stepLaunchTemplate, StepPrivateSubnet, StepManager}
+	return []plan.ID{StepLaunchTemplate, StepPrivateSubnet, StepManager}
 }
 
 // Hooks names the optional parts of resource.Step this kind has.
@@ -105,7 +105,7 @@ func (k autoScalingGroupKind) mixedPolicy() *asgtypes.MixedInstancesPolicy {
 
 // launchDiff names what differs in how the group launches machines.
 func (k autoScalingGroupKind) launchDiff(g *asgtypes.AutoScalingGroup) []string {
-	lt := k.env.IDOf(stepLaunchTemplate)
+	lt := k.env.IDOf(StepLaunchTemplate)
 	p := g.MixedInstancesPolicy
 	if !k.env.Cfg.MixedInstances() {
 		if p != nil {
@@ -294,7 +294,7 @@ func (k autoScalingGroupKind) Create(ctx context.Context, _ string, _ resource.F
 }
 
 func (k autoScalingGroupKind) launchTemplate() *asgtypes.LaunchTemplateSpecification {
-	return &asgtypes.LaunchTemplateSpecification{LaunchTemplateId: aws.String(k.env.IDOf(stepLaunchTemplate)), Version: aws.String("$Default")}
+	return &asgtypes.LaunchTemplateSpecification{LaunchTemplateId: aws.String(k.env.IDOf(StepLaunchTemplate)), Version: aws.String("$Default")}
 }
 
 func (k autoScalingGroupKind) Update(ctx context.Context, _ fleet, f groupFix) error {

@@ -19,7 +19,7 @@ import (
 // not edit, swap or remove it; so writing "Action": "*" into a role's
 // policy grants no more than the boundary, and the operator policy cannot
 // mint an administrator. An administrator creates the boundary once per
-// stack (README, "Security model"): `provision iam-policy --boundary`.
+// stack (docs/security.md, "Security model"): `provision iam-policy --boundary`.
 
 // BoundaryName is the boundary's policy name; it lives at the path of the
 // tool's roles.
@@ -37,7 +37,7 @@ func (e *Env) BoundaryARN() string {
 func (e *Env) CheckBoundary(ctx context.Context) error {
 	want := e.BoundaryARN()
 	proven := false
-	for _, step := range []plan.ID{stepManagerRole, stepRunnerRole} {
+	for _, step := range []plan.ID{StepManagerRole, StepRunnerRole} {
 		if e.IDOf(step) == "" {
 			continue // not made (yet), or not by this executor
 		}
@@ -58,7 +58,7 @@ func (e *Env) CheckBoundary(ctx context.Context) error {
 		return fmt.Errorf("the stack's roles are made with the permissions boundary %s, which does not exist: an administrator creates it once with\n"+
 			"    provision iam-policy --boundary -c CONFIG > boundary.json\n"+
 			"    aws iam create-policy --path %s --policy-name %s --policy-document file://boundary.json\n"+
-			"  (README, \"Security model\": it caps what the stack's roles may do, so the operator policy cannot grant more)", want, iamPath, BoundaryName(e.Cfg.Stack, e.Region))
+			"  (docs/security.md, \"Security model\": it caps what the stack's roles may do, so the operator policy cannot grant more)", want, iamPath, BoundaryName(e.Cfg.Stack, e.Region))
 	default:
 		return fmt.Errorf("read the permissions boundary %s: %w", want, err)
 	}

@@ -261,7 +261,7 @@ func checkMachineTags(t *testing.T, cfg *config.Config, opts []string) {
 		for i := 0; i+1 < len(parts); i += 2 {
 			got[parts[i]] = parts[i+1]
 		}
-		want := map[string]string{TagStack: cfg.Stack, TagStep: string(stepMachines)}
+		want := map[string]string{TagStack: cfg.Stack, TagStep: string(StepMachines)}
 		for k, v := range cfg.Tags {
 			want[k] = v
 		}

@@ -24,11 +24,11 @@ func newEgressGatewayStep(env *Env) plan.Step {
 	return resource.NewStep[eigw, struct{}](env.shared(), "egress-only-internet-gateway", egressGatewayKind{env})
 }
 
-func (k egressGatewayKind) StepID() plan.ID  { return stepEIGW }
+func (k egressGatewayKind) StepID() plan.ID  { return StepEIGW }
 func (k egressGatewayKind) Needs() []plan.ID { return []plan.ID{StepVPC} }
 
 func (k egressGatewayKind) Describe() plan.Change {
-	return plan.Change{Step: stepEIGW, Kind: "egress-only-internet-gateway", Name: k.env.name("eigw"),
+	return plan.Change{Step: StepEIGW, Kind: "egress-only-internet-gateway", Name: k.env.name("eigw"),
 		Attrs: []plan.Attr{{Key: "vpc", Value: orUnknown(k.env.IDOf(StepVPC))}}}
 }
 
@@ -40,12 +40,12 @@ func (k egressGatewayKind) Hooks() resource.Hooks[eigw, struct{}] {
 // find lists and checks the ownership tags in code: tag filters on this
 // API are not honoured everywhere. Gateways being deleted stay visible.
 func (k egressGatewayKind) Find(ctx context.Context) (resource.Found[eigw], error) {
-	out, err := k.env.EC2.DescribeEgressOnlyInternetGateways(ctx, &ec2.DescribeEgressOnlyInternetGatewaysInput{Filters: k.env.ownerFilters(stepEIGW)})
+	out, err := k.env.EC2.DescribeEgressOnlyInternetGateways(ctx, &ec2.DescribeEgressOnlyInternetGatewaysInput{Filters: k.env.ownerFilters(StepEIGW)})
 	if err != nil {
 		return resource.Found[eigw]{}, fmt.Errorf("find egress-only internet gateway by tags: %w", err)
 	}
-	return lookupOwned(k.env, stepEIGW, resource.Pointers(out.EgressOnlyInternetGateways), func(g eigw) string { return aws.ToString(g.EgressOnlyInternetGatewayId) },
-		func(g eigw) bool { return k.env.ownedBy(g.Tags, stepEIGW) && eigwAttached(g) }), nil
+	return lookupOwned(k.env, StepEIGW, resource.Pointers(out.EgressOnlyInternetGateways), func(g eigw) string { return aws.ToString(g.EgressOnlyInternetGatewayId) },
+		func(g eigw) bool { return k.env.ownedBy(g.Tags, StepEIGW) && eigwAttached(g) }), nil
 }
 
 func (k egressGatewayKind) Record(g eigw) resource.Recorded {
@@ -60,7 +60,7 @@ func (k egressGatewayKind) Create(ctx context.Context, token string, _ resource.
 	out, err := k.env.EC2.CreateEgressOnlyInternetGateway(ctx, &ec2.CreateEgressOnlyInternetGatewayInput{
 		VpcId:             aws.String(k.env.IDOf(StepVPC)),
 		ClientToken:       &token,
-		TagSpecifications: k.env.tagSpec(ec2types.ResourceTypeEgressOnlyInternetGateway, stepEIGW, "eigw"),
+		TagSpecifications: k.env.tagSpec(ec2types.ResourceTypeEgressOnlyInternetGateway, StepEIGW, "eigw"),
 	})
 	if err != nil {
 		return nil, struct{}{}, awsapi.RetryableCreate(fmt.Errorf("create egress-only internet gateway: %w", err))

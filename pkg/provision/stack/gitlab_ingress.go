@@ -40,7 +40,7 @@ func newGitLabIngressStep(env *Env) plan.Step {
 	return resource.NewStep[gitlabRules, ingressFix](env.shared(), "security-group-rules", gitlabIngressKind{env})
 }
 
-func (k gitlabIngressKind) StepID() plan.ID { return stepGitLabIngress }
+func (k gitlabIngressKind) StepID() plan.ID { return StepGitLabIngress }
 func (k gitlabIngressKind) Needs() []plan.ID {
 	deps := []plan.ID{StepNATAddress, StepManagerAddress}
 	if k.env.gitlabIPv6Paths() {
@@ -77,7 +77,7 @@ func (k gitlabIngressKind) Describe() plan.Change {
 	for _, r := range k.wanted() {
 		from = append(from, r.Source)
 	}
-	return plan.Change{Step: stepGitLabIngress, Kind: "security-group-rules", Name: "gitlab", ID: k.env.Cfg.GitLab.SecurityGroupID,
+	return plan.Change{Step: StepGitLabIngress, Kind: "security-group-rules", Name: "gitlab", ID: k.env.Cfg.GitLab.SecurityGroupID,
 		Attrs: []plan.Attr{{Key: "tcp", Value: "443"}, {Key: "from", Value: strings.Join(from, ",")}}}
 }
 

@@ -37,9 +37,9 @@ type roleFix struct {
 }
 
 func newIAMRoleStep(env *Env, manager bool) plan.Step {
-	k := iamRoleKind{env: env, id: stepRunnerRole, role: "runner"}
+	k := iamRoleKind{env: env, id: StepRunnerRole, role: "runner"}
 	if manager {
-		k = iamRoleKind{env: env, id: stepManagerRole, role: "manager"}
+		k = iamRoleKind{env: env, id: StepManagerRole, role: "manager"}
 	}
 	return resource.NewStep[roleState, roleFix](env.shared(), "iam-role", k)
 }
@@ -53,7 +53,7 @@ func (k iamRoleKind) Needs() []plan.ID {
 	needs := k.env.secretsKeyNeeds()
 	if !k.env.Cfg.Autoscaler() || k.env.Teardown {
 		// The docker+machine policy names the runner subnet, group and role.
-		needs = append(needs, StepVPC, StepPrivateSubnet, StepRunnerGroup, stepRunnerRole)
+		needs = append(needs, StepVPC, StepPrivateSubnet, StepRunnerGroup, StepRunnerRole)
 	}
 	return needs
 }

@@ -30,11 +30,11 @@ func newKeyPairStep(env *Env) plan.Step {
 	return resource.NewStep[keyPairInfo, keyPairFix](env.shared(), "key-pair", keyPairKind{env})
 }
 
-func (k keyPairKind) StepID() plan.ID  { return stepKeyPair }
+func (k keyPairKind) StepID() plan.ID  { return StepKeyPair }
 func (k keyPairKind) Needs() []plan.ID { return []plan.ID{StepSSHKey} }
 
 func (k keyPairKind) Describe() plan.Change {
-	return plan.Change{Step: stepKeyPair, Kind: "key-pair", Name: k.env.Names().KeyPairName(),
+	return plan.Change{Step: StepKeyPair, Kind: "key-pair", Name: k.env.Names().KeyPairName(),
 		Attrs: []plan.Attr{{Key: "type", Value: "ed25519"}, {Key: "public key", Value: "from " + k.env.Names().SSHKeyParameter()}}}
 }
 
@@ -44,11 +44,11 @@ func (k keyPairKind) Hooks() resource.Hooks[keyPairInfo, keyPairFix] {
 }
 
 func (k keyPairKind) Find(ctx context.Context) (resource.Found[keyPairInfo], error) {
-	out, err := k.env.EC2.DescribeKeyPairs(ctx, &ec2.DescribeKeyPairsInput{Filters: k.env.ownerFilters(stepKeyPair), IncludePublicKey: aws.Bool(true)})
+	out, err := k.env.EC2.DescribeKeyPairs(ctx, &ec2.DescribeKeyPairsInput{Filters: k.env.ownerFilters(StepKeyPair), IncludePublicKey: aws.Bool(true)})
 	if err != nil {
 		return resource.Found[keyPairInfo]{}, fmt.Errorf("find key pair %s by tags: %w", k.env.Names().KeyPairName(), err)
 	}
-	return lookupOwned(k.env, stepKeyPair, resource.Pointers(out.KeyPairs), keyPairID, func(p keyPairInfo) bool { return k.env.ownedBy(p.Tags, stepKeyPair) }), nil
+	return lookupOwned(k.env, StepKeyPair, resource.Pointers(out.KeyPairs), keyPairID, func(p keyPairInfo) bool { return k.env.ownedBy(p.Tags, StepKeyPair) }), nil
 }
 
 func keyPairID(p keyPairInfo) string { return aws.ToString(p.KeyPairId) }
@@ -85,10 +85,10 @@ func (k keyPairKind) Create(ctx context.Context, _ string, prior resource.Found[
 	out, err := k.env.EC2.ImportKeyPair(ctx, &ec2.ImportKeyPairInput{
 		KeyName:           aws.String(k.env.Names().KeyPairName()),
 		PublicKeyMaterial: []byte(public),
-		TagSpecifications: k.env.tagSpec(ec2types.ResourceTypeKeyPair, stepKeyPair, "runner"),
+		TagSpecifications: k.env.tagSpec(ec2types.ResourceTypeKeyPair, StepKeyPair, "runner"),
 	})
 	if awsapi.ErrorCode(err) == "InvalidKeyPair.Duplicate" {
-		return nil, keyPairFix{}, fmt.Errorf("%s: a key pair named %s already exists that stack %s did not make: delete it, or choose another stack name", stepKeyPair, k.env.Names().KeyPairName(), k.env.Cfg.Stack)
+		return nil, keyPairFix{}, fmt.Errorf("%s: a key pair named %s already exists that stack %s did not make: delete it, or choose another stack name", StepKeyPair, k.env.Names().KeyPairName(), k.env.Cfg.Stack)
 	}
 	if err != nil {
 		return nil, keyPairFix{}, fmt.Errorf("import key pair %s: %w", k.env.Names().KeyPairName(), err)

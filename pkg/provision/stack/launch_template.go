@@ -29,10 +29,10 @@ func newLaunchTemplateStep(env *Env) plan.Step {
 	return resource.NewStep[launchTemplate, templateFix](env.shared(), "launch-template", launchTemplateKind{env})
 }
 
-func (k launchTemplateKind) StepID() plan.ID { return stepLaunchTemplate }
+func (k launchTemplateKind) StepID() plan.ID { return StepLaunchTemplate }
 func (k launchTemplateKind) Needs() []plan.ID {
 	if k.env.Cfg.StaticSSHKeys() {
-		return []plan.ID{StepRunnerGroup, stepKeyPair}
+		return []plan.ID{StepRunnerGroup, StepKeyPair}
 	}
 	return []plan.ID{StepRunnerGroup}
 }
@@ -44,7 +44,7 @@ func (k launchTemplateKind) Hooks() resource.Hooks[launchTemplate, templateFix] 
 
 func (k launchTemplateKind) Describe() plan.Change {
 	r := k.env.Cfg.Runners
-	return plan.Change{Step: stepLaunchTemplate, Kind: "launch-template", Name: k.env.Names().LaunchTemplateName(), Attrs: []plan.Attr{
+	return plan.Change{Step: StepLaunchTemplate, Kind: "launch-template", Name: k.env.Names().LaunchTemplateName(), Attrs: []plan.Attr{
 		{Key: "ami", Value: k.env.Images.Runner.ID},
 		{Key: "type", Value: r.InstanceType},
 		{Key: "imdsv2", Value: "required, hop limit 1"},
@@ -116,17 +116,17 @@ func (k launchTemplateKind) Find(ctx context.Context) (resource.Found[launchTemp
 	}
 	out, err := k.env.EC2.DescribeLaunchTemplates(ctx, &ec2.DescribeLaunchTemplatesInput{LaunchTemplateNames: []string{k.env.Names().LaunchTemplateName()}})
 	if err == nil && len(out.LaunchTemplates) > 0 {
-		return f, fmt.Errorf("%s: a launch template named %s exists that stack %s did not create: delete or rename it", stepLaunchTemplate, k.env.Names().LaunchTemplateName(), k.env.Cfg.Stack)
+		return f, fmt.Errorf("%s: a launch template named %s exists that stack %s did not create: delete or rename it", StepLaunchTemplate, k.env.Names().LaunchTemplateName(), k.env.Cfg.Stack)
 	}
 	return f, nil
 }
 
 func (k launchTemplateKind) findForDelete(ctx context.Context) (resource.Found[launchTemplate], error) {
-	out, err := k.env.EC2.DescribeLaunchTemplates(ctx, &ec2.DescribeLaunchTemplatesInput{Filters: k.env.ownerFilters(stepLaunchTemplate)})
+	out, err := k.env.EC2.DescribeLaunchTemplates(ctx, &ec2.DescribeLaunchTemplatesInput{Filters: k.env.ownerFilters(StepLaunchTemplate)})
 	if err != nil {
 		return resource.Found[launchTemplate]{}, fmt.Errorf("find launch template by tags: %w", err)
 	}
-	return lookupOwned(k.env, stepLaunchTemplate, resource.Pointers(out.LaunchTemplates), launchTemplateID, func(lt launchTemplate) bool { return k.env.ownedBy(lt.Tags, stepLaunchTemplate) }), nil
+	return lookupOwned(k.env, StepLaunchTemplate, resource.Pointers(out.LaunchTemplates), launchTemplateID, func(lt launchTemplate) bool { return k.env.ownedBy(lt.Tags, StepLaunchTemplate) }), nil
 }
 
 func launchTemplateID(lt launchTemplate) string { return aws.ToString(lt.LaunchTemplateId) }
@@ -211,7 +211,7 @@ func (k launchTemplateKind) Create(ctx context.Context, token string, _ resource
 		LaunchTemplateData: data,
 		ClientToken:        &token,
 		VersionDescription: aws.String("provision " + k.env.Cfg.Stack),
-		TagSpecifications:  k.env.tagSpec(ec2types.ResourceTypeLaunchTemplate, stepLaunchTemplate, "runner"),
+		TagSpecifications:  k.env.tagSpec(ec2types.ResourceTypeLaunchTemplate, StepLaunchTemplate, "runner"),
 	})
 	if err != nil {
 		return nil, templateFix{}, awsapi.RetryableCreate(fmt.Errorf("create launch template %s: %w", k.env.Names().LaunchTemplateName(), err))

@@ -27,13 +27,13 @@ type machinesStep struct {
 
 func newMachinesStep(env *Env) *machinesStep { return &machinesStep{env: env} }
 
-func (s *machinesStep) ID() plan.ID { return stepMachines }
+func (s *machinesStep) ID() plan.ID { return StepMachines }
 func (s *machinesStep) DependsOn() []plan.ID {
-	return []plan.ID{StepVPC, StepPrivateSubnet, StepRunnerGroup, stepRunnerRole}
+	return []plan.ID{StepVPC, StepPrivateSubnet, StepRunnerGroup, StepRunnerRole}
 }
 
 func (s *machinesStep) change() plan.Change {
-	return plan.Change{Step: stepMachines, Kind: "runner-machines", Name: bootstrap.MachineNameIAMPattern(s.env.Cfg.Stack)}
+	return plan.Change{Step: StepMachines, Kind: "runner-machines", Name: bootstrap.MachineNameIAMPattern(s.env.Cfg.Stack)}
 }
 
 func (s *machinesStep) Plan(ctx context.Context) (plan.Change, error) { return s.change(), nil }

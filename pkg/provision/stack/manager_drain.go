@@ -38,13 +38,13 @@ func newManagerDrainStep(env *Env) plan.Step { return managerDrain{env} }
 // KindManagerDrain is the kind of the handover's plan line.
 const KindManagerDrain = "manager-drain"
 
-func (d managerDrain) ID() plan.ID { return stepDrain }
+func (d managerDrain) ID() plan.ID { return StepDrain }
 
 func (d managerDrain) DependsOn() []plan.ID {
 	if d.env.Teardown {
 		return nil
 	}
-	return []plan.ID{StepAutoScaling, stepManagerAssoc}
+	return []plan.ID{StepAutoScaling, StepManagerAssoc}
 }
 
 // DrainParameterName is where a drain is asked for ("<instance id>") and
@@ -83,7 +83,7 @@ func (d managerDrain) leftovers(ctx context.Context, planning bool) ([]ec2types.
 }
 
 func (d managerDrain) Plan(ctx context.Context) (plan.Change, error) {
-	c := plan.Change{Step: stepDrain, Kind: KindManagerDrain, Name: d.env.name("manager") + " (replaced)"}
+	c := plan.Change{Step: StepDrain, Kind: KindManagerDrain, Name: d.env.name("manager") + " (replaced)"}
 	// The apply walk plans each step right before it applies it, after
 	// the manager's replacement: only a plan before it counts that one.
 	_, walk := plan.StepOf(ctx)
@@ -172,7 +172,7 @@ func (d managerDrain) drain(ctx context.Context, m ec2types.Instance) error {
 // PlanDelete: a teardown removes every manager and group through their
 // own steps.
 func (d managerDrain) PlanDelete(context.Context) (plan.Change, error) {
-	return plan.Change{Step: stepDrain, Kind: KindManagerDrain, Name: d.env.name("manager") + " (replaced)"}, nil
+	return plan.Change{Step: StepDrain, Kind: KindManagerDrain, Name: d.env.name("manager") + " (replaced)"}, nil
 }
 
 func (d managerDrain) Delete(context.Context, plan.Change) error { return nil }

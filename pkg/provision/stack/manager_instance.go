@@ -55,24 +55,24 @@ func newManagerInstanceStep(env *Env) plan.Step {
 
 func (k managerInstanceKind) StepID() plan.ID { return StepManager }
 func (k managerInstanceKind) Needs() []plan.ID {
-	deps := []plan.ID{StepPublicSubnet, stepPublicRoutes, stepPublicACL, StepManagerGroup, stepManagerRole, k.env.tokenStep()}
+	deps := []plan.ID{StepPublicSubnet, StepPublicRoutes, StepPublicACL, StepManagerGroup, StepManagerRole, k.env.tokenStep()}
 	if k.env.Cfg.StaticSSHKeys() {
-		deps = append(deps, stepKeyPair)
+		deps = append(deps, StepKeyPair)
 	}
 	if k.env.Teardown {
 		// The manager goes first, before anything of either executor.
-		return append(deps, StepAutoScaling, stepMachines, stepRunnerRole, StepCache)
+		return append(deps, StepAutoScaling, StepMachines, StepRunnerRole, StepCache)
 	}
 	// docker-autoscaler: the group of the manager's generation is made
 	// after the manager (asg/runner needs instance/manager), from the
 	// name the manager was launched with; the launch template comes first.
 	if k.env.Cfg.Autoscaler() && k.env.Cfg.Cache.S3 {
-		return append(deps, stepLaunchTemplate, StepCache)
+		return append(deps, StepLaunchTemplate, StepCache)
 	}
 	if k.env.Cfg.Autoscaler() {
-		return append(deps, stepLaunchTemplate)
+		return append(deps, StepLaunchTemplate)
 	}
-	return append(deps, stepMachines, stepRunnerRole)
+	return append(deps, StepMachines, StepRunnerRole)
 }
 
 // Hooks names the optional parts of resource.Step this kind has.
@@ -299,7 +299,7 @@ func (k managerInstanceKind) userData(ctx context.Context, group string) ([]byte
 		// Without runners.ami the driver picks its own default image, which
 		// its SSH provisioner knows how to set up.
 		run.AMI, run.RootSizeGB, run.Spot, run.SSHUser = r.AMI, r.VolumeSizeGB, r.Spot, r.SSHUser
-		run.Tags = map[string]string{TagStack: e.Cfg.Stack, TagStep: string(stepMachines)}
+		run.Tags = map[string]string{TagStack: e.Cfg.Stack, TagStep: string(StepMachines)}
 		for key, v := range e.Cfg.Tags {
 			run.Tags[key] = v
 		}

@@ -39,9 +39,9 @@ func newNetworkACLStep(env *Env, public bool) plan.Step {
 
 func newNetworkACLs(env *Env, public bool) networkACLKind {
 	if public {
-		return networkACLKind{env: env, id: stepPublicACL, role: "public", subnet: StepPublicSubnet, public: true}
+		return networkACLKind{env: env, id: StepPublicACL, role: "public", subnet: StepPublicSubnet, public: true}
 	}
-	return networkACLKind{env: env, id: stepPrivateACL, role: "private", subnet: StepPrivateSubnet}
+	return networkACLKind{env: env, id: StepPrivateACL, role: "private", subnet: StepPrivateSubnet}
 }
 
 func (k networkACLKind) StepID() plan.ID { return k.id }
@@ -111,7 +111,7 @@ const (
 // wanted returns the rules a new ACL gets.
 func (k networkACLKind) wanted() []aclEntry { return k.rules(k.env.vpcBlocks(), nil) }
 
-// rules returns the rules (README, "What gets built") for a VPC with these
+// rules returns the rules (docs/design.md) for a VPC with these
 // blocks, given the entries the ACL has (none: a new ACL). Rule numbers are
 // fixed so that a rule removed by hand is found and put back in place; only
 // the denies of the VPC's blocks take their numbers from what the ACL has

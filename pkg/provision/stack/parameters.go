@@ -86,7 +86,7 @@ func putToken(ctx context.Context, env *Env, step plan.ID, overwrite bool, token
 func (e *Env) secretsKeyForPut() (string, error) {
 	key := e.secretsKeyID()
 	if key == "" {
-		return "", fmt.Errorf("the stack's KMS key (%s) does not exist yet, so no SecureString can be put under it: run `provision up` again", stepSecretsKey)
+		return "", fmt.Errorf("the stack's KMS key (%s) does not exist yet, so no SecureString can be put under it: run `provision up` again", StepSecretsKey)
 	}
 	return key, nil
 }

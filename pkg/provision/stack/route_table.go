@@ -35,9 +35,9 @@ type routeFix struct {
 }
 
 func newRouteTableStep(env *Env, public bool) plan.Step {
-	k := routeTableKind{env: env, id: stepPrivateRoutes, role: "private", subnet: StepPrivateSubnet}
+	k := routeTableKind{env: env, id: StepPrivateRoutes, role: "private", subnet: StepPrivateSubnet}
 	if public {
-		k = routeTableKind{env: env, id: stepPublicRoutes, role: "public", subnet: StepPublicSubnet, public: true}
+		k = routeTableKind{env: env, id: StepPublicRoutes, role: "public", subnet: StepPublicSubnet, public: true}
 	}
 	return resource.NewStep[routeTable, routeFix](env.shared(), "route-table", k)
 }
@@ -49,7 +49,7 @@ func (k routeTableKind) Needs() []plan.ID {
 	}
 	deps := []plan.ID{StepVPC, StepNAT, k.subnet}
 	if k.env.Cfg.Network.IPv6 || k.env.Teardown {
-		deps = append(deps, stepEIGW)
+		deps = append(deps, StepEIGW)
 	}
 	return deps
 }
@@ -76,7 +76,7 @@ func (k routeTableKind) wanted() []route {
 	}
 	rs := []route{{"0.0.0.0/0", orUnknown(k.env.IDOf(StepNAT))}}
 	if k.env.Cfg.Network.IPv6 {
-		rs = append(rs, route{"::/0", orUnknown(k.env.IDOf(stepEIGW))})
+		rs = append(rs, route{"::/0", orUnknown(k.env.IDOf(StepEIGW))})
 	}
 	return rs
 }

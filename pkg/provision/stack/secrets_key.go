@@ -52,11 +52,11 @@ func newSecretsKeyStep(env *Env) plan.Step {
 	return resource.NewStep[*stackKey, secretsKeyFix](env.shared(), "kms-key", secretsKeyKind{env})
 }
 
-func (k secretsKeyKind) StepID() plan.ID  { return stepSecretsKey }
+func (k secretsKeyKind) StepID() plan.ID  { return StepSecretsKey }
 func (k secretsKeyKind) Needs() []plan.ID { return nil }
 
 func (k secretsKeyKind) Describe() plan.Change {
-	return plan.Change{Step: stepSecretsKey, Kind: "kms-key", Name: k.env.Names().SecretsKeyAlias(),
+	return plan.Change{Step: StepSecretsKey, Kind: "kms-key", Name: k.env.Names().SecretsKeyAlias(),
 		Attrs: []plan.Attr{
 			{Key: "type", Value: "symmetric, encrypt and decrypt"},
 			{Key: "encrypts", Value: k.env.Names().TokenParameter() + ", " + k.env.Names().SSHKeyParameter()},
@@ -72,7 +72,7 @@ func (k secretsKeyKind) Hooks() resource.Hooks[*stackKey, secretsKeyFix] {
 // find takes the recorded key while it is usable; else (the first run, a
 // create whose answer was lost, a lost state file) it searches by tags.
 func (k secretsKeyKind) Find(ctx context.Context) (resource.Found[*stackKey], error) {
-	if arn := k.env.IDOf(stepSecretsKey); arn != "" {
+	if arn := k.env.IDOf(StepSecretsKey); arn != "" {
 		key, err := describeKey(ctx, k.env, arn)
 		if err != nil {
 			return resource.Found[*stackKey]{}, err
@@ -89,11 +89,11 @@ func (k secretsKeyKind) Find(ctx context.Context) (resource.Found[*stackKey], er
 	// CreateKey whose answer was lost may still make its key after this
 	// search, and creating one now would leave two. Look again until the
 	// lost call has surely finished.
-	if age, lost := k.env.records().LostCreate(stepSecretsKey); len(keys) == 0 && lost && age >= 0 && age < lostKeyCreateSettles {
+	if age, lost := k.env.records().LostCreate(StepSecretsKey); len(keys) == 0 && lost && age >= 0 && age < lostKeyCreateSettles {
 		return resource.Found[*stackKey]{}, plan.TryAgainf("%s: the CreateKey made %s ago by a run that ended before its answer came may still make its key; looking again until %s have passed",
-			stepSecretsKey, age.Round(time.Second), lostKeyCreateSettles)
+			StepSecretsKey, age.Round(time.Second), lostKeyCreateSettles)
 	}
-	return lookupOwned(k.env, stepSecretsKey, keys, keyARN, func(*stackKey) bool { return true }), nil
+	return lookupOwned(k.env, StepSecretsKey, keys, keyARN, func(*stackKey) bool { return true }), nil
 }
 
 // search finds the stack's usable keys by their tags. KMS filters keys by
@@ -134,7 +134,7 @@ func (k secretsKeyKind) search(ctx context.Context) ([]*stackKey, error) {
 			if err != nil {
 				return nil, err
 			}
-			if tags[TagStack] != k.env.Cfg.Stack || tags[TagStep] != string(stepSecretsKey) {
+			if tags[TagStack] != k.env.Cfg.Stack || tags[TagStep] != string(StepSecretsKey) {
 				continue
 			}
 			key, err := describeKey(ctx, k.env, id)
@@ -187,7 +187,7 @@ func (k secretsKeyKind) policy() PolicyDocument {
 }
 
 func (k secretsKeyKind) Create(ctx context.Context, _ string, _ resource.Found[*stackKey]) (*stackKey, secretsKeyFix, error) {
-	tags := k.env.tagMap(stepSecretsKey, "secrets")
+	tags := k.env.tagMap(StepSecretsKey, "secrets")
 	out, err := k.env.KMS.CreateKey(ctx, &kms.CreateKeyInput{
 		Description: aws.String(fmt.Sprintf("provision %s: encrypts the stack's SecureString parameters (runner token, machines' SSH key)", k.env.Cfg.Stack)),
 		KeySpec:     kmstypes.KeySpecSymmetricDefault,
@@ -334,7 +334,7 @@ func kmsTags(m map[string]string) []kmstypes.Tag {
 // them).
 func (e *Env) secretsKeyNeeds() []plan.ID {
 	if e.Cfg.OwnSecretsKey() || e.Teardown {
-		return []plan.ID{stepSecretsKey}
+		return []plan.ID{StepSecretsKey}
 	}
 	return nil
 }
@@ -346,7 +346,7 @@ func (e *Env) secretsKeyID() string {
 	if !e.Cfg.OwnSecretsKey() {
 		return e.Cfg.Secrets.KMSKeyID
 	}
-	return e.IDOf(stepSecretsKey)
+	return e.IDOf(StepSecretsKey)
 }
 
 // secretsKeyGrant names the key in the manager's policy. Before the
@@ -360,7 +360,7 @@ func (e *Env) SecretsKeyGrantOf(a ARNs) secretsKeyGrant {
 	k := e.Cfg.Secrets.KMSKeyID
 	switch {
 	case e.Cfg.OwnSecretsKey():
-		return secretsKeyGrant{Resource: or(e.IDOf(stepSecretsKey), a.kmsKey(knownAfterApply))}
+		return secretsKeyGrant{Resource: or(e.IDOf(StepSecretsKey), a.kmsKey(knownAfterApply))}
 	case strings.HasPrefix(k, "alias/"):
 		return secretsKeyGrant{Resource: a.kmsKey("*"), Alias: k}
 	case strings.HasPrefix(k, "arn:") && strings.Contains(k, ":alias/"):
@@ -378,11 +378,11 @@ func (e *Env) SecretsKeyGrantOf(a ARNs) secretsKeyGrant {
 // usable by SSM.
 func (e *Env) secretsKeyNames(ctx context.Context) ([]string, error) {
 	if e.Cfg.OwnSecretsKey() {
-		arn := e.IDOf(stepSecretsKey)
+		arn := e.IDOf(StepSecretsKey)
 		if arn == "" {
 			return nil, nil
 		}
-		return []string{arn, e.AttrOf(stepSecretsKey, "key_id"), e.Names().SecretsKeyAlias(), e.arns().kmsAlias(e.Names().SecretsKeyAlias())}, nil
+		return []string{arn, e.AttrOf(StepSecretsKey, "key_id"), e.Names().SecretsKeyAlias(), e.arns().kmsAlias(e.Names().SecretsKeyAlias())}, nil
 	}
 	given := e.Cfg.Secrets.KMSKeyID
 	key, err := awsapi.SharedRead(ctx, e.reads, "kms-key|"+given, func(ctx context.Context) (*stackKey, error) { return describeKey(ctx, e, given) })

@@ -60,7 +60,7 @@ func (k securityGroupKind) wanted() []sgRule {
 	var rs []sgRule
 	desc := fmt.Sprintf("provision %s", k.env.Cfg.Stack)
 	switch k.id {
-	case stepEndpointGroup:
+	case StepEndpointGroup:
 		// HTTPS to the interface endpoints from anywhere in the VPC: the
 		// manager in the public subnet, the machines in the private one.
 		rs = append(rs, sgRule{Protocol: "tcp", From: 443, To: 443, Source: or(k.env.vpcCIDR(), "(vpc)"), Desc: desc + ": AWS APIs through the endpoints"})

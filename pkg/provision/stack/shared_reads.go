@@ -46,7 +46,7 @@ func (e *Env) RegionAddresses(ctx context.Context) ([]ec2types.Address, error) {
 }
 
 // securityGroupSteps are the steps that own a security group.
-var securityGroupSteps = []plan.ID{StepManagerGroup, StepRunnerGroup, stepEndpointGroup}
+var securityGroupSteps = []plan.ID{StepManagerGroup, StepRunnerGroup, StepEndpointGroup}
 
 // knownGroups reads, in one call, GitLab's security group and every group
 // the state records for the stack, by id (nil map entry: not found). A

@@ -8,7 +8,7 @@ import (
 )
 
 // Steps returns the whole environment as a graph, in the order the
-// README's "What gets built" lists it. This is the table of contents of what `up` builds and, walked
+// docs/design.md lists it. This is the table of contents of what `up` builds and, walked
 // backwards, what `down` removes. For a teardown (env.Teardown) it holds
 // the steps of every variant (IPv6 or not, either executor), so what an
 // earlier configuration built is removed too.
@@ -34,7 +34,7 @@ func Steps(env *Env) (*plan.Graph, error) {
 		newGatewayEndpointStep(env),
 	)
 	if services := env.endpointServices(); len(services) > 0 {
-		steps = append(steps, newSecurityGroupStep(env, stepEndpointGroup))
+		steps = append(steps, newSecurityGroupStep(env, StepEndpointGroup))
 		for _, s := range services {
 			steps = append(steps, newInterfaceEndpointStep(env, s))
 		}
@@ -88,7 +88,7 @@ func Steps(env *Env) (*plan.Graph, error) {
 // (another executor, another token source) are left for down: their
 // resources may still be in use, or be taken over.
 func retirable(id plan.ID) bool {
-	return strings.HasPrefix(string(id), "vpce/") || id == stepEndpointGroup || id == StepSSHKey || id == stepKeyPair || id == StepCache || id == stepSecretsKey
+	return strings.HasPrefix(string(id), "vpce/") || id == StepEndpointGroup || id == StepSSHKey || id == StepKeyPair || id == StepCache || id == StepSecretsKey
 }
 
 // Retired returns the retirable steps the state still records but the

@@ -62,7 +62,7 @@ func (e *Env) endpointServices() []string {
 }
 
 func newGatewayEndpointStep(env *Env) plan.Step {
-	return resource.NewStep[endpoint, endpointFix](env.shared(), "vpc-endpoint", vpcEndpointKind{env: env, id: stepS3Endpoint, service: "s3", gateway: true})
+	return resource.NewStep[endpoint, endpointFix](env.shared(), "vpc-endpoint", vpcEndpointKind{env: env, id: StepS3Endpoint, service: "s3", gateway: true})
 }
 
 func newInterfaceEndpointStep(env *Env, service string) plan.Step {
@@ -72,9 +72,9 @@ func newInterfaceEndpointStep(env *Env, service string) plan.Step {
 func (k vpcEndpointKind) StepID() plan.ID { return k.id }
 func (k vpcEndpointKind) Needs() []plan.ID {
 	if k.gateway {
-		return []plan.ID{stepPrivateRoutes}
+		return []plan.ID{StepPrivateRoutes}
 	}
-	return []plan.ID{StepPrivateSubnet, stepEndpointGroup}
+	return []plan.ID{StepPrivateSubnet, StepEndpointGroup}
 }
 
 // Hooks names the optional parts of resource.Step this kind has.
@@ -89,7 +89,7 @@ func (k vpcEndpointKind) serviceName() string {
 func (k vpcEndpointKind) Describe() plan.Change {
 	c := plan.Change{Step: k.id, Kind: "vpc-endpoint", Name: k.serviceName()}
 	if k.gateway {
-		c.Attrs = []plan.Attr{{Key: "type", Value: "gateway"}, {Key: "route_table", Value: orUnknown(k.env.IDOf(stepPrivateRoutes))}}
+		c.Attrs = []plan.Attr{{Key: "type", Value: "gateway"}, {Key: "route_table", Value: orUnknown(k.env.IDOf(StepPrivateRoutes))}}
 	} else {
 		c.Attrs = []plan.Attr{{Key: "type", Value: "interface"}, {Key: "subnet", Value: orUnknown(k.env.IDOf(StepPrivateSubnet))}, {Key: "private_dns", Value: "true"}}
 	}
@@ -134,7 +134,7 @@ func (k vpcEndpointKind) Diff(_ context.Context, v endpoint) (endpointFix, []str
 	var f endpointFix
 	var rs []string
 	if k.gateway {
-		if rt := k.env.IDOf(stepPrivateRoutes); rt != "" && !slices.Contains(v.RouteTableIds, rt) {
+		if rt := k.env.IDOf(StepPrivateRoutes); rt != "" && !slices.Contains(v.RouteTableIds, rt) {
 			f.addRouteTables = []string{rt}
 			rs = append(rs, "route S3 from "+rt)
 		}
@@ -148,7 +148,7 @@ func (k vpcEndpointKind) Diff(_ context.Context, v endpoint) (endpointFix, []str
 	for _, g := range v.Groups {
 		groups = append(groups, aws.ToString(g.GroupId))
 	}
-	if sg := k.env.IDOf(stepEndpointGroup); sg != "" && !slices.Contains(groups, sg) {
+	if sg := k.env.IDOf(StepEndpointGroup); sg != "" && !slices.Contains(groups, sg) {
 		f.addGroups = []string{sg}
 		rs = append(rs, "put it in "+sg)
 	}
@@ -168,11 +168,11 @@ func (k vpcEndpointKind) Create(ctx context.Context, token string, _ resource.Fo
 	}
 	if k.gateway {
 		in.VpcEndpointType = ec2types.VpcEndpointTypeGateway
-		in.RouteTableIds = []string{k.env.IDOf(stepPrivateRoutes)}
+		in.RouteTableIds = []string{k.env.IDOf(StepPrivateRoutes)}
 	} else {
 		in.VpcEndpointType = ec2types.VpcEndpointTypeInterface
 		in.SubnetIds = []string{k.env.IDOf(StepPrivateSubnet)}
-		in.SecurityGroupIds = []string{k.env.IDOf(stepEndpointGroup)}
+		in.SecurityGroupIds = []string{k.env.IDOf(StepEndpointGroup)}
 		in.PrivateDnsEnabled = aws.Bool(true)
 	}
 	out, err := k.env.EC2.CreateVpcEndpoint(ctx, in)
