@@ -79,6 +79,11 @@ type Env struct {
 	// reads are the answers this run shares between steps.
 	reads *awsapi.Reads
 
+	// OnRead, when set, hears every step whose record IDOf or AttrOf reads:
+	// a test checks that each step reads only what it depends on, so the
+	// graph's edges follow from what the kinds read.
+	OnRead func(step plan.ID)
+
 	// replacing holds the steps whose plan in this walk is a replacement:
 	// what depends on them says so in its own plan line.
 	replacing resource.Replacements
@@ -140,17 +145,26 @@ func NewEnv(cfg *config.Config, awsCfg aws.Config, secrets Secrets, ledger *stat
 	return e
 }
 
-// idOf returns the AWS id a step recorded, or "" while it is unknown.
+// IDOf returns the AWS id a step recorded, or "" while it is unknown.
 func (e *Env) IDOf(step plan.ID) string {
+	e.noteRead(step)
 	if r := e.Ledger.Get(string(step)); r != nil && (r.Status == state.StatusCreated || r.Status == state.StatusExternal) {
 		return r.ID
 	}
 	return ""
 }
 
-// attrOf returns an attribute a step recorded.
+// AttrOf returns an attribute a step recorded.
 func (e *Env) AttrOf(step plan.ID, key string) string {
+	e.noteRead(step)
 	return e.Ledger.Get(string(step)).Attr(key)
+}
+
+// noteRead tells OnRead which step's record is read.
+func (e *Env) noteRead(step plan.ID) {
+	if e.OnRead != nil {
+		e.OnRead(step)
+	}
 }
 
 // name is the Name tag of a role, e.g. ci-runners-vpc.
