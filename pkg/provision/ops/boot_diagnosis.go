@@ -170,7 +170,7 @@ func RunnerOnline(ctx context.Context, e *stack.Env) (string, error) {
 func recordedRunnerID(e *stack.Env) int64 {
 	id := e.IDOf(stack.StepGitLabRunner)
 	if id == "" {
-		id = e.Ledger.Get(string(stack.StepToken)).Attr("gitlab_runner_id")
+		id = e.Ledger.Get(string(stack.StepToken)).Attr(string(stack.AttrRunnerID))
 	}
 	n, _ := strconv.ParseInt(id, 10, 64)
 	return n

@@ -17,21 +17,23 @@ type Output struct {
 // outputSpecs say where each output is in the state: a step's id, or one
 // of its attributes.
 var outputSpecs = []struct {
-	name, step, attr, description string
+	name, step  string
+	attr        stack.Attr
+	description string
 }{
-	{"manager_address", string(stack.StepManagerAddress), "public_ip", "the manager's Elastic IP (SSH, and its source address at GitLab)"},
-	{"nat_address", string(stack.StepNATAddress), "public_ip", "the NAT gateway's Elastic IP: the runner machines' source address at GitLab"},
+	{"manager_address", string(stack.StepManagerAddress), stack.AttrPublicIP, "the manager's Elastic IP (SSH, and its source address at GitLab)"},
+	{"nat_address", string(stack.StepNATAddress), stack.AttrPublicIP, "the NAT gateway's Elastic IP: the runner machines' source address at GitLab"},
 	{"manager_instance_id", string(stack.StepManager), "", "the manager instance"},
-	{"manager_ipv6_address", string(stack.StepManager), "ipv6_address", "the manager's IPv6 address"},
+	{"manager_ipv6_address", string(stack.StepManager), stack.AttrIPv6Address, "the manager's IPv6 address"},
 	{"autoscaling_group", string(stack.StepAutoScaling), "", "the runner machines' Auto Scaling group (docker-autoscaler)"},
 	{"vpc_id", string(stack.StepVPC), "", "the VPC"},
 	{"public_subnet_id", string(stack.StepPublicSubnet), "", "the public subnet (manager, NAT gateway)"},
 	{"private_subnet_id", string(stack.StepPrivateSubnet), "", "the private subnet (runner machines)"},
 	{"runner_security_group_id", string(stack.StepRunnerGroup), "", "the runner machines' security group"},
 	{"gitlab_runner_id", string(stack.StepGitLabRunner), "", "the runner's id in GitLab"},
-	{"gitlab_runner_id", string(stack.StepToken), "gitlab_runner_id", "the runner's id in GitLab"},
+	{"gitlab_runner_id", string(stack.StepToken), stack.AttrRunnerID, "the runner's id in GitLab"},
 	{"token_parameter", string(stack.StepToken), "", "the SSM parameter with the runner token"},
-	{"token_parameter", string(stack.StepGitLabRunner), "parameter", "the SSM parameter with the runner token"},
+	{"token_parameter", string(stack.StepGitLabRunner), stack.AttrParameter, "the SSM parameter with the runner token"},
 	{"cache_bucket", string(stack.StepCache), "", "the jobs' cache bucket (cache.s3)"},
 	{"ssh_key_parameter", string(stack.StepSSHKey), "", "the SSM parameter with the machines' private SSH key (runners.ssh_keys: static)"},
 }
@@ -47,7 +49,7 @@ func Outputs(doc *state.Document) []Output {
 		}
 		v := r.ID
 		if o.attr != "" {
-			v = r.Attributes[o.attr]
+			v = r.Attributes[string(o.attr)]
 		}
 		if v != "" {
 			out = append(out, Output{Name: o.name, Value: v, Description: o.description})

@@ -18,7 +18,7 @@ import (
 // subnets already live in, else the configured one, else the first zone
 // (by name) that offers both instance types. It only reads.
 func ResolveZone(ctx context.Context, e *stack.Env) error {
-	if z := e.AttrOf(stack.StepPublicSubnet, "zone"); z != "" && e.Cfg.Network.AvailabilityZone == "" {
+	if z := e.AttrOf(stack.StepPublicSubnet, stack.AttrZone); z != "" && e.Cfg.Network.AvailabilityZone == "" {
 		e.Zone = z
 		return nil
 	}

@@ -55,7 +55,7 @@ func (k autoScalingGroupKind) Hooks() resource.Hooks[fleet, groupFix] {
 
 // name is the group of the current manager's generation ("": not known
 // yet, before the manager is launched).
-func (k autoScalingGroupKind) name() string { return k.env.AttrOf(StepManager, "group") }
+func (k autoScalingGroupKind) name() string { return k.env.AttrOf(StepManager, AttrGroup) }
 
 func (k autoScalingGroupKind) Describe() plan.Change {
 	c := plan.Change{Step: StepAutoScaling, Kind: "autoscaling-group", Name: orUnknown(k.name()), Attrs: []plan.Attr{
@@ -201,7 +201,7 @@ func stackGroups(ctx context.Context, env *Env) ([]*asgtypes.AutoScalingGroup, e
 			out = append(out, &g)
 		}
 	}
-	current := env.AttrOf(StepManager, "group")
+	current := env.AttrOf(StepManager, AttrGroup)
 	slices.SortStableFunc(out, func(a, b *asgtypes.AutoScalingGroup) int {
 		return boolRank(aws.ToString(a.AutoScalingGroupName) != current) - boolRank(aws.ToString(b.AutoScalingGroupName) != current)
 	})

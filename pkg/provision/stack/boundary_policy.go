@@ -41,7 +41,7 @@ func (e *Env) CheckBoundary(ctx context.Context) error {
 		if e.IDOf(step) == "" {
 			continue // not made (yet), or not by this executor
 		}
-		if e.AttrOf(step, "boundary") != want {
+		if e.AttrOf(step, AttrBoundary) != want {
 			proven = false
 			break
 		}

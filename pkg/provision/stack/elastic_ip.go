@@ -50,7 +50,7 @@ func (k elasticIPKind) Find(ctx context.Context) (resource.Found[address], error
 func allocationID(a address) string { return aws.ToString(a.AllocationId) }
 
 func (k elasticIPKind) Record(a address) resource.Recorded {
-	return resource.Recorded{ID: allocationID(a), Attrs: map[string]string{"public_ip": aws.ToString(a.PublicIp)}}
+	return resource.Recorded{ID: allocationID(a), Attrs: map[string]string{string(AttrPublicIP): aws.ToString(a.PublicIp)}}
 }
 
 func (k elasticIPKind) shown(a address) []plan.Attr {

@@ -155,9 +155,9 @@ func (e *Env) IDOf(step plan.ID) string {
 }
 
 // AttrOf returns an attribute a step recorded.
-func (e *Env) AttrOf(step plan.ID, key string) string {
+func (e *Env) AttrOf(step plan.ID, key Attr) string {
 	e.noteRead(step)
-	return e.Ledger.Get(string(step)).Attr(key)
+	return e.Ledger.Get(string(step)).Attr(string(key))
 }
 
 // noteRead tells OnRead which step's record is read.

@@ -61,13 +61,13 @@ func (k gitlabIngressKind) wanted() []sgRule {
 		return sgRule{Protocol: "tcp", From: 443, To: 443, Source: cidr, Desc: k.descPrefix() + what}
 	}
 	rules := []sgRule{
-		rule(config.HostCIDR(k.env.AttrOf(StepNATAddress, "public_ip"), "(eip/nat)"), "runner machines via the NAT gateway"),
-		rule(config.HostCIDR(k.env.AttrOf(StepManagerAddress, "public_ip"), "(eip/manager)"), "runner manager"),
+		rule(config.HostCIDR(k.env.AttrOf(StepNATAddress, AttrPublicIP), "(eip/nat)"), "runner machines via the NAT gateway"),
+		rule(config.HostCIDR(k.env.AttrOf(StepManagerAddress, AttrPublicIP), "(eip/manager)"), "runner manager"),
 	}
 	if k.env.gitlabIPv6Paths() {
 		rules = append(rules,
-			rule(config.HostCIDR(k.env.AttrOf(StepManager, "ipv6_address"), "(instance/manager ipv6)"), "runner manager over IPv6"),
-			rule(or(config.CanonicalCIDR(k.env.AttrOf(StepPrivateSubnet, "ipv6_cidr")), "(subnet/private ipv6)"), "runner machines over IPv6"))
+			rule(config.HostCIDR(k.env.AttrOf(StepManager, AttrIPv6Address), "(instance/manager ipv6)"), "runner manager over IPv6"),
+			rule(or(config.CanonicalCIDR(k.env.AttrOf(StepPrivateSubnet, AttrIPv6CIDR)), "(subnet/private ipv6)"), "runner machines over IPv6"))
 	}
 	return rules
 }

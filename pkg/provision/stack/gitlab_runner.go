@@ -116,7 +116,7 @@ func (k gitlabRunnerKind) Record(r runnerRecord) resource.Recorded {
 	if r.id != 0 {
 		id = strconv.FormatInt(r.id, 10)
 	}
-	return resource.Recorded{ID: id, Attrs: map[string]string{"parameter": k.env.Names().TokenParameter()}}
+	return resource.Recorded{ID: id, Attrs: map[string]string{string(AttrParameter): k.env.Names().TokenParameter()}}
 }
 
 func (k gitlabRunnerKind) shownOnCreate(prior resource.Found[runnerRecord]) []string {

@@ -115,7 +115,7 @@ func (k iamRoleKind) Record(st roleState) resource.Recorded {
 	if st.role != nil {
 		attrs["role_arn"] = aws.ToString(st.role.Arn)
 		if b := st.role.PermissionsBoundary; b != nil {
-			attrs["boundary"] = aws.ToString(b.PermissionsBoundaryArn)
+			attrs[string(AttrBoundary)] = aws.ToString(b.PermissionsBoundaryArn)
 		}
 	}
 	return resource.Recorded{ID: k.name(), Attrs: attrs}

@@ -72,7 +72,7 @@ func (d managerDrain) leftovers(ctx context.Context, planning bool) ([]ec2types.
 	if err != nil {
 		return nil, nil, err
 	}
-	group := d.env.AttrOf(StepManager, "group")
+	group := d.env.AttrOf(StepManager, AttrGroup)
 	var others []*asgtypes.AutoScalingGroup
 	for _, g := range groups {
 		if name := aws.ToString(g.AutoScalingGroupName); name != group || replacing {

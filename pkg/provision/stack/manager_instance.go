@@ -120,7 +120,7 @@ func (k managerInstanceKind) Record(i instance) resource.Recorded {
 		if attrs == nil {
 			attrs = map[string]string{}
 		}
-		attrs["group"] = or(TagValue(i.Tags, tagFleetGroup), legacyGroupName(k.env.Cfg.Stack))
+		attrs[string(AttrGroup)] = or(TagValue(i.Tags, tagFleetGroup), legacyGroupName(k.env.Cfg.Stack))
 	}
 	return resource.Recorded{ID: instanceID(i), Attrs: attrs}
 }
@@ -436,7 +436,7 @@ func instanceAttrs(inst instance) map[string]string {
 	if addr == "" {
 		return nil
 	}
-	return map[string]string{"ipv6_address": addr}
+	return map[string]string{string(AttrIPv6Address): addr}
 }
 
 // waitRunning polls the manager until it runs (a minute at most on AWS).

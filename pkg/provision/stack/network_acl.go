@@ -130,7 +130,7 @@ func (k networkACLKind) rules(blocks addressBlocks, have []ec2types.NetworkAclEn
 		// NAT traffic from the private subnet arrives from inside the VPC.
 		in(100, allProtos, true, k.env.vpcCIDR(), 0, 0)
 		if ipv6 {
-			in(101, allProtos, true, k.env.AttrOf(StepVPC, "ipv6_cidr"), 0, 0)
+			in(101, allProtos, true, k.env.AttrOf(StepVPC, AttrIPv6CIDR), 0, 0)
 		}
 		for i, src := range k.env.Cfg.GitLab.SSHSourceCIDRs {
 			in(110+int32(i), tcp, true, src, 22, 22)
@@ -139,7 +139,7 @@ func (k networkACLKind) rules(blocks addressBlocks, have []ec2types.NetworkAclEn
 			in(130+int32(i), tcp, true, src, bootstrap.MetricsPort, bootstrap.MetricsPort)
 		}
 	} else {
-		pub6 := k.env.AttrOf(StepPublicSubnet, "ipv6_cidr")
+		pub6 := k.env.AttrOf(StepPublicSubnet, AttrIPv6CIDR)
 		// 2376 (Docker over TLS) only for docker+machine, which alone uses it.
 		dockerTLS := !k.env.Cfg.Autoscaler()
 		in(100, tcp, true, n.PublicSubnetCIDR, 22, 22)
@@ -203,7 +203,7 @@ func (k networkACLKind) rules(blocks addressBlocks, have []ec2types.NetworkAclEn
 		// instance metadata and NTP are not subject to ACLs.
 		out(10, tcp, true, n.PublicSubnetCIDR, 1024, 65535)
 		if ipv6 {
-			out(11, tcp, true, k.env.AttrOf(StepPublicSubnet, "ipv6_cidr"), 1024, 65535)
+			out(11, tcp, true, k.env.AttrOf(StepPublicSubnet, AttrIPv6CIDR), 1024, 65535)
 		}
 		es = append(es, vpcDenies(blocks.all(), have)...)
 	}
@@ -266,15 +266,15 @@ func sortedByRule(entries []ec2types.NetworkAclEntry) []ec2types.NetworkAclEntry
 // vpcBlocks are the VPC's blocks as recorded (an existing VPC's, or the
 // stack's own once made), else those the configuration gives a new VPC.
 func (e *Env) vpcBlocks() addressBlocks {
-	if v4 := e.AttrOf(StepVPC, "cidr_blocks"); v4 != "" {
+	if v4 := e.AttrOf(StepVPC, AttrCIDRBlocks); v4 != "" {
 		b := addressBlocks{ipv4: strings.Split(v4, ",")}
-		if v6 := e.AttrOf(StepVPC, "ipv6_cidr_blocks"); v6 != "" {
+		if v6 := e.AttrOf(StepVPC, AttrIPv6CIDRBlocks); v6 != "" {
 			b.ipv6 = strings.Split(v6, ",")
 		}
 		return b
 	}
 	b := addressBlocks{ipv4: []string{config.CanonicalCIDR(e.vpcCIDR())}}
-	if v6 := e.AttrOf(StepVPC, "ipv6_cidr"); v6 != "" {
+	if v6 := e.AttrOf(StepVPC, AttrIPv6CIDR); v6 != "" {
 		b.ipv6 = []string{config.CanonicalCIDR(v6)}
 	} else if e.Cfg.Network.IPv6 {
 		b.ipv6 = []string{knownAfterApply}
@@ -316,7 +316,7 @@ func (k networkACLKind) checkRuleQuota(vpcID string, rules []aclEntry, blocks ad
 // vpcCIDR is the VPC's IPv4 range: as recorded (an existing VPC's own),
 // else the configured one.
 func (e *Env) vpcCIDR() string {
-	if c := e.AttrOf(StepVPC, "cidr"); c != "" {
+	if c := e.AttrOf(StepVPC, AttrCIDR); c != "" {
 		return c
 	}
 	return e.Cfg.Network.CIDR

@@ -50,14 +50,14 @@ func (k runnerTokenKind) Find(ctx context.Context) (resource.Found[parameter], e
 // record keeps the runner's id in GitLab (for `provision output`), as
 // preflight learned it, or as recorded before when this run did not ask.
 func (k runnerTokenKind) Record(p parameter) resource.Recorded {
-	id := k.env.Ledger.Get(string(StepToken)).Attr("gitlab_runner_id")
+	id := k.env.Ledger.Get(string(StepToken)).Attr(string(AttrRunnerID))
 	if k.env.RunnerID != 0 {
 		id = strconv.FormatInt(k.env.RunnerID, 10)
 	}
 	if id == "" {
 		return resource.Recorded{ID: aws.ToString(p.Name)}
 	}
-	return resource.Recorded{ID: aws.ToString(p.Name), Attrs: map[string]string{"gitlab_runner_id": id}}
+	return resource.Recorded{ID: aws.ToString(p.Name), Attrs: map[string]string{string(AttrRunnerID): id}}
 }
 
 // diff: the value changes only to a token GitLab accepts. A parameter

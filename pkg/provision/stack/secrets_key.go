@@ -153,7 +153,7 @@ func (k secretsKeyKind) search(ctx context.Context) ([]*stackKey, error) {
 func keyARN(k *stackKey) string { return aws.ToString(k.meta.Arn) }
 
 func (k secretsKeyKind) Record(key *stackKey) resource.Recorded {
-	return resource.Recorded{ID: keyARN(key), Attrs: map[string]string{"key_id": aws.ToString(key.meta.KeyId), "alias": k.env.Names().SecretsKeyAlias()}}
+	return resource.Recorded{ID: keyARN(key), Attrs: map[string]string{string(AttrKeyID): aws.ToString(key.meta.KeyId), "alias": k.env.Names().SecretsKeyAlias()}}
 }
 
 // diff checks the two things that decide who may use the key: its policy,
@@ -382,7 +382,7 @@ func (e *Env) secretsKeyNames(ctx context.Context) ([]string, error) {
 		if arn == "" {
 			return nil, nil
 		}
-		return []string{arn, e.AttrOf(StepSecretsKey, "key_id"), e.Names().SecretsKeyAlias(), e.arns().kmsAlias(e.Names().SecretsKeyAlias())}, nil
+		return []string{arn, e.AttrOf(StepSecretsKey, AttrKeyID), e.Names().SecretsKeyAlias(), e.arns().kmsAlias(e.Names().SecretsKeyAlias())}, nil
 	}
 	given := e.Cfg.Secrets.KMSKeyID
 	key, err := awsapi.SharedRead(ctx, e.reads, "kms-key|"+given, func(ctx context.Context) (*stackKey, error) { return describeKey(ctx, e, given) })

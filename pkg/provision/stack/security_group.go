@@ -65,7 +65,7 @@ func (k securityGroupKind) wanted() []sgRule {
 		// manager in the public subnet, the machines in the private one.
 		rs = append(rs, sgRule{Protocol: "tcp", From: 443, To: 443, Source: or(k.env.vpcCIDR(), "(vpc)"), Desc: desc + ": AWS APIs through the endpoints"})
 		if k.env.Cfg.Network.IPv6 {
-			rs = append(rs, sgRule{Protocol: "tcp", From: 443, To: 443, Source: or(k.env.AttrOf(StepVPC, "ipv6_cidr"), "(vpc ipv6)"), Desc: desc + ": AWS APIs through the endpoints"})
+			rs = append(rs, sgRule{Protocol: "tcp", From: 443, To: 443, Source: or(k.env.AttrOf(StepVPC, AttrIPv6CIDR), "(vpc ipv6)"), Desc: desc + ": AWS APIs through the endpoints"})
 		}
 	case StepManagerGroup:
 		for _, src := range k.env.Cfg.GitLab.SSHSourceCIDRs {

@@ -105,7 +105,7 @@ func (k subnetKind) findForDelete(ctx context.Context) (resource.Found[subnet], 
 func subnetID(sn subnet) string { return aws.ToString(sn.SubnetId) }
 
 func (k subnetKind) Record(sn subnet) resource.Recorded {
-	return resource.Recorded{ID: subnetID(sn), Attrs: map[string]string{"cidr": aws.ToString(sn.CidrBlock), "zone": aws.ToString(sn.AvailabilityZone), "ipv6_cidr": subnetIPv6Block(sn)}}
+	return resource.Recorded{ID: subnetID(sn), Attrs: map[string]string{string(AttrCIDR): aws.ToString(sn.CidrBlock), string(AttrZone): aws.ToString(sn.AvailabilityZone), string(AttrIPv6CIDR): subnetIPv6Block(sn)}}
 }
 
 func (k subnetKind) Diff(_ context.Context, sn subnet) (subnetFix, []string, error) {
@@ -172,7 +172,7 @@ func (k subnetKind) Update(ctx context.Context, sn subnet, f subnetFix) error {
 		// resource.Recorded at once: the ACL and group rules that name this block
 		// are planned later in the same run.
 		r := k.Record(sn)
-		r.Attrs["ipv6_cidr"] = block
+		r.Attrs[string(AttrIPv6CIDR)] = block
 		if err := k.env.records().Created(k.id, "subnet", id, r.Attrs); err != nil {
 			return err
 		}
@@ -203,7 +203,7 @@ func (k subnetKind) Remove(ctx context.Context, sn subnet) error {
 // freeIPv6Block picks the lowest /64 of the VPC's /56 that no subnet uses.
 func (k subnetKind) freeIPv6Block(ctx context.Context) (string, error) {
 	vpcID := k.env.IDOf(StepVPC)
-	vpcBlock, err := netip.ParsePrefix(k.env.AttrOf(StepVPC, "ipv6_cidr"))
+	vpcBlock, err := netip.ParsePrefix(k.env.AttrOf(StepVPC, AttrIPv6CIDR))
 	if err != nil {
 		return "", plan.TryAgainf("vpc %s has no IPv6 block yet", vpcID)
 	}

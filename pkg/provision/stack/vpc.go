@@ -85,8 +85,8 @@ func vpcID(v vpc) string { return aws.ToString(v.VpcId) }
 func (k vpcKind) Record(v vpc) resource.Recorded {
 	b := vpcAddressBlocks(v)
 	return resource.Recorded{ID: vpcID(v), Attrs: map[string]string{
-		"cidr": aws.ToString(v.CidrBlock), "ipv6_cidr": vpcIPv6Block(v),
-		"cidr_blocks": strings.Join(b.ipv4, ","), "ipv6_cidr_blocks": strings.Join(b.ipv6, ","),
+		string(AttrCIDR): aws.ToString(v.CidrBlock), string(AttrIPv6CIDR): vpcIPv6Block(v),
+		string(AttrCIDRBlocks): strings.Join(b.ipv4, ","), string(AttrIPv6CIDRBlocks): strings.Join(b.ipv6, ","),
 	}}
 }
 
