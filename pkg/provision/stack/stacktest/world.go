@@ -81,6 +81,11 @@ func (w *World) associate(subnet, acl string) string {
 	return id
 }
 
+// without is items less the one whose id is gone.
+func without[T any](items []T, id func(T) *string, gone *string) []T {
+	return slices.DeleteFunc(items, func(it T) bool { return aws.ToString(id(it)) == aws.ToString(gone) })
+}
+
 // AnswerCreations installs the world's answers in c.
 func AnswerCreations(c *awsfake.Clients) *World {
 	w := &World{params: map[string]ssmtypes.Parameter{}, roles: map[string]iamtypes.Role{}}
@@ -291,29 +296,27 @@ func AnswerCreations(c *awsfake.Clients) *World {
 	}
 	e.DeleteVpcFn = func(_ context.Context, in *ec2.DeleteVpcInput) (*ec2.DeleteVpcOutput, error) {
 		defer lock()()
-		w.vpcs = slices.DeleteFunc(w.vpcs, func(v ec2types.Vpc) bool { return aws.ToString(v.VpcId) == aws.ToString(in.VpcId) })
+		w.vpcs = without(w.vpcs, func(x ec2types.Vpc) *string { return x.VpcId }, in.VpcId)
 		return &ec2.DeleteVpcOutput{}, nil
 	}
 	e.DeleteSubnetFn = func(_ context.Context, in *ec2.DeleteSubnetInput) (*ec2.DeleteSubnetOutput, error) {
 		defer lock()()
-		w.subnets = slices.DeleteFunc(w.subnets, func(v ec2types.Subnet) bool { return aws.ToString(v.SubnetId) == aws.ToString(in.SubnetId) })
+		w.subnets = without(w.subnets, func(x ec2types.Subnet) *string { return x.SubnetId }, in.SubnetId)
 		return &ec2.DeleteSubnetOutput{}, nil
 	}
 	e.DeleteSecurityGroupFn = func(_ context.Context, in *ec2.DeleteSecurityGroupInput) (*ec2.DeleteSecurityGroupOutput, error) {
 		defer lock()()
-		w.groups = slices.DeleteFunc(w.groups, func(v ec2types.SecurityGroup) bool { return aws.ToString(v.GroupId) == aws.ToString(in.GroupId) })
+		w.groups = without(w.groups, func(x ec2types.SecurityGroup) *string { return x.GroupId }, in.GroupId)
 		return &ec2.DeleteSecurityGroupOutput{}, nil
 	}
 	e.DeleteNetworkAclFn = func(_ context.Context, in *ec2.DeleteNetworkAclInput) (*ec2.DeleteNetworkAclOutput, error) {
 		defer lock()()
-		w.acls = slices.DeleteFunc(w.acls, func(v ec2types.NetworkAcl) bool { return aws.ToString(v.NetworkAclId) == aws.ToString(in.NetworkAclId) })
+		w.acls = without(w.acls, func(x ec2types.NetworkAcl) *string { return x.NetworkAclId }, in.NetworkAclId)
 		return &ec2.DeleteNetworkAclOutput{}, nil
 	}
 	c.AutoScaling.DeleteAutoScalingGroupFn = func(_ context.Context, in *autoscaling.DeleteAutoScalingGroupInput) (*autoscaling.DeleteAutoScalingGroupOutput, error) {
 		defer lock()()
-		w.asgs = slices.DeleteFunc(w.asgs, func(g asgtypes.AutoScalingGroup) bool {
-			return aws.ToString(g.AutoScalingGroupName) == aws.ToString(in.AutoScalingGroupName)
-		})
+		w.asgs = without(w.asgs, func(x asgtypes.AutoScalingGroup) *string { return x.AutoScalingGroupName }, in.AutoScalingGroupName)
 		return &autoscaling.DeleteAutoScalingGroupOutput{}, nil
 	}
 	c.SSM.DeleteParameterFn = func(_ context.Context, in *ssm.DeleteParameterInput) (*ssm.DeleteParameterOutput, error) {
