@@ -122,3 +122,35 @@ func TestVariantsBuildAndTearDownOverFakes(t *testing.T) {
 		})
 	}
 }
+
+// After an up over the fakes, every kind finds what it made: the plan
+// that follows names each resource by its id and plans no creation, so
+// each kind's Find reads back what its Create made, and its Diff runs on
+// it.
+func TestEveryKindFindsWhatItMade(t *testing.T) {
+	variants := map[string]func(*config.Config){
+		"docker-autoscaler": func(c *config.Config) {
+			c.Network.Endpoints = []string{"ssm"}
+			c.Cache.S3 = true
+		},
+		"docker+machine": func(c *config.Config) { c.Runners.Executor = config.ExecutorDockerMachine },
+	}
+	for name, change := range variants {
+		t.Run(name, func(t *testing.T) {
+			e, c := stacktest.NewEnv(t, change)
+			stacktest.AnswerCreations(c)
+			if r := stacktest.Walk(t, e, true, false); r.Err() != nil {
+				t.Fatalf("up: %v", r.Err())
+			}
+			r := stacktest.Walk(t, e, false, false)
+			if r.Err() != nil {
+				t.Fatalf("plan after up: %v", r.Err())
+			}
+			for _, ch := range r.Changes {
+				if ch.Action == plan.Create || (ch.ID == "" && ch.Step != stack.StepDrain && ch.Step != stack.StepMachines) {
+					t.Errorf("%s: %s, id %q: what up made is not found", ch.Step, ch.Action, ch.ID)
+				}
+			}
+		})
+	}
+}

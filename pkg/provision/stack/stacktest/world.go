@@ -17,6 +17,8 @@ import (
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 	"github.com/aws/smithy-go"
@@ -38,6 +40,18 @@ type World struct {
 	nats      []ec2types.NatGateway
 	acls      []ec2types.NetworkAcl
 	asgs      []asgtypes.AutoScalingGroup
+	igws      []ec2types.InternetGateway
+	eigws     []ec2types.EgressOnlyInternetGateway
+	routes    []ec2types.RouteTable
+	addresses []ec2types.Address
+	endpoints []ec2types.VpcEndpoint
+	keyPairs  []ec2types.KeyPairInfo
+	templates []ec2types.LaunchTemplate
+	versions  map[string]*ec2types.LaunchTemplateVersion
+	keys      map[string]kmstypes.KeyMetadata
+	profiles  map[string]iamtypes.InstanceProfile
+	buckets   map[string]*bucket
+	policies  map[string]string
 	params    map[string]ssmtypes.Parameter
 	roles     map[string]iamtypes.Role
 }
@@ -86,10 +100,36 @@ func without[T any](items []T, id func(T) *string, gone *string) []T {
 	return slices.DeleteFunc(items, func(it T) bool { return aws.ToString(id(it)) == aws.ToString(gone) })
 }
 
+// templateData is what DescribeLaunchTemplateVersions answers for the
+// data a template was made with: the same fields, in the answer's types.
+func templateData(in *ec2types.RequestLaunchTemplateData) *ec2types.ResponseLaunchTemplateData {
+	if in == nil {
+		return nil
+	}
+	d := &ec2types.ResponseLaunchTemplateData{ImageId: in.ImageId, InstanceType: in.InstanceType, KeyName: in.KeyName, UserData: in.UserData,
+		SecurityGroupIds: in.SecurityGroupIds}
+	if in.MetadataOptions != nil {
+		d.MetadataOptions = &ec2types.LaunchTemplateInstanceMetadataOptions{HttpTokens: ec2types.LaunchTemplateHttpTokensState(in.MetadataOptions.HttpTokens),
+			HttpPutResponseHopLimit: in.MetadataOptions.HttpPutResponseHopLimit, HttpEndpoint: ec2types.LaunchTemplateInstanceMetadataEndpointState(in.MetadataOptions.HttpEndpoint)}
+	}
+	return d
+}
+
 // AnswerCreations installs the world's answers in c.
 func AnswerCreations(c *awsfake.Clients) *World {
-	w := &World{params: map[string]ssmtypes.Parameter{}, roles: map[string]iamtypes.Role{}}
+	w := &World{params: map[string]ssmtypes.Parameter{}, roles: map[string]iamtypes.Role{}, versions: map[string]*ec2types.LaunchTemplateVersion{},
+		keys: map[string]kmstypes.KeyMetadata{}, profiles: map[string]iamtypes.InstanceProfile{}, buckets: map[string]*bucket{}, policies: map[string]string{}}
 	lock := func() func() { w.mu.Lock(); return w.mu.Unlock }
+	// GitLab's security group exists, outside the stack.
+	w.groups = append(w.groups, ec2types.SecurityGroup{GroupId: aws.String("sg-gitlab"), GroupName: aws.String("gitlab"), VpcId: aws.String("vpc-gitlab")})
+	group := func(id *string) *ec2types.SecurityGroup {
+		for i := range w.groups {
+			if aws.ToString(w.groups[i].GroupId) == aws.ToString(id) {
+				return &w.groups[i]
+			}
+		}
+		return &ec2types.SecurityGroup{}
+	}
 	e := c.EC2
 	e.CreateVpcFn = func(_ context.Context, in *ec2.CreateVpcInput) (*ec2.CreateVpcOutput, error) {
 		defer lock()()
@@ -123,17 +163,44 @@ func AnswerCreations(c *awsfake.Clients) *World {
 	}
 	e.CreateInternetGatewayFn = func(_ context.Context, in *ec2.CreateInternetGatewayInput) (*ec2.CreateInternetGatewayOutput, error) {
 		defer lock()()
-		return &ec2.CreateInternetGatewayOutput{InternetGateway: &ec2types.InternetGateway{InternetGatewayId: aws.String(w.id("igw")), Tags: SpecTags(in.TagSpecifications)}}, nil
+		g := ec2types.InternetGateway{InternetGatewayId: aws.String(w.id("igw")), Tags: SpecTags(in.TagSpecifications)}
+		w.igws = append(w.igws, g)
+		return &ec2.CreateInternetGatewayOutput{InternetGateway: &g}, nil
+	}
+	e.AttachInternetGatewayFn = func(_ context.Context, in *ec2.AttachInternetGatewayInput) (*ec2.AttachInternetGatewayOutput, error) {
+		defer lock()()
+		for i := range w.igws {
+			if aws.ToString(w.igws[i].InternetGatewayId) == aws.ToString(in.InternetGatewayId) {
+				w.igws[i].Attachments = []ec2types.InternetGatewayAttachment{{VpcId: in.VpcId, State: ec2types.AttachmentStatus("available")}}
+			}
+		}
+		return &ec2.AttachInternetGatewayOutput{}, nil
+	}
+	e.DescribeInternetGatewaysFn = func(_ context.Context, in *ec2.DescribeInternetGatewaysInput) (*ec2.DescribeInternetGatewaysOutput, error) {
+		defer lock()()
+		return &ec2.DescribeInternetGatewaysOutput{InternetGateways: byIDs(w.igws, in.InternetGatewayIds, func(g ec2types.InternetGateway) string { return aws.ToString(g.InternetGatewayId) })}, nil
 	}
 	e.CreateEgressOnlyInternetGatewayFn = func(_ context.Context, in *ec2.CreateEgressOnlyInternetGatewayInput) (*ec2.CreateEgressOnlyInternetGatewayOutput, error) {
 		defer lock()()
-		return &ec2.CreateEgressOnlyInternetGatewayOutput{EgressOnlyInternetGateway: &ec2types.EgressOnlyInternetGateway{
-			EgressOnlyInternetGatewayId: aws.String(w.id("eigw")), Tags: SpecTags(in.TagSpecifications),
-			Attachments: []ec2types.InternetGatewayAttachment{{VpcId: in.VpcId, State: ec2types.AttachmentStatusAttached}}}}, nil
+		g := ec2types.EgressOnlyInternetGateway{EgressOnlyInternetGatewayId: aws.String(w.id("eigw")), Tags: SpecTags(in.TagSpecifications),
+			Attachments: []ec2types.InternetGatewayAttachment{{VpcId: in.VpcId, State: ec2types.AttachmentStatusAttached}}}
+		w.eigws = append(w.eigws, g)
+		return &ec2.CreateEgressOnlyInternetGatewayOutput{EgressOnlyInternetGateway: &g}, nil
+	}
+	e.DescribeEgressOnlyInternetGatewaysFn = func(_ context.Context, in *ec2.DescribeEgressOnlyInternetGatewaysInput) (*ec2.DescribeEgressOnlyInternetGatewaysOutput, error) {
+		defer lock()()
+		return &ec2.DescribeEgressOnlyInternetGatewaysOutput{EgressOnlyInternetGateways: byIDs(w.eigws, in.EgressOnlyInternetGatewayIds,
+			func(g ec2types.EgressOnlyInternetGateway) string { return aws.ToString(g.EgressOnlyInternetGatewayId) })}, nil
 	}
 	e.CreateRouteTableFn = func(_ context.Context, in *ec2.CreateRouteTableInput) (*ec2.CreateRouteTableOutput, error) {
 		defer lock()()
-		return &ec2.CreateRouteTableOutput{RouteTable: &ec2types.RouteTable{RouteTableId: aws.String(w.id("rtb")), VpcId: in.VpcId, Tags: SpecTags(in.TagSpecifications)}}, nil
+		r := ec2types.RouteTable{RouteTableId: aws.String(w.id("rtb")), VpcId: in.VpcId, Tags: SpecTags(in.TagSpecifications)}
+		w.routes = append(w.routes, r)
+		return &ec2.CreateRouteTableOutput{RouteTable: &r}, nil
+	}
+	e.DescribeRouteTablesFn = func(_ context.Context, in *ec2.DescribeRouteTablesInput) (*ec2.DescribeRouteTablesOutput, error) {
+		defer lock()()
+		return &ec2.DescribeRouteTablesOutput{RouteTables: byIDs(w.routes, in.RouteTableIds, func(r ec2types.RouteTable) string { return aws.ToString(r.RouteTableId) })}, nil
 	}
 	e.CreateNetworkAclFn = func(_ context.Context, in *ec2.CreateNetworkAclInput) (*ec2.CreateNetworkAclOutput, error) {
 		defer lock()()
@@ -162,7 +229,24 @@ func AnswerCreations(c *awsfake.Clients) *World {
 	e.AllocateAddressFn = func(_ context.Context, in *ec2.AllocateAddressInput) (*ec2.AllocateAddressOutput, error) {
 		defer lock()()
 		w.n++
-		return &ec2.AllocateAddressOutput{AllocationId: aws.String(fmt.Sprintf("eipalloc-%04d", w.n)), PublicIp: aws.String(fmt.Sprintf("198.51.100.%d", w.n%250+1))}, nil
+		a := ec2types.Address{AllocationId: aws.String(fmt.Sprintf("eipalloc-%04d", w.n)), PublicIp: aws.String(fmt.Sprintf("198.51.100.%d", w.n%250+1)),
+			Domain: ec2types.DomainTypeVpc, Tags: SpecTags(in.TagSpecifications)}
+		w.addresses = append(w.addresses, a)
+		return &ec2.AllocateAddressOutput{AllocationId: a.AllocationId, PublicIp: a.PublicIp}, nil
+	}
+	e.AssociateAddressFn = func(_ context.Context, in *ec2.AssociateAddressInput) (*ec2.AssociateAddressOutput, error) {
+		defer lock()()
+		id := w.id("eipassoc")
+		for i := range w.addresses {
+			if aws.ToString(w.addresses[i].AllocationId) == aws.ToString(in.AllocationId) {
+				w.addresses[i].AssociationId, w.addresses[i].InstanceId = aws.String(id), in.InstanceId
+			}
+		}
+		return &ec2.AssociateAddressOutput{AssociationId: aws.String(id)}, nil
+	}
+	e.DescribeAddressesFn = func(_ context.Context, in *ec2.DescribeAddressesInput) (*ec2.DescribeAddressesOutput, error) {
+		defer lock()()
+		return &ec2.DescribeAddressesOutput{Addresses: byIDs(w.addresses, in.AllocationIds, func(a ec2types.Address) string { return aws.ToString(a.AllocationId) })}, nil
 	}
 	e.CreateNatGatewayFn = func(_ context.Context, in *ec2.CreateNatGatewayInput) (*ec2.CreateNatGatewayOutput, error) {
 		defer lock()()
@@ -183,22 +267,64 @@ func AnswerCreations(c *awsfake.Clients) *World {
 	}
 	e.DescribeSecurityGroupsFn = func(_ context.Context, in *ec2.DescribeSecurityGroupsInput) (*ec2.DescribeSecurityGroupsOutput, error) {
 		defer lock()()
-		all := append([]ec2types.SecurityGroup{{GroupId: aws.String("sg-gitlab"), VpcId: aws.String("vpc-gitlab")}}, w.groups...)
-		return &ec2.DescribeSecurityGroupsOutput{SecurityGroups: byIDs(all, in.GroupIds, func(g ec2types.SecurityGroup) string { return aws.ToString(g.GroupId) })}, nil
+		return &ec2.DescribeSecurityGroupsOutput{SecurityGroups: byIDs(w.groups, in.GroupIds, func(g ec2types.SecurityGroup) string { return aws.ToString(g.GroupId) })}, nil
+	}
+	e.AuthorizeSecurityGroupIngressFn = func(_ context.Context, in *ec2.AuthorizeSecurityGroupIngressInput) (*ec2.AuthorizeSecurityGroupIngressOutput, error) {
+		defer lock()()
+		g := group(in.GroupId)
+		g.IpPermissions = append(g.IpPermissions, in.IpPermissions...)
+		return &ec2.AuthorizeSecurityGroupIngressOutput{Return: aws.Bool(true)}, nil
+	}
+	e.AuthorizeSecurityGroupEgressFn = func(_ context.Context, in *ec2.AuthorizeSecurityGroupEgressInput) (*ec2.AuthorizeSecurityGroupEgressOutput, error) {
+		defer lock()()
+		g := group(in.GroupId)
+		g.IpPermissionsEgress = append(g.IpPermissionsEgress, in.IpPermissions...)
+		return &ec2.AuthorizeSecurityGroupEgressOutput{Return: aws.Bool(true)}, nil
 	}
 	e.CreateVpcEndpointFn = func(_ context.Context, in *ec2.CreateVpcEndpointInput) (*ec2.CreateVpcEndpointOutput, error) {
 		defer lock()()
-		return &ec2.CreateVpcEndpointOutput{VpcEndpoint: &ec2types.VpcEndpoint{VpcEndpointId: aws.String(w.id("vpce")), ServiceName: in.ServiceName,
-			VpcEndpointType: in.VpcEndpointType, State: ec2types.StateAvailable, RouteTableIds: in.RouteTableIds, Tags: SpecTags(in.TagSpecifications)}}, nil
+		v := ec2types.VpcEndpoint{VpcEndpointId: aws.String(w.id("vpce")), ServiceName: in.ServiceName, VpcId: in.VpcId,
+			VpcEndpointType: in.VpcEndpointType, State: ec2types.StateAvailable, RouteTableIds: in.RouteTableIds, SubnetIds: in.SubnetIds,
+			PrivateDnsEnabled: in.PrivateDnsEnabled, Tags: SpecTags(in.TagSpecifications)}
+		for _, g := range in.SecurityGroupIds {
+			v.Groups = append(v.Groups, ec2types.SecurityGroupIdentifier{GroupId: aws.String(g)})
+		}
+		w.endpoints = append(w.endpoints, v)
+		return &ec2.CreateVpcEndpointOutput{VpcEndpoint: &v}, nil
+	}
+	e.DescribeVpcEndpointsFn = func(_ context.Context, in *ec2.DescribeVpcEndpointsInput) (*ec2.DescribeVpcEndpointsOutput, error) {
+		defer lock()()
+		return &ec2.DescribeVpcEndpointsOutput{VpcEndpoints: byIDs(w.endpoints, in.VpcEndpointIds, func(v ec2types.VpcEndpoint) string { return aws.ToString(v.VpcEndpointId) })}, nil
 	}
 	e.CreateLaunchTemplateFn = func(_ context.Context, in *ec2.CreateLaunchTemplateInput) (*ec2.CreateLaunchTemplateOutput, error) {
 		defer lock()()
-		return &ec2.CreateLaunchTemplateOutput{LaunchTemplate: &ec2types.LaunchTemplate{LaunchTemplateId: aws.String(w.id("lt")), LaunchTemplateName: in.LaunchTemplateName,
-			LatestVersionNumber: aws.Int64(1), DefaultVersionNumber: aws.Int64(1), Tags: SpecTags(in.TagSpecifications)}}, nil
+		lt := ec2types.LaunchTemplate{LaunchTemplateId: aws.String(w.id("lt")), LaunchTemplateName: in.LaunchTemplateName,
+			LatestVersionNumber: aws.Int64(1), DefaultVersionNumber: aws.Int64(1), Tags: SpecTags(in.TagSpecifications)}
+		w.templates = append(w.templates, lt)
+		w.versions[aws.ToString(lt.LaunchTemplateId)] = &ec2types.LaunchTemplateVersion{LaunchTemplateId: lt.LaunchTemplateId, VersionNumber: aws.Int64(1),
+			DefaultVersion: aws.Bool(true), LaunchTemplateData: templateData(in.LaunchTemplateData)}
+		return &ec2.CreateLaunchTemplateOutput{LaunchTemplate: &lt}, nil
+	}
+	e.DescribeLaunchTemplatesFn = func(_ context.Context, in *ec2.DescribeLaunchTemplatesInput) (*ec2.DescribeLaunchTemplatesOutput, error) {
+		defer lock()()
+		return &ec2.DescribeLaunchTemplatesOutput{LaunchTemplates: byIDs(w.templates, in.LaunchTemplateIds, func(t ec2types.LaunchTemplate) string { return aws.ToString(t.LaunchTemplateId) })}, nil
+	}
+	e.DescribeLaunchTemplateVersionsFn = func(_ context.Context, in *ec2.DescribeLaunchTemplateVersionsInput) (*ec2.DescribeLaunchTemplateVersionsOutput, error) {
+		defer lock()()
+		if v := w.versions[aws.ToString(in.LaunchTemplateId)]; v != nil {
+			return &ec2.DescribeLaunchTemplateVersionsOutput{LaunchTemplateVersions: []ec2types.LaunchTemplateVersion{*v}}, nil
+		}
+		return &ec2.DescribeLaunchTemplateVersionsOutput{}, nil
 	}
 	e.ImportKeyPairFn = func(_ context.Context, in *ec2.ImportKeyPairInput) (*ec2.ImportKeyPairOutput, error) {
 		defer lock()()
-		return &ec2.ImportKeyPairOutput{KeyPairId: aws.String(w.id("key")), KeyName: in.KeyName, Tags: SpecTags(in.TagSpecifications)}, nil
+		k := ec2types.KeyPairInfo{KeyPairId: aws.String(w.id("key")), KeyName: in.KeyName, KeyType: ec2types.KeyTypeEd25519, Tags: SpecTags(in.TagSpecifications)}
+		w.keyPairs = append(w.keyPairs, k)
+		return &ec2.ImportKeyPairOutput{KeyPairId: k.KeyPairId, KeyName: k.KeyName, Tags: k.Tags}, nil
+	}
+	e.DescribeKeyPairsFn = func(_ context.Context, in *ec2.DescribeKeyPairsInput) (*ec2.DescribeKeyPairsOutput, error) {
+		defer lock()()
+		return &ec2.DescribeKeyPairsOutput{KeyPairs: byIDs(w.keyPairs, in.KeyNames, func(k ec2types.KeyPairInfo) string { return aws.ToString(k.KeyName) })}, nil
 	}
 	e.RunInstancesFn = func(_ context.Context, in *ec2.RunInstancesInput) (*ec2.RunInstancesOutput, error) {
 		defer lock()()
@@ -225,15 +351,73 @@ func AnswerCreations(c *awsfake.Clients) *World {
 		w.roles[aws.ToString(in.RoleName)] = r
 		return &iam.CreateRoleOutput{Role: &r}, nil
 	}
-	c.IAM.CreateInstanceProfileFn = func(_ context.Context, in *iam.CreateInstanceProfileInput) (*iam.CreateInstanceProfileOutput, error) {
-		return &iam.CreateInstanceProfileOutput{InstanceProfile: &iamtypes.InstanceProfile{InstanceProfileName: in.InstanceProfileName, Path: in.Path,
-			Arn: aws.String("arn:aws:iam::123456789012:instance-profile" + aws.ToString(in.Path) + aws.ToString(in.InstanceProfileName))}}, nil
+	c.IAM.GetRoleFn = func(_ context.Context, in *iam.GetRoleInput) (*iam.GetRoleOutput, error) {
+		defer lock()()
+		r, ok := w.roles[aws.ToString(in.RoleName)]
+		if !ok {
+			return nil, &smithy.GenericAPIError{Code: "NoSuchEntity"}
+		}
+		return &iam.GetRoleOutput{Role: &r}, nil
 	}
+	c.IAM.CreateInstanceProfileFn = func(_ context.Context, in *iam.CreateInstanceProfileInput) (*iam.CreateInstanceProfileOutput, error) {
+		defer lock()()
+		p := iamtypes.InstanceProfile{InstanceProfileName: in.InstanceProfileName, Path: in.Path, Tags: in.Tags,
+			Arn: aws.String("arn:aws:iam::123456789012:instance-profile" + aws.ToString(in.Path) + aws.ToString(in.InstanceProfileName))}
+		w.profiles[aws.ToString(in.InstanceProfileName)] = p
+		return &iam.CreateInstanceProfileOutput{InstanceProfile: &p}, nil
+	}
+	c.IAM.AddRoleToInstanceProfileFn = func(_ context.Context, in *iam.AddRoleToInstanceProfileInput) (*iam.AddRoleToInstanceProfileOutput, error) {
+		defer lock()()
+		p := w.profiles[aws.ToString(in.InstanceProfileName)]
+		p.Roles = append(p.Roles, w.roles[aws.ToString(in.RoleName)])
+		w.profiles[aws.ToString(in.InstanceProfileName)] = p
+		return &iam.AddRoleToInstanceProfileOutput{}, nil
+	}
+	c.IAM.GetInstanceProfileFn = func(_ context.Context, in *iam.GetInstanceProfileInput) (*iam.GetInstanceProfileOutput, error) {
+		defer lock()()
+		p, ok := w.profiles[aws.ToString(in.InstanceProfileName)]
+		if !ok {
+			return nil, &smithy.GenericAPIError{Code: "NoSuchEntity"}
+		}
+		return &iam.GetInstanceProfileOutput{InstanceProfile: &p}, nil
+	}
+	c.S3.CreateBucketFn = func(_ context.Context, in *s3.CreateBucketInput) (*s3.CreateBucketOutput, error) {
+		defer lock()()
+		w.buckets[aws.ToString(in.Bucket)] = &bucket{}
+		return &s3.CreateBucketOutput{}, nil
+	}
+	c.S3.HeadBucketFn = func(_ context.Context, in *s3.HeadBucketInput) (*s3.HeadBucketOutput, error) {
+		defer lock()()
+		if w.buckets[aws.ToString(in.Bucket)] == nil {
+			return nil, &smithy.GenericAPIError{Code: "NotFound"}
+		}
+		return &s3.HeadBucketOutput{}, nil
+	}
+	w.answerBucketSettings(c.S3)
 	c.KMS.CreateKeyFn = func(_ context.Context, in *kms.CreateKeyInput) (*kms.CreateKeyOutput, error) {
 		defer lock()()
 		id := w.id("key")
-		return &kms.CreateKeyOutput{KeyMetadata: &kmstypes.KeyMetadata{KeyId: aws.String(id), Arn: aws.String("arn:aws:kms:eu-west-1:123456789012:key/" + id),
-			KeyState: kmstypes.KeyStateEnabled, KeyManager: kmstypes.KeyManagerTypeCustomer, KeySpec: kmstypes.KeySpecSymmetricDefault, KeyUsage: kmstypes.KeyUsageTypeEncryptDecrypt}}, nil
+		k := kmstypes.KeyMetadata{KeyId: aws.String(id), Arn: aws.String("arn:aws:kms:eu-west-1:123456789012:key/" + id), Enabled: true,
+			KeyState: kmstypes.KeyStateEnabled, KeyManager: kmstypes.KeyManagerTypeCustomer, KeySpec: kmstypes.KeySpecSymmetricDefault, KeyUsage: kmstypes.KeyUsageTypeEncryptDecrypt}
+		w.keys[id], w.keys[aws.ToString(k.Arn)] = k, k
+		w.policies[id], w.policies[aws.ToString(k.Arn)] = aws.ToString(in.Policy), aws.ToString(in.Policy)
+		return &kms.CreateKeyOutput{KeyMetadata: &k}, nil
+	}
+	c.KMS.GetKeyPolicyFn = func(_ context.Context, in *kms.GetKeyPolicyInput) (*kms.GetKeyPolicyOutput, error) {
+		defer lock()()
+		p, ok := w.policies[aws.ToString(in.KeyId)]
+		if !ok {
+			return nil, &smithy.GenericAPIError{Code: "NotFoundException"}
+		}
+		return &kms.GetKeyPolicyOutput{Policy: aws.String(p), PolicyName: aws.String("default")}, nil
+	}
+	c.KMS.DescribeKeyFn = func(_ context.Context, in *kms.DescribeKeyInput) (*kms.DescribeKeyOutput, error) {
+		defer lock()()
+		k, ok := w.keys[aws.ToString(in.KeyId)]
+		if !ok {
+			return nil, &smithy.GenericAPIError{Code: "NotFoundException"}
+		}
+		return &kms.DescribeKeyOutput{KeyMetadata: &k}, nil
 	}
 	c.SSM.GetParameterFn = func(_ context.Context, in *ssm.GetParameterInput) (*ssm.GetParameterOutput, error) {
 		defer lock()()
@@ -325,4 +509,75 @@ func AnswerCreations(c *awsfake.Clients) *World {
 		return &ssm.DeleteParameterOutput{}, nil
 	}
 	return w
+}
+
+// bucket is what the world keeps of a bucket: the settings last put.
+type bucket struct {
+	tags       []s3types.Tag
+	encryption *s3types.ServerSideEncryptionConfiguration
+	block      *s3types.PublicAccessBlockConfiguration
+	ownership  *s3types.OwnershipControls
+	lifecycle  []s3types.LifecycleRule
+}
+
+// answerBucketSettings keeps what is put of a bucket's settings and
+// answers the reads with it, or with the error S3 gives for a setting
+// never put.
+func (w *World) answerBucketSettings(f *awsfake.S3) {
+	get := func(name *string) *bucket {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		return w.buckets[aws.ToString(name)]
+	}
+	unset := func(code string) error { return &smithy.GenericAPIError{Code: code} }
+	f.PutBucketTaggingFn = func(_ context.Context, in *s3.PutBucketTaggingInput) (*s3.PutBucketTaggingOutput, error) {
+		get(in.Bucket).tags = in.Tagging.TagSet
+		return &s3.PutBucketTaggingOutput{}, nil
+	}
+	f.GetBucketTaggingFn = func(_ context.Context, in *s3.GetBucketTaggingInput) (*s3.GetBucketTaggingOutput, error) {
+		if b := get(in.Bucket); b != nil && b.tags != nil {
+			return &s3.GetBucketTaggingOutput{TagSet: b.tags}, nil
+		}
+		return nil, unset("NoSuchTagSet")
+	}
+	f.PutBucketEncryptionFn = func(_ context.Context, in *s3.PutBucketEncryptionInput) (*s3.PutBucketEncryptionOutput, error) {
+		get(in.Bucket).encryption = in.ServerSideEncryptionConfiguration
+		return &s3.PutBucketEncryptionOutput{}, nil
+	}
+	f.GetBucketEncryptionFn = func(_ context.Context, in *s3.GetBucketEncryptionInput) (*s3.GetBucketEncryptionOutput, error) {
+		if b := get(in.Bucket); b != nil && b.encryption != nil {
+			return &s3.GetBucketEncryptionOutput{ServerSideEncryptionConfiguration: b.encryption}, nil
+		}
+		return nil, unset("ServerSideEncryptionConfigurationNotFoundError")
+	}
+	f.PutPublicAccessBlockFn = func(_ context.Context, in *s3.PutPublicAccessBlockInput) (*s3.PutPublicAccessBlockOutput, error) {
+		get(in.Bucket).block = in.PublicAccessBlockConfiguration
+		return &s3.PutPublicAccessBlockOutput{}, nil
+	}
+	f.GetPublicAccessBlockFn = func(_ context.Context, in *s3.GetPublicAccessBlockInput) (*s3.GetPublicAccessBlockOutput, error) {
+		if b := get(in.Bucket); b != nil && b.block != nil {
+			return &s3.GetPublicAccessBlockOutput{PublicAccessBlockConfiguration: b.block}, nil
+		}
+		return nil, unset("NoSuchPublicAccessBlockConfiguration")
+	}
+	f.PutBucketOwnershipControlsFn = func(_ context.Context, in *s3.PutBucketOwnershipControlsInput) (*s3.PutBucketOwnershipControlsOutput, error) {
+		get(in.Bucket).ownership = in.OwnershipControls
+		return &s3.PutBucketOwnershipControlsOutput{}, nil
+	}
+	f.GetBucketOwnershipControlsFn = func(_ context.Context, in *s3.GetBucketOwnershipControlsInput) (*s3.GetBucketOwnershipControlsOutput, error) {
+		if b := get(in.Bucket); b != nil && b.ownership != nil {
+			return &s3.GetBucketOwnershipControlsOutput{OwnershipControls: b.ownership}, nil
+		}
+		return nil, unset("OwnershipControlsNotFoundError")
+	}
+	f.PutBucketLifecycleConfigurationFn = func(_ context.Context, in *s3.PutBucketLifecycleConfigurationInput) (*s3.PutBucketLifecycleConfigurationOutput, error) {
+		get(in.Bucket).lifecycle = in.LifecycleConfiguration.Rules
+		return &s3.PutBucketLifecycleConfigurationOutput{}, nil
+	}
+	f.GetBucketLifecycleConfigurationFn = func(_ context.Context, in *s3.GetBucketLifecycleConfigurationInput) (*s3.GetBucketLifecycleConfigurationOutput, error) {
+		if b := get(in.Bucket); b != nil && b.lifecycle != nil {
+			return &s3.GetBucketLifecycleConfigurationOutput{Rules: b.lifecycle}, nil
+		}
+		return nil, unset("NoSuchLifecycleConfiguration")
+	}
 }
