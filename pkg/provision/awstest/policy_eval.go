@@ -5,7 +5,7 @@ import (
 	"path"
 	"strings"
 
-	"github.com/provision-dev/provision/pkg/provision/stack"
+	"github.com/provision-dev/provision/pkg/provision/policy"
 )
 
 // Request is one authorization IAM makes: an action on each resource a
@@ -28,7 +28,7 @@ func (r Request) String() string {
 // ("Policy evaluation logic" in the IAM User Guide): an explicit Deny
 // wins, else some Allow must match, else it is denied. A boundary is
 // another call of Allowed: both must allow.
-func Allowed(docs []stack.PolicyDocument, r Request) bool {
+func Allowed(docs []policy.PolicyDocument, r Request) bool {
 	allowed := false
 	for _, d := range docs {
 		for _, s := range d.Statement {
@@ -44,7 +44,7 @@ func Allowed(docs []stack.PolicyDocument, r Request) bool {
 	return allowed
 }
 
-func statementMatches(s stack.Statement, r Request) bool {
+func statementMatches(s policy.Statement, r Request) bool {
 	if !anyMatch(s.Action, r.Action, true) {
 		return false
 	}

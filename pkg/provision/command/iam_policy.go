@@ -6,6 +6,7 @@ import (
 
 	"github.com/provision-dev/provision/pkg/provision/config"
 	"github.com/provision-dev/provision/pkg/provision/ops"
+	"github.com/provision-dev/provision/pkg/provision/policy"
 	"github.com/provision-dev/provision/pkg/provision/stack"
 )
 
@@ -24,7 +25,7 @@ func IAMPolicy(o Options, boundary bool, part int) (int, error) {
 	if boundary && cfg.Region == "" {
 		return 1, fmt.Errorf("the boundary names the stack's region: set region in the configuration or pass --region")
 	}
-	var doc stack.PolicyDocument
+	var doc policy.PolicyDocument
 	parts := ops.ToolPolicyParts(cfg)
 	switch {
 	case boundary:

@@ -18,6 +18,7 @@ import (
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
 	"github.com/provision-dev/provision/pkg/provision/awstest"
+	"github.com/provision-dev/provision/pkg/provision/policy"
 	"github.com/provision-dev/provision/pkg/provision/stack"
 )
 
@@ -27,8 +28,8 @@ type stackReach struct {
 	groups   map[string]string // ARN -> the group's provision:stack tag
 	buckets  []string          // ARNs
 	params   []string          // ARNs
-	operator []stack.PolicyDocument
-	manager  []stack.PolicyDocument // the manager role's policy, then its boundary
+	operator []policy.PolicyDocument
+	manager  []policy.PolicyDocument // the manager role's policy, then its boundary
 }
 
 // readReach collects a stack's groups, cache bucket and parameters from
@@ -75,13 +76,13 @@ func readReach(t *testing.T, h *harness, stackName, config string) stackReach {
 	pol, err := iam.NewFromConfig(cfg).GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: aws.String(stackName + "-" + region + "-manager"), PolicyName: aws.String("provision")})
 	must(t, err)
 	doc, _ := url.QueryUnescape(aws.ToString(pol.PolicyDocument))
-	r.manager = []stack.PolicyDocument{policyOf(t, doc), stack.BoundaryPolicy(stackName, region)}
+	r.manager = []policy.PolicyDocument{policyOf(t, doc), stack.BoundaryPolicy(stackName, region)}
 	return r
 }
 
-func policyOf(t *testing.T, doc string) stack.PolicyDocument {
+func policyOf(t *testing.T, doc string) policy.PolicyDocument {
 	t.Helper()
-	var p stack.PolicyDocument
+	var p policy.PolicyDocument
 	if err := json.Unmarshal([]byte(doc), &p); err != nil {
 		t.Fatalf("not a policy: %v\n%s", err, doc)
 	}

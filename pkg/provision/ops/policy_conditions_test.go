@@ -6,6 +6,7 @@ import (
 	"github.com/provision-dev/provision/pkg/provision/awstest"
 	"github.com/provision-dev/provision/pkg/provision/config"
 	"github.com/provision-dev/provision/pkg/provision/ops"
+	"github.com/provision-dev/provision/pkg/provision/policy"
 	"github.com/provision-dev/provision/pkg/provision/stack"
 )
 
@@ -30,7 +31,7 @@ func req(action, resource string, c map[string][]string) awstest.Request {
 	return awstest.Request{Action: action, Resource: resource, Context: c}
 }
 
-func operatorPolicy(t *testing.T) []stack.PolicyDocument {
+func operatorPolicy(t *testing.T) []policy.PolicyDocument {
 	t.Helper()
 	cfg, err := config.ParseConfig("ci.yaml", []byte("stack: ci\nregion: eu-west-1\ngitlab:\n  security_group_id: sg-0123456789abcdef0\n"), "")
 	if err != nil {
@@ -139,7 +140,7 @@ func TestOperatorPolicyInAnExistingVPC(t *testing.T) {
 // Whatever the operator writes into a role's own policy, the boundary
 // caps it: "Action": "*" grants only the stack's own reach.
 func TestBoundaryCapsTheRoles(t *testing.T) {
-	b := []stack.PolicyDocument{stack.BoundaryPolicy("ci", "eu-west-1")}
+	b := []policy.PolicyDocument{stack.BoundaryPolicy("ci", "eu-west-1")}
 	for _, c := range []struct {
 		why  string
 		req  awstest.Request

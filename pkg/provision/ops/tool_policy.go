@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/provision-dev/provision/pkg/provision/config"
+	"github.com/provision-dev/provision/pkg/provision/policy"
 	"github.com/provision-dev/provision/pkg/provision/stack"
 )
 
@@ -92,15 +93,15 @@ var (
 //     stack's names match.
 //
 // Both executors' actions are always in it: down removes what either built.
-func ToolPolicy(cfg *config.Config) stack.PolicyDocument {
-	partition := stack.PartitionOf(cfg.Region)
+func ToolPolicy(cfg *config.Config) policy.PolicyDocument {
+	partition := policy.PartitionOf(cfg.Region)
 	region, regionCond := cfg.Region, map[string]any(nil)
 	if region == "" {
 		region = "*"
 	} else {
 		regionCond = map[string]any{"aws:RequestedRegion": region}
 	}
-	a := stack.ARNs{Partition: partition, Region: region, Account: "*"}
+	a := policy.ARNs{Partition: partition, Region: region, Account: "*"}
 	inRegion := func(more map[string]map[string]any) map[string]map[string]any {
 		c := map[string]map[string]any{}
 		for op, kv := range more {
@@ -126,7 +127,7 @@ func ToolPolicy(cfg *config.Config) stack.PolicyDocument {
 	// The account is not known here, so ARNs hold * for it: conditions on
 	// them use ArnLike (StringEquals and ArnEquals take * literally).
 	boundary := a.IAMPolicy(stack.BoundaryName(cfg.Stack, region))
-	st := []stack.Statement{
+	st := []policy.Statement{
 		// Describe calls read and change nothing, and take no resource.
 		{Sid: "Reads", Effect: "Allow", Action: []string{"ec2:Describe*", "ec2:GetEbsDefaultKmsKeyId",
 			"autoscaling:DescribeAutoScalingGroups", "sts:GetCallerIdentity", "kms:DescribeKey", "kms:GetKeyPolicy", "kms:ListGrants"},
@@ -165,7 +166,7 @@ func ToolPolicy(cfg *config.Config) stack.PolicyDocument {
 		{Sid: "EndMachines", Effect: "Allow", Action: []string{"ec2:TerminateInstances"}, Resource: []string{a.EC2("instance/*")},
 			Condition: inRegion(map[string]map[string]any{"ArnLike": {"ec2:InstanceProfile": profiles[1]}})},
 		{Sid: "MachineKeys", Effect: "Allow", Action: []string{"ec2:DeleteKeyPair"},
-			Resource: stack.MachineKeyPairs(a, cfg.Stack)},
+			Resource: policy.MachineKeyPairs(a, cfg.Stack)},
 		{Sid: "CancelSpot", Effect: "Allow", Action: []string{"ec2:CancelSpotInstanceRequests"},
 			Resource: []string{a.EC2("spot-instances-request/*")}, Condition: inRegion(nil)},
 		// A subnet goes back to its VPC's default network ACL before the
@@ -175,65 +176,65 @@ func ToolPolicy(cfg *config.Config) stack.PolicyDocument {
 	}
 	if vpc := cfg.Network.VpcID; vpc != "" {
 		// An existing VPC carries no tag of the stack: it is named.
-		st = append(st, stack.Statement{Sid: "CreateInTheVPC", Effect: "Allow", Action: ec2CreatesIn, Resource: []string{a.EC2("vpc/" + vpc)}, Condition: inRegion(nil)})
+		st = append(st, policy.Statement{Sid: "CreateInTheVPC", Effect: "Allow", Action: ec2CreatesIn, Resource: []string{a.EC2("vpc/" + vpc)}, Condition: inRegion(nil)})
 	}
 	if sg := cfg.GitLab.SecurityGroupID; sg != "" {
-		st = append(st, stack.Statement{Sid: "GitLabGroup", Effect: "Allow",
+		st = append(st, policy.Statement{Sid: "GitLabGroup", Effect: "Allow",
 			Action:   []string{"ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress"},
 			Resource: []string{a.EC2("security-group/" + sg)}})
 	}
 	st = append(st,
-		stack.Statement{Sid: "Roles", Effect: "Allow", Action: iamRoleActions, Resource: append(append([]string{}, roles...), profiles...)},
-		stack.Statement{Sid: "RolesBounded", Effect: "Allow", Action: iamBoundedRoleActions, Resource: roles,
+		policy.Statement{Sid: "Roles", Effect: "Allow", Action: iamRoleActions, Resource: append(append([]string{}, roles...), profiles...)},
+		policy.Statement{Sid: "RolesBounded", Effect: "Allow", Action: iamBoundedRoleActions, Resource: roles,
 			Condition: map[string]map[string]any{"ArnLike": {"iam:PermissionsBoundary": boundary}}},
-		stack.Statement{Sid: "Boundary", Effect: "Allow", Action: []string{"iam:GetPolicy"}, Resource: []string{boundary}},
+		policy.Statement{Sid: "Boundary", Effect: "Allow", Action: []string{"iam:GetPolicy"}, Resource: []string{boundary}},
 		// Explicit denies win over any allow this principal may get
 		// elsewhere: the boundary stays as the administrator made it.
-		stack.Statement{Sid: "KeepBoundary", Effect: "Deny",
+		policy.Statement{Sid: "KeepBoundary", Effect: "Deny",
 			Action:   []string{"iam:CreatePolicyVersion", "iam:DeletePolicy", "iam:DeletePolicyVersion", "iam:SetDefaultPolicyVersion"},
 			Resource: []string{boundary}},
-		stack.Statement{Sid: "KeepBoundaries", Effect: "Deny", Action: []string{"iam:DeleteRolePermissionsBoundary"}, Resource: []string{"*"}},
+		policy.Statement{Sid: "KeepBoundaries", Effect: "Deny", Action: []string{"iam:DeleteRolePermissionsBoundary"}, Resource: []string{"*"}},
 		// Preflight looks for the Spot service-linked role docker+machine needs.
-		stack.Statement{Sid: "SpotRole", Effect: "Allow", Action: []string{"iam:GetRole"},
+		policy.Statement{Sid: "SpotRole", Effect: "Allow", Action: []string{"iam:GetRole"},
 			Resource: []string{fmt.Sprintf("arn:%s:iam::*:role/aws-service-role/spot.amazonaws.com/AWSServiceRoleForEC2Spot", partition)}},
-		stack.Statement{Sid: "PassRoles", Effect: "Allow", Action: []string{"iam:PassRole"}, Resource: roles,
+		policy.Statement{Sid: "PassRoles", Effect: "Allow", Action: []string{"iam:PassRole"}, Resource: roles,
 			Condition: map[string]map[string]any{"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}}},
 		// An interface endpoint with private DNS associates the VPC with a
 		// private hosted zone AWS manages (its ARN is not known ahead),
 		// with the caller's permission; Route 53 is global, so no region.
-		stack.Statement{Sid: "EndpointDNS", Effect: "Allow", Action: []string{"route53:AssociateVPCWithHostedZone"},
+		policy.Statement{Sid: "EndpointDNS", Effect: "Allow", Action: []string{"route53:AssociateVPCWithHostedZone"},
 			Resource: []string{"*"}},
 		// CreateAutoScalingGroup makes Auto Scaling's service-linked role
 		// in an account that has none, with the caller's permissions.
-		stack.Statement{Sid: "ASGRole", Effect: "Allow", Action: []string{"iam:CreateServiceLinkedRole"},
+		policy.Statement{Sid: "ASGRole", Effect: "Allow", Action: []string{"iam:CreateServiceLinkedRole"},
 			Resource:  []string{fmt.Sprintf("arn:%s:iam::*:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling", partition)},
 			Condition: map[string]map[string]any{"StringEquals": {"iam:AWSServiceName": "autoscaling.amazonaws.com"}}},
-		stack.Statement{Sid: "Parameters", Effect: "Allow", Action: ssmParameterActions, Resource: []string{stack.StackParameters(a, cfg.Stack)}},
+		policy.Statement{Sid: "Parameters", Effect: "Allow", Action: ssmParameterActions, Resource: []string{stack.StackParameters(a, cfg.Stack)}},
 		// The latest images are read from AWS's public parameters, alone or
 		// with the stack's own in one GetParameters call.
-		stack.Statement{Sid: "Images", Effect: "Allow", Action: []string{"ssm:GetParameter", "ssm:GetParameters"},
+		policy.Statement{Sid: "Images", Effect: "Allow", Action: []string{"ssm:GetParameter", "ssm:GetParameters"},
 			Resource: []string{fmt.Sprintf("arn:%s:ssm:%s::parameter/aws/service/*", partition, region)}},
-		stack.Statement{Sid: "CreateGroup", Effect: "Allow", Action: []string{"autoscaling:CreateAutoScalingGroup", "autoscaling:CreateOrUpdateTags"},
+		policy.Statement{Sid: "CreateGroup", Effect: "Allow", Action: []string{"autoscaling:CreateAutoScalingGroup", "autoscaling:CreateOrUpdateTags"},
 			Resource: stack.GroupResources(a, cfg.Stack), Condition: requestTagged},
-		stack.Statement{Sid: "ChangeGroup", Effect: "Allow", Action: autoScalingWrites, Resource: stack.GroupResources(a, cfg.Stack), Condition: tagged},
+		policy.Statement{Sid: "ChangeGroup", Effect: "Allow", Action: autoScalingWrites, Resource: stack.GroupResources(a, cfg.Stack), Condition: tagged},
 	)
 	// The cache bucket (cache.s3), named <stack>-cache-<hash of account and
 	// region>: always in the policy, as down removes one made earlier.
 	cacheBucket := fmt.Sprintf("arn:%s:s3:::%s", partition, stack.CacheBucketPattern(cfg.Stack))
 	st = append(st,
-		stack.Statement{Sid: "Cache", Effect: "Allow", Action: cacheBucketActions, Resource: []string{cacheBucket}},
-		stack.Statement{Sid: "EmptyCache", Effect: "Allow", Action: []string{"s3:DeleteObject"}, Resource: []string{cacheBucket + "/*"}})
+		policy.Statement{Sid: "Cache", Effect: "Allow", Action: cacheBucketActions, Resource: []string{cacheBucket}},
+		policy.Statement{Sid: "EmptyCache", Effect: "Allow", Action: []string{"s3:DeleteObject"}, Resource: []string{cacheBucket + "/*"}})
 	st = append(st, itsKeyStatements(cfg, partition, region)...)
 	if s3 := cfg.State.S3; s3 != nil {
 		// s3:GetObject also authorizes the deletes conditional on an ETag
 		// (If-Match), which S3 evaluates with both permissions.
 		st = append(st,
-			stack.Statement{Sid: "State", Effect: "Allow", Action: []string{"s3:GetObject", "s3:PutObject", "s3:DeleteObject"},
+			policy.Statement{Sid: "State", Effect: "Allow", Action: []string{"s3:GetObject", "s3:PutObject", "s3:DeleteObject"},
 				Resource: []string{fmt.Sprintf("arn:%s:s3:::%s/%s", partition, s3.Bucket, s3.Key), fmt.Sprintf("arn:%s:s3:::%s/%s.lock", partition, s3.Bucket, s3.Key)}},
-			stack.Statement{Sid: "StateBucket", Effect: "Allow", Action: []string{"s3:GetBucketVersioning"},
+			policy.Statement{Sid: "StateBucket", Effect: "Allow", Action: []string{"s3:GetBucketVersioning"},
 				Resource: []string{fmt.Sprintf("arn:%s:s3:::%s", partition, s3.Bucket)}})
 	}
-	return stack.PolicyDocument{Version: "2012-10-17", Statement: st}
+	return policy.PolicyDocument{Version: "2012-10-17", Statement: st}
 }
 
 // ManagedPolicyLimit is how long a managed policy may be: 6,144
@@ -244,15 +245,15 @@ const ManagedPolicyLimit = 6144
 // ToolPolicyParts is ToolPolicy in as many managed policies as its length
 // needs, statements kept whole and in order: all of them are attached to
 // the operator.
-func ToolPolicyParts(cfg *config.Config) []stack.PolicyDocument {
-	var parts []stack.PolicyDocument
-	cur := stack.PolicyDocument{Version: "2012-10-17"}
+func ToolPolicyParts(cfg *config.Config) []policy.PolicyDocument {
+	var parts []policy.PolicyDocument
+	cur := policy.PolicyDocument{Version: "2012-10-17"}
 	for _, s := range ToolPolicy(cfg).Statement {
 		next := cur
-		next.Statement = append(append([]stack.Statement{}, cur.Statement...), s)
+		next.Statement = append(append([]policy.Statement{}, cur.Statement...), s)
 		if len(next.JSON()) > ManagedPolicyLimit && len(cur.Statement) > 0 {
 			parts = append(parts, cur)
-			next = stack.PolicyDocument{Version: "2012-10-17", Statement: []stack.Statement{s}}
+			next = policy.PolicyDocument{Version: "2012-10-17", Statement: []policy.Statement{s}}
 		}
 		cur = next
 	}
@@ -261,7 +262,7 @@ func ToolPolicyParts(cfg *config.Config) []stack.PolicyDocument {
 
 // createdInResources are what the calls of ec2CreatesIn make their
 // resource in.
-func createdInResources(a stack.ARNs) []string {
+func createdInResources(a policy.ARNs) []string {
 	var out []string
 	for _, t := range []string{"vpc", "subnet", "security-group", "route-table", "elastic-ip"} {
 		out = append(out, a.EC2(t+"/*"))
@@ -284,8 +285,8 @@ func creationNames() []string {
 // stack's own VPC, whose id is not known ahead, any ACL of the region,
 // which lets the holder move a subnet between ACLs but reaches no data or
 // permission (docs/security.md, "Security model").
-func returnToDefaultACL(cfg *config.Config, a stack.ARNs, inRegion func(map[string]map[string]any) map[string]map[string]any) stack.Statement {
-	s := stack.Statement{Sid: "DefaultACL", Effect: "Allow", Action: []string{"ec2:ReplaceNetworkAclAssociation"},
+func returnToDefaultACL(cfg *config.Config, a policy.ARNs, inRegion func(map[string]map[string]any) map[string]map[string]any) policy.Statement {
+	s := policy.Statement{Sid: "DefaultACL", Effect: "Allow", Action: []string{"ec2:ReplaceNetworkAclAssociation"},
 		Resource: []string{a.EC2("network-acl/*")}, Condition: inRegion(nil)}
 	if vpc := cfg.Network.VpcID; vpc != "" {
 		s.Condition = inRegion(map[string]map[string]any{"ArnLike": {"ec2:Vpc": a.EC2("vpc/" + vpc)}})
@@ -314,11 +315,11 @@ var (
 // through SSM only. ListKeys and ListAliases (finding the key by its
 // tags) and ssm:DescribeParameters (which key a parameter is under) take
 // no resource.
-func itsKeyStatements(cfg *config.Config, partition, region string) []stack.Statement {
-	a := stack.ARNs{Partition: partition, Region: region, Account: "*"}
+func itsKeyStatements(cfg *config.Config, partition, region string) []policy.Statement {
+	a := policy.ARNs{Partition: partition, Region: region, Account: "*"}
 	keys := fmt.Sprintf("arn:%s:kms:%s:*:key/*", partition, region)
 	tagged := map[string]any{"aws:ResourceTag/" + stack.TagStack: cfg.Stack}
-	st := []stack.Statement{
+	st := []policy.Statement{
 		{Sid: "Key", Effect: "Allow", Action: secretsKeyActions, Resource: []string{keys},
 			Condition: map[string]map[string]any{"StringEquals": tagged}},
 		{Sid: "CreateKey", Effect: "Allow", Action: []string{"kms:CreateKey", "kms:TagResource"}, Resource: []string{"*"},
@@ -326,7 +327,7 @@ func itsKeyStatements(cfg *config.Config, partition, region string) []stack.Stat
 		{Sid: "KeyAlias", Effect: "Allow", Action: []string{"kms:CreateAlias", "kms:DeleteAlias"},
 			Resource: []string{fmt.Sprintf("arn:%s:kms:%s:*:alias/provision/%s", partition, region, cfg.Stack)}},
 		{Sid: "KeyViaSSM", Effect: "Allow", Action: secretsKeyUse, Resource: []string{keys},
-			Condition: map[string]map[string]any{"StringEquals": tagged, "StringLike": {"kms:ViaService": stack.ViaSSMLike(region),
+			Condition: map[string]map[string]any{"StringEquals": tagged, "StringLike": {"kms:ViaService": policy.ViaSSMLike(region),
 				"kms:EncryptionContext:PARAMETER_ARN": stack.StackParameters(a, cfg.Stack)}}},
 		{Sid: "FindKey", Effect: "Allow", Action: []string{"kms:ListAliases", "kms:ListKeys", "ssm:DescribeParameters"}, Resource: []string{"*"}},
 	}
@@ -334,8 +335,8 @@ func itsKeyStatements(cfg *config.Config, partition, region string) []stack.Stat
 		// A key of one's own: its key policy must allow this too (docs/configuration.md,
 		// "Secrets"), or enable IAM policies.
 		grant := (&stack.Env{Cfg: cfg}).SecretsKeyGrantOf(a)
-		s := stack.Statement{Sid: "GivenKeyViaSSM", Effect: "Allow", Action: secretsKeyUse, Resource: []string{grant.Resource},
-			Condition: map[string]map[string]any{"StringLike": {"kms:ViaService": stack.ViaSSMLike(region)}}}
+		s := policy.Statement{Sid: "GivenKeyViaSSM", Effect: "Allow", Action: secretsKeyUse, Resource: []string{grant.Resource},
+			Condition: map[string]map[string]any{"StringLike": {"kms:ViaService": policy.ViaSSMLike(region)}}}
 		if grant.Alias != "" {
 			s.Condition["ForAnyValue:StringEquals"] = map[string]any{"kms:ResourceAliases": grant.Alias}
 		}

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/provision-dev/provision/pkg/provision/config"
-	"github.com/provision-dev/provision/pkg/provision/stack"
+	"github.com/provision-dev/provision/pkg/provision/policy"
 )
 
 // The operator policy: the key's actions on the stack's tagged keys only,
@@ -14,7 +14,7 @@ import (
 func TestToolPolicyItsKey(t *testing.T) {
 	cfg := config.Defaults()
 	cfg.Stack, cfg.Region = "ci", "ap-northeast-1"
-	m := map[string]stack.Statement{}
+	m := map[string]policy.Statement{}
 	for _, s := range ToolPolicy(&cfg).Statement {
 		m[s.Sid] = s
 	}
@@ -42,7 +42,7 @@ func TestToolPolicyItsKey(t *testing.T) {
 	}
 
 	cfg.Secrets.KMSKeyID = "alias/team-secrets"
-	m = map[string]stack.Statement{}
+	m = map[string]policy.Statement{}
 	for _, s := range ToolPolicy(&cfg).Statement {
 		m[s.Sid] = s
 	}
@@ -53,9 +53,9 @@ func TestToolPolicyItsKey(t *testing.T) {
 
 // wantAllow checks that the statement sid allows exactly these actions on
 // these resources under this condition.
-func wantAllow(t *testing.T, m map[string]stack.Statement, sid string, actions, resources []string, cond map[string]map[string]any) {
+func wantAllow(t *testing.T, m map[string]policy.Statement, sid string, actions, resources []string, cond map[string]map[string]any) {
 	t.Helper()
-	want := stack.Statement{Sid: sid, Effect: "Allow", Action: actions, Resource: resources, Condition: cond}
+	want := policy.Statement{Sid: sid, Effect: "Allow", Action: actions, Resource: resources, Condition: cond}
 	if got, ok := m[sid]; !ok || !reflect.DeepEqual(got, want) {
 		t.Errorf("statement %s:\n got  %+v\n want %+v", sid, got, want)
 	}

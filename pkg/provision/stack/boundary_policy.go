@@ -9,6 +9,7 @@ import (
 
 	"github.com/provision-dev/provision/pkg/plan"
 	"github.com/provision-dev/provision/pkg/provision/awsapi"
+	"github.com/provision-dev/provision/pkg/provision/policy"
 )
 
 // The stack's roles are made with a permissions boundary: a managed policy
@@ -58,15 +59,10 @@ func (e *Env) CheckBoundary(ctx context.Context) error {
 		return fmt.Errorf("the stack's roles are made with the permissions boundary %s, which does not exist: an administrator creates it once with\n"+
 			"    provision iam-policy --boundary -c CONFIG > boundary.json\n"+
 			"    aws iam create-policy --path %s --policy-name %s --policy-document file://boundary.json\n"+
-			"  (docs/security.md, \"Security model\": it caps what the stack's roles may do, so the operator policy cannot grant more)", want, iamPath, BoundaryName(e.Cfg.Stack, e.Region))
+			"  (docs/security.md, \"Security model\": it caps what the stack's roles may do, so the operator policy cannot grant more)", want, policy.IAMPath, BoundaryName(e.Cfg.Stack, e.Region))
 	default:
 		return fmt.Errorf("read the permissions boundary %s: %w", want, err)
 	}
-}
-
-// iamPolicy is the ARN of a managed policy at the tool's path.
-func (a ARNs) IAMPolicy(name string) string {
-	return fmt.Sprintf("arn:%s:iam::%s:policy%s%s", a.Partition, a.Account, iamPath, name)
 }
 
 // groupResources are the stack's Auto Scaling groups, by exact name: a
@@ -75,12 +71,9 @@ func (a ARNs) IAMPolicy(name string) string {
 // still removes. Each ? is exactly one character, so no other stack's
 // group matches: stack "ci" does not reach "ci-runners-x-runners-abc123"
 // of stack "ci-runners-x".
-func GroupResources(a ARNs, stack string) []string {
-	return []string{a.autoScalingGroup(legacyGroupName(stack)), a.autoScalingGroup(generationGroupPattern(stack))}
+func GroupResources(a policy.ARNs, stack string) []string {
+	return []string{a.AutoScalingGroup(policy.LegacyGroupName(stack)), a.AutoScalingGroup(policy.GenerationGroupPattern(stack))}
 }
-
-// generationGroupPattern matches the name of every generation's group.
-func generationGroupPattern(stack string) string { return legacyGroupName(stack) + "-??????" }
 
 // cacheBucketPattern is the cache bucket's name, <stack>-cache- and 12
 // characters, which no other stack's bucket matches.
@@ -88,27 +81,27 @@ func CacheBucketPattern(stack string) string { return stack + "-cache-??????????
 
 // stackParameters are the stack's SSM parameters. A stack name holds no
 // slash, so /provision/ci/ is not a prefix of another stack's parameters.
-func StackParameters(a ARNs, stack string) string {
-	return a.ssmParameter("/provision/" + stack + "/*")
+func StackParameters(a policy.ARNs, stack string) string {
+	return a.SSMParameter("/provision/" + stack + "/*")
 }
 
 // BoundaryPolicy is the most the stack's roles may ever do: the union of
 // what the manager needs with either executor and every option, each
 // scoped to the stack (exact names, the stack's tag, its parameters), so
 // the boundary does not change with the configuration.
-func BoundaryPolicy(stack, region string) PolicyDocument {
-	a := ARNs{Partition: PartitionOf(region), Region: region, Account: "*"}
+func BoundaryPolicy(stack, region string) policy.PolicyDocument {
+	a := policy.ARNs{Partition: policy.PartitionOf(region), Region: region, Account: "*"}
 	tagged := map[string]map[string]any{"StringEquals": {"aws:ResourceTag/" + TagStack: stack}}
 	profile := a.IAMInstanceProfile(IAMName(stack, region, "runner"))
-	keyPairs := MachineKeyPairs(a, stack)
-	st := []Statement{
+	keyPairs := policy.MachineKeyPairs(a, stack)
+	st := []policy.Statement{
 		{Sid: "SeeTheFleet", Effect: "Allow", Action: []string{
 			"autoscaling:DescribeAutoScalingGroups", "ec2:DescribeInstances", "ec2:DescribeKeyPairs", "ec2:DescribeSubnets",
 			"ec2:DescribeSecurityGroups", "ec2:DescribeImages", "ec2:DescribeAccountAttributes", "ec2:DescribeSpotInstanceRequests"},
 			Resource: []string{"*"}},
 		{Sid: "ScaleTheStacksGroups", Effect: "Allow",
 			Action:   []string{"autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"},
-			Resource: []string{a.autoScalingGroup(generationGroupPattern(stack))}},
+			Resource: []string{a.AutoScalingGroup(policy.GenerationGroupPattern(stack))}},
 		{Sid: "ConnectToTheStacksMachines", Effect: "Allow", Action: []string{"ec2-instance-connect:SendSSHPublicKey"},
 			Resource: []string{a.EC2("instance/*")}, Condition: tagged},
 		{Sid: "TheStacksParameters", Effect: "Allow", Action: []string{"ssm:GetParameter", "ssm:PutParameter"},
@@ -118,7 +111,7 @@ func BoundaryPolicy(stack, region string) PolicyDocument {
 		// ("How AWS Systems Manager Parameter Store uses AWS KMS").
 		{Sid: "TheStacksSecretsThroughSSM", Effect: "Allow", Action: []string{"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"},
 			Resource: []string{"*"}, Condition: map[string]map[string]any{"StringLike": {
-				"kms:ViaService":                      ViaSSMLike(region),
+				"kms:ViaService":                      policy.ViaSSMLike(region),
 				"kms:EncryptionContext:PARAMETER_ARN": StackParameters(a, stack)}}},
 		{Sid: "TheStacksCache", Effect: "Allow", Action: []string{"s3:GetObject", "s3:PutObject"},
 			Resource: []string{fmt.Sprintf("arn:%s:s3:::%s/*", a.Partition, CacheBucketPattern(stack))}},
@@ -147,5 +140,5 @@ func BoundaryPolicy(stack, region string) PolicyDocument {
 			Resource:  []string{a.IAMRole(IAMName(stack, region, "runner"))},
 			Condition: map[string]map[string]any{"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}}},
 	}
-	return PolicyDocument{Version: "2012-10-17", Statement: st}
+	return policy.PolicyDocument{Version: "2012-10-17", Statement: st}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/provision-dev/provision/pkg/provision/awsapi"
 	"github.com/provision-dev/provision/pkg/provision/config"
+	"github.com/provision-dev/provision/pkg/provision/policy"
 )
 
 // Identity is the AWS account the run acts in.
@@ -68,8 +69,8 @@ func (e *Env) use(d Discovery) {
 }
 
 // arns returns the ARN builder of this account and region.
-func (e *Env) arns() ARNs {
-	return ARNs{Partition: e.Account.Partition, Region: e.Region, Account: e.Account.Account}
+func (e *Env) arns() policy.ARNs {
+	return policy.ARNs{Partition: e.Account.Partition, Region: e.Region, Account: e.Account.Account}
 }
 
 // An image family is a series of AMIs AWS publishes, the latest of each

@@ -2,9 +2,7 @@ package stack
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"net/url"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -12,6 +10,7 @@ import (
 
 	"github.com/provision-dev/provision/pkg/plan"
 	"github.com/provision-dev/provision/pkg/provision/awsapi"
+	"github.com/provision-dev/provision/pkg/provision/policy"
 	"github.com/provision-dev/provision/pkg/provision/resource"
 )
 
@@ -66,18 +65,18 @@ func (k iamRoleKind) Hooks() resource.Hooks[roleState, roleFix] {
 func (k iamRoleKind) name() string { return k.env.Names().IAM(k.role) }
 
 // policy is the inline policy, or nil for a role without one.
-func (k iamRoleKind) policy() *PolicyDocument {
+func (k iamRoleKind) policy() *policy.PolicyDocument {
 	if k.role != "manager" {
 		return nil
 	}
 	e := k.env
-	var p PolicyDocument
+	var p policy.PolicyDocument
 	if e.Cfg.Autoscaler() {
 		// Every generation's group: a replaced manager keeps scaling its
 		// own while it drains.
-		p = autoscalerManagerPolicy(e.arns(), e.Cfg.Stack, e.managerParameters())
+		p = policy.AutoscalerManagerPolicy(e.arns(), e.Cfg.Stack, e.managerParameters())
 	} else {
-		p = dockerMachineManagerPolicy(e.arns(), e.Cfg.Stack, e.Zone, e.IDOf(StepPrivateSubnet), e.IDOf(StepRunnerGroup),
+		p = policy.DockerMachineManagerPolicy(e.arns(), e.Cfg.Stack, e.Zone, e.IDOf(StepPrivateSubnet), e.IDOf(StepRunnerGroup),
 			e.Names().IAM("runner"), e.Names().IAM("runner"), e.managerParameters(), e.Cfg.Runners.Spot)
 	}
 	return &p
@@ -128,7 +127,7 @@ func (k iamRoleKind) Diff(ctx context.Context, st roleState) (roleFix, []string,
 		f.boundary = true
 		reasons = append(reasons, "set the permissions boundary "+BoundaryName(k.env.Cfg.Stack, k.env.Region))
 	}
-	if !samePolicy(aws.ToString(st.role.AssumeRolePolicyDocument), ec2AssumeRolePolicy().JSON()) {
+	if !policy.SamePolicy(aws.ToString(st.role.AssumeRolePolicyDocument), policy.EC2AssumeRolePolicy().JSON()) {
 		f.assumePolicy = true
 		reasons = append(reasons, "restore the trust policy (ec2.amazonaws.com)")
 	}
@@ -140,7 +139,7 @@ func (k iamRoleKind) Diff(ctx context.Context, st roleState) (roleFix, []string,
 			reasons = append(reasons, "add the inline policy")
 		case err != nil:
 			return f, nil, fmt.Errorf("read the policy of role %s: %w", k.name(), err)
-		case !samePolicy(aws.ToString(got.PolicyDocument), want.JSON()):
+		case !policy.SamePolicy(aws.ToString(got.PolicyDocument), want.JSON()):
 			f.putPolicy = true
 			reasons = append(reasons, "restore the inline policy")
 		}
@@ -177,7 +176,7 @@ func (k iamRoleKind) tags() []iamtypes.Tag {
 // path is part of the role's ARN, which the policies name.
 func (k iamRoleKind) Create(ctx context.Context, _ string, _ resource.Found[roleState]) (roleState, roleFix, error) {
 	out, err := k.env.IAM.CreateRole(ctx, &iam.CreateRoleInput{
-		RoleName: aws.String(k.name()), Path: aws.String(iamPath), AssumeRolePolicyDocument: aws.String(ec2AssumeRolePolicy().JSON()),
+		RoleName: aws.String(k.name()), Path: aws.String(policy.IAMPath), AssumeRolePolicyDocument: aws.String(policy.EC2AssumeRolePolicy().JSON()),
 		PermissionsBoundary: aws.String(k.env.BoundaryARN()),
 		Description:         aws.String(fmt.Sprintf("provision %s: runner %s", k.env.Cfg.Stack, k.role)), Tags: k.tags(),
 	})
@@ -206,7 +205,7 @@ func (k iamRoleKind) Update(ctx context.Context, _ roleState, f roleFix) error {
 		}
 	}
 	if f.assumePolicy {
-		if _, err := k.env.IAM.UpdateAssumeRolePolicy(ctx, &iam.UpdateAssumeRolePolicyInput{RoleName: name, PolicyDocument: aws.String(ec2AssumeRolePolicy().JSON())}); err != nil {
+		if _, err := k.env.IAM.UpdateAssumeRolePolicy(ctx, &iam.UpdateAssumeRolePolicyInput{RoleName: name, PolicyDocument: aws.String(policy.EC2AssumeRolePolicy().JSON())}); err != nil {
 			return fmt.Errorf("restore the trust policy of %s: %w", k.name(), err)
 		}
 	}
@@ -216,7 +215,7 @@ func (k iamRoleKind) Update(ctx context.Context, _ roleState, f roleFix) error {
 		}
 	}
 	if f.createProfile {
-		_, err := k.env.IAM.CreateInstanceProfile(ctx, &iam.CreateInstanceProfileInput{InstanceProfileName: name, Path: aws.String(iamPath), Tags: k.tags()})
+		_, err := k.env.IAM.CreateInstanceProfile(ctx, &iam.CreateInstanceProfileInput{InstanceProfileName: name, Path: aws.String(policy.IAMPath), Tags: k.tags()})
 		if err != nil && awsapi.ErrorCode(err) != "EntityAlreadyExists" {
 			return fmt.Errorf("create instance profile %s: %w", k.name(), err)
 		}
@@ -331,47 +330,6 @@ func (k iamRoleKind) getRole(ctx context.Context) (*iamtypes.Role, error) {
 		return nil, fmt.Errorf("%s: an IAM role named %s exists that stack %s did not create: delete or rename it, or choose another stack name", k.id, k.name(), k.env.Cfg.Stack)
 	}
 	return out.Role, nil
-}
-
-// samePolicy compares two policy documents by meaning: IAM hands them back
-// URL-encoded, and may turn one-element lists into plain strings.
-func samePolicy(got, want string) bool {
-	if dec, err := url.QueryUnescape(got); err == nil {
-		got = dec
-	}
-	return normalizePolicy(got) == normalizePolicy(want)
-}
-
-func normalizePolicy(doc string) string {
-	var v any
-	if json.Unmarshal([]byte(doc), &v) != nil {
-		return doc
-	}
-	b, _ := json.Marshal(listify(v, ""))
-	return string(b)
-}
-
-// listify turns the string form of Action/Resource/Principal values into
-// one-element lists so both spellings compare equal.
-func listify(v any, key string) any {
-	switch x := v.(type) {
-	case map[string]any:
-		for k, val := range x {
-			x[k] = listify(val, k)
-		}
-		return x
-	case []any:
-		for i := range x {
-			x[i] = listify(x[i], "")
-		}
-		return x
-	case string:
-		switch key {
-		case "Action", "Resource", "NotAction", "NotResource", "Service", "AWS":
-			return []any{x}
-		}
-	}
-	return v
 }
 
 // tagsOf: the role's tags (GetRole returns them).

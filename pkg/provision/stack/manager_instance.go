@@ -18,6 +18,7 @@ import (
 	"github.com/provision-dev/provision/pkg/plan"
 	"github.com/provision-dev/provision/pkg/provision/awsapi"
 	"github.com/provision-dev/provision/pkg/provision/bootstrap"
+	"github.com/provision-dev/provision/pkg/provision/policy"
 	"github.com/provision-dev/provision/pkg/provision/resource"
 )
 
@@ -120,7 +121,7 @@ func (k managerInstanceKind) Record(i instance) resource.Recorded {
 		if attrs == nil {
 			attrs = map[string]string{}
 		}
-		attrs[string(AttrGroup)] = or(TagValue(i.Tags, tagFleetGroup), legacyGroupName(k.env.Cfg.Stack))
+		attrs[string(AttrGroup)] = or(TagValue(i.Tags, tagFleetGroup), policy.LegacyGroupName(k.env.Cfg.Stack))
 	}
 	return resource.Recorded{ID: instanceID(i), Attrs: attrs}
 }
@@ -250,10 +251,6 @@ func notGoing(i ec2types.Instance) bool {
 	return i.State == nil || (i.State.Name != ec2types.InstanceStateNameTerminated && i.State.Name != ec2types.InstanceStateNameShuttingDown)
 }
 
-// legacyGroupName is the group of a manager launched before groups had
-// generations.
-func legacyGroupName(stack string) string { return stack + "-runners" }
-
 // launchData is the user-data and the group of a manager launched with
 // ami: the group's name is a hash of everything else the manager is
 // launched with (a new manager, a new group), so it is not part of it.
@@ -262,7 +259,7 @@ func (k managerInstanceKind) launchData(ctx context.Context, ami string) ([]byte
 		ud, err := k.userData(ctx, "")
 		return ud, "", err
 	}
-	prefix := legacyGroupName(k.env.Cfg.Stack) + "-"
+	prefix := policy.LegacyGroupName(k.env.Cfg.Stack) + "-"
 	generic, err := k.userData(ctx, prefix+"GENERATION")
 	if err != nil {
 		return nil, "", err

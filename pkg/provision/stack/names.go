@@ -2,6 +2,7 @@ package stack
 
 import (
 	"github.com/provision-dev/provision/pkg/plan"
+	"github.com/provision-dev/provision/pkg/provision/policy"
 )
 
 // Every step id, in the order docs/design.md lists them.
@@ -44,16 +45,16 @@ const (
 // BootParameterName is BootParameter for a stack name.
 func BootParameterName(stack string) string { return "/provision/" + stack + "/manager-boot" }
 
-func (e *Env) managerParameters() managerParameters {
-	p := managerParameters{token: e.Names().TokenParameter(), boot: e.Names().BootParameter(), key: e.secretsKeyGrant()}
+func (e *Env) managerParameters() policy.ManagerParameters {
+	p := policy.ManagerParameters{Token: e.Names().TokenParameter(), Boot: e.Names().BootParameter(), Key: e.secretsKeyGrant()}
 	if e.Cfg.StaticSSHKeys() {
-		p.sshKey = e.Names().SSHKeyParameter()
+		p.SSHKey = e.Names().SSHKeyParameter()
 	}
 	if e.Cfg.Cache.S3 && e.Cfg.Autoscaler() {
-		p.cacheBucket = e.CacheBucketName()
+		p.CacheBucket = e.CacheBucketName()
 	}
 	if e.Cfg.Autoscaler() {
-		p.drain = DrainParameterName(e.Cfg.Stack)
+		p.Drain = DrainParameterName(e.Cfg.Stack)
 	}
 	return p
 }

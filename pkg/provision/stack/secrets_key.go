@@ -13,6 +13,7 @@ import (
 
 	"github.com/provision-dev/provision/pkg/plan"
 	"github.com/provision-dev/provision/pkg/provision/awsapi"
+	"github.com/provision-dev/provision/pkg/provision/policy"
 	"github.com/provision-dev/provision/pkg/provision/resource"
 )
 
@@ -173,7 +174,7 @@ func (k secretsKeyKind) Diff(ctx context.Context, key *stackKey) (secretsKeyFix,
 	if err != nil {
 		return fix, nil, fmt.Errorf("read the key policy of %s: %w", keyARN(key), err)
 	}
-	if !samePolicy(aws.ToString(pol.Policy), k.policy().JSON()) {
+	if !policy.SamePolicy(aws.ToString(pol.Policy), k.policy().JSON()) {
 		fix.policy = true
 		reasons = append(reasons, "its key policy is not the stack's (the account's IAM policies, and the manager's role through SSM): put it back")
 	}
@@ -181,9 +182,9 @@ func (k secretsKeyKind) Diff(ctx context.Context, key *stackKey) (secretsKeyFix,
 }
 
 // policy is the key policy (see secretsKeyPolicy).
-func (k secretsKeyKind) policy() PolicyDocument {
+func (k secretsKeyKind) policy() policy.PolicyDocument {
 	e := k.env
-	return secretsKeyPolicy(e.arns(), e.Names().IAM("manager"), e.Names().TokenParameter(), e.Names().SSHKeyParameter())
+	return policy.SecretsKeyPolicy(e.arns(), e.Names().IAM("manager"), e.Names().TokenParameter(), e.Names().SSHKeyParameter())
 }
 
 func (k secretsKeyKind) Create(ctx context.Context, _ string, _ resource.Found[*stackKey]) (*stackKey, secretsKeyFix, error) {
@@ -352,23 +353,23 @@ func (e *Env) secretsKeyID() string {
 // secretsKeyGrant names the key in the manager's policy. Before the
 // stack's own key exists (a plan) it stands in for it, so that the plan
 // shows the policy changing; the policy is put after the key is made.
-func (e *Env) secretsKeyGrant() secretsKeyGrant { return e.SecretsKeyGrantOf(e.arns()) }
+func (e *Env) secretsKeyGrant() policy.SecretsKeyGrant { return e.SecretsKeyGrantOf(e.arns()) }
 
 // secretsKeyGrantOf is secretsKeyGrant with ARNs of a (the operator
 // policy's name no account).
-func (e *Env) SecretsKeyGrantOf(a ARNs) secretsKeyGrant {
+func (e *Env) SecretsKeyGrantOf(a policy.ARNs) policy.SecretsKeyGrant {
 	k := e.Cfg.Secrets.KMSKeyID
 	switch {
 	case e.Cfg.OwnSecretsKey():
-		return secretsKeyGrant{Resource: or(e.IDOf(StepSecretsKey), a.kmsKey(knownAfterApply))}
+		return policy.SecretsKeyGrant{Resource: or(e.IDOf(StepSecretsKey), a.KMSKey(knownAfterApply))}
 	case strings.HasPrefix(k, "alias/"):
-		return secretsKeyGrant{Resource: a.kmsKey("*"), Alias: k}
+		return policy.SecretsKeyGrant{Resource: a.KMSKey("*"), Alias: k}
 	case strings.HasPrefix(k, "arn:") && strings.Contains(k, ":alias/"):
-		return secretsKeyGrant{Resource: a.kmsKey("*"), Alias: k[strings.Index(k, ":alias/")+1:]}
+		return policy.SecretsKeyGrant{Resource: a.KMSKey("*"), Alias: k[strings.Index(k, ":alias/")+1:]}
 	case strings.HasPrefix(k, "arn:"):
-		return secretsKeyGrant{Resource: k}
+		return policy.SecretsKeyGrant{Resource: k}
 	}
-	return secretsKeyGrant{Resource: a.kmsKey(k)}
+	return policy.SecretsKeyGrant{Resource: a.KMSKey(k)}
 }
 
 // secretsKeyNames are the names a parameter's KeyId may have when it is
@@ -382,7 +383,7 @@ func (e *Env) secretsKeyNames(ctx context.Context) ([]string, error) {
 		if arn == "" {
 			return nil, nil
 		}
-		return []string{arn, e.AttrOf(StepSecretsKey, AttrKeyID), e.Names().SecretsKeyAlias(), e.arns().kmsAlias(e.Names().SecretsKeyAlias())}, nil
+		return []string{arn, e.AttrOf(StepSecretsKey, AttrKeyID), e.Names().SecretsKeyAlias(), e.arns().KMSAlias(e.Names().SecretsKeyAlias())}, nil
 	}
 	given := e.Cfg.Secrets.KMSKeyID
 	key, err := awsapi.SharedRead(ctx, e.reads, "kms-key|"+given, func(ctx context.Context) (*stackKey, error) { return describeKey(ctx, e, given) })
@@ -396,7 +397,7 @@ func (e *Env) secretsKeyNames(ctx context.Context) ([]string, error) {
 	if i := strings.Index(given, ":alias/"); i >= 0 {
 		names = append(names, given[i+1:])
 	} else if strings.HasPrefix(given, "alias/") {
-		names = append(names, e.arns().kmsAlias(given))
+		names = append(names, e.arns().KMSAlias(given))
 	}
 	return names, nil
 }

@@ -1,4 +1,4 @@
-package stack
+package policy
 
 import (
 	"encoding/json"
@@ -59,13 +59,13 @@ func wantStatement(t *testing.T, m map[string]Statement, sid string, actions, re
 }
 
 // testParams are the manager's parameters of stack "ci".
-var testParams = managerParameters{token: "/provision/ci/runner-token", boot: "/provision/ci/manager-boot",
-	key: secretsKeyGrant{Resource: testKeyARN}}
+var testParams = ManagerParameters{Token: "/provision/ci/runner-token", Boot: "/provision/ci/manager-boot",
+	Key: SecretsKeyGrant{Resource: testKeyARN}}
 
 const testKeyARN = "arn:aws:kms:ap-northeast-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
 func TestAutoscalerManagerPolicy(t *testing.T) {
-	m := statementsBySid(t, autoscalerManagerPolicy(testARNs, "ci", testParams))
+	m := statementsBySid(t, AutoscalerManagerPolicy(testARNs, "ci", testParams))
 	if len(m) != 6 {
 		t.Errorf("want 6 statements, got %d", len(m))
 	}
@@ -86,7 +86,7 @@ func TestAutoscalerManagerPolicy(t *testing.T) {
 			"kms:EncryptionContext:PARAMETER_ARN": "arn:aws:ssm:ap-northeast-1:123456789012:parameter/provision/ci/runner-token"}})
 	wantStatement(t, m, "ReportTheBoot", []string{"ssm:PutParameter"},
 		[]string{"arn:aws:ssm:ap-northeast-1:123456789012:parameter/provision/ci/manager-boot"}, nil)
-	doc := autoscalerManagerPolicy(testARNs, "ci", testParams).JSON()
+	doc := AutoscalerManagerPolicy(testARNs, "ci", testParams).JSON()
 	for _, never := range []string{"RunInstances", "PassRole"} {
 		if strings.Contains(doc, never) {
 			t.Errorf("docker-autoscaler manager must not have %s", never)
@@ -95,7 +95,7 @@ func TestAutoscalerManagerPolicy(t *testing.T) {
 }
 
 func TestDockerMachineManagerPolicy(t *testing.T) {
-	p := dockerMachineManagerPolicy(testARNs, "ci", "ap-northeast-1a", "subnet-1", "sg-1", "ci-ap-northeast-1-runner", "ci-ap-northeast-1-runner", testParams, false)
+	p := DockerMachineManagerPolicy(testARNs, "ci", "ap-northeast-1a", "subnet-1", "sg-1", "ci-ap-northeast-1-runner", "ci-ap-northeast-1-runner", testParams, false)
 	m := statementsBySid(t, p)
 	region := map[string]map[string]any{"StringEquals": {"aws:RequestedRegion": "ap-northeast-1"}}
 	profile := "arn:aws:iam::123456789012:instance-profile/provision/ci-ap-northeast-1-runner"
@@ -130,7 +130,7 @@ func TestDockerMachineManagerPolicy(t *testing.T) {
 	if _, ok := m["SpotRequestsInTheRegion"]; ok {
 		t.Errorf("spot statement without spot")
 	}
-	spotPolicy := dockerMachineManagerPolicy(testARNs, "ci", "ap-northeast-1a", "subnet-1", "sg-1", "r", "r", testParams, true)
+	spotPolicy := DockerMachineManagerPolicy(testARNs, "ci", "ap-northeast-1a", "subnet-1", "sg-1", "r", "r", testParams, true)
 	spot := statementsBySid(t, spotPolicy)
 	wantStatement(t, spot, "SpotRequestsInTheRegion", []string{"ec2:RunInstances", "ec2:RequestSpotInstances", "ec2:CancelSpotInstanceRequests"},
 		[]string{"arn:aws:ec2:ap-northeast-1:123456789012:spot-instances-request/*"}, region)
@@ -152,7 +152,7 @@ func TestDockerMachineManagerPolicy(t *testing.T) {
 }
 
 func TestAssumeRolePolicy(t *testing.T) {
-	p := ec2AssumeRolePolicy()
+	p := EC2AssumeRolePolicy()
 	if got := p.JSON(); got != `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":["sts:AssumeRole"]}]}` {
 		t.Errorf("assume role policy: %s", got)
 	}

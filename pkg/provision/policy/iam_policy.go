@@ -1,8 +1,9 @@
-package stack
+package policy
 
 import (
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"strings"
 
 	"github.com/provision-dev/provision/pkg/provision/bootstrap"
@@ -44,17 +45,17 @@ func (a ARNs) EC2Public(resource string) string {
 	return fmt.Sprintf("arn:%s:ec2:%s::%s", a.Partition, a.Region, resource)
 }
 
-func (a ARNs) autoScalingGroup(name string) string {
+func (a ARNs) AutoScalingGroup(name string) string {
 	return fmt.Sprintf("arn:%s:autoscaling:%s:%s:autoScalingGroup:*:autoScalingGroupName/%s", a.Partition, a.Region, a.Account, name)
 }
 
 // kmsKey is the ARN of a KMS key of this account and region.
-func (a ARNs) kmsKey(id string) string {
+func (a ARNs) KMSKey(id string) string {
 	return fmt.Sprintf("arn:%s:kms:%s:%s:key/%s", a.Partition, a.Region, a.Account, id)
 }
 
 // kmsAlias is the ARN of an alias (alias/NAME) of this account and region.
-func (a ARNs) kmsAlias(name string) string {
+func (a ARNs) KMSAlias(name string) string {
 	return fmt.Sprintf("arn:%s:kms:%s:%s:%s", a.Partition, a.Region, a.Account, name)
 }
 
@@ -79,7 +80,7 @@ func (a ARNs) viaSSM() string {
 	return "ssm." + a.Region + ".amazonaws.com"
 }
 
-func (a ARNs) ssmParameter(name string) string {
+func (a ARNs) SSMParameter(name string) string {
 	// name starts with a slash; the ARN has exactly one.
 	return fmt.Sprintf("arn:%s:ssm:%s:%s:parameter%s", a.Partition, a.Region, a.Account, name)
 }
@@ -88,20 +89,20 @@ func (a ARNs) ssmParameter(name string) string {
 // On AWS the path is part of the ARN (arn:aws:iam::ACCOUNT:role/provision/NAME,
 // "IAM identifiers" in the IAM User Guide), so every ARN a policy names is
 // built here with the same path CreateRole and CreateInstanceProfile get.
-const iamPath = "/provision/"
+const IAMPath = "/provision/"
 
 // iamRole is the ARN of a role this tool made.
 func (a ARNs) IAMRole(name string) string {
-	return fmt.Sprintf("arn:%s:iam::%s:role%s%s", a.Partition, a.Account, iamPath, name)
+	return fmt.Sprintf("arn:%s:iam::%s:role%s%s", a.Partition, a.Account, IAMPath, name)
 }
 
 // iamInstanceProfile is the ARN of an instance profile this tool made.
 func (a ARNs) IAMInstanceProfile(name string) string {
-	return fmt.Sprintf("arn:%s:iam::%s:instance-profile%s%s", a.Partition, a.Account, iamPath, name)
+	return fmt.Sprintf("arn:%s:iam::%s:instance-profile%s%s", a.Partition, a.Account, IAMPath, name)
 }
 
 // ec2AssumeRolePolicy lets EC2 instances take the role.
-func ec2AssumeRolePolicy() PolicyDocument {
+func EC2AssumeRolePolicy() PolicyDocument {
 	return PolicyDocument{Version: "2012-10-17", Statement: []Statement{{
 		Effect: "Allow", Principal: map[string]string{"Service": "ec2.amazonaws.com"}, Action: []string{"sts:AssumeRole"},
 	}}}
@@ -111,22 +112,22 @@ func ec2AssumeRolePolicy() PolicyDocument {
 // scale and terminate in this one group, see instances, reach this
 // group's machines (with the stack's key, or by pushing keys to them only),
 // and read this stack's token.
-func autoscalerManagerPolicy(a ARNs, stack string, params managerParameters) PolicyDocument {
+func AutoscalerManagerPolicy(a ARNs, stack string, params ManagerParameters) PolicyDocument {
 	connect := Statement{Sid: "ConnectToTheGroupsMachines", Effect: "Allow",
 		Action:    []string{"ec2-instance-connect:SendSSHPublicKey"},
 		Resource:  []string{a.EC2("instance/*")},
-		Condition: map[string]map[string]any{"StringLike": {"ec2:ResourceTag/aws:autoscaling:groupName": generationGroupPattern(stack)}}}
+		Condition: map[string]map[string]any{"StringLike": {"ec2:ResourceTag/aws:autoscaling:groupName": GenerationGroupPattern(stack)}}}
 	var machinesKey []Statement
-	if params.sshKey != "" {
+	if params.SSHKey != "" {
 		// A SecureString under the stack's secrets key, as the token.
 		connect = Statement{Sid: "ReadTheMachinesKey", Effect: "Allow", Action: []string{"ssm:GetParameter"},
-			Resource: []string{a.ssmParameter(params.sshKey)}}
-		machinesKey = append(machinesKey, secretsKeyStatement(a, "DecryptTheMachinesKeyThroughSSM", params.key, params.sshKey, "kms:Decrypt"))
+			Resource: []string{a.SSMParameter(params.SSHKey)}}
+		machinesKey = append(machinesKey, secretsKeyStatement(a, "DecryptTheMachinesKeyThroughSSM", params.Key, params.SSHKey, "kms:Decrypt"))
 	}
 	st := []Statement{
 		{Sid: "ScaleTheRunnerGroup", Effect: "Allow",
 			Action:   []string{"autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"},
-			Resource: []string{a.autoScalingGroup(generationGroupPattern(stack))}},
+			Resource: []string{a.AutoScalingGroup(GenerationGroupPattern(stack))}},
 		{Sid: "SeeTheFleet", Effect: "Allow",
 			Action:   []string{"autoscaling:DescribeAutoScalingGroups", "ec2:DescribeInstances"},
 			Resource: []string{"*"}},
@@ -134,18 +135,18 @@ func autoscalerManagerPolicy(a ARNs, stack string, params managerParameters) Pol
 	}
 	st = append(st, machinesKey...)
 	st = append(st, readTokenStatements(a, params)...)
-	st = append(st, reportBootStatement(a, params.boot))
-	if params.drain != "" {
+	st = append(st, reportBootStatement(a, params.Boot))
+	if params.Drain != "" {
 		// A replaced manager reads the drain request and answers it.
 		st = append(st, Statement{Sid: "AnswerDrainRequests", Effect: "Allow", Action: []string{"ssm:GetParameter", "ssm:PutParameter"},
-			Resource: []string{a.ssmParameter(params.drain)}})
+			Resource: []string{a.SSMParameter(params.Drain)}})
 	}
-	if params.cacheBucket != "" {
+	if params.CacheBucket != "" {
 		// gitlab-runner signs the cache's download and upload URLs with
 		// this role (AuthenticationType iam; cache/s3v2 presigns GetObject
 		// and PutObject): the URLs work as far as the role reaches.
 		st = append(st, Statement{Sid: "UseTheCache", Effect: "Allow", Action: []string{"s3:GetObject", "s3:PutObject"},
-			Resource: []string{fmt.Sprintf("arn:%s:s3:::%s/*", a.Partition, params.cacheBucket)}})
+			Resource: []string{fmt.Sprintf("arn:%s:s3:::%s/*", a.Partition, params.CacheBucket)}})
 	}
 	return PolicyDocument{Version: "2012-10-17", Statement: st}
 }
@@ -158,7 +159,7 @@ func autoscalerManagerPolicy(a ARNs, stack string, params managerParameters) Pol
 // a Spot request are not copied to its instance), and launching with the
 // profile takes iam:PassRole on the runner role, which only this policy
 // grants; so tagging, stopping and terminating are conditioned on it.
-func dockerMachineManagerPolicy(a ARNs, stack, zone, subnetID, runnerGroupID, runnerRoleName, runnerProfileName string, params managerParameters, spot bool) PolicyDocument {
+func DockerMachineManagerPolicy(a ARNs, stack, zone, subnetID, runnerGroupID, runnerRoleName, runnerProfileName string, params ManagerParameters, spot bool) PolicyDocument {
 	region := map[string]any{"aws:RequestedRegion": a.Region}
 	keyPairs := MachineKeyPairs(a, stack)
 	profile := map[string]any{"ec2:InstanceProfile": a.IAMInstanceProfile(runnerProfileName)}
@@ -219,7 +220,7 @@ func dockerMachineManagerPolicy(a ARNs, stack, zone, subnetID, runnerGroupID, ru
 					"ForAnyValue:StringEquals": {"ec2:CreateAction": "RunInstances"}}})
 	}
 	st = append(st, readTokenStatements(a, params)...)
-	st = append(st, reportBootStatement(a, params.boot))
+	st = append(st, reportBootStatement(a, params.Boot))
 	return PolicyDocument{Version: "2012-10-17", Statement: st}
 }
 
@@ -227,16 +228,16 @@ func dockerMachineManagerPolicy(a ARNs, stack, zone, subnetID, runnerGroupID, ru
 // parameters of the runner token, its boot report and the machines' SSH
 // key ("": no static key), the cache bucket ("": none), the drain
 // request ("": none), and the KMS key of the SecureStrings.
-type managerParameters struct {
-	token, boot, sshKey, cacheBucket, drain string
-	key                                     secretsKeyGrant
+type ManagerParameters struct {
+	Token, Boot, SSHKey, CacheBucket, Drain string
+	Key                                     SecretsKeyGrant
 }
 
 // secretsKeyGrant is how a policy names the KMS key of the SecureString
 // parameters: by its ARN, or, for a key given by an alias only
 // (secrets.kms_key_id), as any key of the account and region that the
 // alias names (kms:ResourceAliases; a key policy cannot be named by alias).
-type secretsKeyGrant struct {
+type SecretsKeyGrant struct {
 	Resource string
 	Alias    string
 }
@@ -245,7 +246,7 @@ type secretsKeyGrant struct {
 // parameter only (a String, so no key is involved).
 func reportBootStatement(a ARNs, bootParameter string) Statement {
 	return Statement{Sid: "ReportTheBoot", Effect: "Allow", Action: []string{"ssm:PutParameter"},
-		Resource: []string{a.ssmParameter(bootParameter)}}
+		Resource: []string{a.SSMParameter(bootParameter)}}
 }
 
 // tokenKeyActions are what SSM asks KMS for, with the caller's
@@ -263,11 +264,11 @@ var tokenKeyActions = []string{"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKe
 // own (or secrets.kms_key_id), not the account's aws/ssm, whose key policy
 // lets every principal of the account decrypt through SSM: so ssm: alone
 // no longer reads the token.
-func readTokenStatements(a ARNs, params managerParameters) []Statement {
+func readTokenStatements(a ARNs, params ManagerParameters) []Statement {
 	return []Statement{
 		{Sid: "ReadAndRenewTheRunnerToken", Effect: "Allow", Action: []string{"ssm:GetParameter", "ssm:PutParameter"},
-			Resource: []string{a.ssmParameter(params.token)}},
-		secretsKeyStatement(a, "UseTheSecretsKeyForTheToken", params.key, params.token, tokenKeyActions...),
+			Resource: []string{a.SSMParameter(params.Token)}},
+		secretsKeyStatement(a, "UseTheSecretsKeyForTheToken", params.Key, params.Token, tokenKeyActions...),
 	}
 }
 
@@ -276,10 +277,10 @@ func readTokenStatements(a ARNs, params managerParameters) []Statement {
 // the region, and the encryption context SSM passes to KMS, PARAMETER_ARN,
 // is that parameter's ARN ("How AWS Systems Manager Parameter Store uses
 // AWS KMS", on the encryption context, in the KMS developer guide).
-func secretsKeyStatement(a ARNs, sid string, key secretsKeyGrant, parameter string, actions ...string) Statement {
+func secretsKeyStatement(a ARNs, sid string, key SecretsKeyGrant, parameter string, actions ...string) Statement {
 	cond := map[string]map[string]any{"StringEquals": {
 		"kms:ViaService":                      a.viaSSM(),
-		"kms:EncryptionContext:PARAMETER_ARN": a.ssmParameter(parameter),
+		"kms:EncryptionContext:PARAMETER_ARN": a.SSMParameter(parameter),
 	}}
 	if key.Alias != "" {
 		cond["ForAnyValue:StringEquals"] = map[string]any{"kms:ResourceAliases": key.Alias}
@@ -305,12 +306,12 @@ func secretsKeyStatement(a ARNs, sid string, key secretsKeyGrant, parameter stri
 // refuses a key policy naming a role that does not exist yet (the key is
 // made before the role), and a role named as principal turns into its
 // unique id, which a role made again under the same name does not match.
-func secretsKeyPolicy(a ARNs, managerRole, tokenParameter, sshKeyParameter string) PolicyDocument {
+func SecretsKeyPolicy(a ARNs, managerRole, tokenParameter, sshKeyParameter string) PolicyDocument {
 	root := map[string]string{"AWS": fmt.Sprintf("arn:%s:iam::%s:root", a.Partition, a.Account)}
 	manager := func(sid, parameter string, actions ...string) Statement {
 		return Statement{Sid: sid, Effect: "Allow", Principal: root, Action: actions, Resource: []string{"*"},
 			Condition: map[string]map[string]any{
-				"StringEquals": {"kms:ViaService": a.viaSSM(), "kms:EncryptionContext:PARAMETER_ARN": a.ssmParameter(parameter)},
+				"StringEquals": {"kms:ViaService": a.viaSSM(), "kms:EncryptionContext:PARAMETER_ARN": a.SSMParameter(parameter)},
 				"ArnEquals":    {"aws:PrincipalArn": a.IAMRole(managerRole)},
 			}}
 	}
@@ -330,4 +331,57 @@ func PartitionOf(region string) string {
 		return "aws-us-gov"
 	}
 	return "aws"
+}
+
+// legacyGroupName is the group of a manager launched before groups had
+// generations.
+func LegacyGroupName(stack string) string { return stack + "-runners" }
+
+// generationGroupPattern matches the name of every generation's group.
+func GenerationGroupPattern(stack string) string { return LegacyGroupName(stack) + "-??????" }
+
+// samePolicy compares two policy documents by meaning: IAM hands them back
+// URL-encoded, and may turn one-element lists into plain strings.
+func SamePolicy(got, want string) bool {
+	if dec, err := url.QueryUnescape(got); err == nil {
+		got = dec
+	}
+	return normalizePolicy(got) == normalizePolicy(want)
+}
+
+func normalizePolicy(doc string) string {
+	var v any
+	if json.Unmarshal([]byte(doc), &v) != nil {
+		return doc
+	}
+	b, _ := json.Marshal(listify(v, ""))
+	return string(b)
+}
+
+// listify turns the string form of Action/Resource/Principal values into
+// one-element lists so both spellings compare equal.
+func listify(v any, key string) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, val := range x {
+			x[k] = listify(val, k)
+		}
+		return x
+	case []any:
+		for i := range x {
+			x[i] = listify(x[i], "")
+		}
+		return x
+	case string:
+		switch key {
+		case "Action", "Resource", "NotAction", "NotResource", "Service", "AWS":
+			return []any{x}
+		}
+	}
+	return v
+}
+
+// IAMPolicy is the ARN of a managed policy at the tool's path.
+func (a ARNs) IAMPolicy(name string) string {
+	return fmt.Sprintf("arn:%s:iam::%s:policy%s%s", a.Partition, a.Account, IAMPath, name)
 }
