@@ -26,11 +26,18 @@ type AWSStack struct {
 	Log     *zap.Logger
 	// Reads is shared by every walk and check of the run (nil: no sharing).
 	Reads *awsapi.Reads
+	// NewEnv builds each environment in place of stack.NewEnv (nil: it).
+	// It is a seam for tests only: stack.NewEnv makes clients that call
+	// AWS, and a test gives environments over fake clients instead.
+	NewEnv func(ledger *state.Ledger, o stack.EnvOptions) *stack.Env
 }
 
 func (s AWSStack) env(ledger *state.Ledger, o stack.EnvOptions) *stack.Env {
 	if o.Reads == nil {
 		o.Reads = s.Reads
+	}
+	if s.NewEnv != nil {
+		return s.NewEnv(ledger, o)
 	}
 	return stack.NewEnv(s.Cfg, s.AWS, s.Secrets, ledger, s.Log, o)
 }

@@ -216,7 +216,7 @@ func AnswerCreations(c *awsfake.Clients) *World {
 		defer lock()()
 		subnet := ""
 		for i := range w.acls {
-			w.acls[i].Associations = slices.DeleteFunc(w.acls[i].Associations, func(a ec2types.NetworkAclAssociation) bool {
+			w.acls[i].Associations = slices.DeleteFunc(slices.Clone(w.acls[i].Associations), func(a ec2types.NetworkAclAssociation) bool {
 				if aws.ToString(a.NetworkAclAssociationId) == aws.ToString(in.AssociationId) {
 					subnet = aws.ToString(a.SubnetId)
 					return true
