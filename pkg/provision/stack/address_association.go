@@ -40,7 +40,7 @@ func (k addressAssociationKind) Hooks() resource.Hooks[association, struct{}] {
 	return resource.Hooks[association, struct{}]{FindForDelete: k.findForDelete}
 }
 
-// find: the association counts only when it is on this stack's manager
+// Find: the association counts only when it is on this stack's manager
 // (a new manager gets the address moved to it).
 func (k addressAssociationKind) Find(ctx context.Context) (resource.Found[association], error) {
 	a, err := k.current(ctx)
@@ -74,7 +74,7 @@ func (k addressAssociationKind) Record(a association) resource.Recorded {
 	return resource.Recorded{ID: a.id, Attrs: map[string]string{"instance": a.instance}}
 }
 
-// diff: the association goes with a manager that is replaced (AWS
+// Diff: the association goes with a manager that is replaced (AWS
 // disassociates a terminated instance's address) and is made again for the
 // new one, which the plan says here rather than surprising the summary.
 func (k addressAssociationKind) Diff(context.Context, association) (struct{}, []string, error) {

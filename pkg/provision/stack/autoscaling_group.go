@@ -39,7 +39,7 @@ func newAutoScalingGroupStep(env *Env) plan.Step {
 
 func (k autoScalingGroupKind) StepID() plan.ID { return StepAutoScaling }
 
-// needs: the group of the manager's generation is named by the manager
+// Needs: the group of the manager's generation is named by the manager
 // (instance/manager records it). A teardown removes the manager first.
 func (k autoScalingGroupKind) Needs() []plan.ID {
 	if k.env.Teardown {
@@ -140,7 +140,7 @@ func (k autoScalingGroupKind) launchDiff(g *asgtypes.AutoScalingGroup) []string 
 	return rs
 }
 
-// find looks the group up by its name; a group of that name that is not
+// Find looks the group up by its name; a group of that name that is not
 // the stack's is a conflict.
 func (k autoScalingGroupKind) Find(ctx context.Context) (resource.Found[fleet], error) {
 	g, err := k.group(ctx)
@@ -333,7 +333,7 @@ func (k autoScalingGroupKind) tags() []asgtypes.Tag {
 	})
 }
 
-// remove deletes the group and terminates its machines. They are protected
+// Remove deletes the group and terminates its machines. They are protected
 // from scale-in, and a force delete does not always take protected
 // machines with it, so they are terminated by id and waited for (their
 // network interfaces hold the security group and subnet).

@@ -65,7 +65,7 @@ func (k cacheBucketKind) Describe() plan.Change {
 	}}
 }
 
-// find reads the bucket by its name. A bucket of that name the stack did
+// Find reads the bucket by its name. A bucket of that name the stack did
 // not make is a conflict, except one this stack began to create (a crash
 // between CreateBucket and its tags).
 func (k cacheBucketKind) Find(ctx context.Context) (resource.Found[*bucket], error) {
@@ -226,7 +226,7 @@ func (k cacheBucketKind) Update(ctx context.Context, b *bucket, f bucketFix) err
 	return nil
 }
 
-// remove empties the bucket (in batches of 1000, the most DeleteObjects
+// Remove empties the bucket (in batches of 1000, the most DeleteObjects
 // takes; the bucket is never versioned, so deleting a key deletes it) and
 // deletes it.
 func (k cacheBucketKind) Remove(ctx context.Context, b *bucket) error {

@@ -37,7 +37,7 @@ func (k egressGatewayKind) Hooks() resource.Hooks[eigw, struct{}] {
 	return resource.Hooks[eigw, struct{}]{EC2Tags: k.ec2TagsOf}
 }
 
-// find lists and checks the ownership tags in code: tag filters on this
+// Find lists and checks the ownership tags in code: tag filters on this
 // API are not honoured everywhere. Gateways being deleted stay visible.
 func (k egressGatewayKind) Find(ctx context.Context) (resource.Found[eigw], error) {
 	out, err := k.env.EC2.DescribeEgressOnlyInternetGateways(ctx, &ec2.DescribeEgressOnlyInternetGatewaysInput{Filters: k.env.ownerFilters(StepEIGW)})

@@ -77,7 +77,7 @@ func (k elasticIPKind) Create(ctx context.Context, _ string, _ resource.Found[ad
 
 func (k elasticIPKind) Update(context.Context, address, struct{}) error { return nil }
 
-// remove gives the address back. An address is released only after
+// Remove gives the address back. An address is released only after
 // whatever uses it (the NAT gateway) is fully deleted; until then AWS
 // answers InUse and we try again. AuthFailure here means the address was
 // released already and perhaps handed to another account ("ReleaseAddress"

@@ -1,5 +1,8 @@
-// Package stack holds the AWS steps of a runner environment, one file
-// per resource kind, plus configuration, zone selection and preflight.
+// Package stack holds the AWS steps of a runner environment: Env (what
+// every step shares), the step ids (names.go), the graph (stack.go), and
+// one file per resource kind. The generic step is package resource; what
+// runs before a plan is package preflight; what the commands show besides
+// plans is package ops.
 package stack
 
 import (

@@ -81,7 +81,7 @@ func (k gitlabIngressKind) Describe() plan.Change {
 		Attrs: []plan.Attr{{Key: "tcp", Value: "443"}, {Key: "from", Value: strings.Join(from, ",")}}}
 }
 
-// find reads GitLab's group; it exists for this step while it holds a rule
+// Find reads GitLab's group; it exists for this step while it holds a rule
 // of the stack's. A group that is gone is an error for up and nothing to
 // revoke for down.
 func (k gitlabIngressKind) Find(ctx context.Context) (resource.Found[gitlabRules], error) {
@@ -139,7 +139,7 @@ func (k gitlabIngressKind) Record(rules gitlabRules) resource.Recorded {
 	return resource.Recorded{ID: k.env.Cfg.GitLab.SecurityGroupID, Attrs: attrs}
 }
 
-// diff adds what is missing, unless another rule there already admits
+// Diff adds what is missing, unless another rule there already admits
 // that block (it lets the traffic in, and is not ours to revoke), and
 // revokes the stack's rules for addresses it no longer has.
 func (k gitlabIngressKind) Diff(_ context.Context, rules gitlabRules) (ingressFix, []string, error) {
@@ -162,7 +162,7 @@ func (k gitlabIngressKind) Diff(_ context.Context, rules gitlabRules) (ingressFi
 	return f, reasons, nil
 }
 
-// create adds the rules to what find read of the group a moment ago.
+// Create adds the rules to what find read of the group a moment ago.
 func (k gitlabIngressKind) Create(ctx context.Context, _ string, prior resource.Found[gitlabRules]) (gitlabRules, ingressFix, error) {
 	f, _, err := k.Diff(ctx, prior.Cur)
 	return prior.Cur, f, err

@@ -61,7 +61,7 @@ func (k gitlabRunnerKind) Hooks() resource.Hooks[runnerRecord, gitlabRunnerFix] 
 	return resource.Hooks[runnerRecord, gitlabRunnerFix]{FindForDelete: k.findForDelete, ShownOnCreate: k.shownOnCreate}
 }
 
-// find reads the runner id from the state, else from the parameter's tag,
+// Find reads the runner id from the state, else from the parameter's tag,
 // and with GITLAB_TOKEN asks GitLab whether the runner still exists. The
 // runner exists for this step only with its token in the parameter.
 func (k gitlabRunnerKind) Find(ctx context.Context) (resource.Found[runnerRecord], error) {
@@ -137,7 +137,7 @@ func (k gitlabRunnerKind) Diff(ctx context.Context, _ runnerRecord) (gitlabRunne
 	return gitlabRunnerFix{reencrypt: true}, []string{reason}, nil
 }
 
-// create makes the runner and stores its token; a runner whose token was
+// Create makes the runner and stores its token; a runner whose token was
 // lost is deleted first.
 func (k gitlabRunnerKind) Create(ctx context.Context, _ string, prior resource.Found[runnerRecord]) (runnerRecord, gitlabRunnerFix, error) {
 	user := k.env.Secrets.GitLabToken
@@ -163,7 +163,7 @@ func (k gitlabRunnerKind) Create(ctx context.Context, _ string, prior resource.F
 	return runnerRecord{id: id, parameter: true}, gitlabRunnerFix{}, nil
 }
 
-// update writes the token again, with the value it holds.
+// Update writes the token again, with the value it holds.
 func (k gitlabRunnerKind) Update(ctx context.Context, r runnerRecord, f gitlabRunnerFix) error {
 	if !f.reencrypt {
 		return nil
@@ -179,7 +179,7 @@ func (k gitlabRunnerKind) Update(ctx context.Context, r runnerRecord, f gitlabRu
 	return putToken(ctx, k.env, StepGitLabRunner, true, NewSecret(aws.ToString(p.Value)), tags)
 }
 
-// remove deletes the runner in GitLab with its own token (no user token
+// Remove deletes the runner in GitLab with its own token (no user token
 // needed), then the parameter.
 func (k gitlabRunnerKind) Remove(ctx context.Context, r runnerRecord) error {
 	p, err := GetParameter(ctx, k.env.SSM, k.env.Names().TokenParameter(), true)

@@ -172,7 +172,7 @@ func (k iamRoleKind) tags() []iamtypes.Tag {
 	return tags
 }
 
-// create makes the role; the policy and the profile follow in update. The
+// Create makes the role; the policy and the profile follow in update. The
 // path is part of the role's ARN, which the policies name.
 func (k iamRoleKind) Create(ctx context.Context, _ string, _ resource.Found[roleState]) (roleState, roleFix, error) {
 	out, err := k.env.IAM.CreateRole(ctx, &iam.CreateRoleInput{
@@ -229,7 +229,7 @@ func (k iamRoleKind) Update(ctx context.Context, _ roleState, f roleFix) error {
 	return nil
 }
 
-// remove takes the role out of the profile, deletes the profile, the
+// Remove takes the role out of the profile, deletes the profile, the
 // policies and the role. DeleteConflict (an instance still uses the
 // profile) means try again.
 func (k iamRoleKind) Remove(ctx context.Context, st roleState) error {

@@ -40,7 +40,7 @@ func (k internetGatewayKind) Hooks() resource.Hooks[igw, igwFix] {
 	return resource.Hooks[igw, igwFix]{EC2Tags: k.ec2TagsOf}
 }
 
-// find returns the stack's gateway by its tags or, in an existing VPC
+// Find returns the stack's gateway by its tags or, in an existing VPC
 // without one, the gateway attached to that VPC (external).
 func (k internetGatewayKind) Find(ctx context.Context) (resource.Found[igw], error) {
 	out, err := k.env.EC2.DescribeInternetGateways(ctx, &ec2.DescribeInternetGatewaysInput{Filters: k.env.ownerFilters(StepIGW)})
@@ -96,7 +96,7 @@ func (k internetGatewayKind) Update(ctx context.Context, g igw, fix igwFix) erro
 	return nil
 }
 
-// remove detaches and deletes one gateway.
+// Remove detaches and deletes one gateway.
 func (k internetGatewayKind) Remove(ctx context.Context, g igw) error {
 	id := g.InternetGatewayId
 	for _, a := range g.Attachments {

@@ -59,7 +59,7 @@ func (k keyPairKind) Record(p keyPairInfo) resource.Recorded {
 
 func (k keyPairKind) ec2TagsOf(p keyPairInfo) []ec2types.Tag { return p.Tags }
 
-// diff compares the pair's public key with the private key's; a pair
+// Diff compares the pair's public key with the private key's; a pair
 // cannot be changed, so a mismatch (a new private key) replaces it.
 func (k keyPairKind) Diff(ctx context.Context, p keyPairInfo) (keyPairFix, []string, error) {
 	want, err := k.publicKey(ctx)
@@ -98,7 +98,7 @@ func (k keyPairKind) Create(ctx context.Context, _ string, prior resource.Found[
 
 func (k keyPairKind) Update(context.Context, keyPairInfo, keyPairFix) error { return nil }
 
-// remove deletes the pair by its name (found by the stack's tags, so
+// Remove deletes the pair by its name (found by the stack's tags, so
 // ours); the name is what every EC2 implementation takes (the emulator
 // ignores KeyPairId).
 func (k keyPairKind) Remove(ctx context.Context, p keyPairInfo) error {

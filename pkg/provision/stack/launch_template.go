@@ -107,7 +107,7 @@ func (k launchTemplateKind) data(ami string) (*ec2types.RequestLaunchTemplateDat
 	return d, nil
 }
 
-// find looks by the ownership tags, then by name (a template of that name
+// Find looks by the ownership tags, then by name (a template of that name
 // that is not ours is a conflict).
 func (k launchTemplateKind) Find(ctx context.Context) (resource.Found[launchTemplate], error) {
 	f, err := k.findForDelete(ctx)
@@ -135,7 +135,7 @@ func (k launchTemplateKind) Record(lt launchTemplate) resource.Recorded {
 	return resource.Recorded{ID: launchTemplateID(lt), Attrs: map[string]string{"name": k.env.Names().LaunchTemplateName()}}
 }
 
-// diff compares the default version with what the configuration asks for.
+// Diff compares the default version with what the configuration asks for.
 // Without runners.ami the template keeps the image it was made with: a
 // newer release of the same family alone is not a change (another
 // runners.base_image is).
@@ -219,7 +219,7 @@ func (k launchTemplateKind) Create(ctx context.Context, token string, _ resource
 	return out.LaunchTemplate, templateFix{}, nil
 }
 
-// update makes a new default version; the group picks it up for new
+// Update makes a new default version; the group picks it up for new
 // machines, and running ones keep their jobs.
 func (k launchTemplateKind) Update(ctx context.Context, lt launchTemplate, f templateFix) error {
 	if f.ami == "" {

@@ -90,7 +90,7 @@ func (k managerInstanceKind) Describe() plan.Change {
 	}}
 }
 
-// find looks by the ownership tags; terminated and shutting-down
+// Find looks by the ownership tags; terminated and shutting-down
 // instances count as absent (a manager that is going away is replaced).
 func (k managerInstanceKind) Find(ctx context.Context) (resource.Found[instance], error) {
 	managers, err := stackManagers(ctx, k.env)
@@ -126,7 +126,7 @@ func (k managerInstanceKind) Record(i instance) resource.Recorded {
 	return resource.Recorded{ID: instanceID(i), Attrs: attrs}
 }
 
-// diff: a changed AMI, type, key or bootstrap replaces the manager (its
+// Diff: a changed AMI, type, key or bootstrap replaces the manager (its
 // launch hash tag says what it was launched with); a stopped one is
 // started; its group is put back. Without manager.ami the image is the
 // latest Amazon Linux 2023 at launch, and a newer release alone does not
@@ -332,7 +332,7 @@ func (k managerInstanceKind) launchHash(userData []byte, ami string) string {
 	return hex.EncodeToString(h.Sum(nil))[:16]
 }
 
-// create launches the manager with the client token recorded for this
+// Create launches the manager with the client token recorded for this
 // attempt, so a retry after a crash cannot start a second one.
 func (k managerInstanceKind) Create(ctx context.Context, token string, _ resource.Found[instance]) (instance, managerFix, error) {
 	ud, group, err := k.launchData(ctx, k.env.Images.Manager.ID)
@@ -412,7 +412,7 @@ func (k managerInstanceKind) Update(ctx context.Context, inst instance, f manage
 	return k.waitRunning(ctx, id)
 }
 
-// remove terminates the manager and waits until it is terminated. Its
+// Remove terminates the manager and waits until it is terminated. Its
 // boot report goes when a new manager launches (create) or the stack does
 // (down).
 func (k managerInstanceKind) Remove(ctx context.Context, inst instance) error {

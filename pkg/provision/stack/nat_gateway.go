@@ -47,7 +47,7 @@ func (k natGatewayKind) Describe() plan.Change {
 	}}
 }
 
-// find looks in the VPC and checks the tags in code (NAT tag filters are
+// Find looks in the VPC and checks the tags in code (NAT tag filters are
 // not honoured everywhere). Deleted and failed gateways stay visible for
 // an hour and count as absent; deleting ones count only for down.
 func (k natGatewayKind) Find(ctx context.Context) (resource.Found[nat], error) {
@@ -117,7 +117,7 @@ func (k natGatewayKind) pending(n nat) string {
 	return ""
 }
 
-// update waits until the gateway is available: 1-2 minutes on AWS, polled
+// Update waits until the gateway is available: 1-2 minutes on AWS, polled
 // quickly at first rather than every 15 s as the SDK's waiter does.
 func (k natGatewayKind) Update(ctx context.Context, n nat, f natFix) error {
 	if !f.wait {
@@ -156,7 +156,7 @@ func (k natGatewayKind) describe1(ctx context.Context, id string) (nat, error) {
 	return &out.NatGateways[0], nil
 }
 
-// remove deletes the gateway and waits until it is deleted: its Elastic IP
+// Remove deletes the gateway and waits until it is deleted: its Elastic IP
 // can be released only then.
 func (k natGatewayKind) Remove(ctx context.Context, n nat) error {
 	id := natID(n)

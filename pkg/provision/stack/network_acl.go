@@ -464,7 +464,7 @@ func (k networkACLKind) Create(ctx context.Context, token string, _ resource.Fou
 	return out.NetworkAcl, f, err
 }
 
-// update adds and rewrites rules before it removes any: a rule that moved
+// Update adds and rewrites rules before it removes any: a rule that moved
 // to another number (the answers to the manager, once at 90 and 91) is in
 // place at its new number before the old one goes, so no flow is cut or
 // opened in between. Create and remove never touch the same number.
@@ -497,7 +497,7 @@ func (k networkACLKind) Update(ctx context.Context, acl networkACL, f aclFix) er
 	return nil
 }
 
-// remove first puts the subnets back on the VPC's default ACL: an ACL that
+// Remove first puts the subnets back on the VPC's default ACL: an ACL that
 // is still associated cannot be deleted, and a subnet always has one.
 func (k networkACLKind) Remove(ctx context.Context, acl networkACL) error {
 	id, vpcID := networkACLID(acl), aws.ToString(acl.VpcId)

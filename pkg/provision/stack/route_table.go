@@ -219,7 +219,7 @@ func (k routeTableKind) Update(ctx context.Context, rt routeTable, f routeFix) e
 	return nil
 }
 
-// remove disassociates the table from its subnets, then deletes it.
+// Remove disassociates the table from its subnets, then deletes it.
 func (k routeTableKind) Remove(ctx context.Context, rt routeTable) error {
 	id := routeTableID(rt)
 	for _, a := range rt.Associations {

@@ -41,13 +41,13 @@ func (k runnerTokenKind) Hooks() resource.Hooks[parameter, tokenFix] {
 	return resource.Hooks[parameter, tokenFix]{Tags: k.tagsOf, Retag: k.retag}
 }
 
-// find reads the parameter, decrypted when there is a token to compare.
+// Find reads the parameter, decrypted when there is a token to compare.
 func (k runnerTokenKind) Find(ctx context.Context) (resource.Found[parameter], error) {
 	p, err := k.env.StackParameter(ctx, k.env.Names().TokenParameter())
 	return resource.Found[parameter]{Cur: p, Exists: p != nil}, err
 }
 
-// record keeps the runner's id in GitLab (for `provision output`), as
+// Record keeps the runner's id in GitLab (for `provision output`), as
 // preflight learned it, or as recorded before when this run did not ask.
 func (k runnerTokenKind) Record(p parameter) resource.Recorded {
 	id := k.env.Ledger.Get(string(StepToken)).Attr(string(AttrRunnerID))
@@ -60,7 +60,7 @@ func (k runnerTokenKind) Record(p parameter) resource.Recorded {
 	return resource.Recorded{ID: aws.ToString(p.Name), Attrs: map[string]string{string(AttrRunnerID): id}}
 }
 
-// diff: the value changes only to a token GitLab accepts. A parameter
+// Diff: the value changes only to a token GitLab accepts. A parameter
 // holding a token that gitlab-runner renewed (preflight found
 // GITLAB_RUNNER_TOKEN outdated but the stored one valid) is kept.
 func (k runnerTokenKind) Diff(ctx context.Context, p parameter) (tokenFix, []string, error) {
@@ -106,7 +106,7 @@ func (k runnerTokenKind) put(ctx context.Context, overwrite bool) (parameter, er
 	return &ssmtypes.Parameter{Name: aws.String(k.env.Names().TokenParameter())}, nil
 }
 
-// remove deletes the runner in GitLab with the token in the parameter,
+// Remove deletes the runner in GitLab with the token in the parameter,
 // then the parameter. Deleting only the parameter would leave the token
 // valid: anyone who ever read it could still take the jobs of this runner,
 // with their CI variables. `down --keep-runner` keeps the runner, for a

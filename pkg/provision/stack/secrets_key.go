@@ -70,7 +70,7 @@ func (k secretsKeyKind) Hooks() resource.Hooks[*stackKey, secretsKeyFix] {
 	return resource.Hooks[*stackKey, secretsKeyFix]{Tags: k.tagsOf, Retag: k.retag}
 }
 
-// find takes the recorded key while it is usable; else (the first run, a
+// Find takes the recorded key while it is usable; else (the first run, a
 // create whose answer was lost, a lost state file) it searches by tags.
 func (k secretsKeyKind) Find(ctx context.Context) (resource.Found[*stackKey], error) {
 	if arn := k.env.IDOf(StepSecretsKey); arn != "" {
@@ -157,7 +157,7 @@ func (k secretsKeyKind) Record(key *stackKey) resource.Recorded {
 	return resource.Recorded{ID: keyARN(key), Attrs: map[string]string{string(AttrKeyID): aws.ToString(key.meta.KeyId), "alias": k.env.Names().SecretsKeyAlias()}}
 }
 
-// diff checks the two things that decide who may use the key: its policy,
+// Diff checks the two things that decide who may use the key: its policy,
 // and that the alias people know it by names it.
 func (k secretsKeyKind) Diff(ctx context.Context, key *stackKey) (secretsKeyFix, []string, error) {
 	var fix secretsKeyFix
@@ -235,7 +235,7 @@ func (k secretsKeyKind) pointAlias(ctx context.Context, key *stackKey) error {
 	return nil
 }
 
-// remove schedules the key's deletion, keyDeletionWindow days ahead: KMS
+// Remove schedules the key's deletion, keyDeletionWindow days ahead: KMS
 // deletes no key at once. The alias goes now, if it names this key, so
 // that a stack of the same name made within the week can have it.
 func (k secretsKeyKind) Remove(ctx context.Context, key *stackKey) error {

@@ -129,7 +129,7 @@ func (k securityGroupKind) Describe() plan.Change {
 	return c
 }
 
-// find looks by the ownership tags, then by name in the VPC (a group of
+// Find looks by the ownership tags, then by name in the VPC (a group of
 // that name that is not ours is a conflict to report, not to adopt).
 func (k securityGroupKind) Find(ctx context.Context) (resource.Found[securityGroup], error) {
 	f, err := k.findForDelete(ctx)
@@ -195,7 +195,7 @@ func (k securityGroupKind) Diff(_ context.Context, g securityGroup) (sgFix, []st
 	return f, reasons, nil
 }
 
-// create makes the group and reads it back: AWS gives a new group an
+// Create makes the group and reads it back: AWS gives a new group an
 // outbound rule to 0.0.0.0/0 of its own, which the diff then accounts for.
 func (k securityGroupKind) Create(ctx context.Context, _ string, _ resource.Found[securityGroup]) (securityGroup, sgFix, error) {
 	out, err := k.env.EC2.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{

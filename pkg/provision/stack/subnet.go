@@ -73,7 +73,7 @@ func (k subnetKind) Describe() plan.Change {
 	return c
 }
 
-// find looks by the ownership tags, then by CIDR inside the VPC: a subnet
+// Find looks by the ownership tags, then by CIDR inside the VPC: a subnet
 // with our CIDR that is not ours is a conflict the user must resolve.
 func (k subnetKind) Find(ctx context.Context) (resource.Found[subnet], error) {
 	f, err := k.findForDelete(ctx)
@@ -133,7 +133,7 @@ func (k subnetKind) Diff(_ context.Context, sn subnet) (subnetFix, []string, err
 	return f, reasons, nil
 }
 
-// create makes the subnet with its /64; the two attributes are set after.
+// Create makes the subnet with its /64; the two attributes are set after.
 func (k subnetKind) Create(ctx context.Context, _ string, _ resource.Found[subnet]) (subnet, subnetFix, error) {
 	in := &ec2.CreateSubnetInput{
 		VpcId:             aws.String(k.env.IDOf(StepVPC)),

@@ -54,7 +54,7 @@ func (k vpcKind) Hooks() resource.Hooks[vpc, vpcFix] {
 	return resource.Hooks[vpc, vpcFix]{FindForDelete: k.findForDelete, EC2Tags: k.ec2TagsOf}
 }
 
-// find looks by the ownership tags (and so also finds a VPC that a run
+// Find looks by the ownership tags (and so also finds a VPC that a run
 // created but could not record); with network.vpc_id it checks the user's
 // VPC instead.
 func (k vpcKind) Find(ctx context.Context) (resource.Found[vpc], error) {
@@ -79,7 +79,7 @@ func (k vpcKind) findForDelete(ctx context.Context) (resource.Found[vpc], error)
 
 func vpcID(v vpc) string { return aws.ToString(v.VpcId) }
 
-// record keeps, besides the primary blocks the subnets are cut from, every
+// Record keeps, besides the primary blocks the subnets are cut from, every
 // block of the VPC: the private ACL denies each (network_acl.go), and a
 // block someone associates or removes later shows as the ACL's drift.
 func (k vpcKind) Record(v vpc) resource.Recorded {
@@ -117,7 +117,7 @@ func (k vpcKind) Diff(ctx context.Context, v vpc) (vpcFix, []string, error) {
 	return f, reasons, nil
 }
 
-// create makes the VPC; a new VPC has DNS support on and hostnames off.
+// Create makes the VPC; a new VPC has DNS support on and hostnames off.
 func (k vpcKind) Create(ctx context.Context, _ string, _ resource.Found[vpc]) (vpc, vpcFix, error) {
 	out, err := k.env.EC2.CreateVpc(ctx, &ec2.CreateVpcInput{
 		CidrBlock:                   aws.String(k.env.Cfg.Network.CIDR),

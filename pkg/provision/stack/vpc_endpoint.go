@@ -96,7 +96,7 @@ func (k vpcEndpointKind) Describe() plan.Change {
 	return c
 }
 
-// find looks for the stack's endpoints (one describe for all of them,
+// Find looks for the stack's endpoints (one describe for all of them,
 // shared by the run); deleted ones do not count.
 func (k vpcEndpointKind) Find(ctx context.Context) (resource.Found[endpoint], error) {
 	all, err := describeShared(ctx, k.env, "vpc-endpoints", k.env.EC2.DescribeVpcEndpoints, &ec2.DescribeVpcEndpointsInput{Filters: k.env.stackFilter()},
@@ -128,7 +128,7 @@ func (k vpcEndpointKind) pending(v endpoint) string {
 	return ""
 }
 
-// diff: what the endpoint lacks (the stack's route table, subnet or group,
+// Diff: what the endpoint lacks (the stack's route table, subnet or group,
 // private DNS). Others' additions are left alone.
 func (k vpcEndpointKind) Diff(_ context.Context, v endpoint) (endpointFix, []string, error) {
 	var f endpointFix
@@ -196,7 +196,7 @@ func (k vpcEndpointKind) Update(ctx context.Context, v endpoint, f endpointFix) 
 	return nil
 }
 
-// remove deletes the endpoint; an interface endpoint's network interface
+// Remove deletes the endpoint; an interface endpoint's network interface
 // in the private subnet goes with it, which the subnet's and the group's
 // deletion wait for (DependencyViolation until then).
 func (k vpcEndpointKind) Remove(ctx context.Context, v endpoint) error {
