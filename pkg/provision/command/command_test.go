@@ -159,6 +159,12 @@ type commandTest struct {
 
 func newCommandTest(t *testing.T) *commandTest {
 	t.Helper()
+	// The machine's AWS settings stay out: the region is the file's.
+	for _, k := range []string{"AWS_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL"} {
+		t.Setenv(k, "")
+	}
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(os.DevNull, "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(os.DevNull, "none"))
 	ct := &commandTest{t: t, dir: t.TempDir(), world: &fakeWorld{have: map[plan.ID]bool{}}}
 	if err := os.WriteFile(filepath.Join(ct.dir, "provision.yaml"), []byte("stack: unit\nregion: eu-west-1\n"), 0o644); err != nil {
 		t.Fatal(err)
