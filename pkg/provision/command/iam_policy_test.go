@@ -10,12 +10,12 @@ import (
 
 	"github.com/provision-dev/provision/pkg/provision/config"
 	"github.com/provision-dev/provision/pkg/provision/ops"
-	"github.com/provision-dev/provision/pkg/provision/stack"
+	"github.com/provision-dev/provision/pkg/provision/policy"
 )
 
-func decodePolicy(t *testing.T, b []byte) stack.PolicyDocument {
+func decodePolicy(t *testing.T, b []byte) policy.PolicyDocument {
 	t.Helper()
-	var doc stack.PolicyDocument
+	var doc policy.PolicyDocument
 	if err := json.Unmarshal(b, &doc); err != nil || doc.Version != "2012-10-17" || len(doc.Statement) == 0 {
 		t.Fatalf("not a policy: %v\n%s", err, b)
 	}
