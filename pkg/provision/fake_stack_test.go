@@ -1,19 +1,11 @@
 package provision_test
 
 import (
-	"context"
 	"slices"
 	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
-	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
-	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"go.uber.org/zap"
 
 	"github.com/provision-dev/provision/pkg/provision"
@@ -87,61 +79,20 @@ const (
 	amiECS    = "ami-0a1b2c3d4e5f60002"
 )
 
-// answerDiscovery makes the fakes describe an account whose instance types
-// are sold in eu-west-1b and -1c only, whose latest images are amiAL2023
-// (8 GiB) and amiECS (30 GiB), and whose administrator made the stack's
-// permissions boundary.
+// answerDiscovery makes the fakes describe stacktest's healthy account,
+// in the GovCloud partition, whose instance types are sold in eu-west-1b
+// and -1c only and whose latest images are amiAL2023 (8 GiB) and amiECS
+// (30 GiB).
 func (f *fakeStack) answerDiscovery() {
-	c := f.c
-	c.IAM.GetPolicyFn = func(_ context.Context, in *iam.GetPolicyInput) (*iam.GetPolicyOutput, error) {
-		return &iam.GetPolicyOutput{Policy: &iamtypes.Policy{Arn: in.PolicyArn}}, nil
+	a := stacktest.NewAccount()
+	a.AccountID, a.Caller = "210987654321", "arn:aws-us-gov:iam::210987654321:user/ops"
+	for t := range a.Offered {
+		a.Offered[t] = []string{"eu-west-1b", "eu-west-1c"}
 	}
-	c.STS.GetCallerIdentityFn = func(context.Context, *sts.GetCallerIdentityInput) (*sts.GetCallerIdentityOutput, error) {
-		return &sts.GetCallerIdentityOutput{Account: aws.String("210987654321"), Arn: aws.String("arn:aws-us-gov:iam::210987654321:user/ops")}, nil
-	}
-	c.EC2.DescribeRegionsFn = func(context.Context, *ec2.DescribeRegionsInput) (*ec2.DescribeRegionsOutput, error) {
-		return &ec2.DescribeRegionsOutput{Regions: []ec2types.Region{{RegionName: aws.String("us-east-1")}, {RegionName: aws.String("eu-west-1")}}}, nil
-	}
-	c.EC2.DescribeAvailabilityZonesFn = func(context.Context, *ec2.DescribeAvailabilityZonesInput) (*ec2.DescribeAvailabilityZonesOutput, error) {
-		var zs []ec2types.AvailabilityZone
-		for _, z := range []string{"eu-west-1c", "eu-west-1a", "eu-west-1b"} {
-			zs = append(zs, ec2types.AvailabilityZone{ZoneName: aws.String(z), State: ec2types.AvailabilityZoneStateAvailable})
-		}
-		return &ec2.DescribeAvailabilityZonesOutput{AvailabilityZones: zs}, nil
-	}
-	c.EC2.DescribeInstanceTypeOfferingsFn = func(context.Context, *ec2.DescribeInstanceTypeOfferingsInput) (*ec2.DescribeInstanceTypeOfferingsOutput, error) {
-		var out []ec2types.InstanceTypeOffering
-		for _, t := range []string{"t3.micro", "t3.medium"} {
-			for _, z := range []string{"eu-west-1b", "eu-west-1c"} {
-				out = append(out, ec2types.InstanceTypeOffering{InstanceType: ec2types.InstanceType(t), Location: aws.String(z)})
-			}
-		}
-		return &ec2.DescribeInstanceTypeOfferingsOutput{InstanceTypeOfferings: out}, nil
-	}
-	c.EC2.DescribeInstanceTypesFn = func(_ context.Context, in *ec2.DescribeInstanceTypesInput) (*ec2.DescribeInstanceTypesOutput, error) {
-		out := &ec2.DescribeInstanceTypesOutput{}
-		for _, t := range in.InstanceTypes {
-			out.InstanceTypes = append(out.InstanceTypes, ec2types.InstanceTypeInfo{InstanceType: t,
-				ProcessorInfo: &ec2types.ProcessorInfo{SupportedArchitectures: []ec2types.ArchitectureType{ec2types.ArchitectureTypeX8664}}})
-		}
-		return out, nil
-	}
-	latest := map[string]string{
+	a.Params = map[string]string{
 		"/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64": amiAL2023,
 		"/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id": amiECS,
 	}
-	c.SSM.GetParametersFn = func(_ context.Context, in *ssm.GetParametersInput) (*ssm.GetParametersOutput, error) {
-		out := &ssm.GetParametersOutput{}
-		for _, n := range in.Names {
-			if v, ok := latest[n]; ok {
-				out.Parameters = append(out.Parameters, ssmtypes.Parameter{Name: aws.String(n), Value: aws.String(v)})
-			}
-		}
-		return out, nil
-	}
-	c.EC2.DescribeImagesFn = func(_ context.Context, in *ec2.DescribeImagesInput) (*ec2.DescribeImagesOutput, error) {
-		size := map[string]int32{amiAL2023: 8, amiECS: 30}[in.ImageIds[0]]
-		return &ec2.DescribeImagesOutput{Images: []ec2types.Image{{ImageId: aws.String(in.ImageIds[0]), RootDeviceName: aws.String("/dev/xvda"),
-			BlockDeviceMappings: []ec2types.BlockDeviceMapping{{DeviceName: aws.String("/dev/xvda"), Ebs: &ec2types.EbsBlockDevice{VolumeSize: aws.Int32(size)}}}}}}, nil
-	}
+	a.RootGB = map[string]int32{amiAL2023: 8, amiECS: 30}
+	a.Answer(f.c)
 }

@@ -72,7 +72,7 @@ func TestDiscoverStopsAtTheFirstFailure(t *testing.T) {
 	}
 
 	a = newAccount(t, nil)
-	a.zones = nil
+	a.Zones = nil
 	if err := Discover(context.Background(), a.e); err == nil || !strings.Contains(err.Error(), "has no available zones") {
 		t.Errorf("%v, want the zone's error", err)
 	}

@@ -120,9 +120,9 @@ func TestPreflightNamesEachProblemAndItsFix(t *testing.T) {
 		}, []string{"read the permissions boundary", "AccessDenied"}},
 		{"runner token rejected", nil, func(a *account) { a.e.Secrets.RunnerToken = stack.NewSecret("glrt-deleted-runner-token") },
 			[]string{"rejected GITLAB_RUNNER_TOKEN", "Create a new runner (or reset its token)"}},
-		{"address quota exhausted", nil, func(a *account) { a.addresses = addresses(5, "other") },
+		{"address quota exhausted", nil, func(a *account) { a.Addresses = addresses(5, "other") },
 			[]string{"the stack needs 2 more Elastic IP(s) but only 0 of the account's 5 are free in eu-west-1", "request a higher quota"}},
-		{"one address missing, none free", nil, func(a *account) { a.addresses = append(addresses(1, "ci"), addresses(4, "")...) },
+		{"one address missing, none free", nil, func(a *account) { a.Addresses = append(addresses(1, "ci"), addresses(4, "")...) },
 			[]string{"needs 1 more Elastic IP(s) but only 0 of the account's 5 are free"}},
 		{"addresses unreadable", nil, func(a *account) {
 			a.c.EC2.DescribeAddressesFn = func(context.Context, *ec2.DescribeAddressesInput) (*ec2.DescribeAddressesOutput, error) {
@@ -142,14 +142,14 @@ func TestPreflightNamesEachProblemAndItsFix(t *testing.T) {
 			[]string{"runners.instance_types[0]: instance type m5.larg is not known"}},
 		{"extra runner type of another architecture", func(c *config.Config) { c.Runners.InstanceTypes = []string{"m5.large", "t4g.medium"} }, nil,
 			[]string{"runners.instance_types[1]: t4g.medium runs arm64 but runners.instance_type t3.medium runs x86_64", "list types of one architecture"}},
-		{"runner type offered in no zone", nil, func(a *account) { a.offered["t3.medium"] = nil },
+		{"runner type offered in no zone", nil, func(a *account) { a.Offered["t3.medium"] = nil },
 			[]string{"no zone of eu-west-1 offers both t3.micro and t3.medium", "check manager.instance_type and runners.instance_type"}},
 		{"root volume smaller than the image", func(c *config.Config) { c.Runners.VolumeSizeGB = 20 }, nil,
 			[]string{"runners.volume_size_gb 20 is smaller than the root snapshot of the machines' image ami-ecs-x86 (30 GiB)", "at least 30"}},
 		{"configured AMI missing", func(c *config.Config) { c.Runners.AMI = "ami-gone" }, nil,
 			[]string{"runners.ami ami-gone does not exist in eu-west-1"}},
 		{"latest image unknown", nil, func(a *account) {
-			delete(a.params, "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64")
+			delete(a.Params, "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64")
 		},
 			[]string{"find the latest Amazon Linux 2023 AMI", "set manager.ami to an AMI id instead"}},
 		{"user's VPC missing", func(c *config.Config) { c.Network.VpcID = "vpc-gone" }, nil,
@@ -216,7 +216,7 @@ func TestPreflightSkipsZoneAndImagesForUnknownTypes(t *testing.T) {
 // With both of the stack's Elastic IPs in place the address quota is not read.
 func TestPreflightIgnoresTheQuotaWhenBothAddressesExist(t *testing.T) {
 	a := newAccount(t, nil)
-	a.addresses = append(addresses(2, "ci"), addresses(3, "other")...)
+	a.Addresses = append(addresses(2, "ci"), addresses(3, "other")...)
 	if problems := a.preflight(t); problems != nil {
 		t.Fatal(problems)
 	}
@@ -229,7 +229,7 @@ func TestPreflightIgnoresTheQuotaWhenBothAddressesExist(t *testing.T) {
 func TestPreflightReportsEveryProblemAtOnce(t *testing.T) {
 	a := newAccount(t, func(c *config.Config) { c.Runners.VolumeSizeGB = 20 })
 	a.c.IAM.GetPolicyFn = nil
-	a.addresses = addresses(5, "other")
+	a.Addresses = addresses(5, "other")
 	a.e.Secrets.RunnerToken = stack.NewSecret("glrt-deleted-runner-token")
 	err := Preflight(context.Background(), a.e)
 	if err == nil {

@@ -29,7 +29,7 @@ func TestResolveZone(t *testing.T) {
 		{name: "configured", config: func(c *config.Config) { c.Network.AvailabilityZone = "eu-west-1c" }, zone: "eu-west-1c"},
 		{name: "first offering both", config: func(c *config.Config) { c.Manager.InstanceType, c.Runners.InstanceType = "t4g.micro", "t4g.medium" }, zone: "eu-west-1b"},
 		{name: "unavailable zone skipped", setup: func(a *account) {
-			a.zones[1].State = ec2types.AvailabilityZoneStateImpaired // eu-west-1a
+			a.Zones[1].State = ec2types.AvailabilityZoneStateImpaired // eu-west-1a
 		}, zone: "eu-west-1b"},
 		{name: "configured zone of another region", config: func(c *config.Config) { c.Network.AvailabilityZone = "us-east-1a" },
 			want: "network.availability_zone us-east-1a is not a zone of eu-west-1 (zones: eu-west-1a, eu-west-1b, eu-west-1c)"},
@@ -37,9 +37,9 @@ func TestResolveZone(t *testing.T) {
 			c.Network.AvailabilityZone, c.Runners.InstanceType = "eu-west-1c", "t4g.medium"
 		}, want: "zone eu-west-1c does not offer instance type t4g.medium"},
 		{name: "no zone offers both", config: func(c *config.Config) { c.Manager.InstanceType, c.Runners.InstanceType = "t4g.micro", "t4g.medium" },
-			setup: func(a *account) { a.offered["t4g.micro"] = []string{"eu-west-1a"} },
+			setup: func(a *account) { a.Offered["t4g.micro"] = []string{"eu-west-1a"} },
 			want:  "no zone of eu-west-1 offers both t4g.micro and t4g.medium"},
-		{name: "no zones", setup: func(a *account) { a.zones = nil }, want: "region eu-west-1 has no available zones"},
+		{name: "no zones", setup: func(a *account) { a.Zones = nil }, want: "region eu-west-1 has no available zones"},
 		{name: "zones unreadable", setup: func(a *account) {
 			a.c.EC2.DescribeAvailabilityZonesFn = func(context.Context, *ec2.DescribeAvailabilityZonesInput) (*ec2.DescribeAvailabilityZonesOutput, error) {
 				return nil, apiError("UnauthorizedOperation")
