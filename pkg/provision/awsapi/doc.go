@@ -4,3 +4,5 @@
 // the error kinds the steps act on (not found, transient, try again), and
 // the per-run cache of reads several steps share.
 package awsapi
+
+//go:generate go run ../../../scripts/clientgen

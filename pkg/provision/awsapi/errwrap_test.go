@@ -16,7 +16,8 @@ import (
 // the chain, and the step then fails instead of trying again. Every
 // fmt.Errorf in the product that is given an error must wrap it with %w.
 func TestErrorsAreWrappedWithW(t *testing.T) {
-	root := filepath.Join("..", "..")
+	root := moduleRoot(t)
+	files := 0
 	fset := token.NewFileSet()
 	err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
 		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
@@ -26,6 +27,7 @@ func TestErrorsAreWrappedWithW(t *testing.T) {
 		if err != nil {
 			return err
 		}
+		files++
 		ast.Inspect(f, func(n ast.Node) bool {
 			call, ok := n.(*ast.CallExpr)
 			if !ok || len(call.Args) < 2 {
@@ -54,5 +56,28 @@ func TestErrorsAreWrappedWithW(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The walk must reach the whole product: cmd/ and every package.
+	if files < 100 {
+		t.Fatalf("read %d files under %s: not the whole module", files, root)
+	}
+}
+
+// moduleRoot is the directory of go.mod: the whole product, cmd/ included.
+func moduleRoot(t *testing.T) string {
+	t.Helper()
+	dir, err := filepath.Abs(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("no go.mod above the test's directory")
+		}
+		dir = parent
 	}
 }
