@@ -9,7 +9,7 @@ import (
 	"github.com/provision-dev/provision/pkg/plan"
 )
 
-// errorCode returns the AWS error code of err, or "".
+// ErrorCode returns the AWS error code of err, or "".
 func ErrorCode(err error) string {
 	var apiErr smithy.APIError
 	if errors.As(err, &apiErr) {
@@ -18,7 +18,7 @@ func ErrorCode(err error) string {
 	return ""
 }
 
-// isNotFound reports whether AWS says the resource does not exist; every
+// IsNotFound reports whether AWS says the resource does not exist; every
 // service spells it differently (InvalidVpcID.NotFound, NoSuchEntity, ...).
 func IsNotFound(err error) bool {
 	code := ErrorCode(err)
@@ -26,7 +26,7 @@ func IsNotFound(err error) bool {
 		code == "NoSuchEntity" || code == "ParameterNotFound" || code == "NotFoundException" /* KMS */
 }
 
-// retryableDelete maps the errors a delete meets while something that
+// RetryableDelete maps the errors a delete meets while something that
 // depends on the resource is still going away to plan.TryAgain, so the
 // executor tries again in its next pass.
 func RetryableDelete(err error) error {
@@ -39,7 +39,7 @@ func RetryableDelete(err error) error {
 	return err
 }
 
-// retryableCreate maps the errors of eventual consistency right after a
+// RetryableCreate maps the errors of eventual consistency right after a
 // dependency was created (a subnet not yet visible, a fresh group id).
 func RetryableCreate(err error) error {
 	if IsNotFound(err) || ErrorCode(err) == "IncorrectState" {

@@ -51,7 +51,7 @@ func (r *Reads) forget() {
 	r.gen++
 }
 
-// ec2Options and ssmOptions install forgetOnWrite on the clients whose
+// EC2Options and ssmOptions install forgetOnWrite on the clients whose
 // answers are shared (nothing on nil).
 func (r *Reads) EC2Options(o *ec2.Options) {
 	if r != nil {
@@ -86,7 +86,7 @@ func (r *Reads) forgetOnWrite(stack *middleware.Stack) error {
 		}), middleware.Before)
 }
 
-// sharedRead returns the answer under key, asking AWS through fetch when
+// SharedRead returns the answer under key, asking AWS through fetch when
 // there is no usable one; callers asking at once share one call.
 func SharedRead[T any](ctx context.Context, r *Reads, key string, fetch func(context.Context) (T, error)) (T, error) {
 	if r == nil {

@@ -104,7 +104,7 @@ func IsMutatingOperation(op string) bool {
 	return op != ""
 }
 
-// isTransient reports errors worth another attempt of the whole step:
+// IsTransient reports errors worth another attempt of the whole step:
 // throttling that outlasted the SDK's retries, server errors, dropped
 // connections, timeouts of a single call.
 func IsTransient(err error) bool {

@@ -1,5 +1,9 @@
 // Package awstest runs the AWS emulator (moto_server) for end-to-end tests
-// and puts a proxy in front of it that counts calls and can inject faults.
+// and puts a proxy in front of it that records calls, injects faults and
+// delays (latency.go: AWS's latencies, for scripts/bench), and answers as
+// AWS does where moto does not (moto_gaps.go, and atomic conditional S3
+// writes); policy_eval.go evaluates IAM policies for what the emulator
+// does not enforce.
 package awstest
 
 import (

@@ -27,7 +27,7 @@ func ContainsPrefix(outer, inner netip.Prefix) bool {
 	return outer.Bits() <= inner.Bits() && outer.Contains(inner.Addr())
 }
 
-// canonicalCIDR writes a block the one way netip does, so "2600:1f18:0800::/56"
+// CanonicalCIDR writes a block the one way netip does, so "2600:1f18:0800::/56"
 // and "2600:1f18:800::/56" compare equal. Anything else is returned as is.
 func CanonicalCIDR(s string) string {
 	if p, err := netip.ParsePrefix(s); err == nil {
@@ -36,7 +36,7 @@ func CanonicalCIDR(s string) string {
 	return s
 }
 
-// hostCIDR is the block of one address: /32, or /128 for IPv6.
+// HostCIDR is the block of one address: /32, or /128 for IPv6.
 func HostCIDR(ip, placeholder string) string {
 	a, err := netip.ParseAddr(ip)
 	if err != nil {
@@ -45,7 +45,7 @@ func HostCIDR(ip, placeholder string) string {
 	return netip.PrefixFrom(a, a.BitLen()).String()
 }
 
-// nthSubnet64 returns the n-th /64 inside a /56.
+// NthSubnet64 returns the n-th /64 inside a /56.
 func NthSubnet64(block netip.Prefix, n int) (netip.Prefix, error) {
 	if !block.Addr().Is6() || block.Bits() != 56 || n < 0 || n > 255 {
 		return netip.Prefix{}, fmt.Errorf("cannot take /64 number %d of %s: need an IPv6 /56", n, block)

@@ -1,6 +1,6 @@
 package config
 
-// interfaceEndpoints are the names network.endpoints takes, each with the
+// InterfaceEndpoints are the names network.endpoints takes, each with the
 // services it stands for: ECR needs both its API and the Docker registry
 // endpoint (its layers come from S3, through vpce/s3).
 var InterfaceEndpoints = map[string][]string{

@@ -18,7 +18,7 @@ var knownRegions = []string{
 	"sa-east-1", "us-east-1", "us-east-2", "us-gov-east-1", "us-gov-west-1", "us-west-1", "us-west-2",
 }
 
-// regionProblem says what is wrong with a region name, or "". A name that
+// RegionProblem says what is wrong with a region name, or "". A name that
 // is far from every known region is let through: it may be newer than
 // this release.
 func RegionProblem(region string) string {

@@ -28,7 +28,7 @@ import (
 	"github.com/provision-dev/provision/pkg/provision/gitlabtest"
 )
 
-// A full up builds the manager and the fleet as the README describes;
+// A full up builds the manager and the fleet as docs/design.md describes;
 // plan then shows nothing to do; down removes it all and leaves GitLab's
 // group with exactly its own rules.
 func TestFullStack(t *testing.T) {

@@ -158,7 +158,7 @@ func newHarness(t *testing.T) *harness {
 	t.Cleanup(func() { suiteActions.add(p.Actions()); addUntagged(p) })
 	gl := gitlabtest.New()
 	t.Cleanup(gl.Close)
-	// The scopes the README asks for, no more: a call that needs another
+	// The scopes docs/getting-started.md asks for, no more: a call that needs another
 	// scope fails the test as it would fail on GitLab.
 	gl.AddUserToken(userToken, gitlabtest.UserToken{Scopes: gitlabtest.RunnerScopes})
 	gl.AddRunner(runnerToken)

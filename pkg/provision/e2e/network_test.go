@@ -45,7 +45,7 @@ func actions(calls []awstest.Call) []string {
 	return out
 }
 
-// The lifecycle test: up from nothing builds exactly the network the README lists,
+// The lifecycle test: up from nothing builds exactly the network docs/design.md lists,
 // checked by Describe calls alone; a second plan and up change nothing;
 // down leaves nothing tagged and removes the state file.
 func TestNetworkLifecycle(t *testing.T) {

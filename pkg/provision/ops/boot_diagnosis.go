@@ -125,7 +125,7 @@ func addressOf(ctx context.Context, e *stack.Env, step plan.ID) string {
 	return "its Elastic IP"
 }
 
-// publicAddress reads the public address of a recorded Elastic IP; "" when
+// PublicAddress reads the public address of a recorded Elastic IP; "" when
 // there is none.
 func PublicAddress(ctx context.Context, e *stack.Env, step plan.ID) string {
 	id := e.IDOf(step)

@@ -31,7 +31,7 @@ func (p PolicyDocument) JSON() string {
 	return string(b)
 }
 
-// arns builds the ARNs the policies name.
+// ARNs builds the ARNs the policies name.
 type ARNs struct {
 	Partition, Region, Account string
 }
@@ -40,7 +40,7 @@ func (a ARNs) EC2(resource string) string {
 	return fmt.Sprintf("arn:%s:ec2:%s:%s:%s", a.Partition, a.Region, a.Account, resource)
 }
 
-// ec2Public is for resources owned by no account in the ARN (AMIs).
+// EC2Public is for resources owned by no account in the ARN (AMIs).
 func (a ARNs) EC2Public(resource string) string {
 	return fmt.Sprintf("arn:%s:ec2:%s::%s", a.Partition, a.Region, resource)
 }
@@ -49,17 +49,17 @@ func (a ARNs) AutoScalingGroup(name string) string {
 	return fmt.Sprintf("arn:%s:autoscaling:%s:%s:autoScalingGroup:*:autoScalingGroupName/%s", a.Partition, a.Region, a.Account, name)
 }
 
-// kmsKey is the ARN of a KMS key of this account and region.
+// KMSKey is the ARN of a KMS key of this account and region.
 func (a ARNs) KMSKey(id string) string {
 	return fmt.Sprintf("arn:%s:kms:%s:%s:key/%s", a.Partition, a.Region, a.Account, id)
 }
 
-// kmsAlias is the ARN of an alias (alias/NAME) of this account and region.
+// KMSAlias is the ARN of an alias (alias/NAME) of this account and region.
 func (a ARNs) KMSAlias(name string) string {
 	return fmt.Sprintf("arn:%s:kms:%s:%s:%s", a.Partition, a.Region, a.Account, name)
 }
 
-// machineKeyPairs are the key pairs docker-machine imports for the
+// MachineKeyPairs are the key pairs docker-machine imports for the
 // stack's machines: a machine's name, or its name and 5 letters. The
 // lengths are exact, so no other stack's key pairs match.
 func MachineKeyPairs(a ARNs, stack string) []string {
@@ -67,7 +67,7 @@ func MachineKeyPairs(a ARNs, stack string) []string {
 	return []string{name, name + "-?????"}
 }
 
-// viaSSMLike matches SSM's kms:ViaService in the region (StringLike) in
+// ViaSSMLike matches SSM's kms:ViaService in the region (StringLike) in
 // either partition's domain, and in every region when the region is *.
 func ViaSSMLike(region string) string { return "ssm." + region + ".amazonaws.com*" }
 
@@ -85,30 +85,30 @@ func (a ARNs) SSMParameter(name string) string {
 	return fmt.Sprintf("arn:%s:ssm:%s:%s:parameter%s", a.Partition, a.Region, a.Account, name)
 }
 
-// iamPath is the path of every role and instance profile the tool makes.
+// IAMPath is the path of every role and instance profile the tool makes.
 // On AWS the path is part of the ARN (arn:aws:iam::ACCOUNT:role/provision/NAME,
 // "IAM identifiers" in the IAM User Guide), so every ARN a policy names is
 // built here with the same path CreateRole and CreateInstanceProfile get.
 const IAMPath = "/provision/"
 
-// iamRole is the ARN of a role this tool made.
+// IAMRole is the ARN of a role this tool made.
 func (a ARNs) IAMRole(name string) string {
 	return fmt.Sprintf("arn:%s:iam::%s:role%s%s", a.Partition, a.Account, IAMPath, name)
 }
 
-// iamInstanceProfile is the ARN of an instance profile this tool made.
+// IAMInstanceProfile is the ARN of an instance profile this tool made.
 func (a ARNs) IAMInstanceProfile(name string) string {
 	return fmt.Sprintf("arn:%s:iam::%s:instance-profile%s%s", a.Partition, a.Account, IAMPath, name)
 }
 
-// ec2AssumeRolePolicy lets EC2 instances take the role.
+// EC2AssumeRolePolicy lets EC2 instances take the role.
 func EC2AssumeRolePolicy() PolicyDocument {
 	return PolicyDocument{Version: "2012-10-17", Statement: []Statement{{
 		Effect: "Allow", Principal: map[string]string{"Service": "ec2.amazonaws.com"}, Action: []string{"sts:AssumeRole"},
 	}}}
 }
 
-// autoscalerManagerPolicy is least privilege for the fleeting AWS plugin:
+// AutoscalerManagerPolicy is least privilege for the fleeting AWS plugin:
 // scale and terminate in this one group, see instances, reach this
 // group's machines (with the stack's key, or by pushing keys to them only),
 // and read this stack's token.
@@ -151,7 +151,7 @@ func AutoscalerManagerPolicy(a ARNs, stack string, params ManagerParameters) Pol
 	return PolicyDocument{Version: "2012-10-17", Statement: st}
 }
 
-// dockerMachineManagerPolicy lets docker-machine's amazonec2 driver launch,
+// DockerMachineManagerPolicy lets docker-machine's amazonec2 driver launch,
 // tag and remove machines: only in this region, subnet and zone, only with
 // the runner instance profile, key pairs only of the stack's machine names.
 // The runner instance profile is the stack's mark on a machine: a Spot
@@ -224,7 +224,7 @@ func DockerMachineManagerPolicy(a ARNs, stack, zone, subnetID, runnerGroupID, ru
 	return PolicyDocument{Version: "2012-10-17", Statement: st}
 }
 
-// managerParameters are what the manager uses besides the group: the SSM
+// ManagerParameters are what the manager uses besides the group: the SSM
 // parameters of the runner token, its boot report and the machines' SSH
 // key ("": no static key), the cache bucket ("": none), the drain
 // request ("": none), and the KMS key of the SecureStrings.
@@ -233,7 +233,7 @@ type ManagerParameters struct {
 	Key                                     SecretsKeyGrant
 }
 
-// secretsKeyGrant is how a policy names the KMS key of the SecureString
+// SecretsKeyGrant is how a policy names the KMS key of the SecureString
 // parameters: by its ARN, or, for a key given by an alias only
 // (secrets.kms_key_id), as any key of the account and region that the
 // alias names (kms:ResourceAliases; a key policy cannot be named by alias).
@@ -288,7 +288,7 @@ func secretsKeyStatement(a ARNs, sid string, key SecretsKeyGrant, parameter stri
 	return Statement{Sid: sid, Effect: "Allow", Action: actions, Resource: []string{key.Resource}, Condition: cond}
 }
 
-// secretsKeyPolicy is the key policy of the stack's own secrets key.
+// SecretsKeyPolicy is the key policy of the stack's own secrets key.
 //
 // Its first statement is KMS's default one ("Default key policy" in the
 // KMS developer guide): the account may use IAM policies to allow any KMS
@@ -322,7 +322,7 @@ func SecretsKeyPolicy(a ARNs, managerRole, tokenParameter, sshKeyParameter strin
 	}}
 }
 
-// partitionOf is the ARN partition of a region.
+// PartitionOf is the ARN partition of a region.
 func PartitionOf(region string) string {
 	switch {
 	case strings.HasPrefix(region, "cn-"):
@@ -333,14 +333,14 @@ func PartitionOf(region string) string {
 	return "aws"
 }
 
-// legacyGroupName is the group of a manager launched before groups had
+// LegacyGroupName is the group of a manager launched before groups had
 // generations.
 func LegacyGroupName(stack string) string { return stack + "-runners" }
 
-// generationGroupPattern matches the name of every generation's group.
+// GenerationGroupPattern matches the name of every generation's group.
 func GenerationGroupPattern(stack string) string { return LegacyGroupName(stack) + "-??????" }
 
-// samePolicy compares two policy documents by meaning: IAM hands them back
+// SamePolicy compares two policy documents by meaning: IAM hands them back
 // URL-encoded, and may turn one-element lists into plain strings.
 func SamePolicy(got, want string) bool {
 	if dec, err := url.QueryUnescape(got); err == nil {

@@ -48,7 +48,7 @@ func ResolveGitLab(ctx context.Context, e *stack.Env) (GitLabPaths, error) {
 	return p, nil
 }
 
-// lookupGitLab resolves GitLab's host name (an address stands for itself).
+// LookupGitLab resolves GitLab's host name (an address stands for itself).
 func LookupGitLab(ctx context.Context, e *stack.Env, host string) ([]netip.Addr, error) {
 	if a, err := netip.ParseAddr(host); err == nil {
 		return []netip.Addr{a}, nil

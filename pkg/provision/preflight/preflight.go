@@ -274,7 +274,7 @@ func storedTokenRenewed(ctx context.Context, e *stack.Env, exported stack.Secret
 	return true
 }
 
-// tokenExpiryWarning is how close an expiry must be to be worth a warning.
+// TokenExpiryWarning is how close an expiry must be to be worth a warning.
 const TokenExpiryWarning = 14 * 24 * time.Hour
 
 func checkGitLabToken(ctx context.Context, e *stack.Env) error {

@@ -12,7 +12,7 @@ import (
 	"github.com/provision-dev/provision/pkg/provision/resource"
 )
 
-// addressAssociation gives the running manager its Elastic IP, the fixed
+// addressAssociationKind gives the running manager its Elastic IP, the fixed
 // address GitLab's security group lets in.
 type addressAssociationKind struct{ env *Env }
 

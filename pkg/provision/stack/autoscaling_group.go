@@ -17,7 +17,7 @@ import (
 	"github.com/provision-dev/provision/pkg/provision/resource"
 )
 
-// autoScalingGroups is the group the fleeting plugin scales
+// autoScalingGroupKind is the group the fleeting plugin scales
 // (docker-autoscaler): it starts empty, the plugin alone sets the desired
 // capacity, machines are protected from scale-in (the plugin removes them
 // itself, never while a job runs), and AZ rebalancing is suspended.

@@ -46,7 +46,7 @@ func (e *Env) ReadBootReport(ctx context.Context) (*BootReport, error) {
 	return e.parseBootReport(p, err)
 }
 
-// sharedBootReport is the report as this run's first look at the stack's
+// SharedBootReport is the report as this run's first look at the stack's
 // parameters saw it (the plan's view; a wait reads it anew each time).
 func (e *Env) SharedBootReport(ctx context.Context) (*BootReport, error) {
 	if e.IDOf(StepManager) == "" {
@@ -76,7 +76,7 @@ func (e *Env) DeleteBootReport(ctx context.Context) error {
 	return DeleteParameter(ctx, e.SSM, e.Names().BootParameter())
 }
 
-// fromManager makes text the manager wrote (its boot report, its console
+// FromManager makes text the manager wrote (its boot report, its console
 // output) fit to show: without what a terminal acts on, and with runner
 // tokens hidden. Cleaning comes first so that a token split by control
 // characters is whole again when the redaction looks for it, and so that

@@ -32,7 +32,7 @@ func (e *Env) BoundaryARN() string {
 	return e.arns().IAMPolicy(BoundaryName(e.Cfg.Stack, e.Region))
 }
 
-// checkBoundary: the stack's roles are made with the boundary, which an
+// CheckBoundary: the stack's roles are made with the boundary, which an
 // administrator creates; without it CreateRole fails half-way through up.
 // Roles recorded with it prove it exists.
 func (e *Env) CheckBoundary(ctx context.Context) error {
@@ -65,7 +65,7 @@ func (e *Env) CheckBoundary(ctx context.Context) error {
 	}
 }
 
-// groupResources are the stack's Auto Scaling groups, by exact name: a
+// GroupResources are the stack's Auto Scaling groups, by exact name: a
 // generation's group (<stack>-runners-<6 characters>) and the one of
 // stacks made before groups had generations (<stack>-runners), which down
 // still removes. Each ? is exactly one character, so no other stack's
@@ -75,11 +75,11 @@ func GroupResources(a policy.ARNs, stack string) []string {
 	return []string{a.AutoScalingGroup(policy.LegacyGroupName(stack)), a.AutoScalingGroup(policy.GenerationGroupPattern(stack))}
 }
 
-// cacheBucketPattern is the cache bucket's name, <stack>-cache- and 12
+// CacheBucketPattern is the cache bucket's name, <stack>-cache- and 12
 // characters, which no other stack's bucket matches.
 func CacheBucketPattern(stack string) string { return stack + "-cache-????????????" }
 
-// stackParameters are the stack's SSM parameters. A stack name holds no
+// StackParameters are the stack's SSM parameters. A stack name holds no
 // slash, so /provision/ci/ is not a prefix of another stack's parameters.
 func StackParameters(a policy.ARNs, stack string) string {
 	return a.SSMParameter("/provision/" + stack + "/*")

@@ -18,7 +18,7 @@ import (
 	"github.com/provision-dev/provision/pkg/provision/resource"
 )
 
-// cacheBucket is the jobs' shared cache (cache.s3): a bucket of the stack,
+// cacheBucketKind is the jobs' shared cache (cache.s3): a bucket of the stack,
 // encrypted (SSE-S3), with every kind of public access blocked and object
 // ownership enforced for the bucket owner (ACLs off), whose objects expire
 // after cache.expire_days. gitlab-runner on the manager signs the cache's

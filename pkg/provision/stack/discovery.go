@@ -38,7 +38,7 @@ type Images struct {
 }
 
 // Discovery is what Discover finds. One run finds it once and hands it to
-// every walk (Use), so preflight, plan and apply agree on zone and images.
+// every walk (EnvOptions.Found), so preflight, plan and apply agree on zone and images.
 type Discovery struct {
 	Account Identity
 	Zone    string
@@ -202,7 +202,7 @@ func (e *Env) lookupImage(ctx context.Context, section, ami, instanceType, famil
 	return Image{ID: ami, RootDevice: root, RootSizeGB: size}, nil
 }
 
-// architecture is the AMI architecture an instance type runs (arm64 for
+// Architecture is the AMI architecture an instance type runs (arm64 for
 // Graviton, else x86_64). Both configured types are asked for in one call
 // and remembered for the run; a call that fails (one type is unknown) is
 // made again per type, so the error names the type.

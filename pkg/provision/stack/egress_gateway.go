@@ -13,7 +13,7 @@ import (
 	"github.com/provision-dev/provision/pkg/provision/resource"
 )
 
-// egressGateway is the egress-only internet gateway through which runner
+// egressGatewayKind is the egress-only internet gateway through which runner
 // machines reach the internet over IPv6 (ipv6 only). Nothing about it
 // changes after creation.
 type egressGatewayKind struct{ env *Env }
@@ -89,5 +89,5 @@ func eigwAttached(gw eigw) bool {
 	return true
 }
 
-// ec2TagsOf: the configuration's tags follow `tags:` (tag_drift.go).
+// ec2TagsOf: the configuration's tags follow `tags:` (resource.Step, through Hooks.EC2Tags).
 func (k egressGatewayKind) ec2TagsOf(cur eigw) []ec2types.Tag { return cur.Tags }

@@ -13,7 +13,7 @@ import (
 	"github.com/provision-dev/provision/pkg/provision/resource"
 )
 
-// elasticIP allocates one fixed public address. GitLab's security group
+// elasticIPKind allocates one fixed public address. GitLab's security group
 // lets in exactly these addresses, so they must survive everything but down.
 type elasticIPKind struct {
 	env  *Env
@@ -92,5 +92,5 @@ func (k elasticIPKind) Remove(ctx context.Context, a address) error {
 	return nil
 }
 
-// ec2TagsOf: the configuration's tags follow `tags:` (tag_drift.go).
+// ec2TagsOf: the configuration's tags follow `tags:` (resource.Step, through Hooks.EC2Tags).
 func (k elasticIPKind) ec2TagsOf(cur address) []ec2types.Tag { return cur.Tags }

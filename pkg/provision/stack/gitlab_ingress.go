@@ -14,7 +14,7 @@ import (
 	"github.com/provision-dev/provision/pkg/provision/resource"
 )
 
-// gitlabIngress adds the stack's rules to GitLab's security group: TCP 443
+// gitlabIngressKind adds the stack's rules to GitLab's security group: TCP 443
 // from the NAT's and from the manager's Elastic IP, and, when GitLab has
 // an IPv6 address and the stack IPv6, from the manager's IPv6 address and
 // the private subnet's /64 (the machines' IPv6 traffic leaves through the

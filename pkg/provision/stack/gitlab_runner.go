@@ -16,7 +16,7 @@ import (
 	"github.com/provision-dev/provision/pkg/provision/resource"
 )
 
-// gitlabRunner creates the runner record through GitLab's API (with
+// gitlabRunnerKind creates the runner record through GitLab's API (with
 // gitlab.create_runner and GITLAB_TOKEN) and puts its token straight into
 // the token parameter: GitLab shows a new token only once, so the two are
 // one step. It takes the place of ssm/token.
@@ -203,7 +203,7 @@ func (k gitlabRunnerKind) Remove(ctx context.Context, r runnerRecord) error {
 	return DeleteParameter(ctx, k.env.SSM, k.env.Names().TokenParameter())
 }
 
-// createRunnerScopes are what GITLAB_TOKEN needs with create_runner:
+// CreateRunnerScopes are what GITLAB_TOKEN needs with create_runner:
 // POST /user/runners takes create_runner; reading a runner's status
 // (plan, status) and deleting it by id (a lost token, down) take
 // manage_runner (GitLab's "Runners API" and "Personal access token

@@ -16,7 +16,7 @@ import (
 
 const inlinePolicyName = "provision"
 
-// iamRoles owns a role, its inline policy and an instance profile of the
+// iamRoleKind owns a role, its inline policy and an instance profile of the
 // same name.
 type iamRoleKind struct {
 	env  *Env

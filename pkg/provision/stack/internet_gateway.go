@@ -13,7 +13,7 @@ import (
 	"github.com/provision-dev/provision/pkg/provision/resource"
 )
 
-// internetGateway creates and attaches the internet gateway. In an
+// internetGatewayKind creates and attaches the internet gateway. In an
 // existing VPC it uses the gateway already attached, if any, and never
 // changes or deletes it.
 type internetGatewayKind struct{ env *Env }
@@ -122,5 +122,5 @@ func attachedTo(g igw, vpcID string) bool {
 	return false
 }
 
-// ec2TagsOf: the configuration's tags follow `tags:` (tag_drift.go).
+// ec2TagsOf: the configuration's tags follow `tags:` (resource.Step, through Hooks.EC2Tags).
 func (k internetGatewayKind) ec2TagsOf(cur igw) []ec2types.Tag { return cur.Tags }

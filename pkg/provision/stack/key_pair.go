@@ -14,7 +14,7 @@ import (
 	"github.com/provision-dev/provision/pkg/provision/resource"
 )
 
-// keyPair is the EC2 key pair the runner machines boot with (the launch
+// keyPairKind is the EC2 key pair the runner machines boot with (the launch
 // template names it): the public half of the key in ssm/ssh-key, imported.
 // EC2 puts it in ec2-user's authorized_keys at first boot, so the manager
 // connects with the private half from the first second.

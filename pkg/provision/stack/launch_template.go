@@ -15,7 +15,7 @@ import (
 	"github.com/provision-dev/provision/pkg/provision/resource"
 )
 
-// launchTemplates is the template the Auto Scaling group launches runner
+// launchTemplateKind is the template the Auto Scaling group launches runner
 // machines from (docker-autoscaler): private, IMDSv2 with hop limit 1 so
 // job containers cannot reach the instance role, encrypted gp3 root.
 type launchTemplateKind struct{ env *Env }
@@ -250,5 +250,5 @@ func (k launchTemplateKind) Remove(ctx context.Context, lt launchTemplate) error
 	return nil
 }
 
-// ec2TagsOf: the configuration's tags follow `tags:` (tag_drift.go).
+// ec2TagsOf: the configuration's tags follow `tags:` (resource.Step, through Hooks.EC2Tags).
 func (k launchTemplateKind) ec2TagsOf(cur launchTemplate) []ec2types.Tag { return cur.Tags }

@@ -36,7 +36,7 @@ const (
 	tagDraining   = "provision:draining"
 )
 
-// managerInstance is the runner manager: on demand (never spot), in the
+// managerInstanceKind is the runner manager: on demand (never spot), in the
 // public subnet with a public address at launch (its bootstrap needs the
 // internet before the Elastic IP is attached), IMDSv2 only, encrypted root.
 type managerInstanceKind struct{ env *Env }
@@ -472,5 +472,5 @@ func (e *Env) tokenStep() plan.ID {
 	return StepToken
 }
 
-// ec2TagsOf: the configuration's tags follow `tags:` (tag_drift.go).
+// ec2TagsOf: the configuration's tags follow `tags:` (resource.Step, through Hooks.EC2Tags).
 func (k managerInstanceKind) ec2TagsOf(cur instance) []ec2types.Tag { return cur.Tags }

@@ -5,8 +5,9 @@ import (
 	"github.com/provision-dev/provision/pkg/provision/policy"
 )
 
-// Every step id, in the order docs/design.md lists them.
-// They key the state file and the provision:step tag: never rename one.
+// Every step id (the interface endpoints' are vpce/<service>, made in
+// vpc_endpoint.go). The order of the graph is stack.go's. They key the
+// state file and the provision:step tag: never rename one.
 const (
 	StepVPC            plan.ID = "vpc"
 	StepIGW            plan.ID = "igw"
@@ -39,8 +40,10 @@ const (
 	StepManagerAssoc   plan.ID = "eip/manager-assoc"
 	StepDrain          plan.ID = "drain/manager"
 	StepGitLabIngress  plan.ID = "gitlab/ingress"
-	tagGitLabRunnerID          = "provision:gitlab-runner-id"
 )
+
+// tagGitLabRunnerID tags the token parameter with GitLab's id of its runner.
+const tagGitLabRunnerID = "provision:gitlab-runner-id"
 
 // BootParameterName is BootParameter for a stack name.
 func BootParameterName(stack string) string { return "/provision/" + stack + "/manager-boot" }
@@ -59,7 +62,7 @@ func (e *Env) managerParameters() policy.ManagerParameters {
 	return p
 }
 
-// iamName is <stack>-<region>-<what>: the stack's roles, instance
+// IAMName is <stack>-<region>-<what>: the stack's roles, instance
 // profiles and permissions boundary, also where no Env is at hand (the
 // policies printed from the configuration alone).
 func IAMName(stack, region, what string) string { return stack + "-" + region + "-" + what }

@@ -15,7 +15,7 @@ import (
 	"github.com/provision-dev/provision/pkg/provision/resource"
 )
 
-// natGateway is the NAT gateway in the public subnet through which runner
+// natGatewayKind is the NAT gateway in the public subnet through which runner
 // machines reach GitLab over IPv4, from the fixed address eip/nat.
 type natGatewayKind struct{ env *Env }
 
@@ -182,5 +182,5 @@ func (k natGatewayKind) Remove(ctx context.Context, n nat) error {
 	return err
 }
 
-// ec2TagsOf: the configuration's tags follow `tags:` (tag_drift.go).
+// ec2TagsOf: the configuration's tags follow `tags:` (resource.Step, through Hooks.EC2Tags).
 func (k natGatewayKind) ec2TagsOf(cur nat) []ec2types.Tag { return cur.Tags }

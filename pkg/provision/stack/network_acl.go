@@ -19,7 +19,7 @@ import (
 	"github.com/provision-dev/provision/pkg/provision/resource"
 )
 
-// networkACLs owns a network ACL, its entries and its association with
+// networkACLKind owns a network ACL, its entries and its association with
 // one subnet. ACLs are stateless: every flow needs a rule for its return
 // traffic too: an ACL that lets requests out but not their answers in
 // breaks every package install and GitLab call without an error message.
@@ -573,5 +573,5 @@ func fromEC2Entry(e ec2types.NetworkAclEntry) aclEntry {
 	return ae
 }
 
-// ec2TagsOf: the configuration's tags follow `tags:` (tag_drift.go).
+// ec2TagsOf: the configuration's tags follow `tags:` (resource.Step, through Hooks.EC2Tags).
 func (k networkACLKind) ec2TagsOf(cur networkACL) []ec2types.Tag { return cur.Tags }

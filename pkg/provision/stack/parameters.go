@@ -17,7 +17,7 @@ import (
 // SSM parameters: reading, writing and deleting the token parameter,
 // shared by ssm/token and gitlab/runner.
 
-// getParameter returns the parameter, or nil when it does not exist.
+// GetParameter returns the parameter, or nil when it does not exist.
 func GetParameter(ctx context.Context, c awsapi.SSM, name string, decrypt bool) (*ssmtypes.Parameter, error) {
 	out, err := c.GetParameter(ctx, &ssm.GetParameterInput{Name: &name, WithDecryption: aws.Bool(decrypt)})
 	if awsapi.IsNotFound(err) {

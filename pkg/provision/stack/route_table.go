@@ -14,7 +14,7 @@ import (
 	"github.com/provision-dev/provision/pkg/provision/resource"
 )
 
-// routeTables owns a route table, its default routes and its association
+// routeTableKind owns a route table, its default routes and its association
 // with one subnet.
 type routeTableKind struct {
 	env    *Env
@@ -272,5 +272,5 @@ func routeTarget(r ec2types.Route) string {
 	return ""
 }
 
-// ec2TagsOf: the configuration's tags follow `tags:` (tag_drift.go).
+// ec2TagsOf: the configuration's tags follow `tags:` (resource.Step, through Hooks.EC2Tags).
 func (k routeTableKind) ec2TagsOf(cur routeTable) []ec2types.Tag { return cur.Tags }

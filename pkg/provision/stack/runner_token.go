@@ -12,7 +12,7 @@ import (
 	"github.com/provision-dev/provision/pkg/provision/resource"
 )
 
-// runnerToken keeps GITLAB_RUNNER_TOKEN in an SSM SecureString
+// runnerTokenKind keeps GITLAB_RUNNER_TOKEN in an SSM SecureString
 // parameter, the only place the token is stored; the manager reads it at
 // boot with its instance role.
 type runnerTokenKind struct{ env *Env }

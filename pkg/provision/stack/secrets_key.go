@@ -17,7 +17,7 @@ import (
 	"github.com/provision-dev/provision/pkg/provision/resource"
 )
 
-// secretsKey is the stack's own KMS key, under which SSM encrypts the
+// secretsKeyKind is the stack's own KMS key, under which SSM encrypts the
 // stack's SecureString parameters (the runner token, the machines' SSH
 // key). Under the account's AWS managed key aws/ssm, any principal of the
 // account allowed ssm:GetParameter on a parameter could read it, since
@@ -355,7 +355,7 @@ func (e *Env) secretsKeyID() string {
 // shows the policy changing; the policy is put after the key is made.
 func (e *Env) secretsKeyGrant() policy.SecretsKeyGrant { return e.SecretsKeyGrantOf(e.arns()) }
 
-// secretsKeyGrantOf is secretsKeyGrant with ARNs of a (the operator
+// SecretsKeyGrantOf is secretsKeyGrant with ARNs of a (the operator
 // policy's name no account).
 func (e *Env) SecretsKeyGrantOf(a policy.ARNs) policy.SecretsKeyGrant {
 	k := e.Cfg.Secrets.KMSKeyID
@@ -402,7 +402,7 @@ func (e *Env) secretsKeyNames(ctx context.Context) ([]string, error) {
 	return names, nil
 }
 
-// checkSecretsKey: a key of secrets.kms_key_id that SSM cannot use would
+// CheckSecretsKey: a key of secrets.kms_key_id that SSM cannot use would
 // fail the first PutParameter, after the network is built.
 func (e *Env) CheckSecretsKey(ctx context.Context) error {
 	if e.Cfg.OwnSecretsKey() {

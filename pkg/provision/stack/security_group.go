@@ -15,7 +15,7 @@ import (
 	"github.com/provision-dev/provision/pkg/provision/resource"
 )
 
-// securityGroups owns a security group and all of its rules. Groups are
+// securityGroupKind owns a security group and all of its rules. Groups are
 // stateful, so only the inbound side of each flow needs a rule; nothing is
 // ever open inbound to 0.0.0.0/0 or ::/0.
 type securityGroupKind struct {
@@ -169,7 +169,7 @@ func (k securityGroupKind) findForDelete(ctx context.Context) (resource.Found[se
 	return lookupOwned(k.env, k.id, resource.Pointers(groups), GroupID, func(g securityGroup) bool { return k.env.ownedBy(g.Tags, k.id) }), nil
 }
 
-// groupID is a group's id ("" for none).
+// GroupID is a group's id ("" for none).
 func GroupID(g securityGroup) string {
 	if g == nil {
 		return ""
@@ -269,5 +269,5 @@ func revokeRules(ctx context.Context, env *Env, id string, rules []sgRule) error
 	return nil
 }
 
-// ec2TagsOf: the configuration's tags follow `tags:` (tag_drift.go).
+// ec2TagsOf: the configuration's tags follow `tags:` (resource.Step, through Hooks.EC2Tags).
 func (k securityGroupKind) ec2TagsOf(cur securityGroup) []ec2types.Tag { return cur.Tags }

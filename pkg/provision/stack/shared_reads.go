@@ -37,7 +37,7 @@ func describeShared[In, Out, T any](ctx context.Context, e *Env, key string, des
 	return append([]T(nil), shared...), err
 }
 
-// regionAddresses lists every Elastic IP of the account in the region (a
+// RegionAddresses lists every Elastic IP of the account in the region (a
 // few: the default quota is five), which serves the quota check and each
 // step that looks for its own address.
 func (e *Env) RegionAddresses(ctx context.Context) ([]ec2types.Address, error) {
@@ -92,7 +92,7 @@ func (e *Env) knownGroups(ctx context.Context) (map[string]*ec2types.SecurityGro
 	})
 }
 
-// gitLabGroup reads GitLab's security group (nil: it does not exist).
+// GitLabGroup reads GitLab's security group (nil: it does not exist).
 func (e *Env) GitLabGroup(ctx context.Context) (*ec2types.SecurityGroup, error) {
 	groups, err := e.knownGroups(ctx)
 	if err != nil {
@@ -101,7 +101,7 @@ func (e *Env) GitLabGroup(ctx context.Context) (*ec2types.SecurityGroup, error) 
 	return groups[e.Cfg.GitLab.SecurityGroupID], nil
 }
 
-// stackParameter reads one of the parameters a run reads (the stack's
+// StackParameter reads one of the parameters a run reads (the stack's
 // token, boot report, state record and SSH key, and the public parameters
 // naming the latest images): the first caller asks for all of them in one
 // GetParameters call, decrypted, and the run shares the answer (an SSM

@@ -18,7 +18,7 @@ import (
 	"github.com/provision-dev/provision/pkg/provision/resource"
 )
 
-// runnerSSHKey keeps the private half of the machines' SSH key pair in an
+// runnerSSHKeyKind keeps the private half of the machines' SSH key pair in an
 // SSM SecureString parameter (runners.ssh_keys: static). The manager reads
 // it at boot into a root-only file that config.toml names as the
 // connector's key_path, with use_static_credentials: every machine of the

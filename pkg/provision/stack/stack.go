@@ -7,9 +7,9 @@ import (
 	"github.com/provision-dev/provision/pkg/provision/awsapi"
 )
 
-// Steps returns the whole environment as a graph, in the order the
-// docs/design.md lists it. This is the table of contents of what `up` builds and, walked
-// backwards, what `down` removes. For a teardown (env.Teardown) it holds
+// Steps returns the whole environment as a graph (docs/design.md lists
+// what each step makes). This is the table of contents of what `up`
+// builds and, walked backwards, what `down` removes. For a teardown (env.Teardown) it holds
 // the steps of every variant (IPv6 or not, either executor), so what an
 // earlier configuration built is removed too.
 func Steps(env *Env) (*plan.Graph, error) {

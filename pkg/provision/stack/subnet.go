@@ -246,5 +246,5 @@ func subnetIPv6Block(sn subnet) string {
 	return ""
 }
 
-// ec2TagsOf: the configuration's tags follow `tags:` (tag_drift.go).
+// ec2TagsOf: the configuration's tags follow `tags:` (resource.Step, through Hooks.EC2Tags).
 func (k subnetKind) ec2TagsOf(cur subnet) []ec2types.Tag { return cur.Tags }

@@ -274,7 +274,7 @@ func checkExistingVPC(v vpc, n *config.NetworkConfig) error {
 	return nil
 }
 
-// ec2TagsOf: the configuration's tags follow `tags:` (tag_drift.go).
+// ec2TagsOf: the configuration's tags follow `tags:` (resource.Step, through Hooks.EC2Tags).
 func (k vpcKind) ec2TagsOf(cur vpc) []ec2types.Tag { return cur.Tags }
 
 // CheckVPCFits says whether the stack fits in the user's VPC v: its

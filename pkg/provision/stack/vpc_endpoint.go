@@ -16,7 +16,7 @@ import (
 	"github.com/provision-dev/provision/pkg/provision/resource"
 )
 
-// vpcEndpoints keeps traffic to AWS services inside the VPC. vpce/s3 is a
+// vpcEndpointKind keeps traffic to AWS services inside the VPC. vpce/s3 is a
 // gateway endpoint on the private route table: free, and S3 traffic from
 // the machines (the cache, image layers ECR keeps in S3) no longer pays
 // the NAT gateway's per-GB charge. The interface endpoints of
