@@ -312,14 +312,14 @@ func TestReportEscapesDetail(t *testing.T) {
 }
 
 // A drain request naming this instance stops gitlab-runner (gracefully:
-// the unit's drop-in has KillSignal=SIGQUIT) and is answered; one naming
-// another instance is left alone.
+// the drop-in sends SIGQUIT to gitlab-runner alone, KillMode=mixed) and
+// is answered; one naming another instance is left alone.
 func TestDrainScriptAnswersItsOwnRequest(t *testing.T) {
 	if _, err := exec.LookPath("bash"); err != nil {
 		t.Skip("bash is not installed")
 	}
 	m := managers()["manager-docker-autoscaler.yaml"]
-	if dropIn := serviceDropIn(m); !strings.Contains(dropIn, "KillSignal=SIGQUIT") || !strings.Contains(dropIn, "TimeoutStopSec=1800") {
+	if dropIn := serviceDropIn(m); !strings.Contains(dropIn, "KillMode=mixed") || !strings.Contains(dropIn, "KillSignal=SIGQUIT") || !strings.Contains(dropIn, "TimeoutStopSec=1800") {
 		t.Errorf("gitlab-runner's drop-in does not stop it gracefully:\n%s", dropIn)
 	}
 	for _, c := range []struct {

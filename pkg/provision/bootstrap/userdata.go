@@ -384,7 +384,12 @@ func staticKeyLines(m Manager) string {
 func serviceDropIn(m Manager) string {
 	s := "# The AWS SDK in gitlab-runner and its plugins finds the region here.\n[Service]\nEnvironment=AWS_REGION=" + m.Region + "\n"
 	if m.DrainParameter != "" {
-		s += fmt.Sprintf("# Stopping finishes the running jobs first (provision-drain).\nKillSignal=SIGQUIT\nTimeoutStopSec=%d\n", int(m.DrainTimeout/time.Second))
+		// SIGQUIT goes to gitlab-runner alone (KillMode=mixed): it stops
+		// taking jobs and exits when they end, and its fleeting plugin and
+		// job processes must not get the signal themselves (gitlab-runner's
+		// docs warn against signalling its subprocesses); whatever is left
+		// when TimeoutStopSec ends is killed.
+		s += fmt.Sprintf("# Stopping finishes the running jobs first (provision-drain).\nKillMode=mixed\nKillSignal=SIGQUIT\nTimeoutStopSec=%d\n", int(m.DrainTimeout/time.Second))
 	}
 	return s
 }

@@ -99,7 +99,7 @@ type ManagerConfig struct {
 	// DrainTimeout bounds how long a replaced manager may take to finish
 	// its jobs (docker-autoscaler) before it is terminated all the same.
 	DrainTimeout string   `yaml:"drain_timeout" jsonschema_description:"docker-autoscaler: how long a replaced manager may take to finish the jobs it runs, e.g. 30m."`
-	MetricsCIDRs []string `yaml:"metrics_cidrs" jsonschema_description:"Addresses (CIDR) that may scrape gitlab-runner's Prometheus metrics on the manager, port 9252. Empty: no metrics endpoint."`
+	MetricsCIDRs []string `yaml:"metrics_cidrs" jsonschema_description:"IPv4 addresses (CIDR) that may scrape gitlab-runner's Prometheus metrics on the manager's IPv4 address, port 9252. Empty: no metrics endpoint."`
 }
 
 type RunnersConfig struct {

@@ -98,6 +98,7 @@ func TestParseConfigBad(t *testing.T) {
 		{"bad executor", "stack: a\nrunners:\n  executor: shell\n", []string{"runners.executor", "docker-autoscaler"}},
 		{"bad instance type", "stack: a\nrunners:\n  instance_type: large\n", []string{"runners.instance_type"}},
 		{"bad ami", "stack: a\nmanager:\n  ami: ubuntu\n", []string{"manager.ami", "ami-"}},
+		{"ipv6 metrics source", "stack: a\nmanager:\n  metrics_cidrs: [2001:db8::/32]\n", []string{"line 3", "manager.metrics_cidrs[0]", "IPv6", "listens on the manager's IPv4 address only"}},
 		{"zero max instances", "stack: a\nrunners:\n  max_instances: 0\n", []string{"max_instances", "1 to"}},
 		{"negative idle count", "stack: a\nrunners:\n  idle_count: -1\n", []string{"idle_count"}},
 		{"bad idle time", "stack: a\nrunners:\n  idle_time: five minutes\n", []string{"idle_time", "5m"}},

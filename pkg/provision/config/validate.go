@@ -328,6 +328,14 @@ func (c *Config) metricsSourceProblems() []Problem {
 	}
 	var ps []Problem
 	for i, s := range c.Manager.MetricsCIDRs {
+		if p, err := netip.ParsePrefix(s); err == nil && p.Addr().Is6() {
+			// gitlab-runner listens on the manager's private IPv4 address
+			// (listen_address), so an IPv6 source would be let through the
+			// rules and then find nothing listening.
+			ps = append(ps, Problem{Key: fmt.Sprintf("manager.metrics_cidrs[%d]", i),
+				Msg: fmt.Sprintf("%s is an IPv6 block, but the metrics endpoint listens on the manager's IPv4 address only: list the IPv4 addresses your Prometheus scrapes from", s)})
+			continue
+		}
 		if p, err := netip.ParsePrefix(s); err == nil && p.Overlaps(priv) {
 			ps = append(ps, Problem{Key: fmt.Sprintf("manager.metrics_cidrs[%d]", i),
 				Msg: fmt.Sprintf("%s overlaps the private subnet %s, where the jobs run: jobs must not reach the manager's metrics. List the addresses of your Prometheus instead", s, priv)})
