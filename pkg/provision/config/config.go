@@ -68,6 +68,9 @@ type NetworkConfig struct {
 	// Endpoints are the interface endpoints to make (the S3 gateway
 	// endpoint is always made: it is free).
 	Endpoints []string `yaml:"endpoints" jsonschema:"enum=ssm,enum=ecr,enum=sts,enum=ec2,enum=autoscaling,enum=logs" jsonschema_description:"Interface VPC endpoints (charged by the hour) for AWS services the manager and machines call: ssm, ecr (its API and registry), sts, ec2, autoscaling, logs. Empty: none (S3 always has a free gateway endpoint)."`
+	// EndpointsVPCWideDNS accepts, in an existing VPC, what an interface
+	// endpoint's private DNS does there: it answers for the whole VPC.
+	EndpointsVPCWideDNS bool `yaml:"endpoints_vpc_wide_dns" jsonschema_description:"In an existing VPC (vpc_id): accept that the endpoints' private DNS names apply to the whole VPC, so every workload in it reaches those services through this stack's endpoints (and down removes them). Required for endpoints in an existing VPC."`
 }
 
 type GitLabConfig struct {

@@ -86,6 +86,7 @@ func TestParseConfigBad(t *testing.T) {
 		{"overlapping subnets", "stack: a\nnetwork:\n  private_subnet_cidr: 192.168.0.0/25\n", []string{"overlaps"}},
 		{"ipv6 subnet cidr", "stack: a\nnetwork:\n  public_subnet_cidr: 2001:db8::/64\n", []string{"IPv4"}},
 		{"bad vpc id", "stack: a\nnetwork:\n  vpc_id: vpc123\n", []string{"network.vpc_id", "vpc-0123456789abcdef0"}},
+		{"endpoints in an existing vpc", "stack: a\nnetwork:\n  vpc_id: vpc-0123456789abcdef0\n  endpoints: [ssm]\n", []string{"line 4", "network.endpoints", "whole VPC", "endpoints_vpc_wide_dns: true"}},
 		{"bad zone", "stack: a\nnetwork:\n  availability_zone: tokyo\n", []string{"availability_zone"}},
 		{"acl rule quota beyond what AWS allows", "stack: a\nnetwork:\n  acl_rule_quota: 50\n", []string{"acl_rule_quota", "40 at most"}},
 		{"bad gitlab url", "stack: a\ngitlab:\n  url: gitlab.example.com\n", []string{"gitlab.url", "https://"}},
@@ -129,6 +130,14 @@ func TestParseConfigBad(t *testing.T) {
 
 // All problems are reported at once, not the first one only.
 // A working-hours schedule as the issue asks for parses and is kept.
+// With the opt-in, endpoints in an existing VPC are accepted.
+func TestEndpointsInAnExistingVPCWithTheOptIn(t *testing.T) {
+	yaml := "stack: a\nnetwork:\n  vpc_id: vpc-0123456789abcdef0\n  endpoints: [ssm]\n  endpoints_vpc_wide_dns: true\n"
+	if _, err := ParseConfig("provision.yaml", []byte(yaml), ""); err != nil {
+		t.Errorf("endpoints with endpoints_vpc_wide_dns: %v", err)
+	}
+}
+
 func TestParseConfigSchedule(t *testing.T) {
 	cfg, err := ParseConfig("p.yaml", []byte("stack: a\nrunners:\n  schedule:\n    - periods: [\"* 8-19 * * mon-fri\"]\n      timezone: Asia/Tokyo\n      idle_count: 2\n      idle_time: 20m\n"), "")
 	if err != nil {

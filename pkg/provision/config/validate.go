@@ -142,6 +142,15 @@ func (n *NetworkConfig) validate() []Problem {
 		}
 		seen[e] = true
 	}
+	// An interface endpoint's private DNS name is answered for the whole
+	// VPC (AWS PrivateLink: "private DNS names" of interface endpoints),
+	// not for the subnets it has interfaces in: in a VPC that others use,
+	// every workload's calls to the service would go through this stack's
+	// endpoint, stop when down removes it, and the create fails where an
+	// endpoint with private DNS for the service exists already.
+	if n.VpcID != "" && len(n.Endpoints) > 0 && !n.EndpointsVPCWideDNS {
+		add("endpoints", "in an existing VPC (network.vpc_id), an endpoint's private DNS applies to the whole VPC: every workload in %s would reach %s through this stack's endpoints, and lose them when `provision down` removes them (a VPC that has such an endpoint already refuses a second one). Set network.endpoints_vpc_wide_dns: true to accept that, or remove network.endpoints", n.VpcID, strings.Join(n.Endpoints, ", "))
+	}
 	if n.ACLRuleQuota < 20 || n.ACLRuleQuota > 40 {
 		add("acl_rule_quota", "%d is not a quota AWS has: \"Rules per network ACL\" is 20 unless raised, and 40 at most", n.ACLRuleQuota)
 	}
