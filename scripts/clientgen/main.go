@@ -31,7 +31,7 @@ func main() {
 		fail(err)
 	}
 	files := map[string][]byte{
-		filepath.Join(*dir, "clients.go"):                interfaces(services),
+		filepath.Join(*dir, "clients.go"):              interfaces(services),
 		filepath.Join(*dir, "awsfake", "fakes_gen.go"): fakes(services),
 	}
 	for path, src := range files {
