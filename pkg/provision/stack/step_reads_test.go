@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/provision-dev/provision/pkg/plan"
-	"github.com/provision-dev/provision/pkg/provision/config"
 	"github.com/provision-dev/provision/pkg/provision/stack"
 	"github.com/provision-dev/provision/pkg/provision/stack/stacktest"
 )
@@ -18,14 +17,7 @@ import (
 // "(known after apply)" or fail now and then. The walks run one step at a
 // time, so each read belongs to the step that started last.
 func TestStepsReadOnlyWhatTheyDependOn(t *testing.T) {
-	variants := map[string]func(*config.Config){
-		"docker-autoscaler": func(c *config.Config) {
-			c.Network.Endpoints = []string{"ssm"}
-			c.Cache.S3 = true
-		},
-		"docker+machine": func(c *config.Config) { c.Runners.Executor = config.ExecutorDockerMachine },
-	}
-	for name, change := range variants {
+	for name, change := range executorVariants {
 		t.Run(name, func(t *testing.T) {
 			e, c := stacktest.NewEnv(t, change)
 			stacktest.AnswerCreations(c)

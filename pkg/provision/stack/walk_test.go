@@ -128,14 +128,7 @@ func TestVariantsBuildAndTearDownOverFakes(t *testing.T) {
 // each kind's Find reads back what its Create made, and its Diff runs on
 // it.
 func TestEveryKindFindsWhatItMade(t *testing.T) {
-	variants := map[string]func(*config.Config){
-		"docker-autoscaler": func(c *config.Config) {
-			c.Network.Endpoints = []string{"ssm"}
-			c.Cache.S3 = true
-		},
-		"docker+machine": func(c *config.Config) { c.Runners.Executor = config.ExecutorDockerMachine },
-	}
-	for name, change := range variants {
+	for name, change := range executorVariants {
 		t.Run(name, func(t *testing.T) {
 			e, c := stacktest.NewEnv(t, change)
 			stacktest.AnswerCreations(c)
@@ -153,4 +146,14 @@ func TestEveryKindFindsWhatItMade(t *testing.T) {
 			}
 		})
 	}
+}
+
+// executorVariants are a stack of each executor, with the optional kinds
+// (an interface endpoint, the cache bucket) turned on where they exist.
+var executorVariants = map[string]func(*config.Config){
+	"docker-autoscaler": func(c *config.Config) {
+		c.Network.Endpoints = []string{"ssm"}
+		c.Cache.S3 = true
+	},
+	"docker+machine": func(c *config.Config) { c.Runners.Executor = config.ExecutorDockerMachine },
 }

@@ -30,7 +30,7 @@ func NewEnv(t testing.TB, change func(*config.Config)) (*stack.Env, *awsfake.Cli
 	t.Cleanup(gl.Close)
 	gl.AddRunner("glrt-fake-runner-token")
 	cfg.GitLab.URL = gl.URL
-	cfg.GitLab.SecurityGroupID = "sg-gitlab"
+	cfg.GitLab.SecurityGroupID = aws.ToString(gitlabGroup().GroupId)
 	cfg.GitLab.SSHSourceCIDRs = []string{"203.0.113.10/32"}
 	if change != nil {
 		change(&cfg)
@@ -46,8 +46,8 @@ func NewEnv(t testing.TB, change func(*config.Config)) (*stack.Env, *awsfake.Cli
 	}
 	// GitLab's security group exists, outside the stack.
 	c.EC2.DescribeSecurityGroupsFn = func(_ context.Context, in *ec2.DescribeSecurityGroupsInput) (*ec2.DescribeSecurityGroupsOutput, error) {
-		if slices.Contains(in.GroupIds, "sg-gitlab") {
-			return &ec2.DescribeSecurityGroupsOutput{SecurityGroups: []ec2types.SecurityGroup{{GroupId: aws.String("sg-gitlab"), VpcId: aws.String("vpc-gitlab")}}}, nil
+		if g := gitlabGroup(); slices.Contains(in.GroupIds, aws.ToString(g.GroupId)) {
+			return &ec2.DescribeSecurityGroupsOutput{SecurityGroups: []ec2types.SecurityGroup{g}}, nil
 		}
 		return &ec2.DescribeSecurityGroupsOutput{}, nil
 	}
@@ -67,4 +67,10 @@ func Walk(t testing.TB, e *stack.Env, apply, destroy bool) *plan.Result {
 	x := &plan.Executor{Parallelism: 4, Apply: apply, Destroy: destroy, StepTimeout: 5 * time.Second,
 		RetryDelay: func(int) time.Duration { return time.Millisecond }}
 	return x.Run(ctx, g)
+}
+
+// gitlabGroup is the security group of the GitLab server: it exists, in a
+// VPC of its own, outside the stack.
+func gitlabGroup() ec2types.SecurityGroup {
+	return ec2types.SecurityGroup{GroupId: aws.String("sg-gitlab"), GroupName: aws.String("gitlab"), VpcId: aws.String("vpc-gitlab")}
 }

@@ -121,7 +121,7 @@ func AnswerCreations(c *awsfake.Clients) *World {
 		keys: map[string]kmstypes.KeyMetadata{}, profiles: map[string]iamtypes.InstanceProfile{}, buckets: map[string]*bucket{}, policies: map[string]string{}}
 	lock := func() func() { w.mu.Lock(); return w.mu.Unlock }
 	// GitLab's security group exists, outside the stack.
-	w.groups = append(w.groups, ec2types.SecurityGroup{GroupId: aws.String("sg-gitlab"), GroupName: aws.String("gitlab"), VpcId: aws.String("vpc-gitlab")})
+	w.groups = append(w.groups, gitlabGroup())
 	group := func(id *string) *ec2types.SecurityGroup {
 		for i := range w.groups {
 			if aws.ToString(w.groups[i].GroupId) == aws.ToString(id) {
