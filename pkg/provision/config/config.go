@@ -18,7 +18,7 @@ type Config struct {
 	Stack   string            `yaml:"stack" jsonschema:"required" jsonschema_description:"Name of the stack: 1-32 lowercase letters, digits and dashes. Part of every resource name and tag."`
 	Region  string            `yaml:"region" jsonschema_description:"AWS region, e.g. eu-west-1. Empty: --region, AWS_REGION or the profile's region."`
 	Tags    map[string]string `yaml:"tags" jsonschema_description:"Tags put on every resource (besides provision:stack, provision:step and Name). A change is applied by up."`
-	Network NetworkConfig     `yaml:"network" jsonschema_description:"The VPC and its two subnets."`
+	Network NetworkConfig     `yaml:"network" jsonschema_description:"The VPC and its subnets: a public and a private one in each zone."`
 	GitLab  GitLabConfig      `yaml:"gitlab" jsonschema_description:"Your GitLab and how the stack reaches it."`
 	Manager ManagerConfig     `yaml:"manager" jsonschema_description:"The runner manager instance (gitlab-runner itself)."`
 	Runners RunnersConfig     `yaml:"runners" jsonschema_description:"The machines that run the jobs."`
@@ -58,9 +58,23 @@ type NetworkConfig struct {
 	VpcID             string `yaml:"vpc_id" jsonschema_description:"An existing VPC to build the subnets in (its internet gateway is used). Empty: the stack creates its own VPC."`
 	CIDR              string `yaml:"cidr" jsonschema_description:"IPv4 range of the VPC the stack creates."`
 	IPv6              bool   `yaml:"ipv6" jsonschema_description:"Give the VPC and subnets IPv6 (an egress-only gateway for the private subnet)."`
-	AvailabilityZone  string `yaml:"availability_zone" jsonschema_description:"Zone of both subnets. Empty: the first zone that offers both instance types."`
+	AvailabilityZone  string `yaml:"availability_zone" jsonschema_description:"Zone of the first zone's subnets (the manager's). Empty: the first zone that offers the instance types; the other zones follow in name order."`
 	PublicSubnetCIDR  string `yaml:"public_subnet_cidr" jsonschema_description:"IPv4 range of the public subnet (manager and NAT gateway)."`
 	PrivateSubnetCIDR string `yaml:"private_subnet_cidr" jsonschema_description:"IPv4 range of the private subnet (the runner machines)."`
+	// Zones spreads the stack over Availability Zones: a public and a
+	// private subnet in each, the group of machines across every private
+	// one, so that one zone's outage or Spot shortage does not stop CI.
+	Zones int `yaml:"zones" jsonschema_description:"Availability Zones to spread over (1-6): a public and a private subnet in each; the machines' group spans every private subnet. 0 (default): 2 in a VPC the stack makes; with vpc_id, as many as public_subnet_cidrs lists, else 1."`
+	// NAT is how the private subnets reach the internet: single (one NAT
+	// gateway in the first zone, as before) or per_zone (a NAT gateway
+	// and an Elastic IP in every zone, each private subnet through its
+	// own zone's: a zone's outage then leaves the others' egress alone).
+	NAT string `yaml:"nat" jsonschema:"enum=single,enum=per_zone" jsonschema_description:"single (default): one NAT gateway in the first zone (about 33 USD a month); per_zone: a NAT gateway and an Elastic IP in every zone, each private subnet through its own zone's (GitLab then admits one more address per zone)."`
+	// PublicSubnetCIDRs and PrivateSubnetCIDRs give every zone's ranges,
+	// first zone first; empty: the first zone's are public_subnet_cidr and
+	// private_subnet_cidr, the others' are carved from the VPC's range.
+	PublicSubnetCIDRs  []string `yaml:"public_subnet_cidrs" jsonschema_description:"IPv4 range of each zone's public subnet, first zone first (its first item is the first zone's, in place of public_subnet_cidr). Empty: derived from network.cidr. Required for more than one zone in an existing VPC."`
+	PrivateSubnetCIDRs []string `yaml:"private_subnet_cidrs" jsonschema_description:"IPv4 range of each zone's private subnet, first zone first (its first item is the first zone's, in place of private_subnet_cidr). Empty: derived from network.cidr. Required for more than one zone in an existing VPC."`
 	// ACLRuleQuota is AWS's "Rules per network ACL" in the account: the
 	// private ACL denies each of the VPC's blocks, and preflight refuses a
 	// VPC with more blocks than its rules can hold.
@@ -161,6 +175,15 @@ const (
 	BaseImageAmazonLinux   = "amazon-linux"
 )
 
+// Values of network.nat.
+const (
+	NATSingle  = "single"
+	NATPerZone = "per_zone"
+)
+
+// MaxZones is the most zones a stack spreads over: the most a region has.
+const MaxZones = 6
+
 const (
 	ExecutorDockerAutoscaler = "docker-autoscaler"
 	ExecutorDockerMachine    = "docker+machine"
@@ -176,6 +199,7 @@ func Defaults() Config {
 			PublicSubnetCIDR:  "192.168.0.0/27",
 			PrivateSubnetCIDR: "192.168.0.128/25",
 			ACLRuleQuota:      20,
+			NAT:               NATSingle,
 		},
 		Manager: ManagerConfig{InstanceType: "t3.micro", DrainTimeout: "30m"},
 		Cache:   CacheConfig{ExpireDays: 14},
@@ -323,6 +347,7 @@ func ParseConfig(name string, data []byte, regionOverride string) (*Config, erro
 	if regionOverride != "" {
 		cfg.Region = regionOverride
 	}
+	cfg.Network.firstZoneFromLists()
 	problems = append(textProblems, cfg.Validate()...)
 	if len(problems) > 0 {
 		setLines(data, problems)

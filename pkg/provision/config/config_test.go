@@ -111,6 +111,14 @@ func TestParseConfigBad(t *testing.T) {
 		{"schedule bad timezone", "stack: a\nrunners:\n  schedule:\n    - periods: [\"* 8-19 * * mon-fri\"]\n      timezone: Tokyo\n      idle_time: 20m\n", []string{"runners.schedule[0].timezone", "Asia/Tokyo"}},
 		{"schedule bad idle time", "stack: a\nrunners:\n  schedule:\n    - periods: [\"* 8-19 * * mon-fri\"]\n      idle_time: twenty\n", []string{"runners.schedule[0].idle_time", "20m"}},
 		{"schedule with docker+machine", "stack: a\nrunners:\n  executor: docker+machine\n  schedule:\n    - periods: [\"* * * * *\"]\n      idle_time: 20m\n", []string{"runners.schedule", "docker-autoscaler"}},
+		{"too many zones", "stack: a\nnetwork:\n  zones: 7\n", []string{"line 3", "network.zones", "1 to 6"}},
+		{"bad nat layout", "stack: a\nnetwork:\n  nat: per-zone\n", []string{"line 3", "network.nat", "per_zone"}},
+		{"no room for a third zone", "stack: a\nnetwork:\n  zones: 3\n", []string{"network.zones", "no room left for zone 3", "larger network.cidr"}},
+		{"zones in an existing vpc need ranges", "stack: a\nnetwork:\n  vpc_id: vpc-0123456789abcdef0\n  zones: 2\n", []string{"network.zones", "public_subnet_cidrs", "network.zones: 1"}},
+		{"zone lists of different lengths", "stack: a\nnetwork:\n  cidr: 10.0.0.0/16\n  public_subnet_cidrs: [10.0.0.0/24, 10.0.1.0/24]\n  private_subnet_cidrs: [10.0.128.0/20]\n", []string{"2 ranges", "private_subnet_cidrs 1", "one range of each per zone"}},
+		{"zone ranges overlap", "stack: a\nnetwork:\n  cidr: 10.0.0.0/16\n  public_subnet_cidrs: [10.0.0.0/24, 10.0.1.0/24]\n  private_subnet_cidrs: [10.0.128.0/20, 10.0.0.0/20]\n", []string{"line 5", "network.private_subnet_cidrs[1]", "overlaps 10.0.0.0/24"}},
+		{"zone range outside the vpc", "stack: a\nnetwork:\n  cidr: 10.0.0.0/16\n  public_subnet_cidrs: [10.0.0.0/24, 10.1.1.0/24]\n  private_subnet_cidrs: [10.0.128.0/20, 10.0.144.0/20]\n", []string{"network.public_subnet_cidrs[1]", "not inside the VPC block 10.0.0.0/16"}},
+		{"first zone given twice", "stack: a\nnetwork:\n  cidr: 10.0.0.0/16\n  public_subnet_cidr: 10.0.9.0/24\n  public_subnet_cidrs: [10.0.0.0/24, 10.0.1.0/24]\n  private_subnet_cidrs: [10.0.128.0/20, 10.0.144.0/20]\n", []string{"network.public_subnet_cidr", "given once"}},
 		{"too many ssh sources", "stack: a\ngitlab:\n  ssh_source_cidrs: [" + strings.Repeat("10.0.0.0/8, ", 20) + "10.0.0.0/8]\n", []string{"ssh_source_cidrs", "at most"}},
 	}
 	for _, c := range cases {
@@ -153,6 +161,58 @@ func TestParseConfigReportsEveryProblem(t *testing.T) {
 	var ce *ConfigError
 	if !errors.As(err, &ce) || len(ce.Problems) != 3 {
 		t.Fatalf("want 3 problems, got %v", err)
+	}
+}
+
+// Zones: two by default in the stack's own VPC, the first zone's ranges as
+// before and the second's carved from what is left; a larger VPC fits
+// more; listed ranges are taken as given; adding a zone moves no subnet.
+func TestZoneSubnets(t *testing.T) {
+	parse := func(yaml string) *Config {
+		t.Helper()
+		cfg, err := ParseConfig("p.yaml", []byte(yaml), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cfg
+	}
+	layout := func(cfg *Config) []ZoneSubnets {
+		t.Helper()
+		zs, err := cfg.Network.Subnets()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return zs
+	}
+	def := parse("stack: a\n")
+	if want := []ZoneSubnets{{"192.168.0.0/27", "192.168.0.128/25"}, {"192.168.0.32/27", "192.168.0.64/26"}}; !reflect.DeepEqual(layout(def), want) {
+		t.Errorf("default layout %v, want %v", layout(def), want)
+	}
+	if def.Network.NATZones() != 1 {
+		t.Errorf("default NAT gateways: %d, want 1", def.Network.NATZones())
+	}
+	one := parse("stack: a\nnetwork:\n  zones: 1\n")
+	if got := layout(one); len(got) != 1 || got[0] != layout(def)[0] {
+		t.Errorf("one zone: %v", got)
+	}
+	big := "stack: a\nnetwork:\n  cidr: 10.0.0.0/16\n  public_subnet_cidr: 10.0.0.0/24\n  private_subnet_cidr: 10.0.128.0/20\n  nat: per_zone\n  zones: "
+	three, four := layout(parse(big+"3\n")), layout(parse(big+"4\n"))
+	if want := []ZoneSubnets{{"10.0.0.0/24", "10.0.128.0/20"}, {"10.0.1.0/24", "10.0.16.0/20"}, {"10.0.2.0/24", "10.0.32.0/20"}}; !reflect.DeepEqual(three, want) {
+		t.Errorf("3 zones of a /16: %v, want %v", three, want)
+	}
+	if !reflect.DeepEqual(four[:3], three) {
+		t.Errorf("a fourth zone moved the others: %v then %v", three, four)
+	}
+	if n := parse(big + "3\n").Network.NATZones(); n != 3 {
+		t.Errorf("per_zone NAT gateways: %d, want 3", n)
+	}
+	listed := parse("stack: a\nnetwork:\n  cidr: 10.0.0.0/16\n  public_subnet_cidrs: [10.0.0.0/24, 10.0.1.0/24]\n  private_subnet_cidrs: [10.0.128.0/20, 10.0.144.0/20]\n")
+	if listed.Network.ZoneCount() != 2 || listed.Network.PublicSubnetCIDR != "10.0.0.0/24" || listed.Network.PrivateSubnetCIDR != "10.0.128.0/20" {
+		t.Errorf("listed: %d zones, first %s %s", listed.Network.ZoneCount(), listed.Network.PublicSubnetCIDR, listed.Network.PrivateSubnetCIDR)
+	}
+	existing := parse("stack: a\nnetwork:\n  vpc_id: vpc-0123456789abcdef0\n")
+	if existing.Network.ZoneCount() != 1 {
+		t.Errorf("existing VPC without lists: %d zones, want 1", existing.Network.ZoneCount())
 	}
 }
 

@@ -173,6 +173,7 @@ func (n *NetworkConfig) validate() []Problem {
 	if pubErr == nil && privErr == nil && pub.Overlaps(priv) {
 		add("private_subnet_cidr", "%s overlaps public_subnet_cidr %s: the two subnets must be disjoint", priv, pub)
 	}
+	n.validateZones(add)
 	// In an existing VPC, the CIDR checks against the VPC happen at preflight.
 	if n.VpcID == "" {
 		vpc, err := parseIPv4Prefix(n.CIDR)
@@ -496,4 +497,80 @@ func isLoopbackHost(host string) bool {
 	}
 	a, err := netip.ParseAddr(host)
 	return err == nil && a.IsLoopback()
+}
+
+// validateZones checks network.zones, network.nat and every zone's ranges:
+// valid, inside the VPC's range, disjoint, and the first zone's given once.
+func (n *NetworkConfig) validateZones(add func(key, format string, args ...any)) {
+	if n.Zones < 0 || n.Zones > MaxZones {
+		add("zones", "%d zones: a stack spreads over 1 to %d zones (0 or absent: the default)", n.Zones, MaxZones)
+		return
+	}
+	if n.NAT != NATSingle && n.NAT != NATPerZone {
+		add("nat", "%q is not a NAT layout: use single (one NAT gateway) or per_zone (one in each zone)", n.NAT)
+	}
+	def := Defaults().Network
+	for _, l := range []struct {
+		key, single, singleDefault string
+		list                       []string
+	}{{"public_subnet_cidr", n.PublicSubnetCIDR, def.PublicSubnetCIDR, n.PublicSubnetCIDRs}, {"private_subnet_cidr", n.PrivateSubnetCIDR, def.PrivateSubnetCIDR, n.PrivateSubnetCIDRs}} {
+		if len(l.list) > 0 && l.single != l.singleDefault && l.single != l.list[0] {
+			add(l.key, "%s differs from %ss[0] %s: the first zone's range is given once; remove %s or make it equal", l.single, l.key, l.list[0], l.key)
+		}
+		for i, c := range l.list {
+			p, err := parseIPv4Prefix(c)
+			switch {
+			case err != nil:
+				add(fmt.Sprintf("%ss[%d]", l.key, i), "%v", err)
+			case p.Bits() < 16 || p.Bits() > 28:
+				add(fmt.Sprintf("%ss[%d]", l.key, i), "%s: an AWS subnet must be between /16 and /28", p)
+			}
+		}
+	}
+	if len(n.PublicSubnetCIDRs) > 0 && n.Zones > 0 && len(n.PublicSubnetCIDRs) != n.Zones {
+		add("public_subnet_cidrs", "lists %d ranges for %d zones (network.zones): list one per zone", len(n.PublicSubnetCIDRs), n.Zones)
+		return
+	}
+	zs, err := n.Subnets()
+	if err != nil {
+		add("zones", "%v", err)
+		return
+	}
+	// Every range against every other, and inside the VPC's own range.
+	type named struct {
+		key string
+		p   netip.Prefix
+	}
+	var all []named
+	for i, z := range zs {
+		pubKey, privKey := fmt.Sprintf("public_subnet_cidrs[%d]", i), fmt.Sprintf("private_subnet_cidrs[%d]", i)
+		if len(n.PublicSubnetCIDRs) == 0 {
+			pubKey, privKey = "public_subnet_cidr", "private_subnet_cidr"
+			if i > 0 {
+				pubKey, privKey = "zones", "zones"
+			}
+		}
+		for _, c := range []named{{pubKey, prefixOrZero(z.Public)}, {privKey, prefixOrZero(z.Private)}} {
+			if c.p.IsValid() {
+				all = append(all, c)
+			}
+		}
+	}
+	vpc, vpcErr := parseIPv4Prefix(n.CIDR)
+	for i, a := range all {
+		if n.VpcID == "" && vpcErr == nil && a.key != "public_subnet_cidr" && a.key != "private_subnet_cidr" && !ContainsPrefix(vpc, a.p) {
+			add(a.key, "%s is not inside the VPC block %s: choose a subnet of network.cidr", a.p, vpc)
+		}
+		for _, b := range all[:i] {
+			if a.p.Overlaps(b.p) && !(a.key == "private_subnet_cidr" && b.key == "public_subnet_cidr") {
+				add(a.key, "%s overlaps %s (%s): every zone's subnets must be disjoint", a.p, b.p, b.key)
+			}
+		}
+	}
+	return
+}
+
+func prefixOrZero(s string) netip.Prefix {
+	p, _ := netip.ParsePrefix(s)
+	return p
 }

@@ -14,12 +14,26 @@ import (
 	"github.com/provision-dev/provision/pkg/provision/stack"
 )
 
-// ResolveZone picks the availability zone for both subnets: the zone the
-// subnets already live in, else the configured one, else the first zone
-// (by name) that offers both instance types. It only reads.
+// ResolveZone picks the Availability Zone of every zone of the stack. The
+// first zone (the manager's): where its subnets already live, else the
+// configured one, else the first zone by name that offers both instance
+// types. Each further zone: where its subnets live, else the next zone by
+// name, not taken yet, that offers the machines' type. It only reads.
 func ResolveZone(ctx context.Context, e *stack.Env) error {
-	if z := e.AttrOf(stack.StepPublicSubnet, stack.AttrZone); z != "" && e.Cfg.Network.AvailabilityZone == "" {
-		e.Zone = z
+	count := e.Cfg.Network.ZoneCount()
+	chosen := make([]string, count)
+	known := 0
+	for z := range chosen {
+		chosen[z] = e.AttrOf(stack.PublicSubnetStep(z), stack.AttrZone)
+		if chosen[z] != "" {
+			known++
+		}
+	}
+	if want := e.Cfg.Network.AvailabilityZone; want != "" && chosen[0] != "" && chosen[0] != want {
+		chosen[0] = "" // the subnet's Diff says it cannot move
+	}
+	if known == count && chosen[0] != "" {
+		e.Zone, e.Zones = chosen[0], chosen
 		return nil
 	}
 	zones, err := e.EC2.DescribeAvailabilityZones(ctx, &ec2.DescribeAvailabilityZonesInput{
@@ -43,25 +57,55 @@ func ResolveZone(ctx context.Context, e *stack.Env) error {
 	if err != nil {
 		return err
 	}
+	if chosen[0] == "" {
+		if chosen[0], err = firstZone(e, names, offered, types); err != nil {
+			return err
+		}
+	}
+	for z := 1; z < count; z++ {
+		if chosen[z] != "" {
+			continue
+		}
+		for _, name := range names {
+			if offered[types[1]][name] && !slices.Contains(chosen, name) {
+				chosen[z] = name
+				break
+			}
+		}
+		if chosen[z] == "" {
+			n := 0
+			for _, name := range names {
+				if offered[types[1]][name] {
+					n++
+				}
+			}
+			return fmt.Errorf("network.zones is %d, but %s has only %d zones that offer %s: set network.zones to at most %d, or choose a type sold in more zones", count, e.Region, n, types[1], n)
+		}
+	}
+	e.Zone, e.Zones = chosen[0], chosen
+	return nil
+}
+
+// firstZone is the manager's zone: the configured one, else the first by
+// name that offers both types.
+func firstZone(e *stack.Env, names []string, offered map[string]map[string]bool, types []string) (string, error) {
 	if want := e.Cfg.Network.AvailabilityZone; want != "" {
 		if !slices.Contains(names, want) {
-			return fmt.Errorf("network.availability_zone %s is not a zone of %s (zones: %s): pick one of them or leave it empty", want, e.Region, strings.Join(names, ", "))
+			return "", fmt.Errorf("network.availability_zone %s is not a zone of %s (zones: %s): pick one of them or leave it empty", want, e.Region, strings.Join(names, ", "))
 		}
 		for _, t := range types {
 			if !offered[t][want] {
-				return fmt.Errorf("zone %s does not offer instance type %s: choose another zone or instance type", want, t)
+				return "", fmt.Errorf("zone %s does not offer instance type %s: choose another zone or instance type", want, t)
 			}
 		}
-		e.Zone = want
-		return nil
+		return want, nil
 	}
 	for _, z := range names {
 		if offered[types[0]][z] && offered[types[1]][z] {
-			e.Zone = z
-			return nil
+			return z, nil
 		}
 	}
-	return fmt.Errorf("no zone of %s offers both %s and %s: check manager.instance_type and runners.instance_type (is the type spelled right, and sold in this region?)", e.Region, types[0], types[1])
+	return "", fmt.Errorf("no zone of %s offers both %s and %s: check manager.instance_type and runners.instance_type (is the type spelled right, and sold in this region?)", e.Region, types[0], types[1])
 }
 
 // zonesOffering maps instance type -> zone -> offered.

@@ -53,7 +53,12 @@ func TestResolveZone(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			a := newAccount(t, c.config)
+			a := newAccount(t, func(cfg *config.Config) {
+				cfg.Network.Zones = 1
+				if c.config != nil {
+					c.config(cfg)
+				}
+			})
 			if c.setup != nil {
 				c.setup(a)
 			}
@@ -73,7 +78,7 @@ func TestResolveZone(t *testing.T) {
 // The subnets' recorded zone is kept without asking AWS, unless a zone is configured.
 func TestResolveZoneKeepsTheSubnetsZone(t *testing.T) {
 	for _, configured := range []string{"", "eu-west-1b"} {
-		a := newAccount(t, func(c *config.Config) { c.Network.AvailabilityZone = configured })
+		a := newAccount(t, func(c *config.Config) { c.Network.AvailabilityZone, c.Network.Zones = configured, 1 })
 		err := a.e.Ledger.Put(string(stack.StepPublicSubnet), &state.Resource{Type: "subnet", ID: "subnet-1", Status: state.StatusCreated,
 			Attributes: map[string]string{"zone": "eu-west-1c"}})
 		if err != nil {
@@ -92,6 +97,46 @@ func TestResolveZoneKeepsTheSubnetsZone(t *testing.T) {
 		if asked := a.called("DescribeAvailabilityZones"); asked != (configured != "") {
 			t.Errorf("configured %q: zones listed: %v", configured, asked)
 		}
+	}
+}
+
+// Further zones follow by name among those offering the machines' type,
+// skipping the first zone; zones already built keep theirs; a region with
+// too few zones is refused with the number it has.
+func TestResolveZonesSpreads(t *testing.T) {
+	a := newAccount(t, func(c *config.Config) { c.Network.Zones = 3 })
+	if err := ResolveZone(context.Background(), a.e); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"eu-west-1a", "eu-west-1b", "eu-west-1c"}; !reflect.DeepEqual(a.e.Zones, want) || a.e.Zone != want[0] {
+		t.Errorf("zones %v (first %s), want %v", a.e.Zones, a.e.Zone, want)
+	}
+
+	a = newAccount(t, func(c *config.Config) { c.Network.Zones, c.Network.AvailabilityZone = 2, "eu-west-1b" })
+	if err := ResolveZone(context.Background(), a.e); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"eu-west-1b", "eu-west-1a"}; !reflect.DeepEqual(a.e.Zones, want) {
+		t.Errorf("configured first zone: zones %v, want %v", a.e.Zones, want)
+	}
+
+	// A one-zone stack grown to two: its subnets' zone stays first.
+	a = newAccount(t, func(c *config.Config) { c.Network.Zones = 2 })
+	if err := a.e.Ledger.Put(string(stack.StepPublicSubnet), &state.Resource{Type: "subnet", ID: "subnet-1", Status: state.StatusCreated,
+		Attributes: map[string]string{"zone": "eu-west-1c"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := ResolveZone(context.Background(), a.e); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"eu-west-1c", "eu-west-1a"}; !reflect.DeepEqual(a.e.Zones, want) {
+		t.Errorf("grown stack: zones %v, want %v", a.e.Zones, want)
+	}
+
+	a = newAccount(t, func(c *config.Config) { c.Network.Zones = 4 })
+	err := ResolveZone(context.Background(), a.e)
+	if err == nil || !strings.Contains(err.Error(), "network.zones is 4, but eu-west-1 has only 3 zones that offer t3.medium: set network.zones to at most 3") {
+		t.Errorf("4 zones of 3: %v", err)
 	}
 }
 

@@ -43,9 +43,23 @@ func (k autoScalingGroupKind) StepID() plan.ID { return StepAutoScaling }
 // (instance/manager records it). A teardown removes the manager first.
 func (k autoScalingGroupKind) Needs() []plan.ID {
 	if k.env.Teardown {
-		return []plan.ID{StepLaunchTemplate, StepPrivateSubnet}
+		return append([]plan.ID{StepLaunchTemplate}, k.env.privateSubnets()...)
 	}
-	return []plan.ID{StepLaunchTemplate, StepPrivateSubnet, StepManager}
+	return append([]plan.ID{StepLaunchTemplate, StepManager}, k.env.privateSubnets()...)
+}
+
+// subnets are the group's subnets: every zone's private one, as AWS
+// writes VPCZoneIdentifier (ids joined by commas).
+func (k autoScalingGroupKind) subnets() string {
+	return strings.Join(k.env.idsOf(k.env.privateSubnets()), ",")
+}
+
+// sameSubnets compares two VPCZoneIdentifier values as sets.
+func sameSubnets(a, b string) bool {
+	as, bs := strings.Split(a, ","), strings.Split(b, ",")
+	slices.Sort(as)
+	slices.Sort(bs)
+	return slices.Equal(as, bs)
 }
 
 // Hooks names the optional parts of resource.Step this kind has.
@@ -59,7 +73,7 @@ func (k autoScalingGroupKind) name() string { return k.env.AttrOf(StepManager, A
 
 func (k autoScalingGroupKind) Describe() plan.Change {
 	c := plan.Change{Step: StepAutoScaling, Kind: "autoscaling-group", Name: orUnknown(k.name()), Attrs: []plan.Attr{
-		{Key: "subnet", Value: orUnknown(k.env.IDOf(StepPrivateSubnet))},
+		{Key: "subnets", Value: orUnknown(k.subnets())},
 		{Key: "min/desired/max", Value: fmt.Sprintf("0/0/%d", k.env.Cfg.Runners.MaxInstances)},
 		{Key: "scale_in_protection", Value: "true"},
 	}}
@@ -241,8 +255,8 @@ func (k autoScalingGroupKind) Diff(_ context.Context, f fleet) (groupFix, []stri
 	if aws.ToInt32(g.MaxSize) != max || aws.ToInt32(g.MinSize) != 0 {
 		rs = append(rs, fmt.Sprintf("min/max %d/%d -> 0/%d", aws.ToInt32(g.MinSize), aws.ToInt32(g.MaxSize), max))
 	}
-	if aws.ToString(g.VPCZoneIdentifier) != k.env.IDOf(StepPrivateSubnet) {
-		rs = append(rs, "subnets -> "+k.env.IDOf(StepPrivateSubnet))
+	if want := k.subnets(); !sameSubnets(aws.ToString(g.VPCZoneIdentifier), want) {
+		rs = append(rs, fmt.Sprintf("subnets %s -> %s", aws.ToString(g.VPCZoneIdentifier), want))
 	}
 	if !aws.ToBool(g.NewInstancesProtectedFromScaleIn) {
 		rs = append(rs, "protect new instances from scale-in")
@@ -270,7 +284,7 @@ func (k autoScalingGroupKind) Create(ctx context.Context, _ string, _ resource.F
 		MinSize:                          aws.Int32(0),
 		MaxSize:                          aws.Int32(int32(k.env.Cfg.Runners.MaxInstances)),
 		DesiredCapacity:                  aws.Int32(0),
-		VPCZoneIdentifier:                aws.String(k.env.IDOf(StepPrivateSubnet)),
+		VPCZoneIdentifier:                aws.String(k.subnets()),
 		NewInstancesProtectedFromScaleIn: aws.Bool(true),
 		// Capacity rebalancing would start a replacement and then end a
 		// machine that may be running a job: off, Spot or not.
@@ -303,7 +317,7 @@ func (k autoScalingGroupKind) Update(ctx context.Context, _ fleet, f groupFix) e
 		// The desired capacity belongs to the plugin: never touched here.
 		in := &autoscaling.UpdateAutoScalingGroupInput{
 			AutoScalingGroupName: name, MinSize: aws.Int32(0), MaxSize: aws.Int32(int32(k.env.Cfg.Runners.MaxInstances)),
-			VPCZoneIdentifier: aws.String(k.env.IDOf(StepPrivateSubnet)), NewInstancesProtectedFromScaleIn: aws.Bool(true), CapacityRebalance: aws.Bool(false),
+			VPCZoneIdentifier: aws.String(k.subnets()), NewInstancesProtectedFromScaleIn: aws.Bool(true), CapacityRebalance: aws.Bool(false),
 		}
 		// One or the other: a launch template given alone replaces a
 		// mixed-instances policy, and the other way round.

@@ -42,6 +42,7 @@ type Images struct {
 type Discovery struct {
 	Account Identity
 	Zone    string
+	Zones   []string
 	Images  Images
 	GitLab6 bool
 	// StoredTokenRenewed: preflight found the token parameter renewed.
@@ -54,12 +55,12 @@ type Discovery struct {
 
 // Discovered returns what this environment found.
 func (e *Env) Discovered() Discovery {
-	return Discovery{Account: e.Account, Zone: e.Zone, Images: e.Images, GitLab6: e.GitLab6, StoredTokenRenewed: e.StoredTokenRenewed, RunnerID: e.RunnerID, Facts: e.Ledger.Facts()}
+	return Discovery{Account: e.Account, Zone: e.Zone, Zones: e.Zones, Images: e.Images, GitLab6: e.GitLab6, StoredTokenRenewed: e.StoredTokenRenewed, RunnerID: e.RunnerID, Facts: e.Ledger.Facts()}
 }
 
 // use takes what an earlier Discover (or Preflight) of the same run found.
 func (e *Env) use(d Discovery) {
-	e.Account, e.Zone, e.Images, e.GitLab6, e.StoredTokenRenewed, e.RunnerID = d.Account, d.Zone, d.Images, d.GitLab6, d.StoredTokenRenewed, d.RunnerID
+	e.Account, e.Zone, e.Zones, e.Images, e.GitLab6, e.StoredTokenRenewed, e.RunnerID = d.Account, d.Zone, d.Zones, d.Images, d.GitLab6, d.StoredTokenRenewed, d.RunnerID
 	// Facts a probe learned reach the state with the walk's first change.
 	for k, v := range d.Facts {
 		if e.Ledger.Fact(k) != v {

@@ -36,7 +36,10 @@ import (
 type Env struct {
 	Cfg    *config.Config
 	Region string
+	// Zone is the first zone's Availability Zone (the manager's); Zones
+	// every zone's, first zone first.
 	Zone   string
+	Zones  []string
 	EC2    awsapi.EC2
 	STS    awsapi.STS
 	IAM    awsapi.IAM

@@ -42,9 +42,12 @@ func newGitLabIngressStep(env *Env) plan.Step {
 
 func (k gitlabIngressKind) StepID() plan.ID { return StepGitLabIngress }
 func (k gitlabIngressKind) Needs() []plan.ID {
-	deps := []plan.ID{StepNATAddress, StepManagerAddress}
+	deps := []plan.ID{StepManagerAddress}
+	for z := range k.env.natCount() {
+		deps = append(deps, NATAddressStep(z))
+	}
 	if k.env.gitlabIPv6Paths() {
-		deps = append(deps, StepManager, StepPrivateSubnet)
+		deps = append(append(deps, StepManager), k.env.privateSubnets()...)
 	}
 	return deps
 }
@@ -62,12 +65,22 @@ func (k gitlabIngressKind) wanted() []sgRule {
 	}
 	rules := []sgRule{
 		rule(config.HostCIDR(k.env.AttrOf(StepNATAddress, AttrPublicIP), "(eip/nat)"), "runner machines via the NAT gateway"),
-		rule(config.HostCIDR(k.env.AttrOf(StepManagerAddress, AttrPublicIP), "(eip/manager)"), "runner manager"),
 	}
+	// network.nat: per_zone: every zone's machines come from their own
+	// NAT gateway's address.
+	for z := 1; z < k.env.Cfg.Network.NATZones(); z++ {
+		id := NATAddressStep(z)
+		rules = append(rules, rule(config.HostCIDR(k.env.AttrOf(id, AttrPublicIP), "("+string(id)+")"), fmt.Sprintf("runner machines via zone %d's NAT gateway", z+1)))
+	}
+	rules = append(rules, rule(config.HostCIDR(k.env.AttrOf(StepManagerAddress, AttrPublicIP), "(eip/manager)"), "runner manager"))
 	if k.env.gitlabIPv6Paths() {
 		rules = append(rules,
 			rule(config.HostCIDR(k.env.AttrOf(StepManager, AttrIPv6Address), "(instance/manager ipv6)"), "runner manager over IPv6"),
 			rule(or(config.CanonicalCIDR(k.env.AttrOf(StepPrivateSubnet, AttrIPv6CIDR)), "(subnet/private ipv6)"), "runner machines over IPv6"))
+		for z := 1; z < k.env.Cfg.Network.ZoneCount(); z++ {
+			id := PrivateSubnetStep(z)
+			rules = append(rules, rule(or(config.CanonicalCIDR(k.env.AttrOf(id, AttrIPv6CIDR)), "("+string(id)+" ipv6)"), fmt.Sprintf("runner machines of zone %d over IPv6", z+1)))
+		}
 	}
 	return rules
 }

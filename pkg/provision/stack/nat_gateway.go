@@ -15,24 +15,31 @@ import (
 	"github.com/provision-dev/provision/pkg/provision/resource"
 )
 
-// natGatewayKind is the NAT gateway in the public subnet through which runner
-// machines reach GitLab over IPv4, from the fixed address eip/nat.
-type natGatewayKind struct{ env *Env }
+// natGatewayKind is a NAT gateway in a zone's public subnet through which
+// runner machines reach GitLab over IPv4, from a fixed address (eip/nat,
+// eip/nat/2, ...): the first zone's, or with network.nat: per_zone one in
+// every zone.
+type natGatewayKind struct {
+	env                 *Env
+	id, address, subnet plan.ID
+	role                string
+}
 
 type nat = *ec2types.NatGateway
 
 // natFix: the gateway is pending; apply waits until it is available.
 type natFix struct{ wait bool }
 
-func newNATGatewayStep(env *Env) plan.Step {
-	return resource.NewStep[nat, natFix](env.shared(), "nat-gateway", natGatewayKind{env})
+func newNATGatewayStep(env *Env, z int) plan.Step {
+	k := natGatewayKind{env: env, id: NATStep(z), address: NATAddressStep(z), subnet: PublicSubnetStep(z), role: zoneRole("nat", z)}
+	return resource.NewStep[nat, natFix](env.shared(), "nat-gateway", k)
 }
 
-func (k natGatewayKind) StepID() plan.ID { return StepNAT }
+func (k natGatewayKind) StepID() plan.ID { return k.id }
 
 // The NAT needs the internet gateway attached to reach the internet.
 func (k natGatewayKind) Needs() []plan.ID {
-	return []plan.ID{StepPublicSubnet, StepNATAddress, StepIGW}
+	return []plan.ID{k.subnet, k.address, StepIGW}
 }
 
 // Hooks names the optional parts of resource.Step this kind has.
@@ -41,9 +48,9 @@ func (k natGatewayKind) Hooks() resource.Hooks[nat, natFix] {
 }
 
 func (k natGatewayKind) Describe() plan.Change {
-	return plan.Change{Step: StepNAT, Kind: "nat-gateway", Name: k.env.name("nat"), Attrs: []plan.Attr{
-		{Key: "subnet", Value: orUnknown(k.env.IDOf(StepPublicSubnet))},
-		{Key: "eip", Value: orUnknown(k.env.IDOf(StepNATAddress))},
+	return plan.Change{Step: k.id, Kind: "nat-gateway", Name: k.env.name(k.role), Attrs: []plan.Attr{
+		{Key: "subnet", Value: orUnknown(k.env.IDOf(k.subnet))},
+		{Key: "eip", Value: orUnknown(k.env.IDOf(k.address))},
 	}}
 }
 
@@ -59,7 +66,7 @@ func (k natGatewayKind) findForDelete(ctx context.Context) (resource.Found[nat],
 }
 
 func (k natGatewayKind) lookup(ctx context.Context, states ...ec2types.NatGatewayState) (resource.Found[nat], error) {
-	in := &ec2.DescribeNatGatewaysInput{Filter: k.env.ownerFilters(StepNAT)}
+	in := &ec2.DescribeNatGatewaysInput{Filter: k.env.ownerFilters(k.id)}
 	if vpcID := k.env.IDOf(StepVPC); vpcID != "" {
 		in.Filter = append(in.Filter, Filter("vpc-id", vpcID))
 	}
@@ -72,7 +79,7 @@ func (k natGatewayKind) lookup(ctx context.Context, states ...ec2types.NatGatewa
 		}
 		all = append(all, resource.Pointers(out.NatGateways)...)
 	}
-	return lookupOwned(k.env, StepNAT, all, natID, func(n nat) bool { return k.env.ownedBy(n.Tags, StepNAT) && slices.Contains(states, n.State) }), nil
+	return lookupOwned(k.env, k.id, all, natID, func(n nat) bool { return k.env.ownedBy(n.Tags, k.id) && slices.Contains(states, n.State) }), nil
 }
 
 func natID(n nat) string { return aws.ToString(n.NatGatewayId) }
@@ -83,8 +90,8 @@ func (k natGatewayKind) Record(n nat) resource.Recorded {
 
 func (k natGatewayKind) Diff(_ context.Context, n nat) (natFix, []string, error) {
 	id := natID(n)
-	if got, want := aws.ToString(n.SubnetId), k.env.IDOf(StepPublicSubnet); want != "" && got != want {
-		return natFix{}, nil, fmt.Errorf("nat %s is in subnet %s, not in subnet/public %s: delete it (aws ec2 delete-nat-gateway --nat-gateway-id %s) and run `provision up` again", id, got, want, id)
+	if got, want := aws.ToString(n.SubnetId), k.env.IDOf(k.subnet); want != "" && got != want {
+		return natFix{}, nil, fmt.Errorf("%s %s is in subnet %s, not in %s %s: delete it (aws ec2 delete-nat-gateway --nat-gateway-id %s) and run `provision up` again", k.id, id, got, k.subnet, want, id)
 	}
 	if n.State == ec2types.NatGatewayStatePending {
 		return natFix{wait: true}, []string{"wait until available"}, nil
@@ -94,18 +101,18 @@ func (k natGatewayKind) Diff(_ context.Context, n nat) (natFix, []string, error)
 
 func (k natGatewayKind) Create(ctx context.Context, token string, _ resource.Found[nat]) (nat, natFix, error) {
 	out, err := k.env.EC2.CreateNatGateway(ctx, &ec2.CreateNatGatewayInput{
-		SubnetId:          aws.String(k.env.IDOf(StepPublicSubnet)),
-		AllocationId:      aws.String(k.env.IDOf(StepNATAddress)),
+		SubnetId:          aws.String(k.env.IDOf(k.subnet)),
+		AllocationId:      aws.String(k.env.IDOf(k.address)),
 		ClientToken:       &token,
-		TagSpecifications: k.env.tagSpec(ec2types.ResourceTypeNatgateway, StepNAT, "nat"),
+		TagSpecifications: k.env.tagSpec(ec2types.ResourceTypeNatgateway, k.id, k.role),
 	})
 	if awsapi.ErrorCode(err) == "Resource.AlreadyAssociated" {
 		// The address is released by a NAT gateway only once that one
 		// is fully deleted (after a NAT was deleted by hand).
-		return nil, natFix{}, plan.TryAgain(fmt.Errorf("create nat gateway: Elastic IP %s is still held by a NAT gateway that is being deleted: %w", k.env.IDOf(StepNATAddress), err))
+		return nil, natFix{}, plan.TryAgain(fmt.Errorf("create nat gateway: Elastic IP %s is still held by a NAT gateway that is being deleted: %w", k.env.IDOf(k.address), err))
 	}
 	if err != nil {
-		return nil, natFix{}, awsapi.RetryableCreate(fmt.Errorf("create nat gateway: %w", err))
+		return nil, natFix{}, awsapi.RetryableCreate(fmt.Errorf("create nat gateway %s: %w", k.id, err))
 	}
 	return out.NatGateway, natFix{wait: true}, nil
 }

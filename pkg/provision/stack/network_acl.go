@@ -19,16 +19,16 @@ import (
 	"github.com/provision-dev/provision/pkg/provision/resource"
 )
 
-// networkACLKind owns a network ACL, its entries and its association with
-// one subnet. ACLs are stateless: every flow needs a rule for its return
+// networkACLKind owns a network ACL, its entries and its associations with
+// every zone's subnet of its role. ACLs are stateless: every flow needs a rule for its return
 // traffic too: an ACL that lets requests out but not their answers in
 // breaks every package install and GitLab call without an error message.
 type networkACLKind struct {
-	env    *Env
-	id     plan.ID
-	role   string
-	subnet plan.ID
-	public bool
+	env     *Env
+	id      plan.ID
+	role    string
+	subnets []plan.ID
+	public  bool
 }
 
 type networkACL = *ec2types.NetworkAcl
@@ -39,15 +39,17 @@ func newNetworkACLStep(env *Env, public bool) plan.Step {
 
 func newNetworkACLs(env *Env, public bool) networkACLKind {
 	if public {
-		return networkACLKind{env: env, id: StepPublicACL, role: "public", subnet: StepPublicSubnet, public: true}
+		return networkACLKind{env: env, id: StepPublicACL, role: "public", subnets: env.publicSubnets(), public: true}
 	}
-	return networkACLKind{env: env, id: StepPrivateACL, role: "private", subnet: StepPrivateSubnet}
+	return networkACLKind{env: env, id: StepPrivateACL, role: "private", subnets: env.privateSubnets()}
 }
 
 func (k networkACLKind) StepID() plan.ID { return k.id }
 
 // The private ACL names the public subnet's IPv6 block.
-func (k networkACLKind) Needs() []plan.ID { return []plan.ID{StepVPC, StepPublicSubnet, k.subnet} }
+func (k networkACLKind) Needs() []plan.ID {
+	return slices.Compact(append([]plan.ID{StepVPC, StepPublicSubnet}, k.subnets...))
+}
 
 // aclEntry is one ACL rule, in a form that compares by value.
 type aclEntry struct {
@@ -161,6 +163,14 @@ func (k networkACLKind) rules(blocks addressBlocks, have []ec2types.NetworkAclEn
 				in(105, tcp, true, pub6, 443, 443)
 			}
 		}
+		// Machines reach the interface endpoints' network interfaces in
+		// other zones' private subnets on 443 (its DNS name answers with
+		// every zone's), and those answer back: the subnets differ, so the
+		// ACL stands between them (rules 1-9 out, 120-129 in: before the
+		// VPC's denies).
+		for i, c := range k.crossZoneEndpoints() {
+			in(120+int32(i), tcp, true, c, 443, 443)
+		}
 		// The return-traffic range below includes 2376: deny it (and 22)
 		// from everywhere else first.
 		in(110, tcp, false, anyIPv4, 22, 22)
@@ -205,6 +215,9 @@ func (k networkACLKind) rules(blocks addressBlocks, have []ec2types.NetworkAclEn
 		if ipv6 {
 			out(11, tcp, true, k.env.AttrOf(StepPublicSubnet, AttrIPv6CIDR), 1024, 65535)
 		}
+		for i, c := range k.crossZoneEndpoints() {
+			out(1+int32(i), tcp, true, c, 443, 65535)
+		}
 		es = append(es, vpcDenies(blocks.all(), have)...)
 	}
 	out(100, allProtos, true, anyIPv4, 0, 0)
@@ -212,6 +225,21 @@ func (k networkACLKind) rules(blocks addressBlocks, have []ec2types.NetworkAclEn
 		out(101, allProtos, true, anyIPv6, 0, 0)
 	}
 	return es
+}
+
+// crossZoneEndpoints are the private subnets' ranges that machines of
+// another zone reach interface endpoints in: none with one zone or no
+// endpoints.
+func (k networkACLKind) crossZoneEndpoints() []string {
+	zs := k.env.zoneSubnets()
+	if len(zs) < 2 || len(k.env.Cfg.Network.Endpoints) == 0 {
+		return nil
+	}
+	var cidrs []string
+	for _, z := range zs {
+		cidrs = append(cidrs, z.Private)
+	}
+	return cidrs
 }
 
 // The private ACL's outbound denies of the VPC's blocks are numbered in
@@ -323,9 +351,10 @@ func (e *Env) vpcCIDR() string {
 }
 
 func (k networkACLKind) Describe() plan.Change {
-	c := plan.Change{Step: k.id, Kind: "network-acl", Name: k.env.name(k.role), Attrs: []plan.Attr{
-		{Key: "subnet", Value: orUnknown(k.env.IDOf(k.subnet))},
-	}}
+	c := plan.Change{Step: k.id, Kind: "network-acl", Name: k.env.name(k.role), Attrs: []plan.Attr{}}
+	for _, sn := range k.subnets {
+		c.Attrs = append(c.Attrs, plan.Attr{Key: "subnet", Value: orUnknown(k.env.IDOf(sn))})
+	}
 	in, out := 0, 0
 	for _, e := range k.wanted() {
 		if e.Egress {
@@ -366,7 +395,7 @@ func (k networkACLKind) Record(a networkACL) resource.Recorded {
 type aclFix struct {
 	create, replace []aclEntry
 	remove          []aclEntry
-	assocID         string // the subnet's current association, to move to this ACL
+	assoc           map[string]string // subnet -> its current association, to move to this ACL
 }
 
 func (k networkACLKind) Diff(ctx context.Context, acl networkACL) (aclFix, []string, error) {
@@ -378,26 +407,33 @@ func (k networkACLKind) Diff(ctx context.Context, acl networkACL) (aclFix, []str
 		}
 	}
 	f := diffEntries(acl.Entries, want)
-	subnetID := k.env.IDOf(k.subnet)
-	associated := false
+	mine := map[string]bool{}
 	for _, a := range acl.Associations {
-		associated = associated || aws.ToString(a.SubnetId) == subnetID
+		mine[aws.ToString(a.SubnetId)] = true
 	}
-	if !associated {
+	for _, subnetID := range k.env.idsOf(k.subnets) {
+		if mine[subnetID] {
+			continue
+		}
 		out, err := k.env.EC2.DescribeNetworkAcls(ctx, &ec2.DescribeNetworkAclsInput{Filters: []ec2types.Filter{Filter("association.subnet-id", subnetID)}})
 		if err != nil {
 			return f, nil, fmt.Errorf("find the network ACL of %s: %w", subnetID, err)
 		}
+		assoc := ""
 		for _, other := range out.NetworkAcls {
 			for _, a := range other.Associations {
 				if aws.ToString(a.SubnetId) == subnetID {
-					f.assocID = aws.ToString(a.NetworkAclAssociationId)
+					assoc = aws.ToString(a.NetworkAclAssociationId)
 				}
 			}
 		}
-		if f.assocID == "" {
+		if assoc == "" {
 			return f, nil, plan.TryAgainf("subnet %s has no network ACL association yet", subnetID)
 		}
+		if f.assoc == nil {
+			f.assoc = map[string]string{}
+		}
+		f.assoc[subnetID] = assoc
 	}
 	var reasons []string
 	for _, e := range f.create {
@@ -409,7 +445,7 @@ func (k networkACLKind) Diff(ctx context.Context, acl networkACL) (aclFix, []str
 	for _, e := range f.remove {
 		reasons = append(reasons, "remove "+e.String())
 	}
-	if f.assocID != "" {
+	for _, subnetID := range sortedKeys(f.assoc) {
 		reasons = append(reasons, "associate with "+subnetID)
 	}
 	return f, reasons, nil
@@ -489,9 +525,10 @@ func (k networkACLKind) Update(ctx context.Context, acl networkACL, f aclFix) er
 			return fmt.Errorf("remove %s from %s: %w", e, id, err)
 		}
 	}
-	if f.assocID != "" {
-		if _, err := k.env.EC2.ReplaceNetworkAclAssociation(ctx, &ec2.ReplaceNetworkAclAssociationInput{AssociationId: &f.assocID, NetworkAclId: &id}); err != nil {
-			return awsapi.RetryableCreate(fmt.Errorf("associate %s with %s: %w", id, k.env.IDOf(k.subnet), err))
+	for _, subnetID := range sortedKeys(f.assoc) {
+		assoc := f.assoc[subnetID]
+		if _, err := k.env.EC2.ReplaceNetworkAclAssociation(ctx, &ec2.ReplaceNetworkAclAssociationInput{AssociationId: &assoc, NetworkAclId: &id}); err != nil {
+			return awsapi.RetryableCreate(fmt.Errorf("associate %s with %s: %w", id, subnetID, err))
 		}
 	}
 	return nil

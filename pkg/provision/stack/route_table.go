@@ -3,6 +3,8 @@ package stack
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -14,14 +16,16 @@ import (
 	"github.com/provision-dev/provision/pkg/provision/resource"
 )
 
-// routeTableKind owns a route table, its default routes and its association
-// with one subnet.
+// routeTableKind owns a route table, its default routes and its
+// associations: the public table with every zone's public subnet, each
+// private table with its zone's private subnet.
 type routeTableKind struct {
-	env    *Env
-	id     plan.ID
-	role   string
-	subnet plan.ID
-	public bool
+	env     *Env
+	id      plan.ID
+	role    string
+	subnets []plan.ID
+	nat     plan.ID // the private table's NAT gateway
+	public  bool
 }
 
 type routeTable = *ec2types.RouteTable
@@ -30,24 +34,35 @@ type routeTable = *ec2types.RouteTable
 type routeFix struct {
 	create, replace []route
 	remove          []ec2types.Route
-	associate       bool
-	replaceAssocID  string // the subnet's association with another table
+	associate       []string          // subnets with no explicit association
+	replaceAssoc    map[string]string // subnet -> its association with another table
 }
 
 func newRouteTableStep(env *Env, public bool) plan.Step {
-	k := routeTableKind{env: env, id: StepPrivateRoutes, role: "private", subnet: StepPrivateSubnet}
-	if public {
-		k = routeTableKind{env: env, id: StepPublicRoutes, role: "public", subnet: StepPublicSubnet, public: true}
+	if !public {
+		return newPrivateRouteTableStep(env, 0)
 	}
+	return resource.NewStep[routeTable, routeFix](env.shared(), "route-table", routeTableKind{env: env, id: StepPublicRoutes, role: "public", subnets: env.publicSubnets(), public: true})
+}
+
+func newPrivateRouteTableStep(env *Env, z int) plan.Step {
+	k := routeTableKind{env: env, id: PrivateRoutesStep(z), role: zoneRole("private", z), subnets: []plan.ID{PrivateSubnetStep(z)}, nat: env.natOf(z)}
 	return resource.NewStep[routeTable, routeFix](env.shared(), "route-table", k)
 }
 
 func (k routeTableKind) StepID() plan.ID { return k.id }
 func (k routeTableKind) Needs() []plan.ID {
 	if k.public {
-		return []plan.ID{StepVPC, StepIGW, k.subnet}
+		return append([]plan.ID{StepVPC, StepIGW}, k.subnets...)
 	}
-	deps := []plan.ID{StepVPC, StepNAT, k.subnet}
+	deps := append([]plan.ID{StepVPC, k.nat}, k.subnets...)
+	if k.env.Teardown {
+		// Every NAT gateway it may point at goes after it.
+		deps = []plan.ID{StepVPC, StepNAT, k.subnets[0]}
+		if z, _ := zoneOf(k.id); z > 0 {
+			deps = append(deps, NATStep(z))
+		}
+	}
 	if k.env.Cfg.Network.IPv6 || k.env.Teardown {
 		deps = append(deps, StepEIGW)
 	}
@@ -74,7 +89,7 @@ func (k routeTableKind) wanted() []route {
 		}
 		return rs
 	}
-	rs := []route{{"0.0.0.0/0", orUnknown(k.env.IDOf(StepNAT))}}
+	rs := []route{{"0.0.0.0/0", orUnknown(k.env.IDOf(k.nat))}}
 	if k.env.Cfg.Network.IPv6 {
 		rs = append(rs, route{"::/0", orUnknown(k.env.IDOf(StepEIGW))})
 	}
@@ -86,7 +101,9 @@ func (k routeTableKind) Describe() plan.Change {
 	for _, r := range k.wanted() {
 		c.Attrs = append(c.Attrs, plan.Attr{Key: r.dest, Value: r.target})
 	}
-	c.Attrs = append(c.Attrs, plan.Attr{Key: "subnet", Value: orUnknown(k.env.IDOf(k.subnet))})
+	for _, sn := range k.subnets {
+		c.Attrs = append(c.Attrs, plan.Attr{Key: "subnet", Value: orUnknown(k.env.IDOf(sn))})
+	}
 	return c
 }
 
@@ -142,8 +159,11 @@ func (k routeTableKind) Diff(ctx context.Context, rt routeTable) (routeFix, []st
 	for _, r := range f.remove {
 		reasons = append(reasons, fmt.Sprintf("remove route %s -> %s", routeDest(r), routeTarget(r)))
 	}
-	if f.associate || f.replaceAssocID != "" {
-		reasons = append(reasons, "associate with "+k.env.IDOf(k.subnet))
+	for _, sn := range f.associate {
+		reasons = append(reasons, "associate with "+sn)
+	}
+	for _, sn := range sortedKeys(f.replaceAssoc) {
+		reasons = append(reasons, "associate with "+sn)
 	}
 	return f, reasons, nil
 }
@@ -151,23 +171,34 @@ func (k routeTableKind) Diff(ctx context.Context, rt routeTable) (routeFix, []st
 // diffAssociation: a subnet has at most one explicit association; it is
 // replaced when it points at another table.
 func (k routeTableKind) diffAssociation(ctx context.Context, rt routeTable, f *routeFix) error {
-	subnetID := k.env.IDOf(k.subnet)
+	mine := map[string]bool{}
 	for _, a := range rt.Associations {
-		if aws.ToString(a.SubnetId) == subnetID {
-			return nil
+		mine[aws.ToString(a.SubnetId)] = true
+	}
+	for _, subnetID := range k.env.idsOf(k.subnets) {
+		if mine[subnetID] {
+			continue
 		}
-	}
-	f.associate = true
-	out, err := k.env.EC2.DescribeRouteTables(ctx, &ec2.DescribeRouteTablesInput{Filters: []ec2types.Filter{Filter("association.subnet-id", subnetID)}})
-	if err != nil {
-		return fmt.Errorf("find the route table of %s: %w", subnetID, err)
-	}
-	for _, other := range out.RouteTables {
-		for _, a := range other.Associations {
-			if aws.ToString(a.SubnetId) == subnetID {
-				f.replaceAssocID = aws.ToString(a.RouteTableAssociationId)
+		out, err := k.env.EC2.DescribeRouteTables(ctx, &ec2.DescribeRouteTablesInput{Filters: []ec2types.Filter{Filter("association.subnet-id", subnetID)}})
+		if err != nil {
+			return fmt.Errorf("find the route table of %s: %w", subnetID, err)
+		}
+		assoc := ""
+		for _, other := range out.RouteTables {
+			for _, a := range other.Associations {
+				if aws.ToString(a.SubnetId) == subnetID {
+					assoc = aws.ToString(a.RouteTableAssociationId)
+				}
 			}
 		}
+		if assoc == "" {
+			f.associate = append(f.associate, subnetID)
+			continue
+		}
+		if f.replaceAssoc == nil {
+			f.replaceAssoc = map[string]string{}
+		}
+		f.replaceAssoc[subnetID] = assoc
 	}
 	return nil
 }
@@ -205,14 +236,14 @@ func (k routeTableKind) Update(ctx context.Context, rt routeTable, f routeFix) e
 			return fmt.Errorf("remove route %s from %s: %w", routeDest(r), id, err)
 		}
 	}
-	subnetID := k.env.IDOf(k.subnet)
-	switch {
-	case f.replaceAssocID != "":
-		if _, err := k.env.EC2.ReplaceRouteTableAssociation(ctx, &ec2.ReplaceRouteTableAssociationInput{AssociationId: &f.replaceAssocID, RouteTableId: &id}); err != nil {
+	for _, subnetID := range sortedKeys(f.replaceAssoc) {
+		assoc := f.replaceAssoc[subnetID]
+		if _, err := k.env.EC2.ReplaceRouteTableAssociation(ctx, &ec2.ReplaceRouteTableAssociationInput{AssociationId: &assoc, RouteTableId: &id}); err != nil {
 			return fmt.Errorf("associate %s with %s: %w", id, subnetID, err)
 		}
-	case f.associate:
-		if _, err := k.env.EC2.AssociateRouteTable(ctx, &ec2.AssociateRouteTableInput{RouteTableId: &id, SubnetId: &subnetID}); err != nil {
+	}
+	for _, subnetID := range f.associate {
+		if _, err := k.env.EC2.AssociateRouteTable(ctx, &ec2.AssociateRouteTableInput{RouteTableId: &id, SubnetId: aws.String(subnetID)}); err != nil {
 			return awsapi.RetryableCreate(fmt.Errorf("associate %s with %s: %w", id, subnetID, err))
 		}
 	}
@@ -274,3 +305,5 @@ func routeTarget(r ec2types.Route) string {
 
 // ec2TagsOf: the configuration's tags follow `tags:` (resource.Step, through Hooks.EC2Tags).
 func (k routeTableKind) ec2TagsOf(cur routeTable) []ec2types.Tag { return cur.Tags }
+
+func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }

@@ -20,13 +20,16 @@ func Steps(env *Env) (*plan.Graph, error) {
 	if env.Cfg.Network.IPv6 || env.Teardown {
 		steps = append(steps, newEgressGatewayStep(env))
 	}
+	// A public and a private subnet in each zone, each private one with its
+	// own route table; one NAT gateway, or one per zone.
+	for z := range env.zoneCount() {
+		steps = append(steps, newSubnetStep(env, true, z), newSubnetStep(env, false, z), newPrivateRouteTableStep(env, z))
+	}
+	for z := range env.natCount() {
+		steps = append(steps, newElasticIPStep(env, NATAddressStep(z), zoneRole("nat", z)), newNATGatewayStep(env, z))
+	}
 	steps = append(steps,
-		newSubnetStep(env, true),
-		newSubnetStep(env, false),
 		newRouteTableStep(env, true),
-		newElasticIPStep(env, StepNATAddress, "nat"),
-		newNATGatewayStep(env),
-		newRouteTableStep(env, false),
 		newNetworkACLStep(env, true),
 		newNetworkACLStep(env, false),
 		newSecurityGroupStep(env, StepManagerGroup),
@@ -88,6 +91,12 @@ func Steps(env *Env) (*plan.Graph, error) {
 // (another executor, another token source) are left for down: their
 // resources may still be in use, or be taken over.
 func retirable(id plan.ID) bool {
+	// A zone the configuration dropped, or the NAT gateways of zones after
+	// the first once network.nat is single again: the group and the route
+	// tables moved off them in up's own walk.
+	if z, ok := zoneOf(id); ok && z > 0 {
+		return true
+	}
 	return strings.HasPrefix(string(id), "vpce/") || id == StepEndpointGroup || id == StepSSHKey || id == StepKeyPair || id == StepCache || id == StepSecretsKey
 }
 

@@ -15,14 +15,16 @@ import (
 	"github.com/provision-dev/provision/pkg/provision/resource"
 )
 
-// subnetKind creates one of the two subnets. The public one ("bastion
-// network") maps a public IPv4 address at launch, because the manager's
-// bootstrap talks to GitLab before its Elastic IP is associated.
+// subnetKind creates one zone's public or private subnet. A public one
+// ("bastion network") maps a public IPv4 address at launch, because the
+// manager's bootstrap talks to GitLab before its Elastic IP is associated.
 type subnetKind struct {
 	env    *Env
 	id     plan.ID
-	role   string // public | private
+	role   string // public | private, and -<n> after the first zone
+	key    string // the configuration key of its range
 	cidr   string
+	zone   int
 	public bool
 }
 
@@ -35,23 +37,37 @@ type subnetFix struct {
 	associateIPv6 bool
 }
 
-func newSubnetStep(env *Env, public bool) plan.Step {
-	k := subnetKind{env: env, id: StepPrivateSubnet, role: "private", cidr: env.Cfg.Network.PrivateSubnetCIDR}
+func newSubnetStep(env *Env, public bool, z int) plan.Step {
+	var cidr string
+	if zs := env.zoneSubnets(); z < len(zs) {
+		cidr = zs[z].Private
+		if public {
+			cidr = zs[z].Public
+		}
+	}
+	k := subnetKind{env: env, id: PrivateSubnetStep(z), role: zoneRole("private", z), key: "private_subnet_cidr", cidr: cidr, zone: z}
 	if public {
-		k = subnetKind{env: env, id: StepPublicSubnet, role: "public", cidr: env.Cfg.Network.PublicSubnetCIDR, public: true}
+		k = subnetKind{env: env, id: PublicSubnetStep(z), role: zoneRole("public", z), key: "public_subnet_cidr", cidr: cidr, zone: z, public: true}
+	}
+	if z > 0 || len(env.Cfg.Network.PublicSubnetCIDRs) > 0 {
+		k.key += "s"
 	}
 	return resource.NewStep[subnet, subnetFix](env.shared(), "subnet", k)
 }
 
 func (k subnetKind) StepID() plan.ID { return k.id }
 
-// The private subnet waits for the public one so that both do not claim
-// the same free IPv6 /64 at once.
+// The subnets are made one after the other, so that no two claim the same
+// free IPv6 /64 at once: each zone's public, then its private, then the
+// next zone's.
 func (k subnetKind) Needs() []plan.ID {
-	if k.public {
-		return []plan.ID{StepVPC}
+	switch {
+	case !k.public:
+		return []plan.ID{StepVPC, PublicSubnetStep(k.zone)}
+	case k.zone > 0:
+		return []plan.ID{StepVPC, PrivateSubnetStep(k.zone - 1)}
 	}
-	return []plan.ID{StepVPC, StepPublicSubnet}
+	return []plan.ID{StepVPC}
 }
 
 // Hooks names the optional parts of resource.Step this kind has.
@@ -61,8 +77,8 @@ func (k subnetKind) Hooks() resource.Hooks[subnet, subnetFix] {
 
 func (k subnetKind) Describe() plan.Change {
 	c := plan.Change{Step: k.id, Kind: "subnet", Name: k.env.name(k.role), Attrs: []plan.Attr{{Key: "cidr", Value: k.cidr}}}
-	if k.env.Zone != "" {
-		c.Attrs = append(c.Attrs, plan.Attr{Key: "zone", Value: k.env.Zone})
+	if zone := k.env.zoneName(k.zone); zone != "" {
+		c.Attrs = append(c.Attrs, plan.Attr{Key: "zone", Value: zone})
 	}
 	if k.env.Cfg.Network.IPv6 {
 		c.Attrs = append(c.Attrs, plan.Attr{Key: "ipv6", Value: "/64"})
@@ -87,7 +103,7 @@ func (k subnetKind) Find(ctx context.Context) (resource.Found[subnet], error) {
 	}
 	for _, sn := range out.Subnets {
 		if aws.ToString(sn.CidrBlock) == k.cidr {
-			return f, fmt.Errorf("%s: vpc %s already has subnet %s with CIDR %s, not created by stack %s: choose a free range for network.%s_subnet_cidr", k.id, vpcID, aws.ToString(sn.SubnetId), k.cidr, k.env.Cfg.Stack, k.role)
+			return f, fmt.Errorf("%s: vpc %s already has subnet %s with CIDR %s, not created by stack %s: choose a free range for network.%s", k.id, vpcID, aws.ToString(sn.SubnetId), k.cidr, k.env.Cfg.Stack, k.key)
 		}
 	}
 	return f, nil
@@ -113,8 +129,8 @@ func (k subnetKind) Diff(_ context.Context, sn subnet) (subnetFix, []string, err
 	if got := aws.ToString(sn.CidrBlock); got != k.cidr {
 		return subnetFix{}, nil, fmt.Errorf("%s %s has CIDR %s but the configuration says %s: subnets cannot change in place; restore the value or run `provision down` first", k.id, id, got, k.cidr)
 	}
-	if got := aws.ToString(sn.AvailabilityZone); k.env.Zone != "" && got != k.env.Zone {
-		return subnetFix{}, nil, fmt.Errorf("%s %s is in zone %s but the configuration asks for %s: subnets cannot move; restore network.availability_zone or run `provision down` first", k.id, id, got, k.env.Zone)
+	if got, want := aws.ToString(sn.AvailabilityZone), k.env.zoneName(k.zone); want != "" && got != want {
+		return subnetFix{}, nil, fmt.Errorf("%s %s is in zone %s but the configuration asks for %s: subnets cannot move; restore network.availability_zone or run `provision down` first", k.id, id, got, want)
 	}
 	var f subnetFix
 	var reasons []string
@@ -138,7 +154,7 @@ func (k subnetKind) Create(ctx context.Context, _ string, _ resource.Found[subne
 	in := &ec2.CreateSubnetInput{
 		VpcId:             aws.String(k.env.IDOf(StepVPC)),
 		CidrBlock:         aws.String(k.cidr),
-		AvailabilityZone:  aws.String(k.env.Zone),
+		AvailabilityZone:  aws.String(k.env.zoneName(k.zone)),
 		TagSpecifications: k.env.tagSpec(ec2types.ResourceTypeSubnet, k.id, k.role),
 	}
 	if k.env.Cfg.Network.IPv6 {

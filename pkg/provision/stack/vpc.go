@@ -261,8 +261,19 @@ func checkExistingVPC(v vpc, n *config.NetworkConfig) error {
 			blocks = append(blocks, p)
 		}
 	}
-	for _, sn := range []struct{ key, cidr string }{{"public_subnet_cidr", n.PublicSubnetCIDR}, {"private_subnet_cidr", n.PrivateSubnetCIDR}} {
-		p := netip.MustParsePrefix(sn.cidr)
+	type keyed struct{ key, cidr string }
+	subnets := []keyed{{"public_subnet_cidr", n.PublicSubnetCIDR}, {"private_subnet_cidr", n.PrivateSubnetCIDR}}
+	if zs, err := n.Subnets(); err == nil && len(zs) > 1 {
+		subnets = nil
+		for i, z := range zs {
+			subnets = append(subnets, keyed{fmt.Sprintf("public_subnet_cidrs[%d]", i), z.Public}, keyed{fmt.Sprintf("private_subnet_cidrs[%d]", i), z.Private})
+		}
+	}
+	for _, sn := range subnets {
+		p, err := netip.ParsePrefix(sn.cidr)
+		if err != nil {
+			return fmt.Errorf("network.%s %q is not a CIDR block", sn.key, sn.cidr)
+		}
 		inside := false
 		for _, b := range blocks {
 			inside = inside || config.ContainsPrefix(b, p)

@@ -72,9 +72,9 @@ func newInterfaceEndpointStep(env *Env, service string) plan.Step {
 func (k vpcEndpointKind) StepID() plan.ID { return k.id }
 func (k vpcEndpointKind) Needs() []plan.ID {
 	if k.gateway {
-		return []plan.ID{StepPrivateRoutes}
+		return k.env.zoneSteps(PrivateRoutesStep)
 	}
-	return []plan.ID{StepPrivateSubnet, StepEndpointGroup}
+	return append([]plan.ID{StepEndpointGroup}, k.env.privateSubnets()...)
 }
 
 // Hooks names the optional parts of resource.Step this kind has.
@@ -89,9 +89,9 @@ func (k vpcEndpointKind) serviceName() string {
 func (k vpcEndpointKind) Describe() plan.Change {
 	c := plan.Change{Step: k.id, Kind: "vpc-endpoint", Name: k.serviceName()}
 	if k.gateway {
-		c.Attrs = []plan.Attr{{Key: "type", Value: "gateway"}, {Key: "route_table", Value: orUnknown(k.env.IDOf(StepPrivateRoutes))}}
+		c.Attrs = []plan.Attr{{Key: "type", Value: "gateway"}, {Key: "route_tables", Value: orUnknown(strings.Join(k.env.idsOf(k.env.zoneSteps(PrivateRoutesStep)), ","))}}
 	} else {
-		c.Attrs = []plan.Attr{{Key: "type", Value: "interface"}, {Key: "subnet", Value: orUnknown(k.env.IDOf(StepPrivateSubnet))}, {Key: "private_dns", Value: "true"}}
+		c.Attrs = []plan.Attr{{Key: "type", Value: "interface"}, {Key: "subnets", Value: orUnknown(strings.Join(k.env.idsOf(k.env.privateSubnets()), ","))}, {Key: "private_dns", Value: "true"}}
 	}
 	return c
 }
@@ -134,15 +134,21 @@ func (k vpcEndpointKind) Diff(_ context.Context, v endpoint) (endpointFix, []str
 	var f endpointFix
 	var rs []string
 	if k.gateway {
-		if rt := k.env.IDOf(StepPrivateRoutes); rt != "" && !slices.Contains(v.RouteTableIds, rt) {
-			f.addRouteTables = []string{rt}
-			rs = append(rs, "route S3 from "+rt)
+		for _, rt := range k.env.idsOf(k.env.zoneSteps(PrivateRoutesStep)) {
+			if !slices.Contains(v.RouteTableIds, rt) {
+				f.addRouteTables = append(f.addRouteTables, rt)
+				rs = append(rs, "route S3 from "+rt)
+			}
 		}
 		return f, rs, nil
 	}
-	if sn := k.env.IDOf(StepPrivateSubnet); sn != "" && !slices.Contains(v.SubnetIds, sn) {
-		f.addSubnets = []string{sn}
-		rs = append(rs, "place it in "+sn)
+	// One network interface per zone: the endpoint stays reachable when a
+	// zone is out.
+	for _, sn := range k.env.idsOf(k.env.privateSubnets()) {
+		if !slices.Contains(v.SubnetIds, sn) {
+			f.addSubnets = append(f.addSubnets, sn)
+			rs = append(rs, "place it in "+sn)
+		}
 	}
 	var groups []string
 	for _, g := range v.Groups {
@@ -168,10 +174,10 @@ func (k vpcEndpointKind) Create(ctx context.Context, token string, _ resource.Fo
 	}
 	if k.gateway {
 		in.VpcEndpointType = ec2types.VpcEndpointTypeGateway
-		in.RouteTableIds = []string{k.env.IDOf(StepPrivateRoutes)}
+		in.RouteTableIds = k.env.idsOf(k.env.zoneSteps(PrivateRoutesStep))
 	} else {
 		in.VpcEndpointType = ec2types.VpcEndpointTypeInterface
-		in.SubnetIds = []string{k.env.IDOf(StepPrivateSubnet)}
+		in.SubnetIds = k.env.idsOf(k.env.privateSubnets())
 		in.SecurityGroupIds = []string{k.env.IDOf(StepEndpointGroup)}
 		in.PrivateDnsEnabled = aws.Bool(true)
 	}
