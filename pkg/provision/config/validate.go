@@ -462,9 +462,15 @@ func (r *RunnersConfig) validate() []Problem {
 	return ps
 }
 
-// validate checks a period as gitlab-runner will: its cron expressions
-// with the parser gitlab-runner uses (gorhill/cronexpr, in
-// helpers/timeperiod), its timezone with Go's time.LoadLocation.
+// validate checks a period as the docker-autoscaler executor takes it.
+// gitlab-runner hands [[runners.autoscaler.policy]] periods to the
+// fleeting taskscaler (executors/internal/autoscaler, ConfigureSchedule),
+// whose documented syntax is unix cron: five fields, minute hour
+// day-of-month month day-of-week. docker+machine's parser (gorhill/cronexpr)
+// also takes seconds and years (six or seven fields) and Quartz's ? L W #:
+// those are refused here, since the taskscaler's syntax does not define
+// them. What is left is checked with cronexpr for ranges and names; the
+// timezone with Go's time.LoadLocation, as gitlab-runner does.
 func (s SchedulePeriod) validate(at string) []Problem {
 	var ps []Problem
 	add := func(key, format string, args ...any) {
@@ -474,6 +480,14 @@ func (s SchedulePeriod) validate(at string) []Problem {
 		add(".periods", "is empty: give at least one cron expression, e.g. \"* 8-19 * * mon-fri\" (weekdays, 8:00 to 19:59)")
 	}
 	for i, p := range s.Periods {
+		if n := len(strings.Fields(p)); n != 5 {
+			add(fmt.Sprintf(".periods[%d]", i), "%q has %d fields: the autoscaler takes unix cron, five fields (minute hour day-of-month month day-of-week), e.g. \"* 8-19 * * mon-fri\"", p, n)
+			continue
+		}
+		if c := strings.IndexAny(p, "?LW#"); c >= 0 {
+			add(fmt.Sprintf(".periods[%d]", i), "%q uses %q, which unix cron does not have: write the days as ranges and lists, e.g. \"* 8-19 * * mon-fri\"", p, p[c:c+1])
+			continue
+		}
 		if _, err := cronexpr.Parse(p); err != nil {
 			add(fmt.Sprintf(".periods[%d]", i), "%q is not a cron expression (%v): use minute hour day-of-month month day-of-week, e.g. \"* 8-19 * * mon-fri\"", p, err)
 		}
