@@ -136,6 +136,10 @@ type RunnersConfig struct {
 	// capacity pools to draw from) and a share of on-demand machines that
 	// Spot interruptions and shortages cannot take away.
 	InstanceTypes      []string `yaml:"instance_types" jsonschema_description:"docker-autoscaler: more instance types the group may launch after runners.instance_type, in order of preference; all of its architecture."`
+	// InstanceRequirements lets Auto Scaling pick every current type that
+	// fits (attribute-based instance type selection): many more Spot
+	// pools than a hand-written list, and new generations as they come.
+	InstanceRequirements *InstanceRequirements `yaml:"instance_requirements" jsonschema_description:"docker-autoscaler: instead of instance_types, the vCPU and memory ranges of the machines; Auto Scaling launches any current type that fits (attribute-based selection), which gives Spot many pools to draw from."`
 	OnDemandPercentage int      `yaml:"on_demand_percentage" jsonschema_description:"docker-autoscaler with spot: percentage of machines launched on demand (0: all Spot; 100: none)."`
 	VolumeSizeGB       int      `yaml:"volume_size_gb" jsonschema_description:"Root volume of a machine, in GiB."`
 	// MaxUseCount is how many jobs one machine runs before it is replaced;
@@ -154,6 +158,22 @@ type RunnersConfig struct {
 	Schedule  []SchedulePeriod `yaml:"schedule" jsonschema_description:"docker-autoscaler: extra autoscaler policies, each for some periods (cron), e.g. idle machines in working hours."`
 	SSHKeys   string           `yaml:"ssh_keys" jsonschema:"enum=static,enum=instance-connect" jsonschema_description:"docker-autoscaler: static (a key pair of the stack; its private key in SSM, read by the manager at boot) or instance-connect (a key pushed to each machine through EC2 Instance Connect, 30-35 s per machine)."`
 	BaseImage string           `yaml:"base_image" jsonschema:"enum=ecs-optimized,enum=amazon-linux" jsonschema_description:"docker-autoscaler, when runners.ami is empty: ecs-optimized (AWS's ECS-optimized Amazon Linux 2023, Docker preinstalled) or amazon-linux (Amazon Linux 2023, Docker installed at each boot)."`
+}
+
+// InstanceRequirements are the attributes the group's types must have
+// (Auto Scaling's InstanceRequirements: VCpuCount, MemoryMiB). The
+// architecture is the image's: that of runners.instance_type, which the
+// launch template still names.
+type InstanceRequirements struct {
+	VCPU         Range  `yaml:"vcpu" jsonschema_description:"vCPUs per machine: min (required) and max (0: no upper limit)."`
+	MemoryMiB    Range  `yaml:"memory_mib" jsonschema_description:"Memory per machine in MiB: min (required) and max (0: no upper limit)."`
+	Architecture string `yaml:"architecture" jsonschema:"enum=x86_64,enum=arm64" jsonschema_description:"x86_64 or arm64: checked against runners.instance_type's, whose image every machine boots. Empty: that one."`
+}
+
+// Range is a minimum and an optional maximum (0: none).
+type Range struct {
+	Min int `yaml:"min" jsonschema_description:"Least value."`
+	Max int `yaml:"max" jsonschema_description:"Greatest value (0: no limit)."`
 }
 
 // SchedulePeriod is one autoscaler policy of gitlab-runner's

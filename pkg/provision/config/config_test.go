@@ -123,6 +123,11 @@ func TestParseConfigBad(t *testing.T) {
 		{"zone ranges overlap", "stack: a\nnetwork:\n  cidr: 10.0.0.0/16\n  public_subnet_cidrs: [10.0.0.0/24, 10.0.1.0/24]\n  private_subnet_cidrs: [10.0.128.0/20, 10.0.0.0/20]\n", []string{"line 5", "network.private_subnet_cidrs[1]", "overlaps 10.0.0.0/24"}},
 		{"zone range outside the vpc", "stack: a\nnetwork:\n  cidr: 10.0.0.0/16\n  public_subnet_cidrs: [10.0.0.0/24, 10.1.1.0/24]\n  private_subnet_cidrs: [10.0.128.0/20, 10.0.144.0/20]\n", []string{"network.public_subnet_cidrs[1]", "not inside the VPC block 10.0.0.0/16"}},
 		{"first zone given twice", "stack: a\nnetwork:\n  cidr: 10.0.0.0/16\n  public_subnet_cidr: 10.0.9.0/24\n  public_subnet_cidrs: [10.0.0.0/24, 10.0.1.0/24]\n  private_subnet_cidrs: [10.0.128.0/20, 10.0.144.0/20]\n", []string{"network.public_subnet_cidr", "given once"}},
+		{"requirements with a type list", "stack: a\nrunners:\n  instance_types: [m5.large]\n  instance_requirements: {vcpu: {min: 2}, memory_mib: {min: 4096}}\n", []string{"runners.instance_requirements", "alternative to instance_types"}},
+		{"requirements without vcpu", "stack: a\nrunners:\n  instance_requirements: {memory_mib: {min: 4096}}\n", []string{"runners.instance_requirements.vcpu.min", "from 1"}},
+		{"requirements max below min", "stack: a\nrunners:\n  instance_requirements: {vcpu: {min: 4, max: 2}, memory_mib: {min: 4096}}\n", []string{"runners.instance_requirements.vcpu.max", "below min 4"}},
+		{"requirements bad architecture", "stack: a\nrunners:\n  instance_requirements: {vcpu: {min: 2}, memory_mib: {min: 4096}, architecture: arm}\n", []string{"runners.instance_requirements.architecture", "arm64"}},
+		{"requirements with docker+machine", "stack: a\nrunners:\n  executor: docker+machine\n  instance_requirements: {vcpu: {min: 2}, memory_mib: {min: 4096}}\n", []string{"runners.instance_requirements", "only docker-autoscaler"}},
 		{"too many ssh sources", "stack: a\ngitlab:\n  ssh_source_cidrs: [" + strings.Repeat("10.0.0.0/8, ", 20) + "10.0.0.0/8]\n", []string{"ssh_source_cidrs", "at most"}},
 	}
 	for _, c := range cases {

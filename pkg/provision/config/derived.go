@@ -1,5 +1,7 @@
 package config
 
+import "fmt"
+
 // What follows from the configuration, asked in many places.
 
 // Autoscaler: the runners use the docker-autoscaler executor.
@@ -25,5 +27,26 @@ func (c *Config) RunnerTypes() []string {
 // (Spot, or several types). Auto Scaling then decides on-demand or Spot,
 // and refuses a launch template that asks for Spot itself.
 func (c *Config) MixedInstances() bool {
-	return c.Autoscaler() && (c.Runners.Spot || len(c.Runners.InstanceTypes) > 0)
+	return c.Autoscaler() && (c.Runners.Spot || len(c.Runners.InstanceTypes) > 0 || c.Runners.InstanceRequirements != nil)
+}
+
+// SpotPools is how many Spot capacity pools (an instance type in a zone)
+// the group draws from; 0 when Auto Scaling picks the types
+// (instance_requirements) or the machines are not Spot.
+func (c *Config) SpotPools() int {
+	if !c.Autoscaler() || !c.Runners.Spot || c.Runners.InstanceRequirements != nil {
+		return 0
+	}
+	return len(c.RunnerTypes()) * c.Network.ZoneCount()
+}
+
+// String writes the requirements as the plan shows them.
+func (r InstanceRequirements) String() string {
+	span := func(g Range, unit string) string {
+		if g.Max == 0 {
+			return fmt.Sprintf("%d+%s", g.Min, unit)
+		}
+		return fmt.Sprintf("%d-%d%s", g.Min, g.Max, unit)
+	}
+	return "vcpu " + span(r.VCPU, "") + ", memory " + span(r.MemoryMiB, " MiB")
 }

@@ -440,6 +440,29 @@ func (r *RunnersConfig) validate() []Problem {
 	if len(r.InstanceTypes) > 0 && r.Executor != ExecutorDockerAutoscaler {
 		add("instance_types", "only docker-autoscaler launches several types (docker+machine launches runners.instance_type): remove it")
 	}
+	if q := r.InstanceRequirements; q != nil {
+		switch {
+		case r.Executor != ExecutorDockerAutoscaler:
+			add("instance_requirements", "only docker-autoscaler's group selects types by attributes (docker+machine launches runners.instance_type): remove it")
+		case len(r.InstanceTypes) > 0:
+			add("instance_requirements", "is an alternative to instance_types: keep one of them")
+		}
+		for _, g := range []struct {
+			key      string
+			r        Range
+			min, max int
+		}{{"vcpu", q.VCPU, 1, 512}, {"memory_mib", q.MemoryMiB, 512, 4 << 20}} {
+			switch {
+			case g.r.Min < g.min || g.r.Min > g.max:
+				add("instance_requirements."+g.key+".min", "%d is out of range: give a least value from %d to %d", g.r.Min, g.min, g.max)
+			case g.r.Max != 0 && g.r.Max < g.r.Min:
+				add("instance_requirements."+g.key+".max", "%d is below min %d: give a greater one, or 0 for no upper limit", g.r.Max, g.r.Min)
+			}
+		}
+		if q.Architecture != "" && q.Architecture != "x86_64" && q.Architecture != "arm64" {
+			add("instance_requirements.architecture", "%q is not an architecture: use x86_64 or arm64", q.Architecture)
+		}
+	}
 	if len(r.InstanceTypes) > 19 {
 		add("instance_types", "lists %d types; with runners.instance_type at most 20 are taken here: keep the ones you prefer", len(r.InstanceTypes))
 	}

@@ -202,3 +202,36 @@ func mapsEqual(a, b map[string]string) bool {
 	}
 	return true
 }
+
+// A Spot group of one type in one zone is warned about at plan, with the
+// retry rule; attribute-based types build, reach the group and no-op.
+func TestSpotPoolsAndInstanceRequirements(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	few := strings.Replace(baseConfig, "  cidr: 192.168.0.0/24\n", "  cidr: 192.168.0.0/24\n  zones: 1\n", 1) + "runners:\n  spot: true\n  on_demand_percentage: 0\n"
+	h.writeConfig(few)
+	r := h.mustRun(2, "plan", "--detailed-exitcode")
+	for _, want := range []string{"1 Spot pool (1 type in 1 zone), fewer than 6", "no on-demand share", "runner_system_failure"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("plan of a one-pool Spot group does not warn %q:\n%s", want, r.stderr)
+		}
+	}
+	h.writeConfig(baseConfig + "runners:\n  spot: true\n  on_demand_percentage: 20\n  instance_requirements:\n    vcpu: {min: 2, max: 8}\n    memory_mib: {min: 4096}\n")
+	up := h.mustRun(0, "up", "--auto-approve")
+	if strings.Contains(up.stderr, "Spot pool") {
+		t.Errorf("attribute-based types warned about pools:\n%s", up.stderr)
+	}
+	groups, err := autoscaling.NewFromConfig(awsConfig(h.moto.URL)).DescribeAutoScalingGroups(context.Background(), &autoscaling.DescribeAutoScalingGroupsInput{})
+	if err != nil || len(groups.AutoScalingGroups) != 1 {
+		t.Fatalf("groups %v %v", groups, err)
+	}
+	p := groups.AutoScalingGroups[0].MixedInstancesPolicy
+	if p == nil || len(p.LaunchTemplate.Overrides) != 1 || p.LaunchTemplate.Overrides[0].InstanceRequirements == nil ||
+		aws.ToInt32(p.LaunchTemplate.Overrides[0].InstanceRequirements.VCpuCount.Max) != 8 {
+		t.Errorf("group policy %+v", p)
+	}
+	if r := h.mustRun(0, "plan", "--detailed-exitcode"); !strings.Contains(r.stdout, "No changes.") {
+		t.Fatalf("plan after up with instance requirements:\n%s", r)
+	}
+	h.mustRun(0, "down", "--auto-approve")
+}

@@ -74,6 +74,7 @@ func Preflight(ctx context.Context, e *stack.Env) error {
 		}
 	}
 	add(checkVPC(ctx, e))
+	warnSpotPools(e)
 	checkGitLabPaths(ctx, e)
 	add(checkGitLabGroup(ctx, e))
 	add(checkAddressQuota(ctx, e))
@@ -96,6 +97,9 @@ func checkRunnerTypes(ctx context.Context, e *stack.Env) error {
 		return err
 	}
 	var problems []string
+	if q := e.Cfg.Runners.InstanceRequirements; q != nil && q.Architecture != "" && q.Architecture != want {
+		problems = append(problems, fmt.Sprintf("runners.instance_requirements.architecture is %s but runners.instance_type %s runs %s, and the machines boot its image: name a type of %s, or leave the architecture out", q.Architecture, e.Cfg.Runners.InstanceType, want, q.Architecture))
+	}
 	for i, t := range e.Cfg.Runners.InstanceTypes {
 		arch, err := e.Architecture(ctx, t)
 		switch {
@@ -109,6 +113,42 @@ func checkRunnerTypes(ctx context.Context, e *stack.Env) error {
 		return errors.New(strings.Join(problems, "; "))
 	}
 	return nil
+}
+
+// minSpotPools is the fewest Spot capacity pools (an instance type in a
+// zone) worth running CI on: AWS's Spot best practices ask for
+// flexibility across at least ten types and every zone; six is the
+// floor below which one pool's shortage stalls jobs.
+const minSpotPools = 6
+
+// SpotWarning says what a Spot group lacks, or "". Auto Scaling does not
+// fall back from Spot to on-demand: a group with 0 % on demand keeps
+// asking for Spot in its pools while jobs wait, and with few pools one
+// shortage is enough (Amazon EC2 Auto Scaling User Guide, "Mixed
+// instances groups": the on-demand share is launched as such, the rest
+// only as Spot).
+func SpotWarning(cfg *config.Config) string {
+	if !cfg.Autoscaler() || !cfg.Runners.Spot {
+		return ""
+	}
+	var lacks []string
+	if pools := cfg.SpotPools(); pools > 0 && pools < minSpotPools {
+		lacks = append(lacks, fmt.Sprintf("%s (%s in %s), fewer than %d: list more runners.instance_types, use runners.instance_requirements, or more network.zones",
+			config.Count(pools, "Spot pool"), config.Count(len(cfg.RunnerTypes()), "type"), config.Count(cfg.Network.ZoneCount(), "zone"), minSpotPools))
+	}
+	if cfg.Runners.OnDemandPercentage == 0 {
+		lacks = append(lacks, "no on-demand share (runners.on_demand_percentage: 0): Auto Scaling does not fall back to on-demand when Spot is short, so jobs wait until Spot capacity returns")
+	}
+	if len(lacks) == 0 {
+		return ""
+	}
+	return "runners.spot: " + strings.Join(lacks, "; ") + ". Retry interrupted jobs with `retry: {max: 2, when: [runner_system_failure]}` in .gitlab-ci.yml"
+}
+
+func warnSpotPools(e *stack.Env) {
+	if w := SpotWarning(e.Cfg); w != "" {
+		e.Log.Warn(w)
+	}
 }
 
 // checkGitLabPaths learns whether GitLab has IPv6 (its group then also

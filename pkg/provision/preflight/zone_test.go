@@ -174,3 +174,44 @@ func TestZonesOfferingFollowsPages(t *testing.T) {
 		t.Errorf("request %+v, want both types by zone", ins[0])
 	}
 }
+
+// Spot with few pools or no on-demand share is warned about, with the
+// retry rule for interrupted jobs; many pools with an on-demand share,
+// attribute-based types and on-demand machines are not.
+func TestSpotWarning(t *testing.T) {
+	cfg := func(change func(*config.Config)) *config.Config {
+		c := config.Defaults()
+		c.Stack = "ci"
+		c.Runners.Spot, c.Runners.OnDemandPercentage = true, 20
+		change(&c)
+		return &c
+	}
+	cases := []struct {
+		name   string
+		change func(*config.Config)
+		want   []string // "" : no warning
+	}{
+		{"one type in one zone", func(c *config.Config) { c.Network.Zones = 1 }, []string{"1 Spot pool (1 type in 1 zone), fewer than 6", "runner_system_failure"}},
+		{"one type in two zones", func(c *config.Config) {}, []string{"2 Spot pools (1 type in 2 zones)"}},
+		{"no on-demand share", func(c *config.Config) {
+			c.Runners.InstanceTypes = []string{"t3a.medium", "m5.large"}
+			c.Runners.OnDemandPercentage = 0
+		}, []string{"no on-demand share", "does not fall back to on-demand"}},
+		{"three types in two zones", func(c *config.Config) { c.Runners.InstanceTypes = []string{"t3a.medium", "m5.large"} }, nil},
+		{"attribute-based", func(c *config.Config) {
+			c.Runners.InstanceRequirements = &config.InstanceRequirements{VCPU: config.Range{Min: 2}, MemoryMiB: config.Range{Min: 4096}}
+		}, nil},
+		{"on demand", func(c *config.Config) { c.Runners.Spot = false }, nil},
+	}
+	for _, c := range cases {
+		w := SpotWarning(cfg(c.change))
+		if (w == "") != (c.want == nil) {
+			t.Errorf("%s: warning %q", c.name, w)
+		}
+		for _, s := range c.want {
+			if !strings.Contains(w, s) {
+				t.Errorf("%s: %q lacks %q", c.name, w, s)
+			}
+		}
+	}
+}

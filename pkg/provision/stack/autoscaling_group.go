@@ -14,6 +14,7 @@ import (
 
 	"github.com/provision-dev/provision/pkg/plan"
 	"github.com/provision-dev/provision/pkg/provision/awsapi"
+	"github.com/provision-dev/provision/pkg/provision/config"
 	"github.com/provision-dev/provision/pkg/provision/resource"
 )
 
@@ -78,7 +79,7 @@ func (k autoScalingGroupKind) Describe() plan.Change {
 		{Key: "scale_in_protection", Value: "true"},
 	}}
 	if k.env.Cfg.MixedInstances() {
-		c.Attrs = append(c.Attrs, plan.Attr{Key: "types", Value: strings.Join(k.env.Cfg.RunnerTypes(), ",")},
+		c.Attrs = append(c.Attrs, plan.Attr{Key: "types", Value: k.wantedTypes()},
 			plan.Attr{Key: "on_demand", Value: fmt.Sprintf("%d%% (Spot: %s)", k.onDemandPercentage(), spotStrategy)})
 	}
 	return c
@@ -103,8 +104,12 @@ func (k autoScalingGroupKind) onDemandPercentage() int32 {
 // on-demand base of 0, Spot from the price-capacity-optimized pools.
 func (k autoScalingGroupKind) mixedPolicy() *asgtypes.MixedInstancesPolicy {
 	var overrides []asgtypes.LaunchTemplateOverrides
-	for _, t := range k.env.Cfg.RunnerTypes() {
-		overrides = append(overrides, asgtypes.LaunchTemplateOverrides{InstanceType: aws.String(t)})
+	if q := k.env.Cfg.Runners.InstanceRequirements; q != nil {
+		overrides = []asgtypes.LaunchTemplateOverrides{{InstanceRequirements: instanceRequirements(q)}}
+	} else {
+		for _, t := range k.env.Cfg.RunnerTypes() {
+			overrides = append(overrides, asgtypes.LaunchTemplateOverrides{InstanceType: aws.String(t)})
+		}
 	}
 	return &asgtypes.MixedInstancesPolicy{
 		LaunchTemplate: &asgtypes.LaunchTemplate{LaunchTemplateSpecification: k.launchTemplate(), Overrides: overrides},
@@ -115,6 +120,51 @@ func (k autoScalingGroupKind) mixedPolicy() *asgtypes.MixedInstancesPolicy {
 			SpotAllocationStrategy:              aws.String(spotStrategy),
 		},
 	}
+}
+
+// instanceRequirements are runners.instance_requirements as Auto Scaling
+// takes them; the architecture is the launch template image's.
+func instanceRequirements(q *config.InstanceRequirements) *asgtypes.InstanceRequirements {
+	r := &asgtypes.InstanceRequirements{
+		VCpuCount: &asgtypes.VCpuCountRequest{Min: aws.Int32(int32(q.VCPU.Min))},
+		MemoryMiB: &asgtypes.MemoryMiBRequest{Min: aws.Int32(int32(q.MemoryMiB.Min))},
+	}
+	if q.VCPU.Max > 0 {
+		r.VCpuCount.Max = aws.Int32(int32(q.VCPU.Max))
+	}
+	if q.MemoryMiB.Max > 0 {
+		r.MemoryMiB.Max = aws.Int32(int32(q.MemoryMiB.Max))
+	}
+	return r
+}
+
+// launchTypes writes a policy's overrides as the plan shows them: the
+// types listed, or the attributes asked for.
+func launchTypes(overrides []asgtypes.LaunchTemplateOverrides) string {
+	var types []string
+	for _, o := range overrides {
+		if r := o.InstanceRequirements; r != nil {
+			q := config.InstanceRequirements{}
+			if r.VCpuCount != nil {
+				q.VCPU = config.Range{Min: int(aws.ToInt32(r.VCpuCount.Min)), Max: int(aws.ToInt32(r.VCpuCount.Max))}
+			}
+			if r.MemoryMiB != nil {
+				q.MemoryMiB = config.Range{Min: int(aws.ToInt32(r.MemoryMiB.Min)), Max: int(aws.ToInt32(r.MemoryMiB.Max))}
+			}
+			types = append(types, q.String())
+			continue
+		}
+		types = append(types, aws.ToString(o.InstanceType))
+	}
+	return strings.Join(types, ",")
+}
+
+// wantedTypes is what launchTypes shows for the configuration.
+func (k autoScalingGroupKind) wantedTypes() string {
+	if q := k.env.Cfg.Runners.InstanceRequirements; q != nil {
+		return q.String()
+	}
+	return strings.Join(k.env.Cfg.RunnerTypes(), ",")
 }
 
 // launchDiff names what differs in how the group launches machines.
@@ -131,18 +181,14 @@ func (k autoScalingGroupKind) launchDiff(g *asgtypes.AutoScalingGroup) []string 
 		return nil
 	}
 	if p == nil || p.LaunchTemplate == nil || p.InstancesDistribution == nil {
-		return []string{fmt.Sprintf("launch through a mixed-instances policy: %s, %d%% on demand", strings.Join(k.env.Cfg.RunnerTypes(), ","), k.onDemandPercentage())}
+		return []string{fmt.Sprintf("launch through a mixed-instances policy: %s, %d%% on demand", k.wantedTypes(), k.onDemandPercentage())}
 	}
 	var rs []string
 	if s := p.LaunchTemplate.LaunchTemplateSpecification; s == nil || aws.ToString(s.LaunchTemplateId) != lt {
 		rs = append(rs, "launch from "+lt)
 	}
-	var types []string
-	for _, o := range p.LaunchTemplate.Overrides {
-		types = append(types, aws.ToString(o.InstanceType))
-	}
-	if want := k.env.Cfg.RunnerTypes(); !slices.Equal(types, want) {
-		rs = append(rs, fmt.Sprintf("instance types %s -> %s", strings.Join(types, ","), strings.Join(want, ",")))
+	if got, want := launchTypes(p.LaunchTemplate.Overrides), k.wantedTypes(); got != want {
+		rs = append(rs, fmt.Sprintf("instance types %s -> %s", got, want))
 	}
 	d := p.InstancesDistribution
 	if aws.ToInt32(d.OnDemandPercentageAboveBaseCapacity) != k.onDemandPercentage() || aws.ToInt32(d.OnDemandBaseCapacity) != 0 {

@@ -112,3 +112,35 @@ func TestGrowingAZoneReplacesNothing(t *testing.T) {
 		}
 	}
 }
+
+// runners.instance_requirements: the group's one override asks for the
+// attributes instead of naming types, Spot at the configured share.
+func TestInstanceRequirementsReachTheGroup(t *testing.T) {
+	e, c := stacktest.NewEnv(t, func(cfg *config.Config) {
+		cfg.Runners.Spot, cfg.Runners.OnDemandPercentage = true, 25
+		cfg.Runners.InstanceRequirements = &config.InstanceRequirements{VCPU: config.Range{Min: 2, Max: 8}, MemoryMiB: config.Range{Min: 4096}}
+	})
+	stacktest.AnswerCreations(c)
+	if r := stacktest.Walk(t, e, true, false); r.Err() != nil {
+		t.Fatal(r.Err())
+	}
+	for _, call := range c.Calls() {
+		in, ok := call.Input.(*autoscaling.CreateAutoScalingGroupInput)
+		if !ok {
+			continue
+		}
+		p := in.MixedInstancesPolicy
+		if p == nil || len(p.LaunchTemplate.Overrides) != 1 {
+			t.Fatalf("group policy %+v", p)
+		}
+		r := p.LaunchTemplate.Overrides[0].InstanceRequirements
+		if r == nil || aws.ToInt32(r.VCpuCount.Min) != 2 || aws.ToInt32(r.VCpuCount.Max) != 8 || aws.ToInt32(r.MemoryMiB.Min) != 4096 || r.MemoryMiB.Max != nil || p.LaunchTemplate.Overrides[0].InstanceType != nil {
+			t.Errorf("override %+v", p.LaunchTemplate.Overrides[0])
+		}
+		if aws.ToInt32(p.InstancesDistribution.OnDemandPercentageAboveBaseCapacity) != 25 {
+			t.Errorf("on demand %d%%", aws.ToInt32(p.InstancesDistribution.OnDemandPercentageAboveBaseCapacity))
+		}
+		return
+	}
+	t.Fatal("no group was created")
+}
