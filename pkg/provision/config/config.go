@@ -109,6 +109,9 @@ type ManagerConfig struct {
 	InstanceType  string `yaml:"instance_type" jsonschema_description:"Instance type of the manager."`
 	AMI           string `yaml:"ami" jsonschema_description:"Image of the manager. Empty: the latest Amazon Linux 2023."`
 	KeyName       string `yaml:"key_name" jsonschema_description:"EC2 key pair for SSH to the manager. Empty: no key."`
+	// ImageUpdates: latest moves the manager to its family's latest image
+	// at up (docker-autoscaler: through a drain, its jobs finish first).
+	ImageUpdates  string `yaml:"image_updates" jsonschema:"enum=latest,enum=pinned" jsonschema_description:"Without manager.ami: latest (a new manager on the newest Amazon Linux 2023 at up, after a drain) or pinned (the image it was launched with). Empty: latest with docker-autoscaler, pinned with docker+machine (whose jobs a replacement would interrupt)."`
 	RunnerVersion string `yaml:"runner_version" jsonschema_description:"gitlab-runner version to install, e.g. 18.5.0. Empty: the latest."`
 	// MetricsCIDRs turns on gitlab-runner's Prometheus endpoint
 	// (listen_address) on the manager's private address, port 9252,
@@ -157,6 +160,9 @@ type RunnersConfig struct {
 	// apply, e.g. idle machines only in working hours.
 	Schedule  []SchedulePeriod `yaml:"schedule" jsonschema_description:"docker-autoscaler: extra autoscaler policies, each for some periods (cron), e.g. idle machines in working hours."`
 	SSHKeys   string           `yaml:"ssh_keys" jsonschema:"enum=static,enum=instance-connect" jsonschema_description:"docker-autoscaler: static (a key pair of the stack; its private key in SSM, read by the manager at boot) or instance-connect (a key pushed to each machine through EC2 Instance Connect, 30-35 s per machine)."`
+	// ImageUpdates: latest gives new machines the newest image of the
+	// family at every up; pinned keeps the one the template has.
+	ImageUpdates string `yaml:"image_updates" jsonschema:"enum=latest,enum=pinned" jsonschema_description:"docker-autoscaler, without runners.ami: latest (each up gives new machines the newest image of the family: security fixes) or pinned (the image the launch template has)."`
 	BaseImage string           `yaml:"base_image" jsonschema:"enum=ecs-optimized,enum=amazon-linux" jsonschema_description:"docker-autoscaler, when runners.ami is empty: ecs-optimized (AWS's ECS-optimized Amazon Linux 2023, Docker preinstalled) or amazon-linux (Amazon Linux 2023, Docker installed at each boot)."`
 }
 
@@ -193,6 +199,12 @@ const (
 	SSHKeysInstanceConnect = "instance-connect"
 	BaseImageECS           = "ecs-optimized"
 	BaseImageAmazonLinux   = "amazon-linux"
+)
+
+// Values of runners.image_updates and manager.image_updates.
+const (
+	ImageUpdatesLatest = "latest"
+	ImageUpdatesPinned = "pinned"
 )
 
 // Values of network.nat.
@@ -236,6 +248,7 @@ func Defaults() Config {
 			MaxUseCount:         1,
 			SSHKeys:             SSHKeysStatic,
 			BaseImage:           BaseImageECS,
+			ImageUpdates:        ImageUpdatesLatest,
 		},
 	}
 }

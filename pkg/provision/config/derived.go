@@ -50,3 +50,17 @@ func (r InstanceRequirements) String() string {
 	}
 	return "vcpu " + span(r.VCPU, "") + ", memory " + span(r.MemoryMiB, " MiB")
 }
+
+// ManagerImageLatest: without manager.ami, up moves the manager to the
+// latest image of its family. By default only where a drain lets its
+// jobs finish first (docker-autoscaler).
+func (c *Config) ManagerImageLatest() bool {
+	if c.Manager.ImageUpdates == "" {
+		return c.Autoscaler()
+	}
+	return c.Manager.ImageUpdates == ImageUpdatesLatest
+}
+
+// RunnerImageLatest: without runners.ami, new machines get the latest image
+// of their family.
+func (c *Config) RunnerImageLatest() bool { return c.Runners.ImageUpdates != ImageUpdatesPinned }

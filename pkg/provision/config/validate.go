@@ -363,6 +363,9 @@ func (m *ManagerConfig) validate() []Problem {
 	if d, err := time.ParseDuration(m.DrainTimeout); err != nil || d < 0 || d > 24*time.Hour {
 		ps = append(ps, Problem{Key: "manager.drain_timeout", Msg: fmt.Sprintf("%q is not a duration up to 24h: use a Go duration such as 30m", m.DrainTimeout)})
 	}
+	if m.ImageUpdates != "" && m.ImageUpdates != ImageUpdatesLatest && m.ImageUpdates != ImageUpdatesPinned {
+		ps = append(ps, Problem{Key: "manager.image_updates", Msg: fmt.Sprintf("%q is not a choice: use latest (a new manager on the newest image at up) or pinned", m.ImageUpdates)})
+	}
 	if len(m.MetricsCIDRs) > maxMetricsSources {
 		ps = append(ps, Problem{Key: "manager.metrics_cidrs", Msg: fmt.Sprintf("lists %d blocks; at most %d fit in the network ACL: summarize them into wider blocks", len(m.MetricsCIDRs), maxMetricsSources)})
 	}
@@ -436,6 +439,9 @@ func (r *RunnersConfig) validate() []Problem {
 	}
 	if r.OnDemandPercentage < 0 || r.OnDemandPercentage > 100 {
 		add("on_demand_percentage", "%d is out of range: use 0 (all Spot) to 100 (all on demand)", r.OnDemandPercentage)
+	}
+	if r.ImageUpdates != ImageUpdatesLatest && r.ImageUpdates != ImageUpdatesPinned {
+		add("image_updates", "%q is not a choice: use latest (new machines get the newest image at each up) or pinned", r.ImageUpdates)
 	}
 	if len(r.InstanceTypes) > 0 && r.Executor != ExecutorDockerAutoscaler {
 		add("instance_types", "only docker-autoscaler launches several types (docker+machine launches runners.instance_type): remove it")

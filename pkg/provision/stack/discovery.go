@@ -30,6 +30,9 @@ type Image struct {
 	// RootSizeGB is the size of the image's root snapshot (0: not known);
 	// a root volume may not be smaller (the ECS-optimized image's is 30 GiB).
 	RootSizeGB int
+	// Published is when AWS made the image (its CreationDate, a day);
+	// "" when not known.
+	Published string
 }
 
 // Images are the AMIs of the manager and of the runner machines.
@@ -176,10 +179,10 @@ func (e *Env) lookupImage(ctx context.Context, section, ami, instanceType, famil
 		e.Ledger.LearnFact(familyFact(ami), family)
 	}
 	// An AMI never changes: its root device and size, once read, are facts.
-	fact, sizeFact := "image/"+ami+"/root-device", "image/"+ami+"/root-size-gb"
+	fact, sizeFact, dateFact := "image/"+ami+"/root-device", "image/"+ami+"/root-size-gb", "image/"+ami+"/published"
 	if root := e.Ledger.Fact(fact); root != "" {
 		size, _ := strconv.Atoi(e.Ledger.Fact(sizeFact))
-		return Image{ID: ami, RootDevice: root, RootSizeGB: size}, nil
+		return Image{ID: ami, RootDevice: root, RootSizeGB: size, Published: e.Ledger.Fact(dateFact)}, nil
 	}
 	out, err := e.EC2.DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: []string{ami}})
 	if awsapi.IsNotFound(err) || (err == nil && len(out.Images) == 0) {
@@ -198,9 +201,16 @@ func (e *Env) lookupImage(ctx context.Context, section, ami, instanceType, famil
 			size = int(aws.ToInt32(b.Ebs.VolumeSize))
 		}
 	}
+	published := aws.ToString(out.Images[0].CreationDate)
+	if len(published) >= len("2006-01-02") {
+		published = published[:len("2006-01-02")]
+	}
 	e.Ledger.LearnFact(fact, root)
 	e.Ledger.LearnFact(sizeFact, strconv.Itoa(size))
-	return Image{ID: ami, RootDevice: root, RootSizeGB: size}, nil
+	if published != "" {
+		e.Ledger.LearnFact(dateFact, published)
+	}
+	return Image{ID: ami, RootDevice: root, RootSizeGB: size, Published: published}, nil
 }
 
 // Architecture is the AMI architecture an instance type runs (arm64 for
@@ -254,4 +264,14 @@ func archOf(it ec2types.InstanceTypeInfo) string {
 		return "arm64"
 	}
 	return "x86_64"
+}
+
+// imageChange writes a move from one image to another as the plan shows
+// it: "image ami-old -> ami-new (published 2026-11-20)".
+func imageChange(from string, to Image) string {
+	s := fmt.Sprintf("image %s -> %s", from, to.ID)
+	if to.Published != "" {
+		s += " (published " + to.Published + ")"
+	}
+	return s
 }

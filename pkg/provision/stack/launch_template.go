@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -136,9 +137,11 @@ func (k launchTemplateKind) Record(lt launchTemplate) resource.Recorded {
 }
 
 // Diff compares the default version with what the configuration asks for.
-// Without runners.ami the template keeps the image it was made with: a
-// newer release of the same family alone is not a change (another
-// runners.base_image is).
+// Without runners.ami the machines get the latest image of their family
+// (runners.image_updates: latest, the default: an image AWS no longer
+// patches is a risk every new machine would carry); with pinned the
+// template keeps the image it has unless runners.base_image changes the
+// family.
 func (k launchTemplateKind) Diff(ctx context.Context, lt launchTemplate) (templateFix, []string, error) {
 	id := launchTemplateID(lt)
 	out, err := k.env.EC2.DescribeLaunchTemplateVersions(ctx, &ec2.DescribeLaunchTemplateVersionsInput{LaunchTemplateId: &id, Versions: []string{"$Default"}})
@@ -146,7 +149,7 @@ func (k launchTemplateKind) Diff(ctx context.Context, lt launchTemplate) (templa
 		return templateFix{}, nil, fmt.Errorf("read the default version of launch template %s: %w", id, err)
 	}
 	ami := k.env.Images.Runner.ID
-	if cur := out.LaunchTemplateVersions[0].LaunchTemplateData; k.env.Cfg.Runners.AMI == "" && cur != nil && aws.ToString(cur.ImageId) != "" &&
+	if cur := out.LaunchTemplateVersions[0].LaunchTemplateData; k.env.Cfg.Runners.AMI == "" && !k.env.Cfg.RunnerImageLatest() && cur != nil && aws.ToString(cur.ImageId) != "" &&
 		k.env.Ledger.Fact(familyFact(aws.ToString(cur.ImageId))) != otherFamily(k.env.runnerImageFamily()) {
 		ami = aws.ToString(cur.ImageId)
 	}
@@ -157,6 +160,11 @@ func (k launchTemplateKind) Diff(ctx context.Context, lt launchTemplate) (templa
 	reasons := templateDiff(out.LaunchTemplateVersions[0].LaunchTemplateData, want)
 	if len(reasons) == 0 {
 		return templateFix{}, nil, nil
+	}
+	for i, r := range reasons {
+		if strings.HasPrefix(r, "new version: AMI ") && ami == k.env.Images.Runner.ID {
+			reasons[i] = "new version: " + imageChange(aws.ToString(out.LaunchTemplateVersions[0].LaunchTemplateData.ImageId), k.env.Images.Runner)
+		}
 	}
 	return templateFix{ami: ami}, reasons, nil
 }

@@ -129,13 +129,14 @@ func (k managerInstanceKind) Record(i instance) resource.Recorded {
 // Diff: a changed AMI, type, key or bootstrap replaces the manager (its
 // launch hash tag says what it was launched with); a stopped one is
 // started; its group is put back. Without manager.ami the image is the
-// latest Amazon Linux 2023 at launch, and a newer release alone does not
-// replace a running manager.
+// latest Amazon Linux 2023: with manager image updates (docker-autoscaler's
+// default) a newer release replaces the manager through a drain; pinned,
+// it keeps the image it was launched with.
 func (k managerInstanceKind) Diff(ctx context.Context, inst instance) (managerFix, []string, error) {
 	var f managerFix
 	var reasons []string
 	ami := k.env.Images.Manager.ID
-	if k.env.Cfg.Manager.AMI == "" {
+	if k.env.Cfg.Manager.AMI == "" && !k.env.Cfg.ManagerImageLatest() {
 		ami = aws.ToString(inst.ImageId)
 	}
 	ud, _, err := k.launchData(ctx, ami)
@@ -183,7 +184,11 @@ func (k managerInstanceKind) forcesReplacement(inst instance, ami string) []stri
 	var out []string
 	cfg := k.env.Cfg.Manager
 	if got := aws.ToString(inst.ImageId); got != ami {
-		out = append(out, fmt.Sprintf("must be replaced: image %s -> %s", got, ami))
+		to := Image{ID: ami}
+		if ami == k.env.Images.Manager.ID {
+			to = k.env.Images.Manager
+		}
+		out = append(out, "must be replaced: "+imageChange(got, to))
 	}
 	if got := string(inst.InstanceType); got != cfg.InstanceType {
 		out = append(out, fmt.Sprintf("must be replaced: instance type %s -> %s", got, cfg.InstanceType))
