@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -174,13 +175,15 @@ func TestVPCEndpoints(t *testing.T) {
 	n := describeNetwork(t, h.ec2, "net")
 	eps := stackEndpoints(t, h)
 	s3 := eps["com.amazonaws.eu-west-1.s3"]
-	if s3.VpcEndpointType != ec2types.VpcEndpointTypeGateway || len(s3.RouteTableIds) != 1 || s3.RouteTableIds[0] != aws.ToString(n.rtPrivate.RouteTableId) {
+	// Two zones: the gateway routes from both private tables, and each
+	// interface endpoint has a network interface in both private subnets.
+	if s3.VpcEndpointType != ec2types.VpcEndpointTypeGateway || len(s3.RouteTableIds) != 2 || !slices.Contains(s3.RouteTableIds, aws.ToString(n.rtPrivate.RouteTableId)) {
 		t.Errorf("S3 gateway endpoint: %+v", s3)
 	}
 	for _, svc := range []string{"ssm", "ecr.api", "ecr.dkr"} {
 		e := eps["com.amazonaws.eu-west-1."+svc]
 		if e.VpcEndpointType != ec2types.VpcEndpointTypeInterface || !aws.ToBool(e.PrivateDnsEnabled) ||
-			len(e.SubnetIds) != 1 || e.SubnetIds[0] != aws.ToString(n.private.SubnetId) || len(e.Groups) != 1 {
+			len(e.SubnetIds) != 2 || !slices.Contains(e.SubnetIds, aws.ToString(n.private.SubnetId)) || len(e.Groups) != 1 {
 			t.Errorf("%s endpoint: %+v", svc, e)
 		}
 	}

@@ -103,7 +103,7 @@ func TestFullStack(t *testing.T) {
 	}
 	g := asg.AutoScalingGroups[0]
 	if aws.ToInt32(g.MinSize) != 0 || aws.ToInt32(g.DesiredCapacity) != 0 || aws.ToInt32(g.MaxSize) != 10 || !aws.ToBool(g.NewInstancesProtectedFromScaleIn) ||
-		aws.ToString(g.VPCZoneIdentifier) != aws.ToString(n.private.SubnetId) {
+		!strings.HasPrefix(aws.ToString(g.VPCZoneIdentifier), aws.ToString(n.private.SubnetId)+",") || strings.Count(aws.ToString(g.VPCZoneIdentifier), ",") != 1 {
 		t.Errorf("asg: min %d desired %d max %d protected %v subnets %s", aws.ToInt32(g.MinSize), aws.ToInt32(g.DesiredCapacity), aws.ToInt32(g.MaxSize), aws.ToBool(g.NewInstancesProtectedFromScaleIn), aws.ToString(g.VPCZoneIdentifier))
 	}
 	suspended := false

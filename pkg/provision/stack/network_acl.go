@@ -352,9 +352,7 @@ func (e *Env) vpcCIDR() string {
 
 func (k networkACLKind) Describe() plan.Change {
 	c := plan.Change{Step: k.id, Kind: "network-acl", Name: k.env.name(k.role), Attrs: []plan.Attr{}}
-	for _, sn := range k.subnets {
-		c.Attrs = append(c.Attrs, plan.Attr{Key: "subnet", Value: orUnknown(k.env.IDOf(sn))})
-	}
+	c.Attrs = append(c.Attrs, subnetsAttr(k.env, k.subnets))
 	in, out := 0, 0
 	for _, e := range k.wanted() {
 		if e.Egress {

@@ -101,9 +101,7 @@ func (k routeTableKind) Describe() plan.Change {
 	for _, r := range k.wanted() {
 		c.Attrs = append(c.Attrs, plan.Attr{Key: r.dest, Value: r.target})
 	}
-	for _, sn := range k.subnets {
-		c.Attrs = append(c.Attrs, plan.Attr{Key: "subnet", Value: orUnknown(k.env.IDOf(sn))})
-	}
+	c.Attrs = append(c.Attrs, subnetsAttr(k.env, k.subnets))
 	return c
 }
 

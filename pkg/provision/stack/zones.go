@@ -129,3 +129,18 @@ func (e *Env) idsOf(steps []plan.ID) []string {
 	}
 	return ids
 }
+
+// subnetsAttr shows the subnets a table or ACL is associated with: the
+// ones made, each once, and "(known after apply)" while any of the
+// configured ones is not (a teardown shows the ones it finds).
+func subnetsAttr(e *Env, steps []plan.ID) plan.Attr {
+	ids := e.idsOf(steps)
+	key := "subnet"
+	if len(steps) > 1 {
+		key = "subnets"
+	}
+	if len(ids) == 0 || (!e.Teardown && len(ids) < len(steps)) {
+		ids = append(ids, knownAfterApply)
+	}
+	return plan.Attr{Key: key, Value: strings.Join(ids, ",")}
+}
