@@ -269,8 +269,9 @@ func must(b []byte, err error) []byte {
 func managers() map[string]Manager {
 	return map[string]Manager{
 		"manager-docker-autoscaler.yaml": {Runner: autoscalerRunner(), TokenParameter: "/provision/ci-runners/runner-token", BootParameter: "/provision/ci-runners/manager-boot", SSHKeyParameter: "/provision/ci-runners/runner-ssh-key",
-			DrainParameter: "/provision/ci-runners/drain", DrainTimeout: 30 * time.Minute},
-		"manager-docker-machine.yaml": {Runner: machineRunner(), RunnerVersion: "18.5.0", TokenParameter: "/provision/ci-runners/runner-token", BootParameter: "/provision/ci-runners/manager-boot"},
+			DrainParameter: "/provision/ci-runners/drain", ConfigParameter: "/provision/ci-runners/runner-config", Group: "ci-runners-runners"},
+		"manager-docker-machine.yaml": {Runner: machineRunner(), RunnerVersion: "18.5.0", TokenParameter: "/provision/ci-runners/runner-token", BootParameter: "/provision/ci-runners/manager-boot",
+			ConfigParameter: "/provision/ci-runners/runner-config"},
 	}
 }
 
@@ -289,16 +290,17 @@ func TestManagerUserData(t *testing.T) {
 			if err := yaml.Unmarshal(out, &cc); err != nil {
 				t.Fatalf("user-data is not YAML: %v", err)
 			}
-			var config writeFile
+			// The runner configuration is not part of the user-data: it
+			// is read from its parameter, so tuning is no new bootstrap.
 			for _, f := range cc.WriteFiles {
-				if f.Path == "/etc/gitlab-runner/config.toml.template" {
-					config = f
+				if strings.Contains(f.Path, "config.toml") || strings.Contains(f.Content, "[runners.docker]") {
+					t.Errorf("the user-data holds the runner configuration in %s", f.Path)
 				}
 			}
-			if config.Permissions != "0600" || !strings.Contains(config.Content, TokenPlaceholder) || !strings.Contains(config.Content, TokenExpiresPlaceholder) {
-				t.Errorf("config.toml template: %+v", config)
+			if !strings.Contains(string(out), "config_parameter="+m.ConfigParameter+"\n") {
+				t.Errorf("the values do not name the configuration parameter")
 			}
-			decodeStrict(t, []byte(config.Content))
+			decodeStrict(t, must(ConfigTOML(m.Runner)))
 			text := string(out)
 			if !strings.Contains(text, "--with-decryption") || !strings.Contains(text, "token_parameter="+m.TokenParameter+"\n") {
 				t.Errorf("user-data does not read the token from SSM")

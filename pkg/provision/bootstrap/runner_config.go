@@ -37,6 +37,12 @@ const (
 	TokenExpiresPlaceholder  = "@TOKEN_EXPIRES_AT@"
 )
 
+// GroupPlaceholder stands for the Auto Scaling group in the runner
+// configuration: every manager generation scales a group of its own, and
+// the configuration parameter is shared by them, so each fills in its own
+// group (from its values file) when it applies the configuration.
+const GroupPlaceholder = "@AUTOSCALING_GROUP@"
+
 // ListenPlaceholder stands for the manager's private address in
 // listen_address (gitlab-runner's Prometheus endpoint, a global setting),
 // filled in at boot from the instance metadata: the address exists only
@@ -255,7 +261,7 @@ func ConfigTOML(r Runner) ([]byte, error) {
 		return nil, fmt.Errorf("unknown executor %q", r.Executor)
 	}
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "# Written by provision for stack %s. The token is filled in at boot from SSM.\n", r.Stack)
+	fmt.Fprintf(&b, "# Written by provision for stack %s. The manager fills in the token (from SSM) and its own group.\n", r.Stack)
 	enc := toml.NewEncoder(&b).SetIndentTables(true)
 	file := configFile{Concurrent: r.Concurrent, Runners: []runnerSection{sec}}
 	if r.Metrics {

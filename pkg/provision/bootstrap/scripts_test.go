@@ -35,11 +35,16 @@ func fakeCommands(t *testing.T, storedToken string) (bin, dir string) {
 	scripts := map[string]string{
 		"aws": `echo "aws $*" >> "$FAKE_DIR/args.log"
 case "$*" in
+  *get-parameter*runner-config*Parameter.Version*) cat "$FAKE_DIR/config-version" ;;
+  *get-parameter*runner-config:*) all="$*"; v=${all##*runner-config:}; v=${v%% *}; cat "$FAKE_DIR/config-template.$v" ;;
   *get-parameter*runner-ssh-key*) cat "$FAKE_DIR/sshkey" ;;
   *get-parameter*/drain*) cat "$FAKE_DIR/drain" ;;
   *get-parameter*) cat "$FAKE_DIR/stored"; echo ;;
   *manager-boot*) prev=""; for a in "$@"; do [[ $prev == --value ]] && printf '%s\n' "$a" >> "$FAKE_DIR/reports.log"; prev=$a; done ;;
-  *put-parameter*) for a in "$@"; do case "$a" in file://*) cp "${a#file://}" "$FAKE_DIR/stored"; echo put >> "$FAKE_DIR/puts" ;; esac; done ;;
+  *put-parameter*)
+    n=$(cat "$FAKE_DIR/put-attempts" 2>/dev/null || echo 0); echo $((n + 1)) > "$FAKE_DIR/put-attempts"
+    if (( n < ${FAKE_PUT_FAILS:-0} )); then echo "An error occurred (ThrottlingException) when calling the PutParameter operation: Rate exceeded" >&2; exit 254; fi
+    for a in "$@"; do case "$a" in file://*) cp "${a#file://}" "$FAKE_DIR/stored"; echo put >> "$FAKE_DIR/puts" ;; esac; done ;;
 esac`,
 		"curl": `echo "curl $*" >> "$FAKE_DIR/args.log"
 case "$*" in
@@ -91,7 +96,7 @@ func runScriptEnv(script, bin, fakeDir, runnerDir string, env ...string) (string
 	}
 	cmd := exec.Command("bash", path)
 	cmd.Env = append(os.Environ(), "PATH="+bin+":"+os.Getenv("PATH"), "FAKE_DIR="+fakeDir, "PROVISION_RUNNER_DIR="+runnerDir, "PROVISION_SBIN="+bin,
-		"PROVISION_VALUES="+filepath.Join(fakeDir, "values"))
+		"PROVISION_VALUES="+filepath.Join(fakeDir, "values"), "PROVISION_STATE="+filepath.Join(fakeDir, "state"))
 	cmd.Env = append(cmd.Env, env...)
 	out, err := cmd.CombinedOutput()
 	return string(out), err
@@ -180,11 +185,16 @@ func bootMachine(t *testing.T, m Manager, token string) (bin, fake, runnerDir st
 	if err := os.MkdirAll(runnerDir, 0o700); err != nil {
 		t.Fatal(err)
 	}
+	r := m.Runner
+	if r.Executor == DockerAutoscaler {
+		r.AutoScalingGroup = GroupPlaceholder
+	}
 	files := map[string]string{
-		filepath.Join(runnerDir, "config.toml.template"): string(must(ConfigTOML(m.Runner))),
-		filepath.Join(fake, "values"):                    ManagerValues(m),
-		filepath.Join(bin, "provision-boot-report"):      ReportScript(m),
-		filepath.Join(bin, "provision-runner-config"):    TokenScript(m),
+		filepath.Join(fake, "config-template.1"):      string(must(ConfigTOML(r))),
+		filepath.Join(fake, "config-version"):         "1\n",
+		filepath.Join(fake, "values"):                 ManagerValues(m),
+		filepath.Join(bin, "provision-boot-report"):   ReportScript(m),
+		filepath.Join(bin, "provision-runner-config"): TokenScript(m),
 	}
 	for path, body := range files {
 		if err := os.WriteFile(path, []byte(body), 0o700); err != nil {
@@ -319,7 +329,7 @@ func TestDrainScriptAnswersItsOwnRequest(t *testing.T) {
 		t.Skip("bash is not installed")
 	}
 	m := managers()["manager-docker-autoscaler.yaml"]
-	if dropIn := serviceDropIn(m); !strings.Contains(dropIn, "KillMode=mixed") || !strings.Contains(dropIn, "KillSignal=SIGQUIT") || !strings.Contains(dropIn, "TimeoutStopSec=1800") {
+	if dropIn := serviceDropIn(m); !strings.Contains(dropIn, "KillMode=mixed") || !strings.Contains(dropIn, "KillSignal=SIGQUIT") || !strings.Contains(dropIn, "TimeoutStopSec=86400") {
 		t.Errorf("gitlab-runner's drop-in does not stop it gracefully:\n%s", dropIn)
 	}
 	for _, c := range []struct {
@@ -333,9 +343,23 @@ func TestDrainScriptAnswersItsOwnRequest(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(fake, "values"), []byte(ManagerValues(m)), 0o600); err != nil {
 			t.Fatal(err)
 		}
+		const config = "[[runners]]\n  token = \"glrt-x\"\n  token_obtained_at = 2026-01-01T00:00:00Z\n  token_expires_at = 2027-01-01T00:00:00Z\n"
+		if err := os.WriteFile(filepath.Join(fake, "config.toml"), []byte(config), 0o600); err != nil {
+			t.Fatal(err)
+		}
 		out, err := runScriptEnv(DrainScript(m), bin, fake, fake)
 		if err != nil {
 			t.Fatalf("drain script: %v\n%s", err, out)
+		}
+		// Draining, gitlab-runner renews no token (the next manager's) and
+		// no new configuration is applied.
+		after, _ := os.ReadFile(filepath.Join(fake, "config.toml"))
+		_, marked := os.Stat(filepath.Join(fake, "state", "draining"))
+		if c.stopping && (!strings.Contains(string(after), "token_expires_at = 0001-01-01T00:00:00Z") || marked != nil || !strings.Contains(string(after), `token = "glrt-x"`)) {
+			t.Errorf("a draining manager may still renew its token or apply configurations:\n%s (marked: %v)", after, marked)
+		}
+		if !c.stopping && string(after) != config {
+			t.Errorf("a drain for another instance touched config.toml:\n%s", after)
 		}
 		args, _ := os.ReadFile(filepath.Join(fake, "args.log"))
 		stopped := strings.Contains(string(args), "systemctl stop gitlab-runner")
@@ -364,5 +388,105 @@ func TestTokenExpiryIsADatetimeOrNothing(t *testing.T) {
 	c := decodeStrict(t, data)
 	if len(c.Runners) != 1 || !c.Runners[0].TokenExpiresAt.IsZero() {
 		t.Errorf("config.toml from a hostile expiry: %d runners, expires %v\n%s", len(c.Runners), c.Runners[0].TokenExpiresAt, data)
+	}
+}
+
+// A new version of the runner configuration is applied to config.toml
+// with the token gitlab-runner renewed since the boot and this manager's
+// group, and reported; the same version is not applied twice; a draining
+// manager applies nothing.
+func TestConfigApplyScript(t *testing.T) {
+	if _, err := exec.LookPath("bash"); err != nil {
+		t.Skip("bash is not installed")
+	}
+	const token, renewed = "glrt-boot-token-value-123", "glrt-renewed-token-value-456"
+	m := managers()["manager-docker-autoscaler.yaml"]
+	bin, fake, runnerDir := bootMachine(t, m, token)
+	if out, err := runScriptEnv(BootScript(m), bin, fake, runnerDir); err != nil {
+		t.Fatalf("boot: %v\n%s", err, out)
+	}
+	configPath := filepath.Join(runnerDir, "config.toml")
+	booted, _ := os.ReadFile(configPath)
+	if c := decodeStrict(t, booted); c.Runners[0].Autoscaler.PluginConfig.Name != m.Group {
+		t.Errorf("booted with group %v, want %s", c.Runners[0].Autoscaler.PluginConfig.Name, m.Group)
+	}
+	// gitlab-runner renewed its token.
+	renewedConfig := strings.Replace(string(booted), "token = '"+token+"'", `token = "`+renewed+`"`, 1)
+	if err := os.WriteFile(configPath, []byte(renewedConfig), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := m.Runner
+	r.AutoScalingGroup, r.MaxInstances, r.IdleCount = GroupPlaceholder, 40, 3
+	if err := os.WriteFile(filepath.Join(fake, "config-template.2"), must(ConfigTOML(r)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(fake, "config-version"), []byte("2\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	before := len(readReports(t, fake))
+	runScript(t, ConfigApplyScript(m), bin, fake, runnerDir)
+	data, _ := os.ReadFile(configPath)
+	c := decodeStrict(t, data)
+	a := c.Runners[0].Autoscaler
+	if a.MaxInstances != 40 || a.Policy[0].IdleCount != 3 || c.Runners[0].Token != renewed || a.PluginConfig.Name != m.Group ||
+		!c.Runners[0].TokenExpiresAt.Equal(time.Date(2027, 2, 25, 10, 0, 0, 0, time.UTC)) {
+		t.Errorf("applied: max %d idle %d renewed token kept %v group %v expires %v", a.MaxInstances, a.Policy[0].IdleCount, c.Runners[0].Token == renewed, a.PluginConfig.Name, c.Runners[0].TokenExpiresAt)
+	}
+	if info, err := os.Stat(configPath); err != nil || info.Mode().Perm() != 0o600 {
+		t.Errorf("config.toml mode: %v %v", info, err)
+	}
+	reports := readReports(t, fake)
+	if len(reports) != before+1 || reports[len(reports)-1].Stage != "online" || !strings.Contains(reports[len(reports)-1].Detail, "version 2") {
+		t.Errorf("reports after applying: %+v", reports[before:])
+	}
+	raw, _ := os.ReadFile(filepath.Join(fake, "reports.log"))
+	if !strings.Contains(string(raw), `"config":"2"`) {
+		t.Errorf("the report does not carry the version applied:\n%s", raw)
+	}
+	noTokenInArguments(t, fake, renewed)
+
+	// The same version again: nothing to do.
+	runScript(t, ConfigApplyScript(m), bin, fake, runnerDir)
+	if n := len(readReports(t, fake)); n != before+1 {
+		t.Errorf("the same version was applied twice")
+	}
+	// Draining: a newer version waits for the next manager.
+	if err := os.WriteFile(filepath.Join(fake, "state", "draining"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r.MaxInstances = 50
+	_ = os.WriteFile(filepath.Join(fake, "config-template.3"), must(ConfigTOML(r)), 0o600)
+	_ = os.WriteFile(filepath.Join(fake, "config-version"), []byte("3\n"), 0o600)
+	runScript(t, ConfigApplyScript(m), bin, fake, runnerDir)
+	if again, _ := os.ReadFile(configPath); string(again) != string(data) {
+		t.Errorf("a draining manager applied a new configuration")
+	}
+}
+
+// A renewed token whose put fails is put again with backoff; when every
+// attempt fails the script fails, and its timer runs it again later.
+func TestTokenSyncRetries(t *testing.T) {
+	if _, err := exec.LookPath("bash"); err != nil {
+		t.Skip("bash is not installed")
+	}
+	m := managers()["manager-docker-autoscaler.yaml"]
+	if !strings.Contains(tokenSyncTimer, "OnUnitActiveSec=600") {
+		t.Errorf("no timer reconciles the token:\n%s", tokenSyncTimer)
+	}
+	for _, c := range []struct {
+		fails  string
+		stored bool
+	}{{"2", true}, {"9", false}} {
+		bin, fake := fakeCommands(t, "glrt-old-token")
+		_ = os.WriteFile(filepath.Join(fake, "values"), []byte(ManagerValues(m)), 0o600)
+		_ = os.WriteFile(filepath.Join(fake, "config.toml"), []byte("[[runners]]\n  token = \"glrt-renewed-token\"\n"), 0o600)
+		out, err := runScriptEnv(TokenSyncScript(m), bin, fake, fake, "FAKE_PUT_FAILS="+c.fails)
+		stored, _ := os.ReadFile(filepath.Join(fake, "stored"))
+		if (err == nil) != c.stored || (string(stored) == "glrt-renewed-token") != c.stored {
+			t.Errorf("%s failing puts: err %v, stored %q\n%s", c.fails, err, stored, out)
+		}
+		if !c.stored && !strings.Contains(out, "the timer tries again") {
+			t.Errorf("a lost put does not say it is tried again:\n%s", out)
+		}
 	}
 }

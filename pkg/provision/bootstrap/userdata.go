@@ -63,13 +63,33 @@ type Manager struct {
 	SSHKeyParameter string
 	MachinesKey     string
 	// DrainParameter is where a drain is asked for (docker-autoscaler; ""
-	// for none); DrainTimeout how long the graceful stop may take.
+	// for none).
 	DrainParameter string
-	DrainTimeout   time.Duration
 	// BootParameter is the SSM parameter the manager writes each boot
-	// stage to, as JSON {"stage", "status", "detail", "time"}.
+	// stage to, as JSON {"stage", "status", "detail", "time", "config"}.
 	BootParameter string
+	// ConfigParameter holds the runner configuration (ConfigTOML, with
+	// the token and group as placeholders). The manager reads it at boot
+	// and applies each new version within ConfigPollSeconds; gitlab-runner
+	// reloads config.toml by itself, so tuning needs no new manager.
+	ConfigParameter string
+	// Group is this manager generation's Auto Scaling group
+	// (docker-autoscaler), put where the configuration has GroupPlaceholder.
+	Group string
 }
+
+// MaxDrainTimeout is the longest manager.drain_timeout: the bound of the
+// graceful stop on the manager.
+const MaxDrainTimeout = 24 * time.Hour
+
+// ConfigPollSeconds is how often the manager looks for a new version of
+// the runner configuration: one small GetParameter call each time.
+const ConfigPollSeconds = 20
+
+// StateDir holds what the manager's scripts keep between runs: the
+// configuration version applied, "booted", "draining". The scripts take
+// another directory from PROVISION_STATE, for their tests only.
+const StateDir = "/var/lib/provision"
 
 // cloudConfig is the subset of cloud-init's schema this tool uses.
 type cloudConfig struct {
@@ -97,20 +117,19 @@ func ManagerUserData(m Manager) ([]byte, error) {
 	if !RegionName.MatchString(m.Region) {
 		return nil, fmt.Errorf("render the manager's user-data: %q is not a region name", m.Region)
 	}
-	cfgTOML, err := ConfigTOML(m.Runner)
-	if err != nil {
-		return nil, err
-	}
 	cc := cloudConfig{
 		WriteFiles: []writeFile{
 			{Path: ValuesPath, Permissions: "0600", Owner: "root:root", Content: ManagerValues(m)},
-			{Path: RunnerDir + "/config.toml.template", Permissions: "0600", Owner: "root:root", Content: string(cfgTOML)},
 			{Path: SbinDir + "/provision-boot", Permissions: "0700", Owner: "root:root", Content: BootScript(m)},
 			{Path: SbinDir + "/provision-boot-report", Permissions: "0700", Owner: "root:root", Content: ReportScript(m)},
 			{Path: SbinDir + "/provision-runner-config", Permissions: "0700", Owner: "root:root", Content: TokenScript(m)},
+			{Path: SbinDir + "/provision-config-apply", Permissions: "0700", Owner: "root:root", Content: ConfigApplyScript(m)},
 			{Path: SbinDir + "/provision-token-sync", Permissions: "0700", Owner: "root:root", Content: TokenSyncScript(m)},
 			{Path: "/etc/systemd/system/provision-token-sync.path", Permissions: "0644", Owner: "root:root", Content: tokenSyncPath},
 			{Path: "/etc/systemd/system/provision-token-sync.service", Permissions: "0644", Owner: "root:root", Content: tokenSyncService},
+			{Path: "/etc/systemd/system/provision-token-sync.timer", Permissions: "0644", Owner: "root:root", Content: tokenSyncTimer},
+			{Path: "/etc/systemd/system/provision-config.timer", Permissions: "0644", Owner: "root:root", Content: configTimerUnit},
+			{Path: "/etc/systemd/system/provision-config.service", Permissions: "0644", Owner: "root:root", Content: configService},
 			{Path: "/etc/systemd/system/gitlab-runner.service.d/provision.conf", Permissions: "0644", Owner: "root:root", Content: serviceDropIn(m)},
 		},
 		// One script does the whole boot, stage by stage, so the first
@@ -126,7 +145,7 @@ func ManagerUserData(m Manager) ([]byte, error) {
 			writeFile{Path: "/etc/systemd/system/provision-drain.timer", Permissions: "0644", Owner: "root:root", Content: drainTimerUnit},
 			writeFile{Path: "/etc/systemd/system/provision-drain.service", Permissions: "0644", Owner: "root:root", Content: drainService})
 	}
-	return render("provision: runner manager. The runner token is read from SSM Parameter Store at boot and is not part of this document.", cc)
+	return render("provision: runner manager. The runner token and the runner configuration are read from SSM Parameter Store and are not part of this document.", cc)
 }
 
 // RegionName is the shape of an AWS region's name, which configuration
@@ -143,6 +162,7 @@ func ManagerValues(m Manager) string {
 		{"stack", m.Stack}, {"region", m.Region}, {"gitlab_url", strings.TrimRight(m.GitLabURL, "/")},
 		{"runner_version", m.RunnerVersion}, {"token_parameter", m.TokenParameter}, {"boot_parameter", m.BootParameter},
 		{"ssh_key_parameter", m.SSHKeyParameter}, {"drain_parameter", m.DrainParameter},
+		{"config_parameter", m.ConfigParameter}, {"autoscaling_group", m.Group}, {"executor", m.Executor},
 		// The machines' public key: a new key is a new bootstrap.
 		{"machines_key", m.MachinesKey},
 	} {
@@ -156,6 +176,7 @@ func ManagerValues(m Manager) string {
 // never evaluated.
 var readValues = strings.Join([]string{
 	"values=${PROVISION_VALUES:-" + ValuesPath + "}",
+	"state=${PROVISION_STATE:-" + StateDir + "}",
 	"value() {",
 	"  local key val",
 	`  while IFS='=' read -r key val; do`,
@@ -213,7 +234,7 @@ func BootScript(m Manager) string {
 		"}",
 		"start_service() {",
 		"  systemctl daemon-reload &&",
-		"    systemctl enable --now provision-token-sync.path" + drainTimer(m) + " &&",
+		"    systemctl enable --now provision-token-sync.path provision-token-sync.timer provision-config.timer" + drainTimer(m) + " &&",
 		"    systemctl enable gitlab-runner &&",
 		"    systemctl restart gitlab-runner &&",
 		"    systemctl is-active gitlab-runner",
@@ -235,6 +256,8 @@ func BootScript(m Manager) string {
 		"stage " + StagePluginInstalled + " " + plugin,
 		"stage " + StageServiceRunning + " start_service",
 		"stage " + StageOnline + " online",
+		"# From now on provision-config-apply may apply new configurations.",
+		`touch "$state/booted"`,
 		"",
 	}, "\n")
 }
@@ -251,13 +274,16 @@ func ReportScript(m Manager) string {
 		readValues,
 		"region=$(value region) parameter=$(value boot_parameter)",
 		"stage=$1 status=$2 detail=${3:-}",
+		"# The runner configuration version this manager runs (provision-config-apply).",
+		`config=$(cat "$state/config-version" 2>/dev/null || true)`,
+		`[[ $config =~ ^[0-9]+$ ]] || config=""`,
 		`detail=$(sed -E 's/glrt-[A-Za-z0-9_.-]+/glrt-[redacted]/g' <<<"$detail" | tr -d '\000-\010\013\014\016-\037')`,
 		`detail=${detail//\\/\\\\}`,
 		`detail=${detail//\"/\\\"}`,
 		`detail=${detail//$'\r'/}`,
 		`detail=${detail//$'\t'/ }`,
 		`detail=${detail//$'\n'/\\n}`,
-		`json=$(printf '{"stage":"%s","status":"%s","detail":"%s","time":"%s"}' "$stage" "$status" "$detail" "$(date -u +%Y-%m-%dT%H:%M:%SZ)")`,
+		`json=$(printf '{"stage":"%s","status":"%s","detail":"%s","time":"%s","config":"%s"}' "$stage" "$status" "$detail" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$config")`,
 		"for attempt in 1 2 3; do",
 		`  aws ssm put-parameter --region "$region" --name "$parameter" --type String --overwrite --value "$json" >/dev/null && exit 0`,
 		"  sleep 2",
@@ -285,6 +311,7 @@ func TokenScript(m Manager) string {
 		"report=${PROVISION_SBIN:-" + SbinDir + "}/provision-boot-report",
 		"tmp=$(mktemp -d)",
 		`trap 'rm -rf "$tmp"' EXIT`,
+		`mkdir -p "$state"`,
 		"for attempt in 1 2 3 4 5 6 7 8 9 10; do",
 		`  token=$(aws ssm get-parameter --region "$region" --name "$parameter" --with-decryption --query Parameter.Value --output text 2>"$tmp/err") && break`,
 		"  sleep $((attempt * 3))",
@@ -326,14 +353,28 @@ func TokenScript(m Manager) string {
 		"fi",
 		`"$report" ` + StageTokenVerified + ` ok "expires $expires"`,
 		staticKeyLines(m),
-		`template=$(<"$dir/config.toml.template")`,
+		"# The runner configuration: one exact version of its parameter.",
+		"config_parameter=$(value config_parameter) group=$(value autoscaling_group)",
+		"for attempt in 1 2 3 4 5 6 7 8 9 10; do",
+		`  version=$(aws ssm get-parameter --region "$region" --name "$config_parameter" --query Parameter.Version --output text 2>"$tmp/err") &&`,
+		`    [[ $version =~ ^[0-9]+$ ]] &&`,
+		`    aws ssm get-parameter --region "$region" --name "$config_parameter:$version" --query Parameter.Value --output text >"$tmp/template" 2>"$tmp/err" && break`,
+		"  sleep $((attempt * 3))",
+		"done",
+		`if ! grep -q '` + TokenPlaceholder + `' "$tmp/template" 2>/dev/null; then`,
+		`  "$report" ` + StageConfigWritten + ` failed "$config_parameter does not hold the runner configuration: $(tail -c 400 "$tmp/err")"`,
+		"  exit 1",
+		"fi",
+		`template=$(<"$tmp/template")`,
 		"config=${template//" + TokenPlaceholder + "/$token}",
 		"config=${config//" + TokenObtainedPlaceholder + "/$obtained}",
 		"config=${config//" + TokenExpiresPlaceholder + "/$expires}",
+		"config=${config//" + GroupPlaceholder + "/$group}",
 		metricsLines(m),
 		`printf '%s\n' "$config" > "$dir/config.toml.new"`,
 		`mv "$dir/config.toml.new" "$dir/config.toml"`,
-		`"$report" ` + StageConfigWritten + ` ok ""`,
+		`printf '%s\n' "$version" > "$state/config-version"`,
+		`"$report" ` + StageConfigWritten + ` ok "runner configuration version $version"`,
 		"",
 	}, "\n")
 }
@@ -389,7 +430,11 @@ func serviceDropIn(m Manager) string {
 		// job processes must not get the signal themselves (gitlab-runner's
 		// docs warn against signalling its subprocesses); whatever is left
 		// when TimeoutStopSec ends is killed.
-		s += fmt.Sprintf("# Stopping finishes the running jobs first (provision-drain).\nKillMode=mixed\nKillSignal=SIGQUIT\nTimeoutStopSec=%d\n", int(m.DrainTimeout/time.Second))
+		// The stop may take as long as the longest manager.drain_timeout:
+		// provision itself ends a drain at the configured limit (drain/
+		// manager terminates the instance), so the limit is tuning, not
+		// part of the bootstrap.
+		s += fmt.Sprintf("# Stopping finishes the running jobs first (provision-drain).\nKillMode=mixed\nKillSignal=SIGQUIT\nTimeoutStopSec=%d\n", int(MaxDrainTimeout/time.Second))
 	}
 	return s
 }
@@ -417,6 +462,18 @@ func DrainScript(m Manager) string {
 		`id=$(curl -sS --max-time 5 -H "X-aws-ec2-metadata-token: $imds" http://169.254.169.254/latest/meta-data/instance-id)`,
 		`asked=$(aws ssm get-parameter --region "$region" --name "$parameter" --query Parameter.Value --output text 2>/dev/null)`,
 		`[[ -n $id && $asked == "$id" ]] || exit 0`,
+		"# Draining: no new configuration is applied, and gitlab-runner renews",
+		"# no token. The new manager runs with the token in SSM; a renewal here",
+		"# would end it. gitlab-runner renews only while config.toml says when",
+		"# the token expires: the expiry goes, and the file is reloaded (within",
+		"# its 3 s reload interval) before the graceful stop.",
+		`mkdir -p "$state" && touch "$state/draining"`,
+		`dir=${PROVISION_RUNNER_DIR:-` + RunnerDir + `}`,
+		`if [[ -f $dir/config.toml ]]; then`,
+		`  sed -E 's/^([[:space:]]*token_expires_at[[:space:]]*=).*/\1 0001-01-01T00:00:00Z/' "$dir/config.toml" > "$dir/config.toml.new" &&`,
+		`    chmod 0600 "$dir/config.toml.new" && mv "$dir/config.toml.new" "$dir/config.toml"`,
+		"  sleep 5",
+		"fi",
 		"systemctl stop gitlab-runner",
 		"systemctl disable --now provision-drain.timer",
 		`aws ssm put-parameter --region "$region" --name "$parameter" --type String --overwrite --value "drained $id" >/dev/null`,
@@ -472,11 +529,111 @@ func TokenSyncScript(m Manager) string {
 		"tmp=$(mktemp -d)",
 		`trap 'rm -rf "$tmp"' EXIT`,
 		`printf '%s' "$renewed" > "$tmp/token"`,
-		`aws ssm put-parameter --region "$region" --name "$parameter" --type SecureString --overwrite --value "file://$tmp/token" >/dev/null`,
-		`echo "provision: stored the renewed runner token in $parameter"`,
+		"# A lost renewal ends the next manager at token-verified: the put is",
+		"# retried with backoff here, and the timer runs this again every ten",
+		"# minutes, so a failure now is made good later.",
+		"for attempt in 1 2 3 4 5 6; do",
+		`  if aws ssm put-parameter --region "$region" --name "$parameter" --type SecureString --overwrite --value "file://$tmp/token" >/dev/null; then`,
+		`    echo "provision: stored the renewed runner token in $parameter"`,
+		"    exit 0",
+		"  fi",
+		"  sleep $((attempt * attempt * 2))",
+		"done",
+		`echo "provision: could not store the renewed runner token in $parameter; the timer tries again" >&2`,
+		"exit 1",
 		"",
 	}, "\n")
 }
+
+// ConfigApplyScript applies a new version of the runner configuration
+// parameter: the template gets the token, its dates and the listen
+// address that config.toml has now (gitlab-runner may have renewed the
+// token since the boot) and this manager's group, and replaces
+// config.toml, which gitlab-runner reloads by itself. A manager that is
+// draining, or not booted yet, applies nothing. The version applied goes
+// into every boot report ("config"), where provision reads it.
+func ConfigApplyScript(m Manager) string {
+	return strings.Join([]string{
+		"#!/bin/bash",
+		"# Applies a new version of the runner configuration parameter to config.toml.",
+		"set -euo pipefail",
+		"umask 077",
+		readValues,
+		"region=$(value region) parameter=$(value config_parameter) group=$(value autoscaling_group)",
+		`dir=${PROVISION_RUNNER_DIR:-` + RunnerDir + `}`,
+		"report=${PROVISION_SBIN:-" + SbinDir + "}/provision-boot-report",
+		`[[ -e $state/booted && ! -e $state/draining && -s $dir/config.toml ]] || exit 0`,
+		`applied=$(cat "$state/config-version" 2>/dev/null || true)`,
+		`version=$(aws ssm get-parameter --region "$region" --name "$parameter" --query Parameter.Version --output text)`,
+		`[[ $version =~ ^[0-9]+$ ]] || exit 1`,
+		`[[ $version == "$applied" ]] && exit 0`,
+		"tmp=$(mktemp -d)",
+		`trap 'rm -rf "$tmp"' EXIT`,
+		`aws ssm get-parameter --region "$region" --name "$parameter:$version" --query Parameter.Value --output text >"$tmp/template"`,
+		`grep -q '` + TokenPlaceholder + `' "$tmp/template" || { echo "provision: $parameter version $version is not a runner configuration" >&2; exit 1; }`,
+		`current=$(<"$dir/config.toml")`,
+		`q="[\"']"`,
+		`re="(^|[[:space:]])token[[:space:]]*=[[:space:]]*${q}(glrt-[A-Za-z0-9_.-]+)${q}"`,
+		`[[ $current =~ $re ]] || { echo "provision: config.toml holds no runner token" >&2; exit 1; }`,
+		"token=${BASH_REMATCH[2]}",
+		`datetime='([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2}))'`,
+		"obtained=0001-01-01T00:00:00Z expires=0001-01-01T00:00:00Z",
+		`re="(^|[[:space:]])token_obtained_at[[:space:]]*=[[:space:]]*$datetime"`,
+		`[[ $current =~ $re ]] && obtained=${BASH_REMATCH[2]}`,
+		`re="(^|[[:space:]])token_expires_at[[:space:]]*=[[:space:]]*$datetime"`,
+		`[[ $current =~ $re ]] && expires=${BASH_REMATCH[2]}`,
+		`re="(^|[[:space:]])listen_address[[:space:]]*=[[:space:]]*${q}([0-9.]+):"`,
+		`ip=""`,
+		`[[ $current =~ $re ]] && ip=${BASH_REMATCH[2]}`,
+		`template=$(<"$tmp/template")`,
+		"config=${template//" + TokenPlaceholder + "/$token}",
+		"config=${config//" + TokenObtainedPlaceholder + "/$obtained}",
+		"config=${config//" + TokenExpiresPlaceholder + "/$expires}",
+		"config=${config//" + GroupPlaceholder + "/$group}",
+		"config=${config//" + ListenPlaceholder + "/$ip}",
+		`printf '%s\n' "$config" > "$dir/config.toml.new"`,
+		"# gitlab-runner writes config.toml when it renews its token: if it did",
+		"# since this read, its file stays and the next run applies again.",
+		`if [[ $(<"$dir/config.toml") != "$current" ]]; then rm -f "$dir/config.toml.new"; exit 0; fi`,
+		`mv "$dir/config.toml.new" "$dir/config.toml"`,
+		`printf '%s\n' "$version" > "$state/config-version"`,
+		`"$report" ` + StageOnline + ` ok "runner configuration version $version applied"`,
+		`echo "provision: applied runner configuration version $version"`,
+		"",
+	}, "\n")
+}
+
+var configTimerUnit = fmt.Sprintf(`[Unit]
+Description=provision: apply a new runner configuration every %d s
+
+[Timer]
+OnBootSec=60
+OnUnitActiveSec=%d
+
+[Install]
+WantedBy=timers.target
+`, ConfigPollSeconds, ConfigPollSeconds)
+
+const configService = `[Unit]
+Description=provision: apply a new version of the runner configuration
+
+[Service]
+Type=oneshot
+ExecStart=/usr/local/sbin/provision-config-apply
+`
+
+// tokenSyncTimer reconciles the token parameter with config.toml now and
+// then, beside the path unit that reacts to each change.
+const tokenSyncTimer = `[Unit]
+Description=provision: store a renewed runner token in SSM, again every 10 minutes
+
+[Timer]
+OnBootSec=300
+OnUnitActiveSec=600
+
+[Install]
+WantedBy=timers.target
+`
 
 const tokenSyncPath = `[Unit]
 Description=provision: notice gitlab-runner renewing its token

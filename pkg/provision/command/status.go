@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/provision-dev/provision/pkg/plan"
+	"github.com/provision-dev/provision/pkg/provision/bootstrap"
 	"github.com/provision-dev/provision/pkg/provision/ops"
 	"github.com/provision-dev/provision/pkg/provision/stack"
 	"github.com/provision-dev/provision/pkg/state"
@@ -173,6 +174,17 @@ func renderStatus(w io.Writer, rep StatusReport) error {
 		fmt.Fprintln(w)
 	} else if f.ManagerID != "" {
 		fmt.Fprintln(w, "Manager boot:   no report yet")
+	}
+	if f.ConfigVersion != "" {
+		fmt.Fprintf(w, "Runner config:  version %s in ssm/runner-config", f.ConfigVersion)
+		switch b := f.Boot; {
+		case b == nil || b.Config == "":
+		case b.Config == f.ConfigVersion:
+			fmt.Fprint(w, ", which the manager runs")
+		default:
+			fmt.Fprintf(w, "; the manager runs version %s and applies the new one within %d s", b.Config, bootstrap.ConfigPollSeconds)
+		}
+		fmt.Fprintln(w)
 	}
 	if f.RunnerID != "" {
 		st := f.RunnerStatus

@@ -32,7 +32,8 @@ func TestNewImageReachesTheMachines(t *testing.T) {
 	old := aws.ToString(p.Parameter.Value)
 	publish := func(ami string) {
 		h.proxy.SetRewrite(func(c awstest.Call, body []byte) []byte {
-			if c.Action != "GetParameters" && c.Action != "GetParameter" {
+			// SSM speaks JSON: the action is its X-Amz-Target, AmazonSSM.GetParameters.
+			if !strings.HasSuffix(c.Action, ".GetParameters") && !strings.HasSuffix(c.Action, ".GetParameter") {
 				return body
 			}
 			return bytes.ReplaceAll(body, []byte(old), []byte(ami))

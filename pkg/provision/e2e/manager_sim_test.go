@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -36,6 +38,10 @@ type managerSim struct {
 
 	mu   sync.Mutex
 	seen map[string]bool // manager instances already booted
+	// applied is the runner configuration version each online manager
+	// runs; drained managers apply nothing.
+	applied map[string]string
+	drained map[string]bool
 }
 
 // okBoot is a boot that passes every stage.
@@ -80,6 +86,7 @@ func (m *managerSim) watch(h *harness, stop <-chan struct{}) {
 					go m.bootOne(h, ssmc, id, stackOf(i.Tags), stop)
 				}
 				m.answerDrain(ssmc, id, stackOf(i.Tags))
+				m.applyConfig(ssmc, id, stackOf(i.Tags))
 			}
 		}
 	}
@@ -93,7 +100,46 @@ func (m *managerSim) answerDrain(ssmc *ssm.Client, id, stackName string) {
 	if err != nil || aws.ToString(p.Parameter.Value) != id || m.noDrain {
 		return
 	}
+	m.mu.Lock()
+	if m.drained == nil {
+		m.drained = map[string]bool{}
+	}
+	m.drained[id] = true
+	m.mu.Unlock()
 	_, _ = ssmc.PutParameter(context.Background(), &ssm.PutParameterInput{Name: aws.String(name), Value: aws.String("drained " + id), Type: ssmtypes.ParameterTypeString, Overwrite: aws.Bool(true)})
+}
+
+// configVersion is the runner configuration's version now ("": none).
+func configVersion(ssmc *ssm.Client, stackName string) string {
+	p, err := ssmc.GetParameter(context.Background(), &ssm.GetParameterInput{Name: aws.String("/provision/" + stackName + "/runner-config")})
+	if err != nil {
+		return ""
+	}
+	return strconv.FormatInt(p.Parameter.Version, 10)
+}
+
+// applyConfig does what provision-config-apply does on a manager that is
+// online and not draining: a new version of the runner configuration is
+// applied and reported.
+func (m *managerSim) applyConfig(ssmc *ssm.Client, id, stackName string) {
+	m.mu.Lock()
+	last, online := m.applied[id]
+	drained := m.drained[id]
+	m.mu.Unlock()
+	if !online || drained {
+		return
+	}
+	v := configVersion(ssmc, stackName)
+	if v == "" || v == last {
+		return
+	}
+	r := stack.BootReport{Stage: bootstrap.StageOnline, Status: "ok", Detail: "runner configuration version " + v + " applied", Config: v, Time: time.Now().UTC().Truncate(time.Second)}
+	doc, _ := json.Marshal(r)
+	_, _ = ssmc.PutParameter(context.Background(), &ssm.PutParameterInput{Name: aws.String(stack.BootParameterName(stackName)), Value: aws.String(string(doc)),
+		Type: ssmtypes.ParameterTypeString, Overwrite: aws.Bool(true)})
+	m.mu.Lock()
+	m.applied[id] = v
+	m.mu.Unlock()
 }
 
 func stackOf(tags []ec2types.Tag) string {
@@ -123,6 +169,18 @@ func (m *managerSim) bootOne(h *harness, ssmc *ssm.Client, id, stackName string,
 		}
 		if r.Stage == bootstrap.StageOnline && r.Status == "ok" {
 			m.verifyWithSystemID(h, ssmc, stackName)
+		}
+		// From config-written on, the boot reports the configuration it wrote.
+		if slices.Index(bootstrap.Stages, r.Stage) >= slices.Index(bootstrap.Stages, bootstrap.StageConfigWritten) {
+			r.Config = configVersion(ssmc, stackName)
+		}
+		if r.Stage == bootstrap.StageOnline && r.Status == "ok" {
+			m.mu.Lock()
+			if m.applied == nil {
+				m.applied = map[string]string{}
+			}
+			m.applied[id] = r.Config
+			m.mu.Unlock()
 		}
 		r.Time = time.Now().UTC().Truncate(time.Second)
 		doc, _ := json.Marshal(r)

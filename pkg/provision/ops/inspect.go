@@ -34,6 +34,8 @@ type Facts struct {
 	GitLabIngress string `json:"gitlab_ingress,omitempty"`
 	// Boot is the manager's last boot report.
 	Boot *stack.BootReport `json:"manager_boot,omitempty"`
+	// ConfigVersion is the version of ssm/runner-config, as read now.
+	ConfigVersion string `json:"runner_config_version,omitempty"`
 }
 
 // Inspect reads the facts of the recorded resources. It only reads, and a
@@ -76,6 +78,9 @@ func Inspect(ctx context.Context, e *stack.Env) Facts {
 	f.GitLabIngress = gitlabIngressFact(ctx, e, f.NATAddress, f.ManagerAddress)
 	if f.ManagerID != "" {
 		f.Boot, _ = e.ReadBootReport(ctx)
+	}
+	if p, err := e.StackParameter(ctx, e.Names().RunnerConfigParameter()); err == nil && p != nil {
+		f.ConfigVersion = strconv.FormatInt(p.Version, 10)
 	}
 	return f
 }

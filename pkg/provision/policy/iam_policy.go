@@ -135,7 +135,7 @@ func AutoscalerManagerPolicy(a ARNs, stack string, params ManagerParameters) Pol
 	}
 	st = append(st, machinesKey...)
 	st = append(st, readTokenStatements(a, params)...)
-	st = append(st, reportBootStatement(a, params.Boot))
+	st = append(st, reportBootStatement(a, params.Boot), readConfigStatement(a, params.Config))
 	if params.Drain != "" {
 		// A replaced manager reads the drain request and answers it.
 		st = append(st, Statement{Sid: "AnswerDrainRequests", Effect: "Allow", Action: []string{"ssm:GetParameter", "ssm:PutParameter"},
@@ -220,7 +220,7 @@ func DockerMachineManagerPolicy(a ARNs, stack, zone, subnetID, runnerGroupID, ru
 					"ForAnyValue:StringEquals": {"ec2:CreateAction": "RunInstances"}}})
 	}
 	st = append(st, readTokenStatements(a, params)...)
-	st = append(st, reportBootStatement(a, params.Boot))
+	st = append(st, reportBootStatement(a, params.Boot), readConfigStatement(a, params.Config))
 	return PolicyDocument{Version: "2012-10-17", Statement: st}
 }
 
@@ -229,7 +229,7 @@ func DockerMachineManagerPolicy(a ARNs, stack, zone, subnetID, runnerGroupID, ru
 // key ("": no static key), the cache bucket ("": none), the drain
 // request ("": none), and the KMS key of the SecureStrings.
 type ManagerParameters struct {
-	Token, Boot, SSHKey, CacheBucket, Drain string
+	Token, Boot, Config, SSHKey, CacheBucket, Drain string
 	Key                                     SecretsKeyGrant
 }
 
@@ -257,6 +257,12 @@ func reportBootStatement(a ARNs, bootParameter string) Statement {
 // which SSM envelope-encrypts ("How AWS Systems Manager Parameter Store
 // uses AWS KMS" in the KMS developer guide).
 var tokenKeyActions = []string{"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"}
+
+// readConfigStatement lets the manager read the runner configuration,
+// which it applies at boot and whenever a new version appears.
+func readConfigStatement(a ARNs, config string) Statement {
+	return Statement{Sid: "ReadTheRunnerConfiguration", Effect: "Allow", Action: []string{"ssm:GetParameter"}, Resource: []string{a.SSMParameter(config)}}
+}
 
 // readTokenStatements let the manager read the token at boot and write
 // back the token gitlab-runner renews, on this one parameter only, and use

@@ -59,16 +59,17 @@ func wantStatement(t *testing.T, m map[string]Statement, sid string, actions, re
 }
 
 // testParams are the manager's parameters of stack "ci".
-var testParams = ManagerParameters{Token: "/provision/ci/runner-token", Boot: "/provision/ci/manager-boot",
+var testParams = ManagerParameters{Token: "/provision/ci/runner-token", Boot: "/provision/ci/manager-boot", Config: "/provision/ci/runner-config",
 	Key: SecretsKeyGrant{Resource: testKeyARN}}
 
 const testKeyARN = "arn:aws:kms:ap-northeast-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
 func TestAutoscalerManagerPolicy(t *testing.T) {
 	m := statementsBySid(t, AutoscalerManagerPolicy(testARNs, "ci", testParams))
-	if len(m) != 6 {
-		t.Errorf("want 6 statements, got %d", len(m))
+	if len(m) != 7 {
+		t.Errorf("want 7 statements, got %d", len(m))
 	}
+	wantStatement(t, m, "ReadTheRunnerConfiguration", []string{"ssm:GetParameter"}, []string{"arn:aws:ssm:ap-northeast-1:123456789012:parameter/provision/ci/runner-config"}, nil)
 	wantStatement(t, m, "ScaleTheRunnerGroup",
 		[]string{"autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"},
 		// Every generation's group, by a name of exact length: stack

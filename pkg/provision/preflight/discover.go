@@ -23,6 +23,8 @@ func Discover(ctx context.Context, e *stack.Env) error {
 	if paths, err := ResolveGitLab(ctx, e); err == nil {
 		e.GitLab6 = paths.IPv6
 	}
+	// A plan says what a Spot group lacks, as up's preflight does.
+	warnSpotPools(e)
 	return e.ResolveImages(ctx)
 }
 

@@ -19,4 +19,5 @@ const (
 	AttrBoundary       Attr = "boundary"         // IAM roles: the permissions boundary's ARN
 	AttrRunnerID       Attr = "gitlab_runner_id" // ssm/token: GitLab's id of the runner
 	AttrParameter      Attr = "parameter"        // gitlab/runner: the parameter holding its token
+	AttrVersion        Attr = "version"          // ssm/runner-config: the parameter's version
 )

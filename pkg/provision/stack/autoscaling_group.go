@@ -301,8 +301,8 @@ func (k autoScalingGroupKind) Diff(_ context.Context, f fleet) (groupFix, []stri
 	if aws.ToInt32(g.MaxSize) != max || aws.ToInt32(g.MinSize) != 0 {
 		rs = append(rs, fmt.Sprintf("min/max %d/%d -> 0/%d", aws.ToInt32(g.MinSize), aws.ToInt32(g.MaxSize), max))
 	}
-	if want := k.subnets(); !sameSubnets(aws.ToString(g.VPCZoneIdentifier), want) {
-		rs = append(rs, fmt.Sprintf("subnets %s -> %s", aws.ToString(g.VPCZoneIdentifier), want))
+	if want := k.subnets(); !sameSubnets(aws.ToString(g.VPCZoneIdentifier), want) || len(laterSubnets(k.env, k.env.privateSubnets())) > 0 {
+		rs = append(rs, fmt.Sprintf("subnets %s -> %s", aws.ToString(g.VPCZoneIdentifier), subnetsAttr(k.env, k.env.privateSubnets()).Value))
 	}
 	if !aws.ToBool(g.NewInstancesProtectedFromScaleIn) {
 		rs = append(rs, "protect new instances from scale-in")

@@ -22,6 +22,9 @@ type BootReport struct {
 	Status string    `json:"status"` // "ok" or "failed"
 	Detail string    `json:"detail,omitempty"`
 	Time   time.Time `json:"time"`
+	// Config is the version of ssm/runner-config the manager runs ("": not
+	// known, a manager from before the configuration had a parameter).
+	Config string `json:"config,omitempty"`
 }
 
 // Online reports whether the boot is done: gitlab-runner runs and GitLab

@@ -133,6 +133,14 @@ func mustJSON(t *testing.T, v any) []byte {
 // the ids the other steps would have recorded.
 func renderManager(t *testing.T, cfg *config.Config) []byte {
 	t.Helper()
+	ud, _ := render(t, cfg)
+	return ud
+}
+
+// render renders the manager's user-data and the runner configuration
+// parameter of cfg as up would.
+func render(t *testing.T, cfg *config.Config) ([]byte, string) {
+	t.Helper()
 	ledger := state.NewLedger(state.New(cfg.Stack, cfg.Region), nil)
 	e := &Env{Cfg: cfg, Region: cfg.Region, Zone: cfg.Region + "a", Ledger: ledger}
 	for step, id := range map[plan.ID]string{StepVPC: "vpc-1", StepPrivateSubnet: "subnet-1", StepRunnerGroup: "sg-1"} {
@@ -144,7 +152,11 @@ func renderManager(t *testing.T, cfg *config.Config) []byte {
 	if err != nil {
 		t.Fatalf("a valid configuration does not render: %v", err)
 	}
-	return ud
+	template, err := e.RunnerConfig()
+	if err != nil {
+		t.Fatalf("a valid configuration renders no runner configuration: %v", err)
+	}
+	return ud, template
 }
 
 var bashChecked sync.Map // script text -> nil: passed bash -n once
@@ -152,8 +164,9 @@ var bashChecked sync.Map // script text -> nil: passed bash -n once
 // checkUserData holds the rendered user-data to what the configuration
 // says: plain ASCII (no character a YAML reader could take for a line
 // break), exactly the files of the base configuration, scripts bash
-// accepts, the values file and config.toml giving back the same values.
-func checkUserData(t *testing.T, cfg *config.Config, ud []byte, wantFiles []string) {
+// accepts, the values file and the runner configuration (config.toml, from
+// its parameter) giving back the same values.
+func checkUserData(t *testing.T, cfg *config.Config, ud []byte, template string, wantFiles []string) {
 	t.Helper()
 	for i, c := range ud {
 		if (c < 0x20 && c != '\n') || c > 0x7e {
@@ -207,7 +220,6 @@ func checkUserData(t *testing.T, cfg *config.Config, ud []byte, wantFiles []stri
 	if values["gitlab_url"] != strings.TrimRight(cfg.GitLab.URL, "/") || values["region"] != cfg.Region || values["stack"] != cfg.Stack {
 		t.Errorf("the values file does not give back the configuration's: %q", files[bootstrap.ValuesPath])
 	}
-	template := files[bootstrap.RunnerDir+"/config.toml.template"]
 	for _, p := range []string{bootstrap.TokenPlaceholder, bootstrap.TokenObtainedPlaceholder, bootstrap.TokenExpiresPlaceholder} {
 		if n := strings.Count(template, p); n != 1 {
 			t.Fatalf("config.toml holds %s %d times: the boot would put the token where it does not belong", p, n)
@@ -229,7 +241,7 @@ func checkUserData(t *testing.T, cfg *config.Config, ud []byte, wantFiles []stri
 		}
 	}
 	filled := strings.NewReplacer(bootstrap.TokenPlaceholder, "glrt-x", bootstrap.TokenObtainedPlaceholder, "2026-01-01T00:00:00Z",
-		bootstrap.TokenExpiresPlaceholder, "0001-01-01T00:00:00Z", bootstrap.ListenPlaceholder, "10.0.0.1").Replace(template)
+		bootstrap.TokenExpiresPlaceholder, "0001-01-01T00:00:00Z", bootstrap.ListenPlaceholder, "10.0.0.1", bootstrap.GroupPlaceholder, "fz-runners-abc123").Replace(template)
 	if err := toml.Unmarshal([]byte(filled), &doc); err != nil || len(doc.Runners) != 1 {
 		t.Fatalf("config.toml does not decode: %v\n%s", err, filled)
 	}
@@ -323,7 +335,8 @@ func tryValue(t *testing.T, targets []fuzzTarget, v string) {
 		if err != nil {
 			continue
 		}
-		checkUserData(t, cfg, renderManager(t, cfg), tg.wantFiles)
+		ud, template := render(t, cfg)
+		checkUserData(t, cfg, ud, template, tg.wantFiles)
 	}
 }
 

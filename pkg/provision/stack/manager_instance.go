@@ -6,6 +6,8 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -14,6 +16,7 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
+	"github.com/goccy/go-yaml"
 
 	"github.com/provision-dev/provision/pkg/plan"
 	"github.com/provision-dev/provision/pkg/provision/awsapi"
@@ -56,7 +59,7 @@ func newManagerInstanceStep(env *Env) plan.Step {
 
 func (k managerInstanceKind) StepID() plan.ID { return StepManager }
 func (k managerInstanceKind) Needs() []plan.ID {
-	deps := []plan.ID{StepPublicSubnet, StepPublicRoutes, StepPublicACL, StepManagerGroup, StepManagerRole, k.env.tokenStep()}
+	deps := []plan.ID{StepPublicSubnet, StepPublicRoutes, StepPublicACL, StepManagerGroup, StepManagerRole, k.env.tokenStep(), StepRunnerConfig}
 	if k.env.Cfg.StaticSSHKeys() {
 		deps = append(deps, StepKeyPair)
 	}
@@ -146,7 +149,7 @@ func (k managerInstanceKind) Diff(ctx context.Context, inst instance) (managerFi
 	if got, want := TagValue(inst.Tags, tagLaunchHash), k.launchHash(ud, ami); got != want {
 		// A manager launched before drains existed cannot drain.
 		f.replace, f.drain = true, k.env.Cfg.Autoscaler() && TagValue(inst.Tags, tagFleetGroup) != ""
-		reasons = append(reasons, k.forcesReplacement(inst, ami)...)
+		reasons = append(reasons, k.forcesReplacement(ctx, inst, ami, ud)...)
 		if f.drain {
 			reasons = append(reasons, fmt.Sprintf("the new manager scales a group of its own; the old one stops taking jobs and finishes those it runs (up to manager.drain_timeout %s) before it and its group go (drain/manager)", k.env.Cfg.Manager.DrainTimeout))
 		} else {
@@ -179,8 +182,11 @@ func (k managerInstanceKind) Diff(ctx context.Context, inst instance) (managerFi
 }
 
 // forcesReplacement names what differs: the image, type and key are read
-// from the instance; the bootstrap only through the launch hash.
-func (k managerInstanceKind) forcesReplacement(inst instance, ami string) []string {
+// from the instance; of the bootstrap, the values it was launched with
+// (from its user-data) are compared key by key with the new ones, so the
+// plan says which setting needs a new manager ("runner_version 18.5.0 ->
+// 18.6.0"); tuning is never among them (ssm/runner-config).
+func (k managerInstanceKind) forcesReplacement(ctx context.Context, inst instance, ami string, userData []byte) []string {
 	var out []string
 	cfg := k.env.Cfg.Manager
 	if got := aws.ToString(inst.ImageId); got != ami {
@@ -196,10 +202,79 @@ func (k managerInstanceKind) forcesReplacement(inst instance, ami string) []stri
 	if got := aws.ToString(inst.KeyName); got != cfg.KeyName {
 		out = append(out, fmt.Sprintf("must be replaced: key pair %q -> %q", got, cfg.KeyName))
 	}
+	if len(out) > 0 {
+		return out
+	}
+	return append(out, k.bootstrapChanges(ctx, aws.ToString(inst.InstanceId), userData)...)
+}
+
+// bootstrapChanges compares the values a manager was launched with to the
+// new ones.
+func (k managerInstanceKind) bootstrapChanges(ctx context.Context, id string, userData []byte) []string {
+	const generic = "must be replaced: the bootstrap changed (user-data: the boot scripts of this provision version)"
+	a, err := k.env.EC2.DescribeInstanceAttribute(ctx, &ec2.DescribeInstanceAttributeInput{InstanceId: &id, Attribute: ec2types.InstanceAttributeNameUserData})
+	if err != nil || a.UserData == nil {
+		return []string{generic}
+	}
+	raw, err := base64.StdEncoding.DecodeString(aws.ToString(a.UserData.Value))
+	if err != nil {
+		return []string{generic}
+	}
+	was, now := launchValues(raw), launchValues(userData)
+	if was == nil || now == nil {
+		return []string{generic}
+	}
+	if _, ok := was["config_parameter"]; !ok {
+		return []string{"must be replaced, once: it reads its runner configuration from ssm/runner-config from now on, and tuning then needs no new manager"}
+	}
+	var out []string
+	for _, key := range slices.Sorted(maps.Keys(now)) {
+		// The group follows from the rest: a new manager, a new group.
+		if key == "autoscaling_group" || was[key] == now[key] {
+			continue
+		}
+		switch key {
+		case "machines_key":
+			out = append(out, "must be replaced: the machines' SSH key changed (ssm/ssh-key)")
+		default:
+			out = append(out, fmt.Sprintf("must be replaced: %s %q -> %q", key, was[key], now[key]))
+		}
+	}
 	if len(out) == 0 {
-		out = append(out, "must be replaced: the bootstrap (user-data: runner configuration, version or token parameter) changed")
+		out = []string{generic}
 	}
 	return out
+}
+
+// launchValues reads the values file (bootstrap.ValuesPath) out of a
+// manager's user-data; nil when it has none.
+func launchValues(userData []byte) map[string]string {
+	var cc struct {
+		WriteFiles []struct{ Path, Encoding, Content string } `yaml:"write_files"`
+	}
+	if yaml.Unmarshal(userData, &cc) != nil {
+		return nil
+	}
+	for _, f := range cc.WriteFiles {
+		if f.Path != bootstrap.ValuesPath {
+			continue
+		}
+		content := f.Content
+		if f.Encoding == "b64" {
+			b, err := base64.StdEncoding.DecodeString(content)
+			if err != nil {
+				return nil
+			}
+			content = string(b)
+		}
+		values := map[string]string{}
+		for _, line := range strings.Split(strings.TrimSuffix(content, "\n"), "\n") {
+			k, v, _ := strings.Cut(line, "=")
+			values[k] = v
+		}
+		return values
+	}
+	return nil
 }
 
 func (k managerInstanceKind) pending(inst instance) string {
@@ -275,41 +350,15 @@ func (k managerInstanceKind) launchData(ctx context.Context, ami string) ([]byte
 }
 
 // userData renders the manager's cloud-config from the configuration and
-// what the other steps made.
+// what the other steps made. The runner configuration is not part of it
+// (ssm/runner-config): only what a new instance needs is.
 func (k managerInstanceKind) userData(ctx context.Context, group string) ([]byte, error) {
 	e := k.env
-	r := e.Cfg.Runners
-	idle, _ := time.ParseDuration(r.IdleTime)
-	run := bootstrap.Runner{
-		Stack: e.Cfg.Stack, Region: e.Region, GitLabURL: e.Cfg.GitLab.URL, Executor: r.Executor,
-		Concurrent: r.Concurrent, MaxInstances: r.MaxInstances, CapacityPerInstance: r.CapacityPerInstance,
-		IdleCount: r.IdleCount, IdleTime: idle, Image: r.Image, Privileged: r.Privileged, MaxUseCount: r.MaxUseCount,
-	}
-	run.Metrics = len(e.Cfg.Manager.MetricsCIDRs) > 0
-	if e.Cfg.Autoscaler() {
-		run.AutoScalingGroup, run.StaticKey = group, e.Cfg.StaticSSHKeys()
-		if e.Cfg.Cache.S3 {
-			run.CacheBucket = e.CacheBucketName()
-		}
-		for _, s := range r.Schedule {
-			idle, _ := time.ParseDuration(s.IdleTime) // validated
-			run.Schedule = append(run.Schedule, bootstrap.Policy{Periods: s.Periods, Timezone: s.Timezone, IdleCount: s.IdleCount, IdleTime: idle})
-		}
-	} else {
-		run.VPCID, run.SubnetID, run.Zone = e.IDOf(StepVPC), e.IDOf(StepPrivateSubnet), e.Zone
-		run.SecurityGroupName, run.InstanceType, run.InstanceProfile = e.name("runner"), r.InstanceType, e.Names().IAM("runner")
-		// Without runners.ami the driver picks its own default image, which
-		// its SSH provisioner knows how to set up.
-		run.AMI, run.RootSizeGB, run.Spot, run.SSHUser = r.AMI, r.VolumeSizeGB, r.Spot, r.SSHUser
-		run.Tags = map[string]string{TagStack: e.Cfg.Stack, TagStep: string(StepMachines)}
-		for key, v := range e.Cfg.Tags {
-			run.Tags[key] = v
-		}
-	}
-	m := bootstrap.Manager{Runner: run, RunnerVersion: e.Cfg.Manager.RunnerVersion, TokenParameter: e.Names().TokenParameter(), BootParameter: e.Names().BootParameter()}
+	run := e.runnerSettings(group)
+	m := bootstrap.Manager{Runner: run, RunnerVersion: e.Cfg.Manager.RunnerVersion, TokenParameter: e.Names().TokenParameter(), BootParameter: e.Names().BootParameter(),
+		ConfigParameter: e.Names().RunnerConfigParameter(), Group: group}
 	if e.Cfg.Autoscaler() {
 		m.DrainParameter = DrainParameterName(e.Cfg.Stack)
-		m.DrainTimeout, _ = time.ParseDuration(e.Cfg.Manager.DrainTimeout) // validated
 	}
 	if run.StaticKey {
 		m.SSHKeyParameter = e.Names().SSHKeyParameter()

@@ -27,6 +27,7 @@ const (
 	StepCache          plan.ID = "s3/cache"
 	StepSecretsKey     plan.ID = "kms/secrets"
 	StepToken          plan.ID = "ssm/token"
+	StepRunnerConfig   plan.ID = "ssm/runner-config"
 	StepGitLabRunner   plan.ID = "gitlab/runner"
 	StepManagerRole    plan.ID = "iam/manager"
 	StepRunnerRole     plan.ID = "iam/runner"
@@ -49,7 +50,7 @@ const tagGitLabRunnerID = "provision:gitlab-runner-id"
 func BootParameterName(stack string) string { return "/provision/" + stack + "/manager-boot" }
 
 func (e *Env) managerParameters() policy.ManagerParameters {
-	p := policy.ManagerParameters{Token: e.Names().TokenParameter(), Boot: e.Names().BootParameter(), Key: e.secretsKeyGrant()}
+	p := policy.ManagerParameters{Token: e.Names().TokenParameter(), Boot: e.Names().BootParameter(), Config: e.Names().RunnerConfigParameter(), Key: e.secretsKeyGrant()}
 	if e.Cfg.StaticSSHKeys() {
 		p.SSHKey = e.Names().SSHKeyParameter()
 	}
@@ -79,6 +80,10 @@ func (e *Env) Names() Names { return Names{Stack: e.Cfg.Stack, Region: e.Region}
 
 // TokenParameter is the SSM parameter holding the runner token.
 func (n Names) TokenParameter() string { return "/provision/" + n.Stack + "/runner-token" }
+
+// RunnerConfigParameter is the SSM parameter holding the runner
+// configuration (config.toml without the token), which the manager applies.
+func (n Names) RunnerConfigParameter() string { return "/provision/" + n.Stack + "/runner-config" }
 
 // SecretsKeyAlias names the stack's own KMS key, for people: the tool
 // itself goes by the key's ARN in the state.

@@ -446,6 +446,7 @@ func (k networkACLKind) Diff(ctx context.Context, acl networkACL) (aclFix, []str
 	for _, subnetID := range sortedKeys(f.assoc) {
 		reasons = append(reasons, "associate with "+subnetID)
 	}
+	reasons = append(reasons, laterSubnets(k.env, k.subnets)...)
 	return f, reasons, nil
 }
 

@@ -163,6 +163,7 @@ func (k routeTableKind) Diff(ctx context.Context, rt routeTable) (routeFix, []st
 	for _, sn := range sortedKeys(f.replaceAssoc) {
 		reasons = append(reasons, "associate with "+sn)
 	}
+	reasons = append(reasons, laterSubnets(k.env, k.subnets)...)
 	return f, reasons, nil
 }
 

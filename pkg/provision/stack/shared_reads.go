@@ -135,11 +135,11 @@ func (e *Env) StackParameter(ctx context.Context, name string) (*ssmtypes.Parame
 }
 
 // parametersRead are the names stackParameter asks for at once (at most
-// ten, GetParameters' limit): the stack's four, and the latest images of
+// ten, GetParameters' limit): the stack's five, and the latest images of
 // the families in use for both architectures (the same list whatever this
 // run knows of the instance types, so every caller shares one answer).
 func (e *Env) parametersRead() []string {
-	names := []string{e.Names().TokenParameter(), e.Names().BootParameter(), StateRecordParameter(e.Cfg.Stack), e.Names().SSHKeyParameter()}
+	names := []string{e.Names().TokenParameter(), e.Names().BootParameter(), StateRecordParameter(e.Cfg.Stack), e.Names().SSHKeyParameter(), e.Names().RunnerConfigParameter()}
 	for _, m := range []struct{ ami, family string }{
 		{e.Cfg.Manager.AMI, familyAmazonLinux},
 		{e.Cfg.Runners.AMI, e.runnerImageFamily()},

@@ -68,6 +68,7 @@ func Steps(env *Env) (*plan.Graph, error) {
 		steps = append(steps, newIAMRoleStep(env, false), newMachinesStep(env))
 	}
 	steps = append(steps,
+		newRunnerConfigStep(env),
 		newElasticIPStep(env, StepManagerAddress, "manager"),
 		newManagerInstanceStep(env),
 		newAddressAssociationStep(env),

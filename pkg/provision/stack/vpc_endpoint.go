@@ -140,6 +140,7 @@ func (k vpcEndpointKind) Diff(_ context.Context, v endpoint) (endpointFix, []str
 				rs = append(rs, "route S3 from "+rt)
 			}
 		}
+		rs = append(rs, laterSubnets(k.env, k.env.zoneSteps(PrivateRoutesStep))...)
 		return f, rs, nil
 	}
 	// One network interface per zone: the endpoint stays reachable when a
@@ -150,6 +151,7 @@ func (k vpcEndpointKind) Diff(_ context.Context, v endpoint) (endpointFix, []str
 			rs = append(rs, "place it in "+sn)
 		}
 	}
+	rs = append(rs, laterSubnets(k.env, k.env.privateSubnets())...)
 	var groups []string
 	for _, g := range v.Groups {
 		groups = append(groups, aws.ToString(g.GroupId))

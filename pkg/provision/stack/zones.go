@@ -144,3 +144,15 @@ func subnetsAttr(e *Env, steps []plan.ID) plan.Attr {
 	}
 	return plan.Attr{Key: key, Value: strings.Join(ids, ",")}
 }
+
+// laterSubnets are reasons for the subnets (or tables) of a zone this plan
+// adds: they are joined once made, in the same run.
+func laterSubnets(e *Env, steps []plan.ID) []string {
+	var rs []string
+	for _, s := range steps {
+		if e.IDOf(s) == "" {
+			rs = append(rs, fmt.Sprintf("associate with %s (%s)", s, knownAfterApply))
+		}
+	}
+	return rs
+}

@@ -63,6 +63,7 @@ type EC2 struct {
 	DescribeAvailabilityZonesFn          func(ctx context.Context, in *ec2.DescribeAvailabilityZonesInput) (*ec2.DescribeAvailabilityZonesOutput, error)
 	DescribeEgressOnlyInternetGatewaysFn func(ctx context.Context, in *ec2.DescribeEgressOnlyInternetGatewaysInput) (*ec2.DescribeEgressOnlyInternetGatewaysOutput, error)
 	DescribeImagesFn                     func(ctx context.Context, in *ec2.DescribeImagesInput) (*ec2.DescribeImagesOutput, error)
+	DescribeInstanceAttributeFn          func(ctx context.Context, in *ec2.DescribeInstanceAttributeInput) (*ec2.DescribeInstanceAttributeOutput, error)
 	DescribeInstanceTypeOfferingsFn      func(ctx context.Context, in *ec2.DescribeInstanceTypeOfferingsInput) (*ec2.DescribeInstanceTypeOfferingsOutput, error)
 	DescribeInstanceTypesFn              func(ctx context.Context, in *ec2.DescribeInstanceTypesInput) (*ec2.DescribeInstanceTypesOutput, error)
 	DescribeInstancesFn                  func(ctx context.Context, in *ec2.DescribeInstancesInput) (*ec2.DescribeInstancesOutput, error)
@@ -440,6 +441,14 @@ func (f *EC2) DescribeImages(ctx context.Context, in *ec2.DescribeImagesInput, _
 		return f.DescribeImagesFn(ctx, in)
 	}
 	return &ec2.DescribeImagesOutput{}, nil
+}
+
+func (f *EC2) DescribeInstanceAttribute(ctx context.Context, in *ec2.DescribeInstanceAttributeInput, _ ...func(*ec2.Options)) (*ec2.DescribeInstanceAttributeOutput, error) {
+	f.rec.add("EC2", "DescribeInstanceAttribute", in)
+	if f.DescribeInstanceAttributeFn != nil {
+		return f.DescribeInstanceAttributeFn(ctx, in)
+	}
+	return &ec2.DescribeInstanceAttributeOutput{}, nil
 }
 
 func (f *EC2) DescribeInstanceTypeOfferings(ctx context.Context, in *ec2.DescribeInstanceTypeOfferingsInput, _ ...func(*ec2.Options)) (*ec2.DescribeInstanceTypeOfferingsOutput, error) {

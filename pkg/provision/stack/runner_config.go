@@ -1,0 +1,245 @@
+package stack
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
+	"github.com/pelletier/go-toml/v2"
+
+	"github.com/provision-dev/provision/pkg/plan"
+	"github.com/provision-dev/provision/pkg/provision/awsapi"
+	"github.com/provision-dev/provision/pkg/provision/bootstrap"
+	"github.com/provision-dev/provision/pkg/provision/resource"
+)
+
+// runnerConfigKind is the runner configuration: gitlab-runner's
+// config.toml with the token and the manager's group as placeholders, in
+// an SSM parameter that the manager reads at boot and applies again within
+// bootstrap.ConfigPollSeconds of each change (gitlab-runner reloads
+// config.toml by itself). Tuning (limits, idle settings, schedules, the
+// job image) is then a new version of this parameter, not a new manager.
+// It holds no secret: a String parameter.
+type runnerConfigKind struct{ env *Env }
+
+type runnerConfig = *ssmtypes.Parameter
+
+// configFix is the configuration to write.
+type configFix struct{ value string }
+
+// ssmStandardLimit is the largest value of a Standard parameter (4 KB).
+const ssmStandardLimit = 4096
+
+func newRunnerConfigStep(env *Env) plan.Step {
+	return resource.NewStep[runnerConfig, configFix](env.shared(), "ssm-parameter", runnerConfigKind{env})
+}
+
+func (k runnerConfigKind) StepID() plan.ID { return StepRunnerConfig }
+
+// Needs: docker+machine's configuration names the VPC, the machines'
+// subnet and their group.
+func (k runnerConfigKind) Needs() []plan.ID {
+	if k.env.Cfg.Autoscaler() && !k.env.Teardown {
+		return nil
+	}
+	return []plan.ID{StepVPC, StepPrivateSubnet, StepRunnerGroup}
+}
+
+func (k runnerConfigKind) Hooks() resource.Hooks[runnerConfig, configFix] {
+	return resource.Hooks[runnerConfig, configFix]{}
+}
+
+func (k runnerConfigKind) Describe() plan.Change {
+	c := plan.Change{Step: StepRunnerConfig, Kind: "ssm-parameter", Name: k.env.Names().RunnerConfigParameter()}
+	r := k.env.Cfg.Runners
+	c.Attrs = []plan.Attr{{Key: "concurrent", Value: fmt.Sprint(r.Concurrent)}, {Key: "max_instances", Value: fmt.Sprint(r.MaxInstances)},
+		{Key: "applied", Value: fmt.Sprintf("by the manager within %d s", bootstrap.ConfigPollSeconds)}}
+	return c
+}
+
+func (k runnerConfigKind) Find(ctx context.Context) (resource.Found[runnerConfig], error) {
+	p, err := k.env.StackParameter(ctx, k.env.Names().RunnerConfigParameter())
+	if err != nil || p == nil {
+		return resource.Found[runnerConfig]{}, err
+	}
+	return resource.Found[runnerConfig]{Cur: p, Exists: true}, nil
+}
+
+func (k runnerConfigKind) Record(p runnerConfig) resource.Recorded {
+	return resource.Recorded{ID: k.env.Names().RunnerConfigParameter(), Attrs: map[string]string{string(AttrVersion): fmt.Sprint(p.Version)}}
+}
+
+// Diff names the keys that change, as gitlab-runner's config.toml has
+// them: "runners.autoscaler.max_instances 10 -> 20".
+func (k runnerConfigKind) Diff(_ context.Context, p runnerConfig) (configFix, []string, error) {
+	want, err := k.env.RunnerConfig()
+	if err != nil {
+		return configFix{}, nil, err
+	}
+	got := aws.ToString(p.Value)
+	if got == want {
+		return configFix{}, nil, nil
+	}
+	reasons := configChanges(got, want)
+	if len(reasons) == 0 {
+		reasons = []string{"rewrite it (same settings, other text)"}
+	}
+	return configFix{value: want}, reasons, nil
+}
+
+func (k runnerConfigKind) Create(ctx context.Context, _ string, _ resource.Found[runnerConfig]) (runnerConfig, configFix, error) {
+	want, err := k.env.RunnerConfig()
+	if err != nil {
+		return nil, configFix{}, err
+	}
+	if err := k.put(ctx, want, false); err != nil {
+		return nil, configFix{}, err
+	}
+	p, err := GetParameter(ctx, k.env.SSM, k.env.Names().RunnerConfigParameter(), false)
+	if err != nil || p == nil {
+		return nil, configFix{}, plan.TryAgainf("%s is not visible yet: %v", k.env.Names().RunnerConfigParameter(), err)
+	}
+	return p, configFix{}, nil
+}
+
+func (k runnerConfigKind) Update(ctx context.Context, _ runnerConfig, f configFix) error {
+	if f.value == "" {
+		return nil
+	}
+	return k.put(ctx, f.value, true)
+}
+
+func (k runnerConfigKind) put(ctx context.Context, value string, overwrite bool) error {
+	name := k.env.Names().RunnerConfigParameter()
+	if len(value) > ssmStandardLimit {
+		return fmt.Errorf("the runner configuration is %d characters, more than the %d an SSM parameter holds: shorten runners.schedule or tags", len(value), ssmStandardLimit)
+	}
+	in := &ssm.PutParameterInput{Name: &name, Value: &value, Type: ssmtypes.ParameterTypeString, Overwrite: aws.Bool(overwrite),
+		Description: aws.String(fmt.Sprintf("provision %s: gitlab-runner's config.toml (token and group filled in on the manager)", k.env.Cfg.Stack))}
+	if !overwrite {
+		in.Tags = ssmTags(k.env.tagMap(StepRunnerConfig, "runner-config"))
+	}
+	_, err := k.env.SSM.PutParameter(ctx, in)
+	if awsapi.ErrorCode(err) == "ParameterAlreadyExists" {
+		in.Overwrite, in.Tags = aws.Bool(true), nil
+		_, err = k.env.SSM.PutParameter(ctx, in)
+	}
+	if err != nil {
+		return awsapi.RetryableCreate(fmt.Errorf("write the runner configuration %s: %w", name, err))
+	}
+	return nil
+}
+
+func (k runnerConfigKind) Remove(ctx context.Context, _ runnerConfig) error {
+	return DeleteParameter(ctx, k.env.SSM, k.env.Names().RunnerConfigParameter())
+}
+
+// RunnerConfig renders config.toml for the parameter: the token, its dates
+// and the manager's group stay placeholders.
+func (e *Env) RunnerConfig() (string, error) {
+	run := e.runnerSettings(bootstrap.GroupPlaceholder)
+	out, err := bootstrap.ConfigTOML(run)
+	return string(out), err
+}
+
+// runnerSettings are what config.toml says, for a manager of this group.
+func (e *Env) runnerSettings(group string) bootstrap.Runner {
+	r := e.Cfg.Runners
+	idle, _ := time.ParseDuration(r.IdleTime) // validated
+	run := bootstrap.Runner{
+		Stack: e.Cfg.Stack, Region: e.Region, GitLabURL: e.Cfg.GitLab.URL, Executor: r.Executor,
+		Concurrent: r.Concurrent, MaxInstances: r.MaxInstances, CapacityPerInstance: r.CapacityPerInstance,
+		IdleCount: r.IdleCount, IdleTime: idle, Image: r.Image, Privileged: r.Privileged, MaxUseCount: r.MaxUseCount,
+	}
+	run.Metrics = len(e.Cfg.Manager.MetricsCIDRs) > 0
+	if e.Cfg.Autoscaler() {
+		run.AutoScalingGroup, run.StaticKey = group, e.Cfg.StaticSSHKeys()
+		if e.Cfg.Cache.S3 {
+			run.CacheBucket = e.CacheBucketName()
+		}
+		for _, s := range r.Schedule {
+			idle, _ := time.ParseDuration(s.IdleTime) // validated
+			run.Schedule = append(run.Schedule, bootstrap.Policy{Periods: s.Periods, Timezone: s.Timezone, IdleCount: s.IdleCount, IdleTime: idle})
+		}
+		return run
+	}
+	run.VPCID, run.SubnetID, run.Zone = e.IDOf(StepVPC), e.IDOf(StepPrivateSubnet), e.Zone
+	run.SecurityGroupName, run.InstanceType, run.InstanceProfile = e.name("runner"), r.InstanceType, e.Names().IAM("runner")
+	// Without runners.ami the driver picks its own default image, which
+	// its SSH provisioner knows how to set up.
+	run.AMI, run.RootSizeGB, run.Spot, run.SSHUser = r.AMI, r.VolumeSizeGB, r.Spot, r.SSHUser
+	run.Tags = map[string]string{TagStack: e.Cfg.Stack, TagStep: string(StepMachines)}
+	for key, v := range e.Cfg.Tags {
+		run.Tags[key] = v
+	}
+	return run
+}
+
+// configChanges lists the keys whose values differ between two
+// configurations, each as "key old -> new" (a list compared whole).
+func configChanges(from, to string) []string {
+	a, b := flatTOML(from), flatTOML(to)
+	keys := slices.Sorted(maps.Keys(a))
+	for key := range b {
+		if _, ok := a[key]; !ok {
+			keys = append(keys, key)
+		}
+	}
+	slices.Sort(keys)
+	var out []string
+	for _, key := range slices.Compact(keys) {
+		old, had := a[key]
+		now, has := b[key]
+		switch {
+		case !had:
+			out = append(out, fmt.Sprintf("%s = %s", key, now))
+		case !has:
+			out = append(out, fmt.Sprintf("%s removed (was %s)", key, old))
+		case old != now:
+			out = append(out, fmt.Sprintf("%s %s -> %s", key, old, now))
+		}
+	}
+	return out
+}
+
+// flatTOML maps each key of a TOML document to its value, tables joined
+// with dots and arrays of tables by index: runners[0].autoscaler.max_instances.
+func flatTOML(doc string) map[string]string {
+	var v map[string]any
+	out := map[string]string{}
+	if toml.Unmarshal([]byte(doc), &v) != nil {
+		return out
+	}
+	var walk func(prefix string, v any)
+	walk = func(prefix string, v any) {
+		switch t := v.(type) {
+		case map[string]any:
+			for k, x := range t {
+				walk(strings.TrimPrefix(prefix+"."+k, "."), x)
+			}
+		case []any:
+			tables := len(t) > 0
+			for _, x := range t {
+				_, isMap := x.(map[string]any)
+				tables = tables && isMap
+			}
+			if !tables {
+				out[prefix] = fmt.Sprint(t)
+				return
+			}
+			for i, x := range t {
+				walk(fmt.Sprintf("%s[%d]", prefix, i), x)
+			}
+		default:
+			out[prefix] = fmt.Sprint(t)
+		}
+	}
+	walk("", v)
+	return out
+}
