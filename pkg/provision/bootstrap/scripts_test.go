@@ -362,7 +362,7 @@ func TestDrainScriptAnswersItsOwnRequest(t *testing.T) {
 			t.Errorf("a drain for another instance touched config.toml:\n%s", after)
 		}
 		args, _ := os.ReadFile(filepath.Join(fake, "args.log"))
-		stopped := strings.Contains(string(args), "systemctl stop gitlab-runner")
+		stopped := strings.Contains(string(args), "systemctl stop gitlab-runner") && strings.Contains(string(args), "systemctl poweroff")
 		answered := strings.Contains(string(args), "--value drained i-0123456789abcdef0")
 		if stopped != c.stopping || answered != c.stopping {
 			t.Errorf("asked %q: stopped %v, answered %v, want %v:\n%s", c.asked, stopped, answered, c.stopping, args)

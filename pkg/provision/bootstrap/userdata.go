@@ -450,7 +450,8 @@ func drainTimer(m Manager) string {
 
 // DrainScript answers a drain request: when the drain parameter names this
 // instance, gitlab-runner is stopped gracefully (it returns once the
-// running jobs are done, or TimeoutStopSec), then the answer is written.
+// running jobs are done, or TimeoutStopSec), the answer is written, and
+// the manager powers off.
 func DrainScript(m Manager) string {
 	return strings.Join([]string{
 		"#!/bin/bash",
@@ -477,6 +478,10 @@ func DrainScript(m Manager) string {
 		"systemctl stop gitlab-runner",
 		"systemctl disable --now provision-drain.timer",
 		`aws ssm put-parameter --region "$region" --name "$parameter" --type String --overwrite --value "drained $id" >/dev/null`,
+		"# Its jobs done, the manager goes: provision sets the instance to",
+		"# terminate on power-off when it does not wait (up --no-wait), and",
+		"# terminates it itself otherwise.",
+		"systemctl poweroff",
 		"",
 	}, "\n")
 }

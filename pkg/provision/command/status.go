@@ -29,6 +29,8 @@ const (
 	HealthDrifted  = "drifted"
 	HealthPending  = "pending"
 	HealthExternal = "external"
+	// HealthDraining: a replaced manager finishes its jobs (drain/manager).
+	HealthDraining = "draining"
 )
 
 // Exit codes of status: as `plan --detailed-exitcode`, 2 means "not as
@@ -117,6 +119,8 @@ func Status(ctx context.Context, o Options, so StatusOptions) (int, error) {
 
 func health(rec *state.Resource, c plan.Change) string {
 	switch {
+	case c.Kind == stack.KindManagerDrain && c.Action == plan.Delete:
+		return HealthDraining
 	case rec != nil && rec.Status == state.StatusExternal:
 		return HealthExternal
 	case c.Action == plan.Create:
@@ -147,7 +151,7 @@ func renderStatus(w io.Writer, rep StatusReport) error {
 		return err
 	}
 	var parts []string
-	for _, k := range []string{HealthOK, HealthExternal, HealthPending, HealthDrifted, HealthMissing} {
+	for _, k := range []string{HealthOK, HealthExternal, HealthPending, HealthDraining, HealthDrifted, HealthMissing} {
 		if counts[k] > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", counts[k], k))
 		}

@@ -91,7 +91,7 @@ func Up(ctx context.Context, o Options, uo UpOptions) (int, error) {
 			return 1, err
 		}
 	}
-	g, err := s.graph(ctx, ledger, stack.EnvOptions{})
+	g, err := s.graph(ctx, ledger, stack.EnvOptions{NoWaitDrain: uo.NoWait})
 	if err != nil {
 		return 1, err
 	}

@@ -36,6 +36,8 @@ type managerSim struct {
 	// manager.drain_timeout).
 	noDrain bool
 
+	awsCfg aws.Config // the emulator's
+
 	mu   sync.Mutex
 	seen map[string]bool // manager instances already booted
 	// applied is the runner configuration version each online manager
@@ -59,6 +61,7 @@ func noBoot(string) []stack.BootReport { return nil }
 // watch boots every new manager until stop is closed.
 func (m *managerSim) watch(h *harness, stop <-chan struct{}) {
 	cfg := awsConfig(h.moto.URL)
+	m.awsCfg = cfg
 	ec2c, ssmc := ec2.NewFromConfig(cfg), ssm.NewFromConfig(cfg)
 	tick := time.NewTicker(150 * time.Millisecond)
 	defer tick.Stop()
@@ -107,6 +110,12 @@ func (m *managerSim) answerDrain(ssmc *ssm.Client, id, stackName string) {
 	m.drained[id] = true
 	m.mu.Unlock()
 	_, _ = ssmc.PutParameter(context.Background(), &ssm.PutParameterInput{Name: aws.String(name), Value: aws.String("drained " + id), Type: ssmtypes.ParameterTypeString, Overwrite: aws.Bool(true)})
+	// Then it powers off: an instance set to terminate on shutdown goes.
+	ec2c := ec2.NewFromConfig(m.awsCfg)
+	a, err := ec2c.DescribeInstanceAttribute(context.Background(), &ec2.DescribeInstanceAttributeInput{InstanceId: &id, Attribute: ec2types.InstanceAttributeNameInstanceInitiatedShutdownBehavior})
+	if err == nil && a.InstanceInitiatedShutdownBehavior != nil && aws.ToString(a.InstanceInitiatedShutdownBehavior.Value) == "terminate" {
+		_, _ = ec2c.TerminateInstances(context.Background(), &ec2.TerminateInstancesInput{InstanceIds: []string{id}})
+	}
 }
 
 // configVersion is the runner configuration's version now ("": none).

@@ -7,6 +7,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 )
 
@@ -68,4 +71,73 @@ func TestTuningKeepsTheManager(t *testing.T) {
 		t.Errorf("the plan does not name the setting that replaces the manager:\n%s", p.stdout)
 	}
 	h.mustRun(0, "down", "--auto-approve")
+}
+
+// up --no-wait does not wait for a drain: the old manager is set to
+// terminate on power-off and asked to drain; status shows the drain and
+// exits 2 until it ends; the manager powers itself off when its jobs are
+// done, and a later up removes its emptied group.
+func TestNoWaitDrainLeavesTheManagerToFinish(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.writeConfig(baseConfig + "manager: {drain_timeout: 10m}\n")
+	h.mustRun(0, "up", "--auto-approve")
+	oldManager, oldGroup := aws.ToString(manager(t, h, "net").InstanceId), groupName(t, h)
+
+	h.manager.noDrain = true // its jobs take a while
+	h.writeConfig(baseConfig + "manager: {drain_timeout: 10m, instance_type: t3.small}\n")
+	p := h.mustRun(2, "plan", "--detailed-exitcode")
+	if !strings.Contains(p.stdout, oldManager+" stops taking jobs and finishes those it runs (up to 10m)") {
+		t.Errorf("the plan does not give the drain's limit:\n%s", p.stdout)
+	}
+	start := time.Now()
+	up := h.mustRun(0, "up", "--auto-approve", "--no-wait")
+	if took := time.Since(start); took > 2*time.Minute {
+		t.Errorf("up --no-wait took %s", took)
+	}
+	if !strings.Contains(up.stdout, "then powers itself off (--no-wait") {
+		t.Errorf("up --no-wait does not say the old manager is left to finish:\n%s", up.stdout)
+	}
+	a, err := h.ec2.DescribeInstanceAttribute(context.Background(), &ec2.DescribeInstanceAttributeInput{InstanceId: &oldManager, Attribute: ec2types.InstanceAttributeNameInstanceInitiatedShutdownBehavior})
+	if err != nil || aws.ToString(a.InstanceInitiatedShutdownBehavior.Value) != "terminate" {
+		t.Errorf("the old manager does not terminate when it powers off: %+v %v", a, err)
+	}
+	st := h.run("status")
+	if st.code != 2 || !strings.Contains(st.stdout, "draining") || !strings.Contains(st.stdout, "left") {
+		t.Errorf("status during a drain:\n%s", st)
+	}
+	if !h.groupExists(oldGroup) {
+		t.Errorf("the old group went while its manager still runs jobs")
+	}
+
+	// Its jobs end: it answers and powers off (the stand-in does).
+	h.manager.noDrain = false
+	for i := 0; i < 20 && aws.ToString(instanceState(t, h, oldManager)) != "terminated"; i++ {
+		h.run("status")
+	}
+	if s := aws.ToString(instanceState(t, h, oldManager)); s != "terminated" {
+		t.Fatalf("the drained manager is %s, want terminated", s)
+	}
+	h.mustRun(0, "up", "--auto-approve")
+	if h.groupExists(oldGroup) {
+		t.Errorf("the emptied group %s survives the next up", oldGroup)
+	}
+	if st := h.run("status"); st.code != 0 {
+		t.Errorf("status after the drain:\n%s", st)
+	}
+	h.mustRun(0, "down", "--auto-approve")
+}
+
+func instanceState(t *testing.T, h *harness, id string) *string {
+	t.Helper()
+	out, err := h.ec2.DescribeInstances(context.Background(), &ec2.DescribeInstancesInput{InstanceIds: []string{id}})
+	if err != nil || len(out.Reservations) == 0 {
+		t.Fatalf("instance %s: %v", id, err)
+	}
+	return aws.String(string(out.Reservations[0].Instances[0].State.Name))
+}
+
+func (h *harness) groupExists(name string) bool {
+	out, err := autoscaling.NewFromConfig(awsConfig(h.moto.URL)).DescribeAutoScalingGroups(context.Background(), &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{name}})
+	return err == nil && len(out.AutoScalingGroups) == 1
 }

@@ -56,6 +56,9 @@ type Env struct {
 	Teardown bool
 	// KeepRunner: a teardown leaves the runner in GitLab (down --keep-runner).
 	KeepRunner bool
+	// NoWaitDrain: a replaced manager is asked to drain and not waited
+	// for (up --no-wait); it powers itself off when its jobs end.
+	NoWaitDrain bool
 	// StoredTokenRenewed: the parameter holds a token gitlab-runner renewed,
 	// which GitLab accepts while GITLAB_RUNNER_TOKEN is the outdated one.
 	StoredTokenRenewed bool
@@ -116,6 +119,9 @@ type EnvOptions struct {
 	Teardown bool
 	// KeepRunner: a teardown leaves the runner in GitLab.
 	KeepRunner bool
+	// NoWaitDrain: up asks a replaced manager to drain and goes on; the
+	// manager powers itself off when its jobs end (up --no-wait).
+	NoWaitDrain bool
 	// Found is what Discover or Preflight found earlier in the run.
 	Found Discovery
 	// Reads is the run's cache of shared describes (nil: none).
@@ -139,13 +145,14 @@ func NewEnv(cfg *config.Config, awsCfg aws.Config, secrets Secrets, ledger *stat
 		S3: s3.NewFromConfig(awsCfg, func(o *s3.Options) {
 			o.UsePathStyle = awsCfg.BaseEndpoint != nil || os.Getenv("AWS_ENDPOINT_URL") != ""
 		}),
-		GitLab:     gitlab.New(cfg.GitLab.URL),
-		Secrets:    secrets,
-		Ledger:     ledger,
-		Log:        log,
-		Teardown:   o.Teardown,
-		KeepRunner: o.KeepRunner,
-		reads:      o.Reads,
+		GitLab:      gitlab.New(cfg.GitLab.URL),
+		Secrets:     secrets,
+		Ledger:      ledger,
+		Log:         log,
+		Teardown:    o.Teardown,
+		KeepRunner:  o.KeepRunner,
+		NoWaitDrain: o.NoWaitDrain,
+		reads:       o.Reads,
 	}
 	e.use(o.Found)
 	return e

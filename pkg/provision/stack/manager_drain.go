@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	asgtypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
@@ -95,7 +96,11 @@ func (d managerDrain) Plan(ctx context.Context) (plan.Change, error) {
 	var ids []string
 	for _, m := range old {
 		ids = append(ids, aws.ToString(m.InstanceId))
-		c.Reasons = append(c.Reasons, fmt.Sprintf("%s stops taking jobs and finishes those it runs (up to %s), then is terminated", aws.ToString(m.InstanceId), d.env.Cfg.Manager.DrainTimeout))
+		then := "then is terminated"
+		if d.env.NoWaitDrain {
+			then = "then powers itself off (--no-wait: not waited for; a later up removes its group)"
+		}
+		c.Reasons = append(c.Reasons, fmt.Sprintf("%s stops taking jobs and finishes those it runs (%s), %s", aws.ToString(m.InstanceId), d.limit(m, time.Now()), then))
 	}
 	for _, g := range groups {
 		c.Reasons = append(c.Reasons, fmt.Sprintf("then its group %s goes, with its machines", aws.ToString(g.AutoScalingGroupName)))
@@ -110,7 +115,15 @@ func (d managerDrain) Apply(ctx context.Context, _ plan.Change) error {
 		return err
 	}
 	var ids []string
+	busy := map[string]bool{} // groups of managers still finishing their jobs
 	for _, m := range old {
+		if d.env.NoWaitDrain && TagValue(m.Tags, tagFleetGroup) != "" && time.Now().Before(d.deadline(m)) {
+			if err := d.askAndLeave(ctx, m); err != nil {
+				return err
+			}
+			busy[TagValue(m.Tags, tagFleetGroup)] = true
+			continue
+		}
 		if err := d.drain(ctx, m); err != nil {
 			return err
 		}
@@ -120,10 +133,58 @@ func (d managerDrain) Apply(ctx context.Context, _ plan.Change) error {
 		return err
 	}
 	for _, g := range groups {
+		if busy[aws.ToString(g.AutoScalingGroupName)] {
+			continue
+		}
 		if err := removeGroup(ctx, d.env, g); err != nil {
 			return err
 		}
 	}
+	return nil
+}
+
+// deadline is when a manager's drain must end: manager.drain_timeout after
+// it began (its draining tag), or from now for a drain not begun.
+func (d managerDrain) deadline(m ec2types.Instance) time.Time {
+	began, err := time.Parse(time.RFC3339, TagValue(m.Tags, tagDraining))
+	if err != nil {
+		began = time.Now()
+	}
+	timeout, _ := time.ParseDuration(d.env.Cfg.Manager.DrainTimeout) // validated
+	return began.Add(timeout)
+}
+
+// limit says how long a drain may still take: "up to 30m", or for one
+// under way "up to 30m, 12m left".
+func (d managerDrain) limit(m ec2types.Instance, now time.Time) string {
+	s := "up to " + d.env.Cfg.Manager.DrainTimeout
+	if TagValue(m.Tags, tagDraining) != "" {
+		left := d.deadline(m).Sub(now).Round(time.Second)
+		if left < 0 {
+			left = 0
+		}
+		s += ", " + left.String() + " left"
+	}
+	return s
+}
+
+// askAndLeave asks a manager to drain and does not wait: its shutdown is
+// made to terminate it (EC2's instance-initiated shutdown behavior), and
+// its drain script powers it off once gitlab-runner has stopped, its jobs
+// done. A later up finds it gone and removes its group; one still running
+// past manager.drain_timeout is terminated then.
+func (d managerDrain) askAndLeave(ctx context.Context, m ec2types.Instance) error {
+	id := aws.ToString(m.InstanceId)
+	if _, err := d.env.EC2.ModifyInstanceAttribute(ctx, &ec2.ModifyInstanceAttributeInput{InstanceId: &id,
+		InstanceInitiatedShutdownBehavior: &ec2types.AttributeValue{Value: aws.String(string(ec2types.ShutdownBehaviorTerminate))}}); err != nil {
+		return awsapi.RetryableCreate(fmt.Errorf("make %s terminate when it powers off: %w", id, err))
+	}
+	name := DrainParameterName(d.env.Cfg.Stack)
+	if _, err := d.env.SSM.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String(name), Value: aws.String(id),
+		Type: ssmtypes.ParameterTypeString, Overwrite: aws.Bool(true)}); err != nil {
+		return awsapi.RetryableCreate(fmt.Errorf("ask %s to drain (%s): %w", id, name, err))
+	}
+	d.env.Log.Info(fmt.Sprintf("%s drains (%s) and powers itself off when its jobs end; `provision status` shows it until then", id, d.limit(m, time.Now())))
 	return nil
 }
 
@@ -142,14 +203,10 @@ func (d managerDrain) drain(ctx context.Context, m ec2types.Instance) error {
 		Type: ssmtypes.ParameterTypeString, Overwrite: aws.Bool(true)}); err != nil {
 		return awsapi.RetryableCreate(fmt.Errorf("ask %s to drain (%s): %w", id, name, err))
 	}
-	began, err := time.Parse(time.RFC3339, TagValue(m.Tags, tagDraining))
-	if err != nil {
-		began = time.Now()
-	}
-	timeout, _ := time.ParseDuration(d.env.Cfg.Manager.DrainTimeout)
-	wait, cancel := context.WithDeadline(ctx, began.Add(timeout))
+	deadline := d.deadline(m)
+	wait, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
-	err = plan.Poll(wait, id+" to finish its jobs", func(ctx context.Context) (string, bool, error) {
+	err := plan.Poll(wait, id+" to finish its jobs", func(ctx context.Context) (string, bool, error) {
 		p, err := GetParameter(ctx, d.env.SSM, name, false)
 		if err != nil {
 			return "", false, err
@@ -157,7 +214,8 @@ func (d managerDrain) drain(ctx context.Context, m ec2types.Instance) error {
 		if p != nil && aws.ToString(p.Value) == "drained "+id {
 			return "", true, nil
 		}
-		return id + ", draining", false, nil
+		left := time.Until(deadline).Round(time.Second)
+		return fmt.Sprintf("%s, draining: %s left of manager.drain_timeout %s", id, left, d.env.Cfg.Manager.DrainTimeout), false, nil
 	})
 	if err != nil && wait.Err() != nil && ctx.Err() == nil {
 		d.env.Log.Warn(fmt.Sprintf("%s did not finish its jobs within manager.drain_timeout %s: it is terminated with them", id, d.env.Cfg.Manager.DrainTimeout))
