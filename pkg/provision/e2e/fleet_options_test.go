@@ -41,7 +41,7 @@ manager:
 	h.writeConfig(baseConfig + options)
 	h.mustRun(0, "up", "--auto-approve", "--no-wait")
 
-	ud := managerUserData(t, h, aws.ToString(manager(t, h, "net").InstanceId))
+	ud := runnerConfig(t, h, "net")
 	for _, want := range []string{
 		"listen_address = '@PRIVATE_IP@:9252'",
 		"periods = ['* 8-19 * * mon-fri']",
@@ -263,7 +263,7 @@ func TestCacheBucket(t *testing.T) {
 		len(lc.Rules) != 1 || aws.ToInt32(lc.Rules[0].Expiration.Days) != 7 {
 		t.Errorf("lifecycle: %+v %v", lc, err)
 	}
-	ud := managerUserData(t, h, aws.ToString(manager(t, h, "net").InstanceId))
+	ud := runnerConfig(t, h, "net")
 	for _, want := range []string{"[runners.cache]", "Type = 's3'", "BucketName = '" + aws.ToString(name) + "'", "AuthenticationType = 'iam'", "BucketLocation = '" + region + "'"} {
 		if !strings.Contains(ud, want) {
 			t.Errorf("config.toml lacks %q", want)

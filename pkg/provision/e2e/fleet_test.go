@@ -219,6 +219,17 @@ func managerUserData(t *testing.T, h *harness, id string) string {
 	return string(b)
 }
 
+// runnerConfig is the runner configuration the stack's managers apply
+// (config.toml with the token and group as placeholders).
+func runnerConfig(t *testing.T, h *harness, stackName string) string {
+	t.Helper()
+	p, err := ssm.NewFromConfig(awsConfig(h.moto.URL)).GetParameter(context.Background(), &ssm.GetParameterInput{Name: aws.String("/provision/" + stackName + "/runner-config")})
+	if err != nil {
+		t.Fatalf("the runner configuration parameter: %v", err)
+	}
+	return aws.ToString(p.Parameter.Value)
+}
+
 func wantGitLabRules(t *testing.T, h *harness, want []string) {
 	t.Helper()
 	out, err := h.ec2.DescribeSecurityGroups(context.Background(), &ec2.DescribeSecurityGroupsInput{GroupIds: []string{h.gitlabSG}})
@@ -426,10 +437,10 @@ func TestDockerMachine(t *testing.T) {
 	if _, err := iamc.GetInstanceProfile(ctx, &iam.GetInstanceProfileInput{InstanceProfileName: aws.String("net-eu-west-1-runner")}); err != nil {
 		t.Errorf("runner instance profile: %v", err)
 	}
-	ud := managerUserData(t, h, aws.ToString(manager(t, h, "net").InstanceId))
+	ud := managerUserData(t, h, aws.ToString(manager(t, h, "net").InstanceId)) + runnerConfig(t, h, "net")
 	for _, want := range []string{"docker-machine", "amazonec2-security-group-readonly=true", "amazonec2-request-spot-instance=true", "net-machine-%s"} {
 		if !strings.Contains(ud, want) {
-			t.Errorf("manager user-data lacks %q", want)
+			t.Errorf("manager user-data and runner configuration lack %q", want)
 		}
 	}
 	h.mustRun(0, "plan", "--detailed-exitcode")

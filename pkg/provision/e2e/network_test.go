@@ -32,7 +32,7 @@ gitlab:
 `
 
 // fullSteps is the number of steps of a default (docker-autoscaler) stack.
-const fullSteps = 28
+const fullSteps = 29
 
 // noopCalls is the most AWS calls a plan or up that changes nothing may make.
 const noopCalls = 30

@@ -51,8 +51,17 @@ func (k runnerConfigKind) Needs() []plan.ID {
 	return []plan.ID{StepVPC, StepPrivateSubnet, StepRunnerGroup}
 }
 
+// Hooks: the configuration's tags follow `tags:`, as the other parameters'.
 func (k runnerConfigKind) Hooks() resource.Hooks[runnerConfig, configFix] {
-	return resource.Hooks[runnerConfig, configFix]{}
+	return resource.Hooks[runnerConfig, configFix]{Tags: k.tagsOf, Retag: k.retag}
+}
+
+func (k runnerConfigKind) tagsOf(ctx context.Context, p runnerConfig) (map[string]string, error) {
+	return parameterTags(ctx, k.env, p)
+}
+
+func (k runnerConfigKind) retag(ctx context.Context, p runnerConfig, c resource.TagChange) error {
+	return retagParameter(ctx, k.env, p, c)
 }
 
 func (k runnerConfigKind) Describe() plan.Change {
@@ -86,7 +95,7 @@ func (k runnerConfigKind) Diff(_ context.Context, p runnerConfig) (configFix, []
 	if got == want {
 		return configFix{}, nil, nil
 	}
-	reasons := configChanges(got, want)
+	reasons := ConfigChanges(got, want)
 	if len(reasons) == 0 {
 		reasons = []string{"rewrite it (same settings, other text)"}
 	}
@@ -181,9 +190,9 @@ func (e *Env) runnerSettings(group string) bootstrap.Runner {
 	return run
 }
 
-// configChanges lists the keys whose values differ between two
+// ConfigChanges lists the keys whose values differ between two
 // configurations, each as "key old -> new" (a list compared whole).
-func configChanges(from, to string) []string {
+func ConfigChanges(from, to string) []string {
 	a, b := flatTOML(from), flatTOML(to)
 	keys := slices.Sorted(maps.Keys(a))
 	for key := range b {
@@ -213,6 +222,8 @@ func configChanges(from, to string) []string {
 func flatTOML(doc string) map[string]string {
 	var v map[string]any
 	out := map[string]string{}
+	// The dates are placeholders where TOML wants datetimes.
+	doc = strings.NewReplacer(bootstrap.TokenObtainedPlaceholder, "0001-01-01T00:00:00Z", bootstrap.TokenExpiresPlaceholder, "0001-01-01T00:00:00Z").Replace(doc)
 	if toml.Unmarshal([]byte(doc), &v) != nil {
 		return out
 	}

@@ -144,3 +144,27 @@ func TestInstanceRequirementsReachTheGroup(t *testing.T) {
 	}
 	t.Fatal("no group was created")
 }
+
+// The plan of a tuning change names each key of config.toml that changes.
+func TestRunnerConfigChangesNameTheKeys(t *testing.T) {
+	e, _ := stacktest.NewEnv(t, nil)
+	before, err := e.RunnerConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Cfg.Runners.MaxInstances, e.Cfg.Runners.Concurrent = 20, 30
+	e.Cfg.Runners.Schedule = []config.SchedulePeriod{{Periods: []string{"* 8-19 * * mon-fri"}, IdleCount: 4, IdleTime: "30m"}}
+	after, err := e.RunnerConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Join(stack.ConfigChanges(before, after), "\n")
+	for _, want := range []string{"concurrent 10 -> 30", "runners[0].autoscaler.max_instances 10 -> 20", "runners[0].autoscaler.policy[1].idle_count = 4", "runners[0].autoscaler.policy[1].periods = [* 8-19 * * mon-fri]"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("changes lack %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "token") {
+		t.Errorf("the token's placeholders show as changes:\n%s", got)
+	}
+}
