@@ -92,6 +92,10 @@ func (o Options) textOptions() plan.TextOptions {
 
 // session is what every command loads first.
 type session struct {
+	// noWaitDrain: up --no-wait; every walk of the run (the plan shown
+	// and the apply) leaves a replaced manager to drain by itself.
+	noWaitDrain bool
+
 	opts   Options
 	cfg    *config.Config
 	awsCfg aws.Config
@@ -165,6 +169,7 @@ func (s *session) document() *state.Document {
 // graph finds the account, zone and images (only the account to destroy)
 // once per run, then builds the environment whole and its steps.
 func (s *session) graph(ctx context.Context, ledger *state.Ledger, o stack.EnvOptions) (*plan.Graph, error) {
+	o.NoWaitDrain = o.NoWaitDrain || s.noWaitDrain
 	switch {
 	case o.Teardown:
 		found, err := s.stack.Discover(ctx, ledger, true)

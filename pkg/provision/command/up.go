@@ -43,6 +43,7 @@ func Up(ctx context.Context, o Options, uo UpOptions) (int, error) {
 		return 1, err
 	}
 	defer s.close()
+	s.noWaitDrain = uo.NoWait
 	// Nothing is planned, let alone changed, until every check passes.
 	found, err := s.stack.Preflight(ctx, state.NewLedger(s.document().Clone(), nil))
 	if err != nil {
@@ -91,7 +92,7 @@ func Up(ctx context.Context, o Options, uo UpOptions) (int, error) {
 			return 1, err
 		}
 	}
-	g, err := s.graph(ctx, ledger, stack.EnvOptions{NoWaitDrain: uo.NoWait})
+	g, err := s.graph(ctx, ledger, stack.EnvOptions{})
 	if err != nil {
 		return 1, err
 	}

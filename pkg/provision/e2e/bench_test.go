@@ -15,6 +15,7 @@ import (
 	"github.com/provision-dev/provision/pkg/plan"
 	"github.com/provision-dev/provision/pkg/provision"
 	"github.com/provision-dev/provision/pkg/provision/awstest"
+	"github.com/provision-dev/provision/pkg/provision/bootstrap"
 	"github.com/provision-dev/provision/pkg/provision/config"
 	"github.com/provision-dev/provision/pkg/provision/stack"
 	"github.com/provision-dev/provision/pkg/state"
@@ -43,6 +44,25 @@ func TestBenchmark(t *testing.T) {
 		walk string // whose calls make the walk's graph
 		args []string
 	}
+	measure := func(t *testing.T, h *harness, s scenario) (time.Duration, []awstest.Call) {
+		model := awstest.NewLatencyModel(awstest.AWSLatencies)
+		h.proxy.Reset()
+		h.proxy.SetFault(model.Fault())
+		h.proxy.SetRewrite(model.Rewrite())
+		start := time.Now()
+		r := h.mustRun(0, s.args...)
+		end := time.Now()
+		parallel := !strings.Contains(s.name, "sequential")
+		floor, path := h.floor(s.walk, parallel, h.proxy.Calls(), model.Waits(), start, end)
+		wall := end.Sub(start)
+		t.Logf("bench %-15s wall %5.1fs  floor %5.1fs  ratio %.3f  calls %3d (%d mutating)  peak RSS %3.0f MiB",
+			s.name, wall.Seconds(), floor.Seconds(), wall.Seconds()/floor.Seconds(), len(h.proxy.Calls()), len(h.proxy.Mutating()), float64(r.maxRSS)/1024)
+		if parallel && len(path) > 0 {
+			t.Logf("bench %-15s critical path: %s", s.name, path)
+		}
+		t.Logf("bench %-15s calls by action: %s", s.name, byAction(h.proxy.Calls()))
+		return wall, h.proxy.Calls()
+	}
 	for i := 0; i < rounds; i++ {
 		t.Run(fmt.Sprintf("round=%d", i), func(t *testing.T) {
 			h := newHarness(t)
@@ -54,23 +74,31 @@ func TestBenchmark(t *testing.T) {
 				{"down", "delete", []string{"down", "--auto-approve", "--keep-runner"}},
 				{"sequential up", "apply", []string{"up", "--auto-approve", "--no-wait", "--parallelism", "1"}},
 			} {
-				model := awstest.NewLatencyModel(awstest.AWSLatencies)
-				h.proxy.Reset()
-				h.proxy.SetFault(model.Fault())
-				h.proxy.SetRewrite(model.Rewrite())
-				start := time.Now()
-				r := h.mustRun(0, s.args...)
-				end := time.Now()
-				parallel := !strings.Contains(s.name, "sequential")
-				floor, path := h.floor(s.walk, parallel, h.proxy.Calls(), model.Waits(), start, end)
-				wall := end.Sub(start)
-				t.Logf("bench %-15s wall %5.1fs  floor %5.1fs  ratio %.3f  calls %3d (%d mutating)  peak RSS %3.0f MiB",
-					s.name, wall.Seconds(), floor.Seconds(), wall.Seconds()/floor.Seconds(), len(h.proxy.Calls()), len(h.proxy.Mutating()), float64(r.maxRSS)/1024)
-				if parallel && len(path) > 0 {
-					t.Logf("bench %-15s critical path: %s", s.name, path)
-				}
-				t.Logf("bench %-15s calls by action: %s", s.name, byAction(h.proxy.Calls()))
+				measure(t, h, s)
 			}
+			// Tuning: a new version of ssm/runner-config, which the manager
+			// applies at its next look (every ConfigPollSeconds) and
+			// gitlab-runner reloads (it checks config.toml every 3 s).
+			h.writeConfig(baseConfig + "runners:\n  max_instances: 20\n  idle_count: 2\n")
+			wall, calls := measure(t, h, scenario{"tuning up", "apply", []string{"up", "--auto-approve", "--no-wait"}})
+			replaced := 0
+			for _, c := range calls {
+				if c.Action == "RunInstances" || c.Action == "TerminateInstances" {
+					replaced++
+				}
+			}
+			const reload = 3 * time.Second
+			applied := wall + bootstrap.ConfigPollSeconds*time.Second + reload
+			t.Logf("bench tuning applied within %.1fs modelled (up %.1fs + the manager's look every %ds + gitlab-runner's reload %s); instance launches and terminations: %d",
+				applied.Seconds(), wall.Seconds(), bootstrap.ConfigPollSeconds, reload, replaced)
+			h.mustRun(0, "down", "--auto-approve", "--keep-runner")
+
+			// Three zones, a NAT gateway in each: the gateways wait for
+			// AWS side by side.
+			z := newHarness(t)
+			z.writeConfig(zonesConfig)
+			measure(t, z, scenario{"3-zone up", "apply", []string{"up", "--auto-approve", "--no-wait"}})
+			measure(t, z, scenario{"3-zone down", "delete", []string{"down", "--auto-approve", "--keep-runner"}})
 		})
 	}
 }

@@ -666,7 +666,9 @@ func switchColdStart(t *testing.T, h *harness, config string, fast bool, want ..
 			t.Errorf("the plan does not show %q:\n%s", w, plan.stdout)
 		}
 	}
-	h.mustRun(0, "up", "--auto-approve", "--no-wait")
+	// Waited for: the replaced manager drains (up --no-wait would leave it
+	// draining, and the plan after would show that).
+	h.mustRun(0, "up", "--auto-approve")
 	checkColdStart(t, h, defaultTemplateData(t, h), fast)
 	h.mustRun(0, "plan", "--detailed-exitcode")
 }

@@ -168,6 +168,23 @@ func TestThreeZonesBothNATModes(t *testing.T) {
 	if r := h.mustRun(0, "plan", "--detailed-exitcode"); !strings.Contains(r.stdout, "No changes.") {
 		t.Fatalf("plan after nat: single:\n%s", r)
 	}
+
+	// Two zones: the third's subnets and table go, after the group and
+	// the endpoints have left them.
+	h.writeConfig(strings.Replace(strings.Replace(zonesConfig, "nat: per_zone", "nat: single", 1), "zones: 3", "zones: 2", 1))
+	r = h.mustRun(0, "up", "--auto-approve")
+	for _, want := range []string{"- subnet/public/3", "- subnet/private/3", "- rtb/private/3", "~ asg/runner", "~ vpce/ssm", "~ vpce/s3"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("two zones of three: the up lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if r := h.mustRun(0, "plan", "--detailed-exitcode"); !strings.Contains(r.stdout, "No changes.") {
+		t.Fatalf("plan after dropping a zone:\n%s", r)
+	}
+	eps, err = h.ec2.DescribeVpcEndpoints(ctx, &ec2.DescribeVpcEndpointsInput{Filters: byStep("zones", "vpce/ssm")})
+	if ep := one(t, "vpce/ssm", eps.VpcEndpoints, err); len(ep.SubnetIds) != 2 {
+		t.Errorf("the ssm endpoint is in subnets %v, want the two zones'", ep.SubnetIds)
+	}
 	h.mustRun(0, "down", "--auto-approve")
 	if left := h.tagged("zones"); len(left) > 0 {
 		t.Fatalf("down left: %v", left)

@@ -14,6 +14,7 @@ import (
 	"github.com/provision-dev/provision/pkg/provision/awsapi"
 	"github.com/provision-dev/provision/pkg/provision/config"
 	"github.com/provision-dev/provision/pkg/provision/resource"
+	"github.com/provision-dev/provision/pkg/state"
 )
 
 // vpcEndpointKind keeps traffic to AWS services inside the VPC. vpce/s3 is a
@@ -36,11 +37,28 @@ type endpoint = *ec2types.VpcEndpoint
 // endpointFix: what an existing endpoint lacks.
 type endpointFix struct {
 	addRouteTables, addSubnets, addGroups []string
-	privateDNS                            bool
+	// removeRouteTables, removeSubnets: those of zones the configuration
+	// dropped, which cannot be deleted while the endpoint uses them.
+	removeRouteTables, removeSubnets []string
+	privateDNS                       bool
 }
 
 func (f endpointFix) empty() bool {
-	return len(f.addRouteTables)+len(f.addSubnets)+len(f.addGroups) == 0 && !f.privateDNS
+	return len(f.addRouteTables)+len(f.addSubnets)+len(f.addGroups)+len(f.removeRouteTables)+len(f.removeSubnets) == 0 && !f.privateDNS
+}
+
+// droppedZones are the recorded ids of a per-zone step in the zones after
+// the configured ones. Those steps are not in this walk (up retires them
+// after it), so their records are what earlier runs left: read from the
+// ledger directly, not as a dependency (IDOf).
+func (e *Env) droppedZones(of func(int) plan.ID) []string {
+	var ids []string
+	for z := e.Cfg.Network.ZoneCount(); z < config.MaxZones; z++ {
+		if r := e.Ledger.Get(string(of(z))); r != nil && r.Status == state.StatusCreated && r.ID != "" {
+			ids = append(ids, r.ID)
+		}
+	}
+	return ids
 }
 
 // endpointServices lists the interface services of network.endpoints
@@ -141,6 +159,12 @@ func (k vpcEndpointKind) Diff(_ context.Context, v endpoint) (endpointFix, []str
 			}
 		}
 		rs = append(rs, laterSubnets(k.env, k.env.zoneSteps(PrivateRoutesStep))...)
+		for _, rt := range k.env.droppedZones(PrivateRoutesStep) {
+			if slices.Contains(v.RouteTableIds, rt) {
+				f.removeRouteTables = append(f.removeRouteTables, rt)
+				rs = append(rs, "stop routing S3 from "+rt+" (a zone the configuration dropped)")
+			}
+		}
 		return f, rs, nil
 	}
 	// One network interface per zone: the endpoint stays reachable when a
@@ -152,6 +176,12 @@ func (k vpcEndpointKind) Diff(_ context.Context, v endpoint) (endpointFix, []str
 		}
 	}
 	rs = append(rs, laterSubnets(k.env, k.env.privateSubnets())...)
+	for _, sn := range k.env.droppedZones(PrivateSubnetStep) {
+		if slices.Contains(v.SubnetIds, sn) {
+			f.removeSubnets = append(f.removeSubnets, sn)
+			rs = append(rs, "leave "+sn+" (a zone the configuration dropped)")
+		}
+	}
 	var groups []string
 	for _, g := range v.Groups {
 		groups = append(groups, aws.ToString(g.GroupId))
@@ -194,7 +224,8 @@ func (k vpcEndpointKind) Update(ctx context.Context, v endpoint, f endpointFix) 
 	if f.empty() {
 		return nil
 	}
-	in := &ec2.ModifyVpcEndpointInput{VpcEndpointId: v.VpcEndpointId, AddRouteTableIds: f.addRouteTables, AddSubnetIds: f.addSubnets, AddSecurityGroupIds: f.addGroups}
+	in := &ec2.ModifyVpcEndpointInput{VpcEndpointId: v.VpcEndpointId, AddRouteTableIds: f.addRouteTables, AddSubnetIds: f.addSubnets, AddSecurityGroupIds: f.addGroups,
+		RemoveRouteTableIds: f.removeRouteTables, RemoveSubnetIds: f.removeSubnets}
 	if f.privateDNS {
 		in.PrivateDnsEnabled = aws.Bool(true)
 	}
