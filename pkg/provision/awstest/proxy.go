@@ -114,6 +114,33 @@ type Proxy struct {
 	// objects serialises conditional writes of one S3 object (see
 	// conditionalWrite).
 	objects sync.Map
+	// terminateOnShutdown are the instances set to terminate when they
+	// power off (see shutdownBehavior).
+	terminateOnShutdown sync.Map
+}
+
+// shutdownBehavior notes an instance set to terminate on power-off:
+// moto accepts ModifyInstanceAttribute's InstanceInitiatedShutdownBehavior
+// but keeps answering "stop", so the proxy remembers it for the stand-in
+// of the manager (which powers off after a drain) to act as EC2 would.
+func (p *Proxy) shutdownBehavior(action string, body []byte) {
+	if action != "ModifyInstanceAttribute" {
+		return
+	}
+	v, err := url.ParseQuery(string(body))
+	if err != nil {
+		return
+	}
+	if id := v.Get("InstanceId"); id != "" && v.Get("InstanceInitiatedShutdownBehavior.Value") == "terminate" {
+		p.terminateOnShutdown.Store(id, true)
+	}
+}
+
+// TerminatesOnShutdown reports whether the instance was set (through the
+// proxy) to terminate when it powers off.
+func (p *Proxy) TerminatesOnShutdown(id string) bool {
+	_, ok := p.terminateOnShutdown.Load(id)
+	return ok
 }
 
 // conditionalWrite holds, for a conditional S3 write (If-Match or
@@ -221,6 +248,9 @@ func NewProxy(target string) *Proxy {
 			buf.body.Reset()
 			buf.body.Write(changed)
 			fixContentLength(buf)
+		}
+		if buf.status == http.StatusOK {
+			p.shutdownBehavior(action, body)
 		}
 		c := Call{Action: action, Service: serviceOf(r), Status: buf.status, Step: step, Start: start, Took: time.Since(start), NotReady: notReady, ExpectedBucketOwner: owner, StackTag: stackTag}
 		count := p.record(c)

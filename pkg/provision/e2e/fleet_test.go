@@ -638,7 +638,7 @@ func TestColdStartChoices(t *testing.T) {
 			t.Errorf("a new key must replace the pair and the manager: no %q in\n%s", want, plan.stdout)
 		}
 	}
-	h.mustRun(0, "up", "--auto-approve", "--no-wait")
+	h.mustRun(0, "up", "--auto-approve")
 	checkColdStart(t, h, defaultTemplateData(t, h), true)
 	h.mustRun(0, "plan", "--detailed-exitcode")
 	// And back: up itself removes the key and the pair, once the template

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"github.com/provision-dev/provision/pkg/provision/awstest"
 	"os"
 	"os/exec"
 	"path"
@@ -13,6 +12,8 @@ import (
 	"sort"
 	"strings"
 	"sync"
+
+	"github.com/provision-dev/provision/pkg/provision/awstest"
 )
 
 // actionSet collects the IAM actions of every AWS call the suite saw the

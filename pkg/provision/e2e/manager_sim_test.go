@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
+	"github.com/provision-dev/provision/pkg/provision/awstest"
 	"github.com/provision-dev/provision/pkg/provision/bootstrap"
 	"github.com/provision-dev/provision/pkg/provision/stack"
 )
@@ -36,7 +37,8 @@ type managerSim struct {
 	// manager.drain_timeout).
 	noDrain bool
 
-	awsCfg aws.Config // the emulator's
+	awsCfg aws.Config     // the emulator's
+	proxy  *awstest.Proxy // what the tool's calls went through
 
 	mu   sync.Mutex
 	seen map[string]bool // manager instances already booted
@@ -61,7 +63,7 @@ func noBoot(string) []stack.BootReport { return nil }
 // watch boots every new manager until stop is closed.
 func (m *managerSim) watch(h *harness, stop <-chan struct{}) {
 	cfg := awsConfig(h.moto.URL)
-	m.awsCfg = cfg
+	m.awsCfg, m.proxy = cfg, h.proxy
 	ec2c, ssmc := ec2.NewFromConfig(cfg), ssm.NewFromConfig(cfg)
 	tick := time.NewTicker(150 * time.Millisecond)
 	defer tick.Stop()
@@ -110,11 +112,10 @@ func (m *managerSim) answerDrain(ssmc *ssm.Client, id, stackName string) {
 	m.drained[id] = true
 	m.mu.Unlock()
 	_, _ = ssmc.PutParameter(context.Background(), &ssm.PutParameterInput{Name: aws.String(name), Value: aws.String("drained " + id), Type: ssmtypes.ParameterTypeString, Overwrite: aws.Bool(true)})
-	// Then it powers off: an instance set to terminate on shutdown goes.
-	ec2c := ec2.NewFromConfig(m.awsCfg)
-	a, err := ec2c.DescribeInstanceAttribute(context.Background(), &ec2.DescribeInstanceAttributeInput{InstanceId: &id, Attribute: ec2types.InstanceAttributeNameInstanceInitiatedShutdownBehavior})
-	if err == nil && a.InstanceInitiatedShutdownBehavior != nil && aws.ToString(a.InstanceInitiatedShutdownBehavior.Value) == "terminate" {
-		_, _ = ec2c.TerminateInstances(context.Background(), &ec2.TerminateInstancesInput{InstanceIds: []string{id}})
+	// Then it powers off: an instance set to terminate on shutdown goes
+	// (the emulator forgets the setting; the proxy remembers it).
+	if m.proxy != nil && m.proxy.TerminatesOnShutdown(id) {
+		_, _ = ec2.NewFromConfig(m.awsCfg).TerminateInstances(context.Background(), &ec2.TerminateInstancesInput{InstanceIds: []string{id}})
 	}
 }
 

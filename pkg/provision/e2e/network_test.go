@@ -4,12 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/provision-dev/provision/pkg/provision/awstest"
 	"net/netip"
 	"os"
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/provision-dev/provision/pkg/provision/awstest"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
