@@ -106,9 +106,9 @@ type CreateRunnerConfig struct {
 }
 
 type ManagerConfig struct {
-	InstanceType  string `yaml:"instance_type" jsonschema_description:"Instance type of the manager."`
-	AMI           string `yaml:"ami" jsonschema_description:"Image of the manager. Empty: the latest Amazon Linux 2023."`
-	KeyName       string `yaml:"key_name" jsonschema_description:"EC2 key pair for SSH to the manager. Empty: no key."`
+	InstanceType string `yaml:"instance_type" jsonschema_description:"Instance type of the manager."`
+	AMI          string `yaml:"ami" jsonschema_description:"Image of the manager. Empty: the latest Amazon Linux 2023."`
+	KeyName      string `yaml:"key_name" jsonschema_description:"EC2 key pair for SSH to the manager. Empty: no key."`
 	// ImageUpdates: latest moves the manager to its family's latest image
 	// at up (docker-autoscaler: through a drain, its jobs finish first).
 	ImageUpdates  string `yaml:"image_updates" jsonschema:"enum=latest,enum=pinned" jsonschema_description:"Without manager.ami: latest (a new manager on the newest Amazon Linux 2023 at up, after a drain) or pinned (the image it was launched with). Empty: latest with docker-autoscaler, pinned with docker+machine (whose jobs a replacement would interrupt)."`
@@ -138,13 +138,13 @@ type RunnersConfig struct {
 	// as a mixed-instances policy: several instance types (more Spot
 	// capacity pools to draw from) and a share of on-demand machines that
 	// Spot interruptions and shortages cannot take away.
-	InstanceTypes      []string `yaml:"instance_types" jsonschema_description:"docker-autoscaler: more instance types the group may launch after runners.instance_type, in order of preference; all of its architecture."`
+	InstanceTypes []string `yaml:"instance_types" jsonschema_description:"docker-autoscaler: more instance types the group may launch after runners.instance_type, in order of preference; all of its architecture."`
 	// InstanceRequirements lets Auto Scaling pick every current type that
 	// fits (attribute-based instance type selection): many more Spot
 	// pools than a hand-written list, and new generations as they come.
 	InstanceRequirements *InstanceRequirements `yaml:"instance_requirements" jsonschema_description:"docker-autoscaler: instead of instance_types, the vCPU and memory ranges of the machines; Auto Scaling launches any current type that fits (attribute-based selection), which gives Spot many pools to draw from."`
-	OnDemandPercentage int      `yaml:"on_demand_percentage" jsonschema_description:"docker-autoscaler with spot: percentage of machines launched on demand (0: all Spot; 100: none)."`
-	VolumeSizeGB       int      `yaml:"volume_size_gb" jsonschema_description:"Root volume of a machine, in GiB."`
+	OnDemandPercentage   int                   `yaml:"on_demand_percentage" jsonschema_description:"docker-autoscaler with spot: percentage of machines launched on demand (0: all Spot; 100: none)."`
+	VolumeSizeGB         int                   `yaml:"volume_size_gb" jsonschema_description:"Root volume of a machine, in GiB."`
 	// MaxUseCount is how many jobs one machine runs before it is replaced;
 	// 1 (GitLab's AWS example) keeps one job's images, volumes and files
 	// away from the next. 0: unlimited.
@@ -158,12 +158,12 @@ type RunnersConfig struct {
 	// Schedule adds autoscaler policies after the default one (idle_count,
 	// idle_time above): during its periods a period's own idle settings
 	// apply, e.g. idle machines only in working hours.
-	Schedule  []SchedulePeriod `yaml:"schedule" jsonschema_description:"docker-autoscaler: extra autoscaler policies, each for some periods (cron), e.g. idle machines in working hours."`
-	SSHKeys   string           `yaml:"ssh_keys" jsonschema:"enum=static,enum=instance-connect" jsonschema_description:"docker-autoscaler: static (a key pair of the stack; its private key in SSM, read by the manager at boot) or instance-connect (a key pushed to each machine through EC2 Instance Connect, 30-35 s per machine)."`
+	Schedule []SchedulePeriod `yaml:"schedule" jsonschema_description:"docker-autoscaler: extra autoscaler policies, each for some periods (cron), e.g. idle machines in working hours."`
+	SSHKeys  string           `yaml:"ssh_keys" jsonschema:"enum=static,enum=instance-connect" jsonschema_description:"docker-autoscaler: static (a key pair of the stack; its private key in SSM, read by the manager at boot) or instance-connect (a key pushed to each machine through EC2 Instance Connect, 30-35 s per machine)."`
 	// ImageUpdates: latest gives new machines the newest image of the
 	// family at every up; pinned keeps the one the template has.
 	ImageUpdates string `yaml:"image_updates" jsonschema:"enum=latest,enum=pinned" jsonschema_description:"docker-autoscaler, without runners.ami: latest (each up gives new machines the newest image of the family: security fixes) or pinned (the image the launch template has)."`
-	BaseImage string           `yaml:"base_image" jsonschema:"enum=ecs-optimized,enum=amazon-linux" jsonschema_description:"docker-autoscaler, when runners.ami is empty: ecs-optimized (AWS's ECS-optimized Amazon Linux 2023, Docker preinstalled) or amazon-linux (Amazon Linux 2023, Docker installed at each boot)."`
+	BaseImage    string `yaml:"base_image" jsonschema:"enum=ecs-optimized,enum=amazon-linux" jsonschema_description:"docker-autoscaler, when runners.ami is empty: ecs-optimized (AWS's ECS-optimized Amazon Linux 2023, Docker preinstalled) or amazon-linux (Amazon Linux 2023, Docker installed at each boot)."`
 }
 
 // InstanceRequirements are the attributes the group's types must have

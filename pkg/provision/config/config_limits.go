@@ -234,7 +234,7 @@ func (c textChecker) Visit(n ast.Node) ast.Visitor {
 // bootPlaceholders stand in config.toml for what the manager fills in at
 // boot: a value holding one would be filled in too (a tag value would
 // carry the runner token onto every machine).
-var bootPlaceholders = []string{bootstrap.TokenPlaceholder, bootstrap.TokenObtainedPlaceholder, bootstrap.TokenExpiresPlaceholder, bootstrap.ListenPlaceholder}
+var bootPlaceholders = []string{bootstrap.TokenPlaceholder, bootstrap.TokenObtainedPlaceholder, bootstrap.TokenExpiresPlaceholder, bootstrap.ListenPlaceholder, bootstrap.GroupPlaceholder}
 
 // pathKey is the dotted key of a node, as problems name keys.
 func pathKey(n ast.Node) string {

@@ -223,7 +223,7 @@ func managerUserData(t *testing.T, h *harness, id string) string {
 // (config.toml with the token and group as placeholders).
 func runnerConfig(t *testing.T, h *harness, stackName string) string {
 	t.Helper()
-	p, err := ssm.NewFromConfig(awsConfig(h.moto.URL)).GetParameter(context.Background(), &ssm.GetParameterInput{Name: aws.String("/provision/" + stackName + "/runner-config")})
+	p, err := ssm.NewFromConfig(awsConfig(h.moto.URL)).GetParameter(context.Background(), &ssm.GetParameterInput{Name: aws.String("/provision/" + stackName + "/runner-config"), WithDecryption: aws.Bool(true)})
 	if err != nil {
 		t.Fatalf("the runner configuration parameter: %v", err)
 	}

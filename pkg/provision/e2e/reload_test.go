@@ -42,7 +42,7 @@ func TestTuningKeepsTheManager(t *testing.T) {
 	if after := aws.ToString(manager(t, h, "net").InstanceId); after != before {
 		t.Errorf("tuning replaced the manager: %s -> %s", before, after)
 	}
-	param, err := ssm.NewFromConfig(awsConfig(h.moto.URL)).GetParameter(context.Background(), &ssm.GetParameterInput{Name: aws.String("/provision/net/runner-config")})
+	param, err := ssm.NewFromConfig(awsConfig(h.moto.URL)).GetParameter(context.Background(), &ssm.GetParameterInput{Name: aws.String("/provision/net/runner-config"), WithDecryption: aws.Bool(true)})
 	if err != nil || !strings.Contains(aws.ToString(param.Parameter.Value), "max_instances = 20") || strings.Contains(aws.ToString(param.Parameter.Value), runnerToken) {
 		t.Fatalf("the runner configuration parameter: %v %v", param, err)
 	}

@@ -135,7 +135,8 @@ func AutoscalerManagerPolicy(a ARNs, stack string, params ManagerParameters) Pol
 	}
 	st = append(st, machinesKey...)
 	st = append(st, readTokenStatements(a, params)...)
-	st = append(st, reportBootStatement(a, params.Boot), readConfigStatement(a, params.Config))
+	st = append(st, reportBootStatement(a, params.Boot))
+	st = append(st, readConfigStatements(a, params)...)
 	if params.Drain != "" {
 		// A replaced manager reads the drain request and answers it.
 		st = append(st, Statement{Sid: "AnswerDrainRequests", Effect: "Allow", Action: []string{"ssm:GetParameter", "ssm:PutParameter"},
@@ -220,7 +221,8 @@ func DockerMachineManagerPolicy(a ARNs, stack, zone, subnetID, runnerGroupID, ru
 					"ForAnyValue:StringEquals": {"ec2:CreateAction": "RunInstances"}}})
 	}
 	st = append(st, readTokenStatements(a, params)...)
-	st = append(st, reportBootStatement(a, params.Boot), readConfigStatement(a, params.Config))
+	st = append(st, reportBootStatement(a, params.Boot))
+	st = append(st, readConfigStatements(a, params)...)
 	return PolicyDocument{Version: "2012-10-17", Statement: st}
 }
 
@@ -230,7 +232,7 @@ func DockerMachineManagerPolicy(a ARNs, stack, zone, subnetID, runnerGroupID, ru
 // request ("": none), and the KMS key of the SecureStrings.
 type ManagerParameters struct {
 	Token, Boot, Config, SSHKey, CacheBucket, Drain string
-	Key                                     SecretsKeyGrant
+	Key                                             SecretsKeyGrant
 }
 
 // SecretsKeyGrant is how a policy names the KMS key of the SecureString
@@ -258,10 +260,16 @@ func reportBootStatement(a ARNs, bootParameter string) Statement {
 // uses AWS KMS" in the KMS developer guide).
 var tokenKeyActions = []string{"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"}
 
-// readConfigStatement lets the manager read the runner configuration,
-// which it applies at boot and whenever a new version appears.
-func readConfigStatement(a ARNs, config string) Statement {
-	return Statement{Sid: "ReadTheRunnerConfiguration", Effect: "Allow", Action: []string{"ssm:GetParameter"}, Resource: []string{a.SSMParameter(config)}}
+// readConfigStatements let the manager read the runner configuration,
+// which it applies at boot and whenever a new version appears. It is a
+// SecureString under the stack's key, as the token is: whoever may change
+// it decides where the manager sends the token (url) and what it runs as
+// root (the plugin), so changing it takes what reading the token takes.
+func readConfigStatements(a ARNs, params ManagerParameters) []Statement {
+	return []Statement{
+		{Sid: "ReadTheRunnerConfiguration", Effect: "Allow", Action: []string{"ssm:GetParameter"}, Resource: []string{a.SSMParameter(params.Config)}},
+		secretsKeyStatement(a, "DecryptTheRunnerConfigurationThroughSSM", params.Key, params.Config, "kms:Decrypt"),
+	}
 }
 
 // readTokenStatements let the manager read the token at boot and write
@@ -304,15 +312,15 @@ func secretsKeyStatement(a ARNs, sid string, key SecretsKeyGrant, parameter stri
 // the operator policy of `provision iam-policy` create, read and delete
 // the key.
 //
-// The other two let the manager's role use the key, only through SSM and
-// only for its two parameters (what the role's own policy says too; KMS
+// The other three let the manager's role use the key, only through SSM
+// and only for its three parameters (what the role's own policy says too; KMS
 // allows a call that either the key policy or, through the first
 // statement, an IAM policy allows). The role is named by aws:PrincipalArn
 // under the account's principal rather than as the principal itself: KMS
 // refuses a key policy naming a role that does not exist yet (the key is
 // made before the role), and a role named as principal turns into its
 // unique id, which a role made again under the same name does not match.
-func SecretsKeyPolicy(a ARNs, managerRole, tokenParameter, sshKeyParameter string) PolicyDocument {
+func SecretsKeyPolicy(a ARNs, managerRole, tokenParameter, sshKeyParameter, configParameter string) PolicyDocument {
 	root := map[string]string{"AWS": fmt.Sprintf("arn:%s:iam::%s:root", a.Partition, a.Account)}
 	manager := func(sid, parameter string, actions ...string) Statement {
 		return Statement{Sid: sid, Effect: "Allow", Principal: root, Action: actions, Resource: []string{"*"},
@@ -325,6 +333,7 @@ func SecretsKeyPolicy(a ARNs, managerRole, tokenParameter, sshKeyParameter strin
 		{Sid: "Enable IAM User Permissions", Effect: "Allow", Principal: root, Action: []string{"kms:*"}, Resource: []string{"*"}},
 		manager("ManagerReadsAndRenewsTheTokenThroughSSM", tokenParameter, tokenKeyActions...),
 		manager("ManagerReadsTheMachinesKeyThroughSSM", sshKeyParameter, "kms:Decrypt"),
+		manager("ManagerReadsTheRunnerConfigThroughSSM", configParameter, "kms:Decrypt"),
 	}}
 }
 

@@ -66,8 +66,8 @@ const testKeyARN = "arn:aws:kms:ap-northeast-1:123456789012:key/1234abcd-12ab-34
 
 func TestAutoscalerManagerPolicy(t *testing.T) {
 	m := statementsBySid(t, AutoscalerManagerPolicy(testARNs, "ci", testParams))
-	if len(m) != 7 {
-		t.Errorf("want 7 statements, got %d", len(m))
+	if len(m) != 8 {
+		t.Errorf("want 8 statements, got %d", len(m))
 	}
 	wantStatement(t, m, "ReadTheRunnerConfiguration", []string{"ssm:GetParameter"}, []string{"arn:aws:ssm:ap-northeast-1:123456789012:parameter/provision/ci/runner-config"}, nil)
 	wantStatement(t, m, "ScaleTheRunnerGroup",

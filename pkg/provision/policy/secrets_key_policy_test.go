@@ -76,7 +76,7 @@ func keyAllows(key PolicyDocument, iamOf map[string]PolicyDocument, r kmsRequest
 }
 
 func TestSecretsKeyPolicy(t *testing.T) {
-	key := SecretsKeyPolicy(testARNs, "ci-ap-northeast-1-manager", "/provision/ci/runner-token", "/provision/ci/runner-ssh-key")
+	key := SecretsKeyPolicy(testARNs, "ci-ap-northeast-1-manager", "/provision/ci/runner-token", "/provision/ci/runner-ssh-key", "/provision/ci/runner-config")
 	// KMS's default statement, word for word: without it nobody could
 	// manage the key any more.
 	want := Statement{Sid: "Enable IAM User Permissions", Effect: "Allow", Principal: map[string]string{"AWS": "arn:aws:iam::123456789012:root"},
@@ -89,7 +89,7 @@ func TestSecretsKeyPolicy(t *testing.T) {
 	}
 
 	params := ManagerParameters{Token: "/provision/ci/runner-token", Boot: "/provision/ci/manager-boot", SSHKey: "/provision/ci/runner-ssh-key",
-		Key: SecretsKeyGrant{Resource: testKeyARN}}
+		Config: "/provision/ci/runner-config", Key: SecretsKeyGrant{Resource: testKeyARN}}
 	iamOf := map[string]PolicyDocument{testManagerRole: AutoscalerManagerPolicy(testARNs, "ci-runners*", params)}
 	for _, c := range []struct {
 		what string
@@ -101,6 +101,8 @@ func TestSecretsKeyPolicy(t *testing.T) {
 		{"the manager writes back an advanced-tier token", kmsRequest{testManagerRole, "kms:GenerateDataKey", testSSM, testTokenARN}, true},
 		{"the manager reads the machines' key through SSM", kmsRequest{testManagerRole, "kms:Decrypt", testSSM, testSSHKeyARN}, true},
 		{"the manager overwrites the machines' key", kmsRequest{testManagerRole, "kms:Encrypt", testSSM, testSSHKeyARN}, false},
+		{"the manager reads the runner configuration through SSM", kmsRequest{testManagerRole, "kms:Decrypt", testSSM, "arn:aws:ssm:ap-northeast-1:123456789012:parameter/provision/ci/runner-config"}, true},
+		{"the manager rewrites the runner configuration", kmsRequest{testManagerRole, "kms:Encrypt", testSSM, "arn:aws:ssm:ap-northeast-1:123456789012:parameter/provision/ci/runner-config"}, false},
 		{"the manager decrypts directly", kmsRequest{testManagerRole, "kms:Decrypt", "", testTokenARN}, false},
 		{"the manager decrypts through another service", kmsRequest{testManagerRole, "kms:Decrypt", "secretsmanager.ap-northeast-1.amazonaws.com", testTokenARN}, false},
 		{"the manager decrypts another parameter", kmsRequest{testManagerRole, "kms:Decrypt", testSSM, "arn:aws:ssm:ap-northeast-1:123456789012:parameter/other"}, false},

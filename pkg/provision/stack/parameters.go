@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
@@ -95,13 +96,13 @@ func (e *Env) secretsKeyForPut() (string, error) {
 // encrypted with (GetParameter does not say), in one DescribeParameters
 // call the run shares: parameter name to KeyId.
 func (e *Env) parameterKeys(ctx context.Context) (map[string]string, error) {
-	names := []string{e.Names().TokenParameter(), e.Names().SSHKeyParameter()}
+	names := []string{e.Names().TokenParameter(), e.Names().SSHKeyParameter(), e.Names().RunnerConfigParameter()}
 	return awsapi.SharedRead(ctx, e.reads, "parameter-keys", func(ctx context.Context) (map[string]string, error) {
 		out, err := e.SSM.DescribeParameters(ctx, &ssm.DescribeParametersInput{ParameterFilters: []ssmtypes.ParameterStringFilter{
 			{Key: aws.String("Name"), Option: aws.String("Equals"), Values: names},
 		}})
 		if err != nil {
-			return nil, fmt.Errorf("read which KMS keys encrypt %s and %s: %w", names[0], names[1], err)
+			return nil, fmt.Errorf("read which KMS keys encrypt %s: %w", strings.Join(names, ", "), err)
 		}
 		keys := map[string]string{}
 		for _, p := range out.Parameters {

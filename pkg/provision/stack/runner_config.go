@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
@@ -25,13 +27,19 @@ import (
 // bootstrap.ConfigPollSeconds of each change (gitlab-runner reloads
 // config.toml by itself). Tuning (limits, idle settings, schedules, the
 // job image) is then a new version of this parameter, not a new manager.
-// It holds no secret: a String parameter.
+// It holds no secret, but it is a SecureString under the stack's key all
+// the same: it says where the manager sends the token (url) and what it
+// runs as root (the plugin), so changing it must take what reading the
+// token takes, not ssm:PutParameter alone.
 type runnerConfigKind struct{ env *Env }
 
 type runnerConfig = *ssmtypes.Parameter
 
 // configFix is the configuration to write.
-type configFix struct{ value string }
+type configFix struct {
+	value string
+	rekey bool // put it again under the stack's secrets key
+}
 
 // ssmStandardLimit is the largest value of a Standard parameter (4 KB).
 const ssmStandardLimit = 4096
@@ -45,10 +53,11 @@ func (k runnerConfigKind) StepID() plan.ID { return StepRunnerConfig }
 // Needs: docker+machine's configuration names the VPC, the machines'
 // subnet and their group.
 func (k runnerConfigKind) Needs() []plan.ID {
+	needs := k.env.secretsKeyNeeds()
 	if k.env.Cfg.Autoscaler() && !k.env.Teardown {
-		return nil
+		return needs
 	}
-	return []plan.ID{StepVPC, StepPrivateSubnet, StepRunnerGroup}
+	return append(needs, StepVPC, StepPrivateSubnet, StepRunnerGroup)
 }
 
 // Hooks: the configuration's tags follow `tags:`, as the other parameters'.
@@ -67,7 +76,7 @@ func (k runnerConfigKind) retag(ctx context.Context, p runnerConfig, c resource.
 func (k runnerConfigKind) Describe() plan.Change {
 	c := plan.Change{Step: StepRunnerConfig, Kind: "ssm-parameter", Name: k.env.Names().RunnerConfigParameter()}
 	r := k.env.Cfg.Runners
-	c.Attrs = []plan.Attr{{Key: "concurrent", Value: fmt.Sprint(r.Concurrent)}, {Key: "max_instances", Value: fmt.Sprint(r.MaxInstances)},
+	c.Attrs = []plan.Attr{{Key: "type", Value: "SecureString"}, {Key: "concurrent", Value: fmt.Sprint(r.Concurrent)}, {Key: "max_instances", Value: fmt.Sprint(r.MaxInstances)},
 		{Key: "applied", Value: fmt.Sprintf("by the manager within %d s", bootstrap.ConfigPollSeconds)}}
 	return c
 }
@@ -86,20 +95,31 @@ func (k runnerConfigKind) Record(p runnerConfig) resource.Recorded {
 
 // Diff names the keys that change, as gitlab-runner's config.toml has
 // them: "runners.autoscaler.max_instances 10 -> 20".
-func (k runnerConfigKind) Diff(_ context.Context, p runnerConfig) (configFix, []string, error) {
+func (k runnerConfigKind) Diff(ctx context.Context, p runnerConfig) (configFix, []string, error) {
 	want, err := k.env.RunnerConfig()
 	if err != nil {
 		return configFix{}, nil, err
 	}
-	got := aws.ToString(p.Value)
-	if got == want {
-		return configFix{}, nil, nil
+	var f configFix
+	var reasons []string
+	if got := aws.ToString(p.Value); got != want {
+		f.value = want
+		if reasons = ConfigChanges(got, want); len(reasons) == 0 {
+			reasons = []string{"rewrite it (same settings, other text)"}
+		}
 	}
-	reasons := ConfigChanges(got, want)
-	if len(reasons) == 0 {
-		reasons = []string{"rewrite it (same settings, other text)"}
+	// A parameter a String (as the first version wrote it) or under
+	// another key is put again under the stack's key.
+	if p.Type != ssmtypes.ParameterTypeSecureString {
+		f.value, f.rekey = want, true
+		reasons = append(reasons, "make it a SecureString under the stack's secrets key (whoever may change it decides where the token goes)")
+	} else if drift, err := keyDrift(ctx, k.env, k.env.Names().RunnerConfigParameter()); err != nil {
+		return configFix{}, nil, err
+	} else if drift != "" {
+		f.value, f.rekey = want, true
+		reasons = append(reasons, drift)
 	}
-	return configFix{value: want}, reasons, nil
+	return f, reasons, nil
 }
 
 func (k runnerConfigKind) Create(ctx context.Context, _ string, _ resource.Found[runnerConfig]) (runnerConfig, configFix, error) {
@@ -126,15 +146,16 @@ func (k runnerConfigKind) Update(ctx context.Context, _ runnerConfig, f configFi
 
 func (k runnerConfigKind) put(ctx context.Context, value string, overwrite bool) error {
 	name := k.env.Names().RunnerConfigParameter()
-	if len(value) > ssmStandardLimit {
-		return fmt.Errorf("the runner configuration is %d characters, more than the %d an SSM parameter holds: shorten runners.schedule or tags", len(value), ssmStandardLimit)
+	key, err := k.env.secretsKeyForPut()
+	if err != nil {
+		return err
 	}
-	in := &ssm.PutParameterInput{Name: &name, Value: &value, Type: ssmtypes.ParameterTypeString, Overwrite: aws.Bool(overwrite),
+	in := &ssm.PutParameterInput{Name: &name, Value: &value, Type: ssmtypes.ParameterTypeSecureString, KeyId: aws.String(key), Overwrite: aws.Bool(overwrite),
 		Description: aws.String(fmt.Sprintf("provision %s: gitlab-runner's config.toml (token and group filled in on the manager)", k.env.Cfg.Stack))}
 	if !overwrite {
 		in.Tags = ssmTags(k.env.tagMap(StepRunnerConfig, "runner-config"))
 	}
-	_, err := k.env.SSM.PutParameter(ctx, in)
+	_, err = k.env.SSM.PutParameter(ctx, in)
 	if awsapi.ErrorCode(err) == "ParameterAlreadyExists" {
 		in.Overwrite, in.Tags = aws.Bool(true), nil
 		_, err = k.env.SSM.PutParameter(ctx, in)
@@ -150,10 +171,14 @@ func (k runnerConfigKind) Remove(ctx context.Context, _ runnerConfig) error {
 }
 
 // RunnerConfig renders config.toml for the parameter: the token, its dates
-// and the manager's group stay placeholders.
+// and the manager's group stay placeholders. It must fit in a Standard
+// parameter: checked here, so plan says so before up changes anything.
 func (e *Env) RunnerConfig() (string, error) {
 	run := e.runnerSettings(bootstrap.GroupPlaceholder)
 	out, err := bootstrap.ConfigTOML(run)
+	if err == nil && len(out) > ssmStandardLimit {
+		err = fmt.Errorf("the runner configuration (config.toml) is %d characters, more than the %d an SSM parameter holds: use fewer or shorter runners.schedule periods or tags", len(out), ssmStandardLimit)
+	}
 	return string(out), err
 }
 
@@ -207,11 +232,11 @@ func ConfigChanges(from, to string) []string {
 		now, has := b[key]
 		switch {
 		case !had:
-			out = append(out, fmt.Sprintf("%s = %s", key, now))
+			out = append(out, fmt.Sprintf("%s = %s", shown(key), shown(now)))
 		case !has:
-			out = append(out, fmt.Sprintf("%s removed (was %s)", key, old))
+			out = append(out, fmt.Sprintf("%s removed (was %s)", shown(key), shown(old)))
 		case old != now:
-			out = append(out, fmt.Sprintf("%s %s -> %s", key, old, now))
+			out = append(out, fmt.Sprintf("%s %s -> %s", shown(key), shown(old), shown(now)))
 		}
 	}
 	return out
@@ -253,4 +278,16 @@ func flatTOML(doc string) map[string]string {
 	}
 	walk("", v)
 	return out
+}
+
+// shown writes a key or value of the configuration for a plan line: the
+// current one comes from AWS, and a value with a line break or another
+// control character is quoted, so it cannot start a line of its own.
+func shown(v string) string {
+	for _, r := range v {
+		if !unicode.IsPrint(r) {
+			return strconv.Quote(v)
+		}
+	}
+	return v
 }
