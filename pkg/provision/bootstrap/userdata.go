@@ -171,6 +171,15 @@ func ManagerValues(m Manager) string {
 	return b.String()
 }
 
+// tokenLine sets re to match config.toml's token line (gitlab-runner writes
+// double quotes, the template single ones): the token is BASH_REMATCH[2].
+var tokenLine = `q="[\"']"` + "\n" + `re="(^|[[:space:]])token[[:space:]]*=[[:space:]]*${q}(glrt-[A-Za-z0-9_.-]+)${q}"`
+
+// privateAddress sets ip to the instance's private IPv4 address, from the
+// instance metadata (IMDSv2).
+var privateAddress = `imds=$(curl -sS --max-time 5 -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 60' http://169.254.169.254/latest/api/token)` + "\n" +
+	`ip=$(curl -sS --max-time 5 -H "X-aws-ec2-metadata-token: $imds" http://169.254.169.254/latest/meta-data/local-ipv4)`
+
 // readValues starts every boot script: value KEY prints KEY's value
 // from the values file, read as data by the shell's read built-in and
 // never evaluated.
@@ -388,8 +397,7 @@ func metricsLines(m Manager) string {
 		return ""
 	}
 	return strings.Join([]string{
-		`imds=$(curl -sS --max-time 5 -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 60' http://169.254.169.254/latest/api/token)`,
-		`ip=$(curl -sS --max-time 5 -H "X-aws-ec2-metadata-token: $imds" http://169.254.169.254/latest/meta-data/local-ipv4)`,
+		privateAddress,
 		`if [[ ! $ip =~ ^[0-9.]+$ ]]; then`,
 		fmt.Sprintf(`  "$report" %s failed "the instance metadata gave no private address for listen_address"`, StageConfigWritten),
 		"  exit 1",
@@ -532,8 +540,7 @@ func TokenSyncScript(m Manager) string {
 		"region=$(value region) parameter=$(value token_parameter)",
 		`dir=${PROVISION_RUNNER_DIR:-` + RunnerDir + `}`,
 		`config=$(<"$dir/config.toml")`,
-		`q="[\"']"`,
-		`re="(^|[[:space:]])token[[:space:]]*=[[:space:]]*${q}(glrt-[A-Za-z0-9_.-]+)${q}"`,
+		tokenLine,
 		"[[ $config =~ $re ]] || exit 0",
 		"renewed=${BASH_REMATCH[2]}",
 		`stored=$(aws ssm get-parameter --region "$region" --name "$parameter" --with-decryption --query Parameter.Value --output text)`,
@@ -588,8 +595,7 @@ func ConfigApplyScript(m Manager) string {
 		`aws ssm get-parameter --region "$region" --name "$parameter:$version" --with-decryption --query Parameter.Value --output text >"$tmp/template"`,
 		`grep -q '` + TokenPlaceholder + `' "$tmp/template" || { echo "provision: $parameter version $version is not a runner configuration" >&2; exit 1; }`,
 		`current=$(<"$dir/config.toml")`,
-		`q="[\"']"`,
-		`re="(^|[[:space:]])token[[:space:]]*=[[:space:]]*${q}(glrt-[A-Za-z0-9_.-]+)${q}"`,
+		tokenLine,
 		`[[ $current =~ $re ]] || { echo "provision: config.toml holds no runner token" >&2; exit 1; }`,
 		"token=${BASH_REMATCH[2]}",
 		`datetime='([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2}))'`,
@@ -601,8 +607,7 @@ func ConfigApplyScript(m Manager) string {
 		`template=$(<"$tmp/template")`,
 		"# The metrics endpoint listens on the private address only: never on all.",
 		`if [[ $template == *` + ListenPlaceholder + `* ]]; then`,
-		`  imds=$(curl -sS --max-time 5 -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 60' http://169.254.169.254/latest/api/token)`,
-		`  ip=$(curl -sS --max-time 5 -H "X-aws-ec2-metadata-token: $imds" http://169.254.169.254/latest/meta-data/local-ipv4)`,
+		privateAddress,
 		`  [[ $ip =~ ^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$ ]] || { echo "provision: no private address for listen_address" >&2; exit 1; }`,
 		"fi",
 		"# Quoted replacements: bash 5.2 reads an unquoted & as the matched text.",
