@@ -77,7 +77,7 @@ func writeTemplate(b *strings.Builder, s *jsonschema.Schema, path string, depth 
 // whose only key has no default (a block of commented keys alone would
 // be an empty value, which the schema refuses).
 func optionalBlock(key string) bool {
-	return key == "gitlab.create_runner" || key == "state" || key == "secrets"
+	return key == "gitlab.create_runner" || key == "state" || key == "secrets" || key == "runners.instance_requirements"
 }
 
 func yamlScalar(v any) string {

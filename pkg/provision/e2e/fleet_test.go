@@ -262,7 +262,10 @@ func TestPreflightFailuresCreateNothing(t *testing.T) {
 		{name: "missing token", env: []string{"GITLAB_RUNNER_TOKEN="}, want: []string{"GITLAB_RUNNER_TOKEN is not set", "glrt-"}},
 		{name: "registration token", env: []string{"GITLAB_RUNNER_TOKEN=GR1348941abcdefghijklmnop"}, want: []string{"registration token", "authentication token"}},
 		{name: "token rejected", env: []string{"GITLAB_RUNNER_TOKEN=glrt-revoked-token-0000"}, want: []string{"rejected GITLAB_RUNNER_TOKEN", "expired"}},
-		{name: "gitlab unreachable", setup: func(h *harness) { h.gitlab.Close() }, want: []string{"cannot be reached", "gitlab.url"}},
+		// Port 1 of the loopback: nothing listens there (a stand-in closed
+		// mid-suite could see its port taken by a parallel test's).
+		{name: "gitlab unreachable", config: func(c string) string { return strings.Replace(c, "url: GITLAB_URL", "url: http://127.0.0.1:1", 1) },
+			want: []string{"cannot be reached", "gitlab.url"}},
 		{name: "gitlab group missing", config: func(c string) string { return strings.Replace(c, "GITLAB_SG", "sg-0123456789abcdef0", 1) }, want: []string{"gitlab.security_group_id sg-0123456789abcdef0 does not exist"}},
 		{name: "bad zone", config: func(c string) string {
 			return strings.Replace(c, "network:\n", "network:\n  availability_zone: eu-west-1z\n", 1)
