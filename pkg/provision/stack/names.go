@@ -6,7 +6,8 @@ import (
 )
 
 // Every step id (the interface endpoints' are vpce/<service>, made in
-// vpc_endpoint.go). The order of the graph is stack.go's. They key the
+// vpc_endpoint.go; the zones after the first add "/N" to the per-zone ones,
+// zones.go). The order of the graph is stack.go's. They key the
 // state file and the provision:step tag: never rename one.
 const (
 	StepVPC            plan.ID = "vpc"

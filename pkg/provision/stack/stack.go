@@ -88,7 +88,8 @@ func Steps(env *Env) (*plan.Graph, error) {
 // hour) and their group, the static SSH key and its key pair, the cache
 // bucket (a cache: its objects may go), the stack's secrets key (once
 // secrets.kms_key_id brings another, the SecureStrings move to that one
-// in the same run). Other steps that leave the graph
+// in the same run), the zones (and NAT gateways) a smaller configuration
+// drops. Other steps that leave the graph
 // (another executor, another token source) are left for down: their
 // resources may still be in use, or be taken over.
 func retirable(id plan.ID) bool {
