@@ -19,6 +19,10 @@ import (
 // a manager installs its packages and starts in 2-5 minutes.
 const DefaultWaitTimeout = 15 * time.Minute
 
+// DefaultHeartbeat: a wait that learns nothing new says so every 10 s, so
+// a quiet terminal is never mistaken for a hang.
+const DefaultHeartbeat = 10 * time.Second
+
 // waitForBoot follows the manager's boot report until it says "online",
 // printing each stage as it arrives, then (with GITLAB_TOKEN) waits until
 // GitLab shows the runner online. A failed stage or the timeout ends it
@@ -30,6 +34,7 @@ func (s *session) waitForBoot(ctx context.Context, ledger *state.Ledger, timeout
 	printed := 0 // stages printed so far, in bootstrap.Stages order
 	var last *stack.BootReport
 	announced := false
+	said := start // when the last line was printed
 	// The first look takes the report as the plan read it moments ago;
 	// every later one reads it anew.
 	for fresh := false; ; fresh = true {
@@ -43,13 +48,19 @@ func (s *session) waitForBoot(ctx context.Context, ledger *state.Ledger, timeout
 		}
 		if err == nil && r != nil {
 			last = r
-			printed = printStages(out, r, printed, time.Since(start))
+			if n := printStages(out, r, printed, time.Since(start)); n != printed {
+				printed, said = n, time.Now()
+			}
 			if r.Online() {
 				break
 			}
 			if r.Failed() {
 				return s.bootFailed(ctx, ledger, r, "")
 			}
+		}
+		if s.heartbeat > 0 && time.Since(said) >= s.heartbeat {
+			fmt.Fprintf(out, "manager: %s; waited %s of %s\n", bootProgress(last), time.Since(start).Round(time.Second), timeout)
+			said = time.Now()
 		}
 		if time.Now().After(deadline) {
 			return s.bootFailed(ctx, ledger, last, fmt.Sprintf("the manager did not report %q within %s", bootstrap.StageOnline, timeout))
@@ -65,6 +76,7 @@ func (s *session) waitForBoot(ctx context.Context, ledger *state.Ledger, timeout
 // GITLAB_TOKEN it cannot ask and says nothing.
 func (s *session) waitForRunnerOnline(ctx context.Context, ledger *state.Ledger, deadline, start time.Time) error {
 	waiting := time.Now()
+	said := waiting
 	for {
 		st, err := s.stack.RunnerOnline(ctx, ledger)
 		if err == nil && st == "" {
@@ -80,6 +92,10 @@ func (s *session) waitForRunnerOnline(ctx context.Context, ledger *state.Ledger,
 				why = err.Error()
 			}
 			return fmt.Errorf("the manager is online but GitLab does not show the runner online (%s): see the runner's page in GitLab and `provision doctor`", why)
+		}
+		if s.heartbeat > 0 && time.Since(said) >= s.heartbeat {
+			fmt.Fprintf(s.opts.Stdout, "gitlab: waiting for the runner to show online (its status: %s); waited %s\n", orUnknown(st), time.Since(waiting).Round(time.Second))
+			said = time.Now()
 		}
 		if err := s.pause(ctx, waiting, "GitLab to show the runner online", nil); err != nil {
 			return err
@@ -104,6 +120,25 @@ func (s *session) pause(ctx context.Context, since time.Time, what string, last 
 	case <-t.C:
 		return nil
 	}
+}
+
+// bootProgress says where a boot is, for the wait's heartbeat.
+func bootProgress(r *stack.BootReport) string {
+	if r == nil {
+		return "no boot report yet (cloud-init installs packages first)"
+	}
+	next := slices.Index(bootstrap.Stages, r.Stage) + 1
+	if r.Status == "ok" && next > 0 && next < len(bootstrap.Stages) {
+		return fmt.Sprintf("stage %s passed, now at %s", r.Stage, bootstrap.Stages[next])
+	}
+	return fmt.Sprintf("stage %s %s", r.Stage, r.Status)
+}
+
+func orUnknown(v string) string {
+	if v == "" {
+		return "unknown"
+	}
+	return v
 }
 
 // printStages prints the stages up to r's that are not printed yet: a

@@ -145,3 +145,14 @@ func TestUpRunnerNotOnline(t *testing.T) {
 		ct.want("up", code, 1, err, "the manager is online but GitLab does not show the runner online "+c.want)
 	}
 }
+
+// A boot that stays at one stage is not silent: the wait says where the
+// manager is and how long it has waited at least every heartbeat.
+func TestUpBootWaitSaysWhereItIs(t *testing.T) {
+	ct := newCommandTest(t)
+	st := bootStack(ct, nil, nil, report(bootstrap.StagePackages, "ok"), report(bootstrap.StagePackages, "ok"), report(bootstrap.StagePackages, "ok"), report(bootstrap.StageOnline, "ok"))
+	code, err := Up(context.Background(), st.use(ct.options(false, "")), UpOptions{AutoApprove: true, Heartbeat: time.Millisecond})
+	ct.want("up", code, 0, err,
+		"manager: no boot report yet (cloud-init installs packages first); waited",
+		"manager: stage packages passed, now at docker; waited")
+}

@@ -95,6 +95,8 @@ type session struct {
 	// noWaitDrain: up --no-wait; every walk of the run (the plan shown
 	// and the apply) leaves a replaced manager to drain by itself.
 	noWaitDrain bool
+	// heartbeat: the longest the boot wait stays quiet (up).
+	heartbeat time.Duration
 
 	opts   Options
 	cfg    *config.Config

@@ -23,6 +23,10 @@ type UpOptions struct {
 	NoWait bool
 	// WaitTimeout bounds that wait (0: DefaultWaitTimeout).
 	WaitTimeout time.Duration
+	// Heartbeat is the longest the wait stays quiet: it then says which
+	// stage the manager is at and how long it has waited (0:
+	// DefaultHeartbeat).
+	Heartbeat time.Duration
 	// PlanFile is a plan saved by `plan -out`: applied exactly, without a
 	// question, or refused when it is stale.
 	PlanFile string
@@ -136,6 +140,10 @@ func (s *session) finishUp(ctx context.Context, ledger *state.Ledger, uo UpOptio
 	timeout := uo.WaitTimeout
 	if timeout <= 0 {
 		timeout = DefaultWaitTimeout
+	}
+	s.heartbeat = uo.Heartbeat
+	if s.heartbeat <= 0 {
+		s.heartbeat = DefaultHeartbeat
 	}
 	if err := s.waitForBoot(ctx, ledger, timeout); err != nil {
 		return 1, err
