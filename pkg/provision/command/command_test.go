@@ -10,12 +10,14 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"go.uber.org/zap"
 
 	"github.com/provision-dev/provision/pkg/plan"
 	"github.com/provision-dev/provision/pkg/provision"
+	"github.com/provision-dev/provision/pkg/provision/bootstrap"
 	"github.com/provision-dev/provision/pkg/provision/config"
 	"github.com/provision-dev/provision/pkg/provision/ops"
 	"github.com/provision-dev/provision/pkg/provision/stack"
@@ -145,7 +147,7 @@ func (f fakeStack) Doctor(context.Context, *state.Ledger) ([]ops.Flow, error) {
 }
 
 func (f fakeStack) Inspect(context.Context, *state.Ledger) ops.Facts {
-	return ops.Facts{ManagerID: "i-fake", ManagerState: "running"}
+	return ops.Facts{ManagerID: "i-fake", ManagerState: "running", Boot: &stack.BootReport{Stage: bootstrap.StageOnline, Status: "ok", Time: time.Now()}}
 }
 
 // commandTest is a configuration in a temporary directory, the fake world

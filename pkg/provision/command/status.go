@@ -12,6 +12,7 @@ import (
 	"github.com/provision-dev/provision/pkg/plan"
 	"github.com/provision-dev/provision/pkg/provision/bootstrap"
 	"github.com/provision-dev/provision/pkg/provision/ops"
+	"github.com/provision-dev/provision/pkg/provision/preflight"
 	"github.com/provision-dev/provision/pkg/provision/stack"
 	"github.com/provision-dev/provision/pkg/state"
 	"github.com/provision-dev/provision/pkg/termtext"
@@ -57,9 +58,12 @@ type StatusReport struct {
 	Serial    int64         `json:"serial"`
 	Resources []StatusEntry `json:"resources"`
 	Facts     ops.Facts     `json:"facts"`
-	// Healthy: every step exists and matches, and the manager's boot did
-	// not fail.
+	// Healthy: every step exists and matches, the manager is online and
+	// GitLab accepts its token for two weeks more at least.
 	Healthy bool `json:"healthy"`
+	// Problems are what makes it unhealthy besides the resources: the
+	// boot, the token.
+	Problems []string `json:"problems,omitempty"`
 }
 
 // Status checks every step of the configuration against AWS, and reads
@@ -92,15 +96,28 @@ func Status(ctx context.Context, o Options, so StatusOptions) (int, error) {
 		}
 		rep.Resources = append(rep.Resources, e)
 	}
+	built := s.doc != nil
+	for _, e := range rep.Resources {
+		built = built || e.Status != HealthMissing
+	}
+	if !built {
+		// Nothing to show but a table of missing rows: one line says it.
+		if so.JSON {
+			rep.Problems = []string{"not built"}
+			enc := json.NewEncoder(o.Stdout)
+			enc.SetIndent("", "  ")
+			return StatusUnhealthy, enc.Encode(rep)
+		}
+		fmt.Fprintf(o.Stdout, "Stack %q in %s has not been built: no state file (%s) and none of its resources exist. `provision up` builds it.\n", s.cfg.Stack, s.awsCfg.Region, s.store.Location())
+		return StatusUnhealthy, nil
+	}
 	rep.Facts = s.stack.Inspect(ctx, planned)
-	rep.Healthy = true
+	rep.Problems = stackProblems(rep.Facts, time.Now())
+	rep.Healthy = len(rep.Problems) == 0
 	for _, e := range rep.Resources {
 		if e.Status != HealthOK && e.Status != HealthExternal {
 			rep.Healthy = false
 		}
-	}
-	if rep.Facts.Boot.Failed() {
-		rep.Healthy = false
 	}
 	code := StatusHealthy
 	if !rep.Healthy {
@@ -112,9 +129,39 @@ func Status(ctx context.Context, o Options, so StatusOptions) (int, error) {
 		return code, enc.Encode(rep)
 	}
 	if s.doc == nil {
-		fmt.Fprintf(o.Stdout, "Stack %q has no state file (%s): nothing has been built yet, or it was destroyed. `provision up` builds what is missing; `provision down --discover` finds leftovers by their tags.\n\n", s.cfg.Stack, s.store.Location())
+		fmt.Fprintf(o.Stdout, "Stack %q has no state file (%s), but some of its resources exist (found by their tags): `provision up` adopts them and builds the rest; `provision down --discover` removes them.\n\n", s.cfg.Stack, s.store.Location())
 	}
 	return code, renderStatus(o.Stdout, rep)
+}
+
+// stackProblems are what the facts say is wrong besides the resources:
+// a boot that failed, stalled or never reported, a manager not running,
+// a token GitLab rejects or that expires within two weeks.
+func stackProblems(f ops.Facts, now time.Time) []string {
+	var ps []string
+	if f.ManagerID != "" {
+		switch b := f.Boot; {
+		case f.ManagerState != "" && f.ManagerState != "running" && f.ManagerState != "pending":
+			ps = append(ps, fmt.Sprintf("the manager %s is %s", f.ManagerID, f.ManagerState))
+		case b == nil:
+			ps = append(ps, "the manager has not reported its boot yet")
+		case b.Failed():
+			ps = append(ps, fmt.Sprintf("the manager's boot failed at stage %s", b.Stage))
+		case !b.Online() && now.Sub(b.Time) > DefaultWaitTimeout:
+			ps = append(ps, fmt.Sprintf("the manager's boot report is stale: stage %s at %s, %s ago", b.Stage, b.Time.Format(time.RFC3339), now.Sub(b.Time).Round(time.Minute)))
+		case !b.Online():
+			ps = append(ps, fmt.Sprintf("the manager is not online yet (its boot is at stage %s)", b.Stage))
+		}
+	}
+	switch exp := f.RunnerTokenExpiresAt; {
+	case strings.HasPrefix(exp, "unknown (") && strings.Contains(exp, "reject"):
+		ps = append(ps, "GitLab rejects the runner token")
+	case exp != "" && exp != "never" && !strings.HasPrefix(exp, "unknown"):
+		if t, err := time.Parse(time.RFC3339, exp); err == nil && t.Sub(now) < preflight.TokenExpiryWarning {
+			ps = append(ps, "the runner token expires on "+t.Format(time.RFC3339))
+		}
+	}
+	return ps
 }
 
 func health(rec *state.Resource, c plan.Change) string {
@@ -200,14 +247,28 @@ func renderStatus(w io.Writer, rep StatusReport) error {
 	if f.RunnerTokenExpiresAt != "" {
 		fmt.Fprintf(w, "Runner token:   expires %s (gitlab-runner renews it and provision stores the new one)\n", termtext.Clean(f.RunnerTokenExpiresAt))
 	}
-	fmt.Fprintf(w, "\n%s.", strings.Join(parts, ", "))
+	// One summary line: healthy or not, the counts, what else is wrong,
+	// and what to do.
+	verdict := "Healthy"
+	if !rep.Healthy {
+		verdict = "Not healthy"
+	}
+	fmt.Fprintf(w, "\n%s: %s", verdict, strings.Join(parts, ", "))
+	if len(rep.Problems) > 0 {
+		fmt.Fprintf(w, "; %s", termtext.Clean(strings.Join(rep.Problems, "; ")))
+	}
+	fmt.Fprint(w, ".")
 	switch {
 	case counts[HealthDrifted]+counts[HealthMissing] > 0:
 		fmt.Fprint(w, " Run `provision up` to repair.")
 	case counts[HealthPending] > 0:
 		fmt.Fprint(w, " Pending resources become ready by themselves; `provision up` waits for them.")
+	case counts[HealthDraining] > 0:
+		fmt.Fprint(w, " A replaced manager finishes its jobs; the next `provision up` removes what it leaves.")
 	case f.Boot.Failed():
 		fmt.Fprint(w, " The manager's boot failed: `provision doctor` checks its network paths.")
+	case len(rep.Problems) > 0:
+		fmt.Fprint(w, " `provision doctor` checks the paths and the token.")
 	}
 	fmt.Fprintln(w)
 	return nil

@@ -9,16 +9,48 @@ import (
 	"time"
 
 	"github.com/provision-dev/provision/pkg/plan"
+	"github.com/provision-dev/provision/pkg/provision/bootstrap"
 	"github.com/provision-dev/provision/pkg/provision/ops"
 	"github.com/provision-dev/provision/pkg/provision/stack"
 	"github.com/provision-dev/provision/pkg/state"
 )
 
-// Without a state status says nothing was built, lists every step missing and exits 2.
+// A stack never built: one line that says so, no table, exit 2.
 func TestStatusWithoutState(t *testing.T) {
 	ct := newCommandTest(t)
 	code, err := Status(context.Background(), ct.options(false, ""), StatusOptions{})
-	ct.want("status", code, StatusUnhealthy, err, `Stack "unit" has no state file`, "a     fake      missing", "b     fake      missing", "2 missing. Run `provision up` to repair.")
+	ct.want("status", code, StatusUnhealthy, err, `Stack "unit" in eu-west-1 has not been built: no state file`, "`provision up` builds it.")
+	if strings.Contains(ct.out.String(), "missing") || strings.Count(strings.TrimSpace(ct.out.String()), "\n") != 0 {
+		t.Errorf("a never-built stack gets more than one line:\n%s", ct.out.String())
+	}
+}
+
+// What makes a stack unhealthy besides its resources, each named in the
+// one summary line: the boot (none, failed, stalled, under way), the
+// manager's state, a rejected or expiring token.
+func TestStatusProblems(t *testing.T) {
+	now := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
+	online := &stack.BootReport{Stage: bootstrap.StageOnline, Status: "ok", Time: now}
+	cases := []struct {
+		name  string
+		facts ops.Facts
+		want  string // "" : healthy
+	}{
+		{"online", ops.Facts{ManagerID: "i-1", ManagerState: "running", Boot: online, RunnerTokenExpiresAt: "never"}, ""},
+		{"no report", ops.Facts{ManagerID: "i-1", ManagerState: "running"}, "the manager has not reported its boot yet"},
+		{"booting", ops.Facts{ManagerID: "i-1", ManagerState: "running", Boot: &stack.BootReport{Stage: "docker", Status: "ok", Time: now.Add(-time.Minute)}}, "not online yet (its boot is at stage docker)"},
+		{"stale", ops.Facts{ManagerID: "i-1", ManagerState: "running", Boot: &stack.BootReport{Stage: "docker", Status: "ok", Time: now.Add(-time.Hour)}}, "boot report is stale: stage docker"},
+		{"stopped", ops.Facts{ManagerID: "i-1", ManagerState: "stopped", Boot: online}, "the manager i-1 is stopped"},
+		{"rejected token", ops.Facts{ManagerID: "i-1", ManagerState: "running", Boot: online, RunnerTokenExpiresAt: "unknown (GitLab rejected the runner authentication token)"}, "GitLab rejects the runner token"},
+		{"expiring token", ops.Facts{ManagerID: "i-1", ManagerState: "running", Boot: online, RunnerTokenExpiresAt: now.Add(72 * time.Hour).Format(time.RFC3339)}, "the runner token expires on 2026-12-09"},
+		{"distant expiry", ops.Facts{ManagerID: "i-1", ManagerState: "running", Boot: online, RunnerTokenExpiresAt: now.Add(90 * 24 * time.Hour).Format(time.RFC3339)}, ""},
+	}
+	for _, c := range cases {
+		got := strings.Join(stackProblems(c.facts, now), "; ")
+		if (c.want == "") != (got == "") || !strings.Contains(got, c.want) {
+			t.Errorf("%s: problems %q, want %q", c.name, got, c.want)
+		}
+	}
 }
 
 // A failed boot makes a stack whose resources all exist unhealthy, pointing to doctor.
@@ -29,7 +61,7 @@ func TestStatusBootFailed(t *testing.T) {
 	st := &scriptedStack{fakeStack: fakeStack{ct.world}, facts: &ops.Facts{ManagerID: "i-1", ManagerState: "running",
 		Boot: &stack.BootReport{Stage: "token-read", Status: "failed", Detail: "no parameter", Time: at}}}
 	code, err := Status(context.Background(), st.use(ct.options(false, "")), StatusOptions{})
-	ct.want("status", code, StatusUnhealthy, err, "Manager boot:   token-read failed at 2025-03-01T12:00:00Z: no parameter", "2 exists. The manager's boot failed: `provision doctor`")
+	ct.want("status", code, StatusUnhealthy, err, "Manager boot:   token-read failed at 2025-03-01T12:00:00Z: no parameter", "Not healthy: 2 exists; the manager's boot failed at stage token-read. The manager's boot failed: `provision doctor`")
 	code, err = Status(context.Background(), st.use(ct.options(false, "")), StatusOptions{JSON: true})
 	ct.want("status --json", code, StatusUnhealthy, err)
 	var rep StatusReport
