@@ -82,17 +82,19 @@ Examples:
 			Description: help(`Examples:
   provision down
   provision down --discover          # find what is left by its tags, without the state
-  provision down --keep-runner       # leave the runner in GitLab`, envAWS+envGitLabToken+envColor),
+  provision down --keep-runner       # leave the runner provision created in GitLab
+  provision down --delete-runner     # delete the runner of GITLAB_RUNNER_TOKEN in GitLab too`, envAWS+envGitLabToken+envColor),
 			Flags: []cli.Flag{
 				&cli.BoolFlag{Name: "dry-run", Usage: "print the plan and stop"},
 				&cli.BoolFlag{Name: "auto-approve", Usage: "do not ask for confirmation"},
 				&cli.BoolFlag{Name: "discover", Usage: "find resources by their ownership tags, not the state file"},
 				&cli.DurationFlag{Name: "timeout", Value: plan.DefaultStepTimeout, Usage: "give up retrying deletes after this long"},
-				&cli.BoolFlag{Name: "keep-runner", Usage: "leave the runner in GitLab (its token stays valid), e.g. when the token is shared or GitLab is gone"},
+				&cli.BoolFlag{Name: "keep-runner", Usage: "leave the runner provision created (gitlab.create_runner) in GitLab, its token valid, e.g. when GitLab is gone"},
+				&cli.BoolFlag{Name: "delete-runner", Usage: "also delete in GitLab the runner of the token you gave (GITLAB_RUNNER_TOKEN), which down keeps by default: its token stops working"},
 				&cli.BoolFlag{Name: "adopt", Usage: "tear down from this state although the stack records another location"},
 			},
 			Action: r.act(0, func(c *cli.Context, o command.Options) (int, error) {
-				return command.Down(c.Context, o, command.DownOptions{DryRun: c.Bool("dry-run"), AutoApprove: c.Bool("auto-approve"), Discover: c.Bool("discover"), Timeout: c.Duration("timeout"), KeepRunner: c.Bool("keep-runner"), Adopt: c.Bool("adopt")})
+				return command.Down(c.Context, o, command.DownOptions{DryRun: c.Bool("dry-run"), AutoApprove: c.Bool("auto-approve"), Discover: c.Bool("discover"), Timeout: c.Duration("timeout"), KeepRunner: c.Bool("keep-runner"), DeleteRunner: c.Bool("delete-runner"), Adopt: c.Bool("adopt")})
 			}),
 		},
 		{

@@ -22,6 +22,9 @@ type DownOptions struct {
 	Timeout  time.Duration
 	// KeepRunner leaves the runner (and so its token) in GitLab.
 	KeepRunner bool
+	// DeleteRunner deletes the runner of a token the user gave, which
+	// down otherwise keeps.
+	DeleteRunner bool
 	// Adopt tears the stack down from this state although the stack
 	// records another location.
 	Adopt bool
@@ -35,6 +38,7 @@ func Down(ctx context.Context, o Options, do DownOptions) (int, error) {
 		return 1, err
 	}
 	defer s.close()
+	s.keepRunner, s.deleteRunner = do.KeepRunner, do.DeleteRunner
 	discover := do.Discover || s.doc == nil
 	if !do.DryRun {
 		if _, err := s.checkStateRecord(ctx, do.Adopt); err != nil {
@@ -77,7 +81,7 @@ func Down(ctx context.Context, o Options, do DownOptions) (int, error) {
 	if !discover {
 		ledger = state.NewLedger(doc, s.store)
 	}
-	g, err := s.graph(ctx, ledger, stack.EnvOptions{Teardown: true, KeepRunner: do.KeepRunner})
+	g, err := s.graph(ctx, ledger, stack.EnvOptions{Teardown: true})
 	if err != nil {
 		return 1, err
 	}

@@ -95,6 +95,9 @@ type session struct {
 	// noWaitDrain: up --no-wait; every walk of the run (the plan shown
 	// and the apply) leaves a replaced manager to drain by itself.
 	noWaitDrain bool
+	// keepRunner, deleteRunner: down's choices for the runner in GitLab,
+	// for the plan it shows and the walk alike.
+	keepRunner, deleteRunner bool
 	// heartbeat: the longest the boot wait stays quiet (up).
 	heartbeat time.Duration
 
@@ -172,6 +175,7 @@ func (s *session) document() *state.Document {
 // once per run, then builds the environment whole and its steps.
 func (s *session) graph(ctx context.Context, ledger *state.Ledger, o stack.EnvOptions) (*plan.Graph, error) {
 	o.NoWaitDrain = o.NoWaitDrain || s.noWaitDrain
+	o.KeepRunner, o.DeleteRunner = o.KeepRunner || s.keepRunner, o.DeleteRunner || s.deleteRunner
 	switch {
 	case o.Teardown:
 		found, err := s.stack.Discover(ctx, ledger, true)

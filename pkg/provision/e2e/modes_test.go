@@ -369,7 +369,7 @@ func TestLostState(t *testing.T) {
 	if err := os.Remove(h.statePath("net")); err != nil {
 		t.Fatal(err)
 	}
-	r := h.mustRun(0, "down", "--auto-approve")
+	r := h.mustRun(0, "down", "--auto-approve", "--delete-runner")
 	if !strings.Contains(r.stdout, fmt.Sprintf("%d to destroy", fullSteps)) {
 		t.Fatalf("down without state:\n%s", r)
 	}

@@ -2,7 +2,7 @@ package e2e
 
 import (
 	"context"
-	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -32,24 +32,36 @@ func TestManagedPolicyDoesNotBlockDown(t *testing.T) {
 	}
 }
 
-// A runner token the user gave stops working with down: the runner is
-// deleted in GitLab (token in the body, never the URL); --keep-runner
-// keeps it.
-func TestDownDeletesTheRunner(t *testing.T) {
+// A runner token the user gave may serve other stacks: down keeps its
+// runner, and the destroy plan says so; --delete-runner deletes it in
+// GitLab (token in the body, never the URL) and says the token stops
+// working.
+func TestDownAndTheRunnerOfAGivenToken(t *testing.T) {
 	t.Parallel()
-	for _, keep := range []bool{false, true} {
-		t.Run(fmt.Sprintf("keep-runner=%v", keep), func(t *testing.T) {
+	for _, c := range []struct {
+		flag string
+		keep bool
+		line string
+	}{
+		{"", true, "stays and its token keeps working (the token came from GITLAB_RUNNER_TOKEN; down --delete-runner deletes it)"},
+		{"--delete-runner", false, "(down --delete-runner): its token stops working"},
+		{"--keep-runner", true, "stays and its token keeps working"},
+	} {
+		t.Run("flag="+c.flag, func(t *testing.T) {
 			t.Parallel()
 			h := newHarness(t)
 			h.writeConfig(baseConfig)
 			h.mustRun(0, "up", "--auto-approve")
 			args := []string{"down", "--auto-approve"}
-			if keep {
-				args = append(args, "--keep-runner")
+			if c.flag != "" {
+				args = append(args, c.flag)
 			}
-			h.mustRun(0, args...)
-			if got := len(h.gitlab.Runners()); (got == 1) != keep {
-				t.Errorf("keep-runner=%v: %d runner(s) left in GitLab", keep, got)
+			r := h.mustRun(0, args...)
+			if !strings.Contains(r.stdout, "- ssm/token") || !strings.Contains(r.stdout, c.line) {
+				t.Errorf("%s: the destroy plan does not say what becomes of the runner (%q):\n%s", c.flag, c.line, r.stdout)
+			}
+			if got := len(h.gitlab.Runners()); (got == 1) != c.keep {
+				t.Errorf("%s: %d runner(s) left in GitLab", c.flag, got)
 			}
 			if n := h.gitlab.TokensInURL(); n != 0 {
 				t.Errorf("%d GitLab request(s) carried a token in the URL", n)

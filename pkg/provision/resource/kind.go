@@ -61,6 +61,9 @@ type Hooks[T, F any] struct {
 	ShownOnCreate func(prior Found[T]) []string
 	// Shown adds to the plan line what AWS chose (an Elastic IP's address).
 	Shown func(cur T) []plan.Attr
+	// ShownOnDelete says what a deletion does beyond AWS (the runner in
+	// GitLab, whose token stops working, or stays).
+	ShownOnDelete func(cur T) []string
 	// Pending says why a resource that exists cannot be used yet ("" when
 	// it is settled).
 	Pending func(cur T) string

@@ -172,6 +172,9 @@ func (s *Step[T, F]) PlanDelete(ctx context.Context) (plan.Change, error) {
 	}
 	c.ID = s.kind.Record(f.Cur).ID
 	s.showFound(&c, f.Cur)
+	if s.hooks.ShownOnDelete != nil {
+		c.Reasons = append(c.Reasons, s.hooks.ShownOnDelete(f.Cur)...)
+	}
 	c.Action = plan.Delete
 	return c, nil
 }

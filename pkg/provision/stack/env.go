@@ -56,6 +56,9 @@ type Env struct {
 	Teardown bool
 	// KeepRunner: a teardown leaves the runner in GitLab (down --keep-runner).
 	KeepRunner bool
+	// DeleteRunner: a teardown deletes in GitLab the runner of a token the
+	// user gave (down --delete-runner); by default it stays.
+	DeleteRunner bool
 	// NoWaitDrain: a replaced manager is asked to drain and not waited
 	// for (up --no-wait); it powers itself off when its jobs end.
 	NoWaitDrain bool
@@ -119,6 +122,8 @@ type EnvOptions struct {
 	Teardown bool
 	// KeepRunner: a teardown leaves the runner in GitLab.
 	KeepRunner bool
+	// DeleteRunner: a teardown deletes the runner of a user-given token.
+	DeleteRunner bool
 	// NoWaitDrain: up asks a replaced manager to drain and goes on; the
 	// manager powers itself off when its jobs end (up --no-wait).
 	NoWaitDrain bool
@@ -145,14 +150,15 @@ func NewEnv(cfg *config.Config, awsCfg aws.Config, secrets Secrets, ledger *stat
 		S3: s3.NewFromConfig(awsCfg, func(o *s3.Options) {
 			o.UsePathStyle = awsCfg.BaseEndpoint != nil || os.Getenv("AWS_ENDPOINT_URL") != ""
 		}),
-		GitLab:      gitlab.New(cfg.GitLab.URL),
-		Secrets:     secrets,
-		Ledger:      ledger,
-		Log:         log,
-		Teardown:    o.Teardown,
-		KeepRunner:  o.KeepRunner,
-		NoWaitDrain: o.NoWaitDrain,
-		reads:       o.Reads,
+		GitLab:       gitlab.New(cfg.GitLab.URL),
+		Secrets:      secrets,
+		Ledger:       ledger,
+		Log:          log,
+		Teardown:     o.Teardown,
+		KeepRunner:   o.KeepRunner,
+		DeleteRunner: o.DeleteRunner,
+		NoWaitDrain:  o.NoWaitDrain,
+		reads:        o.Reads,
 	}
 	e.use(o.Found)
 	return e

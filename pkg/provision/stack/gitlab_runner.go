@@ -58,7 +58,20 @@ func (k gitlabRunnerKind) Describe() plan.Change {
 
 // Hooks names the optional parts of resource.Step this kind has.
 func (k gitlabRunnerKind) Hooks() resource.Hooks[runnerRecord, gitlabRunnerFix] {
-	return resource.Hooks[runnerRecord, gitlabRunnerFix]{FindForDelete: k.findForDelete, ShownOnCreate: k.shownOnCreate}
+	return resource.Hooks[runnerRecord, gitlabRunnerFix]{FindForDelete: k.findForDelete, ShownOnCreate: k.shownOnCreate, ShownOnDelete: k.shownOnDelete}
+}
+
+// shownOnDelete says in the destroy plan what becomes of the runner the
+// stack created: deleted, its token no longer works (or kept).
+func (k gitlabRunnerKind) shownOnDelete(r runnerRecord) []string {
+	runner := "the runner"
+	if r.id != 0 {
+		runner = "runner #" + strconv.FormatInt(r.id, 10)
+	}
+	if k.env.KeepRunner {
+		return []string{runner + " stays in GitLab and its token keeps working (down --keep-runner)"}
+	}
+	return []string{"deletes " + runner + " in GitLab, which provision created: its token stops working (down --keep-runner keeps it)"}
 }
 
 // Find reads the runner id from the state, else from the parameter's tag,

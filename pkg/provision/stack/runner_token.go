@@ -38,7 +38,23 @@ func (k runnerTokenKind) Describe() plan.Change {
 
 // Hooks names the optional parts of resource.Step this kind has.
 func (k runnerTokenKind) Hooks() resource.Hooks[parameter, tokenFix] {
-	return resource.Hooks[parameter, tokenFix]{Tags: k.tagsOf, Retag: k.retag}
+	return resource.Hooks[parameter, tokenFix]{Tags: k.tagsOf, Retag: k.retag, ShownOnDelete: k.shownOnDelete}
+}
+
+// deletesRunner: the token came from the user (GITLAB_RUNNER_TOKEN), so its
+// runner may serve more than this stack: down keeps it unless told.
+func (k runnerTokenKind) deletesRunner() bool { return k.env.DeleteRunner && !k.env.KeepRunner }
+
+// shownOnDelete says in the destroy plan what becomes of the runner.
+func (k runnerTokenKind) shownOnDelete(parameter) []string {
+	runner := "the runner in GitLab"
+	if id := k.env.Ledger.Get(string(StepToken)).Attr(string(AttrRunnerID)); id != "" {
+		runner = "runner #" + id + " in GitLab"
+	}
+	if k.deletesRunner() {
+		return []string{"deletes " + runner + " (down --delete-runner): its token stops working"}
+	}
+	return []string{runner + " stays and its token keeps working (the token came from " + EnvRunnerToken + "; down --delete-runner deletes it)"}
 }
 
 // Find reads the parameter, decrypted when there is a token to compare.
@@ -109,10 +125,11 @@ func (k runnerTokenKind) put(ctx context.Context, overwrite bool) (parameter, er
 // Remove deletes the runner in GitLab with the token in the parameter,
 // then the parameter. Deleting only the parameter would leave the token
 // valid: anyone who ever read it could still take the jobs of this runner,
-// with their CI variables. `down --keep-runner` keeps the runner, for a
-// token that something else uses too.
+// with their CI variables; but a token the user gave may serve other
+// stacks too, so its runner is deleted only with `down --delete-runner`,
+// and the destroy plan says which.
 func (k runnerTokenKind) Remove(ctx context.Context, p parameter) error {
-	if !k.env.KeepRunner {
+	if k.deletesRunner() {
 		if err := k.deleteRunner(ctx); err != nil {
 			return err
 		}
