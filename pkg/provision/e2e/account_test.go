@@ -89,8 +89,8 @@ func TestPlanAdmitsIPv6PathsToGitLab(t *testing.T) {
 	}
 }
 
-// status shows when the runner token expires, as GitLab says; preflight
-// warns when that is near.
+// status shows when the runner token expires, as GitLab says, and exits 2
+// when that is within two weeks; preflight warns.
 func TestTokenExpiryInStatusAndPreflight(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
@@ -104,13 +104,16 @@ func TestTokenExpiryInStatusAndPreflight(t *testing.T) {
 	if !strings.Contains(up.stderr, "GITLAB_RUNNER_TOKEN expires "+soon.Format(time.RFC3339)) {
 		t.Errorf("up does not warn that the token expires soon:\n%s", up.stderr)
 	}
-	st := h.mustRun(0, "status", "--json")
+	// A token that expires within two weeks makes the stack unhealthy.
+	st := h.mustRun(2, "status", "--json")
 	var rep struct {
 		Facts struct {
 			Expires string `json:"runner_token_expires_at"`
 		}
+		Problems []string
 	}
-	if err := json.Unmarshal([]byte(st.stdout), &rep); err != nil || rep.Facts.Expires != soon.Format(time.RFC3339) {
+	if err := json.Unmarshal([]byte(st.stdout), &rep); err != nil || rep.Facts.Expires != soon.Format(time.RFC3339) ||
+		len(rep.Problems) != 1 || !strings.Contains(rep.Problems[0], "the runner token expires on "+soon.Format(time.RFC3339)) {
 		t.Errorf("status does not show the token's expiry: %+v %v\n%s", rep, err, st.stdout)
 	}
 	if strings.Contains(st.stdout+st.stderr+up.stdout+up.stderr, expiring) {
