@@ -70,7 +70,14 @@ func checkDefaultEBSKey(ctx context.Context, e *stack.Env) error {
 	if err != nil {
 		// Reading the setting needs ec2:GetEbsDefaultKmsKeyId, which a
 		// narrow deployment role may lack: say what could not be checked.
-		e.Log.Warn(fmt.Sprintf("could not read the account's default EBS encryption key (%v); if it is a customer managed key, grant %s use of it or the runner machines will not launch", err, autoScalingServiceLinkedRole(e)))
+		// An answer that is no EC2 error at all (an endpoint without the
+		// call, such as an emulator's) is worth a debug line only.
+		msg := fmt.Sprintf("could not read the account's default EBS encryption key (%v); if it is a customer managed key, grant %s use of it or the runner machines will not launch", err, autoScalingServiceLinkedRole(e))
+		if awsapi.ErrorCode(err) == "" {
+			e.Log.Debug(msg)
+		} else {
+			e.Log.Warn(msg)
+		}
 		return nil
 	}
 	keyID := aws.ToString(out.KmsKeyId)
