@@ -13,7 +13,6 @@ import (
 	"github.com/invopop/jsonschema"
 	schemacheck "github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/santhosh-tekuri/jsonschema/v6/kind"
-	"github.com/xrash/smetrics"
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
 )
@@ -182,7 +181,7 @@ func propertyNames(root *jsonschema.Schema, loc []string) []string {
 func Closest(s string, candidates []string) string {
 	best, bestDist := "", 0
 	for _, c := range candidates {
-		d := smetrics.WagnerFischer(strings.ToLower(s), strings.ToLower(c), 1, 1, 1)
+		d := editDistance(strings.ToLower(s), strings.ToLower(c))
 		if best == "" || d < bestDist {
 			best, bestDist = c, d
 		}
@@ -191,6 +190,35 @@ func Closest(s string, candidates []string) string {
 		return ""
 	}
 	return best
+}
+
+// editDistance counts the edits from a to b: a letter added, removed or
+// changed, or two neighbours swapped (the optimal string alignment
+// distance). A swap is the commonest typo (plna, regoin), so it counts as
+// one edit, not two.
+func editDistance(a, b string) int {
+	x, y := []rune(a), []rune(b)
+	d := make([][]int, len(x)+1)
+	for i := range d {
+		d[i] = make([]int, len(y)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
+	}
+	for i := 1; i <= len(x); i++ {
+		for j := 1; j <= len(y); j++ {
+			cost := 1
+			if x[i-1] == y[j-1] {
+				cost = 0
+			}
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && x[i-1] == y[j-2] && x[i-2] == y[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
+		}
+	}
+	return d[len(x)][len(y)]
 }
 
 func valueAt(v any, loc []string) any {

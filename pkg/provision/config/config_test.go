@@ -303,3 +303,15 @@ func TestConfigErrorsTeach(t *testing.T) {
 		})
 	}
 }
+
+// A swap of two letters is one edit: plna finds plan, regoin region.
+func TestClosestCountsASwapAsOneEdit(t *testing.T) {
+	for _, c := range []struct{ typo, want string }{{"plna", "plan"}, {"regoin", "region"}, {"dwon", "down"}, {"stauts", "status"}, {"xyz", ""}} {
+		if got := Closest(c.typo, []string{"plan", "region", "down", "status", "up"}); got != c.want {
+			t.Errorf("Closest(%q) = %q, want %q", c.typo, got, c.want)
+		}
+	}
+	if editDistance("plna", "plan") != 1 || editDistance("kitten", "sitting") != 3 {
+		t.Errorf("edit distances: %d %d", editDistance("plna", "plan"), editDistance("kitten", "sitting"))
+	}
+}
