@@ -23,6 +23,7 @@ func globalFlags() []cli.Flag {
 func withGlobals(cmds []*cli.Command) []*cli.Command {
 	for _, c := range cmds {
 		c.Flags = append(c.Flags, globalFlags()...)
+		c.OnUsageError = usageError
 		withGlobals(c.Subcommands)
 	}
 	return cmds

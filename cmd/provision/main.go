@@ -150,9 +150,36 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer, interrupt <-chan struct{}
 			fmt.Fprintf(stderr, "%s %s (see `provision --help`)\n", paint(colorOn(os.Args, stderr), red, "Error:"), msg)
 			*code = 1
 		},
-		Flags:    globalFlags(),
-		Commands: cmds,
+		OnUsageError: usageError,
+		Flags:        globalFlags(),
+		Commands:     cmds,
 	}
+}
+
+// usageError makes a mistyped flag one line that names the command and
+// suggests the closest flag, instead of the whole help.
+func usageError(c *cli.Context, err error, _ bool) error {
+	msg := err.Error()
+	name, ok := strings.CutPrefix(msg, "flag provided but not defined: ")
+	if !ok {
+		return fmt.Errorf("%s (see `provision %s --help`)", msg, c.Command.FullName())
+	}
+	name = strings.TrimLeft(name, "-")
+	flags := c.App.Flags
+	where := "provision"
+	if c.Command != nil && c.Command.Name != "" && c.Command.Name != c.App.Name {
+		flags = append(c.Command.Flags, flags...)
+		where = "provision " + c.Command.FullName()
+	}
+	var names []string
+	for _, f := range flags {
+		names = append(names, f.Names()...)
+	}
+	out := fmt.Sprintf("unknown flag --%s for `%s`", name, where)
+	if s := config.Closest(name, names); s != "" {
+		out += fmt.Sprintf(": did you mean --%s?", s)
+	}
+	return errors.New(out + fmt.Sprintf(" (see `%s --help`)", where))
 }
 
 func newLogger(level, format string, w io.Writer, noColor bool) (*zap.Logger, error) {
@@ -165,9 +192,12 @@ func newLogger(level, format string, w io.Writer, noColor bool) (*zap.Logger, er
 	case "json":
 		enc = zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig())
 	case "console":
+		// One human format: "WARN message", words apart by a space; the
+		// time and the tabs of a developer's log are left out (the JSON
+		// format has the time).
 		ec := zap.NewDevelopmentEncoderConfig()
-		ec.TimeKey = "T"
-		ec.EncodeTime = zapcore.TimeEncoderOfLayout("15:04:05")
+		ec.TimeKey = ""
+		ec.ConsoleSeparator = " "
 		ec.CallerKey, ec.StacktraceKey = "", ""
 		if !noColor {
 			ec.EncodeLevel = zapcore.CapitalColorLevelEncoder
