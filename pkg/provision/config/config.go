@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -343,14 +344,14 @@ func ParseConfig(name string, data []byte, regionOverride string) (*Config, erro
 	case err != nil:
 		return nil, fmt.Errorf("%s: %s", name, yaml.FormatError(err, false, true))
 	case len(problems) > 0:
-		// The rest of the file may hold more mistakes: when it decodes
-		// (unknown keys aside), its values are checked too.
-		partial := Defaults()
-		if yaml.Unmarshal(data, &partial) == nil {
-			reported := map[string]bool{}
-			for _, p := range problems {
-				reported[p.Key] = true
-			}
+		// The rest of the file may hold more mistakes: its values are
+		// checked too, with the keys already reported (unknown, or of the
+		// wrong type) left out, so one pass shows every problem.
+		reported := map[string]bool{}
+		for _, p := range problems {
+			reported[p.Key] = true
+		}
+		if partial, ok := decodeWithout(data, reported); ok {
 			for _, p := range partial.Validate() {
 				if !reported[p.Key] {
 					problems = append(problems, p)
@@ -358,6 +359,7 @@ func ParseConfig(name string, data []byte, regionOverride string) (*Config, erro
 			}
 		}
 		setLines(data, problems)
+		sortByLine(problems)
 		return nil, &ConfigError{File: name, Problems: problems}
 	}
 	if err := yaml.UnmarshalWithOptions(data, &cfg, yaml.Strict()); err != nil {
@@ -384,9 +386,56 @@ func ParseConfig(name string, data []byte, regionOverride string) (*Config, erro
 	problems = append(textProblems, cfg.Validate()...)
 	if len(problems) > 0 {
 		setLines(data, problems)
+		sortByLine(problems)
 		return nil, &ConfigError{File: name, Problems: problems}
 	}
 	return &cfg, nil
+}
+
+// decodeWithout decodes the file with the given keys (dotted, as problems
+// name them) left out, onto the defaults; ok is false when even that does
+// not decode.
+func decodeWithout(data []byte, skip map[string]bool) (Config, bool) {
+	var doc map[string]any
+	if yaml.Unmarshal(data, &doc) != nil || doc == nil {
+		return Config{}, false
+	}
+	for key := range skip {
+		dropKey(doc, key)
+	}
+	clean, err := yaml.Marshal(doc)
+	if err != nil {
+		return Config{}, false
+	}
+	cfg := Defaults()
+	if yaml.Unmarshal(clean, &cfg) != nil {
+		return Config{}, false
+	}
+	return cfg, true
+}
+
+// dropKey removes a dotted key ("runners.max_instances"; a list item
+// "gitlab.ssh_source_cidrs[1]" takes its whole list) from a decoded file.
+func dropKey(doc map[string]any, key string) {
+	if i := strings.IndexByte(key, '['); i >= 0 {
+		key = key[:i]
+	}
+	parts := strings.Split(key, ".")
+	m := doc
+	for _, p := range parts[:len(parts)-1] {
+		next, ok := m[p].(map[string]any)
+		if !ok {
+			return
+		}
+		m = next
+	}
+	delete(m, parts[len(parts)-1])
+}
+
+// sortByLine puts the problems in the order of the file; those without a
+// line (a required key that is missing) come first.
+func sortByLine(ps []Problem) {
+	slices.SortStableFunc(ps, func(a, b Problem) int { return a.Line - b.Line })
 }
 
 // setLines gives every problem that has none the line of its key.

@@ -315,3 +315,24 @@ func TestClosestCountsASwapAsOneEdit(t *testing.T) {
 		t.Errorf("edit distances: %d %d", editDistance("plna", "plan"), editDistance("kitten", "sitting"))
 	}
 }
+
+// One pass: an unknown key, a value of the wrong type and a bad value
+// elsewhere are all reported, in the order of the file.
+func TestEveryProblemInOnePassInFileOrder(t *testing.T) {
+	yaml := "stack: a\nrunners:\n  max_instances: many\nregoin: eu-west-1\nnetwork:\n  cidr: 10.0.0.0/33\n"
+	_, err := ParseConfig("p.yaml", []byte(yaml), "")
+	var ce *ConfigError
+	if !errors.As(err, &ce) || len(ce.Problems) != 3 {
+		t.Fatalf("want 3 problems, got %v", err)
+	}
+	var lines []int
+	for _, p := range ce.Problems {
+		lines = append(lines, p.Line)
+	}
+	if want := []int{3, 4, 6}; !reflect.DeepEqual(lines, want) {
+		t.Errorf("problems on lines %v, want %v (the file's order):\n%v", lines, want, err)
+	}
+	if !strings.Contains(err.Error(), "network.cidr") || !strings.Contains(err.Error(), "not a CIDR") {
+		t.Errorf("the value error hides behind the type error:\n%v", err)
+	}
+}

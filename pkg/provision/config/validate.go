@@ -574,6 +574,15 @@ func (n *NetworkConfig) validateZones(add func(key, format string, args ...any))
 		add("public_subnet_cidrs", "lists %d ranges for %d zones (network.zones): list one per zone", len(n.PublicSubnetCIDRs), n.Zones)
 		return
 	}
+	if len(n.PublicSubnetCIDRs) == 0 && n.VpcID == "" && n.ZoneCount() > 1 {
+		// Further zones are carved from these: a bad one is reported
+		// under its own key, once.
+		for _, c := range []string{n.CIDR, n.PublicSubnetCIDR, n.PrivateSubnetCIDR} {
+			if _, err := parseIPv4Prefix(c); err != nil {
+				return
+			}
+		}
+	}
 	zs, err := n.Subnets()
 	if err != nil {
 		add("zones", "%v", err)
