@@ -327,6 +327,12 @@ func LoadConfig(path, regionOverride string) (*Config, error) {
 
 // ParseConfig decodes strictly (unknown keys are errors) and validates.
 func ParseConfig(name string, data []byte, regionOverride string) (*Config, error) {
+	// A bad --region is the flag's problem, not the file's.
+	if regionOverride != "" {
+		if p := RegionProblem(regionOverride); p != "" {
+			return nil, fmt.Errorf("--region: %s", p)
+		}
+	}
 	cfg := Defaults()
 	// Before anything decodes it: the file's size, its aliases and the
 	// characters of its values.
