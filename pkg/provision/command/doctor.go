@@ -54,14 +54,23 @@ func Doctor(ctx context.Context, o Options, do DoctorOptions) (int, error) {
 	return code, nil
 }
 
+// paintVerdict is PASS in green or FAIL in red (plain without colour).
+func paintVerdict(color, ok bool) string {
+	v, code := "PASS", "32"
+	if !ok {
+		v, code = "FAIL", "31"
+	}
+	if !color {
+		return v
+	}
+	return "\x1b[" + code + "m" + v + "\x1b[0m"
+}
+
 func renderFlows(o Options, stackName, region string, flows []ops.Flow, failed int) {
 	w := o.Stdout
 	fmt.Fprintf(w, "Stack %q in %s, checked against the live security groups, network ACLs and routes:\n\n", stackName, region)
 	for _, f := range flows {
-		verdict := "PASS"
-		if !f.OK {
-			verdict = "FAIL"
-		}
+		verdict := paintVerdict(o.Color, f.OK)
 		// Blocked and Note may quote AWS's or GitLab's error messages.
 		fmt.Fprintf(w, "  %s  %s\n", verdict, termtext.Clean(f.Name))
 		if f.Blocked != "" {

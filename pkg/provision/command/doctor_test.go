@@ -58,3 +58,16 @@ func TestDoctorErrors(t *testing.T) {
 	code, err = Doctor(ctx, st.use(ct.options(false, "")), DoctorOptions{})
 	ct.want("doctor when AWS fails", code, 1, err, "describe failed")
 }
+
+// doctor colours its verdicts on a terminal, and only there.
+func TestDoctorVerdictColours(t *testing.T) {
+	if got := paintVerdict(true, true); got != "\x1b[32mPASS\x1b[0m" {
+		t.Errorf("coloured PASS: %q", got)
+	}
+	if got := paintVerdict(true, false); got != "\x1b[31mFAIL\x1b[0m" {
+		t.Errorf("coloured FAIL: %q", got)
+	}
+	if paintVerdict(false, false) != "FAIL" || paintVerdict(false, true) != "PASS" {
+		t.Errorf("plain verdicts are coloured")
+	}
+}

@@ -77,6 +77,7 @@ func StateList(ctx context.Context, o Options) (int, error) {
 	}
 	sort.Strings(steps)
 	w := tabwriter.NewWriter(o.Stdout, 0, 2, 2, ' ', 0)
+	fmt.Fprintln(w, "STEP\tTYPE\tID\tSTATUS")
 	for _, k := range steps {
 		r := s.doc.Resources[k]
 		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", k, r.Type, r.ID, r.Status)

@@ -58,7 +58,7 @@ func TestStatePull(t *testing.T) {
 	}
 }
 
-// state list prints a line per resource, sorted; nothing without a state.
+// state list prints a header and a line per resource, sorted; nothing without a state.
 func TestStateList(t *testing.T) {
 	ct := newCommandTest(t)
 	ctx := context.Background()
@@ -70,7 +70,7 @@ func TestStateList(t *testing.T) {
 	ct.built()
 	code, err = StateList(ctx, ct.options(false, ""))
 	ct.want("list", code, 0, err)
-	if got, want := ct.out.String(), "a  fake  id-a  created\nb  fake  id-b  created\n"; got != want {
+	if got, want := ct.out.String(), "STEP  TYPE  ID    STATUS\na     fake  id-a  created\nb     fake  id-b  created\n"; got != want {
 		t.Errorf("list printed %q, want %q", got, want)
 	}
 }
