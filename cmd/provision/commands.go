@@ -7,6 +7,7 @@ import (
 
 	"github.com/provision-dev/provision/pkg/plan"
 	"github.com/provision-dev/provision/pkg/provision/command"
+	"github.com/provision-dev/provision/pkg/provision/ops"
 )
 
 // What each command reads from the environment, for its help text.
@@ -131,6 +132,13 @@ Examples:
   provision output nat_address
   provision output --json`, "  (none)"),
 			Flags: []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print as JSON"}},
+			// The output names, then the flags.
+			BashComplete: func(c *cli.Context) {
+				for _, n := range ops.OutputNames() {
+					fmt.Fprintln(c.App.Writer, n)
+				}
+				completeFlags(c)
+			},
 			Action: r.act(1, func(c *cli.Context, o command.Options) (int, error) {
 				return command.Output(c.Context, o, command.OutputOptions{Name: c.Args().First(), JSON: c.Bool("json")})
 			}),

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+
 	"github.com/urfave/cli/v2"
 )
 
@@ -24,6 +26,14 @@ func withGlobals(cmds []*cli.Command) []*cli.Command {
 	for _, c := range cmds {
 		c.Flags = append(c.Flags, globalFlags()...)
 		c.OnUsageError = usageError
+		if len(c.Subcommands) == 0 {
+			// A command without subcommands completes its flags (and
+			// arguments where it has a completer), not "help h".
+			c.HideHelpCommand = true
+			if c.BashComplete == nil {
+				c.BashComplete = completeFlags
+			}
+		}
 		withGlobals(c.Subcommands)
 	}
 	return cmds
@@ -48,4 +58,15 @@ func globalBool(c *cli.Context, name string) bool {
 		}
 	}
 	return false
+}
+
+// completeFlags offers a command's flags, long names first.
+func completeFlags(c *cli.Context) {
+	for _, f := range c.Command.VisibleFlags() {
+		for _, n := range f.Names() {
+			if len(n) > 1 {
+				fmt.Fprintln(c.App.Writer, "--"+n)
+			}
+		}
+	}
 }
