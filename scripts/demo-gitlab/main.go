@@ -20,14 +20,15 @@ import (
 	"github.com/provision-dev/provision/pkg/provision/gitlabtest"
 )
 
-// demoRunnerToken makes up a runner authentication token for this run of
-// the fake GitLab; nothing token-like is kept in the repository.
-func demoRunnerToken() (string, error) {
+// demoToken makes up a token for this run of the fake GitLab (a runner
+// authentication token, glrt-, or an access token, glpat-); nothing
+// token-like is kept in the repository.
+func demoToken(prefix string) (string, error) {
 	b := make([]byte, 12)
 	if _, err := rand.Read(b); err != nil {
 		return "", err
 	}
-	return "glrt-demo-" + hex.EncodeToString(b), nil
+	return prefix + "demo-" + hex.EncodeToString(b), nil
 }
 
 func main() {
@@ -52,14 +53,21 @@ func run() error {
 	if err != nil {
 		return fmt.Errorf("create the GitLab security group: %w", err)
 	}
-	token, err := demoRunnerToken()
+	token, err := demoToken("glrt-")
+	if err != nil {
+		return err
+	}
+	// An access token that may create and delete runners: with
+	// gitlab.create_runner every up makes a fresh runner.
+	pat, err := demoToken("glpat-")
 	if err != nil {
 		return err
 	}
 	srv := gitlabtest.New()
 	defer srv.Close()
 	srv.AddRunner(token)
-	fmt.Printf("GITLAB_URL=%s\nGITLAB_SG=%s\nGITLAB_RUNNER_TOKEN=%s\n", srv.URL, aws.ToString(sg.GroupId), token)
+	srv.AddUserToken(pat, gitlabtest.UserToken{Scopes: []string{"create_runner", "manage_runner"}})
+	fmt.Printf("GITLAB_URL=%s\nGITLAB_SG=%s\nGITLAB_RUNNER_TOKEN=%s\nGITLAB_TOKEN=%s\n", srv.URL, aws.ToString(sg.GroupId), token, pat)
 	stop := make(chan os.Signal, 1)
 	signal.Notify(stop, os.Interrupt, syscall.SIGTERM)
 	<-stop
