@@ -122,6 +122,21 @@ Examples:
 			}),
 		},
 		{
+			Name:  "cost",
+			Usage: "estimate what the stack costs a month while it runs, and a runner machine an hour",
+			Description: help(`Prices are estimates: a dated table of AWS's us-east-1 on-demand prices,
+and the current Spot price of each runner type (EC2's Spot price history).
+plan and up also show the monthly change a plan makes.
+
+Examples:
+  provision cost
+  provision cost --json`, envAWS),
+			Flags: []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print as JSON"}},
+			Action: r.act(0, func(c *cli.Context, o command.Options) (int, error) {
+				return command.Cost(c.Context, o, command.CostOptions{JSON: c.Bool("json")})
+			}),
+		},
+		{
 			Name:      "output",
 			Usage:     "print what scripts need: the manager's address, both Elastic IPs, the group, the runner id",
 			ArgsUsage: "[NAME]",

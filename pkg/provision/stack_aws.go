@@ -114,3 +114,8 @@ func (s AWSStack) DeleteBootReport(ctx context.Context) error {
 func (s AWSStack) Doctor(ctx context.Context, ledger *state.Ledger) ([]ops.Flow, error) {
 	return ops.Doctor(ctx, s.env(ledger, stack.EnvOptions{}))
 }
+
+// SpotPrices reads the current Spot prices of the types.
+func (s AWSStack) SpotPrices(ctx context.Context, types []string) (map[string]float64, error) {
+	return ops.SpotPrices(ctx, s.env(state.NewLedger(state.New(s.Cfg.Stack, s.AWS.Region), nil), stack.EnvOptions{}), types)
+}

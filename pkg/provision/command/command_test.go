@@ -140,6 +140,16 @@ func (f fakeStack) DiagnoseBoot(context.Context, *state.Ledger, *stack.BootRepor
 
 func (f fakeStack) DeleteBootReport(context.Context) error { return nil }
 
+func (f fakeStack) SpotPrices(_ context.Context, types []string) (map[string]float64, error) {
+	prices := map[string]float64{}
+	for _, t := range types {
+		if t == "t3.medium" {
+			prices[t] = 0.0125
+		}
+	}
+	return prices, nil
+}
+
 func (f fakeStack) RunnerOnline(context.Context, *state.Ledger) (string, error) { return "", nil }
 
 func (f fakeStack) Doctor(context.Context, *state.Ledger) ([]ops.Flow, error) {

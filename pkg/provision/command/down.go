@@ -52,6 +52,7 @@ func Down(ctx context.Context, o Options, do DownOptions) (int, error) {
 	if err := plan.RenderText(o.Stdout, s.header(true), changes, o.textOptions()); err != nil {
 		return 1, err
 	}
+	s.printCost(changes)
 	if do.DryRun {
 		return 0, nil
 	}

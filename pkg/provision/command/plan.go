@@ -36,6 +36,9 @@ func Plan(ctx context.Context, o Options, po PlanOptions) (int, error) {
 		err = plan.RenderJSON(o.Stdout, s.header(po.Destroy), changes)
 	} else {
 		err = plan.RenderText(o.Stdout, s.header(po.Destroy), changes, o.textOptions())
+		if err == nil {
+			s.printCost(changes)
+		}
 	}
 	if err != nil {
 		return 1, err

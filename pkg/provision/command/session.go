@@ -80,6 +80,9 @@ type Stack interface {
 	RunnerOnline(ctx context.Context, ledger *state.Ledger) (string, error)
 	// Doctor checks the environment's flows against AWS as it is.
 	Doctor(ctx context.Context, ledger *state.Ledger) ([]ops.Flow, error)
+	// SpotPrices are the current Spot prices per hour of the types, the
+	// lowest of the region's zones (a type without one is left out).
+	SpotPrices(ctx context.Context, types []string) (map[string]float64, error)
 }
 
 func awsStack(cfg *config.Config, awsCfg aws.Config, o Options) Stack {
@@ -294,4 +297,14 @@ func indent(err error) error {
 		lines[i] = "  " + lines[i]
 	}
 	return errors.New(strings.Join(lines, "\n"))
+}
+
+// printCost follows a plan with the monthly change in what the stack costs
+// while it runs, an estimate labelled as one ("Cost: +$36.50/month ...").
+func (s *session) printCost(changes []plan.Change) {
+	delta, lines := ops.PlanCost(changes, s.cfg)
+	if len(lines) == 0 {
+		return
+	}
+	fmt.Fprintf(s.opts.Stdout, "Cost: %s/month (%s): %s.\n", ops.Dollars(delta), ops.PriceLabel(s.awsCfg.Region), strings.Join(lines, ", "))
 }

@@ -65,6 +65,7 @@ func Up(ctx context.Context, o Options, uo UpOptions) (int, error) {
 	if err := plan.RenderText(o.Stdout, s.header(false), changes, o.textOptions()); err != nil {
 		return 1, err
 	}
+	s.printCost(changes)
 	if saved != nil {
 		if err := s.checkSavedPlan(uo.PlanFile, saved, changes); err != nil {
 			return 1, err

@@ -78,6 +78,7 @@ type EC2 struct {
 	DescribeRouteTablesFn                func(ctx context.Context, in *ec2.DescribeRouteTablesInput) (*ec2.DescribeRouteTablesOutput, error)
 	DescribeSecurityGroupsFn             func(ctx context.Context, in *ec2.DescribeSecurityGroupsInput) (*ec2.DescribeSecurityGroupsOutput, error)
 	DescribeSpotInstanceRequestsFn       func(ctx context.Context, in *ec2.DescribeSpotInstanceRequestsInput) (*ec2.DescribeSpotInstanceRequestsOutput, error)
+	DescribeSpotPriceHistoryFn           func(ctx context.Context, in *ec2.DescribeSpotPriceHistoryInput) (*ec2.DescribeSpotPriceHistoryOutput, error)
 	DescribeSubnetsFn                    func(ctx context.Context, in *ec2.DescribeSubnetsInput) (*ec2.DescribeSubnetsOutput, error)
 	DescribeVpcAttributeFn               func(ctx context.Context, in *ec2.DescribeVpcAttributeInput) (*ec2.DescribeVpcAttributeOutput, error)
 	DescribeVpcEndpointsFn               func(ctx context.Context, in *ec2.DescribeVpcEndpointsInput) (*ec2.DescribeVpcEndpointsOutput, error)
@@ -561,6 +562,14 @@ func (f *EC2) DescribeSpotInstanceRequests(ctx context.Context, in *ec2.Describe
 		return f.DescribeSpotInstanceRequestsFn(ctx, in)
 	}
 	return &ec2.DescribeSpotInstanceRequestsOutput{}, nil
+}
+
+func (f *EC2) DescribeSpotPriceHistory(ctx context.Context, in *ec2.DescribeSpotPriceHistoryInput, _ ...func(*ec2.Options)) (*ec2.DescribeSpotPriceHistoryOutput, error) {
+	f.rec.add("EC2", "DescribeSpotPriceHistory", in)
+	if f.DescribeSpotPriceHistoryFn != nil {
+		return f.DescribeSpotPriceHistoryFn(ctx, in)
+	}
+	return &ec2.DescribeSpotPriceHistoryOutput{}, nil
 }
 
 func (f *EC2) DescribeSubnets(ctx context.Context, in *ec2.DescribeSubnetsInput, _ ...func(*ec2.Options)) (*ec2.DescribeSubnetsOutput, error) {
