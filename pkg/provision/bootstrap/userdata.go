@@ -171,6 +171,17 @@ func ManagerValues(m Manager) string {
 	return b.String()
 }
 
+// fillTemplate turns the runner configuration's template into config.toml:
+// the token, its dates and the manager's group in place of their
+// placeholders.
+var fillTemplate = strings.Join([]string{
+	"# Quoted replacements: bash 5.2 reads an unquoted & as the matched text.",
+	`config=${template//` + TokenPlaceholder + `/"$token"}`,
+	`config=${config//` + TokenObtainedPlaceholder + `/"$obtained"}`,
+	`config=${config//` + TokenExpiresPlaceholder + `/"$expires"}`,
+	`config=${config//` + GroupPlaceholder + `/"$group"}`,
+}, "\n")
+
 // tokenLine sets re to match config.toml's token line (gitlab-runner writes
 // double quotes, the template single ones): the token is BASH_REMATCH[2].
 var tokenLine = `q="[\"']"` + "\n" + `re="(^|[[:space:]])token[[:space:]]*=[[:space:]]*${q}(glrt-[A-Za-z0-9_.-]+)${q}"`
@@ -375,11 +386,7 @@ func TokenScript(m Manager) string {
 		"  exit 1",
 		"fi",
 		`template=$(<"$tmp/template")`,
-		"# Quoted replacements: bash 5.2 reads an unquoted & as the matched text.",
-		`config=${template//` + TokenPlaceholder + `/"$token"}`,
-		`config=${config//` + TokenObtainedPlaceholder + `/"$obtained"}`,
-		`config=${config//` + TokenExpiresPlaceholder + `/"$expires"}`,
-		`config=${config//` + GroupPlaceholder + `/"$group"}`,
+		fillTemplate,
 		metricsLines(m),
 		`printf '%s\n' "$config" > "$dir/config.toml.new"`,
 		`mv "$dir/config.toml.new" "$dir/config.toml"`,
@@ -610,11 +617,7 @@ func ConfigApplyScript(m Manager) string {
 		privateAddress,
 		`  [[ $ip =~ ^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$ ]] || { echo "provision: no private address for listen_address" >&2; exit 1; }`,
 		"fi",
-		"# Quoted replacements: bash 5.2 reads an unquoted & as the matched text.",
-		`config=${template//` + TokenPlaceholder + `/"$token"}`,
-		`config=${config//` + TokenObtainedPlaceholder + `/"$obtained"}`,
-		`config=${config//` + TokenExpiresPlaceholder + `/"$expires"}`,
-		`config=${config//` + GroupPlaceholder + `/"$group"}`,
+		fillTemplate,
 		`config=${config//` + ListenPlaceholder + `/"${ip:-}"}`,
 		`printf '%s\n' "$config" > "$dir/config.toml.new"`,
 		"# gitlab-runner writes config.toml when it renews its token: if it did",
