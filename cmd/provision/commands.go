@@ -100,7 +100,7 @@ Examples:
 		},
 		{
 			Name:  "status",
-			Usage: "check every step of the configuration against AWS, the boot report and the runner; exit 2 when anything is missing, drifted or pending",
+			Usage: "check every step of the configuration against AWS, the boot report and the runner; exit 2 when not healthy: anything missing, drifted, pending or draining, a boot that failed or has not reported, a rejected or expiring token",
 			Description: help(`Examples:
   provision status
   provision status --json | jq .healthy`, envAWS+envGitLabToken),

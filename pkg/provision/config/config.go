@@ -65,7 +65,7 @@ type NetworkConfig struct {
 	// Zones spreads the stack over Availability Zones: a public and a
 	// private subnet in each, the group of machines across every private
 	// one, so that one zone's outage or Spot shortage does not stop CI.
-	Zones int `yaml:"zones" jsonschema_description:"Availability Zones to spread over (1-6): a public and a private subnet in each; the machines' group spans every private subnet. 0 (default): 2 in a VPC the stack makes; with vpc_id, as many as public_subnet_cidrs lists, else 1."`
+	Zones int `yaml:"zones" jsonschema_description:"Availability Zones to spread over (1-6): a public and a private subnet in each; the machines' group spans every private subnet. 0 (default): as many as public_subnet_cidrs lists, else 2 in a VPC the stack makes and 1 with vpc_id."`
 	// NAT is how the private subnets reach the internet: single (one NAT
 	// gateway in the first zone, as before) or per_zone (a NAT gateway
 	// and an Elastic IP in every zone, each private subnet through its
