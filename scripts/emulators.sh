@@ -23,6 +23,7 @@ start_emulators() {
   export AWS_ENDPOINT_URL="$url" AWS_ACCESS_KEY_ID=sandbox AWS_SECRET_ACCESS_KEY=sandbox AWS_REGION=eu-west-1
   export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
 
+  : >"$work/gitlab.env"
   "$work/demo-gitlab" >"$work/gitlab.env" &
   gitlab_pid=$!
   for _ in $(seq 1 100); do
@@ -54,8 +55,11 @@ iam.create_policy(PolicyName=sys.argv[3] + "-eu-west-1-boundary", Path="/provisi
 PY
 }
 
+# stop_emulators never fails: on Ctrl-C the emulators may have ended
+# already (the whole process group gets the signal), and a failed kill
+# under set -e would cut the caller's exit trap short.
 stop_emulators() {
-  [[ -n "${gitlab_pid:-}" ]] && kill "$gitlab_pid" 2>/dev/null
-  [[ -n "${moto_pid:-}" ]] && kill "$moto_pid" 2>/dev/null
+  if [[ -n "${gitlab_pid:-}" ]]; then kill "$gitlab_pid" 2>/dev/null || true; fi
+  if [[ -n "${moto_pid:-}" ]]; then kill "$moto_pid" 2>/dev/null || true; fi
   return 0
 }
