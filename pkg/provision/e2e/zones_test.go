@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -100,7 +101,7 @@ func TestThreeZonesBothNATModes(t *testing.T) {
 			t.Errorf("nat%s in %s, want its zone's public subnet %s", suffix, got, want)
 		}
 	}
-	if got := natOf(); !mapsEqual(got, nats) {
+	if got := natOf(); !maps.Equal(got, nats) {
 		t.Errorf("private tables go out through %v, want each through its own zone's NAT %v", got, nats)
 	}
 	for role, want := range map[string]map[string]ec2types.Subnet{"public": public, "private": private} {
@@ -223,18 +224,6 @@ func TestOneZoneGrowsToTwo(t *testing.T) {
 		t.Fatalf("plan after growing:\n%s", r)
 	}
 	h.mustRun(0, "down", "--auto-approve")
-}
-
-func mapsEqual(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if b[k] != v {
-			return false
-		}
-	}
-	return true
 }
 
 // A Spot group of one type in one zone is warned about at plan, with the

@@ -227,7 +227,7 @@ func ConfigChanges(from, to string) []string {
 	}
 	slices.Sort(keys)
 	var out []string
-	for _, key := range slices.Compact(keys) {
+	for _, key := range keys {
 		old, had := a[key]
 		now, has := b[key]
 		switch {
