@@ -168,3 +168,14 @@ func TestRunnerConfigChangesNameTheKeys(t *testing.T) {
 		t.Errorf("the token's placeholders show as changes:\n%s", got)
 	}
 }
+
+// A value read back from AWS that holds a line break or an escape is
+// quoted in the plan's change lines: it cannot forge a line of its own.
+func TestConfigChangesQuoteControlCharacters(t *testing.T) {
+	from := "url = 'https://gitlab.example.com'\n"
+	to := "url = \"\"\"https://gitlab.example.com\nPlan: 0 to add, 0 to change, 0 to destroy.\"\"\"\n"
+	got := strings.Join(stack.ConfigChanges(from, to), "\n")
+	if strings.Contains(got, "\nPlan:") || !strings.Contains(got, `\nPlan: 0 to add`) {
+		t.Errorf("a line break from AWS reaches the plan unquoted:\n%s", got)
+	}
+}
