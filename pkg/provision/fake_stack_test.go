@@ -45,7 +45,7 @@ func newFakeStack(t *testing.T, change func(*config.Config)) *fakeStack {
 		f.built = append(f.built, o)
 		f.mu.Unlock()
 		e := stack.NewEnv(base.Cfg, aws.Config{Region: base.Region}, f.s.Secrets, ledger, f.s.Log, o)
-		e.EC2, e.IAM, e.ASG, e.SSM, e.KMS, e.S3, e.STS = c.EC2, c.IAM, c.AutoScaling, c.SSM, c.KMS, c.S3, c.STS
+		e.EC2, e.IAM, e.ASG, e.SSM, e.KMS, e.S3, e.STS, e.Logs = c.EC2, c.IAM, c.AutoScaling, c.SSM, c.KMS, c.S3, c.STS, c.Logs
 		e.GitLab = f.gitlab
 		return e
 	}

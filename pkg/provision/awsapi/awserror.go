@@ -23,7 +23,8 @@ func ErrorCode(err error) string {
 func IsNotFound(err error) bool {
 	code := ErrorCode(err)
 	return strings.HasSuffix(code, ".NotFound") || strings.HasSuffix(code, "NotFound") ||
-		code == "NoSuchEntity" || code == "ParameterNotFound" || code == "NotFoundException" /* KMS */
+		code == "NoSuchEntity" || code == "ParameterNotFound" || code == "NotFoundException" /* KMS */ ||
+		code == "ResourceNotFoundException" /* CloudWatch Logs */
 }
 
 // RetryableDelete maps the errors a delete meets while something that

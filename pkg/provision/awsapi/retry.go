@@ -96,7 +96,7 @@ func noWritesAfter(interrupt <-chan struct{}) func(*middleware.Stack) error {
 // IsMutatingOperation reports whether an AWS operation changes
 // something: everything but Describe*, Get*, List*, Head*.
 func IsMutatingOperation(op string) bool {
-	for _, p := range []string{"Describe", "Get", "List", "Head"} {
+	for _, p := range []string{"Describe", "Get", "List", "Head", "Filter"} {
 		if strings.HasPrefix(op, p) {
 			return false
 		}

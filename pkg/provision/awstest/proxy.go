@@ -117,6 +117,8 @@ type Proxy struct {
 	// terminateOnShutdown are the instances set to terminate when they
 	// power off (see shutdownBehavior).
 	terminateOnShutdown sync.Map
+	// logKeys are the log groups' keys (see logKeys).
+	logKeys logKeys
 }
 
 // shutdownBehavior notes an instance set to terminate on power-off:
@@ -231,6 +233,10 @@ func NewProxy(target string) *Proxy {
 			}
 		}
 		r.Header.Del("X-Provision-Version")
+		if p.logKeys.answer(w, action, body) {
+			p.record(Call{Action: action, Service: serviceOf(r), Status: http.StatusOK, Step: step, Start: start, Took: time.Since(start), StackTag: stackTag})
+			return
+		}
 		buf := &bufferedResponse{header: http.Header{}, status: http.StatusOK}
 		release := p.conditionalWrite(r)
 		rp.ServeHTTP(buf, r)
@@ -251,6 +257,12 @@ func NewProxy(target string) *Proxy {
 		}
 		if buf.status == http.StatusOK {
 			p.shutdownBehavior(action, body)
+			p.logKeys.seen(action, body)
+			if fixed := p.logKeys.rewrite(action, buf.body.Bytes()); !bytes.Equal(fixed, buf.body.Bytes()) {
+				buf.body.Reset()
+				buf.body.Write(fixed)
+				fixContentLength(buf)
+			}
 		}
 		c := Call{Action: action, Service: serviceOf(r), Status: buf.status, Step: step, Start: start, Took: time.Since(start), NotReady: notReady, ExpectedBucketOwner: owner, StackTag: stackTag}
 		count := p.record(c)
@@ -285,8 +297,14 @@ func requestStackTag(v url.Values) string {
 }
 
 // jsonStackTag finds the provision:stack tag a JSON-protocol call gives
-// (KMS's Tags: [{TagKey, TagValue}]).
+// (KMS's Tags: [{TagKey, TagValue}], CloudWatch Logs' tags: {KEY: VALUE}).
 func jsonStackTag(body []byte) string {
+	var logs struct {
+		Tags map[string]string `json:"tags"`
+	}
+	if json.Unmarshal(body, &logs) == nil && logs.Tags["provision:stack"] != "" {
+		return logs.Tags["provision:stack"]
+	}
 	var in struct {
 		Tags []struct{ TagKey, TagValue string }
 	}

@@ -26,7 +26,19 @@ type Config struct {
 	State   StateConfig       `yaml:"state" jsonschema_description:"Where the state lives. Empty: .provision/<stack>.json next to this file."`
 	Cache   CacheConfig       `yaml:"cache" jsonschema_description:"The jobs' shared cache (docker-autoscaler)."`
 	Secrets SecretsConfig     `yaml:"secrets" jsonschema_description:"How the runner token and the machines' SSH key are encrypted in SSM."`
+	Logs    LogsConfig        `yaml:"logs" jsonschema_description:"The manager's journal (gitlab-runner, its boot, provision's own units) in a CloudWatch Logs group of the stack, read with provision logs."`
 }
+
+// LogsConfig is the CloudWatch Logs group the manager ships its journal
+// to, /provision/<stack>/manager.
+type LogsConfig struct {
+	RetentionDays int `yaml:"retention_days" jsonschema_description:"Days CloudWatch Logs keeps the manager's log lines: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653."`
+}
+
+// LogRetentionDays are the retention periods CloudWatch Logs accepts
+// (PutRetentionPolicy, retentionInDays, in the CloudWatch Logs API
+// reference); any other number is refused by the API.
+var LogRetentionDays = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
 
 // SecretsConfig is the KMS key of the stack's SecureString parameters
 // (the runner token, the machines' SSH key). Empty: the stack makes a key
@@ -236,6 +248,7 @@ func Defaults() Config {
 		},
 		Manager: ManagerConfig{InstanceType: "t3.micro", DrainTimeout: "30m"},
 		Cache:   CacheConfig{ExpireDays: 14},
+		Logs:    LogsConfig{RetentionDays: 30},
 		Runners: RunnersConfig{
 			Executor:            ExecutorDockerAutoscaler,
 			InstanceType:        "t3.medium",

@@ -91,6 +91,9 @@ func (c *Config) Validate() []Problem {
 	if c.Cache.ExpireDays < 1 || c.Cache.ExpireDays > 3650 {
 		add("cache.expire_days", "%d is out of range: use 1 to 3650 days", c.Cache.ExpireDays)
 	}
+	if !slices.Contains(LogRetentionDays, c.Logs.RetentionDays) {
+		add("logs.retention_days", "CloudWatch Logs keeps log lines for one of %s days, not %d: use one of those", joinInts(LogRetentionDays), c.Logs.RetentionDays)
+	}
 	if c.Cache.S3 && c.Runners.Executor != ExecutorDockerAutoscaler {
 		add("cache.s3", "only docker-autoscaler gets the cache bucket here: remove it, or use executor: docker-autoscaler")
 	}
@@ -625,4 +628,13 @@ func (n *NetworkConfig) validateZones(add func(key, format string, args ...any))
 func prefixOrZero(s string) netip.Prefix {
 	p, _ := netip.ParsePrefix(s)
 	return p
+}
+
+// joinInts is "1, 3 or 5".
+func joinInts(ns []int) string {
+	s := make([]string, len(ns))
+	for i, n := range ns {
+		s[i] = strconv.Itoa(n)
+	}
+	return strings.Join(s[:len(s)-1], ", ") + " or " + s[len(s)-1]
 }

@@ -48,6 +48,12 @@ var (
 		"s3:PutBucketOwnershipControls", "s3:PutBucketPublicAccessBlock", "s3:PutBucketTagging",
 		"s3:PutEncryptionConfiguration", "s3:PutLifecycleConfiguration",
 	}
+	// logGroupActions are what provision does with the manager's log
+	// group, and reading it (FilterLogEvents).
+	logGroupActions = []string{
+		"logs:AssociateKmsKey", "logs:CreateLogGroup", "logs:DeleteLogGroup", "logs:DisassociateKmsKey", "logs:FilterLogEvents",
+		"logs:ListTagsForResource", "logs:PutRetentionPolicy", "logs:TagResource", "logs:UntagResource",
+	}
 	// iamBoundedRoleActions write a role's permissions: IAM allows them
 	// only with the stack's boundary on the role (iam:PermissionsBoundary,
 	// a condition key of exactly these actions in the Service
@@ -224,6 +230,13 @@ func ToolPolicy(cfg *config.Config) policy.PolicyDocument {
 	st = append(st,
 		policy.Statement{Sid: "Cache", Effect: "Allow", Action: cacheBucketActions, Resource: []string{cacheBucket}},
 		policy.Statement{Sid: "EmptyCache", Effect: "Allow", Action: []string{"s3:DeleteObject"}, Resource: []string{cacheBucket + "/*"}})
+	// The manager's log group, by its exact name: made, kept in shape and
+	// read (provision logs). CreateLogGroup with tags takes
+	// logs:TagResource too ("Actions, resources, and condition keys for
+	// Amazon CloudWatch Logs"). Finding it lists the groups of the region.
+	st = append(st,
+		policy.Statement{Sid: "Logs", Effect: "Allow", Action: logGroupActions, Resource: a.LogGroupAndStreams(stack.Names{Stack: cfg.Stack}.LogGroup())},
+		policy.Statement{Sid: "FindLogs", Effect: "Allow", Action: []string{"logs:DescribeLogGroups"}, Resource: []string{a.LogGroup("*")}})
 	st = append(st, itsKeyStatements(cfg, partition, region)...)
 	if s3 := cfg.State.S3; s3 != nil {
 		// s3:GetObject also authorizes the deletes conditional on an ETag

@@ -80,6 +80,30 @@ func (a ARNs) viaSSM() string {
 	return "ssm." + a.Region + ".amazonaws.com"
 }
 
+// LogGroup is the ARN of a CloudWatch Logs group, as KMS's encryption
+// context (kms:EncryptionContext:aws:logs:arn) and IAM name it.
+func (a ARNs) LogGroup(name string) string {
+	return fmt.Sprintf("arn:%s:logs:%s:%s:log-group:%s", a.Partition, a.Region, a.Account, name)
+}
+
+// LogGroupAndStreams are a log group and its streams as IAM resources:
+// CreateLogStream is authorized on the group, PutLogEvents on a stream
+// (log-group:NAME:log-stream:STREAM, "Actions, resources, and condition
+// keys for Amazon CloudWatch Logs" in the Service Authorization
+// Reference). The ":" before the "*" keeps another group whose name
+// begins with this one out.
+func (a ARNs) LogGroupAndStreams(name string) []string {
+	return []string{a.LogGroup(name), a.LogGroup(name) + ":*"}
+}
+
+// shipLogsStatement lets the manager write its journal to the stack's
+// log group, and nothing else of CloudWatch Logs: it creates its own
+// streams (one per unit and instance) and puts events in them.
+func shipLogsStatement(a ARNs, logGroup string) Statement {
+	return Statement{Sid: "ShipTheJournal", Effect: "Allow", Action: []string{"logs:CreateLogStream", "logs:PutLogEvents"},
+		Resource: a.LogGroupAndStreams(logGroup)}
+}
+
 func (a ARNs) SSMParameter(name string) string {
 	// name starts with a slash; the ARN has exactly one.
 	return fmt.Sprintf("arn:%s:ssm:%s:%s:parameter%s", a.Partition, a.Region, a.Account, name)
@@ -137,6 +161,9 @@ func AutoscalerManagerPolicy(a ARNs, stack string, params ManagerParameters) Pol
 	st = append(st, readTokenStatements(a, params)...)
 	st = append(st, reportBootStatement(a, params.Boot))
 	st = append(st, readConfigStatements(a, params)...)
+	if params.LogGroup != "" {
+		st = append(st, shipLogsStatement(a, params.LogGroup))
+	}
 	if params.Drain != "" {
 		// A replaced manager reads the drain request and answers it.
 		st = append(st, Statement{Sid: "AnswerDrainRequests", Effect: "Allow", Action: []string{"ssm:GetParameter", "ssm:PutParameter"},
@@ -223,6 +250,9 @@ func DockerMachineManagerPolicy(a ARNs, stack, zone, subnetID, runnerGroupID, ru
 	st = append(st, readTokenStatements(a, params)...)
 	st = append(st, reportBootStatement(a, params.Boot))
 	st = append(st, readConfigStatements(a, params)...)
+	if params.LogGroup != "" {
+		st = append(st, shipLogsStatement(a, params.LogGroup))
+	}
 	return PolicyDocument{Version: "2012-10-17", Statement: st}
 }
 
@@ -231,8 +261,8 @@ func DockerMachineManagerPolicy(a ARNs, stack, zone, subnetID, runnerGroupID, ru
 // key ("": no static key), the cache bucket ("": none), the drain
 // request ("": none), and the KMS key of the SecureStrings.
 type ManagerParameters struct {
-	Token, Boot, Config, SSHKey, CacheBucket, Drain string
-	Key                                             SecretsKeyGrant
+	Token, Boot, Config, SSHKey, CacheBucket, Drain, LogGroup string
+	Key                                                       SecretsKeyGrant
 }
 
 // SecretsKeyGrant is how a policy names the KMS key of the SecureString
@@ -312,6 +342,11 @@ func secretsKeyStatement(a ARNs, sid string, key SecretsKeyGrant, parameter stri
 // the operator policy of `provision iam-policy` create, read and delete
 // the key.
 //
+// The last lets CloudWatch Logs encrypt and decrypt the manager's log
+// group with the key, and no other group: the service principal of the
+// region with the group's ARN as encryption context, as "Encrypt log data
+// in CloudWatch Logs using AWS KMS" (CloudWatch Logs User Guide) asks.
+//
 // The other three let the manager's role use the key, only through SSM
 // and only for its three parameters (what the role's own policy says too; KMS
 // allows a call that either the key policy or, through the first
@@ -320,7 +355,7 @@ func secretsKeyStatement(a ARNs, sid string, key SecretsKeyGrant, parameter stri
 // refuses a key policy naming a role that does not exist yet (the key is
 // made before the role), and a role named as principal turns into its
 // unique id, which a role made again under the same name does not match.
-func SecretsKeyPolicy(a ARNs, managerRole, tokenParameter, sshKeyParameter, configParameter string) PolicyDocument {
+func SecretsKeyPolicy(a ARNs, managerRole, tokenParameter, sshKeyParameter, configParameter, logGroup string) PolicyDocument {
 	root := map[string]string{"AWS": fmt.Sprintf("arn:%s:iam::%s:root", a.Partition, a.Account)}
 	manager := func(sid, parameter string, actions ...string) Statement {
 		return Statement{Sid: sid, Effect: "Allow", Principal: root, Action: actions, Resource: []string{"*"},
@@ -334,7 +369,18 @@ func SecretsKeyPolicy(a ARNs, managerRole, tokenParameter, sshKeyParameter, conf
 		manager("ManagerReadsAndRenewsTheTokenThroughSSM", tokenParameter, tokenKeyActions...),
 		manager("ManagerReadsTheMachinesKeyThroughSSM", sshKeyParameter, "kms:Decrypt"),
 		manager("ManagerReadsTheRunnerConfigThroughSSM", configParameter, "kms:Decrypt"),
+		{Sid: "CloudWatchLogsUsesItForTheManagersLog", Effect: "Allow", Principal: map[string]string{"Service": a.logsService()},
+			Action:   []string{"kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"},
+			Resource: []string{"*"}, Condition: map[string]map[string]any{"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": a.LogGroup(logGroup)}}},
 	}}
+}
+
+// logsService is CloudWatch Logs' service principal in the region.
+func (a ARNs) logsService() string {
+	if a.Partition == "aws-cn" {
+		return "logs." + a.Region + ".amazonaws.com.cn"
+	}
+	return "logs." + a.Region + ".amazonaws.com"
 }
 
 // PartitionOf is the ARN partition of a region.

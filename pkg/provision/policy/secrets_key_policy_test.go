@@ -76,7 +76,7 @@ func keyAllows(key PolicyDocument, iamOf map[string]PolicyDocument, r kmsRequest
 }
 
 func TestSecretsKeyPolicy(t *testing.T) {
-	key := SecretsKeyPolicy(testARNs, "ci-ap-northeast-1-manager", "/provision/ci/runner-token", "/provision/ci/runner-ssh-key", "/provision/ci/runner-config")
+	key := SecretsKeyPolicy(testARNs, "ci-ap-northeast-1-manager", "/provision/ci/runner-token", "/provision/ci/runner-ssh-key", "/provision/ci/runner-config", "/provision/ci/manager")
 	// KMS's default statement, word for word: without it nobody could
 	// manage the key any more.
 	want := Statement{Sid: "Enable IAM User Permissions", Effect: "Allow", Principal: map[string]string{"AWS": "arn:aws:iam::123456789012:root"},

@@ -113,6 +113,8 @@ func BoundaryPolicy(stack, region string) policy.PolicyDocument {
 			Resource: []string{"*"}, Condition: map[string]map[string]any{"StringLike": {
 				"kms:ViaService":                      policy.ViaSSMLike(region),
 				"kms:EncryptionContext:PARAMETER_ARN": StackParameters(a, stack)}}},
+		{Sid: "TheStacksLog", Effect: "Allow", Action: []string{"logs:CreateLogStream", "logs:PutLogEvents"},
+			Resource: a.LogGroupAndStreams(Names{Stack: stack}.LogGroup())},
 		{Sid: "TheStacksCache", Effect: "Allow", Action: []string{"s3:GetObject", "s3:PutObject"},
 			Resource: []string{fmt.Sprintf("arn:%s:s3:::%s/*", a.Partition, CacheBucketPattern(stack))}},
 		// docker+machine: machines with the runner profile only (the

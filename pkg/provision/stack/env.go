@@ -14,6 +14,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
@@ -47,6 +48,7 @@ type Env struct {
 	SSM    awsapi.SSM
 	KMS    awsapi.KMS
 	S3     awsapi.S3
+	Logs   awsapi.Logs
 	GitLab *gitlab.API
 	Ledger *state.Ledger
 	Log    *zap.Logger
@@ -59,6 +61,8 @@ type Env struct {
 	// DeleteRunner: a teardown deletes in GitLab the runner of a token the
 	// user gave (down --delete-runner); by default it stays.
 	DeleteRunner bool
+	// KeepLogs: a teardown leaves the manager's log group (down --keep-logs).
+	KeepLogs bool
 	// NoWaitDrain: a replaced manager is asked to drain and not waited
 	// for (up --no-wait); it powers itself off when its jobs end.
 	NoWaitDrain bool
@@ -124,6 +128,8 @@ type EnvOptions struct {
 	KeepRunner bool
 	// DeleteRunner: a teardown deletes the runner of a user-given token.
 	DeleteRunner bool
+	// KeepLogs: a teardown leaves the manager's log group.
+	KeepLogs bool
 	// NoWaitDrain: up asks a replaced manager to drain and goes on; the
 	// manager powers itself off when its jobs end (up --no-wait).
 	NoWaitDrain bool
@@ -150,6 +156,7 @@ func NewEnv(cfg *config.Config, awsCfg aws.Config, secrets Secrets, ledger *stat
 		S3: s3.NewFromConfig(awsCfg, func(o *s3.Options) {
 			o.UsePathStyle = awsCfg.BaseEndpoint != nil || os.Getenv("AWS_ENDPOINT_URL") != ""
 		}),
+		Logs:         cloudwatchlogs.NewFromConfig(awsCfg),
 		GitLab:       gitlab.New(cfg.GitLab.URL),
 		Secrets:      secrets,
 		Ledger:       ledger,
@@ -157,6 +164,7 @@ func NewEnv(cfg *config.Config, awsCfg aws.Config, secrets Secrets, ledger *stat
 		Teardown:     o.Teardown,
 		KeepRunner:   o.KeepRunner,
 		DeleteRunner: o.DeleteRunner,
+		KeepLogs:     o.KeepLogs,
 		NoWaitDrain:  o.NoWaitDrain,
 		reads:        o.Reads,
 	}

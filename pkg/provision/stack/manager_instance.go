@@ -59,7 +59,7 @@ func newManagerInstanceStep(env *Env) plan.Step {
 
 func (k managerInstanceKind) StepID() plan.ID { return StepManager }
 func (k managerInstanceKind) Needs() []plan.ID {
-	deps := []plan.ID{StepPublicSubnet, StepPublicRoutes, StepPublicACL, StepManagerGroup, StepManagerRole, k.env.tokenStep(), StepRunnerConfig}
+	deps := []plan.ID{StepPublicSubnet, StepPublicRoutes, StepPublicACL, StepManagerGroup, StepManagerRole, k.env.tokenStep(), StepRunnerConfig, StepLogs}
 	if k.env.Cfg.StaticSSHKeys() {
 		deps = append(deps, StepKeyPair)
 	}

@@ -42,6 +42,7 @@ const (
 	StepManagerAssoc   plan.ID = "eip/manager-assoc"
 	StepDrain          plan.ID = "drain/manager"
 	StepGitLabIngress  plan.ID = "gitlab/ingress"
+	StepLogs           plan.ID = "logs/manager"
 )
 
 // tagGitLabRunnerID tags the token parameter with GitLab's id of its runner.
@@ -51,7 +52,7 @@ const tagGitLabRunnerID = "provision:gitlab-runner-id"
 func BootParameterName(stack string) string { return "/provision/" + stack + "/manager-boot" }
 
 func (e *Env) managerParameters() policy.ManagerParameters {
-	p := policy.ManagerParameters{Token: e.Names().TokenParameter(), Boot: e.Names().BootParameter(), Config: e.Names().RunnerConfigParameter(), Key: e.secretsKeyGrant()}
+	p := policy.ManagerParameters{Token: e.Names().TokenParameter(), Boot: e.Names().BootParameter(), Config: e.Names().RunnerConfigParameter(), LogGroup: e.Names().LogGroup(), Key: e.secretsKeyGrant()}
 	if e.Cfg.StaticSSHKeys() {
 		p.SSHKey = e.Names().SSHKeyParameter()
 	}
@@ -97,6 +98,10 @@ func (n Names) BootParameter() string { return BootParameterName(n.Stack) }
 // SSHKeyParameter is the SSM parameter holding the machines' private SSH
 // key (runners.ssh_keys: static).
 func (n Names) SSHKeyParameter() string { return "/provision/" + n.Stack + "/runner-ssh-key" }
+
+// LogGroup is the CloudWatch Logs group of the manager's journal. A
+// stack's name holds no slash, so no stack's group is inside another's.
+func (n Names) LogGroup() string { return "/provision/" + n.Stack + "/manager" }
 
 // KeyPairName is the EC2 key pair of the machines (runners.ssh_keys: static).
 func (n Names) KeyPairName() string { return n.Stack + "-runner" }

@@ -184,7 +184,7 @@ func (k secretsKeyKind) Diff(ctx context.Context, key *stackKey) (secretsKeyFix,
 // policy is the key policy (see secretsKeyPolicy).
 func (k secretsKeyKind) policy() policy.PolicyDocument {
 	e := k.env
-	return policy.SecretsKeyPolicy(e.arns(), e.Names().IAM("manager"), e.Names().TokenParameter(), e.Names().SSHKeyParameter(), e.Names().RunnerConfigParameter())
+	return policy.SecretsKeyPolicy(e.arns(), e.Names().IAM("manager"), e.Names().TokenParameter(), e.Names().SSHKeyParameter(), e.Names().RunnerConfigParameter(), e.Names().LogGroup())
 }
 
 func (k secretsKeyKind) Create(ctx context.Context, _ string, _ resource.Found[*stackKey]) (*stackKey, secretsKeyFix, error) {

@@ -56,7 +56,8 @@ func Steps(env *Env) (*plan.Graph, error) {
 	if env.Cfg.Cache.S3 || env.Teardown {
 		steps = append(steps, newCacheBucketStep(env))
 	}
-	steps = append(steps, newIAMRoleStep(env, true))
+	// The manager's journal, which it ships from its first boot stage on.
+	steps = append(steps, newLogGroupStep(env), newIAMRoleStep(env, true))
 	if env.Cfg.StaticSSHKeys() || env.Teardown {
 		steps = append(steps, newRunnerSSHKeyStep(env), newKeyPairStep(env))
 	}

@@ -6,6 +6,7 @@ import (
 	"context"
 
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
@@ -1418,4 +1419,103 @@ func (f *STS) GetCallerIdentity(ctx context.Context, in *sts.GetCallerIdentityIn
 		return f.GetCallerIdentityFn(ctx, in)
 	}
 	return &sts.GetCallerIdentityOutput{}, nil
+}
+
+// Logs is a fake of awsapi.Logs: each call is recorded; a method
+// answers with its Fn when set, else with an empty output and no error
+// (a read of one named thing: the service's not-found error).
+type Logs struct {
+	rec                   *Recorder
+	AssociateKmsKeyFn     func(ctx context.Context, in *cloudwatchlogs.AssociateKmsKeyInput) (*cloudwatchlogs.AssociateKmsKeyOutput, error)
+	CreateLogGroupFn      func(ctx context.Context, in *cloudwatchlogs.CreateLogGroupInput) (*cloudwatchlogs.CreateLogGroupOutput, error)
+	DeleteLogGroupFn      func(ctx context.Context, in *cloudwatchlogs.DeleteLogGroupInput) (*cloudwatchlogs.DeleteLogGroupOutput, error)
+	DescribeLogGroupsFn   func(ctx context.Context, in *cloudwatchlogs.DescribeLogGroupsInput) (*cloudwatchlogs.DescribeLogGroupsOutput, error)
+	DisassociateKmsKeyFn  func(ctx context.Context, in *cloudwatchlogs.DisassociateKmsKeyInput) (*cloudwatchlogs.DisassociateKmsKeyOutput, error)
+	FilterLogEventsFn     func(ctx context.Context, in *cloudwatchlogs.FilterLogEventsInput) (*cloudwatchlogs.FilterLogEventsOutput, error)
+	ListTagsForResourceFn func(ctx context.Context, in *cloudwatchlogs.ListTagsForResourceInput) (*cloudwatchlogs.ListTagsForResourceOutput, error)
+	PutRetentionPolicyFn  func(ctx context.Context, in *cloudwatchlogs.PutRetentionPolicyInput) (*cloudwatchlogs.PutRetentionPolicyOutput, error)
+	TagResourceFn         func(ctx context.Context, in *cloudwatchlogs.TagResourceInput) (*cloudwatchlogs.TagResourceOutput, error)
+	UntagResourceFn       func(ctx context.Context, in *cloudwatchlogs.UntagResourceInput) (*cloudwatchlogs.UntagResourceOutput, error)
+}
+
+var _ awsapi.Logs = (*Logs)(nil)
+
+func (f *Logs) AssociateKmsKey(ctx context.Context, in *cloudwatchlogs.AssociateKmsKeyInput, _ ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.AssociateKmsKeyOutput, error) {
+	f.rec.add("Logs", "AssociateKmsKey", in)
+	if f.AssociateKmsKeyFn != nil {
+		return f.AssociateKmsKeyFn(ctx, in)
+	}
+	return &cloudwatchlogs.AssociateKmsKeyOutput{}, nil
+}
+
+func (f *Logs) CreateLogGroup(ctx context.Context, in *cloudwatchlogs.CreateLogGroupInput, _ ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.CreateLogGroupOutput, error) {
+	f.rec.add("Logs", "CreateLogGroup", in)
+	if f.CreateLogGroupFn != nil {
+		return f.CreateLogGroupFn(ctx, in)
+	}
+	return &cloudwatchlogs.CreateLogGroupOutput{}, nil
+}
+
+func (f *Logs) DeleteLogGroup(ctx context.Context, in *cloudwatchlogs.DeleteLogGroupInput, _ ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.DeleteLogGroupOutput, error) {
+	f.rec.add("Logs", "DeleteLogGroup", in)
+	if f.DeleteLogGroupFn != nil {
+		return f.DeleteLogGroupFn(ctx, in)
+	}
+	return &cloudwatchlogs.DeleteLogGroupOutput{}, nil
+}
+
+func (f *Logs) DescribeLogGroups(ctx context.Context, in *cloudwatchlogs.DescribeLogGroupsInput, _ ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.DescribeLogGroupsOutput, error) {
+	f.rec.add("Logs", "DescribeLogGroups", in)
+	if f.DescribeLogGroupsFn != nil {
+		return f.DescribeLogGroupsFn(ctx, in)
+	}
+	return &cloudwatchlogs.DescribeLogGroupsOutput{}, nil
+}
+
+func (f *Logs) DisassociateKmsKey(ctx context.Context, in *cloudwatchlogs.DisassociateKmsKeyInput, _ ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.DisassociateKmsKeyOutput, error) {
+	f.rec.add("Logs", "DisassociateKmsKey", in)
+	if f.DisassociateKmsKeyFn != nil {
+		return f.DisassociateKmsKeyFn(ctx, in)
+	}
+	return &cloudwatchlogs.DisassociateKmsKeyOutput{}, nil
+}
+
+func (f *Logs) FilterLogEvents(ctx context.Context, in *cloudwatchlogs.FilterLogEventsInput, _ ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.FilterLogEventsOutput, error) {
+	f.rec.add("Logs", "FilterLogEvents", in)
+	if f.FilterLogEventsFn != nil {
+		return f.FilterLogEventsFn(ctx, in)
+	}
+	return &cloudwatchlogs.FilterLogEventsOutput{}, nil
+}
+
+func (f *Logs) ListTagsForResource(ctx context.Context, in *cloudwatchlogs.ListTagsForResourceInput, _ ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.ListTagsForResourceOutput, error) {
+	f.rec.add("Logs", "ListTagsForResource", in)
+	if f.ListTagsForResourceFn != nil {
+		return f.ListTagsForResourceFn(ctx, in)
+	}
+	return &cloudwatchlogs.ListTagsForResourceOutput{}, nil
+}
+
+func (f *Logs) PutRetentionPolicy(ctx context.Context, in *cloudwatchlogs.PutRetentionPolicyInput, _ ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.PutRetentionPolicyOutput, error) {
+	f.rec.add("Logs", "PutRetentionPolicy", in)
+	if f.PutRetentionPolicyFn != nil {
+		return f.PutRetentionPolicyFn(ctx, in)
+	}
+	return &cloudwatchlogs.PutRetentionPolicyOutput{}, nil
+}
+
+func (f *Logs) TagResource(ctx context.Context, in *cloudwatchlogs.TagResourceInput, _ ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.TagResourceOutput, error) {
+	f.rec.add("Logs", "TagResource", in)
+	if f.TagResourceFn != nil {
+		return f.TagResourceFn(ctx, in)
+	}
+	return &cloudwatchlogs.TagResourceOutput{}, nil
+}
+
+func (f *Logs) UntagResource(ctx context.Context, in *cloudwatchlogs.UntagResourceInput, _ ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.UntagResourceOutput, error) {
+	f.rec.add("Logs", "UntagResource", in)
+	if f.UntagResourceFn != nil {
+		return f.UntagResourceFn(ctx, in)
+	}
+	return &cloudwatchlogs.UntagResourceOutput{}, nil
 }

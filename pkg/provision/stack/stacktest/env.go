@@ -38,7 +38,7 @@ func NewEnv(t testing.TB, change func(*config.Config)) (*stack.Env, *awsfake.Cli
 	c := awsfake.New()
 	zones := []string{"eu-west-1a", "eu-west-1b", "eu-west-1c", "eu-west-1d", "eu-west-1e", "eu-west-1f"}[:cfg.Network.ZoneCount()]
 	e := &stack.Env{Cfg: &cfg, Region: "eu-west-1", Zone: zones[0], Zones: zones,
-		EC2: c.EC2, IAM: c.IAM, ASG: c.AutoScaling, SSM: c.SSM, KMS: c.KMS, S3: c.S3, STS: c.STS,
+		EC2: c.EC2, IAM: c.IAM, ASG: c.AutoScaling, SSM: c.SSM, KMS: c.KMS, S3: c.S3, STS: c.STS, Logs: c.Logs,
 		GitLab:  gitlab.New(gl.URL),
 		Ledger:  state.NewLedger(state.New("ci", "eu-west-1"), nil),
 		Account: stack.Identity{Account: "123456789012", Partition: "aws", ARN: "arn:aws:iam::123456789012:user/ci"},

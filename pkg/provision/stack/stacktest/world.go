@@ -5,12 +5,16 @@ package stacktest
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	asgtypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	logstypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -54,6 +58,13 @@ type World struct {
 	policies  map[string]string
 	params    map[string]ssmtypes.Parameter
 	roles     map[string]iamtypes.Role
+	logGroups map[string]*logGroup
+}
+
+// logGroup is a CloudWatch Logs group as the world keeps it.
+type logGroup struct {
+	group logstypes.LogGroup
+	tags  map[string]string
 }
 
 func (w *World) id(prefix string) string {
@@ -394,6 +405,7 @@ func AnswerCreations(c *awsfake.Clients) *World {
 		return &s3.HeadBucketOutput{}, nil
 	}
 	w.answerBucketSettings(c.S3)
+	w.answerLogGroups(c.Logs, lock)
 	c.KMS.CreateKeyFn = func(_ context.Context, in *kms.CreateKeyInput) (*kms.CreateKeyOutput, error) {
 		defer lock()()
 		id := w.id("key")
@@ -579,5 +591,58 @@ func (w *World) answerBucketSettings(f *awsfake.S3) {
 			return &s3.GetBucketLifecycleConfigurationOutput{Rules: b.lifecycle}, nil
 		}
 		return nil, unset("NoSuchLifecycleConfiguration")
+	}
+}
+
+// answerLogGroups keeps log groups as CloudWatch Logs does: by name, with
+// their retention, key and tags.
+func (w *World) answerLogGroups(c *awsfake.Logs, lock func() func()) {
+	if w.logGroups == nil {
+		w.logGroups = map[string]*logGroup{}
+	}
+	c.CreateLogGroupFn = func(_ context.Context, in *cloudwatchlogs.CreateLogGroupInput) (*cloudwatchlogs.CreateLogGroupOutput, error) {
+		defer lock()()
+		name := aws.ToString(in.LogGroupName)
+		if w.logGroups[name] != nil {
+			return nil, &smithy.GenericAPIError{Code: "ResourceAlreadyExistsException"}
+		}
+		w.logGroups[name] = &logGroup{group: logstypes.LogGroup{LogGroupName: in.LogGroupName, KmsKeyId: in.KmsKeyId}, tags: in.Tags}
+		return &cloudwatchlogs.CreateLogGroupOutput{}, nil
+	}
+	c.DescribeLogGroupsFn = func(_ context.Context, in *cloudwatchlogs.DescribeLogGroupsInput) (*cloudwatchlogs.DescribeLogGroupsOutput, error) {
+		defer lock()()
+		out := &cloudwatchlogs.DescribeLogGroupsOutput{}
+		for name, g := range w.logGroups {
+			if strings.HasPrefix(name, aws.ToString(in.LogGroupNamePrefix)) {
+				out.LogGroups = append(out.LogGroups, g.group)
+			}
+		}
+		return out, nil
+	}
+	c.PutRetentionPolicyFn = func(_ context.Context, in *cloudwatchlogs.PutRetentionPolicyInput) (*cloudwatchlogs.PutRetentionPolicyOutput, error) {
+		defer lock()()
+		g := w.logGroups[aws.ToString(in.LogGroupName)]
+		if g == nil {
+			return nil, &smithy.GenericAPIError{Code: "ResourceNotFoundException"}
+		}
+		g.group.RetentionInDays = in.RetentionInDays
+		return &cloudwatchlogs.PutRetentionPolicyOutput{}, nil
+	}
+	c.ListTagsForResourceFn = func(_ context.Context, in *cloudwatchlogs.ListTagsForResourceInput) (*cloudwatchlogs.ListTagsForResourceOutput, error) {
+		defer lock()()
+		_, name, _ := strings.Cut(aws.ToString(in.ResourceArn), ":log-group:")
+		g := w.logGroups[name]
+		if g == nil {
+			return nil, &smithy.GenericAPIError{Code: "ResourceNotFoundException"}
+		}
+		return &cloudwatchlogs.ListTagsForResourceOutput{Tags: maps.Clone(g.tags)}, nil
+	}
+	c.DeleteLogGroupFn = func(_ context.Context, in *cloudwatchlogs.DeleteLogGroupInput) (*cloudwatchlogs.DeleteLogGroupOutput, error) {
+		defer lock()()
+		if w.logGroups[aws.ToString(in.LogGroupName)] == nil {
+			return nil, &smithy.GenericAPIError{Code: "ResourceNotFoundException"}
+		}
+		delete(w.logGroups, aws.ToString(in.LogGroupName))
+		return &cloudwatchlogs.DeleteLogGroupOutput{}, nil
 	}
 }
