@@ -3,6 +3,7 @@ package awstest
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"fmt"
 	"html"
 	"io"
@@ -133,4 +134,27 @@ func ConditionalConflict(path string, n int) Fault {
 		writeError(w, r, http.StatusConflict, "ConditionalRequestConflict", "A conflicting conditional operation is in progress on this key; retry the request.")
 		return true, false
 	}
+}
+
+// refuseLargeUserData answers as EC2 does a launch whose user-data is
+// over 16 KB before base64 ("User data is limited to 16 KB, in raw form,
+// before it is base64-encoded", EC2 User Guide); moto takes any size, so
+// a manager whose scripts outgrew the limit would pass every test here
+// and fail on AWS.
+func refuseLargeUserData(w http.ResponseWriter, r *http.Request, action string, body []byte) bool {
+	if action != "RunInstances" && action != "CreateLaunchTemplate" && action != "CreateLaunchTemplateVersion" {
+		return false
+	}
+	v, err := url.ParseQuery(string(body))
+	if err != nil {
+		return false
+	}
+	for _, key := range []string{"UserData", "LaunchTemplateData.UserData"} {
+		raw, err := base64.StdEncoding.DecodeString(v.Get(key))
+		if err == nil && len(raw) > 16384 {
+			writeError(w, r, http.StatusBadRequest, "InvalidParameterValue", fmt.Sprintf("User data is limited to 16384 bytes (this one is %d)", len(raw)))
+			return true
+		}
+	}
+	return false
 }

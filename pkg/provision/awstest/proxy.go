@@ -233,6 +233,10 @@ func NewProxy(target string) *Proxy {
 			}
 		}
 		r.Header.Del("X-Provision-Version")
+		if refuseLargeUserData(w, r, action, body) {
+			p.record(Call{Action: action, Service: serviceOf(r), Status: http.StatusBadRequest, Step: step, Start: start, Took: time.Since(start), StackTag: stackTag})
+			return
+		}
 		if p.logKeys.answer(w, action, body) {
 			p.record(Call{Action: action, Service: serviceOf(r), Status: http.StatusOK, Step: step, Start: start, Took: time.Since(start), StackTag: stackTag})
 			return

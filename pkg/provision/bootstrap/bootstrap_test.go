@@ -269,9 +269,9 @@ func must(b []byte, err error) []byte {
 func managers() map[string]Manager {
 	return map[string]Manager{
 		"manager-docker-autoscaler.yaml": {Runner: autoscalerRunner(), TokenParameter: "/provision/ci-runners/runner-token", BootParameter: "/provision/ci-runners/manager-boot", SSHKeyParameter: "/provision/ci-runners/runner-ssh-key",
-			DrainParameter: "/provision/ci-runners/drain", ConfigParameter: "/provision/ci-runners/runner-config", Group: "ci-runners-runners"},
+			DrainParameter: "/provision/ci-runners/drain", ConfigParameter: "/provision/ci-runners/runner-config", LogGroup: "/provision/ci-runners/manager", Group: "ci-runners-runners"},
 		"manager-docker-machine.yaml": {Runner: machineRunner(), RunnerVersion: "18.5.0", TokenParameter: "/provision/ci-runners/runner-token", BootParameter: "/provision/ci-runners/manager-boot",
-			ConfigParameter: "/provision/ci-runners/runner-config"},
+			ConfigParameter: "/provision/ci-runners/runner-config", LogGroup: "/provision/ci-runners/manager"},
 	}
 }
 
@@ -409,5 +409,33 @@ func TestMachineNamesMatchExactly(t *testing.T) {
 	re := regexp.MustCompile("^" + strings.ReplaceAll(regexp.QuoteMeta(iam), `\?`, ".") + "$")
 	if !re.MatchString(ours) || re.MatchString("runner-abcd12345-ci-machine-arm-machine-1732700000-deadbeef") {
 		t.Errorf("IAM pattern %s", iam)
+	}
+}
+
+// TestManagerUserDataFitsEC2 holds the packed manager user-data under
+// EC2's 16 KB with the longest values the configuration allows, and
+// checks it unpacks to the document itself.
+func TestManagerUserDataFitsEC2(t *testing.T) {
+	for name, m := range managers() {
+		m.Stack, m.LogGroup = strings.Repeat("s", 32), "/provision/"+strings.Repeat("s", 32)+"/manager"
+		m.GitLabURL = "https://" + strings.Repeat("g", 200) + ".example.com/gitlab"
+		doc := must(ManagerUserData(m))
+		packed, err := Pack(doc)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		t.Logf("%s: %d bytes, %d packed", name, len(doc), len(packed))
+		if len(packed) > UserDataLimit/2 {
+			t.Errorf("%s: packed user-data is %d bytes: half of EC2's limit is gone", name, len(packed))
+		}
+		if again := must(Pack(doc)); !bytes.Equal(again, packed) {
+			t.Errorf("%s: packing twice gave other bytes: an unchanged manager would look changed", name)
+		}
+		if got := must(Unpack(packed)); !bytes.Equal(got, doc) {
+			t.Errorf("%s: unpacked user-data differs from the document", name)
+		}
+		if got := must(Unpack(doc)); !bytes.Equal(got, doc) {
+			t.Errorf("%s: a plain document is not read as it is", name)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package bootstrap
 
 import (
 	"bytes"
+	_ "embed"
 	"encoding/base64"
 	"fmt"
 	"path"
@@ -73,6 +74,9 @@ type Manager struct {
 	// and applies each new version within ConfigPollSeconds; gitlab-runner
 	// reloads config.toml by itself, so tuning needs no new manager.
 	ConfigParameter string
+	// LogGroup is the CloudWatch Logs group the manager ships its journal
+	// to (provision-logs); "" ships nothing.
+	LogGroup string
 	// Group is this manager generation's Auto Scaling group
 	// (docker-autoscaler), put where the configuration has GroupPlaceholder.
 	Group string
@@ -130,6 +134,8 @@ func ManagerUserData(m Manager) ([]byte, error) {
 			{Path: "/etc/systemd/system/provision-token-sync.timer", Permissions: "0644", Owner: "root:root", Content: tokenSyncTimer},
 			{Path: "/etc/systemd/system/provision-config.timer", Permissions: "0644", Owner: "root:root", Content: configTimerUnit},
 			{Path: "/etc/systemd/system/provision-config.service", Permissions: "0644", Owner: "root:root", Content: configService},
+			{Path: SbinDir + "/provision-logs", Permissions: "0700", Owner: "root:root", Content: LogShipperScript},
+			{Path: "/etc/systemd/system/provision-logs.service", Permissions: "0644", Owner: "root:root", Content: logShipperService},
 			{Path: "/etc/systemd/system/gitlab-runner.service.d/provision.conf", Permissions: "0644", Owner: "root:root", Content: serviceDropIn(m)},
 		},
 		// One script does the whole boot, stage by stage, so the first
@@ -163,6 +169,7 @@ func ManagerValues(m Manager) string {
 		{"runner_version", m.RunnerVersion}, {"token_parameter", m.TokenParameter}, {"boot_parameter", m.BootParameter},
 		{"ssh_key_parameter", m.SSHKeyParameter}, {"drain_parameter", m.DrainParameter},
 		{"config_parameter", m.ConfigParameter}, {"autoscaling_group", m.Group}, {"executor", m.Executor},
+		{"log_group", m.LogGroup},
 		// The machines' public key: a new key is a new bootstrap.
 		{"machines_key", m.MachinesKey},
 	} {
@@ -268,6 +275,9 @@ func BootScript(m Manager) string {
 		"  done",
 		"  return 1",
 		"}",
+		"# The journal goes to CloudWatch Logs from the first stage on, so a failed",
+		"# boot can be read with provision logs; shipping never fails the boot.",
+		"systemctl daemon-reload && systemctl enable --now provision-logs.service || true",
 		"stage " + StagePackages + " dnf install -y docker",
 		"stage " + StageDocker + " systemctl enable --now docker",
 		"stage " + StageRunner + " install_runner",
@@ -500,6 +510,8 @@ func DrainScript(m Manager) string {
 		"systemctl stop gitlab-runner",
 		"systemctl disable --now provision-drain.timer",
 		`aws ssm put-parameter --region "$region" --name "$parameter" --type String --overwrite --value "drained $id" >/dev/null`,
+		"# The drain's last lines reach the log group before the machine goes.",
+		`"${PROVISION_SBIN:-` + SbinDir + `}/provision-logs" --once || true`,
 		"# Its jobs done, the manager goes: provision sets the instance to",
 		"# terminate on power-off when it does not wait (up --no-wait), and",
 		"# terminates it itself otherwise.",
@@ -507,6 +519,27 @@ func DrainScript(m Manager) string {
 		"",
 	}, "\n")
 }
+
+// LogShipperScript ships the journal (files/provision-logs).
+//
+//go:embed files/provision-logs
+var LogShipperScript string
+
+// logShipperService keeps the shipper running from the first boot stage
+// on, and starts it again should it stop.
+const logShipperService = `[Unit]
+Description=provision: ship the manager's journal to CloudWatch Logs
+Wants=network-online.target
+After=network-online.target
+
+[Service]
+ExecStart=/usr/local/sbin/provision-logs
+Restart=always
+RestartSec=10
+
+[Install]
+WantedBy=multi-user.target
+`
 
 const drainTimerUnit = `[Unit]
 Description=provision: look for a drain request every 15 s

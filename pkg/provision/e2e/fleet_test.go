@@ -25,6 +25,7 @@ import (
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 	gossh "golang.org/x/crypto/ssh"
 
+	"github.com/provision-dev/provision/pkg/provision/bootstrap"
 	"github.com/provision-dev/provision/pkg/provision/gitlabtest"
 )
 
@@ -213,6 +214,9 @@ func managerUserData(t *testing.T, h *harness, id string) string {
 		t.Fatalf("manager user-data: %v", err)
 	}
 	b, err := base64.StdEncoding.DecodeString(aws.ToString(out.UserData.Value))
+	if err == nil {
+		b, err = bootstrap.Unpack(b)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}

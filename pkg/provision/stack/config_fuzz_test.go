@@ -202,6 +202,14 @@ func checkUserData(t *testing.T, cfg *config.Config, ud []byte, template string,
 		if !strings.HasPrefix(path, bootstrap.SbinDir) {
 			continue
 		}
+		// The journal shipper is Python, and the same text whatever the
+		// configuration says: it reads every value from the values file.
+		if strings.HasPrefix(content, "#!/usr/bin/python3") {
+			if content != bootstrap.LogShipperScript {
+				t.Fatalf("%s is not the shipper as written: the configuration reached its text", path)
+			}
+			continue
+		}
 		if _, done := bashChecked.Load(content); done {
 			continue
 		}

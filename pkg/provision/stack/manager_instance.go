@@ -217,6 +217,9 @@ func (k managerInstanceKind) bootstrapChanges(ctx context.Context, id string, us
 		return []string{generic}
 	}
 	raw, err := base64.StdEncoding.DecodeString(aws.ToString(a.UserData.Value))
+	if err == nil {
+		raw, err = bootstrap.Unpack(raw)
+	}
 	if err != nil {
 		return []string{generic}
 	}
@@ -236,6 +239,8 @@ func (k managerInstanceKind) bootstrapChanges(ctx context.Context, id string, us
 		switch key {
 		case "machines_key":
 			out = append(out, "must be replaced: the machines' SSH key changed (ssm/ssh-key)")
+		case "log_group":
+			out = append(out, "must be replaced, once: it ships its journal to "+now[key]+" from now on (provision logs)")
 		default:
 			out = append(out, fmt.Sprintf("must be replaced: %s %q -> %q", key, was[key], now[key]))
 		}
@@ -356,7 +361,7 @@ func (k managerInstanceKind) userData(ctx context.Context, group string) ([]byte
 	e := k.env
 	run := e.runnerSettings(group)
 	m := bootstrap.Manager{Runner: run, RunnerVersion: e.Cfg.Manager.RunnerVersion, TokenParameter: e.Names().TokenParameter(), BootParameter: e.Names().BootParameter(),
-		ConfigParameter: e.Names().RunnerConfigParameter(), Group: group}
+		ConfigParameter: e.Names().RunnerConfigParameter(), LogGroup: e.Names().LogGroup(), Group: group}
 	if e.Cfg.Autoscaler() {
 		m.DrainParameter = DrainParameterName(e.Cfg.Stack)
 	}
@@ -374,7 +379,15 @@ func (k managerInstanceKind) userData(ctx context.Context, group string) ([]byte
 			}
 		}
 	}
-	return bootstrap.ManagerUserData(m)
+	doc, err := bootstrap.ManagerUserData(m)
+	if err != nil {
+		return nil, err
+	}
+	// Checked here, so plan says so before up launches anything.
+	if _, err := bootstrap.Pack(doc); err != nil {
+		return nil, err
+	}
+	return doc, nil
 }
 
 // launchHash sums what the manager is launched with; ami is the image it
@@ -390,6 +403,10 @@ func (k managerInstanceKind) launchHash(userData []byte, ami string) string {
 // attempt, so a retry after a crash cannot start a second one.
 func (k managerInstanceKind) Create(ctx context.Context, token string, _ resource.Found[instance]) (instance, managerFix, error) {
 	ud, group, err := k.launchData(ctx, k.env.Images.Manager.ID)
+	if err != nil {
+		return nil, managerFix{}, err
+	}
+	packed, err := bootstrap.Pack(ud)
 	if err != nil {
 		return nil, managerFix{}, err
 	}
@@ -428,7 +445,7 @@ func (k managerInstanceKind) Create(ctx context.Context, token string, _ resourc
 			DeviceName: aws.String(k.env.Images.Manager.RootDevice),
 			Ebs:        &ec2types.EbsBlockDevice{VolumeSize: aws.Int32(20), VolumeType: ec2types.VolumeTypeGp3, Encrypted: aws.Bool(true), DeleteOnTermination: aws.Bool(true)},
 		}},
-		UserData: aws.String(base64.StdEncoding.EncodeToString(ud)),
+		UserData: aws.String(base64.StdEncoding.EncodeToString(packed)),
 		TagSpecifications: []ec2types.TagSpecification{
 			{ResourceType: ec2types.ResourceTypeInstance, Tags: tags},
 			{ResourceType: ec2types.ResourceTypeVolume, Tags: k.env.ec2Tags(StepManager, "manager")},

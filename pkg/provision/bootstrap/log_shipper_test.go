@@ -1,0 +1,135 @@
+package bootstrap
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestLogShipper runs provision-logs once over a stand-in journal and AWS
+// CLI: each unit group goes to its own stream, GROUP/INSTANCE-ID, in
+// order, with runner tokens masked; the cursor is kept, so a second round
+// ships only what is new; a failed put ships again from the same cursor.
+func TestLogShipper(t *testing.T) {
+	if _, err := exec.LookPath("python3"); err != nil {
+		t.Skip("no python3")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "bin")
+	write := func(path, body string, mode os.FileMode) {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(body), mode); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// journalctl prints the entries of journal.json after --after-cursor,
+	// of the units asked for (as journalctl -o json does).
+	write(filepath.Join(bin, "journalctl"), `#!/usr/bin/python3
+import json, sys, os
+args = sys.argv[1:]
+units = [args[i+1] for i, a in enumerate(args) if a == "--unit"]
+after = args[args.index("--after-cursor")+1] if "--after-cursor" in args else ""
+open(os.environ["FAKE_DIR"] + "/journalctl.log", "a").write(" ".join(args) + "\n")
+seen = not after
+for line in open(os.environ["FAKE_DIR"] + "/journal.json"):
+    e = json.loads(line)
+    if not seen:
+        seen = e["__CURSOR"] == after
+        continue
+    if e["_SYSTEMD_UNIT"] in units:
+        print(json.dumps(e))
+`, 0o755)
+	// aws records its calls; put-log-events keeps the events it was given.
+	write(filepath.Join(bin, "aws"), `#!/bin/bash
+echo "aws $*" >> "$FAKE_DIR/aws.log"
+if [[ -n ${FAKE_PUT_FAIL:-} && $* == *put-log-events* ]]; then echo "An error occurred (AccessDeniedException)" >&2; exit 254; fi
+for a in "$@"; do case "$a" in file://*) cat "${a#file://}" >> "$FAKE_DIR/events.log"; echo >> "$FAKE_DIR/events.log" ;; esac; done
+`, 0o755)
+	entries := []map[string]any{
+		{"__CURSOR": "c1", "__REALTIME_TIMESTAMP": "1796540000000000", "_SYSTEMD_UNIT": "cloud-final.service", "MESSAGE": "provision: boot stage packages ok"},
+		{"__CURSOR": "c2", "__REALTIME_TIMESTAMP": "1796540001000000", "_SYSTEMD_UNIT": "gitlab-runner.service", "MESSAGE": "Runner registered token=glrt-SECRETsecret_123.x"},
+		{"__CURSOR": "c3", "__REALTIME_TIMESTAMP": "1796540002000000", "_SYSTEMD_UNIT": "gitlab-runner.service", "MESSAGE": []int{0x68, 0x69, 0xff}},
+	}
+	journal := func(es []map[string]any) string {
+		var b strings.Builder
+		for _, e := range es {
+			j, _ := json.Marshal(e)
+			b.Write(j)
+			b.WriteByte('\n')
+		}
+		return b.String()
+	}
+	write(filepath.Join(dir, "journal.json"), journal(entries), 0o644)
+	write(filepath.Join(dir, "values"), ManagerValues(Manager{Runner: Runner{Stack: "ci", Region: "eu-west-1"}, LogGroup: "/provision/ci/manager"}), 0o600)
+	write(filepath.Join(dir, "provision-logs"), LogShipperScript, 0o755)
+	run := func(env ...string) string {
+		t.Helper()
+		cmd := exec.Command(filepath.Join(dir, "provision-logs"), "--once")
+		cmd.Env = append(os.Environ(), "PATH="+bin+":"+os.Getenv("PATH"), "FAKE_DIR="+dir, "PROVISION_VALUES="+filepath.Join(dir, "values"),
+			"PROVISION_STATE="+filepath.Join(dir, "state"), "PROVISION_INSTANCE_ID=i-0123456789abcdef0")
+		cmd.Env = append(cmd.Env, env...)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("provision-logs: %v\n%s", err, out)
+		}
+		return string(out)
+	}
+	read := func(name string) string {
+		b, _ := os.ReadFile(filepath.Join(dir, name))
+		return string(b)
+	}
+
+	run()
+	calls := read("aws.log")
+	for _, want := range []string{
+		"aws logs --region eu-west-1 create-log-stream --log-group-name /provision/ci/manager --log-stream-name boot/i-0123456789abcdef0",
+		"aws logs --region eu-west-1 create-log-stream --log-group-name /provision/ci/manager --log-stream-name gitlab-runner/i-0123456789abcdef0",
+		"put-log-events --log-group-name /provision/ci/manager --log-stream-name gitlab-runner/i-0123456789abcdef0",
+	} {
+		if !strings.Contains(calls, want) {
+			t.Errorf("no %q in the calls:\n%s", want, calls)
+		}
+	}
+	if strings.Contains(calls, "drain/") {
+		t.Errorf("a stream was made for a unit with no lines:\n%s", calls)
+	}
+	events := read("events.log")
+	if strings.Contains(events, "SECRET") {
+		t.Fatalf("a runner token was shipped:\n%s", events)
+	}
+	for _, want := range []string{`"timestamp": 1796540001000`, `glrt-[redacted]`, `"message": "hi\ufffd"`, `boot stage packages ok`} {
+		if !strings.Contains(events, want) {
+			t.Errorf("no %s in the events:\n%s", want, events)
+		}
+	}
+	if got := read("state/logs-cursor-gitlab-runner"); got != "c3" {
+		t.Errorf("gitlab-runner's cursor is %q, want c3", got)
+	}
+
+	// A second round ships only the new line, from the cursor.
+	entries = append(entries, map[string]any{"__CURSOR": "c4", "__REALTIME_TIMESTAMP": "1796540003000000", "_SYSTEMD_UNIT": "gitlab-runner.service", "MESSAGE": "job 7 started"})
+	write(filepath.Join(dir, "journal.json"), journal(entries), 0o644)
+	os.Remove(filepath.Join(dir, "events.log"))
+	os.Remove(filepath.Join(dir, "aws.log"))
+	// A failed put keeps the cursor: the line goes in the next round.
+	out := run("FAKE_PUT_FAIL=1")
+	if !strings.Contains(out, "AccessDeniedException") || read("state/logs-cursor-gitlab-runner") != "c3" {
+		t.Errorf("after a failed put: output %q, cursor %q (want c3)", out, read("state/logs-cursor-gitlab-runner"))
+	}
+	run()
+	if events := read("events.log"); !strings.Contains(events, "job 7 started") || strings.Contains(events, "Runner registered") {
+		t.Errorf("the second round shipped:\n%s", events)
+	}
+	if !strings.Contains(read("journalctl.log"), "--after-cursor c3") {
+		t.Errorf("journalctl was not asked for entries after the cursor:\n%s", read("journalctl.log"))
+	}
+	if got := read("state/logs-cursor-gitlab-runner"); got != "c4" {
+		t.Errorf("cursor %q, want c4", got)
+	}
+}
