@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -92,10 +94,11 @@ Examples:
 				&cli.DurationFlag{Name: "timeout", Value: plan.DefaultStepTimeout, Usage: "give up retrying deletes after this long"},
 				&cli.BoolFlag{Name: "keep-runner", Usage: "leave the runner provision created (gitlab.create_runner) in GitLab, its token valid, e.g. when GitLab is gone"},
 				&cli.BoolFlag{Name: "delete-runner", Usage: "also delete in GitLab the runner of the token you gave (GITLAB_RUNNER_TOKEN), which down keeps by default: its token stops working"},
+				&cli.BoolFlag{Name: "keep-logs", Usage: "leave the manager's log group and its lines (logs.retention_days still applies); the next up of the stack takes it up again"},
 				&cli.BoolFlag{Name: "adopt", Usage: "tear down from this state although the stack records another location"},
 			},
 			Action: r.act(0, func(c *cli.Context, o command.Options) (int, error) {
-				return command.Down(c.Context, o, command.DownOptions{DryRun: c.Bool("dry-run"), AutoApprove: c.Bool("auto-approve"), Discover: c.Bool("discover"), Timeout: c.Duration("timeout"), KeepRunner: c.Bool("keep-runner"), DeleteRunner: c.Bool("delete-runner"), Adopt: c.Bool("adopt")})
+				return command.Down(c.Context, o, command.DownOptions{DryRun: c.Bool("dry-run"), AutoApprove: c.Bool("auto-approve"), Discover: c.Bool("discover"), Timeout: c.Duration("timeout"), KeepRunner: c.Bool("keep-runner"), DeleteRunner: c.Bool("delete-runner"), KeepLogs: c.Bool("keep-logs"), Adopt: c.Bool("adopt")})
 			}),
 		},
 		{
@@ -119,6 +122,27 @@ Examples:
 			Flags: []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print as JSON"}},
 			Action: r.act(0, func(c *cli.Context, o command.Options) (int, error) {
 				return command.Doctor(c.Context, o, command.DoctorOptions{JSON: c.Bool("json")})
+			}),
+		},
+		{
+			Name:  "logs",
+			Usage: "print the manager's log: gitlab-runner, its boot, a drain, provision's own units",
+			Description: help(`The manager ships its journal to the stack's CloudWatch Logs group,
+/provision/<stack>/manager (logs.retention_days), from its first boot stage on,
+one stream per unit and instance. Runner tokens are masked before they leave it.
+Each line: time, unit, instance, message. -f prints new lines until Ctrl-C.
+
+Examples:
+  provision logs
+  provision logs --unit gitlab-runner --since 24h
+  provision logs -f`, envAWS),
+			Flags: []cli.Flag{
+				&cli.BoolFlag{Name: "follow", Aliases: []string{"f"}, Usage: "print new lines as they come, until Ctrl-C"},
+				&cli.DurationFlag{Name: "since", Value: time.Hour, Usage: "print the lines of this long back"},
+				&cli.StringFlag{Name: "unit", Usage: "only this unit's lines: " + strings.Join(ops.LogUnits, ", ")},
+			},
+			Action: r.actUntilCtrlC(0, func(c *cli.Context, o command.Options) (int, error) {
+				return command.Logs(c.Context, o, command.LogsOptions{Follow: c.Bool("follow"), Since: c.Duration("since"), Unit: c.String("unit")})
 			}),
 		},
 		{

@@ -95,8 +95,19 @@ func (r runner) options(c *cli.Context) (command.Options, error) {
 	}, nil
 }
 
-// act runs a command that takes at most args arguments.
+// act runs a command that takes at most args arguments. A command that
+// Ctrl-C stopped early exits 1, even when it ended cleanly.
 func (r runner) act(args int, f func(c *cli.Context, o command.Options) (int, error)) cli.ActionFunc {
+	return r.action(args, f, true)
+}
+
+// actUntilCtrlC runs a command that Ctrl-C ends as a matter of course
+// (logs -f): its exit code stands.
+func (r runner) actUntilCtrlC(args int, f func(c *cli.Context, o command.Options) (int, error)) cli.ActionFunc {
+	return r.action(args, f, false)
+}
+
+func (r runner) action(args int, f func(c *cli.Context, o command.Options) (int, error), interruptFails bool) cli.ActionFunc {
 	return func(c *cli.Context) error {
 		if c.NArg() > args {
 			extra := c.Args().Get(args)
@@ -113,7 +124,7 @@ func (r runner) act(args int, f func(c *cli.Context, o command.Options) (int, er
 		defer func() { _ = o.Log.Sync() }()
 		n, err := f(c, o)
 		*r.code = n
-		if err == nil && n == 0 {
+		if err == nil && n == 0 && interruptFails {
 			select {
 			case <-r.interrupt:
 				*r.code = 1

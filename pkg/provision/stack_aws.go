@@ -115,6 +115,12 @@ func (s AWSStack) Doctor(ctx context.Context, ledger *state.Ledger) ([]ops.Flow,
 	return ops.Doctor(ctx, s.env(ledger, stack.EnvOptions{}))
 }
 
+// ReadLogs reads lines of the manager's log group.
+func (s AWSStack) ReadLogs(ctx context.Context, q ops.LogQuery) ([]ops.LogLine, error) {
+	e := s.env(nil, stack.EnvOptions{})
+	return ops.ReadLogs(ctx, e.Logs, e.Names().LogGroup(), q)
+}
+
 // SpotPrices reads the current Spot prices of the types.
 func (s AWSStack) SpotPrices(ctx context.Context, types []string) (map[string]float64, error) {
 	return ops.SpotPrices(ctx, s.env(state.NewLedger(state.New(s.Cfg.Stack, s.AWS.Region), nil), stack.EnvOptions{}), types)

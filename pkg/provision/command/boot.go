@@ -174,6 +174,12 @@ func (s *session) bootFailed(ctx context.Context, ledger *state.Ledger, r *stack
 		fmt.Fprintf(w, "  Detail: %s\n", strings.ReplaceAll(r.Detail, "\n", "\n          "))
 	}
 	fmt.Fprintf(w, "  Likely cause: %s\n", d.Cause)
+	if d.Log != "" {
+		fmt.Fprintf(w, "  Log of %s (last lines; `provision logs --unit %s` shows more):\n", d.LogUnit, d.LogUnit)
+		for _, l := range strings.Split(d.Log, "\n") {
+			fmt.Fprintf(w, "    | %s\n", l)
+		}
+	}
 	if d.Console != "" {
 		fmt.Fprintf(w, "  Console output (last lines):\n")
 		for _, l := range strings.Split(d.Console, "\n") {

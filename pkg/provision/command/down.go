@@ -25,6 +25,8 @@ type DownOptions struct {
 	// DeleteRunner deletes the runner of a token the user gave, which
 	// down otherwise keeps.
 	DeleteRunner bool
+	// KeepLogs leaves the manager's log group and its lines.
+	KeepLogs bool
 	// Adopt tears the stack down from this state although the stack
 	// records another location.
 	Adopt bool
@@ -38,7 +40,7 @@ func Down(ctx context.Context, o Options, do DownOptions) (int, error) {
 		return 1, err
 	}
 	defer s.close()
-	s.keepRunner, s.deleteRunner = do.KeepRunner, do.DeleteRunner
+	s.keepRunner, s.deleteRunner, s.keepLogs = do.KeepRunner, do.DeleteRunner, do.KeepLogs
 	discover := do.Discover || s.doc == nil
 	if !do.DryRun {
 		if _, err := s.checkStateRecord(ctx, do.Adopt); err != nil {

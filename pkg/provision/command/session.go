@@ -83,6 +83,8 @@ type Stack interface {
 	// SpotPrices are the current Spot prices per hour of the types, the
 	// lowest of the region's zones (a type without one is left out).
 	SpotPrices(ctx context.Context, types []string) (map[string]float64, error)
+	// ReadLogs reads lines of the manager's log group.
+	ReadLogs(ctx context.Context, q ops.LogQuery) ([]ops.LogLine, error)
 }
 
 func awsStack(cfg *config.Config, awsCfg aws.Config, o Options) Stack {
@@ -101,6 +103,8 @@ type session struct {
 	// keepRunner, deleteRunner: down's choices for the runner in GitLab,
 	// for the plan it shows and the walk alike.
 	keepRunner, deleteRunner bool
+	// keepLogs: down leaves the manager's log group (--keep-logs).
+	keepLogs bool
 	// heartbeat: the longest the boot wait stays quiet (up).
 	heartbeat time.Duration
 
@@ -179,6 +183,7 @@ func (s *session) document() *state.Document {
 func (s *session) graph(ctx context.Context, ledger *state.Ledger, o stack.EnvOptions) (*plan.Graph, error) {
 	o.NoWaitDrain = o.NoWaitDrain || s.noWaitDrain
 	o.KeepRunner, o.DeleteRunner = o.KeepRunner || s.keepRunner, o.DeleteRunner || s.deleteRunner
+	o.KeepLogs = o.KeepLogs || s.keepLogs
 	switch {
 	case o.Teardown:
 		found, err := s.stack.Discover(ctx, ledger, true)

@@ -19,6 +19,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
@@ -361,6 +362,20 @@ func (h *harness) tagged(stackName string) []string {
 	left := h.taggedEC2(stackName)
 	for _, k := range h.liveKeys(stackName) {
 		left = append(left, "kms-key "+aws.ToString(k.KeyId))
+	}
+	return append(left, h.logGroups(stackName)...)
+}
+
+// logGroups lists the stack's CloudWatch Logs groups.
+func (h *harness) logGroups(stackName string) []string {
+	out, err := cloudwatchlogs.NewFromConfig(awsConfig(h.moto.URL)).DescribeLogGroups(context.Background(),
+		&cloudwatchlogs.DescribeLogGroupsInput{LogGroupNamePrefix: aws.String("/provision/" + stackName + "/")})
+	if err != nil {
+		h.t.Fatalf("list log groups: %v", err)
+	}
+	var left []string
+	for _, g := range out.LogGroups {
+		left = append(left, "log-group "+aws.ToString(g.LogGroupName))
 	}
 	return left
 }

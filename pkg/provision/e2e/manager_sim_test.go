@@ -4,13 +4,17 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	logstypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
@@ -196,7 +200,33 @@ func (m *managerSim) bootOne(h *harness, ssmc *ssm.Client, id, stackName string,
 		doc, _ := json.Marshal(r)
 		_, _ = ssmc.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String(stack.BootParameterName(stackName)), Value: aws.String(string(doc)),
 			Type: ssmtypes.ParameterTypeString, Overwrite: aws.Bool(true)})
+		// What provision-logs ships of the boot: the boot script's lines
+		// in cloud-final's journal, and gitlab-runner's once it runs.
+		lines := []string{fmt.Sprintf("provision: boot stage %s %s", r.Stage, r.Status)}
+		if r.Detail != "" {
+			lines = append(strings.Split(r.Detail, "\n"), lines...)
+		}
+		m.ship(stackName, "boot", id, lines...)
+		if r.Stage == bootstrap.StageServiceRunning && r.Status == "ok" {
+			m.ship(stackName, "gitlab-runner", id, "Starting multi-runner from /etc/gitlab-runner/config.toml...  builds=0 max_builds=10",
+				"Configuration loaded  builds=0 max_builds=10", "Runner token=glrt-[redacted] is verified")
+		}
 	}
+}
+
+// ship puts lines into the stack's log group as provision-logs does, in
+// the stream UNIT/INSTANCE (made on first use); without the group, as on
+// a manager whose group was not made, nothing arrives.
+func (m *managerSim) ship(stackName, unit, id string, lines ...string) {
+	c := cloudwatchlogs.NewFromConfig(m.awsCfg)
+	group, stream := "/provision/"+stackName+"/manager", unit+"/"+id
+	_, _ = c.CreateLogStream(context.Background(), &cloudwatchlogs.CreateLogStreamInput{LogGroupName: &group, LogStreamName: &stream})
+	now := time.Now().UnixMilli()
+	events := make([]logstypes.InputLogEvent, len(lines))
+	for i, l := range lines {
+		events[i] = logstypes.InputLogEvent{Message: aws.String(l), Timestamp: aws.Int64(now)}
+	}
+	_, _ = c.PutLogEvents(context.Background(), &cloudwatchlogs.PutLogEventsInput{LogGroupName: &group, LogStreamName: &stream, LogEvents: events})
 }
 
 // verifyWithSystemID is what `gitlab-runner verify` sends on the manager.

@@ -33,7 +33,7 @@ gitlab:
 `
 
 // fullSteps is the number of steps of a default (docker-autoscaler) stack.
-const fullSteps = 29
+const fullSteps = 30
 
 // noopCalls is the most AWS calls a plan or up that changes nothing may make
 // (31 since ssm/runner-config: SSM reads a parameter's tags one at a time).

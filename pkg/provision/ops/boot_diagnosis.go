@@ -17,9 +17,13 @@ import (
 )
 
 // BootDiagnosis is what provision can tell about a boot that failed or
-// did not finish: the likely cause in words and the end of the console.
+// did not finish: the likely cause in words, and the last lines of the
+// unit that failed from the log group (LogUnit, Log) or, when the manager
+// shipped none, the end of its console.
 type BootDiagnosis struct {
 	Cause   string
+	LogUnit string
+	Log     string
 	Console string
 }
 
@@ -29,7 +33,13 @@ const consoleLines = 25
 // DiagnoseBoot explains a boot that failed (r.Failed) or did not reach
 // online in time (r is the last report, or nil when there was none).
 func DiagnoseBoot(ctx context.Context, e *stack.Env, r *stack.BootReport) BootDiagnosis {
-	d := BootDiagnosis{Console: consoleTail(ctx, e)}
+	d := BootDiagnosis{LogUnit: "boot"}
+	if r != nil && (r.Stage == bootstrap.StageServiceRunning || r.Stage == bootstrap.StageOnline) {
+		d.LogUnit = "gitlab-runner"
+	}
+	if d.Log = bootLogTail(ctx, e, d.LogUnit); d.Log == "" {
+		d.Console = consoleTail(ctx, e)
+	}
 	console := "its console output (`aws ec2 get-console-output --instance-id " + e.IDOf(stack.StepManager) + "`)"
 	eip := addressOf(ctx, e, stack.StepManagerAddress)
 	internet := fmt.Sprintf("the manager reaches the internet through the internet gateway from %s: check that rtb/public routes 0.0.0.0/0 to it and that nacl/public admits the return traffic", eip)
