@@ -2,14 +2,17 @@ package provision
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/pricing"
 	"go.uber.org/zap"
 
 	"github.com/provision-dev/provision/pkg/plan"
 	"github.com/provision-dev/provision/pkg/provision/awsapi"
 	"github.com/provision-dev/provision/pkg/provision/config"
 	"github.com/provision-dev/provision/pkg/provision/ops"
+	"github.com/provision-dev/provision/pkg/provision/policy"
 	"github.com/provision-dev/provision/pkg/provision/preflight"
 	"github.com/provision-dev/provision/pkg/provision/stack"
 	"github.com/provision-dev/provision/pkg/state"
@@ -119,6 +122,18 @@ func (s AWSStack) Doctor(ctx context.Context, ledger *state.Ledger) ([]ops.Flow,
 func (s AWSStack) ReadLogs(ctx context.Context, q ops.LogQuery) ([]ops.LogLine, error) {
 	e := s.env(nil, stack.EnvOptions{})
 	return ops.ReadLogs(ctx, e.Logs, e.Names().LogGroup(), q)
+}
+
+// OnDemandPrices reads on-demand prices from the AWS Price List API,
+// which answers in us-east-1 for every region of the aws partition (none
+// is read for the China and GovCloud partitions: the table stands).
+func (s AWSStack) OnDemandPrices(ctx context.Context, types []string) (map[string]float64, error) {
+	if policy.PartitionOf(s.AWS.Region) != "aws" {
+		return nil, fmt.Errorf("the AWS Price List API is not read for %s", s.AWS.Region)
+	}
+	cfg := s.AWS.Copy()
+	cfg.Region = ops.PriceListRegion
+	return ops.OnDemandPrices(ctx, pricing.NewFromConfig(cfg), s.AWS.Region, types)
 }
 
 // SpotPrices reads the current Spot prices of the types.

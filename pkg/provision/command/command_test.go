@@ -140,6 +140,10 @@ func (f fakeStack) DiagnoseBoot(context.Context, *state.Ledger, *stack.BootRepor
 
 func (f fakeStack) DeleteBootReport(context.Context) error { return nil }
 
+func (f fakeStack) OnDemandPrices(context.Context, []string) (map[string]float64, error) {
+	return nil, errors.New("no Price List API here")
+}
+
 func (f fakeStack) ReadLogs(context.Context, ops.LogQuery) ([]ops.LogLine, error) { return nil, nil }
 
 func (f fakeStack) SpotPrices(_ context.Context, types []string) (map[string]float64, error) {

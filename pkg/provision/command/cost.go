@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"text/tabwriter"
+	"time"
 
 	"github.com/provision-dev/provision/pkg/provision/ops"
 )
@@ -38,13 +39,22 @@ func Cost(ctx context.Context, o Options, co CostOptions) (int, error) {
 		return 1, err
 	}
 	defer s.close()
-	rep := CostReport{Region: s.awsCfg.Region, Prices: ops.PriceLabel(s.awsCfg.Region), Items: ops.StandingCost(s.cfg)}
-	rep.Monthly = ops.Total(rep.Items)
 	types := s.cfg.RunnerTypes()
+	// The region's on-demand prices from the AWS Price List API; the
+	// dated table when it does not answer (no permission, no network,
+	// an emulator) or lists a type not.
+	listed, listErr := s.stack.OnDemandPrices(ctx, append([]string{s.cfg.Manager.InstanceType}, types...))
+	rep := CostReport{Region: s.awsCfg.Region, Prices: ops.PriceLabel(s.awsCfg.Region), Items: ops.StandingCost(s.cfg, listed)}
+	if len(listed) > 0 {
+		rep.Prices = ops.ListedPriceLabel(s.awsCfg.Region, time.Now().UTC().Format(time.DateOnly))
+	}
+	rep.Monthly = ops.Total(rep.Items)
 	spot, spotErr := s.stack.SpotPrices(ctx, types)
 	for _, t := range types {
 		m := MachinePrices{Type: t}
-		if p, ok := ops.OnDemandPerHour(t); ok {
+		if p, ok := listed[t]; ok {
+			m.OnDemand = &p
+		} else if p, ok := ops.OnDemandPerHour(t); ok {
 			m.OnDemand = &p
 		}
 		if p, ok := spot[t]; ok {
@@ -79,6 +89,10 @@ func Cost(ctx context.Context, o Options, co CostOptions) (int, error) {
 	}
 	if spotErr != nil {
 		fmt.Fprintf(w, "\nSpot prices could not be read: %v\n", spotErr)
+	}
+	if listErr != nil {
+		// Debug, not a warning: the table is the documented fallback.
+		o.Log.Debug("on-demand prices from the table: " + listErr.Error())
 	}
 	return 0, nil
 }

@@ -83,6 +83,9 @@ type Stack interface {
 	// SpotPrices are the current Spot prices per hour of the types, the
 	// lowest of the region's zones (a type without one is left out).
 	SpotPrices(ctx context.Context, types []string) (map[string]float64, error)
+	// OnDemandPrices are on-demand prices per hour of the types in the
+	// stack's region, from the AWS Price List API.
+	OnDemandPrices(ctx context.Context, types []string) (map[string]float64, error)
 	// ReadLogs reads lines of the manager's log group.
 	ReadLogs(ctx context.Context, q ops.LogQuery) ([]ops.LogLine, error)
 }

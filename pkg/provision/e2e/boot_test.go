@@ -58,12 +58,18 @@ func TestManagerBootReport(t *testing.T) {
 		`The manager's boot failed at stage "token-verified"`,
 		"Detail: GitLab rejected the runner token (HTTP 403)",
 		"Likely cause: GitLab rejected the runner token",
-		"Console output (last lines):",
-		"| Linux version", // the emulator's console output
+		// The failing unit's last lines, from the log group.
+		"Log of boot (last lines; `provision logs --unit boot` shows more):",
+		"| provision: boot stage token-read ok\n    | GitLab rejected the runner token (HTTP 403)",
+		"| provision: boot stage token-verified failed",
 	} {
 		if !strings.Contains(failed.stdout, want) {
 			t.Errorf("a failed boot does not show %q:\n%s", want, failed.stdout)
 		}
+	}
+	// The console is the fallback for a manager that shipped nothing.
+	if strings.Contains(failed.stdout, "Console output") {
+		t.Errorf("a failed boot with its log shows the console too:\n%s", failed.stdout)
 	}
 	if !strings.Contains(failed.stderr, "token-verified") {
 		t.Errorf("the error does not name the stage:\n%s", failed.stderr)

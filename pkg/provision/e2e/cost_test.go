@@ -19,8 +19,11 @@ func TestCostOfAStack(t *testing.T) {
 			t.Errorf("the plan lacks %q:\n%s", want, p.stdout)
 		}
 	}
+	// cost reads eu-west-1's on-demand prices from the Price List API
+	// (the proxy answers in its format, from us-east-1 only).
 	c := h.mustRun(0, "cost", "--json")
 	var rep struct {
+		Prices   string  `json:"prices"`
 		Monthly  float64 `json:"usd_per_month"`
 		Machines []struct {
 			Type     string
@@ -30,6 +33,9 @@ func TestCostOfAStack(t *testing.T) {
 	}
 	if err := json.Unmarshal([]byte(c.stdout), &rep); err != nil || rep.Monthly < 50 || len(rep.Machines) != 1 || rep.Machines[0].OnDemand == nil {
 		t.Fatalf("cost --json: %+v %v\n%s", rep, err, c)
+	}
+	if *rep.Machines[0].OnDemand != 0.0456 || !strings.Contains(rep.Prices, "on-demand instance prices from the AWS Price List API for eu-west-1, read ") {
+		t.Errorf("t3.medium on demand %v (want eu-west-1's 0.0456 from the Price List API), prices %q", *rep.Machines[0].OnDemand, rep.Prices)
 	}
 	if s := rep.Machines[0].Spot; s != nil {
 		t.Logf("t3.medium: on demand %v, Spot %v", *rep.Machines[0].OnDemand, *s)

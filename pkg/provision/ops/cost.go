@@ -30,6 +30,9 @@ const (
 	kmsKeyMonth   = 1.0   // a customer managed KMS key
 	gp3GBMonth    = 0.08  // gp3 storage, per GB-month
 	managerRootGB = 20.0  // the manager's root volume
+	// CloudWatch Logs, standard class: ingestion and storage per GB.
+	logsIngestGB      = 0.50
+	logsStoredGBMonth = 0.03
 )
 
 // onDemand are the on-demand Linux prices per hour of the types a stack is
@@ -61,8 +64,11 @@ type CostItem struct {
 
 // StandingCost is what the stack of cfg costs a month before any job runs,
 // item by item: the NAT gateways and the public addresses, the manager,
-// the interface endpoints, the stack's KMS key.
-func StandingCost(cfg *config.Config) []CostItem {
+// the interface endpoints, the stack's KMS key, the log group.
+// listed are on-demand prices read from the AWS Price List API for the
+// stack's region (OnDemandPrices); a type not in it is priced from the
+// table.
+func StandingCost(cfg *config.Config, listed map[string]float64) []CostItem {
 	n := cfg.Network
 	nats := n.NATZones()
 	items := []CostItem{
@@ -70,7 +76,10 @@ func StandingCost(cfg *config.Config) []CostItem {
 		{What: "public IPv4 address (Elastic IP)", Count: nats + 1, Monthly: float64(nats+1) * ipv4PerHour * hoursPerMonth},
 	}
 	manager := CostItem{What: "manager " + cfg.Manager.InstanceType + " (" + fmt.Sprint(managerRootGB) + " GiB gp3)", Count: 1, Monthly: managerRootGB * gp3GBMonth}
-	if p, ok := OnDemandPerHour(cfg.Manager.InstanceType); ok {
+	if p, ok := listed[cfg.Manager.InstanceType]; ok {
+		manager.Monthly += p * hoursPerMonth
+		manager.Note = "instance price from the AWS Price List API"
+	} else if p, ok := OnDemandPerHour(cfg.Manager.InstanceType); ok {
 		manager.Monthly += p * hoursPerMonth
 	} else {
 		manager.Note = "instance price not in the table (" + PricesAsOf + "): only the volume is counted"
@@ -87,6 +96,9 @@ func StandingCost(cfg *config.Config) []CostItem {
 	if cfg.OwnSecretsKey() {
 		items = append(items, CostItem{What: "KMS key (the stack's own)", Count: 1, Monthly: kmsKeyMonth})
 	}
+	// Charged by volume only: a manager at rest logs a few MB a day.
+	items = append(items, CostItem{What: "log group (the manager's journal)", Count: 1, Monthly: 0,
+		Note: fmt.Sprintf("$%.2f per GB ingested, $%.2f per GB-month kept (%d days)", logsIngestGB, logsStoredGBMonth, cfg.Logs.RetentionDays)})
 	return items
 }
 
@@ -164,6 +176,13 @@ func Dollars(v float64) string {
 		return fmt.Sprintf("-$%.2f", -v)
 	}
 	return fmt.Sprintf("+$%.2f", v)
+}
+
+// ListedPriceLabel says what the prices of `provision cost` are when some
+// came from the AWS Price List API (read today).
+func ListedPriceLabel(region, today string) string {
+	return "estimate: on-demand instance prices from the AWS Price List API for " + region + ", read " + today +
+		"; the rest from us-east-1 prices of " + PricesAsOf
 }
 
 // PriceLabel says what the prices are.

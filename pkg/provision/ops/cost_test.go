@@ -13,11 +13,11 @@ import (
 // and interface endpoints count per zone.
 func TestStandingCost(t *testing.T) {
 	cfg := config.Defaults()
-	if got := Total(StandingCost(&cfg)); got < 50 || got > 51 {
+	if got := Total(StandingCost(&cfg, nil)); got < 50 || got > 51 {
 		t.Errorf("default stack: $%.2f a month, want about $50.34 (README)", got)
 	}
 	cfg.Network.Zones, cfg.Network.NAT, cfg.Network.Endpoints = 3, config.NATPerZone, []string{"ssm", "ecr"}
-	items := StandingCost(&cfg)
+	items := StandingCost(&cfg, nil)
 	var nat, ips, eps CostItem
 	for _, i := range items {
 		switch {

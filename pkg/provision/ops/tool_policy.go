@@ -236,7 +236,9 @@ func ToolPolicy(cfg *config.Config) policy.PolicyDocument {
 	// Amazon CloudWatch Logs"). Finding it lists the groups of the region.
 	st = append(st,
 		policy.Statement{Sid: "Logs", Effect: "Allow", Action: logGroupActions, Resource: a.LogGroupAndStreams(stack.Names{Stack: cfg.Stack}.LogGroup())},
-		policy.Statement{Sid: "FindLogs", Effect: "Allow", Action: []string{"logs:DescribeLogGroups"}, Resource: []string{a.LogGroup("*")}})
+		policy.Statement{Sid: "FindLogs", Effect: "Allow", Action: []string{"logs:DescribeLogGroups"}, Resource: []string{a.LogGroup("*")}},
+		// provision cost reads on-demand prices; the API takes no resource.
+		policy.Statement{Sid: "Prices", Effect: "Allow", Action: []string{"pricing:GetProducts"}, Resource: []string{"*"}})
 	st = append(st, itsKeyStatements(cfg, partition, region)...)
 	if s3 := cfg.State.S3; s3 != nil {
 		// s3:GetObject also authorizes the deletes conditional on an ETag

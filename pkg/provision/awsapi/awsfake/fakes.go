@@ -63,13 +63,14 @@ type Clients struct {
 	S3          *S3
 	STS         *STS
 	Logs        *Logs
+	Pricing     *Pricing
 }
 
 // New returns fresh fakes.
 func New() *Clients {
 	r := &Recorder{}
 	return &Clients{Recorder: r, EC2: &EC2{rec: r}, IAM: &IAM{rec: r}, AutoScaling: &AutoScaling{rec: r},
-		SSM: &SSM{rec: r}, KMS: &KMS{rec: r}, S3: &S3{rec: r}, STS: &STS{rec: r}, Logs: &Logs{rec: r}}
+		SSM: &SSM{rec: r}, KMS: &KMS{rec: r}, S3: &S3{rec: r}, STS: &STS{rec: r}, Logs: &Logs{rec: r}, Pricing: &Pricing{rec: r}}
 }
 
 // Inputs are the requests of every call of one method whose input has

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/pricing"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -1419,6 +1420,24 @@ func (f *STS) GetCallerIdentity(ctx context.Context, in *sts.GetCallerIdentityIn
 		return f.GetCallerIdentityFn(ctx, in)
 	}
 	return &sts.GetCallerIdentityOutput{}, nil
+}
+
+// Pricing is a fake of awsapi.Pricing: each call is recorded; a method
+// answers with its Fn when set, else with an empty output and no error
+// (a read of one named thing: the service's not-found error).
+type Pricing struct {
+	rec           *Recorder
+	GetProductsFn func(ctx context.Context, in *pricing.GetProductsInput) (*pricing.GetProductsOutput, error)
+}
+
+var _ awsapi.Pricing = (*Pricing)(nil)
+
+func (f *Pricing) GetProducts(ctx context.Context, in *pricing.GetProductsInput, _ ...func(*pricing.Options)) (*pricing.GetProductsOutput, error) {
+	f.rec.add("Pricing", "GetProducts", in)
+	if f.GetProductsFn != nil {
+		return f.GetProductsFn(ctx, in)
+	}
+	return &pricing.GetProductsOutput{}, nil
 }
 
 // Logs is a fake of awsapi.Logs: each call is recorded; a method
