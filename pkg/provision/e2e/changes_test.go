@@ -34,7 +34,7 @@ func TestPlansSayWhatWillHappen(t *testing.T) {
 		t.Errorf("%d resources show the new tag, want %d", n, taggedSteps)
 	}
 	up := h.mustRun(0, "up", "--auto-approve")
-	if !strings.Contains(up.stdout, "Apply complete! Resources: 0 added, 27 changed, 0 destroyed.") {
+	if !strings.Contains(up.stdout, "Apply complete! Resources: 0 added, 28 changed, 0 destroyed.") {
 		t.Errorf("up result:\n%s", up.stdout)
 	}
 	h.mustRun(0, "plan", "--detailed-exitcode")

@@ -12,6 +12,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
@@ -136,6 +137,19 @@ func realARNs(t *testing.T, h *harness, ctx context.Context) map[string]bool {
 		got, err := ssmc.GetParameter(ctx, &ssm.GetParameterInput{Name: p.Name})
 		must(t, err)
 		add(got.Parameter.ARN)
+	}
+	// Log groups (the ARN without the ":*" DescribeLogGroups also gives)
+	// and their streams.
+	logs := cloudwatchlogs.NewFromConfig(cfg)
+	lgs, err := logs.DescribeLogGroups(ctx, &cloudwatchlogs.DescribeLogGroupsInput{})
+	must(t, err)
+	for _, g := range lgs.LogGroups {
+		add(g.LogGroupArn)
+		streams, err := logs.DescribeLogStreams(ctx, &cloudwatchlogs.DescribeLogStreamsInput{LogGroupName: g.LogGroupName})
+		must(t, err)
+		for _, s := range streams.LogStreams {
+			add(s.Arn)
+		}
 	}
 	kmsc := kms.NewFromConfig(cfg)
 	keys, err := kmsc.ListKeys(ctx, &kms.ListKeysInput{})
