@@ -425,8 +425,8 @@ func TestManagerUserDataFitsEC2(t *testing.T) {
 			t.Fatalf("%s: %v", name, err)
 		}
 		t.Logf("%s: %d bytes, %d packed", name, len(doc), len(packed))
-		if len(packed) > UserDataLimit/2 {
-			t.Errorf("%s: packed user-data is %d bytes: half of EC2's limit is gone", name, len(packed))
+		if len(packed) > UserDataLimit*3/4 {
+			t.Errorf("%s: packed user-data is %d bytes: three quarters of EC2's limit are gone", name, len(packed))
 		}
 		if again := must(Pack(doc)); !bytes.Equal(again, packed) {
 			t.Errorf("%s: packing twice gave other bytes: an unchanged manager would look changed", name)

@@ -5,8 +5,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestLogShipper runs provision-logs once over a stand-in journal and AWS
@@ -51,10 +53,16 @@ echo "aws $*" >> "$FAKE_DIR/aws.log"
 if [[ -n ${FAKE_PUT_FAIL:-} && $* == *put-log-events* ]]; then echo "An error occurred (AccessDeniedException)" >&2; exit 254; fi
 for a in "$@"; do case "$a" in file://*) cat "${a#file://}" >> "$FAKE_DIR/events.log"; echo >> "$FAKE_DIR/events.log" ;; esac; done
 `, 0o755)
+	// Times are an hour ago and on; one line is 20 days old, which
+	// PutLogEvents would refuse, and one came before the line ahead of it
+	// (a clock that stepped back).
+	base := time.Now().Add(-time.Hour).UnixMicro()
+	at := func(s int64) string { return strconv.FormatInt(base+s*1e6, 10) }
 	entries := []map[string]any{
-		{"__CURSOR": "c1", "__REALTIME_TIMESTAMP": "1796540000000000", "_SYSTEMD_UNIT": "cloud-final.service", "MESSAGE": "provision: boot stage packages ok"},
-		{"__CURSOR": "c2", "__REALTIME_TIMESTAMP": "1796540001000000", "_SYSTEMD_UNIT": "gitlab-runner.service", "MESSAGE": "Runner registered token=glrt-SECRETsecret_123.x"},
-		{"__CURSOR": "c3", "__REALTIME_TIMESTAMP": "1796540002000000", "_SYSTEMD_UNIT": "gitlab-runner.service", "MESSAGE": []int{0x68, 0x69, 0xff}},
+		{"__CURSOR": "c0", "__REALTIME_TIMESTAMP": at(-20 * 86400), "_SYSTEMD_UNIT": "gitlab-runner.service", "MESSAGE": "a line from long ago"},
+		{"__CURSOR": "c1", "__REALTIME_TIMESTAMP": at(0), "_SYSTEMD_UNIT": "cloud-final.service", "MESSAGE": "provision: boot stage packages ok"},
+		{"__CURSOR": "c2", "__REALTIME_TIMESTAMP": at(2), "_SYSTEMD_UNIT": "gitlab-runner.service", "MESSAGE": "Runner registered token=glrt-SECRET\x1b[0msecret_123.x"},
+		{"__CURSOR": "c3", "__REALTIME_TIMESTAMP": at(1), "_SYSTEMD_UNIT": "gitlab-runner.service", "MESSAGE": []int{0x68, 0x69, 0xff}},
 	}
 	journal := func(es []map[string]any) string {
 		var b strings.Builder
@@ -103,17 +111,24 @@ for a in "$@"; do case "$a" in file://*) cat "${a#file://}" >> "$FAKE_DIR/events
 	if strings.Contains(events, "SECRET") {
 		t.Fatalf("a runner token was shipped:\n%s", events)
 	}
-	for _, want := range []string{`"timestamp": 1796540001000`, `glrt-[redacted]`, `"message": "hi\ufffd"`, `boot stage packages ok`} {
+	for _, want := range []string{`glrt-[redacted]`, `boot stage packages ok`} {
 		if !strings.Contains(events, want) {
 			t.Errorf("no %s in the events:\n%s", want, events)
 		}
+	}
+	// In time order, the old line left out.
+	if i, j := strings.Index(events, `"message": "hi\ufffd"`), strings.Index(events, "Runner registered"); i < 0 || j < i {
+		t.Errorf("the events are not in time order:\n%s", events)
+	}
+	if strings.Contains(events, "long ago") || !strings.Contains(events, `"timestamp": `+strconv.FormatInt((base+1e6)/1000, 10)) {
+		t.Errorf("a line older than 14 days was shipped, or a time is wrong:\n%s", events)
 	}
 	if got := read("state/logs-cursor-gitlab-runner"); got != "c3" {
 		t.Errorf("gitlab-runner's cursor is %q, want c3", got)
 	}
 
 	// A second round ships only the new line, from the cursor.
-	entries = append(entries, map[string]any{"__CURSOR": "c4", "__REALTIME_TIMESTAMP": "1796540003000000", "_SYSTEMD_UNIT": "gitlab-runner.service", "MESSAGE": "job 7 started"})
+	entries = append(entries, map[string]any{"__CURSOR": "c4", "__REALTIME_TIMESTAMP": at(3), "_SYSTEMD_UNIT": "gitlab-runner.service", "MESSAGE": "job 7 started"})
 	write(filepath.Join(dir, "journal.json"), journal(entries), 0o644)
 	os.Remove(filepath.Join(dir, "events.log"))
 	os.Remove(filepath.Join(dir, "aws.log"))

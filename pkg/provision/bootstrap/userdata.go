@@ -510,7 +510,9 @@ func DrainScript(m Manager) string {
 		"systemctl stop gitlab-runner",
 		"systemctl disable --now provision-drain.timer",
 		`aws ssm put-parameter --region "$region" --name "$parameter" --type String --overwrite --value "drained $id" >/dev/null`,
-		"# The drain's last lines reach the log group before the machine goes.",
+		"# The drain's last lines reach the log group before the machine goes:",
+		"# one last round, with the service (which keeps the same cursors) stopped.",
+		"systemctl stop provision-logs.service",
 		`"${PROVISION_SBIN:-` + SbinDir + `}/provision-logs" --once || true`,
 		"# Its jobs done, the manager goes: provision sets the instance to",
 		"# terminate on power-off when it does not wait (up --no-wait), and",
@@ -536,6 +538,8 @@ After=network-online.target
 ExecStart=/usr/local/sbin/provision-logs
 Restart=always
 RestartSec=10
+# Beside gitlab-runner on a small instance: a bound, not a risk.
+MemoryMax=128M
 
 [Install]
 WantedBy=multi-user.target

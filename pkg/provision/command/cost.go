@@ -43,7 +43,10 @@ func Cost(ctx context.Context, o Options, co CostOptions) (int, error) {
 	// The region's on-demand prices from the AWS Price List API; the
 	// dated table when it does not answer (no permission, no network,
 	// an emulator) or lists a type not.
-	listed, listErr := s.stack.OnDemandPrices(ctx, append([]string{s.cfg.Manager.InstanceType}, types...))
+	// Bounded: without a network the SDK would retry for a long while.
+	priceCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	listed, listErr := s.stack.OnDemandPrices(priceCtx, append([]string{s.cfg.Manager.InstanceType}, types...))
+	cancel()
 	rep := CostReport{Region: s.awsCfg.Region, Prices: ops.PriceLabel(s.awsCfg.Region), Items: ops.StandingCost(s.cfg, listed)}
 	if len(listed) > 0 {
 		rep.Prices = ops.ListedPriceLabel(s.awsCfg.Region, time.Now().UTC().Format(time.DateOnly))

@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -78,12 +79,14 @@ func TestManagerLogs(t *testing.T) {
 
 	// down --keep-logs keeps the group and its lines; the next up takes
 	// it up again, and down removes it.
+	// The stack's key stays too: the kept lines are encrypted with it.
+	keys := h.liveKeys("net")
 	d := h.mustRun(0, "down", "--auto-approve", "--keep-logs")
-	if !strings.Contains(d.stdout, "kept with its lines (down --keep-logs)") {
-		t.Errorf("the destroy plan does not say the log group stays:\n%s", d.stdout)
+	if !strings.Contains(d.stdout, "kept with its lines (down --keep-logs)") || !strings.Contains(d.stdout, "kept: the kept log lines are encrypted with it") {
+		t.Errorf("the destroy plan does not say the log group and the key stay:\n%s", d.stdout)
 	}
-	if left := h.tagged("net"); len(left) != 1 || left[0] != "log-group /provision/net/manager" {
-		t.Errorf("after down --keep-logs: %v, want the log group alone", left)
+	if left := h.tagged("net"); len(left) != 2 || !slices.Contains(left, "log-group /provision/net/manager") || len(keys) != 1 || !slices.Contains(left, "kms-key "+aws.ToString(keys[0].KeyId)) {
+		t.Errorf("after down --keep-logs: %v, want the log group and the key %v", left, keys)
 	}
 	if r := h.mustRun(0, "logs", "--unit", "boot"); !strings.Contains(r.stdout, "provision: boot stage online ok") {
 		t.Errorf("the kept group's lines:\n%s", r)
@@ -91,6 +94,9 @@ func TestManagerLogs(t *testing.T) {
 	h.mustRun(0, "up", "--auto-approve")
 	if r := h.mustRun(0, "logs", "--unit", "boot", "--since", "1h"); strings.Count(r.stdout, "provision: boot stage online ok") != 2 {
 		t.Errorf("the kept group holds both managers' boots:\n%s", r)
+	}
+	if again := h.liveKeys("net"); len(again) != 1 || aws.ToString(again[0].KeyId) != aws.ToString(keys[0].KeyId) {
+		t.Errorf("the next up does not take the kept key up again: %v, was %v", again, keys)
 	}
 	d = h.mustRun(0, "down", "--auto-approve")
 	if !strings.Contains(d.stdout, "its lines go with it") {

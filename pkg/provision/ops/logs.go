@@ -15,7 +15,6 @@ import (
 
 	"github.com/provision-dev/provision/pkg/provision/awsapi"
 	"github.com/provision-dev/provision/pkg/provision/stack"
-	"github.com/provision-dev/provision/pkg/termtext"
 )
 
 // LogUnits are the unit groups the manager ships, each one stream per
@@ -33,10 +32,16 @@ type LogLine struct {
 	id       string
 }
 
-// String is the line as `provision logs` prints it, cleaned of what a
-// terminal would act on: the text comes from the machine.
+// String is the line as `provision logs` prints it: one line, cleaned of
+// what a terminal would act on and of runner tokens, stream name and
+// message alike, since both come from the machine (a newline inside a
+// message is shown as \n, so that no message can pass for other lines).
 func (l LogLine) String() string {
-	return fmt.Sprintf("%s %s %s  %s", l.Time.UTC().Format(time.RFC3339), l.Unit, l.Instance, termtext.Clean(l.Message))
+	return fmt.Sprintf("%s %s %s  %s", l.Time.UTC().Format(time.RFC3339), oneLine(l.Unit), oneLine(l.Instance), oneLine(l.Message))
+}
+
+func oneLine(s string) string {
+	return strings.ReplaceAll(stack.FromManager(s), "\n", `\n`)
 }
 
 // LogQuery says which lines to read.
@@ -93,10 +98,18 @@ func lineOf(ev logstypes.FilteredLogEvent) LogLine {
 		Message: strings.TrimRight(aws.ToString(ev.Message), "\n"), id: aws.ToString(ev.EventId)}
 }
 
+// followWindow is how far back each look of FollowLogs reads again: the
+// manager ships its units one after another, and a line may become
+// visible after a later-stamped one of another unit.
+const followWindow = time.Minute
+
 // FollowLogs prints the lines since q.Since, then new ones as they come,
 // every poll, until ctx ends or stop closes (Ctrl-C), which is no error.
+// Each look reads followWindow back from the newest line printed and
+// skips the lines printed already, by id.
 func FollowLogs(ctx context.Context, read func(context.Context, LogQuery) ([]LogLine, error), q LogQuery, w io.Writer, poll time.Duration, stop <-chan struct{}) error {
-	seen := map[string]bool{} // ids of the lines at the latest time printed
+	printed := map[string]time.Time{} // ids printed, with their times
+	newest := q.Since
 	for {
 		lines, err := read(ctx, q)
 		if err != nil {
@@ -106,16 +119,22 @@ func FollowLogs(ctx context.Context, read func(context.Context, LogQuery) ([]Log
 			return err
 		}
 		for _, l := range lines {
-			if seen[l.id] {
+			if _, done := printed[l.id]; done {
 				continue
 			}
 			fmt.Fprintln(w, l)
-			if l.Time.After(q.Since) {
-				// Later lines only from now on: the ones at this very
-				// millisecond are asked for again, and skipped by id.
-				q.Since, seen = l.Time, map[string]bool{}
+			printed[l.id] = l.Time
+			if l.Time.After(newest) {
+				newest = l.Time
 			}
-			seen[l.id] = true
+		}
+		if from := newest.Add(-followWindow); from.After(q.Since) {
+			q.Since = from
+		}
+		for id, at := range printed {
+			if at.Before(q.Since) {
+				delete(printed, id) // never read again
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -144,7 +163,7 @@ func bootLogTail(ctx context.Context, e *stack.Env, unit string) string {
 	}
 	out := make([]string, len(lines))
 	for i, l := range lines {
-		out[i] = termtext.Clean(l.Message)
+		out[i] = oneLine(l.Message)
 	}
 	return strings.Join(out, "\n")
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
@@ -128,7 +129,8 @@ func (k logGroupKind) Diff(_ context.Context, g *logGroup) (logGroupFix, []strin
 		fix.key = true
 		switch {
 		case want == "":
-			reasons = append(reasons, "encryption: from the stack's key to CloudWatch Logs' own (secrets.kms_key_id brings a key whose policy provision does not write)")
+			reasons = append(reasons, "encryption: from the stack's key to CloudWatch Logs' own (secrets.kms_key_id brings a key whose policy provision does not write); "+
+				"the lines written so far stay under the stack's key, whose deletion is scheduled: read or export them within 7 days")
 		default:
 			reasons = append(reasons, "encryption: with the stack's key "+want)
 		}
@@ -156,6 +158,9 @@ func (k logGroupKind) Create(ctx context.Context, _ string, _ resource.Found[*lo
 			// Made by an earlier attempt whose answer was lost: find it.
 			return nil, logGroupFix{}, plan.TryAgainf("%s exists already: read it again", name)
 		}
+		if keyNotYetUsable(err, key) {
+			return nil, logGroupFix{}, plan.TryAgainf("%s: CloudWatch Logs may not use the stack's key yet (its policy was just written): %v", name, err)
+		}
 		return nil, logGroupFix{}, awsapi.RetryableCreate(fmt.Errorf("create the log group %s: %w", name, err))
 	}
 	// A new group keeps its lines forever: the retention comes next.
@@ -174,13 +179,19 @@ func (k logGroupKind) Update(ctx context.Context, g *logGroup, fix logGroupFix) 
 		return nil
 	}
 	if key := k.wantKey(); key != "" {
-		if _, err := k.env.Logs.AssociateKmsKey(ctx, &cloudwatchlogs.AssociateKmsKeyInput{LogGroupName: aws.String(g.name), KmsKeyId: aws.String(key)}); err != nil {
+		_, err := k.env.Logs.AssociateKmsKey(ctx, &cloudwatchlogs.AssociateKmsKeyInput{LogGroupName: aws.String(g.name), KmsKeyId: aws.String(key)})
+		if keyNotYetUsable(err, key) {
+			return plan.TryAgainf("%s: CloudWatch Logs may not use the stack's key yet (its policy was just written): %v", g.name, err)
+		}
+		if err != nil {
 			return fmt.Errorf("encrypt %s with %s: %w", g.name, key, err)
 		}
 		return nil
 	}
-	// Before the stack's key is retired: lines under a key pending
-	// deletion could no longer be read.
+	// New lines no longer under the stack's key, which is retired in this
+	// run. Lines written before stay under it (CloudWatch Logs does not
+	// encrypt them again), and cannot be read once KMS deletes it: the
+	// plan says so.
 	if _, err := k.env.Logs.DisassociateKmsKey(ctx, &cloudwatchlogs.DisassociateKmsKeyInput{LogGroupName: aws.String(g.name)}); err != nil {
 		return fmt.Errorf("take the stack's key off %s: %w", g.name, err)
 	}
@@ -225,4 +236,19 @@ func (k logGroupKind) retag(ctx context.Context, g *logGroup, c resource.TagChan
 		}
 	}
 	return nil
+}
+
+// keyNotYetUsable: CloudWatch Logs refused a key whose policy was written
+// moments ago. KMS key policies take effect within seconds, and IAM
+// answers AccessDenied meanwhile ("Changes that I make are not always
+// immediately visible" in the IAM User Guide): tried again, not failed.
+func keyNotYetUsable(err error, key string) bool {
+	if err == nil || key == "" {
+		return false
+	}
+	switch awsapi.ErrorCode(err) {
+	case "AccessDeniedException", "InvalidParameterException":
+		return strings.Contains(strings.ToLower(err.Error()), "kms")
+	}
+	return false
 }

@@ -60,14 +60,23 @@ func (k secretsKeyKind) Describe() plan.Change {
 	return plan.Change{Step: StepSecretsKey, Kind: "kms-key", Name: k.env.Names().SecretsKeyAlias(),
 		Attrs: []plan.Attr{
 			{Key: "type", Value: "symmetric, encrypt and decrypt"},
-			{Key: "encrypts", Value: k.env.Names().TokenParameter() + ", " + k.env.Names().SSHKeyParameter() + ", " + k.env.Names().RunnerConfigParameter()},
+			{Key: "encrypts", Value: k.env.Names().TokenParameter() + ", " + k.env.Names().SSHKeyParameter() + ", " + k.env.Names().RunnerConfigParameter() + ", the log group " + k.env.Names().LogGroup()},
 			{Key: "used by", Value: "the manager's role, through SSM only"},
 		}}
 }
 
 // Hooks names the optional parts of resource.Step this kind has.
 func (k secretsKeyKind) Hooks() resource.Hooks[*stackKey, secretsKeyFix] {
-	return resource.Hooks[*stackKey, secretsKeyFix]{Tags: k.tagsOf, Retag: k.retag}
+	return resource.Hooks[*stackKey, secretsKeyFix]{Tags: k.tagsOf, Retag: k.retag, ShownOnDelete: k.shownOnDelete}
+}
+
+// shownOnDelete: with down --keep-logs the key stays, as the kept lines
+// are encrypted with it.
+func (k secretsKeyKind) shownOnDelete(*stackKey) []string {
+	if k.env.KeepLogs {
+		return []string{"kept: the kept log lines are encrypted with it (down --keep-logs; $1 a month); the next up takes it up again"}
+	}
+	return []string{fmt.Sprintf("its deletion is scheduled, %d days ahead (aws kms cancel-key-deletion undoes it meanwhile)", keyDeletionWindow)}
 }
 
 // Find takes the recorded key while it is usable; else (the first run, a
@@ -239,6 +248,9 @@ func (k secretsKeyKind) pointAlias(ctx context.Context, key *stackKey) error {
 // deletes no key at once. The alias goes now, if it names this key, so
 // that a stack of the same name made within the week can have it.
 func (k secretsKeyKind) Remove(ctx context.Context, key *stackKey) error {
+	if k.env.KeepLogs {
+		return nil // the kept log group's lines are under it
+	}
 	named, err := k.aliasNames(ctx, key)
 	if err != nil && !awsapi.IsNotFound(err) {
 		return err
