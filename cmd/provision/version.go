@@ -3,30 +3,35 @@ package main
 import (
 	"fmt"
 	"runtime/debug"
+	"strings"
 )
 
-// version is set at build time with -ldflags "-X main.version=...";
-// otherwise the module version from the build info is used.
-var version = ""
+// version, commit and date are set by a release build (scripts/release,
+// -ldflags "-X main.version=..."); otherwise the build info gives them:
+// the module version of `go install ...@VERSION`, and the commit and its
+// date that the Go toolchain stamps into a build from a clone.
+var version, commit, date = "", "", ""
 
-// versionString is the module version, the commit and its date, as the Go
-// toolchain records them in the binary (`go version -m provision`).
+// versionString is the version, the commit and its date.
 func versionString() string {
-	v, commit, date, modified := version, "", "", false
+	v, commit, date, modified := version, commit, date, false
 	if info, ok := debug.ReadBuildInfo(); ok {
 		if v == "" {
 			v = info.Main.Version
 		}
 		for _, s := range info.Settings {
-			switch s.Key {
-			case "vcs.revision":
+			switch {
+			case s.Key == "vcs.revision" && commit == "":
 				commit = s.Value
-			case "vcs.time":
+			case s.Key == "vcs.time" && date == "":
 				date = s.Value
-			case "vcs.modified":
+			case s.Key == "vcs.modified":
 				modified = s.Value == "true"
 			}
 		}
+	}
+	if c, dirty := strings.CutSuffix(commit, "-dirty"); dirty {
+		commit, modified = c, true
 	}
 	if v == "" {
 		v = "(devel)"

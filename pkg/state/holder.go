@@ -1,17 +1,11 @@
 package state
 
-import (
-	"errors"
-	"os"
-	"syscall"
-)
+import "os"
 
 // ProcessGone reports whether the holder ran on this host and its process
 // no longer exists: then the lock it left can only be stale. A holder on
 // another host, or a process that still runs (or whose id was reused),
-// gives false, so a live run is never called gone. Signal 0 checks that a
-// process exists without touching it; EPERM means it exists under another
-// user.
+// gives false, so a live run is never called gone.
 func (h *LockHolder) ProcessGone() bool {
 	if h == nil || h.PID <= 0 || h.Host == "" {
 		return false
@@ -19,5 +13,5 @@ func (h *LockHolder) ProcessGone() bool {
 	if host, err := os.Hostname(); err != nil || host != h.Host {
 		return false
 	}
-	return errors.Is(syscall.Kill(h.PID, 0), syscall.ESRCH)
+	return processGone(h.PID)
 }

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"syscall"
 )
 
 // Store is the state file of one stack on disk: path, path.backup (the
@@ -80,8 +79,11 @@ func (e *LockedError) Error() string {
 	return fmt.Sprintf("state %s is locked by %s: wait for that run to finish; the lock is released as soon as that process exits", e.Path, who)
 }
 
-// Lock takes the stack's exclusive lock without waiting. The kernel drops a
-// flock when its process dies, so a killed run never blocks the next one.
+// errLocked: another process holds the lock.
+var errLocked = errors.New("locked by another process")
+
+// Lock takes the stack's exclusive lock without waiting. The system drops
+// the lock when its process dies, so a killed run never blocks the next one.
 func (s *Store) Lock(command string) error {
 	if err := os.MkdirAll(filepath.Dir(s.path), 0o700); err != nil {
 		return fmt.Errorf("create state directory: %w", err)
@@ -90,9 +92,9 @@ func (s *Store) Lock(command string) error {
 	if err != nil {
 		return fmt.Errorf("open state lock: %w", err)
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+	if err := lockFile(f); err != nil {
 		f.Close()
-		if errors.Is(err, syscall.EWOULDBLOCK) {
+		if errors.Is(err, errLocked) {
 			return NewLockedError(s.path, readHolder(s.lockPath()), false)
 		}
 		return fmt.Errorf("lock state %s: %w", s.path, err)
