@@ -31,11 +31,11 @@ func repoRoot(t *testing.T) string {
 // release is built from is a commit, never the working tree.
 func cloneHEAD(t *testing.T, dir string) string {
 	t.Helper()
-	run(t, "", nil, "git", "clone", "-q", repoRoot(t), dir)
+	runCmd(t, "", nil, "git", "clone", "-q", repoRoot(t), dir)
 	return dir
 }
 
-func run(t *testing.T, dir string, env []string, name string, args ...string) string {
+func runCmd(t *testing.T, dir string, env []string, name string, args ...string) string {
 	t.Helper()
 	cmd := exec.Command(name, args...)
 	cmd.Dir = dir
@@ -64,7 +64,7 @@ func TestRelease(t *testing.T) {
 	sums := map[string]string{}
 	for _, name := range []string{"a", "b"} {
 		dir := cloneHEAD(t, filepath.Join(t.TempDir(), name))
-		run(t, dir, nil, "scripts/release", append([]string{testVersion}, targets...)...)
+		runCmd(t, dir, nil, "scripts/release", append([]string{testVersion}, targets...)...)
 		out := filepath.Join(dir, "dist", testVersion)
 		b, err := os.ReadFile(filepath.Join(out, "SHA256SUMS"))
 		if err != nil {
@@ -78,8 +78,8 @@ func TestRelease(t *testing.T) {
 			if runtime.GOOS == "windows" {
 				bin += ".exe"
 			}
-			head := strings.TrimSpace(run(t, dir, nil, "git", "rev-parse", "HEAD"))
-			v := run(t, dir, nil, bin, "version")
+			head := strings.TrimSpace(runCmd(t, dir, nil, "git", "rev-parse", "HEAD"))
+			v := runCmd(t, dir, nil, bin, "version")
 			if !strings.HasPrefix(v, "provision "+testVersion+", commit "+head[:12]+", built from a commit of ") {
 				t.Errorf("the release binary says %q", v)
 			}
@@ -186,14 +186,14 @@ func TestGoInstall(t *testing.T) {
 		t.Skip("no git")
 	}
 	dir := cloneHEAD(t, filepath.Join(t.TempDir(), "origin"))
-	run(t, dir, []string{"GIT_COMMITTER_NAME=test", "GIT_COMMITTER_EMAIL=test@example.com"}, "git", "tag", testVersion)
+	runCmd(t, dir, []string{"GIT_COMMITTER_NAME=test", "GIT_COMMITTER_EMAIL=test@example.com"}, "git", "tag", testVersion)
 	bin := t.TempDir()
 	env := []string{
 		"GOBIN=" + bin, "GOFLAGS=", "GOPRIVATE=github.com/provision-dev/provision",
 		"GIT_CONFIG_COUNT=1", "GIT_CONFIG_KEY_0=url.file://" + dir + ".insteadOf", "GIT_CONFIG_VALUE_0=https://github.com/provision-dev/provision",
 	}
-	run(t, t.TempDir(), env, "go", "install", "github.com/provision-dev/provision/cmd/provision@"+testVersion)
-	if v := run(t, "", nil, filepath.Join(bin, "provision"), "version"); !strings.HasPrefix(v, "provision "+testVersion) {
+	runCmd(t, t.TempDir(), env, "go", "install", "github.com/provision-dev/provision/cmd/provision@"+testVersion)
+	if v := runCmd(t, "", nil, filepath.Join(bin, "provision"), "version"); !strings.HasPrefix(v, "provision "+testVersion) {
 		t.Errorf("the installed binary says %q", v)
 	}
 }
