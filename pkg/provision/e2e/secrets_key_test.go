@@ -16,6 +16,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
@@ -170,12 +171,18 @@ func TestSecretsKeyOfOnesOwn(t *testing.T) {
 	must(t, err)
 	h.writeConfig(baseConfig + "secrets: {kms_key_id: alias/team-secrets}\n")
 	p := h.mustRun(2, "plan", "--detailed-exitcode")
-	for _, want := range []string{"- kms/secrets", "not with alias/team-secrets"} {
+	for _, want := range []string{"- kms/secrets", "not with alias/team-secrets", "~ logs/manager",
+		"the lines written so far stay under the stack's key, whose deletion is scheduled: read or export them within 7 days"} {
 		if !strings.Contains(p.stdout, want) {
 			t.Errorf("plan lacks %q:\n%s", want, p.stdout)
 		}
 	}
 	h.mustRun(0, "up", "--auto-approve")
+	// Through the proxy, which stands in for the key calls moto lacks.
+	logs := cloudwatchlogs.NewFromConfig(awsConfig(h.proxy.URL))
+	if g := describeLogGroup(t, logs, "/provision/net/manager"); g.KmsKeyId != nil {
+		t.Errorf("the log group is still under %s", aws.ToString(g.KmsKeyId))
+	}
 	h.mustRun(0, "plan", "--detailed-exitcode")
 	wantParameterKeys(t, h, "alias/team-secrets")
 	if left := h.liveKeys("net"); len(left) != 0 {
@@ -184,6 +191,18 @@ func TestSecretsKeyOfOnesOwn(t *testing.T) {
 	if doc := managerPolicy(t, h); !strings.Contains(doc, "kms:ResourceAliases") || !strings.Contains(doc, "alias/team-secrets") {
 		t.Errorf("manager policy does not name the given key: %s", doc)
 	}
+
+	// Back to a key of the stack's own: a new key, and the log group's new
+	// lines under it.
+	h.writeConfig(baseConfig)
+	h.mustRun(0, "up", "--auto-approve")
+	own := onlyKey(t, h)
+	if g := describeLogGroup(t, logs, "/provision/net/manager"); aws.ToString(g.KmsKeyId) != aws.ToString(own.Arn) {
+		t.Errorf("the log group is under %q, want the stack's new key %s", aws.ToString(g.KmsKeyId), aws.ToString(own.Arn))
+	}
+	h.mustRun(0, "plan", "--detailed-exitcode")
+	h.writeConfig(baseConfig + "secrets: {kms_key_id: alias/team-secrets}\n")
+	h.mustRun(0, "up", "--auto-approve")
 
 	h.mustRun(0, "down", "--auto-approve")
 	out, err := c.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: made.KeyMetadata.KeyId})
