@@ -161,6 +161,43 @@ Examples:
 			}),
 		},
 		{
+			Name:      "show",
+			Usage:     "print a plan saved by plan -out: as text, as JSON, or as GitLab's Terraform report",
+			ArgsUsage: "FILE",
+			Description: help(`Reads the file alone (no configuration, state or AWS call).
+--json prints the document plan --json prints (format_version 1; docs/plan-json.md).
+--gitlab-report prints {"create": N, "update": N, "delete": N}, what GitLab's
+artifacts:reports:terraform reads to show the plan in a merge request.
+
+Examples:
+  provision plan -out plan.json && provision show plan.json
+  provision show plan.json --gitlab-report > plan-report.json
+  provision show plan.json --json`, "  (none)"),
+			Flags: []cli.Flag{
+				&cli.BoolFlag{Name: "json", Usage: "print as the JSON of plan --json"},
+				&cli.BoolFlag{Name: "gitlab-report", Usage: "print the counts GitLab's Terraform report reads"},
+			},
+			// The flags may also follow the file, as GitLab's documentation
+			// writes Terraform's show: provision show plan.json --gitlab-report.
+			Action: r.act(3, func(c *cli.Context, o command.Options) (int, error) {
+				so := command.ShowOptions{JSON: c.Bool("json"), GitLabReport: c.Bool("gitlab-report")}
+				for _, a := range c.Args().Slice() {
+					switch a {
+					case "--json", "-json":
+						so.JSON = true
+					case "--gitlab-report", "-gitlab-report":
+						so.GitLabReport = true
+					default:
+						if so.File != "" || strings.HasPrefix(a, "-") {
+							return 1, fmt.Errorf("unexpected argument %q: see `provision show --help`", a)
+						}
+						so.File = a
+					}
+				}
+				return command.Show(c.Context, o, so)
+			}),
+		},
+		{
 			Name:      "output",
 			Usage:     "print what scripts need: the manager's address, both Elastic IPs, the group, the runner id",
 			ArgsUsage: "[NAME]",

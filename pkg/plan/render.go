@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/provision-dev/provision/pkg/termtext"
@@ -183,4 +184,50 @@ func JSONChanges(changes []Change) []JSONChange {
 		out = append(out, jc)
 	}
 	return out
+}
+
+// ParseAction reads an action as Action.String writes it (NoOp for
+// anything else).
+func ParseAction(s string) Action {
+	for _, a := range []Action{Create, Update, Delete, Replace} {
+		if a.String() == s {
+			return a
+		}
+	}
+	return NoOp
+}
+
+// ChangesFromJSON turns the JSON form back into changes, attributes in
+// the order of their names.
+func ChangesFromJSON(in []JSONChange) []Change {
+	out := make([]Change, 0, len(in))
+	for _, jc := range in {
+		c := Change{Step: ID(jc.Step), Kind: jc.Kind, Action: ParseAction(jc.Action), Name: jc.Name, ID: jc.ID, Reasons: jc.Reasons}
+		keys := make([]string, 0, len(jc.Attributes))
+		for k := range jc.Attributes {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			c.Attrs = append(c.Attrs, Attr{Key: k, Value: jc.Attributes[k]})
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// GitLabReport is the plan's counts in the form GitLab's
+// artifacts:reports:terraform reads, which the merge request widget
+// shows: {"create": N, "update": N, "delete": N}. A replacement counts
+// once as a create and once as a delete, as Terraform's actions do.
+type GitLabReport struct {
+	Create int `json:"create"`
+	Update int `json:"update"`
+	Delete int `json:"delete"`
+}
+
+// GitLabReportOf counts a plan's changes for GitLab.
+func GitLabReportOf(changes []Change) GitLabReport {
+	s := Summarize(changes)
+	return GitLabReport{Create: s.Add, Update: s.Change, Delete: s.Destroy}
 }

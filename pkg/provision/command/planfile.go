@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strings"
 
 	"github.com/provision-dev/provision/pkg/plan"
 )
@@ -27,6 +28,8 @@ type savedPlan struct {
 	Serial        int64             `json:"serial"`
 	ConfigSHA256  string            `json:"config_sha256"`
 	Changes       []plan.JSONChange `json:"changes"`
+	// Text is the plan as `plan` printed it (`provision show FILE`).
+	Text string `json:"text,omitempty"`
 }
 
 func configDigest(path string) (string, error) {
@@ -45,7 +48,11 @@ func (s *session) savePlan(file string, changes []plan.Change) error {
 	if err != nil {
 		return err
 	}
-	p := savedPlan{FormatVersion: planFileVersion, Stack: s.cfg.Stack, Region: s.awsCfg.Region, ConfigSHA256: digest, Changes: plan.JSONChanges(changes)}
+	var text strings.Builder
+	if err := plan.RenderText(&text, s.header(false), changes, plan.TextOptions{ShowUnchanged: s.opts.ShowUnchanged}); err != nil {
+		return err
+	}
+	p := savedPlan{FormatVersion: planFileVersion, Stack: s.cfg.Stack, Region: s.awsCfg.Region, ConfigSHA256: digest, Changes: plan.JSONChanges(changes), Text: text.String()}
 	if s.doc != nil {
 		p.Lineage, p.Serial = s.doc.Lineage, s.doc.Serial
 	}
