@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"strings"
 	"sync"
@@ -78,6 +79,16 @@ func TestCLI(t *testing.T) {
 				ts.Setenv("GITLAB_URL", gl.URL)
 				ts.Setenv("GITLAB_SG", sg)
 				ts.Setenv("GITLAB_RUNNER_TOKEN", runnerToken)
+			},
+			// json-valid FILE: the file (or stdout) is one JSON document.
+			"json-valid": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) != 1 {
+					ts.Fatalf("usage: json-valid FILE|stdout")
+				}
+				data := ts.ReadFile(args[0])
+				if json.Valid([]byte(data)) == neg {
+					ts.Fatalf("%s: JSON valid is %v", args[0], !neg)
+				}
 			},
 			// replace FILE OLD NEW: edit a file in place.
 			"replace": func(ts *testscript.TestScript, neg bool, args []string) {

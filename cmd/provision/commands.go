@@ -263,12 +263,26 @@ Examples:
   aws iam create-policy --path /provision/ --policy-name STACK-REGION-boundary --policy-document file://boundary.json
   provision iam-policy --part 1 > provision-policy-1.json
   aws iam create-policy --policy-name provision-STACK-1 --policy-document file://provision-policy-1.json
-  (the same for each part; the operator gets them all)`, "  (none)"),
+  (the same for each part; the operator gets them all)
+  provision iam-policy --trust-gitlab platform/runners --ref main > trust.json
+  (a role for GitLab CI jobs of platform/runners on main: see docs/gitlab-ci.md)`, "  (none)"),
 			Flags: []cli.Flag{
 				&cli.BoolFlag{Name: "boundary", Usage: "print the permissions boundary of the stack's roles instead (made once by an administrator)"},
 				&cli.IntFlag{Name: "part", Usage: "print this part of the operator policy (it takes more than one managed policy of 6,144 characters)"},
+				&cli.StringFlag{Name: "trust-gitlab", Usage: "print instead the trust policy of a role that GitLab CI jobs of this project (GROUP/PROJECT) may assume with their ID token"},
+				&cli.StringFlag{Name: "gitlab-host", Usage: "with --trust-gitlab: GitLab's host as its OIDC issuer names it (default: gitlab.url's)"},
+				&cli.StringFlag{Name: "ref", Usage: "with --trust-gitlab: only jobs of this branch (tag:NAME for a tag)"},
+				&cli.StringFlag{Name: "account", Usage: "with --trust-gitlab: the account of the OIDC provider (default: the caller's, from STS)"},
 			},
 			Action: r.act(0, func(c *cli.Context, o command.Options) (int, error) {
+				if p := c.String("trust-gitlab"); p != "" {
+					return command.TrustGitLab(c.Context, o, command.TrustGitLabOptions{Project: p, Host: c.String("gitlab-host"), Ref: c.String("ref"), Account: c.String("account")})
+				}
+				for _, f := range []string{"gitlab-host", "ref", "account"} {
+					if c.IsSet(f) {
+						return 1, fmt.Errorf("--%s goes with --trust-gitlab PROJECT_PATH", f)
+					}
+				}
 				return command.IAMPolicy(o, c.Bool("boundary"), c.Int("part"))
 			}),
 		},

@@ -86,6 +86,7 @@ func (r runner) options(c *cli.Context) (command.Options, error) {
 		Log:           log,
 		Stdin:         r.stdin,
 		Stdout:        r.stdout,
+		Stderr:        r.stderr,
 		Interactive:   isTerminal(r.stdin) && isTerminal(r.stdout),
 		ShowUnchanged: global(c, "log-level") == "debug",
 		JSONProgress:  global(c, "log-format") == "json",

@@ -37,6 +37,9 @@ type Options struct {
 	Log           *zap.Logger
 	Stdin         io.Reader
 	Stdout        io.Writer
+	// Stderr takes what is for the reader but not for a pipe (how to use
+	// what stdout printed).
+	Stderr io.Writer
 	Interactive   bool // stdin and stdout are a terminal: prompts are possible
 	ShowUnchanged bool // list unchanged steps (log level debug)
 	// Color colours plan symbols (stdout is a terminal, no NO_COLOR or

@@ -446,3 +446,54 @@ func listify(v any, key string) any {
 func (a ARNs) IAMPolicy(name string) string {
 	return fmt.Sprintf("arn:%s:iam::%s:policy%s%s", a.Partition, a.Account, IAMPath, name)
 }
+
+// GitLabCI names the GitLab CI jobs a role trusts: those of one project
+// of one GitLab, and with Ref only those of that branch (or, as
+// "tag:NAME", that tag).
+type GitLabCI struct {
+	Partition, Account string
+	Host               string // GitLab's host (and path), as its OIDC issuer: gitlab.example.com
+	Project            string // group/subgroup/project
+	Ref                string // "": any branch or tag
+}
+
+// Subject is the ID token's sub claim the role accepts:
+// project_path:GROUP/PROJECT:ref_type:branch|tag:ref:NAME, with a
+// wildcard for the ref when none is given ("OpenID Connect (OIDC)
+// authentication using ID tokens", GitLab CI/CD documentation).
+func (g GitLabCI) Subject() string {
+	if g.Ref == "" {
+		return "project_path:" + g.Project + ":*"
+	}
+	kind, name := "branch", g.Ref
+	if t, ok := strings.CutPrefix(g.Ref, "tag:"); ok {
+		kind, name = "tag", t
+	}
+	return "project_path:" + g.Project + ":ref_type:" + kind + ":ref:" + name
+}
+
+// GitLabTrustPolicy lets the role be assumed with a GitLab CI job's ID
+// token (sts:AssumeRoleWithWebIdentity through the account's OIDC
+// provider of that GitLab), by the jobs g names only: the token's aud
+// must be GitLab's own address (what the job's id_tokens asks for) and
+// its sub that project, and that ref when one is given.
+func GitLabTrustPolicy(g GitLabCI) PolicyDocument {
+	op := "StringLike"
+	if g.Ref != "" {
+		op = "StringEquals"
+	}
+	cond := map[string]map[string]any{
+		"StringEquals": {g.Host + ":aud": "https://" + g.Host},
+	}
+	if op == "StringEquals" {
+		cond["StringEquals"][g.Host+":sub"] = g.Subject()
+	} else {
+		cond["StringLike"] = map[string]any{g.Host + ":sub": g.Subject()}
+	}
+	return PolicyDocument{Version: "2012-10-17", Statement: []Statement{{
+		Effect:    "Allow",
+		Principal: map[string]string{"Federated": fmt.Sprintf("arn:%s:iam::%s:oidc-provider/%s", g.Partition, g.Account, g.Host)},
+		Action:    []string{"sts:AssumeRoleWithWebIdentity"},
+		Condition: cond,
+	}}}
+}
