@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
-
 )
 
 // Store is the state file of one stack on disk: path, path.backup (the

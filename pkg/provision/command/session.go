@@ -34,12 +34,12 @@ type Options struct {
 	// Secrets are the tokens from the environment.
 	Secrets stack.Secrets
 
-	Log           *zap.Logger
-	Stdin         io.Reader
-	Stdout        io.Writer
+	Log    *zap.Logger
+	Stdin  io.Reader
+	Stdout io.Writer
 	// Stderr takes what is for the reader but not for a pipe (how to use
 	// what stdout printed).
-	Stderr io.Writer
+	Stderr        io.Writer
 	Interactive   bool // stdin and stdout are a terminal: prompts are possible
 	ShowUnchanged bool // list unchanged steps (log level debug)
 	// Color colours plan symbols (stdout is a terminal, no NO_COLOR or
