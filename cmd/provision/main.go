@@ -87,6 +87,7 @@ func (r runner) options(c *cli.Context) (command.Options, error) {
 		Stdin:         r.stdin,
 		Stdout:        r.stdout,
 		Stderr:        r.stderr,
+		CI:            os.Getenv("CI") == "true",
 		Interactive:   isTerminal(r.stdin) && isTerminal(r.stdout),
 		ShowUnchanged: global(c, "log-level") == "debug",
 		JSONProgress:  global(c, "log-format") == "json",

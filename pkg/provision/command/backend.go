@@ -28,6 +28,11 @@ func openBackend(ctx context.Context, o Options, cfg *config.Config) (state.Back
 	}
 	if loc == "" {
 		loc = filepath.Join(filepath.Dir(o.ConfigPath), ".provision", cfg.Stack+".json")
+		// A CI job's directory goes with the job: a state there would
+		// be lost, and the next job would plan the stack from nothing.
+		if o.CI {
+			return nil, fmt.Errorf("CI=true: the state would be the local file %s, which goes with the job (the next job would plan the whole stack anew): put it in S3 (state.s3 in the configuration, see docs/state.md) or, to keep a local file on purpose, name it with --state FILE", loc)
+		}
 	}
 	return backendAt(ctx, o, cfg, loc)
 }

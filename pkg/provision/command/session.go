@@ -37,6 +37,9 @@ type Options struct {
 	Log    *zap.Logger
 	Stdin  io.Reader
 	Stdout io.Writer
+	// CI: running in a CI job (CI=true, as GitLab CI and others set it),
+	// where the default local state file is refused.
+	CI bool
 	// Stderr takes what is for the reader but not for a pipe (how to use
 	// what stdout printed).
 	Stderr        io.Writer
