@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -195,6 +196,26 @@ Examples:
 					}
 				}
 				return command.Show(c.Context, o, so)
+			}),
+		},
+		{
+			Name:  "docs",
+			Usage: "write the manual pages: one per command, from the same text as --help",
+			Description: help(`Examples:
+  provision docs --man /usr/local/share/man/man1 && man provision-up
+  provision docs --man ./man`, "  (none)"),
+			Flags: []cli.Flag{&cli.StringFlag{Name: "man", Usage: "the directory to write the pages to (section 1, roff)"}},
+			Action: r.act(0, func(c *cli.Context, o command.Options) (int, error) {
+				dir := c.String("man")
+				if dir == "" {
+					return 1, fmt.Errorf("docs needs --man DIR: the directory to write the manual pages to")
+				}
+				written, err := writeManPages(c.App, dir)
+				if err != nil {
+					return 1, err
+				}
+				fmt.Fprintf(o.Stdout, "Wrote %d manual pages to %s (man -l %s).\n", len(written), dir, filepath.Join(dir, "provision-up.1"))
+				return 0, nil
 			}),
 		},
 		{
