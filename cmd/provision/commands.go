@@ -17,7 +17,10 @@ import (
 const (
 	envAWS = `  AWS_PROFILE, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN
                        AWS credentials and region (the SDK's default chain; --profile and --region win)
-  AWS_ENDPOINT_URL     send every AWS call to an emulator`
+  AWS_ROLE_ARN, AWS_WEB_IDENTITY_TOKEN_FILE
+                       a role to assume with an ID token in that file (GitLab CI: docs/gitlab-ci.md)
+  AWS_ENDPOINT_URL     send every AWS call to an emulator
+  CI                   true (as in every GitLab CI job): the default local state file is refused`
 	envRunnerToken = `
   GITLAB_RUNNER_TOKEN  the runner authentication token (glrt-...), stored in SSM for the manager`
 	envGitLabToken = `

@@ -64,6 +64,15 @@ func TestRelease(t *testing.T) {
 	sums := map[string]string{}
 	for _, name := range []string{"a", "b"} {
 		dir := cloneHEAD(t, filepath.Join(t.TempDir(), name))
+		if name == "a" {
+			// An untagged commit is refused: the version is the tag's.
+			cmd := exec.Command("scripts/release", testVersion, targets[0])
+			cmd.Dir = dir
+			if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "HEAD is not tagged "+testVersion) {
+				t.Errorf("a release of an untagged commit: %v\n%s", err, out)
+			}
+		}
+		runCmd(t, dir, []string{"GIT_COMMITTER_NAME=test", "GIT_COMMITTER_EMAIL=test@example.com"}, "git", "tag", testVersion)
 		runCmd(t, dir, nil, "scripts/release", append([]string{testVersion}, targets...)...)
 		out := filepath.Join(dir, "dist", testVersion)
 		b, err := os.ReadFile(filepath.Join(out, "SHA256SUMS"))
@@ -162,7 +171,7 @@ func checkSBOM(t *testing.T, path string) {
 	if err := json.Unmarshal(b, &bom); err != nil {
 		t.Fatalf("the SBOM is not JSON: %v", err)
 	}
-	if bom.BOMFormat != "CycloneDX" || bom.SpecVersion == "" || bom.Metadata.Component.Name != "github.com/provision-dev/provision" {
+	if bom.BOMFormat != "CycloneDX" || bom.SpecVersion == "" || bom.Metadata.Component.Name != "github.com/provision-dev/provision" || bom.Metadata.Component.Version != testVersion {
 		t.Errorf("the SBOM: format %q, spec %q, component %+v", bom.BOMFormat, bom.SpecVersion, bom.Metadata.Component)
 	}
 	found := false

@@ -29,8 +29,9 @@ type TrustGitLabOptions struct {
 var gitlabProjectPath = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]*(/[A-Za-z0-9_][A-Za-z0-9_.-]*)+$`)
 
 // gitRef is a branch or tag name as git allows it, without the characters
-// an IAM condition would read as wildcards or a claim separator.
-var gitRef = regexp.MustCompile(`^[A-Za-z0-9_./-]{1,255}$`)
+// an IAM condition would read as wildcards or a claim separator; or a
+// namespace of them, NAME/* (protected in GitLab as a wildcard).
+var gitRef = regexp.MustCompile(`^[A-Za-z0-9_.-][A-Za-z0-9_./-]{0,250}(/\*)?$`)
 
 var accountID = regexp.MustCompile(`^[0-9]{12}$`)
 
@@ -46,11 +47,12 @@ func TrustGitLab(ctx context.Context, o Options, t TrustGitLabOptions) (int, err
 		return 1, fmt.Errorf("--trust-gitlab %q is not a GitLab project path: give GROUP/PROJECT (subgroups too: GROUP/SUB/PROJECT), as in the project's URL", t.Project)
 	}
 	ref := strings.TrimPrefix(t.Ref, "tag:")
-	if t.Ref != "" && (!gitRef.MatchString(ref) || strings.Contains(ref, "..")) {
-		return 1, fmt.Errorf("--ref %q is not a branch name (or tag:NAME): letters, digits and _ . / - only", t.Ref)
+	if t.Ref != "" && (!gitRef.MatchString(ref) || strings.Contains(ref, "..") || strings.HasPrefix(ref, "refs/")) {
+		return 1, fmt.Errorf("--ref %q is not a branch name (main), a tag (tag:v1.2.0) or a namespace of protected branches (runners/*): letters, digits and _ . / - only, without refs/heads/", t.Ref)
 	}
-	host := t.Host
+	host, from := t.Host, "--gitlab-host"
 	if host == "" {
+		from = "gitlab.url's host"
 		u, err := url.Parse(cfg.GitLab.URL)
 		if err != nil || u.Host == "" {
 			return 1, fmt.Errorf("--trust-gitlab needs GitLab's host: set gitlab.url in the configuration or pass --gitlab-host gitlab.example.com")
@@ -58,7 +60,7 @@ func TrustGitLab(ctx context.Context, o Options, t TrustGitLabOptions) (int, err
 		host = u.Host + strings.TrimRight(u.Path, "/")
 	}
 	if h, err := url.Parse("https://" + host); err != nil || h.Host == "" || strings.ContainsAny(host, "*?:@ ") {
-		return 1, fmt.Errorf("--gitlab-host %q is not a host name: give it as GitLab's OIDC issuer has it, e.g. gitlab.example.com", host)
+		return 1, fmt.Errorf("%s %q is not a host name as an OIDC provider of IAM takes it (no port): give GitLab's host with --gitlab-host, as its OIDC issuer names it, e.g. gitlab.example.com", from, host)
 	}
 	account := t.Account
 	if account == "" {
@@ -76,20 +78,27 @@ func TrustGitLab(ctx context.Context, o Options, t TrustGitLabOptions) (int, err
 		return 1, err
 	}
 	if o.Stderr != nil {
+		role := "provision-" + cfg.Stack + "-apply"
+		if t.Ref == "" || strings.Contains(t.Ref, "*") {
+			role = "provision-" + cfg.Stack + "-plan"
+		}
 		fmt.Fprintf(o.Stderr, `The trust policy above lets CI jobs of %s assume the role, through GitLab's OIDC provider in account %s.
-Once per account, the provider (AWS takes GitLab's certificate from the issuer itself):
+AWS fetches GitLab's signing keys from https://%s/oauth/discovery/keys: that address must be reachable from the internet.
+Once per account, the provider (its URL and audience: GitLab's address, as the jobs' id_tokens aud):
     aws iam create-open-id-connect-provider --url https://%s --client-id-list https://%s
-The role, with the operator policy (provision iam-policy --part N for each part):
-    aws iam create-role --role-name provision-%s-ci --assume-role-policy-document file://trust.json
-    aws iam attach-role-policy --role-name provision-%s-ci --policy-arn arn:%s:iam::%s:policy/provision-%s-1
+The role, with the operator policy (provision iam-policy --part N, each part a managed policy):
+    aws iam create-role --role-name %s --assume-role-policy-document file://trust.json
+    provision iam-policy --part 1 > part1.json
+    aws iam create-policy --policy-name provision-%s-1 --policy-document file://part1.json
+    aws iam attach-role-policy --role-name %s --policy-arn arn:%s:iam::%s:policy/provision-%s-1
 In the job (the AWS SDK reads the two variables and assumes the role itself):
     id_tokens:
       AWS_ID_TOKEN:
         aud: https://%s
     script:
-      - export AWS_WEB_IDENTITY_TOKEN_FILE="$(mktemp)" AWS_ROLE_ARN=arn:%s:iam::%s:role/provision-%s-ci
+      - export AWS_WEB_IDENTITY_TOKEN_FILE="$(mktemp)" AWS_ROLE_ARN=arn:%s:iam::%s:role/%s
       - echo "$AWS_ID_TOKEN" > "$AWS_WEB_IDENTITY_TOKEN_FILE"
-`, g.Subject(), account, host, host, cfg.Stack, cfg.Stack, g.Partition, account, cfg.Stack, host, g.Partition, account, cfg.Stack)
+`, g.Subject(), account, host, host, host, role, cfg.Stack, role, g.Partition, account, cfg.Stack, host, g.Partition, account, role)
 	}
 	return 0, nil
 }

@@ -449,7 +449,7 @@ func (a ARNs) IAMPolicy(name string) string {
 
 // GitLabCI names the GitLab CI jobs a role trusts: those of one project
 // of one GitLab, and with Ref only those of that branch (or, as
-// "tag:NAME", that tag).
+// "tag:NAME", that tag; or, as "NAME/*", the branches of that namespace).
 type GitLabCI struct {
 	Partition, Account string
 	Host               string // GitLab's host (and path), as its OIDC issuer: gitlab.example.com
@@ -478,9 +478,10 @@ func (g GitLabCI) Subject() string {
 // must be GitLab's own address (what the job's id_tokens asks for) and
 // its sub that project, and that ref when one is given.
 func GitLabTrustPolicy(g GitLabCI) PolicyDocument {
-	op := "StringLike"
-	if g.Ref != "" {
-		op = "StringEquals"
+	// A ref namespace (runners/*) or none is a pattern; a ref is exact.
+	op := "StringEquals"
+	if g.Ref == "" || strings.Contains(g.Ref, "*") {
+		op = "StringLike"
 	}
 	cond := map[string]map[string]any{
 		"StringEquals": {g.Host + ":aud": "https://" + g.Host},
