@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -142,11 +141,15 @@ Examples:
   provision logs -f`, envAWS),
 			Flags: []cli.Flag{
 				&cli.BoolFlag{Name: "follow", Aliases: []string{"f"}, Usage: "print new lines as they come, until Ctrl-C"},
-				&cli.DurationFlag{Name: "since", Value: time.Hour, Usage: "print the lines of this long back"},
+				&cli.StringFlag{Name: "since", Value: "1h", Usage: "print the lines of this long back: 30m, 1h, 3d"},
 				&cli.StringFlag{Name: "unit", Usage: "only this unit's lines: " + strings.Join(ops.LogUnits, ", ")},
 			},
 			Action: r.actUntilCtrlC(0, func(c *cli.Context, o command.Options) (int, error) {
-				return command.Logs(c.Context, o, command.LogsOptions{Follow: c.Bool("follow"), Since: c.Duration("since"), Unit: c.String("unit")})
+				since, err := command.ParseSince(c.String("since"))
+				if err != nil {
+					return 1, err
+				}
+				return command.Logs(c.Context, o, command.LogsOptions{Follow: c.Bool("follow"), Since: since, Unit: c.String("unit")})
 			}),
 		},
 		{

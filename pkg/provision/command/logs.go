@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -73,4 +74,18 @@ func exitOf(err error, group string) (int, error) {
 		return 1, fmt.Errorf("the stack has no log group %s: run `provision up`, which makes it (a stack built before it had one gets it then, and its manager is replaced once to ship to it)", group)
 	}
 	return 1, err
+}
+
+// ParseSince reads --since: a Go duration (30m, 1h30m) or whole days (3d).
+func ParseSince(s string) (time.Duration, error) {
+	if d, ok := strings.CutSuffix(s, "d"); ok {
+		if n, err := strconv.Atoi(d); err == nil && n > 0 {
+			return time.Duration(n) * 24 * time.Hour, nil
+		}
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil || v <= 0 {
+		return 0, fmt.Errorf("--since %q is not a time back from now: use, say, 30m, 1h, 24h or 3d", s)
+	}
+	return v, nil
 }
