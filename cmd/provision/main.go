@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -42,7 +43,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		if _, ok := <-signals; !ok {
 			return
 		}
-		fmt.Fprintln(stderr, "interrupted: stopping the waits, finishing the calls in flight and saving the state (press Ctrl-C again to abandon those calls)")
+		if slices.Contains(args, "logs") {
+			// logs -f ends on Ctrl-C as a matter of course: it saves nothing.
+			fmt.Fprintln(stderr, "stopped")
+		} else {
+			fmt.Fprintln(stderr, "interrupted: stopping the waits, finishing the calls in flight and saving the state (press Ctrl-C again to abandon those calls)")
+		}
 		close(interrupt)
 		if _, ok := <-signals; ok {
 			cancel(plan.ErrCancelled)
