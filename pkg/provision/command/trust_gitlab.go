@@ -65,7 +65,7 @@ func TrustGitLab(ctx context.Context, o Options, t TrustGitLabOptions) (int, err
 	account := t.Account
 	if account == "" {
 		if account, err = callerAccount(ctx, o, cfg); err != nil {
-			return 1, fmt.Errorf("the trust policy names the account's OIDC provider, and the account could not be read (%v): pass --account 123456789012", err)
+			return 1, fmt.Errorf("the trust policy names the account's OIDC provider, and the account could not be read (%w): pass --account 123456789012", err)
 		}
 	}
 	if !accountID.MatchString(account) {
