@@ -296,6 +296,7 @@ Examples:
 			Flags: []cli.Flag{
 				&cli.BoolFlag{Name: "boundary", Usage: "print the permissions boundary of the stack's roles instead (made once by an administrator)"},
 				&cli.IntFlag{Name: "part", Usage: "print this part of the operator policy (it takes more than one managed policy of 6,144 characters)"},
+				&cli.BoolFlag{Name: "plan", Usage: "print instead the operator policy's reads only: for a role that plans (and status), and can change nothing"},
 				&cli.StringFlag{Name: "trust-gitlab", Usage: "print instead the trust policy of a role that GitLab CI jobs of this project (GROUP/PROJECT) may assume with their ID token"},
 				&cli.StringFlag{Name: "gitlab-host", Usage: "with --trust-gitlab: GitLab's host as its OIDC issuer names it (default: gitlab.url's)"},
 				&cli.StringFlag{Name: "ref", Usage: "with --trust-gitlab: only jobs of this branch (tag:NAME for a tag)"},
@@ -309,6 +310,12 @@ Examples:
 					if c.IsSet(f) {
 						return 1, fmt.Errorf("--%s goes with --trust-gitlab PROJECT_PATH", f)
 					}
+				}
+				if c.Bool("plan") {
+					if c.IsSet("part") || c.Bool("boundary") {
+						return 1, fmt.Errorf("--plan prints one policy: give it alone, without --part or --boundary")
+					}
+					return command.PlanIAMPolicy(o)
 				}
 				return command.IAMPolicy(o, c.Bool("boundary"), c.Int("part"))
 			}),

@@ -18,6 +18,14 @@ import (
 // then comes in parts, each printed with part (1, 2, ...), all to be
 // attached.
 func IAMPolicy(o Options, boundary bool, part int) (int, error) {
+	return iamPolicy(o, boundary, false, part)
+}
+
+// PlanIAMPolicy prints the reads of the operator policy only: the policy
+// of a role that plans (in merge requests) and cannot change anything.
+func PlanIAMPolicy(o Options) (int, error) { return iamPolicy(o, false, true, 0) }
+
+func iamPolicy(o Options, boundary, planOnly bool, part int) (int, error) {
 	cfg, err := config.LoadConfig(o.ConfigPath, o.Region)
 	if err != nil {
 		return 1, err
@@ -28,6 +36,8 @@ func IAMPolicy(o Options, boundary bool, part int) (int, error) {
 	var doc policy.PolicyDocument
 	parts := ops.ToolPolicyParts(cfg)
 	switch {
+	case planOnly:
+		doc = ops.PlanPolicy(cfg)
 	case boundary:
 		doc = stack.BoundaryPolicy(cfg.Stack, cfg.Region)
 	case part == 0 && len(parts) == 1:

@@ -82,13 +82,24 @@ var motoS3Names = map[string]string{
 // operator policy and returns its keys.
 func operator(t *testing.T, h *harness, name string, parts ...int) (id, secret string) {
 	t.Helper()
+	var args [][]string
+	for _, part := range parts {
+		args = append(args, []string{"iam-policy", "--part", fmt.Sprint(part)})
+	}
+	return userWith(t, h, name, args...)
+}
+
+// userWith makes an IAM user holding the policies the iam-policy commands
+// print, and returns its keys.
+func userWith(t *testing.T, h *harness, name string, commands ...[]string) (id, secret string) {
+	t.Helper()
 	ctx := context.Background()
 	iamc := iam.NewFromConfig(awsConfig(h.moto.URL))
 	if _, err := iamc.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(name)}); err != nil {
 		t.Fatal(err)
 	}
-	for _, part := range parts {
-		out := h.mustRun(0, "iam-policy", "--part", fmt.Sprint(part))
+	for part, command := range commands {
+		out := h.mustRun(0, command...)
 		pol, err := iamc.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String(fmt.Sprintf("%s-%d", name, part)), PolicyDocument: aws.String(forMoto(t, []byte(out.stdout)))})
 		if err != nil {
 			t.Fatal(err)
@@ -162,4 +173,41 @@ func TestRoleWithoutBoundaryGetsIt(t *testing.T) {
 	}
 	h.mustRun(0, "plan", "--detailed-exitcode")
 	h.mustRun(0, "down", "--auto-approve")
+}
+
+// A planner holding the plan policy (iam-policy --plan) plans and reads
+// the status and the log of a built stack on an emulator that refuses
+// every action outside it, and cannot change anything: up is refused.
+func TestPlanPolicyIsEnoughToPlanOnly(t *testing.T) {
+	h := newHarness(t)
+	h.writeConfig(baseConfig + "cache: {s3: true}\nstate:\n  s3: {bucket: team-state, key: runners/net.json}\n")
+	makeStateBucket(t, h)
+	h.mustRun(0, "up", "--auto-approve", "--no-wait")
+	id, secret := userWith(t, h, "planner", []string{"iam-policy", "--plan"})
+	base := h.env
+	t.Cleanup(func() { enforceIAM(t, h, false) })
+	enforceIAM(t, h, true)
+	h.env = append(append([]string{}, base...), "AWS_ACCESS_KEY_ID="+id, "AWS_SECRET_ACCESS_KEY="+secret)
+	h.mustRun(0, "plan", "--detailed-exitcode")
+	if st := h.run("status"); strings.Contains(st.stdout+st.stderr, "AccessDenied") {
+		t.Errorf("status needs more than the plan policy:\n%s", st)
+	}
+	h.mustRun(0, "logs")
+	// writeConfig makes the stack's boundary as the administrator: not
+	// the planner.
+	enforceIAM(t, h, false)
+	h.writeConfig(strings.Replace(baseConfig, "tags: {team: ci}", "tags: {team: platform}", 1) + "cache: {s3: true}\nstate:\n  s3: {bucket: team-state, key: runners/net.json}\n")
+	enforceIAM(t, h, true)
+	if p := h.mustRun(2, "plan", "--detailed-exitcode"); !strings.Contains(p.stdout, "tag team: ci -> platform") {
+		t.Errorf("the planner's plan:\n%s", p.stdout)
+	}
+	if r := h.run("up", "--auto-approve", "--no-wait"); r.code == 0 || !strings.Contains(r.stdout+r.stderr, "AccessDenied") {
+		t.Errorf("up with the plan policy: want an access error\n%s", r)
+	}
+	h.env = base
+	enforceIAM(t, h, false)
+	h.mustRun(0, "down", "--auto-approve")
+	if left := h.tagged("net"); len(left) > 0 {
+		t.Errorf("down left %v", left)
+	}
 }
