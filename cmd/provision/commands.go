@@ -8,6 +8,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/provision-dev/provision/pkg/plan"
+	"github.com/provision-dev/provision/pkg/provision/bootstrap"
 	"github.com/provision-dev/provision/pkg/provision/command"
 	"github.com/provision-dev/provision/pkg/provision/ops"
 )
@@ -142,7 +143,7 @@ Examples:
 			Flags: []cli.Flag{
 				&cli.BoolFlag{Name: "follow", Aliases: []string{"f"}, Usage: "print new lines as they come, until Ctrl-C"},
 				&cli.StringFlag{Name: "since", Value: "1h", Usage: "print the lines of this long back: 30m, 1h, 3d"},
-				&cli.StringFlag{Name: "unit", Usage: "only this unit's lines: " + strings.Join(ops.LogUnits, ", ")},
+				&cli.StringFlag{Name: "unit", Usage: "only this unit's lines: " + strings.Join(bootstrap.LogUnits, ", ")},
 			},
 			Action: r.actUntilCtrlC(0, func(c *cli.Context, o command.Options) (int, error) {
 				since, err := command.ParseSince(c.String("since"))

@@ -9,8 +9,8 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"slices"
 	"strings"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/mattn/go-isatty"
@@ -33,6 +33,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	defer cancel(nil)
 	interrupt := make(chan struct{})
+	// Set by a command that Ctrl-C ends as a matter of course (logs -f).
+	var ctrlCEnds atomic.Bool
 	signals := make(chan os.Signal, 2)
 	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(signals)
@@ -43,8 +45,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		if _, ok := <-signals; !ok {
 			return
 		}
-		if slices.Contains(args, "logs") {
-			// logs -f ends on Ctrl-C as a matter of course: it saves nothing.
+		if ctrlCEnds.Load() {
 			fmt.Fprintln(stderr, "stopped")
 		} else {
 			fmt.Fprintln(stderr, "interrupted: stopping the waits, finishing the calls in flight and saving the state (press Ctrl-C again to abandon those calls)")
@@ -56,7 +57,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}()
 
 	code := 0
-	app := newApp(stdin, stdout, stderr, interrupt, &code)
+	app := newApp(stdin, stdout, stderr, interrupt, &code, &ctrlCEnds)
 	if err := app.RunContext(ctx, args); err != nil {
 		// The one place every error is printed: AWS's and GitLab's messages
 		// in it are outside text, cleaned of what the terminal acts on.
@@ -77,6 +78,9 @@ type runner struct {
 	stderr    io.Writer
 	interrupt <-chan struct{}
 	code      *int
+	// ctrlCEnds tells the signal handler that the running command ends
+	// on Ctrl-C as a matter of course, and saves nothing.
+	ctrlCEnds *atomic.Bool
 }
 
 func (r runner) options(c *cli.Context) (command.Options, error) {
@@ -130,6 +134,9 @@ func (r runner) action(args int, f func(c *cli.Context, o command.Options) (int,
 			return err
 		}
 		defer func() { _ = o.Log.Sync() }()
+		if !interruptFails && r.ctrlCEnds != nil {
+			r.ctrlCEnds.Store(true)
+		}
 		n, err := f(c, o)
 		*r.code = n
 		if err == nil && n == 0 && interruptFails {
@@ -144,8 +151,8 @@ func (r runner) action(args int, f func(c *cli.Context, o command.Options) (int,
 	}
 }
 
-func newApp(stdin io.Reader, stdout, stderr io.Writer, interrupt <-chan struct{}, code *int) *cli.App {
-	r := runner{stdin: stdin, stdout: stdout, stderr: stderr, interrupt: interrupt, code: code}
+func newApp(stdin io.Reader, stdout, stderr io.Writer, interrupt <-chan struct{}, code *int, ctrlCEnds *atomic.Bool) *cli.App {
+	r := runner{stdin: stdin, stdout: stdout, stderr: stderr, interrupt: interrupt, code: code, ctrlCEnds: ctrlCEnds}
 	cli.VersionPrinter = func(*cli.Context) { fmt.Fprintln(stdout, versionString()) }
 	cmds := withGlobals(commands(r))
 	return &cli.App{

@@ -148,3 +148,20 @@ for a in "$@"; do case "$a" in file://*) cat "${a#file://}" >> "$FAKE_DIR/events
 		t.Errorf("cursor %q, want c4", got)
 	}
 }
+
+// The units the shipper ships are the ones `provision logs --unit` names,
+// in the same order: the script is Python, the list Go, and they must
+// not drift apart.
+func TestLogShipperUnitsAreLogUnits(t *testing.T) {
+	block := LogShipperScript[strings.Index(LogShipperScript, "UNITS = {"):]
+	block = block[:strings.Index(block, "}")]
+	var got []string
+	for _, line := range strings.Split(block, "\n")[1:] {
+		if name, _, ok := strings.Cut(strings.TrimSpace(line), ":"); ok {
+			got = append(got, strings.Trim(name, `"`))
+		}
+	}
+	if strings.Join(got, ",") != strings.Join(LogUnits, ",") {
+		t.Errorf("the shipper ships %v, provision logs names %v", got, LogUnits)
+	}
+}

@@ -522,6 +522,13 @@ func DrainScript(m Manager) string {
 	}, "\n")
 }
 
+// LogUnits are the unit groups the manager ships (files/provision-logs,
+// UNITS), each one stream per instance (UNIT/INSTANCE-ID): gitlab-runner;
+// its boot (cloud-init and provision's boot script); a drain; provision's
+// other units (applying a new runner configuration, storing a renewed
+// token).
+var LogUnits = []string{"gitlab-runner", "boot", "drain", "provision"}
+
 // LogShipperScript ships the journal (files/provision-logs).
 //
 //go:embed files/provision-logs

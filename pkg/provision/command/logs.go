@@ -9,7 +9,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/provision-dev/provision/pkg/provision/bootstrap"
 	"github.com/provision-dev/provision/pkg/provision/ops"
+	"github.com/provision-dev/provision/pkg/provision/stack"
 )
 
 // LogsOptions are the flags of `provision logs`.
@@ -25,8 +27,8 @@ type LogsOptions struct {
 // group: gitlab-runner, the boot, a drain, provision's own units; with
 // Follow, new lines until Ctrl-C. It changes nothing and needs no lock.
 func Logs(ctx context.Context, o Options, lo LogsOptions) (int, error) {
-	if lo.Unit != "" && !slices.Contains(ops.LogUnits, lo.Unit) {
-		return 1, fmt.Errorf("--unit %q is not a unit the manager ships: use one of %s", lo.Unit, strings.Join(ops.LogUnits, ", "))
+	if lo.Unit != "" && !slices.Contains(bootstrap.LogUnits, lo.Unit) {
+		return 1, fmt.Errorf("--unit %q is not a unit the manager ships: use one of %s", lo.Unit, strings.Join(bootstrap.LogUnits, ", "))
 	}
 	if lo.Since <= 0 {
 		return 1, fmt.Errorf("--since %s is not a duration back from now: use, say, 30m, 1h or 24h", lo.Since)
@@ -36,7 +38,7 @@ func Logs(ctx context.Context, o Options, lo LogsOptions) (int, error) {
 		return 1, err
 	}
 	defer s.close()
-	group := "/provision/" + s.cfg.Stack + "/manager"
+	group := stack.Names{Stack: s.cfg.Stack}.LogGroup()
 	q := ops.LogQuery{Unit: lo.Unit, Since: time.Now().Add(-lo.Since)}
 	if lo.Follow {
 		poll := lo.Poll

@@ -64,6 +64,9 @@ func TestManagerLogs(t *testing.T) {
 		strings.Count(r.stdout, "Configuration loaded") != 1 {
 		t.Errorf("logs -f (the new line, each line once, exit 0 on Ctrl-C):\n%s", r)
 	}
+	if !strings.Contains(r.stderr, "stopped") || strings.Contains(r.stderr, "saving the state") {
+		t.Errorf("Ctrl-C of logs -f says it saves a state it does not have:\n%s", r.stderr)
+	}
 
 	// The retention follows the configuration, in place.
 	h.writeConfig(baseConfig + "logs:\n  retention_days: 7\n")

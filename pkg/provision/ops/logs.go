@@ -17,16 +17,10 @@ import (
 	"github.com/provision-dev/provision/pkg/provision/stack"
 )
 
-// LogUnits are the unit groups the manager ships, each one stream per
-// instance (UNIT/INSTANCE-ID): gitlab-runner; its boot (cloud-init and
-// provision's boot script); a drain; provision's other units (applying a
-// new runner configuration, storing a renewed token).
-var LogUnits = []string{"gitlab-runner", "boot", "drain", "provision"}
-
 // LogLine is one line of the manager's journal, as shipped.
 type LogLine struct {
 	Time     time.Time
-	Unit     string // one of LogUnits
+	Unit     string // one of bootstrap.LogUnits
 	Instance string
 	Message  string
 	id       string

@@ -3,6 +3,7 @@ package ops
 import (
 	"strings"
 
+	"github.com/provision-dev/provision/pkg/provision/awsapi"
 	"github.com/provision-dev/provision/pkg/provision/config"
 	"github.com/provision-dev/provision/pkg/provision/policy"
 )
@@ -35,20 +36,10 @@ func PlanPolicy(cfg *config.Config) policy.PolicyDocument {
 	return policy.PolicyDocument{Version: "2012-10-17", Statement: st}
 }
 
-// readAction: an IAM action that reads (Describe, Get, List, Head), an S3
-// bucket listing, or the decryption a SecureString read takes.
+// readAction: an IAM action that reads, as awsapi tells reads from writes
+// (Describe, Get, List, Head, Filter), an S3 bucket listing, or the
+// decryption a SecureString read takes.
 func readAction(a string) bool {
 	_, op, _ := strings.Cut(a, ":")
-	switch a {
-	case "kms:Decrypt", "s3:ListBucket":
-		return true
-	case "logs:FilterLogEvents":
-		return true // provision logs
-	}
-	for _, p := range []string{"Describe", "Get", "List", "Head"} {
-		if strings.HasPrefix(op, p) {
-			return true
-		}
-	}
-	return false
+	return a == "kms:Decrypt" || a == "s3:ListBucket" || !awsapi.IsMutatingOperation(op)
 }
