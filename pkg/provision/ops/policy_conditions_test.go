@@ -15,6 +15,8 @@ const (
 	boundary = "arn:aws:iam::" + acct + ":policy/provision/ci-eu-west-1-boundary"
 )
 
+func logARN(group string) string { return "arn:aws:logs:eu-west-1:" + acct + ":log-group:" + group }
+
 func ec2ARN(resource string) string { return "arn:aws:ec2:eu-west-1:" + acct + ":" + resource }
 
 // ctx builds a request's condition keys; every request is made in the
@@ -163,6 +165,12 @@ func TestBoundaryCapsTheRoles(t *testing.T) {
 		{"terminating its machines", req("ec2:TerminateInstances", ec2ARN("instance/i-1"), ctx("ec2:InstanceProfile", "arn:aws:iam::"+acct+":instance-profile/provision/ci-eu-west-1-runner")), true},
 		{"launching its machines", req("ec2:RunInstances", ec2ARN("instance/*"), ctx("ec2:InstanceProfile", "arn:aws:iam::"+acct+":instance-profile/provision/ci-eu-west-1-runner")), true},
 		{"passing another role", req("iam:PassRole", "arn:aws:iam::"+acct+":role/Admin", ctx("iam:PassedToService", "ec2.amazonaws.com")), false},
+		{"shipping its journal", req("logs:PutLogEvents", logARN("/provision/ci/manager:log-stream:gitlab-runner/i-1"), ctx()), true},
+		{"making its stream", req("logs:CreateLogStream", logARN("/provision/ci/manager"), ctx()), true},
+		// A stack named ci-x, or a group named after ci's, is another's.
+		{"another stack's journal", req("logs:PutLogEvents", logARN("/provision/ci-x/manager:log-stream:boot/i-1"), ctx()), false},
+		{"a group named like its own", req("logs:CreateLogStream", logARN("/provision/ci/manager-x"), ctx()), false},
+		{"reading its journal", req("logs:FilterLogEvents", logARN("/provision/ci/manager"), ctx()), false},
 	} {
 		if got := awstest.Allowed(b, c.req); got != c.want {
 			t.Errorf("%s: allowed %v, want %v (%s)", c.why, got, c.want, c.req)
