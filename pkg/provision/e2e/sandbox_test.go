@@ -55,6 +55,7 @@ provision down --auto-approve
 	for round := 1; round <= 2; round++ {
 		sh := exec.Command("bash", "-c", walk)
 		sh.Dir = dir
+		sh.Env = atATerminal(os.Environ())
 		got, err := sh.CombinedOutput()
 		if err != nil || !strings.Contains(string(got), "Apply complete!") || !strings.Contains(string(got), "Destroy complete!") {
 			t.Fatalf("walkthrough round %d: %v\n%s", round, err, got)
@@ -76,4 +77,17 @@ provision down --auto-approve
 	if !strings.Contains(out.String(), "sandbox stopped") {
 		t.Errorf("the sandbox did not say it stopped:\n%s", out.String())
 	}
+}
+
+// atATerminal is the environment of a person trying the sandbox by hand:
+// the test's own, without the CI job's CI=true, which would make provision
+// refuse the sandbox's local state file as one that goes with the job.
+func atATerminal(env []string) []string {
+	var kept []string
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, "CI=") {
+			kept = append(kept, kv)
+		}
+	}
+	return kept
 }
