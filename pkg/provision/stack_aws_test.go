@@ -34,8 +34,8 @@ func TestDiscoverFindsAccountZoneAndImages(t *testing.T) {
 	if d.Zone != "eu-west-1b" {
 		t.Errorf("zone %q, want eu-west-1b (the first offering both types)", d.Zone)
 	}
-	want := stack.Images{Manager: stack.Image{ID: amiAL2023, RootDevice: "/dev/xvda", RootSizeGB: 8}, Runner: stack.Image{ID: amiECS, RootDevice: "/dev/xvda", RootSizeGB: 30}}
-	if d.Images != want {
+	want := stack.Images{Manager: stack.Image{ID: amiAL2023, RootDevice: "/dev/xvda", RootSizeGB: 8}, Runners: map[string]stack.Image{"default": {ID: amiECS, RootDevice: "/dev/xvda", RootSizeGB: 30}}}
+	if !reflect.DeepEqual(d.Images, want) {
 		t.Errorf("images %+v, want %+v", d.Images, want)
 	}
 	if d.Facts["instance-type/t3.medium/architecture"] != "x86_64" || d.Facts["image/"+amiECS+"/root-size-gb"] != "30" {
@@ -78,7 +78,7 @@ func TestPreflightPassesAndReturnsWhatItFound(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.Zone != "eu-west-1b" || d.Images.Runner.ID != amiECS || d.Account.Account != "210987654321" || d.RunnerID == 0 {
+	if d.Zone != "eu-west-1b" || d.Images.Runner("default").ID != amiECS || d.Account.Account != "210987654321" || d.RunnerID == 0 {
 		t.Errorf("found %+v", d)
 	}
 }

@@ -2,6 +2,7 @@ package state
 
 import (
 	"maps"
+	"slices"
 	"sync"
 	"time"
 )
@@ -25,6 +26,16 @@ func (l *Ledger) Get(step string) *Resource {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.doc.Resources[step].Clone()
+}
+
+// Steps returns the steps the document records, sorted.
+func (l *Ledger) Steps() []string {
+	if l == nil {
+		return nil
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Sorted(maps.Keys(l.doc.Resources))
 }
 
 // Put records a step's resource and saves.

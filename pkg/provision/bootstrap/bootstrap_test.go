@@ -268,9 +268,9 @@ func must(b []byte, err error) []byte {
 
 func managers() map[string]Manager {
 	return map[string]Manager{
-		"manager-docker-autoscaler.yaml": {Runner: autoscalerRunner(), TokenParameter: "/provision/ci-runners/runner-token", BootParameter: "/provision/ci-runners/manager-boot", SSHKeyParameter: "/provision/ci-runners/runner-ssh-key",
+		"manager-docker-autoscaler.yaml": {Runner: autoscalerRunner(), Fleeting: true, Tokens: []FleetToken{{Fleet: DefaultFleet, Parameter: "/provision/ci-runners/runner-token"}}, BootParameter: "/provision/ci-runners/manager-boot", SSHKeyParameter: "/provision/ci-runners/runner-ssh-key",
 			DrainParameter: "/provision/ci-runners/drain", ConfigParameter: "/provision/ci-runners/runner-config", LogGroup: "/provision/ci-runners/manager", Group: "ci-runners-runners"},
-		"manager-docker-machine.yaml": {Runner: machineRunner(), RunnerVersion: "18.5.0", TokenParameter: "/provision/ci-runners/runner-token", BootParameter: "/provision/ci-runners/manager-boot",
+		"manager-docker-machine.yaml": {Runner: machineRunner(), DockerMachine: true, RunnerVersion: "18.5.0", Tokens: []FleetToken{{Fleet: DefaultFleet, Parameter: "/provision/ci-runners/runner-token"}}, BootParameter: "/provision/ci-runners/manager-boot",
 			ConfigParameter: "/provision/ci-runners/runner-config", LogGroup: "/provision/ci-runners/manager"},
 	}
 }
@@ -302,7 +302,7 @@ func TestManagerUserData(t *testing.T) {
 			}
 			decodeStrict(t, must(ConfigTOML(m.Runner)))
 			text := string(out)
-			if !strings.Contains(text, "--with-decryption") || !strings.Contains(text, "token_parameter="+m.TokenParameter+"\n") {
+			if !strings.Contains(text, "--with-decryption") || !strings.Contains(text, "tokens=default="+m.Tokens[0].Parameter+"\n") {
 				t.Errorf("user-data does not read the token from SSM")
 			}
 			wantPlugin := map[string]string{DockerAutoscaler: "fleeting", DockerMachine: "docker-machine-Linux-${arch}"}[m.Executor]

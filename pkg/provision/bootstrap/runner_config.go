@@ -37,6 +37,34 @@ const (
 	TokenExpiresPlaceholder  = "@TOKEN_EXPIRES_AT@"
 )
 
+// DefaultFleet is the fleet whose placeholders are the bare ones above,
+// as a stack of one fleet always had them.
+const DefaultFleet = "default"
+
+// The other fleets' entries have placeholders of their own, with the
+// fleet's name after a colon (@RUNNER_TOKEN:large@): the manager fills
+// each entry with its own fleet's token.
+
+// TokenPlaceholderOf is a fleet's token placeholder.
+func TokenPlaceholderOf(fleet string) string { return fleetPlaceholder(TokenPlaceholder, fleet) }
+
+// TokenObtainedPlaceholderOf is a fleet's token_obtained_at placeholder.
+func TokenObtainedPlaceholderOf(fleet string) string {
+	return fleetPlaceholder(TokenObtainedPlaceholder, fleet)
+}
+
+// TokenExpiresPlaceholderOf is a fleet's token_expires_at placeholder.
+func TokenExpiresPlaceholderOf(fleet string) string {
+	return fleetPlaceholder(TokenExpiresPlaceholder, fleet)
+}
+
+func fleetPlaceholder(p, fleet string) string {
+	if fleet == DefaultFleet || fleet == "" {
+		return p
+	}
+	return strings.TrimSuffix(p, "@") + ":" + fleet + "@"
+}
+
 // GroupPlaceholder stands for the Auto Scaling group in the runner
 // configuration: every manager generation scales a group of its own, and
 // the configuration parameter is shared by them, so each fills in its own
@@ -62,8 +90,10 @@ const MetricsPort = 9252
 // machine as soon as SSH answers, and a cold job fails on a missing Docker.
 const InstanceReadyCommand = "if command -v cloud-init >/dev/null; then cloud-init status --wait >/dev/null; fi; sudo -n docker info >/dev/null"
 
-// Runner is what config.toml is rendered from.
+// Runner is what config.toml is rendered from: one fleet's entry.
 type Runner struct {
+	// Fleet names the entry ("" or DefaultFleet: the stack's one fleet).
+	Fleet     string
 	Stack     string
 	Region    string
 	GitLabURL string
@@ -208,14 +238,57 @@ type machineSection struct {
 }
 
 // ConfigTOML renders /etc/gitlab-runner/config.toml with the token
-// placeholder.
-func ConfigTOML(r Runner) ([]byte, error) {
+// placeholders: one [[runners]] entry per fleet, in the order given. With
+// several fleets `concurrent` is the sum of theirs, and each entry's
+// `limit` caps its own jobs at its own concurrent.
+func ConfigTOML(fleets ...Runner) ([]byte, error) {
+	if len(fleets) == 0 {
+		return nil, fmt.Errorf("render config.toml: no runner")
+	}
+	r := fleets[0]
+	file := configFile{}
+	for _, f := range fleets {
+		sec, err := runnerEntry(f)
+		if err != nil {
+			return nil, err
+		}
+		if len(fleets) > 1 && (sec.Limit == 0 || f.Concurrent < sec.Limit) {
+			sec.Limit = f.Concurrent
+		}
+		file.Concurrent += f.Concurrent
+		file.Runners = append(file.Runners, sec)
+	}
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "# Written by provision for stack %s. The manager fills in the token (from SSM) and its own group.\n", r.Stack)
+	enc := toml.NewEncoder(&b).SetIndentTables(true)
+	if r.Metrics {
+		file.ListenAddress = fmt.Sprintf("%s:%d", ListenPlaceholder, MetricsPort)
+	}
+	if err := enc.Encode(file); err != nil {
+		return nil, fmt.Errorf("render config.toml: %w", err)
+	}
+	// The two times are TOML datetimes once filled in, not strings.
+	out := b.Bytes()
+	for _, f := range fleets {
+		for _, p := range []string{TokenObtainedPlaceholderOf(f.Fleet), TokenExpiresPlaceholderOf(f.Fleet)} {
+			out = bytes.Replace(out, []byte("'"+p+"'"), []byte(p), 1)
+		}
+	}
+	return out, nil
+}
+
+// runnerEntry is one fleet's [[runners]] entry.
+func runnerEntry(r Runner) (runnerSection, error) {
+	name := r.Stack
+	if r.Fleet != "" && r.Fleet != DefaultFleet {
+		name += " " + r.Fleet
+	}
 	sec := runnerSection{
-		Name:            r.Stack,
+		Name:            name,
 		URL:             r.GitLabURL,
-		Token:           TokenPlaceholder,
-		TokenObtainedAt: TokenObtainedPlaceholder,
-		TokenExpiresAt:  TokenExpiresPlaceholder,
+		Token:           TokenPlaceholderOf(r.Fleet),
+		TokenObtainedAt: TokenObtainedPlaceholderOf(r.Fleet),
+		TokenExpiresAt:  TokenExpiresPlaceholderOf(r.Fleet),
 		Executor:        r.Executor,
 		// Each job gets a Docker network of its own (FF_NETWORK_PER_BUILD,
 		// gitlab-runner's feature flags): with capacity_per_instance above
@@ -258,24 +331,9 @@ func ConfigTOML(r Runner) ([]byte, error) {
 			MachineOptions: machineOptions(r),
 		}
 	default:
-		return nil, fmt.Errorf("unknown executor %q", r.Executor)
+		return sec, fmt.Errorf("unknown executor %q", r.Executor)
 	}
-	var b bytes.Buffer
-	fmt.Fprintf(&b, "# Written by provision for stack %s. The manager fills in the token (from SSM) and its own group.\n", r.Stack)
-	enc := toml.NewEncoder(&b).SetIndentTables(true)
-	file := configFile{Concurrent: r.Concurrent, Runners: []runnerSection{sec}}
-	if r.Metrics {
-		file.ListenAddress = fmt.Sprintf("%s:%d", ListenPlaceholder, MetricsPort)
-	}
-	if err := enc.Encode(file); err != nil {
-		return nil, fmt.Errorf("render config.toml: %w", err)
-	}
-	// The two times are TOML datetimes once filled in, not strings.
-	out := b.Bytes()
-	for _, p := range []string{TokenObtainedPlaceholder, TokenExpiresPlaceholder} {
-		out = bytes.Replace(out, []byte("'"+p+"'"), []byte(p), 1)
-	}
-	return out, nil
+	return sec, nil
 }
 
 // MachineNamePrefix starts MachineName ("<stack>-machine-%s"), which

@@ -273,7 +273,7 @@ func TestBootReportsEachStage(t *testing.T) {
 		wantDetail string
 	}{
 		{"package repository not reachable", []string{"FAKE_FAIL=dnf"}, token, "packages=failed", "Cannot download repomd.xml"},
-		{"token rejected", []string{"FAKE_HTTP_CODE=403"}, token, "packages=ok docker=ok gitlab-runner-installed=ok token-read=ok token-verified=failed", "GitLab rejected the runner token (HTTP 403)"},
+		{"token rejected", []string{"FAKE_HTTP_CODE=403"}, token, "packages=ok docker=ok gitlab-runner-installed=ok token-read=ok token-verified=failed", "GitLab rejected the runner token in /provision/ci-runners/runner-token (HTTP 403)"},
 		{"GitLab not reachable", []string{"FAKE_HTTP_CODE=000"}, token, "packages=ok docker=ok gitlab-runner-installed=ok token-read=ok token-verified=failed", "not reachable from this machine on 443"},
 		{"parameter holds no runner token", nil, "glpat-not-a-runner-token", "packages=ok docker=ok gitlab-runner-installed=ok token-read=failed", "does not hold a runner authentication token"},
 		{"no SSH key", []string{"FAKE_NO_SSH_KEY=1"}, token, "packages=ok docker=ok gitlab-runner-installed=ok token-read=ok token-verified=ok config-written=failed", "does not hold the machines' SSH key"},

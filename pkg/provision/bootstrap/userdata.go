@@ -56,8 +56,14 @@ var Stages = []string{StagePackages, StageDocker, StageRunner, StageTokenRead, S
 // Manager is what the manager's user-data is rendered from.
 type Manager struct {
 	Runner
-	RunnerVersion  string // empty: latest
-	TokenParameter string // SSM parameter name
+	RunnerVersion string // empty: latest
+	// Tokens are the fleets' token parameters, in the order of their
+	// entries in config.toml.
+	Tokens []FleetToken
+	// DockerMachine: some fleet uses docker+machine (its driver is
+	// installed); Fleeting: some fleet uses docker-autoscaler (its plugin
+	// is installed).
+	DockerMachine, Fleeting bool
 	// SSHKeyParameter holds the machines' private key (Runner.StaticKey);
 	// MachinesKey is its public half, written into the user-data as a
 	// comment so that a new key is a new bootstrap.
@@ -80,6 +86,23 @@ type Manager struct {
 	// Group is this manager generation's Auto Scaling group
 	// (docker-autoscaler), put where the configuration has GroupPlaceholder.
 	Group string
+}
+
+// FleetToken is where a fleet's runner token is kept.
+type FleetToken struct {
+	Fleet     string // "default" for the stack's one fleet
+	Parameter string // SSM parameter name
+}
+
+// tokensValue writes the tokens as the values file has them: FLEET=PARAMETER
+// pairs, separated by spaces (fleet names and parameter names hold
+// neither).
+func tokensValue(ts []FleetToken) string {
+	var parts []string
+	for _, t := range ts {
+		parts = append(parts, t.Fleet+"="+t.Parameter)
+	}
+	return strings.Join(parts, " ")
 }
 
 // MaxDrainTimeout is the longest manager.drain_timeout: the bound of the
@@ -142,7 +165,7 @@ func ManagerUserData(m Manager) ([]byte, error) {
 		// failing stage stops it and is reported (runcmd would go on).
 		Runcmd: [][]string{{SbinDir + "/provision-boot"}},
 	}
-	if m.Executor == DockerMachine {
+	if m.DockerMachine {
 		cc.WriteFiles = append(cc.WriteFiles, writeFile{Path: SbinDir + "/provision-install-docker-machine", Permissions: "0700", Owner: "root:root", Content: dockerMachineScript})
 	}
 	if m.DrainParameter != "" {
@@ -166,7 +189,7 @@ func ManagerValues(m Manager) string {
 	oneLine := strings.NewReplacer("\n", " ", "\r", " ")
 	for _, kv := range [][2]string{
 		{"stack", m.Stack}, {"region", m.Region}, {"gitlab_url", strings.TrimRight(m.GitLabURL, "/")},
-		{"runner_version", m.RunnerVersion}, {"token_parameter", m.TokenParameter}, {"boot_parameter", m.BootParameter},
+		{"runner_version", m.RunnerVersion}, {"tokens", tokensValue(m.Tokens)}, {"boot_parameter", m.BootParameter},
 		{"ssh_key_parameter", m.SSHKeyParameter}, {"drain_parameter", m.DrainParameter},
 		{"config_parameter", m.ConfigParameter}, {"autoscaling_group", m.Group}, {"executor", m.Executor},
 		{"log_group", m.LogGroup},
@@ -181,12 +204,31 @@ func ManagerValues(m Manager) string {
 // fillTemplate turns the runner configuration's template into config.toml:
 // the token, its dates and the manager's group in place of their
 // placeholders.
+// Each fleet's entry has its own placeholders (@RUNNER_TOKEN:NAME@; the
+// default fleet's are the bare ones): the arrays tokens, obtained and
+// expires hold each fleet's, by its name.
 var fillTemplate = strings.Join([]string{
 	"# Quoted replacements: bash 5.2 reads an unquoted & as the matched text.",
-	`config=${template//` + TokenPlaceholder + `/"$token"}`,
-	`config=${config//` + TokenObtainedPlaceholder + `/"$obtained"}`,
-	`config=${config//` + TokenExpiresPlaceholder + `/"$expires"}`,
+	"config=$template",
+	`for fleet in "${fleets[@]}"; do`,
+	`  at=""; [[ $fleet == ` + DefaultFleet + ` ]] || at=":$fleet"`,
+	`  config=${config//@RUNNER_TOKEN$at@/"${tokens[$fleet]}"}`,
+	`  config=${config//@TOKEN_OBTAINED_AT$at@/"${obtained[$fleet]}"}`,
+	`  config=${config//@TOKEN_EXPIRES_AT$at@/"${expires[$fleet]}"}`,
+	"done",
 	`config=${config//` + GroupPlaceholder + `/"$group"}`,
+}, "\n")
+
+// readFleets sets fleets (their names, in the order of config.toml's
+// entries) and parameters (each one's token parameter) from the values
+// file.
+var readFleets = strings.Join([]string{
+	"declare -a fleets=()",
+	"declare -A parameters=() tokens=() obtained=() expires=()",
+	"for pair in $(value tokens); do",
+	`  fleets+=("${pair%%=*}")`,
+	`  parameters[${pair%%=*}]=${pair#*=}`,
+	"done",
 }, "\n")
 
 // tokenLine sets re to match config.toml's token line (gitlab-runner writes
@@ -220,8 +262,13 @@ var readValues = strings.Join([]string{
 // fails: cloud-init's systemd units write their output to
 // journal+console, "so it appears in the instance console output".
 func BootScript(m Manager) string {
+	// The fleeting plugin for docker-autoscaler fleets, docker-machine for
+	// docker+machine ones (a stack may have both).
 	plugin := "gitlab-runner fleeting install"
-	if m.Executor == DockerMachine {
+	switch {
+	case m.DockerMachine && m.Fleeting:
+		plugin = `bash -c 'gitlab-runner fleeting install && "$1"' _ "$sbin/provision-install-docker-machine"`
+	case m.DockerMachine:
 		plugin = `"$sbin/provision-install-docker-machine"`
 	}
 	return strings.Join([]string{
@@ -332,56 +379,67 @@ func ReportScript(m Manager) string {
 func TokenScript(m Manager) string {
 	return strings.Join([]string{
 		"#!/bin/bash",
-		"# Reads the runner token from SSM, asks GitLab when it expires, writes config.toml (mode 0600).",
+		"# Reads each fleet's runner token from SSM, asks GitLab when it expires, writes config.toml (mode 0600).",
 		"set -euo pipefail",
 		"umask 077",
 		readValues,
-		"region=$(value region) parameter=$(value token_parameter) gitlab=$(value gitlab_url)",
+		"region=$(value region) gitlab=$(value gitlab_url)",
+		readFleets,
 		`dir=${PROVISION_RUNNER_DIR:-` + RunnerDir + `}`,
 		"report=${PROVISION_SBIN:-" + SbinDir + "}/provision-boot-report",
 		"tmp=$(mktemp -d)",
 		`trap 'rm -rf "$tmp"' EXIT`,
 		`mkdir -p "$state"`,
-		"for attempt in 1 2 3 4 5 6 7 8 9 10; do",
-		`  token=$(aws ssm get-parameter --region "$region" --name "$parameter" --with-decryption --query Parameter.Value --output text 2>"$tmp/err") && break`,
-		"  sleep $((attempt * 3))",
+		`for fleet in "${fleets[@]}"; do`,
+		`  parameter=${parameters[$fleet]} token=""`,
+		"  for attempt in 1 2 3 4 5 6 7 8 9 10; do",
+		`    token=$(aws ssm get-parameter --region "$region" --name "$parameter" --with-decryption --query Parameter.Value --output text 2>"$tmp/err") && break`,
+		"    sleep $((attempt * 3))",
+		"  done",
+		`  if [[ ! "${token:-}" =~ ^glrt-[A-Za-z0-9_.-]+$ ]]; then`,
+		`    "$report" ` + StageTokenRead + ` failed "$parameter does not hold a runner authentication token (glrt-...): $(tail -c 400 "$tmp/err")"`,
+		"    exit 1",
+		"  fi",
+		`  tokens[$fleet]=$token`,
 		"done",
-		`if [[ ! "${token:-}" =~ ^glrt-[A-Za-z0-9_.-]+$ ]]; then`,
-		`  "$report" ` + StageTokenRead + ` failed "$parameter does not hold a runner authentication token (glrt-...): $(tail -c 400 "$tmp/err")"`,
-		"  exit 1",
-		"fi",
 		`"$report" ` + StageTokenRead + ` ok ""`,
-		"obtained=$(date -u +%Y-%m-%dT%H:%M:%SZ)",
-		"# gitlab-runner's way of writing \"does not expire\".",
-		"expires=0001-01-01T00:00:00Z",
 		"# GitLab answers /runners/verify with 200 for a valid token and 403 for",
 		"# any other. GitLab's group may admit this address only a little after",
 		"# boot: no answer (or a 5xx) is asked again for up to five minutes.",
-		"code=000",
-		"for attempt in $(seq 1 30); do",
-		`  code=$(curl -sS --proto =https,http --max-time 10 -o "$tmp/answer" -w '%{http_code}' -H 'Content-Type: application/json' --data-binary @- "$gitlab/api/v4/runners/verify" <<<"{\"token\":\"${token}\"}" 2>"$tmp/err") || code=000`,
-		`  [[ $code == 000 || $code == 5* ]] || break`,
-		"  sleep 10",
+		`verified=""`,
+		`for fleet in "${fleets[@]}"; do`,
+		`  token=${tokens[$fleet]}`,
+		"  obtained[$fleet]=$(date -u +%Y-%m-%dT%H:%M:%SZ)",
+		"  # gitlab-runner's way of writing \"does not expire\".",
+		"  expires[$fleet]=0001-01-01T00:00:00Z",
+		"  code=000",
+		"  for attempt in $(seq 1 30); do",
+		`    code=$(curl -sS --proto =https,http --max-time 10 -o "$tmp/answer" -w '%{http_code}' -H 'Content-Type: application/json' --data-binary @- "$gitlab/api/v4/runners/verify" <<<"{\"token\":\"${token}\"}" 2>"$tmp/err") || code=000`,
+		`    [[ $code == 000 || $code == 5* ]] || break`,
+		"    sleep 10",
+		"  done",
+		`  case $code in`,
+		`    200|201) ;;`,
+		`    000|5*)`,
+		`      "$report" ` + StageTokenVerified + ` failed "GitLab $gitlab not reachable from this machine on 443 (HTTP $code): $(tail -c 300 "$tmp/err")"`,
+		"      exit 1 ;;",
+		`    *)`,
+		fmt.Sprintf(`      "$report" %s failed "GitLab rejected the runner token in ${parameters[$fleet]} (HTTP $code): $(head -c 300 "$tmp/answer")"`, StageTokenVerified),
+		"      exit 1 ;;",
+		"  esac",
+		`  answer=$(<"$tmp/answer")`,
+		`  if [[ $answer =~ \"token_expires_at\":[[:space:]]*\"([^\"]+)\" ]]; then`,
+		"    expires[$fleet]=${BASH_REMATCH[1]}",
+		"  fi",
+		"  # It goes into config.toml unquoted (a TOML datetime): anything but a",
+		"  # datetime from GitLab's answer would become TOML of its own.",
+		`  if [[ ! ${expires[$fleet]} =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$ ]]; then`,
+		"    expires[$fleet]=0001-01-01T00:00:00Z",
+		"  fi",
+		"  # The first fleet's expiry first: status reads it from here.",
+		`  if [[ -z $verified ]]; then verified="expires ${expires[$fleet]}"; else verified="$verified, $fleet expires ${expires[$fleet]}"; fi`,
 		"done",
-		`case $code in`,
-		`  200|201) ;;`,
-		`  000|5*)`,
-		`    "$report" ` + StageTokenVerified + ` failed "GitLab $gitlab not reachable from this machine on 443 (HTTP $code): $(tail -c 300 "$tmp/err")"`,
-		"    exit 1 ;;",
-		`  *)`,
-		fmt.Sprintf(`    "$report" %s failed "GitLab rejected the runner token (HTTP $code): $(head -c 300 "$tmp/answer")"`, StageTokenVerified),
-		"    exit 1 ;;",
-		"esac",
-		`answer=$(<"$tmp/answer")`,
-		`if [[ $answer =~ \"token_expires_at\":[[:space:]]*\"([^\"]+)\" ]]; then`,
-		"  expires=${BASH_REMATCH[1]}",
-		"fi",
-		"# It goes into config.toml unquoted (a TOML datetime): anything but a",
-		"# datetime from GitLab's answer would become TOML of its own.",
-		`if [[ ! $expires =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$ ]]; then`,
-		"  expires=0001-01-01T00:00:00Z",
-		"fi",
-		`"$report" ` + StageTokenVerified + ` ok "expires $expires"`,
+		`"$report" ` + StageTokenVerified + ` ok "$verified"`,
 		staticKeyLines(m),
 		"# The runner configuration: one exact version of its parameter.",
 		"config_parameter=$(value config_parameter) group=$(value autoscaling_group)",
@@ -391,7 +449,7 @@ func TokenScript(m Manager) string {
 		`    aws ssm get-parameter --region "$region" --name "$config_parameter:$version" --with-decryption --query Parameter.Value --output text >"$tmp/template" 2>"$tmp/err" && break`,
 		"  sleep $((attempt * 3))",
 		"done",
-		`if ! grep -q '` + TokenPlaceholder + `' "$tmp/template" 2>/dev/null; then`,
+		`if ! grep -q '` + TokenPlaceholder + `\|@RUNNER_TOKEN:' "$tmp/template" 2>/dev/null; then`,
 		`  "$report" ` + StageConfigWritten + ` failed "$config_parameter does not hold the runner configuration: $(tail -c 400 "$tmp/err")"`,
 		"  exit 1",
 		"fi",
@@ -584,36 +642,65 @@ ExecStart=/usr/local/sbin/provision-drain
 func TokenSyncScript(m Manager) string {
 	return strings.Join([]string{
 		"#!/bin/bash",
-		"# Stores a runner token that gitlab-runner renewed in SSM (mode 0600 files only, never in arguments).",
+		"# Stores runner tokens that gitlab-runner renewed in SSM (mode 0600 files only, never in arguments).",
 		"set -euo pipefail",
 		"umask 077",
 		readValues,
-		"region=$(value region) parameter=$(value token_parameter)",
+		"region=$(value region)",
+		readFleets,
 		`dir=${PROVISION_RUNNER_DIR:-` + RunnerDir + `}`,
-		`config=$(<"$dir/config.toml")`,
-		tokenLine,
-		"[[ $config =~ $re ]] || exit 0",
-		"renewed=${BASH_REMATCH[2]}",
-		`stored=$(aws ssm get-parameter --region "$region" --name "$parameter" --with-decryption --query Parameter.Value --output text)`,
-		`[[ $renewed == "$stored" ]] && exit 0`,
+		readEntries,
+		"# The entries are the fleets', in order: a count that differs is a",
+		"# configuration of other fleets, which the next manager takes.",
+		`[[ ${#current_tokens[@]} -eq ${#fleets[@]} ]] || exit 0`,
 		"tmp=$(mktemp -d)",
 		`trap 'rm -rf "$tmp"' EXIT`,
-		`printf '%s' "$renewed" > "$tmp/token"`,
-		"# A lost renewal ends the next manager at token-verified: the put is",
-		"# retried with backoff here, and the timer runs this again every ten",
-		"# minutes, so a failure now is made good later.",
-		"for attempt in 1 2 3 4 5 6; do",
-		`  if aws ssm put-parameter --region "$region" --name "$parameter" --type SecureString --overwrite --value "file://$tmp/token" >/dev/null; then`,
-		`    echo "provision: stored the renewed runner token in $parameter"`,
-		"    exit 0",
+		"failed=0",
+		`for i in "${!fleets[@]}"; do`,
+		`  parameter=${parameters[${fleets[$i]}]} renewed=${current_tokens[$i]}`,
+		`  stored=$(aws ssm get-parameter --region "$region" --name "$parameter" --with-decryption --query Parameter.Value --output text) || { failed=1; continue; }`,
+		`  [[ $renewed == "$stored" ]] && continue`,
+		`  printf '%s' "$renewed" > "$tmp/token"`,
+		"  # A lost renewal ends the next manager at token-verified: the put is",
+		"  # retried with backoff here, and the timer runs this again every ten",
+		"  # minutes, so a failure now is made good later.",
+		"  stored=no",
+		"  for attempt in 1 2 3 4 5 6; do",
+		`    if aws ssm put-parameter --region "$region" --name "$parameter" --type SecureString --overwrite --value "file://$tmp/token" >/dev/null; then`,
+		`      echo "provision: stored the renewed runner token in $parameter"`,
+		"      stored=yes",
+		"      break",
+		"    fi",
+		"    sleep $((attempt * attempt * 2))",
+		"  done",
+		`  if [[ $stored == no ]]; then`,
+		`    echo "provision: could not store the renewed runner token in $parameter; the timer tries again" >&2`,
+		"    failed=1",
 		"  fi",
-		"  sleep $((attempt * attempt * 2))",
 		"done",
-		`echo "provision: could not store the renewed runner token in $parameter; the timer tries again" >&2`,
-		"exit 1",
+		"exit $failed",
 		"",
 	}, "\n")
 }
+
+// readEntries reads config.toml's entries in order: current_tokens,
+// current_obtained and current_expires hold each entry's token and its
+// two times (gitlab-runner writes the token with double quotes, the
+// template with single ones; the times are TOML datetimes).
+var readEntries = strings.Join([]string{
+	`current=$(<"$dir/config.toml")`,
+	"declare -a current_tokens=() current_obtained=() current_expires=()",
+	tokenLine,
+	`datetime='([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2}))'`,
+	`obtained_re="^[[:space:]]*token_obtained_at[[:space:]]*=[[:space:]]*$datetime"`,
+	`expires_re="^[[:space:]]*token_expires_at[[:space:]]*=[[:space:]]*$datetime"`,
+	"while IFS= read -r line; do",
+	`  if [[ $line =~ $re ]]; then current_tokens+=("${BASH_REMATCH[2]}")`,
+	`  elif [[ $line =~ $obtained_re ]]; then current_obtained+=("${BASH_REMATCH[1]}")`,
+	`  elif [[ $line =~ $expires_re ]]; then current_expires+=("${BASH_REMATCH[1]}")`,
+	"  fi",
+	`done <<<"$current"`,
+}, "\n")
 
 // ConfigApplyScript applies a new version of the runner configuration
 // parameter: the template gets the token, its dates and the listen
@@ -630,6 +717,7 @@ func ConfigApplyScript(m Manager) string {
 		"umask 077",
 		readValues,
 		"region=$(value region) parameter=$(value config_parameter) group=$(value autoscaling_group)",
+		readFleets,
 		`dir=${PROVISION_RUNNER_DIR:-` + RunnerDir + `}`,
 		"report=${PROVISION_SBIN:-" + SbinDir + "}/provision-boot-report",
 		`[[ -e $state/booted && ! -e $state/draining && -s $dir/config.toml ]] || exit 0`,
@@ -644,17 +732,18 @@ func ConfigApplyScript(m Manager) string {
 		"tmp=$(mktemp -d)",
 		`trap 'rm -rf "$tmp"' EXIT`,
 		`aws ssm get-parameter --region "$region" --name "$parameter:$version" --with-decryption --query Parameter.Value --output text >"$tmp/template"`,
-		`grep -q '` + TokenPlaceholder + `' "$tmp/template" || { echo "provision: $parameter version $version is not a runner configuration" >&2; exit 1; }`,
-		`current=$(<"$dir/config.toml")`,
-		tokenLine,
-		`[[ $current =~ $re ]] || { echo "provision: config.toml holds no runner token" >&2; exit 1; }`,
-		"token=${BASH_REMATCH[2]}",
-		`datetime='([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2}))'`,
-		"obtained=0001-01-01T00:00:00Z expires=0001-01-01T00:00:00Z",
-		`re="(^|[[:space:]])token_obtained_at[[:space:]]*=[[:space:]]*$datetime"`,
-		`[[ $current =~ $re ]] && obtained=${BASH_REMATCH[2]}`,
-		`re="(^|[[:space:]])token_expires_at[[:space:]]*=[[:space:]]*$datetime"`,
-		`[[ $current =~ $re ]] && expires=${BASH_REMATCH[2]}`,
+		`grep -q '` + TokenPlaceholder + `\|@RUNNER_TOKEN:' "$tmp/template" || { echo "provision: $parameter version $version is not a runner configuration" >&2; exit 1; }`,
+		readEntries,
+		`[[ ${#current_tokens[@]} -gt 0 ]] || { echo "provision: config.toml holds no runner token" >&2; exit 1; }`,
+		"# This manager serves the fleets it booted with (each entry's token is",
+		"# the one gitlab-runner has now, renewed or not); a configuration of",
+		"# other fleets is the next manager's.",
+		`if [[ ${#current_tokens[@]} -ne ${#fleets[@]} ]]; then echo "provision: version $version has other fleets: the next manager applies it" >&2; exit 0; fi`,
+		`for i in "${!fleets[@]}"; do`,
+		`  tokens[${fleets[$i]}]=${current_tokens[$i]}`,
+		`  obtained[${fleets[$i]}]=${current_obtained[$i]:-0001-01-01T00:00:00Z}`,
+		`  expires[${fleets[$i]}]=${current_expires[$i]:-0001-01-01T00:00:00Z}`,
+		"done",
 		`template=$(<"$tmp/template")`,
 		"# The metrics endpoint listens on the private address only: never on all.",
 		`if [[ $template == *` + ListenPlaceholder + `* ]]; then`,

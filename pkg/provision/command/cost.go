@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"text/tabwriter"
 	"time"
 
@@ -39,7 +40,15 @@ func Cost(ctx context.Context, o Options, co CostOptions) (int, error) {
 		return 1, err
 	}
 	defer s.close()
-	types := s.cfg.RunnerTypes()
+	// Every fleet's types, each once.
+	var types []string
+	for _, f := range s.cfg.FleetList() {
+		for _, t := range f.RunnerTypes() {
+			if !slices.Contains(types, t) {
+				types = append(types, t)
+			}
+		}
+	}
 	// The region's on-demand prices from the AWS Price List API; the
 	// dated table when it does not answer (no permission, no network,
 	// an emulator) or lists a type not.
@@ -81,7 +90,7 @@ func Cost(ctx context.Context, o Options, co CostOptions) (int, error) {
 	if err := tw.Flush(); err != nil {
 		return 1, err
 	}
-	fmt.Fprintf(w, "\nA runner machine, while it runs (plus its %d GiB gp3 volume):\n\n", s.cfg.Runners.VolumeSizeGB)
+	fmt.Fprintf(w, "\nA runner machine, while it runs (plus its %d GiB gp3 volume):\n\n", s.cfg.FirstFleet().VolumeSizeGB)
 	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "TYPE\tON DEMAND USD/HOUR\tSPOT NOW USD/HOUR")
 	for _, m := range rep.Machines {

@@ -22,11 +22,14 @@ type Config struct {
 	Network NetworkConfig     `yaml:"network" jsonschema_description:"The VPC and its subnets: a public and a private one in each zone."`
 	GitLab  GitLabConfig      `yaml:"gitlab" jsonschema_description:"Your GitLab and how the stack reaches it."`
 	Manager ManagerConfig     `yaml:"manager" jsonschema_description:"The runner manager instance (gitlab-runner itself)."`
-	Runners RunnersConfig     `yaml:"runners" jsonschema_description:"The machines that run the jobs."`
-	State   StateConfig       `yaml:"state" jsonschema_description:"Where the state lives. Empty: .provision/<stack>.json next to this file."`
-	Cache   CacheConfig       `yaml:"cache" jsonschema_description:"The jobs' shared cache (docker-autoscaler)."`
-	Secrets SecretsConfig     `yaml:"secrets" jsonschema_description:"How the runner token and the machines' SSH key are encrypted in SSM."`
-	Logs    LogsConfig        `yaml:"logs" jsonschema_description:"The manager's journal (gitlab-runner, its boot, provision's own units) in a CloudWatch Logs group of the stack, read with provision logs."`
+	Runners RunnersConfig     `yaml:"runners" jsonschema_description:"The machines that run the jobs: one fleet (named default). For several, use fleets instead."`
+	// Fleets are several runners with machines of their own (small, large,
+	// Arm...), behind one manager; `runners:` is the one-fleet form.
+	Fleets  map[string]RunnersConfig `yaml:"fleets" jsonschema_description:"Instead of runners: named fleets, each with the keys of runners (executor, instance types, spot, limits, image...). Each is a runner of its own in GitLab, with its own token (GITLAB_RUNNER_TOKEN_NAME, or created with its tag_list) and machines; the manager, network, cache and key are shared. Names: 1-16 lowercase letters, digits and dashes."`
+	State   StateConfig              `yaml:"state" jsonschema_description:"Where the state lives. Empty: .provision/<stack>.json next to this file."`
+	Cache   CacheConfig              `yaml:"cache" jsonschema_description:"The jobs' shared cache (docker-autoscaler)."`
+	Secrets SecretsConfig            `yaml:"secrets" jsonschema_description:"How the runner token and the machines' SSH key are encrypted in SSM."`
+	Logs    LogsConfig               `yaml:"logs" jsonschema_description:"The manager's journal (gitlab-runner, its boot, provision's own units) in a CloudWatch Logs group of the stack, read with provision logs."`
 }
 
 // LogsConfig is the CloudWatch Logs group the manager ships its journal
@@ -157,7 +160,12 @@ type RunnersConfig struct {
 	// pools than a hand-written list, and new generations as they come.
 	InstanceRequirements *InstanceRequirements `yaml:"instance_requirements" jsonschema_description:"docker-autoscaler: instead of instance_types, the vCPU and memory ranges of the machines; Auto Scaling launches any current type that fits (attribute-based selection), which gives Spot many pools to draw from."`
 	OnDemandPercentage   int                   `yaml:"on_demand_percentage" jsonschema_description:"docker-autoscaler with spot: percentage of machines launched on demand (0: all Spot; 100: none)."`
-	VolumeSizeGB         int                   `yaml:"volume_size_gb" jsonschema_description:"Root volume of a machine, in GiB."`
+	// TagList and RunUntagged are the fleet's runner in GitLab when
+	// provision creates it (gitlab.create_runner): a fleet's tags are
+	// how jobs choose it.
+	TagList      []string `yaml:"tag_list" jsonschema_description:"With gitlab.create_runner: the tags of this fleet's runner in GitLab (jobs pick the fleet with them). Empty: gitlab.create_runner.tag_list."`
+	RunUntagged  *bool    `yaml:"run_untagged" jsonschema_description:"With gitlab.create_runner: whether this fleet's runner takes jobs without tags. Empty: gitlab.create_runner.run_untagged."`
+	VolumeSizeGB int      `yaml:"volume_size_gb" jsonschema_description:"Root volume of a machine, in GiB."`
 	// MaxUseCount is how many jobs one machine runs before it is replaced;
 	// 1 (GitLab's AWS example) keeps one job's images, volumes and files
 	// away from the next. 0: unlimited.
@@ -177,6 +185,19 @@ type RunnersConfig struct {
 	// family at every up; pinned keeps the one the template has.
 	ImageUpdates string `yaml:"image_updates" jsonschema:"enum=latest,enum=pinned" jsonschema_description:"docker-autoscaler, without runners.ami: latest (each up gives new machines the newest image of the family: security fixes) or pinned (the image the launch template has)."`
 	BaseImage    string `yaml:"base_image" jsonschema:"enum=ecs-optimized,enum=amazon-linux" jsonschema_description:"docker-autoscaler, when runners.ami is empty: ecs-optimized (AWS's ECS-optimized Amazon Linux 2023, Docker preinstalled) or amazon-linux (Amazon Linux 2023, Docker installed at each boot)."`
+}
+
+// UnmarshalYAML decodes a fleet onto the defaults, so a fleet of
+// `fleets:` that leaves a key out has its default, as `runners:` does.
+// The decoder is the file's own (strict: an unknown key is an error).
+func (r *RunnersConfig) UnmarshalYAML(unmarshal func(any) error) error {
+	type plain RunnersConfig // without this method
+	p := plain(Defaults().Runners)
+	if err := unmarshal(&p); err != nil {
+		return err
+	}
+	*r = RunnersConfig(p)
+	return nil
 }
 
 // InstanceRequirements are the attributes the group's types must have
@@ -355,6 +376,7 @@ func ParseConfig(name string, data []byte, regionOverride string) (*Config, erro
 	}
 	// Then the schema: every unknown key and every value of the wrong
 	// type at once, each with its line.
+	textProblems = append(textProblems, bothFleetForms(data)...)
 	problems, err := schemaProblems(data)
 	problems = append(textProblems, problems...)
 	switch {
@@ -409,6 +431,21 @@ func ParseConfig(name string, data []byte, regionOverride string) (*Config, erro
 		return nil, &ConfigError{File: name, Problems: problems}
 	}
 	return &cfg, nil
+}
+
+// bothFleetForms refuses a file with both runners: and fleets:, which
+// would describe the default fleet twice.
+func bothFleetForms(data []byte) []Problem {
+	var top map[string]any
+	if yaml.Unmarshal(data, &top) != nil {
+		return nil
+	}
+	_, runners := top["runners"]
+	_, fleets := top["fleets"]
+	if runners && fleets {
+		return []Problem{{Key: "fleets", Msg: "is given with runners: use one form, fleets (move the keys of runners into a fleet, e.g. fleets.default, which keeps the resources runners made) or runners alone"}}
+	}
+	return nil
 }
 
 // decodeWithout decodes the file with the given keys (dotted, as problems

@@ -4,40 +4,33 @@ import "fmt"
 
 // What follows from the configuration, asked in many places.
 
-// Autoscaler: the runners use the docker-autoscaler executor.
-func (c *Config) Autoscaler() bool { return c.Runners.Executor == ExecutorDockerAutoscaler }
+// Autoscaler: some fleet uses the docker-autoscaler executor (the stack
+// has launch templates, groups, their drain and the cache).
+func (c *Config) Autoscaler() bool { return c.anyFleet(Fleet.Autoscaler) }
 
-// StaticSSHKeys: the manager reaches the machines with the stack's own key
-// pair instead of a key pushed per machine through EC2 Instance Connect.
-func (c *Config) StaticSSHKeys() bool {
-	return c.Autoscaler() && c.Runners.SSHKeys == SSHKeysStatic
+// Machines: some fleet uses docker+machine (the manager launches machines
+// itself, with the runner role).
+func (c *Config) Machines() bool {
+	return c.anyFleet(func(f Fleet) bool { return f.Executor == ExecutorDockerMachine })
 }
+
+// StaticSSHKeys: the manager reaches some fleet's machines with the
+// stack's own key pair instead of a key pushed per machine through EC2
+// Instance Connect.
+func (c *Config) StaticSSHKeys() bool { return c.anyFleet(Fleet.StaticSSHKeys) }
 
 // OwnSecretsKey: the stack makes the key of its SecureString parameters
 // (no secrets.kms_key_id).
 func (c *Config) OwnSecretsKey() bool { return c.Secrets.KMSKeyID == "" }
 
-// RunnerTypes are the instance types the machines may run, preferred
-// first: runners.instance_type, then runners.instance_types.
-func (c *Config) RunnerTypes() []string {
-	return append([]string{c.Runners.InstanceType}, c.Runners.InstanceTypes...)
-}
-
-// MixedInstances: the group launches through a mixed-instances policy
-// (Spot, or several types). Auto Scaling then decides on-demand or Spot,
-// and refuses a launch template that asks for Spot itself.
-func (c *Config) MixedInstances() bool {
-	return c.Autoscaler() && (c.Runners.Spot || len(c.Runners.InstanceTypes) > 0 || c.Runners.InstanceRequirements != nil)
-}
-
 // SpotPools is how many Spot capacity pools (an instance type in a zone)
-// the group draws from; 0 when Auto Scaling picks the types
+// a fleet's group draws from; 0 when Auto Scaling picks the types
 // (instance_requirements) or the machines are not Spot.
-func (c *Config) SpotPools() int {
-	if !c.Autoscaler() || !c.Runners.Spot || c.Runners.InstanceRequirements != nil {
+func (c *Config) SpotPools(f Fleet) int {
+	if !f.Autoscaler() || !f.Spot || f.InstanceRequirements != nil {
 		return 0
 	}
-	return len(c.RunnerTypes()) * c.Network.ZoneCount()
+	return len(f.RunnerTypes()) * c.Network.ZoneCount()
 }
 
 // String writes the requirements as the plan shows them.
@@ -60,7 +53,3 @@ func (c *Config) ManagerImageLatest() bool {
 	}
 	return c.Manager.ImageUpdates == ImageUpdatesLatest
 }
-
-// RunnerImageLatest: without runners.ami, new machines get the latest image
-// of their family.
-func (c *Config) RunnerImageLatest() bool { return c.Runners.ImageUpdates != ImageUpdatesPinned }

@@ -87,15 +87,15 @@ func (c *Config) Validate() []Problem {
 	ps = append(ps, c.GitLab.validate()...)
 	ps = append(ps, c.Manager.validate()...)
 	ps = append(ps, c.metricsSourceProblems()...)
-	ps = append(ps, c.Runners.validate()...)
+	ps = append(ps, c.fleetProblems()...)
 	if c.Cache.ExpireDays < 1 || c.Cache.ExpireDays > 3650 {
 		add("cache.expire_days", "%d is out of range: use 1 to 3650 days", c.Cache.ExpireDays)
 	}
 	if !slices.Contains(LogRetentionDays, c.Logs.RetentionDays) {
 		add("logs.retention_days", "CloudWatch Logs keeps log lines for one of %s days, not %d: use one of those", joinInts(LogRetentionDays), c.Logs.RetentionDays)
 	}
-	if c.Cache.S3 && c.Runners.Executor != ExecutorDockerAutoscaler {
-		add("cache.s3", "only docker-autoscaler gets the cache bucket here: remove it, or use executor: docker-autoscaler")
+	if c.Cache.S3 && !c.Autoscaler() {
+		add("cache.s3", "only docker-autoscaler fleets get the cache bucket here: remove it, or use executor: docker-autoscaler")
 	}
 	if k := c.Secrets.KMSKeyID; k != "" {
 		switch {
@@ -385,10 +385,13 @@ func (m *ManagerConfig) validate() []Problem {
 	return ps
 }
 
-func (r *RunnersConfig) validate() []Problem {
+func (f Fleet) validate() []Problem {
+	r := &f.RunnersConfig
 	var ps []Problem
 	add := func(key, format string, args ...any) {
-		ps = append(ps, Problem{Key: "runners." + key, Msg: fmt.Sprintf(format, args...)})
+		// The messages name the fleet's own keys (fleets.NAME.ami).
+		msg := strings.ReplaceAll(fmt.Sprintf(format, args...), "runners.", f.prefix())
+		ps = append(ps, Problem{Key: f.Key(key), Msg: msg})
 	}
 	if r.Executor != ExecutorDockerAutoscaler && r.Executor != ExecutorDockerMachine {
 		add("executor", "%q is not supported: use docker-autoscaler (recommended) or docker+machine (legacy)", r.Executor)
@@ -489,7 +492,7 @@ func (r *RunnersConfig) validate() []Problem {
 		add("schedule", "only docker-autoscaler has autoscaler policies: remove it, or use executor: docker-autoscaler")
 	}
 	for i, s := range r.Schedule {
-		ps = append(ps, s.validate(fmt.Sprintf("runners.schedule[%d]", i))...)
+		ps = append(ps, s.validate(f.Key(fmt.Sprintf("schedule[%d]", i)))...)
 	}
 	return ps
 }

@@ -72,13 +72,13 @@ func failedStageCause(e *stack.Env, r *stack.BootReport, eip, internet string) s
 	case bootstrap.StageTokenRead:
 		switch {
 		case stack.ContainsAny(detail, "unable to locate credentials", "no credentials"):
-			return "the manager has no instance profile, so it cannot read " + e.Names().TokenParameter() + "."
+			return "the manager has no instance profile, so it cannot read " + e.Names().TokenParameter(e.Cfg.FirstFleet().Name) + "."
 		case stack.ContainsAny(detail, "accessdenied", "not authorized"):
-			return "the parameter " + e.Names().TokenParameter() + " is not readable with the manager's role: run `provision up` to repair iam/manager."
+			return "the parameter " + e.Names().TokenParameter(e.Cfg.FirstFleet().Name) + " is not readable with the manager's role: run `provision up` to repair iam/manager."
 		case strings.Contains(detail, "does not hold a runner authentication token"):
-			return "the parameter " + e.Names().TokenParameter() + " holds no runner authentication token (glrt-...): set GITLAB_RUNNER_TOKEN to one, or use gitlab.create_runner."
+			return "the parameter " + e.Names().TokenParameter(e.Cfg.FirstFleet().Name) + " holds no runner authentication token (glrt-...): set GITLAB_RUNNER_TOKEN to one, or use gitlab.create_runner."
 		}
-		return "the parameter " + e.Names().TokenParameter() + " is not readable from the manager: " + internet + "."
+		return "the parameter " + e.Names().TokenParameter(e.Cfg.FirstFleet().Name) + " is not readable from the manager: " + internet + "."
 	case bootstrap.StageTokenVerified:
 		if strings.Contains(detail, "rejected") {
 			return "GitLab rejected the runner token: the runner was deleted or its token reset. Create a runner (or use gitlab.create_runner) and run `provision up` with its token."
@@ -161,7 +161,7 @@ func RunnerOnline(ctx context.Context, e *stack.Env) (string, error) {
 	if id == 0 {
 		// A stack recorded before the runner's id was kept: ask GitLab
 		// whose token the parameter holds.
-		p, err := stack.GetParameter(ctx, e.SSM, e.Names().TokenParameter(), true)
+		p, err := stack.GetParameter(ctx, e.SSM, e.Names().TokenParameter(e.Cfg.FirstFleet().Name), true)
 		if err != nil || p == nil {
 			return "", err
 		}

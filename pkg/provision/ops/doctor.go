@@ -249,9 +249,9 @@ func bootFlow(ctx context.Context, e *stack.Env) Flow {
 // when it expires.
 func tokenFlow(ctx context.Context, e *stack.Env) Flow {
 	const name = "the runner token in SSM is valid"
-	p, err := stack.GetParameter(ctx, e.SSM, e.Names().TokenParameter(), true)
+	p, err := stack.GetParameter(ctx, e.SSM, e.Names().TokenParameter(e.Cfg.FirstFleet().Name), true)
 	if err != nil || p == nil {
-		return Flow{Name: name, Blocked: fmt.Sprintf("cannot read %s: %v", e.Names().TokenParameter(), err)}
+		return Flow{Name: name, Blocked: fmt.Sprintf("cannot read %s: %v", e.Names().TokenParameter(e.Cfg.FirstFleet().Name), err)}
 	}
 	exp, err := e.GitLab.VerifyRunnerToken(ctx, aws.ToString(p.Value))
 	switch {

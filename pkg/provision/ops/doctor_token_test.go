@@ -48,7 +48,7 @@ func TestDoctorTokenFlow(t *testing.T) {
 		t.Errorf("token expiring in 90 days: %+v", f)
 	}
 
-	param := l.e.Names().TokenParameter()
+	param := l.e.Names().TokenParameter("default")
 	if _, err := l.e.SSM.DeleteParameter(context.Background(), &ssm.DeleteParameterInput{Name: &param}); err != nil {
 		t.Fatal(err)
 	}

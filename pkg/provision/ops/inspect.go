@@ -118,7 +118,7 @@ func tokenExpiry(ctx context.Context, e *stack.Env) string {
 	if e.Cfg.GitLab.URL == "" || (e.IDOf(stack.StepToken) == "" && e.IDOf(stack.StepGitLabRunner) == "") {
 		return ""
 	}
-	p, err := stack.GetParameter(ctx, e.SSM, e.Names().TokenParameter(), true)
+	p, err := stack.GetParameter(ctx, e.SSM, e.Names().TokenParameter(e.Cfg.FirstFleet().Name), true)
 	if err != nil || p == nil {
 		return ""
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/provision-dev/provision/pkg/provision/bootstrap"
@@ -116,6 +117,15 @@ func (a ARNs) SSMParameter(name string) string {
 const IAMPath = "/provision/"
 
 // IAMRole is the ARN of a role this tool made.
+// ssmParameters are the ARNs of parameters.
+func (a ARNs) ssmParameters(names []string) []string {
+	var out []string
+	for _, n := range names {
+		out = append(out, a.SSMParameter(n))
+	}
+	return out
+}
+
 func (a ARNs) IAMRole(name string) string {
 	return fmt.Sprintf("arn:%s:iam::%s:role%s%s", a.Partition, a.Account, IAMPath, name)
 }
@@ -136,22 +146,33 @@ func EC2AssumeRolePolicy() PolicyDocument {
 // scale and terminate in this one group, see instances, reach this
 // group's machines (with the stack's key, or by pushing keys to them only),
 // and read this stack's token.
+//
+// With several fleets, "this one group" is each autoscaler fleet's group
+// (params.Groups, patterns of every generation's group of one fleet).
 func AutoscalerManagerPolicy(a ARNs, stack string, params ManagerParameters) PolicyDocument {
+	groups := params.Groups
+	if len(groups) == 0 {
+		groups = []string{GenerationGroupPattern(stack)}
+	}
+	var groupARNs []string
+	for _, g := range groups {
+		groupARNs = append(groupARNs, a.AutoScalingGroup(g))
+	}
 	connect := Statement{Sid: "ConnectToTheGroupsMachines", Effect: "Allow",
 		Action:    []string{"ec2-instance-connect:SendSSHPublicKey"},
 		Resource:  []string{a.EC2("instance/*")},
-		Condition: map[string]map[string]any{"StringLike": {"ec2:ResourceTag/aws:autoscaling:groupName": GenerationGroupPattern(stack)}}}
+		Condition: map[string]map[string]any{"StringLike": {"ec2:ResourceTag/aws:autoscaling:groupName": oneOrMany(groups)}}}
 	var machinesKey []Statement
 	if params.SSHKey != "" {
 		// A SecureString under the stack's secrets key, as the token.
 		connect = Statement{Sid: "ReadTheMachinesKey", Effect: "Allow", Action: []string{"ssm:GetParameter"},
 			Resource: []string{a.SSMParameter(params.SSHKey)}}
-		machinesKey = append(machinesKey, secretsKeyStatement(a, "DecryptTheMachinesKeyThroughSSM", params.Key, params.SSHKey, "kms:Decrypt"))
+		machinesKey = append(machinesKey, secretsKeyStatement(a, "DecryptTheMachinesKeyThroughSSM", params.Key, []string{params.SSHKey}, "kms:Decrypt"))
 	}
 	st := []Statement{
 		{Sid: "ScaleTheRunnerGroup", Effect: "Allow",
 			Action:   []string{"autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"},
-			Resource: []string{a.AutoScalingGroup(GenerationGroupPattern(stack))}},
+			Resource: groupARNs},
 		{Sid: "SeeTheFleet", Effect: "Allow",
 			Action:   []string{"autoscaling:DescribeAutoScalingGroups", "ec2:DescribeInstances"},
 			Resource: []string{"*"}},
@@ -261,8 +282,40 @@ func DockerMachineManagerPolicy(a ARNs, stack, zone, subnetID, runnerGroupID, ru
 // key ("": no static key), the cache bucket ("": none), the drain
 // request ("": none), and the KMS key of the SecureStrings.
 type ManagerParameters struct {
-	Token, Boot, Config, SSHKey, CacheBucket, Drain, LogGroup string
-	Key                                                       SecretsKeyGrant
+	// Tokens are the fleets' token parameters, one per fleet.
+	Tokens                                             []string
+	Boot, Config, SSHKey, CacheBucket, Drain, LogGroup string
+	// Groups are the name patterns of the autoscaler fleets' groups (empty:
+	// the one fleet's, GenerationGroupPattern).
+	Groups []string
+	Key    SecretsKeyGrant
+}
+
+// Merge is a's statements, then those of b whose Sid a does not have (a
+// policy's Sids are unique; the two executors' policies share their
+// statements on the token, the boot report, the configuration and the log).
+func Merge(a, b PolicyDocument) PolicyDocument {
+	if len(a.Statement) == 0 {
+		return b
+	}
+	out := a
+	out.Statement = append([]Statement(nil), a.Statement...)
+	for _, s := range b.Statement {
+		if !slices.ContainsFunc(out.Statement, func(t Statement) bool { return t.Sid == s.Sid }) {
+			out.Statement = append(out.Statement, s)
+		}
+	}
+	return out
+}
+
+// oneOrMany is a condition's value: one string as itself (the policy a
+// stack of one fleet always had), several as a list, any of which
+// matches.
+func oneOrMany(values []string) any {
+	if len(values) == 1 {
+		return values[0]
+	}
+	return values
 }
 
 // SecretsKeyGrant is how a policy names the KMS key of the SecureString
@@ -298,7 +351,7 @@ var tokenKeyActions = []string{"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKe
 func readConfigStatements(a ARNs, params ManagerParameters) []Statement {
 	return []Statement{
 		{Sid: "ReadTheRunnerConfiguration", Effect: "Allow", Action: []string{"ssm:GetParameter"}, Resource: []string{a.SSMParameter(params.Config)}},
-		secretsKeyStatement(a, "DecryptTheRunnerConfigurationThroughSSM", params.Key, params.Config, "kms:Decrypt"),
+		secretsKeyStatement(a, "DecryptTheRunnerConfigurationThroughSSM", params.Key, []string{params.Config}, "kms:Decrypt"),
 	}
 }
 
@@ -311,8 +364,8 @@ func readConfigStatements(a ARNs, params ManagerParameters) []Statement {
 func readTokenStatements(a ARNs, params ManagerParameters) []Statement {
 	return []Statement{
 		{Sid: "ReadAndRenewTheRunnerToken", Effect: "Allow", Action: []string{"ssm:GetParameter", "ssm:PutParameter"},
-			Resource: []string{a.SSMParameter(params.Token)}},
-		secretsKeyStatement(a, "UseTheSecretsKeyForTheToken", params.Key, params.Token, tokenKeyActions...),
+			Resource: a.ssmParameters(params.Tokens)},
+		secretsKeyStatement(a, "UseTheSecretsKeyForTheToken", params.Key, params.Tokens, tokenKeyActions...),
 	}
 }
 
@@ -321,10 +374,10 @@ func readTokenStatements(a ARNs, params ManagerParameters) []Statement {
 // the region, and the encryption context SSM passes to KMS, PARAMETER_ARN,
 // is that parameter's ARN ("How AWS Systems Manager Parameter Store uses
 // AWS KMS", on the encryption context, in the KMS developer guide).
-func secretsKeyStatement(a ARNs, sid string, key SecretsKeyGrant, parameter string, actions ...string) Statement {
+func secretsKeyStatement(a ARNs, sid string, key SecretsKeyGrant, parameters []string, actions ...string) Statement {
 	cond := map[string]map[string]any{"StringEquals": {
 		"kms:ViaService":                      a.viaSSM(),
-		"kms:EncryptionContext:PARAMETER_ARN": a.SSMParameter(parameter),
+		"kms:EncryptionContext:PARAMETER_ARN": oneOrMany(a.ssmParameters(parameters)),
 	}}
 	if key.Alias != "" {
 		cond["ForAnyValue:StringEquals"] = map[string]any{"kms:ResourceAliases": key.Alias}
@@ -355,20 +408,20 @@ func secretsKeyStatement(a ARNs, sid string, key SecretsKeyGrant, parameter stri
 // refuses a key policy naming a role that does not exist yet (the key is
 // made before the role), and a role named as principal turns into its
 // unique id, which a role made again under the same name does not match.
-func SecretsKeyPolicy(a ARNs, managerRole, tokenParameter, sshKeyParameter, configParameter, logGroup string) PolicyDocument {
+func SecretsKeyPolicy(a ARNs, managerRole string, tokenParameters []string, sshKeyParameter, configParameter, logGroup string) PolicyDocument {
 	root := map[string]string{"AWS": fmt.Sprintf("arn:%s:iam::%s:root", a.Partition, a.Account)}
-	manager := func(sid, parameter string, actions ...string) Statement {
+	manager := func(sid string, parameters []string, actions ...string) Statement {
 		return Statement{Sid: sid, Effect: "Allow", Principal: root, Action: actions, Resource: []string{"*"},
 			Condition: map[string]map[string]any{
-				"StringEquals": {"kms:ViaService": a.viaSSM(), "kms:EncryptionContext:PARAMETER_ARN": a.SSMParameter(parameter)},
+				"StringEquals": {"kms:ViaService": a.viaSSM(), "kms:EncryptionContext:PARAMETER_ARN": oneOrMany(a.ssmParameters(parameters))},
 				"ArnEquals":    {"aws:PrincipalArn": a.IAMRole(managerRole)},
 			}}
 	}
 	return PolicyDocument{Version: "2012-10-17", Statement: []Statement{
 		{Sid: "Enable IAM User Permissions", Effect: "Allow", Principal: root, Action: []string{"kms:*"}, Resource: []string{"*"}},
-		manager("ManagerReadsAndRenewsTheTokenThroughSSM", tokenParameter, tokenKeyActions...),
-		manager("ManagerReadsTheMachinesKeyThroughSSM", sshKeyParameter, "kms:Decrypt"),
-		manager("ManagerReadsTheRunnerConfigThroughSSM", configParameter, "kms:Decrypt"),
+		manager("ManagerReadsAndRenewsTheTokenThroughSSM", tokenParameters, tokenKeyActions...),
+		manager("ManagerReadsTheMachinesKeyThroughSSM", []string{sshKeyParameter}, "kms:Decrypt"),
+		manager("ManagerReadsTheRunnerConfigThroughSSM", []string{configParameter}, "kms:Decrypt"),
 		{Sid: "CloudWatchLogsUsesItForTheManagersLog", Effect: "Allow", Principal: map[string]string{"Service": a.logsService()},
 			Action:   []string{"kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"},
 			Resource: []string{"*"}, Condition: map[string]map[string]any{"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": a.LogGroup(logGroup)}}},
@@ -400,6 +453,21 @@ func LegacyGroupName(stack string) string { return stack + "-runners" }
 
 // GenerationGroupPattern matches the name of every generation's group.
 func GenerationGroupPattern(stack string) string { return LegacyGroupName(stack) + "-??????" }
+
+// FleetGroupsPattern matches every generation's group of every fleet
+// but the default one: a stack's name holds no ".", so only this stack's
+// names start with its generation's name and a ".".
+func FleetGroupsPattern(stack string) string { return GenerationGroupPattern(stack) + ".*" }
+
+// FleetGroupPattern matches every generation's group of one fleet: the
+// generation's name, then "." and the fleet's (the default fleet's is the
+// generation's name alone).
+func FleetGroupPattern(stack, fleet string) string {
+	if fleet == "" || fleet == "default" {
+		return GenerationGroupPattern(stack)
+	}
+	return GenerationGroupPattern(stack) + "." + fleet
+}
 
 // SamePolicy compares two policy documents by meaning: IAM hands them back
 // URL-encoded, and may turn one-element lists into plain strings.

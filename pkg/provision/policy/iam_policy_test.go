@@ -59,7 +59,7 @@ func wantStatement(t *testing.T, m map[string]Statement, sid string, actions, re
 }
 
 // testParams are the manager's parameters of stack "ci".
-var testParams = ManagerParameters{Token: "/provision/ci/runner-token", Boot: "/provision/ci/manager-boot", Config: "/provision/ci/runner-config",
+var testParams = ManagerParameters{Tokens: []string{"/provision/ci/runner-token"}, Boot: "/provision/ci/manager-boot", Config: "/provision/ci/runner-config",
 	Key: SecretsKeyGrant{Resource: testKeyARN}}
 
 const testKeyARN = "arn:aws:kms:ap-northeast-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"

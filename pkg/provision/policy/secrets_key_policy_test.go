@@ -76,7 +76,7 @@ func keyAllows(key PolicyDocument, iamOf map[string]PolicyDocument, r kmsRequest
 }
 
 func TestSecretsKeyPolicy(t *testing.T) {
-	key := SecretsKeyPolicy(testARNs, "ci-ap-northeast-1-manager", "/provision/ci/runner-token", "/provision/ci/runner-ssh-key", "/provision/ci/runner-config", "/provision/ci/manager")
+	key := SecretsKeyPolicy(testARNs, "ci-ap-northeast-1-manager", []string{"/provision/ci/runner-token"}, "/provision/ci/runner-ssh-key", "/provision/ci/runner-config", "/provision/ci/manager")
 	// KMS's default statement, word for word: without it nobody could
 	// manage the key any more.
 	want := Statement{Sid: "Enable IAM User Permissions", Effect: "Allow", Principal: map[string]string{"AWS": "arn:aws:iam::123456789012:root"},
@@ -88,7 +88,7 @@ func TestSecretsKeyPolicy(t *testing.T) {
 		t.Errorf("key policy does not name the manager's role by aws:PrincipalArn: %s", key.JSON())
 	}
 
-	params := ManagerParameters{Token: "/provision/ci/runner-token", Boot: "/provision/ci/manager-boot", SSHKey: "/provision/ci/runner-ssh-key",
+	params := ManagerParameters{Tokens: []string{"/provision/ci/runner-token"}, Boot: "/provision/ci/manager-boot", SSHKey: "/provision/ci/runner-ssh-key",
 		Config: "/provision/ci/runner-config", Key: SecretsKeyGrant{Resource: testKeyARN}}
 	iamOf := map[string]PolicyDocument{testManagerRole: AutoscalerManagerPolicy(testARNs, "ci-runners*", params)}
 	for _, c := range []struct {

@@ -2,6 +2,7 @@ package preflight
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -45,9 +46,17 @@ func Identify(ctx context.Context, e *stack.Env) error {
 // image's snapshot, which the Auto Scaling group would only show as failed
 // launches, long after `up`.
 func checkRootVolume(e *stack.Env) error {
-	img, want := e.Images.Runner, e.Cfg.Runners.VolumeSizeGB
-	if !e.Cfg.Autoscaler() || img.RootSizeGB <= want {
-		return nil
+	var problems []string
+	for _, f := range e.Cfg.FleetList() {
+		img, want := e.Images.Runner(f.Name), f.VolumeSizeGB
+		if !f.Autoscaler() || img.RootSizeGB <= want {
+			continue
+		}
+		key := f.Key("volume_size_gb")
+		problems = append(problems, fmt.Sprintf("%s %d is smaller than the root snapshot of the machines' image %s (%d GiB), which EC2 refuses to launch: set %s to at least %d", key, want, img.ID, img.RootSizeGB, key, img.RootSizeGB))
 	}
-	return fmt.Errorf("runners.volume_size_gb %d is smaller than the root snapshot of the machines' image %s (%d GiB), which EC2 refuses to launch: set runners.volume_size_gb to at least %d", want, img.ID, img.RootSizeGB, img.RootSizeGB)
+	if len(problems) > 0 {
+		return errors.New(strings.Join(problems, "; "))
+	}
+	return nil
 }

@@ -16,7 +16,7 @@ import (
 func TestRootVolumeNotSmallerThanTheImage(t *testing.T) {
 	cfg := config.Defaults()
 	cfg.Runners.VolumeSizeGB = 20
-	e := &stack.Env{Cfg: &cfg, Images: stack.Images{Runner: stack.Image{ID: "ami-ecs", RootSizeGB: 30}}}
+	e := &stack.Env{Cfg: &cfg, Images: stack.Images{Runners: map[string]stack.Image{"default": {ID: "ami-ecs", RootSizeGB: 30}}}}
 	if err := checkRootVolume(e); err == nil || !strings.Contains(err.Error(), "at least 30") {
 		t.Errorf("a 20 GiB root for a 30 GiB image: %v", err)
 	}
@@ -24,7 +24,7 @@ func TestRootVolumeNotSmallerThanTheImage(t *testing.T) {
 	if err := checkRootVolume(e); err != nil {
 		t.Errorf("30 GiB for a 30 GiB image: %v", err)
 	}
-	e.Images.Runner.RootSizeGB = 0 // not known
+	e.Images.Runners["default"] = stack.Image{ID: "ami-ecs"} // size not known
 	cfg.Runners.VolumeSizeGB = 8
 	if err := checkRootVolume(e); err != nil {
 		t.Errorf("unknown snapshot size: %v", err)
@@ -39,7 +39,7 @@ func TestDiscoverFindsAccountZoneAndImages(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := a.e
-	if e.Account.Account != "123456789012" || e.Zone != "eu-west-1a" || e.Images.Runner.ID != "ami-ecs-x86" || e.Images.Manager.ID != "ami-al2023-x86" || !e.GitLab6 {
+	if e.Account.Account != "123456789012" || e.Zone != "eu-west-1a" || e.Images.Runner("default").ID != "ami-ecs-x86" || e.Images.Manager.ID != "ami-al2023-x86" || !e.GitLab6 {
 		t.Errorf("account %+v, zone %q, images %+v, GitLab6 %v", e.Account, e.Zone, e.Images, e.GitLab6)
 	}
 	a.noWrites(t)

@@ -56,7 +56,11 @@ func Preflight(ctx context.Context, e *stack.Env) error {
 		return &PreflightError{Problems: problems}
 	}
 	typesOK := true
-	for _, t := range []struct{ key, value string }{{"manager.instance_type", e.Cfg.Manager.InstanceType}, {"runners.instance_type", e.Cfg.Runners.InstanceType}} {
+	types := []struct{ key, value string }{{"manager.instance_type", e.Cfg.Manager.InstanceType}}
+	for _, f := range e.Cfg.FleetList() {
+		types = append(types, struct{ key, value string }{f.Key("instance_type"), f.InstanceType})
+	}
+	for _, t := range types {
 		if _, err := e.Architecture(ctx, t.value); err != nil {
 			typesOK = false
 			add(fmt.Errorf("%s: %w", t.key, err))
@@ -89,24 +93,27 @@ func Preflight(ctx context.Context, e *stack.Env) error {
 	return nil
 }
 
-// checkRunnerTypes: the group launches one image, so every type of
-// runners.instance_types must run runners.instance_type's architecture.
+// checkRunnerTypes: a fleet's group launches one image, so every type of
+// its instance_types must run its instance_type's architecture (each
+// fleet its own: an Arm fleet beside an x86 one is fine).
 func checkRunnerTypes(ctx context.Context, e *stack.Env) error {
-	want, err := e.Architecture(ctx, e.Cfg.Runners.InstanceType)
-	if err != nil {
-		return err
-	}
 	var problems []string
-	if q := e.Cfg.Runners.InstanceRequirements; q != nil && q.Architecture != "" && q.Architecture != want {
-		problems = append(problems, fmt.Sprintf("runners.instance_requirements.architecture is %s but runners.instance_type %s runs %s, and the machines boot its image: name a type of %s, or leave the architecture out", q.Architecture, e.Cfg.Runners.InstanceType, want, q.Architecture))
-	}
-	for i, t := range e.Cfg.Runners.InstanceTypes {
-		arch, err := e.Architecture(ctx, t)
-		switch {
-		case err != nil:
-			problems = append(problems, fmt.Sprintf("runners.instance_types[%d]: %v", i, err))
-		case arch != want:
-			problems = append(problems, fmt.Sprintf("runners.instance_types[%d]: %s runs %s but runners.instance_type %s runs %s, and the machines boot one image: list types of one architecture", i, t, arch, e.Cfg.Runners.InstanceType, want))
+	for _, f := range e.Cfg.FleetList() {
+		want, err := e.Architecture(ctx, f.InstanceType)
+		if err != nil {
+			return err
+		}
+		if q := f.InstanceRequirements; q != nil && q.Architecture != "" && q.Architecture != want {
+			problems = append(problems, fmt.Sprintf("%s is %s but %s %s runs %s, and the machines boot its image: name a type of %s, or leave the architecture out", f.Key("instance_requirements.architecture"), q.Architecture, f.Key("instance_type"), f.InstanceType, want, q.Architecture))
+		}
+		for i, t := range f.InstanceTypes {
+			arch, err := e.Architecture(ctx, t)
+			switch {
+			case err != nil:
+				problems = append(problems, fmt.Sprintf("%s: %v", f.Key(fmt.Sprintf("instance_types[%d]", i)), err))
+			case arch != want:
+				problems = append(problems, fmt.Sprintf("%s: %s runs %s but %s %s runs %s, and the machines boot one image: list types of one architecture", f.Key(fmt.Sprintf("instance_types[%d]", i)), t, arch, f.Key("instance_type"), f.InstanceType, want))
+			}
 		}
 	}
 	if len(problems) > 0 {
@@ -128,21 +135,32 @@ const minSpotPools = 6
 // instances groups": the on-demand share is launched as such, the rest
 // only as Spot).
 func SpotWarning(cfg *config.Config) string {
-	if !cfg.Autoscaler() || !cfg.Runners.Spot {
+	var warnings []string
+	for _, f := range cfg.FleetList() {
+		if w := fleetSpotWarning(cfg, f); w != "" {
+			warnings = append(warnings, w)
+		}
+	}
+	return strings.Join(warnings, "\n")
+}
+
+// fleetSpotWarning is SpotWarning for one fleet.
+func fleetSpotWarning(cfg *config.Config, f config.Fleet) string {
+	if !f.Autoscaler() || !f.Spot {
 		return ""
 	}
 	var lacks []string
-	if pools := cfg.SpotPools(); pools > 0 && pools < minSpotPools {
-		lacks = append(lacks, fmt.Sprintf("%s (%s in %s), fewer than %d: list more runners.instance_types, use runners.instance_requirements, or more network.zones",
-			config.Count(pools, "Spot pool"), config.Count(len(cfg.RunnerTypes()), "type"), config.Count(cfg.Network.ZoneCount(), "zone"), minSpotPools))
+	if pools := cfg.SpotPools(f); pools > 0 && pools < minSpotPools {
+		lacks = append(lacks, fmt.Sprintf("%s (%s in %s), fewer than %d: list more %s, use %s, or more network.zones",
+			config.Count(pools, "Spot pool"), config.Count(len(f.RunnerTypes()), "type"), config.Count(cfg.Network.ZoneCount(), "zone"), minSpotPools, f.Key("instance_types"), f.Key("instance_requirements")))
 	}
-	if cfg.Runners.OnDemandPercentage == 0 {
-		lacks = append(lacks, "no on-demand share (runners.on_demand_percentage: 0): Auto Scaling does not fall back to on-demand when Spot is short, so jobs wait until Spot capacity returns")
+	if f.OnDemandPercentage == 0 {
+		lacks = append(lacks, fmt.Sprintf("no on-demand share (%s: 0): Auto Scaling does not fall back to on-demand when Spot is short, so jobs wait until Spot capacity returns", f.Key("on_demand_percentage")))
 	}
 	if len(lacks) == 0 {
 		return ""
 	}
-	return "runners.spot: " + strings.Join(lacks, "; ") + ". Retry interrupted jobs with `retry: {max: 2, when: [runner_system_failure]}` in .gitlab-ci.yml"
+	return f.Key("spot") + ": " + strings.Join(lacks, "; ") + ". Retry interrupted jobs with `retry: {max: 2, when: [runner_system_failure]}` in .gitlab-ci.yml"
 }
 
 func warnSpotPools(e *stack.Env) {
@@ -271,38 +289,61 @@ func checkToken(ctx context.Context, e *stack.Env) error {
 	if e.Cfg.GitLab.CreateRunner != nil {
 		return checkGitLabToken(ctx, e)
 	}
-	token := e.Secrets.RunnerToken
+	var problems []string
+	for i, f := range e.Cfg.FleetList() {
+		if err := checkFleetToken(ctx, e, f, i == 0); err != nil {
+			problems = append(problems, err.Error())
+		}
+	}
+	if len(problems) > 0 {
+		return errors.New(strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+// checkFleetToken checks one fleet's token (GITLAB_RUNNER_TOKEN, or
+// GITLAB_RUNNER_TOKEN_NAME for a fleet other than the default one); the
+// first fleet's is the stack's, whose expiry and runner status shows.
+func checkFleetToken(ctx context.Context, e *stack.Env, f config.Fleet, first bool) error {
+	variable := f.TokenVariable(stack.EnvRunnerToken)
+	token := e.Secrets.RunnerTokenOf(f.Name)
 	if token.Empty() {
-		return fmt.Errorf("%s is not set: create a runner in GitLab (Admin area or group/project Settings > CI/CD > Runners > New runner) and export the runner authentication token it shows (glrt-...); or set gitlab.create_runner and %s to let provision create the runner", stack.EnvRunnerToken, stack.EnvGitLabToken)
+		what := "a runner"
+		if f.Name != config.DefaultFleet {
+			what = "a runner for fleet " + f.Name
+		}
+		return fmt.Errorf("%s is not set: create %s in GitLab (Admin area or group/project Settings > CI/CD > Runners > New runner) and export the runner authentication token it shows (glrt-...); or set gitlab.create_runner and %s to let provision create the runners", variable, what, stack.EnvGitLabToken)
 	}
 	if err := CheckRunnerTokenFormat(token.Reveal()); err != nil {
-		return err
+		return fmt.Errorf("%s", strings.Replace(err.Error(), stack.EnvRunnerToken+" ", variable+" ", 1))
 	}
 	verified, err := e.GitLab.Verify(ctx, token.Reveal())
 	expires := verified.ExpiresAt
 	switch {
 	case err == nil:
-		e.RunnerTokenExpiresAt, e.RunnerID = expires, verified.ID
-		warnIfExpiring(e, stack.EnvRunnerToken, expires, "gitlab-runner renews it on the manager once three quarters of its lifetime have passed (provision writes the renewed token back to SSM); reset it in GitLab now if the manager is not running")
+		if first {
+			e.RunnerTokenExpiresAt, e.RunnerID = expires, verified.ID
+		}
+		warnIfExpiring(e, variable, expires, "gitlab-runner renews it on the manager once three quarters of its lifetime have passed (provision writes the renewed token back to SSM); reset it in GitLab now if the manager is not running")
 		return nil
-	case errors.Is(err, gitlab.ErrTokenRejected) && storedTokenRenewed(ctx, e, token):
-		e.Log.Info(fmt.Sprintf("%s is out of date: gitlab-runner renewed the token and the renewed one in %s is kept (GitLab accepts it)", stack.EnvRunnerToken, e.Names().TokenParameter()))
-		e.StoredTokenRenewed = true
+	case errors.Is(err, gitlab.ErrTokenRejected) && storedTokenRenewed(ctx, e, f.Name, token, first):
+		e.Log.Info(fmt.Sprintf("%s is out of date: gitlab-runner renewed the token and the renewed one in %s is kept (GitLab accepts it)", variable, e.Names().TokenParameter(f.Name)))
+		e.MarkTokenRenewed(f.Name)
 		return nil
 	case errors.Is(err, gitlab.ErrTokenRejected):
-		return fmt.Errorf("GitLab at %s rejected %s: the runner was deleted, its token was reset or has expired, or it belongs to another GitLab instance. Create a new runner (or reset its token) and export the new glrt-... token (%w)", e.Cfg.GitLab.URL, stack.EnvRunnerToken, err)
+		return fmt.Errorf("GitLab at %s rejected %s: the runner was deleted, its token was reset or has expired, or it belongs to another GitLab instance. Create a new runner (or reset its token) and export the new glrt-... token (%w)", e.Cfg.GitLab.URL, variable, err)
 	case errors.Is(err, gitlab.ErrUnreachable):
-		return fmt.Errorf("GitLab at %s cannot be reached from here to check %s: check gitlab.url, DNS, and that this machine may connect to GitLab (its security group admits only listed addresses) (%w)", e.Cfg.GitLab.URL, stack.EnvRunnerToken, err)
+		return fmt.Errorf("GitLab at %s cannot be reached from here to check %s: check gitlab.url, DNS, and that this machine may connect to GitLab (its security group admits only listed addresses) (%w)", e.Cfg.GitLab.URL, variable, err)
 	default:
-		return fmt.Errorf("check %s with GitLab: %w", stack.EnvRunnerToken, err)
+		return fmt.Errorf("check %s with GitLab: %w", variable, err)
 	}
 }
 
 // storedTokenRenewed reports whether the token parameter holds another
 // token than GITLAB_RUNNER_TOKEN that GitLab accepts: the manager renewed
 // the token and wrote it back, which made the exported one invalid.
-func storedTokenRenewed(ctx context.Context, e *stack.Env, exported stack.Secret) bool {
-	p, err := stack.GetParameter(ctx, e.SSM, e.Names().TokenParameter(), true)
+func storedTokenRenewed(ctx context.Context, e *stack.Env, fleet string, exported stack.Secret, first bool) bool {
+	p, err := stack.GetParameter(ctx, e.SSM, e.Names().TokenParameter(fleet), true)
 	if err != nil || p == nil || aws.ToString(p.Value) == exported.Reveal() {
 		return false
 	}
@@ -310,7 +351,9 @@ func storedTokenRenewed(ctx context.Context, e *stack.Env, exported stack.Secret
 	if err != nil {
 		return false
 	}
-	e.RunnerTokenExpiresAt, e.RunnerID = v.ExpiresAt, v.ID
+	if first {
+		e.RunnerTokenExpiresAt, e.RunnerID = v.ExpiresAt, v.ID
+	}
 	return true
 }
 
@@ -320,8 +363,14 @@ const TokenExpiryWarning = 14 * 24 * time.Hour
 func checkGitLabToken(ctx context.Context, e *stack.Env) error {
 	token := e.Secrets.GitLabToken
 	if token.Empty() {
-		if p, err := stack.GetParameter(ctx, e.SSM, e.Names().TokenParameter(), false); err == nil && p != nil {
-			return nil // the runner exists already; nothing to create
+		made := true
+		for _, f := range e.Cfg.FleetList() {
+			if p, err := stack.GetParameter(ctx, e.SSM, e.Names().TokenParameter(f.Name), false); err != nil || p == nil {
+				made = false
+			}
+		}
+		if made {
+			return nil // every fleet's runner exists already; nothing to create
 		}
 		return fmt.Errorf("gitlab.create_runner is set but %s is not: export a GitLab access token with the %s scopes, or remove create_runner and export %s", stack.EnvGitLabToken, strings.Join(stack.CreateRunnerScopes, " and "), stack.EnvRunnerToken)
 	}

@@ -2,6 +2,7 @@ package preflight
 
 import (
 	"context"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -33,8 +34,8 @@ func TestPreflightPassesOnAHealthyAccount(t *testing.T) {
 		t.Errorf("zone %q, want eu-west-1a (the first by name that offers both types)", e.Zone)
 	}
 	want := stack.Images{Manager: stack.Image{ID: "ami-al2023-x86", RootDevice: "/dev/xvda", RootSizeGB: 8},
-		Runner: stack.Image{ID: "ami-ecs-x86", RootDevice: "/dev/xvda", RootSizeGB: 30}}
-	if e.Images != want {
+		Runners: map[string]stack.Image{"default": {ID: "ami-ecs-x86", RootDevice: "/dev/xvda", RootSizeGB: 30}}}
+	if !reflect.DeepEqual(e.Images, want) {
 		t.Errorf("images %+v, want %+v", e.Images, want)
 	}
 	if e.RunnerID == 0 || e.GitLab6 || e.StoredTokenRenewed {

@@ -136,7 +136,7 @@ func TestRunnerTokenExpiryWarning(t *testing.T) {
 // storeToken makes the stack's token parameter hold token.
 func storeToken(a *account, token string) {
 	a.c.SSM.GetParameterFn = func(_ context.Context, in *ssm.GetParameterInput) (*ssm.GetParameterOutput, error) {
-		if aws.ToString(in.Name) != a.e.Names().TokenParameter() {
+		if aws.ToString(in.Name) != a.e.Names().TokenParameter("default") {
 			return nil, apiError("ParameterNotFound")
 		}
 		return &ssm.GetParameterOutput{Parameter: &ssmtypes.Parameter{Name: in.Name, Value: aws.String(token)}}, nil

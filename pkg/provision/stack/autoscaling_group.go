@@ -22,7 +22,10 @@ import (
 // (docker-autoscaler): it starts empty, the plugin alone sets the desired
 // capacity, machines are protected from scale-in (the plugin removes them
 // itself, never while a job runs), and AZ rebalancing is suspended.
-type autoScalingGroupKind struct{ env *Env }
+type autoScalingGroupKind struct {
+	env *Env
+	f   config.Fleet
+}
 
 // fleet is the group (nil: none) and, for teardown, its machines that are
 // not terminated yet.
@@ -34,19 +37,22 @@ type fleet struct {
 // groupFix: the group's settings must be put back.
 type groupFix struct{ settings, suspend bool }
 
-func newAutoScalingGroupStep(env *Env) plan.Step {
-	return resource.NewStep[fleet, groupFix](env.shared(), "autoscaling-group", autoScalingGroupKind{env})
+func newAutoScalingGroupStep(env *Env, f config.Fleet) plan.Step {
+	return resource.NewStep[fleet, groupFix](env.shared(), "autoscaling-group", autoScalingGroupKind{env, f})
 }
 
-func (k autoScalingGroupKind) StepID() plan.ID { return StepAutoScaling }
+func (k autoScalingGroupKind) StepID() plan.ID { return FleetStep(StepAutoScaling, k.f.Name) }
+
+// template is the step of the fleet's launch template.
+func (k autoScalingGroupKind) template() plan.ID { return FleetStep(StepLaunchTemplate, k.f.Name) }
 
 // Needs: the group of the manager's generation is named by the manager
 // (instance/manager records it). A teardown removes the manager first.
 func (k autoScalingGroupKind) Needs() []plan.ID {
 	if k.env.Teardown {
-		return append([]plan.ID{StepLaunchTemplate}, k.env.privateSubnets()...)
+		return append([]plan.ID{k.template()}, k.env.privateSubnets()...)
 	}
-	return append([]plan.ID{StepLaunchTemplate, StepManager}, k.env.privateSubnets()...)
+	return append([]plan.ID{k.template(), StepManager}, k.env.privateSubnets()...)
 }
 
 // subnets are the group's subnets: every zone's private one, as AWS
@@ -68,17 +74,28 @@ func (k autoScalingGroupKind) Hooks() resource.Hooks[fleet, groupFix] {
 	return resource.Hooks[fleet, groupFix]{FindForDelete: k.findForDelete, Shown: k.shown, Tags: k.tagsOf, Retag: k.retag}
 }
 
-// name is the group of the current manager's generation ("": not known
-// yet, before the manager is launched).
-func (k autoScalingGroupKind) name() string { return k.env.AttrOf(StepManager, AttrGroup) }
+// name is the fleet's group of the current manager's generation ("": not
+// known yet, before the manager is launched).
+func (k autoScalingGroupKind) name() string { return k.env.fleetGroup(k.f.Name) }
+
+// fleetGroup is a fleet's group of the current manager's generation: the
+// generation's name (instance/manager records it), with the fleet's
+// after it ("": not known yet).
+func (e *Env) fleetGroup(fleet string) string {
+	g := e.AttrOf(StepManager, AttrGroup)
+	if g == "" {
+		return ""
+	}
+	return fleetName(g, fleet)
+}
 
 func (k autoScalingGroupKind) Describe() plan.Change {
-	c := plan.Change{Step: StepAutoScaling, Kind: "autoscaling-group", Name: orUnknown(k.name()), Attrs: []plan.Attr{
+	c := plan.Change{Step: k.StepID(), Kind: "autoscaling-group", Name: orUnknown(k.name()), Attrs: []plan.Attr{
 		{Key: "subnets", Value: orUnknown(k.subnets())},
-		{Key: "min/desired/max", Value: fmt.Sprintf("0/0/%d", k.env.Cfg.Runners.MaxInstances)},
+		{Key: "min/desired/max", Value: fmt.Sprintf("0/0/%d", k.f.MaxInstances)},
 		{Key: "scale_in_protection", Value: "true"},
 	}}
-	if k.env.Cfg.MixedInstances() {
+	if k.f.MixedInstances() {
 		c.Attrs = append(c.Attrs, plan.Attr{Key: "types", Value: k.wantedTypes()},
 			plan.Attr{Key: "on_demand", Value: fmt.Sprintf("%d%% (Spot: %s)", k.onDemandPercentage(), spotStrategy)})
 	}
@@ -93,10 +110,10 @@ const spotStrategy = "price-capacity-optimized"
 // onDemandPercentage is the share of machines above the base (0) that is
 // launched on demand: runners.on_demand_percentage with Spot, all without.
 func (k autoScalingGroupKind) onDemandPercentage() int32 {
-	if !k.env.Cfg.Runners.Spot {
+	if !k.f.Spot {
 		return 100
 	}
-	return int32(k.env.Cfg.Runners.OnDemandPercentage)
+	return int32(k.f.OnDemandPercentage)
 }
 
 // mixedPolicy is the group's mixed-instances policy: the launch template
@@ -104,10 +121,10 @@ func (k autoScalingGroupKind) onDemandPercentage() int32 {
 // on-demand base of 0, Spot from the price-capacity-optimized pools.
 func (k autoScalingGroupKind) mixedPolicy() *asgtypes.MixedInstancesPolicy {
 	var overrides []asgtypes.LaunchTemplateOverrides
-	if q := k.env.Cfg.Runners.InstanceRequirements; q != nil {
+	if q := k.f.InstanceRequirements; q != nil {
 		overrides = []asgtypes.LaunchTemplateOverrides{{InstanceRequirements: instanceRequirements(q)}}
 	} else {
-		for _, t := range k.env.Cfg.RunnerTypes() {
+		for _, t := range k.f.RunnerTypes() {
 			overrides = append(overrides, asgtypes.LaunchTemplateOverrides{InstanceType: aws.String(t)})
 		}
 	}
@@ -161,17 +178,17 @@ func launchTypes(overrides []asgtypes.LaunchTemplateOverrides) string {
 
 // wantedTypes is what launchTypes shows for the configuration.
 func (k autoScalingGroupKind) wantedTypes() string {
-	if q := k.env.Cfg.Runners.InstanceRequirements; q != nil {
+	if q := k.f.InstanceRequirements; q != nil {
 		return q.String()
 	}
-	return strings.Join(k.env.Cfg.RunnerTypes(), ",")
+	return strings.Join(k.f.RunnerTypes(), ",")
 }
 
 // launchDiff names what differs in how the group launches machines.
 func (k autoScalingGroupKind) launchDiff(g *asgtypes.AutoScalingGroup) []string {
-	lt := k.env.IDOf(StepLaunchTemplate)
+	lt := k.env.IDOf(k.template())
 	p := g.MixedInstancesPolicy
-	if !k.env.Cfg.MixedInstances() {
+	if !k.f.MixedInstances() {
 		if p != nil {
 			return []string{"launch from " + lt + " alone (no mixed-instances policy)"}
 		}
@@ -208,7 +225,7 @@ func (k autoScalingGroupKind) Find(ctx context.Context) (resource.Found[fleet], 
 		return resource.Found[fleet]{}, err
 	}
 	if !k.owned(g) {
-		return resource.Found[fleet]{}, fmt.Errorf("%s: an Auto Scaling group named %s exists that stack %s did not create: delete or rename it", StepAutoScaling, aws.ToString(g.AutoScalingGroupName), k.env.Cfg.Stack)
+		return resource.Found[fleet]{}, fmt.Errorf("%s: an Auto Scaling group named %s exists that stack %s did not create: delete or rename it", k.StepID(), aws.ToString(g.AutoScalingGroupName), k.env.Cfg.Stack)
 	}
 	return resource.Found[fleet]{Cur: fleet{group: g}, Exists: true}, nil
 }
@@ -216,7 +233,7 @@ func (k autoScalingGroupKind) Find(ctx context.Context) (resource.Found[fleet], 
 // findForDelete also counts machines left behind by a group that is gone.
 // A teardown takes every group of the stack, of any manager generation.
 func (k autoScalingGroupKind) findForDelete(ctx context.Context) (resource.Found[fleet], error) {
-	groups, err := stackGroups(ctx, k.env)
+	groups, err := k.ownGroups(ctx)
 	if err != nil {
 		return resource.Found[fleet]{}, err
 	}
@@ -233,6 +250,32 @@ func (k autoScalingGroupKind) findForDelete(ctx context.Context) (resource.Found
 		}
 	}
 	return f, nil
+}
+
+// ownGroups are the fleet's groups of every generation: the stack's
+// groups with the fleet's step tag.
+func (k autoScalingGroupKind) ownGroups(ctx context.Context) ([]*asgtypes.AutoScalingGroup, error) {
+	groups, err := stackGroups(ctx, k.env)
+	if err != nil {
+		return nil, err
+	}
+	var out []*asgtypes.AutoScalingGroup
+	for _, g := range groups {
+		if groupStep(g) == k.StepID() {
+			out = append(out, g)
+		}
+	}
+	return out, nil
+}
+
+// groupStep is the step a group's provision:step tag names.
+func groupStep(g *asgtypes.AutoScalingGroup) plan.ID {
+	for _, t := range g.Tags {
+		if aws.ToString(t.Key) == TagStep {
+			return plan.ID(aws.ToString(t.Value))
+		}
+	}
+	return ""
 }
 
 // stackGroups lists the stack's groups (tags checked in code), the one of
@@ -257,13 +300,13 @@ func stackGroups(ctx context.Context, env *Env) ([]*asgtypes.AutoScalingGroup, e
 	var out []*asgtypes.AutoScalingGroup
 	for i := range all {
 		g := all[i] // a copy: the answer is shared
-		if (autoScalingGroupKind{env}).owned(&g) && aws.ToString(g.Status) != "Delete in progress" {
+		if groupOwned(env, &g) && aws.ToString(g.Status) != "Delete in progress" {
 			out = append(out, &g)
 		}
 	}
-	current := env.AttrOf(StepManager, AttrGroup)
+	current := env.currentGroups()
 	slices.SortStableFunc(out, func(a, b *asgtypes.AutoScalingGroup) int {
-		return boolRank(aws.ToString(a.AutoScalingGroupName) != current) - boolRank(aws.ToString(b.AutoScalingGroupName) != current)
+		return boolRank(!current[aws.ToString(a.AutoScalingGroupName)]) - boolRank(!current[aws.ToString(b.AutoScalingGroupName)])
 	})
 	return out, nil
 }
@@ -297,7 +340,7 @@ func (k autoScalingGroupKind) Diff(_ context.Context, f fleet) (groupFix, []stri
 	g := f.group
 	var rs []string
 	var fix groupFix
-	max := int32(k.env.Cfg.Runners.MaxInstances)
+	max := int32(k.f.MaxInstances)
 	if aws.ToInt32(g.MaxSize) != max || aws.ToInt32(g.MinSize) != 0 {
 		rs = append(rs, fmt.Sprintf("min/max %d/%d -> 0/%d", aws.ToInt32(g.MinSize), aws.ToInt32(g.MaxSize), max))
 	}
@@ -328,7 +371,7 @@ func (k autoScalingGroupKind) Create(ctx context.Context, _ string, _ resource.F
 	in := &autoscaling.CreateAutoScalingGroupInput{
 		AutoScalingGroupName:             name,
 		MinSize:                          aws.Int32(0),
-		MaxSize:                          aws.Int32(int32(k.env.Cfg.Runners.MaxInstances)),
+		MaxSize:                          aws.Int32(int32(k.f.MaxInstances)),
 		DesiredCapacity:                  aws.Int32(0),
 		VPCZoneIdentifier:                aws.String(k.subnets()),
 		NewInstancesProtectedFromScaleIn: aws.Bool(true),
@@ -337,7 +380,7 @@ func (k autoScalingGroupKind) Create(ctx context.Context, _ string, _ resource.F
 		CapacityRebalance: aws.Bool(false),
 		Tags:              k.tags(),
 	}
-	if k.env.Cfg.MixedInstances() {
+	if k.f.MixedInstances() {
 		in.MixedInstancesPolicy = k.mixedPolicy()
 	} else {
 		in.LaunchTemplate = k.launchTemplate()
@@ -354,7 +397,7 @@ func (k autoScalingGroupKind) Create(ctx context.Context, _ string, _ resource.F
 }
 
 func (k autoScalingGroupKind) launchTemplate() *asgtypes.LaunchTemplateSpecification {
-	return &asgtypes.LaunchTemplateSpecification{LaunchTemplateId: aws.String(k.env.IDOf(StepLaunchTemplate)), Version: aws.String("$Default")}
+	return &asgtypes.LaunchTemplateSpecification{LaunchTemplateId: aws.String(k.env.IDOf(k.template())), Version: aws.String("$Default")}
 }
 
 func (k autoScalingGroupKind) Update(ctx context.Context, _ fleet, f groupFix) error {
@@ -362,12 +405,12 @@ func (k autoScalingGroupKind) Update(ctx context.Context, _ fleet, f groupFix) e
 	if f.settings {
 		// The desired capacity belongs to the plugin: never touched here.
 		in := &autoscaling.UpdateAutoScalingGroupInput{
-			AutoScalingGroupName: name, MinSize: aws.Int32(0), MaxSize: aws.Int32(int32(k.env.Cfg.Runners.MaxInstances)),
+			AutoScalingGroupName: name, MinSize: aws.Int32(0), MaxSize: aws.Int32(int32(k.f.MaxInstances)),
 			VPCZoneIdentifier: aws.String(k.subnets()), NewInstancesProtectedFromScaleIn: aws.Bool(true), CapacityRebalance: aws.Bool(false),
 		}
 		// One or the other: a launch template given alone replaces a
 		// mixed-instances policy, and the other way round.
-		if k.env.Cfg.MixedInstances() {
+		if k.f.MixedInstances() {
 			in.MixedInstancesPolicy = k.mixedPolicy()
 		} else {
 			in.LaunchTemplate = k.launchTemplate()
@@ -387,7 +430,7 @@ func (k autoScalingGroupKind) Update(ctx context.Context, _ fleet, f groupFix) e
 
 // tags propagate to every machine, so teardown finds machines by tag too.
 func (k autoScalingGroupKind) tags() []asgtypes.Tag {
-	return tagList(k.env.tagMap(StepAutoScaling, "runner-machine"), func(key, v string) asgtypes.Tag {
+	return tagList(k.env.tagMap(k.StepID(), "runner-machine"), func(key, v string) asgtypes.Tag {
 		return asgtypes.Tag{Key: aws.String(key), Value: aws.String(v), PropagateAtLaunch: aws.Bool(true),
 			ResourceId: aws.String(k.name()), ResourceType: aws.String("auto-scaling-group")}
 	})
@@ -442,20 +485,35 @@ func (k autoScalingGroupKind) describeGroup(ctx context.Context, name string) (*
 	return nil, nil
 }
 
-func (k autoScalingGroupKind) owned(g *asgtypes.AutoScalingGroup) bool {
+func (k autoScalingGroupKind) owned(g *asgtypes.AutoScalingGroup) bool { return groupOwned(k.env, g) }
+
+// groupOwned: the group carries the stack's tag.
+func groupOwned(env *Env, g *asgtypes.AutoScalingGroup) bool {
 	for _, t := range g.Tags {
 		if aws.ToString(t.Key) == TagStack {
-			return aws.ToString(t.Value) == k.env.Cfg.Stack
+			return aws.ToString(t.Value) == env.Cfg.Stack
 		}
 	}
 	return false
+}
+
+// currentGroups are the names of the configured fleets' groups of the
+// current manager's generation.
+func (e *Env) currentGroups() map[string]bool {
+	out := map[string]bool{}
+	for _, f := range e.Cfg.FleetList() {
+		if f.Autoscaler() && e.fleetGroup(f.Name) != "" {
+			out[e.fleetGroup(f.Name)] = true
+		}
+	}
+	return out
 }
 
 // machines lists the group's instances that are not terminated yet.
 func (k autoScalingGroupKind) machines(ctx context.Context) ([]string, error) {
 	found, err := unterminatedInstances(ctx, k.env, []ec2types.Filter{
 		Filter("tag:"+TagStack, k.env.Cfg.Stack),
-		Filter("tag:"+TagStep, string(StepAutoScaling)),
+		Filter("tag:"+TagStep, string(k.StepID())),
 	})
 	return instanceIDs(found), err
 }

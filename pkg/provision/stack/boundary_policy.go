@@ -70,9 +70,11 @@ func (e *Env) CheckBoundary(ctx context.Context) error {
 // stacks made before groups had generations (<stack>-runners), which down
 // still removes. Each ? is exactly one character, so no other stack's
 // group matches: stack "ci" does not reach "ci-runners-x-runners-abc123"
-// of stack "ci-runners-x".
+// of stack "ci-runners-x". The other fleets' groups add "." and the
+// fleet's name, which no stack's name holds: every fleet's, so that a
+// fleet the configuration dropped can still be removed.
 func GroupResources(a policy.ARNs, stack string) []string {
-	return []string{a.AutoScalingGroup(policy.LegacyGroupName(stack)), a.AutoScalingGroup(policy.GenerationGroupPattern(stack))}
+	return []string{a.AutoScalingGroup(policy.LegacyGroupName(stack)), a.AutoScalingGroup(policy.GenerationGroupPattern(stack)), a.AutoScalingGroup(policy.FleetGroupsPattern(stack))}
 }
 
 // CacheBucketPattern is the cache bucket's name, <stack>-cache- and 12
@@ -101,7 +103,7 @@ func BoundaryPolicy(stack, region string) policy.PolicyDocument {
 			Resource: []string{"*"}},
 		{Sid: "ScaleTheStacksGroups", Effect: "Allow",
 			Action:   []string{"autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"},
-			Resource: []string{a.AutoScalingGroup(policy.GenerationGroupPattern(stack))}},
+			Resource: []string{a.AutoScalingGroup(policy.GenerationGroupPattern(stack)), a.AutoScalingGroup(policy.FleetGroupsPattern(stack))}},
 		{Sid: "ConnectToTheStacksMachines", Effect: "Allow", Action: []string{"ec2-instance-connect:SendSSHPublicKey"},
 			Resource: []string{a.EC2("instance/*")}, Condition: tagged},
 		{Sid: "TheStacksParameters", Effect: "Allow", Action: []string{"ssm:GetParameter", "ssm:PutParameter"},

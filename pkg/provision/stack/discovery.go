@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -35,10 +36,15 @@ type Image struct {
 	Published string
 }
 
-// Images are the AMIs of the manager and of the runner machines.
+// Images are the AMIs of the manager and of each fleet's machines.
 type Images struct {
-	Manager, Runner Image
+	Manager Image
+	// Runners are the fleets' images by fleet name.
+	Runners map[string]Image
 }
+
+// Runner is the image of a fleet's machines.
+func (i Images) Runner(fleet string) Image { return i.Runners[fleet] }
 
 // Discovery is what Discover finds. One run finds it once and hands it to
 // every walk (EnvOptions.Found), so preflight, plan and apply agree on zone and images.
@@ -50,6 +56,7 @@ type Discovery struct {
 	GitLab6 bool
 	// StoredTokenRenewed: preflight found the token parameter renewed.
 	StoredTokenRenewed bool
+	RenewedFleets      map[string]bool
 	// RunnerID is the runner's id in GitLab, from preflight.
 	RunnerID int64
 	// Facts are the unchanging facts learned or read (see state.Document).
@@ -58,12 +65,13 @@ type Discovery struct {
 
 // Discovered returns what this environment found.
 func (e *Env) Discovered() Discovery {
-	return Discovery{Account: e.Account, Zone: e.Zone, Zones: e.Zones, Images: e.Images, GitLab6: e.GitLab6, StoredTokenRenewed: e.StoredTokenRenewed, RunnerID: e.RunnerID, Facts: e.Ledger.Facts()}
+	return Discovery{Account: e.Account, Zone: e.Zone, Zones: e.Zones, Images: e.Images, GitLab6: e.GitLab6, StoredTokenRenewed: e.StoredTokenRenewed, RenewedFleets: e.RenewedFleets, RunnerID: e.RunnerID, Facts: e.Ledger.Facts()}
 }
 
 // use takes what an earlier Discover (or Preflight) of the same run found.
 func (e *Env) use(d Discovery) {
 	e.Account, e.Zone, e.Zones, e.Images, e.GitLab6, e.StoredTokenRenewed, e.RunnerID = d.Account, d.Zone, d.Zones, d.Images, d.GitLab6, d.StoredTokenRenewed, d.RunnerID
+	e.RenewedFleets = d.RenewedFleets
 	// Facts a probe learned reach the state with the walk's first change.
 	for k, v := range d.Facts {
 		if e.Ledger.Fact(k) != v {
@@ -92,9 +100,9 @@ func otherFamily(f string) string {
 	return familyECS
 }
 
-// runnerImageFamily is the family of the machines' image.
-func (e *Env) runnerImageFamily() string {
-	if e.Cfg.Autoscaler() && e.Cfg.Runners.BaseImage == config.BaseImageECS {
+// runnerImageFamily is the family of a fleet's machines' image.
+func (e *Env) runnerImageFamily(f config.Fleet) string {
+	if f.Autoscaler() && f.BaseImage == config.BaseImageECS {
 		return familyECS
 	}
 	return familyAmazonLinux
@@ -128,8 +136,15 @@ func (e *Env) ResolveImages(ctx context.Context) error {
 	if e.Images.Manager, err = e.resolveImage(ctx, "manager", e.Cfg.Manager.AMI, e.Cfg.Manager.InstanceType, familyAmazonLinux); err != nil {
 		return err
 	}
-	e.Images.Runner, err = e.resolveImage(ctx, "runners", e.Cfg.Runners.AMI, e.Cfg.Runners.InstanceType, e.runnerImageFamily())
-	return err
+	e.Images.Runners = map[string]Image{}
+	for _, f := range e.Cfg.FleetList() {
+		img, err := e.resolveImage(ctx, strings.TrimSuffix(f.Key(""), "."), f.AMI, f.InstanceType, e.runnerImageFamily(f))
+		if err != nil {
+			return err
+		}
+		e.Images.Runners[f.Name] = img
+	}
+	return nil
 }
 
 func (e *Env) resolveImage(ctx context.Context, section, ami, instanceType, family string) (Image, error) {
@@ -230,8 +245,12 @@ func (e *Env) Architecture(ctx context.Context, instanceType string) (string, er
 	if e.archs == nil {
 		e.archs = map[string]string{}
 		types := []ec2types.InstanceType{ec2types.InstanceType(e.Cfg.Manager.InstanceType)}
-		for _, t := range e.Cfg.RunnerTypes() {
-			types = append(types, ec2types.InstanceType(t))
+		for _, f := range e.Cfg.FleetList() {
+			for _, t := range f.RunnerTypes() {
+				if !slices.Contains(types, ec2types.InstanceType(t)) {
+					types = append(types, ec2types.InstanceType(t))
+				}
+			}
 		}
 		if out, err := e.EC2.DescribeInstanceTypes(ctx, &ec2.DescribeInstanceTypesInput{InstanceTypes: types}); err == nil {
 			for _, it := range out.InstanceTypes {

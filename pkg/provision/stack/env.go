@@ -69,6 +69,8 @@ type Env struct {
 	// StoredTokenRenewed: the parameter holds a token gitlab-runner renewed,
 	// which GitLab accepts while GITLAB_RUNNER_TOKEN is the outdated one.
 	StoredTokenRenewed bool
+	// RenewedFleets: the same for the other fleets, by name.
+	RenewedFleets map[string]bool
 
 	// Secrets come from the environment only.
 	Secrets Secrets

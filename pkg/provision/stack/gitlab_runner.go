@@ -12,6 +12,7 @@ import (
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
 	"github.com/provision-dev/provision/pkg/plan"
+	"github.com/provision-dev/provision/pkg/provision/config"
 	"github.com/provision-dev/provision/pkg/provision/gitlab"
 	"github.com/provision-dev/provision/pkg/provision/resource"
 )
@@ -20,7 +21,10 @@ import (
 // gitlab.create_runner and GITLAB_TOKEN) and puts its token straight into
 // the token parameter: GitLab shows a new token only once, so the two are
 // one step. It takes the place of ssm/token.
-type gitlabRunnerKind struct{ env *Env }
+type gitlabRunnerKind struct {
+	env *Env
+	f   config.Fleet
+}
 
 // runnerRecord is what find knows about the runner.
 type runnerRecord struct {
@@ -33,22 +37,22 @@ type runnerRecord struct {
 // key (a parameter put before the stack had one is under aws/ssm).
 type gitlabRunnerFix struct{ reencrypt bool }
 
-func newGitLabRunnerStep(env *Env) plan.Step {
-	return resource.NewStep[runnerRecord, gitlabRunnerFix](env.shared(), "gitlab-runner", gitlabRunnerKind{env})
+func newGitLabRunnerStep(env *Env, f config.Fleet) plan.Step {
+	return resource.NewStep[runnerRecord, gitlabRunnerFix](env.shared(), "gitlab-runner", gitlabRunnerKind{env, f})
 }
 
-func (k gitlabRunnerKind) StepID() plan.ID  { return StepGitLabRunner }
+func (k gitlabRunnerKind) StepID() plan.ID  { return FleetStep(StepGitLabRunner, k.f.Name) }
 func (k gitlabRunnerKind) Needs() []plan.ID { return k.env.secretsKeyNeeds() }
 
 func (k gitlabRunnerKind) Describe() plan.Change {
-	cr := k.env.Cfg.GitLab.CreateRunner
-	if cr == nil {
+	if k.env.Cfg.GitLab.CreateRunner == nil {
 		// A teardown of a stack that was built with create_runner.
-		return plan.Change{Step: StepGitLabRunner, Kind: "gitlab-runner", Name: "runner", Attrs: []plan.Attr{{Key: "token", Value: k.env.Names().TokenParameter() + " (SecureString)"}}}
+		return plan.Change{Step: k.StepID(), Kind: "gitlab-runner", Name: "runner", Attrs: []plan.Attr{{Key: "token", Value: k.env.Names().TokenParameter(k.f.Name) + " (SecureString)"}}}
 	}
-	c := plan.Change{Step: StepGitLabRunner, Kind: "gitlab-runner", Name: cr.Description, Attrs: []plan.Attr{
+	cr := k.env.Cfg.CreateRunnerFor(k.f)
+	c := plan.Change{Step: k.StepID(), Kind: "gitlab-runner", Name: cr.Description, Attrs: []plan.Attr{
 		{Key: "type", Value: cr.RunnerType},
-		{Key: "token", Value: k.env.Names().TokenParameter() + " (SecureString)"},
+		{Key: "token", Value: k.env.Names().TokenParameter(k.f.Name) + " (SecureString)"},
 	}}
 	if len(cr.TagList) > 0 {
 		c.Attrs = append(c.Attrs, plan.Attr{Key: "tags", Value: strings.Join(cr.TagList, ",")})
@@ -102,10 +106,10 @@ func (k gitlabRunnerKind) findForDelete(ctx context.Context) (resource.Found[run
 
 func (k gitlabRunnerKind) lookup(ctx context.Context) (runnerRecord, error) {
 	var r runnerRecord
-	if rec := k.env.Ledger.Get(string(StepGitLabRunner)); rec != nil && rec.ID != "" {
+	if rec := k.env.Ledger.Get(string(k.StepID())); rec != nil && rec.ID != "" {
 		r.id, _ = strconv.ParseInt(rec.ID, 10, 64)
 	}
-	p, err := GetParameter(ctx, k.env.SSM, k.env.Names().TokenParameter(), false)
+	p, err := GetParameter(ctx, k.env.SSM, k.env.Names().TokenParameter(k.f.Name), false)
 	if err != nil || p == nil {
 		return r, err
 	}
@@ -129,7 +133,7 @@ func (k gitlabRunnerKind) Record(r runnerRecord) resource.Recorded {
 	if r.id != 0 {
 		id = strconv.FormatInt(r.id, 10)
 	}
-	return resource.Recorded{ID: id, Attrs: map[string]string{string(AttrParameter): k.env.Names().TokenParameter()}}
+	return resource.Recorded{ID: id, Attrs: map[string]string{string(AttrParameter): k.env.Names().TokenParameter(k.f.Name)}}
 }
 
 func (k gitlabRunnerKind) shownOnCreate(prior resource.Found[runnerRecord]) []string {
@@ -143,7 +147,7 @@ func (k gitlabRunnerKind) shownOnCreate(prior resource.Found[runnerRecord]) []st
 }
 
 func (k gitlabRunnerKind) Diff(ctx context.Context, _ runnerRecord) (gitlabRunnerFix, []string, error) {
-	reason, err := keyDrift(ctx, k.env, k.env.Names().TokenParameter())
+	reason, err := keyDrift(ctx, k.env, k.env.Names().TokenParameter(k.f.Name))
 	if err != nil || reason == "" {
 		return gitlabRunnerFix{}, nil, err
 	}
@@ -162,7 +166,7 @@ func (k gitlabRunnerKind) Create(ctx context.Context, _ string, prior resource.F
 			return runnerRecord{}, gitlabRunnerFix{}, fmt.Errorf("remove runner %d, whose token is lost: %w", old.id, err)
 		}
 	}
-	cr := k.env.Cfg.GitLab.CreateRunner
+	cr := k.env.Cfg.CreateRunnerFor(k.f)
 	id, token, err := k.env.GitLab.CreateRunner(ctx, user.Reveal(), gitlab.RunnerSpec{
 		RunnerType: cr.RunnerType, GroupID: int64(cr.GroupID), ProjectID: int64(cr.ProjectID),
 		Description: cr.Description, TagList: cr.TagList, RunUntagged: cr.RunUntagged,
@@ -170,7 +174,7 @@ func (k gitlabRunnerKind) Create(ctx context.Context, _ string, prior resource.F
 	if err != nil {
 		return runnerRecord{}, gitlabRunnerFix{}, err
 	}
-	if err := putToken(ctx, k.env, StepGitLabRunner, prior.Cur.parameter, NewSecret(token), map[string]string{tagGitLabRunnerID: strconv.FormatInt(id, 10)}); err != nil {
+	if err := putToken(ctx, k.env, k.StepID(), prior.Cur.parameter, NewSecret(token), map[string]string{tagGitLabRunnerID: strconv.FormatInt(id, 10)}); err != nil {
 		return runnerRecord{}, gitlabRunnerFix{}, fmt.Errorf("runner %d was created but its token could not be stored (delete the runner in GitLab and run `provision up` again): %w", id, err)
 	}
 	return runnerRecord{id: id, parameter: true}, gitlabRunnerFix{}, nil
@@ -181,7 +185,7 @@ func (k gitlabRunnerKind) Update(ctx context.Context, r runnerRecord, f gitlabRu
 	if !f.reencrypt {
 		return nil
 	}
-	p, err := GetParameter(ctx, k.env.SSM, k.env.Names().TokenParameter(), true)
+	p, err := GetParameter(ctx, k.env.SSM, k.env.Names().TokenParameter(k.f.Name), true)
 	if err != nil || p == nil {
 		return err
 	}
@@ -189,13 +193,13 @@ func (k gitlabRunnerKind) Update(ctx context.Context, r runnerRecord, f gitlabRu
 	if r.id != 0 {
 		tags = map[string]string{tagGitLabRunnerID: strconv.FormatInt(r.id, 10)}
 	}
-	return putToken(ctx, k.env, StepGitLabRunner, true, NewSecret(aws.ToString(p.Value)), tags)
+	return putToken(ctx, k.env, k.StepID(), true, NewSecret(aws.ToString(p.Value)), tags)
 }
 
 // Remove deletes the runner in GitLab with its own token (no user token
 // needed), then the parameter.
 func (k gitlabRunnerKind) Remove(ctx context.Context, r runnerRecord) error {
-	p, err := GetParameter(ctx, k.env.SSM, k.env.Names().TokenParameter(), true)
+	p, err := GetParameter(ctx, k.env.SSM, k.env.Names().TokenParameter(k.f.Name), true)
 	if err != nil {
 		return err
 	}
@@ -213,7 +217,7 @@ func (k gitlabRunnerKind) Remove(ctx context.Context, r runnerRecord) error {
 	case r.id != 0:
 		k.env.Log.Warn("the runner's token is gone and GITLAB_TOKEN is not set: delete the runner in GitLab by hand", zapRunnerID(r.id))
 	}
-	return DeleteParameter(ctx, k.env.SSM, k.env.Names().TokenParameter())
+	return DeleteParameter(ctx, k.env.SSM, k.env.Names().TokenParameter(k.f.Name))
 }
 
 // CreateRunnerScopes are what GITLAB_TOKEN needs with create_runner:

@@ -3,6 +3,7 @@ package stack
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/provision-dev/provision/pkg/plan"
 	"github.com/provision-dev/provision/pkg/provision/awsapi"
+	"github.com/provision-dev/provision/pkg/provision/config"
 	"github.com/provision-dev/provision/pkg/provision/policy"
 	"github.com/provision-dev/provision/pkg/provision/resource"
 )
@@ -50,7 +52,7 @@ func (k iamRoleKind) Needs() []plan.ID {
 	}
 	// The manager's policy names the stack's secrets key.
 	needs := k.env.secretsKeyNeeds()
-	if !k.env.Cfg.Autoscaler() || k.env.Teardown {
+	if k.env.Cfg.Machines() || k.env.Teardown {
 		// The docker+machine policy names the runner subnet, group and role.
 		needs = append(needs, StepVPC, StepPrivateSubnet, StepRunnerGroup, StepRunnerRole)
 	}
@@ -75,9 +77,12 @@ func (k iamRoleKind) policy() *policy.PolicyDocument {
 		// Every generation's group: a replaced manager keeps scaling its
 		// own while it drains.
 		p = policy.AutoscalerManagerPolicy(e.arns(), e.Cfg.Stack, e.managerParameters())
-	} else {
-		p = policy.DockerMachineManagerPolicy(e.arns(), e.Cfg.Stack, e.Zone, e.IDOf(StepPrivateSubnet), e.IDOf(StepRunnerGroup),
-			e.Names().IAM("runner"), e.Names().IAM("runner"), e.managerParameters(), e.Cfg.Runners.Spot)
+	}
+	if e.Cfg.Machines() {
+		spot := slices.ContainsFunc(e.Cfg.FleetList(), func(f config.Fleet) bool { return !f.Autoscaler() && f.Spot })
+		m := policy.DockerMachineManagerPolicy(e.arns(), e.Cfg.Stack, e.Zone, e.IDOf(StepPrivateSubnet), e.IDOf(StepRunnerGroup),
+			e.Names().IAM("runner"), e.Names().IAM("runner"), e.managerParameters(), spot)
+		p = policy.Merge(p, m)
 	}
 	return &p
 }

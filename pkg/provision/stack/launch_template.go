@@ -13,26 +13,30 @@ import (
 	"github.com/provision-dev/provision/pkg/plan"
 	"github.com/provision-dev/provision/pkg/provision/awsapi"
 	"github.com/provision-dev/provision/pkg/provision/bootstrap"
+	"github.com/provision-dev/provision/pkg/provision/config"
 	"github.com/provision-dev/provision/pkg/provision/resource"
 )
 
 // launchTemplateKind is the template the Auto Scaling group launches runner
 // machines from (docker-autoscaler): private, IMDSv2 with hop limit 1 so
 // job containers cannot reach the instance role, encrypted gp3 root.
-type launchTemplateKind struct{ env *Env }
+type launchTemplateKind struct {
+	env *Env
+	f   config.Fleet
+}
 
 type launchTemplate = *ec2types.LaunchTemplate
 
 // templateFix: a new default version with the image ami.
 type templateFix struct{ ami string }
 
-func newLaunchTemplateStep(env *Env) plan.Step {
-	return resource.NewStep[launchTemplate, templateFix](env.shared(), "launch-template", launchTemplateKind{env})
+func newLaunchTemplateStep(env *Env, f config.Fleet) plan.Step {
+	return resource.NewStep[launchTemplate, templateFix](env.shared(), "launch-template", launchTemplateKind{env, f})
 }
 
-func (k launchTemplateKind) StepID() plan.ID { return StepLaunchTemplate }
+func (k launchTemplateKind) StepID() plan.ID { return FleetStep(StepLaunchTemplate, k.f.Name) }
 func (k launchTemplateKind) Needs() []plan.ID {
-	if k.env.Cfg.StaticSSHKeys() {
+	if k.f.StaticSSHKeys() {
 		return []plan.ID{StepRunnerGroup, StepKeyPair}
 	}
 	return []plan.ID{StepRunnerGroup}
@@ -44,9 +48,9 @@ func (k launchTemplateKind) Hooks() resource.Hooks[launchTemplate, templateFix] 
 }
 
 func (k launchTemplateKind) Describe() plan.Change {
-	r := k.env.Cfg.Runners
-	return plan.Change{Step: StepLaunchTemplate, Kind: "launch-template", Name: k.env.Names().LaunchTemplateName(), Attrs: []plan.Attr{
-		{Key: "ami", Value: k.env.Images.Runner.ID},
+	r := k.f.RunnersConfig
+	return plan.Change{Step: k.StepID(), Kind: "launch-template", Name: k.env.Names().LaunchTemplateName(k.f.Name), Attrs: []plan.Attr{
+		{Key: "ami", Value: k.env.Images.Runner(k.f.Name).ID},
 		{Key: "type", Value: r.InstanceType},
 		{Key: "imdsv2", Value: "required, hop limit 1"},
 		{Key: "root", Value: fmt.Sprintf("%d GiB gp3 encrypted", r.VolumeSizeGB)},
@@ -54,20 +58,20 @@ func (k launchTemplateKind) Describe() plan.Change {
 }
 
 // machineImage says what the machines' image holds.
-func (e *Env) machineImage() bootstrap.MachineImage {
-	custom := e.Cfg.Runners.AMI != ""
+func (e *Env) machineImage(f config.Fleet) bootstrap.MachineImage {
+	custom := f.AMI != ""
 	return bootstrap.MachineImage{
-		ECSOptimized:    !custom && e.runnerImageFamily() == familyECS,
-		AmazonLinux:     !custom && e.runnerImageFamily() == familyAmazonLinux,
-		InstanceConnect: !e.Cfg.StaticSSHKeys(),
+		ECSOptimized:    !custom && e.runnerImageFamily(f) == familyECS,
+		AmazonLinux:     !custom && e.runnerImageFamily(f) == familyAmazonLinux,
+		InstanceConnect: !f.StaticSSHKeys(),
 	}
 }
 
 // data is the template content the configuration asks for; ami is the
 // image to launch.
 func (k launchTemplateKind) data(ami string) (*ec2types.RequestLaunchTemplateData, error) {
-	r := k.env.Cfg.Runners
-	ud, err := bootstrap.MachineUserData(k.env.Cfg.Stack, k.env.machineImage())
+	r := k.f.RunnersConfig
+	ud, err := bootstrap.MachineUserData(k.env.Cfg.Stack, k.env.machineImage(k.f))
 	if err != nil {
 		return nil, err
 	}
@@ -81,7 +85,7 @@ func (k launchTemplateKind) data(ami string) (*ec2types.RequestLaunchTemplateDat
 			HttpEndpoint:            ec2types.LaunchTemplateInstanceMetadataEndpointStateEnabled,
 		},
 		BlockDeviceMappings: []ec2types.LaunchTemplateBlockDeviceMappingRequest{{
-			DeviceName: aws.String(k.env.Images.Runner.RootDevice),
+			DeviceName: aws.String(k.env.Images.Runner(k.f.Name).RootDevice),
 			Ebs: &ec2types.LaunchTemplateEbsBlockDeviceRequest{
 				VolumeSize: aws.Int32(int32(r.VolumeSizeGB)), VolumeType: ec2types.VolumeTypeGp3,
 				Encrypted: aws.Bool(true), DeleteOnTermination: aws.Bool(true),
@@ -94,11 +98,11 @@ func (k launchTemplateKind) data(ami string) (*ec2types.RequestLaunchTemplateDat
 		// changed, and the operator policy allows an instance only with
 		// the stack's tag in the request (aws:RequestTag).
 		TagSpecifications: []ec2types.LaunchTemplateTagSpecificationRequest{
-			{ResourceType: ec2types.ResourceTypeInstance, Tags: k.env.ec2Tags(StepAutoScaling, "runner-machine")},
-			{ResourceType: ec2types.ResourceTypeVolume, Tags: k.env.ec2Tags(StepAutoScaling, "runner-machine")},
+			{ResourceType: ec2types.ResourceTypeInstance, Tags: k.env.ec2Tags(FleetStep(StepAutoScaling, k.f.Name), "runner-machine")},
+			{ResourceType: ec2types.ResourceTypeVolume, Tags: k.env.ec2Tags(FleetStep(StepAutoScaling, k.f.Name), "runner-machine")},
 		},
 	}
-	if k.env.Cfg.StaticSSHKeys() {
+	if k.f.StaticSSHKeys() {
 		d.KeyName = aws.String(k.env.Names().KeyPairName())
 	}
 	// Spot is the group's decision (its mixed-instances policy): Auto
@@ -115,25 +119,25 @@ func (k launchTemplateKind) Find(ctx context.Context) (resource.Found[launchTemp
 	if err != nil || f.Exists {
 		return f, err
 	}
-	out, err := k.env.EC2.DescribeLaunchTemplates(ctx, &ec2.DescribeLaunchTemplatesInput{LaunchTemplateNames: []string{k.env.Names().LaunchTemplateName()}})
+	out, err := k.env.EC2.DescribeLaunchTemplates(ctx, &ec2.DescribeLaunchTemplatesInput{LaunchTemplateNames: []string{k.env.Names().LaunchTemplateName(k.f.Name)}})
 	if err == nil && len(out.LaunchTemplates) > 0 {
-		return f, fmt.Errorf("%s: a launch template named %s exists that stack %s did not create: delete or rename it", StepLaunchTemplate, k.env.Names().LaunchTemplateName(), k.env.Cfg.Stack)
+		return f, fmt.Errorf("%s: a launch template named %s exists that stack %s did not create: delete or rename it", k.StepID(), k.env.Names().LaunchTemplateName(k.f.Name), k.env.Cfg.Stack)
 	}
 	return f, nil
 }
 
 func (k launchTemplateKind) findForDelete(ctx context.Context) (resource.Found[launchTemplate], error) {
-	out, err := k.env.EC2.DescribeLaunchTemplates(ctx, &ec2.DescribeLaunchTemplatesInput{Filters: k.env.ownerFilters(StepLaunchTemplate)})
+	out, err := k.env.EC2.DescribeLaunchTemplates(ctx, &ec2.DescribeLaunchTemplatesInput{Filters: k.env.ownerFilters(k.StepID())})
 	if err != nil {
 		return resource.Found[launchTemplate]{}, fmt.Errorf("find launch template by tags: %w", err)
 	}
-	return lookupOwned(k.env, StepLaunchTemplate, resource.Pointers(out.LaunchTemplates), launchTemplateID, func(lt launchTemplate) bool { return k.env.ownedBy(lt.Tags, StepLaunchTemplate) }), nil
+	return lookupOwned(k.env, k.StepID(), resource.Pointers(out.LaunchTemplates), launchTemplateID, func(lt launchTemplate) bool { return k.env.ownedBy(lt.Tags, k.StepID()) }), nil
 }
 
 func launchTemplateID(lt launchTemplate) string { return aws.ToString(lt.LaunchTemplateId) }
 
 func (k launchTemplateKind) Record(lt launchTemplate) resource.Recorded {
-	return resource.Recorded{ID: launchTemplateID(lt), Attrs: map[string]string{"name": k.env.Names().LaunchTemplateName()}}
+	return resource.Recorded{ID: launchTemplateID(lt), Attrs: map[string]string{"name": k.env.Names().LaunchTemplateName(k.f.Name)}}
 }
 
 // Diff compares the default version with what the configuration asks for.
@@ -148,9 +152,9 @@ func (k launchTemplateKind) Diff(ctx context.Context, lt launchTemplate) (templa
 	if err != nil || len(out.LaunchTemplateVersions) == 0 {
 		return templateFix{}, nil, fmt.Errorf("read the default version of launch template %s: %w", id, err)
 	}
-	ami := k.env.Images.Runner.ID
-	if cur := out.LaunchTemplateVersions[0].LaunchTemplateData; k.env.Cfg.Runners.AMI == "" && !k.env.Cfg.RunnerImageLatest() && cur != nil && aws.ToString(cur.ImageId) != "" &&
-		k.env.Ledger.Fact(familyFact(aws.ToString(cur.ImageId))) != otherFamily(k.env.runnerImageFamily()) {
+	ami := k.env.Images.Runner(k.f.Name).ID
+	if cur := out.LaunchTemplateVersions[0].LaunchTemplateData; k.f.AMI == "" && !k.f.RunnerImageLatest() && cur != nil && aws.ToString(cur.ImageId) != "" &&
+		k.env.Ledger.Fact(familyFact(aws.ToString(cur.ImageId))) != otherFamily(k.env.runnerImageFamily(k.f)) {
 		ami = aws.ToString(cur.ImageId)
 	}
 	want, err := k.data(ami)
@@ -162,8 +166,8 @@ func (k launchTemplateKind) Diff(ctx context.Context, lt launchTemplate) (templa
 		return templateFix{}, nil, nil
 	}
 	for i, r := range reasons {
-		if strings.HasPrefix(r, "new version: AMI ") && ami == k.env.Images.Runner.ID {
-			reasons[i] = "new version: " + imageChange(aws.ToString(out.LaunchTemplateVersions[0].LaunchTemplateData.ImageId), k.env.Images.Runner)
+		if strings.HasPrefix(r, "new version: AMI ") && ami == k.env.Images.Runner(k.f.Name).ID {
+			reasons[i] = "new version: " + imageChange(aws.ToString(out.LaunchTemplateVersions[0].LaunchTemplateData.ImageId), k.env.Images.Runner(k.f.Name))
 		}
 	}
 	return templateFix{ami: ami}, reasons, nil
@@ -210,19 +214,19 @@ func templateDiff(got *ec2types.ResponseLaunchTemplateData, want *ec2types.Reque
 }
 
 func (k launchTemplateKind) Create(ctx context.Context, token string, _ resource.Found[launchTemplate]) (launchTemplate, templateFix, error) {
-	data, err := k.data(k.env.Images.Runner.ID)
+	data, err := k.data(k.env.Images.Runner(k.f.Name).ID)
 	if err != nil {
 		return nil, templateFix{}, err
 	}
 	out, err := k.env.EC2.CreateLaunchTemplate(ctx, &ec2.CreateLaunchTemplateInput{
-		LaunchTemplateName: aws.String(k.env.Names().LaunchTemplateName()),
+		LaunchTemplateName: aws.String(k.env.Names().LaunchTemplateName(k.f.Name)),
 		LaunchTemplateData: data,
 		ClientToken:        &token,
 		VersionDescription: aws.String("provision " + k.env.Cfg.Stack),
-		TagSpecifications:  k.env.tagSpec(ec2types.ResourceTypeLaunchTemplate, StepLaunchTemplate, "runner"),
+		TagSpecifications:  k.env.tagSpec(ec2types.ResourceTypeLaunchTemplate, k.StepID(), "runner"),
 	})
 	if err != nil {
-		return nil, templateFix{}, awsapi.RetryableCreate(fmt.Errorf("create launch template %s: %w", k.env.Names().LaunchTemplateName(), err))
+		return nil, templateFix{}, awsapi.RetryableCreate(fmt.Errorf("create launch template %s: %w", k.env.Names().LaunchTemplateName(k.f.Name), err))
 	}
 	return out.LaunchTemplate, templateFix{}, nil
 }

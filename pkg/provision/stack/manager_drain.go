@@ -73,10 +73,10 @@ func (d managerDrain) leftovers(ctx context.Context, planning bool) ([]ec2types.
 	if err != nil {
 		return nil, nil, err
 	}
-	group := d.env.AttrOf(StepManager, AttrGroup)
+	kept := d.env.currentGroups()
 	var others []*asgtypes.AutoScalingGroup
 	for _, g := range groups {
-		if name := aws.ToString(g.AutoScalingGroupName); name != group || replacing {
+		if name := aws.ToString(g.AutoScalingGroupName); !kept[name] || replacing {
 			others = append(others, g)
 		}
 	}
@@ -133,7 +133,9 @@ func (d managerDrain) Apply(ctx context.Context, _ plan.Change) error {
 		return err
 	}
 	for _, g := range groups {
-		if busy[aws.ToString(g.AutoScalingGroupName)] {
+		// A busy generation's groups are every fleet's: G and G.FLEET.
+		name, _, _ := strings.Cut(aws.ToString(g.AutoScalingGroupName), ".")
+		if busy[name] {
 			continue
 		}
 		if err := removeGroup(ctx, d.env, g); err != nil {

@@ -59,24 +59,35 @@ func newManagerInstanceStep(env *Env) plan.Step {
 
 func (k managerInstanceKind) StepID() plan.ID { return StepManager }
 func (k managerInstanceKind) Needs() []plan.ID {
-	deps := []plan.ID{StepPublicSubnet, StepPublicRoutes, StepPublicACL, StepManagerGroup, StepManagerRole, k.env.tokenStep(), StepRunnerConfig, StepLogs}
+	deps := []plan.ID{StepPublicSubnet, StepPublicRoutes, StepPublicACL, StepManagerGroup, StepManagerRole, StepRunnerConfig, StepLogs}
+	for _, f := range k.env.fleets() {
+		deps = append(deps, k.env.tokenStep(f.Name))
+	}
 	if k.env.Cfg.StaticSSHKeys() {
 		deps = append(deps, StepKeyPair)
 	}
 	if k.env.Teardown {
 		// The manager goes first, before anything of either executor.
-		return append(deps, StepAutoScaling, StepMachines, StepRunnerRole, StepCache)
+		for _, f := range k.env.fleets() {
+			deps = append(deps, FleetStep(StepAutoScaling, f.Name))
+		}
+		return append(deps, StepMachines, StepRunnerRole, StepCache)
 	}
 	// docker-autoscaler: the group of the manager's generation is made
 	// after the manager (asg/runner needs instance/manager), from the
 	// name the manager was launched with; the launch template comes first.
+	for _, f := range k.env.fleets() {
+		if f.Autoscaler() {
+			deps = append(deps, FleetStep(StepLaunchTemplate, f.Name))
+		}
+	}
 	if k.env.Cfg.Autoscaler() && k.env.Cfg.Cache.S3 {
-		return append(deps, StepLaunchTemplate, StepCache)
+		deps = append(deps, StepCache)
 	}
-	if k.env.Cfg.Autoscaler() {
-		return append(deps, StepLaunchTemplate)
+	if k.env.Cfg.Machines() {
+		deps = append(deps, StepMachines, StepRunnerRole)
 	}
-	return append(deps, StepMachines, StepRunnerRole)
+	return deps
 }
 
 // Hooks names the optional parts of resource.Step this kind has.
@@ -359,9 +370,14 @@ func (k managerInstanceKind) launchData(ctx context.Context, ami string) ([]byte
 // (ssm/runner-config): only what a new instance needs is.
 func (k managerInstanceKind) userData(ctx context.Context, group string) ([]byte, error) {
 	e := k.env
-	run := e.runnerSettings(group)
-	m := bootstrap.Manager{Runner: run, RunnerVersion: e.Cfg.Manager.RunnerVersion, TokenParameter: e.Names().TokenParameter(), BootParameter: e.Names().BootParameter(),
-		ConfigParameter: e.Names().RunnerConfigParameter(), LogGroup: e.Names().LogGroup(), Group: group}
+	run := e.runnerSettings(e.Cfg.FirstFleet(), group)
+	run.StaticKey = e.Cfg.StaticSSHKeys()
+	m := bootstrap.Manager{Runner: run, RunnerVersion: e.Cfg.Manager.RunnerVersion, BootParameter: e.Names().BootParameter(),
+		ConfigParameter: e.Names().RunnerConfigParameter(), LogGroup: e.Names().LogGroup(), Group: group,
+		Fleeting: e.Cfg.Autoscaler(), DockerMachine: e.Cfg.Machines()}
+	for _, f := range e.Cfg.FleetList() {
+		m.Tokens = append(m.Tokens, bootstrap.FleetToken{Fleet: f.Name, Parameter: e.Names().TokenParameter(f.Name)})
+	}
 	if e.Cfg.Autoscaler() {
 		m.DrainParameter = DrainParameterName(e.Cfg.Stack)
 	}
@@ -533,14 +549,14 @@ func (k managerInstanceKind) waitRunning(ctx context.Context, id string) error {
 
 // tokenStep is the step that owns the token parameter: gitlab/runner with
 // create_runner (or, in a teardown, when the state says it made a runner).
-func (e *Env) tokenStep() plan.ID {
+func (e *Env) tokenStep(fleet string) plan.ID {
 	if e.Cfg.GitLab.CreateRunner != nil {
-		return StepGitLabRunner
+		return FleetStep(StepGitLabRunner, fleet)
 	}
-	if r := e.Ledger.Get(string(StepGitLabRunner)); e.Teardown && r != nil && r.ID != "" {
-		return StepGitLabRunner
+	if r := e.Ledger.Get(string(FleetStep(StepGitLabRunner, fleet))); e.Teardown && r != nil && r.ID != "" {
+		return FleetStep(StepGitLabRunner, fleet)
 	}
-	return StepToken
+	return FleetStep(StepToken, fleet)
 }
 
 // ec2TagsOf: the configuration's tags follow `tags:` (resource.Step, through Hooks.EC2Tags).

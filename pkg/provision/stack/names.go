@@ -52,7 +52,13 @@ const tagGitLabRunnerID = "provision:gitlab-runner-id"
 func BootParameterName(stack string) string { return "/provision/" + stack + "/manager-boot" }
 
 func (e *Env) managerParameters() policy.ManagerParameters {
-	p := policy.ManagerParameters{Token: e.Names().TokenParameter(), Boot: e.Names().BootParameter(), Config: e.Names().RunnerConfigParameter(), LogGroup: e.Names().LogGroup(), Key: e.secretsKeyGrant()}
+	p := policy.ManagerParameters{Boot: e.Names().BootParameter(), Config: e.Names().RunnerConfigParameter(), LogGroup: e.Names().LogGroup(), Key: e.secretsKeyGrant()}
+	for _, f := range e.Cfg.FleetList() {
+		p.Tokens = append(p.Tokens, e.Names().TokenParameter(f.Name))
+		if f.Autoscaler() && len(e.Cfg.Fleets) > 0 {
+			p.Groups = append(p.Groups, policy.FleetGroupPattern(e.Cfg.Stack, f.Name))
+		}
+	}
 	if e.Cfg.StaticSSHKeys() {
 		p.SSHKey = e.Names().SSHKeyParameter()
 	}
@@ -80,8 +86,10 @@ type Names struct{ Stack, Region string }
 // Names are this stack's names.
 func (e *Env) Names() Names { return Names{Stack: e.Cfg.Stack, Region: e.Region} }
 
-// TokenParameter is the SSM parameter holding the runner token.
-func (n Names) TokenParameter() string { return "/provision/" + n.Stack + "/runner-token" }
+// TokenParameter is the SSM parameter holding a fleet's runner token.
+func (n Names) TokenParameter(fleet string) string {
+	return fleetName("/provision/"+n.Stack+"/runner-token", fleet)
+}
 
 // RunnerConfigParameter is the SSM parameter holding the runner
 // configuration (config.toml without the token), which the manager applies.
@@ -110,5 +118,5 @@ func (n Names) KeyPairName() string { return n.Stack + "-runner" }
 // account, so the region is part of them.
 func (n Names) IAM(role string) string { return IAMName(n.Stack, n.Region, role) }
 
-// LaunchTemplateName is the machines' launch template.
-func (n Names) LaunchTemplateName() string { return n.Stack + "-runner" }
+// LaunchTemplateName is a fleet's launch template.
+func (n Names) LaunchTemplateName(fleet string) string { return fleetName(n.Stack+"-runner", fleet) }

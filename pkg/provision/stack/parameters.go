@@ -42,7 +42,8 @@ func DeleteParameter(ctx context.Context, c awsapi.SSM, name string) error {
 // Tags can only be given when the parameter is created; an overwrite adds
 // them separately.
 func putToken(ctx context.Context, env *Env, step plan.ID, overwrite bool, token Secret, extraTags map[string]string) error {
-	name := env.Names().TokenParameter()
+	_, fleet, _ := FleetOf(step)
+	name := env.Names().TokenParameter(fleet)
 	key, err := env.secretsKeyForPut()
 	if err != nil {
 		return err
@@ -96,7 +97,10 @@ func (e *Env) secretsKeyForPut() (string, error) {
 // encrypted with (GetParameter does not say), in one DescribeParameters
 // call the run shares: parameter name to KeyId.
 func (e *Env) parameterKeys(ctx context.Context) (map[string]string, error) {
-	names := []string{e.Names().TokenParameter(), e.Names().SSHKeyParameter(), e.Names().RunnerConfigParameter()}
+	names := []string{e.Names().SSHKeyParameter(), e.Names().RunnerConfigParameter()}
+	for _, f := range e.fleets() {
+		names = append(names, e.Names().TokenParameter(f.Name))
+	}
 	return awsapi.SharedRead(ctx, e.reads, "parameter-keys", func(ctx context.Context) (map[string]string, error) {
 		out, err := e.SSM.DescribeParameters(ctx, &ssm.DescribeParametersInput{ParameterFilters: []ssmtypes.ParameterStringFilter{
 			{Key: aws.String("Name"), Option: aws.String("Equals"), Values: names},

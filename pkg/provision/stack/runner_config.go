@@ -18,6 +18,7 @@ import (
 	"github.com/provision-dev/provision/pkg/plan"
 	"github.com/provision-dev/provision/pkg/provision/awsapi"
 	"github.com/provision-dev/provision/pkg/provision/bootstrap"
+	"github.com/provision-dev/provision/pkg/provision/config"
 	"github.com/provision-dev/provision/pkg/provision/resource"
 )
 
@@ -75,8 +76,11 @@ func (k runnerConfigKind) retag(ctx context.Context, p runnerConfig, c resource.
 
 func (k runnerConfigKind) Describe() plan.Change {
 	c := plan.Change{Step: StepRunnerConfig, Kind: "ssm-parameter", Name: k.env.Names().RunnerConfigParameter()}
-	r := k.env.Cfg.Runners
-	c.Attrs = []plan.Attr{{Key: "type", Value: "SecureString"}, {Key: "concurrent", Value: fmt.Sprint(r.Concurrent)}, {Key: "max_instances", Value: fmt.Sprint(r.MaxInstances)},
+	concurrent, max := 0, 0
+	for _, f := range k.env.Cfg.FleetList() {
+		concurrent, max = concurrent+f.Concurrent, max+f.MaxInstances
+	}
+	c.Attrs = []plan.Attr{{Key: "type", Value: "SecureString"}, {Key: "concurrent", Value: fmt.Sprint(concurrent)}, {Key: "max_instances", Value: fmt.Sprint(max)},
 		{Key: "applied", Value: fmt.Sprintf("by the manager within %d s", bootstrap.ConfigPollSeconds)}}
 	return c
 }
@@ -174,26 +178,30 @@ func (k runnerConfigKind) Remove(ctx context.Context, _ runnerConfig) error {
 // and the manager's group stay placeholders. It must fit in a Standard
 // parameter: checked here, so plan says so before up changes anything.
 func (e *Env) RunnerConfig() (string, error) {
-	run := e.runnerSettings(bootstrap.GroupPlaceholder)
-	out, err := bootstrap.ConfigTOML(run)
+	var runs []bootstrap.Runner
+	for _, f := range e.Cfg.FleetList() {
+		runs = append(runs, e.runnerSettings(f, bootstrap.GroupPlaceholder))
+	}
+	out, err := bootstrap.ConfigTOML(runs...)
 	if err == nil && len(out) > ssmStandardLimit {
 		err = fmt.Errorf("the runner configuration (config.toml) is %d characters, more than the %d an SSM parameter holds: use fewer or shorter runners.schedule periods or tags", len(out), ssmStandardLimit)
 	}
 	return string(out), err
 }
 
-// runnerSettings are what config.toml says, for a manager of this group.
-func (e *Env) runnerSettings(group string) bootstrap.Runner {
-	r := e.Cfg.Runners
+// runnerSettings are what config.toml says of a fleet, for a manager of
+// this generation's group.
+func (e *Env) runnerSettings(f config.Fleet, group string) bootstrap.Runner {
+	r := f.RunnersConfig
 	idle, _ := time.ParseDuration(r.IdleTime) // validated
 	run := bootstrap.Runner{
-		Stack: e.Cfg.Stack, Region: e.Region, GitLabURL: e.Cfg.GitLab.URL, Executor: r.Executor,
+		Fleet: f.Name, Stack: e.Cfg.Stack, Region: e.Region, GitLabURL: e.Cfg.GitLab.URL, Executor: r.Executor,
 		Concurrent: r.Concurrent, MaxInstances: r.MaxInstances, CapacityPerInstance: r.CapacityPerInstance,
 		IdleCount: r.IdleCount, IdleTime: idle, Image: r.Image, Privileged: r.Privileged, MaxUseCount: r.MaxUseCount,
 	}
 	run.Metrics = len(e.Cfg.Manager.MetricsCIDRs) > 0
-	if e.Cfg.Autoscaler() {
-		run.AutoScalingGroup, run.StaticKey = group, e.Cfg.StaticSSHKeys()
+	if f.Autoscaler() {
+		run.AutoScalingGroup, run.StaticKey = fleetName(group, f.Name), f.StaticSSHKeys()
 		if e.Cfg.Cache.S3 {
 			run.CacheBucket = e.CacheBucketName()
 		}

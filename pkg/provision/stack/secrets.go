@@ -1,6 +1,11 @@
 package stack
 
-import "os"
+import (
+	"os"
+	"strings"
+
+	"github.com/provision-dev/provision/pkg/provision/config"
+)
 
 // Environment variables the tokens come from; they never live in the
 // configuration file, the state file, logs, plans or user-data.
@@ -33,9 +38,27 @@ func (s Secret) redacted() string {
 type Secrets struct {
 	RunnerToken Secret // GITLAB_RUNNER_TOKEN: the runner authentication token
 	GitLabToken Secret // GITLAB_TOKEN: a user token with create_runner scope
+	// FleetTokens are the other fleets' runner tokens by variable
+	// (GITLAB_RUNNER_TOKEN_LARGE).
+	FleetTokens map[string]Secret
+}
+
+// RunnerTokenOf is a fleet's runner token: GITLAB_RUNNER_TOKEN for the
+// default fleet, GITLAB_RUNNER_TOKEN_NAME for the others.
+func (s Secrets) RunnerTokenOf(f string) Secret {
+	if f == config.DefaultFleet {
+		return s.RunnerToken
+	}
+	return s.FleetTokens[config.Fleet{Name: f}.TokenVariable(EnvRunnerToken)]
 }
 
 // SecretsFromEnv reads the tokens from the process environment.
 func SecretsFromEnv() Secrets {
-	return Secrets{RunnerToken: NewSecret(os.Getenv(EnvRunnerToken)), GitLabToken: NewSecret(os.Getenv(EnvGitLabToken))}
+	s := Secrets{RunnerToken: NewSecret(os.Getenv(EnvRunnerToken)), GitLabToken: NewSecret(os.Getenv(EnvGitLabToken)), FleetTokens: map[string]Secret{}}
+	for _, kv := range os.Environ() {
+		if name, value, _ := strings.Cut(kv, "="); strings.HasPrefix(name, EnvRunnerToken+"_") {
+			s.FleetTokens[name] = NewSecret(value)
+		}
+	}
+	return s
 }

@@ -60,7 +60,7 @@ func (k secretsKeyKind) Describe() plan.Change {
 	return plan.Change{Step: StepSecretsKey, Kind: "kms-key", Name: k.env.Names().SecretsKeyAlias(),
 		Attrs: []plan.Attr{
 			{Key: "type", Value: "symmetric, encrypt and decrypt"},
-			{Key: "encrypts", Value: k.env.Names().TokenParameter() + ", " + k.env.Names().SSHKeyParameter() + ", " + k.env.Names().RunnerConfigParameter() + ", the log group " + k.env.Names().LogGroup()},
+			{Key: "encrypts", Value: strings.Join(k.env.tokenParameters(), ", ") + ", " + k.env.Names().SSHKeyParameter() + ", " + k.env.Names().RunnerConfigParameter() + ", the log group " + k.env.Names().LogGroup()},
 			{Key: "used by", Value: "the manager's role, through SSM only"},
 		}}
 }
@@ -193,7 +193,7 @@ func (k secretsKeyKind) Diff(ctx context.Context, key *stackKey) (secretsKeyFix,
 // policy is the key policy (see secretsKeyPolicy).
 func (k secretsKeyKind) policy() policy.PolicyDocument {
 	e := k.env
-	return policy.SecretsKeyPolicy(e.arns(), e.Names().IAM("manager"), e.Names().TokenParameter(), e.Names().SSHKeyParameter(), e.Names().RunnerConfigParameter(), e.Names().LogGroup())
+	return policy.SecretsKeyPolicy(e.arns(), e.Names().IAM("manager"), e.tokenParameters(), e.Names().SSHKeyParameter(), e.Names().RunnerConfigParameter(), e.Names().LogGroup())
 }
 
 func (k secretsKeyKind) Create(ctx context.Context, _ string, _ resource.Found[*stackKey]) (*stackKey, secretsKeyFix, error) {

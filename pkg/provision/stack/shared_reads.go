@@ -138,16 +138,26 @@ func (e *Env) StackParameter(ctx context.Context, name string) (*ssmtypes.Parame
 // ten, GetParameters' limit): the stack's five, and the latest images of
 // the families in use for both architectures (the same list whatever this
 // run knows of the instance types, so every caller shares one answer).
+//
+// With several fleets the other fleets' token parameters follow while
+// there is room; the rest are read one by one (one read per fleet).
 func (e *Env) parametersRead() []string {
-	names := []string{e.Names().TokenParameter(), e.Names().BootParameter(), StateRecordParameter(e.Cfg.Stack), e.Names().SSHKeyParameter(), e.Names().RunnerConfigParameter()}
-	for _, m := range []struct{ ami, family string }{
-		{e.Cfg.Manager.AMI, familyAmazonLinux},
-		{e.Cfg.Runners.AMI, e.runnerImageFamily()},
-	} {
+	fleets := e.Cfg.FleetList()
+	names := []string{e.Names().TokenParameter(fleets[0].Name), e.Names().BootParameter(), StateRecordParameter(e.Cfg.Stack), e.Names().SSHKeyParameter(), e.Names().RunnerConfigParameter()}
+	images := []struct{ ami, family string }{{e.Cfg.Manager.AMI, familyAmazonLinux}}
+	for _, f := range fleets {
+		images = append(images, struct{ ami, family string }{f.AMI, e.runnerImageFamily(f)})
+	}
+	for _, m := range images {
 		for _, arch := range []string{"x86_64", "arm64"} {
 			if name := latestImageParameter(m.family, arch); m.ami == "" && !slices.Contains(names, name) {
 				names = append(names, name)
 			}
+		}
+	}
+	for _, f := range fleets[1:] {
+		if len(names) < 10 {
+			names = append(names, e.Names().TokenParameter(f.Name))
 		}
 	}
 	return names

@@ -46,12 +46,15 @@ func Steps(env *Env) (*plan.Graph, error) {
 	if env.Cfg.OwnSecretsKey() || env.Teardown {
 		steps = append(steps, newSecretsKeyStep(env))
 	}
-	// The token: from GITLAB_RUNNER_TOKEN, or from a runner created through
-	// GitLab's API, whose token goes straight into the same parameter.
-	if env.tokenStep() == StepGitLabRunner {
-		steps = append(steps, newGitLabRunnerStep(env))
-	} else {
-		steps = append(steps, newRunnerTokenStep(env))
+	// Each fleet's token: from GITLAB_RUNNER_TOKEN(_NAME), or from a runner
+	// created through GitLab's API, whose token goes straight into the
+	// same parameter.
+	for _, f := range env.fleets() {
+		if base, _, _ := FleetOf(env.tokenStep(f.Name)); base == StepGitLabRunner {
+			steps = append(steps, newGitLabRunnerStep(env, f))
+		} else {
+			steps = append(steps, newRunnerTokenStep(env, f))
+		}
 	}
 	if env.Cfg.Cache.S3 || env.Teardown {
 		steps = append(steps, newCacheBucketStep(env))
@@ -61,10 +64,12 @@ func Steps(env *Env) (*plan.Graph, error) {
 	if env.Cfg.StaticSSHKeys() || env.Teardown {
 		steps = append(steps, newRunnerSSHKeyStep(env), newKeyPairStep(env))
 	}
-	if env.Cfg.Autoscaler() || env.Teardown {
-		steps = append(steps, newLaunchTemplateStep(env), newAutoScalingGroupStep(env))
+	for _, f := range env.fleets() {
+		if f.Autoscaler() || env.Teardown {
+			steps = append(steps, newLaunchTemplateStep(env, f), newAutoScalingGroupStep(env, f))
+		}
 	}
-	if !env.Cfg.Autoscaler() || env.Teardown {
+	if env.Cfg.Machines() || env.Teardown {
 		// docker+machine: the manager launches machines itself, with this role.
 		steps = append(steps, newIAMRoleStep(env, false), newMachinesStep(env))
 	}
@@ -93,11 +98,16 @@ func Steps(env *Env) (*plan.Graph, error) {
 // drops. Other steps that leave the graph
 // (another executor, another token source) are left for down: their
 // resources may still be in use, or be taken over.
-func retirable(id plan.ID) bool {
+func retirable(configured *Env, id plan.ID) bool {
 	// A zone the configuration dropped, or the NAT gateways of zones after
 	// the first once network.nat is single again: the group and the route
 	// tables moved off them in up's own walk.
 	if z, ok := zoneOf(id); ok && z > 0 {
+		return true
+	}
+	// A fleet the configuration dropped: its runner, token, template,
+	// group and machines.
+	if _, fleet, ok := FleetOf(id); ok && !configured.configuredFleet(fleet) {
 		return true
 	}
 	return strings.HasPrefix(string(id), "vpce/") || id == StepEndpointGroup || id == StepSSHKey || id == StepKeyPair || id == StepCache || id == StepSecretsKey
@@ -118,7 +128,7 @@ func Retired(configured, teardown *Env) (*plan.Graph, error) {
 	keep := map[plan.ID]bool{}
 	for _, s := range all.Order(false) {
 		id := s.ID()
-		if retirable(id) && !cur.Has(id) && teardown.Ledger.Get(string(id)) != nil {
+		if retirable(configured, id) && !cur.Has(id) && teardown.Ledger.Get(string(id)) != nil {
 			keep[id] = true
 		}
 	}

@@ -43,7 +43,7 @@ func NewEnv(t testing.TB, change func(*config.Config)) (*stack.Env, *awsfake.Cli
 		Ledger:  state.NewLedger(state.New("ci", "eu-west-1"), nil),
 		Account: stack.Identity{Account: "123456789012", Partition: "aws", ARN: "arn:aws:iam::123456789012:user/ci"},
 		Secrets: stack.Secrets{RunnerToken: stack.NewSecret("glrt-fake-runner-token")},
-		Images:  stack.Images{Manager: stack.Image{ID: "ami-manager", RootDevice: "/dev/xvda"}, Runner: stack.Image{ID: "ami-runner", RootDevice: "/dev/xvda", RootSizeGB: 30}},
+		Images:  stack.Images{Manager: stack.Image{ID: "ami-manager", RootDevice: "/dev/xvda"}, Runners: map[string]stack.Image{"default": {ID: "ami-runner", RootDevice: "/dev/xvda", RootSizeGB: 30}}},
 	}
 	// GitLab's security group exists, outside the stack.
 	c.EC2.DescribeSecurityGroupsFn = func(_ context.Context, in *ec2.DescribeSecurityGroupsInput) (*ec2.DescribeSecurityGroupsOutput, error) {

@@ -1,0 +1,119 @@
+package stack
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/provision-dev/provision/pkg/plan"
+	"github.com/provision-dev/provision/pkg/provision/config"
+)
+
+// A fleet's steps are the one-fleet stack's with the fleet's name after
+// them (asg/runner[large]); the default fleet keeps the bare ids
+// (asg/runner), so a stack made before fleets is fleet "default" of its
+// grown self. Its AWS names follow the same rule, with "." before the
+// fleet's name: a stack's name holds no ".", so no stack's names run into
+// another stack's fleets'.
+
+// fleetBases are the steps every fleet has its own of. docker+machine's
+// machines are one step for every such fleet: the manager names them all
+// alike (MachineNamePrefix), and they are found by that name.
+var fleetBases = []plan.ID{StepToken, StepGitLabRunner, StepLaunchTemplate, StepAutoScaling}
+
+// FleetStep is a fleet's own step of a kind: base for the default fleet,
+// base[NAME] for the others.
+func FleetStep(base plan.ID, fleet string) plan.ID {
+	if fleet == config.DefaultFleet || fleet == "" {
+		return base
+	}
+	return base + plan.ID("["+fleet+"]")
+}
+
+// FleetOf returns the kind and the fleet of a fleet's step, and whether
+// id is one.
+func FleetOf(id plan.ID) (base plan.ID, fleet string, ok bool) {
+	s := string(id)
+	if i := strings.IndexByte(s, '['); i > 0 && strings.HasSuffix(s, "]") {
+		base, fleet = plan.ID(s[:i]), s[i+1:len(s)-1]
+	} else {
+		base, fleet = id, config.DefaultFleet
+	}
+	return base, fleet, slices.Contains(fleetBases, base)
+}
+
+// fleetName joins a stack-wide AWS name and a fleet's name: the default
+// fleet keeps the name alone.
+func fleetName(name, fleet string) string {
+	if fleet == config.DefaultFleet {
+		return name
+	}
+	return name + "." + fleet
+}
+
+// fleets are the fleets this walk covers: the configured ones, and for a
+// teardown also those the state records (a fleet the configuration no
+// longer has, or one lost-state discovery found by its tags).
+func (e *Env) fleets() []config.Fleet {
+	fleets := e.Cfg.FleetList()
+	if !e.Teardown {
+		return fleets
+	}
+	return append(fleets, e.recordedFleets()...)
+}
+
+// recordedFleets are the fleets the state records that the configuration
+// does not name, with the default settings (a teardown needs their names
+// only), by name.
+func (e *Env) recordedFleets() []config.Fleet {
+	var out []config.Fleet
+	for _, id := range e.Ledger.Steps() {
+		_, name, ok := FleetOf(plan.ID(id))
+		if !ok {
+			continue
+		}
+		if _, known := e.Cfg.Fleet(name); known || slices.ContainsFunc(out, func(f config.Fleet) bool { return f.Name == name }) {
+			continue
+		}
+		out = append(out, config.Fleet{Name: name, RunnersConfig: config.Defaults().Runners})
+	}
+	slices.SortFunc(out, func(a, b config.Fleet) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
+
+// MarkTokenRenewed notes that a fleet's parameter holds a token
+// gitlab-runner renewed, which GitLab accepts while the exported one is
+// outdated: up keeps it.
+func (e *Env) MarkTokenRenewed(fleet string) {
+	if fleet == config.DefaultFleet {
+		e.StoredTokenRenewed = true
+		return
+	}
+	if e.RenewedFleets == nil {
+		e.RenewedFleets = map[string]bool{}
+	}
+	e.RenewedFleets[fleet] = true
+}
+
+// tokenRenewed reports what MarkTokenRenewed noted.
+func (e *Env) tokenRenewed(fleet string) bool {
+	if fleet == config.DefaultFleet {
+		return e.StoredTokenRenewed
+	}
+	return e.RenewedFleets[fleet]
+}
+
+// tokenParameters are the configured fleets' token parameters.
+func (e *Env) tokenParameters() []string {
+	var out []string
+	for _, f := range e.Cfg.FleetList() {
+		out = append(out, e.Names().TokenParameter(f.Name))
+	}
+	return out
+}
+
+// configuredFleet reports whether the configuration has the fleet of a
+// fleet's step.
+func (e *Env) configuredFleet(fleet string) bool {
+	_, ok := e.Cfg.Fleet(fleet)
+	return ok
+}
