@@ -124,9 +124,15 @@ type documentedConfig struct {
 
 // fillTimes puts datetimes where the boot script puts them.
 func fillTimes(data []byte) []byte {
-	data = bytes.Replace(data, []byte(TokenObtainedPlaceholder), []byte("2026-11-27T10:00:00Z"), 1)
-	return bytes.Replace(data, []byte(TokenExpiresPlaceholder), []byte("2027-02-25T10:00:00.000Z"), 1)
+	data = obtainedPlaceholders.ReplaceAll(data, []byte("2026-11-27T10:00:00Z"))
+	return expiresPlaceholders.ReplaceAll(data, []byte("2027-02-25T10:00:00.000Z"))
 }
+
+// Every fleet's time placeholders, the default fleet's and the others'.
+var (
+	obtainedPlaceholders = regexp.MustCompile(`@TOKEN_OBTAINED_AT(:[a-z0-9-]+)?@`)
+	expiresPlaceholders  = regexp.MustCompile(`@TOKEN_EXPIRES_AT(:[a-z0-9-]+)?@`)
+)
 
 func decodeStrict(t *testing.T, data []byte) documentedConfig {
 	t.Helper()
@@ -268,9 +274,9 @@ func must(b []byte, err error) []byte {
 
 func managers() map[string]Manager {
 	return map[string]Manager{
-		"manager-docker-autoscaler.yaml": {Runner: autoscalerRunner(), Fleeting: true, Tokens: []FleetToken{{Fleet: DefaultFleet, Parameter: "/provision/ci-runners/runner-token"}}, BootParameter: "/provision/ci-runners/manager-boot", SSHKeyParameter: "/provision/ci-runners/runner-ssh-key",
+		"manager-docker-autoscaler.yaml": {Runner: autoscalerRunner(), Fleeting: true, TokenParameter: "/provision/ci-runners/runner-token", BootParameter: "/provision/ci-runners/manager-boot", SSHKeyParameter: "/provision/ci-runners/runner-ssh-key",
 			DrainParameter: "/provision/ci-runners/drain", ConfigParameter: "/provision/ci-runners/runner-config", LogGroup: "/provision/ci-runners/manager", Group: "ci-runners-runners"},
-		"manager-docker-machine.yaml": {Runner: machineRunner(), DockerMachine: true, RunnerVersion: "18.5.0", Tokens: []FleetToken{{Fleet: DefaultFleet, Parameter: "/provision/ci-runners/runner-token"}}, BootParameter: "/provision/ci-runners/manager-boot",
+		"manager-docker-machine.yaml": {Runner: machineRunner(), DockerMachine: true, RunnerVersion: "18.5.0", TokenParameter: "/provision/ci-runners/runner-token", BootParameter: "/provision/ci-runners/manager-boot",
 			ConfigParameter: "/provision/ci-runners/runner-config", LogGroup: "/provision/ci-runners/manager"},
 	}
 }
@@ -302,7 +308,7 @@ func TestManagerUserData(t *testing.T) {
 			}
 			decodeStrict(t, must(ConfigTOML(m.Runner)))
 			text := string(out)
-			if !strings.Contains(text, "--with-decryption") || !strings.Contains(text, "tokens=default="+m.Tokens[0].Parameter+"\n") {
+			if !strings.Contains(text, "--with-decryption") || !strings.Contains(text, "token_parameter="+m.TokenParameter+"\n") {
 				t.Errorf("user-data does not read the token from SSM")
 			}
 			wantPlugin := map[string]string{DockerAutoscaler: "fleeting", DockerMachine: "docker-machine-Linux-${arch}"}[m.Executor]

@@ -39,12 +39,14 @@ case "$*" in
   *get-parameter*runner-config:*) all="$*"; v=${all##*runner-config:}; v=${v%% *}; cat "$FAKE_DIR/config-template.$v" ;;
   *get-parameter*runner-ssh-key*) cat "$FAKE_DIR/sshkey" ;;
   *get-parameter*/drain*) cat "$FAKE_DIR/drain" ;;
+  *get-parameter*runner-token.*) all="$*"; f=${all##*runner-token.}; f=${f%% *}; cat "$FAKE_DIR/stored.$f"; echo ;;
   *get-parameter*) cat "$FAKE_DIR/stored"; echo ;;
   *manager-boot*) prev=""; for a in "$@"; do [[ $prev == --value ]] && printf '%s\n' "$a" >> "$FAKE_DIR/reports.log"; prev=$a; done ;;
   *put-parameter*)
     n=$(cat "$FAKE_DIR/put-attempts" 2>/dev/null || echo 0); echo $((n + 1)) > "$FAKE_DIR/put-attempts"
     if (( n < ${FAKE_PUT_FAILS:-0} )); then echo "An error occurred (ThrottlingException) when calling the PutParameter operation: Rate exceeded" >&2; exit 254; fi
-    for a in "$@"; do case "$a" in file://*) cp "${a#file://}" "$FAKE_DIR/stored"; echo put >> "$FAKE_DIR/puts" ;; esac; done ;;
+    target=stored; for a in "$@"; do case "$a" in */runner-token.*) target=stored.${a##*runner-token.} ;; esac; done
+    for a in "$@"; do case "$a" in file://*) cp "${a#file://}" "$FAKE_DIR/$target"; echo "put $target" >> "$FAKE_DIR/puts" ;; esac; done ;;
 esac`,
 		"curl": `echo "curl $*" >> "$FAKE_DIR/args.log"
 case "$*" in
@@ -488,5 +490,78 @@ func TestTokenSyncRetries(t *testing.T) {
 		if !c.stored && !strings.Contains(out, "the timer tries again") {
 			t.Errorf("a lost put does not say it is tried again:\n%s", out)
 		}
+	}
+}
+
+// Several fleets: the boot fills each fleet's entry with its own token
+// (its own parameter) and group; a renewal of one fleet's token is stored
+// in that fleet's parameter only; a configuration that adds a fleet and
+// drops another is applied by the same manager, the new fleet's token read
+// from SSM and checked with GitLab, the kept fleet's renewed token kept.
+func TestFleetsScripts(t *testing.T) {
+	if _, err := exec.LookPath("bash"); err != nil {
+		t.Skip("bash is not installed")
+	}
+	const token, armToken, bigToken, renewedArm = "glrt-default-token-1", "glrt-arm-token-2", "glrt-big-token-3", "glrt-arm-renewed-4"
+	m := managers()["manager-docker-autoscaler.yaml"]
+	bin, fake, runnerDir := bootMachine(t, m, token)
+	fleet := func(name string) Runner {
+		r := m.Runner
+		r.Fleet, r.AutoScalingGroup = name, GroupPlaceholder
+		if name != DefaultFleet {
+			r.AutoScalingGroup += "." + name
+		}
+		return r
+	}
+	write := func(name, body string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(fake, name), []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("config-template.1", string(must(ConfigTOML(fleet(DefaultFleet), fleet("arm")))))
+	write("stored.arm", armToken)
+	write("stored.big", bigToken)
+	if out, err := runScriptEnv(BootScript(m), bin, fake, runnerDir); err != nil {
+		t.Fatalf("boot: %v\n%s", err, out)
+	}
+	configPath := filepath.Join(runnerDir, "config.toml")
+	booted, _ := os.ReadFile(configPath)
+	c := decodeStrict(t, booted)
+	if len(c.Runners) != 2 || c.Runners[0].Token != token || c.Runners[1].Token != armToken ||
+		c.Runners[0].Autoscaler.PluginConfig.Name != m.Group || c.Runners[1].Autoscaler.PluginConfig.Name != m.Group+".arm" || c.Concurrent != 2*m.Concurrent {
+		t.Fatalf("booted config.toml:\n%s", booted)
+	}
+	if strings.Contains(string(booted), "@") {
+		t.Errorf("a placeholder is left:\n%s", booted)
+	}
+	reports := readReports(t, fake)
+	if !strings.Contains(stagesOf(reports), "token-read=ok token-verified=ok") || !strings.Contains(reports[len(reports)-1].Stage, "online") {
+		t.Errorf("boot stages: %s", stagesOf(reports))
+	}
+
+	// gitlab-runner renews the arm fleet's token: it goes to its parameter.
+	renewed := strings.Replace(string(booted), "token = '"+armToken+"'", `token = "`+renewedArm+`"`, 1)
+	write("etc/config.toml", renewed)
+	runScript(t, TokenSyncScript(m), bin, fake, runnerDir)
+	if got, _ := os.ReadFile(filepath.Join(fake, "stored.arm")); string(got) != renewedArm {
+		t.Errorf("stored.arm = %q, want the renewed token", got)
+	}
+	if got, _ := os.ReadFile(filepath.Join(fake, "stored")); string(got) != token {
+		t.Errorf("the default fleet's parameter changed: %q", got)
+	}
+
+	// Version 2: default and big; arm goes.
+	write("config-template.2", string(must(ConfigTOML(fleet(DefaultFleet), fleet("big")))))
+	write("config-version", "2\n")
+	runScript(t, ConfigApplyScript(m), bin, fake, runnerDir)
+	applied, _ := os.ReadFile(configPath)
+	c = decodeStrict(t, applied)
+	if len(c.Runners) != 2 || c.Runners[0].Token != token || c.Runners[1].Token != bigToken || c.Runners[1].Name != m.Stack+" big" ||
+		c.Runners[1].Autoscaler.PluginConfig.Name != m.Group+".big" || strings.Contains(string(applied), "arm") {
+		t.Errorf("applied config.toml:\n%s", applied)
+	}
+	for _, secret := range []string{token, armToken, bigToken, renewedArm} {
+		noTokenInArguments(t, fake, secret)
 	}
 }

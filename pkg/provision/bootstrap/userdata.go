@@ -57,9 +57,11 @@ var Stages = []string{StagePackages, StageDocker, StageRunner, StageTokenRead, S
 type Manager struct {
 	Runner
 	RunnerVersion string // empty: latest
-	// Tokens are the fleets' token parameters, in the order of their
-	// entries in config.toml.
-	Tokens []FleetToken
+	// TokenParameter is the default fleet's token parameter; another
+	// fleet's is this name, "." and the fleet's name. The fleets are those
+	// of the runner configuration (its token placeholders), not of the
+	// user-data: a fleet added or removed is applied like any tuning.
+	TokenParameter string
 	// DockerMachine: some fleet uses docker+machine (its driver is
 	// installed); Fleeting: some fleet uses docker-autoscaler (its plugin
 	// is installed).
@@ -88,21 +90,17 @@ type Manager struct {
 	Group string
 }
 
-// FleetToken is where a fleet's runner token is kept.
-type FleetToken struct {
-	Fleet     string // "default" for the stack's one fleet
-	Parameter string // SSM parameter name
-}
-
-// tokensValue writes the tokens as the values file has them: FLEET=PARAMETER
-// pairs, separated by spaces (fleet names and parameter names hold
-// neither).
-func tokensValue(ts []FleetToken) string {
-	var parts []string
-	for _, t := range ts {
-		parts = append(parts, t.Fleet+"="+t.Parameter)
+// executors are the executors the manager is set up for, as the values
+// file says them (what it installs follows from them, not from one fleet).
+func (m Manager) executors() string {
+	var out []string
+	if m.Fleeting {
+		out = append(out, DockerAutoscaler)
 	}
-	return strings.Join(parts, " ")
+	if m.DockerMachine {
+		out = append(out, DockerMachine)
+	}
+	return strings.Join(out, " ")
 }
 
 // MaxDrainTimeout is the longest manager.drain_timeout: the bound of the
@@ -189,9 +187,9 @@ func ManagerValues(m Manager) string {
 	oneLine := strings.NewReplacer("\n", " ", "\r", " ")
 	for _, kv := range [][2]string{
 		{"stack", m.Stack}, {"region", m.Region}, {"gitlab_url", strings.TrimRight(m.GitLabURL, "/")},
-		{"runner_version", m.RunnerVersion}, {"tokens", tokensValue(m.Tokens)}, {"boot_parameter", m.BootParameter},
+		{"runner_version", m.RunnerVersion}, {"token_parameter", m.TokenParameter}, {"boot_parameter", m.BootParameter},
 		{"ssh_key_parameter", m.SSHKeyParameter}, {"drain_parameter", m.DrainParameter},
-		{"config_parameter", m.ConfigParameter}, {"autoscaling_group", m.Group}, {"executor", m.Executor},
+		{"config_parameter", m.ConfigParameter}, {"autoscaling_group", m.Group}, {"executors", m.executors()},
 		{"log_group", m.LogGroup},
 		// The machines' public key: a new key is a new bootstrap.
 		{"machines_key", m.MachinesKey},
@@ -219,16 +217,71 @@ var fillTemplate = strings.Join([]string{
 	`config=${config//` + GroupPlaceholder + `/"$group"}`,
 }, "\n")
 
-// readFleets sets fleets (their names, in the order of config.toml's
-// entries) and parameters (each one's token parameter) from the values
-// file.
-var readFleets = strings.Join([]string{
+// fleetTokens are the shell functions and arrays the scripts share:
+// template_fleets sets fleets to the fleets of the configuration template
+// at $1 (its token placeholders, in order); read_token and verify_token
+// fill tokens, obtained and expires for one fleet, or set stage and why
+// and fail. A token lives in shell variables and root-only files only,
+// and reaches curl on its standard input: never in an argument.
+var fleetTokens = strings.Join([]string{
 	"declare -a fleets=()",
-	"declare -A parameters=() tokens=() obtained=() expires=()",
-	"for pair in $(value tokens); do",
-	`  fleets+=("${pair%%=*}")`,
-	`  parameters[${pair%%=*}]=${pair#*=}`,
-	"done",
+	"declare -A tokens=() obtained=() expires=()",
+	"base_parameter=$(value token_parameter)",
+	`parameter_of() { if [[ $1 == ` + DefaultFleet + ` ]]; then printf '%s' "$base_parameter"; else printf '%s' "$base_parameter.$1"; fi; }`,
+	"template_fleets() {",
+	"  local p f",
+	"  fleets=()",
+	"  while read -r p; do",
+	`    f=${p#@RUNNER_TOKEN}; f=${f%@}; f=${f#:}`,
+	`    fleets+=("${f:-` + DefaultFleet + `}")`,
+	`  done < <(grep -o '@RUNNER_TOKEN\(:[a-z0-9-]*\)\?@' "$1")`,
+	`  [[ ${#fleets[@]} -gt 0 ]]`,
+	"}",
+	"read_token() {",
+	`  local fleet=$1 parameter token="" attempt`,
+	`  parameter=$(parameter_of "$fleet")`,
+	"  for attempt in 1 2 3 4 5 6 7 8 9 10; do",
+	`    token=$(aws ssm get-parameter --region "$region" --name "$parameter" --with-decryption --query Parameter.Value --output text 2>"$tmp/err") && break`,
+	"    sleep $((attempt * 3))",
+	"  done",
+	`  if [[ ! "${token:-}" =~ ^glrt-[A-Za-z0-9_.-]+$ ]]; then`,
+	`    stage=` + StageTokenRead + ` why="$parameter does not hold a runner authentication token (glrt-...): $(tail -c 400 "$tmp/err")"`,
+	"    return 1",
+	"  fi",
+	`  tokens[$fleet]=$token`,
+	"}",
+	"# GitLab answers /runners/verify with 200 for a valid token and 403 for",
+	"# any other. GitLab's group may admit this address only a little after",
+	"# boot: no answer (or a 5xx) is asked again for up to five minutes.",
+	"verify_token() {",
+	`  local fleet=$1 code=000 attempt answer`,
+	"  obtained[$fleet]=$(date -u +%Y-%m-%dT%H:%M:%SZ)",
+	"  # gitlab-runner's way of writing \"does not expire\".",
+	"  expires[$fleet]=0001-01-01T00:00:00Z",
+	"  for attempt in $(seq 1 30); do",
+	`    code=$(curl -sS --proto =https,http --max-time 10 -o "$tmp/answer" -w '%{http_code}' -H 'Content-Type: application/json' --data-binary @- "$gitlab/api/v4/runners/verify" <<<"{\"token\":\"${tokens[$fleet]}\"}" 2>"$tmp/err") || code=000`,
+	`    [[ $code == 000 || $code == 5* ]] || break`,
+	"    sleep 10",
+	"  done",
+	`  case $code in`,
+	`    200|201) ;;`,
+	`    000|5*)`,
+	`      stage=` + StageTokenVerified + ` why="GitLab $gitlab not reachable from this machine on 443 (HTTP $code): $(tail -c 300 "$tmp/err")"`,
+	"      return 1 ;;",
+	`    *)`,
+	`      stage=` + StageTokenVerified + ` why="GitLab rejected the runner token in $(parameter_of "$fleet") (HTTP $code): $(head -c 300 "$tmp/answer")"`,
+	"      return 1 ;;",
+	"  esac",
+	`  answer=$(<"$tmp/answer")`,
+	`  if [[ $answer =~ \"token_expires_at\":[[:space:]]*\"([^\"]+)\" ]]; then`,
+	"    expires[$fleet]=${BASH_REMATCH[1]}",
+	"  fi",
+	"  # It goes into config.toml unquoted (a TOML datetime): anything but a",
+	"  # datetime from GitLab's answer would become TOML of its own.",
+	`  if [[ ! ${expires[$fleet]} =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$ ]]; then`,
+	"    expires[$fleet]=0001-01-01T00:00:00Z",
+	"  fi",
+	"}",
 }, "\n")
 
 // tokenLine sets re to match config.toml's token line (gitlab-runner writes
@@ -384,64 +437,14 @@ func TokenScript(m Manager) string {
 		"umask 077",
 		readValues,
 		"region=$(value region) gitlab=$(value gitlab_url)",
-		readFleets,
 		`dir=${PROVISION_RUNNER_DIR:-` + RunnerDir + `}`,
 		"report=${PROVISION_SBIN:-" + SbinDir + "}/provision-boot-report",
 		"tmp=$(mktemp -d)",
 		`trap 'rm -rf "$tmp"' EXIT`,
 		`mkdir -p "$state"`,
-		`for fleet in "${fleets[@]}"; do`,
-		`  parameter=${parameters[$fleet]} token=""`,
-		"  for attempt in 1 2 3 4 5 6 7 8 9 10; do",
-		`    token=$(aws ssm get-parameter --region "$region" --name "$parameter" --with-decryption --query Parameter.Value --output text 2>"$tmp/err") && break`,
-		"    sleep $((attempt * 3))",
-		"  done",
-		`  if [[ ! "${token:-}" =~ ^glrt-[A-Za-z0-9_.-]+$ ]]; then`,
-		`    "$report" ` + StageTokenRead + ` failed "$parameter does not hold a runner authentication token (glrt-...): $(tail -c 400 "$tmp/err")"`,
-		"    exit 1",
-		"  fi",
-		`  tokens[$fleet]=$token`,
-		"done",
-		`"$report" ` + StageTokenRead + ` ok ""`,
-		"# GitLab answers /runners/verify with 200 for a valid token and 403 for",
-		"# any other. GitLab's group may admit this address only a little after",
-		"# boot: no answer (or a 5xx) is asked again for up to five minutes.",
-		`verified=""`,
-		`for fleet in "${fleets[@]}"; do`,
-		`  token=${tokens[$fleet]}`,
-		"  obtained[$fleet]=$(date -u +%Y-%m-%dT%H:%M:%SZ)",
-		"  # gitlab-runner's way of writing \"does not expire\".",
-		"  expires[$fleet]=0001-01-01T00:00:00Z",
-		"  code=000",
-		"  for attempt in $(seq 1 30); do",
-		`    code=$(curl -sS --proto =https,http --max-time 10 -o "$tmp/answer" -w '%{http_code}' -H 'Content-Type: application/json' --data-binary @- "$gitlab/api/v4/runners/verify" <<<"{\"token\":\"${token}\"}" 2>"$tmp/err") || code=000`,
-		`    [[ $code == 000 || $code == 5* ]] || break`,
-		"    sleep 10",
-		"  done",
-		`  case $code in`,
-		`    200|201) ;;`,
-		`    000|5*)`,
-		`      "$report" ` + StageTokenVerified + ` failed "GitLab $gitlab not reachable from this machine on 443 (HTTP $code): $(tail -c 300 "$tmp/err")"`,
-		"      exit 1 ;;",
-		`    *)`,
-		fmt.Sprintf(`      "$report" %s failed "GitLab rejected the runner token in ${parameters[$fleet]} (HTTP $code): $(head -c 300 "$tmp/answer")"`, StageTokenVerified),
-		"      exit 1 ;;",
-		"  esac",
-		`  answer=$(<"$tmp/answer")`,
-		`  if [[ $answer =~ \"token_expires_at\":[[:space:]]*\"([^\"]+)\" ]]; then`,
-		"    expires[$fleet]=${BASH_REMATCH[1]}",
-		"  fi",
-		"  # It goes into config.toml unquoted (a TOML datetime): anything but a",
-		"  # datetime from GitLab's answer would become TOML of its own.",
-		`  if [[ ! ${expires[$fleet]} =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$ ]]; then`,
-		"    expires[$fleet]=0001-01-01T00:00:00Z",
-		"  fi",
-		"  # The first fleet's expiry first: status reads it from here.",
-		`  if [[ -z $verified ]]; then verified="expires ${expires[$fleet]}"; else verified="$verified, $fleet expires ${expires[$fleet]}"; fi`,
-		"done",
-		`"$report" ` + StageTokenVerified + ` ok "$verified"`,
-		staticKeyLines(m),
-		"# The runner configuration: one exact version of its parameter.",
+		fleetTokens,
+		"# The runner configuration: one exact version of its parameter. Its",
+		"# entries name the fleets whose tokens are read.",
 		"config_parameter=$(value config_parameter) group=$(value autoscaling_group)",
 		"for attempt in 1 2 3 4 5 6 7 8 9 10; do",
 		`  version=$(aws ssm get-parameter --region "$region" --name "$config_parameter" --query Parameter.Version --output text 2>"$tmp/err") &&`,
@@ -449,10 +452,22 @@ func TokenScript(m Manager) string {
 		`    aws ssm get-parameter --region "$region" --name "$config_parameter:$version" --with-decryption --query Parameter.Value --output text >"$tmp/template" 2>"$tmp/err" && break`,
 		"  sleep $((attempt * 3))",
 		"done",
-		`if ! grep -q '` + TokenPlaceholder + `\|@RUNNER_TOKEN:' "$tmp/template" 2>/dev/null; then`,
+		`if ! template_fleets "$tmp/template" 2>/dev/null; then`,
 		`  "$report" ` + StageConfigWritten + ` failed "$config_parameter does not hold the runner configuration: $(tail -c 400 "$tmp/err")"`,
 		"  exit 1",
 		"fi",
+		`for fleet in "${fleets[@]}"; do`,
+		`  read_token "$fleet" || { "$report" "$stage" failed "$why"; exit 1; }`,
+		"done",
+		`"$report" ` + StageTokenRead + ` ok ""`,
+		`verified=""`,
+		`for fleet in "${fleets[@]}"; do`,
+		`  verify_token "$fleet" || { "$report" "$stage" failed "$why"; exit 1; }`,
+		"  # The first fleet's expiry first: status reads it from here.",
+		`  if [[ -z $verified ]]; then verified="expires ${expires[$fleet]}"; else verified="$verified, $fleet expires ${expires[$fleet]}"; fi`,
+		"done",
+		`"$report" ` + StageTokenVerified + ` ok "$verified"`,
+		staticKeyLines(m),
 		`template=$(<"$tmp/template")`,
 		fillTemplate,
 		metricsLines(m),
@@ -646,34 +661,32 @@ func TokenSyncScript(m Manager) string {
 		"set -euo pipefail",
 		"umask 077",
 		readValues,
-		"region=$(value region)",
-		readFleets,
+		"region=$(value region) stack=$(value stack)",
+		"base_parameter=$(value token_parameter)",
+		`parameter_of() { if [[ $1 == ` + DefaultFleet + ` ]]; then printf '%s' "$base_parameter"; else printf '%s' "$base_parameter.$1"; fi; }`,
 		`dir=${PROVISION_RUNNER_DIR:-` + RunnerDir + `}`,
 		readEntries,
-		"# The entries are the fleets', in order: a count that differs is a",
-		"# configuration of other fleets, which the next manager takes.",
-		`[[ ${#current_tokens[@]} -eq ${#fleets[@]} ]] || exit 0`,
 		"tmp=$(mktemp -d)",
 		`trap 'rm -rf "$tmp"' EXIT`,
 		"failed=0",
-		`for i in "${!fleets[@]}"; do`,
-		`  parameter=${parameters[${fleets[$i]}]} renewed=${current_tokens[$i]}`,
+		`for fleet in "${!current_tokens[@]}"; do`,
+		`  parameter=$(parameter_of "$fleet") renewed=${current_tokens[$fleet]}`,
 		`  stored=$(aws ssm get-parameter --region "$region" --name "$parameter" --with-decryption --query Parameter.Value --output text) || { failed=1; continue; }`,
 		`  [[ $renewed == "$stored" ]] && continue`,
 		`  printf '%s' "$renewed" > "$tmp/token"`,
 		"  # A lost renewal ends the next manager at token-verified: the put is",
 		"  # retried with backoff here, and the timer runs this again every ten",
 		"  # minutes, so a failure now is made good later.",
-		"  stored=no",
+		"  put=no",
 		"  for attempt in 1 2 3 4 5 6; do",
 		`    if aws ssm put-parameter --region "$region" --name "$parameter" --type SecureString --overwrite --value "file://$tmp/token" >/dev/null; then`,
 		`      echo "provision: stored the renewed runner token in $parameter"`,
-		"      stored=yes",
+		"      put=yes",
 		"      break",
 		"    fi",
 		"    sleep $((attempt * attempt * 2))",
 		"  done",
-		`  if [[ $stored == no ]]; then`,
+		`  if [[ $put == no ]]; then`,
 		`    echo "provision: could not store the renewed runner token in $parameter; the timer tries again" >&2`,
 		"    failed=1",
 		"  fi",
@@ -683,21 +696,29 @@ func TokenSyncScript(m Manager) string {
 	}, "\n")
 }
 
-// readEntries reads config.toml's entries in order: current_tokens,
-// current_obtained and current_expires hold each entry's token and its
-// two times (gitlab-runner writes the token with double quotes, the
-// template with single ones; the times are TOML datetimes).
+// readEntries reads config.toml's entries: current_tokens,
+// current_obtained and current_expires hold each fleet's token and its two
+// times, by fleet. An entry is its fleet's by its name: the stack's, or
+// the stack's and the fleet's ("ci large"); gitlab-runner writes the name
+// before the token. It writes the token with double quotes, the template
+// with single ones; the times are TOML datetimes.
 var readEntries = strings.Join([]string{
 	`current=$(<"$dir/config.toml")`,
-	"declare -a current_tokens=() current_obtained=() current_expires=()",
+	"declare -A current_tokens=() current_obtained=() current_expires=()",
 	tokenLine,
 	`datetime='([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2}))'`,
+	`name_re="^[[:space:]]*name[[:space:]]*=[[:space:]]*[\"']([^\"']*)[\"']"`,
 	`obtained_re="^[[:space:]]*token_obtained_at[[:space:]]*=[[:space:]]*$datetime"`,
 	`expires_re="^[[:space:]]*token_expires_at[[:space:]]*=[[:space:]]*$datetime"`,
+	"entry=" + DefaultFleet,
 	"while IFS= read -r line; do",
-	`  if [[ $line =~ $re ]]; then current_tokens+=("${BASH_REMATCH[2]}")`,
-	`  elif [[ $line =~ $obtained_re ]]; then current_obtained+=("${BASH_REMATCH[1]}")`,
-	`  elif [[ $line =~ $expires_re ]]; then current_expires+=("${BASH_REMATCH[1]}")`,
+	`  if [[ $line =~ $name_re ]]; then`,
+	`    entry=${BASH_REMATCH[1]}`,
+	`    if [[ $entry == "$stack" ]]; then entry=` + DefaultFleet + `; else entry=${entry#"$stack "}; fi`,
+	`    [[ $entry =~ ^[a-z][a-z0-9-]*$ ]] || entry=""`,
+	`  elif [[ -n $entry && $line =~ $re ]]; then current_tokens[$entry]=${BASH_REMATCH[2]}`,
+	`  elif [[ -n $entry && $line =~ $obtained_re ]]; then current_obtained[$entry]=${BASH_REMATCH[1]}`,
+	`  elif [[ -n $entry && $line =~ $expires_re ]]; then current_expires[$entry]=${BASH_REMATCH[1]}`,
 	"  fi",
 	`done <<<"$current"`,
 }, "\n")
@@ -716,8 +737,7 @@ func ConfigApplyScript(m Manager) string {
 		"set -euo pipefail",
 		"umask 077",
 		readValues,
-		"region=$(value region) parameter=$(value config_parameter) group=$(value autoscaling_group)",
-		readFleets,
+		"region=$(value region) parameter=$(value config_parameter) group=$(value autoscaling_group) gitlab=$(value gitlab_url) stack=$(value stack)",
 		`dir=${PROVISION_RUNNER_DIR:-` + RunnerDir + `}`,
 		"report=${PROVISION_SBIN:-" + SbinDir + "}/provision-boot-report",
 		`[[ -e $state/booted && ! -e $state/draining && -s $dir/config.toml ]] || exit 0`,
@@ -731,18 +751,26 @@ func ConfigApplyScript(m Manager) string {
 		`[[ $version == "$applied" ]] && exit 0`,
 		"tmp=$(mktemp -d)",
 		`trap 'rm -rf "$tmp"' EXIT`,
+		fleetTokens,
 		`aws ssm get-parameter --region "$region" --name "$parameter:$version" --with-decryption --query Parameter.Value --output text >"$tmp/template"`,
-		`grep -q '` + TokenPlaceholder + `\|@RUNNER_TOKEN:' "$tmp/template" || { echo "provision: $parameter version $version is not a runner configuration" >&2; exit 1; }`,
+		`template_fleets "$tmp/template" || { echo "provision: $parameter version $version is not a runner configuration" >&2; exit 1; }`,
 		readEntries,
 		`[[ ${#current_tokens[@]} -gt 0 ]] || { echo "provision: config.toml holds no runner token" >&2; exit 1; }`,
-		"# This manager serves the fleets it booted with (each entry's token is",
-		"# the one gitlab-runner has now, renewed or not); a configuration of",
-		"# other fleets is the next manager's.",
-		`if [[ ${#current_tokens[@]} -ne ${#fleets[@]} ]]; then echo "provision: version $version has other fleets: the next manager applies it" >&2; exit 0; fi`,
-		`for i in "${!fleets[@]}"; do`,
-		`  tokens[${fleets[$i]}]=${current_tokens[$i]}`,
-		`  obtained[${fleets[$i]}]=${current_obtained[$i]:-0001-01-01T00:00:00Z}`,
-		`  expires[${fleets[$i]}]=${current_expires[$i]:-0001-01-01T00:00:00Z}`,
+		"# A fleet that config.toml has keeps the token gitlab-runner has now",
+		"# (renewed or not); a fleet the configuration adds gets its token from",
+		"# SSM, checked with GitLab as at boot; a fleet it drops goes.",
+		`for fleet in "${fleets[@]}"; do`,
+		`  if [[ -n ${current_tokens[$fleet]:-} ]]; then`,
+		`    tokens[$fleet]=${current_tokens[$fleet]}`,
+		`    obtained[$fleet]=${current_obtained[$fleet]:-0001-01-01T00:00:00Z}`,
+		`    expires[$fleet]=${current_expires[$fleet]:-0001-01-01T00:00:00Z}`,
+		"    continue",
+		"  fi",
+		`  if ! read_token "$fleet" || ! verify_token "$fleet"; then`,
+		`    echo "provision: fleet $fleet of version $version: $why; the next run tries again" >&2`,
+		"    exit 1",
+		"  fi",
+		`  echo "provision: fleet $fleet added"`,
 		"done",
 		`template=$(<"$tmp/template")`,
 		"# The metrics endpoint listens on the private address only: never on all.",

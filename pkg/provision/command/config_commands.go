@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/provision-dev/provision/pkg/provision/config"
 )
@@ -19,7 +20,15 @@ func Validate(o Options) (int, error) {
 	if ps := cfg.RequiredForUp(); len(ps) > 0 {
 		return 1, config.ProblemsIn(o.ConfigPath, ps)
 	}
-	fmt.Fprintf(o.Stdout, "%s is valid: stack %q, %s executor. `provision plan` shows what up would build.\n", o.ConfigPath, cfg.Stack, cfg.Runners.Executor)
+	runs := cfg.FirstFleet().Executor + " executor"
+	if fleets := cfg.FleetList(); len(fleets) > 1 {
+		var each []string
+		for _, f := range fleets {
+			each = append(each, f.Name+" ("+f.Executor+")")
+		}
+		runs = config.Count(len(fleets), "fleet") + ": " + strings.Join(each, ", ")
+	}
+	fmt.Fprintf(o.Stdout, "%s is valid: stack %q, %s. `provision plan` shows what up would build.\n", o.ConfigPath, cfg.Stack, runs)
 	return 0, nil
 }
 

@@ -2,6 +2,7 @@ package ops
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/provision-dev/provision/pkg/plan"
@@ -46,8 +47,14 @@ func NetworkDiagram(cfg *config.Config, doc map[string]string) Diagram {
 		return label
 	}
 	machinePorts := "22"
-	if cfg.Runners.Executor == config.ExecutorDockerMachine {
+	if cfg.Machines() {
 		machinePorts = "22, 2376"
+	}
+	var executors []string
+	for _, f := range cfg.FleetList() {
+		if !slices.Contains(executors, f.Executor) {
+			executors = append(executors, f.Executor)
+		}
 	}
 	gitlab := "GitLab"
 	if cfg.GitLab.URL != "" {
@@ -61,7 +68,7 @@ func NetworkDiagram(cfg *config.Config, doc map[string]string) Diagram {
 				{ID: "nat", Label: id(stack.StepNAT, "NAT gateway")},
 			}},
 			{ID: "private", Label: "private subnet " + n.PrivateSubnetCIDR + " (nacl/private)", Nodes: []DiagramNode{
-				{ID: "machines", Label: "runner machines (sg/runner)\\n" + cfg.Runners.Executor},
+				{ID: "machines", Label: "runner machines (sg/runner)\\n" + strings.Join(executors, ", ")},
 			}},
 		},
 		Nodes: []DiagramNode{

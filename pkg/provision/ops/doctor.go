@@ -69,7 +69,7 @@ func Doctor(ctx context.Context, e *stack.Env) ([]Flow, error) {
 		flows = append(flows, Flow{Name: "GitLab's address", Blocked: note})
 	}
 	ports := []int32{22}
-	if !e.Cfg.Autoscaler() {
+	if e.Cfg.Machines() {
 		ports = append(ports, 2376)
 	}
 	for _, port := range ports {

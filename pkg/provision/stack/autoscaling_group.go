@@ -430,7 +430,7 @@ func (k autoScalingGroupKind) Update(ctx context.Context, _ fleet, f groupFix) e
 
 // tags propagate to every machine, so teardown finds machines by tag too.
 func (k autoScalingGroupKind) tags() []asgtypes.Tag {
-	return tagList(k.env.tagMap(k.StepID(), "runner-machine"), func(key, v string) asgtypes.Tag {
+	return tagList(k.env.tagMap(k.StepID(), fleetName("runner-machine", k.f.Name)), func(key, v string) asgtypes.Tag {
 		return asgtypes.Tag{Key: aws.String(key), Value: aws.String(v), PropagateAtLaunch: aws.Bool(true),
 			ResourceId: aws.String(k.name()), ResourceType: aws.String("auto-scaling-group")}
 	})

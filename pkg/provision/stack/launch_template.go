@@ -98,8 +98,8 @@ func (k launchTemplateKind) data(ami string) (*ec2types.RequestLaunchTemplateDat
 		// changed, and the operator policy allows an instance only with
 		// the stack's tag in the request (aws:RequestTag).
 		TagSpecifications: []ec2types.LaunchTemplateTagSpecificationRequest{
-			{ResourceType: ec2types.ResourceTypeInstance, Tags: k.env.ec2Tags(FleetStep(StepAutoScaling, k.f.Name), "runner-machine")},
-			{ResourceType: ec2types.ResourceTypeVolume, Tags: k.env.ec2Tags(FleetStep(StepAutoScaling, k.f.Name), "runner-machine")},
+			{ResourceType: ec2types.ResourceTypeInstance, Tags: k.env.ec2Tags(FleetStep(StepAutoScaling, k.f.Name), fleetName("runner-machine", k.f.Name))},
+			{ResourceType: ec2types.ResourceTypeVolume, Tags: k.env.ec2Tags(FleetStep(StepAutoScaling, k.f.Name), fleetName("runner-machine", k.f.Name))},
 		},
 	}
 	if k.f.StaticSSHKeys() {
@@ -223,7 +223,7 @@ func (k launchTemplateKind) Create(ctx context.Context, token string, _ resource
 		LaunchTemplateData: data,
 		ClientToken:        &token,
 		VersionDescription: aws.String("provision " + k.env.Cfg.Stack),
-		TagSpecifications:  k.env.tagSpec(ec2types.ResourceTypeLaunchTemplate, k.StepID(), "runner"),
+		TagSpecifications:  k.env.tagSpec(ec2types.ResourceTypeLaunchTemplate, k.StepID(), fleetName("runner", k.f.Name)),
 	})
 	if err != nil {
 		return nil, templateFix{}, awsapi.RetryableCreate(fmt.Errorf("create launch template %s: %w", k.env.Names().LaunchTemplateName(k.f.Name), err))

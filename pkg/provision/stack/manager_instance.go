@@ -21,6 +21,7 @@ import (
 	"github.com/provision-dev/provision/pkg/plan"
 	"github.com/provision-dev/provision/pkg/provision/awsapi"
 	"github.com/provision-dev/provision/pkg/provision/bootstrap"
+	"github.com/provision-dev/provision/pkg/provision/config"
 	"github.com/provision-dev/provision/pkg/provision/policy"
 	"github.com/provision-dev/provision/pkg/provision/resource"
 )
@@ -372,12 +373,9 @@ func (k managerInstanceKind) userData(ctx context.Context, group string) ([]byte
 	e := k.env
 	run := e.runnerSettings(e.Cfg.FirstFleet(), group)
 	run.StaticKey = e.Cfg.StaticSSHKeys()
-	m := bootstrap.Manager{Runner: run, RunnerVersion: e.Cfg.Manager.RunnerVersion, BootParameter: e.Names().BootParameter(),
+	m := bootstrap.Manager{Runner: run, RunnerVersion: e.Cfg.Manager.RunnerVersion, TokenParameter: e.Names().TokenParameter(config.DefaultFleet), BootParameter: e.Names().BootParameter(),
 		ConfigParameter: e.Names().RunnerConfigParameter(), LogGroup: e.Names().LogGroup(), Group: group,
 		Fleeting: e.Cfg.Autoscaler(), DockerMachine: e.Cfg.Machines()}
-	for _, f := range e.Cfg.FleetList() {
-		m.Tokens = append(m.Tokens, bootstrap.FleetToken{Fleet: f.Name, Parameter: e.Names().TokenParameter(f.Name)})
-	}
 	if e.Cfg.Autoscaler() {
 		m.DrainParameter = DrainParameterName(e.Cfg.Stack)
 	}

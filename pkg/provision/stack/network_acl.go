@@ -143,7 +143,7 @@ func (k networkACLKind) rules(blocks addressBlocks, have []ec2types.NetworkAclEn
 	} else {
 		pub6 := k.env.AttrOf(StepPublicSubnet, AttrIPv6CIDR)
 		// 2376 (Docker over TLS) only for docker+machine, which alone uses it.
-		dockerTLS := !k.env.Cfg.Autoscaler()
+		dockerTLS := k.env.Cfg.Machines()
 		in(100, tcp, true, n.PublicSubnetCIDR, 22, 22)
 		if dockerTLS {
 			in(101, tcp, true, n.PublicSubnetCIDR, 2376, 2376)

@@ -80,7 +80,7 @@ func (k securityGroupKind) wanted() []sgRule {
 		// connects over SSH only; docker+machine also drives Docker over
 		// TLS on 2376, so only it opens that port.
 		ports := []int32{22}
-		if !k.env.Cfg.Autoscaler() {
+		if k.env.Cfg.Machines() {
 			ports = append(ports, 2376)
 		}
 		for _, port := range ports {
