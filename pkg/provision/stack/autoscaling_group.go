@@ -261,18 +261,18 @@ func (k autoScalingGroupKind) ownGroups(ctx context.Context) ([]*asgtypes.AutoSc
 	}
 	var out []*asgtypes.AutoScalingGroup
 	for _, g := range groups {
-		if groupStep(g) == k.StepID() {
+		if groupStep(g) == StepTag(k.StepID()) {
 			out = append(out, g)
 		}
 	}
 	return out, nil
 }
 
-// groupStep is the step a group's provision:step tag names.
-func groupStep(g *asgtypes.AutoScalingGroup) plan.ID {
+// groupStep is a group's provision:step tag.
+func groupStep(g *asgtypes.AutoScalingGroup) string {
 	for _, t := range g.Tags {
 		if aws.ToString(t.Key) == TagStep {
-			return plan.ID(aws.ToString(t.Value))
+			return aws.ToString(t.Value)
 		}
 	}
 	return ""
@@ -513,7 +513,7 @@ func (e *Env) currentGroups() map[string]bool {
 func (k autoScalingGroupKind) machines(ctx context.Context) ([]string, error) {
 	found, err := unterminatedInstances(ctx, k.env, []ec2types.Filter{
 		Filter("tag:"+TagStack, k.env.Cfg.Stack),
-		Filter("tag:"+TagStep, string(k.StepID())),
+		Filter("tag:"+TagStep, StepTag(k.StepID())),
 	})
 	return instanceIDs(found), err
 }

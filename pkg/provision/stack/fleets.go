@@ -41,6 +41,16 @@ func FleetOf(id plan.ID) (base plan.ID, fleet string, ok bool) {
 	return base, fleet, slices.Contains(fleetBases, base)
 }
 
+// StepTag is a step's provision:step tag: its id, with a fleet's name
+// after a "." (asg/runner.large), since SSM and other services refuse
+// brackets in a tag's value.
+func StepTag(step plan.ID) string {
+	if base, fleet, ok := FleetOf(step); ok && fleet != config.DefaultFleet {
+		return string(base) + "." + fleet
+	}
+	return string(step)
+}
+
 // fleetName joins a stack-wide AWS name and a fleet's name: the default
 // fleet keeps the name alone.
 func fleetName(name, fleet string) string {

@@ -55,7 +55,7 @@ func (k runnerConfigKind) StepID() plan.ID { return StepRunnerConfig }
 // subnet and their group.
 func (k runnerConfigKind) Needs() []plan.ID {
 	needs := k.env.secretsKeyNeeds()
-	if k.env.Cfg.Autoscaler() && !k.env.Teardown {
+	if !k.env.Cfg.Machines() && !k.env.Teardown {
 		return needs
 	}
 	return append(needs, StepVPC, StepPrivateSubnet, StepRunnerGroup)

@@ -24,7 +24,7 @@ func (e *Env) tagMap(step plan.ID, role string) map[string]string {
 		m[k] = v
 	}
 	m[TagStack] = e.Cfg.Stack
-	m[TagStep] = string(step)
+	m[TagStep] = StepTag(step)
 	m["Name"] = e.name(role)
 	if len(e.Cfg.Tags) > 0 {
 		m[resource.TagKeys] = resource.TagKeysValue(e.Cfg.Tags)
@@ -61,14 +61,14 @@ func (e *Env) tagSpec(rt ec2types.ResourceType, step plan.ID, role string) []ec2
 func (e *Env) ownerFilters(step plan.ID) []ec2types.Filter {
 	return []ec2types.Filter{
 		{Name: aws.String("tag:" + TagStack), Values: []string{e.Cfg.Stack}},
-		{Name: aws.String("tag:" + TagStep), Values: []string{string(step)}},
+		{Name: aws.String("tag:" + TagStep), Values: []string{StepTag(step)}},
 	}
 }
 
 // ownedBy checks the ownership tags in code: some APIs (and the emulator)
 // ignore tag filters, so a filter alone is not proof.
 func (e *Env) ownedBy(tags []ec2types.Tag, step plan.ID) bool {
-	return TagValue(tags, TagStack) == e.Cfg.Stack && TagValue(tags, TagStep) == string(step)
+	return TagValue(tags, TagStack) == e.Cfg.Stack && TagValue(tags, TagStep) == StepTag(step)
 }
 
 func TagValue(tags []ec2types.Tag, key string) string {

@@ -1,0 +1,179 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+)
+
+// threeFleets is a stack of three fleets behind one manager: x86 on
+// demand (the default fleet, which keeps the ids of a one-fleet stack),
+// Arm on Spot, and docker+machine.
+const threeFleets = `fleets:
+  default:
+    instance_type: t3.medium
+  arm:
+    instance_type: c6g.large
+    instance_types: [m6g.large, c7g.large]
+    spot: true
+    on_demand_percentage: 20
+  legacy:
+    executor: docker+machine
+    instance_type: t3.large
+`
+
+// fleetTokens are the other fleets' runners in the GitLab stand-in, and
+// their tokens in the environment (GITLAB_RUNNER_TOKEN_NAME).
+func fleetTokens(h *harness, fleets ...string) {
+	for _, f := range fleets {
+		token := "glrt-e2e-" + f + "-fleet-token"
+		h.gitlab.AddRunner(token)
+		h.env = append(h.env, "GITLAB_RUNNER_TOKEN_"+strings.ToUpper(f)+"="+token)
+	}
+}
+
+// Three fleets build, plan nothing more, and each is a runner of its own:
+// its token parameter, its [[runners]] entry, its launch template and
+// group (an Arm image for the Arm fleet), all named in the manager's
+// policy. Removing one fleet leaves the others' ids and the manager alone;
+// down leaves nothing.
+func TestThreeFleets(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	ctx := context.Background()
+	makeSpotRole(t, h)
+	fleetTokens(h, "arm", "legacy")
+	h.writeConfig(baseConfig + threeFleets)
+	out := h.mustRun(0, "validate")
+	if !strings.Contains(out.stdout, "3 fleets: default (docker-autoscaler), arm (docker-autoscaler), legacy (docker+machine)") {
+		t.Errorf("validate: %s", out.stdout)
+	}
+	up := h.mustRun(0, "up", "--auto-approve")
+	for _, want := range []string{"lt/runner[arm]", "asg/runner[arm]", "ssm/token[arm]", "ssm/token[legacy]", "iam/runner", "asg/runner "} {
+		if !strings.Contains(up.stdout, want) {
+			t.Errorf("up's plan lacks %s:\n%s", want, up.stdout)
+		}
+	}
+	h.checkNoSecrets("up", up.stdout+up.stderr)
+	cfg := awsConfig(h.moto.URL)
+	ssmc := ssm.NewFromConfig(cfg)
+	for name, token := range map[string]string{"/provision/net/runner-token": runnerToken, "/provision/net/runner-token.arm": "glrt-e2e-arm-fleet-token", "/provision/net/runner-token.legacy": "glrt-e2e-legacy-fleet-token"} {
+		p, err := ssmc.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(name), WithDecryption: aws.Bool(true)})
+		if err != nil || aws.ToString(p.Parameter.Value) != token {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+
+	// One entry per fleet, each with its own token placeholder and group.
+	conf := runnerConfig(t, h, "net")
+	if n := strings.Count(conf, "[[runners]]"); n != 3 {
+		t.Errorf("config.toml has %d [[runners]] entries, want 3:\n%s", n, conf)
+	}
+	for _, want := range []string{"@RUNNER_TOKEN@", "@RUNNER_TOKEN:arm@", "@RUNNER_TOKEN:legacy@", "name = '@AUTOSCALING_GROUP@'", "name = '@AUTOSCALING_GROUP@.arm'", "name = 'net arm'", "MachineDriver = 'amazonec2'", "concurrent = 30"} {
+		if !strings.Contains(conf, want) {
+			t.Errorf("config.toml lacks %q:\n%s", want, conf)
+		}
+	}
+
+	// The Arm fleet launches the arm64 image of its family.
+	image := func(template string) string {
+		t.Helper()
+		v, err := h.ec2.DescribeLaunchTemplateVersions(ctx, &ec2.DescribeLaunchTemplateVersionsInput{LaunchTemplateName: aws.String(template), Versions: []string{"$Default"}})
+		if err != nil || len(v.LaunchTemplateVersions) != 1 {
+			t.Fatalf("launch template %s: %v", template, err)
+		}
+		return aws.ToString(v.LaunchTemplateVersions[0].LaunchTemplateData.ImageId)
+	}
+	armImage, err := ssmc.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/aws/service/ecs/optimized-ami/amazon-linux-2023/arm64/recommended/image_id")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := image("net-runner.arm"); got != aws.ToString(armImage.Parameter.Value) || got == image("net-runner") {
+		t.Errorf("the Arm fleet launches %s, want the arm64 image %s (the x86 fleet launches %s)", got, aws.ToString(armImage.Parameter.Value), image("net-runner"))
+	}
+
+	// Each autoscaler fleet has a group of the manager's generation.
+	generation := groupName(t, h)
+	groups, err := autoscaling.NewFromConfig(cfg).DescribeAutoScalingGroups(ctx, &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{generation, generation + ".arm"}})
+	if err != nil || len(groups.AutoScalingGroups) != 2 {
+		t.Fatalf("groups %s and %s.arm: %+v %v", generation, generation, groups, err)
+	}
+	for _, g := range groups.AutoScalingGroups {
+		if aws.ToString(g.AutoScalingGroupName) == generation+".arm" && (g.MixedInstancesPolicy == nil || len(g.MixedInstancesPolicy.LaunchTemplate.Overrides) != 3) {
+			t.Errorf("the Arm fleet's group does not launch its three types on Spot: %+v", g.MixedInstancesPolicy)
+		}
+	}
+
+	// The manager may scale these groups and read these tokens, by name.
+	pol, err := iam.NewFromConfig(cfg).GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: aws.String("net-eu-west-1-manager"), PolicyName: aws.String("provision")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, _ := url.QueryUnescape(aws.ToString(pol.PolicyDocument))
+	for _, want := range []string{"autoScalingGroupName/net-runners-??????\"", "autoScalingGroupName/net-runners-??????.arm\"", "parameter/provision/net/runner-token\"", "parameter/provision/net/runner-token.arm\"", "parameter/provision/net/runner-token.legacy\"", "iam:PassRole"} {
+		if !strings.Contains(doc, want) {
+			t.Errorf("the manager's policy lacks %s:\n%s", want, doc)
+		}
+	}
+	checkPolicyARNs(t, h, "net-eu-west-1-manager")
+	h.mustRun(0, "plan", "--detailed-exitcode")
+
+	// Removing the Arm fleet removes its runner, template and group only.
+	before := stepIDs(t, h)
+	h.writeConfig(baseConfig + strings.Replace(threeFleets, "  arm:\n    instance_type: c6g.large\n    instance_types: [m6g.large, c7g.large]\n    spot: true\n    on_demand_percentage: 20\n", "", 1))
+	h.mustRun(0, "up", "--auto-approve")
+	after := stepIDs(t, h)
+	for step, id := range before {
+		switch {
+		case strings.HasSuffix(step, "[arm]"):
+			if _, ok := after[step]; ok {
+				t.Errorf("%s is still recorded after the fleet went", step)
+			}
+		case step != "drain/manager" && after[step] != id:
+			t.Errorf("%s changed from %s to %s when another fleet went", step, id, after[step])
+		}
+	}
+	if _, err := h.ec2.DescribeLaunchTemplates(ctx, &ec2.DescribeLaunchTemplatesInput{LaunchTemplateNames: []string{"net-runner.arm"}}); err == nil {
+		t.Errorf("the Arm fleet's launch template is left")
+	}
+	if p, err := ssmc.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/provision/net/runner-token.arm")}); err == nil {
+		t.Errorf("the Arm fleet's token parameter is left: %v", p.Parameter.Name)
+	}
+	h.mustRun(0, "plan", "--detailed-exitcode")
+
+	h.mustRun(0, "down", "--auto-approve")
+	if left := h.tagged("net"); len(left) > 0 {
+		t.Errorf("down left: %v", left)
+	}
+}
+
+// stepIDs are the ids the state records, by step.
+func stepIDs(t *testing.T, h *harness) map[string]string {
+	t.Helper()
+	data, err := os.ReadFile(h.statePath("net"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Resources map[string]struct {
+			ID string `json:"id"`
+		} `json:"resources"`
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for step, r := range doc.Resources {
+		out[step] = r.ID
+	}
+	return out
+}
