@@ -50,7 +50,11 @@ func (s AWSStack) env(ledger *state.Ledger, o stack.EnvOptions) *stack.Env {
 func (s AWSStack) Discover(ctx context.Context, ledger *state.Ledger, teardown bool) (stack.Discovery, error) {
 	probe := s.env(ledger, stack.EnvOptions{})
 	if teardown {
+		// The account, and the fleets that carry the stack's tags.
 		err := preflight.Identify(ctx, probe)
+		if err == nil {
+			err = probe.FindFleets(ctx)
+		}
 		return probe.Discovered(), err
 	}
 	err := preflight.Discover(ctx, probe)

@@ -31,6 +31,9 @@ const MaxFleets = 10
 // environment variable (GITLAB_RUNNER_TOKEN_NAME, dashes as underscores).
 var fleetNamePattern = regexp.MustCompile(`^[a-z]([a-z0-9-]{0,14}[a-z0-9])?$`)
 
+// ValidFleetName reports whether a name may name a fleet.
+func ValidFleetName(name string) bool { return fleetNamePattern.MatchString(name) }
+
 // Fleet is one named fleet and its settings.
 type Fleet struct {
 	Name string

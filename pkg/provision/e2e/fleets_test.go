@@ -150,9 +150,21 @@ func TestThreeFleets(t *testing.T) {
 	}
 	h.mustRun(0, "plan", "--detailed-exitcode")
 
-	h.mustRun(0, "down", "--auto-approve")
+	// The state is lost and the configuration names one fleet: down still
+	// finds the other fleet by its token parameter and tags.
+	if err := os.Remove(h.statePath("net")); err != nil {
+		t.Fatal(err)
+	}
+	h.writeConfig(baseConfig)
+	down := h.mustRun(0, "down", "--auto-approve")
+	if !strings.Contains(down.stdout, "ssm/token[legacy]") {
+		t.Errorf("down does not remove the legacy fleet's token:\n%s", down.stdout)
+	}
 	if left := h.tagged("net"); len(left) > 0 {
 		t.Errorf("down left: %v", left)
+	}
+	if _, err := ssmc.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/provision/net/runner-token.legacy")}); err == nil {
+		t.Errorf("the legacy fleet's token parameter is left")
 	}
 }
 

@@ -104,6 +104,10 @@ func TestOperatorPolicyConditions(t *testing.T) {
 		{"its group, made tagged", req("autoscaling:CreateAutoScalingGroup", "arn:aws:autoscaling:eu-west-1:"+acct+":autoScalingGroup:*:autoScalingGroupName/ci-runners-abc123", ctx(other, "ci")), true},
 		{"its group, changed", req("autoscaling:UpdateAutoScalingGroup", "arn:aws:autoscaling:eu-west-1:"+acct+":autoScalingGroup:1:autoScalingGroupName/ci-runners-abc123", ctx(mine, "ci")), true},
 		{"the group of stack ci-runners-x", req("autoscaling:UpdateAutoScalingGroup", "arn:aws:autoscaling:eu-west-1:"+acct+":autoScalingGroup:1:autoScalingGroupName/ci-runners-x-runners-abc123", ctx(mine, "ci")), false},
+		{"a fleet's group, made tagged", req("autoscaling:CreateAutoScalingGroup", "arn:aws:autoscaling:eu-west-1:"+acct+":autoScalingGroup:*:autoScalingGroupName/ci-runners-abc123.arm", ctx(other, "ci")), true},
+		{"a fleet's group, removed", req("autoscaling:DeleteAutoScalingGroup", "arn:aws:autoscaling:eu-west-1:"+acct+":autoScalingGroup:1:autoScalingGroupName/ci-runners-abc123.arm", ctx(mine, "ci")), true},
+		{"a fleet's group of stack ci-runners-x", req("autoscaling:UpdateAutoScalingGroup", "arn:aws:autoscaling:eu-west-1:"+acct+":autoScalingGroup:1:autoScalingGroupName/ci-runners-x-runners-abc123.arm", ctx(mine, "ci")), false},
+		{"a fleet's token", req("ssm:PutParameter", "arn:aws:ssm:eu-west-1:"+acct+":parameter/provision/ci/runner-token.arm", ctx()), true},
 		{"its parameter", req("ssm:PutParameter", "arn:aws:ssm:eu-west-1:"+acct+":parameter/provision/ci/runner-token", ctx()), true},
 		{"a parameter of stack ci-runners-x", req("ssm:GetParameter", "arn:aws:ssm:eu-west-1:"+acct+":parameter/provision/ci-runners-x/runner-token", ctx()), false},
 		{"its cache bucket", req("s3:DeleteBucket", "arn:aws:s3:::ci-cache-0123456789ab", ctx()), true},
@@ -178,5 +182,43 @@ func TestBoundaryCapsTheRoles(t *testing.T) {
 	}
 	if n := len(b[0].JSON()); n > ops.ManagedPolicyLimit {
 		t.Errorf("the boundary is %d characters, more than a managed policy may hold", n)
+	}
+}
+
+// With several fleets the manager scales each autoscaler fleet's group of
+// any generation and reads each fleet's token, by name: not a fleet the
+// configuration does not have, nor another stack's look-alikes; the
+// boundary caps it at every fleet of this stack.
+func TestManagerPolicyOfFleets(t *testing.T) {
+	a := policy.ARNs{Partition: "aws", Region: "eu-west-1", Account: acct}
+	params := policy.ManagerParameters{
+		Tokens: []string{"/provision/ci/runner-token", "/provision/ci/runner-token.arm"},
+		Groups: []string{policy.FleetGroupPattern("ci", config.DefaultFleet), policy.FleetGroupPattern("ci", "arm")},
+		Boot:   "/provision/ci/manager-boot", Config: "/provision/ci/runner-config",
+		Key: policy.SecretsKeyGrant{Resource: "arn:aws:kms:eu-west-1:" + acct + ":key/k"},
+	}
+	manager := []policy.PolicyDocument{policy.AutoscalerManagerPolicy(a, "ci", params)}
+	bound := []policy.PolicyDocument{stack.BoundaryPolicy("ci", "eu-west-1")}
+	group := func(name string) string {
+		return "arn:aws:autoscaling:eu-west-1:" + acct + ":autoScalingGroup:1:autoScalingGroupName/" + name
+	}
+	for _, c := range []struct {
+		why         string
+		req         awstest.Request
+		role, bound bool
+	}{
+		{"the default fleet's group", req("autoscaling:SetDesiredCapacity", group("ci-runners-abc123"), ctx()), true, true},
+		{"the Arm fleet's group", req("autoscaling:SetDesiredCapacity", group("ci-runners-abc123.arm"), ctx()), true, true},
+		{"a fleet the configuration does not have", req("autoscaling:SetDesiredCapacity", group("ci-runners-abc123.big"), ctx()), false, true},
+		{"a look-alike of stack ci-runners-x", req("autoscaling:SetDesiredCapacity", group("ci-runners-x-runners-abc123.arm"), ctx()), false, false},
+		{"the Arm fleet's token", req("ssm:GetParameter", "arn:aws:ssm:eu-west-1:"+acct+":parameter/provision/ci/runner-token.arm", ctx()), true, true},
+		{"another fleet's token", req("ssm:GetParameter", "arn:aws:ssm:eu-west-1:"+acct+":parameter/provision/ci/runner-token.big", ctx()), false, true},
+	} {
+		if got := awstest.Allowed(manager, c.req); got != c.role {
+			t.Errorf("%s: the manager's policy allows %v, want %v", c.why, got, c.role)
+		}
+		if got := awstest.Allowed(bound, c.req); got != c.bound {
+			t.Errorf("%s: the boundary allows %v, want %v", c.why, got, c.bound)
+		}
 	}
 }

@@ -57,6 +57,8 @@ type Discovery struct {
 	// StoredTokenRenewed: preflight found the token parameter renewed.
 	StoredTokenRenewed bool
 	RenewedFleets      map[string]bool
+	// Fleets are the fleets a teardown found by their tags.
+	Fleets []string
 	// RunnerID is the runner's id in GitLab, from preflight.
 	RunnerID int64
 	// Facts are the unchanging facts learned or read (see state.Document).
@@ -65,13 +67,13 @@ type Discovery struct {
 
 // Discovered returns what this environment found.
 func (e *Env) Discovered() Discovery {
-	return Discovery{Account: e.Account, Zone: e.Zone, Zones: e.Zones, Images: e.Images, GitLab6: e.GitLab6, StoredTokenRenewed: e.StoredTokenRenewed, RenewedFleets: e.RenewedFleets, RunnerID: e.RunnerID, Facts: e.Ledger.Facts()}
+	return Discovery{Account: e.Account, Zone: e.Zone, Zones: e.Zones, Images: e.Images, GitLab6: e.GitLab6, StoredTokenRenewed: e.StoredTokenRenewed, RenewedFleets: e.RenewedFleets, Fleets: e.FoundFleets, RunnerID: e.RunnerID, Facts: e.Ledger.Facts()}
 }
 
 // use takes what an earlier Discover (or Preflight) of the same run found.
 func (e *Env) use(d Discovery) {
 	e.Account, e.Zone, e.Zones, e.Images, e.GitLab6, e.StoredTokenRenewed, e.RunnerID = d.Account, d.Zone, d.Zones, d.Images, d.GitLab6, d.StoredTokenRenewed, d.RunnerID
-	e.RenewedFleets = d.RenewedFleets
+	e.RenewedFleets, e.FoundFleets = d.RenewedFleets, d.Fleets
 	// Facts a probe learned reach the state with the walk's first change.
 	for k, v := range d.Facts {
 		if e.Ledger.Fact(k) != v {

@@ -71,6 +71,8 @@ type Env struct {
 	StoredTokenRenewed bool
 	// RenewedFleets: the same for the other fleets, by name.
 	RenewedFleets map[string]bool
+	// FoundFleets are the fleets FindFleets found by their tags.
+	FoundFleets []string
 
 	// Secrets come from the environment only.
 	Secrets Secrets

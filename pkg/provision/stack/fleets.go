@@ -1,9 +1,17 @@
 package stack
 
 import (
+	"context"
+	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 	"github.com/provision-dev/provision/pkg/plan"
 	"github.com/provision-dev/provision/pkg/provision/config"
 )
@@ -71,16 +79,18 @@ func (e *Env) fleets() []config.Fleet {
 	return append(fleets, e.recordedFleets()...)
 }
 
-// recordedFleets are the fleets the state records that the configuration
-// does not name, with the default settings (a teardown needs their names
-// only), by name.
+// recordedFleets are the fleets the state records, or FindFleets found by
+// their tags, that the configuration does not name, with the default
+// settings (a teardown needs their names only), by name.
 func (e *Env) recordedFleets() []config.Fleet {
 	var out []config.Fleet
+	names := slices.Clone(e.FoundFleets)
 	for _, id := range e.Ledger.Steps() {
-		_, name, ok := FleetOf(plan.ID(id))
-		if !ok {
-			continue
+		if _, name, ok := FleetOf(plan.ID(id)); ok {
+			names = append(names, name)
 		}
+	}
+	for _, name := range names {
 		if _, known := e.Cfg.Fleet(name); known || slices.ContainsFunc(out, func(f config.Fleet) bool { return f.Name == name }) {
 			continue
 		}
@@ -126,4 +136,55 @@ func (e *Env) tokenParameters() []string {
 func (e *Env) configuredFleet(fleet string) bool {
 	_, ok := e.Cfg.Fleet(fleet)
 	return ok
+}
+
+// FindFleets finds the fleets whose resources carry the stack's tags
+// (their groups, launch templates) or names (their token parameters), so
+// that a teardown without the state, or with a configuration that no
+// longer names a fleet, removes them too.
+func (e *Env) FindFleets(ctx context.Context) error {
+	found := map[string]bool{}
+	groups, err := stackGroups(ctx, e)
+	if err != nil {
+		return err
+	}
+	for _, g := range groups {
+		if f, ok := fleetOfTag(groupStep(g)); ok {
+			found[f] = true
+		}
+	}
+	lts, err := e.EC2.DescribeLaunchTemplates(ctx, &ec2.DescribeLaunchTemplatesInput{Filters: []ec2types.Filter{Filter("tag:"+TagStack, e.Cfg.Stack)}})
+	if err != nil {
+		return fmt.Errorf("list the stack's launch templates: %w", err)
+	}
+	for _, lt := range lts.LaunchTemplates {
+		if e.ownedBy(lt.Tags, plan.ID(TagValue(lt.Tags, TagStep))) {
+			if f, ok := fleetOfTag(TagValue(lt.Tags, TagStep)); ok {
+				found[f] = true
+			}
+		}
+	}
+	prefix := e.Names().TokenParameter(config.DefaultFleet) + "."
+	params, err := e.SSM.DescribeParameters(ctx, &ssm.DescribeParametersInput{ParameterFilters: []ssmtypes.ParameterStringFilter{
+		{Key: aws.String("Name"), Option: aws.String("BeginsWith"), Values: []string{prefix}}}})
+	if err != nil {
+		return fmt.Errorf("list the stack's token parameters: %w", err)
+	}
+	for _, p := range params.Parameters {
+		if f := strings.TrimPrefix(aws.ToString(p.Name), prefix); config.ValidFleetName(f) {
+			found[f] = true
+		}
+	}
+	e.FoundFleets = slices.Sorted(maps.Keys(found))
+	return nil
+}
+
+// fleetOfTag is the fleet a provision:step tag names (asg/runner.arm: arm).
+func fleetOfTag(tag string) (string, bool) {
+	for _, base := range fleetBases {
+		if f, ok := strings.CutPrefix(tag, string(base)+"."); ok && config.ValidFleetName(f) {
+			return f, true
+		}
+	}
+	return "", false
 }
