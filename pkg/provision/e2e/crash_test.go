@@ -25,6 +25,8 @@ var executors = map[string]string{
 	// Every optional part: interface endpoints, the cache bucket, Spot
 	// through a mixed-instances policy, a schedule and metrics.
 	"docker-autoscaler-options": optionsConfig,
+	// Three fleets: x86 on demand, Arm on Spot, docker+machine.
+	"fleets": baseConfig + threeFleets,
 }
 
 // optionsConfig turns on every optional part of a docker-autoscaler stack.
@@ -100,7 +102,7 @@ func baseline(t *testing.T, config string) (inv map[string]int, up, down []strin
 // complete, every resource exists once, and plan agrees with AWS.
 func TestCrashMatrixUp(t *testing.T) {
 	t.Parallel()
-	for _, executor := range []string{"docker-autoscaler", "docker+machine", "docker-autoscaler-options"} {
+	for _, executor := range []string{"docker-autoscaler", "docker+machine", "docker-autoscaler-options", "fleets"} {
 		t.Run(executor, func(t *testing.T) {
 			config := executors[executor]
 			want, upCalls, _ := baseline(t, config)
@@ -135,7 +137,7 @@ func TestCrashMatrixUp(t *testing.T) {
 // nothing is left and the state file is gone.
 func TestCrashMatrixDown(t *testing.T) {
 	t.Parallel()
-	for _, executor := range []string{"docker-autoscaler", "docker+machine", "docker-autoscaler-options"} {
+	for _, executor := range []string{"docker-autoscaler", "docker+machine", "docker-autoscaler-options", "fleets"} {
 		t.Run(executor, func(t *testing.T) {
 			config := executors[executor]
 			_, _, downCalls := baseline(t, config)

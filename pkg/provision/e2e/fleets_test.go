@@ -51,7 +51,6 @@ func TestThreeFleets(t *testing.T) {
 	h := newHarness(t)
 	ctx := context.Background()
 	makeSpotRole(t, h)
-	fleetTokens(h, "arm", "legacy")
 	h.writeConfig(baseConfig + threeFleets)
 	out := h.mustRun(0, "validate")
 	if !strings.Contains(out.stdout, "3 fleets: default (docker-autoscaler), arm (docker-autoscaler), legacy (docker+machine)") {

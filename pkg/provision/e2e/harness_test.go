@@ -165,6 +165,9 @@ func newHarness(t *testing.T) *harness {
 	gl.AddRunner(runnerToken)
 	h := &harness{t: t, moto: moto, dir: t.TempDir(), proxy: p, gitlab: gl, env: []string{"GITLAB_RUNNER_TOKEN=" + runnerToken},
 		manager: &managerSim{seen: map[string]bool{}}}
+	// The runners of threeFleets' other fleets, whose tokens only a
+	// configuration with those fleets reads.
+	fleetTokens(h, "arm", "legacy")
 	h.ec2 = ec2.NewFromConfig(awsConfig(moto.URL))
 	h.gitlabSG = h.makeGitLabGroup()
 	return h
