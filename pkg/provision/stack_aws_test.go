@@ -43,16 +43,18 @@ func TestDiscoverFindsAccountZoneAndImages(t *testing.T) {
 	}
 }
 
-// A teardown's Discover asks STS who the caller is and nothing else.
-func TestDiscoverForTeardownOnlyIdentifies(t *testing.T) {
+// A teardown's Discover asks STS who the caller is, and lists what may
+// name a fleet (groups, launch templates, token parameters), and nothing
+// else: no zone, no image.
+func TestDiscoverForTeardownIdentifiesAndFindsFleets(t *testing.T) {
 	f := newFakeStack(t, nil)
 	f.answerDiscovery()
 	d, err := f.s.Discover(context.Background(), ledger(), true)
 	if err != nil || d.Account.Account != "210987654321" || d.Zone != "" {
 		t.Errorf("teardown discovery %+v, %v", d, err)
 	}
-	if m := f.c.Methods(); !reflect.DeepEqual(m, []string{"GetCallerIdentity"}) {
-		t.Errorf("calls %v, want GetCallerIdentity only", m)
+	if m := f.c.Methods(); !reflect.DeepEqual(m, []string{"GetCallerIdentity", "DescribeAutoScalingGroups", "DescribeLaunchTemplates", "DescribeParameters"}) {
+		t.Errorf("calls %v, want GetCallerIdentity and the lists of groups, templates and parameters", m)
 	}
 }
 

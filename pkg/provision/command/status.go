@@ -11,6 +11,7 @@ import (
 
 	"github.com/provision-dev/provision/pkg/plan"
 	"github.com/provision-dev/provision/pkg/provision/bootstrap"
+	"github.com/provision-dev/provision/pkg/provision/config"
 	"github.com/provision-dev/provision/pkg/provision/ops"
 	"github.com/provision-dev/provision/pkg/provision/preflight"
 	"github.com/provision-dev/provision/pkg/provision/stack"
@@ -153,12 +154,22 @@ func stackProblems(f ops.Facts, now time.Time) []string {
 			ps = append(ps, fmt.Sprintf("the manager is not online yet (its boot is at stage %s)", b.Stage))
 		}
 	}
-	switch exp := f.RunnerTokenExpiresAt; {
-	case strings.HasPrefix(exp, "unknown (") && strings.Contains(exp, "reject"):
-		ps = append(ps, "GitLab rejects the runner token")
-	case exp != "" && exp != "never" && !strings.HasPrefix(exp, "unknown"):
-		if t, err := time.Parse(time.RFC3339, exp); err == nil && t.Sub(now) < preflight.TokenExpiryWarning {
-			ps = append(ps, "the runner token expires on "+t.Format(time.RFC3339))
+	fleets := f.Fleets
+	if len(fleets) == 0 {
+		fleets = []ops.FleetFacts{{Name: config.DefaultFleet, RunnerTokenExpiresAt: f.RunnerTokenExpiresAt}}
+	}
+	for _, fl := range fleets {
+		token := "the runner token"
+		if len(fleets) > 1 {
+			token = "the runner token of fleet " + fl.Name
+		}
+		switch exp := fl.RunnerTokenExpiresAt; {
+		case strings.HasPrefix(exp, "unknown (") && strings.Contains(exp, "reject"):
+			ps = append(ps, "GitLab rejects "+token)
+		case exp != "" && exp != "never" && !strings.HasPrefix(exp, "unknown"):
+			if t, err := time.Parse(time.RFC3339, exp); err == nil && t.Sub(now) < preflight.TokenExpiryWarning {
+				ps = append(ps, token+" expires on "+t.Format(time.RFC3339))
+			}
 		}
 	}
 	return ps
@@ -208,7 +219,7 @@ func renderStatus(w io.Writer, rep StatusReport) error {
 	if f.ManagerID != "" {
 		fmt.Fprintf(w, "Manager:        %s (%s)\n", f.ManagerID, f.ManagerState)
 	}
-	if f.ASGDesired != nil {
+	if f.ASGDesired != nil && len(f.Fleets) <= 1 {
 		fmt.Fprintf(w, "Runner machines: %d desired, %d in service\n", *f.ASGDesired, *f.ASGInService)
 	}
 	if f.NATAddress != "" || f.ManagerAddress != "" {
@@ -237,14 +248,16 @@ func renderStatus(w io.Writer, rep StatusReport) error {
 		}
 		fmt.Fprintln(w)
 	}
-	if f.RunnerID != "" {
+	if len(f.Fleets) > 1 {
+		writeFleets(w, f.Fleets)
+	} else if f.RunnerID != "" {
 		st := f.RunnerStatus
 		if st == "" {
 			st = "set GITLAB_TOKEN to see it"
 		}
 		fmt.Fprintf(w, "GitLab runner:  %s (%s)\n", f.RunnerID, termtext.Clean(st))
 	}
-	if f.RunnerTokenExpiresAt != "" {
+	if f.RunnerTokenExpiresAt != "" && len(f.Fleets) <= 1 {
 		fmt.Fprintf(w, "Runner token:   expires %s (gitlab-runner renews it and provision stores the new one)\n", termtext.Clean(f.RunnerTokenExpiresAt))
 	}
 	// One summary line: healthy or not, the counts, what else is wrong,
@@ -272,4 +285,32 @@ func renderStatus(w io.Writer, rep StatusReport) error {
 	}
 	fmt.Fprintln(w)
 	return nil
+}
+
+// writeFleets writes a line per fleet: its machines, its runner in GitLab
+// and its token's expiry.
+func writeFleets(w io.Writer, fleets []ops.FleetFacts) {
+	fmt.Fprintln(w, "Fleets:")
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "  FLEET\tEXECUTOR\tMACHINES\tGITLAB RUNNER\tTOKEN EXPIRES")
+	for _, fl := range fleets {
+		machines := "-"
+		if fl.ASGDesired != nil {
+			machines = fmt.Sprintf("%d desired, %d in service", *fl.ASGDesired, *fl.ASGInService)
+		}
+		runner := "-"
+		if fl.RunnerID != "" {
+			runner = fl.RunnerID + " (" + or(fl.RunnerStatus, "set GITLAB_TOKEN to see it") + ")"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", fl.Name, fl.Executor, machines, termtext.Clean(runner), termtext.Clean(or(fl.RunnerTokenExpiresAt, "-")))
+	}
+	_ = tw.Flush()
+}
+
+// or is value, or fallback when value is empty.
+func or(value, fallback string) string {
+	if value == "" {
+		return fallback
+	}
+	return value
 }

@@ -112,6 +112,20 @@ func TestThreeFleets(t *testing.T) {
 		}
 	}
 
+	// output and status name every fleet.
+	if got := strings.TrimSpace(h.mustRun(0, "output", "fleets").stdout); got != "arm,default,legacy" {
+		t.Errorf("output fleets: %q", got)
+	}
+	if got := strings.TrimSpace(h.mustRun(0, "output", "autoscaling_group.arm").stdout); got != generation+".arm" {
+		t.Errorf("output autoscaling_group.arm: %q, want %s.arm", got, generation)
+	}
+	status := h.run("status")
+	for _, want := range []string{"Fleets:", "arm      docker-autoscaler", "legacy   docker+machine", "0 desired, 0 in service"} {
+		if !strings.Contains(status.stdout, want) {
+			t.Errorf("status lacks %q:\n%s", want, status.stdout)
+		}
+	}
+
 	// The manager may scale these groups and read these tokens, by name.
 	pol, err := iam.NewFromConfig(cfg).GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: aws.String("net-eu-west-1-manager"), PolicyName: aws.String("provision")})
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 
+	"github.com/provision-dev/provision/pkg/provision/config"
 	"github.com/provision-dev/provision/pkg/provision/stack"
 	"github.com/provision-dev/provision/pkg/provision/traffic"
 )
@@ -36,6 +37,23 @@ type Facts struct {
 	Boot *stack.BootReport `json:"manager_boot,omitempty"`
 	// ConfigVersion is the version of ssm/runner-config, as read now.
 	ConfigVersion string `json:"runner_config_version,omitempty"`
+	// Fleets are each fleet's facts, first fleet first; the fields above
+	// that are a fleet's (asg_*, gitlab_runner_*, runner_token_*) are the
+	// first fleet's.
+	Fleets []FleetFacts `json:"fleets,omitempty"`
+}
+
+// FleetFacts are one fleet's machines and runner.
+type FleetFacts struct {
+	Name     string `json:"name"`
+	Executor string `json:"executor"`
+	// Group is the fleet's Auto Scaling group (docker-autoscaler).
+	Group                string `json:"autoscaling_group,omitempty"`
+	ASGDesired           *int32 `json:"asg_desired,omitempty"`
+	ASGInService         *int   `json:"asg_in_service,omitempty"`
+	RunnerID             string `json:"gitlab_runner_id,omitempty"`
+	RunnerStatus         string `json:"gitlab_runner_status,omitempty"`
+	RunnerTokenExpiresAt string `json:"runner_token_expires_at,omitempty"`
 }
 
 // Inspect reads the facts of the recorded resources. It only reads, and a
@@ -50,8 +68,31 @@ func Inspect(ctx context.Context, e *stack.Env) Facts {
 			f.ManagerState = string(out.Reservations[0].Instances[0].State.Name)
 		}
 	}
-	if e.IDOf(stack.StepAutoScaling) != "" {
-		out, err := e.ASG.DescribeAutoScalingGroups(ctx, &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{e.IDOf(stack.StepAutoScaling)}})
+	f.NATAddress, f.ManagerAddress = PublicAddress(ctx, e, stack.StepNATAddress), PublicAddress(ctx, e, stack.StepManagerAddress)
+	for _, fl := range e.Cfg.FleetList() {
+		f.Fleets = append(f.Fleets, inspectFleet(ctx, e, fl))
+	}
+	if len(f.Fleets) > 0 {
+		first := f.Fleets[0]
+		f.ASGDesired, f.ASGInService, f.RunnerID, f.RunnerStatus, f.RunnerTokenExpiresAt = first.ASGDesired, first.ASGInService, first.RunnerID, first.RunnerStatus, first.RunnerTokenExpiresAt
+	}
+	f.GitLabIngress = gitlabIngressFact(ctx, e, f.NATAddress, f.ManagerAddress)
+	if f.ManagerID != "" {
+		f.Boot, _ = e.ReadBootReport(ctx)
+	}
+	if p, err := e.StackParameter(ctx, e.Names().RunnerConfigParameter()); err == nil && p != nil {
+		f.ConfigVersion = strconv.FormatInt(p.Version, 10)
+	}
+	return f
+}
+
+// inspectFleet reads one fleet's group, its runner in GitLab and its
+// token's expiry.
+func inspectFleet(ctx context.Context, e *stack.Env, fl config.Fleet) FleetFacts {
+	f := FleetFacts{Name: fl.Name, Executor: fl.Executor}
+	if group := e.IDOf(stack.FleetStep(stack.StepAutoScaling, fl.Name)); group != "" {
+		f.Group = group
+		out, err := e.ASG.DescribeAutoScalingGroups(ctx, &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{group}})
 		if err == nil && len(out.AutoScalingGroups) == 1 {
 			g := out.AutoScalingGroups[0]
 			inService := 0
@@ -63,8 +104,7 @@ func Inspect(ctx context.Context, e *stack.Env) Facts {
 			f.ASGDesired, f.ASGInService = g.DesiredCapacity, &inService
 		}
 	}
-	f.NATAddress, f.ManagerAddress = PublicAddress(ctx, e, stack.StepNATAddress), PublicAddress(ctx, e, stack.StepManagerAddress)
-	if id := e.IDOf(stack.StepGitLabRunner); id != "" {
+	if id := e.IDOf(stack.FleetStep(stack.StepGitLabRunner, fl.Name)); id != "" {
 		f.RunnerID = id
 		if n, err := strconv.ParseInt(id, 10, 64); err == nil && !e.Secrets.GitLabToken.Empty() {
 			if st, err := e.GitLab.RunnerStatus(ctx, e.Secrets.GitLabToken.Reveal(), n); err == nil {
@@ -74,14 +114,7 @@ func Inspect(ctx context.Context, e *stack.Env) Facts {
 			}
 		}
 	}
-	f.RunnerTokenExpiresAt = tokenExpiry(ctx, e)
-	f.GitLabIngress = gitlabIngressFact(ctx, e, f.NATAddress, f.ManagerAddress)
-	if f.ManagerID != "" {
-		f.Boot, _ = e.ReadBootReport(ctx)
-	}
-	if p, err := e.StackParameter(ctx, e.Names().RunnerConfigParameter()); err == nil && p != nil {
-		f.ConfigVersion = strconv.FormatInt(p.Version, 10)
-	}
+	f.RunnerTokenExpiresAt = tokenExpiry(ctx, e, fl.Name)
 	return f
 }
 
@@ -114,11 +147,11 @@ func gitlabIngressFact(ctx context.Context, e *stack.Env, nat, manager string) s
 // parameter holds the token gitlab-runner renewed last, so this is the
 // expiry that matters now. /runners/verify without a system_id changes
 // nothing in GitLab.
-func tokenExpiry(ctx context.Context, e *stack.Env) string {
-	if e.Cfg.GitLab.URL == "" || (e.IDOf(stack.StepToken) == "" && e.IDOf(stack.StepGitLabRunner) == "") {
+func tokenExpiry(ctx context.Context, e *stack.Env, fleet string) string {
+	if e.Cfg.GitLab.URL == "" || (e.IDOf(stack.FleetStep(stack.StepToken, fleet)) == "" && e.IDOf(stack.FleetStep(stack.StepGitLabRunner, fleet)) == "") {
 		return ""
 	}
-	p, err := stack.GetParameter(ctx, e.SSM, e.Names().TokenParameter(e.Cfg.FirstFleet().Name), true)
+	p, err := stack.GetParameter(ctx, e.SSM, e.Names().TokenParameter(fleet), true)
 	if err != nil || p == nil {
 		return ""
 	}

@@ -1,8 +1,12 @@
 package ops
 
 import (
+	"maps"
 	"slices"
+	"strings"
 
+	"github.com/provision-dev/provision/pkg/plan"
+	"github.com/provision-dev/provision/pkg/provision/config"
 	"github.com/provision-dev/provision/pkg/provision/stack"
 	"github.com/provision-dev/provision/pkg/state"
 )
@@ -55,7 +59,44 @@ func Outputs(doc *state.Document) []Output {
 			out = append(out, Output{Name: o.name, Value: v, Description: o.description})
 		}
 	}
-	return out
+	return append(out, fleetOutputs(doc)...)
+}
+
+// fleetOutputs are the other fleets' values, named NAME.FLEET
+// (autoscaling_group.arm), and "fleets", every fleet the state records,
+// when the stack has fleets besides the default one.
+func fleetOutputs(doc *state.Document) []Output {
+	fleets := map[string]bool{}
+	var out []Output
+	for _, o := range outputSpecs {
+		base, _, ok := stack.FleetOf(plan.ID(o.step))
+		if !ok {
+			continue
+		}
+		for step, r := range doc.Resources {
+			b, fleet, ok := stack.FleetOf(plan.ID(step))
+			if !ok || b != base || r == nil || r.Status == state.StatusGone {
+				continue
+			}
+			fleets[fleet] = true
+			if fleet == config.DefaultFleet {
+				continue
+			}
+			v := r.ID
+			if o.attr != "" {
+				v = r.Attributes[string(o.attr)]
+			}
+			if v != "" {
+				out = append(out, Output{Name: o.name + "." + fleet, Value: v, Description: o.description + ", of fleet " + fleet})
+			}
+		}
+	}
+	if len(out) == 0 {
+		return nil // one fleet, the default one: its values are the outputs above
+	}
+	slices.SortFunc(out, func(a, b Output) int { return strings.Compare(a.Name, b.Name) })
+	names := slices.Sorted(maps.Keys(fleets))
+	return append(out, Output{Name: "fleets", Value: strings.Join(names, ","), Description: "the stack's fleets"})
 }
 
 // OutputNames lists every output name once, for errors and completion.
