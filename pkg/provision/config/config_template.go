@@ -46,6 +46,12 @@ func writeTemplate(b *strings.Builder, s *jsonschema.Schema, path string, depth 
 		switch {
 		case key == "stack" && depth == 0:
 			fmt.Fprintf(b, "%s%s: %s\n", indent, key, templateStack)
+		case full == "fleets":
+			// A map of fleets: an example of two, commented out (runners:
+			// above is the one-fleet form; the file may have one or the other).
+			for _, line := range []string{"fleets:", "  default:", "    instance_type: t3.medium", "  arm:", "    instance_type: c7g.large", "    spot: true", "    on_demand_percentage: 20"} {
+				fmt.Fprintf(b, "%s# %s\n", indent, line)
+			}
 		case requiredForUpKeys[full]:
 			fmt.Fprintf(b, "%s%s: \"\"   # REQUIRED for up\n", indent, key)
 		case prop.Type == "object" && prop.Properties != nil && optionalBlock(full):
