@@ -137,7 +137,7 @@ func TestFullStack(t *testing.T) {
 		t.Errorf("manager root volume not encrypted: %+v %v", vols, err)
 	}
 	ud := managerUserData(t, h, aws.ToString(inst.InstanceId))
-	for _, want := range []string{"#cloud-config", "/provision/net/runner-token", "--with-decryption", "fleeting", "net-runners", "@RUNNER_TOKEN@"} {
+	for _, want := range []string{"#cloud-config", "/provision/net/runner-token", "--with-decryption", "fleeting", "net-runners", "@RUNNER_TOKEN"} {
 		if !strings.Contains(ud, want) {
 			t.Errorf("manager user-data lacks %q", want)
 		}

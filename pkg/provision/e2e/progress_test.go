@@ -43,8 +43,12 @@ func TestWaitsAreVisibleAndInterruptible(t *testing.T) {
 	h.mustRun(0, "status")
 	h.mustRun(0, "down", "--auto-approve", "--keep-runner")
 
-	// Interrupted while waiting.
+	// Interrupted while waiting. The calls so far are forgotten first: the
+	// CreateNatGateway to wait for is this run's, not the first up's
+	// (seeing that one, the interrupt came before this run had reached the
+	// NAT gateway whenever the machine was slow).
 	h.proxy.SetRewrite(awstest.PendingNAT(time.Hour))
+	h.proxy.Reset()
 	go func() {
 		for i := 0; i < 300; i++ {
 			time.Sleep(100 * time.Millisecond)
