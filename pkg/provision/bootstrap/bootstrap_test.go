@@ -67,6 +67,8 @@ type documentedConfig struct {
 		TokenObtainedAt time.Time       `toml:"token_obtained_at"`
 		TokenExpiresAt  time.Time       `toml:"token_expires_at"`
 		Executor        string          `toml:"executor"`
+		Shell           string          `toml:"shell"`
+		Environment     []string        `toml:"environment"`
 		Limit           int             `toml:"limit"`
 		FeatureFlags    map[string]bool `toml:"feature_flags"`
 		// gitlab-runner's cache/cacheconfig: [runners.cache] and its s3.
@@ -80,6 +82,7 @@ type documentedConfig struct {
 			} `toml:"s3"`
 		} `toml:"cache"`
 		Docker struct {
+			Host       string   `toml:"host"`
 			Image      string   `toml:"image"`
 			Privileged bool     `toml:"privileged"`
 			Volumes    []string `toml:"volumes"`
@@ -98,6 +101,8 @@ type documentedConfig struct {
 				Region          string `toml:"region"`
 			} `toml:"plugin_config"`
 			ConnectorConfig struct {
+				OS                   string `toml:"os"`
+				Protocol             string `toml:"protocol"`
 				Username             string `toml:"username"`
 				UseExternalAddr      bool   `toml:"use_external_addr"`
 				UseStaticCredentials bool   `toml:"use_static_credentials"`

@@ -108,6 +108,9 @@ type Runner struct {
 	Privileged          bool
 	MaxUseCount         int // jobs per machine; 0: unlimited
 
+	// Windows: the machines run Windows Server (docker-autoscaler).
+	Windows bool
+
 	// docker-autoscaler
 	AutoScalingGroup string
 	// Schedule: policies after the default one (IdleCount, IdleTime).
@@ -150,6 +153,8 @@ type runnerSection struct {
 	TokenObtainedAt string             `toml:"token_obtained_at"`
 	TokenExpiresAt  string             `toml:"token_expires_at"`
 	Executor        string             `toml:"executor"`
+	Shell           string             `toml:"shell,omitempty"`
+	Environment     []string           `toml:"environment,omitempty"`
 	Limit           int                `toml:"limit,omitempty"`
 	FeatureFlags    map[string]bool    `toml:"feature_flags"`
 	Cache           *cacheSection      `toml:"cache,omitempty"`
@@ -174,6 +179,7 @@ type cacheS3 struct {
 }
 
 type dockerSection struct {
+	Host       string   `toml:"host,omitempty"`
 	Image      string   `toml:"image"`
 	Privileged bool     `toml:"privileged"`
 	Volumes    []string `toml:"volumes"`
@@ -200,6 +206,8 @@ type pluginConfig struct {
 // private key at key_path; without, the AWS plugin makes a key and pushes
 // it through EC2 Instance Connect before every connection.
 type connectorConfig struct {
+	OS                   string `toml:"os,omitempty"`
+	Protocol             string `toml:"protocol,omitempty"`
 	Username             string `toml:"username"`
 	UseExternalAddr      bool   `toml:"use_external_addr"`
 	UseStaticCredentials bool   `toml:"use_static_credentials,omitempty"`
@@ -320,6 +328,9 @@ func runnerEntry(r Runner) (runnerSection, error) {
 			sec.Autoscaler.ConnectorConfig.UseStaticCredentials = true
 			sec.Autoscaler.ConnectorConfig.KeyPath = StaticKeyPath
 		}
+		if r.Windows {
+			windowsEntry(&sec)
+		}
 	case DockerMachine:
 		sec.Limit = r.MaxInstances
 		sec.Machine = &machineSection{
@@ -334,6 +345,33 @@ func runnerEntry(r Runner) (runnerSection, error) {
 		return sec, fmt.Errorf("unknown executor %q", r.Executor)
 	}
 	return sec, nil
+}
+
+// Windows machines, as gitlab-runner documents docker-autoscaler on
+// Windows (its merge request 4161 and the AWS fleeting plugin's README):
+// PowerShell as the shell, Docker's named pipe, the connector speaking
+// WinRM as Administrator with the password AWS provisions (the plugin
+// reads it with GetPasswordData; use_static_credentials false), and the
+// path resolver feature flag PowerShell on Windows needs.
+const (
+	// WinRMPort is WinRM's HTTP port, where the connector reaches a
+	// Windows machine.
+	WinRMPort         = 5985
+	WindowsDockerHost = "npipe:////./pipe/docker_engine"
+	// WindowsReadyCommand waits for Docker (the ECS-optimized image starts
+	// it at boot) before the machine takes a job; a failing ready command
+	// removes the machine.
+	WindowsReadyCommand = "powershell -NoProfile -Command \"for ($i = 0; $i -lt 60; $i++) { docker info *> $null; if ($?) { exit 0 }; Start-Sleep 5 }; exit 1\""
+)
+
+func windowsEntry(sec *runnerSection) {
+	sec.Shell = "pwsh"
+	sec.Environment = []string{"FF_USE_POWERSHELL_PATH_RESOLVER=1"}
+	sec.Docker.Host = WindowsDockerHost
+	sec.Docker.Volumes = []string{`c:\cache`}
+	a := sec.Autoscaler
+	a.InstanceReadyCommand = WindowsReadyCommand
+	a.ConnectorConfig = connectorConfig{OS: "windows", Protocol: "winrm", Username: "Administrator", UseExternalAddr: false}
 }
 
 // MachineNamePrefix starts MachineName ("<stack>-machine-%s"), which

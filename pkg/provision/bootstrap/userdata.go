@@ -898,6 +898,27 @@ func MachineUserData(stack string, img MachineImage) ([]byte, error) {
 	return render(fmt.Sprintf("provision %s: runner machine.", stack), cc)
 }
 
+// WindowsMachineUserData is a Windows machine's user-data: a PowerShell
+// script EC2Launch runs at first boot (the ECS-optimized Windows image
+// ships Docker and Amazon ECS's agent, which is stopped: the machines are
+// no ECS cluster's). It lets WinRM answer over HTTP on 5985, which the
+// fleeting plugin connects to; the security group and network ACL admit
+// 5985 from the manager only.
+func WindowsMachineUserData(stack string) []byte {
+	return []byte(strings.Join([]string{
+		"<powershell>",
+		"# provision " + stack + ": Windows runner machine.",
+		"Stop-Service -Name AmazonECS -ErrorAction SilentlyContinue",
+		"Set-Service -Name AmazonECS -StartupType Disabled -ErrorAction SilentlyContinue",
+		"Enable-PSRemoting -SkipNetworkProfileCheck -Force",
+		"Set-NetFirewallRule -Name WINRM-HTTP-In-TCP -RemoteAddress Any -Enabled True",
+		"Start-Service -Name docker",
+		"</powershell>",
+		"<persist>false</persist>",
+		"",
+	}, "\n"))
+}
+
 // render writes the cloud-config. A file whose content is not plain
 // printable ASCII is written base64-encoded (cloud-init's "encoding: b64"):
 // cloud-init reads YAML with PyYAML, which takes U+0085, U+2028 and

@@ -139,6 +139,9 @@ type ManagerConfig struct {
 }
 
 type RunnersConfig struct {
+	// OS is the machines' operating system: windows runs Windows
+	// containers on AWS's ECS-optimized Windows Server (docker-autoscaler).
+	OS                  string `yaml:"os" jsonschema:"enum=linux,enum=windows" jsonschema_description:"linux (default) or windows: docker-autoscaler machines on AWS's ECS-optimized Windows Server 2022, reached over WinRM from the manager, running Windows containers (x86_64 types only; see docs/configuration.md, \"Windows fleets\")."`
 	Executor            string `yaml:"executor" jsonschema:"enum=docker-autoscaler,enum=docker+machine" jsonschema_description:"docker-autoscaler (an Auto Scaling group; recommended) or docker+machine."`
 	InstanceType        string `yaml:"instance_type" jsonschema_description:"Instance type of the machines."`
 	AMI                 string `yaml:"ami" jsonschema_description:"Image of the machines. Empty: the latest Amazon Linux 2023 (docker+machine: the driver's default)."`
@@ -235,6 +238,17 @@ const (
 	BaseImageAmazonLinux   = "amazon-linux"
 )
 
+// Values of runners.os.
+const (
+	OSLinux   = "linux"
+	OSWindows = "windows"
+)
+
+// WindowsImage is a Windows fleet's default job image: PowerShell on
+// Nano Server 2022, whose version matches the machines' Windows Server
+// 2022 (Windows containers run only on a host of their own version).
+const WindowsImage = "mcr.microsoft.com/powershell:lts-nanoserver-ltsc2022"
+
 // Values of runners.image_updates and manager.image_updates.
 const (
 	ImageUpdatesLatest = "latest"
@@ -271,6 +285,7 @@ func Defaults() Config {
 		Cache:   CacheConfig{ExpireDays: 14},
 		Logs:    LogsConfig{RetentionDays: 30},
 		Runners: RunnersConfig{
+			OS:                  OSLinux,
 			Executor:            ExecutorDockerAutoscaler,
 			InstanceType:        "t3.medium",
 			MaxInstances:        10,
@@ -424,6 +439,7 @@ func ParseConfig(name string, data []byte, regionOverride string) (*Config, erro
 		cfg.Region = regionOverride
 	}
 	cfg.Network.firstZoneFromLists()
+	cfg.windowsDefaults()
 	problems = append(textProblems, cfg.Validate()...)
 	if len(problems) > 0 {
 		setLines(data, problems)

@@ -19,6 +19,9 @@ func (c *Config) Machines() bool {
 // Instance Connect.
 func (c *Config) StaticSSHKeys() bool { return c.anyFleet(Fleet.StaticSSHKeys) }
 
+// WindowsFleets: some fleet runs Windows machines (reached over WinRM).
+func (c *Config) WindowsFleets() bool { return c.anyFleet(Fleet.Windows) }
+
 // OwnSecretsKey: the stack makes the key of its SecureString parameters
 // (no secrets.kms_key_id).
 func (c *Config) OwnSecretsKey() bool { return c.Secrets.KMSKeyID == "" }

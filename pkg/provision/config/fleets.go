@@ -108,6 +108,9 @@ func (f Fleet) TokenVariable(base string) string {
 	return base + "_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
 }
 
+// Windows: the fleet's machines run Windows Server.
+func (f Fleet) Windows() bool { return f.OS == OSWindows }
+
 // Autoscaler: the fleet uses the docker-autoscaler executor.
 func (f Fleet) Autoscaler() bool { return f.Executor == ExecutorDockerAutoscaler }
 
@@ -155,7 +158,56 @@ func (c *Config) fleetProblems() []Problem {
 			continue
 		}
 		ps = append(ps, f.validate()...)
+		ps = append(ps, f.windowsProblems()...)
 		ps = append(ps, c.runnerProblems(f)...)
+	}
+	return ps
+}
+
+// windowsDefaults gives a Windows fleet that names no job image a Windows
+// one: the default alpine:latest is a Linux image, which a Windows host
+// cannot run.
+func (c *Config) windowsDefaults() {
+	if c.Runners.OS == OSWindows && c.Runners.Image == Defaults().Runners.Image {
+		c.Runners.Image = WindowsImage
+	}
+	for name, f := range c.Fleets {
+		if f.OS == OSWindows && f.Image == Defaults().Runners.Image {
+			f.Image = WindowsImage
+			c.Fleets[name] = f
+		}
+	}
+}
+
+// windowsProblems checks what a Windows fleet needs: docker-autoscaler
+// (docker-machine's provisioners know no Windows), AWS's ECS-optimized
+// Windows image (or an AMI of one's own), the stack's key pair (AWS
+// encrypts the Administrator password with it, which the fleeting plugin
+// reads with GetPasswordData), and no privileged containers (Windows
+// containers have none).
+func (f Fleet) windowsProblems() []Problem {
+	var ps []Problem
+	add := func(key, format string, args ...any) {
+		ps = append(ps, Problem{Key: f.Key(key), Msg: fmt.Sprintf(format, args...)})
+	}
+	if f.OS != OSLinux && f.OS != OSWindows {
+		add("os", "%q is not an operating system: use linux (the default) or windows", f.OS)
+		return ps
+	}
+	if !f.Windows() {
+		return ps
+	}
+	if f.Executor != ExecutorDockerAutoscaler {
+		add("os", "windows needs executor: docker-autoscaler (docker+machine's provisioners do not know Windows)")
+	}
+	if f.SSHKeys != SSHKeysStatic {
+		add("ssh_keys", "a Windows fleet needs static: AWS encrypts the machines' Administrator password with the stack's key pair, and EC2 Instance Connect has no Windows agent")
+	}
+	if f.Privileged {
+		add("privileged", "Windows containers cannot run privileged: remove it")
+	}
+	if f.BaseImage == BaseImageAmazonLinux {
+		add("base_image", "amazon-linux is not a Windows image: leave it (ecs-optimized: AWS's ECS-optimized Windows Server 2022), or give ami")
 	}
 	return ps
 }

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"net/url"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 )
@@ -34,7 +36,11 @@ const threeFleets = `fleets:
 // fleetTokens are the other fleets' runners in the GitLab stand-in, and
 // their tokens in the environment (GITLAB_RUNNER_TOKEN_NAME).
 func fleetTokens(h *harness, fleets ...string) {
+	if h.fleetRunners == nil {
+		h.fleetRunners = map[string]bool{}
+	}
 	for _, f := range fleets {
+		h.fleetRunners[f] = true
 		token := "glrt-e2e-" + f + "-fleet-token"
 		h.gitlab.AddRunner(token)
 		h.env = append(h.env, "GITLAB_RUNNER_TOKEN_"+strings.ToUpper(f)+"="+token)
@@ -201,4 +207,70 @@ func stepIDs(t *testing.T, h *harness) map[string]string {
 		out[step] = r.ID
 	}
 	return out
+}
+
+// A Windows fleet beside a Linux one: its launch template boots a Windows
+// image with a PowerShell user-data that opens WinRM, its config.toml entry
+// speaks WinRM to Windows containers through Docker's named pipe, only the
+// manager reaches its machines on 5985, and the manager may read their
+// Administrator password and no other instance's.
+func TestWindowsFleet(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	ctx := context.Background()
+	// The emulator knows no ECS-optimized Windows image (its parameter is
+	// checked in the unit tests): one of its Windows AMIs stands in.
+	const windowsAMI = "ami-03cf127a"
+	h.writeConfig(baseConfig + "fleets:\n  default: {}\n  win: {os: windows, instance_type: t3.large, ami: " + windowsAMI + "}\n")
+	h.mustRun(0, "up", "--auto-approve")
+	v, err := h.ec2.DescribeLaunchTemplateVersions(ctx, &ec2.DescribeLaunchTemplateVersionsInput{LaunchTemplateName: aws.String("net-runner.win"), Versions: []string{"$Default"}})
+	if err != nil || len(v.LaunchTemplateVersions) != 1 {
+		t.Fatalf("the Windows fleet's launch template: %v", err)
+	}
+	ltd := v.LaunchTemplateVersions[0].LaunchTemplateData
+	ud, _ := base64.StdEncoding.DecodeString(aws.ToString(ltd.UserData))
+	if aws.ToString(ltd.ImageId) != windowsAMI || !strings.HasPrefix(string(ud), "<powershell>") || !strings.Contains(string(ud), "Enable-PSRemoting") || aws.ToString(ltd.KeyName) != "net-runner" {
+		t.Errorf("Windows launch template: image %s, key %s, user-data:\n%s", aws.ToString(ltd.ImageId), aws.ToString(ltd.KeyName), ud)
+	}
+	conf := runnerConfig(t, h, "net")
+	for _, want := range []string{"protocol = 'winrm'", "os = 'windows'", "username = 'Administrator'", "host = 'npipe:////./pipe/docker_engine'", "shell = 'pwsh'", "FF_USE_POWERSHELL_PATH_RESOLVER=1", "image = 'mcr.microsoft.com/powershell:lts-nanoserver-ltsc2022'"} {
+		if !strings.Contains(conf, want) {
+			t.Errorf("config.toml lacks %q:\n%s", want, conf)
+		}
+	}
+	n := describeNetwork(t, h.ec2, "net")
+	found := false
+	for _, p := range n.sgRunner.IpPermissions {
+		if aws.ToInt32(p.FromPort) == 5985 && len(p.UserIdGroupPairs) == 1 && aws.ToString(p.UserIdGroupPairs[0].GroupId) == aws.ToString(n.sgManager.GroupId) && len(p.IpRanges) == 0 {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("sg/runner does not admit 5985 from the manager's group alone: %+v", n.sgRunner.IpPermissions)
+	}
+	admits, denies := false, false
+	for _, e := range n.aclPrivate.Entries {
+		if e.PortRange == nil || aws.ToInt32(e.PortRange.From) != 5985 || aws.ToBool(e.Egress) {
+			continue
+		}
+		admits = admits || (e.RuleAction == ec2types.RuleActionAllow && aws.ToString(e.CidrBlock) == "192.168.0.0/27")
+		denies = denies || (e.RuleAction == ec2types.RuleActionDeny && aws.ToString(e.CidrBlock) == "0.0.0.0/0")
+	}
+	if !admits || !denies {
+		t.Errorf("the private ACL admits WinRM from the public subnet %v, denies it from elsewhere %v", admits, denies)
+	}
+	pol, err := iam.NewFromConfig(awsConfig(h.moto.URL)).GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: aws.String("net-eu-west-1-manager"), PolicyName: aws.String("provision")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, _ := url.QueryUnescape(aws.ToString(pol.PolicyDocument))
+	if !strings.Contains(doc, "ec2:GetPasswordData") || !strings.Contains(doc, "\"net-runners-??????.win\"") {
+		t.Errorf("the manager may not read the Windows machines' passwords, or may read others':\n%s", doc)
+	}
+	checkPolicyARNs(t, h, "net-eu-west-1-manager")
+	h.mustRun(0, "plan", "--detailed-exitcode")
+	h.mustRun(0, "down", "--auto-approve")
+	if left := h.tagged("net"); len(left) > 0 {
+		t.Errorf("down left: %v", left)
+	}
 }

@@ -26,6 +26,7 @@ import (
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 
 	"github.com/provision-dev/provision/pkg/provision/awstest"
+	"github.com/provision-dev/provision/pkg/provision/config"
 	"github.com/provision-dev/provision/pkg/provision/gitlabtest"
 )
 
@@ -133,6 +134,9 @@ type harness struct {
 	// manager boots the stack's managers while provision runs.
 	manager *managerSim
 
+	// fleetRunners are the fleets given a runner in GitLab and a token.
+	fleetRunners map[string]bool
+
 	mu          sync.Mutex
 	current     *os.Process // the provision process running now
 	killedAfter string      // the call after which killAfter struck
@@ -165,9 +169,6 @@ func newHarness(t *testing.T) *harness {
 	gl.AddRunner(runnerToken)
 	h := &harness{t: t, moto: moto, dir: t.TempDir(), proxy: p, gitlab: gl, env: []string{"GITLAB_RUNNER_TOKEN=" + runnerToken},
 		manager: &managerSim{seen: map[string]bool{}}}
-	// The runners of threeFleets' other fleets, whose tokens only a
-	// configuration with those fleets reads.
-	fleetTokens(h, "arm", "legacy")
 	h.ec2 = ec2.NewFromConfig(awsConfig(moto.URL))
 	h.gitlabSG = h.makeGitLabGroup()
 	return h
@@ -220,6 +221,15 @@ func (h *harness) writeConfig(yaml string) {
 	// The administrator's part: the stack's permissions boundary.
 	if err := awstest.CreateBoundaryFor(context.Background(), h.moto.URL, yaml, region); err != nil {
 		h.t.Fatal(err)
+	}
+	// The GitLab admin's part: a runner for each other fleet, its token in
+	// GITLAB_RUNNER_TOKEN_NAME.
+	if cfg, err := config.ParseConfig("provision.yaml", []byte(yaml), ""); err == nil {
+		for _, f := range cfg.FleetList() {
+			if f.Name != config.DefaultFleet && !h.fleetRunners[f.Name] {
+				fleetTokens(h, f.Name)
+			}
+		}
 	}
 }
 

@@ -179,6 +179,15 @@ func AutoscalerManagerPolicy(a ARNs, stack string, params ManagerParameters) Pol
 		connect,
 	}
 	st = append(st, machinesKey...)
+	if len(params.WindowsGroups) > 0 {
+		// The AWS fleeting plugin logs in to a Windows machine with the
+		// password AWS provisions, which it reads with GetPasswordData
+		// (its README, "Default connector config"); only on the Windows
+		// fleets' machines.
+		st = append(st, Statement{Sid: "ReadTheWindowsMachinesPasswords", Effect: "Allow", Action: []string{"ec2:GetPasswordData"},
+			Resource:  []string{a.EC2("instance/*")},
+			Condition: map[string]map[string]any{"StringLike": {"ec2:ResourceTag/aws:autoscaling:groupName": oneOrMany(params.WindowsGroups)}}})
+	}
 	st = append(st, readTokenStatements(a, params)...)
 	st = append(st, reportBootStatement(a, params.Boot))
 	st = append(st, readConfigStatements(a, params)...)
@@ -288,6 +297,9 @@ type ManagerParameters struct {
 	// Groups are the name patterns of the autoscaler fleets' groups (empty:
 	// the one fleet's, GenerationGroupPattern).
 	Groups []string
+	// WindowsGroups are those of the Windows fleets, whose machines'
+	// Administrator password the fleeting plugin reads.
+	WindowsGroups []string
 	Key    SecretsKeyGrant
 }
 

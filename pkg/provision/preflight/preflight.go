@@ -103,6 +103,10 @@ func checkRunnerTypes(ctx context.Context, e *stack.Env) error {
 		if err != nil {
 			return err
 		}
+		// Windows Server on EC2 runs on x86_64 only (no arm64 Windows AMI).
+		if f.Windows() && want != "x86_64" {
+			problems = append(problems, fmt.Sprintf("%s %s runs %s, but Windows Server on EC2 runs on x86_64 only: choose an x86_64 type for this Windows fleet", f.Key("instance_type"), f.InstanceType, want))
+		}
 		if q := f.InstanceRequirements; q != nil && q.Architecture != "" && q.Architecture != want {
 			problems = append(problems, fmt.Sprintf("%s is %s but %s %s runs %s, and the machines boot its image: name a type of %s, or leave the architecture out", f.Key("instance_requirements.architecture"), q.Architecture, f.Key("instance_type"), f.InstanceType, want, q.Architecture))
 		}

@@ -106,6 +106,9 @@ func BoundaryPolicy(stack, region string) policy.PolicyDocument {
 			Resource: []string{a.AutoScalingGroup(policy.GenerationGroupPattern(stack)), a.AutoScalingGroup(policy.FleetGroupsPattern(stack))}},
 		{Sid: "ConnectToTheStacksMachines", Effect: "Allow", Action: []string{"ec2-instance-connect:SendSSHPublicKey"},
 			Resource: []string{a.EC2("instance/*")}, Condition: tagged},
+		// Windows fleets: the Administrator password of the stack's machines.
+		{Sid: "TheStacksWindowsPasswords", Effect: "Allow", Action: []string{"ec2:GetPasswordData"},
+			Resource: []string{a.EC2("instance/*")}, Condition: tagged},
 		{Sid: "TheStacksParameters", Effect: "Allow", Action: []string{"ssm:GetParameter", "ssm:PutParameter"},
 			Resource: []string{StackParameters(a, stack)}},
 		// SSM encrypts and decrypts a SecureString with the caller's

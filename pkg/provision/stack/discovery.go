@@ -92,6 +92,7 @@ func (e *Env) arns() policy.ARNs {
 const (
 	familyAmazonLinux = "Amazon Linux 2023"
 	familyECS         = "ECS-optimized Amazon Linux 2023"
+	familyWindowsECS  = "ECS-optimized Windows Server 2022"
 )
 
 // otherFamily is the family that is not f.
@@ -104,6 +105,9 @@ func otherFamily(f string) string {
 
 // runnerImageFamily is the family of a fleet's machines' image.
 func (e *Env) runnerImageFamily(f config.Fleet) string {
+	if f.Windows() {
+		return familyWindowsECS
+	}
 	if f.Autoscaler() && f.BaseImage == config.BaseImageECS {
 		return familyECS
 	}
@@ -115,7 +119,14 @@ func (e *Env) runnerImageFamily(f config.Fleet) string {
 // the latest Amazon Linux AMI IDs using Systems Manager Parameter Store"),
 // the ECS-optimized ones in the ECS developer guide ("Retrieving Amazon
 // ECS-optimized Linux AMI metadata"), arm64 under a path of its own.
+//
+// The ECS-optimized Windows Server images are x86_64 only; theirs is in
+// the ECS developer guide's "Retrieving Amazon ECS-optimized Windows AMI
+// metadata".
 func latestImageParameter(family, arch string) string {
+	if family == familyWindowsECS {
+		return "/aws/service/ami-windows-latest/Windows_Server-2022-English-Full-ECS_Optimized/image_id"
+	}
 	if family == familyECS {
 		if arch == "arm64" {
 			return "/aws/service/ecs/optimized-ami/amazon-linux-2023/arm64/recommended/image_id"

@@ -75,6 +75,9 @@ func (k launchTemplateKind) data(ami string) (*ec2types.RequestLaunchTemplateDat
 	if err != nil {
 		return nil, err
 	}
+	if k.f.Windows() {
+		ud = bootstrap.WindowsMachineUserData(k.env.Cfg.Stack)
+	}
 	d := &ec2types.RequestLaunchTemplateData{
 		ImageId:          aws.String(ami),
 		InstanceType:     ec2types.InstanceType(r.InstanceType),

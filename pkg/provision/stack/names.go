@@ -58,6 +58,9 @@ func (e *Env) managerParameters() policy.ManagerParameters {
 		if f.Autoscaler() && len(e.Cfg.Fleets) > 0 {
 			p.Groups = append(p.Groups, policy.FleetGroupPattern(e.Cfg.Stack, f.Name))
 		}
+		if f.Windows() {
+			p.WindowsGroups = append(p.WindowsGroups, policy.FleetGroupPattern(e.Cfg.Stack, f.Name))
+		}
 	}
 	if e.Cfg.StaticSSHKeys() {
 		p.SSHKey = e.Names().SSHKeyParameter()

@@ -154,6 +154,15 @@ func (k networkACLKind) rules(blocks addressBlocks, have []ec2types.NetworkAclEn
 				in(103, tcp, true, pub6, 2376, 2376)
 			}
 		}
+		// WinRM over HTTP (5985), which the fleeting plugin speaks to
+		// Windows machines, from the manager's subnet only.
+		winrm := k.env.Cfg.WindowsFleets()
+		if winrm {
+			in(106, tcp, true, n.PublicSubnetCIDR, bootstrap.WinRMPort, bootstrap.WinRMPort)
+			if ipv6 {
+				in(107, tcp, true, pub6, bootstrap.WinRMPort, bootstrap.WinRMPort)
+			}
+		}
 		// The manager reaches the interface endpoints, whose network
 		// interfaces are in this subnet, on 443 (the machines are in the
 		// subnet itself, which no ACL stands between).
@@ -178,6 +187,12 @@ func (k networkACLKind) rules(blocks addressBlocks, have []ec2types.NetworkAclEn
 		if ipv6 {
 			in(112, tcp, false, anyIPv6, 22, 22)
 			in(113, tcp, false, anyIPv6, 2376, 2376)
+		}
+		if winrm {
+			in(114, tcp, false, anyIPv4, bootstrap.WinRMPort, bootstrap.WinRMPort)
+			if ipv6 {
+				in(115, tcp, false, anyIPv6, bootstrap.WinRMPort, bootstrap.WinRMPort)
+			}
 		}
 	}
 	// Return traffic of every outbound connection (package downloads,

@@ -201,7 +201,7 @@ func (e *Env) runnerSettings(f config.Fleet, group string) bootstrap.Runner {
 	}
 	run.Metrics = len(e.Cfg.Manager.MetricsCIDRs) > 0
 	if f.Autoscaler() {
-		run.AutoScalingGroup, run.StaticKey = fleetName(group, f.Name), f.StaticSSHKeys()
+		run.AutoScalingGroup, run.StaticKey, run.Windows = fleetName(group, f.Name), f.StaticSSHKeys(), f.Windows()
 		if e.Cfg.Cache.S3 {
 			run.CacheBucket = e.CacheBucketName()
 		}

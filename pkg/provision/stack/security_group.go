@@ -83,6 +83,9 @@ func (k securityGroupKind) wanted() []sgRule {
 		if k.env.Cfg.Machines() {
 			ports = append(ports, 2376)
 		}
+		if k.env.Cfg.WindowsFleets() {
+			ports = append(ports, bootstrap.WinRMPort)
+		}
 		for _, port := range ports {
 			rs = append(rs, sgRule{Protocol: "tcp", From: port, To: port, Source: or(k.env.IDOf(StepManagerGroup), "(sg/manager)"), Desc: desc + ": from the manager"})
 		}
