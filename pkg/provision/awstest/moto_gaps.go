@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"html"
 	"io"
@@ -134,6 +135,37 @@ func ConditionalConflict(path string, n int) Fault {
 		writeError(w, r, http.StatusConflict, "ConditionalRequestConflict", "A conflicting conditional operation is in progress on this key; retry the request.")
 		return true, false
 	}
+}
+
+// refuseLargeParameter answers as SSM does a PutParameter whose value is
+// over a Standard parameter's 4 KB without a tier that allows more, or over
+// an Advanced one's 8 KB ("Parameter tiers" in the Systems Manager user
+// guide: 4 KB Standard, 8 KB Advanced; Intelligent-Tiering picks Advanced
+// when the value needs it). moto takes any size.
+func refuseLargeParameter(w http.ResponseWriter, r *http.Request, action string, body []byte) bool {
+	if action != "AmazonSSM.PutParameter" {
+		return false
+	}
+	var in struct{ Value, Tier string }
+	if json.Unmarshal(body, &in) != nil {
+		return false
+	}
+	limit := 4096
+	if in.Tier == "Advanced" || in.Tier == "Intelligent-Tiering" {
+		limit = 8192
+	}
+	if len(in.Value) > limit {
+		writeError(w, r, http.StatusBadRequest, "ValidationException", fmt.Sprintf("Parameter value is %d characters; the %s tier holds at most %d.", len(in.Value), or(in.Tier, "Standard"), limit))
+		return true
+	}
+	return false
+}
+
+func or(s, fallback string) string {
+	if s == "" {
+		return fallback
+	}
+	return s
 }
 
 // refuseLargeUserData answers as EC2 does a launch whose user-data is

@@ -233,7 +233,7 @@ func NewProxy(target string) *Proxy {
 			}
 		}
 		r.Header.Del("X-Provision-Version")
-		if refuseLargeUserData(w, r, action, body) {
+		if refuseLargeUserData(w, r, action, body) || refuseLargeParameter(w, r, action, body) {
 			p.record(Call{Action: action, Service: serviceOf(r), Status: http.StatusBadRequest, Step: step, Start: start, Took: time.Since(start), StackTag: stackTag})
 			return
 		}

@@ -41,25 +41,35 @@ const (
 // as a stack of one fleet always had them.
 const DefaultFleet = "default"
 
-// The other fleets' entries have placeholders of their own, with the
-// fleet's name after a colon (@RUNNER_TOKEN:large@): the manager fills
-// each entry with its own fleet's token.
+// With several fleets every entry has placeholders of its own, with the
+// fleet's name after a colon (@RUNNER_TOKEN:large@, the default fleet's
+// too: @RUNNER_TOKEN:default@): the manager fills each entry with its own
+// fleet's token. A manager from before fleets looks for the bare
+// @RUNNER_TOKEN@ and so refuses such a template instead of writing a
+// config.toml with placeholders left in it; it applies it no more than it
+// can, and its replacement does.
 
-// TokenPlaceholderOf is a fleet's token placeholder.
-func TokenPlaceholderOf(fleet string) string { return fleetPlaceholder(TokenPlaceholder, fleet) }
+// TokenPlaceholderOf is a fleet's token placeholder (several: a stack of
+// several fleets).
+func TokenPlaceholderOf(fleet string, several bool) string {
+	return fleetPlaceholder(TokenPlaceholder, fleet, several)
+}
 
 // TokenObtainedPlaceholderOf is a fleet's token_obtained_at placeholder.
-func TokenObtainedPlaceholderOf(fleet string) string {
-	return fleetPlaceholder(TokenObtainedPlaceholder, fleet)
+func TokenObtainedPlaceholderOf(fleet string, several bool) string {
+	return fleetPlaceholder(TokenObtainedPlaceholder, fleet, several)
 }
 
 // TokenExpiresPlaceholderOf is a fleet's token_expires_at placeholder.
-func TokenExpiresPlaceholderOf(fleet string) string {
-	return fleetPlaceholder(TokenExpiresPlaceholder, fleet)
+func TokenExpiresPlaceholderOf(fleet string, several bool) string {
+	return fleetPlaceholder(TokenExpiresPlaceholder, fleet, several)
 }
 
-func fleetPlaceholder(p, fleet string) string {
-	if fleet == DefaultFleet || fleet == "" {
+func fleetPlaceholder(p, fleet string, several bool) string {
+	if fleet == "" {
+		fleet = DefaultFleet
+	}
+	if fleet == DefaultFleet && !several {
 		return p
 	}
 	return strings.TrimSuffix(p, "@") + ":" + fleet + "@"
@@ -255,8 +265,9 @@ func ConfigTOML(fleets ...Runner) ([]byte, error) {
 	}
 	r := fleets[0]
 	file := configFile{}
+	several := len(fleets) > 1
 	for _, f := range fleets {
-		sec, err := runnerEntry(f)
+		sec, err := runnerEntry(f, several)
 		if err != nil {
 			return nil, err
 		}
@@ -278,7 +289,7 @@ func ConfigTOML(fleets ...Runner) ([]byte, error) {
 	// The two times are TOML datetimes once filled in, not strings.
 	out := b.Bytes()
 	for _, f := range fleets {
-		for _, p := range []string{TokenObtainedPlaceholderOf(f.Fleet), TokenExpiresPlaceholderOf(f.Fleet)} {
+		for _, p := range []string{TokenObtainedPlaceholderOf(f.Fleet, several), TokenExpiresPlaceholderOf(f.Fleet, several)} {
 			out = bytes.Replace(out, []byte("'"+p+"'"), []byte(p), 1)
 		}
 	}
@@ -286,7 +297,7 @@ func ConfigTOML(fleets ...Runner) ([]byte, error) {
 }
 
 // runnerEntry is one fleet's [[runners]] entry.
-func runnerEntry(r Runner) (runnerSection, error) {
+func runnerEntry(r Runner, several bool) (runnerSection, error) {
 	name := r.Stack
 	if r.Fleet != "" && r.Fleet != DefaultFleet {
 		name += " " + r.Fleet
@@ -294,9 +305,9 @@ func runnerEntry(r Runner) (runnerSection, error) {
 	sec := runnerSection{
 		Name:            name,
 		URL:             r.GitLabURL,
-		Token:           TokenPlaceholderOf(r.Fleet),
-		TokenObtainedAt: TokenObtainedPlaceholderOf(r.Fleet),
-		TokenExpiresAt:  TokenExpiresPlaceholderOf(r.Fleet),
+		Token:           TokenPlaceholderOf(r.Fleet, several),
+		TokenObtainedAt: TokenObtainedPlaceholderOf(r.Fleet, several),
+		TokenExpiresAt:  TokenExpiresPlaceholderOf(r.Fleet, several),
 		Executor:        r.Executor,
 		// Each job gets a Docker network of its own (FF_NETWORK_PER_BUILD,
 		// gitlab-runner's feature flags): with capacity_per_instance above

@@ -519,7 +519,13 @@ func TestFleetsScripts(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	write("config-template.1", string(must(ConfigTOML(fleet(DefaultFleet), fleet("arm")))))
+	template := string(must(ConfigTOML(fleet(DefaultFleet), fleet("arm"))))
+	// A manager from before fleets looks for the bare placeholder, and so
+	// refuses a template of several fleets rather than half fill it.
+	if strings.Contains(template, TokenPlaceholder) || !strings.Contains(template, "@RUNNER_TOKEN:default@") {
+		t.Errorf("a template of several fleets has the bare placeholder, or not the default fleet's own:\n%s", template)
+	}
+	write("config-template.1", template)
 	write("stored.arm", armToken)
 	write("stored.big", bigToken)
 	if out, err := runScriptEnv(BootScript(m), bin, fake, runnerDir); err != nil {

@@ -83,7 +83,7 @@ func TestThreeFleets(t *testing.T) {
 	if n := strings.Count(conf, "[[runners]]"); n != 3 {
 		t.Errorf("config.toml has %d [[runners]] entries, want 3:\n%s", n, conf)
 	}
-	for _, want := range []string{"@RUNNER_TOKEN@", "@RUNNER_TOKEN:arm@", "@RUNNER_TOKEN:legacy@", "name = '@AUTOSCALING_GROUP@'", "name = '@AUTOSCALING_GROUP@.arm'", "name = 'net arm'", "MachineDriver = 'amazonec2'", "concurrent = 30"} {
+	for _, want := range []string{"@RUNNER_TOKEN:default@", "@RUNNER_TOKEN:arm@", "@RUNNER_TOKEN:legacy@", "name = '@AUTOSCALING_GROUP@'", "name = '@AUTOSCALING_GROUP@.arm'", "name = 'net arm'", "MachineDriver = 'amazonec2'", "concurrent = 30"} {
 		if !strings.Contains(conf, want) {
 			t.Errorf("config.toml lacks %q:\n%s", want, conf)
 		}
@@ -221,7 +221,9 @@ func TestWindowsFleet(t *testing.T) {
 	// The emulator knows no ECS-optimized Windows image (its parameter is
 	// checked in the unit tests): one of its Windows AMIs stands in.
 	const windowsAMI = "ami-03cf127a"
-	h.writeConfig(baseConfig + "fleets:\n  default: {}\n  win: {os: windows, instance_type: t3.large, ami: " + windowsAMI + "}\n")
+	// Four fleets: a config.toml of more than the 4 KB of a Standard
+	// parameter, which an Advanced one holds.
+	h.writeConfig(baseConfig + "fleets:\n  default: {}\n  small: {instance_type: t3.small}\n  large: {instance_type: c7i.2xlarge}\n  win: {os: windows, instance_type: t3.large, ami: " + windowsAMI + "}\n")
 	h.mustRun(0, "up", "--auto-approve")
 	v, err := h.ec2.DescribeLaunchTemplateVersions(ctx, &ec2.DescribeLaunchTemplateVersionsInput{LaunchTemplateName: aws.String("net-runner.win"), Versions: []string{"$Default"}})
 	if err != nil || len(v.LaunchTemplateVersions) != 1 {
@@ -237,6 +239,9 @@ func TestWindowsFleet(t *testing.T) {
 		if !strings.Contains(conf, want) {
 			t.Errorf("config.toml lacks %q:\n%s", want, conf)
 		}
+	}
+	if len(conf) <= 4096 {
+		t.Errorf("config.toml of four fleets is %d characters: the test means more than 4096", len(conf))
 	}
 	n := describeNetwork(t, h.ec2, "net")
 	found := false
@@ -272,5 +277,39 @@ func TestWindowsFleet(t *testing.T) {
 	h.mustRun(0, "down", "--auto-approve")
 	if left := h.tagged("net"); len(left) > 0 {
 		t.Errorf("down left: %v", left)
+	}
+}
+
+// Named fleets without a default one: the default fleet a stack had is
+// retired like any dropped fleet, a stack of named fleets builds and
+// no-ops, and a teardown without the state, whose configuration names
+// neither, still finds the other fleets by their names and tags.
+func TestFleetsWithoutDefault(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	ctx := context.Background()
+	h.writeConfig(baseConfig + "fleets:\n  default: {}\n  small: {instance_type: t3.small}\n")
+	h.mustRun(0, "up", "--auto-approve")
+	h.writeConfig(baseConfig + "fleets:\n  small: {instance_type: t3.small}\n  legacy: {executor: docker+machine}\n")
+	up := h.mustRun(0, "up", "--auto-approve")
+	for _, want := range []string{"- lt/runner ", "- ssm/token ", "+ ssm/token[legacy]"} {
+		if !strings.Contains(up.stdout, want) {
+			t.Errorf("up does not say %q:\n%s", want, up.stdout)
+		}
+	}
+	if _, err := h.ec2.DescribeLaunchTemplates(ctx, &ec2.DescribeLaunchTemplatesInput{LaunchTemplateNames: []string{"net-runner"}}); err == nil {
+		t.Errorf("the dropped default fleet's launch template is left")
+	}
+	h.mustRun(0, "plan", "--detailed-exitcode")
+	if err := os.Remove(h.statePath("net")); err != nil {
+		t.Fatal(err)
+	}
+	h.writeConfig(baseConfig + "fleets:\n  legacy: {executor: docker+machine}\n")
+	h.mustRun(0, "down", "--auto-approve")
+	if left := h.tagged("net"); len(left) > 0 {
+		t.Errorf("down left: %v", left)
+	}
+	if _, err := ssm.NewFromConfig(awsConfig(h.moto.URL)).GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/provision/net/runner-token.small")}); err == nil {
+		t.Errorf("the small fleet's token parameter is left")
 	}
 }

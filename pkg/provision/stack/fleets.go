@@ -76,7 +76,14 @@ func (e *Env) fleets() []config.Fleet {
 	if !e.Teardown {
 		return fleets
 	}
-	return append(fleets, e.recordedFleets()...)
+	fleets = append(fleets, e.recordedFleets()...)
+	// The default fleet always: a configuration of named fleets may have
+	// dropped it, and without the state nothing else would find it (its
+	// steps find nothing when it never existed).
+	if !slices.ContainsFunc(fleets, func(f config.Fleet) bool { return f.Name == config.DefaultFleet }) {
+		fleets = append(fleets, config.Fleet{Name: config.DefaultFleet, RunnersConfig: config.Defaults().Runners})
+	}
+	return fleets
 }
 
 // recordedFleets are the fleets the state records, or FindFleets found by
@@ -91,6 +98,9 @@ func (e *Env) recordedFleets() []config.Fleet {
 		}
 	}
 	for _, name := range names {
+		if !config.ValidFleetName(name) {
+			continue // not a fleet's: a state file edited by hand
+		}
 		if _, known := e.Cfg.Fleet(name); known || slices.ContainsFunc(out, func(f config.Fleet) bool { return f.Name == name }) {
 			continue
 		}
@@ -153,26 +163,32 @@ func (e *Env) FindFleets(ctx context.Context) error {
 			found[f] = true
 		}
 	}
-	lts, err := e.EC2.DescribeLaunchTemplates(ctx, &ec2.DescribeLaunchTemplatesInput{Filters: []ec2types.Filter{Filter("tag:"+TagStack, e.Cfg.Stack)}})
-	if err != nil {
-		return fmt.Errorf("list the stack's launch templates: %w", err)
-	}
-	for _, lt := range lts.LaunchTemplates {
-		if e.ownedBy(lt.Tags, plan.ID(TagValue(lt.Tags, TagStep))) {
-			if f, ok := fleetOfTag(TagValue(lt.Tags, TagStep)); ok {
+	// Every page: a filtered list may come in pages of any size, even
+	// empty ones, before the last (DescribeParameters' NextToken).
+	lts := ec2.NewDescribeLaunchTemplatesPaginator(e.EC2, &ec2.DescribeLaunchTemplatesInput{Filters: []ec2types.Filter{Filter("tag:"+TagStack, e.Cfg.Stack)}})
+	for lts.HasMorePages() {
+		page, err := lts.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("list the stack's launch templates: %w", err)
+		}
+		for _, lt := range page.LaunchTemplates {
+			if f, ok := fleetOfTag(TagValue(lt.Tags, TagStep)); ok && TagValue(lt.Tags, TagStack) == e.Cfg.Stack {
 				found[f] = true
 			}
 		}
 	}
 	prefix := e.Names().TokenParameter(config.DefaultFleet) + "."
-	params, err := e.SSM.DescribeParameters(ctx, &ssm.DescribeParametersInput{ParameterFilters: []ssmtypes.ParameterStringFilter{
+	params := ssm.NewDescribeParametersPaginator(e.SSM, &ssm.DescribeParametersInput{ParameterFilters: []ssmtypes.ParameterStringFilter{
 		{Key: aws.String("Name"), Option: aws.String("BeginsWith"), Values: []string{prefix}}}})
-	if err != nil {
-		return fmt.Errorf("list the stack's token parameters: %w", err)
-	}
-	for _, p := range params.Parameters {
-		if f := strings.TrimPrefix(aws.ToString(p.Name), prefix); config.ValidFleetName(f) {
-			found[f] = true
+	for params.HasMorePages() {
+		page, err := params.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("list the stack's token parameters: %w", err)
+		}
+		for _, p := range page.Parameters {
+			if f := strings.TrimPrefix(aws.ToString(p.Name), prefix); config.ValidFleetName(f) {
+				found[f] = true
+			}
 		}
 	}
 	e.FoundFleets = slices.Sorted(maps.Keys(found))

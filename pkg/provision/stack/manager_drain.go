@@ -45,7 +45,15 @@ func (d managerDrain) DependsOn() []plan.ID {
 	if d.env.Teardown {
 		return nil
 	}
-	return []plan.ID{StepAutoScaling, StepManagerAssoc}
+	// After every autoscaler fleet's group of the new generation (a stack
+	// of fleets may have no default one).
+	deps := []plan.ID{StepManagerAssoc}
+	for _, f := range d.env.Cfg.FleetList() {
+		if f.Autoscaler() {
+			deps = append(deps, FleetStep(StepAutoScaling, f.Name))
+		}
+	}
+	return deps
 }
 
 // DrainParameterName is where a drain is asked for ("<instance id>") and

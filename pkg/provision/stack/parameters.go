@@ -102,15 +102,19 @@ func (e *Env) parameterKeys(ctx context.Context) (map[string]string, error) {
 		names = append(names, e.Names().TokenParameter(f.Name))
 	}
 	return awsapi.SharedRead(ctx, e.reads, "parameter-keys", func(ctx context.Context) (map[string]string, error) {
-		out, err := e.SSM.DescribeParameters(ctx, &ssm.DescribeParametersInput{ParameterFilters: []ssmtypes.ParameterStringFilter{
+		// Every page: a filtered list may come in pages of any size.
+		pages := ssm.NewDescribeParametersPaginator(e.SSM, &ssm.DescribeParametersInput{ParameterFilters: []ssmtypes.ParameterStringFilter{
 			{Key: aws.String("Name"), Option: aws.String("Equals"), Values: names},
 		}})
-		if err != nil {
-			return nil, fmt.Errorf("read which KMS keys encrypt %s: %w", strings.Join(names, ", "), err)
-		}
 		keys := map[string]string{}
-		for _, p := range out.Parameters {
-			keys[aws.ToString(p.Name)] = aws.ToString(p.KeyId)
+		for pages.HasMorePages() {
+			out, err := pages.NextPage(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("read which KMS keys encrypt %s: %w", strings.Join(names, ", "), err)
+			}
+			for _, p := range out.Parameters {
+				keys[aws.ToString(p.Name)] = aws.ToString(p.KeyId)
+			}
 		}
 		return keys, nil
 	})

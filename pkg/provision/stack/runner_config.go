@@ -42,8 +42,13 @@ type configFix struct {
 	rekey bool // put it again under the stack's secrets key
 }
 
-// ssmStandardLimit is the largest value of a Standard parameter (4 KB).
-const ssmStandardLimit = 4096
+// ssmStandardLimit is the largest value of a Standard parameter (4 KB);
+// ssmAdvancedLimit an Advanced one's (8 KB), which a stack of several
+// fleets may need: each [[runners]] entry is 1-1.5 KB.
+const (
+	ssmStandardLimit = 4096
+	ssmAdvancedLimit = 8192
+)
 
 func newRunnerConfigStep(env *Env) plan.Step {
 	return resource.NewStep[runnerConfig, configFix](env.shared(), "ssm-parameter", runnerConfigKind{env})
@@ -159,6 +164,15 @@ func (k runnerConfigKind) put(ctx context.Context, value string, overwrite bool)
 	if !overwrite {
 		in.Tags = ssmTags(k.env.tagMap(StepRunnerConfig, "runner-config"))
 	}
+	if len(k.env.Cfg.Fleets) > 1 {
+		// Several fleets may pass 4 KB: Parameter Store's intelligent
+		// tiering makes the parameter Advanced (0.05 USD a month) only when
+		// the value needs it, and never tries to make an Advanced one
+		// Standard again, which SSM refuses ("Changing a standard
+		// parameter to an advanced parameter" in the Systems Manager user
+		// guide). A stack of one fleet stays within 4 KB and Standard.
+		in.Tier = ssmtypes.ParameterTierIntelligentTiering
+	}
 	_, err = k.env.SSM.PutParameter(ctx, in)
 	if awsapi.ErrorCode(err) == "ParameterAlreadyExists" {
 		in.Overwrite, in.Tags = aws.Bool(true), nil
@@ -175,16 +189,22 @@ func (k runnerConfigKind) Remove(ctx context.Context, _ runnerConfig) error {
 }
 
 // RunnerConfig renders config.toml for the parameter: the token, its dates
-// and the manager's group stay placeholders. It must fit in a Standard
-// parameter: checked here, so plan says so before up changes anything.
+// and the manager's group stay placeholders. It must fit in the
+// parameter (Standard, or Advanced for several fleets): checked here, so
+// plan says so before up changes anything.
 func (e *Env) RunnerConfig() (string, error) {
 	var runs []bootstrap.Runner
 	for _, f := range e.Cfg.FleetList() {
 		runs = append(runs, e.runnerSettings(f, bootstrap.GroupPlaceholder))
 	}
 	out, err := bootstrap.ConfigTOML(runs...)
-	if err == nil && len(out) > ssmStandardLimit {
-		err = fmt.Errorf("the runner configuration (config.toml) is %d characters, more than the %d an SSM parameter holds: use fewer or shorter runners.schedule periods or tags", len(out), ssmStandardLimit)
+	// Several fleets may use an Advanced parameter (see put).
+	limit, fix := ssmStandardLimit, "use fewer or shorter runners.schedule periods or tags"
+	if len(e.Cfg.Fleets) > 1 {
+		limit, fix = ssmAdvancedLimit, "use fewer fleets, or fewer or shorter schedule periods and tags"
+	}
+	if err == nil && len(out) > limit {
+		err = fmt.Errorf("the runner configuration (config.toml) is %d characters, more than the %d an SSM parameter holds: %s", len(out), limit, fix)
 	}
 	return string(out), err
 }

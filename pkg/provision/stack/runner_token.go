@@ -74,7 +74,8 @@ func (k runnerTokenKind) Find(ctx context.Context) (resource.Found[parameter], e
 // preflight learned it, or as recorded before when this run did not ask.
 func (k runnerTokenKind) Record(p parameter) resource.Recorded {
 	id := k.env.Ledger.Get(string(k.StepID())).Attr(string(AttrRunnerID))
-	if k.env.RunnerID != 0 {
+	// Preflight learns the id of the first fleet's runner only.
+	if k.env.RunnerID != 0 && k.f.Name == k.env.Cfg.FirstFleet().Name {
 		id = strconv.FormatInt(k.env.RunnerID, 10)
 	}
 	if id == "" {
