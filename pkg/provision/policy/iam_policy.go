@@ -300,7 +300,7 @@ type ManagerParameters struct {
 	// WindowsGroups are those of the Windows fleets, whose machines'
 	// Administrator password the fleeting plugin reads.
 	WindowsGroups []string
-	Key    SecretsKeyGrant
+	Key           SecretsKeyGrant
 }
 
 // Merge is a's statements, then those of b whose Sid a does not have (a
