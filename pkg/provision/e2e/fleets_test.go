@@ -168,6 +168,19 @@ func TestThreeFleets(t *testing.T) {
 		t.Errorf("the Arm fleet's token parameter is left: %v", p.Parameter.Name)
 	}
 	h.mustRun(0, "plan", "--detailed-exitcode")
+	// Adding it back is a new runner configuration for the same manager
+	// (which reads the new fleet's token itself): the others stay.
+	h.writeConfig(baseConfig + threeFleets)
+	h.mustRun(0, "up", "--auto-approve")
+	again := stepIDs(t, h)
+	for _, step := range []string{"instance/manager", "asg/runner", "lt/runner", "ssm/token[legacy]"} {
+		if again[step] != before[step] {
+			t.Errorf("%s changed from %s to %s when a fleet was added", step, before[step], again[step])
+		}
+	}
+	if again["asg/runner[arm]"] == "" || again["asg/runner[arm]"] == before["asg/runner[arm]"] && before["asg/runner[arm]"] == "" {
+		t.Errorf("the Arm fleet's group was not made again: %v", again)
+	}
 
 	// The state is lost and the configuration names one fleet: down still
 	// finds the other fleet by its token parameter and tags.
