@@ -144,7 +144,15 @@ func TestThreeFleets(t *testing.T) {
 		}
 	}
 	checkPolicyARNs(t, h, "net-eu-west-1-manager")
+	h.proxy.Reset()
 	h.mustRun(0, "plan", "--detailed-exitcode")
+	// The reads a fleet adds to a no-op: an autoscaler fleet its launch
+	// template, the template's default version and its token's tags (its
+	// group and token come in the shared reads); a docker+machine fleet its
+	// token's tags, and the first one the runner role and profile.
+	if n, budget := len(h.proxy.Calls()), noopCalls+3+1+2; n > budget {
+		t.Errorf("a no-op plan of three fleets made %d calls, want at most %d: %v", n, budget, actions(h.proxy.Calls()))
+	}
 
 	// Removing the Arm fleet removes its runner, template and group only.
 	before := stepIDs(t, h)
