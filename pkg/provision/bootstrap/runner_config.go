@@ -372,7 +372,7 @@ const (
 	// WindowsReadyCommand waits for Docker (the ECS-optimized image starts
 	// it at boot) before the machine takes a job; a failing ready command
 	// removes the machine.
-	WindowsReadyCommand = "powershell -NoProfile -Command \"for ($i = 0; $i -lt 60; $i++) { docker info *> $null; if ($?) { exit 0 }; Start-Sleep 5 }; exit 1\""
+	WindowsReadyCommand = "powershell -NoProfile -Command \"for ($i = 0; $i -lt 60; $i++) { docker info *> $null; if ($LASTEXITCODE -eq 0) { exit 0 }; Start-Sleep 5 }; exit 1\""
 )
 
 func windowsEntry(sec *runnerSection) {
@@ -382,7 +382,10 @@ func windowsEntry(sec *runnerSection) {
 	sec.Docker.Volumes = []string{`c:\cache`}
 	a := sec.Autoscaler
 	a.InstanceReadyCommand = WindowsReadyCommand
-	a.ConnectorConfig = connectorConfig{OS: "windows", Protocol: "winrm", Username: "Administrator", UseExternalAddr: false}
+	// key_path: the plugin decrypts the password AWS provisions with the
+	// machines' key pair's private key (the stack's static key, RSA with a
+	// Windows fleet), which gitlab-runner hands it from key_path.
+	a.ConnectorConfig = connectorConfig{OS: "windows", Protocol: "winrm", Username: "Administrator", UseExternalAddr: false, KeyPath: StaticKeyPath}
 }
 
 // MachineNamePrefix starts MachineName ("<stack>-machine-%s"), which

@@ -256,6 +256,20 @@ func TestWindowsFleet(t *testing.T) {
 		t.Errorf("Windows launch template: image %s, key %s, user-data:\n%s", aws.ToString(ltd.ImageId), aws.ToString(ltd.KeyName), ud)
 	}
 	conf := runnerConfig(t, h, "net")
+	// The plugin decrypts the Windows password with the key pair's private
+	// key: RSA (EC2 has no other for Windows), handed over at key_path.
+	key, err := ssm.NewFromConfig(awsConfig(h.moto.URL)).GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/provision/net/runner-ssh-key"), WithDecryption: aws.Bool(true)})
+	if err != nil || !strings.HasPrefix(aws.ToString(key.Parameter.Value), "-----BEGIN RSA PRIVATE KEY-----") {
+		t.Errorf("the machines' key of a stack with a Windows fleet is not RSA: %v", err)
+	}
+	pairs, err := h.ec2.DescribeKeyPairs(ctx, &ec2.DescribeKeyPairsInput{KeyNames: []string{"net-runner"}, IncludePublicKey: aws.Bool(true)})
+	if err != nil || len(pairs.KeyPairs) != 1 || !strings.HasPrefix(aws.ToString(pairs.KeyPairs[0].PublicKey), "ssh-rsa ") {
+		t.Errorf("the key pair net-runner is not RSA: %+v %v", pairs, err)
+	}
+	winEntry := conf[strings.Index(conf, "name = 'net win'"):]
+	if !strings.Contains(winEntry, "key_path = '/etc/gitlab-runner/runner-ssh-key'") {
+		t.Errorf("the Windows entry gives the plugin no key to decrypt the password with:\n%s", winEntry)
+	}
 	for _, want := range []string{"protocol = 'winrm'", "os = 'windows'", "username = 'Administrator'", "host = 'npipe:////./pipe/docker_engine'", "shell = 'pwsh'", "FF_USE_POWERSHELL_PATH_RESOLVER=1", "image = 'mcr.microsoft.com/powershell:lts-nanoserver-ltsc2022'"} {
 		if !strings.Contains(conf, want) {
 			t.Errorf("config.toml lacks %q:\n%s", want, conf)

@@ -35,7 +35,7 @@ func (k keyPairKind) Needs() []plan.ID { return []plan.ID{StepSSHKey} }
 
 func (k keyPairKind) Describe() plan.Change {
 	return plan.Change{Step: StepKeyPair, Kind: "key-pair", Name: k.env.Names().KeyPairName(),
-		Attrs: []plan.Attr{{Key: "type", Value: "ed25519"}, {Key: "public key", Value: "from " + k.env.Names().SSHKeyParameter()}}}
+		Attrs: []plan.Attr{{Key: "type", Value: k.env.sshKeyType()}, {Key: "public key", Value: "from " + k.env.Names().SSHKeyParameter()}}}
 }
 
 // Hooks names the optional parts of resource.Step this kind has.

@@ -164,15 +164,14 @@ func (k runnerConfigKind) put(ctx context.Context, value string, overwrite bool)
 	if !overwrite {
 		in.Tags = ssmTags(k.env.tagMap(StepRunnerConfig, "runner-config"))
 	}
-	if len(k.env.Cfg.Fleets) > 1 {
-		// Several fleets may pass 4 KB: Parameter Store's intelligent
-		// tiering makes the parameter Advanced (0.05 USD a month) only when
-		// the value needs it, and never tries to make an Advanced one
-		// Standard again, which SSM refuses ("Changing a standard
-		// parameter to an advanced parameter" in the Systems Manager user
-		// guide). A stack of one fleet stays within 4 KB and Standard.
-		in.Tier = ssmtypes.ParameterTierIntelligentTiering
-	}
+	// Several fleets may pass 4 KB: Parameter Store's intelligent tiering
+	// makes the parameter Advanced (0.05 USD a month) only when the value
+	// needs it, and never tries to make an Advanced one Standard again,
+	// which SSM refuses ("Changing a standard parameter to an advanced
+	// parameter" in the Systems Manager user guide): so every put says so,
+	// also a stack of one fleet that had several. Under 4 KB it stays
+	// Standard.
+	in.Tier = ssmtypes.ParameterTierIntelligentTiering
 	_, err = k.env.SSM.PutParameter(ctx, in)
 	if awsapi.ErrorCode(err) == "ParameterAlreadyExists" {
 		in.Overwrite, in.Tags = aws.Bool(true), nil

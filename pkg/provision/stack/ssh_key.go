@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
 	"encoding/pem"
 	"fmt"
 	"strings"
@@ -43,7 +45,7 @@ func (k runnerSSHKeyKind) Needs() []plan.ID { return k.env.secretsKeyNeeds() }
 
 func (k runnerSSHKeyKind) Describe() plan.Change {
 	return plan.Change{Step: StepSSHKey, Kind: "ssm-parameter", Name: k.env.Names().SSHKeyParameter(),
-		Attrs: []plan.Attr{{Key: "type", Value: "SecureString"}, {Key: "value", Value: "a new ed25519 private key (hidden)"}}}
+		Attrs: []plan.Attr{{Key: "type", Value: "SecureString"}, {Key: "value", Value: "a new " + k.env.sshKeyType() + " private key (hidden)"}}}
 }
 
 // Hooks names the optional parts of resource.Step this kind has.
@@ -64,8 +66,12 @@ func (k runnerSSHKeyKind) Diff(ctx context.Context, p parameter) (sshKeyFix, []s
 	if p.Value == nil {
 		return sshKeyFix{}, nil, nil // created in this run: not read back
 	}
-	if _, err := publicKeyOf(aws.ToString(p.Value)); err != nil || p.Type != ssmtypes.ParameterTypeSecureString {
+	public, err := publicKeyOf(aws.ToString(p.Value))
+	if err != nil || p.Type != ssmtypes.ParameterTypeSecureString {
 		return sshKeyFix{regenerate: true}, []string{"it does not hold a private key as a SecureString: a new key is made (and the key pair follows)"}, nil
+	}
+	if k.env.Cfg.WindowsFleets() && !strings.HasPrefix(public, "ssh-rsa ") {
+		return sshKeyFix{regenerate: true}, []string{"a Windows fleet needs an RSA key (EC2 encrypts a Windows machine's password with an RSA key pair only): a new key is made (and the key pair follows)"}, nil
 	}
 	reason, err := keyDrift(ctx, k.env, k.env.Names().SSHKeyParameter())
 	if err != nil || reason == "" {
@@ -94,7 +100,7 @@ func (k runnerSSHKeyKind) Update(ctx context.Context, p parameter, f sshKeyFix) 
 
 // putNew writes a new key.
 func (k runnerSSHKeyKind) putNew(ctx context.Context, overwrite bool) (parameter, error) {
-	private, err := newPrivateKey()
+	private, err := newPrivateKey(k.env.Cfg.WindowsFleets())
 	if err != nil {
 		return nil, err
 	}
@@ -139,10 +145,30 @@ func (k runnerSSHKeyKind) retag(ctx context.Context, p parameter, c resource.Tag
 	return retagParameter(ctx, k.env, p, c)
 }
 
+// sshKeyType is the type of the machines' key: RSA with a Windows fleet.
+func (e *Env) sshKeyType() string {
+	if e.Cfg.WindowsFleets() {
+		return "RSA"
+	}
+	return "ed25519"
+}
+
 // newPrivateKey makes an ed25519 key in OpenSSH's private key format, the
 // format gitlab-runner's connector reads from key_path (x/crypto/ssh's
-// ParsePrivateKey). EC2 key pairs take ed25519 for Linux instances.
-func newPrivateKey() (string, error) {
+// ParsePrivateKey). EC2 key pairs take ed25519 for Linux instances. With
+// a Windows fleet (rsa) it is RSA, PKCS #1 PEM: EC2 encrypts a Windows
+// machine's Administrator password with the instance's key pair, which
+// must be RSA for Windows ("Create a key pair" in the EC2 user guide), and
+// the AWS fleeting plugin decrypts it with the key at key_path; the SSH
+// connector of the Linux fleets reads that format too.
+func newPrivateKey(rsaKey bool) (string, error) {
+	if rsaKey {
+		key, err := rsa.GenerateKey(rand.Reader, 3072)
+		if err != nil {
+			return "", fmt.Errorf("make an SSH key: %w", err)
+		}
+		return string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})), nil
+	}
 	_, key, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		return "", fmt.Errorf("make an SSH key: %w", err)
