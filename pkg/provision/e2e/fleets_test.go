@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/url"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -15,6 +16,7 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	"github.com/provision-dev/provision/pkg/provision/stack"
 )
 
 // threeFleets is a stack of three fleets behind one manager: x86 on
@@ -347,4 +349,39 @@ func TestFleetsWithoutDefault(t *testing.T) {
 	if _, err := ssm.NewFromConfig(awsConfig(h.moto.URL)).GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/provision/net/runner-token.small")}); err == nil {
 		t.Errorf("the small fleet's token parameter is left")
 	}
+}
+
+// A permissions boundary an administrator made before fleets lets the
+// manager scale no other fleet's group: up says so, with the two commands
+// that bring it up to date, before it changes anything; once updated, up
+// goes ahead.
+func TestBoundaryFromBeforeFleets(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	ctx := context.Background()
+	h.writeConfig(baseConfig + "fleets:\n  default: {}\n  big: {instance_type: t3.large}\n")
+	iamc := iam.NewFromConfig(awsConfig(h.moto.URL))
+	arn := "arn:aws:iam::123456789012:policy/provision/net-eu-west-1-boundary"
+	current := stack.BoundaryPolicy("net", region).JSON()
+	old := regexp.MustCompile(`,"arn:aws:autoscaling:[^"]*runners-\?{6}\.\*"`).ReplaceAllString(current, "")
+	if old == current {
+		t.Fatal("the boundary names no fleet groups to leave out")
+	}
+	setBoundary := func(doc string) {
+		t.Helper()
+		if _, err := iamc.CreatePolicyVersion(ctx, &iam.CreatePolicyVersionInput{PolicyArn: aws.String(arn), PolicyDocument: aws.String(doc), SetAsDefault: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setBoundary(old)
+	r := h.run("up", "--auto-approve")
+	if r.code != 1 || !strings.Contains(r.stderr, "was made before fleets") || !strings.Contains(r.stderr, "create-policy-version --policy-arn "+arn) {
+		t.Fatalf("up with a boundary from before fleets: %s", r)
+	}
+	if left := h.tagged("net"); len(left) > 0 {
+		t.Fatalf("up changed something before refusing: %v", left)
+	}
+	setBoundary(current)
+	h.mustRun(0, "up", "--auto-approve", "--no-wait")
+	h.mustRun(0, "down", "--auto-approve")
 }

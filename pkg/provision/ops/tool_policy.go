@@ -193,7 +193,7 @@ func ToolPolicy(cfg *config.Config) policy.PolicyDocument {
 		policy.Statement{Sid: "Roles", Effect: "Allow", Action: iamRoleActions, Resource: append(append([]string{}, roles...), profiles...)},
 		policy.Statement{Sid: "RolesBounded", Effect: "Allow", Action: iamBoundedRoleActions, Resource: roles,
 			Condition: map[string]map[string]any{"ArnLike": {"iam:PermissionsBoundary": boundary}}},
-		policy.Statement{Sid: "Boundary", Effect: "Allow", Action: []string{"iam:GetPolicy"}, Resource: []string{boundary}},
+		policy.Statement{Sid: "Boundary", Effect: "Allow", Action: []string{"iam:GetPolicy", "iam:GetPolicyVersion"}, Resource: []string{boundary}},
 		// Explicit denies win over any allow this principal may get
 		// elsewhere: the boundary stays as the administrator made it.
 		policy.Statement{Sid: "KeepBoundary", Effect: "Deny",

@@ -3,12 +3,15 @@ package stack
 import (
 	"context"
 	"fmt"
+	"net/url"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/provision-dev/provision/pkg/plan"
 	"github.com/provision-dev/provision/pkg/provision/awsapi"
+	"github.com/provision-dev/provision/pkg/provision/config"
 	"github.com/provision-dev/provision/pkg/provision/policy"
 )
 
@@ -48,13 +51,17 @@ func (e *Env) CheckBoundary(ctx context.Context) error {
 		}
 		proven = true
 	}
-	if proven {
+	if proven && !e.needsFleetBoundary() {
 		return nil
 	}
-	_, err := e.IAM.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String(want)})
+	got, err := e.IAM.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String(want)})
 	switch {
-	case err == nil:
+	case err == nil && !e.needsFleetBoundary():
 		return nil
+	case err == nil && got.Policy == nil:
+		return fmt.Errorf("read the permissions boundary %s: IAM's answer holds no policy", want)
+	case err == nil:
+		return e.checkBoundaryCoversFleets(ctx, aws.ToString(got.Policy.DefaultVersionId))
 	case awsapi.IsNotFound(err):
 		return fmt.Errorf("the stack's roles are made with the permissions boundary %s, which does not exist: an administrator creates it once with\n"+
 			"    provision iam-policy --boundary -c CONFIG > boundary.json\n"+
@@ -63,6 +70,50 @@ func (e *Env) CheckBoundary(ctx context.Context) error {
 	default:
 		return fmt.Errorf("read the permissions boundary %s: %w", want, err)
 	}
+}
+
+// needsFleetBoundary: the configuration has what a boundary made before
+// fleets does not allow: the groups of fleets other than the default one,
+// or Windows machines' passwords.
+func (e *Env) needsFleetBoundary() bool {
+	for _, f := range e.Cfg.FleetList() {
+		if (f.Autoscaler() && f.Name != config.DefaultFleet) || f.Windows() {
+			return true
+		}
+	}
+	return false
+}
+
+// checkBoundaryCoversFleets reads the boundary's default version: one an
+// administrator created before fleets lets the manager scale no group of
+// another fleet, nor read a Windows machine's password, and IAM would
+// refuse those calls only once the manager makes them (jobs then wait for
+// machines that never come).
+func (e *Env) checkBoundaryCoversFleets(ctx context.Context, version string) error {
+	if !e.needsFleetBoundary() {
+		return nil
+	}
+	out, err := e.IAM.GetPolicyVersion(ctx, &iam.GetPolicyVersionInput{PolicyArn: aws.String(e.BoundaryARN()), VersionId: aws.String(version)})
+	if err != nil {
+		return fmt.Errorf("read the permissions boundary %s (version %s): %w", e.BoundaryARN(), version, err)
+	}
+	doc, err := url.QueryUnescape(aws.ToString(out.PolicyVersion.Document))
+	if err != nil {
+		doc = aws.ToString(out.PolicyVersion.Document)
+	}
+	var lacks []string
+	if !strings.Contains(doc, policy.FleetGroupsPattern(e.Cfg.Stack)) {
+		lacks = append(lacks, "the groups of fleets other than default ("+policy.FleetGroupsPattern(e.Cfg.Stack)+")")
+	}
+	if e.Cfg.WindowsFleets() && !strings.Contains(doc, "ec2:GetPasswordData") {
+		lacks = append(lacks, "the Windows machines' passwords (ec2:GetPasswordData)")
+	}
+	if len(lacks) == 0 {
+		return nil
+	}
+	return fmt.Errorf("the permissions boundary %s was made before fleets: it does not allow %s, so the manager could not use them. An administrator brings it up to date:\n"+
+		"    provision iam-policy --boundary -c CONFIG > boundary.json\n"+
+		"    aws iam create-policy-version --policy-arn %s --policy-document file://boundary.json --set-as-default", e.BoundaryARN(), strings.Join(lacks, " and "), e.BoundaryARN())
 }
 
 // GroupResources are the stack's Auto Scaling groups, by exact name: a

@@ -788,6 +788,7 @@ type IAM struct {
 	DetachRolePolicyFn              func(ctx context.Context, in *iam.DetachRolePolicyInput) (*iam.DetachRolePolicyOutput, error)
 	GetInstanceProfileFn            func(ctx context.Context, in *iam.GetInstanceProfileInput) (*iam.GetInstanceProfileOutput, error)
 	GetPolicyFn                     func(ctx context.Context, in *iam.GetPolicyInput) (*iam.GetPolicyOutput, error)
+	GetPolicyVersionFn              func(ctx context.Context, in *iam.GetPolicyVersionInput) (*iam.GetPolicyVersionOutput, error)
 	GetRoleFn                       func(ctx context.Context, in *iam.GetRoleInput) (*iam.GetRoleOutput, error)
 	GetRolePolicyFn                 func(ctx context.Context, in *iam.GetRolePolicyInput) (*iam.GetRolePolicyOutput, error)
 	ListAttachedRolePoliciesFn      func(ctx context.Context, in *iam.ListAttachedRolePoliciesInput) (*iam.ListAttachedRolePoliciesOutput, error)
@@ -872,6 +873,14 @@ func (f *IAM) GetPolicy(ctx context.Context, in *iam.GetPolicyInput, _ ...func(*
 	f.rec.add("IAM", "GetPolicy", in)
 	if f.GetPolicyFn != nil {
 		return f.GetPolicyFn(ctx, in)
+	}
+	return nil, notFound("NoSuchEntity")
+}
+
+func (f *IAM) GetPolicyVersion(ctx context.Context, in *iam.GetPolicyVersionInput, _ ...func(*iam.Options)) (*iam.GetPolicyVersionOutput, error) {
+	f.rec.add("IAM", "GetPolicyVersion", in)
+	if f.GetPolicyVersionFn != nil {
+		return f.GetPolicyVersionFn(ctx, in)
 	}
 	return nil, notFound("NoSuchEntity")
 }
