@@ -2,6 +2,7 @@ package awstest
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -155,17 +156,10 @@ func refuseLargeParameter(w http.ResponseWriter, r *http.Request, action string,
 		limit = 8192
 	}
 	if len(in.Value) > limit {
-		writeError(w, r, http.StatusBadRequest, "ValidationException", fmt.Sprintf("Parameter value is %d characters; the %s tier holds at most %d.", len(in.Value), or(in.Tier, "Standard"), limit))
+		writeError(w, r, http.StatusBadRequest, "ValidationException", fmt.Sprintf("Parameter value is %d characters; the %s tier holds at most %d.", len(in.Value), cmp.Or(in.Tier, "Standard"), limit))
 		return true
 	}
 	return false
-}
-
-func or(s, fallback string) string {
-	if s == "" {
-		return fallback
-	}
-	return s
 }
 
 // refuseLargeUserData answers as EC2 does a launch whose user-data is

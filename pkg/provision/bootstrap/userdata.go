@@ -220,6 +220,14 @@ var fillTemplate = strings.Join([]string{
 	`config=${config//` + GroupPlaceholder + `/"$group"}`,
 }, "\n")
 
+// parameterOf defines parameter_of FLEET, the fleet's token parameter:
+// the default fleet's is token_parameter, another's that name, "." and
+// the fleet's name (stack.Names.TokenParameter).
+var parameterOf = strings.Join([]string{
+	"base_parameter=$(value token_parameter)",
+	`parameter_of() { if [[ $1 == ` + DefaultFleet + ` ]]; then printf '%s' "$base_parameter"; else printf '%s' "$base_parameter.$1"; fi; }`,
+}, "\n")
+
 // fleetTokens are the shell functions and arrays the scripts share:
 // template_fleets sets fleets to the fleets of the configuration template
 // at $1 (its token placeholders, in order); read_token and verify_token
@@ -229,8 +237,7 @@ var fillTemplate = strings.Join([]string{
 var fleetTokens = strings.Join([]string{
 	"declare -a fleets=()",
 	"declare -A tokens=() obtained=() expires=()",
-	"base_parameter=$(value token_parameter)",
-	`parameter_of() { if [[ $1 == ` + DefaultFleet + ` ]]; then printf '%s' "$base_parameter"; else printf '%s' "$base_parameter.$1"; fi; }`,
+	parameterOf,
 	"template_fleets() {",
 	"  local p f",
 	"  fleets=()",
@@ -665,8 +672,7 @@ func TokenSyncScript(m Manager) string {
 		"umask 077",
 		readValues,
 		"region=$(value region) stack=$(value stack)",
-		"base_parameter=$(value token_parameter)",
-		`parameter_of() { if [[ $1 == ` + DefaultFleet + ` ]]; then printf '%s' "$base_parameter"; else printf '%s' "$base_parameter.$1"; fi; }`,
+		parameterOf,
 		`dir=${PROVISION_RUNNER_DIR:-` + RunnerDir + `}`,
 		readEntries,
 		"tmp=$(mktemp -d)",

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"text/tabwriter"
 	"time"
 
@@ -40,15 +39,7 @@ func Cost(ctx context.Context, o Options, co CostOptions) (int, error) {
 		return 1, err
 	}
 	defer s.close()
-	// Every fleet's types, each once.
-	var types []string
-	for _, f := range s.cfg.FleetList() {
-		for _, t := range f.RunnerTypes() {
-			if !slices.Contains(types, t) {
-				types = append(types, t)
-			}
-		}
-	}
+	types := s.cfg.RunnerTypes()
 	// The region's on-demand prices from the AWS Price List API; the
 	// dated table when it does not answer (no permission, no network,
 	// an emulator) or lists a type not.

@@ -1,6 +1,7 @@
 package command
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -300,17 +301,9 @@ func writeFleets(w io.Writer, fleets []ops.FleetFacts) {
 		}
 		runner := "-"
 		if fl.RunnerID != "" {
-			runner = fl.RunnerID + " (" + or(fl.RunnerStatus, "set GITLAB_TOKEN to see it") + ")"
+			runner = fl.RunnerID + " (" + cmp.Or(fl.RunnerStatus, "set GITLAB_TOKEN to see it") + ")"
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", fl.Name, fl.Executor, machines, termtext.Clean(runner), termtext.Clean(or(fl.RunnerTokenExpiresAt, "-")))
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", fl.Name, fl.Executor, machines, termtext.Clean(runner), termtext.Clean(cmp.Or(fl.RunnerTokenExpiresAt, "-")))
 	}
 	_ = tw.Flush()
-}
-
-// or is value, or fallback when value is empty.
-func or(value, fallback string) string {
-	if value == "" {
-		return fallback
-	}
-	return value
 }

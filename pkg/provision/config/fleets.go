@@ -133,6 +133,20 @@ func (f Fleet) MixedInstances() bool {
 // image of their family.
 func (f Fleet) RunnerImageLatest() bool { return f.ImageUpdates != ImageUpdatesPinned }
 
+// RunnerTypes are every fleet's instance types, each once, in fleet
+// order and each fleet's preference.
+func (c *Config) RunnerTypes() []string {
+	var types []string
+	for _, f := range c.FleetList() {
+		for _, t := range f.RunnerTypes() {
+			if !slices.Contains(types, t) {
+				types = append(types, t)
+			}
+		}
+	}
+	return types
+}
+
 // Fleet returns the fleet of a name.
 func (c *Config) Fleet(name string) (Fleet, bool) {
 	for _, f := range c.FleetList() {

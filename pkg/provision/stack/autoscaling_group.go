@@ -224,7 +224,7 @@ func (k autoScalingGroupKind) Find(ctx context.Context) (resource.Found[fleet], 
 	if err != nil || g == nil {
 		return resource.Found[fleet]{}, err
 	}
-	if !k.owned(g) {
+	if !groupOwned(k.env, g) {
 		return resource.Found[fleet]{}, fmt.Errorf("%s: an Auto Scaling group named %s exists that stack %s did not create: delete or rename it", k.StepID(), aws.ToString(g.AutoScalingGroupName), k.env.Cfg.Stack)
 	}
 	return resource.Found[fleet]{Cur: fleet{group: g}, Exists: true}, nil
@@ -269,9 +269,12 @@ func (k autoScalingGroupKind) ownGroups(ctx context.Context) ([]*asgtypes.AutoSc
 }
 
 // groupStep is a group's provision:step tag.
-func groupStep(g *asgtypes.AutoScalingGroup) string {
+func groupStep(g *asgtypes.AutoScalingGroup) string { return groupTag(g, TagStep) }
+
+// groupTag is the value of a group's tag ("": none).
+func groupTag(g *asgtypes.AutoScalingGroup, key string) string {
 	for _, t := range g.Tags {
-		if aws.ToString(t.Key) == TagStep {
+		if aws.ToString(t.Key) == key {
 			return aws.ToString(t.Value)
 		}
 	}
@@ -485,16 +488,9 @@ func (k autoScalingGroupKind) describeGroup(ctx context.Context, name string) (*
 	return nil, nil
 }
 
-func (k autoScalingGroupKind) owned(g *asgtypes.AutoScalingGroup) bool { return groupOwned(k.env, g) }
-
 // groupOwned: the group carries the stack's tag.
 func groupOwned(env *Env, g *asgtypes.AutoScalingGroup) bool {
-	for _, t := range g.Tags {
-		if aws.ToString(t.Key) == TagStack {
-			return aws.ToString(t.Value) == env.Cfg.Stack
-		}
-	}
-	return false
+	return groupTag(g, TagStack) == env.Cfg.Stack
 }
 
 // currentGroups are the names of the configured fleets' groups of the

@@ -258,11 +258,9 @@ func (e *Env) Architecture(ctx context.Context, instanceType string) (string, er
 	if e.archs == nil {
 		e.archs = map[string]string{}
 		types := []ec2types.InstanceType{ec2types.InstanceType(e.Cfg.Manager.InstanceType)}
-		for _, f := range e.Cfg.FleetList() {
-			for _, t := range f.RunnerTypes() {
-				if !slices.Contains(types, ec2types.InstanceType(t)) {
-					types = append(types, ec2types.InstanceType(t))
-				}
+		for _, t := range e.Cfg.RunnerTypes() {
+			if t != e.Cfg.Manager.InstanceType {
+				types = append(types, ec2types.InstanceType(t))
 			}
 		}
 		if out, err := e.EC2.DescribeInstanceTypes(ctx, &ec2.DescribeInstanceTypesInput{InstanceTypes: types}); err == nil {
